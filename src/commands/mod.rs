@@ -1,0 +1,14 @@
+//! One module per subcommand: each resolves its arguments, calls the library and hands results
+//! to the reporters.
+
+pub mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitCode;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan::run(&cli.global, args),
+    }
+}

@@ -1,0 +1,54 @@
+//! `idvault scan`.
+
+use std::io::{self, BufWriter};
+
+use idvault::report::scan::ScanReport;
+use idvault::scan::{self, Event, ScanOptions};
+use idvault::ui::{color, progress};
+
+use crate::cli::{GlobalArgs, ScanArgs};
+use crate::exit::ExitCode;
+
+pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
+    for p in &args.paths {
+        std::fs::symlink_metadata(p)
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", idvault::ui::sanitize::path(p)))?;
+    }
+    let opts = ScanOptions {
+        roots: args.paths,
+        one_file_system: args.one_file_system,
+        content: !args.no_content,
+        min_confidence: args.min_confidence,
+        kinds: args.kind,
+        threads: args.threads,
+    };
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let palette = color::Palette::new(colored);
+    let bar = progress::counter(
+        progress::wanted(global.quiet, global.json),
+        "files",
+        colored,
+    );
+    let mut report = ScanReport::new(BufWriter::new(io::stdout().lock()), global.json, palette);
+    report.begin()?;
+    let mut io_result = Ok(());
+    let summary = scan::scan(&opts, |event| {
+        if io_result.is_err() {
+            return;
+        }
+        io_result = match event {
+            Event::Finding(f) => bar.suspend(|| report.finding(&f)),
+            Event::Warning(w) => bar.suspend(|| report.warning(&w)),
+            Event::Progress { files } => {
+                bar.set_position(files);
+                Ok(())
+            }
+        };
+    });
+    bar.finish_and_clear();
+    io_result?;
+    if !global.quiet || global.json {
+        report.summary(&summary)?;
+    }
+    Ok(ExitCode::from_failures(summary.errors))
+}

@@ -1,0 +1,42 @@
+//! Process exit codes, as listed in `--help`.
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Success,
+    /// Some files could not be read or processed; the others were.
+    PartialFailure,
+    /// Usage error or fatal error.
+    Fatal,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::PartialFailure => 1,
+            ExitCode::Fatal => 2,
+        }
+    }
+
+    /// Success unless `failures` is non-zero.
+    pub fn from_failures(failures: u64) -> Self {
+        if failures == 0 {
+            ExitCode::Success
+        } else {
+            ExitCode::PartialFailure
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(ExitCode::Success.code(), 0);
+        assert_eq!(ExitCode::from_failures(3).code(), 1);
+        assert_eq!(ExitCode::Fatal.code(), 2);
+    }
+}

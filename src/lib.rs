@@ -1,0 +1,16 @@
+//! idvault finds identity-document photos, identity-verification screenshots and screen
+//! recordings in photo folders, and secures them offline: it strips their metadata, encrypts
+//! them into an age vault and securely deletes the originals.
+//!
+//! The library holds every capability; the `idvault` binary only parses arguments, wires the
+//! library to the terminal and maps results to exit codes. Domain modules never print or prompt:
+//! they return values and report progress through callbacks.
+
+pub mod bmff;
+pub mod fsutil;
+pub mod report;
+pub mod scan;
+pub mod ui;
+
+/// A directory holding this file is an idvault vault: scans skip it.
+pub const VAULT_MARKER: &str = "idvault-vault.toml";

@@ -1,0 +1,31 @@
+//! The `idvault` binary: parse arguments, run the command, print a fatal error, exit.
+
+mod cli;
+mod commands;
+mod exit;
+
+use std::io;
+
+use clap::Parser;
+
+use exit::ExitCode;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::Success,
+        Err(err) => {
+            eprintln!("idvault: error: {err:#}");
+            ExitCode::Fatal
+        }
+    };
+    std::process::exit(code.code());
+}
+
+/// A closed stdout (e.g. `idvault scan | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

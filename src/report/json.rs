@@ -1,0 +1,100 @@
+//! JSON Lines output, schema version [`SCHEMA`].
+//!
+//! Every line is an object `{"type": T, "data": D}`. Types written by `scan`:
+//!
+//! - `begin`: `{"schema": 1, "tool": "idvault", "version": "…", "command": "scan"}`, first line.
+//! - `finding`: `{"path": PATH, "file_type": "jpeg", "size": 123, "kind": "passport",
+//!   "confidence": 0.9, "reasons": [{"signal": "name.replaykit", "detail": "…"}],
+//!   "risks": [{"risk": "gps", "detail": "…"}]}`.
+//! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
+//! - `summary`: `{"files": n, "findings": n, "errors": n, "notes": n, "symlinks_skipped": n,
+//!   "elapsed": seconds}`, last line.
+//!
+//! A `PATH` is `{"text": "…"}` when the path is valid UTF-8 and `{"bytes": "<base64>"}`
+//! otherwise, so that every path round-trips exactly. The full schema is in docs/json.md.
+
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use base64::Engine;
+use serde::Serialize;
+
+/// Version of the JSON Lines schema; bumped on any incompatible change.
+pub const SCHEMA: u32 = 1;
+
+/// A path encoded losslessly.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathJson {
+    Text(String),
+    Bytes(String),
+}
+
+impl PathJson {
+    pub fn new(p: &Path) -> Self {
+        match p.to_str() {
+            Some(s) => PathJson::Text(s.to_string()),
+            None => PathJson::Bytes(
+                base64::engine::general_purpose::STANDARD.encode(p.as_os_str().as_bytes()),
+            ),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    data: T,
+}
+
+/// Writes one JSON line.
+pub fn emit(out: &mut impl Write, kind: &str, data: impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &Line { kind, data })?;
+    out.write_all(b"\n")
+}
+
+/// The `begin` line for `command`.
+pub fn begin(out: &mut impl Write, command: &str) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Begin<'a> {
+        schema: u32,
+        tool: &'a str,
+        version: &'a str,
+        command: &'a str,
+    }
+    emit(
+        out,
+        "begin",
+        Begin {
+            schema: SCHEMA,
+            tool: "idvault",
+            version: env!("CARGO_PKG_VERSION"),
+            command,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn paths_round_trip() {
+        let mut out = Vec::new();
+        emit(&mut out, "x", PathJson::new(Path::new("a/b.jpg"))).unwrap();
+        emit(
+            &mut out,
+            "x",
+            PathJson::new(Path::new(OsStr::from_bytes(b"\xffa"))),
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\"type\":\"x\",\"data\":{\"text\":\"a/b.jpg\"}}\n{\"type\":\"x\",\"data\":{\"bytes\":\"/2E=\"}}\n"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Everything idvault writes to stdout: human tables and JSON Lines. No other module writes to
+//! stdout. Human warnings and summaries go to stderr.
+
+pub mod human;
+pub mod json;
+pub mod scan;

@@ -1,0 +1,144 @@
+//! Output of `idvault scan`: a table of findings (human) or JSON Lines.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{human, json};
+use crate::scan::finding::{Reason, Risk};
+use crate::scan::{Finding, Severity, Summary, Warning};
+use crate::ui::color::Palette;
+
+/// Writes scan results as they arrive.
+pub struct ScanReport<W: Write> {
+    out: W,
+    json: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    path: json::PathJson,
+    file_type: &'a str,
+    size: u64,
+    kind: &'a str,
+    confidence: f32,
+    reasons: &'a [Reason],
+    risks: Vec<RiskJson>,
+}
+
+#[derive(Serialize)]
+struct RiskJson {
+    risk: Risk,
+    detail: &'static str,
+}
+
+#[derive(Serialize)]
+struct WarningJson<'a> {
+    path: json::PathJson,
+    severity: &'a str,
+    message: &'a str,
+}
+
+impl<W: Write> ScanReport<W> {
+    pub fn new(out: W, json: bool, palette: Palette) -> Self {
+        ScanReport { out, json, palette }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.json {
+            json::begin(&mut self.out, "scan")
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        let v = &f.verdict;
+        if self.json {
+            let risks = v
+                .risks
+                .iter()
+                .map(|&risk| RiskJson {
+                    risk,
+                    detail: risk.explain(),
+                })
+                .collect();
+            return json::emit(
+                &mut self.out,
+                "finding",
+                FindingJson {
+                    path: json::PathJson::new(&f.path),
+                    file_type: f.file_type.as_str(),
+                    size: f.id.size,
+                    kind: v.kind.as_str(),
+                    confidence: v.confidence,
+                    reasons: &v.reasons,
+                    risks,
+                },
+            );
+        }
+        let p = &self.palette;
+        let kind = format!("{:<17}", v.kind.as_str());
+        let kind = if v.confidence >= 0.5 {
+            p.red(&kind)
+        } else {
+            p.yellow(&kind)
+        };
+        writeln!(
+            self.out,
+            "{kind} {:.2}  {}",
+            v.confidence,
+            p.bold(&human::path(&f.path))
+        )?;
+        for r in &v.reasons {
+            writeln!(self.out, "    {} {}", p.dim("why:"), r.detail)?;
+        }
+        for r in &v.risks {
+            writeln!(self.out, "    {} {}", p.yellow("risk:"), r.explain())?;
+        }
+        Ok(())
+    }
+
+    pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
+        if self.json {
+            let severity = match w.severity {
+                Severity::Error => "error",
+                Severity::Note => "note",
+            };
+            json::emit(
+                &mut self.out,
+                "warning",
+                WarningJson {
+                    path: json::PathJson::new(&w.path),
+                    severity,
+                    message: &w.message,
+                },
+            )
+        } else {
+            human::warning(&self.palette, w);
+            Ok(())
+        }
+    }
+
+    pub fn summary(&mut self, s: &Summary) -> io::Result<()> {
+        if self.json {
+            json::emit(&mut self.out, "summary", s)?;
+        } else {
+            let mut line = format!(
+                "{} files scanned in {:.2}s: {} findings",
+                s.files,
+                s.elapsed.as_secs_f64(),
+                s.findings
+            );
+            if s.errors > 0 {
+                line += &format!(", {} unreadable", s.errors);
+            }
+            if s.symlinks_skipped > 0 {
+                line += &format!(", {} symlinks not followed", s.symlinks_skipped);
+            }
+            writeln!(io::stderr(), "{}", self.palette.bold(&line))?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,124 @@
+//! Classification of one file: sniff its type, read its headers, gather the stage-0 signals and
+//! turn them into a verdict.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use super::finding::{Evidence, Kind};
+use super::signals::{self, HeaderMeta};
+use super::sniff::{self, FileType};
+use super::walk::FileEntry;
+use super::{FileId, Finding, ScanOptions, Severity, Warning};
+use crate::fsutil;
+
+/// How much of a file's start is read for sniffing and XMP.
+const HEAD_LEN: usize = 128 * 1024;
+
+/// Classifies one file. `Ok(None)` means "not media" or "nothing found".
+pub fn classify(entry: &FileEntry, opts: &ScanOptions) -> Result<Option<Finding>, Warning> {
+    let warn = |err: io::Error| file_warning(&entry.path, err);
+    let mut file = fsutil::open_regular_nofollow(&entry.path).map_err(warn)?;
+    let stat = file.metadata().map_err(warn)?;
+    let head = read_head(&mut file).map_err(warn)?;
+    let Some(file_type) = sniff::sniff(&head) else {
+        return Ok(None);
+    };
+    let id = FileId {
+        dev: stat.dev(),
+        ino: stat.ino(),
+        size: stat.len(),
+        mtime_ns: stat.mtime() as i128 * 1_000_000_000 + i128::from(stat.mtime_nsec()),
+    };
+
+    let mut ev = Evidence::default();
+    let mut meta = HeaderMeta::default();
+    if let Err(e) = read_meta(&mut file, file_type, &head, &mut meta) {
+        ev.note(
+            "meta.unreadable",
+            format!("metadata could not be read: {e}"),
+        );
+    }
+    let file_name = entry
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folders = entry.folder_names();
+    let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
+    signals::name::signals(file_type, &file_name, &folder_refs, &mut ev);
+    signals::from_metadata(file_type, &meta, &mut ev);
+    signals::place::risks(&entry.absolute(), &mut ev);
+    combine(file_type, &mut ev);
+    extension_note(&entry.path, file_type, &mut ev);
+    let _ = opts;
+
+    Ok(ev.decide().map(|verdict| Finding {
+        path: entry.path.clone(),
+        file_type,
+        id,
+        verdict,
+    }))
+}
+
+fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    file.take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn read_meta(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) -> io::Result<()> {
+    match t {
+        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => signals::container::read(file, meta),
+        FileType::Matroska | FileType::Webm => Ok(()),
+        _ => signals::exif::read(file, t, head, meta),
+    }
+}
+
+/// Rules over several signals: a screenshot whose name points to an identity document or check
+/// is a screenshot of a verification.
+fn combine(t: FileType, ev: &mut Evidence) {
+    let screenshot = ev.support(Kind::Screenshot);
+    if t.is_video() || screenshot < 0.5 {
+        return;
+    }
+    let named_for_id = ev.votes.iter().any(|v| {
+        v.reason.signal.starts_with("name.document")
+            && (v.kind.is_document() || v.kind == Kind::KycScreenshot)
+    });
+    if named_for_id {
+        // As sure as it is a screenshot; with the name's own vote, that outweighs "screenshot".
+        ev.vote(
+            Kind::KycScreenshot,
+            screenshot,
+            "combined.kyc_screenshot",
+            "a screenshot whose name points to an identity document or check".into(),
+        );
+    }
+}
+
+fn extension_note(path: &Path, t: FileType, ev: &mut Evidence) {
+    let ext = path.extension().map(|e| e.to_string_lossy());
+    if !sniff::extension_matches(t, ext.as_deref()) {
+        let shown = crate::ui::sanitize::text(ext.as_deref().unwrap_or_default());
+        ev.note(
+            "file.extension_mismatch",
+            format!("extension .{shown} but the content is {t}"),
+        );
+    }
+}
+
+/// A per-file I/O problem as a warning: a vanished file is a note, anything else an error.
+pub fn file_warning(path: &Path, err: io::Error) -> Warning {
+    let (message, severity) = match err.kind() {
+        io::ErrorKind::NotFound => ("vanished during the scan".to_string(), Severity::Note),
+        io::ErrorKind::InvalidInput => (err.to_string(), Severity::Note),
+        _ => (format!("cannot read: {err}"), Severity::Error),
+    };
+    Warning {
+        path: path.to_path_buf(),
+        message,
+        severity,
+    }
+}

@@ -1,0 +1,212 @@
+//! What a scan reports: the kind of sensitive file found, how sure the scanner is, the reasons a
+//! person can check, and what else puts the file at risk.
+
+use serde::Serialize;
+
+/// The kind of sensitive file a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Kind {
+    Passport,
+    IdCard,
+    ResidencePermit,
+    TravelPermit,
+    Visa,
+    DriverLicence,
+    IdSelfie,
+    KycScreenshot,
+    ScreenRecording,
+    DocumentScan,
+    /// A screenshot with nothing (yet) tying it to an identity check.
+    Screenshot,
+}
+
+impl Kind {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Passport => "passport",
+            Kind::IdCard => "id_card",
+            Kind::ResidencePermit => "residence_permit",
+            Kind::TravelPermit => "travel_permit",
+            Kind::Visa => "visa",
+            Kind::DriverLicence => "driver_licence",
+            Kind::IdSelfie => "id_selfie",
+            Kind::KycScreenshot => "kyc_screenshot",
+            Kind::ScreenRecording => "screen_recording",
+            Kind::DocumentScan => "document_scan",
+            Kind::Screenshot => "screenshot",
+        }
+    }
+
+    /// True for the kinds that show an identity document itself.
+    pub fn is_document(self) -> bool {
+        matches!(
+            self,
+            Kind::Passport
+                | Kind::IdCard
+                | Kind::ResidencePermit
+                | Kind::TravelPermit
+                | Kind::Visa
+                | Kind::DriverLicence
+                | Kind::IdSelfie
+        )
+    }
+
+    /// The kinds `secure` acts on unless told otherwise: everything except a plain screenshot.
+    pub fn secured_by_default(self) -> bool {
+        self != Kind::Screenshot
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One piece of evidence: a stable machine-readable code and a sentence a person can check.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reason {
+    /// Stable identifier of the signal, e.g. `name.replaykit` (see docs/signals.md).
+    pub signal: &'static str,
+    /// What was seen, for people.
+    pub detail: String,
+}
+
+/// Something besides the file's content that makes it riskier to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// GPS coordinates in the metadata.
+    Gps,
+    /// Inside a folder that a cloud service synchronises.
+    CloudSync,
+    /// Inside a chat application's media folder.
+    ChatApp,
+    /// Inside a trash folder: "deleted", but still on disk.
+    Trash,
+}
+
+impl Risk {
+    /// A sentence explaining the risk.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Risk::Gps => "GPS coordinates in the metadata reveal where it was taken",
+            Risk::CloudSync => {
+                "inside a cloud-synced folder: the provider keeps copies and history"
+            }
+            Risk::ChatApp => {
+                "inside a chat app's folder: it was sent or received, copies exist elsewhere"
+            }
+            Risk::Trash => "inside a trash folder: deleted, but still on disk",
+        }
+    }
+}
+
+/// A weighted vote for a kind, produced by one signal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vote {
+    pub kind: Kind,
+    /// How strongly this signal alone supports `kind`, 0–1.
+    pub weight: f32,
+    pub reason: Reason,
+}
+
+/// Everything the signals found about one file, before a verdict.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    pub votes: Vec<Vote>,
+    /// Reasons that support no kind on their own but help a person judge (e.g. "no camera make").
+    pub notes: Vec<Reason>,
+    pub risks: Vec<Risk>,
+}
+
+impl Evidence {
+    pub fn vote(&mut self, kind: Kind, weight: f32, signal: &'static str, detail: String) {
+        self.votes.push(Vote {
+            kind,
+            weight,
+            reason: Reason { signal, detail },
+        });
+    }
+
+    pub fn note(&mut self, signal: &'static str, detail: String) {
+        self.notes.push(Reason { signal, detail });
+    }
+
+    pub fn risk(&mut self, risk: Risk) {
+        if !self.risks.contains(&risk) {
+            self.risks.push(risk);
+        }
+    }
+
+    /// Combined support for `kind`: independent votes combine as a noisy OR.
+    pub fn support(&self, kind: Kind) -> f32 {
+        1.0 - self
+            .votes
+            .iter()
+            .filter(|v| v.kind == kind)
+            .fold(1.0, |miss, v| miss * (1.0 - v.weight.clamp(0.0, 1.0)))
+    }
+
+    /// The verdict: the best-supported kind, its confidence and every reason, or `None` when no
+    /// signal voted for anything.
+    pub fn decide(mut self) -> Option<Verdict> {
+        let mut kinds: Vec<Kind> = self.votes.iter().map(|v| v.kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        // Highest support wins; on a tie the more specific kind (earlier in the enum) wins.
+        let kind = kinds.into_iter().max_by(|&a, &b| {
+            self.support(a)
+                .total_cmp(&self.support(b))
+                .then_with(|| b.cmp(&a))
+        })?;
+        let confidence = (self.support(kind) * 100.0).round() / 100.0;
+        self.risks.sort_unstable();
+        let mut reasons: Vec<Reason> = self.votes.into_iter().map(|v| v.reason).collect();
+        reasons.extend(self.notes);
+        Some(Verdict {
+            kind,
+            confidence,
+            reasons,
+            risks: self.risks,
+        })
+    }
+}
+
+/// The scanner's verdict on one file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub kind: Kind,
+    /// 0–1, rounded to two decimals.
+    pub confidence: f32,
+    pub reasons: Vec<Reason>,
+    pub risks: Vec<Risk>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn votes_for_one_kind_combine_as_noisy_or() {
+        let mut ev = Evidence::default();
+        ev.vote(Kind::ScreenRecording, 0.5, "a", String::new());
+        ev.vote(Kind::ScreenRecording, 0.5, "b", String::new());
+        ev.vote(Kind::Screenshot, 0.6, "c", String::new());
+        let v = ev.decide().unwrap();
+        assert_eq!(v.kind, Kind::ScreenRecording);
+        assert_eq!(v.confidence, 0.75);
+        assert_eq!(v.reasons.len(), 3);
+    }
+
+    #[test]
+    fn no_votes_no_verdict() {
+        let mut ev = Evidence::default();
+        ev.note("x", "only a note".into());
+        ev.risk(Risk::Gps);
+        assert!(ev.decide().is_none());
+    }
+}

@@ -1,0 +1,182 @@
+//! The scan engine: walk the roots, classify every file on all cores while the walk goes on,
+//! and deliver findings and warnings, in completion order, to the caller's thread.
+
+pub mod classify;
+pub mod finding;
+pub mod signals;
+pub mod sniff;
+pub mod walk;
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::bounded;
+
+use finding::{Kind, Verdict};
+use sniff::FileType;
+
+/// What to scan and what to report.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub roots: Vec<PathBuf>,
+    pub one_file_system: bool,
+    /// Run content analysis (pixels) where it can change the verdict.
+    pub content: bool,
+    /// Findings below this confidence are not reported.
+    pub min_confidence: f32,
+    /// Only these kinds are reported; empty means all.
+    pub kinds: Vec<Kind>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+}
+
+impl ScanOptions {
+    /// Options that scan `roots` with the defaults.
+    pub fn new(roots: Vec<PathBuf>) -> Self {
+        ScanOptions {
+            roots,
+            one_file_system: false,
+            content: true,
+            min_confidence: 0.0,
+            kinds: Vec::new(),
+            threads: 0,
+        }
+    }
+
+    fn wants(&self, v: &Verdict) -> bool {
+        v.confidence >= self.min_confidence
+            && (self.kinds.is_empty() || self.kinds.contains(&v.kind))
+    }
+}
+
+/// Identity of a file as it was when scanned, to notice later that it changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+/// One sensitive file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub path: PathBuf,
+    pub file_type: FileType,
+    pub id: FileId,
+    pub verdict: Verdict,
+}
+
+/// How bad a warning is: errors (a file could not be read) set exit code 1, notes do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Note,
+    Error,
+}
+
+/// A problem with one path that did not stop the scan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    pub path: PathBuf,
+    pub message: String,
+    pub severity: Severity,
+}
+
+/// What the scan reports as it goes.
+#[derive(Debug)]
+pub enum Event {
+    Finding(Finding),
+    Warning(Warning),
+    /// One more file was looked at.
+    Progress {
+        files: u64,
+    },
+}
+
+/// Totals at the end of a scan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Regular files looked at.
+    pub files: u64,
+    pub findings: u64,
+    pub errors: u64,
+    pub notes: u64,
+    pub symlinks_skipped: u64,
+    #[serde(serialize_with = "secs")]
+    pub elapsed: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+use serde::Serialize;
+
+/// Walks and classifies; `on_event` runs on the calling thread.
+pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
+    let start = Instant::now();
+    let threads = match opts.threads {
+        0 => thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let mut summary = Summary::default();
+    let (work_tx, work_rx) = bounded::<walk::FileEntry>(4 * threads);
+    let (event_tx, event_rx) = bounded::<Outcome>(64 * threads);
+    thread::scope(|s| {
+        let walk_events = event_tx.clone();
+        s.spawn(move || {
+            walk::walk(&opts.roots, opts.one_file_system, |w| match w {
+                walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
+                walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
+                walk::Walked::Symlink => walk_events.send(Outcome::Symlink).is_ok(),
+            });
+        });
+        for _ in 0..threads {
+            let rx = work_rx.clone();
+            let tx = event_tx.clone();
+            s.spawn(move || {
+                for entry in rx {
+                    let out = match classify::classify(&entry, opts) {
+                        Ok(f) => Outcome::Done(f.filter(|f| opts.wants(&f.verdict))),
+                        Err(w) => Outcome::Warning(w),
+                    };
+                    if tx.send(out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(event_tx);
+        for out in event_rx {
+            match out {
+                Outcome::Done(finding) => {
+                    summary.files += 1;
+                    if let Some(f) = finding {
+                        summary.findings += 1;
+                        on_event(Event::Finding(f));
+                    }
+                    on_event(Event::Progress {
+                        files: summary.files,
+                    });
+                }
+                Outcome::Warning(w) => {
+                    match w.severity {
+                        Severity::Error => summary.errors += 1,
+                        Severity::Note => summary.notes += 1,
+                    }
+                    on_event(Event::Warning(w));
+                }
+                Outcome::Symlink => summary.symlinks_skipped += 1,
+            }
+        }
+    });
+    summary.elapsed = start.elapsed();
+    summary
+}
+
+enum Outcome {
+    Done(Option<Finding>),
+    Warning(Warning),
+    Symlink,
+}

@@ -1,0 +1,148 @@
+//! The directory walk: never follows symlinks, never leaves the given roots, optionally stays on
+//! one file system, and skips idvault vaults. Problems become warnings, never a stop.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+use super::{Severity, Warning};
+
+/// A root as the user gave it, and its absolute form for folder-based signals.
+#[derive(Debug)]
+pub struct Root {
+    pub given: PathBuf,
+    pub absolute: PathBuf,
+}
+
+/// A regular file found by the walk.
+#[derive(Debug)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    pub root: Arc<Root>,
+}
+
+impl FileEntry {
+    /// The absolute path, for folder-based risks.
+    pub fn absolute(&self) -> PathBuf {
+        match self.path.strip_prefix(&self.root.given) {
+            Ok(rel) if !rel.as_os_str().is_empty() => self.root.absolute.join(rel),
+            _ => self.root.absolute.clone(),
+        }
+    }
+
+    /// Folder names from the root's own name down to the file's parent.
+    pub fn folder_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .root
+            .absolute
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .into_iter()
+            .collect();
+        if let Ok(rel) = self.path.strip_prefix(&self.root.given)
+            && let Some(parent) = rel.parent()
+        {
+            names.extend(
+                parent
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+            );
+        }
+        names
+    }
+}
+
+/// What the walk yields.
+#[derive(Debug)]
+pub enum Walked {
+    File(FileEntry),
+    Warning(Warning),
+    /// A symlink, not followed.
+    Symlink,
+}
+
+/// Walks `roots` and hands every item to `sink`; stops early if `sink` returns false.
+pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walked) -> bool) {
+    for given in roots {
+        let absolute = std::path::absolute(given).unwrap_or_else(|_| given.clone());
+        let root = Arc::new(Root {
+            given: given.clone(),
+            absolute,
+        });
+        let walker = WalkDir::new(given)
+            .follow_links(false)
+            .follow_root_links(false)
+            .same_file_system(one_file_system)
+            .into_iter()
+            .filter_entry(|e| !(e.file_type().is_dir() && is_vault(e.path())));
+        for item in walker {
+            let out = match item {
+                Ok(e) => {
+                    let ft = e.file_type();
+                    if ft.is_file() {
+                        Walked::File(FileEntry {
+                            path: e.into_path(),
+                            root: Arc::clone(&root),
+                        })
+                    } else if ft.is_symlink() {
+                        match symlink_problem(e.path()) {
+                            Some(w) => Walked::Warning(w),
+                            None => Walked::Symlink,
+                        }
+                    } else if ft.is_dir() {
+                        continue;
+                    } else {
+                        Walked::Warning(Warning {
+                            path: e.into_path(),
+                            message: "not a regular file (FIFO, socket or device); skipped".into(),
+                            severity: Severity::Note,
+                        })
+                    }
+                }
+                Err(err) => Walked::Warning(walk_error(err)),
+            };
+            if !sink(out) {
+                return;
+            }
+        }
+    }
+}
+
+/// True for a directory that holds an idvault vault.
+fn is_vault(dir: &Path) -> bool {
+    dir.join(crate::VAULT_MARKER).is_file()
+}
+
+/// A symlink is skipped either way; a loop or dangling link is worth a note.
+fn symlink_problem(path: &Path) -> Option<Warning> {
+    let err = std::fs::metadata(path).err()?;
+    let message = if err.raw_os_error() == Some(libc::ELOOP) {
+        "symlink loop; not followed".to_string()
+    } else {
+        format!("dangling symlink ({err}); not followed")
+    };
+    Some(Warning {
+        path: path.to_path_buf(),
+        message,
+        severity: Severity::Note,
+    })
+}
+
+fn walk_error(err: walkdir::Error) -> Warning {
+    let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+    let (message, severity) = match err.io_error().map(io::Error::kind) {
+        Some(io::ErrorKind::NotFound) => ("vanished during the scan".to_string(), Severity::Note),
+        Some(io::ErrorKind::PermissionDenied) => (
+            "permission denied; its contents were not scanned".to_string(),
+            Severity::Error,
+        ),
+        _ => (err.to_string(), Severity::Error),
+    };
+    Warning {
+        path,
+        message,
+        severity,
+    }
+}

@@ -1,0 +1,52 @@
+//! Confirmation before destructive actions. With `--yes` nothing is asked; without it, idvault
+//! asks on a terminal and refuses outright when stdin is not one.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+
+/// How to confirm a destructive action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmPolicy {
+    /// Ask on the terminal; refuse when stdin is not a terminal.
+    Ask,
+    /// The user said `--yes`.
+    AssumeYes,
+}
+
+impl ConfirmPolicy {
+    pub fn from_yes_flag(yes: bool) -> Self {
+        if yes {
+            ConfirmPolicy::AssumeYes
+        } else {
+            ConfirmPolicy::Ask
+        }
+    }
+}
+
+/// The answer to a confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    Yes,
+    No,
+    /// Nobody could be asked (stdin is not a terminal) and `--yes` was not given.
+    CannotAsk,
+}
+
+/// Asks `question` (shown on stderr) unless the policy already answers it.
+pub fn confirm(policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
+    if policy == ConfirmPolicy::AssumeYes {
+        return Ok(Confirmation::Yes);
+    }
+    let stdin = io::stdin();
+    if !stdin.is_terminal() {
+        return Ok(Confirmation::CannotAsk);
+    }
+    let mut stderr = io::stderr();
+    write!(stderr, "{question} [y/N] ")?;
+    stderr.flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(match line.trim() {
+        "y" | "Y" | "yes" | "Yes" | "YES" => Confirmation::Yes,
+        _ => Confirmation::No,
+    })
+}

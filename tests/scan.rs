@@ -1,0 +1,333 @@
+//! `idvault scan` on real folders: generated files plus corpus files, exact findings asserted.
+
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::media::{self, Exif};
+use crate::util::{TestDir, findings_by_path, idvault, json_lines, signals};
+
+const CAMERA_GPS_JPEG: &str = "metadata/exs-jpg-gps__DSCN0010.jpg";
+
+/// The folder of the issue: one file per behaviour.
+fn build_tree(t: &TestDir) {
+    let screenshot_exif = Exif {
+        user_comment: Some("Screenshot"),
+        ..Exif::default()
+    };
+    t.write(
+        "Camera Roll/IMG_0001.PNG",
+        &media::png(
+            64,
+            128,
+            &[media::png_chunk(b"eXIf", &screenshot_exif.tiff())],
+        ),
+    );
+    t.write(
+        "Camera Roll/RPReplay_Final1712345678.MP4",
+        &media::mp4(886, 1920, None),
+    );
+    t.write(
+        "Camera Roll/VID_20240101_120000.mp4",
+        &media::mp4(1920, 1080, Some("Apple")),
+    );
+    let camera = fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap();
+    t.write("Camera Roll/IMG_2001.jpg", &camera);
+    // A JPEG renamed .png, named for a passport in Chinese.
+    t.write("Downloads/护照.png", &camera);
+    t.write("Downloads/CamScanner 03-08-2024 16.22_6.jpg", &camera);
+    t.write(
+        "Screenshots/Screenshot_20240301-102201_实名认证.png",
+        &media::png(32, 32, &[]),
+    );
+    t.write("Dropbox/身份证正面.jpg", &camera);
+    // A non-UTF-8 name.
+    let raw = std::ffi::OsStr::from_bytes(b"Downloads/\xff\xfepassport.jpg");
+    t.write(raw, &camera);
+    // A vault is never scanned.
+    t.write("Vault/idvault-vault.toml", b"format = 1\n");
+    t.write("Vault/passport.jpg", &camera);
+    // Symlinks: a loop, and a link out of the tree to a file that would be a finding.
+    symlink("loop_b", t.path().join("loop_a")).unwrap();
+    symlink("loop_a", t.path().join("loop_b")).unwrap();
+    let outside = TestDir::new();
+    let target = outside.write("passport.jpg", &camera);
+    symlink(&target, t.path().join("passport-link.jpg")).unwrap();
+    std::mem::forget(outside);
+    // A FIFO is skipped with a note.
+    let fifo = t.path().join("pipe.jpg");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+fn kinds_and_signals(
+    found: &std::collections::BTreeMap<String, Value>,
+) -> Vec<(String, String, Vec<String>)> {
+    found
+        .iter()
+        .map(|(p, f)| {
+            (
+                p.clone(),
+                f["kind"].as_str().unwrap().to_string(),
+                signals(f),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scan_reports_exactly_the_sensitive_files() {
+    let t = TestDir::new();
+    build_tree(&t);
+    let out = idvault()
+        .args(["scan", "--json", "--no-content"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = findings_by_path(&out, t.path());
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let expected = vec![
+        (
+            "Camera Roll/IMG_0001.PNG".into(),
+            "screenshot".into(),
+            s(&["meta.user_comment"]),
+        ),
+        (
+            "Camera Roll/RPReplay_Final1712345678.MP4".into(),
+            "screen_recording".into(),
+            s(&["meta.screen_video", "name.replaykit"]),
+        ),
+        (
+            "Downloads/CamScanner 03-08-2024 16.22_6.jpg".into(),
+            "document_scan".into(),
+            s(&["name.camscanner"]),
+        ),
+        (
+            "Downloads/护照.png".into(),
+            "passport".into(),
+            s(&["file.extension_mismatch", "name.document_word"]),
+        ),
+        (
+            "Dropbox/身份证正面.jpg".into(),
+            "id_card".into(),
+            s(&["name.document_word"]),
+        ),
+        (
+            "Screenshots/Screenshot_20240301-102201_实名认证.png".into(),
+            "kyc_screenshot".into(),
+            s(&[
+                "combined.kyc_screenshot",
+                "name.android_screenshot",
+                "name.document_word",
+                "name.screenshot_folder",
+            ]),
+        ),
+    ];
+    // The non-UTF-8 name arrives as base64 bytes, not as text.
+    let lines = json_lines(&out);
+    let byte_paths: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "finding" && d["path"].get("bytes").is_some())
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(byte_paths.len(), 1);
+    assert_eq!(byte_paths[0]["kind"], "passport");
+    let b64 = byte_paths[0]["path"]["bytes"].as_str().unwrap();
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert!(decoded.ends_with(b"Downloads/\xff\xfepassport.jpg"));
+
+    assert_eq!(kinds_and_signals(&found), expected);
+    let dropbox = &found["Dropbox/身份证正面.jpg"];
+    let risks: Vec<&str> = dropbox["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["risk"].as_str().unwrap())
+        .collect();
+    assert_eq!(risks, ["gps", "cloud_sync"]);
+    let recording = &found["Camera Roll/RPReplay_Final1712345678.MP4"];
+    assert!(recording["confidence"].as_f64().unwrap() >= 0.95);
+
+    // Warnings: the symlink loop and the FIFO are notes; nothing is an error.
+    let warnings: Vec<(String, String)> = lines
+        .iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap();
+            let name = Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, d["severity"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let mut warnings = warnings;
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        vec![
+            ("loop_a".to_string(), "note".to_string()),
+            ("loop_b".to_string(), "note".to_string()),
+            ("pipe.jpg".to_string(), "note".to_string()),
+        ]
+    );
+    let summary = &lines.last().unwrap();
+    assert_eq!(summary.0, "summary");
+    assert_eq!(summary.1["findings"], 7);
+    assert_eq!(summary.1["symlinks_skipped"], 1);
+}
+
+#[test]
+fn filters_by_kind_and_confidence() {
+    let t = TestDir::new();
+    build_tree(&t);
+    let out = idvault()
+        .args([
+            "scan",
+            "--json",
+            "--no-content",
+            "--kind",
+            "screen_recording",
+            "--kind",
+            "passport",
+        ])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let kinds: Vec<String> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "finding")
+        .map(|(_, d)| d["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .all(|k| k == "screen_recording" || k == "passport")
+    );
+
+    let out = idvault()
+        .args(["scan", "--json", "--no-content", "--min-confidence", "0.9"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    for (_, d) in json_lines(&out).into_iter().filter(|(t, _)| t == "finding") {
+        assert!(d["confidence"].as_f64().unwrap() >= 0.9, "{d}");
+    }
+}
+
+#[test]
+fn human_output_escapes_names_and_summarises() {
+    let t = TestDir::new();
+    t.write(
+        "passport\x1b[31m.jpg",
+        &fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap(),
+    );
+    let out = idvault()
+        .args(["scan", "--no-content"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("passport\\u{1b}[31m.jpg"), "{stdout}");
+    assert!(
+        !stdout.contains('\x1b'),
+        "raw escape reached the terminal: {stdout:?}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("1 files scanned"), "{stderr}");
+    assert!(stderr.contains("1 findings"), "{stderr}");
+}
+
+#[test]
+fn unreadable_file_is_an_error_and_exit_1() {
+    let t = TestDir::new();
+    let camera = fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap();
+    t.write("ok/passport.jpg", &camera);
+    let locked = t.write("locked/id_card.jpg", &camera);
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for d in ["ok", "locked"] {
+        fs::set_permissions(t.path().join(d), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(
+        t.path().join("ok/passport.jpg"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    // Root reads everything: drop to `nobody` so that permissions apply.
+    let bin = assert_cmd::cargo::cargo_bin("idvault");
+    let mut cmd = if unsafe { libc::geteuid() } == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let out = cmd
+        .args(["scan", "--json", "--no-content"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let errors: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "warning" && d["severity"] == "error")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(errors.len(), 1, "{lines:?}");
+    assert!(
+        errors[0]["path"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("locked/id_card.jpg")
+    );
+    let found = findings_by_path(&out, t.path());
+    assert_eq!(found.keys().collect::<Vec<_>>(), vec!["ok/passport.jpg"]);
+}
+
+#[test]
+fn missing_root_is_a_fatal_error() {
+    let out = idvault()
+        .args(["scan", "/nonexistent/idvault-test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot scan"));
+}
+
+#[test]
+fn corpus_camera_photos_give_no_findings() {
+    let out = idvault()
+        .args(["scan", "--json", "--no-content"])
+        .arg(crate::util::corpus("metadata"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let findings: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "finding")
+        .collect();
+    assert!(findings.is_empty(), "{findings:?}");
+}

@@ -1,0 +1,6 @@
+//! All integration tests, built as one binary. Each module drives the real `idvault` binary on
+//! real files built in temporary directories.
+
+mod util;
+
+mod scan;

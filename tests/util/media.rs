@@ -1,0 +1,268 @@
+//! Builders for media files with chosen metadata, written byte by byte so each test controls
+//! exactly what a file carries.
+
+/// An EXIF (TIFF) block, little-endian, with the given IFD0 strings, an optional UserComment in
+/// the Exif IFD, and an optional GPS position.
+#[derive(Default)]
+pub struct Exif<'a> {
+    pub make: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub software: Option<&'a str>,
+    pub user_comment: Option<&'a str>,
+    pub gps: bool,
+    pub orientation: Option<u16>,
+}
+
+struct Entry {
+    tag: u16,
+    typ: u16,
+    count: u32,
+    data: Vec<u8>,
+}
+
+fn ascii(tag: u16, s: &str) -> Entry {
+    let mut data = s.as_bytes().to_vec();
+    data.push(0);
+    Entry {
+        tag,
+        typ: 2,
+        count: data.len() as u32,
+        data,
+    }
+}
+
+fn long(tag: u16, v: u32) -> Entry {
+    Entry {
+        tag,
+        typ: 4,
+        count: 1,
+        data: v.to_le_bytes().to_vec(),
+    }
+}
+
+/// Serialises IFDs laid out one after another starting at `base`; values longer than 4 bytes go
+/// after each IFD. Returns the bytes.
+fn ifd(entries: &[Entry], base: u32) -> Vec<u8> {
+    let table_len = 2 + 12 * entries.len() as u32 + 4;
+    let mut extra = Vec::new();
+    let mut out = Vec::new();
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in entries {
+        out.extend_from_slice(&e.tag.to_le_bytes());
+        out.extend_from_slice(&e.typ.to_le_bytes());
+        out.extend_from_slice(&e.count.to_le_bytes());
+        if e.data.len() <= 4 {
+            let mut v = e.data.clone();
+            v.resize(4, 0);
+            out.extend_from_slice(&v);
+        } else {
+            let off = base + table_len + extra.len() as u32;
+            out.extend_from_slice(&off.to_le_bytes());
+            extra.extend_from_slice(&e.data);
+            if extra.len() % 2 == 1 {
+                extra.push(0);
+            }
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&extra);
+    out
+}
+
+impl Exif<'_> {
+    /// The TIFF bytes (what goes after `Exif\0\0` in JPEG, or into a PNG eXIf chunk).
+    pub fn tiff(&self) -> Vec<u8> {
+        let exif_entries: Vec<Entry> = self
+            .user_comment
+            .map(|c| {
+                let mut data = b"ASCII\0\0\0".to_vec();
+                data.extend_from_slice(c.as_bytes());
+                Entry {
+                    tag: 0x9286,
+                    typ: 7,
+                    count: data.len() as u32,
+                    data,
+                }
+            })
+            .into_iter()
+            .collect();
+        let gps_entries: Vec<Entry> = if self.gps {
+            let rational = |v: u32| {
+                let mut d = Vec::new();
+                for (n, den) in [(v, 1u32), (30, 1), (0, 1)] {
+                    d.extend_from_slice(&n.to_le_bytes());
+                    d.extend_from_slice(&den.to_le_bytes());
+                }
+                d
+            };
+            vec![
+                ascii(1, "N"),
+                Entry {
+                    tag: 2,
+                    typ: 5,
+                    count: 3,
+                    data: rational(48),
+                },
+                ascii(3, "E"),
+                Entry {
+                    tag: 4,
+                    typ: 5,
+                    count: 3,
+                    data: rational(2),
+                },
+            ]
+        } else {
+            Vec::new()
+        };
+        // Two passes: the IFD0 size decides where the sub-IFDs go.
+        let build_ifd0 = |exif_off: u32, gps_off: u32| {
+            let mut e = Vec::new();
+            if let Some(m) = self.make {
+                e.push(ascii(0x010F, m));
+            }
+            if let Some(m) = self.model {
+                e.push(ascii(0x0110, m));
+            }
+            if let Some(o) = self.orientation {
+                e.push(Entry {
+                    tag: 0x0112,
+                    typ: 3,
+                    count: 1,
+                    data: o.to_le_bytes().to_vec(),
+                });
+            }
+            if let Some(s) = self.software {
+                e.push(ascii(0x0131, s));
+            }
+            if !exif_entries.is_empty() {
+                e.push(long(0x8769, exif_off));
+            }
+            if !gps_entries.is_empty() {
+                e.push(long(0x8825, gps_off));
+            }
+            ifd(&e, 8)
+        };
+        let ifd0_len = build_ifd0(0, 0).len() as u32;
+        let exif_off = 8 + ifd0_len;
+        let exif_ifd = ifd(&exif_entries, exif_off);
+        let gps_off = exif_off
+            + if exif_entries.is_empty() {
+                0
+            } else {
+                exif_ifd.len() as u32
+            };
+        let gps_ifd = ifd(&gps_entries, gps_off);
+        let mut out = b"II*\0\x08\0\0\0".to_vec();
+        out.extend_from_slice(&build_ifd0(exif_off, gps_off));
+        if !exif_entries.is_empty() {
+            out.extend_from_slice(&exif_ifd);
+        }
+        if !gps_entries.is_empty() {
+            out.extend_from_slice(&gps_ifd);
+        }
+        out
+    }
+}
+
+/// A PNG chunk with its CRC.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut h = crc32fast::Hasher::new();
+    h.update(kind);
+    h.update(data);
+    out.extend_from_slice(&h.finalize().to_be_bytes());
+    out
+}
+
+/// A valid grey `w`×`h` PNG (stored deflate blocks), with `extra` chunks before IDAT.
+pub fn png(w: u32, h: u32, extra: &[Vec<u8>]) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit greyscale
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0); // filter: none
+        raw.extend((0..w).map(|x| ((x * 7 + y * 3) % 251) as u8));
+    }
+    // zlib with stored blocks: no compressor needed, any decoder reads it.
+    let mut z = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        z.push(u8::from(i + 1 == chunks.len()));
+        z.extend_from_slice(&(c.len() as u16).to_le_bytes());
+        z.extend_from_slice(&(!(c.len() as u16)).to_le_bytes());
+        z.extend_from_slice(c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(png_chunk(b"IHDR", &ihdr));
+    for c in extra {
+        out.extend_from_slice(c);
+    }
+    out.extend(png_chunk(b"IDAT", &z));
+    out.extend(png_chunk(b"IEND", &[]));
+    out
+}
+
+/// Inserts an APP1 EXIF segment right after SOI of a JPEG, removing existing APP1 segments.
+pub fn jpeg_with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    assert_eq!(&jpeg[..2], b"\xFF\xD8");
+    let mut out = b"\xFF\xD8".to_vec();
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(tiff);
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&payload);
+    let mut pos = 2;
+    while pos + 4 <= jpeg.len() && jpeg[pos] == 0xFF {
+        let marker = jpeg[pos + 1];
+        let len = u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
+        if marker == 0xDA {
+            break;
+        }
+        if marker != 0xE1 {
+            out.extend_from_slice(&jpeg[pos..pos + 2 + len]);
+        }
+        pos += 2 + len;
+    }
+    out.extend_from_slice(&jpeg[pos..]);
+    out
+}
+
+fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A minimal MP4: `ftyp`, a `moov` with a 10-second `mvhd` and one `w`×`h` video track, and
+/// optionally an Apple `©mak` user-data atom; then a small `mdat`.
+pub fn mp4(w: u32, h: u32, make: Option<&str>) -> Vec<u8> {
+    let mut out = bx(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
+    let mut mvhd = vec![0u8; 100];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[16..20].copy_from_slice(&10_000u32.to_be_bytes());
+    let mut tkhd = vec![0u8; 84];
+    tkhd[76..80].copy_from_slice(&(w << 16).to_be_bytes());
+    tkhd[80..84].copy_from_slice(&(h << 16).to_be_bytes());
+    let mut moov = bx(b"mvhd", &mvhd);
+    moov.extend(bx(b"trak", &bx(b"tkhd", &tkhd)));
+    if let Some(m) = make {
+        let mut atom = (m.len() as u16).to_be_bytes().to_vec();
+        atom.extend_from_slice(&[0x15, 0xC7]);
+        atom.extend_from_slice(m.as_bytes());
+        moov.extend(bx(b"udta", &bx(b"\xa9mak", &atom)));
+    }
+    out.extend(bx(b"moov", &moov));
+    out.extend(bx(b"mdat", &[0u8; 256]));
+    out
+}
