@@ -49,6 +49,11 @@ pub enum Command {
         after_help = "Examples:\n  idvault scan ~/Pictures ~/Downloads\n  idvault scan --json --kind passport --kind id_card ~/Pictures > found.jsonl"
     )]
     Scan(ScanArgs),
+    /// Remove metadata (GPS, camera, dates, thumbnails, XMP) from photos and videos, losslessly.
+    #[command(
+        after_help = "Examples:\n  idvault strip ~/Pictures/passport.jpg            (list what would be removed)\n  idvault strip --apply --yes ~/Pictures/IDs\n  idvault strip --output ~/clean ~/Pictures/IDs   (originals left alone)"
+    )]
+    Strip(StripArgs),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +76,49 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct StripArgs {
+    /// Files or folders to strip (folders are walked; symlinks are not followed).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Replace each file in place with its clean version (atomically, keeping permissions and
+    /// modification time). Without it, nothing is changed.
+    #[arg(long)]
+    pub apply: bool,
+    /// Write clean copies into DIR (same relative paths) and leave the originals alone.
+    #[arg(long, value_name = "DIR", conflicts_with = "apply")]
+    pub output: Option<PathBuf>,
+    /// What to keep, comma-separated: orientation, icc, or none.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_values_t = [Keep::Orientation, Keep::Icc]
+    )]
+    pub keep: Vec<Keep>,
+    /// Skip decoding images to compare pixels (coded data is still compared byte for byte).
+    #[arg(long)]
+    pub no_pixel_check: bool,
+    /// Do not ask before changing files in place.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Metadata that `strip` keeps because rendering needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Keep {
+    /// The EXIF Orientation, as a minimal EXIF block.
+    Orientation,
+    /// The embedded ICC colour profile.
+    Icc,
+    /// Keep nothing.
+    None,
 }
 
 /// Parses a confidence between 0 and 1.

@@ -8,6 +8,7 @@
 
 pub mod bmff;
 pub mod fsutil;
+pub mod metadata;
 pub mod report;
 pub mod scan;
 pub mod ui;

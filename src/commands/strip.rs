@@ -1,0 +1,156 @@
+//! `idvault strip`: a dry run by default; `--apply` replaces files in place after confirmation;
+//! `--output DIR` writes clean copies. Files are stripped on all cores; results are reported on
+//! this thread as they complete.
+
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+
+use idvault::metadata::apply::{self, Summary, Target};
+use idvault::metadata::{StripOptions, VerifyLevel};
+use idvault::report::strip::StripReport;
+use idvault::scan::Severity;
+use idvault::scan::walk::{self, Walked};
+use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use idvault::ui::{color, sanitize};
+
+use crate::cli::{GlobalArgs, Keep, StripArgs};
+use crate::exit::ExitCode;
+
+/// How the run treats files.
+enum Mode {
+    DryRun,
+    InPlace,
+    Copy(PathBuf),
+}
+
+pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
+    for p in &args.paths {
+        std::fs::symlink_metadata(p)
+            .with_context(|| format!("cannot strip {}", sanitize::path(p)))?;
+    }
+    let keep = |k| args.keep.contains(&k) && !args.keep.contains(&Keep::None);
+    let opts = StripOptions {
+        keep_orientation: keep(Keep::Orientation),
+        keep_icc: keep(Keep::Icc),
+        verify: if args.no_pixel_check {
+            VerifyLevel::Structure
+        } else {
+            VerifyLevel::Pixels
+        },
+    };
+    let mode = match (args.output, args.apply) {
+        (Some(dir), _) => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", sanitize::path(&dir)))?;
+            Mode::Copy(dir)
+        }
+        (None, true) => Mode::InPlace,
+        (None, false) => Mode::DryRun,
+    };
+    if matches!(mode, Mode::InPlace) {
+        match prompt::confirm(
+            ConfirmPolicy::from_yes_flag(args.yes),
+            "Strip metadata from these files in place?",
+        )? {
+            Confirmation::Yes => {}
+            Confirmation::No => bail!("nothing changed: not confirmed"),
+            Confirmation::CannotAsk => bail!(
+                "refusing to change files in place without confirmation: stdin is not a \
+                 terminal; add --yes to go ahead"
+            ),
+        }
+    }
+
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let mut report = StripReport::new(
+        BufWriter::new(io::stdout().lock()),
+        global.json,
+        color::Palette::new(colored),
+    );
+    report.begin()?;
+    let start = Instant::now();
+    let mut summary = Summary::default();
+    let mut files = Vec::new();
+    walk::walk(&args.paths, false, |w| {
+        match w {
+            Walked::File(f) => files.push(f),
+            Walked::Warning(w) => {
+                if w.severity == Severity::Error {
+                    summary.failed += 1;
+                }
+                let _ = report.warning(&w);
+            }
+            Walked::Symlink => {}
+        }
+        true
+    });
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()?;
+    let (tx, rx) = crossbeam_channel::bounded(64);
+    let mut io_result = Ok(());
+    std::thread::scope(|s| {
+        let mode = &mode;
+        let files = &files;
+        s.spawn(move || {
+            pool.install(|| {
+                files.par_iter().for_each_with(tx, |tx, f| {
+                    let dest = match mode {
+                        Mode::Copy(dir) => Some(copy_destination(dir, &f.path, &f.root.given)),
+                        _ => None,
+                    };
+                    let target = match (mode, &dest) {
+                        (Mode::DryRun, _) => Target::DryRun,
+                        (Mode::InPlace, _) => Target::InPlace,
+                        (Mode::Copy(_), d) => Target::CopyTo(d.as_deref().unwrap_or(Path::new(""))),
+                    };
+                    let _ = tx.send(apply::strip_file(&f.path, &opts, target));
+                });
+            });
+        });
+        for outcome in rx {
+            summary.add(&outcome);
+            if io_result.is_ok() {
+                io_result = report.file(&outcome);
+            }
+        }
+    });
+    io_result?;
+    summary.elapsed = start.elapsed();
+    if !global.quiet || global.json {
+        report.summary(&summary, matches!(mode, Mode::DryRun))?;
+    }
+    Ok(ExitCode::from_failures(summary.failed))
+}
+
+/// Where the clean copy of `path` (found under `root`) goes in `dir`: the same path relative to
+/// the root, or just the file name when the root is the file itself.
+fn copy_destination(dir: &Path, path: &Path, root: &Path) -> PathBuf {
+    match path.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => dir.join(rel),
+        _ => dir.join(path.file_name().unwrap_or(path.as_os_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_keep_relative_paths() {
+        let d = Path::new("/out");
+        assert_eq!(
+            copy_destination(d, Path::new("photos/a/b.jpg"), Path::new("photos")),
+            Path::new("/out/a/b.jpg")
+        );
+        assert_eq!(
+            copy_destination(d, Path::new("photos/b.jpg"), Path::new("photos/b.jpg")),
+            Path::new("/out/b.jpg")
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! GIF: drops comment extensions, XMP and other application extensions (keeping the NETSCAPE
+//! and ANIMEXTS loop extensions, and the ICC profile extension when asked), unknown extensions
+//! and data after the trailer. Image descriptors, colour tables, graphic control and plain
+//! text extensions and all LZW data are copied verbatim.
+
+use super::{Log, StripError, StripOptions, label};
+use crate::scan::sniff::FileType;
+
+const FORMAT: FileType = FileType::Gif;
+
+/// A top-level block and what it is.
+struct Block<'a> {
+    kind: Kind,
+    bytes: &'a [u8],
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Kind {
+    /// Header, logical screen descriptor and global colour table.
+    Screen,
+    Image,
+    GraphicControl,
+    PlainText,
+    Comment,
+    Application(String),
+    OtherExtension(u8),
+    Trailer,
+}
+
+/// Skips data sub-blocks from `pos`; returns the offset after the zero terminator.
+fn sub_blocks(d: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let n = usize::from(*d.get(pos)?);
+        pos += 1;
+        if n == 0 {
+            return Some(pos);
+        }
+        pos += n;
+    }
+}
+
+fn color_table(flags: u8) -> usize {
+    if flags & 0x80 != 0 {
+        3 << ((flags & 7) + 1)
+    } else {
+        0
+    }
+}
+
+fn parse(d: &[u8]) -> Result<(Vec<Block<'_>>, &[u8]), StripError> {
+    let truncated = || StripError::malformed(FORMAT, "truncated");
+    if !(d.starts_with(b"GIF87a") || d.starts_with(b"GIF89a")) || d.len() < 13 {
+        return Err(StripError::malformed(FORMAT, "no GIF header"));
+    }
+    let mut pos = 13 + color_table(d[10]);
+    let mut blocks = vec![Block {
+        kind: Kind::Screen,
+        bytes: d.get(..pos).ok_or_else(truncated)?,
+    }];
+    loop {
+        let start = pos;
+        let kind = match *d.get(pos).ok_or_else(truncated)? {
+            0x3B => {
+                pos += 1;
+                Kind::Trailer
+            }
+            0x2C => {
+                let flags = *d.get(pos + 9).ok_or_else(truncated)?;
+                // descriptor (10), local table, LZW minimum code size (1), data sub-blocks
+                pos = sub_blocks(d, pos + 10 + color_table(flags) + 1).ok_or_else(truncated)?;
+                Kind::Image
+            }
+            0x21 => {
+                let label_byte = *d.get(pos + 1).ok_or_else(truncated)?;
+                let kind = match label_byte {
+                    0xF9 => Kind::GraphicControl,
+                    0x01 => Kind::PlainText,
+                    0xFE => Kind::Comment,
+                    0xFF => {
+                        let id = d
+                            .get(pos + 3..pos + 14)
+                            .filter(|_| d.get(pos + 2) == Some(&11))
+                            .map(label)
+                            .unwrap_or_default();
+                        Kind::Application(id)
+                    }
+                    other => Kind::OtherExtension(other),
+                };
+                pos = sub_blocks(d, pos + 2).ok_or_else(truncated)?;
+                kind
+            }
+            b => {
+                return Err(StripError::malformed(
+                    FORMAT,
+                    format!("unknown block 0x{b:02X} at offset {pos}"),
+                ));
+            }
+        };
+        let bytes = d.get(start..pos).ok_or_else(truncated)?;
+        let end = kind == Kind::Trailer;
+        blocks.push(Block { kind, bytes });
+        if end {
+            return Ok((blocks, &d[pos..]));
+        }
+    }
+}
+
+pub(super) fn clean(
+    input: &[u8],
+    opts: &StripOptions,
+    log: &mut Log,
+) -> Result<Vec<u8>, StripError> {
+    let (blocks, trailing) = parse(input)?;
+    let mut out = Vec::with_capacity(input.len());
+    for b in &blocks {
+        let drop = match &b.kind {
+            Kind::Comment => Some("comment".to_string()),
+            Kind::Application(id) => match id.as_str() {
+                "NETSCAPE2.0" | "ANIMEXTS1.0" => None,
+                "ICCRGBG1012" if opts.keep_icc => None,
+                "ICCRGBG1012" => Some("ICC profile".to_string()),
+                "XMP DataXMP" => Some("XMP".to_string()),
+                other => Some(format!("application extension {other}")),
+            },
+            Kind::OtherExtension(l) => Some(format!("extension 0x{l:02X}")),
+            _ => None,
+        };
+        match drop {
+            Some(group) => log.add(group, b.bytes.len()),
+            None => out.extend_from_slice(b.bytes),
+        }
+    }
+    if !trailing.is_empty() {
+        log.add("data after trailer", trailing.len());
+    }
+    Ok(out)
+}
+
+/// Screen descriptor, images and graphic control blocks, for verification.
+pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    let (blocks, _) = parse(input)?;
+    Ok(blocks
+        .into_iter()
+        .filter(|b| matches!(b.kind, Kind::Screen | Kind::Image | Kind::GraphicControl))
+        .map(|b| b.bytes)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gif(extensions: &[u8]) -> Vec<u8> {
+        let mut v = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff".to_vec();
+        v.extend_from_slice(extensions);
+        v.extend_from_slice(b"\x2c\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0\x3b");
+        v
+    }
+
+    #[test]
+    fn drops_comments_and_xmp_keeps_loop() {
+        let input = gif(b"\x21\xfe\x05hello\0\x21\xff\x0bNETSCAPE2.0\x03\x01\0\0\0\x21\xff\x0bXMP DataXMP\x03<x>\0");
+        let mut log = Log::default();
+        let out = clean(&input, &StripOptions::default(), &mut log).unwrap();
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(groups, ["comment", "XMP"]);
+        assert!(out.windows(8).any(|w| w == b"NETSCAPE"));
+        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
+    }
+
+    #[test]
+    fn truncation_is_an_error() {
+        let input = gif(b"");
+        for cut in 0..input.len() {
+            assert!(clean(&input[..cut], &StripOptions::default(), &mut Log::default()).is_err());
+        }
+    }
+}

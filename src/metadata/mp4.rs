@@ -1,0 +1,263 @@
+//! MP4, MOV and 3GP: turns user data (`udta`: ©xyz GPS, ©mak, ©mod, ©swr, loci, vendor atoms),
+//! `meta` boxes (iTunes `ilst`, Apple `mdta` keys for location, make, model, software), `uuid`
+//! boxes (XMP and vendor metadata) into `free` boxes of the same size with zeroed contents,
+//! zeroes stale bytes in existing `free`/`skip` boxes, and zeroes the creation and modification
+//! times of `mvhd`, `tkhd` and `mdhd`.
+//!
+//! Nothing moves, so `stco`/`co64` chunk offsets stay valid and the media data is untouched.
+//! Files with a timed metadata track (GPS or sensor samples inside `mdat`) are refused: their
+//! samples cannot be removed without rewriting the sample tables.
+
+use super::{Log, StripError};
+use crate::bmff::{self, BoxRef};
+use crate::scan::sniff::FileType;
+
+const XMP_UUID: [u8; 16] = [
+    0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
+];
+
+/// Boxes laid end to end in `data` (at `base` in the file); an error if they do not fill it.
+pub(super) fn children<'a>(
+    data: &'a [u8],
+    base: usize,
+    format: FileType,
+) -> Result<Vec<BoxRef<'a>>, StripError> {
+    let mut out = Vec::new();
+    let mut end = 0;
+    for b in bmff::boxes(data) {
+        end = b.offset + b.size();
+        out.push(b);
+    }
+    if end != data.len() {
+        return Err(StripError::malformed(
+            format,
+            format!("truncated or corrupt box at offset {}", base + end),
+        ));
+    }
+    Ok(out)
+}
+
+/// The absolute offset of a child's payload.
+fn payload_at(b: &BoxRef<'_>, base: usize) -> usize {
+    base + b.offset + b.header_len
+}
+
+pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+    let top = children(input, 0, format)?;
+    if let Some(ftyp) = top.first().filter(|b| &b.kind == b"ftyp")
+        && ftyp.payload.get(0..4) == Some(b"crx ")
+    {
+        return Err(StripError::Unsupported {
+            what: "Canon CR3 raw".into(),
+        });
+    }
+    let mut out = input.to_vec();
+    let mut ed = Editor { out: &mut out, log };
+    for b in &top {
+        match &b.kind {
+            b"moov" => ed.moov(b.payload, payload_at(b, 0), format)?,
+            b"udta" | b"meta" | b"uuid" => ed.free(b, 0),
+            b"free" | b"skip" | b"wide" => ed.wipe_free(b, 0),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+struct Editor<'o, 'l> {
+    out: &'o mut [u8],
+    log: &'l mut Log,
+}
+
+impl Editor<'_, '_> {
+    fn moov(&mut self, moov: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
+        for b in children(moov, base, format)? {
+            match &b.kind {
+                b"mvhd" => self.times(&b, base),
+                b"trak" => self.trak(b.payload, payload_at(&b, base), format)?,
+                b"udta" | b"meta" | b"uuid" => self.free(&b, base),
+                b"free" | b"skip" => self.wipe_free(&b, base),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn trak(&mut self, trak: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
+        let handler = bmff::find_path(trak, &[b"mdia", b"hdlr"])
+            .and_then(|h| h.payload.get(8..12))
+            .unwrap_or(b"    ");
+        if handler == b"meta" {
+            return Err(StripError::Unsupported {
+                what: format!("{format} with a timed metadata track (e.g. GPS samples)"),
+            });
+        }
+        for b in children(trak, base, format)? {
+            match &b.kind {
+                b"tkhd" => self.times(&b, base),
+                b"mdia" => {
+                    let mdia_base = payload_at(&b, base);
+                    for m in children(b.payload, mdia_base, format)? {
+                        match &m.kind {
+                            b"mdhd" => self.times(&m, mdia_base),
+                            b"hdlr" => self.handler_name(&m, mdia_base),
+                            b"minf" => {
+                                let minf_base = payload_at(&m, mdia_base);
+                                for h in bmff::boxes(m.payload).filter(|h| &h.kind == b"hdlr") {
+                                    self.handler_name(&h, minf_base);
+                                }
+                            }
+                            b"udta" | b"meta" | b"uuid" => self.free(&m, mdia_base),
+                            _ => {}
+                        }
+                    }
+                }
+                b"udta" | b"meta" | b"uuid" => self.free(&b, base),
+                b"free" | b"skip" => self.wipe_free(&b, base),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces a box with a `free` box of the same size and zeroed contents.
+    fn free(&mut self, b: &BoxRef<'_>, base: usize) {
+        let start = base + b.offset;
+        let group = match &b.kind {
+            b"udta" => "user data (udta)",
+            b"meta" => "metadata (meta: keys, ilst)",
+            // The 16-byte extended type ends the header.
+            _ if self.out[start + b.header_len - 16..start + b.header_len] == XMP_UUID => "XMP",
+            _ => "vendor uuid box",
+        };
+        self.log.add(group, b.size());
+        let large = self.out[start..start + 4] == [0, 0, 0, 1];
+        self.out[start + 4..start + 8].copy_from_slice(b"free");
+        let body = start + if large { 16 } else { 8 };
+        self.out[body..start + b.size()].fill(0);
+    }
+
+    /// Zeroes leftover bytes in an existing `free`/`skip` box (old metadata often sits there).
+    fn wipe_free(&mut self, b: &BoxRef<'_>, base: usize) {
+        if b.payload.iter().any(|&x| x != 0) {
+            self.log.add("stale data in free space", b.payload.len());
+            let p = payload_at(b, base);
+            self.out[p..p + b.payload.len()].fill(0);
+        }
+    }
+
+    /// Blanks the name of a `hdlr` box, which often names the writing software or device.
+    fn handler_name(&mut self, b: &BoxRef<'_>, base: usize) {
+        if let Some(name) = handler_name_range(b.payload) {
+            self.log.add("handler name (writing software)", name.len());
+            let p = payload_at(b, base);
+            self.out[p + name.start..p + name.end].fill(0);
+        }
+    }
+
+    /// Zeroes creation and modification times of `mvhd`, `tkhd` or `mdhd`.
+    fn times(&mut self, b: &BoxRef<'_>, base: usize) {
+        let range = match b.payload.first() {
+            Some(0) => 4..12,
+            Some(1) => 4..20,
+            _ => return,
+        };
+        if let Some(t) = b.payload.get(range.clone())
+            && t.iter().any(|&x| x != 0)
+        {
+            self.log.add("creation and modification times", t.len());
+            let p = payload_at(b, base);
+            self.out[p + range.start..p + range.end].fill(0);
+        }
+    }
+}
+
+/// Where a `hdlr` payload's name is, when it is not blank yet.
+pub(super) fn handler_name_range(hdlr: &[u8]) -> Option<std::ops::Range<usize>> {
+    // version and flags (4), pre-defined (4), handler type (4), reserved (12), name
+    let name = hdlr.get(24..)?;
+    name.iter().any(|&b| b != 0).then_some(24..hdlr.len())
+}
+
+/// Media data and sample tables, for verification: `mdat` payloads and every track's `stbl`.
+pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
+    let mut out = Vec::new();
+    for b in children(input, 0, format)? {
+        match &b.kind {
+            b"mdat" => out.push(b.payload),
+            b"moov" => {
+                for t in bmff::boxes(b.payload).filter(|t| &t.kind == b"trak") {
+                    if let Some(stbl) = bmff::find_path(t.payload, &[b"mdia", b"minf", b"stbl"]) {
+                        out.push(stbl.payload);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn movie() -> Vec<u8> {
+        let mut mvhd = vec![0u8; 100];
+        mvhd[4..12].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        let mut xmp = XMP_UUID.to_vec();
+        xmp.extend_from_slice(b"<x:xmpmeta/>");
+        let stbl = bx(
+            b"stbl",
+            &bx(b"stco", &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 200]),
+        );
+        let mdia = bx(b"mdia", &bx(b"minf", &stbl));
+        let mut trak = bx(b"tkhd", &[0u8; 84]);
+        trak.extend(mdia);
+        let mut moov = bx(b"mvhd", &mvhd);
+        moov.extend(bx(b"trak", &trak));
+        moov.extend(bx(b"udta", &bx(b"\xa9xyz", b"+48.85+002.29/")));
+        let mut file = bx(b"ftyp", b"qt  \0\0\0\0qt  ");
+        file.extend(bx(b"moov", &moov));
+        file.extend(bx(b"uuid", &xmp));
+        file.extend(bx(b"mdat", b"samples"));
+        file
+    }
+
+    #[test]
+    fn frees_metadata_boxes_in_place() {
+        let input = movie();
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Mov, &mut log).unwrap();
+        assert_eq!(out.len(), input.len());
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(
+            groups,
+            ["creation and modification times", "user data (udta)", "XMP"]
+        );
+        assert!(!out.windows(4).any(|w| w == b"udta" || w == b"\xa9xyz"));
+        assert_eq!(
+            coded_data(&out, FileType::Mov).unwrap(),
+            coded_data(&input, FileType::Mov).unwrap()
+        );
+        let mut again = Log::default();
+        assert_eq!(clean(&out, FileType::Mov, &mut again).unwrap(), out);
+        assert!(again.finish().is_empty());
+    }
+
+    #[test]
+    fn corrupt_sizes_are_errors() {
+        let mut input = movie();
+        input[8 + 12..8 + 16].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(clean(&input, FileType::Mov, &mut Log::default()).is_err());
+        let n = input.len();
+        assert!(clean(&movie()[..n - 3], FileType::Mov, &mut Log::default()).is_err());
+    }
+}

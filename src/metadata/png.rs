@@ -1,0 +1,200 @@
+//! PNG (and APNG): drops tEXt, zTXt and iTXt (XMP and ImageMagick's raw profiles live there),
+//! eXIf, tIME, private ancillary chunks and data after IEND. Keeps every critical chunk and
+//! the public ancillary chunks rendering uses (tRNS, gAMA, cHRM, sRGB, pHYs, APNG frames, …),
+//! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
+
+use super::{Log, StripError, StripOptions, label, tiff};
+use crate::scan::sniff::FileType;
+
+const FORMAT: FileType = FileType::Png;
+pub(super) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// One chunk: its type, data and the whole chunk including length and CRC.
+struct Chunk<'a> {
+    kind: [u8; 4],
+    data: &'a [u8],
+    bytes: &'a [u8],
+}
+
+/// Parses chunks up to IEND; returns them and the bytes after IEND.
+fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
+    let bad = |d: String| StripError::malformed(FORMAT, d);
+    if !input.starts_with(SIGNATURE) {
+        return Err(bad("no PNG signature".into()));
+    }
+    let mut pos = SIGNATURE.len();
+    let mut chunks = Vec::new();
+    loop {
+        let header = input
+            .get(pos..pos + 8)
+            .ok_or_else(|| bad("truncated: no IEND chunk".into()))?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
+        if !kind.iter().all(u8::is_ascii_alphabetic) {
+            return Err(bad(format!("invalid chunk type at offset {pos}")));
+        }
+        if len > i32::MAX as usize || pos + 12 + len > input.len() {
+            return Err(bad(format!(
+                "chunk {} at offset {pos} has length {len}, past the end",
+                label(&kind)
+            )));
+        }
+        if chunks.is_empty() && &kind != b"IHDR" {
+            return Err(bad("first chunk is not IHDR".into()));
+        }
+        let end = pos + 12 + len;
+        chunks.push(Chunk {
+            kind,
+            data: &input[pos + 8..pos + 8 + len],
+            bytes: &input[pos..end],
+        });
+        pos = end;
+        if &kind == b"IEND" {
+            return Ok((chunks, &input[pos..]));
+        }
+    }
+}
+
+/// Public ancillary chunks are kept; private ones (lower-case second letter) are not.
+fn is_private(kind: &[u8; 4]) -> bool {
+    kind[1].is_ascii_lowercase()
+}
+
+fn is_critical(kind: &[u8; 4]) -> bool {
+    kind[0].is_ascii_uppercase()
+}
+
+pub(super) fn clean(
+    input: &[u8],
+    opts: &StripOptions,
+    log: &mut Log,
+) -> Result<Vec<u8>, StripError> {
+    let (chunks, trailing) = parse(input)?;
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(SIGNATURE);
+    let mut exif_done = false;
+    for c in &chunks {
+        match &c.kind {
+            b"tEXt" | b"zTXt" | b"iTXt" => {
+                let keyword = label(c.data);
+                let group = if keyword == "XML:com.adobe.xmp" {
+                    "XMP".to_string()
+                } else {
+                    format!("text ({keyword})")
+                };
+                log.add(group, c.bytes.len());
+            }
+            b"tIME" => log.add("modification time", c.bytes.len()),
+            b"iCCP" if !opts.keep_icc => log.add("ICC profile", c.bytes.len()),
+            b"eXIf" => {
+                let minimal = (!exif_done && opts.keep_orientation)
+                    .then(|| tiff::orientation(c.data))
+                    .flatten()
+                    .map(tiff::minimal_exif);
+                exif_done = true;
+                match minimal {
+                    Some(m) if m == c.data => out.extend_from_slice(c.bytes),
+                    Some(m) => {
+                        push_chunk(&mut out, b"eXIf", &m);
+                        log.add("EXIF", c.bytes.len().saturating_sub(m.len() + 12));
+                    }
+                    None => log.add("EXIF", c.bytes.len()),
+                }
+            }
+            k if !is_critical(k) && is_private(k) => {
+                log.add(format!("private chunk {}", label(k)), c.bytes.len());
+            }
+            _ => out.extend_from_slice(c.bytes),
+        }
+    }
+    if !trailing.is_empty() {
+        log.add("data after IEND", trailing.len());
+    }
+    Ok(out)
+}
+
+fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut h = crc32fast::Hasher::new();
+    h.update(kind);
+    h.update(data);
+    out.extend_from_slice(&h.finalize().to_be_bytes());
+}
+
+/// Critical chunks, transparency and APNG frames, for verification.
+pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    let (chunks, _) = parse(input)?;
+    Ok(chunks
+        .into_iter()
+        .filter(|c| {
+            is_critical(&c.kind) || matches!(&c.kind, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT")
+        })
+        .map(|c| c.bytes)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(extra: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+        let mut out = SIGNATURE.to_vec();
+        push_chunk(&mut out, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
+        for (k, d) in extra {
+            push_chunk(&mut out, k, d);
+        }
+        push_chunk(
+            &mut out,
+            b"IDAT",
+            b"\x78\x01\x01\x02\x00\xfd\xff\x00\x00\x00\x01\x00\x01",
+        );
+        push_chunk(&mut out, b"IEND", b"");
+        out
+    }
+
+    #[test]
+    fn removes_text_exif_time_private() {
+        let input = png(&[
+            (b"tEXt", b"Author\0me"),
+            (b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x/>"),
+            (b"eXIf", &tiff::minimal_exif(6)),
+            (b"tIME", &[7, 232, 1, 1, 0, 0, 0]),
+            (b"vpAg", &[0; 9]),
+            (b"gAMA", &[0, 0, 177, 143]),
+        ]);
+        let mut log = Log::default();
+        let out = clean(&input, &StripOptions::default(), &mut log).unwrap();
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(
+            groups,
+            [
+                "text (Author)",
+                "XMP",
+                "modification time",
+                "private chunk vpAg"
+            ]
+        );
+        assert!(out.windows(4).any(|w| w == b"eXIf"));
+        assert!(out.windows(4).any(|w| w == b"gAMA"));
+        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
+        let mut again = Log::default();
+        assert_eq!(
+            clean(&out, &StripOptions::default(), &mut again).unwrap(),
+            out
+        );
+        assert!(again.finish().is_empty());
+    }
+
+    #[test]
+    fn truncated_and_absurd_lengths_are_errors() {
+        let input = png(&[]);
+        for cut in [8, 20, input.len() - 1] {
+            assert!(clean(&input[..cut], &StripOptions::default(), &mut Log::default()).is_err());
+        }
+        let mut absurd = input.clone();
+        absurd[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(clean(&absurd, &StripOptions::default(), &mut Log::default()).is_err());
+    }
+}

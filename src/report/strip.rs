@@ -1,0 +1,202 @@
+//! Output of `idvault strip`: one line per file (what was or would be removed, with sizes) on
+//! stdout, failures and the summary on stderr; or JSON Lines.
+//!
+//! JSON records (see [`super::json`]): `begin`; `file` with `{"path": PATH, "status":
+//! "planned"|"stripped"|"unchanged"|"unsupported"|"failed", "format": "jpeg"|null, "removed":
+//! [{"group": "EXIF", "size": 123}], "bytes_removed": n, "output": PATH|null, "message":
+//! "…"|null}`; `warning` for walk problems; `summary` with `{"files", "planned", "stripped",
+//! "unchanged", "unsupported", "failed", "bytes_removed", "elapsed"}`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{human, json};
+use crate::metadata::Removed;
+use crate::metadata::apply::{Outcome, Status, Summary};
+use crate::scan::{Severity, Warning};
+use crate::ui::color::Palette;
+
+/// Writes strip results as they arrive.
+pub struct StripReport<W: Write> {
+    out: W,
+    json: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    path: json::PathJson,
+    status: Status,
+    format: Option<&'a str>,
+    removed: &'a [Removed],
+    bytes_removed: u64,
+    output: Option<json::PathJson>,
+    message: Option<&'a str>,
+}
+
+/// A byte count for people: `812 B`, `12.3 KiB`, `4.0 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+impl<W: Write> StripReport<W> {
+    pub fn new(out: W, json: bool, palette: Palette) -> Self {
+        StripReport { out, json, palette }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.json {
+            json::begin(&mut self.out, "strip")
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn file(&mut self, o: &Outcome) -> io::Result<()> {
+        if self.json {
+            return json::emit(
+                &mut self.out,
+                "file",
+                FileJson {
+                    path: json::PathJson::new(&o.path),
+                    status: o.status,
+                    format: o.format.map(|f| f.as_str()),
+                    removed: &o.removed,
+                    bytes_removed: o.removed.iter().map(|r| r.size).sum(),
+                    output: o.output.as_deref().map(json::PathJson::new),
+                    message: o.message.as_deref(),
+                },
+            );
+        }
+        let p = &self.palette;
+        let path = human::path(&o.path);
+        let format = o.format.map(|f| format!(" ({f})")).unwrap_or_default();
+        let groups = o
+            .removed
+            .iter()
+            .map(|r| format!("{} {}", crate::ui::sanitize::text(&r.group), bytes(r.size)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let output = o
+            .output
+            .as_deref()
+            .map(|d| format!(" -> {}", human::path(d)))
+            .unwrap_or_default();
+        match o.status {
+            Status::Planned => writeln!(
+                self.out,
+                "{} {path}{format}: {groups}",
+                p.yellow("would strip")
+            ),
+            Status::Stripped => writeln!(
+                self.out,
+                "{}    {path}{format}{output}: {groups}",
+                p.green("stripped")
+            ),
+            Status::Unchanged => writeln!(
+                self.out,
+                "{}       {path}{format}{output}: no metadata to remove",
+                p.dim("clean")
+            ),
+            Status::Unsupported => writeln!(
+                self.out,
+                "{} {path}: {}",
+                p.dim("unsupported"),
+                o.message
+                    .as_deref()
+                    .unwrap_or("unsupported — left unchanged")
+            ),
+            Status::Failed => {
+                human::warning(
+                    p,
+                    &Warning {
+                        path: o.path.clone(),
+                        message: o.message.clone().unwrap_or_default(),
+                        severity: Severity::Error,
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
+    pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct WarningJson<'a> {
+                path: json::PathJson,
+                severity: &'a str,
+                message: &'a str,
+            }
+            let severity = match w.severity {
+                Severity::Error => "error",
+                Severity::Note => "note",
+            };
+            json::emit(
+                &mut self.out,
+                "warning",
+                WarningJson {
+                    path: json::PathJson::new(&w.path),
+                    severity,
+                    message: &w.message,
+                },
+            )
+        } else {
+            human::warning(&self.palette, w);
+            Ok(())
+        }
+    }
+
+    pub fn summary(&mut self, s: &Summary, dry_run: bool) -> io::Result<()> {
+        if self.json {
+            json::emit(&mut self.out, "summary", s)?;
+        } else {
+            self.out.flush()?;
+            let mut line = format!("{} files in {:.2}s: ", s.files, s.elapsed.as_secs_f64());
+            if dry_run {
+                line += &format!(
+                    "{} would be stripped ({}); nothing changed, add --apply or --output DIR",
+                    s.planned,
+                    bytes(s.bytes_removed)
+                );
+            } else {
+                line += &format!("{} stripped ({})", s.stripped, bytes(s.bytes_removed));
+            }
+            line += &format!(", {} already clean", s.unchanged);
+            if s.unsupported > 0 {
+                line += &format!(", {} unsupported (left unchanged)", s.unsupported);
+            }
+            if s.failed > 0 {
+                line += &format!(", {} failed", s.failed);
+            }
+            writeln!(io::stderr(), "{}", self.palette.bold(&line))?;
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts() {
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(12 * 1024 + 300), "12.3 KiB");
+        assert_eq!(bytes(4 << 20), "4.0 MiB");
+    }
+}
