@@ -54,6 +54,18 @@ pub enum Command {
         after_help = "Examples:\n  idvault strip ~/Pictures/passport.jpg            (list what would be removed)\n  idvault strip --apply --yes ~/Pictures/IDs\n  idvault strip --output ~/clean ~/Pictures/IDs   (originals left alone)"
     )]
     Strip(StripArgs),
+    /// Securely delete files: overwrite, rename, unlink; remove their thumbnails.
+    #[command(
+        long_about = "Securely delete files: overwrite each in place with random data, fsync, \
+truncate, rename it to random names and unlink it, then remove the desktop thumbnails made of it.\n\n\
+Without --apply nothing changes: the plan is printed, with the filesystem and device of each file \
+and what cannot be guaranteed there (SSDs, copy-on-write and log-structured filesystems, \
+snapshots, network and cloud copies).",
+        after_help = "Examples:\n  idvault wipe ~/Downloads/passport.jpg            # show the plan only\n  \
+idvault wipe --apply ~/Downloads/passport.jpg    # wipe, after asking\n  \
+idvault wipe --apply --yes -r ~/Scans/ids        # a folder, no question"
+    )]
+    Wipe(WipeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +131,46 @@ pub enum Keep {
     Icc,
     /// Keep nothing.
     None,
+}
+
+#[derive(Debug, Args)]
+pub struct WipeArgs {
+    /// Files to wipe (folders with --recursive).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Wipe for real (default: only print the plan).
+    #[arg(long)]
+    pub apply: bool,
+    /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Overwrite passes [default: 1].
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        hide_default_value = true,
+        value_parser = clap::value_parser!(u32).range(1..=100),
+        long_help = "Overwrite passes with random data [default: 1].\n\n\
+One pass suffices on modern disks (NIST SP 800-88 deems a single overwrite enough to clear \
+hard disks made since 2001). More passes only take longer, and on SSDs and copy-on-write \
+filesystems no number of passes reaches the old copies."
+    )]
+    pub passes: u32,
+    /// Remove symlinks and hard-linked names: only the name, never the data it shares.
+    #[arg(
+        long,
+        long_help = "Remove symlinks and names of hard-linked files instead of refusing them. \
+Only the name is removed: a symlink's target and the data shared with other hard links are not \
+overwritten (doing so would destroy files you did not name)."
+    )]
+    pub force: bool,
+    /// Leave the desktop's thumbnails of the files in place.
+    #[arg(long)]
+    pub no_thumbnails: bool,
+    /// Wipe the files inside folders, then remove the emptied folders.
+    #[arg(short, long)]
+    pub recursive: bool,
 }
 
 /// Parses a confidence between 0 and 1.

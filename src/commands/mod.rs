@@ -3,6 +3,7 @@
 
 pub mod scan;
 pub mod strip;
+pub mod wipe;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Strip(args) => strip::run(&cli.global, args),
+        Command::Wipe(args) => wipe::run(&cli.global, args),
     }
 }

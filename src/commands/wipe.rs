@@ -1,0 +1,145 @@
+//! `idvault wipe`: plan every path, print the plan, and with `--apply` (after confirmation)
+//! wipe the planned files one by one.
+
+use std::io::{self, BufWriter};
+use std::time::Instant;
+
+use idvault::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
+use idvault::scan::Severity;
+use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use idvault::ui::{color, progress};
+use idvault::wipe::{self, Done, LinkPolicy, Planner, Recursion, WipeError, WipeOptions};
+
+use crate::cli::{GlobalArgs, WipeArgs};
+use crate::exit::ExitCode;
+
+pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let opts = WipeOptions {
+        passes: args.passes,
+        links: if args.force {
+            LinkPolicy::RemoveLinkOnly
+        } else {
+            LinkPolicy::Refuse
+        },
+        thumbnails: if args.no_thumbnails {
+            None
+        } else {
+            wipe::thumbnail::default_cache_dir()
+        },
+    };
+    let recursion = if args.recursive {
+        Recursion::Yes
+    } else {
+        Recursion::No
+    };
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let mut report = WipeReport::new(
+        BufWriter::new(io::stdout().lock()),
+        global.json,
+        color::Palette::new(colored),
+    );
+    report.begin()?;
+    let mut sum = WipeSummary {
+        applied: args.apply,
+        ..WipeSummary::default()
+    };
+
+    let targets = wipe::collect(&args.paths, recursion);
+    for (path, err) in &targets.errors {
+        report.problem(path, err, Stage::Plan, Severity::Error)?;
+        sum.refused += 1;
+    }
+    // With --apply --yes the result lines say everything; otherwise show what will happen.
+    let show_plan = global.json || !args.apply || !args.yes;
+    let mut planner = Planner::new(opts);
+    let mut plans = Vec::new();
+    for path in &targets.files {
+        match planner.plan(path) {
+            Ok(plan) => {
+                if show_plan {
+                    report.plan(&plan)?;
+                }
+                sum.planned += 1;
+                sum.bytes += plan.id.size;
+                plans.push(plan);
+            }
+            Err(err) => {
+                report.problem(path, &err, Stage::Plan, Severity::Error)?;
+                sum.refused += 1;
+            }
+        }
+    }
+    if !global.quiet && show_plan {
+        report.explain_caveats(&plans)?;
+    }
+    if !args.apply || plans.is_empty() {
+        sum.elapsed = start.elapsed();
+        if !global.quiet || global.json {
+            report.summary(&sum)?;
+        }
+        return Ok(ExitCode::from_failures(sum.refused));
+    }
+
+    let policy = ConfirmPolicy::from_yes_flag(args.yes);
+    match prompt::confirm(policy, &report::question(sum.planned, sum.bytes))? {
+        Confirmation::Yes => {}
+        Confirmation::No => {
+            report.declined()?;
+            return Ok(ExitCode::PartialFailure);
+        }
+        Confirmation::CannotAsk => anyhow::bail!(report::CANNOT_ASK),
+    }
+
+    let bar = progress::bar(
+        progress::wanted(global.quiet, global.json),
+        plans.len() as u64,
+        colored,
+    );
+    for plan in &plans {
+        match wipe::execute(plan) {
+            Ok(outcome) => {
+                match outcome.done {
+                    Done::Overwritten { bytes, .. } => {
+                        sum.wiped += 1;
+                        sum.bytes_wiped += bytes;
+                    }
+                    Done::LinkRemoved => sum.links_removed += 1,
+                }
+                sum.thumbnails_removed += outcome.thumbnails_removed.len() as u64;
+                bar.suspend(|| report.done(plan, &outcome))?;
+                for (thumb, err) in &outcome.thumbnail_errors {
+                    bar.suspend(|| report.problem(thumb, err, Stage::Wipe, Severity::Error))?;
+                    sum.failed += 1;
+                }
+            }
+            Err(err) => {
+                bar.suspend(|| report.problem(&plan.path, &err, Stage::Wipe, Severity::Error))?;
+                sum.failed += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    for folder in &targets.folders {
+        match wipe::remove_folder(folder) {
+            Ok(()) => {
+                sum.folders_removed += 1;
+                report.folder_removed(folder)?;
+            }
+            // Something refused or failed inside it, and was reported already.
+            Err(err @ WipeError::FolderNotEmpty) => {
+                report.problem(folder, &err, Stage::Wipe, Severity::Note)?;
+            }
+            Err(err) => {
+                report.problem(folder, &err, Stage::Wipe, Severity::Error)?;
+                sum.failed += 1;
+            }
+        }
+    }
+    sum.elapsed = start.elapsed();
+    if !global.quiet || global.json {
+        report.summary(&sum)?;
+    }
+    Ok(ExitCode::from_failures(sum.refused + sum.failed))
+}

@@ -1,0 +1,668 @@
+//! Output of `idvault wipe`: the plan, the results and the summary, as text or JSON Lines, and
+//! the explanations of what a wipe cannot guarantee.
+//!
+//! JSON Lines types written by `wipe` (after `begin`):
+//!
+//! - `plan`: `{"path": PATH, "size": n, "action": "overwrite"|"remove_link",
+//!   "link": null|"symlink"|"hard_link", "passes": n, "filesystem": {"type": "ext4",
+//!   "class": "in_place", "mount_point": PATH|null, "source": "/dev/sda2"|null},
+//!   "device": {"kind": "rotational"|"solid_state"|"virtual"|"loop"|"unknown", "name": "sda"|null,
+//!   "encrypted": false, "backing_file": PATH|null}, "overwrite_reaches_data": bool,
+//!   "caveats": [{"caveat": "copy_on_write", "detail": "…"}], "thumbnails": [PATH]}`, one per
+//!   file, in dry runs and before wiping.
+//! - `wiped`: `{"path": PATH, "action": "overwritten"|"link_removed", "passes": n, "bytes": n,
+//!   "overwrite_reaches_data": bool, "caveats": [...], "thumbnails_removed": [PATH]}`.
+//! - `folder_removed`: `{"path": PATH}`.
+//! - `warning`: `{"path": PATH, "severity": "error"|"note", "stage": "plan"|"wipe",
+//!   "code": "hard_linked", "message": "…"}`; `code` is one of [`WipeError::code`].
+//! - `summary`: `{"applied": bool, "planned": n, "bytes": n, "refused": n, "wiped": n,
+//!   "bytes_wiped": n, "links_removed": n, "failed": n, "thumbnails_removed": n, "folders_removed": n,
+//!   "elapsed": seconds}`, last line.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{human, json};
+use crate::scan::finding::Risk;
+use crate::scan::{Severity, Warning};
+use crate::ui::color::Palette;
+use crate::ui::sanitize;
+use crate::wipe::device::DeviceKind;
+use crate::wipe::{Action, Caveat, Done, LinkKind, Outcome, Plan, WipeError};
+
+/// Refusal when `--apply` cannot be confirmed.
+pub const CANNOT_ASK: &str =
+    "refusing to wipe without confirmation: stdin is not a terminal (add --yes to go ahead)";
+
+/// Where a per-file problem arose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Plan,
+    Wipe,
+}
+
+/// Counts for the last line.
+#[derive(Debug, Default, Serialize)]
+pub struct WipeSummary {
+    pub applied: bool,
+    /// Files planned (not refused).
+    pub planned: u64,
+    /// Bytes of the planned files.
+    pub bytes: u64,
+    pub refused: u64,
+    pub wiped: u64,
+    /// Bytes overwritten (per pass) in the wiped files.
+    pub bytes_wiped: u64,
+    pub links_removed: u64,
+    pub failed: u64,
+    pub thumbnails_removed: u64,
+    pub folders_removed: u64,
+    #[serde(serialize_with = "secs")]
+    pub elapsed: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Writes wipe plans and results as they happen.
+pub struct WipeReport<W: Write> {
+    out: W,
+    json: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct CaveatJson {
+    caveat: Caveat,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct FsJson<'a> {
+    #[serde(rename = "type")]
+    fs_type: &'a str,
+    class: crate::wipe::mounts::FsClass,
+    mount_point: Option<json::PathJson>,
+    source: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DeviceJson<'a> {
+    kind: &'static str,
+    name: Option<&'a str>,
+    encrypted: bool,
+    backing_file: Option<json::PathJson>,
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    path: json::PathJson,
+    size: u64,
+    action: &'static str,
+    link: Option<&'static str>,
+    passes: u32,
+    filesystem: FsJson<'a>,
+    device: DeviceJson<'a>,
+    overwrite_reaches_data: bool,
+    caveats: Vec<CaveatJson>,
+    thumbnails: Vec<json::PathJson>,
+}
+
+#[derive(Serialize)]
+struct WipedJson {
+    path: json::PathJson,
+    action: &'static str,
+    passes: u32,
+    bytes: u64,
+    overwrite_reaches_data: bool,
+    caveats: Vec<CaveatJson>,
+    thumbnails_removed: Vec<json::PathJson>,
+}
+
+#[derive(Serialize)]
+struct WarningJson<'a> {
+    path: json::PathJson,
+    severity: &'static str,
+    stage: Stage,
+    code: &'static str,
+    message: &'a str,
+}
+
+impl<W: Write> WipeReport<W> {
+    pub fn new(out: W, json: bool, palette: Palette) -> Self {
+        WipeReport { out, json, palette }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.json {
+            json::begin(&mut self.out, "wipe")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// One planned file.
+    pub fn plan(&mut self, plan: &Plan) -> io::Result<()> {
+        if self.json {
+            let (action, link, passes) = match plan.action {
+                Action::Overwrite { passes } => ("overwrite", None, passes),
+                Action::RemoveLink(LinkKind::Symlink) => ("remove_link", Some("symlink"), 0),
+                Action::RemoveLink(LinkKind::HardLink { .. }) => {
+                    ("remove_link", Some("hard_link"), 0)
+                }
+            };
+            let fs = &plan.filesystem;
+            let dev = &plan.device;
+            let backing_file = match &dev.kind {
+                DeviceKind::Loop {
+                    backing_file: Some(b),
+                } => Some(json::PathJson::new(b)),
+                _ => None,
+            };
+            return json::emit(
+                &mut self.out,
+                "plan",
+                PlanJson {
+                    path: json::PathJson::new(&plan.path),
+                    size: plan.id.size,
+                    action,
+                    link,
+                    passes,
+                    filesystem: FsJson {
+                        fs_type: &fs.fs_type,
+                        class: fs.class,
+                        mount_point: fs.mount_point.as_deref().map(json::PathJson::new),
+                        source: fs.source.as_deref(),
+                    },
+                    device: DeviceJson {
+                        kind: device_code(&dev.kind),
+                        name: dev.name.as_deref(),
+                        encrypted: dev.encrypted,
+                        backing_file,
+                    },
+                    overwrite_reaches_data: plan.overwrite_reaches_data(),
+                    caveats: caveats_json(plan),
+                    thumbnails: plan
+                        .thumbnails
+                        .iter()
+                        .map(|t| json::PathJson::new(&t.path))
+                        .collect(),
+                },
+            );
+        }
+        let p = self.palette;
+        let (verb, what) = match plan.action {
+            Action::Overwrite { passes } => (
+                "overwrite",
+                format!(
+                    "{passes} pass{} of random data, then rename and remove",
+                    if passes == 1 { "" } else { "es" }
+                ),
+            ),
+            Action::RemoveLink(LinkKind::Symlink) => (
+                "unlink",
+                "remove the symlink only; its target is not touched".to_string(),
+            ),
+            Action::RemoveLink(LinkKind::HardLink { names }) => (
+                "unlink",
+                format!(
+                    "remove this name only; the data stays under {} other name{}",
+                    names - 1,
+                    plural(names - 1)
+                ),
+            ),
+        };
+        let shown = match plan.action {
+            Action::Overwrite { .. } => size(plan.id.size),
+            Action::RemoveLink(_) => "-".into(),
+        };
+        writeln!(
+            self.out,
+            "{} {shown:>9}  {}",
+            p.bold(&format!("{verb:<9}")),
+            p.bold(&human::path(&plan.path))
+        )?;
+        writeln!(self.out, "{:21}{}; {what}", "", place(plan))?;
+        if !plan.thumbnails.is_empty() {
+            writeln!(
+                self.out,
+                "{:21}and {} thumbnail{} of it",
+                "",
+                plan.thumbnails.len(),
+                if plan.thumbnails.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        self.limits_line(plan)
+    }
+
+    fn limits_line(&mut self, plan: &Plan) -> io::Result<()> {
+        let limits: Vec<&str> = plan.caveats.iter().map(|&c| label(c)).collect();
+        if limits.is_empty() {
+            return Ok(());
+        }
+        let head = if plan.overwrite_reaches_data() {
+            "note:"
+        } else {
+            "cannot guarantee:"
+        };
+        writeln!(
+            self.out,
+            "{:21}{} {}",
+            "",
+            self.palette.yellow(head),
+            limits.join(", ")
+        )
+    }
+
+    /// Explains once each caveat that appeared in `plans` (human output only).
+    pub fn explain_caveats(&mut self, plans: &[Plan]) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut first: BTreeMap<Caveat, &Plan> = BTreeMap::new();
+        for plan in plans {
+            for &c in &plan.caveats {
+                first.entry(c).or_insert(plan);
+            }
+        }
+        if first.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            self.out,
+            "\n{}",
+            self.palette
+                .bold("What a wipe cannot guarantee here, and what helps:")
+        )?;
+        for (c, plan) in first {
+            writeln!(self.out, "  - {}", explain(c, plan))?;
+        }
+        writeln!(self.out)
+    }
+
+    /// One file wiped (or its name removed).
+    pub fn done(&mut self, plan: &Plan, outcome: &Outcome) -> io::Result<()> {
+        let (action, passes, bytes) = match outcome.done {
+            Done::Overwritten { passes, bytes } => ("overwritten", passes, bytes),
+            Done::LinkRemoved => ("link_removed", 0, 0),
+        };
+        if self.json {
+            return json::emit(
+                &mut self.out,
+                "wiped",
+                WipedJson {
+                    path: json::PathJson::new(&plan.path),
+                    action,
+                    passes,
+                    bytes,
+                    overwrite_reaches_data: plan.overwrite_reaches_data(),
+                    caveats: caveats_json(plan),
+                    thumbnails_removed: outcome
+                        .thumbnails_removed
+                        .iter()
+                        .map(|t| json::PathJson::new(t))
+                        .collect(),
+                },
+            );
+        }
+        let p = self.palette;
+        let (verb, shown) = match outcome.done {
+            Done::Overwritten { bytes, .. } => ("wiped", size(bytes)),
+            Done::LinkRemoved => ("unlinked", "-".into()),
+        };
+        let mut extra = String::new();
+        if !outcome.thumbnails_removed.is_empty() {
+            extra = format!(
+                " (+{} thumbnail{})",
+                outcome.thumbnails_removed.len(),
+                if outcome.thumbnails_removed.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        }
+        writeln!(
+            self.out,
+            "{} {shown:>9}  {}{extra}  [{}]",
+            p.green(&format!("{verb:<9}")),
+            human::path(&plan.path),
+            place(plan)
+        )?;
+        self.limits_line(plan)
+    }
+
+    /// A folder emptied by the wipe and removed.
+    pub fn folder_removed(&mut self, path: &Path) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct F {
+                path: json::PathJson,
+            }
+            return json::emit(
+                &mut self.out,
+                "folder_removed",
+                F {
+                    path: json::PathJson::new(path),
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "{} {:>9}  {}",
+            self.palette.green(&format!("{:<9}", "removed")),
+            "folder",
+            human::path(path)
+        )
+    }
+
+    /// A per-file problem: `severity` error (exit code 1) or note.
+    pub fn problem(
+        &mut self,
+        path: &Path,
+        err: &WipeError,
+        stage: Stage,
+        severity: Severity,
+    ) -> io::Result<()> {
+        let message = err.to_string();
+        if self.json {
+            return json::emit(
+                &mut self.out,
+                "warning",
+                WarningJson {
+                    path: json::PathJson::new(path),
+                    severity: match severity {
+                        Severity::Error => "error",
+                        Severity::Note => "note",
+                    },
+                    stage,
+                    code: err.code(),
+                    message: &message,
+                },
+            );
+        }
+        // Keep stdout and stderr in order on a terminal.
+        self.out.flush()?;
+        human::warning(
+            &self.palette,
+            &Warning {
+                path: path.to_path_buf(),
+                message,
+                severity,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn summary(&mut self, s: &WipeSummary) -> io::Result<()> {
+        if self.json {
+            json::emit(&mut self.out, "summary", s)?;
+            return self.out.flush();
+        }
+        self.out.flush()?;
+        let mut line = if s.applied {
+            let mut l = format!(
+                "Wiped {} file{} ({})",
+                s.wiped,
+                plural(s.wiped),
+                size(s.bytes_wiped)
+            );
+            if s.links_removed > 0 {
+                l += &format!(
+                    ", removed {} link{}",
+                    s.links_removed,
+                    plural(s.links_removed)
+                );
+            }
+            if s.thumbnails_removed > 0 {
+                l += &format!(
+                    ", {} thumbnail{}",
+                    s.thumbnails_removed,
+                    plural(s.thumbnails_removed)
+                );
+            }
+            if s.folders_removed > 0 {
+                l += &format!(
+                    ", {} folder{}",
+                    s.folders_removed,
+                    plural(s.folders_removed)
+                );
+            }
+            l + &format!(" in {:.2}s", s.elapsed.as_secs_f64())
+        } else {
+            format!(
+                "Plan: {} file{} to wipe ({})",
+                s.planned,
+                plural(s.planned),
+                size(s.bytes)
+            )
+        };
+        if s.refused > 0 {
+            line += &format!(", {} refused", s.refused);
+        }
+        if s.failed > 0 {
+            line += &format!(", {} failed", s.failed);
+        }
+        let line = if s.applied {
+            line + "."
+        } else {
+            line + ". Nothing was changed; add --apply to wipe."
+        };
+        writeln!(io::stderr(), "{}", self.palette.bold(&line))
+    }
+
+    /// Says that the user declined and nothing changed.
+    pub fn declined(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        writeln!(io::stderr(), "Nothing was wiped.")
+    }
+}
+
+/// The confirmation question before wiping.
+pub fn question(files: u64, bytes: u64) -> String {
+    format!(
+        "Wipe {files} file{} ({})? This cannot be undone.",
+        plural(files),
+        size(bytes)
+    )
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn caveats_json(plan: &Plan) -> Vec<CaveatJson> {
+    plan.caveats
+        .iter()
+        .map(|&caveat| CaveatJson {
+            caveat,
+            detail: explain(caveat, plan),
+        })
+        .collect()
+}
+
+fn device_code(kind: &DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::Rotational => "rotational",
+        DeviceKind::SolidState => "solid_state",
+        DeviceKind::Virtual => "virtual",
+        DeviceKind::Loop { .. } => "loop",
+        DeviceKind::Unknown => "unknown",
+    }
+}
+
+/// `ext4 on SSD sda (encrypted)`.
+fn place(plan: &Plan) -> String {
+    let dev = &plan.device;
+    let kind = match dev.kind {
+        DeviceKind::Rotational => "hard disk",
+        DeviceKind::SolidState => "SSD/flash",
+        DeviceKind::Virtual => "virtual disk",
+        DeviceKind::Loop { .. } => "loop device",
+        DeviceKind::Unknown => "",
+    };
+    let mut s = sanitize::text(&plan.filesystem.fs_type);
+    if !kind.is_empty() {
+        s += " on ";
+        s += kind;
+        if let Some(n) = &dev.name {
+            s += " ";
+            s += &sanitize::text(n);
+        }
+    }
+    if dev.encrypted {
+        s += " (encrypted)";
+    }
+    s
+}
+
+/// A few words naming a caveat.
+fn label(c: Caveat) -> &'static str {
+    match c {
+        Caveat::CopyOnWrite => "copy-on-write filesystem",
+        Caveat::LogStructured => "log-structured filesystem",
+        Caveat::Layered => "overlay filesystem",
+        Caveat::Memory => "in memory (may be in swap)",
+        Caveat::Network => "network filesystem",
+        Caveat::Fuse => "FUSE filesystem",
+        Caveat::JournalledData => "data journalling",
+        Caveat::UnknownFilesystem => "unknown filesystem",
+        Caveat::SolidState => "SSD/flash",
+        Caveat::VirtualDisk => "virtual disk",
+        Caveat::LoopDevice => "disk image (loop device)",
+        Caveat::UnknownDevice => "unknown disk type",
+        Caveat::CloudSync => "cloud-synced folder",
+        Caveat::ChatApp => "chat app folder",
+        Caveat::Trash => "trash folder",
+        Caveat::NameOnly => "name only, data kept",
+        Caveat::EncryptedVolume => "encrypted volume",
+    }
+}
+
+/// What a caveat means for this file, and what helps.
+pub fn explain(c: Caveat, plan: &Plan) -> String {
+    let fs = sanitize::text(&plan.filesystem.fs_type);
+    match c {
+        Caveat::CopyOnWrite => format!(
+            "{fs} is a copy-on-write filesystem: the overwrite is written to new blocks, and the \
+             old blocks, and every snapshot holding the file, keep the data until they are \
+             reused. What helps: delete the snapshots that contain the file, run `fstrim`, and \
+             keep such files on a fully encrypted disk."
+        ),
+        Caveat::LogStructured => format!(
+            "{fs} is log-structured: every write goes to a new place in the log and older \
+             versions stay until garbage collection (NILFS keeps checkpoints). What helps: \
+             full-disk encryption, `fstrim`, and on NILFS removing checkpoints."
+        ),
+        Caveat::Layered => "overlay filesystem: if the file came from a lower layer (an image \
+             or read-only base), that copy is untouched; only the upper layer is wiped. What \
+             helps: rebuild or delete the lower layer."
+            .into(),
+        Caveat::Memory => "in memory (tmpfs): the data reached a disk only if it was swapped \
+             out. What helps: encrypted swap, or no swap."
+            .into(),
+        Caveat::Network => format!(
+            "{fs} is a network filesystem: the server decides where the bytes go and may keep \
+             snapshots, caches and backups. What helps: delete the file's snapshots and \
+             backups on the server."
+        ),
+        Caveat::Fuse => format!(
+            "{fs} is served by a user-space program (FUSE) that may store the data remotely, \
+             in a cloud or with version history; an overwrite may not reach its storage. What \
+             helps: check that program's storage and history."
+        ),
+        Caveat::JournalledData => "mounted with data=journal: file contents also pass through \
+             the journal, where copies can linger until it wraps. What helps: full-disk \
+             encryption."
+            .into(),
+        Caveat::UnknownFilesystem => format!(
+            "{fs}: idvault does not know whether this filesystem overwrites in place, so old \
+             copies may survive. What helps: full-disk encryption."
+        ),
+        Caveat::SolidState => "solid-state storage (SSD, NVMe, SD card, USB stick): the \
+             controller writes new data elsewhere and keeps old blocks until it erases them, so \
+             no overwrite reliably reaches them. What helps: full-disk encryption from the \
+             start, TRIM (`fstrim -v <mount point>`), and the drive's own secure erase for a \
+             whole disk."
+            .into(),
+        Caveat::VirtualDisk => "virtual disk: the host's storage decides where the data lands \
+             and may keep copies in snapshots or image files. What helps: encryption inside the \
+             guest, `fstrim`, deleting VM snapshots."
+            .into(),
+        Caveat::LoopDevice => {
+            let image = match &plan.device.kind {
+                DeviceKind::Loop {
+                    backing_file: Some(b),
+                } => format!(" {}", sanitize::path(b)),
+                _ => String::new(),
+            };
+            format!(
+                "disk image: this filesystem lives in the image file{image}; that file's own \
+                 filesystem and disk decide whether old copies survive."
+            )
+        }
+        Caveat::UnknownDevice => "unknown disk type: idvault could not tell what kind of disk \
+             holds the data; on an SSD, old copies may survive. What helps: full-disk \
+             encryption, `fstrim`."
+            .into(),
+        Caveat::CloudSync => format!(
+            "{}. What helps: delete it on the provider's website too, including its version \
+             history and trash.",
+            Risk::CloudSync.explain()
+        ),
+        Caveat::ChatApp => format!(
+            "{}. What helps: delete it in the chat as well (for everyone, where possible).",
+            Risk::ChatApp.explain()
+        ),
+        Caveat::Trash => "inside a trash folder: the trash's record of it (original path and \
+             date, in `info/*.trashinfo`) stays. What helps: empty the trash too."
+            .into(),
+        Caveat::NameOnly => "only the name is removed: the data stays at the symlink's target \
+             or under the file's other hard-linked names."
+            .into(),
+        Caveat::EncryptedVolume => "encrypted volume (dm-crypt/LUKS): copies that survive on \
+             the disk are ciphertext, unreadable without the volume's key."
+            .into(),
+    }
+}
+
+/// A byte count for people: `512 B`, `3.1 MB`, `1.07 GB`.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        v /= 1000.0;
+        unit = u;
+        if v < 1000.0 {
+            break;
+        }
+    }
+    if v < 10.0 {
+        format!("{v:.2} {unit}")
+    } else {
+        format!("{v:.1} {unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(999), "999 B");
+        assert_eq!(size(3_100_000), "3.10 MB");
+        assert_eq!(size(1_073_741_824), "1.07 GB");
+        assert_eq!(size(25_000), "25.0 kB");
+    }
+}

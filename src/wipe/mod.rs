@@ -1,0 +1,819 @@
+//! Secure deletion that says what it cannot guarantee.
+//!
+//! Two steps, so that callers can show a plan and act later on exactly what they showed:
+//!
+//! - [`plan`] (or [`Planner::plan`]) inspects one path without changing anything: its identity
+//!   (device, inode, size, mtime), the filesystem and device holding it, what will be done, what
+//!   cannot be guaranteed there ([`Caveat`]), and the thumbnails of it that will go too. It refuses
+//!   symlinks, hard-linked files, directories and other non-regular files unless
+//!   [`LinkPolicy::RemoveLinkOnly`] allows removing just the name.
+//! - [`execute`] acts on a [`Plan`]: it opens the file without following symlinks, checks it is
+//!   still the planned file, overwrites it in place with a ChaCha12 stream (1 MiB blocks, fsync
+//!   after each pass), truncates it, renames it to shorter and shorter random names with a folder
+//!   fsync after each, unlinks it, then wipes its thumbnails the same way.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), idvault::wipe::WipeError> {
+//! use idvault::wipe::{self, WipeOptions};
+//! let opts = WipeOptions::default();
+//! let plan = wipe::plan("/home/a/Pictures/passport.jpg".as_ref(), &opts)?;
+//! let outcome = wipe::execute(&plan)?;
+//! # let _ = outcome; Ok(()) }
+//! ```
+//!
+//! Callers that verified a file earlier (the vault) use [`plan_expecting`] with the
+//! [`FileId`](crate::scan::FileId) they checked, so a file swapped in between is refused.
+
+mod destroy;
+pub mod device;
+pub mod mounts;
+pub mod thumbnail;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::{self, Metadata};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::scan::FileId;
+use crate::scan::finding::{Evidence, Risk};
+use device::{Device, DeviceKind};
+use mounts::{FsClass, Mount};
+
+/// How to treat symlinks and hard-linked files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkPolicy {
+    /// Refuse them: wiping a link's data would destroy what other names still show.
+    #[default]
+    Refuse,
+    /// Remove only the given name; the data behind it stays (`--force`).
+    RemoveLinkOnly,
+}
+
+/// What a wipe does beyond the defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WipeOptions {
+    /// Overwrite passes, at least 1. One pass of random data suffices on modern disks.
+    pub passes: u32,
+    pub links: LinkPolicy,
+    /// Thumbnail cache to clean (`~/.cache/thumbnails`); `None` leaves thumbnails alone.
+    pub thumbnails: Option<PathBuf>,
+}
+
+impl Default for WipeOptions {
+    /// One pass, links refused, the current user's thumbnails removed.
+    fn default() -> Self {
+        WipeOptions {
+            passes: 1,
+            links: LinkPolicy::Refuse,
+            thumbnails: thumbnail::default_cache_dir(),
+        }
+    }
+}
+
+/// Why a path cannot be planned or wiped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WipeError {
+    #[error("does not exist (moved or deleted?)")]
+    Vanished,
+    #[error("is not a file name")]
+    NotAFile,
+    #[error("is a symbolic link; not followed (--force removes the link itself, never its target)")]
+    Symlink,
+    #[error(
+        "has {names} names (hard links): overwriting would destroy the data under the other names \
+         too; not touched (--force removes only this name)"
+    )]
+    HardLinked { names: u64 },
+    #[error("is a directory (--recursive wipes the files inside)")]
+    Directory,
+    #[error("is not a regular file but a {kind}; not touched")]
+    NotRegular { kind: &'static str },
+    #[error(
+        "is not the file that was planned (replaced, or its size or modification time changed); \
+         not touched"
+    )]
+    Changed,
+    #[error("cannot be written (read-only file, or not yours); not touched")]
+    NotWritable,
+    #[error("its folder does not allow removing it (no write permission); not touched")]
+    FolderNotWritable,
+    #[error("is on a read-only filesystem; not touched")]
+    ReadOnlyFilesystem,
+    #[error("folder not removed: it is not empty")]
+    FolderNotEmpty,
+    #[error("{step} failed: {source}")]
+    Io {
+        step: Step,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "content overwritten, but the name could not be removed (it is now {:?} in the same \
+         folder): {source}",
+        name
+    )]
+    NameRemains {
+        name: OsString,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl WipeError {
+    fn io(step: Step, source: io::Error) -> Self {
+        match source.raw_os_error() {
+            Some(libc::ENOENT) if matches!(step, Step::Inspect | Step::Open) => WipeError::Vanished,
+            Some(libc::EROFS) => WipeError::ReadOnlyFilesystem,
+            _ => WipeError::Io { step, source },
+        }
+    }
+
+    /// A stable code for JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WipeError::Vanished => "vanished",
+            WipeError::NotAFile => "not_a_file",
+            WipeError::Symlink => "symlink",
+            WipeError::HardLinked { .. } => "hard_linked",
+            WipeError::Directory => "directory",
+            WipeError::NotRegular { .. } => "not_regular",
+            WipeError::Changed => "changed",
+            WipeError::NotWritable => "not_writable",
+            WipeError::FolderNotWritable => "folder_not_writable",
+            WipeError::ReadOnlyFilesystem => "read_only_filesystem",
+            WipeError::FolderNotEmpty => "folder_not_empty",
+            WipeError::Io { .. } => "io",
+            WipeError::NameRemains { .. } => "name_remains",
+        }
+    }
+}
+
+/// The step that failed, for [`WipeError::Io`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Step {
+    #[error("reading its details")]
+    Inspect,
+    #[error("opening")]
+    Open,
+    #[error("overwriting (part of it may be overwritten)")]
+    Overwrite,
+    #[error("truncating")]
+    Truncate,
+    #[error("renaming")]
+    Rename,
+    #[error("removing")]
+    Remove,
+    #[error("listing the folder")]
+    List,
+}
+
+/// What will be done to a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Overwrite the content, then rename and unlink.
+    Overwrite { passes: u32 },
+    /// Remove only this name; the data is left to the other name(s) or the link's target.
+    RemoveLink(LinkKind),
+}
+
+/// A name whose data is shared with something else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    Symlink,
+    HardLink { names: u64 },
+}
+
+/// Something a wipe cannot guarantee at a place, or a fact that changes the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Caveat {
+    CopyOnWrite,
+    LogStructured,
+    Layered,
+    Memory,
+    Network,
+    Fuse,
+    JournalledData,
+    UnknownFilesystem,
+    SolidState,
+    VirtualDisk,
+    LoopDevice,
+    UnknownDevice,
+    CloudSync,
+    ChatApp,
+    Trash,
+    /// Only a name was removed; the data lives on under other names or at the link's target.
+    NameOnly,
+    /// The disk holds only ciphertext (dm-crypt); surviving copies need the key to be read.
+    EncryptedVolume,
+}
+
+impl Caveat {
+    /// Whether old copies of the data may survive the overwrite on this medium.
+    pub fn limits_overwrite(self) -> bool {
+        !matches!(
+            self,
+            Caveat::EncryptedVolume | Caveat::CloudSync | Caveat::ChatApp | Caveat::Trash
+        )
+    }
+}
+
+/// The filesystem holding a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filesystem {
+    /// Type as the kernel names it (`ext4`, `btrfs`, `fuse.sshfs`), `unknown` if not found.
+    pub fs_type: String,
+    pub class: FsClass,
+    pub mount_point: Option<PathBuf>,
+    pub source: Option<String>,
+}
+
+/// A thumbnail of the planned file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thumbnail {
+    pub path: PathBuf,
+    id: FileId,
+}
+
+/// Everything known about one path before it is wiped. Nothing has changed yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The path as given.
+    pub path: PathBuf,
+    /// The absolute path (parent folders resolved, last component kept).
+    pub absolute: PathBuf,
+    /// Identity at planning time; [`execute`] refuses anything else.
+    pub id: FileId,
+    pub action: Action,
+    pub filesystem: Filesystem,
+    pub device: Device,
+    /// Sorted, without duplicates.
+    pub caveats: Vec<Caveat>,
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+impl Plan {
+    /// True when the overwrite reaches the only copy on this medium as far as idvault can tell.
+    pub fn overwrite_reaches_data(&self) -> bool {
+        matches!(self.action, Action::Overwrite { .. })
+            && !self.caveats.iter().any(|c| c.limits_overwrite())
+    }
+}
+
+/// What was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    /// Overwritten `passes` times (`bytes` each), renamed and unlinked.
+    Overwritten { passes: u32, bytes: u64 },
+    /// The name was removed; the data was not touched.
+    LinkRemoved,
+}
+
+/// The result of [`execute`] on a plan.
+#[derive(Debug)]
+pub struct Outcome {
+    pub done: Done,
+    pub thumbnails_removed: Vec<PathBuf>,
+    /// Thumbnails that were found but could not be wiped.
+    pub thumbnail_errors: Vec<(PathBuf, WipeError)>,
+}
+
+/// Plans paths, reading the mount table once and describing each device once.
+pub struct Planner {
+    opts: WipeOptions,
+    mounts: Vec<Mount>,
+    sysfs: PathBuf,
+    devices: HashMap<(u32, u32), Device>,
+}
+
+impl Planner {
+    pub fn new(opts: WipeOptions) -> Self {
+        Planner {
+            opts,
+            mounts: mounts::read(),
+            sysfs: PathBuf::from("/sys"),
+            devices: HashMap::new(),
+        }
+    }
+
+    /// Plans the wipe of `path`. Changes nothing.
+    pub fn plan(&mut self, path: &Path) -> Result<Plan, WipeError> {
+        let meta = fs::symlink_metadata(path).map_err(|e| WipeError::io(Step::Inspect, e))?;
+        self.plan_meta(path, &meta)
+    }
+
+    /// Like [`Planner::plan`], but refuses with [`WipeError::Changed`] unless `path` is still
+    /// the file `expected` (same device, inode, size and modification time).
+    pub fn plan_expecting(&mut self, path: &Path, expected: &FileId) -> Result<Plan, WipeError> {
+        let meta = fs::symlink_metadata(path).map_err(|e| WipeError::io(Step::Inspect, e))?;
+        if file_id(&meta) != *expected {
+            return Err(WipeError::Changed);
+        }
+        self.plan_meta(path, &meta)
+    }
+
+    fn plan_meta(&mut self, path: &Path, meta: &Metadata) -> Result<Plan, WipeError> {
+        let name = path.file_name().ok_or(WipeError::NotAFile)?;
+        let ft = meta.file_type();
+        let action = if ft.is_symlink() {
+            self.link_action(WipeError::Symlink, LinkKind::Symlink)?
+        } else if ft.is_dir() {
+            return Err(WipeError::Directory);
+        } else if !ft.is_file() {
+            return Err(WipeError::NotRegular {
+                kind: special_kind(&ft),
+            });
+        } else if meta.nlink() > 1 {
+            let names = meta.nlink();
+            self.link_action(
+                WipeError::HardLinked { names },
+                LinkKind::HardLink { names },
+            )?
+        } else {
+            Action::Overwrite {
+                passes: self.opts.passes.max(1),
+            }
+        };
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        check_access(parent, (action_needs_write(action)).then_some(path))?;
+        let absolute = fs::canonicalize(parent)
+            .map_err(|e| WipeError::io(Step::Inspect, e))?
+            .join(name);
+        let (filesystem, dev_numbers) = self.filesystem(path, meta, &absolute);
+        let device = match dev_numbers {
+            Some((ma, mi)) => self
+                .devices
+                .entry((ma, mi))
+                .or_insert_with(|| device::describe(&self.sysfs, ma, mi))
+                .clone(),
+            None => Device::unknown(),
+        };
+        let caveats = caveats(&filesystem, &device, action, &absolute);
+        let thumbnails = match &self.opts.thumbnails {
+            Some(cache) => find_thumbnails(cache, &absolute),
+            None => Vec::new(),
+        };
+        Ok(Plan {
+            path: path.to_path_buf(),
+            absolute,
+            id: file_id(meta),
+            action,
+            filesystem,
+            device,
+            caveats,
+            thumbnails,
+        })
+    }
+
+    fn link_action(&self, refusal: WipeError, kind: LinkKind) -> Result<Action, WipeError> {
+        match self.opts.links {
+            LinkPolicy::Refuse => Err(refusal),
+            LinkPolicy::RemoveLinkOnly => Ok(Action::RemoveLink(kind)),
+        }
+    }
+
+    /// The filesystem of `path`, and the block device numbers under it when there is one.
+    fn filesystem(
+        &self,
+        path: &Path,
+        meta: &Metadata,
+        abs: &Path,
+    ) -> (Filesystem, Option<(u32, u32)>) {
+        let mount_id = rustix::fs::statx(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+            rustix::fs::StatxFlags::MNT_ID,
+        )
+        .ok()
+        .filter(|s| s.stx_mask & rustix::fs::StatxFlags::MNT_ID.bits() != 0)
+        .map(|s| s.stx_mnt_id);
+        let st_dev = (libc::major(meta.dev()), libc::minor(meta.dev()));
+        let Some(m) = mounts::find(&self.mounts, mount_id, st_dev, abs) else {
+            return (
+                Filesystem {
+                    fs_type: "unknown".into(),
+                    class: FsClass::Unknown,
+                    mount_point: None,
+                    source: None,
+                },
+                None,
+            );
+        };
+        let numbers = if m.major != 0 {
+            Some((m.major, m.minor))
+        } else if m.source.starts_with("/dev/") {
+            // btrfs and others report an anonymous device; the source names the real one.
+            fs::metadata(&m.source)
+                .ok()
+                .filter(|s| s.file_type().is_block_device())
+                .map(|s| (libc::major(s.rdev()), libc::minor(s.rdev())))
+        } else {
+            None
+        };
+        (
+            Filesystem {
+                fs_type: m.fs_type.clone(),
+                class: mounts::classify(&m.fs_type, &m.super_options),
+                mount_point: Some(m.mount_point.clone()),
+                source: Some(m.source.clone()),
+            },
+            numbers,
+        )
+    }
+}
+
+/// Plans the wipe of one path with `opts`. Changes nothing.
+pub fn plan(path: &Path, opts: &WipeOptions) -> Result<Plan, WipeError> {
+    Planner::new(opts.clone()).plan(path)
+}
+
+/// Plans the wipe of `path`, refusing unless it is still the file `expected`.
+pub fn plan_expecting(
+    path: &Path,
+    expected: &FileId,
+    opts: &WipeOptions,
+) -> Result<Plan, WipeError> {
+    Planner::new(opts.clone()).plan_expecting(path, expected)
+}
+
+/// Carries out `plan`. The file must still be the planned one (device, inode, size, mtime);
+/// anything else is refused with [`WipeError::Changed`] before a byte is written.
+pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
+    let done = match plan.action {
+        Action::Overwrite { passes } => {
+            let bytes = destroy::overwrite_and_remove(&plan.path, &plan.id, passes)?;
+            Done::Overwritten { passes, bytes }
+        }
+        Action::RemoveLink(_) => {
+            destroy::remove_name(&plan.path, &plan.id)?;
+            Done::LinkRemoved
+        }
+    };
+    let passes = match plan.action {
+        Action::Overwrite { passes } => passes,
+        Action::RemoveLink(_) => 1,
+    };
+    let mut outcome = Outcome {
+        done,
+        thumbnails_removed: Vec::new(),
+        thumbnail_errors: Vec::new(),
+    };
+    for t in &plan.thumbnails {
+        match destroy::overwrite_and_remove(&t.path, &t.id, passes) {
+            Ok(_) => outcome.thumbnails_removed.push(t.path.clone()),
+            // Removed by someone else (the desktop cleaning its cache): nothing left to do.
+            Err(WipeError::Vanished) => {}
+            Err(e) => outcome.thumbnail_errors.push((t.path.clone(), e)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Paths to wipe, gathered from the command line.
+#[derive(Debug, Default)]
+pub struct Targets {
+    /// Everything that is not a folder, in walk order.
+    pub files: Vec<PathBuf>,
+    /// Folders to remove once emptied, deepest first.
+    pub folders: Vec<PathBuf>,
+    /// Entries that could not be listed.
+    pub errors: Vec<(PathBuf, WipeError)>,
+}
+
+/// Whether folders given as paths are descended into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recursion {
+    /// A folder is refused ([`WipeError::Directory`] from the plan).
+    No,
+    /// The files inside a folder are wiped and the emptied folders removed; symlinks are not
+    /// followed and never lead out of the tree.
+    Yes,
+}
+
+/// Expands `roots` into files and folders. A folder is descended into only with
+/// [`Recursion::Yes`]; otherwise it stays in `files` for the planner to refuse.
+pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
+    let mut t = Targets::default();
+    for root in roots {
+        let is_dir = fs::symlink_metadata(root).is_ok_and(|m| m.is_dir());
+        if !is_dir || recursion == Recursion::No {
+            t.files.push(root.clone());
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .contents_first(true)
+        {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => t.folders.push(e.into_path()),
+                Ok(e) => t.files.push(e.into_path()),
+                Err(e) => {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    let source = e
+                        .into_io_error()
+                        .unwrap_or_else(|| io::Error::other("filesystem loop"));
+                    t.errors.push((path, WipeError::io(Step::List, source)));
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Removes a folder emptied by the wipe; a folder that still holds something stays.
+pub fn remove_folder(path: &Path) -> Result<(), WipeError> {
+    match fs::remove_dir(path) {
+        Ok(()) => {
+            let parent = path.parent().unwrap_or(Path::new("."));
+            crate::fsutil::fsync_dir(parent).map_err(|e| WipeError::io(Step::Remove, e))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => Err(WipeError::FolderNotEmpty),
+        Err(e) => Err(WipeError::io(Step::Remove, e)),
+    }
+}
+
+/// Identity of a file from its metadata.
+pub(crate) fn file_id(m: &Metadata) -> FileId {
+    FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.len(),
+        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    }
+}
+
+fn action_needs_write(action: Action) -> bool {
+    matches!(action, Action::Overwrite { .. })
+}
+
+/// Refuses early, in the plan, what the wipe would refuse: a folder without write permission,
+/// a read-only filesystem, a file that cannot be written.
+fn check_access(parent: &Path, writable_file: Option<&Path>) -> Result<(), WipeError> {
+    use rustix::fs::{Access, AtFlags, CWD};
+    let map = |e: rustix::io::Errno, denied: WipeError| match e {
+        rustix::io::Errno::ROFS => WipeError::ReadOnlyFilesystem,
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => denied,
+        e => WipeError::io(Step::Inspect, e.into()),
+    };
+    rustix::fs::accessat(
+        CWD,
+        parent,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(|e| map(e, WipeError::FolderNotWritable))?;
+    if let Some(file) = writable_file {
+        rustix::fs::accessat(CWD, file, Access::WRITE_OK, AtFlags::EACCESS)
+            .map_err(|e| map(e, WipeError::NotWritable))?;
+    }
+    Ok(())
+}
+
+fn special_kind(ft: &fs::FileType) -> &'static str {
+    if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+/// What cannot be guaranteed for a file at `abs` on `fs` and `dev`.
+fn caveats(fs: &Filesystem, dev: &Device, action: Action, abs: &Path) -> Vec<Caveat> {
+    let mut c = Vec::new();
+    c.extend(match fs.class {
+        FsClass::InPlace => None,
+        FsClass::JournalledData => Some(Caveat::JournalledData),
+        FsClass::CopyOnWrite => Some(Caveat::CopyOnWrite),
+        FsClass::LogStructured => Some(Caveat::LogStructured),
+        FsClass::Layered => Some(Caveat::Layered),
+        FsClass::Memory => Some(Caveat::Memory),
+        FsClass::Network => Some(Caveat::Network),
+        FsClass::Fuse => Some(Caveat::Fuse),
+        FsClass::Unknown => Some(Caveat::UnknownFilesystem),
+    });
+    // Memory, network and FUSE filesystems have no local block device to describe.
+    let has_block_device = !matches!(
+        fs.class,
+        FsClass::Memory | FsClass::Network | FsClass::Fuse | FsClass::Unknown
+    );
+    if has_block_device {
+        c.extend(match dev.kind {
+            DeviceKind::Rotational => None,
+            DeviceKind::SolidState => Some(Caveat::SolidState),
+            DeviceKind::Virtual => Some(Caveat::VirtualDisk),
+            DeviceKind::Loop { .. } => Some(Caveat::LoopDevice),
+            DeviceKind::Unknown => Some(Caveat::UnknownDevice),
+        });
+    }
+    if dev.encrypted {
+        c.push(Caveat::EncryptedVolume);
+    }
+    if matches!(action, Action::RemoveLink(_)) {
+        c.push(Caveat::NameOnly);
+    }
+    let mut ev = Evidence::default();
+    crate::scan::signals::place::risks(abs, &mut ev);
+    c.extend(ev.risks.iter().filter_map(|r| match r {
+        Risk::CloudSync => Some(Caveat::CloudSync),
+        Risk::ChatApp => Some(Caveat::ChatApp),
+        Risk::Trash => Some(Caveat::Trash),
+        _ => None,
+    }));
+    c.sort();
+    c.dedup();
+    c
+}
+
+/// Existing regular-file thumbnails of `abs` in `cache`.
+fn find_thumbnails(cache: &Path, abs: &Path) -> Vec<Thumbnail> {
+    thumbnail::candidates(cache, abs)
+        .into_iter()
+        .filter_map(|path| {
+            let m = fs::symlink_metadata(&path).ok()?;
+            m.is_file().then(|| Thumbnail {
+                id: file_id(&m),
+                path,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(cache: Option<PathBuf>) -> WipeOptions {
+        WipeOptions {
+            passes: 1,
+            links: LinkPolicy::Refuse,
+            thumbnails: cache,
+        }
+    }
+
+    #[test]
+    fn plan_then_execute_wipes_file_and_thumbnail() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("passport.jpg");
+        fs::write(&f, b"secret").unwrap();
+        let cache = t.path().join("cache");
+        let abs = fs::canonicalize(&f).unwrap();
+        fs::create_dir_all(cache.join("normal")).unwrap();
+        let thumb = cache.join("normal").join(thumbnail::file_name(&abs));
+        fs::write(&thumb, b"png").unwrap();
+        let plan = plan(&f, &opts(Some(cache))).unwrap();
+        assert_eq!(plan.action, Action::Overwrite { passes: 1 });
+        assert_eq!(plan.thumbnails.len(), 1);
+        let out = execute(&plan).unwrap();
+        assert_eq!(
+            out.done,
+            Done::Overwritten {
+                passes: 1,
+                bytes: 6
+            }
+        );
+        assert_eq!(out.thumbnails_removed, vec![thumb.clone()]);
+        assert!(!f.exists() && !thumb.exists());
+        assert_eq!(
+            fs::read_dir(t.path()).unwrap().count(),
+            1,
+            "only cache/ left"
+        );
+    }
+
+    #[test]
+    fn swapped_file_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("a.jpg");
+        fs::write(&f, b"planned").unwrap();
+        let plan = plan(&f, &opts(None)).unwrap();
+        // Same name, new inode, same size.
+        fs::remove_file(&f).unwrap();
+        fs::write(&f, b"swapped").unwrap();
+        assert!(matches!(execute(&plan), Err(WipeError::Changed)));
+        assert_eq!(fs::read(&f).unwrap(), b"swapped");
+    }
+
+    #[test]
+    fn expected_identity_is_checked() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("a.jpg");
+        fs::write(&f, b"x").unwrap();
+        let mut id = file_id(&fs::metadata(&f).unwrap());
+        assert!(plan_expecting(&f, &id, &opts(None)).is_ok());
+        id.size += 1;
+        assert!(matches!(
+            plan_expecting(&f, &id, &opts(None)),
+            Err(WipeError::Changed)
+        ));
+    }
+
+    #[test]
+    fn links_are_refused_or_only_unlinked() {
+        let t = tempfile::tempdir().unwrap();
+        let target = t.path().join("target");
+        fs::write(&target, b"keep").unwrap();
+        let link = t.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let hard = t.path().join("hard");
+        fs::hard_link(&target, &hard).unwrap();
+        assert!(matches!(plan(&link, &opts(None)), Err(WipeError::Symlink)));
+        assert!(matches!(
+            plan(&hard, &opts(None)),
+            Err(WipeError::HardLinked { names: 2 })
+        ));
+        let force = WipeOptions {
+            links: LinkPolicy::RemoveLinkOnly,
+            ..opts(None)
+        };
+        for p in [&link, &hard] {
+            let plan = plan(p, &force).unwrap();
+            assert!(plan.caveats.contains(&Caveat::NameOnly));
+            assert!(!plan.overwrite_reaches_data());
+            assert_eq!(execute(&plan).unwrap().done, Done::LinkRemoved);
+            assert!(fs::symlink_metadata(p).is_err());
+        }
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn non_files_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            plan(t.path(), &opts(None)),
+            Err(WipeError::Directory)
+        ));
+        assert!(matches!(
+            plan(&t.path().join("none"), &opts(None)),
+            Err(WipeError::Vanished)
+        ));
+    }
+
+    #[test]
+    fn collect_walks_without_following_links() {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir_all(t.path().join("d/e")).unwrap();
+        fs::write(t.path().join("d/e/f"), b"x").unwrap();
+        std::os::unix::fs::symlink("/", t.path().join("d/root")).unwrap();
+        let got = collect(&[t.path().join("d")], Recursion::Yes);
+        assert_eq!(got.files.len(), 2);
+        assert_eq!(got.folders, [t.path().join("d/e"), t.path().join("d")]);
+        let flat = collect(&[t.path().join("d")], Recursion::No);
+        assert_eq!(flat.files, [t.path().join("d")]);
+    }
+
+    #[test]
+    fn caveats_follow_place() {
+        let fs_of = |class| Filesystem {
+            fs_type: "x".into(),
+            class,
+            mount_point: None,
+            source: None,
+        };
+        let ssd = Device {
+            kind: DeviceKind::SolidState,
+            name: None,
+            encrypted: true,
+        };
+        let ow = Action::Overwrite { passes: 1 };
+        assert_eq!(
+            caveats(
+                &fs_of(FsClass::CopyOnWrite),
+                &ssd,
+                ow,
+                Path::new("/h/Dropbox/a")
+            ),
+            [
+                Caveat::CopyOnWrite,
+                Caveat::SolidState,
+                Caveat::CloudSync,
+                Caveat::EncryptedVolume
+            ]
+        );
+        let hdd = Device {
+            kind: DeviceKind::Rotational,
+            ..Device::unknown()
+        };
+        assert!(caveats(&fs_of(FsClass::InPlace), &hdd, ow, Path::new("/a")).is_empty());
+        assert_eq!(
+            caveats(&fs_of(FsClass::Memory), &ssd, ow, Path::new("/a")),
+            [Caveat::Memory, Caveat::EncryptedVolume]
+        );
+    }
+}
