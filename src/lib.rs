@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod report;
 pub mod scan;
 pub mod ui;
+pub mod vault;
 
 /// A directory holding this file is an idvault vault: scans skip it.
 pub const VAULT_MARKER: &str = "idvault-vault.toml";

@@ -2,6 +2,7 @@
 //! to the reporters.
 
 pub mod scan;
+pub mod vault;
 
 use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
@@ -10,5 +11,6 @@ use crate::exit::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Vault(args) => vault::run(&cli.global, args),
     }
 }
