@@ -123,14 +123,17 @@ pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<Vec<Box
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let mut id = age::scrypt::Identity::new(passphrase.clone());
     id.set_max_work_factor(MAX_SCRYPT_LOG_N);
-    let plain =
-        decrypt_small(file, std::iter::once(&id as &dyn age::Identity)).map_err(|e| match e {
-            Error::NoMatchingIdentity => Error::WrongPassphrase,
-            Error::Corrupt { message, .. } if message.contains("decryption failed") => {
+    let decryptor = age::Decryptor::new(BufReader::new(file)).map_err(decrypt_error)?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                 Error::WrongPassphrase
             }
-            other => other,
+            other => decrypt_error(other).in_file(path),
         })?;
+    let mut plain = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut plain).map_err(corrupt)?;
     parse_identity_text(&plain, path)
 }
 
