@@ -66,6 +66,9 @@ idvault wipe --apply ~/Downloads/passport.jpg    # wipe, after asking\n  \
 idvault wipe --apply --yes -r ~/Scans/ids        # a folder, no question"
     )]
     Wipe(WipeArgs),
+    /// Keep files in an encrypted vault whose every entry opens with the stock `age` CLI.
+    #[command(after_help = VAULT_EXAMPLES)]
+    Vault(VaultArgs),
 }
 
 #[derive(Debug, Args)]
@@ -171,6 +174,115 @@ overwritten (doing so would destroy files you did not name)."
     /// Wipe the files inside folders, then remove the emptied folders.
     #[arg(short, long)]
     pub recursive: bool,
+}
+
+const VAULT_EXAMPLES: &str = "\
+Examples:
+  idvault vault init
+  idvault vault add ~/Pictures/passport.jpg ~/Downloads/scans
+  idvault vault add --remove-originals --apply ~/Pictures/id-card.jpg
+  idvault vault list
+  idvault vault extract --to ~/restored --all
+  age -d -i VAULT/identity.age VAULT/objects/ab/<id>.age > file";
+
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    #[command(flatten)]
+    pub common: VaultCommonArgs,
+    #[command(subcommand)]
+    pub command: VaultCommand,
+}
+
+/// Options every vault subcommand takes.
+#[derive(Debug, Args)]
+pub struct VaultCommonArgs {
+    /// The vault folder [default: $XDG_DATA_HOME/idvault/vault].
+    #[arg(long, global = true, env = "IDVAULT_VAULT", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of FILE.
+    #[arg(
+        long,
+        global = true,
+        env = "IDVAULT_PASSPHRASE_FILE",
+        value_name = "FILE",
+        long_help = "Read the vault passphrase from the first line of FILE instead of asking on \
+                     the terminal (for scripts). Keep the file 0600. Passphrases are never \
+                     accepted on the command line or in a plain environment variable."
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// Run CMD (with sh -c) and use the first line it prints as the passphrase.
+    #[arg(long, global = true, value_name = "CMD")]
+    pub passphrase_command: Option<String>,
+    /// Open the vault with this identity (age identity file or SSH private key) instead of
+    /// the passphrase (repeatable).
+    #[arg(short = 'i', long, global = true, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create a vault with a new passphrase-protected identity.
+    Init(VaultInitArgs),
+    /// Encrypt files into the vault (needs no passphrase).
+    Add(VaultAddArgs),
+    /// List the vault's entries.
+    List,
+    /// Decrypt entries into a folder; never overwrites.
+    Extract(VaultExtractArgs),
+    /// Decrypt every entry and check its hash; report orphans and missing files.
+    Verify,
+    /// Rebuild the manifest from the per-entry metadata; recover orphans.
+    Repair,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultInitArgs {
+    /// Also encrypt every entry to this public key: age1…, ssh-ed25519 …, ssh-rsa … (repeatable).
+    #[arg(short = 'r', long, value_name = "KEY")]
+    pub recipient: Vec<String>,
+    /// Also encrypt to the recipients in FILE, one a line (repeatable).
+    #[arg(short = 'R', long, value_name = "FILE")]
+    pub recipients_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultAddArgs {
+    /// Files or folders to add (folders are walked; symlinks are not followed).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Store files byte for byte, metadata included.
+    #[arg(long)]
+    pub keep_metadata: bool,
+    /// Remove each original once its entry is written, committed and verified (plan only
+    /// unless --apply).
+    #[arg(
+        long,
+        long_help = "Remove each original once its entry is written, fsynced, committed to the \
+                     manifest and verified by decrypting it, and only if the original did not \
+                     change meanwhile. Needs the passphrase (to verify). Without --apply this \
+                     prints the plan and changes nothing. For now originals are unlinked, not \
+                     wiped."
+    )]
+    pub remove_originals: bool,
+    /// Carry out --remove-originals (asks first on a terminal).
+    #[arg(long, requires = "remove_originals")]
+    pub apply: bool,
+    /// Do not ask before removing originals (needed when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VaultExtractArgs {
+    /// Folder to write to (created if missing) [default: current folder].
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Extract every entry.
+    #[arg(long, conflicts_with = "entries")]
+    pub all: bool,
+    /// Entry ids (or unique id prefixes) or original paths.
+    #[arg(value_name = "ID|PATH", required_unless_present = "all")]
+    pub entries: Vec<PathBuf>,
 }
 
 /// Parses a confidence between 0 and 1.

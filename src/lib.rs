@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod report;
 pub mod scan;
 pub mod ui;
+pub mod vault;
 pub mod wipe;
 
 /// A directory holding this file is an idvault vault: scans skip it.

@@ -4,4 +4,5 @@
 mod util;
 
 mod scan;
+mod vault;
 mod wipe;

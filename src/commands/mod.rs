@@ -3,6 +3,7 @@
 
 pub mod scan;
 pub mod strip;
+pub mod vault;
 pub mod wipe;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Strip(args) => strip::run(&cli.global, args),
         Command::Wipe(args) => wipe::run(&cli.global, args),
+        Command::Vault(args) => vault::run(&cli.global, args),
     }
 }

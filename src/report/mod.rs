@@ -5,4 +5,5 @@ pub mod human;
 pub mod json;
 pub mod scan;
 pub mod strip;
+pub mod vault;
 pub mod wipe;

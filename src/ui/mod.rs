@@ -2,6 +2,7 @@
 //! untrusted names before they reach a terminal.
 
 pub mod color;
+pub mod passphrase;
 pub mod progress;
 pub mod prompt;
 pub mod sanitize;

@@ -1,0 +1,478 @@
+//! `idvault vault init|add|list|extract|verify|repair`: resolves the vault, the passphrase or
+//! identities and the confirmation policy, calls `idvault::vault`, and hands results to
+//! `report::vault`.
+
+use std::io::{self, BufWriter, Stdout};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, anyhow, bail};
+use rayon::prelude::*;
+
+use idvault::report::vault::VaultReport;
+use idvault::scan::{ScanOptions, Severity, Warning, classify, walk};
+use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
+use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use idvault::ui::{color, progress, sanitize};
+use idvault::vault::{
+    self, AddEvent, Detected, DetectedReason, Keys, LockMode, Source, StripPolicy, Vault, check,
+    crypto,
+};
+
+use crate::cli::{
+    GlobalArgs, VaultAddArgs, VaultArgs, VaultCommand, VaultCommonArgs, VaultExtractArgs,
+    VaultInitArgs,
+};
+use crate::exit::ExitCode;
+
+type Report = VaultReport<BufWriter<Stdout>>;
+
+pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let mut report = VaultReport::new(
+        BufWriter::new(io::stdout()),
+        global.json,
+        color::Palette::new(colored),
+    );
+    let common = &args.common;
+    let root = match &common.vault {
+        Some(p) => p.clone(),
+        None => vault::default_root()
+            .ok_or_else(|| anyhow!("no vault location: set HOME, XDG_DATA_HOME or --vault"))?,
+    };
+    let name = match &args.command {
+        VaultCommand::Init(_) => "vault init",
+        VaultCommand::Add(_) => "vault add",
+        VaultCommand::List => "vault list",
+        VaultCommand::Extract(_) => "vault extract",
+        VaultCommand::Verify => "vault verify",
+        VaultCommand::Repair => "vault repair",
+    };
+    report.begin(name)?;
+    match args.command {
+        VaultCommand::Init(a) => init(&mut report, common, &root, a),
+        VaultCommand::Add(a) => add(global, &mut report, common, &root, a),
+        VaultCommand::List => list(&mut report, common, &root),
+        VaultCommand::Extract(a) => extract(&mut report, common, &root, a),
+        VaultCommand::Verify => verify(&mut report, common, &root),
+        VaultCommand::Repair => repair(&mut report, common, &root),
+    }
+}
+
+fn passphrase_source(common: &VaultCommonArgs) -> PassphraseSource {
+    PassphraseSource::from_flags(
+        common.passphrase_file.clone(),
+        common.passphrase_command.clone(),
+    )
+}
+
+fn open(root: &Path) -> anyhow::Result<Vault> {
+    Vault::open(root).with_context(|| {
+        format!(
+            "cannot open the vault {} (create one with `idvault vault init`)",
+            sanitize::path(root)
+        )
+    })
+}
+
+/// The keys for a command that reads: `--identity` files, else the vault passphrase.
+fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<Keys> {
+    let source = passphrase_source(common);
+    if !common.identity.is_empty() {
+        let mut ids = Vec::new();
+        for path in &common.identity {
+            let callbacks = IdentityCallbacks {
+                source: source.clone(),
+            };
+            ids.extend(crypto::load_identity_file(path, callbacks)?);
+        }
+        return Ok(Keys::from_identities(ids));
+    }
+    let pass = passphrase::read(&source, "Vault passphrase: ", Purpose::Existing)?;
+    Ok(vault.unlock(&pass)?)
+}
+
+/// Whether the user supplied a way to unlock without being asked.
+fn has_unattended_key(common: &VaultCommonArgs) -> bool {
+    !common.identity.is_empty()
+        || common.passphrase_file.is_some()
+        || common.passphrase_command.is_some()
+}
+
+fn init(
+    report: &mut Report,
+    common: &VaultCommonArgs,
+    root: &Path,
+    args: VaultInitArgs,
+) -> anyhow::Result<ExitCode> {
+    if root.join(idvault::VAULT_MARKER).exists() {
+        bail!(
+            "{} is already a vault; nothing changed",
+            sanitize::path(root)
+        );
+    }
+    let mut recipients = args.recipient;
+    for f in &args.recipients_file {
+        recipients.extend(crypto::read_recipients_file(f)?);
+    }
+    let pass = passphrase::read(
+        &passphrase_source(common),
+        "New vault passphrase: ",
+        Purpose::New,
+    )?;
+    let vault = Vault::init(root, &pass, &recipients)
+        .with_context(|| format!("cannot create the vault {}", sanitize::path(root)))?;
+    report.created(vault.root(), &vault.config().recipients)?;
+    report.summary(
+        serde_json::json!({"created": true}),
+        "Every entry will open with: age -d -i identity.age <entry>.age",
+    )?;
+    Ok(ExitCode::Success)
+}
+
+/// Walks the paths and classifies each file (names and metadata only), reporting problems.
+fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Vec<Source>, u64)> {
+    let mut entries = Vec::new();
+    let mut failures = 0u64;
+    for p in paths {
+        if let Err(e) = std::fs::symlink_metadata(p) {
+            failures += 1;
+            report.failed(p, &format!("cannot add: {e}"))?;
+        }
+    }
+    let mut warnings = Vec::new();
+    walk::walk(paths, false, |w| {
+        match w {
+            walk::Walked::File(f) => entries.push(f),
+            walk::Walked::Warning(w) => warnings.push(w),
+            walk::Walked::Symlink => {}
+        }
+        true
+    });
+    for w in warnings {
+        if w.severity == Severity::Error {
+            failures += 1;
+        }
+        report.warning(&w)?;
+    }
+    let mut opts = ScanOptions::new(paths.to_vec());
+    opts.content = false;
+    let sources = entries
+        .par_iter()
+        .map(|entry| {
+            let detected = classify::classify(entry, &opts)
+                .ok()
+                .flatten()
+                .map(|f| Detected {
+                    kind: f.verdict.kind.as_str().to_string(),
+                    confidence: f.verdict.confidence,
+                    reasons: f
+                        .verdict
+                        .reasons
+                        .into_iter()
+                        .map(|r| DetectedReason {
+                            signal: r.signal.to_string(),
+                            detail: r.detail,
+                        })
+                        .collect(),
+                });
+            Source {
+                path: entry.path.clone(),
+                detected,
+            }
+        })
+        .collect();
+    Ok((sources, failures))
+}
+
+fn add(
+    global: &GlobalArgs,
+    report: &mut Report,
+    common: &VaultCommonArgs,
+    root: &Path,
+    args: VaultAddArgs,
+) -> anyhow::Result<ExitCode> {
+    let vault = open(root)?;
+    let (sources, mut failures) = collect_sources(report, &args.paths)?;
+    if args.remove_originals && !args.apply {
+        let mut total = 0;
+        for s in &sources {
+            let size = std::fs::symlink_metadata(&s.path).map_or(0, |m| m.len());
+            total += size;
+            report.plan(&s.path, size)?;
+        }
+        report.plan_summary(sources.len(), total)?;
+        return Ok(ExitCode::from_failures(failures));
+    }
+    if args.remove_originals {
+        let question = format!(
+            "Add {} files, verify them, then unlink (not wipe) the originals?",
+            sources.len()
+        );
+        match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
+            Confirmation::Yes => {}
+            Confirmation::No => {
+                eprintln!("idvault: nothing changed");
+                return Ok(ExitCode::Success);
+            }
+            Confirmation::CannotAsk => bail!(
+                "refusing to remove originals without confirmation: stdin is not a terminal; \
+                 add --yes to confirm"
+            ),
+        }
+    }
+    // Adding needs no secret; verifying before removal does. Without removal, a key given
+    // unattended is used to keep the manifest current.
+    let keys = if args.remove_originals || has_unattended_key(common) {
+        Some(unlock(&vault, common)?)
+    } else {
+        None
+    };
+    let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
+    let strip = if args.keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
+    };
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let bar = progress::bar(
+        progress::wanted(global.quiet, global.json),
+        sources.len() as u64,
+        colored,
+    );
+    let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
+    let on_event = |ev: AddEvent<'_>| {
+        let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let (rep, res) = &mut *guard;
+        if res.is_err() {
+            return;
+        }
+        if matches!(ev, AddEvent::Added { .. } | AddEvent::Failed { .. }) {
+            bar.inc(1);
+        }
+        *res = bar.suspend(|| match ev {
+            AddEvent::Added { path, entry } => rep.added(path, entry),
+            AddEvent::Failed { path, error } => rep.failed(path, &format!("not added: {error}")),
+            AddEvent::Removed { path, how } => rep.removed(path, &how),
+            AddEvent::Kept { path, error } => rep.failed(path, &format!("original kept: {error}")),
+        });
+    };
+    let summary = vault::add_all(
+        &vault,
+        &lock,
+        &sources,
+        strip,
+        keys.as_ref(),
+        args.remove_originals,
+        &on_event,
+    );
+    bar.finish_and_clear();
+    let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    io_result?;
+    let summary = summary.context("cannot commit the manifest; no original was removed")?;
+    failures += summary.failed + summary.kept;
+    let mut text = format!("{} files added ({} bytes)", summary.added, summary.bytes);
+    if summary.failed > 0 {
+        text += &format!(", {} failed", summary.failed);
+    }
+    if args.remove_originals {
+        text += &format!(
+            ", {} originals unlinked (not wiped), {} kept",
+            summary.removed, summary.kept
+        );
+    }
+    if keys.is_none() && summary.added > 0 {
+        text += "; the manifest is updated at the next command that unlocks the vault";
+    }
+    report.summary(
+        serde_json::json!({
+            "added": summary.added, "bytes": summary.bytes, "failed": summary.failed,
+            "removed": summary.removed, "kept": summary.kept,
+        }),
+        &text,
+    )?;
+    Ok(ExitCode::from_failures(failures))
+}
+
+fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
+    let vault = open(root)?;
+    let keys = unlock(&vault, common)?;
+    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let index = vault.index(&keys)?;
+    for e in &index.entries {
+        report.entry(e)?;
+    }
+    for (id, err) in &index.unreadable {
+        report.problem(Some(id), None, &err.to_string())?;
+    }
+    report.summary(
+        serde_json::json!({"entries": index.entries.len(), "pending": index.pending.len(),
+                           "unreadable": index.unreadable.len()}),
+        &format!("{} entries", index.entries.len()),
+    )?;
+    Ok(ExitCode::from_failures(index.unreadable.len() as u64))
+}
+
+fn extract(
+    report: &mut Report,
+    common: &VaultCommonArgs,
+    root: &Path,
+    args: VaultExtractArgs,
+) -> anyhow::Result<ExitCode> {
+    let vault = open(root)?;
+    let keys = unlock(&vault, common)?;
+    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let index = vault.index(&keys)?;
+    let dest = args.to.unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dest)
+        .with_context(|| format!("cannot create {}", sanitize::path(&dest)))?;
+    let mut failures = 0u64;
+    let mut chosen = Vec::new();
+    if args.all {
+        chosen.extend(index.entries.iter());
+    }
+    for sel in &args.entries {
+        let by_id = sel.to_str().and_then(|s| index.by_id(s));
+        let abs = std::path::absolute(sel).unwrap_or_else(|_| sel.clone());
+        let found: Vec<_> = match by_id {
+            Some(e) => vec![e],
+            None => index
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.original
+                        .as_ref()
+                        .is_some_and(|p| p.to_path() == *sel || p.to_path() == abs)
+                })
+                .collect(),
+        };
+        if found.is_empty() {
+            failures += 1;
+            report.failed(
+                sel,
+                "no such entry (give an id, an id prefix or the original path)",
+            )?;
+        }
+        chosen.extend(found);
+    }
+    for e in chosen {
+        match vault.extract(e, &keys, &dest) {
+            Ok(to) => report.extracted(e, &to)?,
+            Err(err) => {
+                failures += 1;
+                let id = e.id.to_string();
+                report.failed(Path::new(&id), &format!("not extracted: {err}"))?;
+            }
+        }
+    }
+    report.summary(
+        serde_json::json!({"failed": failures}),
+        &format!("extraction finished, {failures} failed"),
+    )?;
+    Ok(ExitCode::from_failures(failures))
+}
+
+fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
+    let vault = open(root)?;
+    let keys = unlock(&vault, common)?;
+    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
+    let with = |f: &dyn Fn(&mut Report) -> io::Result<()>| {
+        let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let (rep, res) = &mut *g;
+        if res.is_ok() {
+            *res = f(rep);
+        }
+    };
+    let summary = check::verify(&vault, &keys, &|e| with(&|r| r.verified(e)), &|finding| {
+        with(&|r| match &finding {
+            check::Finding::Bad { entry, error } => r.problem(
+                Some(&entry.id),
+                entry.original.as_ref().map(|p| p.to_path()).as_deref(),
+                &error.to_string(),
+            ),
+            check::Finding::Orphan { id } => r.problem(
+                Some(id),
+                None,
+                "orphan object: no metadata (run `idvault vault repair` to recover it)",
+            ),
+            check::Finding::UnreadableMeta { id, error } => {
+                r.problem(Some(id), None, &format!("metadata unreadable: {error}"))
+            }
+            check::Finding::MissingMeta { id } => r.problem(
+                Some(id),
+                None,
+                "metadata file missing (run `idvault vault repair` to restore it)",
+            ),
+            check::Finding::Stray { path } => r.problem(
+                None,
+                Some(path),
+                "stray file (temporary file from an interrupted write; `repair` removes it)",
+            ),
+        })
+    });
+    let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    io_result?;
+    let s = summary?;
+    let mut text = format!("{} entries verified, {} problems", s.ok, s.problems);
+    if !s.has_manifest {
+        text += "; no manifest (run `idvault vault repair` to rebuild it)";
+    }
+    report.summary(
+        serde_json::json!({"entries": s.entries, "ok": s.ok, "problems": s.problems,
+                           "pending": s.pending, "manifest": s.has_manifest}),
+        &text,
+    )?;
+    Ok(ExitCode::from_failures(
+        s.problems + u64::from(!s.has_manifest && s.entries > 0),
+    ))
+}
+
+fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
+    let vault = open(root)?;
+    let keys = unlock(&vault, common)?;
+    let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
+    let r = check::repair(&vault, &lock, &keys)?;
+    for id in &r.metas_restored {
+        report.problem(Some(id), None, "metadata file restored from the manifest")?;
+    }
+    for id in &r.orphans_recovered {
+        report.problem(
+            Some(id),
+            None,
+            "orphan object recovered as an entry (name unknown)",
+        )?;
+    }
+    for (id, e) in &r.orphans_unreadable {
+        report.problem(
+            Some(id),
+            None,
+            &format!("orphan object unreadable, left in place: {e}"),
+        )?;
+    }
+    for id in &r.missing_objects {
+        report.problem(Some(id), None, "object missing: its content is lost")?;
+    }
+    for (id, e) in &r.unreadable_metas {
+        report.problem(
+            Some(id),
+            None,
+            &format!("metadata unreadable, left in place: {e}"),
+        )?;
+    }
+    for p in &r.temp_removed {
+        report.warning(&Warning {
+            path: p.clone(),
+            message: "removed temporary file of an interrupted write".into(),
+            severity: Severity::Note,
+        })?;
+    }
+    let lost =
+        (r.orphans_unreadable.len() + r.missing_objects.len() + r.unreadable_metas.len()) as u64;
+    report.summary(
+        serde_json::json!({"entries": r.entries, "metas_restored": r.metas_restored.len(),
+                           "orphans_recovered": r.orphans_recovered.len(), "unrecoverable": lost}),
+        &format!("manifest rebuilt with {} entries", r.entries),
+    )?;
+    Ok(ExitCode::from_failures(lost))
+}

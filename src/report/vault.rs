@@ -1,0 +1,390 @@
+//! Output of `idvault vault …`: one line per entry or file on stdout (human or JSON Lines),
+//! summaries and warnings on stderr. JSON types, besides `begin`:
+//!
+//! - `vault`: `{"path": PATH, "recipients": [..], "created": true|false}` (init).
+//! - `plan`: `{"path": PATH, "size": n, "action": "add and remove original"}` (dry run).
+//! - `added`: `{"path": PATH, "id": ID, "size": n, "sha256": "…", "stripped": null|[..]}`.
+//! - `removed`: `{"path": PATH, "id": ID, "how": "unlinked (not wiped)"}`.
+//! - `entry`: `{"id", "path": PATH|null, "size", "mtime", "sha256", "kind", "added",
+//!   "stripped"}` (list).
+//! - `extracted`: `{"id", "to": PATH}`.
+//! - `verified`: `{"id"}`; `problem`: `{"id": ID|null, "path": PATH|null, "problem": "…"}`.
+//! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
+//! - `summary`: counts for the command, last line.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{human, json};
+use crate::scan::{Severity, Warning};
+use crate::ui::color::Palette;
+use crate::vault::{Entry, EntryId};
+
+/// Writes vault results.
+pub struct VaultReport<W: Write> {
+    out: W,
+    json: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    id: &'a str,
+    path: Option<json::PathJson>,
+    size: u64,
+    mtime: i64,
+    sha256: &'a str,
+    kind: Option<&'a str>,
+    added: i64,
+    stripped: Option<&'a [String]>,
+}
+
+impl<'a> EntryJson<'a> {
+    fn new(e: &'a Entry) -> Self {
+        EntryJson {
+            id: e.id.as_str(),
+            path: e
+                .original
+                .as_ref()
+                .map(|p| json::PathJson::new(&p.to_path())),
+            size: e.size,
+            mtime: e.mtime,
+            sha256: &e.sha256,
+            kind: e.detected.as_ref().map(|d| d.kind.as_str()),
+            added: e.added,
+            stripped: e.stripped.as_ref().map(|s| s.removed.as_slice()),
+        }
+    }
+}
+
+/// A human-readable size.
+fn size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u < UNITS.len() - 1 {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}
+
+fn shown(e: &Entry) -> String {
+    e.original.as_ref().map_or_else(
+        || "(recovered, name unknown)".into(),
+        |p| human::path(&p.to_path()),
+    )
+}
+
+impl<W: Write> VaultReport<W> {
+    pub fn new(out: W, json: bool, palette: Palette) -> Self {
+        VaultReport { out, json, palette }
+    }
+
+    pub fn begin(&mut self, command: &str) -> io::Result<()> {
+        if self.json {
+            json::begin(&mut self.out, command)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn created(&mut self, root: &Path, recipients: &[String]) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct V<'a> {
+                path: json::PathJson,
+                recipients: &'a [String],
+            }
+            return json::emit(
+                &mut self.out,
+                "vault",
+                V {
+                    path: json::PathJson::new(root),
+                    recipients,
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "Created vault {}",
+            self.palette.bold(&human::path(root))
+        )?;
+        writeln!(self.out, "  vault public key: {}", recipients[0])?;
+        for r in &recipients[1..] {
+            writeln!(self.out, "  also encrypted to: {r}")?;
+        }
+        writeln!(
+            self.out,
+            "  Keep the passphrase safe: without it (or another identity above) nothing can be read."
+        )
+    }
+
+    pub fn busy(&self, pid: Option<u32>) {
+        let who = pid.map_or_else(
+            || "another idvault".into(),
+            |p| format!("idvault (pid {p})"),
+        );
+        eprintln!("idvault: the vault is busy: {who} is using it; waiting for it to finish…");
+    }
+
+    pub fn plan(&mut self, path: &Path, bytes: u64) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct P {
+                path: json::PathJson,
+                size: u64,
+                action: &'static str,
+            }
+            return json::emit(
+                &mut self.out,
+                "plan",
+                P {
+                    path: json::PathJson::new(path),
+                    size: bytes,
+                    action: "add, verify, then remove the original (unlinked, not wiped)",
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "would add and remove  {:>10}  {}",
+            size(bytes),
+            human::path(path)
+        )
+    }
+
+    pub fn plan_summary(&mut self, files: usize, bytes: u64) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct S {
+                files: usize,
+                bytes: u64,
+                applied: bool,
+            }
+            return json::emit(
+                &mut self.out,
+                "summary",
+                S {
+                    files,
+                    bytes,
+                    applied: false,
+                },
+            );
+        }
+        self.out.flush()?;
+        eprintln!(
+            "{}",
+            self.palette.bold(&format!(
+                "Dry run: {files} files ({}) would be added, verified, and their originals \
+                 unlinked (not wiped). Nothing was changed; add --apply to do it.",
+                size(bytes)
+            ))
+        );
+        Ok(())
+    }
+
+    pub fn added(&mut self, path: &Path, e: &Entry) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct A<'a> {
+                path: json::PathJson,
+                id: &'a str,
+                size: u64,
+                sha256: &'a str,
+                stripped: Option<&'a [String]>,
+            }
+            return json::emit(
+                &mut self.out,
+                "added",
+                A {
+                    path: json::PathJson::new(path),
+                    id: e.id.as_str(),
+                    size: e.size,
+                    sha256: &e.sha256,
+                    stripped: e.stripped.as_ref().map(|s| s.removed.as_slice()),
+                },
+            );
+        }
+        let stripped = if e.stripped.is_some() {
+            "stripped"
+        } else {
+            "not stripped"
+        };
+        writeln!(
+            self.out,
+            "{} {}  {:>10}  {}  ({stripped})",
+            self.palette.green("added"),
+            &e.id.as_str()[..12],
+            size(e.size),
+            human::path(path)
+        )
+    }
+
+    pub fn removed(&mut self, path: &Path, how: &dyn std::fmt::Display) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct R {
+                path: json::PathJson,
+                how: String,
+            }
+            return json::emit(
+                &mut self.out,
+                "removed",
+                R {
+                    path: json::PathJson::new(path),
+                    how: how.to_string(),
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "{} {}: verified, original {how}",
+            self.palette.yellow("removed"),
+            human::path(path)
+        )
+    }
+
+    /// A per-file failure (on stderr for humans).
+    pub fn failed(&mut self, path: &Path, message: &str) -> io::Result<()> {
+        self.warning(&Warning {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+            severity: Severity::Error,
+        })
+    }
+
+    pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Wj<'a> {
+                path: json::PathJson,
+                severity: &'a str,
+                message: &'a str,
+            }
+            let severity = match w.severity {
+                Severity::Error => "error",
+                Severity::Note => "note",
+            };
+            json::emit(
+                &mut self.out,
+                "warning",
+                Wj {
+                    path: json::PathJson::new(&w.path),
+                    severity,
+                    message: &w.message,
+                },
+            )
+        } else {
+            self.out.flush()?;
+            human::warning(&self.palette, w);
+            Ok(())
+        }
+    }
+
+    pub fn entry(&mut self, e: &Entry) -> io::Result<()> {
+        if self.json {
+            return json::emit(&mut self.out, "entry", EntryJson::new(e));
+        }
+        let kind = e.detected.as_ref().map_or("-", |d| d.kind.as_str());
+        writeln!(
+            self.out,
+            "{}  {:>10}  {:<16}  {}",
+            &e.id.as_str()[..12],
+            size(e.size),
+            kind,
+            shown(e)
+        )
+    }
+
+    pub fn extracted(&mut self, e: &Entry, to: &Path) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct X<'a> {
+                id: &'a str,
+                to: json::PathJson,
+            }
+            return json::emit(
+                &mut self.out,
+                "extracted",
+                X {
+                    id: e.id.as_str(),
+                    to: json::PathJson::new(to),
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "extracted {}  {}",
+            &e.id.as_str()[..12],
+            human::path(to)
+        )
+    }
+
+    pub fn verified(&mut self, e: &Entry) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct V<'a> {
+                id: &'a str,
+            }
+            return json::emit(&mut self.out, "verified", V { id: e.id.as_str() });
+        }
+        writeln!(
+            self.out,
+            "{} {}  {}",
+            self.palette.green("ok"),
+            &e.id.as_str()[..12],
+            shown(e)
+        )
+    }
+
+    /// A problem with an entry (`id`) or a file in the vault (`path`).
+    pub fn problem(
+        &mut self,
+        id: Option<&EntryId>,
+        path: Option<&Path>,
+        problem: &str,
+    ) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct P<'a> {
+                id: Option<&'a str>,
+                path: Option<json::PathJson>,
+                problem: &'a str,
+            }
+            return json::emit(
+                &mut self.out,
+                "problem",
+                P {
+                    id: id.map(EntryId::as_str),
+                    path: path.map(json::PathJson::new),
+                    problem,
+                },
+            );
+        }
+        let what = match (id, path) {
+            (Some(id), Some(p)) => format!("{id} ({})", human::path(p)),
+            (Some(id), None) => id.to_string(),
+            (None, Some(p)) => human::path(p),
+            (None, None) => String::new(),
+        };
+        writeln!(self.out, "{} {what}: {problem}", self.palette.red("BAD"))
+    }
+
+    /// The final line: `fields` as JSON, or `text` on stderr.
+    pub fn summary(&mut self, fields: impl Serialize, text: &str) -> io::Result<()> {
+        if self.json {
+            json::emit(&mut self.out, "summary", fields)?;
+        } else {
+            self.out.flush()?;
+            writeln!(io::stderr(), "{}", self.palette.bold(text))?;
+        }
+        self.out.flush()
+    }
+}

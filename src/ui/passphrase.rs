@@ -1,0 +1,199 @@
+//! Passphrase input for the vault: a terminal prompt without echo (asked twice when a new
+//! passphrase is set), or, for automation, a file (`--passphrase-file`,
+//! `IDVAULT_PASSPHRASE_FILE`) or a command whose output is the passphrase
+//! (`--passphrase-command`), as restic does. Never from argv or a plain environment variable.
+//! Passphrases are held in `SecretString`; intermediate buffers are zeroed.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use age::secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// Where the passphrase comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PassphraseSource {
+    /// Read the first line of this file.
+    File(PathBuf),
+    /// Run this shell command; its first output line is the passphrase.
+    Command(String),
+    /// Prompt on the controlling terminal.
+    Terminal,
+}
+
+impl PassphraseSource {
+    /// The source named by the flags (a file wins over a command), else the terminal.
+    pub fn from_flags(file: Option<PathBuf>, command: Option<String>) -> Self {
+        match (file, command) {
+            (Some(f), _) => PassphraseSource::File(f),
+            (None, Some(c)) => PassphraseSource::Command(c),
+            (None, None) => PassphraseSource::Terminal,
+        }
+    }
+}
+
+/// Why no passphrase could be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PassphraseError {
+    #[error(
+        "a passphrase is needed and there is no terminal to ask on; give --passphrase-file FILE, \
+         IDVAULT_PASSPHRASE_FILE or --passphrase-command CMD"
+    )]
+    NoTerminal,
+    #[error("the passphrases did not match")]
+    Mismatch,
+    #[error("the passphrase is empty")]
+    Empty,
+    #[error(
+        "cannot read the passphrase file {}: {source}",
+        crate::ui::sanitize::path(path)
+    )]
+    File { path: PathBuf, source: io::Error },
+    #[error("the passphrase command failed: {0}")]
+    Command(String),
+}
+
+/// Whether a new passphrase is being set (asked twice on a terminal) or an existing one used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    New,
+    Existing,
+}
+
+/// Reads a passphrase from `source`. `prompt` is shown on the terminal.
+pub fn read(
+    source: &PassphraseSource,
+    prompt: &str,
+    purpose: Purpose,
+) -> Result<SecretString, PassphraseError> {
+    let secret = match source {
+        PassphraseSource::File(path) => {
+            let mut buf = Zeroizing::new(Vec::new());
+            std::fs::File::open(path)
+                .and_then(|f| f.take(64 * 1024).read_to_end(&mut buf))
+                .map_err(|source| PassphraseError::File {
+                    path: path.clone(),
+                    source,
+                })?;
+            first_line(&buf)
+        }
+        PassphraseSource::Command(cmd) => {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(Stdio::inherit())
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| PassphraseError::Command(e.to_string()))?;
+            let stdout = Zeroizing::new(out.stdout);
+            if !out.status.success() {
+                return Err(PassphraseError::Command(format!(
+                    "exited with {}",
+                    out.status
+                )));
+            }
+            first_line(&stdout)
+        }
+        PassphraseSource::Terminal => {
+            let first = prompt_tty(prompt)?;
+            if purpose == Purpose::New {
+                let again = prompt_tty("Repeat the passphrase: ")?;
+                let same: bool = first
+                    .expose_secret()
+                    .as_bytes()
+                    .ct_eq(again.expose_secret().as_bytes())
+                    .into();
+                if !same {
+                    return Err(PassphraseError::Mismatch);
+                }
+            }
+            first
+        }
+    };
+    if secret.expose_secret().is_empty() {
+        return Err(PassphraseError::Empty);
+    }
+    Ok(secret)
+}
+
+/// The first line of `bytes`, without its line ending.
+fn first_line(bytes: &[u8]) -> SecretString {
+    let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    SecretString::from(String::from_utf8_lossy(line).into_owned())
+}
+
+fn prompt_tty(prompt: &str) -> Result<SecretString, PassphraseError> {
+    rpassword::prompt_password(prompt)
+        .map(SecretString::from)
+        .map_err(|_| PassphraseError::NoTerminal)
+}
+
+/// age callbacks for identities that need a passphrase of their own (an encrypted SSH key or
+/// age identity file given with `--identity`).
+#[derive(Clone, Debug)]
+pub struct IdentityCallbacks {
+    pub source: PassphraseSource,
+}
+
+impl age::Callbacks for IdentityCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("idvault: {}", crate::ui::sanitize::text(message));
+    }
+
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        let prompt = format!("{}: ", crate::ui::sanitize::text(description));
+        read(&self.source, &prompt, Purpose::Existing).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_command_sources_take_the_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        std::fs::write(&f, "correct horse\r\nignored\n").unwrap();
+        let s = read(&PassphraseSource::File(f), "", Purpose::New).unwrap();
+        assert_eq!(s.expose_secret(), "correct horse");
+        let c = PassphraseSource::Command("printf 'battery staple\\n'".into());
+        assert_eq!(
+            read(&c, "", Purpose::Existing).unwrap().expose_secret(),
+            "battery staple"
+        );
+        let failing = PassphraseSource::Command("exit 3".into());
+        assert!(matches!(
+            read(&failing, "", Purpose::Existing),
+            Err(PassphraseError::Command(_))
+        ));
+        let empty = dir.path().join("e");
+        std::fs::write(&empty, "\n").unwrap();
+        assert!(matches!(
+            read(&PassphraseSource::File(empty), "", Purpose::Existing),
+            Err(PassphraseError::Empty)
+        ));
+    }
+
+    #[test]
+    fn a_file_wins_over_a_command() {
+        let s = PassphraseSource::from_flags(Some("f".into()), Some("c".into()));
+        assert_eq!(s, PassphraseSource::File("f".into()));
+        assert_eq!(
+            PassphraseSource::from_flags(None, None),
+            PassphraseSource::Terminal
+        );
+    }
+}

@@ -1,0 +1,397 @@
+//! The age layer: parsing recipients and identities, streaming encryption and decryption in
+//! 64 KiB blocks with a SHA-256 of the plaintext computed on the way, and the vault identity
+//! sealed under a passphrase.
+//!
+//! Everything here produces or reads standard age v1 files, so that any entry opens with the
+//! stock `age` CLI.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::Error;
+
+/// Size of the blocks read from a source and handed to the age stream: one age chunk.
+pub const BLOCK: usize = 64 * 1024;
+/// The largest scrypt work factor accepted when unsealing (age's own default ceiling).
+const MAX_SCRYPT_LOG_N: u8 = 22;
+/// Identity files larger than this are refused (age's own limit).
+const IDENTITY_FILE_LIMIT: u64 = 16 << 20;
+
+/// A recipient a vault encrypts to.
+pub type BoxRecipient = Box<dyn age::Recipient + Send + Sync>;
+/// An identity that can open vault files.
+pub type BoxIdentity = Box<dyn age::Identity + Send + Sync>;
+
+/// The public recipients of a vault, parsed once per command.
+pub struct Recipients {
+    parsed: Vec<BoxRecipient>,
+}
+
+impl Recipients {
+    /// Parses recipient strings as stored in the config.
+    pub fn parse(list: &[String]) -> Result<Self, Error> {
+        let parsed = list
+            .iter()
+            .map(|s| parse_recipient(s).map(|(r, _)| r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if parsed.is_empty() {
+            return Err(Error::NoRecipients);
+        }
+        Ok(Recipients { parsed })
+    }
+
+    fn encryptor(&self) -> Result<age::Encryptor, Error> {
+        age::Encryptor::with_recipients(self.parsed.iter().map(|r| r.as_ref() as _))
+            .map_err(|e| Error::Encrypt(e.to_string()))
+    }
+}
+
+/// Parses one recipient: an age X25519 key (`age1…`) or an SSH public key (`ssh-ed25519 …`,
+/// `ssh-rsa …`). Returns the recipient and its canonical text, without any SSH key comment
+/// (comments often hold `user@host`, which the public config must not reveal).
+pub fn parse_recipient(s: &str) -> Result<(BoxRecipient, String), Error> {
+    let s = s.trim();
+    let bad = |message: String| Error::BadRecipient {
+        recipient: crate::ui::sanitize::text(s.split_whitespace().next().unwrap_or_default()),
+        message,
+    };
+    if s.starts_with("age1") {
+        let r: age::x25519::Recipient = s.parse().map_err(|e: &str| bad(e.to_string()))?;
+        let text = r.to_string();
+        return Ok((Box::new(r), text));
+    }
+    if s.starts_with("ssh-") {
+        let key: Vec<&str> = s.split_whitespace().take(2).collect();
+        let key = key.join(" ");
+        let r: age::ssh::Recipient = key
+            .parse()
+            .map_err(|e| bad(format!("not a usable SSH public key ({e:?})")))?;
+        let text = r.to_string();
+        return Ok((Box::new(r), text));
+    }
+    Err(bad(
+        "expected an age public key (age1…) or an SSH public key (ssh-ed25519 …, ssh-rsa …)".into(),
+    ))
+}
+
+/// Reads a recipients file: one recipient a line, `#` comments and blank lines ignored.
+pub fn read_recipients_file(path: &Path) -> Result<Vec<String>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+/// A fresh X25519 identity for a new vault: its secret text and public recipient.
+pub fn generate_identity() -> (SecretString, String) {
+    let id = age::x25519::Identity::generate();
+    (id.to_string(), id.to_public().to_string())
+}
+
+/// Encrypts an identity file's text under `passphrase` (one scrypt).
+pub fn seal_identity(secret: &SecretString, passphrase: &SecretString) -> Result<Vec<u8>, Error> {
+    let public = secret
+        .expose_secret()
+        .parse::<age::x25519::Identity>()
+        .map(|i| i.to_public().to_string())
+        .map_err(|e| Error::Encrypt(e.to_string()))?;
+    let text = Zeroizing::new(format!(
+        "# idvault vault identity\n# public key: {public}\n{}\n",
+        secret.expose_secret()
+    ));
+    let enc = age::Encryptor::with_user_passphrase(passphrase.clone());
+    let mut out = Vec::new();
+    let mut w = enc
+        .wrap_output(&mut out)
+        .map_err(|e| Error::Encrypt(e.to_string()))?;
+    w.write_all(text.as_bytes())
+        .and_then(|()| w.finish().map(drop))
+        .map_err(|e| Error::Encrypt(e.to_string()))?;
+    Ok(out)
+}
+
+/// Opens the sealed vault identity at `path` with `passphrase` (one scrypt).
+pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<Vec<BoxIdentity>, Error> {
+    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut id = age::scrypt::Identity::new(passphrase.clone());
+    id.set_max_work_factor(MAX_SCRYPT_LOG_N);
+    let decryptor = age::Decryptor::new(BufReader::new(file)).map_err(decrypt_error)?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                Error::WrongPassphrase
+            }
+            other => decrypt_error(other).in_file(path),
+        })?;
+    let mut plain = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut plain).map_err(corrupt)?;
+    parse_identity_text(&plain, path)
+}
+
+/// Loads an identity file given with `--identity`: an age identity file (plain or
+/// passphrase-encrypted) or an SSH private key. `callbacks` answer passphrase requests for
+/// encrypted files.
+pub fn load_identity_file<C: age::Callbacks>(
+    path: &Path,
+    callbacks: C,
+) -> Result<Vec<BoxIdentity>, Error> {
+    let file =
+        crate::fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
+    let mut data = Zeroizing::new(Vec::new());
+    file.take(IDENTITY_FILE_LIMIT)
+        .read_to_end(&mut data)
+        .map_err(|e| Error::io("read", path, e))?;
+    let bad = |message: &str| Error::BadIdentityFile {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    };
+    if data.starts_with(b"-----BEGIN") {
+        let id = age::ssh::Identity::from_buffer(&data[..], Some(path.display().to_string()))
+            .map_err(|_| bad("not a supported SSH private key"))?;
+        if matches!(id, age::ssh::Identity::Unsupported(_)) {
+            return Err(bad("this SSH key type is not supported by age"));
+        }
+        return Ok(vec![Box::new(id.with_callbacks(callbacks))]);
+    }
+    if data.starts_with(b"age-encryption.org/v1") {
+        let passphrase = callbacks
+            .request_passphrase("passphrase for the encrypted identity file")
+            .ok_or_else(|| bad("encrypted identity file, and no passphrase was given"))?;
+        let mut id = age::scrypt::Identity::new(passphrase);
+        id.set_max_work_factor(MAX_SCRYPT_LOG_N);
+        let plain = decrypt_small(&data[..], std::iter::once(&id as &dyn age::Identity))
+            .map_err(|_| bad("wrong passphrase for the encrypted identity file"))?;
+        return parse_identity_text(&plain, path);
+    }
+    parse_identity_text(&data, path)
+}
+
+fn parse_identity_text(text: &[u8], path: &Path) -> Result<Vec<BoxIdentity>, Error> {
+    let bad = |message: String| Error::BadIdentityFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let ids = age::IdentityFile::from_buffer(text)
+        .map_err(|_| bad("not an age identity file".into()))?
+        .into_identities()
+        .map_err(|e| bad(e.to_string()))?;
+    if ids.is_empty() {
+        return Err(bad("holds no identity".into()));
+    }
+    Ok(ids)
+}
+
+/// Decrypts a small age file (an identity, a manifest, an entry's metadata) into memory that is
+/// zeroed when dropped.
+pub fn decrypt_small<'a>(
+    input: impl Read,
+    identities: impl Iterator<Item = &'a dyn age::Identity>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut reader = open_reader(BufReader::new(input), identities)?;
+    let mut out = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut out).map_err(corrupt)?;
+    Ok(out)
+}
+
+fn open_reader<'a, R: Read>(
+    input: R,
+    identities: impl Iterator<Item = &'a dyn age::Identity>,
+) -> Result<age::stream::StreamReader<R>, Error> {
+    let decryptor = age::Decryptor::new(input).map_err(decrypt_error)?;
+    decryptor.decrypt(identities).map_err(decrypt_error)
+}
+
+fn decrypt_error(e: age::DecryptError) -> Error {
+    match e {
+        age::DecryptError::NoMatchingKeys => Error::NoMatchingIdentity,
+        age::DecryptError::Io(e) => corrupt(e),
+        other => Error::Corrupt {
+            message: other.to_string(),
+        },
+    }
+}
+
+fn corrupt(e: io::Error) -> Error {
+    Error::Corrupt {
+        message: e.to_string(),
+    }
+}
+
+/// Encrypts a small plaintext to the recipients.
+pub fn encrypt_small(recipients: &Recipients, plain: &[u8], out: impl Write) -> io::Result<()> {
+    let enc = recipients
+        .encryptor()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut w = enc.wrap_output(out)?;
+    w.write_all(plain)?;
+    w.finish().map(drop)
+}
+
+/// What a stream carried: its length and SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digested {
+    pub len: u64,
+    pub sha256: String,
+}
+
+/// Reads `src` to its end in [`BLOCK`]-sized pieces, hashing each and handing it to `sink`.
+///
+/// Read errors come back as `Err(Left)`, sink errors as `Err(Right)`, so callers can blame the
+/// right file.
+fn pump(
+    src: &mut impl Read,
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> Result<Digested, Side> {
+    let mut buf = Zeroizing::new(vec![0u8; BLOCK]);
+    let mut hasher = Sha256::new();
+    let mut len = 0u64;
+    loop {
+        let n = fill(src, &mut buf).map_err(Side::Source)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        sink(&buf[..n]).map_err(Side::Sink)?;
+        len += n as u64;
+        if n < BLOCK {
+            break;
+        }
+    }
+    Ok(Digested {
+        len,
+        sha256: hex(&hasher.finalize()),
+    })
+}
+
+/// Which end of a [`pump`] failed.
+#[derive(Debug)]
+pub enum Side {
+    Source(io::Error),
+    Sink(io::Error),
+}
+
+/// Reads until `buf` is full or the source ends; returns the bytes read.
+fn fill(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Hashes `src` to its end.
+pub fn digest(src: &mut impl Read) -> io::Result<Digested> {
+    pump(src, |_| Ok(())).map_err(|side| match side {
+        Side::Source(e) | Side::Sink(e) => e,
+    })
+}
+
+/// Encrypts `src` to the recipients into `out`, streaming; returns the plaintext's digest.
+pub fn encrypt_stream<W: Write>(
+    recipients: &Recipients,
+    src: &mut impl Read,
+    out: W,
+) -> Result<Digested, Side> {
+    let enc = recipients
+        .encryptor()
+        .map_err(|e| Side::Sink(io::Error::other(e.to_string())))?;
+    let mut w = enc.wrap_output(out).map_err(Side::Sink)?;
+    let digest = pump(src, |block| w.write_all(block))?;
+    w.finish().map_err(Side::Sink)?;
+    Ok(digest)
+}
+
+/// Decrypts the age file `src` into `out`, streaming; returns the plaintext's digest. A
+/// truncated, altered or foreign file is an error; `out` may have received part of the
+/// plaintext by then, so callers write to a temporary file or a sink.
+pub fn decrypt_stream(
+    identities: &[BoxIdentity],
+    src: impl Read,
+    out: &mut impl Write,
+) -> Result<Digested, Error> {
+    let mut reader = open_reader(src, identities.iter().map(|i| i.as_ref() as _))?;
+    pump(&mut reader, |block| out.write_all(block)).map_err(|side| match side {
+        Side::Source(e) => corrupt(e),
+        Side::Sink(e) => Error::io("write", Path::new("output"), e),
+    })
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keypair() -> (Vec<BoxIdentity>, Recipients) {
+        let (secret, public) = generate_identity();
+        let id: age::x25519::Identity = secret.expose_secret().parse().unwrap();
+        (vec![Box::new(id)], Recipients::parse(&[public]).unwrap())
+    }
+
+    #[test]
+    fn stream_round_trip_across_block_boundaries() {
+        let (ids, rcpt) = keypair();
+        for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7] {
+            let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let mut ct = Vec::new();
+            let d = encrypt_stream(&rcpt, &mut &plain[..], &mut ct).unwrap();
+            assert_eq!(d.len, len as u64);
+            assert_eq!(d.sha256, hex(&Sha256::digest(&plain)));
+            let mut back = Vec::new();
+            let d2 = decrypt_stream(&ids, &ct[..], &mut back).unwrap();
+            assert_eq!(back, plain);
+            assert_eq!(d2, d);
+        }
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let (ids, rcpt) = keypair();
+        let plain = vec![7u8; BLOCK * 2];
+        let mut ct = Vec::new();
+        encrypt_stream(&rcpt, &mut &plain[..], &mut ct).unwrap();
+        let mut flipped = ct.clone();
+        let at = flipped.len() - 100;
+        flipped[at] ^= 1;
+        assert!(decrypt_stream(&ids, &flipped[..], &mut io::sink()).is_err());
+        let truncated = &ct[..ct.len() - BLOCK / 2];
+        assert!(decrypt_stream(&ids, truncated, &mut io::sink()).is_err());
+        let (other, _) = keypair();
+        assert!(matches!(
+            decrypt_stream(&other, &ct[..], &mut io::sink()),
+            Err(Error::NoMatchingIdentity)
+        ));
+    }
+
+    #[test]
+    fn recipients_parse_and_drop_ssh_comments() {
+        let (_, public) = generate_identity();
+        assert_eq!(parse_recipient(&public).unwrap().1, public);
+        let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN alice@host";
+        let (_, text) = parse_recipient(ssh).unwrap();
+        assert!(!text.contains("alice"));
+        assert!(text.starts_with("ssh-ed25519 AAAA"));
+        assert!(parse_recipient("nonsense").is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! Vault format v1: where everything lives inside a vault directory, the public config file
+//! (`idvault-vault.toml`), entry ids, and the padding that hides name lengths.
+//!
+//! ```text
+//! VAULT/
+//!   idvault-vault.toml        format version, creation time, public recipients (no secrets)
+//!   identity.age              the vault's X25519 identity, passphrase-encrypted
+//!   manifest.age              every entry's metadata in one file, rewritten atomically
+//!   lock                      flock()ed while a command writes
+//!   objects/ab/<id>.age       an entry's bytes: a standard age file
+//!   objects/ab/<id>.meta.age  the entry's metadata (the entry's commit record)
+//! ```
+
+use std::fs::{self, DirBuilder};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The format version this build writes and reads.
+pub const FORMAT: u32 = 1;
+/// The vault's passphrase-encrypted identity.
+pub const IDENTITY_FILE: &str = "identity.age";
+/// All entries' metadata.
+pub const MANIFEST_FILE: &str = "manifest.age";
+/// The lock file.
+pub const LOCK_FILE: &str = "lock";
+/// Directory of objects, fanned out by the first byte of the id.
+pub const OBJECTS_DIR: &str = "objects";
+/// Suffix of an entry's content.
+pub const OBJECT_SUFFIX: &str = ".age";
+/// Suffix of an entry's metadata.
+pub const META_SUFFIX: &str = ".meta.age";
+/// Prefix of temporary files (shared with `fsutil::AtomicFile`).
+pub const TEMP_PREFIX: &str = ".idvault-tmp-";
+/// Mode of every file in the vault.
+pub const FILE_MODE: u32 = 0o600;
+/// Mode of every directory in the vault.
+pub const DIR_MODE: u32 = 0o700;
+/// Metadata plaintexts are padded to a multiple of this, so that the size of an encrypted
+/// `.meta.age` does not reveal the length of the original path.
+pub const META_PAD: usize = 1024;
+/// The manifest is padded to a multiple of this, so that its size reveals only roughly how
+/// many entries there are (which the object count shows anyway), not the lengths of names.
+pub const MANIFEST_PAD: usize = 16 * 1024;
+
+/// The public, unencrypted part of a vault: `idvault-vault.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// [`FORMAT`] of the vault.
+    pub format: u32,
+    /// Seconds since the Unix epoch when the vault was created.
+    pub created: i64,
+    /// Public recipients every entry is encrypted to; the first is the vault's own identity.
+    pub recipients: Vec<String>,
+}
+
+impl Config {
+    /// Parses the config text.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The config as TOML, with a comment saying what the file is.
+    pub fn to_text(&self) -> String {
+        let body = toml::to_string(self).expect("config serialises");
+        format!(
+            "# idvault vault (format {FORMAT}). Public data only: no names, no secrets.\n\
+             # Every objects/*/*.age file opens with `age -d -i identity.age FILE`.\n{body}"
+        )
+    }
+}
+
+/// A 128-bit random entry id, as 32 lower-case hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EntryId(String);
+
+impl EntryId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        EntryId(crate::fsutil::random_hex(16))
+    }
+
+    /// Parses a full id.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| EntryId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The fan-out directory name: the first byte in hex.
+    fn fan(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl std::fmt::Display for EntryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for EntryId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        EntryId::parse(&s).ok_or_else(|| format!("invalid entry id `{s}`"))
+    }
+}
+
+impl From<EntryId> for String {
+    fn from(id: EntryId) -> String {
+        id.0
+    }
+}
+
+/// Paths inside one vault directory.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: PathBuf) -> Self {
+        Layout { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join(crate::VAULT_MARKER)
+    }
+
+    pub fn identity(&self) -> PathBuf {
+        self.root.join(IDENTITY_FILE)
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join(MANIFEST_FILE)
+    }
+
+    pub fn lock(&self) -> PathBuf {
+        self.root.join(LOCK_FILE)
+    }
+
+    pub fn objects(&self) -> PathBuf {
+        self.root.join(OBJECTS_DIR)
+    }
+
+    /// The fan-out directory of `id`.
+    pub fn fan_dir(&self, id: &EntryId) -> PathBuf {
+        self.objects().join(id.fan())
+    }
+
+    pub fn object(&self, id: &EntryId) -> PathBuf {
+        self.fan_dir(id).join(format!("{id}{OBJECT_SUFFIX}"))
+    }
+
+    pub fn meta(&self, id: &EntryId) -> PathBuf {
+        self.fan_dir(id).join(format!("{id}{META_SUFFIX}"))
+    }
+
+    /// Everything in `objects/`: ids with an object, ids with metadata, and stray files
+    /// (temporary files left by a crash, or anything else).
+    pub fn scan_objects(&self) -> io::Result<ObjectScan> {
+        let mut scan = ObjectScan::default();
+        let dir = match fs::read_dir(self.objects()) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(scan),
+            Err(e) => return Err(e),
+        };
+        for fan in dir {
+            let fan = fan?;
+            if !fan.file_type()?.is_dir() {
+                scan.stray.push(fan.path());
+                continue;
+            }
+            for item in fs::read_dir(fan.path())? {
+                let item = item?;
+                let name = item.file_name();
+                let parsed = name.to_str().and_then(|n| {
+                    if let Some(id) = n.strip_suffix(META_SUFFIX) {
+                        EntryId::parse(id).map(|id| (id, true))
+                    } else {
+                        let id = n.strip_suffix(OBJECT_SUFFIX)?;
+                        EntryId::parse(id).map(|id| (id, false))
+                    }
+                });
+                match parsed {
+                    Some((id, true)) => scan.metas.push(id),
+                    Some((id, false)) => scan.objects.push(id),
+                    None => scan.stray.push(item.path()),
+                }
+            }
+        }
+        scan.objects.sort();
+        scan.metas.sort();
+        scan.stray.sort();
+        Ok(scan)
+    }
+}
+
+/// What [`Layout::scan_objects`] found.
+#[derive(Debug, Default)]
+pub struct ObjectScan {
+    pub objects: Vec<EntryId>,
+    pub metas: Vec<EntryId>,
+    pub stray: Vec<PathBuf>,
+}
+
+/// Creates `dir` with mode 0700 unless it exists; an existing one is narrowed to 0700.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    match DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Pads `plain` with spaces (JSON whitespace) to a multiple of `block`.
+pub fn pad(plain: &mut Vec<u8>, block: usize) {
+    let len = plain.len().div_ceil(block).max(1) * block;
+    plain.resize(len, b' ');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_hex_and_parse_strictly() {
+        let a = EntryId::random();
+        let b = EntryId::random();
+        assert_ne!(a, b);
+        assert_eq!(EntryId::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(EntryId::parse("AB"), None);
+        assert_eq!(EntryId::parse(&"g".repeat(32)), None);
+        assert_eq!(EntryId::parse(&"0".repeat(33)), None);
+    }
+
+    #[test]
+    fn config_round_trips() {
+        let c = Config {
+            format: FORMAT,
+            created: 1_700_000_000,
+            recipients: vec!["age1xyz".into()],
+        };
+        assert_eq!(Config::parse(&c.to_text()).unwrap(), c);
+    }
+
+    #[test]
+    fn padding_hides_lengths() {
+        let mut a = b"{\"a\":1}".to_vec();
+        let mut b = vec![b'x'; 1000];
+        pad(&mut a, META_PAD);
+        pad(&mut b, META_PAD);
+        assert_eq!(a.len(), b.len());
+        assert!(serde_json::from_slice::<serde_json::Value>(&a).is_ok());
+    }
+
+    #[test]
+    fn layout_scan_sorts_out_ids_and_strays() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().to_path_buf());
+        let id = EntryId::random();
+        fs::create_dir_all(layout.fan_dir(&id)).unwrap();
+        fs::write(layout.object(&id), b"x").unwrap();
+        fs::write(layout.meta(&id), b"x").unwrap();
+        fs::write(layout.fan_dir(&id).join(".idvault-tmp-1"), b"x").unwrap();
+        let scan = layout.scan_objects().unwrap();
+        assert_eq!(scan.objects, vec![id.clone()]);
+        assert_eq!(scan.metas, vec![id]);
+        assert_eq!(scan.stray.len(), 1);
+    }
+}

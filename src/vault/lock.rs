@@ -1,0 +1,120 @@
+//! The vault lock: `flock(2)` on `VAULT/lock`, exclusive for commands that write, shared for
+//! commands that only read. The kernel drops the lock when the process dies, so a crash never
+//! leaves a stale lock. The holder's pid is written into the file only to name it in the
+//! "busy" message.
+//!
+//! Written by hand on `libc::flock` because the crate's MSRV (1.88) predates `File::lock`, and
+//! the two calls needed do not justify another dependency.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use super::format;
+
+/// Whether a command writes to the vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockMode {
+    Shared,
+    Exclusive,
+}
+
+/// A held vault lock; released on drop.
+#[derive(Debug)]
+pub struct VaultLock {
+    file: File,
+    mode: LockMode,
+}
+
+impl VaultLock {
+    /// Takes the lock at `path`. When another process holds it, `on_busy` is called once with
+    /// that process's pid (if known) and the call then waits for the lock.
+    pub fn acquire(
+        path: &Path,
+        mode: LockMode,
+        on_busy: impl FnOnce(Option<u32>),
+    ) -> io::Result<VaultLock> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(format::FILE_MODE)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(path)?;
+        let op = match mode {
+            LockMode::Shared => libc::LOCK_SH,
+            LockMode::Exclusive => libc::LOCK_EX,
+        };
+        if let Err(e) = flock(&file, op | libc::LOCK_NB) {
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(e);
+            }
+            on_busy(holder(&file));
+            flock(&file, op)?;
+        }
+        let mut lock = VaultLock { file, mode };
+        if mode == LockMode::Exclusive {
+            lock.record_pid()?;
+        }
+        Ok(lock)
+    }
+
+    pub fn mode(&self) -> LockMode {
+        self.mode
+    }
+
+    fn record_pid(&mut self) -> io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.rewind()?;
+        writeln!(self.file, "{}", std::process::id())
+    }
+}
+
+fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
+    loop {
+        // SAFETY: flock on a file descriptor we own; no memory is passed.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The pid recorded by the current exclusive holder, if any.
+fn holder(mut file: &File) -> Option<u32> {
+    let mut s = String::new();
+    file.rewind().ok()?;
+    file.take(32).read_to_string(&mut s).ok()?;
+    s.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exclusive_lock_reports_the_holder_and_shared_locks_coexist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let first = VaultLock::acquire(&path, LockMode::Exclusive, |_| panic!("free")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p2 = path.clone();
+        let waiter = std::thread::spawn(move || {
+            VaultLock::acquire(&p2, LockMode::Exclusive, |pid| tx.send(pid).unwrap()).unwrap()
+        });
+        assert_eq!(rx.recv().unwrap(), Some(std::process::id()));
+        drop(first);
+        let second = waiter.join().unwrap();
+        assert_eq!(second.mode(), LockMode::Exclusive);
+        drop(second);
+        let a = VaultLock::acquire(&path, LockMode::Shared, |_| panic!("free")).unwrap();
+        let b = VaultLock::acquire(&path, LockMode::Shared, |_| panic!("free")).unwrap();
+        drop((a, b));
+    }
+}

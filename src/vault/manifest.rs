@@ -1,0 +1,221 @@
+//! Entry metadata and the manifest. Each entry's metadata is stored twice: in its own
+//! `<id>.meta.age` (written once, the entry's commit record) and in `manifest.age`, one file
+//! with every entry, rewritten atomically. The manifest is an index that can always be rebuilt
+//! from the `.meta.age` files; both are padded so their sizes do not reveal name lengths.
+
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use super::crypto::{self, BoxIdentity, Recipients};
+use super::format::{self, EntryId, Layout};
+use crate::fsutil::{AtomicFile, Replace};
+
+/// A path stored losslessly: `{"text": "…"}` when it is UTF-8, else `{"bytes": "<base64>"}`
+/// (the same shape as `report::json::PathJson`, which is write-only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredPath {
+    Text(String),
+    Bytes(String),
+}
+
+impl StoredPath {
+    pub fn new(p: &Path) -> Self {
+        match p.to_str() {
+            Some(s) => StoredPath::Text(s.to_string()),
+            None => StoredPath::Bytes(
+                base64::engine::general_purpose::STANDARD.encode(p.as_os_str().as_bytes()),
+            ),
+        }
+    }
+
+    /// The path; an undecodable `bytes` value yields an empty path.
+    pub fn to_path(&self) -> PathBuf {
+        match self {
+            StoredPath::Text(s) => PathBuf::from(s),
+            StoredPath::Bytes(b) => PathBuf::from(std::ffi::OsString::from_vec(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .unwrap_or_default(),
+            )),
+        }
+    }
+}
+
+/// Why the scanner thought the file sensitive, as recorded at add time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Detected {
+    pub kind: String,
+    pub confidence: f32,
+    pub reasons: Vec<DetectedReason>,
+}
+
+/// One reason of a [`Detected`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectedReason {
+    pub signal: String,
+    pub detail: String,
+}
+
+/// What metadata stripping removed before the file was stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StripLog {
+    /// Human-readable names of what was removed (e.g. "EXIF GPS", "XMP").
+    pub removed: Vec<String>,
+}
+
+/// One vault entry's metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    /// Seconds since the epoch when the entry was added.
+    pub added: i64,
+    /// The original's path as given (absolute when it could be made so); `None` for an object
+    /// recovered by `repair` without its metadata.
+    pub original: Option<StoredPath>,
+    /// Size of the stored plaintext.
+    pub size: u64,
+    /// The original's modification time.
+    pub mtime: i64,
+    pub mtime_nsec: u32,
+    /// The original's permission bits.
+    pub mode: u32,
+    /// SHA-256 of the stored plaintext (what `verify` and `extract` check).
+    pub sha256: String,
+    /// SHA-256 of the original file (equal to `sha256` unless metadata was stripped); used to
+    /// recognise a file that is already in the vault.
+    pub original_sha256: String,
+    /// The scanner's verdict, if the file was classified.
+    pub detected: Option<Detected>,
+    /// `None`: stored as-is (not stripped).
+    pub stripped: Option<StripLog>,
+}
+
+impl Entry {
+    /// The original's file name, the name `extract` restores.
+    pub fn file_name(&self) -> Option<std::ffi::OsString> {
+        self.original
+            .as_ref()
+            .and_then(|p| p.to_path().file_name().map(|n| n.to_os_string()))
+    }
+}
+
+/// The manifest file's contents.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub entries: Vec<Entry>,
+}
+
+impl Manifest {
+    pub fn new(mut entries: Vec<Entry>) -> Self {
+        entries.sort_by(|a, b| (a.added, &a.id).cmp(&(b.added, &b.id)));
+        Manifest {
+            format: format::FORMAT,
+            entries,
+        }
+    }
+
+    /// Reads `manifest.age`; `Ok(None)` if there is none.
+    pub fn read(layout: &Layout, ids: &[BoxIdentity]) -> Result<Option<Self>, Error> {
+        let path = layout.manifest();
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("open", &path, e)),
+        };
+        let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
+            .map_err(|e| e.in_file(&path))?;
+        let m: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
+            message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+        })?;
+        if m.format != format::FORMAT {
+            return Err(Error::UnsupportedFormat { found: m.format });
+        }
+        Ok(Some(m))
+    }
+
+    /// Replaces `manifest.age` atomically.
+    pub fn write(&self, layout: &Layout, recipients: &Recipients) -> Result<(), Error> {
+        let mut plain = zeroize::Zeroizing::new(serde_json::to_vec(self).expect("serialises"));
+        format::pad(&mut plain, format::MANIFEST_PAD);
+        write_sealed(
+            layout.root(),
+            &layout.manifest(),
+            &plain,
+            recipients,
+            Replace::Allow,
+        )
+    }
+}
+
+/// Writes an entry's `.meta.age`; never replaces an existing one.
+pub fn write_meta(layout: &Layout, entry: &Entry, recipients: &Recipients) -> Result<(), Error> {
+    let mut plain = zeroize::Zeroizing::new(serde_json::to_vec(entry).expect("serialises"));
+    format::pad(&mut plain, format::META_PAD);
+    let dir = layout.fan_dir(&entry.id);
+    write_sealed(
+        &dir,
+        &layout.meta(&entry.id),
+        &plain,
+        recipients,
+        Replace::Never,
+    )
+}
+
+/// Reads an entry's `.meta.age`.
+pub fn read_meta(layout: &Layout, id: &EntryId, ids: &[BoxIdentity]) -> Result<Entry, Error> {
+    let path = layout.meta(id);
+    let file = std::fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
+        .map_err(|e| e.in_file(&path))?;
+    let entry: Entry = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
+        message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+    })?;
+    if &entry.id != id {
+        return Err(Error::Corrupt {
+            message: format!(
+                "{}: holds the metadata of another entry ({}); files were swapped",
+                crate::ui::sanitize::path(&path),
+                entry.id
+            ),
+        });
+    }
+    Ok(entry)
+}
+
+/// Encrypts `plain` into a 0600 temporary file in `dir` and renames it to `dest`.
+fn write_sealed(
+    dir: &Path,
+    dest: &Path,
+    plain: &[u8],
+    recipients: &Recipients,
+    replace: Replace,
+) -> Result<(), Error> {
+    let mut tmp =
+        AtomicFile::new_in(dir, format::FILE_MODE).map_err(|e| Error::io("create", dir, e))?;
+    crypto::encrypt_small(recipients, plain, tmp.file())
+        .and_then(|()| tmp.commit(dest, replace))
+        .map_err(|e| Error::io("write", dest, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn stored_paths_round_trip_non_utf8() {
+        for raw in [&b"/a/b.jpg"[..], b"/x/\xff\xfe.jpg"] {
+            let p = Path::new(OsStr::from_bytes(raw));
+            let s = StoredPath::new(p);
+            let json = serde_json::to_string(&s).unwrap();
+            let back: StoredPath = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.to_path(), p);
+        }
+    }
+}

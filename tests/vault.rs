@@ -1,0 +1,676 @@
+//! `idvault vault` on real files: the Go `age` CLI as the interoperability oracle, a corpus
+//! round trip, SIGKILL at random points during `add --remove-originals`, and faults (full disk,
+//! read-only source and vault, damaged objects, lost manifest, wrong passphrase, concurrency).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{TestDir, json_lines};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A vault in a temp dir, created with a passphrase and an extra age recipient whose key file
+/// the tests use to read (so most commands need no scrypt).
+struct Fixture {
+    t: TestDir,
+    vault: PathBuf,
+    key: PathBuf,
+    pw: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::in_dir(TestDir::new(), None)
+    }
+
+    /// A fixture whose vault lives at `vault` (default: `<tmp>/vault`).
+    fn in_dir(t: TestDir, vault: Option<PathBuf>) -> Self {
+        let key = t.path().join("key.txt");
+        run_ok(StdCommand::new("age-keygen").arg("-o").arg(&key));
+        let public =
+            String::from_utf8(run_ok(StdCommand::new("age-keygen").arg("-y").arg(&key)).stdout)
+                .unwrap();
+        let pw = t.write("pw", format!("{PASSPHRASE}\n").as_bytes());
+        let vault = vault.unwrap_or_else(|| t.path().join("vault"));
+        let f = Fixture { t, vault, key, pw };
+        let out = f
+            .cmd()
+            .arg("init")
+            .arg("--passphrase-file")
+            .arg(&f.pw)
+            .arg("--recipient")
+            .arg(public.trim())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "init failed: {}", stderr(&out));
+        f
+    }
+
+    /// `idvault vault --vault V` (a plain `std` command, so it can be spawned and killed).
+    fn cmd(&self) -> StdCommand {
+        let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
+        c.env("NO_COLOR", "1")
+            .env_remove("IDVAULT_FORCE_PROGRESS")
+            .env_remove("IDVAULT_PASSPHRASE_FILE")
+            .env_remove("IDVAULT_VAULT")
+            .arg("vault")
+            .arg("--vault")
+            .arg(&self.vault);
+        c
+    }
+
+    /// `idvault vault --vault V -i key.txt SUB`.
+    fn with_key(&self, sub: &str) -> StdCommand {
+        let mut c = self.cmd();
+        c.arg("-i").arg(&self.key).arg(sub);
+        c
+    }
+
+    /// The entries as listed with `list --json`, by id.
+    fn entries(&self) -> BTreeMap<String, Value> {
+        let out = self.with_key("list").arg("--json").output().unwrap();
+        assert!(out.status.success(), "list failed: {}", stderr(&out));
+        json_lines(&out)
+            .into_iter()
+            .filter(|(t, _)| t == "entry")
+            .map(|(_, d)| (d["id"].as_str().unwrap().to_string(), d))
+            .collect()
+    }
+
+    fn object(&self, id: &str) -> PathBuf {
+        self.vault
+            .join("objects")
+            .join(&id[..2])
+            .join(format!("{id}.age"))
+    }
+
+    /// Decrypts an object with the Go `age` CLI and the test key.
+    fn age_decrypt(&self, id: &str) -> Vec<u8> {
+        run_ok(
+            StdCommand::new("age")
+                .arg("-d")
+                .arg("-i")
+                .arg(&self.key)
+                .arg(self.object(id)),
+        )
+        .stdout
+    }
+
+    /// Every file under the vault.
+    fn vault_files(&self) -> Vec<PathBuf> {
+        walk_files(&self.vault)
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn run_ok(cmd: &mut StdCommand) -> Output {
+    let out = cmd.output().expect("command runs");
+    assert!(out.status.success(), "{cmd:?} failed: {}", stderr(&out));
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so that each test file is distinct.
+fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn path_text(v: &Value) -> String {
+    v["path"]["text"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn go_age_decrypts_entries_and_the_sealed_identity() {
+    let f = Fixture::new();
+    let mut originals = BTreeMap::new();
+    for (i, name) in ["passport-of-Zelda-Quux.jpg", "身份证正面.png", "clip.mp4"]
+        .iter()
+        .enumerate()
+    {
+        let data = bytes(i as u64 + 1, 1000 + i * 150_000);
+        let p = f.t.write(format!("photos/{name}"), &data);
+        originals.insert(p.to_str().unwrap().to_string(), data);
+    }
+    let out = f
+        .cmd()
+        .arg("add")
+        .arg(f.t.path().join("photos"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "add failed: {}", stderr(&out));
+
+    let entries = f.entries();
+    assert_eq!(entries.len(), 3);
+    for (id, e) in &entries {
+        let plain = f.age_decrypt(id);
+        assert_eq!(&plain, &originals[&path_text(e)], "entry {id}");
+    }
+
+    // identity.age opens with `age -d` and the passphrase typed on a (pseudo-)terminal.
+    let id_out = f.t.path().join("identity.txt");
+    let status = StdCommand::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "age -d -o {} {}",
+            id_out.display(),
+            f.vault.join("identity.age").display()
+        ))
+        .arg("/dev/null")
+        .stdin(fs::File::open(&f.pw).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let public =
+        String::from_utf8(run_ok(StdCommand::new("age-keygen").arg("-y").arg(&id_out)).stdout)
+            .unwrap();
+    let config = fs::read_to_string(f.vault.join("idvault-vault.toml")).unwrap();
+    assert!(
+        config.contains(public.trim()),
+        "vault key not first recipient"
+    );
+    let (id, e) = entries.iter().next().unwrap();
+    let plain = run_ok(
+        StdCommand::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&id_out)
+            .arg(f.object(id)),
+    )
+    .stdout;
+    assert_eq!(plain, originals[&path_text(e)]);
+
+    // Nothing in the vault is readable by others, and no name appears in the clear.
+    for p in f.vault_files() {
+        let mode = fs::metadata(&p).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+        let content = fs::read(&p).unwrap();
+        for needle in ["Zelda", "passport", "photos", "clip", "身份证"] {
+            assert!(
+                !content
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes()),
+                "{needle} in {}",
+                p.display()
+            );
+        }
+    }
+    for d in walk_dirs(&f.vault) {
+        assert_eq!(fs::metadata(&d).unwrap().mode() & 0o777, 0o700);
+    }
+}
+
+fn walk_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        for e in fs::read_dir(&out[i]).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                out.push(e.path());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn every_corpus_file_round_trips() {
+    let f = Fixture::new();
+    let corpus = crate::util::corpus("");
+    let out = f.cmd().arg("add").arg(&corpus).output().unwrap();
+    assert!(out.status.success(), "add failed: {}", stderr(&out));
+    let originals = walk_files(&corpus);
+    let to = f.t.path().join("restored");
+    let out = f
+        .with_key("extract")
+        .arg("--all")
+        .arg("--to")
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "extract failed: {}", stderr(&out));
+    assert_eq!(walk_files(&to).len(), originals.len());
+    for p in &originals {
+        let back = to.join(p.file_name().unwrap());
+        assert_eq!(
+            fs::read(&back).unwrap(),
+            fs::read(p).unwrap(),
+            "{}",
+            p.display()
+        );
+        let (a, b) = (fs::metadata(p).unwrap(), fs::metadata(&back).unwrap());
+        assert_eq!((a.mtime(), a.mtime_nsec()), (b.mtime(), b.mtime_nsec()));
+    }
+    // Extract never overwrites.
+    let again = f
+        .with_key("extract")
+        .arg("--all")
+        .arg("--to")
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("already exists; not overwritten"));
+}
+
+#[test]
+fn sigkill_during_remove_originals_never_loses_a_file() {
+    let f = Fixture::new();
+    let mut seed = 0x5eed_u64;
+    let mut all: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
+    for round in 0..50 {
+        let dir = f.t.path().join(format!("src/{round}"));
+        let mut expected = BTreeMap::new();
+        for i in 0..6 {
+            seed = seed.wrapping_add(1);
+            let len = [0, 10, 70_000, 300_000, 1_500_000, 3_000_000][i];
+            let p = f.t.write(dir.join(format!("f{i}.jpg")), &bytes(seed, len));
+            expected.insert(p, bytes(seed, len));
+        }
+        let mut child = f
+            .with_key("add")
+            .arg("--remove-originals")
+            .arg("--apply")
+            .arg("--yes")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Delays spread over the whole run, from startup to after the last removal.
+        let delay = Duration::from_micros(seed.wrapping_mul(2_654_435_761) % 400_000);
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        for (p, _) in walk_files(&dir).iter().zip(0..) {
+            let name = p.file_name().unwrap().to_string_lossy();
+            assert!(!name.starts_with(".idvault-tmp"), "temp file in source");
+        }
+        all.extend(expected);
+    }
+    // Every original still exists unchanged, or has an entry whose object `age` decrypts to
+    // the same bytes.
+    let entries = f.entries();
+    let by_path: BTreeMap<String, &String> =
+        entries.iter().map(|(id, e)| (path_text(e), id)).collect();
+    let mut removed = 0;
+    for (p, data) in &all {
+        match fs::read(p) {
+            Ok(now) => assert_eq!(&now, data, "original changed: {}", p.display()),
+            Err(_) => {
+                removed += 1;
+                let id = by_path
+                    .get(p.to_str().unwrap())
+                    .unwrap_or_else(|| panic!("{} lost", p.display()));
+                assert_eq!(&f.age_decrypt(id), data);
+            }
+        }
+    }
+    assert!(removed > 0, "no run got as far as removing an original");
+    // Leftovers in the vault are ciphertext only.
+    for p in f.vault_files() {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(".idvault-tmp") {
+            let head = fs::read(&p).unwrap();
+            assert!(head.is_empty() || head.starts_with(b"age-encryption.org/v1"));
+        }
+    }
+    // repair makes the vault whole again.
+    let out = f.with_key("repair").output().unwrap();
+    assert!(out.status.success(), "repair: {}", stderr(&out));
+    let out = f.with_key("verify").output().unwrap();
+    assert!(out.status.success(), "verify: {}", stderr(&out));
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[test]
+fn full_disk_fails_per_file_and_leaves_no_temp_files() {
+    if !is_root() {
+        eprintln!("!!! SKIPPED full_disk test: needs root to mount a tmpfs !!!");
+        return;
+    }
+    let t = TestDir::new();
+    let mnt = t.path().join("small");
+    fs::create_dir(&mnt).unwrap();
+    run_ok(
+        StdCommand::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(&mnt),
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = StdCommand::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let f = Fixture::in_dir(t, Some(mnt.join("vault")));
+    let big = f.t.write("src/big.mov", &bytes(1, 3_000_000));
+    let small = f.t.write("src/small.jpg", &bytes(2, 1000));
+    let out = f
+        .with_key("add")
+        .arg("--remove-originals")
+        .arg("--apply")
+        .arg("--yes")
+        .arg(&big)
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read(&big).unwrap(),
+        bytes(1, 3_000_000),
+        "big original kept"
+    );
+    assert!(!small.exists(), "small file added and removed");
+    for p in f.vault_files() {
+        assert!(
+            !p.to_string_lossy().contains(".idvault-tmp"),
+            "temp left: {}",
+            p.display()
+        );
+    }
+    let out = f.with_key("verify").output().unwrap();
+    assert!(out.status.success(), "verify: {}", stderr(&out));
+}
+
+/// Runs `cmd` as user `nobody` (root ignores file permissions).
+fn as_nobody(cmd: &StdCommand) -> StdCommand {
+    let mut wrapped = StdCommand::new("setpriv");
+    wrapped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    wrapped
+}
+
+#[test]
+fn read_only_source_and_read_only_vault() {
+    if !is_root() {
+        eprintln!("!!! SKIPPED read-only test: needs root to switch to user nobody !!!");
+        return;
+    }
+    let f = Fixture::new();
+    run_ok(
+        StdCommand::new("chown")
+            .arg("-R")
+            .arg("65534:65534")
+            .arg(f.t.path()),
+    );
+    fs::set_permissions(f.t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let kept = f.t.write("ro/kept.jpg", &bytes(3, 5000));
+    let unreadable = f.t.write("ro/secret.jpg", &bytes(4, 5000));
+    run_ok(
+        StdCommand::new("chown")
+            .arg("-R")
+            .arg("65534:65534")
+            .arg(f.t.path().join("ro")),
+    );
+    fs::set_permissions(&unreadable, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(f.t.path().join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+
+    let mut cmd = f.with_key("add");
+    cmd.args(["--remove-originals", "--apply", "--yes"])
+        .arg(f.t.path().join("ro"));
+    let out = as_nobody(&cmd).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("secret.jpg: not added: cannot open"), "{err}");
+    assert!(
+        err.contains("kept.jpg: original kept: cannot remove"),
+        "{err}"
+    );
+    assert!(kept.exists() && unreadable.exists());
+    assert_eq!(f.entries().len(), 1);
+
+    // A vault that cannot be written: every file fails, nothing is removed.
+    let src = f.t.write("src/a.jpg", &bytes(5, 100));
+    run_ok(
+        StdCommand::new("chown")
+            .arg("-R")
+            .arg("65534:65534")
+            .arg(f.t.path().join("src")),
+    );
+    run_ok(StdCommand::new("chmod").arg("-R").arg("a-w").arg(&f.vault));
+    let mut cmd = f.with_key("add");
+    cmd.args(["--remove-originals", "--apply", "--yes"])
+        .arg(&src);
+    let out = as_nobody(&cmd).output().unwrap();
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+    assert_eq!(fs::read(&src).unwrap(), bytes(5, 100));
+    run_ok(StdCommand::new("chmod").arg("-R").arg("u+w").arg(&f.vault));
+}
+
+#[test]
+fn damaged_objects_are_named_by_verify_and_refused_by_extract() {
+    let f = Fixture::new();
+    for i in 0..4 {
+        f.t.write(format!("src/f{i}.jpg"), &bytes(10 + i, 200_000));
+    }
+    let out = f
+        .with_key("add")
+        .arg(f.t.path().join("src"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = f.entries().into_keys().collect();
+    let (truncated, flipped, swap_a, swap_b) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    let p = f.object(truncated);
+    let len = fs::metadata(&p).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(len - 1000)
+        .unwrap();
+    let p = f.object(flipped);
+    let mut data = fs::read(&p).unwrap();
+    let at = data.len() / 2;
+    data[at] ^= 0x10;
+    fs::write(&p, data).unwrap();
+    let tmp = f.t.path().join("swap");
+    fs::rename(f.object(swap_a), &tmp).unwrap();
+    fs::rename(f.object(swap_b), f.object(swap_a)).unwrap();
+    fs::rename(&tmp, f.object(swap_b)).unwrap();
+
+    let out = f.with_key("verify").arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let bad: Vec<String> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "problem")
+        .map(|(_, d)| d["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut want = ids.clone();
+    want.sort();
+    let mut got = bad.clone();
+    got.sort();
+    assert_eq!(got, want, "every damaged entry named once");
+
+    let to = f.t.path().join("out");
+    for id in &ids {
+        let out = f
+            .with_key("extract")
+            .arg("--to")
+            .arg(&to)
+            .arg(id)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains("not extracted"));
+    }
+    assert_eq!(fs::read_dir(&to).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn repair_restores_a_deleted_manifest_and_wrong_passphrase_changes_nothing() {
+    let f = Fixture::new();
+    let src = f.t.write("src/a.jpg", &bytes(20, 1234));
+    f.t.write("src/b.jpg", &bytes(21, 99_999));
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("add")
+        .arg(f.t.path().join("src"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        f.vault.join("manifest.age").exists(),
+        "a key given: manifest committed"
+    );
+    let before = f.entries();
+    fs::remove_file(f.vault.join("manifest.age")).unwrap();
+    let out = f.with_key("verify").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no manifest"));
+    let out = f.with_key("repair").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(f.vault.join("manifest.age").exists());
+    assert_eq!(f.entries(), before);
+
+    let wrong = f.t.write("wrong", b"not it\n");
+    let files_before = f.vault_files();
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["add", "--remove-originals", "--apply", "--yes"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("wrong passphrase"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(f.vault_files(), files_before, "nothing written");
+    assert_eq!(fs::read(&src).unwrap(), bytes(20, 1234));
+}
+
+#[test]
+fn remove_originals_is_a_dry_run_without_apply_and_needs_yes_off_a_terminal() {
+    let f = Fixture::new();
+    let src = f.t.write("src/a.jpg", &bytes(30, 100));
+    let files_before = f.vault_files();
+    let out = f
+        .with_key("add")
+        .arg("--remove-originals")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would add and remove"));
+    assert!(stderr(&out).contains("Nothing was changed"));
+    let out = f
+        .with_key("add")
+        .args(["--remove-originals", "--apply"])
+        .arg(&src)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("add --yes"));
+    assert_eq!(f.vault_files(), files_before);
+    assert!(src.exists());
+}
+
+#[test]
+fn concurrent_adds_wait_for_the_lock_and_both_land() {
+    let f = Fixture::new();
+    for i in 0..2 {
+        for j in 0..5 {
+            f.t.write(format!("src{i}/f{j}.jpg"), &bytes(40 + i * 10 + j, 400_000));
+        }
+    }
+    // Hold the lock ourselves first: the adds must say the vault is busy and wait.
+    let lock = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(f.vault.join("lock"))
+        .or_else(|_| fs::File::create(f.vault.join("lock")))
+        .unwrap();
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on an fd we own.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let errs: Vec<PathBuf> = (0..2).map(|i| f.t.path().join(format!("err{i}"))).collect();
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            f.with_key("add")
+                .arg(f.t.path().join(format!("src{i}")))
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&errs[i]).unwrap())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let start = Instant::now();
+    while !errs
+        .iter()
+        .all(|e| fs::read_to_string(e).unwrap().contains("vault is busy"))
+    {
+        assert!(start.elapsed() < Duration::from_secs(30), "no busy message");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(lock);
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(f.entries().len(), 10);
+    let out = f.with_key("verify").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
