@@ -645,3 +645,30 @@ fn recursive_wipe_removes_files_and_emptied_folders() {
     assert!(!t.path().join("scans").exists());
     assert_eq!(fs::read(&target).unwrap(), b"keep");
 }
+
+#[test]
+fn cloud_synced_folder_gets_a_note() {
+    let t = TestDir::new();
+    let f = t.write("Dropbox/Scans/id_card.jpg", b"card");
+    let out = idvault()
+        .args(["wipe", "--json", "--no-thumbnails"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let plan = of_type(&lines, "plan")[0];
+    let cloud = plan["caveats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["caveat"] == "cloud_sync")
+        .unwrap_or_else(|| panic!("no cloud_sync caveat: {plan}"));
+    assert!(
+        cloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("version history")
+    );
+    assert!(f.exists());
+}

@@ -360,7 +360,7 @@ impl Planner {
         };
         let caveats = caveats(&filesystem, &device, action, &absolute);
         let thumbnails = match &self.opts.thumbnails {
-            Some(cache) => find_thumbnails(cache, &absolute),
+            Some(cache) => find_thumbnails(cache, path, &absolute),
             None => Vec::new(),
         };
         Ok(Plan {
@@ -641,9 +641,17 @@ fn caveats(fs: &Filesystem, dev: &Device, action: Action, abs: &Path) -> Vec<Cav
     c
 }
 
-/// Existing regular-file thumbnails of `abs` in `cache`.
-fn find_thumbnails(cache: &Path, abs: &Path) -> Vec<Thumbnail> {
-    thumbnail::candidates(cache, abs)
+/// Existing regular-file thumbnails in `cache` of the file at `path`, whose resolved absolute
+/// path is `abs`. A desktop hashes the path it was shown, which may run through a symlinked
+/// folder, so both that path and the resolved one are looked up.
+fn find_thumbnails(cache: &Path, path: &Path, abs: &Path) -> Vec<Thumbnail> {
+    let mut candidates = thumbnail::candidates(cache, abs);
+    if let Ok(shown) = std::path::absolute(path)
+        && shown != abs
+    {
+        candidates.extend(thumbnail::candidates(cache, &shown));
+    }
+    candidates
         .into_iter()
         .filter_map(|path| {
             let m = fs::symlink_metadata(&path).ok()?;
@@ -695,6 +703,28 @@ mod tests {
             1,
             "only cache/ left"
         );
+    }
+
+    #[test]
+    fn thumbnails_of_the_path_as_shown_are_found_too() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("real");
+        fs::create_dir(&real).unwrap();
+        fs::write(real.join("p.jpg"), b"x").unwrap();
+        let alias = t.path().join("alias");
+        std::os::unix::fs::symlink(&real, &alias).unwrap();
+        let cache = t.path().join("cache");
+        fs::create_dir_all(cache.join("large")).unwrap();
+        let shown = std::path::absolute(alias.join("p.jpg")).unwrap();
+        let thumb = cache.join("large").join(thumbnail::file_name(&shown));
+        fs::write(&thumb, b"png").unwrap();
+        let plan = plan(&alias.join("p.jpg"), &opts(Some(cache))).unwrap();
+        assert_eq!(
+            plan.absolute,
+            fs::canonicalize(&real).unwrap().join("p.jpg")
+        );
+        assert_eq!(plan.thumbnails.len(), 1);
+        assert_eq!(plan.thumbnails[0].path, thumb);
     }
 
     #[test]
