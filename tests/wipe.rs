@@ -672,3 +672,77 @@ fn cloud_synced_folder_gets_a_note() {
     );
     assert!(f.exists());
 }
+
+/// Runs `idvault ARGS` on a pseudo-terminal (util-linux `script`), so that it asks for
+/// confirmation; calls `before_answer` once the question is shown, then answers `answer`.
+fn run_on_tty(args: &[&Path], answer: &str, before_answer: impl FnOnce()) -> (i32, String) {
+    use std::io::Read;
+    let quote = |p: &Path| format!("'{}'", p.to_str().unwrap().replace('\'', "'\\''"));
+    let bin = assert_cmd::cargo::cargo_bin("idvault");
+    let mut line = format!("NO_COLOR=1 {}", quote(&bin));
+    for a in args {
+        line += " ";
+        line += &quote(a);
+    }
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script`");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+        let chunk = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no prompt; output: {}", String::from_utf8_lossy(&seen)));
+        seen.extend(chunk);
+    }
+    before_answer();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    seen.extend(rx.try_iter().flatten());
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&seen).into_owned(),
+    )
+}
+
+#[test]
+fn file_swapped_while_the_prompt_waits_is_refused() {
+    let t = TestDir::new();
+    let f = t.write("passport.jpg", b"planned passport");
+    let ok = t.write("other.jpg", b"wiped normally");
+    let replacement = t.write("elsewhere/new.jpg", b"a different file");
+    let (code, out) = run_on_tty(
+        &[Path::new("wipe"), Path::new("--apply"), &f, &ok],
+        "y\n",
+        || fs::rename(&replacement, &f).unwrap(),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not the file that was planned"), "{out}");
+    assert_eq!(fs::read(&f).unwrap(), b"a different file");
+    assert!(!ok.exists(), "the other file is still wiped");
+}
+
+#[test]
+fn answering_no_changes_nothing() {
+    let t = TestDir::new();
+    let f = t.write("passport.jpg", b"keep");
+    let (code, out) = run_on_tty(&[Path::new("wipe"), Path::new("--apply"), &f], "n\n", || {});
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Nothing was wiped"), "{out}");
+    assert_eq!(fs::read(&f).unwrap(), b"keep");
+}
