@@ -746,3 +746,27 @@ fn answering_no_changes_nothing() {
     assert!(out.contains("Nothing was wiped"), "{out}");
     assert_eq!(fs::read(&f).unwrap(), b"keep");
 }
+
+#[test]
+fn same_file_named_twice_is_wiped_once_and_dot_is_kept() {
+    let t = TestDir::new();
+    t.write("a.jpg", b"a");
+    t.write("sub/b.jpg", b"b");
+    let out = idvault()
+        .current_dir(t.path())
+        .args(["wipe", "--json", "--apply", "--yes"])
+        .args(["a.jpg", "./a.jpg", "sub/../a.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(of_type(&json_lines(&out), "wiped").len(), 1);
+
+    let out = idvault()
+        .current_dir(t.path())
+        .args(["wipe", "--json", "--apply", "--yes", "-r", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(t.path().exists());
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+}

@@ -1,6 +1,7 @@
 //! `idvault wipe`: plan every path, print the plan, and with `--apply` (after confirmation)
 //! wipe the planned files one by one.
 
+use std::collections::HashSet;
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
@@ -54,8 +55,11 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     let show_plan = global.json || !args.apply || !args.yes;
     let mut planner = Planner::new(opts);
     let mut plans = Vec::new();
+    // The same file named twice (`a.jpg ./a.jpg`) is wiped once.
+    let mut seen = HashSet::new();
     for path in &targets.files {
         match planner.plan(path) {
+            Ok(plan) if !seen.insert(plan.absolute.clone()) => {}
             Ok(plan) => {
                 if show_plan {
                     report.plan(&plan)?;

@@ -60,7 +60,7 @@ pub(super) fn overwrite_and_remove(
     }
     check_folder(&dir, &meta)?;
     // Cover the slack after the end of the file up to the end of its last block as well.
-    let block = meta.blksize().max(512);
+    let block = meta.blksize().clamp(512, 64 << 10);
     let len = meta.len().div_ceil(block) * block;
     overwrite(&file, len, passes).map_err(|e| WipeError::io(Step::Overwrite, e))?;
     file.set_len(0)

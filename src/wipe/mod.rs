@@ -257,6 +257,8 @@ pub struct Plan {
     /// Sorted, without duplicates.
     pub caveats: Vec<Caveat>,
     pub thumbnails: Vec<Thumbnail>,
+    /// Passes for thumbnails, and for a hard-linked name that became the last one.
+    passes: u32,
 }
 
 impl Plan {
@@ -372,6 +374,7 @@ impl Planner {
             device,
             caveats,
             thumbnails,
+            passes: self.opts.passes.max(1),
         })
     }
 
@@ -450,8 +453,17 @@ pub fn plan_expecting(
 /// Carries out `plan`. The file must still be the planned one (device, inode, size, mtime);
 /// anything else is refused with [`WipeError::Changed`] before a byte is written.
 pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
+    // A hard-linked name whose other names were removed since planning (say, by this same
+    // run) is now the only one: overwriting it destroys nothing else, so it is wiped in full.
+    let last_name = matches!(plan.action, Action::RemoveLink(LinkKind::HardLink { .. }))
+        && fs::symlink_metadata(&plan.path).is_ok_and(|m| m.nlink() == 1);
+    let passes = plan.passes;
     let done = match plan.action {
-        Action::Overwrite { passes } => {
+        Action::Overwrite { .. } => {
+            let bytes = destroy::overwrite_and_remove(&plan.path, &plan.id, passes)?;
+            Done::Overwritten { passes, bytes }
+        }
+        Action::RemoveLink(_) if last_name => {
             let bytes = destroy::overwrite_and_remove(&plan.path, &plan.id, passes)?;
             Done::Overwritten { passes, bytes }
         }
@@ -459,10 +471,6 @@ pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
             destroy::remove_name(&plan.path, &plan.id)?;
             Done::LinkRemoved
         }
-    };
-    let passes = match plan.action {
-        Action::Overwrite { passes } => passes,
-        Action::RemoveLink(_) => 1,
     };
     let mut outcome = Outcome {
         done,
@@ -516,6 +524,8 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
             .contents_first(true)
         {
             match entry {
+                // `.`, `..` and `/` cannot be removed by name; their contents still can.
+                Ok(e) if e.depth() == 0 && root.file_name().is_none() => {}
                 Ok(e) if e.file_type().is_dir() => t.folders.push(e.into_path()),
                 Ok(e) => t.files.push(e.into_path()),
                 Err(e) => {
@@ -780,6 +790,30 @@ mod tests {
             assert!(fs::symlink_metadata(p).is_err());
         }
         assert_eq!(fs::read(&target).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn last_of_several_hard_links_is_wiped_in_full() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        let b = t.path().join("b");
+        fs::write(&a, b"data").unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        let force = WipeOptions {
+            links: LinkPolicy::RemoveLinkOnly,
+            ..opts(None)
+        };
+        let pa = plan(&a, &force).unwrap();
+        let pb = plan(&b, &force).unwrap();
+        assert_eq!(execute(&pa).unwrap().done, Done::LinkRemoved);
+        assert_eq!(
+            execute(&pb).unwrap().done,
+            Done::Overwritten {
+                passes: 1,
+                bytes: 4
+            }
+        );
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
     }
 
     #[test]
