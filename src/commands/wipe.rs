@@ -128,6 +128,9 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if !global.quiet && !show_plan {
+        report.explain_caveats(&plans)?;
+    }
     sum.elapsed = start.elapsed();
     if !global.quiet || global.json {
         report.summary(&sum)?;
