@@ -770,3 +770,22 @@ fn same_file_named_twice_is_wiped_once_and_dot_is_kept() {
     assert!(t.path().exists());
     assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn non_utf8_and_hostile_names_are_wiped_and_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = TestDir::new();
+    let raw = t.write(std::ffi::OsStr::from_bytes(b"\xff\xfepassport.jpg"), b"x");
+    let hostile = t.write("\x1b[31mid\u{202e}gpj.exe", b"y");
+    let out = idvault()
+        .args(["wipe", "--apply", "--yes"])
+        .args([&raw, &hostile])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\\xFF\\xFEpassport.jpg"), "{text}");
+    assert!(text.contains("\\u{1b}[31mid\\u{202e}gpj.exe"), "{text}");
+    assert!(!text.contains('\x1b'));
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+}

@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Callers that verified a file earlier (the vault) use [`plan_expecting`] with the
-//! [`FileId`](crate::scan::FileId) they checked, so a file swapped in between is refused.
+//! [`FileId`] they checked, so a file swapped in between is refused.
 
 mod destroy;
 pub mod device;
