@@ -381,12 +381,18 @@ fn per_file_errors_do_not_stop_the_others() {
 
     // Root may write anything: run as `nobody`, owning the tree, so that permissions apply.
     let bin = assert_cmd::cargo::cargo_bin("idvault");
+    // A sticky folder (like /tmp) holding someone else's file: writable, but not removable.
+    let sticky = t.path().join("sticky/root.jpg");
     let mut cmd = if is_root() {
         run_ok(
             Command::new("chown")
                 .args(["-R", "65534:65534"])
                 .arg(t.path()),
         );
+        fs::create_dir(t.path().join("sticky")).unwrap();
+        fs::set_permissions(t.path().join("sticky"), fs::Permissions::from_mode(0o1777)).unwrap();
+        fs::write(&sticky, b"root's").unwrap();
+        fs::set_permissions(&sticky, fs::Permissions::from_mode(0o666)).unwrap();
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&bin);
@@ -397,13 +403,14 @@ fn per_file_errors_do_not_stop_the_others() {
     let out = cmd
         .args(["wipe", "--json", "--apply", "--yes", "--no-thumbnails"])
         .args([&ok1, &ro, &locked, &gone, &ok2])
+        .args(is_root().then_some(&sticky))
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let lines = json_lines(&out);
     let errors = error_codes(&lines);
-    let expected: BTreeMap<String, String> = [
+    let mut expected: BTreeMap<String, String> = [
         ("ro.jpg", "not_writable"),
         ("inside.jpg", "folder_not_writable"),
         ("gone.jpg", "vanished"),
@@ -411,6 +418,10 @@ fn per_file_errors_do_not_stop_the_others() {
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
+    if is_root() {
+        expected.insert("root.jpg".into(), "folder_not_writable".into());
+        assert_eq!(fs::read(&sticky).unwrap(), b"root's");
+    }
     assert_eq!(errors, expected);
     for w in of_type(&lines, "warning") {
         assert!(!w["message"].as_str().unwrap().is_empty());
@@ -420,7 +431,7 @@ fn per_file_errors_do_not_stop_the_others() {
     assert_eq!(fs::read(&ro).unwrap(), b"read-only");
     assert_eq!(fs::read(&locked).unwrap(), b"locked folder");
     let summary = of_type(&lines, "summary")[0];
-    assert_eq!(summary["refused"], 3);
+    assert_eq!(summary["refused"], expected.len());
     assert_eq!(summary["wiped"], 2);
 }
 

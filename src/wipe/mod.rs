@@ -343,12 +343,8 @@ impl Planner {
                 passes: self.opts.passes.max(1),
             }
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        check_access(parent, (action_needs_write(action)).then_some(path))?;
-        let absolute = fs::canonicalize(parent)
+        destroy::preflight(path, matches!(action, Action::Overwrite { .. }))?;
+        let absolute = fs::canonicalize(destroy::parent_dir(path))
             .map_err(|e| WipeError::io(Step::Inspect, e))?
             .join(name);
         let (filesystem, dev_numbers) = self.filesystem(path, meta, &absolute);
@@ -585,10 +581,8 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
 /// Removes a folder emptied by the wipe; a folder that still holds something stays.
 pub fn remove_folder(path: &Path) -> Result<(), WipeError> {
     match fs::remove_dir(path) {
-        Ok(()) => {
-            let parent = path.parent().unwrap_or(Path::new("."));
-            crate::fsutil::fsync_dir(parent).map_err(|e| WipeError::io(Step::Remove, e))
-        }
+        Ok(()) => crate::fsutil::fsync_dir(destroy::parent_dir(path))
+            .map_err(|e| WipeError::io(Step::Remove, e)),
         Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => Err(WipeError::FolderNotEmpty),
         Err(e) => Err(WipeError::io(Step::Remove, e)),
     }
@@ -602,33 +596,6 @@ pub(crate) fn file_id(m: &Metadata) -> FileId {
         size: m.len(),
         mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
     }
-}
-
-fn action_needs_write(action: Action) -> bool {
-    matches!(action, Action::Overwrite { .. })
-}
-
-/// Refuses early, in the plan, what the wipe would refuse: a folder without write permission,
-/// a read-only filesystem, a file that cannot be written.
-fn check_access(parent: &Path, writable_file: Option<&Path>) -> Result<(), WipeError> {
-    use rustix::fs::{Access, AtFlags, CWD};
-    let map = |e: rustix::io::Errno, denied: WipeError| match e {
-        rustix::io::Errno::ROFS => WipeError::ReadOnlyFilesystem,
-        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => denied,
-        e => WipeError::io(Step::Inspect, e.into()),
-    };
-    rustix::fs::accessat(
-        CWD,
-        parent,
-        Access::WRITE_OK | Access::EXEC_OK,
-        AtFlags::EACCESS,
-    )
-    .map_err(|e| map(e, WipeError::FolderNotWritable))?;
-    if let Some(file) = writable_file {
-        rustix::fs::accessat(CWD, file, Access::WRITE_OK, AtFlags::EACCESS)
-            .map_err(|e| map(e, WipeError::NotWritable))?;
-    }
-    Ok(())
 }
 
 fn special_kind(ft: &fs::FileType) -> &'static str {
