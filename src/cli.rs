@@ -147,7 +147,7 @@ pub struct WipeArgs {
     /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
     #[arg(short, long)]
     pub yes: bool,
-    /// Overwrite passes [default: 1].
+    /// Overwrite passes [default: 1, which suffices on modern disks].
     #[arg(
         long,
         value_name = "N",

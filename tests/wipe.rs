@@ -381,12 +381,18 @@ fn per_file_errors_do_not_stop_the_others() {
 
     // Root may write anything: run as `nobody`, owning the tree, so that permissions apply.
     let bin = assert_cmd::cargo::cargo_bin("idvault");
+    // A sticky folder (like /tmp) holding someone else's file: writable, but not removable.
+    let sticky = t.path().join("sticky/root.jpg");
     let mut cmd = if is_root() {
         run_ok(
             Command::new("chown")
                 .args(["-R", "65534:65534"])
                 .arg(t.path()),
         );
+        fs::create_dir(t.path().join("sticky")).unwrap();
+        fs::set_permissions(t.path().join("sticky"), fs::Permissions::from_mode(0o1777)).unwrap();
+        fs::write(&sticky, b"root's").unwrap();
+        fs::set_permissions(&sticky, fs::Permissions::from_mode(0o666)).unwrap();
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&bin);
@@ -397,13 +403,14 @@ fn per_file_errors_do_not_stop_the_others() {
     let out = cmd
         .args(["wipe", "--json", "--apply", "--yes", "--no-thumbnails"])
         .args([&ok1, &ro, &locked, &gone, &ok2])
+        .args(is_root().then_some(&sticky))
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let lines = json_lines(&out);
     let errors = error_codes(&lines);
-    let expected: BTreeMap<String, String> = [
+    let mut expected: BTreeMap<String, String> = [
         ("ro.jpg", "not_writable"),
         ("inside.jpg", "folder_not_writable"),
         ("gone.jpg", "vanished"),
@@ -411,6 +418,10 @@ fn per_file_errors_do_not_stop_the_others() {
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
+    if is_root() {
+        expected.insert("root.jpg".into(), "folder_not_writable".into());
+        assert_eq!(fs::read(&sticky).unwrap(), b"root's");
+    }
     assert_eq!(errors, expected);
     for w in of_type(&lines, "warning") {
         assert!(!w["message"].as_str().unwrap().is_empty());
@@ -420,7 +431,7 @@ fn per_file_errors_do_not_stop_the_others() {
     assert_eq!(fs::read(&ro).unwrap(), b"read-only");
     assert_eq!(fs::read(&locked).unwrap(), b"locked folder");
     let summary = of_type(&lines, "summary")[0];
-    assert_eq!(summary["refused"], 3);
+    assert_eq!(summary["refused"], expected.len());
     assert_eq!(summary["wiped"], 2);
 }
 
@@ -644,4 +655,148 @@ fn recursive_wipe_removes_files_and_emptied_folders() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!t.path().join("scans").exists());
     assert_eq!(fs::read(&target).unwrap(), b"keep");
+}
+
+#[test]
+fn cloud_synced_folder_gets_a_note() {
+    let t = TestDir::new();
+    let f = t.write("Dropbox/Scans/id_card.jpg", b"card");
+    let out = idvault()
+        .args(["wipe", "--json", "--no-thumbnails"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let plan = of_type(&lines, "plan")[0];
+    let cloud = plan["caveats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["caveat"] == "cloud_sync")
+        .unwrap_or_else(|| panic!("no cloud_sync caveat: {plan}"));
+    assert!(
+        cloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("version history")
+    );
+    assert!(f.exists());
+}
+
+/// Runs `idvault ARGS` on a pseudo-terminal (util-linux `script`), so that it asks for
+/// confirmation; calls `before_answer` once the question is shown, then answers `answer`.
+fn run_on_tty(args: &[&Path], answer: &str, before_answer: impl FnOnce()) -> (i32, String) {
+    use std::io::Read;
+    let quote = |p: &Path| format!("'{}'", p.to_str().unwrap().replace('\'', "'\\''"));
+    let bin = assert_cmd::cargo::cargo_bin("idvault");
+    let mut line = format!("NO_COLOR=1 {}", quote(&bin));
+    for a in args {
+        line += " ";
+        line += &quote(a);
+    }
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script`");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+        let chunk = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no prompt; output: {}", String::from_utf8_lossy(&seen)));
+        seen.extend(chunk);
+    }
+    before_answer();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    seen.extend(rx.try_iter().flatten());
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&seen).into_owned(),
+    )
+}
+
+#[test]
+fn file_swapped_while_the_prompt_waits_is_refused() {
+    let t = TestDir::new();
+    let f = t.write("passport.jpg", b"planned passport");
+    let ok = t.write("other.jpg", b"wiped normally");
+    let replacement = t.write("elsewhere/new.jpg", b"a different file");
+    let (code, out) = run_on_tty(
+        &[Path::new("wipe"), Path::new("--apply"), &f, &ok],
+        "y\n",
+        || fs::rename(&replacement, &f).unwrap(),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not the file that was planned"), "{out}");
+    assert_eq!(fs::read(&f).unwrap(), b"a different file");
+    assert!(!ok.exists(), "the other file is still wiped");
+}
+
+#[test]
+fn answering_no_changes_nothing() {
+    let t = TestDir::new();
+    let f = t.write("passport.jpg", b"keep");
+    let (code, out) = run_on_tty(&[Path::new("wipe"), Path::new("--apply"), &f], "n\n", || {});
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Nothing was wiped"), "{out}");
+    assert_eq!(fs::read(&f).unwrap(), b"keep");
+}
+
+#[test]
+fn same_file_named_twice_is_wiped_once_and_dot_is_kept() {
+    let t = TestDir::new();
+    t.write("a.jpg", b"a");
+    t.write("sub/b.jpg", b"b");
+    let out = idvault()
+        .current_dir(t.path())
+        .args(["wipe", "--json", "--apply", "--yes"])
+        .args(["a.jpg", "./a.jpg", "sub/../a.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(of_type(&json_lines(&out), "wiped").len(), 1);
+
+    let out = idvault()
+        .current_dir(t.path())
+        .args(["wipe", "--json", "--apply", "--yes", "-r", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(t.path().exists());
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn non_utf8_and_hostile_names_are_wiped_and_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = TestDir::new();
+    let raw = t.write(std::ffi::OsStr::from_bytes(b"\xff\xfepassport.jpg"), b"x");
+    let hostile = t.write("\x1b[31mid\u{202e}gpj.exe", b"y");
+    let out = idvault()
+        .args(["wipe", "--apply", "--yes"])
+        .args([&raw, &hostile])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\\xFF\\xFEpassport.jpg"), "{text}");
+    assert!(text.contains("\\u{1b}[31mid\\u{202e}gpj.exe"), "{text}");
+    assert!(!text.contains('\x1b'));
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
 }

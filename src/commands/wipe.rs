@@ -1,6 +1,7 @@
 //! `idvault wipe`: plan every path, print the plan, and with `--apply` (after confirmation)
 //! wipe the planned files one by one.
 
+use std::collections::HashSet;
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
@@ -8,7 +9,9 @@ use idvault::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
 use idvault::scan::Severity;
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress};
-use idvault::wipe::{self, Done, LinkPolicy, Planner, Recursion, WipeError, WipeOptions};
+use idvault::wipe::{
+    self, Done, LinkPolicy, Outcome, Plan, Planner, Recursion, WipeError, WipeOptions,
+};
 
 use crate::cli::{GlobalArgs, WipeArgs};
 use crate::exit::ExitCode;
@@ -54,8 +57,11 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     let show_plan = global.json || !args.apply || !args.yes;
     let mut planner = Planner::new(opts);
     let mut plans = Vec::new();
+    // The same file named twice (`a.jpg ./a.jpg`) is wiped once.
+    let mut seen = HashSet::new();
     for path in &targets.files {
         match planner.plan(path) {
+            Ok(plan) if !seen.insert(plan.absolute.clone()) => {}
             Ok(plan) => {
                 if show_plan {
                     report.plan(&plan)?;
@@ -96,30 +102,15 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
         plans.len() as u64,
         colored,
     );
-    for plan in &plans {
-        match wipe::execute(plan) {
-            Ok(outcome) => {
-                match outcome.done {
-                    Done::Overwritten { bytes, .. } => {
-                        sum.wiped += 1;
-                        sum.bytes_wiped += bytes;
-                    }
-                    Done::LinkRemoved => sum.links_removed += 1,
-                }
-                sum.thumbnails_removed += outcome.thumbnails_removed.len() as u64;
-                bar.suspend(|| report.done(plan, &outcome))?;
-                for (thumb, err) in &outcome.thumbnail_errors {
-                    bar.suspend(|| report.problem(thumb, err, Stage::Wipe, Severity::Error))?;
-                    sum.failed += 1;
-                }
-            }
-            Err(err) => {
-                bar.suspend(|| report.problem(&plan.path, &err, Stage::Wipe, Severity::Error))?;
-                sum.failed += 1;
-            }
+    let mut io_result = Ok(());
+    wipe::execute_many(&plans, |plan, result| {
+        if io_result.is_err() {
+            return;
         }
+        io_result = record(&mut report, &mut sum, &bar, plan, result);
         bar.inc(1);
-    }
+    });
+    io_result?;
     bar.finish_and_clear();
     for folder in &targets.folders {
         match wipe::remove_folder(folder) {
@@ -137,9 +128,44 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if !global.quiet && !show_plan {
+        report.explain_caveats(&plans)?;
+    }
     sum.elapsed = start.elapsed();
     if !global.quiet || global.json {
         report.summary(&sum)?;
     }
     Ok(ExitCode::from_failures(sum.refused + sum.failed))
+}
+
+/// Reports one result and counts it.
+fn record<W: io::Write>(
+    report: &mut WipeReport<W>,
+    sum: &mut WipeSummary,
+    bar: &indicatif::ProgressBar,
+    plan: &Plan,
+    result: Result<Outcome, WipeError>,
+) -> io::Result<()> {
+    match result {
+        Ok(outcome) => {
+            match outcome.done {
+                Done::Overwritten { bytes, .. } => {
+                    sum.wiped += 1;
+                    sum.bytes_wiped += bytes;
+                }
+                Done::LinkRemoved => sum.links_removed += 1,
+            }
+            sum.thumbnails_removed += outcome.thumbnails_removed.len() as u64;
+            bar.suspend(|| report.done(plan, &outcome))?;
+            for (thumb, err) in &outcome.thumbnail_errors {
+                bar.suspend(|| report.problem(thumb, err, Stage::Wipe, Severity::Error))?;
+                sum.failed += 1;
+            }
+        }
+        Err(err) => {
+            bar.suspend(|| report.problem(&plan.path, &err, Stage::Wipe, Severity::Error))?;
+            sum.failed += 1;
+        }
+    }
+    Ok(())
 }

@@ -60,7 +60,7 @@ pub(super) fn overwrite_and_remove(
     }
     check_folder(&dir, &meta)?;
     // Cover the slack after the end of the file up to the end of its last block as well.
-    let block = meta.blksize().max(512);
+    let block = meta.blksize().clamp(512, 64 << 10);
     let len = meta.len().div_ceil(block) * block;
     overwrite(&file, len, passes).map_err(|e| WipeError::io(Step::Overwrite, e))?;
     file.set_len(0)
@@ -106,15 +106,28 @@ pub(super) fn remove_name(path: &Path, expected: &FileId) -> Result<(), WipeErro
     sync_dir(&dir).map_err(|e| WipeError::io(Step::Remove, e))
 }
 
+/// Refuses, before anything changes, what the wipe could not finish: the checks of
+/// [`check_folder`], plus a file that cannot be opened for writing when it is to be overwritten.
+pub(super) fn preflight(path: &Path, overwrite: bool) -> Result<(), WipeError> {
+    let (dir, name) = open_parent(path)?;
+    let meta = lstat_at(&dir, name)?;
+    check_folder(&dir, &meta)?;
+    if overwrite {
+        match rustix::fs::accessat(&dir, name, Access::WRITE_OK, AtFlags::EACCESS) {
+            Ok(()) => {}
+            Err(Errno::ROFS) => return Err(WipeError::ReadOnlyFilesystem),
+            Err(Errno::ACCESS | Errno::PERM) => return Err(WipeError::NotWritable),
+            Err(e) => return Err(WipeError::io(Step::Inspect, e.into())),
+        }
+    }
+    Ok(())
+}
+
 /// Opens the folder holding `path` and returns it with the last component of `path`.
 fn open_parent(path: &Path) -> Result<(OwnedFd, &OsStr), WipeError> {
     let name = path.file_name().ok_or(WipeError::NotAFile)?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     let dir = rustix::fs::open(
-        parent,
+        parent_dir(path),
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
@@ -123,6 +136,14 @@ fn open_parent(path: &Path) -> Result<(OwnedFd, &OsStr), WipeError> {
         e => WipeError::io(Step::Open, e.into()),
     })?;
     Ok((dir, name))
+}
+
+/// The folder holding `path`: its parent, or `.` for a bare name.
+pub(super) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// `lstat` of `name` inside `dir`: the entry itself, never a symlink's target.
@@ -153,7 +174,8 @@ fn check_folder(dir: &OwnedFd, file: &Metadata) -> Result<(), WipeError> {
     ) {
         Ok(()) => {}
         Err(Errno::ROFS) => return Err(WipeError::ReadOnlyFilesystem),
-        Err(_) => return Err(WipeError::FolderNotWritable),
+        Err(Errno::ACCESS | Errno::PERM) => return Err(WipeError::FolderNotWritable),
+        Err(e) => return Err(WipeError::io(Step::Inspect, e.into())),
     }
     let dir_stat = rustix::fs::fstat(dir).map_err(|e| WipeError::io(Step::Inspect, e.into()))?;
     let euid = rustix::process::geteuid().as_raw();

@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Callers that verified a file earlier (the vault) use [`plan_expecting`] with the
-//! [`FileId`](crate::scan::FileId) they checked, so a file swapped in between is refused.
+//! [`FileId`] they checked, so a file swapped in between is refused.
 
 mod destroy;
 pub mod device;
@@ -257,6 +257,8 @@ pub struct Plan {
     /// Sorted, without duplicates.
     pub caveats: Vec<Caveat>,
     pub thumbnails: Vec<Thumbnail>,
+    /// Passes for thumbnails, and for a hard-linked name that became the last one.
+    passes: u32,
 }
 
 impl Plan {
@@ -341,12 +343,8 @@ impl Planner {
                 passes: self.opts.passes.max(1),
             }
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        check_access(parent, (action_needs_write(action)).then_some(path))?;
-        let absolute = fs::canonicalize(parent)
+        destroy::preflight(path, matches!(action, Action::Overwrite { .. }))?;
+        let absolute = fs::canonicalize(destroy::parent_dir(path))
             .map_err(|e| WipeError::io(Step::Inspect, e))?
             .join(name);
         let (filesystem, dev_numbers) = self.filesystem(path, meta, &absolute);
@@ -360,7 +358,7 @@ impl Planner {
         };
         let caveats = caveats(&filesystem, &device, action, &absolute);
         let thumbnails = match &self.opts.thumbnails {
-            Some(cache) => find_thumbnails(cache, &absolute),
+            Some(cache) => find_thumbnails(cache, path, &absolute),
             None => Vec::new(),
         };
         Ok(Plan {
@@ -372,6 +370,7 @@ impl Planner {
             device,
             caveats,
             thumbnails,
+            passes: self.opts.passes.max(1),
         })
     }
 
@@ -450,8 +449,17 @@ pub fn plan_expecting(
 /// Carries out `plan`. The file must still be the planned one (device, inode, size, mtime);
 /// anything else is refused with [`WipeError::Changed`] before a byte is written.
 pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
+    // A hard-linked name whose other names were removed since planning (say, by this same
+    // run) is now the only one: overwriting it destroys nothing else, so it is wiped in full.
+    let last_name = matches!(plan.action, Action::RemoveLink(LinkKind::HardLink { .. }))
+        && fs::symlink_metadata(&plan.path).is_ok_and(|m| m.nlink() == 1);
+    let passes = plan.passes;
     let done = match plan.action {
-        Action::Overwrite { passes } => {
+        Action::Overwrite { .. } => {
+            let bytes = destroy::overwrite_and_remove(&plan.path, &plan.id, passes)?;
+            Done::Overwritten { passes, bytes }
+        }
+        Action::RemoveLink(_) if last_name => {
             let bytes = destroy::overwrite_and_remove(&plan.path, &plan.id, passes)?;
             Done::Overwritten { passes, bytes }
         }
@@ -459,10 +467,6 @@ pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
             destroy::remove_name(&plan.path, &plan.id)?;
             Done::LinkRemoved
         }
-    };
-    let passes = match plan.action {
-        Action::Overwrite { passes } => passes,
-        Action::RemoveLink(_) => 1,
     };
     let mut outcome = Outcome {
         done,
@@ -478,6 +482,47 @@ pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
         }
     }
     Ok(outcome)
+}
+
+/// Wipes run at once by [`execute_many`]. Small files are bound by fsync latency, not by
+/// bandwidth; concurrent fsyncs share journal commits (measured on ext4: 500 photos took 23 s
+/// one at a time).
+pub const PARALLEL_WIPES: usize = 4;
+
+/// Executes every plan, [`PARALLEL_WIPES`] at a time, and hands each result to `on_done` on the
+/// caller's thread as it completes. Names of hard-linked files are handled last, one at a
+/// time, so that the last remaining name of a file is recognised and wiped in full.
+pub fn execute_many<'a>(
+    plans: &'a [Plan],
+    mut on_done: impl FnMut(&'a Plan, Result<Outcome, WipeError>),
+) {
+    let (links, files): (Vec<&Plan>, Vec<&Plan>) = plans
+        .iter()
+        .partition(|p| matches!(p.action, Action::RemoveLink(LinkKind::HardLink { .. })));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_WIPES.min(files.len()) {
+            let tx = tx.clone();
+            let (files, next) = (&files, &next);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&plan) = files.get(i) else { break };
+                    if tx.send((plan, execute(plan))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (plan, result) in rx {
+            on_done(plan, result);
+        }
+    });
+    for plan in links {
+        on_done(plan, execute(plan));
+    }
 }
 
 /// Paths to wipe, gathered from the command line.
@@ -516,6 +561,8 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
             .contents_first(true)
         {
             match entry {
+                // `.`, `..` and `/` cannot be removed by name; their contents still can.
+                Ok(e) if e.depth() == 0 && root.file_name().is_none() => {}
                 Ok(e) if e.file_type().is_dir() => t.folders.push(e.into_path()),
                 Ok(e) => t.files.push(e.into_path()),
                 Err(e) => {
@@ -534,10 +581,8 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
 /// Removes a folder emptied by the wipe; a folder that still holds something stays.
 pub fn remove_folder(path: &Path) -> Result<(), WipeError> {
     match fs::remove_dir(path) {
-        Ok(()) => {
-            let parent = path.parent().unwrap_or(Path::new("."));
-            crate::fsutil::fsync_dir(parent).map_err(|e| WipeError::io(Step::Remove, e))
-        }
+        Ok(()) => crate::fsutil::fsync_dir(destroy::parent_dir(path))
+            .map_err(|e| WipeError::io(Step::Remove, e)),
         Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => Err(WipeError::FolderNotEmpty),
         Err(e) => Err(WipeError::io(Step::Remove, e)),
     }
@@ -551,33 +596,6 @@ pub(crate) fn file_id(m: &Metadata) -> FileId {
         size: m.len(),
         mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
     }
-}
-
-fn action_needs_write(action: Action) -> bool {
-    matches!(action, Action::Overwrite { .. })
-}
-
-/// Refuses early, in the plan, what the wipe would refuse: a folder without write permission,
-/// a read-only filesystem, a file that cannot be written.
-fn check_access(parent: &Path, writable_file: Option<&Path>) -> Result<(), WipeError> {
-    use rustix::fs::{Access, AtFlags, CWD};
-    let map = |e: rustix::io::Errno, denied: WipeError| match e {
-        rustix::io::Errno::ROFS => WipeError::ReadOnlyFilesystem,
-        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => denied,
-        e => WipeError::io(Step::Inspect, e.into()),
-    };
-    rustix::fs::accessat(
-        CWD,
-        parent,
-        Access::WRITE_OK | Access::EXEC_OK,
-        AtFlags::EACCESS,
-    )
-    .map_err(|e| map(e, WipeError::FolderNotWritable))?;
-    if let Some(file) = writable_file {
-        rustix::fs::accessat(CWD, file, Access::WRITE_OK, AtFlags::EACCESS)
-            .map_err(|e| map(e, WipeError::NotWritable))?;
-    }
-    Ok(())
 }
 
 fn special_kind(ft: &fs::FileType) -> &'static str {
@@ -641,9 +659,17 @@ fn caveats(fs: &Filesystem, dev: &Device, action: Action, abs: &Path) -> Vec<Cav
     c
 }
 
-/// Existing regular-file thumbnails of `abs` in `cache`.
-fn find_thumbnails(cache: &Path, abs: &Path) -> Vec<Thumbnail> {
-    thumbnail::candidates(cache, abs)
+/// Existing regular-file thumbnails in `cache` of the file at `path`, whose resolved absolute
+/// path is `abs`. A desktop hashes the path it was shown, which may run through a symlinked
+/// folder, so both that path and the resolved one are looked up.
+fn find_thumbnails(cache: &Path, path: &Path, abs: &Path) -> Vec<Thumbnail> {
+    let mut candidates = thumbnail::candidates(cache, abs);
+    if let Ok(shown) = std::path::absolute(path)
+        && shown != abs
+    {
+        candidates.extend(thumbnail::candidates(cache, &shown));
+    }
+    candidates
         .into_iter()
         .filter_map(|path| {
             let m = fs::symlink_metadata(&path).ok()?;
@@ -695,6 +721,28 @@ mod tests {
             1,
             "only cache/ left"
         );
+    }
+
+    #[test]
+    fn thumbnails_of_the_path_as_shown_are_found_too() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("real");
+        fs::create_dir(&real).unwrap();
+        fs::write(real.join("p.jpg"), b"x").unwrap();
+        let alias = t.path().join("alias");
+        std::os::unix::fs::symlink(&real, &alias).unwrap();
+        let cache = t.path().join("cache");
+        fs::create_dir_all(cache.join("large")).unwrap();
+        let shown = std::path::absolute(alias.join("p.jpg")).unwrap();
+        let thumb = cache.join("large").join(thumbnail::file_name(&shown));
+        fs::write(&thumb, b"png").unwrap();
+        let plan = plan(&alias.join("p.jpg"), &opts(Some(cache))).unwrap();
+        assert_eq!(
+            plan.absolute,
+            fs::canonicalize(&real).unwrap().join("p.jpg")
+        );
+        assert_eq!(plan.thumbnails.len(), 1);
+        assert_eq!(plan.thumbnails[0].path, thumb);
     }
 
     #[test]
@@ -750,6 +798,60 @@ mod tests {
             assert!(fs::symlink_metadata(p).is_err());
         }
         assert_eq!(fs::read(&target).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn last_of_several_hard_links_is_wiped_in_full() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        let b = t.path().join("b");
+        fs::write(&a, b"data").unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        let force = WipeOptions {
+            links: LinkPolicy::RemoveLinkOnly,
+            ..opts(None)
+        };
+        let pa = plan(&a, &force).unwrap();
+        let pb = plan(&b, &force).unwrap();
+        assert_eq!(execute(&pa).unwrap().done, Done::LinkRemoved);
+        assert_eq!(
+            execute(&pb).unwrap().done,
+            Done::Overwritten {
+                passes: 1,
+                bytes: 4
+            }
+        );
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn execute_many_wipes_all_and_reports_each_once() {
+        let t = tempfile::tempdir().unwrap();
+        let force = WipeOptions {
+            links: LinkPolicy::RemoveLinkOnly,
+            ..opts(None)
+        };
+        let mut plans = Vec::new();
+        for i in 0..10 {
+            let p = t.path().join(format!("f{i}.jpg"));
+            fs::write(&p, vec![b'x'; i * 1000]).unwrap();
+            plans.push(plan(&p, &force).unwrap());
+        }
+        fs::write(t.path().join("a"), b"ab").unwrap();
+        fs::hard_link(t.path().join("a"), t.path().join("b")).unwrap();
+        plans.push(plan(&t.path().join("a"), &force).unwrap());
+        plans.push(plan(&t.path().join("b"), &force).unwrap());
+        let mut seen = Vec::new();
+        execute_many(&plans, |p, r| seen.push((p.path.clone(), r.unwrap().done)));
+        assert_eq!(seen.len(), 12);
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        seen.dedup_by(|a, b| a.0 == b.0);
+        assert_eq!(seen.len(), 12);
+        assert_eq!(
+            seen.iter().filter(|(_, d)| *d == Done::LinkRemoved).count(),
+            1
+        );
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
     }
 
     #[test]
