@@ -130,7 +130,20 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
     };
     for layout in LAYOUTS {
         for group in rows.windows(layout.lines) {
-            fixed(layout, group, &mut consider);
+            fixed(layout, group, false, &mut consider);
+        }
+        // A data line whose first line OCR missed or garbled: its composite check digit makes
+        // it trustworthy alone, but it says nothing of the code and issuer.
+        if layout.has_composite() && layout.data_lines == [1] {
+            for row in rows
+                .iter()
+                .filter(|r| r.len().abs_diff(layout.width) <= LENGTH_SLACK)
+            {
+                let mut first = vec![b'<'; layout.width];
+                first[0] = layout.code_letters[0];
+                first[2..5].copy_from_slice(b"XXX");
+                fixed(layout, &[first, row.clone()], true, &mut consider);
+            }
         }
     }
     for pair in rows.windows(2) {
@@ -261,6 +274,7 @@ const fn date_chk(name: &'static str, data: &'static [Field], digit: (usize, usi
 #[derive(Debug)]
 struct Layout {
     format: MrzFormat,
+    /// Lines read: the TD1 name line is not needed.
     lines: usize,
     width: usize,
     /// Which lines hold checked data; the others only need their first columns (code, issuer)
@@ -311,7 +325,7 @@ const L2_TYPED: [Field; 5] = [
 const LAYOUTS: &[Layout] = &[
     Layout {
         format: MrzFormat::Td1,
-        lines: 3,
+        lines: 2,
         width: 30,
         data_lines: &[0, 1],
         code_letters: b"IACR",
@@ -441,40 +455,63 @@ const LAYOUTS: &[Layout] = &[
     },
 ];
 
+impl Layout {
+    fn has_composite(&self) -> bool {
+        self.checks.iter().any(|c| c.name == "composite")
+    }
+}
+
 /// A parsed candidate and what it took to get there.
 struct Candidate {
     mrz: Mrz,
     /// `<` fillers in the lines as read: evidence of an MRZ besides the check digits.
     fillers: usize,
+    /// Only the data line was read.
+    lone: bool,
+    /// Both dates are real dates, whatever their check digits say.
+    dates_plausible: bool,
 }
+
+/// The checks every format has; a candidate with one of them failed may still be accepted.
+const CORE_CHECKS: [&str; 3] = ["document_number", "birth_date", "expiry_date"];
 
 impl Candidate {
     fn ok_count(&self) -> usize {
         self.mrz.checks.iter().filter(|c| c.ok).count()
     }
 
+    /// All checks valid; or, for lines with plenty of fillers and two real dates, one misread
+    /// field (its own check fails, and with it the composite).
     fn accepted(&self) -> bool {
-        let ok = self.ok_count();
-        let total = self.mrz.checks.len();
-        ok == total || (ok >= 2 && 2 * ok > total && self.fillers >= MIN_FILLERS)
+        if self.mrz.all_checks_ok {
+            return true;
+        }
+        let core_failed = self
+            .mrz
+            .checks
+            .iter()
+            .filter(|c| !c.ok && CORE_CHECKS.contains(&c.field))
+            .count();
+        !self.lone && core_failed == 1 && self.dates_plausible && self.fillers >= MIN_FILLERS
     }
 
-    /// Higher is better: more valid checks, then fewer corrections.
-    fn rank(&self) -> (usize, bool, std::cmp::Reverse<u32>) {
+    /// Higher is better: more valid checks, then all lines read, then fewer corrections.
+    fn rank(&self) -> (usize, bool, bool, std::cmp::Reverse<u32>) {
         (
             self.ok_count(),
             self.mrz.all_checks_ok,
+            !self.lone,
             std::cmp::Reverse(self.mrz.corrections),
         )
     }
 }
 
-/// Fillers needed to accept lines where some check digits fail (a misread date digit fails
-/// both its own check and the composite).
+/// Fillers needed to accept lines with a failed check digit.
 const MIN_FILLERS: usize = 5;
 
-/// Tries every length repair of `rows` against `layout`.
-fn fixed(layout: &Layout, rows: &[Vec<u8>], consider: &mut impl FnMut(Candidate)) {
+/// Tries every length repair of `rows` against `layout`. With `lone`, the first row is a
+/// stand-in and the code and issuer are not reported.
+fn fixed(layout: &Layout, rows: &[Vec<u8>], lone: bool, consider: &mut impl FnMut(Candidate)) {
     if rows
         .iter()
         .any(|r| r.len().abs_diff(layout.width) > LENGTH_SLACK)
@@ -495,8 +532,17 @@ fn fixed(layout: &Layout, rows: &[Vec<u8>], consider: &mut impl FnMut(Candidate)
             lines.push(v[p].0.clone());
             cost += v[p].1;
         }
-        if let Some(mrz) = parse(layout, lines, cost) {
-            consider(Candidate { mrz, fillers });
+        if let Some((mut mrz, dates_plausible)) = parse(layout, lines, cost) {
+            if lone {
+                mrz.doc_code.clear();
+                mrz.issuing_country.clear();
+            }
+            consider(Candidate {
+                mrz,
+                fillers,
+                lone,
+                dates_plausible,
+            });
         }
         // Next combination (odometer).
         let mut i = 0;
@@ -580,8 +626,9 @@ fn filler_runs(row: &[u8]) -> Vec<(usize, usize)> {
 }
 
 /// Parses lines of exactly the layout's width: corrects by field type, computes every check
-/// digit (trying single confusion swaps where a check fails) and describes the result.
-fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<Mrz> {
+/// digit (trying single confusion swaps where a check fails) and describes the result. Also
+/// says whether both dates are real dates.
+fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<(Mrz, bool)> {
     for f in layout.typed {
         corrections += correct(&mut lines[f.line][f.start..f.start + f.len], f.ty);
     }
@@ -620,7 +667,12 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
         Some(n) => n,
         None => field(&lines, layout.number).to_vec(),
     };
-    Some(describe(
+    let dates_plausible = layout
+        .checks
+        .iter()
+        .filter(|c| c.date)
+        .all(|c| plausible_date(field(&lines, c.data[0])));
+    let mrz = describe(
         layout.format,
         field(&lines, layout.code),
         field(&lines, layout.issuer),
@@ -628,7 +680,8 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
         &number,
         checks,
         corrections,
-    ))
+    );
+    Some((mrz, dates_plausible))
 }
 
 fn field(lines: &[Vec<u8>], f: Field) -> &[u8] {
@@ -864,7 +917,7 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
         number,
         nationality,
     } = best?;
-    let checks = ["document_number", "birth_date", "expiry_date"]
+    let checks = CORE_CHECKS
         .into_iter()
         .map(|field| Check { field, ok: true })
         .collect();
@@ -898,6 +951,8 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
             corrections,
         ),
         fillers,
+        lone: false,
+        dates_plausible: true,
     })
 }
 
@@ -1165,6 +1220,29 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_data_line_needs_every_check() {
+        let m = find(&["garbled first line", TD3[1]]).unwrap();
+        assert_eq!(m.format, MrzFormat::Td3);
+        assert_eq!(m.kind, Kind::Passport);
+        assert_eq!(m.doc_code, "");
+        assert_eq!(m.issuing_country, "");
+        assert_eq!(m.nationality, "UTO");
+        assert!(all_ok(&m));
+        let m = find(&[TD2[1]]).unwrap();
+        assert_eq!((m.format, m.kind), (MrzFormat::Td2, Kind::IdCard));
+        // With a readable first line, the pair wins and reports the code.
+        assert_eq!(find(&TD3).unwrap().doc_code, "P");
+        // One failed check is not enough for a lone line.
+        assert_eq!(
+            find(&["L898902C36UTO7408123F1204159ZE184226B<<<<<10"]),
+            None
+        );
+        // TD1 needs both data lines; the name line may be missing.
+        assert!(all_ok(&find(&TD1[..2]).unwrap()));
+        assert_eq!(find(&TD1[1..]), None);
+    }
+
+    #[test]
     fn residence_permit_and_long_number() {
         // TD1 residence permit (code IR) with a 12-character number overflowing into the
         // optional data.
@@ -1225,6 +1303,41 @@ mod tests {
         ];
         for lines in cases {
             assert_eq!(find(lines), None, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn random_mrz_shaped_lines_are_rejected() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for alphabet in [
+            "0123456789",
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<<<<<<<<",
+            "0123456789<<<MF",
+        ] {
+            let alphabet: Vec<char> = alphabet.chars().collect();
+            for _ in 0..1500 {
+                // A TD1, TD2 and TD3 width line each (plus 0-2 characters), codes in place.
+                let lines: Vec<String> = [("I<", 30), ("P<", 36), ("P<", 44), ("V<", 44)]
+                    .iter()
+                    .map(|&(code, width)| {
+                        let len = width + (next() % 3) as usize - 2;
+                        code.chars()
+                            .chain(
+                                (2..len)
+                                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize]),
+                            )
+                            .collect()
+                    })
+                    .collect();
+                let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                assert_eq!(find(&refs), None, "{refs:?}");
+            }
         }
     }
 
