@@ -41,6 +41,10 @@ pub struct KeywordHits {
     pub field_labels: Vec<&'static str>,
 }
 
+/// Occurrences of one keyword looked at: enough for any real page, and it keeps hostile text
+/// (the same word ten thousand times) from making the containment test quadratic.
+const MAX_OCCURRENCES: usize = 16;
+
 /// Finds every keyword, field label and KYC phrase in `text`. A document keyword inside a
 /// longer one (`驾驶证` in `机动车驾驶证`) or inside a KYC phrase (`passport` in "Scan your
 /// passport") is not reported on its own.
@@ -59,6 +63,7 @@ pub fn scan(text: &str) -> KeywordHits {
                 folded
                     .compact
                     .match_indices(pattern.replace(' ', "").as_str())
+                    .take(MAX_OCCURRENCES)
                     .map(|(at, m)| (i, at..at + m.len())),
             );
         }
@@ -244,6 +249,7 @@ const ENTRIES: &[Entry] = &[
     doc("往来港澳通行证", TravelPermit, Strong),
     doc("港澳居民来往内地通行证", TravelPermit, Strong),
     doc("台湾居民来往大陆通行证", TravelPermit, Strong),
+    doc("EXIT-ENTRY PERMIT", TravelPermit, Strong),
     // Driving licences.
     doc("DRIVER LICENSE", DriverLicence, Strong),
     doc("DRIVER'S LICENSE", DriverLicence, Strong),
@@ -442,7 +448,7 @@ mod tests {
             Some(ResidencePermit)
         );
         assert_eq!(
-            kinds("往来港澳通行证 EXIT-ENTRY PERMIT 有效期限"),
+            kinds("往来港澳通行证 EXIT-ENTRY PERMIT"),
             Some(TravelPermit)
         );
         assert_eq!(

@@ -110,9 +110,12 @@ pub fn upside_down(lines: &[&str]) -> bool {
 /// Finds the best machine-readable zone in `lines` (OCR output in reading order): the candidate
 /// with the most valid check digits and, among those, the fewest corrections.
 ///
-/// A candidate is accepted when all its check digits validate, or when all but one do and the
-/// lines carry enough `<` fillers to be an MRZ. Lines whose fillers were lost entirely (a small,
-/// blurred visa) are accepted only when every check digit of the data line validates.
+/// A candidate is accepted when all its check digits validate, or when exactly one of the
+/// document number, birth date and expiry date fails (a misread character; the composite then
+/// fails too) while both dates are real dates and the lines carry enough `<` fillers. A data
+/// line without a readable first line, and lines whose fillers were lost (a small, blurred
+/// visa), are accepted only when all their check digits validate. TD1 needs its two data lines,
+/// not the name line.
 pub fn find(lines: &[&str]) -> Option<Mrz> {
     let mut rows: Vec<Vec<u8>> = Vec::new();
     for line in lines.iter().take(MAX_LINES) {
