@@ -62,7 +62,7 @@ pub fn scan(text: &str) -> KeywordHits {
             found.extend(
                 folded
                     .compact
-                    .match_indices(pattern.replace(' ', "").as_str())
+                    .match_indices(pattern.as_str())
                     .take(MAX_OCCURRENCES)
                     .map(|(at, m)| (i, at..at + m.len())),
             );
@@ -291,11 +291,21 @@ const ENTRIES: &[Entry] = &[
     kyc("Proof of identity"),
 ];
 
-/// Every entry with its folded pattern (words separated by single spaces).
+/// Every entry with its folded pattern: the spaced form for whole words, else the compact form.
 static TABLE: LazyLock<Vec<(&'static Entry, String)>> = LazyLock::new(|| {
     ENTRIES
         .iter()
-        .map(|e| (e, Folded::new(e.text).spaced))
+        .map(|e| {
+            let folded = Folded::new(e.text);
+            (
+                e,
+                if e.word {
+                    folded.spaced
+                } else {
+                    folded.compact
+                },
+            )
+        })
         .collect()
 });
 
@@ -310,12 +320,24 @@ struct Folded {
 impl Folded {
     fn new(text: &str) -> Self {
         let mut spaced = String::with_capacity(text.len());
-        for c in text.nfkd().filter(|&c| !is_combining_mark(c)) {
+        let mut push = |c: char| {
             if c.is_alphanumeric() {
-                spaced.extend(c.to_lowercase().map(simplified));
+                if c.is_ascii() {
+                    spaced.push(c.to_ascii_lowercase());
+                } else {
+                    spaced.extend(c.to_lowercase().map(simplified));
+                }
             } else if !spaced.is_empty() && !spaced.ends_with(' ') {
                 spaced.push(' ');
             }
+        };
+        // ASCII needs no decomposition; most OCR text is ASCII.
+        if text.is_ascii() {
+            text.chars().for_each(&mut push);
+        } else {
+            text.nfkd()
+                .filter(|&c| !is_combining_mark(c))
+                .for_each(push);
         }
         let trimmed = spaced.trim_end().len();
         spaced.truncate(trimmed);

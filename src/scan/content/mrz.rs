@@ -1345,6 +1345,54 @@ mod tests {
     }
 
     #[test]
+    fn kinds_from_document_codes() {
+        for (code, issuer, kind) in [
+            ("P", "UTO", Kind::Passport),
+            ("PD", "UTO", Kind::Passport),
+            ("V", "UTO", Kind::Visa),
+            ("I", "UTO", Kind::IdCard),
+            ("ID", "D", Kind::IdCard),
+            ("AC", "UTO", Kind::IdCard),
+            ("IR", "FRA", Kind::ResidencePermit),
+            ("AR", "D", Kind::ResidencePermit),
+            ("RP", "UTO", Kind::ResidencePermit),
+            ("C1", "USA", Kind::ResidencePermit),
+            ("C", "UTO", Kind::IdCard),
+        ] {
+            assert_eq!(kind_of(code, issuer), kind, "{code} {issuer}");
+        }
+    }
+
+    #[test]
+    fn td2_with_a_long_document_number() {
+        let number = "D23145890123";
+        let mut line2 = format!(
+            "{}<UTO{}F{}{}{}",
+            &number[..9],
+            with_check("740812"),
+            with_check("120415"),
+            &number[9..],
+            check_digit(number).unwrap()
+        );
+        line2 = format!("{line2:<<35}");
+        let composite = format!("{}{}{}", &line2[0..10], &line2[13..20], &line2[21..35]);
+        line2.push_str(&check_digit(&composite).unwrap().to_string());
+        let m = find(&[TD2[0], &line2]).unwrap();
+        assert_eq!(m.format, MrzFormat::Td2);
+        assert_eq!(m.number_masked, "********0123");
+        assert!(all_ok(&m), "{m:?}");
+        // A wrong check digit in the overflow fails the number check.
+        let broken = line2.replacen(&format!("123{}", check_digit(number).unwrap()), "1239", 1);
+        let broken = if broken == line2 {
+            line2.replacen("1230", "1231", 1)
+        } else {
+            broken
+        };
+        let m = find(&[TD2[0], &broken]);
+        assert!(m.is_none_or(|m| !m.checks[0].ok));
+    }
+
+    #[test]
     fn upside_down_hint() {
         assert!(upside_down(&["01>>>>>B622481EZ>>>>>>>", "x"]));
         assert!(upside_down(&["»»»»»"]));
