@@ -164,11 +164,18 @@ const LENGTH_SLACK: usize = 2;
 
 /// Uppercases, drops spaces and punctuation and maps the usual misreadings of `<` to `<`.
 fn normalise(line: &str) -> Vec<u8> {
+    // An MRZ is all capitals, so in a line of mostly capitals a lowercase `c`, `e` or `k` is a
+    // misread `<` (Tesseract does this on blurred MRZs); in other lines it is just a letter.
+    let upper = line.chars().filter(char::is_ascii_uppercase).count();
+    let lower = line.chars().filter(char::is_ascii_lowercase).count();
+    let capitals = upper > lower;
     let mut out = Vec::with_capacity(line.len());
     for c in line.chars() {
         match c {
             'A'..='Z' | '0'..='9' | '<' => out.push(c as u8),
+            'c' | 'e' | 'k' if capitals => out.push(b'<'),
             'a'..='z' => out.push(c.to_ascii_uppercase() as u8),
+            '¢' => out.push(b'C'),
             // Full-width forms, as CJK OCR models like to emit them.
             '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
                 let ascii = char::from_u32(c as u32 - 0xFEE0).unwrap_or('<');
@@ -579,6 +586,11 @@ fn fit(row: &[u8], width: usize, data: bool) -> Vec<(Vec<u8>, u32)> {
         padded.resize(width, b'<');
         out.push(padded);
         if data {
+            // A character lost at the start or inside the first field: its check fails, but
+            // every later field is back in place.
+            let mut front = vec![b'<'; d];
+            front.extend_from_slice(row);
+            out.push(front);
             for (start, _) in filler_runs(row) {
                 let mut v = row[..start].to_vec();
                 v.extend(std::iter::repeat_n(b'<', d));
@@ -638,6 +650,12 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
     for spec in layout.checks {
         let (line, col) = spec.digit;
         corrections += correct(&mut lines[line][col..=col], Ty::Digit);
+    }
+    // OCR reads the serifed `I` that starts an identity card's code as `T`.
+    let (line, col) = (layout.code.line, layout.code.start);
+    if lines[line][col] == b'T' && layout.code_letters.contains(&b'I') {
+        lines[line][col] = b'I';
+        corrections += 1;
     }
     let code = field(&lines, layout.code);
     let code_ok = layout.code_letters.contains(&code[0])
@@ -1170,6 +1188,37 @@ mod tests {
         ];
         let m = find(&lines).unwrap();
         assert_eq!(m.format, MrzFormat::Td1);
+        assert!(all_ok(&m));
+    }
+
+    #[test]
+    fn tesseract_misreadings() {
+        // Real Tesseract 5 output for a blurred TD3 rendering: `<` read as `c`/`e`.
+        let lines = [
+            "P<UTOERIKSSON<<ANNACMARIAc<cccccceccecccecce",
+            "L898902C36UT07408122F1204159ZE184226B<<<<<10",
+        ];
+        assert!(all_ok(&find(&lines).unwrap()));
+        // The same with the number's first character lost: only that check (and the
+        // composite) fails, every other field is back in place.
+        let lines = [
+            "P<UTOERIKSSON<<ANNACMARIAcccceccceccecccecce",
+            "898902C36UT07408122F1204159ZE184226B<<<<<10",
+        ];
+        let m = find(&lines).unwrap();
+        let failed: Vec<&str> = m.checks.iter().filter(|c| !c.ok).map(|c| c.field).collect();
+        assert_eq!(failed, ["document_number", "composite"]);
+        assert_eq!(m.kind, Kind::Passport);
+        // Lowercase text is not an MRZ and keeps its letters.
+        assert_eq!(normalise("once checked"), b"ONCECHECKED");
+        assert_eq!(normalise("ANNAcMARIAcce"), b"ANNA<MARIA<<<");
+        let lines = [
+            "T<UT0D231458907<<cceccecccecce",
+            "7408122F1204159UT0<<<ce<<c<<<6",
+            "ERIKSSON<<ANNACMARIAccccccecce",
+        ];
+        let m = find(&lines).unwrap();
+        assert_eq!((m.format, m.doc_code.as_str()), (MrzFormat::Td1, "I"));
         assert!(all_ok(&m));
     }
 
