@@ -164,11 +164,15 @@ const LENGTH_SLACK: usize = 2;
 
 /// Uppercases, drops spaces and punctuation and maps the usual misreadings of `<` to `<`.
 fn normalise(line: &str) -> Vec<u8> {
-    // An MRZ is all capitals, so in a line of mostly capitals a lowercase `c`, `e` or `k` is a
-    // misread `<` (Tesseract does this on blurred MRZs); in other lines it is just a letter.
-    let upper = line.chars().filter(char::is_ascii_uppercase).count();
+    // An MRZ has no lowercase, so in a line of mostly capitals, digits and fillers a lowercase
+    // `c`, `e` or `k` is a misread `<` (Tesseract does this on blurred MRZs); in other lines
+    // it is just a letter.
     let lower = line.chars().filter(char::is_ascii_lowercase).count();
-    let capitals = upper > lower;
+    let mrz_like = line
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '<')
+        .count();
+    let capitals = mrz_like > lower;
     let mut out = Vec::with_capacity(line.len());
     for c in line.chars() {
         match c {
