@@ -110,9 +110,10 @@ pub fn upside_down(lines: &[&str]) -> bool {
 /// Finds the best machine-readable zone in `lines` (OCR output in reading order): the candidate
 /// with the most valid check digits and, among those, the fewest corrections.
 ///
-/// A candidate is accepted when all its check digits validate, or when exactly one of the
-/// document number, birth date and expiry date fails (a misread character; the composite then
-/// fails too) while both dates are real dates and the lines carry enough `<` fillers. A data
+/// A candidate is accepted when all its check digits validate, or when one field's check fails
+/// (a misread character; the composite then fails too) while two of the document number,
+/// birth date and expiry date validate, both dates are real dates and the lines carry enough
+/// `<` fillers. A data
 /// line without a readable first line, and lines whose fillers were lost (a small, blurred
 /// visa), are accepted only when all their check digits validate. TD1 needs its two data lines,
 /// not the name line.
@@ -133,7 +134,7 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
     };
     for layout in LAYOUTS {
         for group in rows.windows(layout.lines) {
-            fixed(layout, group, false, &mut consider);
+            fixed(layout, group, Read::Full, &mut consider);
         }
         // A data line whose first line OCR missed or garbled: its composite check digit makes
         // it trustworthy alone, but it says nothing of the code and issuer.
@@ -145,7 +146,7 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
                 let mut first = vec![b'<'; layout.width];
                 first[0] = layout.code_letters[0];
                 first[2..5].copy_from_slice(b"XXX");
-                fixed(layout, &[first, row.clone()], true, &mut consider);
+                fixed(layout, &[first, row.clone()], Read::Lone, &mut consider);
             }
         }
     }
@@ -480,13 +481,23 @@ struct Candidate {
     mrz: Mrz,
     /// `<` fillers in the lines as read: evidence of an MRZ besides the check digits.
     fillers: usize,
-    /// Only the data line was read.
-    lone: bool,
+    read: Read,
     /// Both dates are real dates, whatever their check digits say.
     dates_plausible: bool,
 }
 
-/// The checks every format has; a candidate with one of them failed may still be accepted.
+/// How much of a zone a candidate was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    /// Every line, columns in place.
+    Full,
+    /// The data line alone, columns in place.
+    Lone,
+    /// Two lines with fillers lost and columns shifted.
+    Loose,
+}
+
+/// The checks every format has; two of them must validate in a candidate with a failed check.
 const CORE_CHECKS: [&str; 3] = ["document_number", "birth_date", "expiry_date"];
 
 impl Candidate {
@@ -495,26 +506,35 @@ impl Candidate {
     }
 
     /// All checks valid; or, for lines with plenty of fillers and two real dates, one misread
-    /// field (its own check fails, and with it the composite).
+    /// field (its own check fails, and with it the composite) while two of the document
+    /// number, birth date and expiry date validate.
     fn accepted(&self) -> bool {
         if self.mrz.all_checks_ok {
             return true;
         }
-        let core_failed = self
-            .mrz
-            .checks
+        let checks = &self.mrz.checks;
+        let failed = checks
             .iter()
-            .filter(|c| !c.ok && CORE_CHECKS.contains(&c.field))
+            .filter(|c| !c.ok && c.field != "composite")
             .count();
-        !self.lone && core_failed == 1 && self.dates_plausible && self.fillers >= MIN_FILLERS
+        let core_ok = checks
+            .iter()
+            .filter(|c| c.ok && CORE_CHECKS.contains(&c.field))
+            .count();
+        self.read == Read::Full
+            && failed <= 1
+            && core_ok >= 2
+            && self.dates_plausible
+            && self.fillers >= MIN_FILLERS
     }
 
-    /// Higher is better: more valid checks, then all lines read, then fewer corrections.
+    /// Higher is better: more valid checks, then all lines read in place (they report more),
+    /// then all checks valid, then fewer corrections.
     fn rank(&self) -> (usize, bool, bool, std::cmp::Reverse<u32>) {
         (
             self.ok_count(),
+            self.read == Read::Full,
             self.mrz.all_checks_ok,
-            !self.lone,
             std::cmp::Reverse(self.mrz.corrections),
         )
     }
@@ -523,9 +543,9 @@ impl Candidate {
 /// Fillers needed to accept lines with a failed check digit.
 const MIN_FILLERS: usize = 5;
 
-/// Tries every length repair of `rows` against `layout`. With `lone`, the first row is a
+/// Tries every length repair of `rows` against `layout`. With `Read::Lone`, the first row is a
 /// stand-in and the code and issuer are not reported.
-fn fixed(layout: &Layout, rows: &[Vec<u8>], lone: bool, consider: &mut impl FnMut(Candidate)) {
+fn fixed(layout: &Layout, rows: &[Vec<u8>], read: Read, consider: &mut impl FnMut(Candidate)) {
     if rows
         .iter()
         .any(|r| r.len().abs_diff(layout.width) > LENGTH_SLACK)
@@ -547,14 +567,14 @@ fn fixed(layout: &Layout, rows: &[Vec<u8>], lone: bool, consider: &mut impl FnMu
             cost += v[p].1;
         }
         if let Some((mut mrz, dates_plausible)) = parse(layout, lines, cost) {
-            if lone {
+            if read == Read::Lone {
                 mrz.doc_code.clear();
                 mrz.issuing_country.clear();
             }
             consider(Candidate {
                 mrz,
                 fillers,
-                lone,
+                read,
                 dates_plausible,
             });
         }
@@ -976,7 +996,7 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
             corrections,
         ),
         fillers,
-        lone: false,
+        read: Read::Loose,
         dates_plausible: true,
     })
 }
@@ -1193,6 +1213,14 @@ mod tests {
         let m = find(&lines).unwrap();
         assert_eq!(m.format, MrzFormat::Td1);
         assert!(all_ok(&m));
+    }
+
+    #[test]
+    fn a_misread_optional_field_fails_only_its_checks() {
+        let lines = [TD3[0], "L898902C36UTO7408122F120415926184226B<<<<<10"];
+        let m = find(&lines).unwrap();
+        let failed: Vec<&str> = m.checks.iter().filter(|c| !c.ok).map(|c| c.field).collect();
+        assert_eq!(failed, ["optional_data", "composite"]);
     }
 
     #[test]
