@@ -123,6 +123,8 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
         let row = normalise(line);
         match split_merged(&row) {
             Some(parts) => rows.extend(parts),
+            // Blank lines (or lines of punctuation) between MRZ lines are OCR artefacts.
+            None if row.is_empty() => {}
             None => rows.push(row),
         }
     }
@@ -1281,6 +1283,7 @@ mod tests {
         lines.extend(TD3);
         lines.push("signature");
         assert!(all_ok(&find(&lines).unwrap()));
+        assert!(all_ok(&find(&[TD3[0], "", " . ", TD3[1]]).unwrap()));
         let merged = format!("{}{}", TD3[0], TD3[1]);
         assert!(all_ok(&find(&[merged.as_str()]).unwrap()));
     }
