@@ -1283,7 +1283,9 @@ mod tests {
         lines.extend(TD3);
         lines.push("signature");
         assert!(all_ok(&find(&lines).unwrap()));
-        assert!(all_ok(&find(&[TD3[0], "", " . ", TD3[1]]).unwrap()));
+        let m = find(&[TD3[0], "", " . ", TD3[1]]).unwrap();
+        assert!(all_ok(&m));
+        assert_eq!(m.doc_code, "P", "read as a pair, not as a lone data line");
         let merged = format!("{}{}", TD3[0], TD3[1]);
         assert!(all_ok(&find(&[merged.as_str()]).unwrap()));
     }
