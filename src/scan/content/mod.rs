@@ -1,0 +1,9 @@
+//! Content analysis: what the pixels of a candidate file say. The confirmers here work on text
+//! that OCR read from an image — an ICAO 9303 machine-readable zone, a Chinese resident identity
+//! number, document keywords — and turn it into evidence a person can check, without ever
+//! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
+
+pub mod cnid;
+pub mod keywords;
+pub mod mask;
+pub mod mrz;
