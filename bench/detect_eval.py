@@ -149,7 +149,7 @@ def main():
     for name, row in sorted(staged.items(), key=lambda kv: kv[1]["file"]):
         found = findings.get(name, [])
         best = top(found, args.min_confidence, SENSITIVE)
-        label, kind = row["label"], KIND_ALIASES.get(row["kind"], row["kind"])
+        label, kind = row["label"], row["kind"]
         if label == "ignore":
             ignored.append(row["file"])
             continue
@@ -160,7 +160,7 @@ def main():
             if best:
                 hit[kind] += 1
                 correct[best["kind"]] += 1
-                kind_ok[kind] += best["kind"] == kind
+                kind_ok[kind] += best["kind"] == KIND_ALIASES.get(kind, kind)
             else:
                 misses.append((row["file"], kind, describe(found)))
         elif best:
@@ -178,16 +178,14 @@ def main():
         f"time: {wall:.2f} s wall = {wall / len(staged):.4f} s/image "
         f"(idvault's own elapsed {summary.get('elapsed', '?')} s)"
     )
-    print(f"{'kind':<18} {'pos':>4} {'found':>5} {'recall':>7} {'kind ok':>7} | {'reported':>8} {'correct':>7} {'precision':>9}")
-    for k in sorted(set(pos) | set(reported)):
-        print(
-            f"{k:<18} {pos[k]:>4} {hit[k]:>5} {ratio(hit[k], pos[k]):>7} {kind_ok[k]:>7} | "
-            f"{reported[k]:>8} {correct[k]:>7} {ratio(correct[k], reported[k]):>9}"
-        )
-    print(
-        f"{'overall':<18} {n_pos:>4} {tp:>5} {ratio(tp, n_pos):>7} {sum(kind_ok.values()):>7} | "
-        f"{tp + fp:>8} {tp:>7} {ratio(tp, tp + fp):>9}"
-    )
+    print(f"{'labelled kind':<18} {'pos':>5} {'found':>5} {'recall':>7} {'kind ok':>7}")
+    for k in sorted(pos):
+        print(f"{k:<18} {pos[k]:>5} {hit[k]:>5} {ratio(hit[k], pos[k]):>7} {kind_ok[k]:>7}")
+    print(f"{'overall':<18} {n_pos:>5} {tp:>5} {ratio(tp, n_pos):>7} {sum(kind_ok.values()):>7}")
+    print(f"{'reported kind':<18} {'files':>5} {'pos':>5} {'precision':>9}")
+    for k in sorted(reported):
+        print(f"{k:<18} {reported[k]:>5} {correct[k]:>5} {ratio(correct[k], reported[k]):>9}")
+    print(f"{'overall':<18} {tp + fp:>5} {tp:>5} {ratio(tp, tp + fp):>9}")
     print(f"misses ({len(misses)}):")
     for f, kind, what in misses[: args.show]:
         print(f"  {f} [{kind}] reported: {what}")
