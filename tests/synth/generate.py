@@ -51,7 +51,14 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 PINYIN = ("ZHANG WEI", "LI NA", "WANG FANG", "LIU YANG", "CHEN JIE", "YANG MIN", "ZHAO LEI", "HUANG YAN")
 NATIONS = ("汉",) * 8 + ("回", "满", "蒙古", "壮", "苗")
 PHONES = ((1170, 2532), (1080, 2400), (1284, 2778), (1125, 2436), (1242, 2688))
-CAMERAS = (("Apple", "iPhone 13"), ("Xiaomi", "Redmi Note 12"), ("HUAWEI", "ELS-AN00"), ("OPPO", "PGEM10"), ("vivo", "V2229A"), ("samsung", "SM-S9180"))
+CAMERAS = (
+    ("Apple", "iPhone 13"),
+    ("Xiaomi", "Redmi Note 12"),
+    ("HUAWEI", "ELS-AN00"),
+    ("OPPO", "PGEM10"),
+    ("vivo", "V2229A"),
+    ("samsung", "SM-S9180"),
+)
 
 POSITIVE_KINDS = ("cn_id_front", "cn_id_back", "id_selfie", "kyc_screenshot")
 NEGATIVE_KINDS = ("bank_card", "receipt", "business_card", "app_screenshot")
@@ -69,7 +76,22 @@ KYC_FACE_PROMPTS = (
     ("人脸识别验证中", "请缓慢转头"),
 )
 APP_TITLES = ("聊天", "设置", "Photos", "朋友圈", "Settings", "购物车", "Messages")
-APP_ROWS = ("今天天气不错", "明天一起吃饭吗？", "Meeting moved to 3pm", "收到，谢谢", "Wi-Fi", "蓝牙", "通知", "显示与亮度", "Battery", "隐私", "通用", "Order shipped", "快递已签收", "周末去爬山")
+APP_ROWS = (
+    "今天天气不错",
+    "明天一起吃饭吗？",
+    "Meeting moved to 3pm",
+    "收到，谢谢",
+    "Wi-Fi",
+    "蓝牙",
+    "通知",
+    "显示与亮度",
+    "Battery",
+    "隐私",
+    "通用",
+    "Order shipped",
+    "快递已签收",
+    "周末去爬山",
+)
 
 
 def font(name, size, index=SC):
@@ -137,7 +159,10 @@ def draw_face(draw, box, rng, male=True):
     hair = rng.choice(((25, 20, 20), (50, 35, 25), (70, 50, 35)))
     shirt = rng.choice(((30, 40, 70), (200, 200, 205), (90, 30, 30), (40, 70, 50), (240, 240, 240)))
     cx = x0 + w / 2
-    draw.polygon([(x0 + w * 0.05, y1), (x0 + w * 0.2, y0 + h * 0.78), (x1 - w * 0.2, y0 + h * 0.78), (x1 - w * 0.05, y1)], fill=shirt)
+    draw.polygon(
+        [(x0 + w * 0.05, y1), (x0 + w * 0.2, y0 + h * 0.78), (x1 - w * 0.2, y0 + h * 0.78), (x1 - w * 0.05, y1)],
+        fill=shirt,
+    )
     draw.rectangle([cx - w * 0.09, y0 + h * 0.6, cx + w * 0.09, y0 + h * 0.82], fill=skin)
     if not male:
         draw.ellipse([cx - w * 0.33, y0 + h * 0.08, cx + w * 0.33, y0 + h * 0.85], fill=hair)
@@ -148,9 +173,21 @@ def draw_face(draw, box, rng, male=True):
     for ex in (cx - w * 0.1, cx + w * 0.1):
         draw.ellipse([ex - w * 0.035, ey - h * 0.015, ex + w * 0.035, ey + h * 0.015], fill=(250, 250, 250))
         draw.ellipse([ex - w * 0.016, ey - h * 0.015, ex + w * 0.016, ey + h * 0.015], fill=(40, 30, 25))
-        draw.line([ex - w * 0.05, ey - h * 0.05, ex + w * 0.05, ey - h * 0.055], fill=hair, width=max(2, int(w * 0.015)))
-    draw.line([cx, ey + h * 0.02, cx - w * 0.02, y0 + h * 0.53, cx + w * 0.015, y0 + h * 0.54], fill=tuple(c - 40 for c in skin), width=max(1, int(w * 0.01)))
-    draw.arc([cx - w * 0.08, y0 + h * 0.53, cx + w * 0.08, y0 + h * 0.63], 20, 160, fill=(170, 80, 80), width=max(2, int(w * 0.012)))
+        draw.line(
+            [ex - w * 0.05, ey - h * 0.05, ex + w * 0.05, ey - h * 0.055], fill=hair, width=max(2, int(w * 0.015))
+        )
+    draw.line(
+        [cx, ey + h * 0.02, cx - w * 0.02, y0 + h * 0.53, cx + w * 0.015, y0 + h * 0.54],
+        fill=tuple(c - 40 for c in skin),
+        width=max(1, int(w * 0.01)),
+    )
+    draw.arc(
+        [cx - w * 0.08, y0 + h * 0.53, cx + w * 0.08, y0 + h * 0.63],
+        20,
+        160,
+        fill=(170, 80, 80),
+        width=max(2, int(w * 0.012)),
+    )
 
 
 def rounded_mask(size, radius):
@@ -186,7 +223,11 @@ def cn_id_front(rng, templates, person):
     card = template(templates, "sdcn__zheng.jpg", 1000)
     w, h = card.size
     d = ImageDraw.Draw(card)
-    lab, val, num = font(SANS, int(h * 0.045)), font(SANS_BOLD, int(h * 0.055)), font(SANS_BOLD, int(h * 0.068), MONO_SC)
+    lab, val, num = (
+        font(SANS, int(h * 0.045)),
+        font(SANS_BOLD, int(h * 0.055)),
+        font(SANS_BOLD, int(h * 0.068), MONO_SC),
+    )
     lx, vx = w * 0.07, w * 0.18
     d.text((lx, h * 0.11), "姓 名", font=lab, fill=LABEL_BLUE)
     d.text((vx, h * 0.10), person["name"], font=val, fill=INK)
@@ -221,7 +262,9 @@ def cn_id_back(rng, templates, person):
     # A stand-in for the national emblem: red disc, gold ring and stars (no official artwork).
     ex, ey, r = w * 0.14, h * 0.24, h * 0.15
     d.ellipse([ex - r, ey - r, ex + r, ey + r], fill=(200, 30, 30), outline=(225, 180, 40), width=int(r * 0.12))
-    for i, (dx, dy, s) in enumerate(((0, -0.35, 0.3), (-0.45, -0.1, 0.12), (-0.25, 0.15, 0.12), (0.25, 0.15, 0.12), (0.45, -0.1, 0.12))):
+    for i, (dx, dy, s) in enumerate(
+        ((0, -0.35, 0.3), (-0.45, -0.1, 0.12), (-0.25, 0.15, 0.12), (0.25, 0.15, 0.12), (0.45, -0.1, 0.12))
+    ):
         star(d, ex + dx * r, ey + dy * r, s * r, (240, 200, 40), rotation=i * 0.3)
     spaced(d, (w * 0.34, h * 0.13), "中华人民共和国", font(SERIF_BOLD, int(h * 0.085)), INK, w * 0.02)
     spaced(d, (w * 0.30, h * 0.30), "居民身份证", font(SERIF_BOLD, int(h * 0.13)), INK, w * 0.035)
@@ -232,7 +275,9 @@ def cn_id_back(rng, templates, person):
     years = rng.choice((10, 20)) if 2024 - person["birth"][0] < 46 else 20
     until = "长期" if rng.random() < 0.15 else f"{start + years}.{rng.randint(1, 12):02d}.{rng.randint(1, 28):02d}"
     d.text((w * 0.22, h * 0.82), "有效期限", font=lab, fill=INK)
-    d.text((w * 0.40, h * 0.81), f"{start}.{rng.randint(1, 12):02d}.{rng.randint(1, 28):02d}-{until}", font=val, fill=INK)
+    d.text(
+        (w * 0.40, h * 0.81), f"{start}.{rng.randint(1, 12):02d}.{rng.randint(1, 28):02d}-{until}", font=val, fill=INK
+    )
     return card
 
 
@@ -256,14 +301,31 @@ def bank_card(rng):
         t = x / w
         d.line([(x, 0), (x, h)], fill=tuple(int(a + (b - a) * t) for a, b in zip(c0, c1)))
     white = (245, 245, 245)
-    d.text((w * 0.06, h * 0.07), rng.choice(("华信银行", "远洋商业银行", "长城信用社", "GLOBAL BANK")), font=font(SANS_BOLD, int(h * 0.08)), fill=white)
-    d.text((w * 0.06, h * 0.18), rng.choice(("借记卡 DEBIT", "信用卡 CREDIT", "PLATINUM")), font=font(SANS, int(h * 0.045)), fill=white)
-    d.rounded_rectangle([w * 0.08, h * 0.33, w * 0.2, h * 0.5], int(h * 0.02), fill=(215, 180, 90), outline=(150, 120, 50), width=3)
+    d.text(
+        (w * 0.06, h * 0.07),
+        rng.choice(("华信银行", "远洋商业银行", "长城信用社", "GLOBAL BANK")),
+        font=font(SANS_BOLD, int(h * 0.08)),
+        fill=white,
+    )
+    d.text(
+        (w * 0.06, h * 0.18),
+        rng.choice(("借记卡 DEBIT", "信用卡 CREDIT", "PLATINUM")),
+        font=font(SANS, int(h * 0.045)),
+        fill=white,
+    )
+    d.rounded_rectangle(
+        [w * 0.08, h * 0.33, w * 0.2, h * 0.5], int(h * 0.02), fill=(215, 180, 90), outline=(150, 120, 50), width=3
+    )
     prefix = rng.choice(("4", "4", "5", "62"))
     number = luhn_complete(prefix + "".join(str(rng.randint(0, 9)) for _ in range(15 - len(prefix))))
     groups = " ".join(number[i : i + 4] for i in range(0, 16, 4))
     d.text((w * 0.07, h * 0.57), groups, font=font(SANS_BOLD, int(h * 0.085), MONO_SC), fill=white)
-    d.text((w * 0.07, h * 0.72), f"VALID THRU {rng.randint(1, 12):02d}/{rng.randint(26, 33)}", font=latin(int(h * 0.04)), fill=white)
+    d.text(
+        (w * 0.07, h * 0.72),
+        f"VALID THRU {rng.randint(1, 12):02d}/{rng.randint(26, 33)}",
+        font=latin(int(h * 0.04)),
+        fill=white,
+    )
     d.text((w * 0.07, h * 0.83), rng.choice(PINYIN), font=latin(int(h * 0.055)), fill=white)
     d.text((w * 0.72, h * 0.80), "VISA", font=latin(int(h * 0.12), bold=True), fill=white)
     return card
@@ -280,11 +342,28 @@ def business_card(rng):
     d.rectangle([0, 0, w * 0.025, h], fill=accent)
     person = random_person(rng)
     d.text((w * 0.08, h * 0.12), person["name"], font=font(SANS_BOLD, int(h * 0.12)), fill=ink)
-    d.text((w * 0.08, h * 0.30), rng.choice(("销售经理", "高级工程师", "市场总监", "总经理 CEO", "产品经理")), font=font(SANS, int(h * 0.055)), fill=accent)
-    d.text((w * 0.08, h * 0.45), rng.choice(("深圳华远科技有限公司", "上海星辰贸易有限公司", "杭州云帆网络科技", "成都锦程文化传媒")), font=font(SANS_BOLD, int(h * 0.06)), fill=ink)
+    d.text(
+        (w * 0.08, h * 0.30),
+        rng.choice(("销售经理", "高级工程师", "市场总监", "总经理 CEO", "产品经理")),
+        font=font(SANS, int(h * 0.055)),
+        fill=accent,
+    )
+    d.text(
+        (w * 0.08, h * 0.45),
+        rng.choice(("深圳华远科技有限公司", "上海星辰贸易有限公司", "杭州云帆网络科技", "成都锦程文化传媒")),
+        font=font(SANS_BOLD, int(h * 0.06)),
+        fill=ink,
+    )
     small = font(SANS, int(h * 0.045))
-    d.text((w * 0.08, h * 0.62), f"手机：1{rng.randint(3, 9)}{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}", font=small, fill=ink)
-    d.text((w * 0.08, h * 0.71), f"邮箱：{rng.choice(('sales', 'info', 'hr', 'wei'))}@example.com", font=small, fill=ink)
+    d.text(
+        (w * 0.08, h * 0.62),
+        f"手机：1{rng.randint(3, 9)}{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+        font=small,
+        fill=ink,
+    )
+    d.text(
+        (w * 0.08, h * 0.71), f"邮箱：{rng.choice(('sales', 'info', 'hr', 'wei'))}@example.com", font=small, fill=ink
+    )
     d.text((w * 0.08, h * 0.80), f"地址：{person['address'][:16]}", font=small, fill=ink)
     d.ellipse([w * 0.75, h * 0.1, w * 0.92, h * 0.1 + w * 0.17], outline=accent, width=8)
     return card
@@ -293,11 +372,22 @@ def business_card(rng):
 def receipt(rng):
     """Hard negative: a till receipt, paid by VISA, with CJK and Latin lines."""
     mono, cjk = font(SANS, 30, MONO_SC), font(SANS_BOLD, 40)
-    items = [(rng.choice(("矿泉水", "咖啡 Latte", "面包", "牛奶", "Sandwich", "苹果 1kg", "纸巾", "酸奶", "香蕉", "Chips")), rng.randint(2, 60) + rng.choice((0, 0.5, 0.9))) for _ in range(rng.randint(4, 12))]
+    items = [
+        (
+            rng.choice(
+                ("矿泉水", "咖啡 Latte", "面包", "牛奶", "Sandwich", "苹果 1kg", "纸巾", "酸奶", "香蕉", "Chips")
+            ),
+            rng.randint(2, 60) + rng.choice((0, 0.5, 0.9)),
+        )
+        for _ in range(rng.randint(4, 12))
+    ]
     lines = [
         ("c", rng.choice(("好邻居便利店", "全家 FamilyMart", "CITY SUPERMARKET", "鲜果超市"))),
         ("m", f"门店 {rng.randint(100, 999)}   收银员 {rng.randint(1, 30):02d}"),
-        ("m", f"{rng.randint(2023, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(7, 22):02d}:{rng.randint(0, 59):02d}"),
+        (
+            "m",
+            f"{rng.randint(2023, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(7, 22):02d}:{rng.randint(0, 59):02d}",
+        ),
         ("m", "-" * 32),
     ]
     lines += [("m", f"{name:<14}{price:>10.2f}") for name, price in items]
@@ -331,7 +421,9 @@ def phone_chrome(rng, title):
     img = Image.new("RGB", (w, h), bg)
     d = ImageDraw.Draw(img)
     s = w / 1170
-    d.text((70 * s, 40 * s), f"{rng.randint(7, 23)}:{rng.randint(0, 59):02d}", font=latin(int(44 * s), bold=True), fill=fg)
+    d.text(
+        (70 * s, 40 * s), f"{rng.randint(7, 23)}:{rng.randint(0, 59):02d}", font=latin(int(44 * s), bold=True), fill=fg
+    )
     d.rounded_rectangle([w - 150 * s, 50 * s, w - 70 * s, 88 * s], int(8 * s), outline=fg, width=max(2, int(3 * s)))
     d.rectangle([w - 146 * s, 54 * s, w - 146 * s + 72 * s * rng.uniform(0.2, 1), 84 * s], fill=fg)
     d.text((60 * s, 170 * s), "‹", font=latin(int(90 * s)), fill=fg)
@@ -376,13 +468,21 @@ def kyc_screenshot(rng, templates):
     steps = rng.choice((("上传身份证", "人脸识别", "完成"), ("ID document", "Selfie", "Done")))
     for i, step in enumerate(steps):
         x = w * (0.2 + 0.3 * i)
-        d.ellipse([x - 22 * s, 1640 * s, x + 22 * s, 1684 * s], fill=accent if i <= (1 if face_step else 0) else (190, 190, 195))
+        d.ellipse(
+            [x - 22 * s, 1640 * s, x + 22 * s, 1684 * s],
+            fill=accent if i <= (1 if face_step else 0) else (190, 190, 195),
+        )
         d.text((x - d.textlength(step, font=small) / 2, 1700 * s), step, font=small, fill=fg)
     button = rng.choice(("开始认证", "下一步", "Continue", "拍摄", "Start verification"))
     d.rounded_rectangle([80 * s, h - 320 * s, w - 80 * s, h - 190 * s], int(60 * s), fill=accent)
     bf = font(SANS_BOLD, int(50 * s))
     d.text(((w - d.textlength(button, font=bf)) / 2, h - 290 * s), button, font=bf, fill=(255, 255, 255))
-    d.text((80 * s, h - 150 * s), rng.choice(("您的信息仅用于身份核验", "Your data is encrypted and used only for verification")), font=font(SANS, int(32 * s)), fill=(140, 140, 145))
+    d.text(
+        (80 * s, h - 150 * s),
+        rng.choice(("您的信息仅用于身份核验", "Your data is encrypted and used only for verification")),
+        font=font(SANS, int(32 * s)),
+        fill=(140, 140, 145),
+    )
     return img
 
 
@@ -524,7 +624,11 @@ def id_selfie(rng, templates):
     d = ImageDraw.Draw(scene)
     for _ in range(rng.randint(2, 6)):  # door frames, pictures, shelves
         x, y = rng.randint(0, w), rng.randint(0, h // 2)
-        d.rectangle([x, y, x + rng.randint(80, w // 3), y + rng.randint(80, h // 3)], outline=tuple(rng.randint(60, 200) for _ in range(3)), width=rng.randint(6, 20))
+        d.rectangle(
+            [x, y, x + rng.randint(80, w // 3), y + rng.randint(80, h // 3)],
+            outline=tuple(rng.randint(60, 200) for _ in range(3)),
+            width=rng.randint(6, 20),
+        )
     person = random_person(rng)
     fw = int(w * rng.uniform(0.75, 0.95))
     draw_face(d, (int((w - fw) / 2), int(h * 0.05), int((w + fw) / 2), int(h * 0.05 + fw * 1.25)), rng, person["male"])
@@ -534,7 +638,7 @@ def id_selfie(rng, templates):
     # The card is held low in the frame, over the chest, fingers on its edges.
     quad = place(rng, scene, card, rng.uniform(0.6, 0.85), 12, 0.08, centre=(0.5, 0.72))
     skin = rng.choice(((236, 200, 170), (225, 185, 150), (205, 160, 125)))
-    for (x, y) in (quad[0], quad[3], quad[1], quad[2])[: rng.choice((2, 4))]:
+    for x, y in (quad[0], quad[3], quad[1], quad[2])[: rng.choice((2, 4))]:
         r = w * 0.035
         d.ellipse([x - r, y - r * 1.6, x + r, y + r * 1.6], fill=skin)
     return photograph(rng, scene)
@@ -630,7 +734,10 @@ def main():
     unknown = wanted - set(POSITIVE_KINDS + NEGATIVE_KINDS)
     if unknown:
         sys.exit(f"unknown kinds: {', '.join(sorted(unknown))}")
-    plan = [("positive", k) for k in POSITIVE_KINDS if k in wanted], [("negative", k) for k in NEGATIVE_KINDS if k in wanted]
+    plan = (
+        [("positive", k) for k in POSITIVE_KINDS if k in wanted],
+        [("negative", k) for k in NEGATIVE_KINDS if k in wanted],
+    )
     jobs = []
     for group, n in zip(plan, (args.positives, args.negatives)):
         jobs += [group[i % len(group)] for i in range(n)] if group else []
