@@ -4,6 +4,7 @@
 
 CORPUS=${CORPUS:-../shared/corpus}
 PYTHON=${PYTHON:-python3}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the checkout
 
 die() {
   printf '%s: error: %s\n' "${0##*/}" "$*" >&2
