@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Content-detection speed on phone-size photos, in one run:
+#  (a) `idvault scan --json DIR` (content analysis on) over N 12 MP JPEGs,
+#  (b) merely decoding the same files (Pillow with its libjpeg-turbo, one process per core;
+#      full size, and DCT-scaled 1/8 "draft" decoding as the floor a downscaling decoder can reach),
+#  (c) PassportEye against idvault on the labelled corpus (recall, false positives, s/image).
+# Targets: >= 20 photos/s on 2 cores for 12 MP JPEGs, within 1.5x of pure (full) decode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+usage() {
+  cat <<USAGE
+usage: bench/detect-speed.sh [-n FILES] [--runs R] [--no-peer]
+  -n FILES   12 MP JPEGs in the speed folder (default 40)
+  --runs R   timed runs of (a) and (b), median reported (default 3)
+  --no-peer  skip (c), the PassportEye comparison (several minutes)
+environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
+USAGE
+}
+
+files_wanted=40 runs=3 peer=1
+while (($#)); do
+  case $1 in
+    -n) files_wanted=${2:?}; shift 2 ;;
+    --runs) runs=${2:?}; shift 2 ;;
+    --no-peer) peer=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+[[ $files_wanted =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]] || die "-n and --runs take positive integers"
+
+need convert "apt-get install imagemagick"
+need_py PIL "pip install -r tests/synth/requirements.txt"
+if ((peer)); then
+  need tesseract "apt-get install tesseract-ocr (PassportEye's OCR), or pass --no-peer"
+  need_py passporteye "pip install passporteye==2.2.2, or pass --no-peer"
+fi
+need_corpus
+build_idvault
+make_tmp
+machine_line
+
+# --- the 12 MP folder: camera photos, plus 1/8 corpus document photos and 1/8 synthetic ones ----
+labels=$CORPUS/detect/labels.csv
+mapfile -t camera < <(awk -F, '$3 == "camera_photo" && tolower($1) ~ /\.jpe?g$/ { print $1 }' "$labels")
+mapfile -t docs < <(awk -F, '$2 == "positive" && tolower($1) ~ /\.jpe?g$/ { print $1 }' "$labels")
+((${#camera[@]} && ${#docs[@]})) || die "no camera or document JPEGs listed in $labels"
+n_doc=$((files_wanted / 8))
+"$PYTHON" tests/synth/generate.py --out "$TMP/synth" --positives "$((n_doc > 0 ? n_doc : 1))" \
+  --negatives 0 --seed 7 --kinds cn_id_front,cn_id_back,id_selfie 2>/dev/null
+mapfile -t synth < <(find "$TMP/synth" -name '*.jpg' | sort)
+
+sources=()
+for ((i = 0; i < files_wanted; i++)); do
+  if ((i < n_doc)); then
+    sources+=("$CORPUS/detect/${docs[i % ${#docs[@]}]}")
+  elif ((i < 2 * n_doc)); then
+    sources+=("${synth[i % ${#synth[@]}]}")
+  else
+    sources+=("$CORPUS/detect/${camera[i % ${#camera[@]}]}")
+  fi
+done
+photos=$TMP/photos
+mkdir "$photos"
+# Upscaled photos are smoother than real ones; mild sensor-like noise brings the files to the
+# ~3 MB of a real 12 MP phone JPEG, so entropy decoding costs what it costs on a phone photo.
+echo "upscaling $files_wanted photos to 4032x3024…" >&2
+# shellcheck disable=SC2016 # $0 and $1 belong to the inner sh
+for ((i = 0; i < files_wanted; i++)); do
+  printf '%s\0%s\0' "${sources[i]}" "$photos/IMG_$(printf '%04d' "$i").jpg"
+done | xargs -0 -n 2 -P "$(nproc)" sh -c \
+  'convert "$0[0]" -resize "4032x3024^" -gravity center -extent 4032x3024 -attenuate 0.3 +noise Gaussian -quality 90 "$1"'
+bytes=$(du -sb "$photos" | cut -f1)
+warm_cache "$photos"
+
+# --- (a) idvault, (b) pure decode ----------------------------------------------------------------
+for ((r = 0; r < runs; r++)); do timed "$TMP/speed.jsonl" "$IDVAULT" scan --json "$photos"; done >"$TMP/times"
+t_idv=$(cut -d' ' -f1 "$TMP/times" | median)
+c_idv=$(cut -d' ' -f2 "$TMP/times" | median)
+idv_findings=$(grep -c '"type":"finding"' "$TMP/speed.jsonl" || true)
+
+# Prints "full_wall full_cpu draft_wall draft_cpu decoder": medians over runs, one worker process
+# per core, timed inside Python after the pool has started; CPU is the workers' process time.
+read -r t_full c_full t_draft c_draft decoder < <("$PYTHON" - "$photos" "$runs" <<'PY'
+import os, statistics, sys, time
+from multiprocessing import Pool
+from PIL import Image, features
+
+def full(path):
+    t0 = time.process_time()
+    with Image.open(path) as im:
+        im.load()
+    return time.process_time() - t0
+
+def draft(path):
+    t0 = time.process_time()
+    with Image.open(path) as im:
+        im.draft("RGB", (im.width // 8, im.height // 8))
+        im.load()
+    return time.process_time() - t0
+
+folder, runs = sys.argv[1], int(sys.argv[2])
+files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+with Pool(os.cpu_count()) as pool:
+    pool.map(abs, range(os.cpu_count()))
+    out = []
+    for fn in (full, draft):
+        walls, cpus = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            cpus.append(sum(pool.map(fn, files, chunksize=1)))
+            walls.append(time.perf_counter() - t0)
+        out += [statistics.median(walls), statistics.median(cpus)]
+decoder = f"Pillow-{Image.__version__}/libjpeg-turbo-{features.version('libjpeg_turbo')}"
+print(" ".join(f"{x:.3f}" for x in out), decoder)
+PY
+)
+
+mib=$(calc "$bytes / 1048576" %.0f)
+printf 'folder: %d JPEGs 4032x3024 q90 + noise (%d corpus documents, %d synthetic documents, %d camera photos), %s MiB, warm cache\n' \
+  "$files_wanted" "$n_doc" "$n_doc" "$((files_wanted - 2 * n_doc))" "$mib"
+row() { # row LABEL WALL CPU NOTE
+  printf '%-40s %7.3f s wall %6.1f photos/s %7.3f s CPU  %s\n' "$1" "$2" "$(calc "$files_wanted / $2")" "$3" "$4"
+}
+row "(a) idvault scan --json (content on)" "$t_idv" "$c_idv" "($idv_findings findings; median of $runs)"
+row "(b) full decode" "$t_full" "$c_full" "($decoder, $(nproc) processes)"
+row "    1/8 DCT-scaled decode" "$t_draft" "$c_draft" ""
+printf 'idvault / full decode: %sx by wall time, %sx by CPU time (target <= 1.5x)\n' \
+  "$(calc "$t_idv / $t_full" %.2f)" "$(calc "$c_idv / $c_full" %.2f)"
+printf 'idvault: %s photos/s (target >= 20 on 2 cores); %s photos/s per CPU-second\n' \
+  "$(calc "$files_wanted / $t_idv" %.1f)" "$(calc "$files_wanted / $c_idv" %.1f)"
+
+# --- (c) PassportEye beside idvault on the labelled corpus ----------------------------------------
+((peer)) || exit 0
+echo
+for detector in idvault passporteye; do
+  mkdir "$TMP/eval-$detector"
+  "$PYTHON" bench/detect_eval.py --detector "$detector" --idvault "$IDVAULT" --labels "$labels" \
+    --work "$TMP/eval-$detector" --title corpus --show 20 | tee -a "$TMP/peer.txt"
+  echo
+done
+echo "side by side (neutral names, threshold 0.5; PassportEye: valid_score >= 50):"
+grep '^RESULT' "$TMP/peer.txt"
