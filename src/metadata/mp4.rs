@@ -84,9 +84,7 @@ impl Editor<'_, '_> {
     }
 
     fn trak(&mut self, trak: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
-        let handler = bmff::find_path(trak, &[b"mdia", b"hdlr"])
-            .and_then(|h| h.payload.get(8..12))
-            .unwrap_or(b"    ");
+        let handler = track_handler(trak);
         if handler == b"meta" {
             return Err(StripError::Unsupported {
                 what: format!("{format} with a timed metadata track (e.g. GPS samples)"),
@@ -103,8 +101,16 @@ impl Editor<'_, '_> {
                             b"hdlr" => self.handler_name(&m, mdia_base),
                             b"minf" => {
                                 let minf_base = payload_at(&m, mdia_base);
-                                for h in bmff::boxes(m.payload).filter(|h| &h.kind == b"hdlr") {
-                                    self.handler_name(&h, minf_base);
+                                for h in bmff::boxes(m.payload) {
+                                    match &h.kind {
+                                        b"hdlr" => self.handler_name(&h, minf_base),
+                                        b"stbl" => self.encoder_fields(
+                                            &h,
+                                            payload_at(&h, minf_base),
+                                            handler,
+                                        ),
+                                        _ => {}
+                                    }
                                 }
                             }
                             b"udta" | b"meta" | b"uuid" => self.free(&m, mdia_base),
@@ -155,6 +161,16 @@ impl Editor<'_, '_> {
         }
     }
 
+    /// Blanks the vendor code and compressor name of the track's sample entries.
+    fn encoder_fields(&mut self, stbl: &BoxRef<'_>, base: usize, handler: &[u8]) {
+        for r in encoder_holes(stbl.payload, handler) {
+            if stbl.payload[r.clone()].iter().any(|&b| b != 0) {
+                self.log.add("encoder vendor and name", r.len());
+                self.out[base + r.start..base + r.end].fill(0);
+            }
+        }
+    }
+
     /// Zeroes creation and modification times of `mvhd`, `tkhd` or `mdhd`.
     fn times(&mut self, b: &BoxRef<'_>, base: usize) {
         let range = match b.payload.first() {
@@ -172,11 +188,84 @@ impl Editor<'_, '_> {
     }
 }
 
+/// The handler type of a track (`vide`, `soun`, `meta`, …).
+fn track_handler(trak: &[u8]) -> &[u8] {
+    bmff::find_path(trak, &[b"mdia", b"hdlr"])
+        .and_then(|h| h.payload.get(8..12))
+        .unwrap_or(b"    ")
+}
+
 /// Where a `hdlr` payload's name is, when it is not blank yet.
 pub(super) fn handler_name_range(hdlr: &[u8]) -> Option<std::ops::Range<usize>> {
     // version and flags (4), pre-defined (4), handler type (4), reserved (12), name
     let name = hdlr.get(24..)?;
     name.iter().any(|&b| b != 0).then_some(24..hdlr.len())
+}
+
+/// Fields of a track's sample entries that name the encoder, as ranges within the `stbl`
+/// payload: the QuickTime vendor code (audio and video) and the video compressor name.
+fn encoder_holes(stbl: &[u8], handler: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let video = match handler {
+        b"vide" => true,
+        b"soun" => false,
+        _ => return Vec::new(),
+    };
+    let Some(stsd) = bmff::find(stbl, b"stsd") else {
+        return Vec::new();
+    };
+    // version and flags (4), entry count (4), then the entries
+    let first = stsd.offset + stsd.header_len + 8;
+    let Some(entries) = stbl.get(first..stsd.offset + stsd.size()) else {
+        return Vec::new();
+    };
+    let mut holes = Vec::new();
+    for e in bmff::boxes(entries).filter(|e| e.header_len == 8) {
+        let at = first + e.offset;
+        // header (8), reserved (6), data reference (2), version (2), revision (2), vendor (4)
+        if e.size() >= 24 {
+            holes.push(at + 20..at + 24);
+        }
+        // … quality (8), size (4), resolution (8), data size (4), frame count (2), name (32)
+        if video && e.size() >= 82 {
+            holes.push(at + 50..at + 82);
+        }
+        // 3GPP decoder configuration boxes open with the encoder's vendor and version.
+        let fixed = if video {
+            86
+        } else {
+            match e.payload.get(8..10) {
+                Some([0, 1]) => 52,
+                Some([0, 2]) => 72,
+                _ => 36,
+            }
+        };
+        let children = entries
+            .get(e.offset + fixed..e.offset + e.size())
+            .unwrap_or(&[]);
+        for c in bmff::boxes(children) {
+            if matches!(
+                &c.kind,
+                b"damr" | b"d263" | b"dawp" | b"devc" | b"dqcp" | b"dsmv"
+            ) && c.payload.len() >= 5
+            {
+                let p = at + fixed + c.offset + c.header_len;
+                holes.push(p..p + 5);
+            }
+        }
+    }
+    holes
+}
+
+/// `data` without the `holes` (sorted, disjoint ranges).
+fn without<'a>(data: &'a [u8], holes: &[std::ops::Range<usize>]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for h in holes {
+        out.push(&data[pos..h.start]);
+        pos = h.end;
+    }
+    out.push(&data[pos..]);
+    out
 }
 
 /// Media data and sample tables, for verification: `mdat` payloads and every track's `stbl`.
@@ -188,7 +277,8 @@ pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
             b"moov" => {
                 for t in bmff::boxes(b.payload).filter(|t| &t.kind == b"trak") {
                     if let Some(stbl) = bmff::find_path(t.payload, &[b"mdia", b"minf", b"stbl"]) {
-                        out.push(stbl.payload);
+                        let handler = track_handler(t.payload);
+                        out.extend(without(stbl.payload, &encoder_holes(stbl.payload, handler)));
                     }
                 }
             }
