@@ -4,7 +4,7 @@
 #
 # The set: N (default 500) rich-metadata 12 MP JPEGs (a corpus camera photo upscaled to
 # 4032x3024 with ImageMagick, then the original's EXIF/GPS/XMP/MakerNotes copied back with
-# `exiftool -tagsfromfile`), plus MIX copies (default N/10) of each PNG/WebP/HEIC/MP4 below.
+# `exiftool -tagsfromfile`, Orientation set to 6), plus MIX copies (default N/10) of each PNG/WebP/HEIC/MP4 below.
 # mat2 re-encodes and is ~100x slower, so it runs on the first MAT2_MAX (default 60) files only.
 #
 # Prints files/s per tool, ratios, and whether decoded pixels (images, via ImageMagick) and
@@ -32,7 +32,8 @@ rm -rf "$WORK"
 mkdir -p "$WORK/src"
 echo "building $N x 12 MP JPEGs from $(basename "$CAMERA") and $MIX copies of ${#MIXED[@]} other files..." >&2
 convert "$CAMERA" -resize '4032x3024!' -quality 92 "$WORK/big.jpg"
-exiftool -q -overwrite_original -tagsfromfile "$CAMERA" -all:all "$WORK/big.jpg"
+# Rotated 90°, like most phone photos, so that losing the orientation shows.
+exiftool -q -overwrite_original -tagsfromfile "$CAMERA" -all:all -IFD0:Orientation#=6 "$WORK/big.jpg"
 for i in $(seq -w 1 "$N"); do cp "$WORK/big.jpg" "$WORK/src/photo_$i.jpg"; done
 for f in "${MIXED[@]}"; do
   ext=${f##*.}

@@ -19,7 +19,7 @@ pub mod webp;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scan::sniff::{FileType, sniff};
 
@@ -57,7 +57,7 @@ pub enum VerifyLevel {
 }
 
 /// One group of metadata that was (or would be) removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
     /// Human name of the group, e.g. `EXIF`, `XMP`, `PNG tEXt Comment`, `trailing data`.
     pub group: String,
