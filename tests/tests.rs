@@ -4,5 +4,6 @@
 mod util;
 
 mod scan;
+mod strip;
 mod vault;
 mod wipe;

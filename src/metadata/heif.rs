@@ -441,3 +441,87 @@ pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
+        let mut p = vec![version, 0, 0, 0];
+        p.extend_from_slice(body);
+        bx(kind, &p)
+    }
+
+    fn infe(id: u16, kind: &[u8; 4]) -> Vec<u8> {
+        let mut b = id.to_be_bytes().to_vec();
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(kind);
+        b.push(0);
+        full(b"infe", 2, &b)
+    }
+
+    /// ftyp, meta (image item 1, Exif item 2 describing it), mdat (image then Exif bytes).
+    fn heic(mdat_at: u32) -> Vec<u8> {
+        let mut hdlr = vec![0; 4];
+        hdlr.extend_from_slice(b"pict");
+        hdlr.extend_from_slice(&[0; 12]);
+        hdlr.extend_from_slice(b"libheif\0");
+        let mut iinf = 2u16.to_be_bytes().to_vec();
+        iinf.extend(infe(1, b"hvc1"));
+        iinf.extend(infe(2, b"Exif"));
+        let mut iloc = vec![0x44, 0x00, 0, 2];
+        for (id, off, len) in [(1u16, mdat_at, 6u32), (2, mdat_at + 6, 10)] {
+            iloc.extend_from_slice(&id.to_be_bytes());
+            iloc.extend_from_slice(&[0, 0, 0, 1]);
+            iloc.extend_from_slice(&off.to_be_bytes());
+            iloc.extend_from_slice(&len.to_be_bytes());
+        }
+        let iref = bx(b"cdsc", &[0, 2, 0, 1, 0, 1]);
+        let ipco = bx(b"ipco", &full(b"ispe", 0, &[0, 0, 0, 64, 0, 0, 0, 64]));
+        let ipma = full(b"ipma", 0, &[0, 0, 0, 2, 0, 1, 1, 0x81, 0, 2, 1, 0x81]);
+        let mut iprp = ipco;
+        iprp.extend(ipma);
+        let mut meta = full(b"hdlr", 0, &hdlr);
+        meta.extend(full(b"pitm", 0, &[0, 1]));
+        meta.extend(full(b"iinf", 0, &iinf));
+        meta.extend(full(b"iloc", 0, &iloc));
+        meta.extend(full(b"iref", 0, &iref));
+        meta.extend(bx(b"iprp", &iprp));
+        let mut file = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
+        file.extend(full(b"meta", 0, &meta));
+        file.extend(bx(b"mdat", b"IMAGE!Exif\0\0MM*!"));
+        file
+    }
+
+    #[test]
+    fn removes_exif_item_and_keeps_offsets() {
+        let probe = heic(0);
+        let input = heic(probe.len() as u32 - 16);
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Heif, &mut log).unwrap();
+        assert_eq!(out.len(), input.len());
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(groups, ["EXIF", "handler name (writing software)"]);
+        assert!(out.ends_with(b"IMAGE!\0\0\0\0\0\0\0\0\0\0"));
+        assert!(!out.windows(4).any(|w| w == b"Exif" || w == b"cdsc"));
+        assert!(out.windows(4).any(|w| w == b"free"));
+        assert_eq!(
+            coded_data(&out, FileType::Heif).unwrap(),
+            coded_data(&input, FileType::Heif).unwrap()
+        );
+        assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
+        let mut again = Log::default();
+        assert_eq!(clean(&out, FileType::Heif, &mut again).unwrap(), out);
+        assert!(again.finish().is_empty());
+    }
+
+    #[test]
+    fn hostile_tables_are_errors() {
+        let probe = heic(0);
+        let mut input = heic(probe.len() as u32 - 16);
+        // Break the iloc entry count: it now claims 0xFFFF entries.
+        let at = input.windows(4).position(|w| w == b"iloc").unwrap() + 4 + 4 + 2;
+        input[at..at + 2].copy_from_slice(&[0xFF, 0xFF]);
+        assert!(clean(&input, FileType::Heif, &mut Log::default()).is_err());
+    }
+}

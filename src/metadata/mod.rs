@@ -19,7 +19,7 @@ pub mod webp;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scan::sniff::{FileType, sniff};
 
@@ -57,7 +57,7 @@ pub enum VerifyLevel {
 }
 
 /// One group of metadata that was (or would be) removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
     /// Human name of the group, e.g. `EXIF`, `XMP`, `PNG tEXt Comment`, `trailing data`.
     pub group: String,
@@ -87,6 +87,9 @@ impl Stripped {
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum StripError {
+    /// The file is empty: nothing to clean, and almost certainly a broken copy.
+    #[error("empty file")]
+    Empty,
     /// Not a container idvault can clean; the file must be left as it is.
     #[error("unsupported ({what}) — left unchanged")]
     Unsupported { what: String },
@@ -119,13 +122,13 @@ pub fn strip(input: &[u8], opts: &StripOptions) -> Result<Stripped, StripError> 
 
 /// Cleans without verifying; [`strip`] is the public entry point.
 pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, StripError> {
+    if input.is_empty() {
+        return Err(StripError::Empty);
+    }
     let Some(format) = sniff(input) else {
-        let what = if input.is_empty() {
-            "empty file"
-        } else {
-            "not a recognised image or video"
-        };
-        return Err(StripError::Unsupported { what: what.into() });
+        return Err(StripError::Unsupported {
+            what: "not a recognised image or video".into(),
+        });
     };
     let mut log = Log::default();
     let data = match format {
@@ -250,10 +253,7 @@ mod tests {
     #[test]
     fn unsupported_and_empty_inputs() {
         let opts = StripOptions::default();
-        assert!(matches!(
-            strip(b"", &opts),
-            Err(StripError::Unsupported { .. })
-        ));
+        assert!(matches!(strip(b"", &opts), Err(StripError::Empty)));
         assert!(matches!(
             strip(b"%PDF-1.4 hello", &opts),
             Err(StripError::Unsupported { .. })

@@ -4,11 +4,15 @@
 //! zeroes stale bytes in existing `free`/`skip` boxes, and zeroes the creation and modification
 //! times of `mvhd`, `tkhd` and `mdhd`.
 //!
-//! Nothing moves, so `stco`/`co64` chunk offsets stay valid and the media data is untouched.
-//! Files with a timed metadata track (GPS or sensor samples inside `mdat`) are refused: their
-//! samples cannot be removed without rewriting the sample tables.
+//! Timed metadata tracks (Apple `mebx` location and face data, GoPro GPMF, `camm` sensors) are
+//! removed too: their samples in `mdat` are zeroed and their `trak` becomes a `free` box.
+//!
+//! Nothing moves, so `stco`/`co64` chunk offsets stay valid and the other tracks' samples are
+//! untouched.
 
-use super::{Log, StripError};
+use std::ops::Range;
+
+use super::{Log, StripError, read_uint};
 use crate::bmff::{self, BoxRef};
 use crate::scan::sniff::FileType;
 
@@ -51,8 +55,17 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
             what: "Canon CR3 raw".into(),
         });
     }
+    let media: Vec<Range<usize>> = top
+        .iter()
+        .filter(|b| &b.kind == b"mdat")
+        .map(|b| payload_at(b, 0)..b.offset + b.size())
+        .collect();
     let mut out = input.to_vec();
-    let mut ed = Editor { out: &mut out, log };
+    let mut ed = Editor {
+        out: &mut out,
+        log,
+        media,
+    };
     for b in &top {
         match &b.kind {
             b"moov" => ed.moov(b.payload, payload_at(b, 0), format)?,
@@ -67,13 +80,19 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
 struct Editor<'o, 'l> {
     out: &'o mut [u8],
     log: &'l mut Log,
+    /// Payloads of the top-level `mdat` boxes.
+    media: Vec<Range<usize>>,
 }
 
 impl Editor<'_, '_> {
     fn moov(&mut self, moov: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
+        let fragmented = bmff::find(moov, b"mvex").is_some();
         for b in children(moov, base, format)? {
             match &b.kind {
                 b"mvhd" => self.times(&b, base),
+                b"trak" if is_metadata_track(b.payload) => {
+                    self.metadata_track(&b, base, fragmented, format)?
+                }
                 b"trak" => self.trak(b.payload, payload_at(&b, base), format)?,
                 b"udta" | b"meta" | b"uuid" => self.free(&b, base),
                 b"free" | b"skip" => self.wipe_free(&b, base),
@@ -83,15 +102,40 @@ impl Editor<'_, '_> {
         Ok(())
     }
 
-    fn trak(&mut self, trak: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
-        let handler = bmff::find_path(trak, &[b"mdia", b"hdlr"])
-            .and_then(|h| h.payload.get(8..12))
-            .unwrap_or(b"    ");
-        if handler == b"meta" {
-            return Err(StripError::Unsupported {
-                what: format!("{format} with a timed metadata track (e.g. GPS samples)"),
-            });
+    /// Zeroes a timed metadata track's samples and turns its `trak` into `free`.
+    fn metadata_track(
+        &mut self,
+        trak: &BoxRef<'_>,
+        base: usize,
+        fragmented: bool,
+        format: FileType,
+    ) -> Result<(), StripError> {
+        let cannot = || StripError::Unsupported {
+            what: format!("{format} with a timed metadata track whose samples cannot be located"),
+        };
+        if fragmented {
+            return Err(cannot());
         }
+        let samples = sample_ranges(trak.payload, self.out.len()).ok_or_else(cannot)?;
+        let inside_media = |r: &Range<usize>| {
+            self.media
+                .iter()
+                .any(|m| m.start <= r.start && r.end <= m.end)
+        };
+        if !samples.iter().all(inside_media) {
+            return Err(cannot());
+        }
+        let bytes: usize = samples.iter().map(|r| r.len()).sum();
+        for r in samples {
+            self.out[r].fill(0);
+        }
+        self.free(trak, base);
+        self.log.add("timed metadata track samples", bytes);
+        Ok(())
+    }
+
+    fn trak(&mut self, trak: &[u8], base: usize, format: FileType) -> Result<(), StripError> {
+        let handler = track_handler(trak);
         for b in children(trak, base, format)? {
             match &b.kind {
                 b"tkhd" => self.times(&b, base),
@@ -103,8 +147,16 @@ impl Editor<'_, '_> {
                             b"hdlr" => self.handler_name(&m, mdia_base),
                             b"minf" => {
                                 let minf_base = payload_at(&m, mdia_base);
-                                for h in bmff::boxes(m.payload).filter(|h| &h.kind == b"hdlr") {
-                                    self.handler_name(&h, minf_base);
+                                for h in bmff::boxes(m.payload) {
+                                    match &h.kind {
+                                        b"hdlr" => self.handler_name(&h, minf_base),
+                                        b"stbl" => self.encoder_fields(
+                                            &h,
+                                            payload_at(&h, minf_base),
+                                            handler,
+                                        ),
+                                        _ => {}
+                                    }
                                 }
                             }
                             b"udta" | b"meta" | b"uuid" => self.free(&m, mdia_base),
@@ -124,6 +176,7 @@ impl Editor<'_, '_> {
     fn free(&mut self, b: &BoxRef<'_>, base: usize) {
         let start = base + b.offset;
         let group = match &b.kind {
+            b"trak" => "timed metadata track",
             b"udta" => "user data (udta)",
             b"meta" => "metadata (meta: keys, ilst)",
             // The 16-byte extended type ends the header.
@@ -155,6 +208,16 @@ impl Editor<'_, '_> {
         }
     }
 
+    /// Blanks the vendor code and compressor name of the track's sample entries.
+    fn encoder_fields(&mut self, stbl: &BoxRef<'_>, base: usize, handler: &[u8]) {
+        for r in encoder_holes(stbl.payload, handler) {
+            if stbl.payload[r.clone()].iter().any(|&b| b != 0) {
+                self.log.add("encoder vendor and name", r.len());
+                self.out[base + r.start..base + r.end].fill(0);
+            }
+        }
+    }
+
     /// Zeroes creation and modification times of `mvhd`, `tkhd` or `mdhd`.
     fn times(&mut self, b: &BoxRef<'_>, base: usize) {
         let range = match b.payload.first() {
@@ -172,27 +235,165 @@ impl Editor<'_, '_> {
     }
 }
 
-/// Where a `hdlr` payload's name is, when it is not blank yet.
-pub(super) fn handler_name_range(hdlr: &[u8]) -> Option<std::ops::Range<usize>> {
-    // version and flags (4), pre-defined (4), handler type (4), reserved (12), name
-    let name = hdlr.get(24..)?;
-    name.iter().any(|&b| b != 0).then_some(24..hdlr.len())
+/// The handler type of a track (`vide`, `soun`, `meta`, …).
+fn track_handler(trak: &[u8]) -> &[u8] {
+    bmff::find_path(trak, &[b"mdia", b"hdlr"])
+        .and_then(|h| h.payload.get(8..12))
+        .unwrap_or(b"    ")
 }
 
-/// Media data and sample tables, for verification: `mdat` payloads and every track's `stbl`.
-pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
-    let mut out = Vec::new();
-    for b in children(input, 0, format)? {
-        match &b.kind {
-            b"mdat" => out.push(b.payload),
-            b"moov" => {
-                for t in bmff::boxes(b.payload).filter(|t| &t.kind == b"trak") {
-                    if let Some(stbl) = bmff::find_path(t.payload, &[b"mdia", b"minf", b"stbl"]) {
-                        out.push(stbl.payload);
-                    }
-                }
+/// Where a `hdlr` payload's vendor and name are, when they are not blank yet.
+pub(super) fn handler_name_range(hdlr: &[u8]) -> Option<Range<usize>> {
+    // version and flags (4), pre-defined (4), handler type (4), then what ISO calls reserved
+    // (12: QuickTime's manufacturer, flags and mask) and the name
+    let rest = hdlr.get(12..)?;
+    rest.iter().any(|&b| b != 0).then_some(12..hdlr.len())
+}
+
+/// Fields of a track's sample entries that name the encoder, as ranges within the `stbl`
+/// payload: the QuickTime vendor code (audio and video) and the video compressor name.
+fn encoder_holes(stbl: &[u8], handler: &[u8]) -> Vec<Range<usize>> {
+    let video = match handler {
+        b"vide" => true,
+        b"soun" => false,
+        _ => return Vec::new(),
+    };
+    let Some(stsd) = bmff::find(stbl, b"stsd") else {
+        return Vec::new();
+    };
+    // version and flags (4), entry count (4), then the entries
+    let first = stsd.offset + stsd.header_len + 8;
+    let Some(entries) = stbl.get(first..stsd.offset + stsd.size()) else {
+        return Vec::new();
+    };
+    let mut holes = Vec::new();
+    for e in bmff::boxes(entries).filter(|e| e.header_len == 8) {
+        let at = first + e.offset;
+        // header (8), reserved (6), data reference (2), version (2), revision (2), vendor (4)
+        if e.size() >= 24 {
+            holes.push(at + 20..at + 24);
+        }
+        // … quality (8), size (4), resolution (8), data size (4), frame count (2), name (32)
+        if video && e.size() >= 82 {
+            holes.push(at + 50..at + 82);
+        }
+        // 3GPP decoder configuration boxes open with the encoder's vendor and version.
+        let fixed = if video {
+            86
+        } else {
+            match e.payload.get(8..10) {
+                Some([0, 1]) => 52,
+                Some([0, 2]) => 72,
+                _ => 36,
             }
-            _ => {}
+        };
+        let children = entries
+            .get(e.offset + fixed..e.offset + e.size())
+            .unwrap_or(&[]);
+        for c in bmff::boxes(children) {
+            if matches!(
+                &c.kind,
+                b"damr" | b"d263" | b"dawp" | b"devc" | b"dqcp" | b"dsmv"
+            ) && c.payload.len() >= 5
+            {
+                let p = at + fixed + c.offset + c.header_len;
+                holes.push(p..p + 5);
+            }
+        }
+    }
+    holes
+}
+
+/// `data` without the `holes` (sorted, disjoint ranges).
+fn without<'a>(data: &'a [u8], holes: &[Range<usize>]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for h in holes {
+        out.push(&data[pos..h.start]);
+        pos = h.end;
+    }
+    out.push(&data[pos..]);
+    out
+}
+
+/// A track whose samples are metadata (location, faces, sensors) rather than media.
+fn is_metadata_track(trak: &[u8]) -> bool {
+    matches!(track_handler(trak), b"meta" | b"camm")
+}
+
+/// File ranges of a track's samples, from `stsz`, `stsc` and `stco`/`co64`; `None` when the
+/// tables are missing, inconsistent or point past the end of the file.
+fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
+    const MAX_SAMPLES: usize = 1 << 24;
+    let stbl = bmff::find_path(trak, &[b"mdia", b"minf", b"stbl"])?.payload;
+    let u32_at = |d: &[u8], p: usize| read_uint::<4>(d, p, true).map(|v| v as usize);
+    let offsets: Vec<u64> = if let Some(stco) = bmff::find(stbl, b"stco") {
+        let n = u32_at(stco.payload, 4)?;
+        (0..n.min(stco.payload.len() / 4))
+            .map(|i| read_uint::<4>(stco.payload, 8 + 4 * i, true))
+            .collect::<Option<_>>()?
+    } else {
+        let co64 = bmff::find(stbl, b"co64")?.payload;
+        let n = u32_at(co64, 4)?;
+        (0..n.min(co64.len() / 8))
+            .map(|i| read_uint::<8>(co64, 8 + 8 * i, true))
+            .collect::<Option<_>>()?
+    };
+    let stsz = bmff::find(stbl, b"stsz")?.payload;
+    let (uniform, count) = (u32_at(stsz, 4)?, u32_at(stsz, 8)?);
+    let stsc = bmff::find(stbl, b"stsc")?.payload;
+    let runs = u32_at(stsc, 4)?;
+    let run = |i: usize| Some((u32_at(stsc, 8 + 12 * i)?, u32_at(stsc, 12 + 12 * i)?));
+    let mut ranges = Vec::new();
+    let (mut sample, mut r) = (0usize, 0usize);
+    for (i, &offset) in offsets.iter().enumerate() {
+        let chunk = i + 1;
+        while r + 1 < runs && run(r + 1)?.0 <= chunk {
+            r += 1;
+        }
+        let per_chunk = if runs == 0 { 0 } else { run(r)?.1 };
+        let mut pos = usize::try_from(offset).ok()?;
+        for _ in 0..per_chunk {
+            if sample >= count {
+                break;
+            }
+            let size = if uniform != 0 {
+                uniform
+            } else {
+                u32_at(stsz, 12 + 4 * sample)?
+            };
+            let end = pos.checked_add(size).filter(|&e| e <= file_len)?;
+            ranges.push(pos..end);
+            if ranges.len() > MAX_SAMPLES {
+                return None;
+            }
+            pos = end;
+            sample += 1;
+        }
+    }
+    Some(ranges)
+}
+
+/// Media for verification: every media track's sample bytes and sample tables (without the
+/// encoder fields), or the whole `mdat` payloads of fragmented files.
+pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
+    let top = children(input, 0, format)?;
+    let mut out = Vec::new();
+    let moov = top.iter().find(|b| &b.kind == b"moov");
+    if moov.is_none_or(|m| bmff::find(m.payload, b"mvex").is_some()) {
+        out.extend(top.iter().filter(|b| &b.kind == b"mdat").map(|b| b.payload));
+    }
+    let traks = moov
+        .into_iter()
+        .flat_map(|m| bmff::boxes(m.payload))
+        .filter(|t| &t.kind == b"trak" && !is_metadata_track(t.payload));
+    for t in traks {
+        if let Some(stbl) = bmff::find_path(t.payload, &[b"mdia", b"minf", b"stbl"]) {
+            let handler = track_handler(t.payload);
+            out.extend(without(stbl.payload, &encoder_holes(stbl.payload, handler)));
+        }
+        if let Some(samples) = sample_ranges(t.payload, input.len()) {
+            out.extend(samples.into_iter().map(|r| &input[r]));
         }
     }
     Ok(out)

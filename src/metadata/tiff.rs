@@ -431,13 +431,30 @@ pub(super) fn orientation(tiff: &[u8]) -> Option<u16> {
     (2..=8).contains(&v).then_some(v)
 }
 
-/// A minimal big-endian EXIF/TIFF block whose IFD0 holds only Orientation.
+/// A minimal big-endian EXIF/TIFF block: Orientation plus the four tags the EXIF standard
+/// requires in IFD0 (72 dpi resolution, YCbCr positioning "centred"), nothing identifying.
 pub(super) fn minimal_exif(orientation: u16) -> Vec<u8> {
-    let mut v = b"MM\0*\0\0\0\x08\0\x01".to_vec();
-    v.extend_from_slice(&ORIENTATION.to_be_bytes());
-    v.extend_from_slice(&[0, 3, 0, 0, 0, 1]);
-    v.extend_from_slice(&orientation.to_be_bytes());
-    v.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    const ENTRIES: u16 = 5;
+    // header (8), count (2), entries (12 each), next IFD (4), then two RATIONALs
+    let values = 8 + 2 + 12 * u32::from(ENTRIES) + 4;
+    let mut v = b"MM\0*\0\0\0\x08".to_vec();
+    v.extend_from_slice(&ENTRIES.to_be_bytes());
+    let mut entry = |tag: u16, typ: u16, value: u32| {
+        v.extend_from_slice(&tag.to_be_bytes());
+        v.extend_from_slice(&typ.to_be_bytes());
+        v.extend_from_slice(&1u32.to_be_bytes());
+        v.extend_from_slice(&value.to_be_bytes());
+    };
+    entry(0x0112, 3, u32::from(orientation) << 16); // Orientation, SHORT left-justified
+    entry(0x011A, 5, values); // XResolution
+    entry(0x011B, 5, values + 8); // YResolution
+    entry(0x0128, 3, 2 << 16); // ResolutionUnit: inches
+    entry(0x0213, 3, 1 << 16); // YCbCrPositioning: centred
+    v.extend_from_slice(&[0; 4]);
+    for _ in 0..2 {
+        v.extend_from_slice(&72u32.to_be_bytes());
+        v.extend_from_slice(&1u32.to_be_bytes());
+    }
     v
 }
 
@@ -503,7 +520,7 @@ mod tests {
     fn minimal_exif_round_trips() {
         assert_eq!(orientation(&minimal_exif(8)), Some(8));
         assert_eq!(orientation(&minimal_exif(1)), None);
-        assert_eq!(minimal_exif(3).len(), 26);
+        assert_eq!(minimal_exif(3).len(), 90);
     }
 
     #[test]

@@ -1,0 +1,790 @@
+//! `idvault strip` on real files: every corpus file stripped and checked by exiftool as a third
+//! party, pixels and media data compared, idempotence, hostile inputs, dry run, `--apply`
+//! (permissions, mtime, confirmation) and `--output`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::util::media::{self, Exif};
+use crate::util::{TestDir, corpus, idvault, json_lines};
+
+/// The exiftool oracle, or `None` (test skipped) outside CI when it is not installed. Under CI
+/// (`CI=true`) a missing exiftool fails the test.
+fn exiftool() -> Option<Command> {
+    let found = Command::new("exiftool")
+        .arg("-ver")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some(Command::new("exiftool"));
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "exiftool is required under CI (install libimage-exiftool-perl)"
+    );
+    eprintln!("exiftool not installed; oracle test skipped");
+    None
+}
+
+/// One tag as exiftool lists it with `-G1 -s`.
+#[derive(Debug, Clone)]
+struct Tag {
+    group: String,
+    name: String,
+    value: String,
+}
+
+/// Runs exiftool with `args` on `files` and returns its `[Group] Tag : value` lines per file.
+fn exiftool_lines(args: &[&str], files: &[PathBuf]) -> BTreeMap<PathBuf, Vec<Tag>> {
+    let mut out = BTreeMap::new();
+    for batch in files.chunks(200) {
+        let mut cmd = exiftool().expect("exiftool");
+        cmd.args(args).arg("-a").arg("-G1").arg("-s");
+        // Two files at least, so exiftool prints a `========` header before each.
+        cmd.args(batch).arg(&batch[0]);
+        let o = cmd.output().expect("run exiftool");
+        let text = String::from_utf8_lossy(&o.stdout);
+        let mut current: Option<PathBuf> = None;
+        for line in text.lines() {
+            if let Some(p) = line.strip_prefix("======== ") {
+                current = Some(PathBuf::from(p));
+                out.entry(PathBuf::from(p)).or_insert_with(Vec::new);
+            } else if let (Some(rest), Some(file)) = (line.strip_prefix('['), &current) {
+                let Some((group, rest)) = rest.split_once(']') else {
+                    continue;
+                };
+                let (name, value) = rest.split_once(':').unwrap_or((rest, ""));
+                out.get_mut(file).unwrap().push(Tag {
+                    group: group.to_string(),
+                    name: name.trim().to_string(),
+                    value: value.trim().to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Tags of IFD groups that describe the image itself.
+const IFD_STRUCTURE: &[&str] = &[
+    "SubfileType",
+    "OldSubfileType",
+    "ImageWidth",
+    "ImageHeight",
+    "BitsPerSample",
+    "Compression",
+    "PhotometricInterpretation",
+    "FillOrder",
+    "StripOffsets",
+    "SamplesPerPixel",
+    "RowsPerStrip",
+    "StripByteCounts",
+    "XResolution",
+    "YResolution",
+    "PlanarConfiguration",
+    "ResolutionUnit",
+    "Predictor",
+    "ColorMap",
+    "TileWidth",
+    "TileLength",
+    "TileOffsets",
+    "TileByteCounts",
+    "ExtraSamples",
+    "SampleFormat",
+    "YCbCrCoefficients",
+    "YCbCrSubSampling",
+    "YCbCrPositioning",
+    "ReferenceBlackWhite",
+    "CFARepeatPatternDim",
+    "CFAPattern2",
+    "DNGVersion",
+    "DNGBackwardVersion",
+    "ColorMatrix1",
+    "ColorMatrix2",
+    "CameraCalibration1",
+    "CameraCalibration2",
+    "AnalogBalance",
+    "AsShotNeutral",
+    "BaselineExposure",
+    "BaselineNoise",
+    "BaselineSharpness",
+    "LinearResponseLimit",
+    "ShadowScale",
+    "CalibrationIlluminant1",
+    "CalibrationIlluminant2",
+    "CFAPlaneColor",
+    "CFALayout",
+    "BlackLevelRepeatDim",
+    "BlackLevel",
+    "WhiteLevel",
+    "DefaultScale",
+    "DefaultCropOrigin",
+    "DefaultCropSize",
+    "BayerGreenSplit",
+    "AntiAliasStrength",
+    "BestQualityScale",
+    "ActiveArea",
+    "MaskedAreas",
+    "PreviewImageStart",
+    "PreviewImageLength",
+    "JpgFromRawStart",
+    "JpgFromRawLength",
+    "ThumbnailOffset",
+    "ThumbnailLength",
+];
+
+/// PNG header and rendering tags.
+const PNG_STRUCTURE: &[&str] = &[
+    "ImageWidth",
+    "ImageHeight",
+    "BitDepth",
+    "ColorType",
+    "Compression",
+    "Filter",
+    "Interlace",
+    "Gamma",
+    "WhitePointX",
+    "WhitePointY",
+    "RedX",
+    "RedY",
+    "GreenX",
+    "GreenY",
+    "BlueX",
+    "BlueY",
+    "BackgroundColor",
+    "SRGBRendering",
+    "Palette",
+    "Transparency",
+    "SignificantBits",
+    "AppleDataOffsets",
+    "AnimationFrames",
+    "AnimationPlays",
+];
+
+/// Groups exiftool fills from container structure alone (sizes, codecs, brands, durations).
+fn structural_group(g: &str) -> bool {
+    matches!(
+        g,
+        "JFIF" | "Adobe" | "QuickTime" | "Meta" | "RIFF" | "GIF" | "PNG-pHYs"
+    ) || (g.starts_with("Track") && g[5..].bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn icc_group(g: &str) -> bool {
+    g.starts_with("ICC_Profile") || g.starts_with("ICC-")
+}
+
+/// Tag names that are metadata wherever they appear.
+fn identifying(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "make",
+        "model",
+        "software",
+        "serial",
+        "gps",
+        "location",
+        "author",
+        "artist",
+        "comment",
+        "description",
+        "title",
+        "copyright",
+        "encoder",
+        "owner",
+        "creator",
+        "history",
+        "user",
+        "keyword",
+        "lens",
+        "firmware",
+        "name",
+        "xmp",
+        "exif",
+        "iptc",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Why a tag of a stripped file is not allowed, if it is not.
+fn violation(t: &Tag, keep_orientation: bool) -> Option<String> {
+    let what = format!("[{}] {} = {}", t.group, t.name, t.value);
+    let g = t.group.as_str();
+    if icc_group(g) {
+        return None;
+    }
+    if g == "IFD0" && t.name == "Orientation" {
+        return (!keep_orientation).then_some(what);
+    }
+    if (g.starts_with("IFD") || g.starts_with("SubIFD")) && IFD_STRUCTURE.contains(&t.name.as_str())
+    {
+        return None;
+    }
+    if g == "PNG" && PNG_STRUCTURE.contains(&t.name.as_str()) {
+        return None;
+    }
+    if g == "PNG" && t.name == "ProfileName" {
+        return None; // the iCCP chunk's name: part of the kept ICC profile
+    }
+    if !structural_group(g) {
+        return Some(what);
+    }
+    // Container fields that cannot be removed must have been blanked.
+    let blank = t.value.is_empty() || t.value == "0" || t.value.starts_with("0000:00:00");
+    if (identifying(&t.name) || t.name.contains("Date")) && !blank {
+        return Some(what);
+    }
+    None
+}
+
+/// Runs `idvault strip --json` with `args` and returns the `file` records by path.
+fn strip_json(args: &[&std::ffi::OsStr]) -> (std::process::Output, BTreeMap<PathBuf, Value>) {
+    let out = idvault()
+        .arg("strip")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let files = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "file")
+        .map(|(_, d)| (PathBuf::from(d["path"]["text"].as_str().unwrap()), d))
+        .collect();
+    (out, files)
+}
+
+fn warnings(tags: Option<&Vec<Tag>>) -> BTreeSet<String> {
+    tags.into_iter()
+        .flatten()
+        .filter(|t| t.name == "Warning")
+        .map(|t| t.value.clone())
+        .collect()
+}
+
+/// Every corpus file strips to something exiftool finds clean, with no new validation warnings.
+fn corpus_oracle(corpus_dir: &str) {
+    if exiftool().is_none() {
+        return;
+    }
+    let t = TestDir::new();
+    let src = corpus(corpus_dir);
+    let out_dir = t.path().join("out");
+    let (out, records) = strip_json(&[src.as_os_str(), "--output".as_ref(), out_dir.as_os_str()]);
+    assert!(!records.is_empty());
+
+    let originals: Vec<PathBuf> = records.keys().cloned().collect();
+    let before = exiftool_lines(&["-validate", "-warning"], &originals);
+    let mut cleaned = Vec::new();
+    let mut problems = Vec::new();
+    for (path, r) in &records {
+        match r["status"].as_str().unwrap() {
+            "stripped" | "unchanged" => cleaned.push((
+                path.clone(),
+                PathBuf::from(r["output"]["text"].as_str().unwrap()),
+            )),
+            "unsupported" => {}
+            "failed" => {
+                // Only files exiftool itself finds broken may fail, and with a clear message.
+                let broken = warnings(before.get(path))
+                    .iter()
+                    .any(|w| w.contains("format error") || w.contains("Truncated"));
+                if !broken {
+                    problems.push(format!("{}: failed: {}", path.display(), r["message"]));
+                }
+            }
+            s => problems.push(format!("{}: unexpected status {s}", path.display())),
+        }
+    }
+    let outputs: Vec<PathBuf> = cleaned.iter().map(|c| c.1.clone()).collect();
+    let tags = exiftool_lines(
+        &[
+            "-u",
+            "-ee3",
+            "-e",
+            "--File:all",
+            "--System:all",
+            "--ExifTool:all",
+        ],
+        &outputs,
+    );
+    let after = exiftool_lines(&["-validate", "-warning"], &outputs);
+    for (orig, clean) in &cleaned {
+        for t in tags.get(clean).into_iter().flatten() {
+            if let Some(v) = violation(t, true) {
+                problems.push(format!("{}: {v}", orig.display()));
+            }
+        }
+        let was = warnings(before.get(orig));
+        for w in warnings(after.get(clean)).difference(&was) {
+            problems.push(format!("{}: new exiftool warning: {w}", orig.display()));
+        }
+        assert_same_content(orig, clean);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let code = out.status.code();
+    let any_failed = records.values().any(|r| r["status"] == "failed");
+    assert_eq!(code, Some(if any_failed { 1 } else { 0 }));
+}
+
+/// Pixels (images the `image` crate decodes) or media data (ISO-BMFF `mdat`) are identical.
+fn assert_same_content(orig: &Path, clean: &Path) {
+    let a = fs::read(orig).unwrap();
+    let b = fs::read(clean).unwrap();
+    if let Ok(before) = image::load_from_memory(&a) {
+        let after = image::load_from_memory(&b)
+            .unwrap_or_else(|e| panic!("{}: clean copy does not decode: {e}", orig.display()));
+        assert_eq!(
+            (before.width(), before.height(), before.color()),
+            (after.width(), after.height(), after.color())
+        );
+        assert!(
+            before.as_bytes() == after.as_bytes(),
+            "{}: pixels differ",
+            orig.display()
+        );
+        return;
+    }
+    let kind = idvault::scan::sniff::sniff(&a);
+    if kind.is_some_and(|k| k.is_video()) {
+        assert_eq!(a.len(), b.len(), "{}: size changed", orig.display());
+        // Placeholder corpus files that ffmpeg cannot read are covered by exiftool alone.
+        if let Some(Ok(x)) = media_streams(orig) {
+            let y = media_streams(clean).unwrap().unwrap_or_else(|e| {
+                panic!("{}: ffmpeg cannot read the clean copy: {e}", orig.display())
+            });
+            assert_eq!(x, y, "{}: audio/video packets differ", orig.display());
+        }
+    }
+}
+
+/// MD5 of the audio and video packets (stream copy, no decoding; cover art is metadata and not
+/// counted) by ffmpeg, the second
+/// oracle; `None` when ffmpeg is not installed (required under CI).
+fn media_streams(p: &Path) -> Option<Result<String, String>> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(p)
+        .args([
+            "-map", "0:V?", "-map", "0:a?", "-c", "copy", "-f", "md5", "-",
+        ])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(Ok(String::from_utf8_lossy(&o.stdout).into_owned())),
+        Ok(o) => Some(Err(String::from_utf8_lossy(&o.stderr).into_owned())),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ffmpeg is required under CI"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn metadata_corpus_passes_exiftool_oracle() {
+    corpus_oracle("metadata");
+}
+
+#[test]
+fn detect_corpus_passes_exiftool_oracle() {
+    corpus_oracle("detect");
+}
+
+#[test]
+fn keep_none_removes_orientation_and_icc() {
+    let Some(_) = exiftool() else { return };
+    let t = TestDir::new();
+    let rotated = t.copy_corpus(
+        "detect/negative/exs-jpg-orientation__portrait_6.jpg",
+        "in/rotated.jpg",
+    );
+    let icc = t.copy_corpus("metadata/pil__icc_profile.png", "in/icc.png");
+    let out_dir = t.path().join("out");
+    let (out, _) = strip_json(&[
+        t.path().join("in").as_os_str(),
+        "--keep".as_ref(),
+        "none".as_ref(),
+        "--output".as_ref(),
+        out_dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let files = [out_dir.join("rotated.jpg"), out_dir.join("icc.png")];
+    let tags = exiftool_lines(
+        &["-u", "-e", "--File:all", "--System:all", "--ExifTool:all"],
+        &files,
+    );
+    for f in &files {
+        for t in &tags[f] {
+            assert!(!icc_group(&t.group), "{}: ICC kept: {t:?}", f.display());
+            assert!(violation(t, false).is_none(), "{}: {t:?}", f.display());
+        }
+    }
+    // By default the orientation stays, as a minimal EXIF block.
+    let default_dir = t.path().join("default");
+    strip_json(&[
+        rotated.as_os_str(),
+        "--output".as_ref(),
+        default_dir.as_os_str(),
+    ]);
+    let tags = exiftool_lines(&["-Orientation", "-n"], &[default_dir.join("rotated.jpg")]);
+    let o = &tags[&default_dir.join("rotated.jpg")];
+    assert!(
+        o.iter().any(|t| t.name == "Orientation" && t.value == "6"),
+        "{o:?}"
+    );
+    assert!(icc.exists());
+}
+
+#[test]
+fn stripping_twice_gives_the_same_bytes() {
+    let t = TestDir::new();
+    for f in [
+        "metadata/exs-jpg-gps__DSCN0010.jpg",
+        "metadata/pil__exif.png",
+        "metadata/pil__flower.webp",
+        "metadata/mex__IMG_2927.HEIC",
+        "metadata/mat2__dirty.mp4",
+        "metadata/mat2__dirty.tiff",
+        "metadata/et__GIF.gif",
+    ] {
+        t.copy_corpus(f, Path::new("in").join(Path::new(f).file_name().unwrap()));
+    }
+    let once = t.path().join("once");
+    let twice = t.path().join("twice");
+    let (_, first) = strip_json(&[
+        t.path().join("in").as_os_str(),
+        "--output".as_ref(),
+        once.as_os_str(),
+    ]);
+    assert!(
+        first.values().all(|r| r["status"] == "stripped"),
+        "{first:?}"
+    );
+    let (out, second) = strip_json(&[once.as_os_str(), "--output".as_ref(), twice.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(second.len(), first.len());
+    for r in second.values() {
+        assert_eq!(r["status"], "unchanged", "{r}");
+        let p = PathBuf::from(r["path"]["text"].as_str().unwrap());
+        let copy = PathBuf::from(r["output"]["text"].as_str().unwrap());
+        assert_eq!(fs::read(&p).unwrap(), fs::read(&copy).unwrap());
+    }
+}
+
+/// Snapshot of every file under `dir`: bytes, mode and mtime.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            (
+                e.path().to_path_buf(),
+                (
+                    fs::read(e.path()).unwrap(),
+                    m.permissions().mode(),
+                    m.modified().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_files_fail_cleanly_and_stay_untouched() {
+    let t = TestDir::new();
+    let jpeg = fs::read(corpus("metadata/exs-jpg-gps__DSCN0010.jpg")).unwrap();
+    t.write("bad/truncated.jpg", &jpeg[..jpeg.len() / 2]);
+    let mut absurd = jpeg.clone();
+    // The first APPn segment claims to run to 65535 bytes past a tiny file.
+    absurd.truncate(600);
+    absurd[4] = 0xFF;
+    absurd[5] = 0xFF;
+    t.write("bad/absurd-length.jpg", &absurd);
+    t.write("bad/empty.jpg", b"");
+    let png = fs::read(corpus("metadata/pil__exif.png")).unwrap();
+    t.write("bad/truncated.png", &png[..png.len() - 20]);
+    let mut mp4 = fs::read(corpus("metadata/mat2__dirty.mp4")).unwrap();
+    mp4.truncate(mp4.len() - 10);
+    t.write("bad/truncated.mp4", &mp4);
+    let before = snapshot(t.path());
+
+    let (out, records) = strip_json(&[
+        "--apply".as_ref(),
+        "--yes".as_ref(),
+        t.path().join("bad").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(records.len(), 5);
+    for (p, r) in &records {
+        assert_eq!(r["status"], "failed", "{}: {r}", p.display());
+        let msg = r["message"].as_str().unwrap();
+        assert!(
+            ["truncated", "past the end", "empty file", "corrupt"]
+                .iter()
+                .any(|w| msg.contains(w)),
+            "{}: unclear message {msg}",
+            p.display()
+        );
+    }
+    assert_eq!(
+        snapshot(t.path()),
+        before,
+        "originals changed or temp files left"
+    );
+}
+
+#[test]
+fn a_png_named_jpg_is_stripped_as_png() {
+    let t = TestDir::new();
+    let exif = Exif {
+        make: Some("Canon"),
+        gps: true,
+        ..Exif::default()
+    };
+    let p = t.write(
+        "photo.jpg",
+        &media::png(16, 16, &[media::png_chunk(b"eXIf", &exif.tiff())]),
+    );
+    let (out, records) = strip_json(&["--apply".as_ref(), "--yes".as_ref(), p.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    let r = &records[&p];
+    assert_eq!(r["status"], "stripped");
+    assert_eq!(r["format"], "png");
+    assert_eq!(r["removed"][0]["group"], "EXIF");
+    let clean = fs::read(&p).unwrap();
+    assert!(!clean.windows(5).any(|w| w == b"Canon"));
+    assert!(!clean.windows(4).any(|w| w == b"eXIf"));
+}
+
+#[test]
+fn dry_run_changes_nothing_and_lists_groups() {
+    let t = TestDir::new();
+    t.copy_corpus("metadata/exs-jpg-gps__DSCN0010.jpg", "a/gps.jpg");
+    t.copy_corpus("metadata/mat2__dirty.mp4", "a/b/video.mp4");
+    t.copy_corpus("metadata/et__BMP.bmp", "a/image.bmp");
+    let before = snapshot(t.path());
+    let (out, records) = strip_json(&[t.path().join("a").as_os_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(snapshot(t.path()), before);
+    let gps = &records[&t.path().join("a/gps.jpg")];
+    assert_eq!(gps["status"], "planned");
+    let groups: Vec<&str> = gps["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["EXIF", "XMP"]);
+    assert!(gps["bytes_removed"].as_u64().unwrap() > 10_000);
+    assert_eq!(
+        records[&t.path().join("a/b/video.mp4")]["status"],
+        "planned"
+    );
+    let bmp = &records[&t.path().join("a/image.bmp")];
+    assert_eq!(bmp["status"], "unsupported");
+    assert!(bmp["message"].as_str().unwrap().contains("left unchanged"));
+
+    // The human form names the groups with sizes and says nothing changed.
+    let human = idvault()
+        .arg("strip")
+        .arg(t.path().join("a"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        stdout.contains("would strip") && stdout.contains("EXIF 11.0 KiB"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8(human.stderr)
+            .unwrap()
+            .contains("nothing changed")
+    );
+    assert_eq!(snapshot(t.path()), before);
+}
+
+#[test]
+fn apply_keeps_permissions_and_mtime() {
+    let t = TestDir::new();
+    let p = t.copy_corpus("metadata/exs-jpg-gps__DSCN0010.jpg", "photo.jpg");
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+    let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let original = fs::read(&p).unwrap();
+    let (out, records) = strip_json(&["--apply".as_ref(), "--yes".as_ref(), p.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(records[&p]["status"], "stripped");
+    let m = fs::metadata(&p).unwrap();
+    assert_eq!(m.permissions().mode() & 0o777, 0o640);
+    assert_eq!(m.modified().unwrap(), mtime);
+    let clean = fs::read(&p).unwrap();
+    assert!(clean.len() < original.len());
+    assert!(!clean.windows(5).any(|w| w == b"NIKON"));
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1, "temp file left");
+}
+
+#[test]
+fn apply_without_yes_on_a_pipe_refuses() {
+    let t = TestDir::new();
+    let p = t.copy_corpus("metadata/exs-jpg-gps__DSCN0010.jpg", "photo.jpg");
+    let before = snapshot(t.path());
+    let out = idvault()
+        .arg("strip")
+        .arg("--apply")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(snapshot(t.path()), before);
+}
+
+#[test]
+fn apply_refuses_hard_linked_files() {
+    let t = TestDir::new();
+    let p = t.copy_corpus("metadata/exs-jpg-gps__DSCN0010.jpg", "a/photo.jpg");
+    fs::hard_link(&p, t.path().join("other.jpg")).unwrap();
+    let before = snapshot(t.path());
+    let (out, records) = strip_json(&[
+        "--apply".as_ref(),
+        "--yes".as_ref(),
+        t.path().join("a").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        records[&p]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hard links")
+    );
+    assert_eq!(snapshot(t.path()), before);
+}
+
+#[test]
+fn output_dir_leaves_originals_and_never_overwrites() {
+    let t = TestDir::new();
+    t.copy_corpus("metadata/exs-jpg-gps__DSCN0010.jpg", "in/x/gps.jpg");
+    t.copy_corpus("metadata/pil__exif.png", "in/exif.png");
+    let before = snapshot(&t.path().join("in"));
+    let out_dir = t.path().join("out");
+    let (out, records) = strip_json(&[
+        t.path().join("in").as_os_str(),
+        "--output".as_ref(),
+        out_dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(snapshot(&t.path().join("in")), before);
+    assert!(out_dir.join("x/gps.jpg").is_file());
+    assert!(out_dir.join("exif.png").is_file());
+    assert!(records.values().all(|r| r["status"] == "stripped"));
+    // A second run into the same folder would overwrite: each file fails instead.
+    let copies = snapshot(&out_dir);
+    let (out, records) = strip_json(&[
+        t.path().join("in").as_os_str(),
+        "--output".as_ref(),
+        out_dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(records.values().all(|r| r["status"] == "failed"));
+    assert_eq!(snapshot(&out_dir), copies);
+}
+
+#[test]
+fn json_has_begin_and_summary() {
+    let t = TestDir::new();
+    let p = t.copy_corpus("metadata/pil__exif.png", "a.png");
+    let out = idvault()
+        .args(["strip", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(lines.first().unwrap().0, "begin");
+    assert_eq!(lines.first().unwrap().1["command"], "strip");
+    let (kind, summary) = lines.last().unwrap();
+    assert_eq!(kind, "summary");
+    assert_eq!(summary["files"], 1);
+    assert_eq!(summary["planned"], 1);
+    assert!(summary["bytes_removed"].as_u64().unwrap() > 0);
+}
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Random bytes, truncations and byte flips of corpus files never panic the library, and any
+/// output it accepts is stable under a second strip.
+#[test]
+fn mutated_and_truncated_inputs_never_panic() {
+    let opts = idvault::metadata::StripOptions {
+        verify: idvault::metadata::VerifyLevel::Structure,
+        ..Default::default()
+    };
+    let mut rng = Rng(0x1D_5EED);
+    for i in 0..200 {
+        let len = rng.below(64 + i * 4);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let _ = idvault::metadata::strip(&bytes, &opts);
+    }
+    let files = [
+        "metadata/et__ExifTool.jpg",
+        "metadata/pil__exif.png",
+        "metadata/et__RIFF.webp",
+        "metadata/et__GIF.gif",
+        "metadata/et__DNG.dng",
+        "metadata/et__BigTIFF.btf",
+        "metadata/mex__exif-at-eof.heic",
+        "metadata/mat2__dirty.avif",
+        "metadata/et__QuickTime.mov",
+        "metadata/mex__sample.3gp",
+    ];
+    for f in files {
+        let data = fs::read(corpus(f)).unwrap();
+        for _ in 0..40 {
+            let cut = rng.below(data.len());
+            let _ = idvault::metadata::strip(&data[..cut], &opts);
+        }
+        for _ in 0..60 {
+            let mut m = data.clone();
+            for _ in 0..1 + rng.below(4) {
+                // Bias flips towards headers, where the structure lives.
+                let window = if rng.below(2) == 0 { 512 } else { usize::MAX };
+                let at = rng.below(m.len().min(window));
+                m[at] = rng.next() as u8;
+            }
+            if let Ok(s) = idvault::metadata::strip(&m, &opts) {
+                let again = idvault::metadata::strip(&s.data, &opts)
+                    .unwrap_or_else(|e| panic!("{f}: accepted output fails again: {e}"));
+                assert!(
+                    again.removed.is_empty(),
+                    "{f}: not idempotent on a mutation"
+                );
+            }
+        }
+    }
+}
