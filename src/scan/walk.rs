@@ -82,10 +82,14 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
                 Ok(e) => {
                     let ft = e.file_type();
                     if ft.is_file() {
-                        Walked::File(FileEntry {
-                            path: e.into_path(),
-                            root: Arc::clone(&root),
-                        })
+                        if let Some(w) = own_leftover(e.path()) {
+                            Walked::Warning(w)
+                        } else {
+                            Walked::File(FileEntry {
+                                path: e.into_path(),
+                                root: Arc::clone(&root),
+                            })
+                        }
                     } else if ft.is_symlink() {
                         match symlink_problem(e.path()) {
                             Some(w) => Walked::Warning(w),
@@ -114,6 +118,28 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
 fn is_vault(dir: &Path) -> bool {
     dir.join(crate::VAULT_MARKER).is_file()
 }
+
+/// Files idvault itself leaves behind when interrupted are not scanned as photos: a file being
+/// wiped (partly overwritten) or a temporary file being written.
+fn own_leftover(path: &Path) -> Option<Warning> {
+    let name = path.file_name()?.as_encoded_bytes();
+    let message = if name.starts_with(crate::wipe::LEFTOVER_PREFIX.as_bytes()) {
+        LEFTOVER_WIPE
+    } else if name.starts_with(crate::fsutil::TEMP_PREFIX.as_bytes()) {
+        "temporary file left by an interrupted idvault write; not scanned (safe to wipe)"
+    } else {
+        return None;
+    };
+    Some(Warning {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+        severity: Severity::Note,
+    })
+}
+
+/// The note for a file whose wipe was interrupted; `secure` finishes such wipes.
+pub const LEFTOVER_WIPE: &str =
+    "left by an interrupted idvault wipe (partly overwritten); `idvault wipe --apply` removes it";
 
 /// A symlink is skipped either way; a loop or dangling link is worth a note.
 fn symlink_problem(path: &Path) -> Option<Warning> {

@@ -59,6 +59,16 @@ pub(super) fn overwrite_and_remove(
         });
     }
     check_folder(&dir, &meta)?;
+    let ident = (meta.dev(), meta.ino());
+    // First move the file out of its name: if the wipe is interrupted, no half-overwritten file
+    // is left under the original name (where a re-run would take it for a new document), only
+    // a `.idvault-wipe-…` leftover that `secure` and `scan` recognise.
+    let mut current = rename_random(&dir, name, super::LEFTOVER_PREFIX, LEFTOVER_NAME_LEN, ident)
+        .map_err(|e| match e {
+        RenameError::Changed => WipeError::Changed,
+        RenameError::Io(source) => WipeError::io(Step::Rename, source),
+    })?;
+    sync_dir(&dir).map_err(|e| WipeError::io(Step::Rename, e))?;
     // Cover the slack after the end of the file up to the end of its last block as well.
     let block = meta.blksize().clamp(512, 64 << 10);
     let len = meta.len().div_ceil(block) * block;
@@ -66,10 +76,8 @@ pub(super) fn overwrite_and_remove(
     file.set_len(0)
         .and_then(|()| file.sync_all())
         .map_err(|e| WipeError::io(Step::Truncate, e))?;
-    let ident = (meta.dev(), meta.ino());
-    let mut current = name.to_os_string();
     for len in shrinking_lengths(name.len()) {
-        current = rename_random(&dir, &current, len, ident).map_err(|e| match e {
+        current = rename_random(&dir, &current, "", len, ident).map_err(|e| match e {
             RenameError::Changed => WipeError::Changed,
             RenameError::Io(source) => WipeError::NameRemains {
                 name: current.clone(),
@@ -94,11 +102,12 @@ pub(super) fn remove_name(path: &Path, expected: &FileId) -> Result<(), WipeErro
     if file_id(&meta) != *expected {
         return Err(WipeError::Changed);
     }
-    let renamed =
-        rename_random(&dir, name, name.len(), (meta.dev(), meta.ino())).map_err(|e| match e {
+    let renamed = rename_random(&dir, name, "", name.len(), (meta.dev(), meta.ino())).map_err(
+        |e| match e {
             RenameError::Changed => WipeError::Changed,
             RenameError::Io(e) => WipeError::io(Step::Rename, e),
-        })?;
+        },
+    )?;
     rustix::fs::unlinkat(&dir, &renamed, AtFlags::empty()).map_err(|e| WipeError::NameRemains {
         name: renamed.clone(),
         source: e.into(),
@@ -206,6 +215,9 @@ fn overwrite(file: &File, len: u64, passes: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Length of the random part of the name a file carries while it is being overwritten.
+const LEFTOVER_NAME_LEN: usize = 16;
+
 /// Lengths of the successive random names: the original length (at most 32), halved down to 1.
 fn shrinking_lengths(original: usize) -> Vec<usize> {
     let mut len = original.clamp(1, 32);
@@ -223,17 +235,18 @@ enum RenameError {
     Io(io::Error),
 }
 
-/// Renames `from` to a fresh random name of `len` characters inside `dir`, never replacing an
-/// existing entry, and checks that the entry moved is still `ident` (device, inode). Gives the
-/// new name, or `from` itself when no free name was found.
+/// Renames `from` to `prefix` plus a fresh random name of `len` characters inside `dir`, never
+/// replacing an existing entry, and checks that the entry moved is still `ident` (device,
+/// inode). Gives the new name, or `from` itself when no free name was found.
 fn rename_random(
     dir: &OwnedFd,
     from: &OsStr,
+    prefix: &str,
     len: usize,
     ident: (u64, u64),
 ) -> Result<OsString, RenameError> {
     for _ in 0..NAME_TRIES {
-        let to = OsString::from(random_name(len));
+        let to = OsString::from(format!("{prefix}{}", random_name(len)));
         match rename_noreplace(dir, from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -320,7 +333,7 @@ mod tests {
         let a = t.path().join("a");
         let (dir, name) = open_parent(&a).unwrap();
         let m = lstat_at(&dir, name).unwrap();
-        let to = rename_random(&dir, name, 1, (m.dev(), m.ino()))
+        let to = rename_random(&dir, name, "", 1, (m.dev(), m.ino()))
             .ok()
             .unwrap();
         assert_eq!(to.len(), 1);

@@ -43,6 +43,10 @@ use crate::scan::finding::{Evidence, Risk};
 use device::{Device, DeviceKind};
 use mounts::{FsClass, Mount};
 
+/// Name prefix of a file whose wipe was interrupted: it was moved out of its name before being
+/// overwritten, so what remains is partly overwritten data under this name.
+pub const LEFTOVER_PREFIX: &str = ".idvault-wipe-";
+
 /// How to treat symlinks and hard-linked files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LinkPolicy {

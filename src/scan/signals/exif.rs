@@ -123,7 +123,7 @@ fn find_xmp(data: &[u8]) -> Option<&[u8]> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// Reads a property from an XMP packet, as an attribute (`exif:Foo="v"`) or an element whose
