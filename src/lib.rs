@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod metadata;
 pub mod report;
 pub mod scan;
+pub mod secure;
 pub mod ui;
 pub mod vault;
 pub mod wipe;

@@ -15,7 +15,7 @@ use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress, sanitize};
 use idvault::vault::{
-    self, AddEvent, Detected, DetectedReason, Keys, LockMode, Source, StripPolicy, Vault, check,
+    self, AddEvent, Detected, Keys, LockMode, Source, StripPolicy, Vault, check,
     crypto,
 };
 
@@ -163,19 +163,7 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
             let detected = classify::classify(entry, &opts)
                 .ok()
                 .flatten()
-                .map(|f| Detected {
-                    kind: f.verdict.kind.as_str().to_string(),
-                    confidence: f.verdict.confidence,
-                    reasons: f
-                        .verdict
-                        .reasons
-                        .into_iter()
-                        .map(|r| DetectedReason {
-                            signal: r.signal.to_string(),
-                            detail: r.detail,
-                        })
-                        .collect(),
-                });
+                .map(|f| Detected::from(&f.verdict));
             Source {
                 path: entry.path.clone(),
                 detected,

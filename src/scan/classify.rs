@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use super::finding::{Evidence, Kind};
@@ -25,12 +24,7 @@ pub fn classify(entry: &FileEntry, opts: &ScanOptions) -> Result<Option<Finding>
     let Some(file_type) = sniff::sniff(&head) else {
         return Ok(None);
     };
-    let id = FileId {
-        dev: stat.dev(),
-        ino: stat.ino(),
-        size: stat.len(),
-        mtime_ns: stat.mtime() as i128 * 1_000_000_000 + i128::from(stat.mtime_nsec()),
-    };
+    let id = FileId::of(&stat);
 
     let mut ev = Evidence::default();
     let mut meta = HeaderMeta::default();

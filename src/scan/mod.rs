@@ -60,6 +60,19 @@ pub struct FileId {
     pub mtime_ns: i128,
 }
 
+impl FileId {
+    /// The identity of the file `m` describes.
+    pub fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
+}
+
 /// One sensitive file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {

@@ -54,6 +54,23 @@ pub struct Detected {
     pub reasons: Vec<DetectedReason>,
 }
 
+impl From<&crate::scan::finding::Verdict> for Detected {
+    fn from(v: &crate::scan::finding::Verdict) -> Self {
+        Detected {
+            kind: v.kind.as_str().to_string(),
+            confidence: v.confidence,
+            reasons: v
+                .reasons
+                .iter()
+                .map(|r| DetectedReason {
+                    signal: r.signal.to_string(),
+                    detail: r.detail.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One reason of a [`Detected`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DetectedReason {

@@ -17,7 +17,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rustix::fs::{Access, AtFlags, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
-use super::{Step, WipeError, file_id};
+use super::{Step, WipeError};
 use crate::scan::FileId;
 
 /// Bytes written per call: large enough to stream at disk speed, small enough to stay in cache.
@@ -50,7 +50,7 @@ pub(super) fn overwrite_and_remove(
     let meta = file
         .metadata()
         .map_err(|e| WipeError::io(Step::Inspect, e))?;
-    if !meta.is_file() || file_id(&meta) != *expected {
+    if !meta.is_file() || FileId::of(&meta) != *expected {
         return Err(WipeError::Changed);
     }
     if meta.nlink() > 1 {
@@ -99,7 +99,7 @@ pub(super) fn overwrite_and_remove(
 pub(super) fn remove_name(path: &Path, expected: &FileId) -> Result<(), WipeError> {
     let (dir, name) = open_parent(path)?;
     let meta = lstat_at(&dir, name)?;
-    if file_id(&meta) != *expected {
+    if FileId::of(&meta) != *expected {
         return Err(WipeError::Changed);
     }
     let renamed = rename_random(&dir, name, "", name.len(), (meta.dev(), meta.ino())).map_err(

@@ -319,7 +319,7 @@ impl Planner {
     /// the file `expected` (same device, inode, size and modification time).
     pub fn plan_expecting(&mut self, path: &Path, expected: &FileId) -> Result<Plan, WipeError> {
         let meta = fs::symlink_metadata(path).map_err(|e| WipeError::io(Step::Inspect, e))?;
-        if file_id(&meta) != *expected {
+        if FileId::of(&meta) != *expected {
             return Err(WipeError::Changed);
         }
         self.plan_meta(path, &meta)
@@ -368,7 +368,7 @@ impl Planner {
         Ok(Plan {
             path: path.to_path_buf(),
             absolute,
-            id: file_id(meta),
+            id: FileId::of(meta),
             action,
             filesystem,
             device,
@@ -593,14 +593,6 @@ pub fn remove_folder(path: &Path) -> Result<(), WipeError> {
 }
 
 /// Identity of a file from its metadata.
-pub(crate) fn file_id(m: &Metadata) -> FileId {
-    FileId {
-        dev: m.dev(),
-        ino: m.ino(),
-        size: m.len(),
-        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-    }
-}
 
 fn special_kind(ft: &fs::FileType) -> &'static str {
     if ft.is_fifo() {
@@ -678,7 +670,7 @@ fn find_thumbnails(cache: &Path, path: &Path, abs: &Path) -> Vec<Thumbnail> {
         .filter_map(|path| {
             let m = fs::symlink_metadata(&path).ok()?;
             m.is_file().then(|| Thumbnail {
-                id: file_id(&m),
+                id: FileId::of(&m),
                 path,
             })
         })
@@ -767,7 +759,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let f = t.path().join("a.jpg");
         fs::write(&f, b"x").unwrap();
-        let mut id = file_id(&fs::metadata(&f).unwrap());
+        let mut id = FileId::of(&fs::metadata(&f).unwrap());
         assert!(plan_expecting(&f, &id, &opts(None)).is_ok());
         id.size += 1;
         assert!(matches!(
