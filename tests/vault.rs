@@ -52,17 +52,9 @@ impl Fixture {
         f
     }
 
-    /// `idvault vault --vault V` (a plain `std` command, so it can be spawned and killed).
+    /// `idvault vault --vault V`.
     fn cmd(&self) -> StdCommand {
-        let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
-        c.env("NO_COLOR", "1")
-            .env_remove("IDVAULT_FORCE_PROGRESS")
-            .env_remove("IDVAULT_PASSPHRASE_FILE")
-            .env_remove("IDVAULT_VAULT")
-            .arg("vault")
-            .arg("--vault")
-            .arg(&self.vault);
-        c
+        vault_cmd(&self.vault)
     }
 
     /// `idvault vault --vault V -i key.txt SUB`.
@@ -106,6 +98,19 @@ impl Fixture {
     fn vault_files(&self) -> Vec<PathBuf> {
         walk_files(&self.vault)
     }
+}
+
+/// `idvault vault --vault V` as a plain `std` command, so that it can be spawned and killed.
+fn vault_cmd(vault: &Path) -> StdCommand {
+    let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
+    c.env("NO_COLOR", "1")
+        .env_remove("IDVAULT_FORCE_PROGRESS")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .env_remove("IDVAULT_VAULT")
+        .arg("vault")
+        .arg("--vault")
+        .arg(vault);
+    c
 }
 
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
@@ -673,4 +678,68 @@ fn concurrent_adds_wait_for_the_lock_and_both_land() {
     assert_eq!(f.entries().len(), 10);
     let out = f.with_key("verify").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn ssh_recipients_open_entries_with_age_and_idvault() {
+    let t = TestDir::new();
+    let key = t.path().join("id_ed25519");
+    run_ok(
+        StdCommand::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "alice@secret-host",
+                "-f",
+            ])
+            .arg(&key),
+    );
+    let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+    let f = Fixture::new();
+    let vault = f.t.path().join("ssh-vault");
+    let out = vault_cmd(&vault)
+        .arg("init")
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("--recipient")
+        .arg(public.trim())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = fs::read_to_string(vault.join("idvault-vault.toml")).unwrap();
+    assert!(config.contains("ssh-ed25519 AAAA") && !config.contains("secret-host"));
+    let data = bytes(77, 123_456);
+    let src = f.t.write("doc.jpg", &data);
+    let add = vault_cmd(&vault).arg("add").arg(&src).output().unwrap();
+    assert!(add.status.success(), "{}", stderr(&add));
+    let list = vault_cmd(&vault)
+        .arg("-i")
+        .arg(&key)
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let entry = json_lines(&list)
+        .into_iter()
+        .find(|(t, _)| t == "entry")
+        .unwrap()
+        .1;
+    let id = entry["id"].as_str().unwrap();
+    let object = vault
+        .join("objects")
+        .join(&id[..2])
+        .join(format!("{id}.age"));
+    let plain = run_ok(
+        StdCommand::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg(object),
+    )
+    .stdout;
+    assert_eq!(plain, data);
 }

@@ -317,16 +317,18 @@ pub fn encrypt_stream<W: Write>(
 
 /// Decrypts the age file `src` into `out`, streaming; returns the plaintext's digest. A
 /// truncated, altered or foreign file is an error; `out` may have received part of the
-/// plaintext by then, so callers write to a temporary file or a sink.
+/// plaintext by then, so callers write to a temporary file or a sink. `out_path` names `out`
+/// in errors.
 pub fn decrypt_stream(
     identities: &[BoxIdentity],
     src: impl Read,
     out: &mut impl Write,
+    out_path: &Path,
 ) -> Result<Digested, Error> {
     let mut reader = open_reader(src, identities.iter().map(|i| i.as_ref() as _))?;
     pump(&mut reader, |block| out.write_all(block)).map_err(|side| match side {
         Side::Source(e) => corrupt(e),
-        Side::Sink(e) => Error::io("write", Path::new("output"), e),
+        Side::Sink(e) => Error::io("write", out_path, e),
     })
 }
 
@@ -359,7 +361,7 @@ mod tests {
             assert_eq!(d.len, len as u64);
             assert_eq!(d.sha256, hex(&Sha256::digest(&plain)));
             let mut back = Vec::new();
-            let d2 = decrypt_stream(&ids, &ct[..], &mut back).unwrap();
+            let d2 = decrypt_stream(&ids, &ct[..], &mut back, Path::new("-")).unwrap();
             assert_eq!(back, plain);
             assert_eq!(d2, d);
         }
@@ -374,12 +376,12 @@ mod tests {
         let mut flipped = ct.clone();
         let at = flipped.len() - 100;
         flipped[at] ^= 1;
-        assert!(decrypt_stream(&ids, &flipped[..], &mut io::sink()).is_err());
+        assert!(decrypt_stream(&ids, &flipped[..], &mut io::sink(), Path::new("-")).is_err());
         let truncated = &ct[..ct.len() - BLOCK / 2];
-        assert!(decrypt_stream(&ids, truncated, &mut io::sink()).is_err());
+        assert!(decrypt_stream(&ids, truncated, &mut io::sink(), Path::new("-")).is_err());
         let (other, _) = keypair();
         assert!(matches!(
-            decrypt_stream(&other, &ct[..], &mut io::sink()),
+            decrypt_stream(&other, &ct[..], &mut io::sink(), Path::new("-")),
             Err(Error::NoMatchingIdentity)
         ));
     }
