@@ -743,3 +743,42 @@ fn ssh_recipients_open_entries_with_age_and_idvault() {
     .stdout;
     assert_eq!(plain, data);
 }
+
+#[test]
+fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new();
+    let name = std::ffi::OsStr::from_bytes(b"scan-\xff\xfe.jpg");
+    let src = f.t.write(Path::new("src").join(name), &bytes(90, 4321));
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = f.cmd().args(["add", "--json"]).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let added: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "added")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(added.len(), 1);
+    assert!(
+        added[0]["path"]["bytes"].is_string(),
+        "non-UTF-8 path as bytes"
+    );
+    let to = f.t.path().join("out");
+    let out = f
+        .with_key("extract")
+        .arg("--to")
+        .arg(&to)
+        .arg(added[0]["id"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let back = to.join(name);
+    assert_eq!(fs::read(&back).unwrap(), bytes(90, 4321));
+    assert_eq!(fs::metadata(&back).unwrap().mode() & 0o777, 0o640);
+    assert!(
+        walk_files(&to)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(".idvault-tmp")),
+        "no temp file left"
+    );
+}
