@@ -274,7 +274,7 @@ fn pump(
     })
 }
 
-/// Which end of a [`pump`] failed.
+/// Which end of a stream (source or sink) failed.
 #[derive(Debug)]
 pub enum Side {
     Source(io::Error),

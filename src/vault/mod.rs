@@ -3,7 +3,7 @@
 //!
 //! Adding needs no secret: entries are encrypted to the public recipients in
 //! `idvault-vault.toml`. Reading needs the vault passphrase (one scrypt per command, to open
-//! `identity.age`) or another identity given at init. See [`format`] for the layout, [`add`]
+//! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
 //! The API the `secure` command uses:
