@@ -782,3 +782,45 @@ fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
         "no temp file left"
     );
 }
+
+#[test]
+fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
+    let f = Fixture::new();
+    let src = f.t.write("src/a.jpg", &bytes(60, 70_000));
+    let other = f.t.write("src/b.jpg", &bytes(61, 1_000));
+    let out = f.with_key("add").arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // As after a run interrupted between committing and removing: same file, asked again.
+    let out = f
+        .with_key("add")
+        .args(["--remove-originals", "--apply", "--yes", "--json"])
+        .arg(&src)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let kinds: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "already").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "added").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "removed").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(!src.exists() && !other.exists());
+    assert_eq!(f.entries().len(), 2, "no duplicate entry");
+    // A changed file with the same name is a new entry.
+    let src = f.t.write("src/a.jpg", &bytes(62, 70_000));
+    let out = f.with_key("add").arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.entries().len(), 3);
+}

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
 
-pub use add::{AddEvent, Added, Source, add_all, sha256_file};
+pub use add::{AddEvent, AddSummary, Added, Source, add_all, already_in, sha256_file};
 pub use crypto::{BoxIdentity, Digested, Recipients};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
