@@ -317,8 +317,10 @@ fn sigkill_during_remove_originals_never_loses_a_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Delays spread over the whole run, from startup to after the last removal.
-        let delay = Duration::from_micros(seed.wrapping_mul(2_654_435_761) % 400_000);
+        // Random delays in a window that widens from 50 ms to 1.5 s, so that kills land
+        // everywhere from startup to after the last removal, even on a slow machine.
+        let window = 50_000 + round as u64 * 30_000;
+        let delay = Duration::from_micros(seed.wrapping_mul(2_654_435_761) % window);
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
