@@ -826,3 +826,40 @@ fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(f.entries().len(), 3);
 }
+
+/// Runs `idvault vault --vault V ARGS` on a pseudo-terminal (`script`), typing `input`.
+fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process::ExitStatus {
+    let typed = dir.write(format!("typed-{}", input.len()), input);
+    StdCommand::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "{} vault --vault {} {args}",
+            env!("CARGO_BIN_EXE_idvault"),
+            vault.display()
+        ))
+        .arg("/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .stdin(fs::File::open(typed).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn terminal_prompts_ask_twice_for_a_new_passphrase() {
+    let t = TestDir::new();
+    let bad = t.path().join("mismatch");
+    assert!(!on_tty(&bad, "init", b"one pass\nanother\n", &t).success());
+    assert!(!bad.exists(), "nothing created when the passphrases differ");
+    let vault = t.path().join("v");
+    assert!(on_tty(&vault, "init", b"tty pass\ntty pass\n", &t).success());
+    let pw = t.write("pw", b"tty pass\n");
+    let out = vault_cmd(&vault)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
