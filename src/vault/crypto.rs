@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 
-use age::secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 

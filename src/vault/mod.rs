@@ -9,7 +9,7 @@
 //! The API the `secure` command uses:
 //! ```no_run
 //! # use idvault::vault::*;
-//! # fn f(passphrase: age::secrecy::SecretString) -> Result<(), Error> {
+//! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {
 //! let vault = Vault::open(&default_root().unwrap())?;
 //! let keys = vault.unlock(&passphrase)?;
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
@@ -38,7 +38,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use age::secrecy::SecretString;
+use secrecy::SecretString;
 
 pub use add::{AddEvent, AddSummary, Added, Source, add_all, already_in, sha256_file};
 pub use crypto::{BoxIdentity, Digested, Recipients};
