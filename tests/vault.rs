@@ -52,17 +52,9 @@ impl Fixture {
         f
     }
 
-    /// `idvault vault --vault V` (a plain `std` command, so it can be spawned and killed).
+    /// `idvault vault --vault V`.
     fn cmd(&self) -> StdCommand {
-        let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
-        c.env("NO_COLOR", "1")
-            .env_remove("IDVAULT_FORCE_PROGRESS")
-            .env_remove("IDVAULT_PASSPHRASE_FILE")
-            .env_remove("IDVAULT_VAULT")
-            .arg("vault")
-            .arg("--vault")
-            .arg(&self.vault);
-        c
+        vault_cmd(&self.vault)
     }
 
     /// `idvault vault --vault V -i key.txt SUB`.
@@ -106,6 +98,19 @@ impl Fixture {
     fn vault_files(&self) -> Vec<PathBuf> {
         walk_files(&self.vault)
     }
+}
+
+/// `idvault vault --vault V` as a plain `std` command, so that it can be spawned and killed.
+fn vault_cmd(vault: &Path) -> StdCommand {
+    let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
+    c.env("NO_COLOR", "1")
+        .env_remove("IDVAULT_FORCE_PROGRESS")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .env_remove("IDVAULT_VAULT")
+        .arg("vault")
+        .arg("--vault")
+        .arg(vault);
+    c
 }
 
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
@@ -312,8 +317,10 @@ fn sigkill_during_remove_originals_never_loses_a_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Delays spread over the whole run, from startup to after the last removal.
-        let delay = Duration::from_micros(seed.wrapping_mul(2_654_435_761) % 400_000);
+        // Random delays in a window that widens from 50 ms to 1.5 s, so that kills land
+        // everywhere from startup to after the last removal, even on a slow machine.
+        let window = 50_000 + round as u64 * 30_000;
+        let delay = Duration::from_micros(seed.wrapping_mul(2_654_435_761) % window);
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -672,5 +679,187 @@ fn concurrent_adds_wait_for_the_lock_and_both_land() {
     }
     assert_eq!(f.entries().len(), 10);
     let out = f.with_key("verify").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn ssh_recipients_open_entries_with_age_and_idvault() {
+    let t = TestDir::new();
+    let key = t.path().join("id_ed25519");
+    run_ok(
+        StdCommand::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "alice@secret-host",
+                "-f",
+            ])
+            .arg(&key),
+    );
+    let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+    let f = Fixture::new();
+    let vault = f.t.path().join("ssh-vault");
+    let out = vault_cmd(&vault)
+        .arg("init")
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("--recipient")
+        .arg(public.trim())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = fs::read_to_string(vault.join("idvault-vault.toml")).unwrap();
+    assert!(config.contains("ssh-ed25519 AAAA") && !config.contains("secret-host"));
+    let data = bytes(77, 123_456);
+    let src = f.t.write("doc.jpg", &data);
+    let add = vault_cmd(&vault).arg("add").arg(&src).output().unwrap();
+    assert!(add.status.success(), "{}", stderr(&add));
+    let list = vault_cmd(&vault)
+        .arg("-i")
+        .arg(&key)
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let entry = json_lines(&list)
+        .into_iter()
+        .find(|(t, _)| t == "entry")
+        .unwrap()
+        .1;
+    let id = entry["id"].as_str().unwrap();
+    let object = vault
+        .join("objects")
+        .join(&id[..2])
+        .join(format!("{id}.age"));
+    let plain = run_ok(
+        StdCommand::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg(object),
+    )
+    .stdout;
+    assert_eq!(plain, data);
+}
+
+#[test]
+fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new();
+    let name = std::ffi::OsStr::from_bytes(b"scan-\xff\xfe.jpg");
+    let src = f.t.write(Path::new("src").join(name), &bytes(90, 4321));
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = f.cmd().args(["add", "--json"]).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let added: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "added")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(added.len(), 1);
+    assert!(
+        added[0]["path"]["bytes"].is_string(),
+        "non-UTF-8 path as bytes"
+    );
+    let to = f.t.path().join("out");
+    let out = f
+        .with_key("extract")
+        .arg("--to")
+        .arg(&to)
+        .arg(added[0]["id"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let back = to.join(name);
+    assert_eq!(fs::read(&back).unwrap(), bytes(90, 4321));
+    assert_eq!(fs::metadata(&back).unwrap().mode() & 0o777, 0o640);
+    assert!(
+        walk_files(&to)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(".idvault-tmp")),
+        "no temp file left"
+    );
+}
+
+#[test]
+fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
+    let f = Fixture::new();
+    let src = f.t.write("src/a.jpg", &bytes(60, 70_000));
+    let other = f.t.write("src/b.jpg", &bytes(61, 1_000));
+    let out = f.with_key("add").arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // As after a run interrupted between committing and removing: same file, asked again.
+    let out = f
+        .with_key("add")
+        .args(["--remove-originals", "--apply", "--yes", "--json"])
+        .arg(&src)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let kinds: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "already").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "added").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "removed").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(!src.exists() && !other.exists());
+    assert_eq!(f.entries().len(), 2, "no duplicate entry");
+    // A changed file with the same name is a new entry.
+    let src = f.t.write("src/a.jpg", &bytes(62, 70_000));
+    let out = f.with_key("add").arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(f.entries().len(), 3);
+}
+
+/// Runs `idvault vault --vault V ARGS` on a pseudo-terminal (`script`), typing `input`.
+fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process::ExitStatus {
+    let typed = dir.write(format!("typed-{}", input.len()), input);
+    StdCommand::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "{} vault --vault {} {args}",
+            env!("CARGO_BIN_EXE_idvault"),
+            vault.display()
+        ))
+        .arg("/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .stdin(fs::File::open(typed).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn terminal_prompts_ask_twice_for_a_new_passphrase() {
+    let t = TestDir::new();
+    let bad = t.path().join("mismatch");
+    assert!(!on_tty(&bad, "init", b"one pass\nanother\n", &t).success());
+    assert!(!bad.exists(), "nothing created when the passphrases differ");
+    let vault = t.path().join("v");
+    assert!(on_tty(&vault, "init", b"tty pass\ntty pass\n", &t).success());
+    let pw = t.write("pw", b"tty pass\n");
+    let out = vault_cmd(&vault)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .arg("verify")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }

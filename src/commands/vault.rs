@@ -235,11 +235,15 @@ fn add(
         if res.is_err() {
             return;
         }
-        if matches!(ev, AddEvent::Added { .. } | AddEvent::Failed { .. }) {
+        if matches!(
+            ev,
+            AddEvent::Added { .. } | AddEvent::AlreadyIn { .. } | AddEvent::Failed { .. }
+        ) {
             bar.inc(1);
         }
         *res = bar.suspend(|| match ev {
             AddEvent::Added { path, entry } => rep.added(path, entry),
+            AddEvent::AlreadyIn { path, entry } => rep.already(path, entry),
             AddEvent::Failed { path, error } => rep.failed(path, &format!("not added: {error}")),
             AddEvent::Removed { path, how } => rep.removed(path, &how),
             AddEvent::Kept { path, error } => rep.failed(path, &format!("original kept: {error}")),
@@ -260,6 +264,9 @@ fn add(
     let summary = summary.context("cannot commit the manifest; no original was removed")?;
     failures += summary.failed + summary.kept;
     let mut text = format!("{} files added ({} bytes)", summary.added, summary.bytes);
+    if summary.already > 0 {
+        text += &format!(", {} already in the vault", summary.already);
+    }
     if summary.failed > 0 {
         text += &format!(", {} failed", summary.failed);
     }
@@ -274,7 +281,8 @@ fn add(
     }
     report.summary(
         serde_json::json!({
-            "added": summary.added, "bytes": summary.bytes, "failed": summary.failed,
+            "added": summary.added, "already": summary.already, "bytes": summary.bytes,
+            "failed": summary.failed,
             "removed": summary.removed, "kept": summary.kept,
         }),
         &text,

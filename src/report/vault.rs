@@ -4,6 +4,7 @@
 //! - `vault`: `{"path": PATH, "recipients": [..], "created": true|false}` (init).
 //! - `plan`: `{"path": PATH, "size": n, "action": "add and remove original"}` (dry run).
 //! - `added`: `{"path": PATH, "id": ID, "size": n, "sha256": "…", "stripped": null|[..]}`.
+//! - `already`: `{"path": PATH, "id": ID}`: the file is in the vault already; not added again.
 //! - `removed`: `{"path": PATH, "id": ID, "how": "unlinked (not wiped)"}`.
 //! - `entry`: `{"id", "path": PATH|null, "size", "mtime", "sha256", "kind", "added",
 //!   "stripped"}` (list).
@@ -223,6 +224,31 @@ impl<W: Write> VaultReport<W> {
             self.palette.green("added"),
             &e.id.as_str()[..12],
             size(e.size),
+            human::path(path)
+        )
+    }
+
+    pub fn already(&mut self, path: &Path, e: &Entry) -> io::Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct A<'a> {
+                path: json::PathJson,
+                id: &'a str,
+            }
+            return json::emit(
+                &mut self.out,
+                "already",
+                A {
+                    path: json::PathJson::new(path),
+                    id: e.id.as_str(),
+                },
+            );
+        }
+        writeln!(
+            self.out,
+            "{} {}  {}  (already in the vault; not added again)",
+            self.palette.dim("present"),
+            &e.id.as_str()[..12],
             human::path(path)
         )
     }

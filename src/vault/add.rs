@@ -148,6 +148,28 @@ pub fn add_file(
     Ok(Added { entry, stamp })
 }
 
+/// The entry already holding `path`, if the vault has one with the same original path, size
+/// and modification time and the file still hashes to its recorded SHA-256 (a re-run after an
+/// interrupted `--remove-originals`). Only files that match by path, size and time are read.
+pub fn already_in(index: &super::Index, path: &Path) -> Option<Added> {
+    let abs = StoredPath::new(&std::path::absolute(path).ok()?);
+    let meta = fs::symlink_metadata(path).ok().filter(|m| m.is_file())?;
+    let candidate = index.entries.iter().find(|e| {
+        e.original.as_ref() == Some(&abs)
+            && e.size == meta.len()
+            && (e.mtime, i64::from(e.mtime_nsec)) == (meta.mtime(), meta.mtime_nsec())
+    })?;
+    let mut file = fsutil::open_regular_nofollow(path).ok()?;
+    let stamp = Stamp::of(&file.metadata().ok()?);
+    let digest = crypto::digest(&mut file).ok()?;
+    let same = digest.sha256 == candidate.original_sha256
+        && file.metadata().is_ok_and(|m| Stamp::of(&m) == stamp);
+    same.then(|| Added {
+        entry: candidate.clone(),
+        stamp,
+    })
+}
+
 /// SHA-256 of a file's bytes, streamed (to look it up with [`super::Index::by_original_hash`]).
 pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
     let mut file = fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
@@ -159,6 +181,8 @@ pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
 pub enum AddEvent<'a> {
     /// The file is now an entry.
     Added { path: &'a Path, entry: &'a Entry },
+    /// The file was already in the vault (same path, size, time and SHA-256); not added again.
+    AlreadyIn { path: &'a Path, entry: &'a Entry },
     /// The file could not be added (the original is untouched).
     Failed { path: &'a Path, error: Error },
     /// The entry was verified and the original removed.
@@ -171,6 +195,8 @@ pub enum AddEvent<'a> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AddSummary {
     pub added: u64,
+    /// Files found already in the vault (only looked for when a key is given).
+    pub already: u64,
     pub bytes: u64,
     pub failed: u64,
     pub removed: u64,
@@ -194,43 +220,55 @@ pub fn add_all(
     on_event: &(dyn Fn(AddEvent<'_>) + Sync),
 ) -> Result<AddSummary, Error> {
     assert!(!remove || keys.is_some(), "removal needs a key to verify");
-    let added: Vec<(&Source, Added)> = sources
+    let index = keys.map(|k| vault.index(k)).transpose()?;
+    let done: Vec<(&Source, Added, bool)> = sources
         .par_iter()
-        .filter_map(|s| match add_file(vault, lock, s, strip) {
-            Ok(a) => {
-                on_event(AddEvent::Added {
+        .filter_map(|s| {
+            if let Some(a) = index.as_ref().and_then(|i| already_in(i, &s.path)) {
+                on_event(AddEvent::AlreadyIn {
                     path: &s.path,
                     entry: &a.entry,
                 });
-                Some((s, a))
+                return Some((s, a, false));
             }
-            Err(error) => {
-                on_event(AddEvent::Failed {
-                    path: &s.path,
-                    error,
-                });
-                None
+            match add_file(vault, lock, s, strip) {
+                Ok(a) => {
+                    on_event(AddEvent::Added {
+                        path: &s.path,
+                        entry: &a.entry,
+                    });
+                    Some((s, a, true))
+                }
+                Err(error) => {
+                    on_event(AddEvent::Failed {
+                        path: &s.path,
+                        error,
+                    });
+                    None
+                }
             }
         })
         .collect();
+    let new = done.iter().filter(|(_, _, new)| *new);
     let mut summary = AddSummary {
-        added: added.len() as u64,
-        bytes: added.iter().map(|(_, a)| a.entry.size).sum(),
-        failed: (sources.len() - added.len()) as u64,
+        added: new.clone().count() as u64,
+        already: (done.len() - new.clone().count()) as u64,
+        bytes: new.map(|(_, a, _)| a.entry.size).sum(),
+        failed: (sources.len() - done.len()) as u64,
         ..AddSummary::default()
     };
     let Some(keys) = keys else {
         return Ok(summary);
     };
-    if !added.is_empty() {
+    if summary.added > 0 || index.is_some_and(|i| !i.pending.is_empty()) {
         vault.commit_manifest(lock, keys)?;
     }
     if !remove {
         return Ok(summary);
     }
-    let removed = added
+    let removed = done
         .par_iter()
-        .filter(|(s, a)| {
+        .filter(|(s, a, _)| {
             let outcome = vault
                 .verify_entry(&a.entry, keys)
                 .and_then(|()| {
@@ -261,6 +299,6 @@ pub fn add_all(
         })
         .count() as u64;
     summary.removed = removed;
-    summary.kept = summary.added - removed;
+    summary.kept = done.len() as u64 - removed;
     Ok(summary)
 }

@@ -24,6 +24,7 @@ fn decrypt_checked(
     entry: &Entry,
     keys: &Keys,
     out: &mut impl io::Write,
+    out_path: &Path,
 ) -> Result<(), Error> {
     let path = vault.layout().object(&entry.id);
     let file = match File::open(&path) {
@@ -31,7 +32,7 @@ fn decrypt_checked(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::MissingObject),
         Err(e) => return Err(Error::io("open", &path, e)),
     };
-    let Digested { len, sha256 } = crypto::decrypt_stream(keys.ids(), file, out)?;
+    let Digested { len, sha256 } = crypto::decrypt_stream(keys.ids(), file, out, out_path)?;
     if len != entry.size || sha256 != entry.sha256 {
         return Err(Error::HashMismatch);
     }
@@ -41,7 +42,7 @@ fn decrypt_checked(
 /// Verifies one entry: its object decrypts, authenticates and hashes to the recorded value,
 /// and its `.meta.age` decrypts to the same metadata.
 pub fn verify_entry(vault: &Vault, entry: &Entry, keys: &Keys) -> Result<(), Error> {
-    decrypt_checked(vault, entry, keys, &mut io::sink())?;
+    decrypt_checked(vault, entry, keys, &mut io::sink(), Path::new("-"))?;
     let meta = manifest::read_meta(vault.layout(), &entry.id, keys.ids())?;
     if &meta != entry {
         return Err(Error::Corrupt {
@@ -70,7 +71,8 @@ pub fn extract(
     }
     let mut tmp = AtomicFile::new_in(dest_dir, format::FILE_MODE)
         .map_err(|e| Error::io("create", dest_dir, e))?;
-    decrypt_checked(vault, entry, keys, tmp.file())?;
+
+    decrypt_checked(vault, entry, keys, tmp.file(), &dest)?;
     let mtime = if entry.mtime >= 0 {
         UNIX_EPOCH + Duration::new(entry.mtime as u64, entry.mtime_nsec)
     } else {
@@ -159,7 +161,7 @@ pub fn verify(
             let result = if metas.contains(&e.id) {
                 verify_entry(vault, e, keys)
             } else {
-                decrypt_checked(vault, e, keys, &mut io::sink())
+                decrypt_checked(vault, e, keys, &mut io::sink(), Path::new("-"))
             };
             match result {
                 Ok(()) => {
@@ -275,7 +277,7 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
 fn recover_orphan(vault: &Vault, id: &EntryId, keys: &Keys) -> Result<Entry, Error> {
     let path = vault.layout().object(id);
     let file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
-    let d = crypto::decrypt_stream(keys.ids(), file, &mut io::sink())?;
+    let d = crypto::decrypt_stream(keys.ids(), file, &mut io::sink(), Path::new("-"))?;
     Ok(Entry {
         id: id.clone(),
         added: super::now(),

@@ -8,8 +8,10 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
 
-use age::secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -272,7 +274,7 @@ fn pump(
     })
 }
 
-/// Which end of a [`pump`] failed.
+/// Which end of a stream (source or sink) failed.
 #[derive(Debug)]
 pub enum Side {
     Source(io::Error),
@@ -301,32 +303,76 @@ pub fn digest(src: &mut impl Read) -> io::Result<Digested> {
 }
 
 /// Encrypts `src` to the recipients into `out`, streaming; returns the plaintext's digest.
+///
+/// Reading and hashing run on a helper thread while this thread encrypts and writes, with
+/// three 64 KiB buffers passed back and forth: memory stays constant, and one large file uses
+/// two cores (encryption is the slow stage; hashing and reading hide behind it).
 pub fn encrypt_stream<W: Write>(
     recipients: &Recipients,
-    src: &mut impl Read,
+    src: &mut (impl Read + Send),
     out: W,
 ) -> Result<Digested, Side> {
     let enc = recipients
         .encryptor()
         .map_err(|e| Side::Sink(io::Error::other(e.to_string())))?;
     let mut w = enc.wrap_output(out).map_err(Side::Sink)?;
-    let digest = pump(src, |block| w.write_all(block))?;
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Zeroizing<Vec<u8>>, usize)>(2);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Zeroizing<Vec<u8>>>(3);
+    for _ in 0..3 {
+        empty_tx
+            .send(Zeroizing::new(vec![0u8; BLOCK]))
+            .expect("channel has room");
+    }
+    let digest = thread::scope(|s| {
+        let reader = s.spawn(move || -> io::Result<Digested> {
+            let mut hasher = Sha256::new();
+            let mut len = 0u64;
+            // The writer hung up (it failed): stop; its error is the one reported.
+            while let Ok(mut buf) = empty_rx.recv() {
+                let n = fill(src, &mut buf)?;
+                hasher.update(&buf[..n]);
+                len += n as u64;
+                if full_tx.send((buf, n)).is_err() || n < BLOCK {
+                    break;
+                }
+            }
+            Ok(Digested {
+                len,
+                sha256: hex(&hasher.finalize()),
+            })
+        });
+        let mut written = Ok(());
+        for (buf, n) in full_rx {
+            written = w.write_all(&buf[..n]);
+            if written.is_err() || n < BLOCK {
+                break;
+            }
+            // The reader may already have finished (its last block is queued): that is fine.
+            let _ = empty_tx.send(buf);
+        }
+        drop(empty_tx);
+        let read = reader.join().expect("reader thread does not panic");
+        written.map_err(Side::Sink)?;
+        read.map_err(Side::Source)
+    })?;
     w.finish().map_err(Side::Sink)?;
     Ok(digest)
 }
 
 /// Decrypts the age file `src` into `out`, streaming; returns the plaintext's digest. A
 /// truncated, altered or foreign file is an error; `out` may have received part of the
-/// plaintext by then, so callers write to a temporary file or a sink.
+/// plaintext by then, so callers write to a temporary file or a sink. `out_path` names `out`
+/// in errors.
 pub fn decrypt_stream(
     identities: &[BoxIdentity],
     src: impl Read,
     out: &mut impl Write,
+    out_path: &Path,
 ) -> Result<Digested, Error> {
     let mut reader = open_reader(src, identities.iter().map(|i| i.as_ref() as _))?;
     pump(&mut reader, |block| out.write_all(block)).map_err(|side| match side {
         Side::Source(e) => corrupt(e),
-        Side::Sink(e) => Error::io("write", Path::new("output"), e),
+        Side::Sink(e) => Error::io("write", out_path, e),
     })
 }
 
@@ -359,8 +405,8 @@ mod tests {
             assert_eq!(d.len, len as u64);
             assert_eq!(d.sha256, hex(&Sha256::digest(&plain)));
             let mut back = Vec::new();
-            let d2 = decrypt_stream(&ids, &ct[..], &mut back).unwrap();
-            assert_eq!(back, plain);
+            let d2 = decrypt_stream(&ids, &ct[..], &mut back, Path::new("-")).unwrap();
+            assert!(back == plain, "round trip differs at length {len}");
             assert_eq!(d2, d);
         }
     }
@@ -374,12 +420,12 @@ mod tests {
         let mut flipped = ct.clone();
         let at = flipped.len() - 100;
         flipped[at] ^= 1;
-        assert!(decrypt_stream(&ids, &flipped[..], &mut io::sink()).is_err());
+        assert!(decrypt_stream(&ids, &flipped[..], &mut io::sink(), Path::new("-")).is_err());
         let truncated = &ct[..ct.len() - BLOCK / 2];
-        assert!(decrypt_stream(&ids, truncated, &mut io::sink()).is_err());
+        assert!(decrypt_stream(&ids, truncated, &mut io::sink(), Path::new("-")).is_err());
         let (other, _) = keypair();
         assert!(matches!(
-            decrypt_stream(&other, &ct[..], &mut io::sink()),
+            decrypt_stream(&other, &ct[..], &mut io::sink(), Path::new("-")),
             Err(Error::NoMatchingIdentity)
         ));
     }

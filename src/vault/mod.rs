@@ -3,13 +3,13 @@
 //!
 //! Adding needs no secret: entries are encrypted to the public recipients in
 //! `idvault-vault.toml`. Reading needs the vault passphrase (one scrypt per command, to open
-//! `identity.age`) or another identity given at init. See [`format`] for the layout, [`add`]
+//! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
 //! The API the `secure` command uses:
 //! ```no_run
 //! # use idvault::vault::*;
-//! # fn f(passphrase: age::secrecy::SecretString) -> Result<(), Error> {
+//! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {
 //! let vault = Vault::open(&default_root().unwrap())?;
 //! let keys = vault.unlock(&passphrase)?;
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
@@ -38,9 +38,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use age::secrecy::SecretString;
+use secrecy::SecretString;
 
-pub use add::{AddEvent, Added, Source, add_all, sha256_file};
+pub use add::{AddEvent, AddSummary, Added, Source, add_all, already_in, sha256_file};
 pub use crypto::{BoxIdentity, Digested, Recipients};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
