@@ -260,8 +260,8 @@ pub struct VaultAddArgs {
         long_help = "Remove each original once its entry is written, fsynced, committed to the \
                      manifest and verified by decrypting it, and only if the original did not \
                      change meanwhile. Needs the passphrase (to verify). Without --apply this \
-                     prints the plan and changes nothing. For now originals are unlinked, not \
-                     wiped."
+                     prints the plan and changes nothing. Originals are wiped as by `idvault \
+                     wipe` (overwritten, renamed, unlinked, thumbnails removed)."
     )]
     pub remove_originals: bool,
     /// Carry out --remove-originals (asks first on a terminal).

@@ -15,8 +15,7 @@ use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress, sanitize};
 use idvault::vault::{
-    self, AddEvent, Detected, Keys, LockMode, Source, StripPolicy, Vault, check,
-    crypto,
+    self, AddEvent, Detected, Keys, LockMode, Source, StripPolicy, Vault, check, crypto,
 };
 
 use crate::cli::{
@@ -272,7 +271,7 @@ fn add(
     }
     if args.remove_originals {
         text += &format!(
-            ", {} originals unlinked (not wiped), {} kept",
+            ", {} originals wiped, {} kept",
             summary.removed, summary.kept
         );
     }

@@ -5,7 +5,7 @@
 //! - `plan`: `{"path": PATH, "size": n, "action": "add and remove original"}` (dry run).
 //! - `added`: `{"path": PATH, "id": ID, "size": n, "sha256": "…", "stripped": null|[..]}`.
 //! - `already`: `{"path": PATH, "id": ID}`: the file is in the vault already; not added again.
-//! - `removed`: `{"path": PATH, "id": ID, "how": "unlinked (not wiped)"}`.
+//! - `removed`: `{"path": PATH, "id": ID, "how": "wiped"}` (or "wiped, with N thumbnails").
 //! - `entry`: `{"id", "path": PATH|null, "size", "mtime", "sha256", "kind", "added",
 //!   "stripped"}` (list).
 //! - `extracted`: `{"id", "to": PATH}`.
@@ -149,7 +149,7 @@ impl<W: Write> VaultReport<W> {
                 P {
                     path: json::PathJson::new(path),
                     size: bytes,
-                    action: "add, verify, then remove the original (unlinked, not wiped)",
+                    action: "add, verify, then wipe the original",
                 },
             );
         }
@@ -184,7 +184,7 @@ impl<W: Write> VaultReport<W> {
             "{}",
             self.palette.bold(&format!(
                 "Dry run: {files} files ({}) would be added, verified, and their originals \
-                 unlinked (not wiped). Nothing was changed; add --apply to do it.",
+                 wiped. Nothing was changed; add --apply to do it.",
                 size(bytes)
             ))
         );

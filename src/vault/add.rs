@@ -72,6 +72,17 @@ pub struct Added {
 }
 
 impl Added {
+    /// The identity of the original as it was read.
+    pub fn original_id(&self) -> crate::scan::FileId {
+        crate::scan::FileId {
+            dev: self.stamp.dev,
+            ino: self.stamp.ino,
+            size: self.stamp.size,
+            mtime_ns: i128::from(self.stamp.mtime.0) * 1_000_000_000
+                + i128::from(self.stamp.mtime.1),
+        }
+    }
+
     /// True if `path` is still the very file that was read (same inode, size and times), so
     /// acting on it acts on what the vault holds.
     pub fn unchanged(&self, path: &Path) -> bool {
@@ -281,7 +292,12 @@ pub fn add_all(
                     }
                 })
                 .and_then(|()| {
-                    original::remove_original(&s.path).map_err(|e| Error::io("remove", &s.path, e))
+                    original::remove_original(&s.path, &a.original_id()).map_err(|source| {
+                        Error::Wipe {
+                            path: s.path.clone(),
+                            source,
+                        }
+                    })
                 });
             match outcome {
                 Ok(how) => {

@@ -102,6 +102,11 @@ pub enum Error {
     InsideVault { path: PathBuf },
     #[error("{} already exists; not overwritten", sanitize::path(path))]
     Exists { path: PathBuf },
+    #[error("vaulted, but the original was not wiped: {source}")]
+    Wipe {
+        path: PathBuf,
+        source: crate::wipe::WipeError,
+    },
 }
 
 impl Error {

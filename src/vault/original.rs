@@ -1,15 +1,14 @@
-//! What happens to an original file on its way into the vault and after it is safely there.
-//!
-//! Two seams live here so that later work plugs in at one place each:
-//! - [`prepare`]: the bytes to store. Metadata stripping (`metadata::strip`) is not wired in
-//!   yet, so every file is stored as-is and its entry records `stripped: null`.
-//! - [`remove_original`]: what `--remove-originals` does once an entry is verified. Secure
-//!   wiping (`wipe`) is not wired in yet, so this is a plain unlink, and says so.
+//! What happens to an original file on its way into the vault and after it is safely there:
+//! [`prepare`] strips its metadata (through [`crate::metadata::strip`]) before it is encrypted,
+//! and [`remove_original`] wipes it (through [`crate::wipe`]) once its entry is verified.
 
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Seek};
 use std::path::Path;
+
+use crate::scan::FileId;
+use crate::wipe::{WipeError, WipeOptions};
 
 use super::manifest::StripLog;
 
@@ -30,38 +29,62 @@ pub struct Prepared {
     pub stripped: Option<StripLog>,
 }
 
+/// Files larger than this are stored with their metadata: stripping works on the whole file in
+/// memory, and the vault keeps its memory use flat for multi-gigabyte videos.
+pub const STRIP_LIMIT: u64 = 256 << 20;
+
 /// Prepares the stored content of an original opened as `file`.
 ///
-/// Until the metadata module lands, both policies store the file as-is (streamed, constant
-/// memory) and record `stripped: None`; the stripping call belongs in the `Strip` arm.
-pub fn prepare(file: File, policy: StripPolicy) -> io::Result<Prepared> {
-    match policy {
-        StripPolicy::Strip | StripPolicy::Keep => Ok(Prepared {
-            reader: Box::new(file),
-            stripped: None,
+/// With [`StripPolicy::Strip`], a supported image or video up to [`STRIP_LIMIT`] is read,
+/// stripped and verified in memory, and its entry records what was removed. Anything else —
+/// `--keep-metadata`, an unsupported or damaged file, a file too large — is streamed as-is and
+/// records `stripped: None`: vaulting never fails because cleaning did.
+pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
+    let as_is = |file: File| Prepared {
+        reader: Box::new(file),
+        stripped: None,
+    };
+    if policy == StripPolicy::Keep || file.metadata()?.len() > STRIP_LIMIT {
+        return Ok(as_is(file));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    match crate::metadata::strip(&bytes, &crate::metadata::StripOptions::default()) {
+        Ok(clean) => Ok(Prepared {
+            stripped: Some(StripLog {
+                removed: clean.removed.iter().map(|r| r.group.clone()).collect(),
+            }),
+            reader: Box::new(io::Cursor::new(clean.data)),
         }),
+        Err(_) => {
+            file.seek(io::SeekFrom::Start(0))?;
+            Ok(as_is(file))
+        }
     }
 }
 
 /// How an original was removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Removal {
-    /// `unlink(2)` only: the data blocks were not overwritten and may be recoverable.
-    UnlinkedNotWiped,
+    /// Overwritten, renamed and unlinked, with `thumbnails` desktop thumbnails of it.
+    Wiped { thumbnails: usize },
 }
 
 impl fmt::Display for Removal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Removal::UnlinkedNotWiped => f.write_str("unlinked (not wiped)"),
+            Removal::Wiped { thumbnails: 0 } => f.write_str("wiped"),
+            Removal::Wiped { thumbnails } => write!(f, "wiped, with {thumbnails} thumbnails"),
         }
     }
 }
 
-/// Removes a verified original. For now a plain unlink followed by a directory fsync; the
-/// secure-wipe module replaces the body of this function.
-pub fn remove_original(path: &Path) -> io::Result<Removal> {
-    fs::remove_file(path)?;
-    crate::fsutil::fsync_dir(path.parent().unwrap_or(Path::new(".")))?;
-    Ok(Removal::UnlinkedNotWiped)
+/// Wipes a verified original that is still the file `expected` describes.
+pub fn remove_original(path: &Path, expected: &FileId) -> Result<Removal, WipeError> {
+    let opts = WipeOptions::default();
+    let plan = crate::wipe::plan_expecting(path, expected, &opts)?;
+    let out = crate::wipe::execute(&plan)?;
+    Ok(Removal::Wiped {
+        thumbnails: out.thumbnails_removed.len(),
+    })
 }
