@@ -592,8 +592,6 @@ pub fn remove_folder(path: &Path) -> Result<(), WipeError> {
     }
 }
 
-/// Identity of a file from its metadata.
-
 fn special_kind(ft: &fs::FileType) -> &'static str {
     if ft.is_fifo() {
         "FIFO"
