@@ -69,6 +69,20 @@ idvault wipe --apply --yes -r ~/Scans/ids        # a folder, no question"
     /// Keep files in an encrypted vault whose every entry opens with the stock `age` CLI.
     #[command(after_help = VAULT_EXAMPLES)]
     Vault(VaultArgs),
+    /// Find ID photos, verification screenshots and recordings, and make them safe: strip,
+    /// encrypt into the vault, verify, wipe the originals (plan only unless --apply).
+    #[command(
+        long_about = "Find identity-document photos, verification screenshots and screen \
+recordings, then for each: strip its metadata, encrypt it into the age vault, verify the vault \
+copy by decrypting it, and only then wipe the original (or keep or delete it, as chosen).\n\n\
+Without --apply nothing changes: the plan is printed. An interrupted run leaves every file \
+either untouched or safely vaulted; running the same command again finishes the job without \
+duplicating entries.",
+        after_help = "Examples:\n  idvault secure ~/Pictures ~/Downloads          (show the plan)\n  \
+idvault secure --apply ~/Pictures               (do it, after asking)\n  \
+idvault secure --apply --yes --passphrase-file pw.txt --json ~/Pictures"
+    )]
+    Secure(SecureArgs),
 }
 
 #[derive(Debug, Args)]
@@ -311,4 +325,41 @@ mod tests {
         assert!(confidence("1.5").is_err());
         assert!(confidence("x").is_err());
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SecureArgs {
+    /// Folders or files to scan and secure.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultCommonArgs,
+    /// Act only on findings at least this sure (0–1).
+    #[arg(long, value_name = "X", default_value_t = 0.5, value_parser = confidence)]
+    pub min_confidence: f32,
+    /// Act only on these kinds (repeatable) [default: every kind but plain screenshots].
+    #[arg(long, value_enum, value_name = "K")]
+    pub kind: Vec<Kind>,
+    /// Leave the originals in place after vaulting them.
+    #[arg(long, conflicts_with = "delete_originals")]
+    pub keep_originals: bool,
+    /// Unlink originals without overwriting them (for SSDs and copy-on-write file systems,
+    /// where overwriting does not reach old copies anyway).
+    #[arg(long)]
+    pub delete_originals: bool,
+    /// Store files with their metadata (default: stripped first).
+    #[arg(long)]
+    pub keep_metadata: bool,
+    /// Judge by names and metadata only; do not analyse pixels.
+    #[arg(long)]
+    pub no_content: bool,
+    /// Do not cross into other file systems while scanning.
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Carry out the plan (asks first on a terminal).
+    #[arg(long)]
+    pub apply: bool,
+    /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
 }

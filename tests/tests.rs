@@ -4,6 +4,7 @@
 mod util;
 
 mod scan;
+mod secure;
 mod strip;
 mod vault;
 mod wipe;

@@ -2,6 +2,7 @@
 //! to the reporters.
 
 pub mod scan;
+pub mod secure;
 pub mod strip;
 pub mod vault;
 pub mod wipe;
@@ -13,6 +14,7 @@ use crate::exit::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Secure(args) => secure::run(&cli.global, args),
         Command::Strip(args) => strip::run(&cli.global, args),
         Command::Wipe(args) => wipe::run(&cli.global, args),
         Command::Vault(args) => vault::run(&cli.global, args),

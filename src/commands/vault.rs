@@ -58,14 +58,14 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn passphrase_source(common: &VaultCommonArgs) -> PassphraseSource {
+pub(crate) fn passphrase_source(common: &VaultCommonArgs) -> PassphraseSource {
     PassphraseSource::from_flags(
         common.passphrase_file.clone(),
         common.passphrase_command.clone(),
     )
 }
 
-fn open(root: &Path) -> anyhow::Result<Vault> {
+pub(crate) fn open(root: &Path) -> anyhow::Result<Vault> {
     Vault::open(root).with_context(|| {
         format!(
             "cannot open the vault {} (create one with `idvault vault init`)",
@@ -75,7 +75,7 @@ fn open(root: &Path) -> anyhow::Result<Vault> {
 }
 
 /// The keys for a command that reads: `--identity` files, else the vault passphrase.
-fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<Keys> {
+pub(crate) fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<Keys> {
     let source = passphrase_source(common);
     if !common.identity.is_empty() {
         let mut ids = Vec::new();

@@ -25,3 +25,30 @@ pub fn warning(p: &Palette, w: &Warning) {
 pub fn path(p: &Path) -> String {
     sanitize::path(p)
 }
+
+/// A byte count for people, in binary units (`3.0 MiB`).
+pub fn size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u < UNITS.len() - 1 {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::size(999), "999 B");
+        assert_eq!(super::size(25_000), "24.4 KiB");
+        assert_eq!(super::size(3_100_000), "3.0 MiB");
+        assert_eq!(super::size(1_073_741_824), "1.0 GiB");
+    }
+}

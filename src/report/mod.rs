@@ -4,6 +4,7 @@
 pub mod human;
 pub mod json;
 pub mod scan;
+pub mod secure;
 pub mod strip;
 pub mod vault;
 pub mod wipe;

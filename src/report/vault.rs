@@ -60,22 +60,6 @@ impl<'a> EntryJson<'a> {
     }
 }
 
-/// A human-readable size.
-fn size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut x = n as f64;
-    let mut u = 0;
-    while x >= 1024.0 && u < UNITS.len() - 1 {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{x:.1} {}", UNITS[u])
-    }
-}
-
 fn shown(e: &Entry) -> String {
     e.original.as_ref().map_or_else(
         || "(recovered, name unknown)".into(),
@@ -156,7 +140,7 @@ impl<W: Write> VaultReport<W> {
         writeln!(
             self.out,
             "would add and remove  {:>10}  {}",
-            size(bytes),
+            human::size(bytes),
             human::path(path)
         )
     }
@@ -185,7 +169,7 @@ impl<W: Write> VaultReport<W> {
             self.palette.bold(&format!(
                 "Dry run: {files} files ({}) would be added, verified, and their originals \
                  wiped. Nothing was changed; add --apply to do it.",
-                size(bytes)
+                human::size(bytes)
             ))
         );
         Ok(())
@@ -223,7 +207,7 @@ impl<W: Write> VaultReport<W> {
             "{} {}  {:>10}  {}  ({stripped})",
             self.palette.green("added"),
             &e.id.as_str()[..12],
-            size(e.size),
+            human::size(e.size),
             human::path(path)
         )
     }
@@ -323,7 +307,7 @@ impl<W: Write> VaultReport<W> {
             self.out,
             "{}  {:>10}  {:<16}  {}",
             &e.id.as_str()[..12],
-            size(e.size),
+            human::size(e.size),
             kind,
             shown(e)
         )

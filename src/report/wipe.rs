@@ -219,7 +219,7 @@ impl<W: Write> WipeReport<W> {
             ),
         };
         let shown = match plan.action {
-            Action::Overwrite { .. } => size(plan.id.size),
+            Action::Overwrite { .. } => human::size(plan.id.size),
             Action::RemoveLink(_) => "-".into(),
         };
         writeln!(
@@ -313,7 +313,7 @@ impl<W: Write> WipeReport<W> {
         }
         let p = self.palette;
         let (verb, shown) = match outcome.done {
-            Done::Overwritten { bytes, .. } => ("wiped", size(bytes)),
+            Done::Overwritten { bytes, .. } => ("wiped", human::size(bytes)),
             Done::LinkRemoved => ("unlinked", "-".into()),
         };
         let mut extra = String::new();
@@ -411,7 +411,7 @@ impl<W: Write> WipeReport<W> {
                 "Wiped {} file{} ({})",
                 s.wiped,
                 plural(s.wiped),
-                size(s.bytes_wiped)
+                human::size(s.bytes_wiped)
             );
             if s.links_removed > 0 {
                 l += &format!(
@@ -440,7 +440,7 @@ impl<W: Write> WipeReport<W> {
                 "Plan: {} file{} to wipe ({})",
                 s.planned,
                 plural(s.planned),
-                size(s.bytes)
+                human::size(s.bytes)
             )
         };
         if s.refused > 0 {
@@ -469,7 +469,7 @@ pub fn question(files: u64, bytes: u64) -> String {
     format!(
         "Wipe {files} file{} ({})? This cannot be undone.",
         plural(files),
-        size(bytes)
+        human::size(bytes)
     )
 }
 
@@ -629,40 +629,5 @@ pub fn explain(c: Caveat, plan: &Plan) -> String {
         Caveat::EncryptedVolume => "encrypted volume (dm-crypt/LUKS): copies that survive on \
              the disk are ciphertext, unreadable without the volume's key."
             .into(),
-    }
-}
-
-/// A byte count for people: `512 B`, `3.1 MB`, `1.07 GB`.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64;
-    let mut unit = "";
-    for u in UNITS {
-        v /= 1000.0;
-        unit = u;
-        if v < 1000.0 {
-            break;
-        }
-    }
-    if v < 10.0 {
-        format!("{v:.2} {unit}")
-    } else {
-        format!("{v:.1} {unit}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(size(999), "999 B");
-        assert_eq!(size(3_100_000), "3.10 MB");
-        assert_eq!(size(1_073_741_824), "1.07 GB");
-        assert_eq!(size(25_000), "25.0 kB");
     }
 }

@@ -76,14 +76,18 @@ pub(super) fn overwrite_and_remove(
     file.set_len(0)
         .and_then(|()| file.sync_all())
         .map_err(|e| WipeError::io(Step::Truncate, e))?;
+    // Shorter and shorter names keep the leftover prefix, so that an interruption here too
+    // leaves a name `secure` recognises (the content is already gone).
     for len in shrinking_lengths(name.len()) {
-        current = rename_random(&dir, &current, "", len, ident).map_err(|e| match e {
-            RenameError::Changed => WipeError::Changed,
-            RenameError::Io(source) => WipeError::NameRemains {
-                name: current.clone(),
-                source,
+        current = rename_random(&dir, &current, super::LEFTOVER_PREFIX, len, ident).map_err(
+            |e| match e {
+                RenameError::Changed => WipeError::Changed,
+                RenameError::Io(source) => WipeError::NameRemains {
+                    name: current.clone(),
+                    source,
+                },
             },
-        })?;
+        )?;
         sync_dir(&dir).map_err(|e| WipeError::io(Step::Rename, e))?;
     }
     rustix::fs::unlinkat(&dir, &current, AtFlags::empty()).map_err(|e| WipeError::NameRemains {

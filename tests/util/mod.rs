@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod media;
+pub mod vault;
 
 use std::collections::BTreeMap;
 use std::fs;

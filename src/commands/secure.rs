@@ -1,0 +1,153 @@
+//! `idvault secure`: resolves the vault, passphrase and policies, shows the plan, asks, then
+//! runs `idvault::secure` and hands results to `report::secure`.
+
+use std::io::{self, BufWriter};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+
+use idvault::report::secure::{self as secure_report, SecureReport, Totals};
+use idvault::scan::ScanOptions;
+use idvault::scan::finding::Kind;
+use idvault::secure::{self, Originals, Progress};
+use idvault::ui::passphrase::{self, Purpose};
+use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use idvault::ui::{color, progress, sanitize};
+use idvault::vault::{self, LockMode, StripPolicy, Vault};
+use idvault::wipe::WipeOptions;
+
+use crate::cli::{GlobalArgs, SecureArgs};
+use crate::commands::vault::{open, passphrase_source, unlock};
+use crate::exit::ExitCode;
+
+/// Every kind except a plain screenshot, which says nothing about identity documents.
+fn default_kinds() -> Vec<Kind> {
+    use clap::ValueEnum;
+    Kind::value_variants()
+        .iter()
+        .copied()
+        .filter(|k| k.secured_by_default())
+        .collect()
+}
+
+pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
+    for p in &args.paths {
+        std::fs::symlink_metadata(p)
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+    }
+    let root = match &args.vault.vault {
+        Some(p) => p.clone(),
+        None => vault::default_root()
+            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
+    };
+    let opts = secure::Options {
+        scan: ScanOptions {
+            content: !args.no_content,
+            min_confidence: args.min_confidence,
+            kinds: if args.kind.is_empty() {
+                default_kinds()
+            } else {
+                args.kind.clone()
+            },
+            one_file_system: args.one_file_system,
+            ..ScanOptions::new(args.paths.clone())
+        },
+        originals: if args.keep_originals {
+            Originals::Keep
+        } else if args.delete_originals {
+            Originals::Delete
+        } else {
+            Originals::Wipe
+        },
+        wipe: WipeOptions::default(),
+        strip: if args.keep_metadata {
+            StripPolicy::Keep
+        } else {
+            StripPolicy::Strip
+        },
+    };
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let show_progress = progress::wanted(global.quiet, global.json);
+    let mut report = SecureReport::new(
+        BufWriter::new(io::stdout()),
+        global.json,
+        color::Palette::new(colored),
+    );
+    report.begin()?;
+
+    let bar = progress::counter(show_progress, "files scanned", colored);
+    let plan = secure::plan(&opts, |n| bar.set_position(n));
+    bar.finish_and_clear();
+    for w in &plan.warnings {
+        idvault::report::human::warning(&color::Palette::new(colored), w);
+    }
+    let vault_exists = root.join(idvault::VAULT_MARKER).exists();
+    report.plan(&plan, opts.originals, &root, vault_exists)?;
+    let scan_failed = plan.scan.errors;
+    if !args.apply {
+        report.dry_run()?;
+        report.summary(false, &root, &plan, &Totals::default())?;
+        return Ok(ExitCode::from_failures(scan_failed));
+    }
+    if plan.items.is_empty() && plan.leftovers.is_empty() {
+        report.summary(true, &root, &plan, &Totals::default())?;
+        return Ok(ExitCode::from_failures(scan_failed));
+    }
+    let question = format!(
+        "Secure {} files into {}?",
+        plan.items.len(),
+        sanitize::path(&root)
+    );
+    match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
+        Confirmation::Yes => {}
+        Confirmation::No => bail!("nothing changed"),
+        Confirmation::CannotAsk => bail!(secure_report::CANNOT_ASK),
+    }
+
+    let (vault, keys) = if vault_exists {
+        let vault = open(&root)?;
+        let keys = unlock(&vault, &args.vault)?;
+        (vault, keys)
+    } else {
+        let pass = passphrase::read(
+            &passphrase_source(&args.vault),
+            "New vault passphrase: ",
+            Purpose::New,
+        )?;
+        let vault = Vault::init(&root, &pass, &[])
+            .with_context(|| format!("cannot create the vault {}", sanitize::path(&root)))?;
+        let keys = vault.unlock(&pass)?;
+        (vault, keys)
+    };
+    let lock = vault.lock(LockMode::Exclusive, |pid| {
+        eprintln!(
+            "idvault: the vault is busy ({}); waiting",
+            pid.map_or("another process".into(), |p| format!("pid {p}"))
+        );
+    })?;
+
+    let bar = progress::bar(show_progress, 2 * plan.items.len() as u64, colored);
+    let shared = Mutex::new((&mut report, Totals::default(), Ok(())));
+    let (_, leftovers) = secure::apply(&plan, &vault, &keys, &lock, &opts, |p| {
+        bar.inc(1);
+        if let Progress::Done(o) = p {
+            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let (report, totals, io_result) = &mut *guard;
+            totals.add(o);
+            if io_result.is_ok() {
+                *io_result = bar.suspend(|| report.outcome(o));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    let (report, totals, io_result) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    io_result?;
+    for l in &leftovers {
+        report.leftover(l)?;
+    }
+    report.summary(true, vault.root(), &plan, &totals)?;
+    let failures = totals.failed as u64
+        + scan_failed
+        + leftovers.iter().filter(|l| l.result.is_err()).count() as u64;
+    Ok(ExitCode::from_failures(failures))
+}

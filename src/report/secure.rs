@@ -1,0 +1,427 @@
+//! Output of `idvault secure`: the plan, each file's outcome and the final report, as text or
+//! JSON Lines.
+//!
+//! JSON Lines types written by `secure` (after `begin`):
+//!
+//! - `plan`: `{"path": PATH, "kind": "passport", "confidence": 0.97, "reasons": [...],
+//!   "risks": [...], "action": "vault_then_wipe"|"vault_then_delete"|"vault_keep_original",
+//!   "filesystem": "ext4"|null, "caveats": ["solid_state", …], "problem": "…"|null}`, one per
+//!   finding, in path order.
+//! - `leftover`: `{"path": PATH}`: an interrupted wipe that `--apply` finishes.
+//! - `warning`: as in `scan` (files that could not be read).
+//! - `secured`: `{"path": PATH, "kind": "…", "entry": ID|null, "already_vaulted": bool,
+//!   "original": "wiped"|"deleted"|"kept"|null, "error": "…"|null}`, one per finding with
+//!   `--apply`, in completion order.
+//! - `leftover_wiped`: `{"path": PATH, "error": "…"|null}`.
+//! - `summary`: `{"applied": bool, "vault": PATH, "findings": n, "secured": n,
+//!   "already_vaulted": n, "failed": n, "bytes": n, "by_kind": {"passport": n, …},
+//!   "scan": {…scan summary…}}`, last line.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::json::{self, PathJson};
+use super::{human, wipe as wipe_report};
+use crate::scan::Summary;
+use crate::scan::finding::{Reason, Risk};
+use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
+use crate::ui::color::Palette;
+use crate::wipe::Caveat;
+
+/// Refusal when `--apply` cannot be confirmed.
+pub const CANNOT_ASK: &str = "refusing to secure without confirmation: stdin is not a terminal \
+                              (add --yes to go ahead)";
+
+/// Writes `secure` output.
+pub struct SecureReport<W: Write> {
+    out: W,
+    json: bool,
+    palette: Palette,
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    path: PathJson,
+    kind: &'a str,
+    confidence: f32,
+    reasons: &'a [Reason],
+    risks: &'a [Risk],
+    action: &'a str,
+    filesystem: Option<&'a str>,
+    caveats: Vec<Caveat>,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SecuredJson<'a> {
+    path: PathJson,
+    kind: &'a str,
+    entry: Option<&'a str>,
+    already_vaulted: bool,
+    original: Option<&'a str>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    applied: bool,
+    vault: PathJson,
+    findings: usize,
+    secured: usize,
+    already_vaulted: usize,
+    failed: usize,
+    bytes: u64,
+    by_kind: BTreeMap<&'a str, usize>,
+    scan: &'a Summary,
+}
+
+/// Totals of an applied run.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub secured: usize,
+    pub already_vaulted: usize,
+    pub failed: usize,
+    pub bytes: u64,
+    pub by_kind: BTreeMap<&'static str, usize>,
+}
+
+impl Totals {
+    /// Counts one outcome.
+    pub fn add(&mut self, o: &ItemOutcome<'_>) {
+        if o.result.is_err() {
+            self.failed += 1;
+            return;
+        }
+        if o.already_vaulted {
+            self.already_vaulted += 1;
+        }
+        self.secured += 1;
+        self.bytes += o.finding.id.size;
+        *self
+            .by_kind
+            .entry(o.finding.verdict.kind.as_str())
+            .or_default() += 1;
+    }
+}
+
+fn action(originals: Originals) -> &'static str {
+    match originals {
+        Originals::Wipe => "vault_then_wipe",
+        Originals::Delete => "vault_then_delete",
+        Originals::Keep => "vault_keep_original",
+    }
+}
+
+fn original_word(done: &OriginalDone) -> &'static str {
+    match done {
+        OriginalDone::Wiped { .. } => "wiped",
+        OriginalDone::Deleted => "deleted",
+        OriginalDone::Kept => "kept",
+    }
+}
+
+impl<W: Write> SecureReport<W> {
+    pub fn new(out: W, json: bool, palette: Palette) -> Self {
+        SecureReport { out, json, palette }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.json {
+            json::begin(&mut self.out, "secure")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The whole plan: every finding grouped under its action, then the caveats.
+    pub fn plan(
+        &mut self,
+        plan: &Plan,
+        originals: Originals,
+        vault: &Path,
+        vault_exists: bool,
+    ) -> io::Result<()> {
+        if self.json {
+            for item in &plan.items {
+                self.plan_json(item, originals)?;
+            }
+            for path in &plan.leftovers {
+                json::emit(
+                    &mut self.out,
+                    "leftover",
+                    serde_json::json!({ "path": PathJson::new(path) }),
+                )?;
+            }
+            return Ok(());
+        }
+        let p = self.palette;
+        let vault_note = if vault_exists {
+            String::new()
+        } else {
+            " (a new vault; --apply creates it)".to_string()
+        };
+        writeln!(
+            self.out,
+            "{} {} files to secure into {}{vault_note}",
+            p.bold("Plan:"),
+            plan.items.len(),
+            human::path(vault)
+        )?;
+        if plan.items.is_empty() {
+            return Ok(());
+        }
+        let heading = match originals {
+            Originals::Wipe => "Strip, encrypt into the vault, verify, then wipe the original:",
+            Originals::Delete => "Strip, encrypt into the vault, verify, then delete the original:",
+            Originals::Keep => "Strip, encrypt into the vault, verify; keep the original:",
+        };
+        writeln!(self.out, "\n{}", p.bold(heading))?;
+        for item in &plan.items {
+            let v = &item.finding.verdict;
+            writeln!(
+                self.out,
+                "  {} {:.2}  {}",
+                p.red(&format!("{:<17}", v.kind.as_str())),
+                v.confidence,
+                p.bold(&human::path(&item.finding.path))
+            )?;
+            for r in &v.reasons {
+                writeln!(self.out, "      {} {}", p.dim("why:"), r.detail)?;
+            }
+            for r in &v.risks {
+                writeln!(self.out, "      {} {}", p.yellow("risk:"), r.explain())?;
+            }
+            match &item.original {
+                Some(Ok(w)) => writeln!(
+                    self.out,
+                    "      {} {} on {}{}",
+                    p.dim("original:"),
+                    if originals == Originals::Wipe {
+                        "wiped"
+                    } else {
+                        "deleted"
+                    },
+                    w.filesystem.fs_type,
+                    if w.overwrite_reaches_data() {
+                        ""
+                    } else {
+                        " (old copies may survive: see below)"
+                    }
+                )?,
+                Some(Err(e)) => writeln!(
+                    self.out,
+                    "      {} will be vaulted but not removed: it {e}",
+                    p.yellow("original:")
+                )?,
+                None => {}
+            }
+        }
+        if !plan.leftovers.is_empty() {
+            writeln!(self.out, "\n{}", p.bold("Interrupted wipes to finish:"))?;
+            for path in &plan.leftovers {
+                writeln!(self.out, "  {}", human::path(path))?;
+            }
+        }
+        let mut first: BTreeMap<Caveat, &crate::wipe::Plan> = BTreeMap::new();
+        for item in &plan.items {
+            if let Some(Ok(w)) = &item.original {
+                for &c in &w.caveats {
+                    first.entry(c).or_insert(w);
+                }
+            }
+        }
+        if !first.is_empty() {
+            writeln!(
+                self.out,
+                "\n{}",
+                p.bold("What removing originals cannot guarantee here, and what helps:")
+            )?;
+            for (c, w) in first {
+                writeln!(self.out, "  - {}", wipe_report::explain(c, w))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn plan_json(&mut self, item: &Item, originals: Originals) -> io::Result<()> {
+        let v = &item.finding.verdict;
+        let (filesystem, caveats, problem) = match &item.original {
+            Some(Ok(w)) => (Some(w.filesystem.fs_type.as_str()), w.caveats.clone(), None),
+            Some(Err(e)) => (None, Vec::new(), Some(e.to_string())),
+            None => (None, Vec::new(), None),
+        };
+        json::emit(
+            &mut self.out,
+            "plan",
+            PlanJson {
+                path: PathJson::new(&item.finding.path),
+                kind: v.kind.as_str(),
+                confidence: v.confidence,
+                reasons: &v.reasons,
+                risks: &v.risks,
+                action: action(originals),
+                filesystem,
+                caveats,
+                problem,
+            },
+        )
+    }
+
+    /// Says that nothing changed.
+    pub fn dry_run(&mut self) -> io::Result<()> {
+        if !self.json {
+            writeln!(
+                self.out,
+                "\n{}",
+                self.palette
+                    .bold("Dry run: nothing changed. Run again with --apply to do it.")
+            )?;
+        }
+        self.out.flush()
+    }
+
+    /// One finding's outcome.
+    pub fn outcome(&mut self, o: &ItemOutcome<'_>) -> io::Result<()> {
+        let entry = o.entry.as_ref().map(|e| e.id.as_str());
+        let original = o.result.as_ref().ok().map(original_word);
+        let error = o.result.as_ref().err().map(ToString::to_string);
+        if self.json {
+            return json::emit(
+                &mut self.out,
+                "secured",
+                SecuredJson {
+                    path: PathJson::new(&o.finding.path),
+                    kind: o.finding.verdict.kind.as_str(),
+                    entry,
+                    already_vaulted: o.already_vaulted,
+                    original,
+                    error,
+                },
+            );
+        }
+        let p = self.palette;
+        let path = human::path(&o.finding.path);
+        match (&o.result, entry) {
+            (Ok(done), Some(id)) => {
+                let how = if o.already_vaulted {
+                    "already in the vault as"
+                } else {
+                    "vaulted as"
+                };
+                writeln!(
+                    self.out,
+                    "{} {path}: {how} {id}, original {}",
+                    p.green("secured"),
+                    original_word(done)
+                )
+            }
+            _ => writeln!(
+                self.out,
+                "{} {path}: {}",
+                p.red("failed "),
+                error.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// An interrupted wipe finished (or not).
+    pub fn leftover(&mut self, l: &LeftoverOutcome<'_>) -> io::Result<()> {
+        let error = l.result.as_ref().err().map(ToString::to_string);
+        if self.json {
+            return json::emit(
+                &mut self.out,
+                "leftover_wiped",
+                serde_json::json!({ "path": PathJson::new(l.path), "error": error }),
+            );
+        }
+        match error {
+            None => writeln!(
+                self.out,
+                "{} {}",
+                self.palette.green("wiped  "),
+                human::path(l.path)
+            ),
+            Some(e) => writeln!(
+                self.out,
+                "{} {}: {e}",
+                self.palette.red("failed "),
+                human::path(l.path)
+            ),
+        }
+    }
+
+    /// The final report.
+    pub fn summary(
+        &mut self,
+        applied: bool,
+        vault: &Path,
+        plan: &Plan,
+        totals: &Totals,
+    ) -> io::Result<()> {
+        if self.json {
+            json::emit(
+                &mut self.out,
+                "summary",
+                SummaryJson {
+                    applied,
+                    vault: PathJson::new(vault),
+                    findings: plan.items.len(),
+                    secured: totals.secured,
+                    already_vaulted: totals.already_vaulted,
+                    failed: totals.failed,
+                    bytes: totals.bytes,
+                    by_kind: totals.by_kind.clone(),
+                    scan: &plan.scan,
+                },
+            )?;
+            return self.out.flush();
+        }
+        if applied {
+            let kinds: Vec<String> = totals
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(
+                self.out,
+                "\n{}",
+                self.palette.bold(&format!(
+                    "Secured {} of {} files ({}) into {}{}{}.",
+                    totals.secured,
+                    plan.items.len(),
+                    crate::report::human::size(totals.bytes),
+                    human::path(vault),
+                    if kinds.is_empty() { "" } else { ": " },
+                    kinds.join(", ")
+                ))
+            )?;
+            if totals.already_vaulted > 0 {
+                writeln!(
+                    self.out,
+                    "{} were already in the vault from an earlier run and were not added again.",
+                    totals.already_vaulted
+                )?;
+            }
+            if totals.failed > 0 {
+                writeln!(
+                    self.out,
+                    "{} could not be secured; their originals were left in place (reasons above).",
+                    totals.failed
+                )?;
+            }
+            writeln!(
+                self.out,
+                "\nBeyond this computer's reach: copies in cloud version history, in file-system \
+                 snapshots and backups, and on chat apps' servers are not touched — delete them \
+                 there.\nGet a file back: `idvault vault extract --vault {0} ID` (ID from \
+                 `idvault vault list`), or with the stock age CLI: `age -d -i {0}/identity.age \
+                 {0}/objects/XX/ID.age > file`.",
+                human::path(vault)
+            )?;
+        }
+        self.out.flush()
+    }
+}
