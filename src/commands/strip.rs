@@ -15,7 +15,7 @@ use idvault::report::strip::StripReport;
 use idvault::scan::Severity;
 use idvault::scan::walk::{self, Walked};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, sanitize};
+use idvault::ui::{color, progress, sanitize};
 
 use crate::cli::{GlobalArgs, Keep, StripArgs};
 use crate::exit::ExitCode;
@@ -89,6 +89,11 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         true
     });
 
+    let bar = progress::bar(
+        progress::wanted(global.quiet, global.json),
+        files.len() as u64,
+        colored,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()?;
@@ -115,11 +120,13 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         });
         for outcome in rx {
             summary.add(&outcome);
+            bar.inc(1);
             if io_result.is_ok() {
-                io_result = report.file(&outcome);
+                io_result = bar.suspend(|| report.file(&outcome));
             }
         }
     });
+    bar.finish_and_clear();
     io_result?;
     summary.elapsed = start.elapsed();
     if !global.quiet || global.json {
