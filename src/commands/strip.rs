@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use idvault::metadata::apply::{self, Summary, Target};
 use idvault::metadata::{StripOptions, VerifyLevel};
 use idvault::report::strip::StripReport;
-use idvault::scan::Severity;
 use idvault::scan::walk::{self, Walked};
+use idvault::scan::{Severity, Warning};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress, sanitize};
 
@@ -75,6 +75,15 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut summary = Summary::default();
     let mut files = Vec::new();
+    for p in &args.paths {
+        if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            report.warning(&Warning {
+                path: p.clone(),
+                message: "is a symlink; not followed".into(),
+                severity: Severity::Note,
+            })?;
+        }
+    }
     walk::walk(&args.paths, false, |w| {
         match w {
             Walked::File(f) => files.push(f),
