@@ -12,10 +12,10 @@ use rayon::prelude::*;
 use idvault::metadata::apply::{self, Summary, Target};
 use idvault::metadata::{StripOptions, VerifyLevel};
 use idvault::report::strip::StripReport;
-use idvault::scan::Severity;
 use idvault::scan::walk::{self, Walked};
+use idvault::scan::{Severity, Warning};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, sanitize};
+use idvault::ui::{color, progress, sanitize};
 
 use crate::cli::{GlobalArgs, Keep, StripArgs};
 use crate::exit::ExitCode;
@@ -75,6 +75,15 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut summary = Summary::default();
     let mut files = Vec::new();
+    for p in &args.paths {
+        if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            report.warning(&Warning {
+                path: p.clone(),
+                message: "is a symlink; not followed".into(),
+                severity: Severity::Note,
+            })?;
+        }
+    }
     walk::walk(&args.paths, false, |w| {
         match w {
             Walked::File(f) => files.push(f),
@@ -89,6 +98,11 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         true
     });
 
+    let bar = progress::bar(
+        progress::wanted(global.quiet, global.json),
+        files.len() as u64,
+        colored,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()?;
@@ -115,11 +129,13 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         });
         for outcome in rx {
             summary.add(&outcome);
+            bar.inc(1);
             if io_result.is_ok() {
-                io_result = report.file(&outcome);
+                io_result = bar.suspend(|| report.file(&outcome));
             }
         }
     });
+    bar.finish_and_clear();
     io_result?;
     summary.elapsed = start.elapsed();
     if !global.quiet || global.json {

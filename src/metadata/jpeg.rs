@@ -100,17 +100,13 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
 /// followed by a stuffed zero, a restart marker or another 0xFF.
 fn entropy_end(data: &[u8], mut pos: usize) -> Option<usize> {
     loop {
-        pos += memchr_ff(&data[pos..])?;
+        pos += memchr::memchr(0xFF, data.get(pos..)?)?;
         match data.get(pos + 1)? {
             0x00 | 0xD0..=0xD7 => pos += 2,
             0xFF => pos += 1,
             _ => return Some(pos),
         }
     }
-}
-
-fn memchr_ff(data: &[u8]) -> Option<usize> {
-    data.iter().position(|&b| b == 0xFF)
 }
 
 /// What to do with one APPn or COM segment.

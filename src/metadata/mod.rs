@@ -8,14 +8,14 @@
 //! segment level and copies everything it keeps byte for byte.
 
 pub mod apply;
-pub mod gif;
-pub mod heif;
-pub mod jpeg;
-pub mod mp4;
-pub mod png;
-pub mod tiff;
+mod gif;
+mod heif;
+mod jpeg;
+mod mp4;
+mod png;
+mod tiff;
 pub mod verify;
-pub mod webp;
+mod webp;
 
 use std::collections::BTreeMap;
 
