@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use idvault::metadata;
 
 use crate::util::media;
-use crate::util::vault::{Fixture, stderr};
+use crate::util::vault::{Fixture, stderr, walk_files};
 use crate::util::{TestDir, corpus, json_lines};
 
 /// Files `secure` must vault and wipe, by path under the tree.
@@ -54,19 +54,13 @@ fn build_tree(root: &Path) {
 
 /// Every file under `root` with its bytes.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.insert(e.path(), fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    out
+    walk_files(root)
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
 }
 
 /// What the vault must hold for a sensitive original: its verified stripped form.

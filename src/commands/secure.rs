@@ -79,7 +79,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     let plan = secure::plan(&opts, |n| bar.set_position(n));
     bar.finish_and_clear();
     for w in &plan.warnings {
-        idvault::report::human::warning(&color::Palette::new(colored), w);
+        report.warning(w)?;
     }
     let vault_exists = root.join(idvault::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;

@@ -20,6 +20,8 @@ use std::path::Path;
 use base64::Engine;
 use serde::Serialize;
 
+use crate::scan::{Severity, Warning};
+
 /// Version of the JSON Lines schema; bumped on any incompatible change.
 pub const SCHEMA: u32 = 1;
 
@@ -53,6 +55,29 @@ struct Line<'a, T: Serialize> {
 pub fn emit(out: &mut impl Write, kind: &str, data: impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &Line { kind, data })?;
     out.write_all(b"\n")
+}
+
+/// A `warning` line: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
+pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct WarningJson<'a> {
+        path: PathJson,
+        severity: &'a str,
+        message: &'a str,
+    }
+    let severity = match w.severity {
+        Severity::Error => "error",
+        Severity::Note => "note",
+    };
+    emit(
+        out,
+        "warning",
+        WarningJson {
+            path: PathJson::new(&w.path),
+            severity,
+            message: &w.message,
+        },
+    )
 }
 
 /// The `begin` line for `command`.

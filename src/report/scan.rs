@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{human, json};
 use crate::scan::finding::{Reason, Risk};
-use crate::scan::{Finding, Severity, Summary, Warning};
+use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
 
 /// Writes scan results as they arrive.
@@ -31,13 +31,6 @@ struct FindingJson<'a> {
 struct RiskJson {
     risk: Risk,
     detail: &'static str,
-}
-
-#[derive(Serialize)]
-struct WarningJson<'a> {
-    path: json::PathJson,
-    severity: &'a str,
-    message: &'a str,
 }
 
 impl<W: Write> ScanReport<W> {
@@ -102,19 +95,7 @@ impl<W: Write> ScanReport<W> {
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         if self.json {
-            let severity = match w.severity {
-                Severity::Error => "error",
-                Severity::Note => "note",
-            };
-            json::emit(
-                &mut self.out,
-                "warning",
-                WarningJson {
-                    path: json::PathJson::new(&w.path),
-                    severity,
-                    message: &w.message,
-                },
-            )
+            json::warning(&mut self.out, w)
         } else {
             human::warning(&self.palette, w);
             Ok(())

@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use super::json::{self, PathJson};
 use super::{human, wipe as wipe_report};
-use crate::scan::Summary;
 use crate::scan::finding::{Reason, Risk};
+use crate::scan::{Summary, Warning};
 use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
 use crate::ui::color::Palette;
 use crate::wipe::Caveat;
@@ -268,6 +268,16 @@ impl<W: Write> SecureReport<W> {
                 problem,
             },
         )
+    }
+
+    /// A file the scan could not read, or a note.
+    pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
+        if self.json {
+            json::warning(&mut self.out, w)
+        } else {
+            human::warning(&self.palette, w);
+            Ok(())
+        }
     }
 
     /// Says that nothing changed.

@@ -136,25 +136,7 @@ impl<W: Write> StripReport<W> {
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         if self.json {
-            #[derive(Serialize)]
-            struct WarningJson<'a> {
-                path: json::PathJson,
-                severity: &'a str,
-                message: &'a str,
-            }
-            let severity = match w.severity {
-                Severity::Error => "error",
-                Severity::Note => "note",
-            };
-            json::emit(
-                &mut self.out,
-                "warning",
-                WarningJson {
-                    path: json::PathJson::new(&w.path),
-                    severity,
-                    message: &w.message,
-                },
-            )
+            json::warning(&mut self.out, w)
         } else {
             human::warning(&self.palette, w);
             Ok(())

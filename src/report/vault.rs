@@ -272,25 +272,7 @@ impl<W: Write> VaultReport<W> {
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         if self.json {
-            #[derive(Serialize)]
-            struct Wj<'a> {
-                path: json::PathJson,
-                severity: &'a str,
-                message: &'a str,
-            }
-            let severity = match w.severity {
-                Severity::Error => "error",
-                Severity::Note => "note",
-            };
-            json::emit(
-                &mut self.out,
-                "warning",
-                Wj {
-                    path: json::PathJson::new(&w.path),
-                    severity,
-                    message: &w.message,
-                },
-            )
+            json::warning(&mut self.out, w)
         } else {
             self.out.flush()?;
             human::warning(&self.palette, w);
