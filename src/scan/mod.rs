@@ -2,6 +2,7 @@
 //! and deliver findings and warnings, in completion order, to the caller's thread.
 
 pub mod classify;
+pub mod content;
 pub mod finding;
 pub mod signals;
 pub mod sniff;
