@@ -1,5 +1,12 @@
-//! Stage 1–3: content analysis of the pixels (decode, visual cues, OCR, confirmers).
+//! Content analysis: what the pixels of a candidate file say. The confirmers here work on text
+//! that OCR read from an image — an ICAO 9303 machine-readable zone, a Chinese resident identity
+//! number, document keywords — and turn it into evidence a person can check, without ever
+//! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
+pub mod cnid;
 pub mod decode;
+pub mod keywords;
+pub mod mask;
+pub mod mrz;
 pub mod ocr;
 pub mod visual;
