@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Detection quality of `idvault scan --json --min-confidence 0.5` on the labelled corpus
+# (../shared/corpus/detect), files renamed to neutral names so that names cannot leak the label.
+# Prints precision and recall per kind and overall, misses and false positives by original
+# name, and seconds per image. Scoring rules: bench/detect_eval.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+usage() {
+  cat <<USAGE
+usage: bench/detect-eval.sh [--names] [--synthetic N] [--seed S] [--min-confidence X]
+  --names             keep the original file names (shows what name signals alone get)
+  --synthetic N       also generate N synthetic positives and N negatives (tests/synth) and
+                      score them separately
+  --seed S            seed of the synthetic set (default 1)
+  --min-confidence X  threshold passed to idvault and used in scoring (default 0.5)
+environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
+USAGE
+}
+
+names=() synthetic=0 seed=1 min_conf=0.5
+while (($#)); do
+  case $1 in
+    --names) names=(--names); shift ;;
+    --synthetic) synthetic=${2:?}; shift 2 ;;
+    --seed) seed=${2:?}; shift 2 ;;
+    --min-confidence) min_conf=${2:?}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+[[ $synthetic =~ ^[0-9]+$ ]] || die "--synthetic takes a whole number"
+
+need "$PYTHON" "set PYTHON to a Python 3 interpreter"
+need_corpus
+((synthetic == 0)) || need_py PIL "pip install -r tests/synth/requirements.txt"
+build_idvault
+make_tmp
+machine_line
+
+evaluate() { # evaluate TITLE LABELS
+  mkdir "$TMP/$1"
+  "$PYTHON" bench/detect_eval.py --idvault "$IDVAULT" --labels "$2" --work "$TMP/$1" \
+    --title "$1" --min-confidence "$min_conf" "${names[@]}"
+}
+
+evaluate corpus "$CORPUS/detect/labels.csv"
+if ((synthetic > 0)); then
+  echo
+  "$PYTHON" tests/synth/generate.py --out "$TMP/synth-set" --positives "$synthetic" \
+    --negatives "$synthetic" --seed "$seed" >&2
+  evaluate "synthetic-seed$seed" "$TMP/synth-set/labels.csv"
+fi

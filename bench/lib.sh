@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Helpers shared by the bench/*.sh scripts; sourced, never run on its own.
+# Every script runs from the repository root and reads the corpus at ../shared/corpus.
+
+CORPUS=${CORPUS:-../shared/corpus}
+PYTHON=${PYTHON:-python3}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the checkout
+
+die() {
+  printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+  exit 2
+}
+
+# need TOOL HINT: fail with HINT when TOOL is not on PATH.
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "\`$1\` not found; $2"
+}
+
+# need_py MODULE HINT: fail with HINT when $PYTHON cannot import MODULE.
+need_py() {
+  need "$PYTHON" "set PYTHON to a Python 3 interpreter"
+  "$PYTHON" -c "import $1" 2>/dev/null || die "Python module \`$1\` missing for $PYTHON; $2"
+}
+
+need_corpus() {
+  [[ -d $CORPUS/detect ]] || die "corpus not found at $CORPUS (run from the repository root, or set CORPUS)"
+}
+
+# Sets IDVAULT to a release binary: $IDVAULT if given, else builds this checkout.
+build_idvault() {
+  if [[ -n ${IDVAULT:-} ]]; then
+    [[ -x $IDVAULT ]] || die "IDVAULT=$IDVAULT is not an executable"
+  else
+    need cargo "install a Rust toolchain"
+    echo "building the release binary…" >&2
+    cargo build --release --locked --quiet || die "cargo build --release failed"
+    IDVAULT=$(pwd)/${CARGO_TARGET_DIR:-target}/release/idvault
+  fi
+  IDVAULT_VERSION=$("$IDVAULT" --version)
+}
+
+# Creates $TMP, removed when the script exits for any reason.
+make_tmp() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/idvault-bench.XXXXXX")
+  trap 'rm -rf "$TMP"' EXIT
+  trap 'exit 130' INT TERM
+}
+
+now() { date +%s.%N; }
+
+# calc EXPR [FORMAT]: floating-point arithmetic (awk), e.g. calc "5000 / 1.25" %.0f.
+calc() { awk "BEGIN { printf \"${2:-%.3f}\", $1 }"; }
+
+# Reads every file under the given folders once so both tools start with a warm page cache.
+warm_cache() { find "$@" -type f -exec cat {} + >/dev/null; }
+
+# Prints the machine context a figure depends on.
+machine_line() {
+  printf 'machine: %s cores, load %s; %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$IDVAULT_VERSION"
+}
