@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 use image::RgbImage;
 use rten::Model;
-use rten_imageproc::{PointF, RetrievalMode, RotatedRect, Vec2, find_contours, min_area_rect, simplify_polygon};
+use rten_imageproc::{
+    PointF, RetrievalMode, RotatedRect, Vec2, find_contours, min_area_rect, simplify_polygon,
+};
 use rten_tensor::prelude::*;
 use rten_tensor::{NdTensor, NdTensorView};
 use unicode_normalization::UnicodeNormalization;
@@ -154,10 +156,11 @@ impl Engine {
         let mut prev = 0usize;
         for t in 0..probs.size(0) {
             let row = probs.slice(t);
-            let (best, _) = row
-                .iter()
-                .enumerate()
-                .fold((0, f32::MIN), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
+            let (best, _) =
+                row.iter().enumerate().fold(
+                    (0, f32::MIN),
+                    |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
+                );
             if best != 0
                 && best != prev
                 && let Some(c) = self.alphabet.get(best)
@@ -189,7 +192,15 @@ fn sort_reading_order(lines: &mut [TextLine]) {
 
 /// Normalised NCHW input in BGR order (the PaddleOCR convention), `(x/255 − 0.5)/0.5`, resized
 /// by bilinear sampling of the `sw`×`sh` region at (`sx`,`sy`) to `dw`×`dh`.
-fn to_tensor(img: &RgbImage, sx: u32, sy: u32, sw: u32, sh: u32, dw: u32, dh: u32) -> NdTensor<f32, 4> {
+fn to_tensor(
+    img: &RgbImage,
+    sx: u32,
+    sy: u32,
+    sw: u32,
+    sh: u32,
+    dw: u32,
+    dh: u32,
+) -> NdTensor<f32, 4> {
     let mut t = NdTensor::zeros([1, 3, dh as usize, dw as usize]);
     let (fx, fy) = (sw as f32 / dw as f32, sh as f32 / dh as f32);
     for y in 0..dh {
@@ -300,8 +311,14 @@ fn mean_inside(prob: NdTensorView<f32, 2>, rect: &RotatedRect) -> f32 {
         y1 = y1.max(p.y);
     }
     let clamp = |v: f32, n: usize| (v.max(0.0) as usize).min(n.saturating_sub(1));
-    let (x0, x1) = (clamp(x0.floor(), prob.size(1)), clamp(x1.ceil(), prob.size(1)));
-    let (y0, y1) = (clamp(y0.floor(), prob.size(0)), clamp(y1.ceil(), prob.size(0)));
+    let (x0, x1) = (
+        clamp(x0.floor(), prob.size(1)),
+        clamp(x1.ceil(), prob.size(1)),
+    );
+    let (y0, y1) = (
+        clamp(y0.floor(), prob.size(0)),
+        clamp(y1.ceil(), prob.size(0)),
+    );
     let (mut sum, mut n) = (0.0f32, 0u32);
     for y in y0..=y1 {
         for x in x0..=x1 {

@@ -20,6 +20,8 @@ pub struct Visual {
     pub mrz_bands: u32,
     /// Fraction of the image area covered by text lines.
     pub text_area: f32,
+    /// The text runs top to bottom: the image is probably turned by 90° one way or the other.
+    pub sideways: bool,
 }
 
 impl Visual {
@@ -34,9 +36,23 @@ pub const MIN_TEXT_LINES: u32 = 5;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
-    let (w, h) = super::decode::fit(rgb.width(), rgb.height(), SIDE.min(rgb.width().max(rgb.height())));
-    let gray = image::imageops::thumbnail(&image::DynamicImage::ImageRgb8(rgb.clone()).into_luma8(), w, h);
-    analyse_gray(&gray)
+    let (w, h) = super::decode::fit(
+        rgb.width(),
+        rgb.height(),
+        SIDE.min(rgb.width().max(rgb.height())),
+    );
+    let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
+    let upright = analyse_gray(&gray);
+    let turned = analyse_gray(&image::imageops::rotate90(&gray));
+    let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
+    if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
+        Visual {
+            sideways: true,
+            ..turned
+        }
+    } else {
+        upright
+    }
 }
 
 fn analyse_gray(gray: &GrayImage) -> Visual {
@@ -64,7 +80,11 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     for y in 1..h - 1 {
         for x in 1..w - 1 {
             let p = |dx: i32, dy: i32| {
-                i32::from(blackhat.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32).0[0])
+                i32::from(
+                    blackhat
+                        .get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)
+                        .0[0],
+                )
             };
             let gx = (p(1, -1) + 2 * p(1, 0) + p(1, 1)) - (p(-1, -1) + 2 * p(-1, 0) + p(-1, 1));
             let v = gx.unsigned_abs().min(u32::from(u16::MAX)) as u16;
@@ -72,7 +92,10 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
             max = max.max(v);
         }
     }
-    let grad: Vec<u8> = grad.iter().map(|&v| (u32::from(v) * 255 / u32::from(max)) as u8).collect();
+    let grad: Vec<u8> = grad
+        .iter()
+        .map(|&v| (u32::from(v) * 255 / u32::from(max)) as u8)
+        .collect();
     let grad = GrayImage::from_raw(w, h, grad).expect("same size");
 
     // Join the characters of a line, then threshold.
@@ -153,7 +176,11 @@ fn otsu(img: &GrayImage) -> u8 {
         hist[p as usize] += 1;
     }
     let total: u64 = hist.iter().sum();
-    let sum: f64 = hist.iter().enumerate().map(|(i, &n)| i as f64 * n as f64).sum();
+    let sum: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| i as f64 * n as f64)
+        .sum();
     let (mut w0, mut sum0, mut best, mut best_t) = (0u64, 0f64, 0f64, 0u8);
     for (t, &n) in hist.iter().enumerate() {
         w0 += n;
