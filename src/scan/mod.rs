@@ -166,7 +166,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                                 return;
                             }
                             c.finding = c.finding.filter(|f| opts.wants(&f.verdict));
-                            Outcome::Done(c)
+                            Outcome::Done(Box::new(c))
                         }
                         Err(w) => Outcome::Warning(w),
                     };
@@ -218,7 +218,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
 }
 
 enum Outcome {
-    Done(classify::Classified),
+    Done(Box<classify::Classified>),
     Warning(Warning),
     Symlink,
 }

@@ -179,8 +179,10 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
     let joined = texts.join("\n");
     let hits = keywords::scan(&joined);
+    let joined_rows = ocr::rows(lines);
+    let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
     let c = Confirmed {
-        mrz: mrz::find(&texts),
+        mrz: mrz::find(&row_refs).or_else(|| mrz::find(&texts)),
         cn_id: cnid::find(&joined),
         keywords: keywords::decide(&hits),
         kyc: if screen_like { hits.kyc } else { Vec::new() },

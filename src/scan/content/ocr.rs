@@ -29,6 +29,8 @@ pub const DET_SIDE: u32 = 960;
 const REC_HEIGHT: u32 = 48;
 /// The recogniser's input is capped at this width (a 44-character MRZ line needs ~900).
 const REC_MAX_WIDTH: u32 = 1600;
+/// Text lines recognised per model run.
+const REC_BATCH: usize = 8;
 /// Probability-map threshold, box score threshold and unclip ratio (PaddleOCR's defaults).
 const BIN_THRESH: f32 = 0.3;
 const BOX_THRESH: f32 = 0.5;
@@ -98,13 +100,13 @@ impl Engine {
     /// left to right).
     pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
         let rects = self.detect(img)?;
-        let mut lines = Vec::with_capacity(rects.len());
-        for rect in rects {
-            let text = self.recognise(img, &rect)?;
-            if !text.trim().is_empty() {
-                lines.push(TextLine { rect, text });
-            }
-        }
+        let texts = self.recognise(img, &rects)?;
+        let mut lines: Vec<TextLine> = rects
+            .into_iter()
+            .zip(texts)
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(rect, text)| TextLine { rect, text })
+            .collect();
         sort_reading_order(&mut lines);
         Ok(lines)
     }
@@ -141,14 +143,36 @@ impl Engine {
             .collect())
     }
 
-    /// Recognises the text inside `rect` of `img`.
-    pub fn recognise(&self, img: &RgbImage, rect: &RotatedRect) -> Result<String, OcrError> {
-        let (rw, rh) = (rect.width().max(1.0), rect.height().max(1.0));
-        let out_w = ((REC_HEIGHT as f32 * rw / rh).round() as u32).clamp(16, REC_MAX_WIDTH);
-        let input = crop_strip(img, rect, out_w, REC_HEIGHT);
-        let out = self.rec.run_one(input.view().into(), None).map_err(infer)?;
-        let probs: NdTensor<f32, 3> = out.try_into().map_err(infer)?;
-        Ok(self.ctc_greedy(probs.slice(0)))
+    /// Recognises the text inside each of `rects` of `img`. Lines of similar length are run
+    /// as one batch, padded on the right as PaddleOCR does.
+    pub fn recognise(
+        &self,
+        img: &RgbImage,
+        rects: &[RotatedRect],
+    ) -> Result<Vec<String>, OcrError> {
+        let widths: Vec<u32> = rects
+            .iter()
+            .map(|r| {
+                let ratio = r.width().max(1.0) / r.height().max(1.0);
+                ((REC_HEIGHT as f32 * ratio).round() as u32).clamp(16, REC_MAX_WIDTH)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..rects.len()).collect();
+        order.sort_by_key(|&i| widths[i]);
+        let mut texts = vec![String::new(); rects.len()];
+        for batch in order.chunks(REC_BATCH) {
+            let max_w = batch.iter().map(|&i| widths[i]).max().unwrap_or(16);
+            let mut input = NdTensor::zeros([batch.len(), 3, REC_HEIGHT as usize, max_w as usize]);
+            for (b, &i) in batch.iter().enumerate() {
+                crop_strip(img, &rects[i], widths[i], &mut input, b);
+            }
+            let out = self.rec.run_one(input.view().into(), None).map_err(infer)?;
+            let probs: NdTensor<f32, 3> = out.try_into().map_err(infer)?;
+            for (b, &i) in batch.iter().enumerate() {
+                texts[i] = self.ctc_greedy(probs.slice(b));
+            }
+        }
+        Ok(texts)
     }
 
     fn ctc_greedy(&self, probs: NdTensorView<f32, 2>) -> String {
@@ -171,6 +195,28 @@ impl Engine {
         }
         text.nfkc().collect()
     }
+}
+
+/// The texts of `lines` (in reading order) with the pieces of one row joined without a
+/// space: a long line the detector split in two (an MRZ line at a `<<<` run) is one again.
+pub fn rows(lines: &[TextLine]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut row_top: Option<(f32, f32)> = None;
+    for l in lines {
+        let c = l.rect.center().y;
+        match row_top {
+            Some((top, tol)) if c - top <= tol => {
+                if let Some(last) = out.last_mut() {
+                    last.push_str(&l.text);
+                }
+            }
+            _ => {
+                row_top = Some((c, l.rect.height() * 0.5));
+                out.push(l.text.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Sorts lines top to bottom, treating lines whose centres are within half a line height as
@@ -216,15 +262,15 @@ fn to_tensor(
     t
 }
 
-/// Samples `rect` into an `out_w`×`out_h` strip, left to right along its width and top to
-/// bottom along its height, which deskews a rotated line.
-fn crop_strip(img: &RgbImage, rect: &RotatedRect, out_w: u32, out_h: u32) -> NdTensor<f32, 4> {
+/// Samples `rect` into an `out_w` wide strip at batch index `b` of `t`, left to right along
+/// its width and top to bottom along its height, which deskews a rotated line.
+fn crop_strip(img: &RgbImage, rect: &RotatedRect, out_w: u32, t: &mut NdTensor<f32, 4>, b: usize) {
+    let out_h = t.size(2) as u32;
     let up = rect.up_axis();
     let down = Vec2::from_yx(-up.y, -up.x);
     let right = Vec2::from_yx(up.x, -up.y);
     let c = rect.center();
     let (w, h) = (rect.width(), rect.height());
-    let mut t = NdTensor::zeros([1, 3, out_h as usize, out_w as usize]);
     for v in 0..out_h {
         let dv = ((v as f32 + 0.5) / out_h as f32 - 0.5) * h;
         for u in 0..out_w {
@@ -233,11 +279,10 @@ fn crop_strip(img: &RgbImage, rect: &RotatedRect, out_w: u32, out_h: u32) -> NdT
             let y = c.y + right.y * du + down.y * dv;
             let px = bilinear(img, x, y);
             for ch in 0..3 {
-                t[[0, ch, v as usize, u as usize]] = px[2 - ch] / 127.5 - 1.0;
+                t[[b, ch, v as usize, u as usize]] = px[2 - ch] / 127.5 - 1.0;
             }
         }
     }
-    t
 }
 
 /// Bilinear sample at (`x`, `y`), clamped to the image.

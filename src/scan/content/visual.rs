@@ -32,7 +32,7 @@ impl Visual {
 }
 
 /// Images with fewer text lines than this (and no MRZ band) are not read.
-pub const MIN_TEXT_LINES: u32 = 5;
+pub const MIN_TEXT_LINES: u32 = 4;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
@@ -43,6 +43,9 @@ pub fn analyse(rgb: &RgbImage) -> Visual {
     );
     let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
     let upright = analyse_gray(&gray);
+    if upright.mrz_bands > 0 {
+        return upright;
+    }
     let turned = analyse_gray(&image::imageops::rotate90(&gray));
     let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
     if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
@@ -149,24 +152,56 @@ fn min_filter(img: &GrayImage, kw: usize, kh: usize) -> GrayImage {
 
 fn rank_filter(img: &GrayImage, kw: usize, kh: usize, pick: fn(u8, u8) -> u8) -> GrayImage {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let src = img.as_raw();
     let mut tmp = vec![0u8; w * h];
-    let (rx, ry) = (kw / 2, kh / 2);
+    let mut line = Vec::new();
+    let mut out_line = Vec::new();
     for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        for x in 0..w {
-            let (a, b) = (x.saturating_sub(rx), (x + rx).min(w - 1));
-            tmp[y * w + x] = row[a..=b].iter().copied().reduce(pick).unwrap_or(0);
-        }
+        line.clear();
+        line.extend_from_slice(&img.as_raw()[y * w..(y + 1) * w]);
+        running(&line, kw, pick, &mut out_line);
+        tmp[y * w..(y + 1) * w].copy_from_slice(&out_line);
     }
     let mut out = vec![0u8; w * h];
-    for y in 0..h {
-        let (a, b) = (y.saturating_sub(ry), (y + ry).min(h - 1));
-        for x in 0..w {
-            out[y * w + x] = (a..=b).map(|yy| tmp[yy * w + x]).reduce(pick).unwrap_or(0);
+    for x in 0..w {
+        line.clear();
+        line.extend((0..h).map(|y| tmp[y * w + x]));
+        running(&line, kh, pick, &mut out_line);
+        for (y, &v) in out_line.iter().enumerate() {
+            out[y * w + x] = v;
         }
     }
     GrayImage::from_raw(w as u32, h as u32, out).expect("same size")
+}
+
+/// Running min or max over a centred window of `k` (odd) samples, clamped at the ends, in
+/// O(1) per sample (van Herk / Gil–Werman: prefix and suffix extremes over blocks of `k`).
+fn running(src: &[u8], k: usize, pick: fn(u8, u8) -> u8, out: &mut Vec<u8>) {
+    let n = src.len();
+    let r = k / 2;
+    out.clear();
+    if n == 0 {
+        return;
+    }
+    // Pad with the edge values so every window is full.
+    let padded: Vec<u8> = std::iter::repeat_n(src[0], r)
+        .chain(src.iter().copied())
+        .chain(std::iter::repeat_n(src[n - 1], r))
+        .collect();
+    let m = padded.len();
+    let mut prefix = padded.clone();
+    let mut suffix = padded.clone();
+    for i in 1..m {
+        if i % k != 0 {
+            prefix[i] = pick(prefix[i - 1], padded[i]);
+        }
+    }
+    for i in (0..m - 1).rev() {
+        if (i + 1) % k != 0 {
+            suffix[i] = pick(suffix[i + 1], padded[i]);
+        }
+    }
+    // Window [i, i + k - 1] of the padded line is centred on sample i of `src`.
+    out.extend((0..n).map(|i| pick(suffix[i], prefix[i + k - 1])));
 }
 
 /// Otsu's threshold of a grey image.
@@ -296,6 +331,19 @@ mod tests {
         let blank = analyse_gray(&GrayImage::from_pixel(600, 400, image::Luma([128])));
         assert_eq!(blank.text_lines, 0);
         assert!(!blank.worth_ocr());
+    }
+
+    #[test]
+    fn running_extremes_match_a_naive_window() {
+        let src: Vec<u8> = (0..50u32).map(|i| (i * 37 % 101) as u8).collect();
+        let mut out = Vec::new();
+        for k in [1, 3, 5, 13] {
+            running(&src, k, u8::max, &mut out);
+            for (i, &v) in out.iter().enumerate() {
+                let (a, b) = (i.saturating_sub(k / 2), (i + k / 2).min(src.len() - 1));
+                assert_eq!(v, *src[a..=b].iter().max().unwrap(), "k={k} i={i}");
+            }
+        }
     }
 
     #[test]
