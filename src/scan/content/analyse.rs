@@ -154,6 +154,42 @@ fn read_and_confirm(
     Ok(false)
 }
 
+/// Consecutive rows laid out like an MRZ (2–3 rows of 28–46 characters, nearly all `A–Z`,
+/// `0–9` and `<`, with `<<` filler runs), even if OCR garbled the check digits. The layout
+/// picks the kind: 3×30 or a leading `I`/`A`/`C` is an identity card, a leading `V` a visa,
+/// 2×44 a passport.
+fn mrz_shaped(rows: &[&str]) -> Option<(Kind, usize, usize)> {
+    let shaped = |r: &str| {
+        let chars: Vec<char> = r.chars().filter(|c| !c.is_whitespace()).collect();
+        let ok = chars
+            .iter()
+            .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == '<')
+            .count();
+        (28..=46).contains(&chars.len())
+            && ok * 10 >= chars.len() * 9
+            && r.contains("<<")
+            && chars.iter().filter(|&&c| c == '<').count() >= 3
+    };
+    let lens: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
+    for start in 0..rows.len() {
+        let n = rows[start..].iter().take_while(|r| shaped(r)).count();
+        if n < 2 {
+            continue;
+        }
+        let n = n.min(3);
+        let len = lens[start..start + n].iter().sum::<usize>() / n;
+        let first = rows[start].trim_start().chars().next();
+        let kind = match first {
+            Some('V') => Kind::Visa,
+            Some('I' | 'A' | 'C') => Kind::IdCard,
+            _ if n == 3 || len < 40 => Kind::IdCard,
+            _ => Kind::Passport,
+        };
+        return Some((kind, n, len));
+    }
+    None
+}
+
 /// `rgb` turned clockwise by `quarter_turns` × 90°.
 fn turned(rgb: &RgbImage, quarter_turns: u8) -> std::borrow::Cow<'_, RgbImage> {
     use image::imageops::{rotate90, rotate180, rotate270};
@@ -169,6 +205,9 @@ fn turned(rgb: &RgbImage, quarter_turns: u8) -> std::borrow::Cow<'_, RgbImage> {
 #[derive(Debug, Default)]
 struct Confirmed {
     mrz: Option<mrz::Mrz>,
+    /// A block shaped like an MRZ whose check digits could not be read: the kind its layout
+    /// suggests, its line count and length.
+    mrz_shaped: Option<(Kind, usize, usize)>,
     cn_id: Option<cnid::CnId>,
     keywords: Option<(Kind, f32, Vec<String>)>,
     kyc: Vec<&'static str>,
@@ -181,13 +220,23 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
     let hits = keywords::scan(&joined);
     let joined_rows = ocr::rows(lines);
     let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
+    let mrz = mrz::find(&row_refs).or_else(|| mrz::find(&texts));
     let c = Confirmed {
-        mrz: mrz::find(&row_refs).or_else(|| mrz::find(&texts)),
+        mrz_shaped: if mrz.is_none() {
+            mrz_shaped(&row_refs)
+        } else {
+            None
+        },
+        mrz,
         cn_id: cnid::find(&joined),
         keywords: keywords::decide(&hits),
         kyc: if screen_like { hits.kyc } else { Vec::new() },
     };
-    let any = c.mrz.is_some() || c.cn_id.is_some() || c.keywords.is_some() || !c.kyc.is_empty();
+    let any = c.mrz.is_some()
+        || c.mrz_shaped.is_some()
+        || c.cn_id.is_some()
+        || c.keywords.is_some()
+        || !c.kyc.is_empty();
     any.then_some(c)
 }
 
@@ -221,6 +270,16 @@ impl Confirmed {
                 checks_valid: valid,
                 checks_total: total,
             });
+        }
+        if let Some((kind, n, len)) = self.mrz_shaped {
+            ev.vote(
+                kind,
+                0.6,
+                "content.mrz_shaped",
+                format!(
+                    "{n} lines of about {len} characters with `<` fillers, laid out like a machine-readable zone; its check digits could not be read{turned}"
+                ),
+            );
         }
         if let Some(id) = &self.cn_id {
             let (weight, what) = if id.check_ok {
@@ -268,5 +327,31 @@ impl Confirmed {
             );
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mrz_shaped_blocks_need_two_filler_lines() {
+        let td1 = [
+            "Specimen",
+            "IDESPBA4000589599999999R<<<<<<",
+            "8001014F2501017ESP<<<<<<<<<<<7",
+            "ESPANOLA<ESPANOLA<<CARMEN<<<<<",
+        ];
+        assert_eq!(mrz_shaped(&td1), Some((Kind::IdCard, 3, 30)));
+        let one = [
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "TOTAL 12.50",
+        ];
+        assert_eq!(mrz_shaped(&one), None);
+        let code = [
+            "std::cout << value << std::endl; // print it",
+            "x << 1 << 2 << 3 << 4 << 5 << 6 <<",
+        ];
+        assert_eq!(mrz_shaped(&code), None);
     }
 }
