@@ -150,7 +150,12 @@ fn min_filter(img: &GrayImage, kw: usize, kh: usize) -> GrayImage {
     rank_filter(img, kw, kh, u8::min)
 }
 
-fn rank_filter(img: &GrayImage, kw: usize, kh: usize, pick: fn(u8, u8) -> u8) -> GrayImage {
+fn rank_filter<F: Fn(u8, u8) -> u8 + Copy>(
+    img: &GrayImage,
+    kw: usize,
+    kh: usize,
+    pick: F,
+) -> GrayImage {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut tmp = vec![0u8; w * h];
     let mut line = Vec::new();
@@ -175,7 +180,7 @@ fn rank_filter(img: &GrayImage, kw: usize, kh: usize, pick: fn(u8, u8) -> u8) ->
 
 /// Running min or max over a centred window of `k` (odd) samples, clamped at the ends, in
 /// O(1) per sample (van Herk / Gil–Werman: prefix and suffix extremes over blocks of `k`).
-fn running(src: &[u8], k: usize, pick: fn(u8, u8) -> u8, out: &mut Vec<u8>) {
+fn running<F: Fn(u8, u8) -> u8>(src: &[u8], k: usize, pick: F, out: &mut Vec<u8>) {
     let n = src.len();
     let r = k / 2;
     out.clear();
