@@ -3,6 +3,7 @@
 
 mod util;
 
+mod content;
 mod scan;
 mod secure;
 mod strip;

@@ -21,6 +21,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         min_confidence: args.min_confidence,
         kinds: args.kind,
         threads: args.threads,
+        cache: !args.no_cache,
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);

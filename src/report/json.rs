@@ -5,9 +5,15 @@
 //! - `begin`: `{"schema": 1, "tool": "idvault", "version": "…", "command": "scan"}`, first line.
 //! - `finding`: `{"path": PATH, "file_type": "jpeg", "size": 123, "kind": "passport",
 //!   "confidence": 0.9, "reasons": [{"signal": "name.replaykit", "detail": "…"}],
-//!   "risks": [{"risk": "gps", "detail": "…"}]}`.
+//!   "risks": [{"risk": "gps", "detail": "…"}]}`, plus, when content analysis confirmed a
+//!   document, `"document": {"source": "mrz"|"cn_id_number", "issuing_country": "UTO",
+//!   "number_masked": "*****1234", "checks_valid": 4, "checks_total": 4}` (never the full
+//!   number). Content signals are `content.mrz`, `content.mrz_shaped`, `content.cn_id_number`,
+//!   `content.keywords`, `content.kyc_phrases`; the notes `content.not_analysed` (with the
+//!   reason) and `content.cached` say where pixels were not looked at in this run.
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
 //! - `summary`: `{"files": n, "findings": n, "errors": n, "notes": n, "symlinks_skipped": n,
+//!   "content_analysed": n, "content_ocr": n, "content_cached": n, "content_not_analysed": n,
 //!   "elapsed": seconds}`, last line.
 //!
 //! A `PATH` is `{"text": "…"}` when the path is valid UTF-8 and `{"bytes": "<base64>"}`

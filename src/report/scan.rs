@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{human, json};
-use crate::scan::finding::{Reason, Risk};
+use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
 
@@ -25,6 +25,8 @@ struct FindingJson<'a> {
     confidence: f32,
     reasons: &'a [Reason],
     risks: Vec<RiskJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<&'a Document>,
 }
 
 #[derive(Serialize)]
@@ -68,6 +70,7 @@ impl<W: Write> ScanReport<W> {
                     confidence: v.confidence,
                     reasons: &v.reasons,
                     risks,
+                    document: v.document.as_ref(),
                 },
             );
         }
@@ -86,6 +89,22 @@ impl<W: Write> ScanReport<W> {
         )?;
         for r in &v.reasons {
             writeln!(self.out, "    {} {}", p.dim("why:"), r.detail)?;
+        }
+        if let Some(d) = &v.document {
+            let mut parts = Vec::new();
+            if let Some(c) = &d.issuing_country {
+                parts.push(format!("issued by {c}"));
+            }
+            if let Some(n) = &d.number_masked {
+                parts.push(format!("number {n}"));
+            }
+            if d.checks_total > 0 {
+                parts.push(format!(
+                    "{} of {} check digits valid",
+                    d.checks_valid, d.checks_total
+                ));
+            }
+            writeln!(self.out, "    {} {}", p.dim("document:"), parts.join(", "))?;
         }
         for r in &v.risks {
             writeln!(self.out, "    {} {}", p.yellow("risk:"), r.explain())?;
@@ -114,6 +133,15 @@ impl<W: Write> ScanReport<W> {
             );
             if s.errors > 0 {
                 line += &format!(", {} unreadable", s.errors);
+            }
+            if s.content_analysed + s.content_cached > 0 {
+                line += &format!(
+                    "; pixels analysed in {} ({} read by OCR), {} unchanged since an earlier scan",
+                    s.content_analysed, s.content_ocr, s.content_cached
+                );
+            }
+            if s.content_not_analysed > 0 {
+                line += &format!(", {} not analysed", s.content_not_analysed);
             }
             if s.symlinks_skipped > 0 {
                 line += &format!(", {} symlinks not followed", s.symlinks_skipped);

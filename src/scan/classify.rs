@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+use super::content::analyse::{self, Context, Outcome};
+use super::content::cache::Cache;
 use super::finding::{Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::sniff::{self, FileType};
@@ -15,14 +17,42 @@ use crate::fsutil;
 /// How much of a file's start is read for sniffing and XMP.
 const HEAD_LEN: usize = 128 * 1024;
 
-/// Classifies one file. `Ok(None)` means "not media" or "nothing found".
-pub fn classify(entry: &FileEntry, opts: &ScanOptions) -> Result<Option<Finding>, Warning> {
+/// What classifying one file produced.
+#[derive(Debug, Default)]
+pub struct Classified {
+    /// `None` means "not media" or "nothing found".
+    pub finding: Option<Finding>,
+    /// A problem worth a note even without a finding (e.g. undecodable pixels).
+    pub note: Option<Warning>,
+    pub content: ContentStatus,
+}
+
+/// Whether and how the pixels were looked at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContentStatus {
+    /// Content analysis was off, or the file is not media.
+    #[default]
+    Off,
+    /// Pixels decoded and looked at; `ocr` says whether text recognition ran.
+    Analysed { ocr: bool },
+    /// Known from the cache to hold nothing.
+    Cached,
+    /// Could not be analysed (no decoder, video, too large, corrupt).
+    NotAnalysed,
+}
+
+/// Classifies one file: stage 0, then content analysis when `opts.content` is set.
+pub fn classify(
+    entry: &FileEntry,
+    opts: &ScanOptions,
+    cache: Option<&Cache>,
+) -> Result<Classified, Warning> {
     let warn = |err: io::Error| file_warning(&entry.path, err);
     let mut file = fsutil::open_regular_nofollow(&entry.path).map_err(warn)?;
     let stat = file.metadata().map_err(warn)?;
     let head = read_head(&mut file).map_err(warn)?;
     let Some(file_type) = sniff::sniff(&head) else {
-        return Ok(None);
+        return Ok(Classified::default());
     };
     let id = FileId::of(&stat);
 
@@ -46,14 +76,73 @@ pub fn classify(entry: &FileEntry, opts: &ScanOptions) -> Result<Option<Finding>
     signals::place::risks(&entry.absolute(), &mut ev);
     combine(file_type, &mut ev);
     extension_note(&entry.path, file_type, &mut ev);
-    let _ = opts;
+    let (content, note) = if opts.content {
+        content_stage(
+            &entry.path,
+            &mut file,
+            file_type,
+            &meta,
+            &id,
+            cache,
+            &mut ev,
+        )
+    } else {
+        (ContentStatus::Off, None)
+    };
 
-    Ok(ev.decide().map(|verdict| Finding {
-        path: entry.path.clone(),
-        file_type,
-        id,
-        verdict,
-    }))
+    Ok(Classified {
+        finding: ev.decide().map(|verdict| Finding {
+            path: entry.path.clone(),
+            file_type,
+            id,
+            verdict,
+        }),
+        note,
+        content,
+    })
+}
+
+/// Content analysis after stage 0, through the cache of known negatives.
+fn content_stage(
+    path: &Path,
+    file: &mut File,
+    file_type: FileType,
+    meta: &HeaderMeta,
+    id: &FileId,
+    cache: Option<&Cache>,
+    ev: &mut Evidence,
+) -> (ContentStatus, Option<Warning>) {
+    let cx = Context {
+        file_type: Some(file_type),
+        orientation: meta.orientation,
+        screenshot: ev.support(Kind::Screenshot) >= 0.5 || ev.support(Kind::KycScreenshot) > 0.0,
+        camera: meta.make.is_some() || meta.model.is_some(),
+    };
+    if let Some(c) = cache
+        && c.is_known_negative(id, cx.cache_bits())
+    {
+        ev.note(
+            "content.cached",
+            "pixels analysed by an earlier scan of this unchanged file: nothing found".into(),
+        );
+        return (ContentStatus::Cached, None);
+    }
+    match analyse::analyse_file(file, id.size, &cx, ev) {
+        Outcome::Analysed { found, ocr } => {
+            if !found && let Some(c) = cache {
+                c.add_negative(id, cx.cache_bits());
+            }
+            (ContentStatus::Analysed { ocr }, None)
+        }
+        Outcome::NotAnalysed { reason, warn } => {
+            let note = warn.then(|| Warning {
+                path: path.to_path_buf(),
+                message: format!("pixels not analysed: {reason}"),
+                severity: Severity::Note,
+            });
+            (ContentStatus::NotAnalysed, note)
+        }
+    }
 }
 
 fn read_head(file: &mut File) -> io::Result<Vec<u8>> {

@@ -121,6 +121,25 @@ pub struct Evidence {
     /// Reasons that support no kind on their own but help a person judge (e.g. "no camera make").
     pub notes: Vec<Reason>,
     pub risks: Vec<Risk>,
+    /// What content analysis learnt about the document itself, never its number in the clear.
+    pub document: Option<Document>,
+}
+
+/// Facts about a document that content analysis confirmed, safe to show: the number is masked
+/// to its last four characters and MRZ lines are never kept.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Document {
+    /// What confirmed it: `mrz` or `cn_id_number`.
+    pub source: &'static str,
+    /// ICAO three-letter code of the issuing state (from an MRZ), or `CHN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuing_country: Option<String>,
+    /// The document number with all but the last four characters as `*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_masked: Option<String>,
+    /// Check digits that validated, out of how many the format has.
+    pub checks_valid: u32,
+    pub checks_total: u32,
 }
 
 impl Evidence {
@@ -172,6 +191,7 @@ impl Evidence {
             confidence,
             reasons,
             risks: self.risks,
+            document: self.document,
         })
     }
 }
@@ -184,6 +204,9 @@ pub struct Verdict {
     pub confidence: f32,
     pub reasons: Vec<Reason>,
     pub risks: Vec<Risk>,
+    /// Set when content analysis confirmed a document (MRZ or ID number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
 }
 
 #[cfg(test)]

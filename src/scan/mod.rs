@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
+use classify::ContentStatus;
 use finding::{Kind, Verdict};
 use sniff::FileType;
 
@@ -30,6 +31,9 @@ pub struct ScanOptions {
     pub kinds: Vec<Kind>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    /// Skip content analysis of unchanged files whose pixels held nothing in an earlier scan
+    /// (see [`content::cache`]). `IDVAULT_NO_CACHE=1` turns it off too.
+    pub cache: bool,
 }
 
 impl ScanOptions {
@@ -42,6 +46,7 @@ impl ScanOptions {
             min_confidence: 0.0,
             kinds: Vec::new(),
             threads: 0,
+            cache: true,
         }
     }
 
@@ -117,6 +122,14 @@ pub struct Summary {
     pub errors: u64,
     pub notes: u64,
     pub symlinks_skipped: u64,
+    /// Files whose pixels were decoded and looked at in this scan.
+    pub content_analysed: u64,
+    /// Of those, files whose text was read (OCR).
+    pub content_ocr: u64,
+    /// Files known from the cache to hold nothing, not analysed again.
+    pub content_cached: u64,
+    /// Media files whose pixels could not be analysed (no decoder, video, corrupt, too large).
+    pub content_not_analysed: u64,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
 }
@@ -135,6 +148,13 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         n => n,
     };
     let mut summary = Summary::default();
+    let cache = (opts.content
+        && opts.cache
+        && std::env::var_os("IDVAULT_NO_CACHE").is_none_or(|v| v == "0"))
+    .then(content::cache::Cache::default_dir)
+    .flatten()
+    .and_then(|dir| content::cache::Cache::open(&dir));
+    let cache = cache.as_ref();
     let (work_tx, work_rx) = bounded::<walk::FileEntry>(4 * threads);
     let (event_tx, event_rx) = bounded::<Outcome>(64 * threads);
     thread::scope(|s| {
@@ -151,8 +171,16 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             let tx = event_tx.clone();
             s.spawn(move || {
                 for entry in rx {
-                    let out = match classify::classify(&entry, opts) {
-                        Ok(f) => Outcome::Done(f.filter(|f| opts.wants(&f.verdict))),
+                    let out = match classify::classify(&entry, opts, cache) {
+                        Ok(mut c) => {
+                            if let Some(w) = c.note.take()
+                                && tx.send(Outcome::Warning(w)).is_err()
+                            {
+                                return;
+                            }
+                            c.finding = c.finding.filter(|f| opts.wants(&f.verdict));
+                            Outcome::Done(Box::new(c))
+                        }
                         Err(w) => Outcome::Warning(w),
                     };
                     if tx.send(out).is_err() {
@@ -164,9 +192,18 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         drop(event_tx);
         for out in event_rx {
             match out {
-                Outcome::Done(finding) => {
+                Outcome::Done(c) => {
                     summary.files += 1;
-                    if let Some(f) = finding {
+                    match c.content {
+                        ContentStatus::Off => {}
+                        ContentStatus::Analysed { ocr } => {
+                            summary.content_analysed += 1;
+                            summary.content_ocr += u64::from(ocr);
+                        }
+                        ContentStatus::Cached => summary.content_cached += 1,
+                        ContentStatus::NotAnalysed => summary.content_not_analysed += 1,
+                    }
+                    if let Some(f) = c.finding {
                         summary.findings += 1;
                         on_event(Event::Finding(f));
                     }
@@ -185,12 +222,16 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             }
         }
     });
+    if let Some(c) = cache {
+        // A cache that cannot be written only makes the next scan slower.
+        let _ = c.save();
+    }
     summary.elapsed = start.elapsed();
     summary
 }
 
 enum Outcome {
-    Done(Option<Finding>),
+    Done(Box<classify::Classified>),
     Warning(Warning),
     Symlink,
 }

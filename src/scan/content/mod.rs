@@ -3,7 +3,12 @@
 //! number, document keywords — and turn it into evidence a person can check, without ever
 //! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
+pub mod analyse;
+pub mod cache;
 pub mod cnid;
+pub mod decode;
 pub mod keywords;
 pub mod mask;
 pub mod mrz;
+pub mod ocr;
+pub mod visual;

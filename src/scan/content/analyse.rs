@@ -1,0 +1,357 @@
+//! The content stages in order, each run only where it can change the verdict: decode (stage
+//! 1), the cheap visual stage that picks the images worth reading, OCR (stages 2–3) with
+//! retries at other orientations when a document is suspected but nothing was confirmed, and
+//! the confirmers, whose results become votes with reasons a person can check.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use image::RgbImage;
+
+use super::decode::{self, DecodeError};
+use super::ocr::{self, TextLine};
+use super::visual::{self, Visual};
+use super::{cnid, keywords, mrz};
+use crate::scan::finding::{Document, Evidence, Kind};
+use crate::scan::sniff::FileType;
+
+/// Files larger than this are not read into memory for content analysis.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Stage-0 facts the content stages use.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    pub file_type: Option<FileType>,
+    /// EXIF orientation, 1–8.
+    pub orientation: Option<u16>,
+    /// Stage 0 already thinks the image is a screenshot (name, metadata or screen size).
+    pub screenshot: bool,
+    /// The image carries a camera make or model.
+    pub camera: bool,
+}
+
+impl Context {
+    /// The bits of stage-0 evidence that the outcome depends on, for the cache key.
+    pub fn cache_bits(&self) -> u8 {
+        u8::from(self.screenshot) | (u8::from(self.camera) << 1)
+    }
+}
+
+/// What content analysis did with a file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Pixels analysed; `found` says whether any content vote was added.
+    Analysed { found: bool, ocr: bool },
+    /// The pixels could not be analysed; the reason is in a `content.not_analysed` note.
+    NotAnalysed {
+        reason: String,
+        /// A decoding problem the user should hear about even without a finding.
+        warn: bool,
+    },
+}
+
+/// Runs the content stages on an open file of `len` bytes, adding votes and notes to `ev`.
+pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outcome {
+    if cx.file_type.is_some_and(FileType::is_video) {
+        return not_analysed(
+            ev,
+            "video: only its names and metadata were judged, not its frames".into(),
+            false,
+        );
+    }
+    if let Some(t) = cx.file_type
+        && !decode::supported(t)
+    {
+        return not_analysed(ev, DecodeError::Unsupported(t).to_string(), false);
+    }
+    if len > MAX_FILE_BYTES {
+        let reason = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
+        return not_analysed(ev, reason, true);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    let read = file
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| file.take(MAX_FILE_BYTES).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return not_analysed(ev, format!("cannot read: {e}"), true);
+    }
+    analyse(&bytes, cx, ev)
+}
+
+/// Runs the content stages on a file's `bytes`, adding votes and notes to `ev`.
+pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+    let Some(t) = cx.file_type else {
+        return not_analysed(ev, "not an image".into(), false);
+    };
+    let decoded = match decode::decode(bytes, t, cx.orientation) {
+        Ok(d) => d,
+        Err(e @ DecodeError::Unsupported(_)) => return not_analysed(ev, e.to_string(), false),
+        Err(e) => return not_analysed(ev, e.to_string(), true),
+    };
+    let rgb = decoded.rgb;
+    let vis = visual::analyse(&rgb);
+    let (w, h) = (rgb.width(), rgb.height());
+    let tall = w.max(h) as f32 / w.min(h).max(1) as f32 >= 1.9;
+    let screen_like = cx.screenshot || (!cx.camera && tall);
+    if !vis.worth_ocr() && !screen_like {
+        return Outcome::Analysed {
+            found: false,
+            ocr: false,
+        };
+    }
+    let engine = match ocr::engine() {
+        Ok(e) => e,
+        Err(e) => return not_analysed(ev, e.to_string(), true),
+    };
+    match read_and_confirm(engine, &rgb, &vis, screen_like, ev) {
+        Ok(found) => Outcome::Analysed { found, ocr: true },
+        Err(e) => not_analysed(ev, e.to_string(), true),
+    }
+}
+
+fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
+    ev.note(
+        "content.not_analysed",
+        format!("pixels not analysed: {reason}"),
+    );
+    Outcome::NotAnalysed { reason, warn }
+}
+
+/// OCR at the upright orientation, then at the others when the visual stage or the text hints
+/// at a document that was not confirmed. Returns whether a vote was added.
+fn read_and_confirm(
+    engine: &ocr::Engine,
+    rgb: &RgbImage,
+    vis: &Visual,
+    screen_like: bool,
+    ev: &mut Evidence,
+) -> Result<bool, ocr::OcrError> {
+    let first_turns = u8::from(vis.sideways);
+    let lines = engine.read(&turned(rgb, first_turns))?;
+    if let Some(c) = confirm(&lines, screen_like) {
+        return Ok(c.apply(ev, first_turns));
+    }
+    // A document is suspected: an MRZ-like band, upside-down MRZ fillers, or sideways text.
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let upside_down = mrz::upside_down(&texts);
+    if !(vis.mrz_bands > 0 || upside_down || vis.sideways) {
+        return Ok(false);
+    }
+    // Absolute orientations to try next; sideways text was already read turned by 90°.
+    let order: &[u8] = if vis.sideways {
+        &[3]
+    } else if upside_down {
+        &[2, 1, 3]
+    } else {
+        &[2]
+    };
+    for &q in order {
+        let lines = engine.read(&turned(rgb, q))?;
+        if let Some(c) = confirm(&lines, screen_like) {
+            return Ok(c.apply(ev, q));
+        }
+    }
+    Ok(false)
+}
+
+/// Consecutive rows laid out like an MRZ (2–3 rows of 28–46 characters, nearly all `A–Z`,
+/// `0–9` and `<`, with `<<` filler runs), even if OCR garbled the check digits. The layout
+/// picks the kind: 3×30 or a leading `I`/`A`/`C` is an identity card, a leading `V` a visa,
+/// 2×44 a passport.
+fn mrz_shaped(rows: &[&str]) -> Option<(Kind, usize, usize)> {
+    let shaped = |r: &str| {
+        let chars: Vec<char> = r.chars().filter(|c| !c.is_whitespace()).collect();
+        let ok = chars
+            .iter()
+            .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == '<')
+            .count();
+        (28..=46).contains(&chars.len())
+            && ok * 10 >= chars.len() * 9
+            && r.contains("<<")
+            && chars.iter().filter(|&&c| c == '<').count() >= 3
+    };
+    let lens: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
+    for start in 0..rows.len() {
+        let n = rows[start..].iter().take_while(|r| shaped(r)).count();
+        if n < 2 {
+            continue;
+        }
+        let n = n.min(3);
+        let len = lens[start..start + n].iter().sum::<usize>() / n;
+        let first = rows[start].trim_start().chars().next();
+        let kind = match first {
+            Some('V') => Kind::Visa,
+            Some('I' | 'A' | 'C') => Kind::IdCard,
+            _ if n == 3 || len < 40 => Kind::IdCard,
+            _ => Kind::Passport,
+        };
+        return Some((kind, n, len));
+    }
+    None
+}
+
+/// `rgb` turned clockwise by `quarter_turns` × 90°.
+fn turned(rgb: &RgbImage, quarter_turns: u8) -> std::borrow::Cow<'_, RgbImage> {
+    use image::imageops::{rotate90, rotate180, rotate270};
+    match quarter_turns % 4 {
+        0 => std::borrow::Cow::Borrowed(rgb),
+        1 => std::borrow::Cow::Owned(rotate90(rgb)),
+        2 => std::borrow::Cow::Owned(rotate180(rgb)),
+        _ => std::borrow::Cow::Owned(rotate270(rgb)),
+    }
+}
+
+/// What the confirmers made of one reading.
+#[derive(Debug, Default)]
+struct Confirmed {
+    mrz: Option<mrz::Mrz>,
+    /// A block shaped like an MRZ whose check digits could not be read: the kind its layout
+    /// suggests, its line count and length.
+    mrz_shaped: Option<(Kind, usize, usize)>,
+    cn_id: Option<cnid::CnId>,
+    keywords: Option<(Kind, f32, Vec<String>)>,
+    kyc: Vec<&'static str>,
+}
+
+/// Runs the confirmers on OCR lines; `None` when nothing would vote.
+fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let joined = texts.join("\n");
+    let hits = keywords::scan(&joined);
+    let joined_rows = ocr::rows(lines);
+    let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
+    let mrz = mrz::find(&row_refs).or_else(|| mrz::find(&texts));
+    let c = Confirmed {
+        mrz_shaped: if mrz.is_none() {
+            mrz_shaped(&row_refs)
+        } else {
+            None
+        },
+        mrz,
+        cn_id: cnid::find(&joined),
+        keywords: keywords::decide(&hits),
+        kyc: if screen_like { hits.kyc } else { Vec::new() },
+    };
+    let any = c.mrz.is_some()
+        || c.mrz_shaped.is_some()
+        || c.cn_id.is_some()
+        || c.keywords.is_some()
+        || !c.kyc.is_empty();
+    any.then_some(c)
+}
+
+impl Confirmed {
+    /// Adds the votes; returns true (something voted).
+    fn apply(self, ev: &mut Evidence, quarter_turns: u8) -> bool {
+        let turned = match quarter_turns {
+            0 => String::new(),
+            q => format!(" (read with the image turned {}°)", u32::from(q) * 90),
+        };
+        if let Some(m) = &self.mrz {
+            let valid = m.checks.iter().filter(|c| c.ok).count() as u32;
+            let total = m.checks.len().max(1) as u32;
+            let weight = 0.9 + 0.09 * valid as f32 / total as f32;
+            ev.vote(
+                m.kind,
+                weight,
+                "content.mrz",
+                format!(
+                    "machine-readable zone ({}, document code {}) issued by {}, number {}, {valid} of {total} check digits valid{turned}",
+                    m.format.as_str(),
+                    m.doc_code,
+                    m.issuing_country,
+                    m.number_masked
+                ),
+            );
+            ev.document = Some(Document {
+                source: "mrz",
+                issuing_country: Some(m.issuing_country.clone()),
+                number_masked: Some(m.number_masked.clone()),
+                checks_valid: valid,
+                checks_total: total,
+            });
+        }
+        if let Some((kind, n, len)) = self.mrz_shaped {
+            ev.vote(
+                kind,
+                0.6,
+                "content.mrz_shaped",
+                format!(
+                    "{n} lines of about {len} characters with `<` fillers, laid out like a machine-readable zone; its check digits could not be read{turned}"
+                ),
+            );
+        }
+        if let Some(id) = &self.cn_id {
+            let (weight, what) = if id.check_ok {
+                (0.95, "with a valid check character")
+            } else {
+                (0.85, "(15-digit, valid region and birth date)")
+            };
+            ev.vote(
+                Kind::IdCard,
+                weight,
+                "content.cn_id_number",
+                format!(
+                    "Chinese resident identity number {} {what}{turned}",
+                    id.masked
+                ),
+            );
+            if ev.document.is_none() {
+                ev.document = Some(Document {
+                    source: "cn_id_number",
+                    issuing_country: Some("CHN".into()),
+                    number_masked: Some(id.masked.clone()),
+                    checks_valid: u32::from(id.check_ok),
+                    checks_total: u32::from(!id.legacy),
+                });
+            }
+        }
+        if let Some((kind, weight, reasons)) = &self.keywords {
+            ev.vote(
+                *kind,
+                *weight,
+                "content.keywords",
+                format!("text in the image: {}{turned}", reasons.join("; ")),
+            );
+        }
+        if !self.kyc.is_empty() {
+            let weight = if self.kyc.len() >= 2 { 0.9 } else { 0.8 };
+            ev.vote(
+                Kind::KycScreenshot,
+                weight,
+                "content.kyc_phrases",
+                format!(
+                    "identity-verification phrases on a screen image: {}",
+                    self.kyc.join(", ")
+                ),
+            );
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mrz_shaped_blocks_need_two_filler_lines() {
+        let td1 = [
+            "Specimen",
+            "IDESPBA4000589599999999R<<<<<<",
+            "8001014F2501017ESP<<<<<<<<<<<7",
+            "ESPANOLA<ESPANOLA<<CARMEN<<<<<",
+        ];
+        assert_eq!(mrz_shaped(&td1), Some((Kind::IdCard, 3, 30)));
+        let one = [
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "TOTAL 12.50",
+        ];
+        assert_eq!(mrz_shaped(&one), None);
+        let code = [
+            "std::cout << value << std::endl; // print it",
+            "x << 1 << 2 << 3 << 4 << 5 << 6 <<",
+        ];
+        assert_eq!(mrz_shaped(&code), None);
+    }
+}

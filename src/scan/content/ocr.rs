@@ -1,0 +1,377 @@
+//! Text detection and recognition with the vendored PP-OCRv4 models (Chinese + Latin), run by
+//! `rten`. The models are embedded in the binary and loaded once per process, on first use,
+//! and shared by all worker threads.
+//!
+//! Detection (DB): the probability map is thresholded, each connected region becomes a contour,
+//! its minimum-area rotated rectangle is scored, unclipped (grown by area × 1.6 / perimeter, as
+//! PaddleOCR does) and mapped back to the image. Recognition: each rectangle is cropped and
+//! deskewed by sampling along its axes into a 48 px high strip, then CTC-greedy decoded with
+//! the dictionary stored in the recognition model's metadata (key `character`). The PaddleOCR
+//! post-processing exists only in Python/C++, so it is written here.
+
+use std::sync::OnceLock;
+
+use image::RgbImage;
+use rten::Model;
+use rten_imageproc::{
+    PointF, RetrievalMode, RotatedRect, Vec2, find_contours, min_area_rect, simplify_polygon,
+};
+use rten_tensor::prelude::*;
+use rten_tensor::{NdTensor, NdTensorView};
+use unicode_normalization::UnicodeNormalization;
+
+static DET_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_det_infer.onnx");
+static REC_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_rec_infer.onnx");
+
+/// Long side of the image given to the text detector (DESIGN.md: 1280 gave the same decisions).
+pub const DET_SIDE: u32 = 960;
+/// Height of a text line given to the recogniser.
+const REC_HEIGHT: u32 = 48;
+/// The recogniser's input is capped at this width (a 44-character MRZ line needs ~900).
+const REC_MAX_WIDTH: u32 = 1600;
+/// Text lines recognised per model run.
+const REC_BATCH: usize = 8;
+/// Probability-map threshold, box score threshold and unclip ratio (PaddleOCR's defaults).
+const BIN_THRESH: f32 = 0.3;
+const BOX_THRESH: f32 = 0.5;
+const UNCLIP_RATIO: f32 = 1.6;
+/// Regions smaller than this (short side, detector pixels) are noise.
+const MIN_SIDE: f32 = 3.0;
+
+/// Why OCR could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OcrError {
+    #[error("the OCR models could not be loaded: {0}")]
+    ModelLoad(String),
+    #[error("the OCR model failed: {0}")]
+    Inference(String),
+}
+
+/// One recognised line of text, in image coordinates.
+#[derive(Clone, Debug)]
+pub struct TextLine {
+    pub rect: RotatedRect,
+    /// NFKC-normalised text.
+    pub text: String,
+}
+
+/// The loaded models and the recogniser's alphabet.
+pub struct Engine {
+    det: Model,
+    rec: Model,
+    /// Index 0 is the CTC blank; the last entry is a space.
+    alphabet: Vec<String>,
+}
+
+/// The process-wide engine, loaded on first use.
+pub fn engine() -> Result<&'static Engine, OcrError> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| Engine::load().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| OcrError::ModelLoad(e.clone()))
+}
+
+fn infer(e: impl std::fmt::Display) -> OcrError {
+    OcrError::Inference(e.to_string())
+}
+
+impl Engine {
+    fn load() -> Result<Engine, OcrError> {
+        let load = |b: &'static [u8]| {
+            Model::load_static_slice(b).map_err(|e| OcrError::ModelLoad(e.to_string()))
+        };
+        let det = load(DET_MODEL)?;
+        let rec = load(REC_MODEL)?;
+        let chars = rec
+            .metadata()
+            .fields()
+            .find(|(k, _)| *k == "character")
+            .map(|(_, v)| v.to_string())
+            .ok_or_else(|| OcrError::ModelLoad("no `character` metadata".into()))?;
+        let mut alphabet = vec![String::new()];
+        alphabet.extend(chars.lines().map(str::to_string));
+        alphabet.push(" ".into());
+        Ok(Engine { det, rec, alphabet })
+    }
+
+    /// Detects and recognises the text lines of `img`, in reading order (top to bottom, then
+    /// left to right).
+    pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
+        let rects = self.detect(img)?;
+        let texts = self.recognise(img, &rects)?;
+        let mut lines: Vec<TextLine> = rects
+            .into_iter()
+            .zip(texts)
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(rect, text)| TextLine { rect, text })
+            .collect();
+        sort_reading_order(&mut lines);
+        Ok(lines)
+    }
+
+    /// Text-line rectangles in `img` coordinates, oriented so that "up" points up.
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<RotatedRect>, OcrError> {
+        let (w, h) = img.dimensions();
+        let scale = DET_SIDE as f32 / w.max(h) as f32;
+        let round32 = |x: u32| ((x as f32 * scale / 32.0).round() as u32).max(1) * 32;
+        let (dw, dh) = (round32(w), round32(h));
+        let input = to_tensor(img, 0, 0, w, h, dw, dh);
+        let out = self.det.run_one(input.view().into(), None).map_err(infer)?;
+        let prob: NdTensor<f32, 4> = out.try_into().map_err(infer)?;
+        let prob = prob.slice((0, 0));
+        let rects = boxes_from_map(prob);
+        let (sx, sy) = (w as f32 / dw as f32, h as f32 / dh as f32);
+        Ok(rects
+            .into_iter()
+            .map(|r| {
+                let c = r.center();
+                let up = r.up_axis();
+                // Map to image coordinates; the scale is nearly isotropic (rounding to 32).
+                let up_img = Vec2::from_yx(up.y * sy, up.x * sx).normalized();
+                let right = Vec2::from_yx(up.x * sy, -up.y * sx);
+                let wscale = right.length();
+                let hscale = Vec2::from_yx(up.y * sy, up.x * sx).length();
+                RotatedRect::new(
+                    PointF::from_yx(c.y * sy, c.x * sx),
+                    up_img,
+                    r.width() * wscale,
+                    r.height() * hscale,
+                )
+            })
+            .collect())
+    }
+
+    /// Recognises the text inside each of `rects` of `img`. Lines of similar length are run
+    /// as one batch, padded on the right as PaddleOCR does.
+    pub fn recognise(
+        &self,
+        img: &RgbImage,
+        rects: &[RotatedRect],
+    ) -> Result<Vec<String>, OcrError> {
+        let widths: Vec<u32> = rects
+            .iter()
+            .map(|r| {
+                let ratio = r.width().max(1.0) / r.height().max(1.0);
+                ((REC_HEIGHT as f32 * ratio).round() as u32).clamp(16, REC_MAX_WIDTH)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..rects.len()).collect();
+        order.sort_by_key(|&i| widths[i]);
+        let mut texts = vec![String::new(); rects.len()];
+        for batch in order.chunks(REC_BATCH) {
+            let max_w = batch.iter().map(|&i| widths[i]).max().unwrap_or(16);
+            let mut input = NdTensor::zeros([batch.len(), 3, REC_HEIGHT as usize, max_w as usize]);
+            for (b, &i) in batch.iter().enumerate() {
+                crop_strip(img, &rects[i], widths[i], &mut input, b);
+            }
+            let out = self.rec.run_one(input.view().into(), None).map_err(infer)?;
+            let probs: NdTensor<f32, 3> = out.try_into().map_err(infer)?;
+            for (b, &i) in batch.iter().enumerate() {
+                texts[i] = self.ctc_greedy(probs.slice(b));
+            }
+        }
+        Ok(texts)
+    }
+
+    fn ctc_greedy(&self, probs: NdTensorView<f32, 2>) -> String {
+        let mut text = String::new();
+        let mut prev = 0usize;
+        for t in 0..probs.size(0) {
+            let row = probs.slice(t);
+            let (best, _) =
+                row.iter().enumerate().fold(
+                    (0, f32::MIN),
+                    |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
+                );
+            if best != 0
+                && best != prev
+                && let Some(c) = self.alphabet.get(best)
+            {
+                text.push_str(c);
+            }
+            prev = best;
+        }
+        text.nfkc().collect()
+    }
+}
+
+/// The texts of `lines` (in reading order) with the pieces of one row joined without a
+/// space: a long line the detector split in two (an MRZ line at a `<<<` run) is one again.
+pub fn rows(lines: &[TextLine]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut row_top: Option<(f32, f32)> = None;
+    for l in lines {
+        let c = l.rect.center().y;
+        match row_top {
+            Some((top, tol)) if c - top <= tol => {
+                if let Some(last) = out.last_mut() {
+                    last.push_str(&l.text);
+                }
+            }
+            _ => {
+                row_top = Some((c, l.rect.height() * 0.5));
+                out.push(l.text.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Sorts lines top to bottom, treating lines whose centres are within half a line height as
+/// one row, read left to right.
+fn sort_reading_order(lines: &mut [TextLine]) {
+    lines.sort_by(|a, b| a.rect.center().y.total_cmp(&b.rect.center().y));
+    let mut start = 0;
+    while start < lines.len() {
+        let top = lines[start].rect.center().y;
+        let tol = lines[start].rect.height() * 0.5;
+        let end = lines[start..]
+            .iter()
+            .position(|l| l.rect.center().y - top > tol)
+            .map_or(lines.len(), |p| start + p);
+        lines[start..end].sort_by(|a, b| a.rect.center().x.total_cmp(&b.rect.center().x));
+        start = end;
+    }
+}
+
+/// Normalised NCHW input in BGR order (the PaddleOCR convention), `(x/255 − 0.5)/0.5`, resized
+/// by bilinear sampling of the `sw`×`sh` region at (`sx`,`sy`) to `dw`×`dh`.
+fn to_tensor(
+    img: &RgbImage,
+    sx: u32,
+    sy: u32,
+    sw: u32,
+    sh: u32,
+    dw: u32,
+    dh: u32,
+) -> NdTensor<f32, 4> {
+    let mut t = NdTensor::zeros([1, 3, dh as usize, dw as usize]);
+    let (fx, fy) = (sw as f32 / dw as f32, sh as f32 / dh as f32);
+    for y in 0..dh {
+        let src_y = sy as f32 + (y as f32 + 0.5) * fy - 0.5;
+        for x in 0..dw {
+            let src_x = sx as f32 + (x as f32 + 0.5) * fx - 0.5;
+            let px = bilinear(img, src_x, src_y);
+            for c in 0..3 {
+                t[[0, c, y as usize, x as usize]] = px[2 - c] / 127.5 - 1.0;
+            }
+        }
+    }
+    t
+}
+
+/// Samples `rect` into an `out_w` wide strip at batch index `b` of `t`, left to right along
+/// its width and top to bottom along its height, which deskews a rotated line.
+fn crop_strip(img: &RgbImage, rect: &RotatedRect, out_w: u32, t: &mut NdTensor<f32, 4>, b: usize) {
+    let out_h = t.size(2) as u32;
+    let up = rect.up_axis();
+    let down = Vec2::from_yx(-up.y, -up.x);
+    let right = Vec2::from_yx(up.x, -up.y);
+    let c = rect.center();
+    let (w, h) = (rect.width(), rect.height());
+    for v in 0..out_h {
+        let dv = ((v as f32 + 0.5) / out_h as f32 - 0.5) * h;
+        for u in 0..out_w {
+            let du = ((u as f32 + 0.5) / out_w as f32 - 0.5) * w;
+            let x = c.x + right.x * du + down.x * dv;
+            let y = c.y + right.y * du + down.y * dv;
+            let px = bilinear(img, x, y);
+            for ch in 0..3 {
+                t[[b, ch, v as usize, u as usize]] = px[2 - ch] / 127.5 - 1.0;
+            }
+        }
+    }
+}
+
+/// Bilinear sample at (`x`, `y`), clamped to the image.
+fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+    let (w, h) = img.dimensions();
+    let x = x.clamp(0.0, (w - 1) as f32);
+    let y = y.clamp(0.0, (h - 1) as f32);
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (ax, ay) = (x - x0 as f32, y - y0 as f32);
+    let p = |x, y| img.get_pixel(x, y).0;
+    let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
+    std::array::from_fn(|i| {
+        let top = a[i] as f32 * (1.0 - ax) + b[i] as f32 * ax;
+        let bottom = c[i] as f32 * (1.0 - ax) + d[i] as f32 * ax;
+        top * (1.0 - ay) + bottom * ay
+    })
+}
+
+/// DB post-processing on a probability map: text-line rectangles in map coordinates.
+fn boxes_from_map(prob: NdTensorView<f32, 2>) -> Vec<RotatedRect> {
+    let (rows, cols) = (prob.size(0), prob.size(1));
+    // Threshold, then dilate by a 2×2 kernel as PaddleOCR does (use_dilation).
+    let mut mask = NdTensor::<bool, 2>::zeros([rows, cols]);
+    for y in 0..rows {
+        for x in 0..cols {
+            let on = |yy: usize, xx: usize| prob[[yy, xx]] > BIN_THRESH;
+            mask[[y, x]] = on(y, x)
+                || (y > 0 && on(y - 1, x))
+                || (x > 0 && on(y, x - 1))
+                || (y > 0 && x > 0 && on(y - 1, x - 1));
+        }
+    }
+    let contours = find_contours(mask.view(), RetrievalMode::External);
+    let up = Vec2::from_yx(-1.0, 0.0);
+    let mut out = Vec::new();
+    for contour in contours.iter() {
+        if contour.len() < 4 {
+            continue;
+        }
+        let pts: Vec<PointF> = contour.iter().map(|p| p.to_f32()).collect();
+        let Some(rect) = min_area_rect(&simplify_polygon(&pts, 1.0)) else {
+            continue;
+        };
+        let rect = rect.orient_towards(up);
+        if rect.width().min(rect.height()) < MIN_SIDE {
+            continue;
+        }
+        if mean_inside(prob, &rect) < BOX_THRESH {
+            continue;
+        }
+        let (w, h) = (rect.width(), rect.height());
+        let dist = w * h * UNCLIP_RATIO / (2.0 * (w + h));
+        let grown = rect.expanded(2.0 * dist, 2.0 * dist);
+        if grown.width().min(grown.height()) < MIN_SIDE + 2.0 {
+            continue;
+        }
+        out.push(grown);
+    }
+    out
+}
+
+/// Mean probability of the map over the pixels inside `rect`.
+fn mean_inside(prob: NdTensorView<f32, 2>, rect: &RotatedRect) -> f32 {
+    let corners = rect.corners();
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in corners {
+        x0 = x0.min(p.x);
+        y0 = y0.min(p.y);
+        x1 = x1.max(p.x);
+        y1 = y1.max(p.y);
+    }
+    let clamp = |v: f32, n: usize| (v.max(0.0) as usize).min(n.saturating_sub(1));
+    let (x0, x1) = (
+        clamp(x0.floor(), prob.size(1)),
+        clamp(x1.ceil(), prob.size(1)),
+    );
+    let (y0, y1) = (
+        clamp(y0.floor(), prob.size(0)),
+        clamp(y1.ceil(), prob.size(0)),
+    );
+    let (mut sum, mut n) = (0.0f32, 0u32);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if rect.contains(PointF::from_yx(y as f32, x as f32)) {
+                sum += prob[[y, x]];
+                n += 1;
+            }
+        }
+    }
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}

@@ -1,0 +1,259 @@
+//! Content analysis (pixels, OCR, confirmers) through the real binary: corpus documents under
+//! neutral names are found by their pixels alone, hard negatives are not, hostile files give a
+//! note and no crash, the cache skips unchanged files and holds no paths, and no full document
+//! number ever reaches stdout.
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::media;
+use crate::util::{TestDir, findings_by_path, idvault, json_lines, signals};
+
+/// Runs `scan --json` on `root` with its own cache directory.
+fn scan(root: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let out = idvault()
+        .env("XDG_CACHE_HOME", cache)
+        .env_remove("IDVAULT_NO_CACHE")
+        .args(["scan", "--json"])
+        .args(extra)
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn summary(out: &Output) -> Value {
+    json_lines(out)
+        .into_iter()
+        .find(|(t, _)| t == "summary")
+        .expect("summary line")
+        .1
+}
+
+/// Copies corpus files to `dir` as `file-NN.ext`, returning (neutral name, corpus name).
+fn copy_neutral(t: &TestDir, files: &[&str]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let ext = Path::new(f).extension().unwrap().to_string_lossy();
+            let name = format!("in/file-{i:02}.{ext}");
+            t.copy_corpus(&format!("detect/{f}"), &name);
+            (name.trim_start_matches("in/").to_string(), f.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn documents_are_found_by_their_pixels_alone() {
+    let t = TestDir::new();
+    let cases = [
+        ("positive/a1080-passports__ICAO_Example.png", "passport"),
+        ("positive/pe__100_pass-hrv.jpg", "passport"),
+        ("positive/a1080-id_cards__Latvia.png", "id_card"),
+        (
+            "positive/a1080-resident_cards__France.png",
+            "residence_permit",
+        ),
+        ("positive/a1080-visas__MRVA_ICAO_Example.png", "visa"),
+        ("positive/sacn__sample.jpg", "id_card"),
+    ];
+    let names = copy_neutral(&t, &cases.map(|c| c.0));
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    for ((neutral, original), (_, kind)) in names.iter().zip(cases) {
+        let f = found
+            .get(neutral)
+            .unwrap_or_else(|| panic!("{original} not found; findings: {found:?}"));
+        assert_eq!(f["kind"], kind, "{original}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.6, "{original}: {f}");
+        assert!(
+            signals(f).iter().any(|s| s.starts_with("content.")),
+            "{original}: {f}"
+        );
+    }
+    // The MRZ documents say who issued them and show the number masked.
+    let icao = &found[&names[0].0];
+    assert_eq!(icao["document"]["source"], "mrz");
+    assert_eq!(icao["document"]["issuing_country"], "UTO");
+    assert!(
+        icao["document"]["number_masked"]
+            .as_str()
+            .unwrap()
+            .starts_with("*****")
+    );
+    // The specimen's ID number has a wrong check character: the labels decide, not the number.
+    let cn = &found[&names[5].0];
+    assert!(cn.get("document").is_none(), "{cn}");
+}
+
+#[test]
+fn hard_negatives_are_not_documents() {
+    let t = TestDir::new();
+    let files = [
+        "negative/bcard__r_13.jpg",
+        "negative/easyocr__chinese.jpg",
+        "negative/exs-jpg-exif-org__canon-ixus.jpg",
+    ];
+    let names = copy_neutral(&t, &files);
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    for (neutral, original) in &names {
+        if let Some(f) = found.get(neutral) {
+            let document = !matches!(f["kind"].as_str(), Some("screenshot"));
+            assert!(
+                !(document && f["confidence"].as_f64().unwrap() >= 0.5),
+                "{original} reported: {f}"
+            );
+        }
+    }
+    assert_eq!(summary(&out)["content_analysed"], files.len());
+}
+
+#[test]
+fn hostile_images_give_a_note_and_the_scan_goes_on() {
+    let t = TestDir::new();
+    let jpeg = fs::read(crate::util::corpus("detect/positive/pe__100_pass-hrv.jpg")).unwrap();
+    t.write("in/truncated.jpg", &jpeg[..jpeg.len() / 3]);
+    t.write("in/tiny.png", &media::png(1, 1, &[]));
+    // A PNG header announcing 60000×60000 pixels (3.6 GP) with a few bytes of data.
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    bomb.extend(media::png_chunk(b"IHDR", &ihdr));
+    bomb.extend(media::png_chunk(b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x00]));
+    bomb.extend(media::png_chunk(b"IEND", &[]));
+    t.write("in/bomb.png", &bomb);
+    let noise: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    t.write("in/random.jpg", &noise);
+    let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    fake.extend_from_slice(&noise);
+    t.write("in/fake.jpg", &fake);
+    t.copy_corpus(
+        "detect/positive/a1080-passports__ICAO_Example.png",
+        "in/zz.png",
+    );
+
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let notes: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|(ty, _)| ty == "warning")
+        .map(|(_, d)| d)
+        .collect();
+    let note_for = |name: &str| {
+        notes
+            .iter()
+            .find(|n| n["path"]["text"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no note for {name}: {notes:?}"))
+    };
+    for name in ["truncated.jpg", "bomb.png", "fake.jpg"] {
+        let n = note_for(name);
+        assert_eq!(n["severity"], "note", "{n}");
+        assert!(
+            n["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("pixels not analysed"),
+            "{n}"
+        );
+    }
+    assert!(
+        note_for("bomb.png")["message"]
+            .as_str()
+            .unwrap()
+            .contains("megapixel limit")
+    );
+    // The good file after the bad ones is still found, and nothing counts as an error.
+    let found = findings_by_path(&out, &t.path().join("in"));
+    assert_eq!(found["zz.png"]["kind"], "passport");
+    assert_eq!(summary(&out)["errors"], 0);
+}
+
+#[test]
+fn unchanged_files_come_from_the_cache_which_holds_no_paths() {
+    let t = TestDir::new();
+    let names = copy_neutral(
+        &t,
+        &[
+            "negative/exs-jpg-exif-org__canon-ixus.jpg",
+            "negative/bcard__r_2.jpg",
+        ],
+    );
+    let root = t.path().join("in");
+    let cache = t.path().join("cache");
+    let first = summary(&scan(&root, &cache, &[]));
+    assert_eq!(first["content_analysed"], 2);
+    assert_eq!(first["content_cached"], 0);
+    let second = summary(&scan(&root, &cache, &[]));
+    assert_eq!(second["content_analysed"], 0, "{second}");
+    assert_eq!(second["content_cached"], 2, "{second}");
+    // --no-cache analyses again; a changed file is analysed again.
+    let forced = summary(&scan(&root, &cache, &["--no-cache"]));
+    assert_eq!(forced["content_analysed"], 2);
+    let changed = root.join(&names[0].0);
+    let mut bytes = fs::read(&changed).unwrap();
+    bytes.extend_from_slice(b"\0");
+    fs::write(&changed, bytes).unwrap();
+    let third = summary(&scan(&root, &cache, &[]));
+    assert_eq!(third["content_analysed"], 1, "{third}");
+    assert_eq!(third["content_cached"], 1, "{third}");
+
+    let dir = cache.join("idvault");
+    let mut files = 0;
+    for e in fs::read_dir(&dir).unwrap() {
+        let bytes = fs::read(e.unwrap().path()).unwrap();
+        files += 1;
+        for needle in [root.to_str().unwrap(), "file-00", "file-01", "in/"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "cache holds {needle}"
+            );
+        }
+    }
+    assert_eq!(files, 2);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+}
+
+#[test]
+fn full_document_numbers_never_reach_stdout() {
+    let t = TestDir::new();
+    copy_neutral(
+        &t,
+        &[
+            "positive/a1080-passports__ICAO_Example.png",
+            "positive/sacn__sample.jpg",
+        ],
+    );
+    for json in [true, false] {
+        let mut cmd = idvault();
+        cmd.env("XDG_CACHE_HOME", t.path().join("cache"))
+            .arg("scan");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.arg(t.path().join("in")).output().unwrap();
+        assert!(out.status.success());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("02C3"), "{stdout}");
+        for secret in ["L898902C3", "440305199506062561", "<<<", "ERIKSSON"] {
+            assert!(!stdout.contains(secret), "{secret} in {stdout}");
+        }
+    }
+}
