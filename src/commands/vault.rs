@@ -159,9 +159,9 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
     let sources = entries
         .par_iter()
         .map(|entry| {
-            let detected = classify::classify(entry, &opts)
+            let detected = classify::classify(entry, &opts, None)
                 .ok()
-                .flatten()
+                .and_then(|c| c.finding)
                 .map(|f| Detected::from(&f.verdict));
             Source {
                 path: entry.path.clone(),
