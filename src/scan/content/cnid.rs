@@ -7,6 +7,7 @@
 //! Hand-written: the check is a few lines, and no crate reads these numbers from noisy text
 //! without keeping them.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use unicode_normalization::UnicodeNormalization;
@@ -108,7 +109,13 @@ fn runs(text: &str) -> Vec<Vec<Cell>> {
     let mut runs = Vec::new();
     let mut run: Vec<Cell> = Vec::new();
     let mut space = true;
-    for c in text.nfkc() {
+    // ASCII needs no normalisation; most OCR text is ASCII.
+    let text: Cow<str> = if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfkc().collect())
+    };
+    for c in text.chars() {
         let (ch, letter) = match c {
             '0'..='9' => (c, false),
             'X' | 'x' | '×' => ('X', false),

@@ -41,6 +41,10 @@ pub struct KeywordHits {
     pub field_labels: Vec<&'static str>,
 }
 
+/// Occurrences of one keyword looked at: enough for any real page, and it keeps hostile text
+/// (the same word ten thousand times) from making the containment test quadratic.
+const MAX_OCCURRENCES: usize = 16;
+
 /// Finds every keyword, field label and KYC phrase in `text`. A document keyword inside a
 /// longer one (`驾驶证` in `机动车驾驶证`) or inside a KYC phrase (`passport` in "Scan your
 /// passport") is not reported on its own.
@@ -58,7 +62,8 @@ pub fn scan(text: &str) -> KeywordHits {
             found.extend(
                 folded
                     .compact
-                    .match_indices(pattern.replace(' ', "").as_str())
+                    .match_indices(pattern.as_str())
+                    .take(MAX_OCCURRENCES)
                     .map(|(at, m)| (i, at..at + m.len())),
             );
         }
@@ -244,6 +249,7 @@ const ENTRIES: &[Entry] = &[
     doc("往来港澳通行证", TravelPermit, Strong),
     doc("港澳居民来往内地通行证", TravelPermit, Strong),
     doc("台湾居民来往大陆通行证", TravelPermit, Strong),
+    doc("EXIT-ENTRY PERMIT", TravelPermit, Strong),
     // Driving licences.
     doc("DRIVER LICENSE", DriverLicence, Strong),
     doc("DRIVER'S LICENSE", DriverLicence, Strong),
@@ -285,11 +291,21 @@ const ENTRIES: &[Entry] = &[
     kyc("Proof of identity"),
 ];
 
-/// Every entry with its folded pattern (words separated by single spaces).
+/// Every entry with its folded pattern: the spaced form for whole words, else the compact form.
 static TABLE: LazyLock<Vec<(&'static Entry, String)>> = LazyLock::new(|| {
     ENTRIES
         .iter()
-        .map(|e| (e, Folded::new(e.text).spaced))
+        .map(|e| {
+            let folded = Folded::new(e.text);
+            (
+                e,
+                if e.word {
+                    folded.spaced
+                } else {
+                    folded.compact
+                },
+            )
+        })
         .collect()
 });
 
@@ -304,12 +320,24 @@ struct Folded {
 impl Folded {
     fn new(text: &str) -> Self {
         let mut spaced = String::with_capacity(text.len());
-        for c in text.nfkd().filter(|&c| !is_combining_mark(c)) {
+        let mut push = |c: char| {
             if c.is_alphanumeric() {
-                spaced.extend(c.to_lowercase().map(simplified));
+                if c.is_ascii() {
+                    spaced.push(c.to_ascii_lowercase());
+                } else {
+                    spaced.extend(c.to_lowercase().map(simplified));
+                }
             } else if !spaced.is_empty() && !spaced.ends_with(' ') {
                 spaced.push(' ');
             }
+        };
+        // ASCII needs no decomposition; most OCR text is ASCII.
+        if text.is_ascii() {
+            text.chars().for_each(&mut push);
+        } else {
+            text.nfkd()
+                .filter(|&c| !is_combining_mark(c))
+                .for_each(push);
         }
         let trimmed = spaced.trim_end().len();
         spaced.truncate(trimmed);
@@ -442,7 +470,7 @@ mod tests {
             Some(ResidencePermit)
         );
         assert_eq!(
-            kinds("往来港澳通行证 EXIT-ENTRY PERMIT 有效期限"),
+            kinds("往来港澳通行证 EXIT-ENTRY PERMIT"),
             Some(TravelPermit)
         );
         assert_eq!(

@@ -110,15 +110,21 @@ pub fn upside_down(lines: &[&str]) -> bool {
 /// Finds the best machine-readable zone in `lines` (OCR output in reading order): the candidate
 /// with the most valid check digits and, among those, the fewest corrections.
 ///
-/// A candidate is accepted when all its check digits validate, or when all but one do and the
-/// lines carry enough `<` fillers to be an MRZ. Lines whose fillers were lost entirely (a small,
-/// blurred visa) are accepted only when every check digit of the data line validates.
+/// A candidate is accepted when all its check digits validate, or when one field's check fails
+/// (a misread character; the composite then fails too) while two of the document number,
+/// birth date and expiry date validate, both dates are real dates and the lines carry enough
+/// `<` fillers. A data
+/// line without a readable first line, and lines whose fillers were lost (a small, blurred
+/// visa), are accepted only when all their check digits validate. TD1 needs its two data lines,
+/// not the name line.
 pub fn find(lines: &[&str]) -> Option<Mrz> {
     let mut rows: Vec<Vec<u8>> = Vec::new();
     for line in lines.iter().take(MAX_LINES) {
         let row = normalise(line);
         match split_merged(&row) {
             Some(parts) => rows.extend(parts),
+            // Blank lines (or lines of punctuation) between MRZ lines are OCR artefacts.
+            None if row.is_empty() => {}
             None => rows.push(row),
         }
     }
@@ -130,7 +136,20 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
     };
     for layout in LAYOUTS {
         for group in rows.windows(layout.lines) {
-            fixed(layout, group, &mut consider);
+            fixed(layout, group, Read::Full, &mut consider);
+        }
+        // A data line whose first line OCR missed or garbled: its composite check digit makes
+        // it trustworthy alone, but it says nothing of the code and issuer.
+        if layout.has_composite() && layout.data_lines == [1] {
+            for row in rows
+                .iter()
+                .filter(|r| r.len().abs_diff(layout.width) <= LENGTH_SLACK)
+            {
+                let mut first = vec![b'<'; layout.width];
+                first[0] = layout.code_letters[0];
+                first[2..5].copy_from_slice(b"XXX");
+                fixed(layout, &[first, row.clone()], Read::Lone, &mut consider);
+            }
         }
     }
     for pair in rows.windows(2) {
@@ -148,11 +167,22 @@ const LENGTH_SLACK: usize = 2;
 
 /// Uppercases, drops spaces and punctuation and maps the usual misreadings of `<` to `<`.
 fn normalise(line: &str) -> Vec<u8> {
+    // An MRZ has no lowercase, so in a line of mostly capitals, digits and fillers a lowercase
+    // `c`, `e` or `k` is a misread `<` (Tesseract does this on blurred MRZs); in other lines
+    // it is just a letter.
+    let lower = line.chars().filter(char::is_ascii_lowercase).count();
+    let mrz_like = line
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '<')
+        .count();
+    let capitals = mrz_like > lower;
     let mut out = Vec::with_capacity(line.len());
     for c in line.chars() {
         match c {
             'A'..='Z' | '0'..='9' | '<' => out.push(c as u8),
+            'c' | 'e' | 'k' if capitals => out.push(b'<'),
             'a'..='z' => out.push(c.to_ascii_uppercase() as u8),
+            '¢' => out.push(b'C'),
             // Full-width forms, as CJK OCR models like to emit them.
             '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
                 let ascii = char::from_u32(c as u32 - 0xFEE0).unwrap_or('<');
@@ -261,6 +291,7 @@ const fn date_chk(name: &'static str, data: &'static [Field], digit: (usize, usi
 #[derive(Debug)]
 struct Layout {
     format: MrzFormat,
+    /// Lines read: the TD1 name line is not needed.
     lines: usize,
     width: usize,
     /// Which lines hold checked data; the others only need their first columns (code, issuer)
@@ -311,7 +342,7 @@ const L2_TYPED: [Field; 5] = [
 const LAYOUTS: &[Layout] = &[
     Layout {
         format: MrzFormat::Td1,
-        lines: 3,
+        lines: 2,
         width: 30,
         data_lines: &[0, 1],
         code_letters: b"IACR",
@@ -441,40 +472,82 @@ const LAYOUTS: &[Layout] = &[
     },
 ];
 
+impl Layout {
+    fn has_composite(&self) -> bool {
+        self.checks.iter().any(|c| c.name == "composite")
+    }
+}
+
 /// A parsed candidate and what it took to get there.
 struct Candidate {
     mrz: Mrz,
     /// `<` fillers in the lines as read: evidence of an MRZ besides the check digits.
     fillers: usize,
+    read: Read,
+    /// Both dates are real dates, whatever their check digits say.
+    dates_plausible: bool,
 }
+
+/// How much of a zone a candidate was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    /// Every line, columns in place.
+    Full,
+    /// The data line alone, columns in place.
+    Lone,
+    /// Two lines with fillers lost and columns shifted.
+    Loose,
+}
+
+/// The checks every format has; two of them must validate in a candidate with a failed check.
+const CORE_CHECKS: [&str; 3] = ["document_number", "birth_date", "expiry_date"];
 
 impl Candidate {
     fn ok_count(&self) -> usize {
         self.mrz.checks.iter().filter(|c| c.ok).count()
     }
 
+    /// All checks valid; or, for lines with plenty of fillers and two real dates, one misread
+    /// field (its own check fails, and with it the composite) while two of the document
+    /// number, birth date and expiry date validate.
     fn accepted(&self) -> bool {
-        let ok = self.ok_count();
-        let total = self.mrz.checks.len();
-        ok == total || (ok >= 2 && 2 * ok > total && self.fillers >= MIN_FILLERS)
+        if self.mrz.all_checks_ok {
+            return true;
+        }
+        let checks = &self.mrz.checks;
+        let failed = checks
+            .iter()
+            .filter(|c| !c.ok && c.field != "composite")
+            .count();
+        let core_ok = checks
+            .iter()
+            .filter(|c| c.ok && CORE_CHECKS.contains(&c.field))
+            .count();
+        self.read == Read::Full
+            && failed <= 1
+            && core_ok >= 2
+            && self.dates_plausible
+            && self.fillers >= MIN_FILLERS
     }
 
-    /// Higher is better: more valid checks, then fewer corrections.
-    fn rank(&self) -> (usize, bool, std::cmp::Reverse<u32>) {
+    /// Higher is better: more valid checks, then all lines read in place (they report more),
+    /// then all checks valid, then fewer corrections.
+    fn rank(&self) -> (usize, bool, bool, std::cmp::Reverse<u32>) {
         (
             self.ok_count(),
+            self.read == Read::Full,
             self.mrz.all_checks_ok,
             std::cmp::Reverse(self.mrz.corrections),
         )
     }
 }
 
-/// Fillers needed to accept lines where some check digits fail (a misread date digit fails
-/// both its own check and the composite).
+/// Fillers needed to accept lines with a failed check digit.
 const MIN_FILLERS: usize = 5;
 
-/// Tries every length repair of `rows` against `layout`.
-fn fixed(layout: &Layout, rows: &[Vec<u8>], consider: &mut impl FnMut(Candidate)) {
+/// Tries every length repair of `rows` against `layout`. With `Read::Lone`, the first row is a
+/// stand-in and the code and issuer are not reported.
+fn fixed(layout: &Layout, rows: &[Vec<u8>], read: Read, consider: &mut impl FnMut(Candidate)) {
     if rows
         .iter()
         .any(|r| r.len().abs_diff(layout.width) > LENGTH_SLACK)
@@ -495,8 +568,17 @@ fn fixed(layout: &Layout, rows: &[Vec<u8>], consider: &mut impl FnMut(Candidate)
             lines.push(v[p].0.clone());
             cost += v[p].1;
         }
-        if let Some(mrz) = parse(layout, lines, cost) {
-            consider(Candidate { mrz, fillers });
+        if let Some((mut mrz, dates_plausible)) = parse(layout, lines, cost) {
+            if read == Read::Lone {
+                mrz.doc_code.clear();
+                mrz.issuing_country.clear();
+            }
+            consider(Candidate {
+                mrz,
+                fillers,
+                read,
+                dates_plausible,
+            });
         }
         // Next combination (odometer).
         let mut i = 0;
@@ -530,6 +612,11 @@ fn fit(row: &[u8], width: usize, data: bool) -> Vec<(Vec<u8>, u32)> {
         padded.resize(width, b'<');
         out.push(padded);
         if data {
+            // A character lost at the start or inside the first field: its check fails, but
+            // every later field is back in place.
+            let mut front = vec![b'<'; d];
+            front.extend_from_slice(row);
+            out.push(front);
             for (start, _) in filler_runs(row) {
                 let mut v = row[..start].to_vec();
                 v.extend(std::iter::repeat_n(b'<', d));
@@ -580,14 +667,21 @@ fn filler_runs(row: &[u8]) -> Vec<(usize, usize)> {
 }
 
 /// Parses lines of exactly the layout's width: corrects by field type, computes every check
-/// digit (trying single confusion swaps where a check fails) and describes the result.
-fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<Mrz> {
+/// digit (trying single confusion swaps where a check fails) and describes the result. Also
+/// says whether both dates are real dates.
+fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<(Mrz, bool)> {
     for f in layout.typed {
         corrections += correct(&mut lines[f.line][f.start..f.start + f.len], f.ty);
     }
     for spec in layout.checks {
         let (line, col) = spec.digit;
         corrections += correct(&mut lines[line][col..=col], Ty::Digit);
+    }
+    // OCR reads the serifed `I` that starts an identity card's code as `T`.
+    let (line, col) = (layout.code.line, layout.code.start);
+    if lines[line][col] == b'T' && layout.code_letters.contains(&b'I') {
+        lines[line][col] = b'I';
+        corrections += 1;
     }
     let code = field(&lines, layout.code);
     let code_ok = layout.code_letters.contains(&code[0])
@@ -620,7 +714,12 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
         Some(n) => n,
         None => field(&lines, layout.number).to_vec(),
     };
-    Some(describe(
+    let dates_plausible = layout
+        .checks
+        .iter()
+        .filter(|c| c.date)
+        .all(|c| plausible_date(field(&lines, c.data[0])));
+    let mrz = describe(
         layout.format,
         field(&lines, layout.code),
         field(&lines, layout.issuer),
@@ -628,7 +727,8 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
         &number,
         checks,
         corrections,
-    ))
+    );
+    Some((mrz, dates_plausible))
 }
 
 fn field(lines: &[Vec<u8>], f: Field) -> &[u8] {
@@ -864,7 +964,7 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
         number,
         nationality,
     } = best?;
-    let checks = ["document_number", "birth_date", "expiry_date"]
+    let checks = CORE_CHECKS
         .into_iter()
         .map(|field| Check { field, ok: true })
         .collect();
@@ -898,6 +998,8 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
             corrections,
         ),
         fillers,
+        read: Read::Loose,
+        dates_plausible: true,
     })
 }
 
@@ -1116,6 +1218,45 @@ mod tests {
     }
 
     #[test]
+    fn a_misread_optional_field_fails_only_its_checks() {
+        let lines = [TD3[0], "L898902C36UTO7408122F120415926184226B<<<<<10"];
+        let m = find(&lines).unwrap();
+        let failed: Vec<&str> = m.checks.iter().filter(|c| !c.ok).map(|c| c.field).collect();
+        assert_eq!(failed, ["optional_data", "composite"]);
+    }
+
+    #[test]
+    fn tesseract_misreadings() {
+        // Real Tesseract 5 output for a blurred TD3 rendering: `<` read as `c`/`e`.
+        let lines = [
+            "P<UTOERIKSSON<<ANNACMARIAc<cccccceccecccecce",
+            "L898902C36UT07408122F1204159ZE184226B<<<<<10",
+        ];
+        assert!(all_ok(&find(&lines).unwrap()));
+        // The same with the number's first character lost: only that check (and the
+        // composite) fails, every other field is back in place.
+        let lines = [
+            "P<UTOERIKSSON<<ANNACMARIAcccceccceccecccecce",
+            "898902C36UT07408122F1204159ZE184226B<<<<<10",
+        ];
+        let m = find(&lines).unwrap();
+        let failed: Vec<&str> = m.checks.iter().filter(|c| !c.ok).map(|c| c.field).collect();
+        assert_eq!(failed, ["document_number", "composite"]);
+        assert_eq!(m.kind, Kind::Passport);
+        // Lowercase text is not an MRZ and keeps its letters.
+        assert_eq!(normalise("once checked"), b"ONCECHECKED");
+        assert_eq!(normalise("ANNAcMARIAcce"), b"ANNA<MARIA<<<");
+        let lines = [
+            "T<UT0D231458907<<cceccecccecce",
+            "7408122F1204159UT0<<<ce<<c<<<6",
+            "ERIKSSON<<ANNACMARIAccccccecce",
+        ];
+        let m = find(&lines).unwrap();
+        assert_eq!((m.format, m.doc_code.as_str()), (MrzFormat::Td1, "I"));
+        assert!(all_ok(&m));
+    }
+
+    #[test]
     fn dropped_and_extra_characters_are_repaired() {
         // One filler dropped from the optional data, one extra at the end of line 1.
         let lines = [
@@ -1142,6 +1283,9 @@ mod tests {
         lines.extend(TD3);
         lines.push("signature");
         assert!(all_ok(&find(&lines).unwrap()));
+        let m = find(&[TD3[0], "", " . ", TD3[1]]).unwrap();
+        assert!(all_ok(&m));
+        assert_eq!(m.doc_code, "P", "read as a pair, not as a lone data line");
         let merged = format!("{}{}", TD3[0], TD3[1]);
         assert!(all_ok(&find(&[merged.as_str()]).unwrap()));
     }
@@ -1162,6 +1306,29 @@ mod tests {
         assert_eq!(m.kind, Kind::Visa);
         assert_eq!(m.number_masked, "****902C");
         assert!(m.corrections >= 1);
+    }
+
+    #[test]
+    fn a_lone_data_line_needs_every_check() {
+        let m = find(&["garbled first line", TD3[1]]).unwrap();
+        assert_eq!(m.format, MrzFormat::Td3);
+        assert_eq!(m.kind, Kind::Passport);
+        assert_eq!(m.doc_code, "");
+        assert_eq!(m.issuing_country, "");
+        assert_eq!(m.nationality, "UTO");
+        assert!(all_ok(&m));
+        let m = find(&[TD2[1]]).unwrap();
+        assert_eq!((m.format, m.kind), (MrzFormat::Td2, Kind::IdCard));
+        // With a readable first line, the pair wins and reports the code.
+        assert_eq!(find(&TD3).unwrap().doc_code, "P");
+        // One failed check is not enough for a lone line.
+        assert_eq!(
+            find(&["L898902C36UTO7408123F1204159ZE184226B<<<<<10"]),
+            None
+        );
+        // TD1 needs both data lines; the name line may be missing.
+        assert!(all_ok(&find(&TD1[..2]).unwrap()));
+        assert_eq!(find(&TD1[1..]), None);
     }
 
     #[test]
@@ -1226,6 +1393,89 @@ mod tests {
         for lines in cases {
             assert_eq!(find(lines), None, "{lines:?}");
         }
+    }
+
+    #[test]
+    fn random_mrz_shaped_lines_are_rejected() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for alphabet in [
+            "0123456789",
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<<<<<<<<",
+            "0123456789<<<MF",
+        ] {
+            let alphabet: Vec<char> = alphabet.chars().collect();
+            for _ in 0..1500 {
+                // A TD1, TD2 and TD3 width line each (plus 0-2 characters), codes in place.
+                let lines: Vec<String> = [("I<", 30), ("P<", 36), ("P<", 44), ("V<", 44)]
+                    .iter()
+                    .map(|&(code, width)| {
+                        let len = width + (next() % 3) as usize - 2;
+                        code.chars()
+                            .chain(
+                                (2..len)
+                                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize]),
+                            )
+                            .collect()
+                    })
+                    .collect();
+                let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                assert_eq!(find(&refs), None, "{refs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_from_document_codes() {
+        for (code, issuer, kind) in [
+            ("P", "UTO", Kind::Passport),
+            ("PD", "UTO", Kind::Passport),
+            ("V", "UTO", Kind::Visa),
+            ("I", "UTO", Kind::IdCard),
+            ("ID", "D", Kind::IdCard),
+            ("AC", "UTO", Kind::IdCard),
+            ("IR", "FRA", Kind::ResidencePermit),
+            ("AR", "D", Kind::ResidencePermit),
+            ("RP", "UTO", Kind::ResidencePermit),
+            ("C1", "USA", Kind::ResidencePermit),
+            ("C", "UTO", Kind::IdCard),
+        ] {
+            assert_eq!(kind_of(code, issuer), kind, "{code} {issuer}");
+        }
+    }
+
+    #[test]
+    fn td2_with_a_long_document_number() {
+        let number = "D23145890123";
+        let mut line2 = format!(
+            "{}<UTO{}F{}{}{}",
+            &number[..9],
+            with_check("740812"),
+            with_check("120415"),
+            &number[9..],
+            check_digit(number).unwrap()
+        );
+        line2 = format!("{line2:<<35}");
+        let composite = format!("{}{}{}", &line2[0..10], &line2[13..20], &line2[21..35]);
+        line2.push_str(&check_digit(&composite).unwrap().to_string());
+        let m = find(&[TD2[0], &line2]).unwrap();
+        assert_eq!(m.format, MrzFormat::Td2);
+        assert_eq!(m.number_masked, "********0123");
+        assert!(all_ok(&m), "{m:?}");
+        // A wrong check digit in the overflow fails the number check.
+        let broken = line2.replacen(&format!("123{}", check_digit(number).unwrap()), "1239", 1);
+        let broken = if broken == line2 {
+            line2.replacen("1230", "1231", 1)
+        } else {
+            broken
+        };
+        let m = find(&[TD2[0], &broken]);
+        assert!(m.is_none_or(|m| !m.checks[0].ok));
     }
 
     #[test]
