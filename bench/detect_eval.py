@@ -153,7 +153,7 @@ def run_passporteye(scan_dir):
         results = pool.map(passporteye_one, files, chunksize=1)
     wall = time.perf_counter() - t0
     findings = {name: [f] for name, f, _ in results if f}
-    warnings = [{"severity": "error", "message": f"{name}: {err}"} for name, _, err in results if err]
+    warnings = [{"path": {"text": name}, "severity": "error", "message": err} for name, _, err in results if err]
     return findings, warnings, {"files": len(files), "elapsed": round(wall, 3)}, wall
 
 
@@ -243,8 +243,10 @@ def main():
         print(f"  {f} [{kind}] reported {best['kind']} {best['confidence']:.2f} ({reasons(best)})")
     if len(false_pos) > args.show:
         print(f"  … {len(false_pos) - args.show} more")
-    for w in warnings[:10]:
-        print(f"warning: {w.get('severity')}: {w.get('message')}")
+    for w in warnings[: args.show]:
+        name = os.path.basename(path_of(w["path"])).decode(errors="replace") if "path" in w else ""
+        shown = staged[name]["file"] if name in staged else name
+        print(f"warning: {shown}: {w.get('severity')}: {w.get('message')}")
     print(
         f"RESULT detector={args.detector} set={args.title} names={'original' if args.names else 'neutral'} "
         f"tp={tp} fn={n_pos - tp} fp={fp} tn={n_neg - fp} precision={ratio(tp, tp + fp)} "

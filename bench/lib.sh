@@ -48,6 +48,21 @@ make_tmp() {
 
 now() { date +%s.%N; }
 
+# timed OUT CMD…: runs CMD, stdout to OUT, stderr to OUT.err; prints "WALL CPU" in seconds, CPU
+# being user + system time of CMD and its children (steadier than wall time on a busy machine).
+# A non-zero exit (say, one unreadable file) is noted on stderr, not fatal.
+timed() {
+  local out=$1 rc=0 real user sys TIMEFORMAT='%R %U %S'
+  shift
+  { time "$@" >"$out" 2>"$out.err"; } 2>"$out.time" || rc=$?
+  ((rc == 0)) || echo "note: \`$1\` exited $rc: $(head -c 300 "$out.err" | tr '\n' ' ')" >&2
+  read -r real user sys <"$out.time"
+  printf '%s %s\n' "$real" "$(calc "$user + $sys")"
+}
+
+# Median of the numbers on stdin, one a line.
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
 # calc EXPR [FORMAT]: floating-point arithmetic (awk), e.g. calc "5000 / 1.25" %.0f.
 calc() { awk "BEGIN { printf \"${2:-%.3f}\", $1 }"; }
 

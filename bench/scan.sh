@@ -52,25 +52,19 @@ done
 bytes=$(du -sb "$tree" | cut -f1)
 warm_cache "$tree"
 
-# median_time OUT RUNS CMD…: runs CMD RUNS times (stdout to OUT, stderr to OUT.err), prints the
-# median wall-clock seconds. A non-zero exit (a file the tool could not read) is reported, not fatal.
-median_time() {
-  local out=$1 n=$2 t0 t1 rc
-  shift 2
-  local times=()
-  for ((r = 0; r < n; r++)); do
-    rc=0
-    t0=$(now)
-    "$@" >"$out" 2>"$out.err" || rc=$?
-    t1=$(now)
-    times+=("$(calc "$t1 - $t0")")
-    ((rc == 0)) || echo "note: \`$1\` exited $rc (see its stderr: $(head -c 200 "$out.err" | tr '\n' ' '))" >&2
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+# repeat N OUT CMD…: runs CMD N times; sets WALL and CPU to the medians (seconds).
+repeat() {
+  local n=$1 r
+  shift
+  for ((r = 0; r < n; r++)); do timed "$@"; done >"$TMP/times"
+  WALL=$(cut -d' ' -f1 "$TMP/times" | median)
+  CPU=$(cut -d' ' -f2 "$TMP/times" | median)
 }
 
-t_idv=$(median_time "$TMP/idvault.jsonl" "$runs" "$IDVAULT" scan --json --no-content "$tree")
-t_et=$(median_time "$TMP/exiftool.json" "$et_runs" exiftool -json -r "$tree")
+repeat "$runs" "$TMP/idvault.jsonl" "$IDVAULT" scan --json --no-content "$tree"
+t_idv=$WALL c_idv=$CPU
+repeat "$et_runs" "$TMP/exiftool.json" exiftool -json -r "$tree"
+t_et=$WALL c_et=$CPU
 
 idv_files=$(grep '"type":"summary"' "$TMP/idvault.jsonl" | sed -E 's/.*"files":([0-9]+).*/\1/')
 idv_findings=$(grep -c '"type":"finding"' "$TMP/idvault.jsonl" || true)
@@ -78,9 +72,11 @@ et_files=$(grep -c '"SourceFile"' "$TMP/exiftool.json" || true)
 
 machine_line
 printf 'folder: %d files (%d distinct corpus files), %s MiB, 100 nested folders, warm cache\n' \
-  "$files_wanted" "${#sources[@]}" "$(calc "$bytes / 1048576" %.0f)"
-printf '%-34s %8s s  %9s files/s  (%s files seen, %s findings; median of %d)\n' \
-  "idvault scan --json --no-content" "$t_idv" "$(calc "$files_wanted / $t_idv" %.0f)" "$idv_files" "$idv_findings" "$runs"
-printf '%-34s %8s s  %9s files/s  (%s files read; median of %d)\n' \
-  "exiftool -json -r" "$t_et" "$(calc "$files_wanted / $t_et" %.0f)" "$et_files" "$et_runs"
-printf 'ratio: idvault is %sx exiftool (target >= 100x)\n' "$(calc "$t_et / $t_idv" %.0f)"
+  "$files_wanted" "$((files_wanted < ${#sources[@]} ? files_wanted : ${#sources[@]}))" "$(calc "$bytes / 1048576" %.0f)"
+row() { # row LABEL WALL CPU NOTE
+  printf '%-34s %7.3f s wall %7.0f files/s  %7.3f s CPU  (%s)\n' "$1" "$2" "$(calc "$files_wanted / $2")" "$3" "$4"
+}
+row "idvault scan --json --no-content" "$t_idv" "$c_idv" "$idv_files files seen, $idv_findings findings; median of $runs"
+row "exiftool -json -r" "$t_et" "$c_et" "$et_files files read; median of $et_runs"
+printf 'ratio: idvault is %sx exiftool by wall time (target >= 100x), %sx by CPU time\n' \
+  "$(calc "$t_et / $t_idv" %.0f)" "$(calc "$c_et / $c_idv" %.0f)"

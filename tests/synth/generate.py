@@ -751,11 +751,11 @@ def main():
         else:
             save_jpeg(rng, img, args.out / name, orientation)
         rows.append((name, label, kind, "synth"))
-        print(f"{name} {label} {kind}", file=sys.stderr)
     with open(args.out / "labels.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(("file", "label", "kind", "source"))
         writer.writerows(rows)
+    print(f"wrote {len(rows)} images and labels.csv to {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
