@@ -84,7 +84,10 @@ fn documents_are_found_by_their_pixels_alone() {
     // The MRZ documents say who issued them and show the number masked.
     let icao = &found[&names[0].0];
     assert_eq!(icao["document"]["source"], "mrz");
-    assert_eq!(icao["document"]["issuing_country"], "UTO");
+    // The issuer comes from the first MRZ line; it is absent when only the data line was read.
+    let issuer = &icao["document"]["issuing_country"];
+    assert!(issuer.is_null() || issuer == "UTO", "{icao}");
+    assert_eq!(icao["document"]["number_masked"], "*****02C3", "{icao}");
     assert!(
         icao["document"]["number_masked"]
             .as_str()

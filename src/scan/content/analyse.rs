@@ -251,21 +251,26 @@ impl Confirmed {
             let valid = m.checks.iter().filter(|c| c.ok).count() as u32;
             let total = m.checks.len().max(1) as u32;
             let weight = 0.9 + 0.09 * valid as f32 / total as f32;
+            // Empty when only the data line was legible.
+            let country = Some(m.issuing_country.clone()).filter(|c| !c.is_empty());
+            let issuer = country
+                .as_deref()
+                .map(|c| format!(" issued by {c}"))
+                .unwrap_or_default();
             ev.vote(
                 m.kind,
                 weight,
                 "content.mrz",
                 format!(
-                    "machine-readable zone ({}, document code {}) issued by {}, number {}, {valid} of {total} check digits valid{turned}",
+                    "machine-readable zone ({}, document code {}){issuer}, number {}, {valid} of {total} check digits valid{turned}",
                     m.format.as_str(),
                     m.doc_code,
-                    m.issuing_country,
                     m.number_masked
                 ),
             );
             ev.document = Some(Document {
                 source: "mrz",
-                issuing_country: Some(m.issuing_country.clone()),
+                issuing_country: country,
                 number_masked: Some(m.number_masked.clone()),
                 checks_valid: valid,
                 checks_total: total,
