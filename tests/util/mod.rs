@@ -57,8 +57,10 @@ impl TestDir {
 /// The real binary, with colour and progress off.
 pub fn idvault() -> Command {
     let mut cmd = Command::cargo_bin("idvault").expect("binary built");
+    // Never touch the real user's content cache.
     cmd.env_remove("IDVAULT_FORCE_PROGRESS")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("IDVAULT_NO_CACHE", "1");
     cmd
 }
 
