@@ -205,8 +205,12 @@ pub fn apply<'p>(
     if stored.iter().any(|s| matches!(s, Stored::New(_))) {
         vault.commit_manifest(lock, keys)?;
     }
-    // Twins find their entry in the committed index.
-    let index = vault.index(keys)?;
+    // Twins find their entry in the committed index; without twins the first index serves.
+    let index = if stored.iter().any(|s| matches!(s, Stored::Twin)) {
+        vault.index(keys)?
+    } else {
+        index
+    };
     let outcomes: Vec<ItemOutcome<'p>> = plan
         .items
         .par_iter()

@@ -130,11 +130,11 @@ pub fn add_file(
     tmp.commit(&object, Replace::Never)
         .map_err(|e| Error::io("write", &object, e))?;
 
-    let original_sha256 = if prepared.stripped.is_some() {
-        sha256_file(path)?.sha256
-    } else {
-        digest.sha256.clone()
-    };
+    // The original's hash: computed from the bytes already in memory when it was stripped,
+    // else the stored stream is the original itself.
+    let original_sha256 = prepared
+        .original_sha256
+        .unwrap_or_else(|| digest.sha256.clone());
     let entry = Entry {
         id,
         added: super::now(),

@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use crate::scan::FileId;
 use crate::wipe::{WipeError, WipeOptions};
 
@@ -27,6 +29,9 @@ pub struct Prepared {
     pub reader: Box<dyn Read + Send>,
     /// `None`: stored as-is.
     pub stripped: Option<StripLog>,
+    /// SHA-256 (hex) of the original, when it was read whole to be stripped; otherwise the
+    /// stored stream is the original and its own hash serves.
+    pub original_sha256: Option<String>,
 }
 
 /// Files larger than this are stored with their metadata: stripping works on the whole file in
@@ -43,6 +48,7 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
     let as_is = |file: File| Prepared {
         reader: Box::new(file),
         stripped: None,
+        original_sha256: None,
     };
     if policy == StripPolicy::Keep || file.metadata()?.len() > STRIP_LIMIT {
         return Ok(as_is(file));
@@ -62,6 +68,7 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
                 removed: clean.removed.iter().map(|r| r.group.clone()).collect(),
             }),
             reader: Box::new(io::Cursor::new(clean.data)),
+            original_sha256: Some(super::crypto::hex(&Sha256::digest(&bytes))),
         }),
         Err(_) => {
             file.seek(io::SeekFrom::Start(0))?;
