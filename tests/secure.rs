@@ -95,13 +95,7 @@ fn vault_contents(f: &Fixture) -> BTreeMap<String, Vec<u8>> {
     let to =
         f.t.path()
             .join(format!("restored-{}", idvault::fsutil::random_hex(4)));
-    let out = f
-        .with_key("extract")
-        .arg("--all")
-        .arg("--to")
-        .arg(&to)
-        .output()
-        .unwrap();
+    let out = f.extract_all(&to);
     assert!(out.status.success(), "extract: {}", stderr(&out));
     snapshot(&to)
         .into_iter()

@@ -149,13 +149,7 @@ fn round_trip(keep_metadata: bool) {
     assert!(out.status.success(), "add failed: {}", stderr(&out));
     let originals = walk_files(&corpus);
     let to = f.t.path().join("restored");
-    let out = f
-        .with_key("extract")
-        .arg("--all")
-        .arg("--to")
-        .arg(&to)
-        .output()
-        .unwrap();
+    let out = f.extract_all(&to);
     assert!(out.status.success(), "extract failed: {}", stderr(&out));
     assert_eq!(walk_files(&to).len(), originals.len());
     for p in &originals {
@@ -173,13 +167,7 @@ fn round_trip(keep_metadata: bool) {
         assert_eq!((a.mtime(), a.mtime_nsec()), (b.mtime(), b.mtime_nsec()));
     }
     // Extract never overwrites.
-    let again = f
-        .with_key("extract")
-        .arg("--all")
-        .arg("--to")
-        .arg(&to)
-        .output()
-        .unwrap();
+    let again = f.extract_all(&to);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already exists; not overwritten"));
 }
@@ -284,8 +272,11 @@ fn full_disk_fails_per_file_and_leaves_no_temp_files() {
     let f = Fixture::in_dir(t, Some(mnt.join("vault")));
     let big = f.t.write("src/big.mov", &bytes(1, 3_000_000));
     let small = f.t.write("src/small.jpg", &bytes(2, 1000));
+    // One worker: in parallel, the big file's temporary object can fill the disk while the
+    // small one is being written, and then both fail; in order, exactly the big one must.
     let out = f
         .with_key("add")
+        .env("RAYON_NUM_THREADS", "1")
         .arg("--remove-originals")
         .arg("--apply")
         .arg("--yes")

@@ -61,6 +61,16 @@ impl Fixture {
         c
     }
 
+    /// `idvault vault extract --all --to DIR`, run with the test key.
+    pub fn extract_all(&self, to: &Path) -> Output {
+        self.with_key("extract")
+            .arg("--all")
+            .arg("--to")
+            .arg(to)
+            .output()
+            .unwrap()
+    }
+
     /// The entries as listed with `list --json`, by id.
     pub fn entries(&self) -> BTreeMap<String, Value> {
         let out = self.with_key("list").arg("--json").output().unwrap();
