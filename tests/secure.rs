@@ -145,8 +145,11 @@ fn assert_no_plaintext_in_vault(f: &Fixture) {
         if name == idvault::VAULT_MARKER || name == "lock" {
             continue;
         }
+        // A temporary object killed while its header was being written holds a prefix of
+        // the header (the empty file being the shortest); anything else must be a whole one.
+        const HEADER: &[u8] = b"age-encryption.org/v1\n";
         assert!(
-            bytes.is_empty() || bytes.starts_with(b"age-encryption.org/v1\n"),
+            HEADER.starts_with(&bytes) || bytes.starts_with(HEADER),
             "{} is not an age file",
             p.display()
         );
