@@ -119,14 +119,21 @@ pub fn upside_down(lines: &[&str]) -> bool {
 /// not the name line.
 pub fn find(lines: &[&str]) -> Option<Mrz> {
     let mut rows: Vec<Vec<u8>> = Vec::new();
+    // The same rows without the short or wordy lines that OCR put between MRZ lines: text
+    // printed beside the zone (a card's back) interleaves with it in reading order.
+    let mut dense: Vec<Vec<u8>> = Vec::new();
     for line in lines.iter().take(MAX_LINES) {
         let row = normalise(line);
-        match split_merged(&row) {
-            Some(parts) => rows.extend(parts),
+        let parts = match split_merged(&row) {
+            Some(parts) => parts,
             // Blank lines (or lines of punctuation) between MRZ lines are OCR artefacts.
-            None if row.is_empty() => {}
-            None => rows.push(row),
+            None if row.is_empty() => continue,
+            None => vec![row],
+        };
+        if zone_like(line, &parts) {
+            dense.extend(parts.iter().cloned());
         }
+        rows.extend(parts);
     }
     let mut best: Option<Candidate> = None;
     let mut consider = |c: Candidate| {
@@ -134,6 +141,13 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
             best = Some(c);
         }
     };
+    if dense.len() < rows.len() {
+        for layout in LAYOUTS {
+            for group in dense.windows(layout.lines) {
+                fixed(layout, group, Read::Full, &mut consider);
+            }
+        }
+    }
     for layout in LAYOUTS {
         for group in rows.windows(layout.lines) {
             fixed(layout, group, Read::Full, &mut consider);
@@ -158,6 +172,17 @@ pub fn find(lines: &[&str]) -> Option<Mrz> {
         }
     }
     best.map(|c| c.mrz)
+}
+
+/// True when an OCR `line` (normalised into `parts`) could be an MRZ line: long enough, and
+/// nearly all MRZ characters as read.
+fn zone_like(line: &str, parts: &[Vec<u8>]) -> bool {
+    let shown = line.chars().filter(|c| !c.is_whitespace()).count();
+    let zone_chars = line
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '<' | '«' | '‹'))
+        .count();
+    parts.iter().all(|p| p.len() + LENGTH_SLACK >= 30) && zone_chars * 10 >= shown * 9
 }
 
 /// Lines beyond this many are ignored: no MRZ comes after hundreds of lines of text.
@@ -486,6 +511,9 @@ struct Candidate {
     read: Read,
     /// Both dates are real dates, whatever their check digits say.
     dates_plausible: bool,
+    /// The nationality field holds a country code. Some older cards put digits there (the
+    /// field has no check digit), so a zone without one is accepted only if every check holds.
+    nationality_ok: bool,
 }
 
 /// How much of a zone a candidate was read from.
@@ -513,6 +541,9 @@ impl Candidate {
     fn accepted(&self) -> bool {
         if self.mrz.all_checks_ok {
             return true;
+        }
+        if !self.nationality_ok {
+            return false;
         }
         let checks = &self.mrz.checks;
         let failed = checks
@@ -568,7 +599,12 @@ fn fixed(layout: &Layout, rows: &[Vec<u8>], read: Read, consider: &mut impl FnMu
             lines.push(v[p].0.clone());
             cost += v[p].1;
         }
-        if let Some((mut mrz, dates_plausible)) = parse(layout, lines, cost) {
+        if let Some(Parsed {
+            mut mrz,
+            dates_plausible,
+            nationality_ok,
+        }) = parse(layout, lines, cost)
+        {
             if read == Read::Lone {
                 mrz.doc_code.clear();
                 mrz.issuing_country.clear();
@@ -578,6 +614,7 @@ fn fixed(layout: &Layout, rows: &[Vec<u8>], read: Read, consider: &mut impl FnMu
                 fillers,
                 read,
                 dates_plausible,
+                nationality_ok,
             });
         }
         // Next combination (odometer).
@@ -666,10 +703,18 @@ fn filler_runs(row: &[u8]) -> Vec<(usize, usize)> {
     runs
 }
 
+/// What [`parse`] made of a set of lines.
+struct Parsed {
+    mrz: Mrz,
+    /// Both dates are real dates.
+    dates_plausible: bool,
+    /// The nationality field holds letters (otherwise it is reported empty).
+    nationality_ok: bool,
+}
+
 /// Parses lines of exactly the layout's width: corrects by field type, computes every check
-/// digit (trying single confusion swaps where a check fails) and describes the result. Also
-/// says whether both dates are real dates.
-fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<(Mrz, bool)> {
+/// digit (trying single confusion swaps where a check fails) and describes the result.
+fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Option<Parsed> {
     for f in layout.typed {
         corrections += correct(&mut lines[f.line][f.start..f.start + f.len], f.ty);
     }
@@ -690,12 +735,14 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
     if !code_ok {
         return None;
     }
-    for f in [layout.issuer, layout.nationality] {
-        let v = &lines[f.line][f.start..][..f.len];
-        if !v[0].is_ascii_uppercase() || !v.iter().all(is_alpha_or_filler) {
-            return None;
-        }
+    let country = |f: Field| {
+        let v = field(&lines, f);
+        v[0].is_ascii_uppercase() && v.iter().all(is_alpha_or_filler)
+    };
+    if !country(layout.issuer) {
+        return None;
     }
+    let nationality_ok = country(layout.nationality);
     let mut checks = Vec::with_capacity(layout.checks.len());
     for (i, spec) in layout.checks.iter().enumerate() {
         let ok = if i == 0 && layout.overflow.is_some() && digit_at(&lines, spec.digit) == b'<' {
@@ -719,16 +766,25 @@ fn parse(layout: &Layout, mut lines: Vec<Vec<u8>>, mut corrections: u32) -> Opti
         .iter()
         .filter(|c| c.date)
         .all(|c| plausible_date(field(&lines, c.data[0])));
+    let nationality = if nationality_ok {
+        field(&lines, layout.nationality)
+    } else {
+        b""
+    };
     let mrz = describe(
         layout.format,
         field(&lines, layout.code),
         field(&lines, layout.issuer),
-        field(&lines, layout.nationality),
+        nationality,
         &number,
         checks,
         corrections,
     );
-    Some((mrz, dates_plausible))
+    Some(Parsed {
+        mrz,
+        dates_plausible,
+        nationality_ok,
+    })
 }
 
 fn field(lines: &[Vec<u8>], f: Field) -> &[u8] {
@@ -1000,6 +1056,7 @@ fn loose(first: &[u8], second: &[u8]) -> Option<Candidate> {
         fillers,
         read: Read::Loose,
         dates_plausible: true,
+        nationality_ok: true,
     })
 }
 
@@ -1129,6 +1186,43 @@ mod tests {
         assert_eq!(m.checks.len(), 4);
         assert!(all_ok(&m));
         assert_eq!(m.corrections, 0);
+    }
+
+    #[test]
+    fn zone_lines_interleaved_with_card_text() {
+        // The back of a Serbian card: dates printed left of the zone fall between its lines in
+        // reading order.
+        let lines = [
+            "24.07.2008.",
+            "IDSRB95555554612902968000000<<",
+            "a ovld",
+            "24.07.2013.",
+            "6802295F1307245SRB<<<<<<<<<<<6",
+            "TEST<<MILICA<<<<<<<<<<<<<<<<<<",
+        ];
+        let m = find(&lines).unwrap();
+        assert_eq!((m.format, m.kind), (MrzFormat::Td1, Kind::IdCard));
+        assert_eq!(m.issuing_country, "SRB");
+        assert!(all_ok(&m));
+    }
+
+    #[test]
+    fn digits_in_the_nationality_need_every_check() {
+        // An old Romanian card: nationality `132`, four valid check digits.
+        let lines = [
+            "IDROUSAVA<<SUPERMAN<<<<<<<<<<<<<<<<<",
+            "HD198025<51328505095M130509012049941",
+        ];
+        let m = find(&lines).unwrap();
+        assert_eq!(
+            (m.format, m.issuing_country.as_str()),
+            (MrzFormat::Td2, "ROU")
+        );
+        assert_eq!(m.nationality, "");
+        assert!(all_ok(&m));
+        // One misread digit (expiry check 0 → 8) and the zone is no longer trusted.
+        let bad = [lines[0], "HD198025<51328505095M130509812049941"];
+        assert_eq!(find(&bad), None);
     }
 
     #[test]
