@@ -117,8 +117,10 @@ fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
     Outcome::NotAnalysed { reason, warn }
 }
 
-/// OCR at the upright orientation, then at the others when the visual stage or the text hints
-/// at a document that was not confirmed. Returns whether a vote was added.
+/// OCR at the upright orientation (or turned by 90° where the text runs sideways), then, while
+/// a document is suspected but not confirmed, at the small image's own scale and at the other
+/// orientations. Stops at the first decisive reading; otherwise the first reading that voted at
+/// all counts. Returns whether a vote was added.
 fn read_and_confirm(
     engine: &ocr::Engine,
     rgb: &RgbImage,
@@ -127,31 +129,89 @@ fn read_and_confirm(
     ev: &mut Evidence,
 ) -> Result<bool, ocr::OcrError> {
     let first_turns = u8::from(vis.sideways);
-    let lines = engine.read(&turned(rgb, first_turns))?;
-    if let Some(c) = confirm(&lines, screen_like) {
-        return Ok(c.apply(ev, first_turns));
+    let first = read_once(
+        engine,
+        &turned(rgb, first_turns),
+        ocr::DET_SIDE,
+        screen_like,
+    )?;
+    let upside_down = mrz::upside_down(&first.texts());
+    let suspected = vis.mrz_bands > 0
+        || upside_down
+        || vis.sideways
+        || first
+            .confirmed
+            .as_ref()
+            .is_some_and(|c| c.mrz_shaped.is_some());
+    let mut best = first.confirmed.map(|c| (c, first_turns));
+    if best.as_ref().is_some_and(|(c, _)| c.decisive()) || !suspected {
+        return Ok(best.is_some_and(|(c, q)| c.apply(ev, q)));
     }
-    // A document is suspected: an MRZ-like band, upside-down MRZ fillers, or sideways text.
-    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-    let upside_down = mrz::upside_down(&texts);
-    if !(vis.mrz_bands > 0 || upside_down || vis.sideways) {
-        return Ok(false);
+    // Upscaling a small image for the detector can split or merge its lines; read it once more
+    // at its own scale. Then the other orientations; sideways text was already read turned.
+    let long_side = rgb.width().max(rgb.height());
+    let mut retries: Vec<(u8, u32)> = Vec::new();
+    if long_side * 5 < ocr::DET_SIDE * 4 {
+        retries.push((first_turns, long_side));
     }
-    // Absolute orientations to try next; sideways text was already read turned by 90°.
-    let order: &[u8] = if vis.sideways {
+    let turns: &[u8] = if vis.sideways {
         &[3]
     } else if upside_down {
         &[2, 1, 3]
     } else {
         &[2]
     };
-    for &q in order {
-        let lines = engine.read(&turned(rgb, q))?;
-        if let Some(c) = confirm(&lines, screen_like) {
+    retries.extend(turns.iter().map(|&q| (q, ocr::DET_SIDE)));
+    for (q, side) in retries {
+        let Some(c) = read_once(engine, &turned(rgb, q), side, screen_like)?.confirmed else {
+            continue;
+        };
+        if c.decisive() {
             return Ok(c.apply(ev, q));
         }
+        best.get_or_insert((c, q));
     }
-    Ok(false)
+    Ok(best.is_some_and(|(c, q)| c.apply(ev, q)))
+}
+
+/// One reading of an image and what the confirmers made of it.
+struct Reading {
+    lines: Vec<TextLine>,
+    confirmed: Option<Confirmed>,
+}
+
+impl Reading {
+    fn texts(&self) -> Vec<&str> {
+        self.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+}
+
+/// Lines recognised first, before the rest: one recogniser batch of the longest.
+const LONG_FIRST: usize = 8;
+
+/// Detects the text of `img` at `side`, recognises the long lines first (an MRZ or an
+/// identity number is decisive alone, and recognition costs per line), and the rest only when
+/// those did not decide.
+fn read_once(
+    engine: &ocr::Engine,
+    img: &RgbImage,
+    side: u32,
+    screen_like: bool,
+) -> Result<Reading, ocr::OcrError> {
+    let (long, rest) = ocr::long_first(engine.detect(img, side)?, LONG_FIRST);
+    let mut lines = engine.lines(img, &long)?;
+    if let Some(c) = confirm(&lines, screen_like).filter(Confirmed::decisive) {
+        return Ok(Reading {
+            lines,
+            confirmed: Some(c),
+        });
+    }
+    if !rest.is_empty() {
+        lines.extend(engine.lines(img, &rest)?);
+        ocr::sort_reading_order(&mut lines);
+    }
+    let confirmed = confirm(&lines, screen_like);
+    Ok(Reading { lines, confirmed })
 }
 
 /// Consecutive rows laid out like an MRZ (2–3 rows of 28–46 characters, nearly all `A–Z`,
@@ -241,6 +301,12 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
 }
 
 impl Confirmed {
+    /// A machine-readable zone or an identity number with a valid check character: no other
+    /// reading could say more.
+    fn decisive(&self) -> bool {
+        self.mrz.is_some() || self.cn_id.as_ref().is_some_and(|id| id.check_ok)
+    }
+
     /// Adds the votes; returns true (something voted).
     fn apply(self, ev: &mut Evidence, quarter_turns: u8) -> bool {
         let turned = match quarter_turns {

@@ -25,6 +25,8 @@ static REC_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_rec_infer.
 
 /// Long side of the image given to the text detector (DESIGN.md: 1280 gave the same decisions).
 pub const DET_SIDE: u32 = 960;
+/// Text lines this many times longer than high hold a whole MRZ line or an 18-digit ID number.
+const LONG_ASPECT: f32 = 6.0;
 /// Height of a text line given to the recogniser.
 const REC_HEIGHT: u32 = 48;
 /// The recogniser's input is capped at this width (a 44-character MRZ line needs ~900).
@@ -96,25 +98,31 @@ impl Engine {
         Ok(Engine { det, rec, alphabet })
     }
 
-    /// Detects and recognises the text lines of `img`, in reading order (top to bottom, then
-    /// left to right).
-    pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
-        let rects = self.detect(img)?;
-        let texts = self.recognise(img, &rects)?;
+    /// Detects (with the long side scaled to `side`) and recognises the text lines of `img`,
+    /// in reading order (top to bottom, then left to right).
+    pub fn read(&self, img: &RgbImage, side: u32) -> Result<Vec<TextLine>, OcrError> {
+        let rects = self.detect(img, side)?;
+        self.lines(img, &rects)
+    }
+
+    /// The recognised, non-empty lines inside `rects`, in reading order.
+    pub fn lines(&self, img: &RgbImage, rects: &[RotatedRect]) -> Result<Vec<TextLine>, OcrError> {
+        let texts = self.recognise(img, rects)?;
         let mut lines: Vec<TextLine> = rects
-            .into_iter()
+            .iter()
             .zip(texts)
             .filter(|(_, text)| !text.trim().is_empty())
-            .map(|(rect, text)| TextLine { rect, text })
+            .map(|(rect, text)| TextLine { rect: *rect, text })
             .collect();
         sort_reading_order(&mut lines);
         Ok(lines)
     }
 
-    /// Text-line rectangles in `img` coordinates, oriented so that "up" points up.
-    pub fn detect(&self, img: &RgbImage) -> Result<Vec<RotatedRect>, OcrError> {
+    /// Text-line rectangles in `img` coordinates, oriented so that "up" points up, found with
+    /// the image scaled so that its long side is `side` (rounded to a multiple of 32).
+    pub fn detect(&self, img: &RgbImage, side: u32) -> Result<Vec<RotatedRect>, OcrError> {
         let (w, h) = img.dimensions();
-        let scale = DET_SIDE as f32 / w.max(h) as f32;
+        let scale = side as f32 / w.max(h) as f32;
         let round32 = |x: u32| ((x as f32 * scale / 32.0).round() as u32).max(1) * 32;
         let (dw, dh) = (round32(w), round32(h));
         let input = to_tensor(img, 0, 0, w, h, dw, dh);
@@ -219,9 +227,23 @@ pub fn rows(lines: &[TextLine]) -> Vec<String> {
     out
 }
 
+/// Splits `rects` into the lines long enough to hold an MRZ line or an identity number alone
+/// (at most `max` of them, longest first) and the rest.
+pub fn long_first(mut rects: Vec<RotatedRect>, max: usize) -> (Vec<RotatedRect>, Vec<RotatedRect>) {
+    let aspect = |r: &RotatedRect| r.width() / r.height().max(1.0);
+    rects.sort_by(|a, b| aspect(b).total_cmp(&aspect(a)));
+    let n = rects
+        .iter()
+        .take(max)
+        .take_while(|r| aspect(r) >= LONG_ASPECT)
+        .count();
+    let rest = rects.split_off(n);
+    (rects, rest)
+}
+
 /// Sorts lines top to bottom, treating lines whose centres are within half a line height as
 /// one row, read left to right.
-fn sort_reading_order(lines: &mut [TextLine]) {
+pub fn sort_reading_order(lines: &mut [TextLine]) {
     lines.sort_by(|a, b| a.rect.center().y.total_cmp(&b.rect.center().y));
     let mut start = 0;
     while start < lines.len() {
