@@ -1,6 +1,7 @@
 //! Developer tool: shows what each content stage sees in one image — the decoded size, the
 //! visual stage's counts, and the OCR lines at each orientation — with the time each took.
-//! `cargo run --release --example ocr_dump -- FILE [QUARTER_TURNS…]` (OCR runs once per turn given).
+//! `cargo run --release --example ocr_dump -- [--side PX] FILE [QUARTER_TURNS…]` (OCR runs once
+//! per turn given, with the detector's long side at PX, default `ocr::DET_SIDE`).
 
 use std::time::Instant;
 
@@ -8,8 +9,18 @@ use idvault::scan::content::{decode, ocr, visual};
 use idvault::scan::sniff;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args_os().skip(1);
-    let path = args.next().ok_or("usage: ocr_dump FILE [QUARTER_TURNS…]")?;
+    let mut args = std::env::args_os().skip(1).peekable();
+    let mut side = ocr::DET_SIDE;
+    if args.peek().is_some_and(|a| a == "--side") {
+        side = args
+            .nth(1)
+            .ok_or("--side needs a value")?
+            .to_string_lossy()
+            .parse()?;
+    }
+    let path = args
+        .next()
+        .ok_or("usage: ocr_dump [--side PX] FILE [QUARTER_TURNS…]")?;
     let turns: Vec<u8> = args
         .map(|a| a.to_string_lossy().parse())
         .collect::<Result<_, _>>()?;
@@ -37,10 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => image::imageops::rotate270(&d.rgb),
         };
         let start = Instant::now();
-        let rects = engine.detect(&img, ocr::DET_SIDE)?;
+        let rects = engine.detect(&img, side)?;
         let det = start.elapsed();
         let start = Instant::now();
-        let lines = engine.read(&img, ocr::DET_SIDE)?;
+        let lines = engine.read(&img, side)?;
         println!(
             "-- turned {}°: {} lines; detection {det:?}, detection + recognition {:?}",
             u32::from(q) * 90,

@@ -135,10 +135,17 @@ fn read_and_confirm(
         ocr::DET_SIDE,
         screen_like,
     )?;
-    let upside_down = mrz::upside_down(&first.texts());
+    let texts = first.texts();
+    let upside_down = mrz::upside_down(&texts);
+    let named = keywords::scan(&texts.join("\n"))
+        .documents
+        .iter()
+        .any(|&(_, _, s)| s == keywords::Strength::Strong);
     let suspected = vis.mrz_bands > 0
         || upside_down
         || vis.sideways
+        || named
+        || texts.iter().any(|t| t.contains("<<"))
         || first
             .confirmed
             .as_ref()
@@ -147,15 +154,17 @@ fn read_and_confirm(
     if best.as_ref().is_some_and(|(c, _)| c.decisive()) || !suspected {
         return Ok(best.is_some_and(|(c, q)| c.apply(ev, q)));
     }
-    // Upscaling a small image for the detector can split or merge its lines; read it once more
-    // at its own scale. Then the other orientations; sideways text was already read turned.
-    let long_side = rgb.width().max(rgb.height());
+    // The detector splits or merges lines at some scales (small text in a large photo, a
+    // tilted MRZ, an upscaled small image): read once more at the image's own scale, within
+    // RETRY_SIDE. Then the other orientations: text judged sideways was read turned by 90°,
+    // so the opposite turn comes next, then upright in case the judgement was wrong.
+    let own_side = rgb.width().max(rgb.height()).min(RETRY_SIDE);
     let mut retries: Vec<(u8, u32)> = Vec::new();
-    if long_side * 5 < ocr::DET_SIDE * 4 {
-        retries.push((first_turns, long_side));
+    if own_side.abs_diff(ocr::DET_SIDE) * 5 > ocr::DET_SIDE {
+        retries.push((first_turns, own_side));
     }
     let turns: &[u8] = if vis.sideways {
-        &[3]
+        &[3, 0]
     } else if upside_down {
         &[2, 1, 3]
     } else {
@@ -173,6 +182,9 @@ fn read_and_confirm(
     }
     Ok(best.is_some_and(|(c, q)| c.apply(ev, q)))
 }
+
+/// Largest long side the detector is given when a reading is retried at the image's own scale.
+const RETRY_SIDE: u32 = 1280;
 
 /// One reading of an image and what the confirmers made of it.
 struct Reading {

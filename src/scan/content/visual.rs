@@ -109,16 +109,57 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     let mut v = Visual::default();
     let min_h = (h as f32 * 0.006).max(2.0);
     let max_h = h as f32 * 0.12;
-    let mut line_area = 0u64;
-    for c in components(&line_mask, w, h) {
-        let (cw, ch) = (c.w() as f32, c.h() as f32);
-        let fill = c.area as f32 / (cw * ch);
-        if cw >= 3.0 * ch && ch >= min_h && ch <= max_h && fill >= 0.45 && cw >= w as f32 * 0.04 {
-            v.text_lines += 1;
-            line_area += c.area as u64;
+    // Line-shaped blobs, judged along their own axis so that the lines of a tilted document
+    // count too.
+    let mut found: Vec<(Shape, u32)> = Vec::new();
+    // A pixel of each line, to find the band it falls in.
+    let mut seeds: Vec<usize> = Vec::new();
+    for c in components(&line_mask, w, h).0 {
+        let Some(Shape {
+            length,
+            thickness,
+            fill,
+            tilt,
+        }) = c.shape()
+        else {
+            continue;
+        };
+        if length >= 3.0 * thickness
+            && (min_h..=max_h).contains(&thickness)
+            && fill >= 0.45
+            && length >= w as f32 * 0.04
+            && tilt.abs() <= MAX_TILT
+        {
+            seeds.push(c.seed);
+            found.push((
+                Shape {
+                    length,
+                    thickness,
+                    fill,
+                    tilt,
+                },
+                c.area,
+            ));
         }
     }
-    v.text_area = line_area as f32 / (w * h) as f32;
+    // The lines of a page run parallel and share a type size; edges in a scene point every
+    // way. Count the largest set of lines that agree on their tilt and thickness.
+    let parallel = found
+        .iter()
+        .map(|(a, _)| {
+            let set = found.iter().filter(|(b, _)| {
+                (a.tilt - b.tilt).abs() <= PARALLEL
+                    && a.thickness.max(b.thickness) <= SAME_SIZE * a.thickness.min(b.thickness)
+            });
+            (
+                set.clone().count(),
+                set.map(|&(_, a)| u64::from(a)).sum::<u64>(),
+            )
+        })
+        .max()
+        .unwrap_or_default();
+    v.text_lines = parallel.0 as u32;
+    v.text_area = parallel.1 as f32 / (w * h) as f32;
 
     // MRZ: 2–3 long, evenly spaced lines joined by a square closing into one wide band.
     let sq = k(21.0);
@@ -130,10 +171,31 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     .expect("same size");
     let band = min_filter(&max_filter(&mask_img, sq, sq), sq, sq);
     let band_mask: Vec<bool> = band.iter().map(|&p| p > 0).collect();
-    for c in components(&band_mask, w, h) {
-        let (cw, ch) = (c.w() as f32, c.h() as f32);
-        let fill = c.area as f32 / (cw * ch);
-        if cw >= 4.0 * ch && cw >= w as f32 * 0.3 && ch >= h as f32 * 0.03 && fill >= 0.6 {
+    let (bands, labels) = components(&band_mask, w, h);
+    let mut lines_in = vec![0u32; bands.len()];
+    for &seed in &seeds {
+        if let Some(band) = labels[seed].checked_sub(1) {
+            lines_in[band as usize] += 1;
+        }
+    }
+    for (c, lines) in bands.iter().zip(lines_in) {
+        let Some(Shape {
+            length: cw,
+            thickness: ch,
+            fill,
+            tilt,
+        }) = c.shape()
+        else {
+            continue;
+        };
+        // An MRZ is 2–3 text lines; a lone blob of texture is not.
+        if lines >= 2
+            && tilt.abs() <= MAX_TILT
+            && cw >= 4.0 * ch
+            && cw >= w as f32 * 0.3
+            && ch >= h as f32 * 0.03
+            && fill >= 0.6
+        {
             v.mrz_bands += 1;
         }
     }
@@ -238,54 +300,101 @@ fn otsu(img: &GrayImage) -> u8 {
     best_t
 }
 
-/// A 4-connected component's bounding box and pixel count.
+/// Lines tilted more than this (radians, about 30°) are not counted as upright text: the
+/// 90° analysis sees text that runs top to bottom.
+const MAX_TILT: f32 = 0.52;
+/// Lines whose tilts differ by at most this (radians, about 5°) are parallel.
+const PARALLEL: f32 = 0.09;
+/// Lines whose thicknesses differ by at most this factor are set in a similar type size.
+const SAME_SIZE: f32 = 1.6;
+
+/// The rectangle with the same second moments as a component.
 #[derive(Clone, Copy, Debug)]
+struct Shape {
+    length: f32,
+    thickness: f32,
+    /// Pixels over the rectangle's area: 1 for a solid rectangle.
+    fill: f32,
+    /// Angle of the long axis from the horizontal, radians, in (−π/2, π/2].
+    tilt: f32,
+}
+
+/// A 4-connected component's pixel count and the sums of its pixel coordinates, their squares
+/// and products: its second moments give its orientation, length and thickness.
+#[derive(Clone, Copy, Debug, Default)]
 struct Component {
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
+    /// Index of its first pixel.
+    seed: usize,
     area: u32,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
 }
 
 impl Component {
-    fn w(&self) -> u32 {
-        self.x1 - self.x0 + 1
+    fn add(&mut self, x: usize, y: usize) {
+        let (x, y) = (x as f64, y as f64);
+        self.area += 1;
+        self.sx += x;
+        self.sy += y;
+        self.sxx += x * x;
+        self.syy += y * y;
+        self.sxy += x * y;
     }
-    fn h(&self) -> u32 {
-        self.y1 - self.y0 + 1
+
+    /// The rectangle with the same second moments (a solid rectangle has variance length²/12
+    /// along its axis); `None` for an empty component.
+    fn shape(&self) -> Option<Shape> {
+        if self.area == 0 {
+            return None;
+        }
+        let n = f64::from(self.area);
+        let (mx, my) = (self.sx / n, self.sy / n);
+        // Pixels are unit squares: each adds 1/12 to its own variance.
+        let vxx = self.sxx / n - mx * mx + 1.0 / 12.0;
+        let vyy = self.syy / n - my * my + 1.0 / 12.0;
+        let vxy = self.sxy / n - mx * my;
+        let half_diff = ((vxx - vyy) / 2.0).hypot(vxy);
+        let (major, minor) = ((vxx + vyy) / 2.0 + half_diff, (vxx + vyy) / 2.0 - half_diff);
+        // Image y grows downwards: a positive tilt is a line falling to the right.
+        let tilt = (0.5 * (2.0 * vxy).atan2(vxx - vyy)) as f32;
+        let length = (12.0 * major).sqrt() as f32;
+        let thickness = (12.0 * minor.max(0.0)).sqrt().max(1.0) as f32;
+        Some(Shape {
+            length,
+            thickness,
+            fill: self.area as f32 / (length * thickness),
+            tilt,
+        })
     }
 }
 
-/// Connected components of a mask (4-connectivity, iterative flood fill).
-fn components(mask: &[bool], w: u32, h: u32) -> Vec<Component> {
+/// Connected components of a mask (4-connectivity, iterative flood fill), and each pixel's
+/// label: 0 outside the mask, else 1 + the index of its component.
+fn components(mask: &[bool], w: u32, h: u32) -> (Vec<Component>, Vec<u32>) {
     let (wu, hu) = (w as usize, h as usize);
-    let mut seen = vec![false; mask.len()];
+    let mut label = vec![0u32; mask.len()];
     let mut out = Vec::new();
     let mut stack = Vec::new();
     for start in 0..mask.len() {
-        if !mask[start] || seen[start] {
+        if !mask[start] || label[start] != 0 {
             continue;
         }
-        seen[start] = true;
+        let id = out.len() as u32 + 1;
+        label[start] = id;
         stack.push(start);
         let mut c = Component {
-            x0: u32::MAX,
-            y0: u32::MAX,
-            x1: 0,
-            y1: 0,
-            area: 0,
+            seed: start,
+            ..Component::default()
         };
         while let Some(i) = stack.pop() {
             let (x, y) = (i % wu, i / wu);
-            c.x0 = c.x0.min(x as u32);
-            c.x1 = c.x1.max(x as u32);
-            c.y0 = c.y0.min(y as u32);
-            c.y1 = c.y1.max(y as u32);
-            c.area += 1;
+            c.add(x, y);
             let mut push = |j: usize| {
-                if mask[j] && !seen[j] {
-                    seen[j] = true;
+                if mask[j] && label[j] == 0 {
+                    label[j] = id;
                     stack.push(j);
                 }
             };
@@ -304,7 +413,7 @@ fn components(mask: &[bool], w: u32, h: u32) -> Vec<Component> {
         }
         out.push(c);
     }
-    out
+    (out, label)
 }
 
 #[cfg(test)]
@@ -349,6 +458,67 @@ mod tests {
                 assert_eq!(v, *src[a..=b].iter().max().unwrap(), "k={k} i={i}");
             }
         }
+    }
+
+    #[test]
+    fn tilted_text_rows_count_and_vertical_ones_do_not() {
+        let upright = analyse_gray(&page(8)).text_lines;
+        let tilted = |deg: f32| {
+            let img = page(8);
+            let (w, h) = img.dimensions();
+            let (sin, cos) = deg.to_radians().sin_cos();
+            let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+            let turned = GrayImage::from_fn(w, h, |x, y| {
+                let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+                let (sx, sy) = (cx + dx * cos + dy * sin, cy - dx * sin + dy * cos);
+                if sx < 0.0 || sy < 0.0 || sx >= w as f32 || sy >= h as f32 {
+                    image::Luma([235])
+                } else {
+                    *img.get_pixel(sx as u32, sy as u32)
+                }
+            });
+            analyse_gray(&turned).text_lines
+        };
+        assert!(
+            tilted(15.0) * 4 >= upright * 3,
+            "{} of {upright}",
+            tilted(15.0)
+        );
+        assert!(
+            tilted(-15.0) * 4 >= upright * 3,
+            "{} of {upright}",
+            tilted(-15.0)
+        );
+        assert_eq!(tilted(90.0), 0);
+    }
+
+    #[test]
+    fn component_shape_follows_the_axis() {
+        let mut bar = Component::default();
+        for x in 0..100 {
+            for y in 0..10 {
+                bar.add(x, y);
+            }
+        }
+        let s = bar.shape().unwrap();
+        assert!(
+            (s.length - 100.0).abs() < 1.0
+                && (s.thickness - 10.0).abs() < 0.5
+                && s.fill > 0.95
+                && s.tilt.abs() < 0.01,
+            "{s:?}"
+        );
+        let mut column = Component::default();
+        for y in 0..100 {
+            for x in 0..10 {
+                column.add(x, y);
+            }
+        }
+        let s = column.shape().unwrap();
+        assert!(
+            (s.tilt.abs() - std::f32::consts::FRAC_PI_2).abs() < 0.01,
+            "{s:?}"
+        );
     }
 
     #[test]
