@@ -24,7 +24,7 @@ const WINDOW: u32 = 40;
 /// `detect_in` enlarges its area at most this much to reach small faces.
 const MAX_UPSCALE: f64 = 2.0;
 /// `detect_in` works on at most this long a side.
-const AREA_SIDE: u32 = 1024;
+const AREA_SIDE: u32 = 640;
 
 /// Detector settings, chosen by measuring on the corpus (docs/README-face.md).
 #[derive(Clone, Copy, Debug)]
@@ -113,7 +113,7 @@ pub fn detect(rgb: &RgbImage) -> Result<Vec<Face>, FaceError> {
 
 /// Faces inside `area` of `rgb` whose height is about `min_height` to `max_height` pixels of
 /// `rgb`, largest first. The area is enlarged (at most 2×) so that `min_height` reaches the
-/// detector's 40 px window, unless that would make it longer than 1024 px; smaller faces are
+/// detector's 40 px window, unless that would make it longer than 640 px; smaller faces are
 /// then missed.
 pub fn detect_in(
     rgb: &RgbImage,
@@ -223,6 +223,46 @@ pub(super) mod tests {
         p
     }
 
+    /// The images of the corpus folder `$FACE_DIR` (default `detect/negative`) whose names
+    /// contain `$FACE_FILTER`, reduced to at most 1000 px as the decoder's working copy is.
+    pub(in crate::scan::content) fn corpus_images() -> Vec<(String, RgbImage)> {
+        let dir = std::env::var("FACE_DIR").unwrap_or("detect/negative".into());
+        let filter = std::env::var("FACE_FILTER").unwrap_or_default();
+        let mut names: Vec<_> = std::fs::read_dir(corpus(&dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(&filter))
+            .collect();
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            let Ok(img) = open_oriented(&corpus(&format!("{dir}/{name}"))) else {
+                continue;
+            };
+            let rgb = img.into_rgb8();
+            let (w, h) = super::super::decode::fit(rgb.width(), rgb.height(), 1000);
+            let rgb = if rgb.width().max(rgb.height()) > 1000 {
+                image::imageops::thumbnail(&rgb, w, h)
+            } else {
+                rgb
+            };
+            out.push((name, rgb));
+        }
+        out
+    }
+
+    /// An image file decoded and turned upright by its EXIF orientation.
+    fn open_oriented(p: &std::path::Path) -> image::ImageResult<image::DynamicImage> {
+        use image::ImageDecoder;
+        let mut dec = image::ImageReader::open(p)?
+            .with_guessed_format()?
+            .into_decoder()?;
+        let o = dec.orientation()?;
+        let mut img = image::DynamicImage::from_decoder(dec)?;
+        img.apply_orientation(o);
+        Ok(img)
+    }
+
     /// A corpus image, decoded.
     pub(in crate::scan::content) fn load(rel: &str) -> RgbImage {
         image::open(corpus(rel)).unwrap().into_rgb8()
@@ -243,31 +283,11 @@ pub(super) mod tests {
             pyramid: env("FACE_PYRAMID", f64::from(PARAMS.pyramid)) as f32,
             step: env("FACE_STEP", f64::from(PARAMS.step)) as u32,
         };
-        let dir = std::env::var("FACE_DIR").unwrap_or("detect/negative".into());
-        let filter = std::env::var("FACE_FILTER").unwrap_or_default();
-        let mut names: Vec<_> = std::fs::read_dir(corpus(&dir))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.contains(&filter))
-            .collect();
-        names.sort();
         // Parse the model and build this thread's detector before timing.
         detect(&RgbImage::new(64, 64)).unwrap();
         let mut total = std::time::Duration::ZERO;
         let mut n = 0;
-        for name in names {
-            let Ok(img) = image::open(corpus(&format!("{dir}/{name}"))) else {
-                continue;
-            };
-            let rgb = img.into_rgb8();
-            let rgb = {
-                let (w, h) = super::super::decode::fit(rgb.width(), rgb.height(), 1000);
-                if rgb.width().max(rgb.height()) > 1000 {
-                    image::imageops::thumbnail(&rgb, w, h)
-                } else {
-                    rgb
-                }
-            };
+        for (name, rgb) in corpus_images() {
             let t = std::time::Instant::now();
             let faces = measure_with(&rgb, p);
             let dt = t.elapsed();
@@ -305,8 +325,91 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn a_portrait_has_one_face() {
-        let faces = detect(&load("detect/negative/facerec__obama.jpg")).unwrap();
-        assert_eq!(faces.len(), 1, "{faces:?}");
+    fn corpus_portraits_yield_their_faces() {
+        // Counted by looking at the pictures: frontal faces large enough to recognise.
+        for (name, n) in [
+            ("facerec__alex-lacamoire.png", 1),
+            ("facerec__biden.jpg", 1),
+            ("facerec__img2.jpg", 1),
+            ("facerec__john1.jpeg", 1),
+            ("facerec__johnsnow_test1.jpg", 1),
+            ("facerec__obama.jpg", 1),
+            ("facerec__kit_with_rose.jpg", 2),
+            ("facerec__obama_and_biden.jpg", 2),
+        ] {
+            let faces = detect(&load(&format!("detect/negative/{name}"))).unwrap();
+            assert_eq!(faces.len(), n, "{name}: {faces:?}");
+        }
+    }
+
+    #[test]
+    fn cards_and_receipts_have_no_faces() {
+        for name in [
+            "bcard__r_13.jpg",
+            "bcard__r_2.jpg",
+            "kbcc__creditcard2.jpeg",
+            "kliu__credit_card_02.png",
+            "sroie__000.jpg",
+            "sroie__030.jpg",
+            "easyocr__example.png",
+            "newpipe__01.png",
+        ] {
+            let faces = detect(&load(&format!("detect/negative/{name}"))).unwrap();
+            assert!(faces.is_empty(), "{name}: {faces:?}");
+        }
+    }
+
+    #[test]
+    fn boxes_are_in_the_callers_coordinates() {
+        let big = load("detect/negative/facerec__obama.jpg");
+        let (w, h) = big.dimensions();
+        let small = image::imageops::thumbnail(&big, w / 2, h / 2);
+        let a = detect(&big).unwrap()[0];
+        let b = detect(&small).unwrap()[0];
+        let (ax, ay) = a.centre();
+        let (bx, by) = b.centre();
+        let tol = f64::from(a.height) * 0.1;
+        assert!(
+            (ax - 2.0 * bx).abs() < tol && (ay - 2.0 * by).abs() < tol,
+            "{a:?} {b:?}"
+        );
+        assert!((f64::from(a.height) - 2.0 * f64::from(b.height)).abs() < 2.0 * tol);
+        // The same face found inside an area of the image, at the same place.
+        let area = Area {
+            x: a.x / 2,
+            y: a.y / 2,
+            width: w - a.x / 2,
+            height: h - a.y / 2,
+        };
+        let c = detect_in(&big, area, a.height / 2, a.height * 2).unwrap();
+        let (cx, cy) = c.first().expect("face in the area").centre();
+        assert!(
+            (ax - cx).abs() < tol && (ay - cy).abs() < tol,
+            "{a:?} {c:?}"
+        );
+        // An area holding none of the face finds nothing.
+        let below = Area {
+            x: 0,
+            y: a.y + a.height,
+            width: w,
+            height: h - a.y - a.height,
+        };
+        assert_eq!(detect_in(&big, below, 40, a.height).unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn tiny_flat_and_odd_images_are_no_trouble() {
+        for (w, h) in [(1, 1), (10, 10), (39, 500), (40, 40), (3000, 41)] {
+            let img = RgbImage::from_pixel(w, h, image::Rgb([128, 128, 128]));
+            assert_eq!(detect(&img).unwrap(), Vec::new(), "{w}x{h}");
+        }
+        let img = RgbImage::from_pixel(100, 100, image::Rgb([0, 0, 0]));
+        let outside = Area {
+            x: 500,
+            y: 500,
+            width: 100,
+            height: 100,
+        };
+        assert_eq!(detect_in(&img, outside, 10, 50).unwrap(), Vec::new());
     }
 }
