@@ -311,6 +311,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_document_with_a_ghost_portrait_is_not_a_selfie_once_its_text_is_read() {
+        // The Latvian specimen card has its portrait and, lower right, a small ghost image:
+        // by faces alone it looks like a card held below a face.
+        let img = load("detect/positive/a1080-id_cards__Latvia.png");
+        let lines = crate::scan::content::ocr::engine()
+            .unwrap()
+            .read(&img)
+            .unwrap();
+        let region = Region::around(&lines).expect("the card's text");
+        assert_eq!(look(&img, Some(region)).unwrap(), None);
+        // The region is what decides: with a held card's text instead, the same faces pass.
+        let faces = face::detect(&img).unwrap();
+        let holder = faces[0];
+        let held = Region {
+            x: holder.x as f32,
+            y: (holder.y + holder.height) as f32,
+            width: holder.width as f32,
+            height: holder.height as f32 / 3.0,
+        };
+        assert!(judge(&faces, img.dimensions(), Some(held)).is_some());
+    }
+
     /// `holder_rel` with a Chinese ID card held below the face: the blank card template with
     /// a small copy of the face in `portrait_rel` in its photo area.
     fn composite(holder_rel: &str, portrait_rel: &str, shift: f64) -> RgbImage {
