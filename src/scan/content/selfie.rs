@@ -71,13 +71,14 @@ pub struct Selfie {
     pub reason: String,
 }
 
-/// Looks for the faces of an ID selfie in `rgb` and judges them. `document` is where OCR read
-/// the text of a confirmed identity document in `rgb` (see [`Region::around`]), or `None` when
-/// no document was confirmed or OCR did not run.
+/// Looks for the faces of an ID selfie in `rgb` and judges them. `document` is, when OCR
+/// confirmed an identity document in `rgb`, the box around all the text lines it read there
+/// ([`Region::around`]; in `rgb`'s coordinates, so not from a reading of the image turned), or
+/// `None` when no document was confirmed or OCR did not run.
 ///
 /// The whole image is searched for the holder's face first (`face::detect`); only when a large
 /// face is there, with no other face of similar size and no portrait seen yet, is the area
-/// beside and below it searched again, enlarged, for a portrait down to an eighth of its size.
+/// beside and below it searched again, enlarged, for a portrait down to a tenth of its size.
 pub fn look(rgb: &RgbImage, document: Option<Region>) -> Result<Option<Selfie>, FaceError> {
     let dims = rgb.dimensions();
     let mut faces = face::detect(rgb)?;
@@ -154,7 +155,7 @@ pub fn judge(faces: &[Face], dims: (u32, u32), document: Option<Region>) -> Opti
     let (weight, reason) = match (pattern, held) {
         (Some(_), true) => (
             0.9,
-            "a large face and, below its eyes, a face a third its size or smaller, as on an identity document held up to the camera; the document's text was read beside the large face",
+            "a large face and, below its eyes, a face less than half its size, as on an identity document held up to the camera; the document's text was read beside the large face",
         ),
         (None, true) => (
             0.75,
@@ -162,7 +163,7 @@ pub fn judge(faces: &[Face], dims: (u32, u32), document: Option<Region>) -> Opti
         ),
         (Some(_), false) => (
             0.6,
-            "a large face and, below its eyes, a face a third its size or smaller, as on an identity document held up to the camera",
+            "a large face and, below its eyes, a face less than half its size, as on an identity document held up to the camera",
         ),
         (None, false) => return None,
     };
@@ -183,8 +184,8 @@ fn large_enough(f: &Face, (w, h): (u32, u32)) -> bool {
 }
 
 /// A face that could be the portrait on a document held by `holder` (given one no smaller than
-/// `SMALL_MIN` of it): no larger than `SMALL_MAX` of it, outside the
-/// holder's face, its centre below the holder's eyes and within reach of the holder's hands.
+/// `SMALL_MIN` of it): no larger than `SMALL_MAX` of it, outside the holder's face, its centre
+/// below the holder's eyes and within reach of the holder's hands.
 fn is_portrait(f: &Face, holder: &Face) -> bool {
     let hh = f64::from(holder.height);
     let size = f64::from(f.height);
