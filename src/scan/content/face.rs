@@ -403,6 +403,26 @@ pub(super) mod tests {
             let img = RgbImage::from_pixel(w, h, image::Rgb([128, 128, 128]));
             assert_eq!(detect(&img).unwrap(), Vec::new(), "{w}x{h}");
         }
+        // Noise at sizes around the detector's window and pyramid steps: no panic, no error.
+        let mut seed = 0x2545_f491_u32;
+        for w in (38..=70).step_by(4) {
+            for h in [38, 40, 41, 45, 50, 64, 99] {
+                let img = RgbImage::from_fn(w, h, |_, _| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+                });
+                detect(&img).unwrap();
+                let all = Area {
+                    x: 0,
+                    y: 0,
+                    width: w,
+                    height: h,
+                };
+                detect_in(&img, all, 20, 200).unwrap();
+            }
+        }
         let img = RgbImage::from_pixel(100, 100, image::Rgb([0, 0, 0]));
         let outside = Area {
             x: 500,
