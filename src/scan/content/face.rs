@@ -17,8 +17,8 @@ use rustface::{Detector, ImageData, Model};
 static MODEL: &[u8] = include_bytes!("../../../models/seeta_fd_frontal_v1.0.bin");
 
 /// Long side of the grey copy `detect` works on: faces shorter than `WINDOW / SIDE` of the
-/// image's long side (8 %) are not found. Measured in docs/README-face.md.
-pub const SIDE: u32 = 480;
+/// image's long side (10 %) are not found. Measured in docs/README-face.md.
+pub const SIDE: u32 = 400;
 /// The detector's window: no face smaller than this (working pixels) is found.
 const WINDOW: u32 = 40;
 /// `detect_in` enlarges its area at most this much to reach small faces.
@@ -38,7 +38,7 @@ struct Params {
 const PARAMS: Params = Params {
     side: SIDE,
     score: 2.0,
-    pyramid: 0.8,
+    pyramid: 0.7,
     step: 4,
 };
 
@@ -98,7 +98,7 @@ fn model() -> Result<&'static Model, FaceError> {
         .map_err(|e| FaceError::ModelLoad(e.clone()))
 }
 
-/// Faces in `rgb` at least 8 % of its long side high, largest first.
+/// Faces in `rgb` at least 10 % of its long side high, largest first.
 pub fn detect(rgb: &RgbImage) -> Result<Vec<Face>, FaceError> {
     let (w, h) = rgb.dimensions();
     let all = Area {

@@ -13,7 +13,7 @@ use super::face::{self, Area, Face, FaceError};
 use super::ocr::TextLine;
 
 /// The holder's face is at least this fraction of the image's long side high.
-const MIN_HOLDER: f64 = 0.08;
+const MIN_HOLDER: f64 = 0.1;
 /// A document portrait is at most this fraction of the holder's face height; any other face
 /// taller than this makes the image a group photo.
 const SMALL_MAX: f64 = 0.45;
