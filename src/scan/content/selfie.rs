@@ -25,7 +25,8 @@ const REACH: f64 = 2.5;
 /// ...and down to this many holder-face heights below its centre.
 const DROP: f64 = 4.0;
 /// A document counts as held up when the holder's face is at least this fraction of the long
-/// side of the document's text; a document's own portrait is far smaller than its text block.
+/// side of the document's text, and outside it; a document's own portrait is far smaller than
+/// its text block.
 const HELD_MIN: f64 = 0.7;
 
 /// Where a document's text is, in the coordinates of the image given to `look` or `judge`.
@@ -145,8 +146,12 @@ pub fn judge(faces: &[Face], dims: (u32, u32), document: Option<Region>) -> Opti
         None => false,
         Some(r) => {
             let extent = f64::from(r.width.max(r.height));
-            if hh < HELD_MIN * extent {
-                // The large face is the document's own portrait: a photo of the document.
+            let (cx, cy) = holder.centre();
+            let inside = (f64::from(r.x)..=f64::from(r.x + r.width)).contains(&cx)
+                && (f64::from(r.y)..=f64::from(r.y + r.height)).contains(&cy);
+            if hh < HELD_MIN * extent || inside {
+                // The large face is the document's own portrait (small beside its text, or
+                // amid it): a photo of the document.
                 return None;
             }
             true
@@ -306,6 +311,14 @@ mod tests {
             height: 560.0,
         };
         assert_eq!(judge(&[face(80, 250, 200)], DIMS, Some(page)), None);
+        // Text read above and below a face makes it the document's portrait, whatever its size.
+        let around = Region {
+            x: 250.0,
+            y: 50.0,
+            width: 400.0,
+            height: 500.0,
+        };
+        assert_eq!(judge(&[face(300, 100, 300)], DIMS, Some(around)), None);
         assert_eq!(
             judge(&[face(80, 250, 200), face(600, 400, 80)], DIMS, Some(page)),
             None
