@@ -623,6 +623,8 @@ def photo_of(rng, obj, fill=(0.45, 0.85), tilt=25, rounded=True):
 
 def face_photos(folder):
     """The JPEG and PNG files in `folder`, sorted; exits when there are none."""
+    if not folder.is_dir():
+        sys.exit(f"--faces: {folder} is not a folder")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not files:
         sys.exit(f"no .jpg, .jpeg or .png files in {folder}")
@@ -792,6 +794,7 @@ def main():
     for f in (SANS, SANS_BOLD, SERIF_BOLD):
         if not (FONT_DIR / f).is_file():
             sys.exit(f"font missing: {FONT_DIR / f} (apt-get install fonts-noto-cjk)")
+    faces = face_photos(args.faces) if args.faces else None
     if args.out.exists() and any(args.out.iterdir()):
         sys.exit(f"{args.out} is not empty")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -806,7 +809,6 @@ def main():
     jobs = []
     for group, n in zip(plan, (args.positives, args.negatives)):
         jobs += [group[i % len(group)] for i in range(n)] if group else []
-    faces = face_photos(args.faces) if args.faces else None
     rng = random.Random(args.seed)
     rows = []
     for i, (label, kind) in enumerate(jobs, 1):
