@@ -330,22 +330,40 @@ mod tests {
         // The Latvian specimen card has its portrait and, lower right, a small ghost image:
         // by faces alone it looks like a card held below a face.
         let img = load("detect/positive/a1080-id_cards__Latvia.png");
-        let lines = crate::scan::content::ocr::engine()
-            .unwrap()
-            .read(&img)
-            .unwrap();
-        let region = Region::around(&lines).expect("the card's text");
-        assert_eq!(look(&img, Some(region)).unwrap(), None);
-        // The region is what decides: with a held card's text instead, the same faces pass.
-        let faces = face::detect(&img).unwrap();
-        let holder = faces[0];
-        let held = Region {
-            x: holder.x as f32,
-            y: (holder.y + holder.height) as f32,
-            width: holder.width as f32,
-            height: holder.height as f32 / 3.0,
+        let (w, h) = img.dimensions();
+        let by_faces = look(&img, None).unwrap().expect("portrait and ghost image");
+        assert!(
+            by_faces.portrait.is_some() && by_faces.weight < 0.75,
+            "{by_faces:?}"
+        );
+        // Read, the card's text spans the card, which fills this render.
+        let card = Region {
+            x: 0.0,
+            y: 0.0,
+            width: w as f32,
+            height: h as f32,
         };
-        assert!(judge(&faces, img.dimensions(), Some(held)).is_some());
+        assert_eq!(look(&img, Some(card)).unwrap(), None);
+    }
+
+    #[test]
+    fn the_region_around_text_lines_holds_their_corners() {
+        use rten_imageproc::{PointF, RotatedRect, Vec2};
+        let line = |x: f32, y: f32, w: f32, up: Vec2| TextLine {
+            rect: RotatedRect::new(PointF::from_yx(y, x), up, w, 20.0),
+            text: "x".into(),
+        };
+        assert_eq!(Region::around(&[]), None);
+        let upright = Vec2::from_yx(-1.0, 0.0);
+        let r = Region::around(&[
+            line(100.0, 50.0, 100.0, upright),
+            line(300.0, 200.0, 40.0, upright),
+        ])
+        .unwrap();
+        assert_eq!((r.x, r.y, r.width, r.height), (50.0, 40.0, 270.0, 170.0));
+        // A line turned by 90°: its width runs down the image.
+        let turned = Region::around(&[line(0.0, 0.0, 100.0, Vec2::from_yx(0.0, 1.0))]).unwrap();
+        assert!((turned.height - 100.0).abs() < 1e-3 && (turned.width - 20.0).abs() < 1e-3);
     }
 
     /// `holder_rel` with a Chinese ID card held below the face: the blank card template with
