@@ -3,7 +3,8 @@
 
 Positives: Chinese resident ID card fronts (portrait side) and backs (emblem side) rendered on
 the blank templates in ../shared/corpus/templates, with a valid GB 11643-1999 number and a drawn
-placeholder face; ID selfies (a drawn face with a card held in front); identity-verification
+placeholder face; ID selfies (a drawn face, or with --faces a real portrait photo, with a card
+held in front whose photo is another real portrait); identity-verification
 screenshots (phone-sized PNGs with app chrome, KYC phrases and a card or face outline).
 Hard negatives: bank cards (VISA, 16-digit number), receipts, business cards with CJK text,
 and ordinary app screenshots of the same phone sizes.
@@ -218,8 +219,9 @@ LABEL_BLUE = (30, 110, 170)
 INK = (20, 20, 25)
 
 
-def cn_id_front(rng, templates, person):
-    """Portrait side: name, sex, ethnicity, birth, address, number and a photo."""
+def cn_id_front(rng, templates, person, photo=None):
+    """Portrait side: name, sex, ethnicity, birth, address, number and a photo: `photo` (an
+    image, fitted to the photo area) or, by default, a drawn face."""
     card = template(templates, "sdcn__zheng.jpg", 1000)
     w, h = card.size
     d = ImageDraw.Draw(card)
@@ -249,8 +251,11 @@ def cn_id_front(rng, templates, person):
         d.text((vx, h * 0.49 + (i // per_line) * h * 0.075), address[i : i + per_line], font=val, fill=INK)
     d.text((lx, h * 0.83), "公民身份号码", font=lab, fill=LABEL_BLUE)
     spaced(d, (w * 0.33, h * 0.815), person["number"], num, INK, w * 0.006)
-    photo = [int(w * 0.62), int(h * 0.12), int(w * 0.92), int(h * 0.74)]
-    draw_face(d, photo, rng, person["male"])
+    box = [int(w * 0.62), int(h * 0.12), int(w * 0.92), int(h * 0.74)]
+    if photo is None:
+        draw_face(d, box, rng, person["male"])
+    else:
+        card.paste(cover(photo, (box[2] - box[0], box[3] - box[1])), box[:2])
     return card
 
 
@@ -616,8 +621,63 @@ def photo_of(rng, obj, fill=(0.45, 0.85), tilt=25, rounded=True):
     return photograph(rng, scene)
 
 
-def id_selfie(rng, templates):
-    """A person (drawn) holding an ID card in front of the chest."""
+def face_photos(folder):
+    """The JPEG and PNG files in `folder`, sorted; exits when there are none."""
+    if not folder.is_dir():
+        sys.exit(f"--faces: {folder} is not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not files:
+        sys.exit(f"no .jpg, .jpeg or .png files in {folder}")
+    return files
+
+
+def cover(img, size):
+    """`img` cropped to the aspect of `size` and resized to it. The crop is centred across and
+    starts at the top, where a portrait's head is."""
+    w, h = img.size
+    tw, th = size
+    if w * th > h * tw:
+        cw, ch = round(h * tw / th), h
+    else:
+        cw, ch = w, round(w * th / tw)
+    return img.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, ch)).resize(size, Image.LANCZOS)
+
+
+def open_photo(path):
+    return ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+
+
+def id_selfie_photo(rng, templates, faces):
+    """A real portrait photo (the holder) with an ID card held low in the frame, over the
+    chest, whose photo is another portrait from `faces` (the same one if there is only one).
+    The card is smaller than in the drawn selfie so that it does not cover the holder's face."""
+    w, h = scene_size(rng, portrait=True)
+    holder, other = rng.sample(faces, 2) if len(faces) > 1 else (faces[0], faces[0])
+    scene = cover(open_photo(holder), (w, h))
+    person = random_person(rng)
+    if rng.random() < 0.8:
+        photo = open_photo(other)
+        pw, ph = photo.size
+        # Head and shoulders: the upper middle of the portrait.
+        cw = round(pw * 0.7)
+        photo = photo.crop(((pw - cw) // 2, 0, (pw - cw) // 2 + cw, min(ph, round(cw / 0.775))))
+        card = cn_id_front(rng, templates, person, photo)
+    else:
+        card = cn_id_back(rng, templates, person)
+    quad = place(rng, scene, card, rng.uniform(0.45, 0.6), 12, 0.08, centre=(0.5, 0.8))
+    d = ImageDraw.Draw(scene)
+    skin = rng.choice(((236, 200, 170), (225, 185, 150), (205, 160, 125)))
+    for x, y in (quad[0], quad[3], quad[1], quad[2])[: rng.choice((2, 4))]:
+        r = w * 0.035
+        d.ellipse([x - r, y - r * 1.6, x + r, y + r * 1.6], fill=skin)
+    return photograph(rng, scene)
+
+
+def id_selfie(rng, templates, faces=None):
+    """A person holding an ID card in front of the chest: a portrait from `faces` (a list of
+    photo files) when given, otherwise a drawn face."""
+    if faces:
+        return id_selfie_photo(rng, templates, faces)
     w, h = scene_size(rng, portrait=True)
     wall = rng.choice(((225, 220, 210), (200, 210, 220), (180, 170, 160), (240, 240, 238)))
     scene = Image.new("RGB", (w, h), wall)
@@ -670,14 +730,15 @@ def save_jpeg(rng, img, path, orientation):
 # --- the set ----------------------------------------------------------------------------------
 
 
-def make(rng, kind, templates):
-    """Renders one image of `kind`; returns (image, is_screenshot, orientation)."""
+def make(rng, kind, templates, faces=None):
+    """Renders one image of `kind`; returns (image, is_screenshot, orientation). `faces` lists
+    portrait photos for ID selfies (None: drawn faces)."""
     if kind in ("cn_id_front", "cn_id_back"):
         card = (cn_id_front if kind == "cn_id_front" else cn_id_back)(rng, templates, random_person(rng))
         img, orient = turn(rng, photo_of(rng, card))
         return img, False, orient
     if kind == "id_selfie":
-        img, orient = turn(rng, id_selfie(rng, templates))
+        img, orient = turn(rng, id_selfie(rng, templates, faces))
         return img, False, orient
     if kind == "kyc_screenshot":
         return kyc_screenshot(rng, templates), True, None
@@ -717,6 +778,12 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--templates", type=Path, default=Path("../shared/corpus/templates"))
     p.add_argument("--kinds", help="comma-separated kinds to generate (default: all)")
+    p.add_argument(
+        "--faces",
+        type=Path,
+        help="folder of portrait photos (face in the upper middle) for ID selfies: the holder and "
+        "the card's photo are real faces (default: drawn faces)",
+    )
     p.add_argument("--self-test", action="store_true", help="check the number generators and exit")
     args = p.parse_args()
     if args.self_test:
@@ -727,6 +794,7 @@ def main():
     for f in (SANS, SANS_BOLD, SERIF_BOLD):
         if not (FONT_DIR / f).is_file():
             sys.exit(f"font missing: {FONT_DIR / f} (apt-get install fonts-noto-cjk)")
+    faces = face_photos(args.faces) if args.faces else None
     if args.out.exists() and any(args.out.iterdir()):
         sys.exit(f"{args.out} is not empty")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -744,7 +812,7 @@ def main():
     rng = random.Random(args.seed)
     rows = []
     for i, (label, kind) in enumerate(jobs, 1):
-        img, screenshot, orientation = make(rng, kind, args.templates)
+        img, screenshot, orientation = make(rng, kind, args.templates, faces)
         name = f"synth_{i:04d}.{'png' if screenshot else 'jpg'}"
         if screenshot:
             img.save(args.out / name, "PNG")
