@@ -161,6 +161,16 @@ impl Evidence {
         }
     }
 
+    /// Turns the votes for identity documents into votes for `kind`: what was read on a
+    /// document held up to the camera is evidence of the ID selfie it is part of.
+    pub fn retag_documents(&mut self, kind: Kind) {
+        for v in &mut self.votes {
+            if v.kind.is_document() {
+                v.kind = kind;
+            }
+        }
+    }
+
     /// Combined support for `kind`: independent votes combine as a noisy OR.
     pub fn support(&self, kind: Kind) -> f32 {
         1.0 - self
@@ -223,6 +233,19 @@ mod tests {
         assert_eq!(v.kind, Kind::ScreenRecording);
         assert_eq!(v.confidence, 0.75);
         assert_eq!(v.reasons.len(), 3);
+    }
+
+    #[test]
+    fn a_held_document_becomes_an_id_selfie() {
+        let mut ev = Evidence::default();
+        ev.vote(Kind::Passport, 0.9, "mrz", String::new());
+        ev.vote(Kind::Screenshot, 0.95, "name", String::new());
+        ev.retag_documents(Kind::IdSelfie);
+        ev.vote(Kind::IdSelfie, 0.6, "faces", String::new());
+        assert_eq!(ev.support(Kind::Passport), 0.0);
+        assert_eq!(ev.support(Kind::Screenshot), 0.95);
+        let v = ev.decide().unwrap();
+        assert_eq!((v.kind, v.confidence), (Kind::IdSelfie, 0.96));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, keywords, mrz};
+use super::{cnid, keywords, mrz, selfie};
 use crate::scan::finding::{Document, Evidence, Kind};
 use crate::scan::sniff::FileType;
 
@@ -103,10 +103,53 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    match read_and_confirm(engine, &rgb, &vis, screen_like, ev) {
-        Ok(found) => Outcome::Analysed { found, ocr: true },
-        Err(e) => not_analysed(ev, e.to_string(), true),
+    let reading = match read_and_confirm(engine, &rgb, &vis, screen_like) {
+        Ok(r) => r,
+        Err(e) => return not_analysed(ev, e.to_string(), true),
+    };
+    let mut found = false;
+    let mut document = None;
+    if let Some(Reading {
+        turns,
+        lines,
+        confirmed: Some(c),
+    }) = reading
+    {
+        if c.names_a_document() {
+            document = Some((turns, selfie::Region::around(&lines)));
+        }
+        found = c.apply(ev, turns);
     }
+    // A screen image is judged by its words; faces on it are the app's, not a held document.
+    if !screen_like {
+        found |= look_for_selfie(&rgb, document, ev);
+    }
+    Outcome::Analysed { found, ocr: true }
+}
+
+/// Looks for the faces of an ID selfie (in the orientation a confirmed document was read in,
+/// whose text region is given) and votes for one: the document votes become ID-selfie votes,
+/// since the document is what makes the selfie sensitive. Returns whether a vote was added.
+fn look_for_selfie(
+    rgb: &RgbImage,
+    document: Option<(u8, Option<selfie::Region>)>,
+    ev: &mut Evidence,
+) -> bool {
+    let (turns, region) = document.unwrap_or_default();
+    let s = match selfie::look(&turned(rgb, turns), region) {
+        Ok(Some(s)) => s,
+        Ok(None) => return false,
+        Err(e) => {
+            ev.note(
+                "content.faces_not_analysed",
+                format!("faces not looked for: {e}"),
+            );
+            return false;
+        }
+    };
+    ev.retag_documents(Kind::IdSelfie);
+    ev.vote(Kind::IdSelfie, s.weight, "content.id_selfie", s.reason);
+    true
 }
 
 fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
@@ -118,23 +161,17 @@ fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
 }
 
 /// OCR at the upright orientation (or turned by 90° where the text runs sideways), then, while
-/// a document is suspected but not confirmed, at the small image's own scale and at the other
-/// orientations. Stops at the first decisive reading; otherwise the first reading that voted at
-/// all counts. Returns whether a vote was added.
+/// a document is suspected but not confirmed, at the image's own scale and at the other
+/// orientations. Stops at the first decisive reading; otherwise the first reading the
+/// confirmers made anything of counts. Returns that reading, if any.
 fn read_and_confirm(
     engine: &ocr::Engine,
     rgb: &RgbImage,
     vis: &Visual,
     screen_like: bool,
-    ev: &mut Evidence,
-) -> Result<bool, ocr::OcrError> {
+) -> Result<Option<Reading>, ocr::OcrError> {
     let first_turns = u8::from(vis.sideways);
-    let first = read_once(
-        engine,
-        &turned(rgb, first_turns),
-        ocr::DET_SIDE,
-        screen_like,
-    )?;
+    let first = read_once(engine, rgb, first_turns, ocr::DET_SIDE, screen_like)?;
     let texts = first.texts();
     let upside_down = mrz::upside_down(&texts);
     let named = keywords::scan(&texts.join("\n"))
@@ -150,10 +187,10 @@ fn read_and_confirm(
             .confirmed
             .as_ref()
             .is_some_and(|c| c.mrz_shaped.is_some());
-    let mut best = first.confirmed.map(|c| (c, first_turns));
-    if best.as_ref().is_some_and(|(c, _)| c.decisive()) || !suspected {
-        return Ok(best.is_some_and(|(c, q)| c.apply(ev, q)));
+    if first.decisive() || !suspected {
+        return Ok(Some(first).filter(|r| r.confirmed.is_some()));
     }
+    let mut best = Some(first).filter(|r| r.confirmed.is_some());
     // The detector splits or merges lines at some scales (small text in a large photo, a
     // tilted MRZ, an upscaled small image): read once more at the image's own scale, within
     // RETRY_SIDE. Then the other orientations: text judged sideways was read turned by 90°,
@@ -172,15 +209,15 @@ fn read_and_confirm(
     };
     retries.extend(turns.iter().map(|&q| (q, ocr::DET_SIDE)));
     for (q, side) in retries {
-        let Some(c) = read_once(engine, &turned(rgb, q), side, screen_like)?.confirmed else {
-            continue;
-        };
-        if c.decisive() {
-            return Ok(c.apply(ev, q));
+        let reading = read_once(engine, rgb, q, side, screen_like)?;
+        if reading.decisive() {
+            return Ok(Some(reading));
         }
-        best.get_or_insert((c, q));
+        if best.is_none() && reading.confirmed.is_some() {
+            best = Some(reading);
+        }
     }
-    Ok(best.is_some_and(|(c, q)| c.apply(ev, q)))
+    Ok(best)
 }
 
 /// Largest long side the detector is given when a reading is retried at the image's own scale.
@@ -188,6 +225,9 @@ const RETRY_SIDE: u32 = 1280;
 
 /// One reading of an image and what the confirmers made of it.
 struct Reading {
+    /// The image was read turned clockwise by this many quarter turns.
+    turns: u8,
+    /// In the coordinates of the turned image.
     lines: Vec<TextLine>,
     confirmed: Option<Confirmed>,
 }
@@ -196,34 +236,39 @@ impl Reading {
     fn texts(&self) -> Vec<&str> {
         self.lines.iter().map(|l| l.text.as_str()).collect()
     }
+
+    fn decisive(&self) -> bool {
+        self.confirmed.as_ref().is_some_and(Confirmed::decisive)
+    }
 }
 
 /// Lines recognised first, before the rest: one recogniser batch of the longest.
 const LONG_FIRST: usize = 8;
 
-/// Detects the text of `img` at `side`, recognises the long lines first (an MRZ or an
-/// identity number is decisive alone, and recognition costs per line), and the rest only when
-/// those did not decide.
+/// Detects the text of `rgb` turned by `turns` quarter turns at `side`, recognises the long
+/// lines first (an MRZ or an identity number is decisive alone, and recognition costs per
+/// line), and the rest only when those did not decide.
 fn read_once(
     engine: &ocr::Engine,
-    img: &RgbImage,
+    rgb: &RgbImage,
+    turns: u8,
     side: u32,
     screen_like: bool,
 ) -> Result<Reading, ocr::OcrError> {
-    let (long, rest) = ocr::long_first(engine.detect(img, side)?, LONG_FIRST);
-    let mut lines = engine.lines(img, &long)?;
-    if let Some(c) = confirm(&lines, screen_like).filter(Confirmed::decisive) {
-        return Ok(Reading {
-            lines,
-            confirmed: Some(c),
-        });
-    }
-    if !rest.is_empty() {
-        lines.extend(engine.lines(img, &rest)?);
+    let img = turned(rgb, turns);
+    let (long, rest) = ocr::long_first(engine.detect(&img, side)?, LONG_FIRST);
+    let mut lines = engine.lines(&img, &long)?;
+    let mut confirmed = confirm(&lines, screen_like);
+    if !confirmed.as_ref().is_some_and(Confirmed::decisive) && !rest.is_empty() {
+        lines.extend(engine.lines(&img, &rest)?);
         ocr::sort_reading_order(&mut lines);
+        confirmed = confirm(&lines, screen_like);
     }
-    let confirmed = confirm(&lines, screen_like);
-    Ok(Reading { lines, confirmed })
+    Ok(Reading {
+        turns,
+        lines,
+        confirmed,
+    })
 }
 
 /// Consecutive rows laid out like an MRZ (2–3 rows of 28–46 characters, nearly all `A–Z`,
@@ -313,6 +358,14 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
 }
 
 impl Confirmed {
+    /// Something here names an identity document (not only a verification screen).
+    fn names_a_document(&self) -> bool {
+        self.mrz.is_some()
+            || self.mrz_shaped.is_some()
+            || self.cn_id.is_some()
+            || self.keywords.is_some()
+    }
+
     /// A machine-readable zone or an identity number with a valid check character: no other
     /// reading could say more.
     fn decisive(&self) -> bool {
