@@ -12,8 +12,8 @@ usage() {
   cat <<USAGE
 usage: bench/detect-eval.sh [--names] [--synthetic N] [--seed S] [--min-confidence X]
   --names             keep the original file names (shows what name signals alone get)
-  --synthetic N       also generate N synthetic positives and N negatives (tests/synth) and
-                      score them separately
+  --synthetic N       also generate N synthetic positives and N negatives (tests/synth; ID
+                      selfies with the corpus portraits as faces) and score them separately
   --seed S            seed of the synthetic set (default 1)
   --min-confidence X  threshold passed to idvault and used in scoring (default 0.5)
 environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
@@ -49,7 +49,10 @@ evaluate() { # evaluate TITLE LABELS
 evaluate corpus "$CORPUS/detect/labels.csv"
 if ((synthetic > 0)); then
   echo
+  # ID selfies get real faces: the corpus portraits (hard negatives of the corpus set above).
+  mkdir "$TMP/faces"
+  ln -s "$(realpath "$CORPUS")"/detect/negative/facerec__* "$TMP/faces/"
   "$PYTHON" tests/synth/generate.py --out "$TMP/synth-set" --positives "$synthetic" \
-    --negatives "$synthetic" --seed "$seed" >&2
+    --negatives "$synthetic" --seed "$seed" --faces "$TMP/faces" >&2
   evaluate "synthetic-seed$seed" "$TMP/synth-set/labels.csv"
 fi

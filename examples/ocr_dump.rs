@@ -50,6 +50,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let start = Instant::now();
         let rects = engine.detect(&img, side)?;
         let det = start.elapsed();
+        let mut longest = rects.clone();
+        longest.sort_by(|a, b| (b.width() / b.height()).total_cmp(&(a.width() / a.height())));
+        println!(
+            "angle classifier: upside down {}",
+            engine.upside_down(&img, &longest)?
+        );
         let start = Instant::now();
         let lines = engine.read(&img, side)?;
         println!(

@@ -255,8 +255,18 @@ fn read_once(
     side: u32,
     screen_like: bool,
 ) -> Result<Reading, ocr::OcrError> {
-    let img = turned(rgb, turns);
-    let (long, rest) = ocr::long_first(engine.detect(&img, side)?, LONG_FIRST);
+    let mut img = turned(rgb, turns);
+    let (mut long, mut rest) = ocr::long_first(engine.detect(&img, side)?, LONG_FIRST);
+    let mut turns = turns;
+    // The angle classifier catches a page upside down (no MRZ `>` needed): read the lines
+    // where they lie in the image turned by 180°, without detecting them again.
+    let longest: Vec<_> = long.iter().chain(&rest).copied().collect();
+    if engine.upside_down(&img, &longest)? {
+        let (w, h) = img.dimensions();
+        (long, rest) = (ocr::turn_180(&long, w, h), ocr::turn_180(&rest, w, h));
+        turns = (turns + 2) % 4;
+        img = turned(rgb, turns);
+    }
     let mut lines = engine.lines(&img, &long)?;
     let mut confirmed = confirm(&lines, screen_like);
     if !confirmed.as_ref().is_some_and(Confirmed::decisive) && !rest.is_empty() {

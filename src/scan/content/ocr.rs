@@ -22,6 +22,7 @@ use unicode_normalization::UnicodeNormalization;
 
 static DET_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_det_infer.onnx");
 static REC_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_rec_infer.onnx");
+static CLS_MODEL: &[u8] = include_bytes!("../../../models/ch_ppocr_mobile_v2.0_cls_infer.onnx");
 
 /// Long side of the image given to the text detector (DESIGN.md: 1280 gave the same decisions).
 pub const DET_SIDE: u32 = 960;
@@ -33,6 +34,12 @@ const REC_HEIGHT: u32 = 48;
 const REC_MAX_WIDTH: u32 = 1600;
 /// Text lines recognised per model run.
 const REC_BATCH: usize = 8;
+/// Width of the angle classifier's input (48 px high, like the recogniser's).
+const CLS_WIDTH: u32 = 192;
+/// Lines the angle classifier looks at to judge a whole image: one batch of the longest.
+const CLS_LINES: usize = 8;
+/// A line counts as upright or upside down only when the classifier is this sure.
+const CLS_SURE: f32 = 0.9;
 /// Probability-map threshold, box score threshold and unclip ratio (PaddleOCR's defaults).
 const BIN_THRESH: f32 = 0.3;
 const BOX_THRESH: f32 = 0.5;
@@ -62,6 +69,8 @@ pub struct TextLine {
 pub struct Engine {
     det: Model,
     rec: Model,
+    /// The angle classifier: is a text line upright or turned by 180°?
+    cls: Model,
     /// Index 0 is the CTC blank; the last entry is a space.
     alphabet: Vec<String>,
 }
@@ -86,6 +95,7 @@ impl Engine {
         };
         let det = load(DET_MODEL)?;
         let rec = load(REC_MODEL)?;
+        let cls = load(CLS_MODEL)?;
         let chars = rec
             .metadata()
             .fields()
@@ -95,7 +105,12 @@ impl Engine {
         let mut alphabet = vec![String::new()];
         alphabet.extend(chars.lines().map(str::to_string));
         alphabet.push(" ".into());
-        Ok(Engine { det, rec, alphabet })
+        Ok(Engine {
+            det,
+            rec,
+            cls,
+            alphabet,
+        })
     }
 
     /// Detects (with the long side scaled to `side`) and recognises the text lines of `img`,
@@ -149,6 +164,30 @@ impl Engine {
                 )
             })
             .collect())
+    }
+
+    /// True when the angle classifier finds more of the longest `rects` of `img` (at most
+    /// `CLS_LINES`, assumed sorted longest first) upside down than upright, and at least two.
+    pub fn upside_down(&self, img: &RgbImage, rects: &[RotatedRect]) -> Result<bool, OcrError> {
+        let rects = &rects[..rects.len().min(CLS_LINES)];
+        if rects.len() < 2 {
+            return Ok(false);
+        }
+        let mut input = NdTensor::zeros([rects.len(), 3, REC_HEIGHT as usize, CLS_WIDTH as usize]);
+        for (b, r) in rects.iter().enumerate() {
+            let ratio = r.width().max(1.0) / r.height().max(1.0);
+            let w = ((REC_HEIGHT as f32 * ratio).ceil() as u32).clamp(1, CLS_WIDTH);
+            crop_strip(img, r, w, &mut input, b);
+        }
+        let out = self.cls.run_one(input.view().into(), None).map_err(infer)?;
+        let probs: NdTensor<f32, 2> = out.try_into().map_err(infer)?;
+        let (mut upright, mut flipped) = (0, 0);
+        for b in 0..rects.len() {
+            let (p0, p180) = (probs[[b, 0]], probs[[b, 1]]);
+            upright += usize::from(p0 >= CLS_SURE);
+            flipped += usize::from(p180 >= CLS_SURE);
+        }
+        Ok(flipped >= 2 && flipped > upright)
     }
 
     /// Recognises the text inside each of `rects` of `img`. Lines of similar length are run
@@ -225,6 +264,23 @@ pub fn rows(lines: &[TextLine]) -> Vec<String> {
         }
     }
     out
+}
+
+/// `rects` found in an image of `w`×`h` pixels, as they lie in that image turned by 180°.
+pub fn turn_180(rects: &[RotatedRect], w: u32, h: u32) -> Vec<RotatedRect> {
+    rects
+        .iter()
+        .map(|r| {
+            // The centre moves; the axes stay, pointing up and right as before.
+            let c = r.center();
+            RotatedRect::new(
+                PointF::from_yx((h - 1) as f32 - c.y, (w - 1) as f32 - c.x),
+                r.up_axis(),
+                r.width(),
+                r.height(),
+            )
+        })
+        .collect()
 }
 
 /// Splits `rects` into the lines long enough to hold an MRZ line or an identity number alone
@@ -396,4 +452,30 @@ fn mean_inside(prob: NdTensorView<f32, 2>, rect: &RotatedRect) -> f32 {
         }
     }
     if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::content::face::tests::load;
+
+    #[test]
+    fn an_upside_down_page_is_caught_and_its_lines_read_where_they_lie_turned() {
+        let engine = engine().unwrap();
+        let page = load("detect/positive/a1080-passports__ICAO_Example.png");
+        let longest = |img: &RgbImage| long_first(engine.detect(img, DET_SIDE).unwrap(), 32);
+        let (long, rest) = longest(&page);
+        let all: Vec<RotatedRect> = long.iter().chain(&rest).copied().collect();
+        assert!(!engine.upside_down(&page, &all).unwrap());
+
+        let flipped = image::imageops::rotate180(&page);
+        let (long, rest) = longest(&flipped);
+        let all: Vec<RotatedRect> = long.iter().chain(&rest).copied().collect();
+        assert!(engine.upside_down(&flipped, &all).unwrap());
+        // The rectangles found upside down, moved into the page turned back, read the MRZ.
+        let (w, h) = flipped.dimensions();
+        let lines = engine.lines(&page, &turn_180(&all, w, h)).unwrap();
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert!(texts.iter().any(|t| t.starts_with("P<UTO")), "{texts:?}");
+    }
 }
