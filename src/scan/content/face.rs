@@ -100,6 +100,11 @@ fn model() -> Result<&'static Model, FaceError> {
 
 /// Faces in `rgb` at least 10 % of its long side high, largest first.
 pub fn detect(rgb: &RgbImage) -> Result<Vec<Face>, FaceError> {
+    detect_with(rgb, PARAMS)
+}
+
+/// Faces in the whole of `rgb` with the detector settings `p`.
+fn detect_with(rgb: &RgbImage, p: Params) -> Result<Vec<Face>, FaceError> {
     let (w, h) = rgb.dimensions();
     let all = Area {
         x: 0,
@@ -107,8 +112,8 @@ pub fn detect(rgb: &RgbImage) -> Result<Vec<Face>, FaceError> {
         width: w,
         height: h,
     };
-    let scale = (f64::from(PARAMS.side) / f64::from(w.max(h).max(1))).min(1.0);
-    run(rgb, all, scale, 0, PARAMS)
+    let scale = (f64::from(p.side) / f64::from(w.max(h).max(1))).min(1.0);
+    run(rgb, all, scale, 0, p)
 }
 
 /// Faces inside `area` of `rgb` whose height is about `min_height` to `max_height` pixels of
@@ -289,7 +294,7 @@ pub(super) mod tests {
         let mut n = 0;
         for (name, rgb) in corpus_images() {
             let t = std::time::Instant::now();
-            let faces = measure_with(&rgb, p);
+            let faces = detect_with(&rgb, p).unwrap();
             let dt = t.elapsed();
             total += dt;
             n += 1;
@@ -310,18 +315,6 @@ pub(super) mod tests {
             "{p:?}: {n} images, {:.1} ms/image",
             total.as_secs_f64() * 1000.0 / n as f64
         );
-    }
-
-    fn measure_with(rgb: &RgbImage, p: Params) -> Vec<Face> {
-        let (w, h) = rgb.dimensions();
-        let all = Area {
-            x: 0,
-            y: 0,
-            width: w,
-            height: h,
-        };
-        let scale = (f64::from(p.side) / f64::from(w.max(h))).min(1.0);
-        run(rgb, all, scale, 0, p).unwrap()
     }
 
     #[test]
