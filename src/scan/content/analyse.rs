@@ -394,6 +394,11 @@ impl Confirmed {
             let weight = 0.9 + 0.09 * valid as f32 / total as f32;
             // Empty when only the data line was legible.
             let country = Some(m.issuing_country.clone()).filter(|c| !c.is_empty());
+            // Empty too when only the data line was legible.
+            let code = Some(&m.doc_code)
+                .filter(|c| !c.is_empty())
+                .map(|c| format!(", document code {c}"))
+                .unwrap_or_default();
             let issuer = country
                 .as_deref()
                 .map(|c| format!(" issued by {c}"))
@@ -403,9 +408,8 @@ impl Confirmed {
                 weight,
                 "content.mrz",
                 format!(
-                    "machine-readable zone ({}, document code {}){issuer}, number {}, {valid} of {total} check digits valid{turned}",
+                    "machine-readable zone ({}{code}){issuer}, number {}, {valid} of {total} check digits valid{turned}",
                     m.format.as_str(),
-                    m.doc_code,
                     m.number_masked
                 ),
             );
