@@ -48,13 +48,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => image::imageops::rotate270(&d.rgb),
         };
         let start = Instant::now();
-        let rects = engine.detect(&img, side)?;
+        let mut rects = engine.detect(&img, side)?;
         let det = start.elapsed();
-        let mut longest = rects.clone();
-        longest.sort_by(|a, b| (b.width() / b.height()).total_cmp(&(a.width() / a.height())));
+        ocr::sort_longest_first(&mut rects);
         println!(
             "angle classifier: upside down {}",
-            engine.upside_down(&img, &longest)?
+            engine.upside_down(&img, &rects)?
         );
         let start = Instant::now();
         let lines = engine.read(&img, side)?;

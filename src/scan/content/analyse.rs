@@ -113,6 +113,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         turns,
         lines,
         confirmed: Some(c),
+        ..
     }) = reading
     {
         if c.names_a_document() {
@@ -174,14 +175,10 @@ fn read_and_confirm(
     let first = read_once(engine, rgb, first_turns, ocr::DET_SIDE, screen_like)?;
     let texts = first.texts();
     let upside_down = mrz::upside_down(&texts);
-    let named = keywords::scan(&texts.join("\n"))
-        .documents
-        .iter()
-        .any(|&(_, _, s)| s == keywords::Strength::Strong);
     let suspected = vis.mrz_bands > 0
         || upside_down
         || vis.sideways
-        || named
+        || first.named
         || texts.iter().any(|t| t.contains("<<"))
         || first
             .confirmed
@@ -230,6 +227,8 @@ struct Reading {
     /// In the coordinates of the turned image.
     lines: Vec<TextLine>,
     confirmed: Option<Confirmed>,
+    /// A word that names a kind of document was read (`PASSPORT`, `居民身份证`).
+    named: bool,
 }
 
 impl Reading {
@@ -256,28 +255,30 @@ fn read_once(
     screen_like: bool,
 ) -> Result<Reading, ocr::OcrError> {
     let mut img = turned(rgb, turns);
-    let (mut long, mut rest) = ocr::long_first(engine.detect(&img, side)?, LONG_FIRST);
+    let mut rects = engine.detect(&img, side)?;
+    ocr::sort_longest_first(&mut rects);
     let mut turns = turns;
     // The angle classifier catches a page upside down (no MRZ `>` needed): read the lines
     // where they lie in the image turned by 180°, without detecting them again.
-    let longest: Vec<_> = long.iter().chain(&rest).copied().collect();
-    if engine.upside_down(&img, &longest)? {
+    if engine.upside_down(&img, &rects)? {
         let (w, h) = img.dimensions();
-        (long, rest) = (ocr::turn_180(&long, w, h), ocr::turn_180(&rest, w, h));
+        rects = ocr::turn_180(&rects, w, h);
         turns = (turns + 2) % 4;
         img = turned(rgb, turns);
     }
-    let mut lines = engine.lines(&img, &long)?;
-    let mut confirmed = confirm(&lines, screen_like);
+    let (long, rest) = rects.split_at(ocr::long_lines(&rects, LONG_FIRST));
+    let mut lines = engine.lines(&img, long)?;
+    let (mut confirmed, mut named) = confirm(&lines, screen_like);
     if !confirmed.as_ref().is_some_and(Confirmed::decisive) && !rest.is_empty() {
-        lines.extend(engine.lines(&img, &rest)?);
+        lines.extend(engine.lines(&img, rest)?);
         ocr::sort_reading_order(&mut lines);
-        confirmed = confirm(&lines, screen_like);
+        (confirmed, named) = confirm(&lines, screen_like);
     }
     Ok(Reading {
         turns,
         lines,
         confirmed,
+        named,
     })
 }
 
@@ -340,11 +341,16 @@ struct Confirmed {
     kyc: Vec<&'static str>,
 }
 
-/// Runs the confirmers on OCR lines; `None` when nothing would vote.
-fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
+/// Runs the confirmers on OCR lines: what would vote (`None` when nothing would), and whether
+/// a word that names a kind of document was read, which alone decides nothing.
+fn confirm(lines: &[TextLine], screen_like: bool) -> (Option<Confirmed>, bool) {
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
     let joined = texts.join("\n");
     let hits = keywords::scan(&joined);
+    let named = hits
+        .documents
+        .iter()
+        .any(|&(_, _, s)| s == keywords::Strength::Strong);
     let joined_rows = ocr::rows(lines);
     let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
     let mrz = mrz::find(&row_refs).or_else(|| mrz::find(&texts));
@@ -364,7 +370,7 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> Option<Confirmed> {
         || c.cn_id.is_some()
         || c.keywords.is_some()
         || !c.kyc.is_empty();
-    any.then_some(c)
+    (any.then_some(c), named)
 }
 
 impl Confirmed {

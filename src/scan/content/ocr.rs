@@ -175,9 +175,13 @@ impl Engine {
         }
         let mut input = NdTensor::zeros([rects.len(), 3, REC_HEIGHT as usize, CLS_WIDTH as usize]);
         for (b, r) in rects.iter().enumerate() {
-            let ratio = r.width().max(1.0) / r.height().max(1.0);
-            let w = ((REC_HEIGHT as f32 * ratio).ceil() as u32).clamp(1, CLS_WIDTH);
-            crop_strip(img, r, w, &mut input, b);
+            crop_strip(
+                img,
+                r,
+                (strip_width(r).ceil() as u32).clamp(1, CLS_WIDTH),
+                &mut input,
+                b,
+            );
         }
         let out = self.cls.run_one(input.view().into(), None).map_err(infer)?;
         let probs: NdTensor<f32, 2> = out.try_into().map_err(infer)?;
@@ -199,10 +203,7 @@ impl Engine {
     ) -> Result<Vec<String>, OcrError> {
         let widths: Vec<u32> = rects
             .iter()
-            .map(|r| {
-                let ratio = r.width().max(1.0) / r.height().max(1.0);
-                ((REC_HEIGHT as f32 * ratio).round() as u32).clamp(16, REC_MAX_WIDTH)
-            })
+            .map(|r| (strip_width(r).round() as u32).clamp(16, REC_MAX_WIDTH))
             .collect();
         let mut order: Vec<usize> = (0..rects.len()).collect();
         order.sort_by_key(|&i| widths[i]);
@@ -283,18 +284,29 @@ pub fn turn_180(rects: &[RotatedRect], w: u32, h: u32) -> Vec<RotatedRect> {
         .collect()
 }
 
-/// Splits `rects` into the lines long enough to hold an MRZ line or an identity number alone
-/// (at most `max` of them, longest first) and the rest.
-pub fn long_first(mut rects: Vec<RotatedRect>, max: usize) -> (Vec<RotatedRect>, Vec<RotatedRect>) {
-    let aspect = |r: &RotatedRect| r.width() / r.height().max(1.0);
+/// How many times longer than high a text line is.
+fn aspect(r: &RotatedRect) -> f32 {
+    r.width().max(1.0) / r.height().max(1.0)
+}
+
+/// Width of `r`'s line scaled to the models' 48 px line height, unrounded.
+fn strip_width(r: &RotatedRect) -> f32 {
+    REC_HEIGHT as f32 * aspect(r)
+}
+
+/// Sorts text-line rectangles longest (by aspect) first.
+pub fn sort_longest_first(rects: &mut [RotatedRect]) {
     rects.sort_by(|a, b| aspect(b).total_cmp(&aspect(a)));
-    let n = rects
+}
+
+/// How many of `rects` (sorted longest first), at most `max`, are long enough to hold an MRZ
+/// line or an identity number alone.
+pub fn long_lines(rects: &[RotatedRect], max: usize) -> usize {
+    rects
         .iter()
         .take(max)
         .take_while(|r| aspect(r) >= LONG_ASPECT)
-        .count();
-    let rest = rects.split_off(n);
-    (rects, rest)
+        .count()
 }
 
 /// Sorts lines top to bottom, treating lines whose centres are within half a line height as
@@ -463,14 +475,15 @@ mod tests {
     fn an_upside_down_page_is_caught_and_its_lines_read_where_they_lie_turned() {
         let engine = engine().unwrap();
         let page = load("detect/positive/a1080-passports__ICAO_Example.png");
-        let longest = |img: &RgbImage| long_first(engine.detect(img, DET_SIDE).unwrap(), 32);
-        let (long, rest) = longest(&page);
-        let all: Vec<RotatedRect> = long.iter().chain(&rest).copied().collect();
-        assert!(!engine.upside_down(&page, &all).unwrap());
+        let longest = |img: &RgbImage| {
+            let mut rects = engine.detect(img, DET_SIDE).unwrap();
+            sort_longest_first(&mut rects);
+            rects
+        };
+        assert!(!engine.upside_down(&page, &longest(&page)).unwrap());
 
         let flipped = image::imageops::rotate180(&page);
-        let (long, rest) = longest(&flipped);
-        let all: Vec<RotatedRect> = long.iter().chain(&rest).copied().collect();
+        let all = longest(&flipped);
         assert!(engine.upside_down(&flipped, &all).unwrap());
         // The rectangles found upside down, moved into the page turned back, read the MRZ.
         let (w, h) = flipped.dimensions();

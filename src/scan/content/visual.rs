@@ -111,37 +111,18 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     let max_h = h as f32 * 0.12;
     // Line-shaped blobs, judged along their own axis so that the lines of a tilted document
     // count too.
-    let mut found: Vec<(Shape, u32)> = Vec::new();
-    // A pixel of each line, to find the band it falls in.
-    let mut seeds: Vec<usize> = Vec::new();
-    for c in components(&line_mask, w, h).0 {
-        let Some(Shape {
-            length,
-            thickness,
-            fill,
-            tilt,
-        }) = c.shape()
-        else {
-            continue;
-        };
-        if length >= 3.0 * thickness
-            && (min_h..=max_h).contains(&thickness)
-            && fill >= 0.45
-            && length >= w as f32 * 0.04
-            && tilt.abs() <= MAX_TILT
-        {
-            seeds.push(c.seed);
-            found.push((
-                Shape {
-                    length,
-                    thickness,
-                    fill,
-                    tilt,
-                },
-                c.area,
-            ));
-        }
-    }
+    let found: Vec<(Shape, Component)> = components(&line_mask, w, h)
+        .0
+        .into_iter()
+        .filter_map(|c| Some((c.shape()?, c)))
+        .filter(|(s, _)| {
+            s.length >= 3.0 * s.thickness
+                && (min_h..=max_h).contains(&s.thickness)
+                && s.fill >= 0.45
+                && s.length >= w as f32 * 0.04
+                && s.tilt.abs() <= MAX_TILT
+        })
+        .collect();
     // The lines of a page run parallel and share a type size; edges in a scene point every
     // way. Count the largest set of lines that agree on their tilt and thickness.
     let parallel = found
@@ -153,7 +134,7 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
             });
             (
                 set.clone().count(),
-                set.map(|&(_, a)| u64::from(a)).sum::<u64>(),
+                set.map(|(_, c)| u64::from(c.area)).sum::<u64>(),
             )
         })
         .max()
@@ -173,28 +154,23 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     let band_mask: Vec<bool> = band.iter().map(|&p| p > 0).collect();
     let (bands, labels) = components(&band_mask, w, h);
     let mut lines_in = vec![0u32; bands.len()];
-    for &seed in &seeds {
-        if let Some(band) = labels[seed].checked_sub(1) {
+    // Each line's first pixel says which band it fell in.
+    for (_, line) in &found {
+        if let Some(band) = labels[line.seed].checked_sub(1) {
             lines_in[band as usize] += 1;
         }
     }
     for (c, lines) in bands.iter().zip(lines_in) {
-        let Some(Shape {
-            length: cw,
-            thickness: ch,
-            fill,
-            tilt,
-        }) = c.shape()
-        else {
+        let Some(s) = c.shape() else {
             continue;
         };
         // An MRZ is 2–3 text lines; a lone blob of texture is not.
         if lines >= 2
-            && tilt.abs() <= MAX_TILT
-            && cw >= 4.0 * ch
-            && cw >= w as f32 * 0.3
-            && ch >= h as f32 * 0.03
-            && fill >= 0.6
+            && s.tilt.abs() <= MAX_TILT
+            && s.length >= 4.0 * s.thickness
+            && s.length >= w as f32 * 0.3
+            && s.thickness >= h as f32 * 0.03
+            && s.fill >= 0.6
         {
             v.mrz_bands += 1;
         }
