@@ -52,8 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let det = start.elapsed();
         ocr::sort_longest_first(&mut rects);
         println!(
-            "angle classifier: upside down {}",
-            engine.upside_down(&img, &rects)?
+            "angle classifier: {:?}",
+            engine.facing(&img, &rects)?
         );
         let start = Instant::now();
         let lines = engine.read(&img, side)?;

@@ -187,6 +187,10 @@ fn read_and_confirm(
     if first.decisive() || !suspected {
         return Ok(Some(first).filter(|r| r.confirmed.is_some()));
     }
+    // A reading whose lines the angle classifier found clearly upright needs no reading
+    // turned by 180°. One that it turned over is read the other way too: on small or odd
+    // text the classifier can call both ways upside down.
+    let mut covered = vec![(first.turns % 2, ocr::DET_SIDE, first.upright)];
     let mut best = Some(first).filter(|r| r.confirmed.is_some());
     // The detector splits or merges lines at some scales (small text in a large photo, a
     // tilted MRZ, an upscaled small image): read once more at the image's own scale, within
@@ -206,10 +210,14 @@ fn read_and_confirm(
     };
     retries.extend(turns.iter().map(|&q| (q, ocr::DET_SIDE)));
     for (q, side) in retries {
+        if covered.contains(&(q % 2, side, true)) {
+            continue;
+        }
         let reading = read_once(engine, rgb, q, side, screen_like)?;
         if reading.decisive() {
             return Ok(Some(reading));
         }
+        covered.push((reading.turns % 2, side, reading.upright));
         if best.is_none() && reading.confirmed.is_some() {
             best = Some(reading);
         }
@@ -229,6 +237,8 @@ struct Reading {
     confirmed: Option<Confirmed>,
     /// A word that names a kind of document was read (`PASSPORT`, `居民身份证`).
     named: bool,
+    /// The angle classifier found the lines, as read, clearly upright.
+    upright: bool,
 }
 
 impl Reading {
@@ -258,9 +268,10 @@ fn read_once(
     let mut rects = engine.detect(&img, side)?;
     ocr::sort_longest_first(&mut rects);
     let mut turns = turns;
+    let facing = engine.facing(&img, &rects)?;
     // The angle classifier catches a page upside down (no MRZ `>` needed): read the lines
     // where they lie in the image turned by 180°, without detecting them again.
-    if engine.upside_down(&img, &rects)? {
+    if facing == ocr::Facing::UpsideDown {
         let (w, h) = img.dimensions();
         rects = ocr::turn_180(&rects, w, h);
         turns = (turns + 2) % 4;
@@ -279,6 +290,7 @@ fn read_once(
         lines,
         confirmed,
         named,
+        upright: facing == ocr::Facing::Upright,
     })
 }
 

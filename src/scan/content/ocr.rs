@@ -75,6 +75,15 @@ pub struct Engine {
     alphabet: Vec<String>,
 }
 
+/// Which way up the text of an image is, as the angle classifier judges its longest lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Facing {
+    Upright,
+    UpsideDown,
+    /// Too few lines judged surely, or lines judged surely both ways.
+    Unsure,
+}
+
 /// The process-wide engine, loaded on first use.
 pub fn engine() -> Result<&'static Engine, OcrError> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
@@ -166,12 +175,14 @@ impl Engine {
             .collect())
     }
 
-    /// True when the angle classifier finds more of the longest `rects` of `img` (at most
-    /// `CLS_LINES`, assumed sorted longest first) upside down than upright, and at least two.
-    pub fn upside_down(&self, img: &RgbImage, rects: &[RotatedRect]) -> Result<bool, OcrError> {
+    /// Which way up the angle classifier finds the longest `rects` of `img` (at most
+    /// `CLS_LINES`, assumed sorted longest first): upside down with at least two lines judged
+    /// surely so and more than upright; upright with at least two surely upright and none
+    /// surely upside down.
+    pub fn facing(&self, img: &RgbImage, rects: &[RotatedRect]) -> Result<Facing, OcrError> {
         let rects = &rects[..rects.len().min(CLS_LINES)];
         if rects.len() < 2 {
-            return Ok(false);
+            return Ok(Facing::Unsure);
         }
         let mut input = NdTensor::zeros([rects.len(), 3, REC_HEIGHT as usize, CLS_WIDTH as usize]);
         for (b, r) in rects.iter().enumerate() {
@@ -191,7 +202,13 @@ impl Engine {
             upright += usize::from(p0 >= CLS_SURE);
             flipped += usize::from(p180 >= CLS_SURE);
         }
-        Ok(flipped >= 2 && flipped > upright)
+        Ok(if flipped >= 2 && flipped > upright {
+            Facing::UpsideDown
+        } else if upright >= 2 && flipped == 0 {
+            Facing::Upright
+        } else {
+            Facing::Unsure
+        })
     }
 
     /// Recognises the text inside each of `rects` of `img`. Lines of similar length are run
@@ -294,9 +311,15 @@ fn strip_width(r: &RotatedRect) -> f32 {
     REC_HEIGHT as f32 * aspect(r)
 }
 
-/// Sorts text-line rectangles longest (by aspect) first.
+/// Sorts text-line rectangles: the long ones (aspect at least `LONG_ASPECT`) first, then the
+/// rest, each widest first. An MRZ line runs the width of its page, wider than the labels
+/// printed in a smaller size, so the zone comes before text that only has as many letters.
 pub fn sort_longest_first(rects: &mut [RotatedRect]) {
-    rects.sort_by(|a, b| aspect(b).total_cmp(&aspect(a)));
+    rects.sort_by(|a, b| {
+        (aspect(a) < LONG_ASPECT)
+            .cmp(&(aspect(b) < LONG_ASPECT))
+            .then(b.width().total_cmp(&a.width()))
+    });
 }
 
 /// How many of `rects` (sorted longest first), at most `max`, are long enough to hold an MRZ
@@ -480,11 +503,11 @@ mod tests {
             sort_longest_first(&mut rects);
             rects
         };
-        assert!(!engine.upside_down(&page, &longest(&page)).unwrap());
+        assert_eq!(engine.facing(&page, &longest(&page)).unwrap(), Facing::Upright);
 
         let flipped = image::imageops::rotate180(&page);
         let all = longest(&flipped);
-        assert!(engine.upside_down(&flipped, &all).unwrap());
+        assert_eq!(engine.facing(&flipped, &all).unwrap(), Facing::UpsideDown);
         // The rectangles found upside down, moved into the page turned back, read the MRZ.
         let (w, h) = flipped.dimensions();
         let lines = engine.lines(&page, &turn_180(&all, w, h)).unwrap();
