@@ -134,9 +134,15 @@ impl<W: Write> ScanReport<W> {
             if s.errors > 0 {
                 line += &format!(", {} unreadable", s.errors);
             }
+            if s.unchanged > 0 {
+                line += &format!(
+                    ", {} unchanged since an earlier scan found nothing in them",
+                    s.unchanged
+                );
+            }
             if s.content_analysed + s.content_cached > 0 {
                 line += &format!(
-                    "; pixels analysed in {} ({} read by OCR), {} unchanged since an earlier scan",
+                    "; pixels analysed in {} ({} read by OCR), {} held nothing in an earlier scan",
                     s.content_analysed, s.content_ocr, s.content_cached
                 );
             }
