@@ -8,7 +8,8 @@
 //!   re-scan skips even stage 0 and only stats the file. Keyed by everything that verdict
 //!   depends on: the identity plus the status-change time, the absolute path (names, folders
 //!   and places are signals), whether content analysis was on, and how the content stage ended
-//!   (to count the file the same way in the summary).
+//!   (to count the file the same way in the summary). The report filters (`--min-confidence`,
+//!   `--kind`) need no place in it: only files without a single vote are recorded.
 //!
 //! The cache holds no paths and no document data: each entry is 16 bytes of BLAKE3, keyed with a
 //! random per-user key, over those inputs and the engine version. Without the key (a 0600 file
