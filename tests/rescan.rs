@@ -11,35 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::content::{scan, summary};
 use crate::util::media;
 use crate::util::{TestDir, findings_by_path, idvault, json_lines};
-
-/// Runs `scan --json` on `root` with the cache in `cache`.
-fn scan(root: &Path, cache: &Path, extra: &[&str]) -> Output {
-    let out = idvault()
-        .env("XDG_CACHE_HOME", cache)
-        .env_remove("IDVAULT_NO_CACHE")
-        .args(["scan", "--json"])
-        .args(extra)
-        .arg(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn summary(out: &Output) -> Value {
-    json_lines(out)
-        .into_iter()
-        .find(|(t, _)| t == "summary")
-        .map(|(_, d)| d)
-        .expect("a summary line")
-}
 
 /// Every finding and warning line, in a stable order (they arrive in completion order), without
 /// the `content.cached` note that only says where pixels were not analysed again.
