@@ -72,6 +72,24 @@ fn a_rescan_skips_clean_files_and_reports_the_same() {
         count(&s1, "content_not_analysed")
     );
     assert!(count(&s2, "content_analysed") < count(&s1, "content_analysed"));
+    // People read the same count.
+    let human = idvault()
+        .env("XDG_CACHE_HOME", cache.path())
+        .env_remove("IDVAULT_NO_CACHE")
+        .arg("scan")
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&human.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} files scanned in",
+            count(&s1, "files")
+        )) && stderr.contains(&format!(
+            ", {clean} unchanged since an earlier scan found nothing in them; pixels analysed in"
+        )),
+        "{stderr}"
+    );
 
     // Content analysis on or off is part of the key; both kinds of run use the cache.
     let names_only = summary(&scan(t.path(), cache.path(), &["--no-content"]));
@@ -183,4 +201,32 @@ fn changed_renamed_or_chmodded_files_are_classified_again() {
     let fourth = summary(&out);
     assert_eq!(count(&fourth, "unchanged"), 2, "{fourth}");
     assert_eq!(findings_by_path(&out, &root).len(), 3);
+}
+
+#[test]
+fn another_build_of_idvault_starts_afresh() {
+    let t = TestDir::new();
+    for n in ["a.png", "b.png"] {
+        t.write(n, &media::png(48, 32, &[]));
+    }
+    let cache = TestDir::new();
+    scan(t.path(), cache.path(), &[]);
+    assert_eq!(
+        count(&summary(&scan(t.path(), cache.path(), &[])), "unchanged"),
+        2
+    );
+    // A copy of the binary stands for a rebuild at the same version: new size or mtime.
+    let bin = TestDir::new();
+    let copy = bin.path().join("idvault");
+    fs::copy(env!("CARGO_BIN_EXE_idvault"), &copy).unwrap();
+    let out = std::process::Command::new(&copy)
+        .env("XDG_CACHE_HOME", cache.path())
+        .env_remove("IDVAULT_NO_CACHE")
+        .args(["scan", "--json"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let s = summary(&out);
+    assert_eq!(count(&s, "unchanged"), 0, "{s}");
+    assert_eq!(count(&s, "content_analysed"), 2, "{s}");
 }

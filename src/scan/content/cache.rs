@@ -12,9 +12,10 @@
 //!   `--kind`) need no place in it: only files without a single vote are recorded.
 //!
 //! The cache holds no paths and no document data: each entry is 16 bytes of BLAKE3, keyed with a
-//! random per-user key, over those inputs and the engine version. Without the key (a 0600 file
-//! beside the cache) an entry cannot even be tested against a known file. Positives are never
-//! cached: they are rare, and re-analysing them keeps the reasons fresh.
+//! random per-user key, over those inputs and the engine: idvault's version and the running
+//! binary's size and modification time, so that any other build starts afresh. Without the key
+//! (a 0600 file beside the cache) an entry cannot even be tested against a known file.
+//! Positives are never cached: they are rare, and re-analysing them keeps the reasons fresh.
 //!
 //! Location: `$XDG_CACHE_HOME/idvault/` or `~/.cache/idvault/` (directory 0700, files 0600),
 //! written atomically. A missing, unreadable or corrupt cache is ignored and rebuilt; cache
@@ -32,7 +33,8 @@ use crate::scan::FileId;
 use crate::scan::classify::ContentStatus;
 
 /// Changes whenever the analysis could decide differently: a new engine must not trust old
-/// negatives. The second string separates clean-file entries from content negatives.
+/// negatives (with the binary's identity, see `Cache::build`). The second string separates
+/// clean-file entries from content negatives.
 const ENGINE: &str = concat!("idvault-content-v1-", env!("CARGO_PKG_VERSION"));
 const FILE_ENGINE: &str = concat!("idvault-file-v1-", env!("CARGO_PKG_VERSION"));
 const MAGIC: &[u8; 16] = b"idvault-cache-1\n";
@@ -82,6 +84,10 @@ const REPLAYED: [ContentStatus; 3] = [
 pub struct Cache {
     dir: PathBuf,
     key: [u8; 32],
+    /// The running binary's size and modification time: a rebuild may decide differently at
+    /// the same version (a development build, a patched package), so its negatives must not
+    /// be trusted either.
+    build: [u8; 24],
     entries: Mutex<Entries>,
 }
 
@@ -126,9 +132,14 @@ impl Cache {
         } else {
             load_entries(&dir.join(CACHE_FILE)).unwrap_or_default()
         };
+        let exe = fs::metadata(std::env::current_exe().ok()?).ok()?;
+        let mut build = [0u8; 24];
+        build[..8].copy_from_slice(&exe.len().to_le_bytes());
+        build[8..].copy_from_slice(&FileId::of(&exe).mtime_ns.to_le_bytes());
         Some(Cache {
             dir: dir.to_path_buf(),
             key,
+            build,
             entries: Mutex::new(Entries { set, dirty: fresh }),
         })
     }
@@ -136,6 +147,7 @@ impl Cache {
     fn entry(&self, engine: &str, fill: impl FnOnce(&mut blake3::Hasher)) -> Entry {
         let mut h = blake3::Hasher::new_keyed(&self.key);
         h.update(engine.as_bytes());
+        h.update(&self.build);
         fill(&mut h);
         let mut out = [0u8; 16];
         out.copy_from_slice(&h.finalize().as_bytes()[..16]);
