@@ -93,12 +93,13 @@ pub struct ScanArgs {
     /// Judge by names and metadata only; do not analyse pixels.
     #[arg(long)]
     pub no_content: bool,
-    /// Analyse every file's pixels again, even unchanged ones an earlier scan found empty.
+    /// Look at every file again, even unchanged ones an earlier scan found empty.
     #[arg(
         long,
-        long_help = "Analyse every file's pixels again. By default, unchanged files whose pixels \
-held nothing in an earlier scan are skipped, using a cache of keyed hashes (no paths, no \
-document data) in $XDG_CACHE_HOME/idvault. IDVAULT_NO_CACHE=1 does the same as this flag."
+        long_help = "Look at every file again. By default, a file an earlier scan found nothing \
+in is not opened while it stays unchanged at the same path, and unchanged files whose pixels \
+held nothing are not analysed again, using a cache of keyed hashes (no paths, no document data) \
+in $XDG_CACHE_HOME/idvault. IDVAULT_NO_CACHE=1 does the same as this flag."
     )]
     pub no_cache: bool,
     /// Report only findings at least this sure (0–1).

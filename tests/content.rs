@@ -13,7 +13,7 @@ use crate::util::media;
 use crate::util::{TestDir, findings_by_path, idvault, json_lines, signals};
 
 /// Runs `scan --json` on `root` with its own cache directory.
-fn scan(root: &Path, cache: &Path, extra: &[&str]) -> Output {
+pub fn scan(root: &Path, cache: &Path, extra: &[&str]) -> Output {
     let out = idvault()
         .env("XDG_CACHE_HOME", cache)
         .env_remove("IDVAULT_NO_CACHE")
@@ -31,7 +31,7 @@ fn scan(root: &Path, cache: &Path, extra: &[&str]) -> Output {
     out
 }
 
-fn summary(out: &Output) -> Value {
+pub fn summary(out: &Output) -> Value {
     json_lines(out)
         .into_iter()
         .find(|(t, _)| t == "summary")

@@ -13,7 +13,7 @@ use crate::util::{TestDir, findings_by_path, idvault, json_lines, signals};
 const CAMERA_GPS_JPEG: &str = "metadata/exs-jpg-gps__DSCN0010.jpg";
 
 /// The folder of the issue: one file per behaviour.
-fn build_tree(t: &TestDir) {
+pub fn build_tree(t: &TestDir) {
     let screenshot_exif = Exif {
         user_comment: Some("Screenshot"),
         ..Exif::default()

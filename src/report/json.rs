@@ -12,9 +12,11 @@
 //!   `content.keywords`, `content.kyc_phrases`; the notes `content.not_analysed` (with the
 //!   reason) and `content.cached` say where pixels were not looked at in this run.
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
-//! - `summary`: `{"files": n, "findings": n, "errors": n, "notes": n, "symlinks_skipped": n,
-//!   "content_analysed": n, "content_ocr": n, "content_cached": n, "content_not_analysed": n,
-//!   "elapsed": seconds}`, last line.
+//! - `summary`: `{"files": n, "unchanged": n, "findings": n, "errors": n, "notes": n,
+//!   "symlinks_skipped": n, "content_analysed": n, "content_ocr": n, "content_cached": n,
+//!   "content_not_analysed": n, "elapsed": seconds}`, last line. `unchanged` files (part of
+//!   `files`) were not opened: an earlier scan found nothing in them at the same path; their
+//!   content status counts as it did then, an analysed one as `content_cached`.
 //!
 //! A `PATH` is `{"text": "…"}` when the path is valid UTF-8 and `{"bytes": "<base64>"}`
 //! otherwise, so that every path round-trips exactly. The full schema is in docs/json.md.

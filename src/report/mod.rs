@@ -8,3 +8,4 @@ pub mod secure;
 pub mod strip;
 pub mod vault;
 pub mod wipe;
+pub mod writer;

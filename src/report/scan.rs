@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::writer::Writer;
 use super::{human, json};
 use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
@@ -11,9 +12,7 @@ use crate::ui::color::Palette;
 
 /// Writes scan results as they arrive.
 pub struct ScanReport<W: Write> {
-    out: W,
-    json: bool,
-    palette: Palette,
+    writer: Writer<W>,
 }
 
 #[derive(Serialize)]
@@ -37,20 +36,18 @@ struct RiskJson {
 
 impl<W: Write> ScanReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
-        ScanReport { out, json, palette }
+        ScanReport {
+            writer: Writer::new(out, json, palette),
+        }
     }
 
     pub fn begin(&mut self) -> io::Result<()> {
-        if self.json {
-            json::begin(&mut self.out, "scan")
-        } else {
-            Ok(())
-        }
+        self.writer.begin("scan")
     }
 
     pub fn finding(&mut self, f: &Finding) -> io::Result<()> {
         let v = &f.verdict;
-        if self.json {
+        if self.writer.json {
             let risks = v
                 .risks
                 .iter()
@@ -60,7 +57,7 @@ impl<W: Write> ScanReport<W> {
                 })
                 .collect();
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "finding",
                 FindingJson {
                     path: json::PathJson::new(&f.path),
@@ -74,7 +71,7 @@ impl<W: Write> ScanReport<W> {
                 },
             );
         }
-        let p = &self.palette;
+        let p = &self.writer.palette;
         let kind = format!("{:<17}", v.kind.as_str());
         let kind = if v.confidence >= 0.5 {
             p.red(&kind)
@@ -82,13 +79,13 @@ impl<W: Write> ScanReport<W> {
             p.yellow(&kind)
         };
         writeln!(
-            self.out,
+            self.writer.out,
             "{kind} {:.2}  {}",
             v.confidence,
             p.bold(&human::path(&f.path))
         )?;
         for r in &v.reasons {
-            writeln!(self.out, "    {} {}", p.dim("why:"), r.detail)?;
+            writeln!(self.writer.out, "    {} {}", p.dim("why:"), r.detail)?;
         }
         if let Some(d) = &v.document {
             let mut parts = Vec::new();
@@ -104,26 +101,26 @@ impl<W: Write> ScanReport<W> {
                     d.checks_valid, d.checks_total
                 ));
             }
-            writeln!(self.out, "    {} {}", p.dim("document:"), parts.join(", "))?;
+            writeln!(
+                self.writer.out,
+                "    {} {}",
+                p.dim("document:"),
+                parts.join(", ")
+            )?;
         }
         for r in &v.risks {
-            writeln!(self.out, "    {} {}", p.yellow("risk:"), r.explain())?;
+            writeln!(self.writer.out, "    {} {}", p.yellow("risk:"), r.explain())?;
         }
         Ok(())
     }
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
-        if self.json {
-            json::warning(&mut self.out, w)
-        } else {
-            human::warning(&self.palette, w);
-            Ok(())
-        }
+        self.writer.warning(w)
     }
 
     pub fn summary(&mut self, s: &Summary) -> io::Result<()> {
-        if self.json {
-            json::emit(&mut self.out, "summary", s)?;
+        if self.writer.json {
+            json::emit(&mut self.writer.out, "summary", s)?;
         } else {
             let mut line = format!(
                 "{} files scanned in {:.2}s: {} findings",
@@ -134,9 +131,15 @@ impl<W: Write> ScanReport<W> {
             if s.errors > 0 {
                 line += &format!(", {} unreadable", s.errors);
             }
+            if s.unchanged > 0 {
+                line += &format!(
+                    ", {} unchanged since an earlier scan found nothing in them",
+                    s.unchanged
+                );
+            }
             if s.content_analysed + s.content_cached > 0 {
                 line += &format!(
-                    "; pixels analysed in {} ({} read by OCR), {} unchanged since an earlier scan",
+                    "; pixels analysed in {} ({} read by OCR), {} held nothing in an earlier scan",
                     s.content_analysed, s.content_ocr, s.content_cached
                 );
             }
@@ -146,8 +149,8 @@ impl<W: Write> ScanReport<W> {
             if s.symlinks_skipped > 0 {
                 line += &format!(", {} symlinks not followed", s.symlinks_skipped);
             }
-            writeln!(io::stderr(), "{}", self.palette.bold(&line))?;
+            writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
         }
-        self.out.flush()
+        self.writer.out.flush()
     }
 }

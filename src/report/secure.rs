@@ -24,6 +24,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::json::{self, PathJson};
+use super::writer::Writer;
 use super::{human, wipe as wipe_report};
 use crate::scan::finding::{Reason, Risk};
 use crate::scan::{Summary, Warning};
@@ -37,9 +38,7 @@ pub const CANNOT_ASK: &str = "refusing to secure without confirmation: stdin is 
 
 /// Writes `secure` output.
 pub struct SecureReport<W: Write> {
-    out: W,
-    json: bool,
-    palette: Palette,
+    writer: Writer<W>,
 }
 
 #[derive(Serialize)]
@@ -125,15 +124,13 @@ fn original_word(done: &OriginalDone) -> &'static str {
 
 impl<W: Write> SecureReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
-        SecureReport { out, json, palette }
+        SecureReport {
+            writer: Writer::new(out, json, palette),
+        }
     }
 
     pub fn begin(&mut self) -> io::Result<()> {
-        if self.json {
-            json::begin(&mut self.out, "secure")
-        } else {
-            Ok(())
-        }
+        self.writer.begin("secure")
     }
 
     /// The whole plan: every finding grouped under its action, then the caveats.
@@ -144,27 +141,27 @@ impl<W: Write> SecureReport<W> {
         vault: &Path,
         vault_exists: bool,
     ) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             for item in &plan.items {
                 self.plan_json(item, originals)?;
             }
             for path in &plan.leftovers {
                 json::emit(
-                    &mut self.out,
+                    &mut self.writer.out,
                     "leftover",
                     serde_json::json!({ "path": PathJson::new(path) }),
                 )?;
             }
             return Ok(());
         }
-        let p = self.palette;
+        let p = self.writer.palette;
         let vault_note = if vault_exists {
             String::new()
         } else {
             " (a new vault; --apply creates it)".to_string()
         };
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {} files to secure into {}{vault_note}",
             p.bold("Plan:"),
             plan.items.len(),
@@ -178,25 +175,30 @@ impl<W: Write> SecureReport<W> {
             Originals::Delete => "Strip, encrypt into the vault, verify, then delete the original:",
             Originals::Keep => "Strip, encrypt into the vault, verify; keep the original:",
         };
-        writeln!(self.out, "\n{}", p.bold(heading))?;
+        self.writer.heading(heading)?;
         for item in &plan.items {
             let v = &item.finding.verdict;
             writeln!(
-                self.out,
+                self.writer.out,
                 "  {} {:.2}  {}",
                 p.red(&format!("{:<17}", v.kind.as_str())),
                 v.confidence,
                 p.bold(&human::path(&item.finding.path))
             )?;
             for r in &v.reasons {
-                writeln!(self.out, "      {} {}", p.dim("why:"), r.detail)?;
+                writeln!(self.writer.out, "      {} {}", p.dim("why:"), r.detail)?;
             }
             for r in &v.risks {
-                writeln!(self.out, "      {} {}", p.yellow("risk:"), r.explain())?;
+                writeln!(
+                    self.writer.out,
+                    "      {} {}",
+                    p.yellow("risk:"),
+                    r.explain()
+                )?;
             }
             match &item.original {
                 Some(Ok(w)) => writeln!(
-                    self.out,
+                    self.writer.out,
                     "      {} {} on {}{}",
                     p.dim("original:"),
                     if originals == Originals::Wipe {
@@ -212,7 +214,7 @@ impl<W: Write> SecureReport<W> {
                     }
                 )?,
                 Some(Err(e)) => writeln!(
-                    self.out,
+                    self.writer.out,
                     "      {} will be vaulted but not removed: it {e}",
                     p.yellow("original:")
                 )?,
@@ -220,29 +222,17 @@ impl<W: Write> SecureReport<W> {
             }
         }
         if !plan.leftovers.is_empty() {
-            writeln!(self.out, "\n{}", p.bold("Interrupted wipes to finish:"))?;
+            self.writer.heading("Interrupted wipes to finish:")?;
             for path in &plan.leftovers {
-                writeln!(self.out, "  {}", human::path(path))?;
+                writeln!(self.writer.out, "  {}", human::path(path))?;
             }
         }
-        let mut first: BTreeMap<Caveat, &crate::wipe::Plan> = BTreeMap::new();
-        for item in &plan.items {
-            if let Some(Ok(w)) = &item.original {
-                for &c in &w.caveats {
-                    first.entry(c).or_insert(w);
-                }
-            }
-        }
-        if !first.is_empty() {
-            writeln!(
-                self.out,
-                "\n{}",
-                p.bold("What removing originals cannot guarantee here, and what helps:")
-            )?;
-            for (c, w) in first {
-                writeln!(self.out, "  - {}", wipe_report::explain(c, w))?;
-            }
-        }
+        let originals = plan
+            .items
+            .iter()
+            .filter_map(|i| i.original.as_ref()?.as_ref().ok());
+        let heading = "What removing originals cannot guarantee here, and what helps:";
+        wipe_report::caveats(&mut self.writer, heading, originals)?;
         Ok(())
     }
 
@@ -254,7 +244,7 @@ impl<W: Write> SecureReport<W> {
             None => (None, Vec::new(), None),
         };
         json::emit(
-            &mut self.out,
+            &mut self.writer.out,
             "plan",
             PlanJson {
                 path: PathJson::new(&item.finding.path),
@@ -272,25 +262,16 @@ impl<W: Write> SecureReport<W> {
 
     /// A file the scan could not read, or a note.
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
-        if self.json {
-            json::warning(&mut self.out, w)
-        } else {
-            human::warning(&self.palette, w);
-            Ok(())
-        }
+        self.writer.warning(w)
     }
 
     /// Says that nothing changed.
     pub fn dry_run(&mut self) -> io::Result<()> {
-        if !self.json {
-            writeln!(
-                self.out,
-                "\n{}",
-                self.palette
-                    .bold("Dry run: nothing changed. Run again with --apply to do it.")
-            )?;
+        if !self.writer.json {
+            self.writer
+                .heading("Dry run: nothing changed. Run again with --apply to do it.")?;
         }
-        self.out.flush()
+        self.writer.out.flush()
     }
 
     /// One finding's outcome.
@@ -298,9 +279,9 @@ impl<W: Write> SecureReport<W> {
         let entry = o.entry.as_ref().map(|e| e.id.as_str());
         let original = o.result.as_ref().ok().map(original_word);
         let error = o.result.as_ref().err().map(ToString::to_string);
-        if self.json {
+        if self.writer.json {
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "secured",
                 SecuredJson {
                     path: PathJson::new(&o.finding.path),
@@ -312,7 +293,7 @@ impl<W: Write> SecureReport<W> {
                 },
             );
         }
-        let p = self.palette;
+        let p = self.writer.palette;
         let path = human::path(&o.finding.path);
         match (&o.result, entry) {
             (Ok(done), Some(id)) => {
@@ -322,14 +303,14 @@ impl<W: Write> SecureReport<W> {
                     "vaulted as"
                 };
                 writeln!(
-                    self.out,
+                    self.writer.out,
                     "{} {path}: {how} {id}, original {}",
                     p.green("secured"),
                     original_word(done)
                 )
             }
             _ => writeln!(
-                self.out,
+                self.writer.out,
                 "{} {path}: {}",
                 p.red("failed "),
                 error.unwrap_or_default()
@@ -340,24 +321,24 @@ impl<W: Write> SecureReport<W> {
     /// An interrupted wipe finished (or not).
     pub fn leftover(&mut self, l: &LeftoverOutcome<'_>) -> io::Result<()> {
         let error = l.result.as_ref().err().map(ToString::to_string);
-        if self.json {
+        if self.writer.json {
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "leftover_wiped",
                 serde_json::json!({ "path": PathJson::new(l.path), "error": error }),
             );
         }
         match error {
             None => writeln!(
-                self.out,
+                self.writer.out,
                 "{} {}",
-                self.palette.green("wiped  "),
+                self.writer.palette.green("wiped  "),
                 human::path(l.path)
             ),
             Some(e) => writeln!(
-                self.out,
+                self.writer.out,
                 "{} {}: {e}",
-                self.palette.red("failed "),
+                self.writer.palette.red("failed "),
                 human::path(l.path)
             ),
         }
@@ -371,9 +352,9 @@ impl<W: Write> SecureReport<W> {
         plan: &Plan,
         totals: &Totals,
     ) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "summary",
                 SummaryJson {
                     applied,
@@ -387,7 +368,7 @@ impl<W: Write> SecureReport<W> {
                     scan: &plan.scan,
                 },
             )?;
-            return self.out.flush();
+            return self.writer.out.flush();
         }
         if applied {
             let kinds: Vec<String> = totals
@@ -395,35 +376,31 @@ impl<W: Write> SecureReport<W> {
                 .iter()
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
-            writeln!(
-                self.out,
-                "\n{}",
-                self.palette.bold(&format!(
-                    "Secured {} of {} files ({}) into {}{}{}.",
-                    totals.secured,
-                    plan.items.len(),
-                    crate::report::human::size(totals.bytes),
-                    human::path(vault),
-                    if kinds.is_empty() { "" } else { ": " },
-                    kinds.join(", ")
-                ))
-            )?;
+            self.writer.heading(&format!(
+                "Secured {} of {} files ({}) into {}{}{}.",
+                totals.secured,
+                plan.items.len(),
+                crate::report::human::size(totals.bytes),
+                human::path(vault),
+                if kinds.is_empty() { "" } else { ": " },
+                kinds.join(", ")
+            ))?;
             if totals.already_vaulted > 0 {
                 writeln!(
-                    self.out,
+                    self.writer.out,
                     "{} were already in the vault from an earlier run and were not added again.",
                     totals.already_vaulted
                 )?;
             }
             if totals.failed > 0 {
                 writeln!(
-                    self.out,
+                    self.writer.out,
                     "{} could not be secured; their originals were left in place (reasons above).",
                     totals.failed
                 )?;
             }
             writeln!(
-                self.out,
+                self.writer.out,
                 "\nBeyond this computer's reach: copies in cloud version history, in file-system \
                  snapshots and backups, and on chat apps' servers are not touched — delete them \
                  there.\nGet a file back: `idvault vault extract --vault {0} ID` (ID from \
@@ -432,6 +409,6 @@ impl<W: Write> SecureReport<W> {
                 human::path(vault)
             )?;
         }
-        self.out.flush()
+        self.writer.out.flush()
     }
 }

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::writer::Writer;
 use super::{human, json};
 use crate::metadata::Removed;
 use crate::metadata::apply::{Outcome, Status, Summary};
@@ -19,9 +20,7 @@ use crate::ui::color::Palette;
 
 /// Writes strip results as they arrive.
 pub struct StripReport<W: Write> {
-    out: W,
-    json: bool,
-    palette: Palette,
+    writer: Writer<W>,
 }
 
 #[derive(Serialize)]
@@ -55,21 +54,19 @@ pub fn bytes(n: u64) -> String {
 
 impl<W: Write> StripReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
-        StripReport { out, json, palette }
-    }
-
-    pub fn begin(&mut self) -> io::Result<()> {
-        if self.json {
-            json::begin(&mut self.out, "strip")
-        } else {
-            Ok(())
+        StripReport {
+            writer: Writer::new(out, json, palette),
         }
     }
 
+    pub fn begin(&mut self) -> io::Result<()> {
+        self.writer.begin("strip")
+    }
+
     pub fn file(&mut self, o: &Outcome) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "file",
                 FileJson {
                     path: json::PathJson::new(&o.path),
@@ -82,7 +79,7 @@ impl<W: Write> StripReport<W> {
                 },
             );
         }
-        let p = &self.palette;
+        let p = &self.writer.palette;
         let path = human::path(&o.path);
         let format = o.format.map(|f| format!(" ({f})")).unwrap_or_default();
         let groups = o
@@ -98,22 +95,22 @@ impl<W: Write> StripReport<W> {
             .unwrap_or_default();
         match o.status {
             Status::Planned => writeln!(
-                self.out,
+                self.writer.out,
                 "{} {path}{format}: {groups}",
                 p.yellow("would strip")
             ),
             Status::Stripped => writeln!(
-                self.out,
+                self.writer.out,
                 "{}    {path}{format}{output}: {groups}",
                 p.green("stripped")
             ),
             Status::Unchanged => writeln!(
-                self.out,
+                self.writer.out,
                 "{}       {path}{format}{output}: no metadata to remove",
                 p.dim("clean")
             ),
             Status::Unsupported => writeln!(
-                self.out,
+                self.writer.out,
                 "{} {path}: {}",
                 p.dim("unsupported"),
                 o.message
@@ -135,19 +132,14 @@ impl<W: Write> StripReport<W> {
     }
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
-        if self.json {
-            json::warning(&mut self.out, w)
-        } else {
-            human::warning(&self.palette, w);
-            Ok(())
-        }
+        self.writer.warning(w)
     }
 
     pub fn summary(&mut self, s: &Summary, dry_run: bool) -> io::Result<()> {
-        if self.json {
-            json::emit(&mut self.out, "summary", s)?;
+        if self.writer.json {
+            json::emit(&mut self.writer.out, "summary", s)?;
         } else {
-            self.out.flush()?;
+            self.writer.out.flush()?;
             let mut line = format!("{} files in {:.2}s: ", s.files, s.elapsed.as_secs_f64());
             if dry_run {
                 line += &format!(
@@ -165,9 +157,9 @@ impl<W: Write> StripReport<W> {
             if s.failed > 0 {
                 line += &format!(", {} failed", s.failed);
             }
-            writeln!(io::stderr(), "{}", self.palette.bold(&line))?;
+            writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
         }
-        self.out.flush()
+        self.writer.out.flush()
     }
 }
 

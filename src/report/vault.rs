@@ -18,6 +18,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::writer::Writer;
 use super::{human, json};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
@@ -25,9 +26,7 @@ use crate::vault::{Entry, EntryId};
 
 /// Writes vault results.
 pub struct VaultReport<W: Write> {
-    out: W,
-    json: bool,
-    palette: Palette,
+    writer: Writer<W>,
 }
 
 #[derive(Serialize)]
@@ -69,26 +68,24 @@ fn shown(e: &Entry) -> String {
 
 impl<W: Write> VaultReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
-        VaultReport { out, json, palette }
-    }
-
-    pub fn begin(&mut self, command: &str) -> io::Result<()> {
-        if self.json {
-            json::begin(&mut self.out, command)
-        } else {
-            Ok(())
+        VaultReport {
+            writer: Writer::new(out, json, palette),
         }
     }
 
+    pub fn begin(&mut self, command: &str) -> io::Result<()> {
+        self.writer.begin(command)
+    }
+
     pub fn created(&mut self, root: &Path, recipients: &[String]) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct V<'a> {
                 path: json::PathJson,
                 recipients: &'a [String],
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "vault",
                 V {
                     path: json::PathJson::new(root),
@@ -97,16 +94,16 @@ impl<W: Write> VaultReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "Created vault {}",
-            self.palette.bold(&human::path(root))
+            self.writer.palette.bold(&human::path(root))
         )?;
-        writeln!(self.out, "  vault public key: {}", recipients[0])?;
+        writeln!(self.writer.out, "  vault public key: {}", recipients[0])?;
         for r in &recipients[1..] {
-            writeln!(self.out, "  also encrypted to: {r}")?;
+            writeln!(self.writer.out, "  also encrypted to: {r}")?;
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "  Keep the passphrase safe: without it (or another identity above) nothing can be read."
         )
     }
@@ -120,7 +117,7 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn plan(&mut self, path: &Path, bytes: u64) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct P {
                 path: json::PathJson,
@@ -128,7 +125,7 @@ impl<W: Write> VaultReport<W> {
                 action: &'static str,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "plan",
                 P {
                     path: json::PathJson::new(path),
@@ -138,7 +135,7 @@ impl<W: Write> VaultReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "would add and remove  {:>10}  {}",
             human::size(bytes),
             human::path(path)
@@ -146,7 +143,7 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn plan_summary(&mut self, files: usize, bytes: u64) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct S {
                 files: usize,
@@ -154,7 +151,7 @@ impl<W: Write> VaultReport<W> {
                 applied: bool,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "summary",
                 S {
                     files,
@@ -163,10 +160,10 @@ impl<W: Write> VaultReport<W> {
                 },
             );
         }
-        self.out.flush()?;
+        self.writer.out.flush()?;
         eprintln!(
             "{}",
-            self.palette.bold(&format!(
+            self.writer.palette.bold(&format!(
                 "Dry run: {files} files ({}) would be added, verified, and their originals \
                  wiped. Nothing was changed; add --apply to do it.",
                 human::size(bytes)
@@ -176,7 +173,7 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn added(&mut self, path: &Path, e: &Entry) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct A<'a> {
                 path: json::PathJson,
@@ -186,7 +183,7 @@ impl<W: Write> VaultReport<W> {
                 stripped: Option<&'a [String]>,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "added",
                 A {
                     path: json::PathJson::new(path),
@@ -203,9 +200,9 @@ impl<W: Write> VaultReport<W> {
             "not stripped"
         };
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {}  {:>10}  {}  ({stripped})",
-            self.palette.green("added"),
+            self.writer.palette.green("added"),
             &e.id.as_str()[..12],
             human::size(e.size),
             human::path(path)
@@ -213,14 +210,14 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn already(&mut self, path: &Path, e: &Entry) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct A<'a> {
                 path: json::PathJson,
                 id: &'a str,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "already",
                 A {
                     path: json::PathJson::new(path),
@@ -229,23 +226,23 @@ impl<W: Write> VaultReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {}  {}  (already in the vault; not added again)",
-            self.palette.dim("present"),
+            self.writer.palette.dim("present"),
             &e.id.as_str()[..12],
             human::path(path)
         )
     }
 
     pub fn removed(&mut self, path: &Path, how: &dyn std::fmt::Display) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct R {
                 path: json::PathJson,
                 how: String,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "removed",
                 R {
                     path: json::PathJson::new(path),
@@ -254,9 +251,9 @@ impl<W: Write> VaultReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {}: verified, original {how}",
-            self.palette.yellow("removed"),
+            self.writer.palette.yellow("removed"),
             human::path(path)
         )
     }
@@ -271,22 +268,16 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
-        if self.json {
-            json::warning(&mut self.out, w)
-        } else {
-            self.out.flush()?;
-            human::warning(&self.palette, w);
-            Ok(())
-        }
+        self.writer.warning(w)
     }
 
     pub fn entry(&mut self, e: &Entry) -> io::Result<()> {
-        if self.json {
-            return json::emit(&mut self.out, "entry", EntryJson::new(e));
+        if self.writer.json {
+            return json::emit(&mut self.writer.out, "entry", EntryJson::new(e));
         }
         let kind = e.detected.as_ref().map_or("-", |d| d.kind.as_str());
         writeln!(
-            self.out,
+            self.writer.out,
             "{}  {:>10}  {:<16}  {}",
             &e.id.as_str()[..12],
             human::size(e.size),
@@ -296,14 +287,14 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn extracted(&mut self, e: &Entry, to: &Path) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct X<'a> {
                 id: &'a str,
                 to: json::PathJson,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "extracted",
                 X {
                     id: e.id.as_str(),
@@ -312,7 +303,7 @@ impl<W: Write> VaultReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "extracted {}  {}",
             &e.id.as_str()[..12],
             human::path(to)
@@ -320,17 +311,17 @@ impl<W: Write> VaultReport<W> {
     }
 
     pub fn verified(&mut self, e: &Entry) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct V<'a> {
                 id: &'a str,
             }
-            return json::emit(&mut self.out, "verified", V { id: e.id.as_str() });
+            return json::emit(&mut self.writer.out, "verified", V { id: e.id.as_str() });
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {}  {}",
-            self.palette.green("ok"),
+            self.writer.palette.green("ok"),
             &e.id.as_str()[..12],
             shown(e)
         )
@@ -343,7 +334,7 @@ impl<W: Write> VaultReport<W> {
         path: Option<&Path>,
         problem: &str,
     ) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct P<'a> {
                 id: Option<&'a str>,
@@ -351,7 +342,7 @@ impl<W: Write> VaultReport<W> {
                 problem: &'a str,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "problem",
                 P {
                     id: id.map(EntryId::as_str),
@@ -366,17 +357,21 @@ impl<W: Write> VaultReport<W> {
             (None, Some(p)) => human::path(p),
             (None, None) => String::new(),
         };
-        writeln!(self.out, "{} {what}: {problem}", self.palette.red("BAD"))
+        writeln!(
+            self.writer.out,
+            "{} {what}: {problem}",
+            self.writer.palette.red("BAD")
+        )
     }
 
     /// The final line: `fields` as JSON, or `text` on stderr.
     pub fn summary(&mut self, fields: impl Serialize, text: &str) -> io::Result<()> {
-        if self.json {
-            json::emit(&mut self.out, "summary", fields)?;
+        if self.writer.json {
+            json::emit(&mut self.writer.out, "summary", fields)?;
         } else {
-            self.out.flush()?;
-            writeln!(io::stderr(), "{}", self.palette.bold(text))?;
+            self.writer.out.flush()?;
+            writeln!(io::stderr(), "{}", self.writer.palette.bold(text))?;
         }
-        self.out.flush()
+        self.writer.out.flush()
     }
 }

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::writer::Writer;
 use super::{human, json};
 use crate::scan::finding::Risk;
 use crate::scan::{Severity, Warning};
@@ -72,9 +73,7 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// Writes wipe plans and results as they happen.
 pub struct WipeReport<W: Write> {
-    out: W,
-    json: bool,
-    palette: Palette,
+    writer: Writer<W>,
 }
 
 #[derive(Serialize)]
@@ -136,20 +135,18 @@ struct WarningJson<'a> {
 
 impl<W: Write> WipeReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
-        WipeReport { out, json, palette }
+        WipeReport {
+            writer: Writer::new(out, json, palette),
+        }
     }
 
     pub fn begin(&mut self) -> io::Result<()> {
-        if self.json {
-            json::begin(&mut self.out, "wipe")
-        } else {
-            Ok(())
-        }
+        self.writer.begin("wipe")
     }
 
     /// One planned file.
     pub fn plan(&mut self, plan: &Plan) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             let (action, link, passes) = match plan.action {
                 Action::Overwrite { passes } => ("overwrite", None, passes),
                 Action::RemoveLink(LinkKind::Symlink) => ("remove_link", Some("symlink"), 0),
@@ -166,7 +163,7 @@ impl<W: Write> WipeReport<W> {
                 _ => None,
             };
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "plan",
                 PlanJson {
                     path: json::PathJson::new(&plan.path),
@@ -196,7 +193,7 @@ impl<W: Write> WipeReport<W> {
                 },
             );
         }
-        let p = self.palette;
+        let p = self.writer.palette;
         let (verb, what) = match plan.action {
             Action::Overwrite { passes } => (
                 "overwrite",
@@ -223,15 +220,15 @@ impl<W: Write> WipeReport<W> {
             Action::RemoveLink(_) => "-".into(),
         };
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {shown:>9}  {}",
             p.bold(&format!("{verb:<9}")),
             p.bold(&human::path(&plan.path))
         )?;
-        writeln!(self.out, "{:21}{}; {what}", "", place(plan))?;
+        writeln!(self.writer.out, "{:21}{}; {what}", "", place(plan))?;
         if !plan.thumbnails.is_empty() {
             writeln!(
-                self.out,
+                self.writer.out,
                 "{:21}and {} thumbnail{} of it",
                 "",
                 plan.thumbnails.len(),
@@ -252,38 +249,24 @@ impl<W: Write> WipeReport<W> {
             "cannot guarantee:"
         };
         writeln!(
-            self.out,
+            self.writer.out,
             "{:21}{} {}",
             "",
-            self.palette.yellow(head),
+            self.writer.palette.yellow(head),
             limits.join(", ")
         )
     }
 
     /// Explains once each caveat that appeared in `plans` (human output only).
     pub fn explain_caveats(&mut self, plans: &[Plan]) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             return Ok(());
         }
-        let mut first: BTreeMap<Caveat, &Plan> = BTreeMap::new();
-        for plan in plans {
-            for &c in &plan.caveats {
-                first.entry(c).or_insert(plan);
-            }
+        let heading = "What a wipe cannot guarantee here, and what helps:";
+        if caveats(&mut self.writer, heading, plans)? {
+            writeln!(self.writer.out)?;
         }
-        if first.is_empty() {
-            return Ok(());
-        }
-        writeln!(
-            self.out,
-            "\n{}",
-            self.palette
-                .bold("What a wipe cannot guarantee here, and what helps:")
-        )?;
-        for (c, plan) in first {
-            writeln!(self.out, "  - {}", explain(c, plan))?;
-        }
-        writeln!(self.out)
+        Ok(())
     }
 
     /// One file wiped (or its name removed).
@@ -292,9 +275,9 @@ impl<W: Write> WipeReport<W> {
             Done::Overwritten { passes, bytes } => ("overwritten", passes, bytes),
             Done::LinkRemoved => ("link_removed", 0, 0),
         };
-        if self.json {
+        if self.writer.json {
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "wiped",
                 WipedJson {
                     path: json::PathJson::new(&plan.path),
@@ -311,7 +294,7 @@ impl<W: Write> WipeReport<W> {
                 },
             );
         }
-        let p = self.palette;
+        let p = self.writer.palette;
         let (verb, shown) = match outcome.done {
             Done::Overwritten { bytes, .. } => ("wiped", human::size(bytes)),
             Done::LinkRemoved => ("unlinked", "-".into()),
@@ -329,7 +312,7 @@ impl<W: Write> WipeReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {shown:>9}  {}{extra}  [{}]",
             p.green(&format!("{verb:<9}")),
             human::path(&plan.path),
@@ -340,13 +323,13 @@ impl<W: Write> WipeReport<W> {
 
     /// A folder emptied by the wipe and removed.
     pub fn folder_removed(&mut self, path: &Path) -> io::Result<()> {
-        if self.json {
+        if self.writer.json {
             #[derive(Serialize)]
             struct F {
                 path: json::PathJson,
             }
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "folder_removed",
                 F {
                     path: json::PathJson::new(path),
@@ -354,9 +337,9 @@ impl<W: Write> WipeReport<W> {
             );
         }
         writeln!(
-            self.out,
+            self.writer.out,
             "{} {:>9}  {}",
-            self.palette.green(&format!("{:<9}", "removed")),
+            self.writer.palette.green(&format!("{:<9}", "removed")),
             "folder",
             human::path(path)
         )
@@ -371,9 +354,9 @@ impl<W: Write> WipeReport<W> {
         severity: Severity,
     ) -> io::Result<()> {
         let message = err.to_string();
-        if self.json {
+        if self.writer.json {
             return json::emit(
-                &mut self.out,
+                &mut self.writer.out,
                 "warning",
                 WarningJson {
                     path: json::PathJson::new(path),
@@ -388,9 +371,9 @@ impl<W: Write> WipeReport<W> {
             );
         }
         // Keep stdout and stderr in order on a terminal.
-        self.out.flush()?;
+        self.writer.out.flush()?;
         human::warning(
-            &self.palette,
+            &self.writer.palette,
             &Warning {
                 path: path.to_path_buf(),
                 message,
@@ -401,11 +384,11 @@ impl<W: Write> WipeReport<W> {
     }
 
     pub fn summary(&mut self, s: &WipeSummary) -> io::Result<()> {
-        if self.json {
-            json::emit(&mut self.out, "summary", s)?;
-            return self.out.flush();
+        if self.writer.json {
+            json::emit(&mut self.writer.out, "summary", s)?;
+            return self.writer.out.flush();
         }
-        self.out.flush()?;
+        self.writer.out.flush()?;
         let mut line = if s.applied {
             let mut l = format!(
                 "Wiped {} file{} ({})",
@@ -454,12 +437,12 @@ impl<W: Write> WipeReport<W> {
         } else {
             line + ". Nothing was changed; add --apply to wipe."
         };
-        writeln!(io::stderr(), "{}", self.palette.bold(&line))
+        writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))
     }
 
     /// Says that the user declined and nothing changed.
     pub fn declined(&mut self) -> io::Result<()> {
-        self.out.flush()?;
+        self.writer.out.flush()?;
         writeln!(io::stderr(), "Nothing was wiped.")
     }
 }
@@ -543,6 +526,29 @@ fn label(c: Caveat) -> &'static str {
         Caveat::NameOnly => "name only, data kept",
         Caveat::EncryptedVolume => "encrypted volume",
     }
+}
+
+/// Under `heading`, explains once each caveat of `plans`, for the first plan it appeared in.
+/// Writes nothing, and returns false, when there is none.
+pub fn caveats<'a, W: Write>(
+    writer: &mut Writer<W>,
+    heading: &str,
+    plans: impl IntoIterator<Item = &'a Plan>,
+) -> io::Result<bool> {
+    let mut first: BTreeMap<Caveat, &Plan> = BTreeMap::new();
+    for plan in plans {
+        for &c in &plan.caveats {
+            first.entry(c).or_insert(plan);
+        }
+    }
+    if first.is_empty() {
+        return Ok(false);
+    }
+    writer.heading(heading)?;
+    for (c, plan) in first {
+        writeln!(writer.out, "  - {}", explain(c, plan))?;
+    }
+    Ok(true)
 }
 
 /// What a caveat means for this file, and what helps.

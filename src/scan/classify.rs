@@ -1,12 +1,12 @@
 //! Classification of one file: sniff its type, read its headers, gather the stage-0 signals and
 //! turn them into a verdict.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
 
 use super::content::analyse::{self, Context, Outcome};
-use super::content::cache::Cache;
+use super::content::cache::{Cache, FileKey};
 use super::finding::{Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::sniff::{self, FileType};
@@ -25,6 +25,15 @@ pub struct Classified {
     /// A problem worth a note even without a finding (e.g. undecodable pixels).
     pub note: Option<Warning>,
     pub content: ContentStatus,
+    /// Not opened: an earlier scan found nothing in this unchanged file at this path.
+    pub unchanged: bool,
+}
+
+impl Classified {
+    /// Nothing at all to tell the user, whatever the filters: no vote and no note.
+    fn is_clean(&self) -> bool {
+        self.finding.is_none() && self.note.is_none()
+    }
 }
 
 /// Whether and how the pixels were looked at.
@@ -41,18 +50,56 @@ pub enum ContentStatus {
     NotAnalysed,
 }
 
-/// Classifies one file: stage 0, then content analysis when `opts.content` is set.
+/// Classifies one file: stage 0, then content analysis when `opts.content` is set. With a
+/// cache, a file an earlier scan found clean is only stat'ed, and a clean file is recorded.
 pub fn classify(
     entry: &FileEntry,
     opts: &ScanOptions,
     cache: Option<&Cache>,
 ) -> Result<Classified, Warning> {
+    let absolute = entry.absolute();
+    let Some(cache) = cache else {
+        return classify_file(entry, &absolute, opts, None).map(|(c, _)| c);
+    };
+    // The verdict depends on the path too, so the key is taken from the path (not followed);
+    // a failure here is reported by the open below.
+    let before = fs::symlink_metadata(&entry.path).ok();
+    let key = before
+        .as_ref()
+        .filter(|m| m.is_file())
+        .map(|m| FileKey::of(m, &absolute, opts.content));
+    if let Some(content) = key.as_ref().and_then(|k| cache.clean_file(k)) {
+        return Ok(Classified {
+            content,
+            unchanged: true,
+            ..Classified::default()
+        });
+    }
+    let (classified, opened) = classify_file(entry, &absolute, opts, Some(cache))?;
+    // Recorded only when the file read is the one the key describes.
+    if let Some(key) = key
+        && classified.is_clean()
+        && FileKey::of(&opened, &absolute, opts.content) == key
+    {
+        cache.add_clean_file(&key, classified.content);
+    }
+    Ok(classified)
+}
+
+/// Stage 0 and content analysis of the file at `entry` (whose absolute path is `absolute`); also
+/// returns the metadata of the file as opened.
+fn classify_file(
+    entry: &FileEntry,
+    absolute: &Path,
+    opts: &ScanOptions,
+    cache: Option<&Cache>,
+) -> Result<(Classified, fs::Metadata), Warning> {
     let warn = |err: io::Error| file_warning(&entry.path, err);
     let mut file = fsutil::open_regular_nofollow(&entry.path).map_err(warn)?;
     let stat = file.metadata().map_err(warn)?;
     let head = read_head(&mut file).map_err(warn)?;
     let Some(file_type) = sniff::sniff(&head) else {
-        return Ok(Classified::default());
+        return Ok((Classified::default(), stat));
     };
     let id = FileId::of(&stat);
 
@@ -73,7 +120,7 @@ pub fn classify(
     let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
     signals::name::signals(file_type, &file_name, &folder_refs, &mut ev);
     signals::from_metadata(file_type, &meta, &mut ev);
-    signals::place::risks(&entry.absolute(), &mut ev);
+    signals::place::risks(absolute, &mut ev);
     combine(file_type, &mut ev);
     extension_note(&entry.path, file_type, &mut ev);
     let (content, note) = if opts.content {
@@ -90,7 +137,7 @@ pub fn classify(
         (ContentStatus::Off, None)
     };
 
-    Ok(Classified {
+    let classified = Classified {
         finding: ev.decide().map(|verdict| Finding {
             path: entry.path.clone(),
             file_type,
@@ -99,7 +146,9 @@ pub fn classify(
         }),
         note,
         content,
-    })
+        unchanged: false,
+    };
+    Ok((classified, stat))
 }
 
 /// Content analysis after stage 0, through the cache of known negatives.

@@ -31,8 +31,9 @@ pub struct ScanOptions {
     pub kinds: Vec<Kind>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
-    /// Skip content analysis of unchanged files whose pixels held nothing in an earlier scan
-    /// (see [`content::cache`]). `IDVAULT_NO_CACHE=1` turns it off too.
+    /// Skip unchanged files an earlier scan found nothing in, and the content analysis of
+    /// unchanged files whose pixels held nothing (see [`content::cache`]). `IDVAULT_NO_CACHE=1`
+    /// turns it off too.
     pub cache: bool,
 }
 
@@ -116,8 +117,11 @@ pub enum Event {
 /// Totals at the end of a scan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
-    /// Regular files looked at.
+    /// Regular files looked at (including `unchanged` ones).
     pub files: u64,
+    /// Files not opened: unchanged at the same path since an earlier scan found nothing in them.
+    /// Their content status is counted as before (`content_cached` for analysed ones).
+    pub unchanged: u64,
     pub findings: u64,
     pub errors: u64,
     pub notes: u64,
@@ -126,7 +130,7 @@ pub struct Summary {
     pub content_analysed: u64,
     /// Of those, files whose text was read (OCR).
     pub content_ocr: u64,
-    /// Files known from the cache to hold nothing, not analysed again.
+    /// Files whose pixels are known from the cache to hold nothing, not analysed again.
     pub content_cached: u64,
     /// Media files whose pixels could not be analysed (no decoder, video, corrupt, too large).
     pub content_not_analysed: u64,
@@ -148,12 +152,10 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         n => n,
     };
     let mut summary = Summary::default();
-    let cache = (opts.content
-        && opts.cache
-        && std::env::var_os("IDVAULT_NO_CACHE").is_none_or(|v| v == "0"))
-    .then(content::cache::Cache::default_dir)
-    .flatten()
-    .and_then(|dir| content::cache::Cache::open(&dir));
+    let cache = (opts.cache && std::env::var_os("IDVAULT_NO_CACHE").is_none_or(|v| v == "0"))
+        .then(content::cache::Cache::default_dir)
+        .flatten()
+        .and_then(|dir| content::cache::Cache::open(&dir));
     let cache = cache.as_ref();
     let (work_tx, work_rx) = bounded::<walk::FileEntry>(4 * threads);
     let (event_tx, event_rx) = bounded::<Outcome>(64 * threads);
@@ -194,6 +196,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             match out {
                 Outcome::Done(c) => {
                     summary.files += 1;
+                    summary.unchanged += u64::from(c.unchanged);
                     match c.content {
                         ContentStatus::Off => {}
                         ContentStatus::Analysed { ocr } => {
