@@ -51,10 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut rects = engine.detect(&img, side)?;
         let det = start.elapsed();
         ocr::sort_longest_first(&mut rects);
-        println!(
-            "angle classifier: {:?}",
-            engine.facing(&img, &rects)?
-        );
+        println!("angle classifier: {:?}", engine.facing(&img, &rects)?);
         let start = Instant::now();
         let lines = engine.read(&img, side)?;
         println!(

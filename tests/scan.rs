@@ -249,8 +249,11 @@ fn human_output_escapes_names_and_summarises() {
         "raw escape reached the terminal: {stdout:?}"
     );
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("1 files scanned"), "{stderr}");
-    assert!(stderr.contains("1 findings"), "{stderr}");
+    assert!(stderr.contains("1 file scanned in"), "{stderr}");
+    assert!(
+        stderr.contains(": 1 finding") && !stderr.contains("1 findings"),
+        "{stderr}"
+    );
 }
 
 #[test]

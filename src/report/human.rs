@@ -26,6 +26,11 @@ pub fn path(p: &Path) -> String {
     sanitize::path(p)
 }
 
+/// The plural ending for a count of `n`: `"s"` unless `n` is 1.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// A byte count for people, in binary units (`3.0 MiB`).
 pub fn size(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];

@@ -123,10 +123,12 @@ impl<W: Write> ScanReport<W> {
             json::emit(&mut self.writer.out, "summary", s)?;
         } else {
             let mut line = format!(
-                "{} files scanned in {:.2}s: {} findings",
+                "{} file{} scanned in {:.2}s: {} finding{}",
                 s.files,
+                human::plural(s.files),
                 s.elapsed.as_secs_f64(),
-                s.findings
+                s.findings,
+                human::plural(s.findings)
             );
             if s.errors > 0 {
                 line += &format!(", {} unreadable", s.errors);

@@ -211,7 +211,7 @@ impl<W: Write> WipeReport<W> {
                 format!(
                     "remove this name only; the data stays under {} other name{}",
                     names - 1,
-                    plural(names - 1)
+                    human::plural(names - 1)
                 ),
             ),
         };
@@ -393,28 +393,28 @@ impl<W: Write> WipeReport<W> {
             let mut l = format!(
                 "Wiped {} file{} ({})",
                 s.wiped,
-                plural(s.wiped),
+                human::plural(s.wiped),
                 human::size(s.bytes_wiped)
             );
             if s.links_removed > 0 {
                 l += &format!(
                     ", removed {} link{}",
                     s.links_removed,
-                    plural(s.links_removed)
+                    human::plural(s.links_removed)
                 );
             }
             if s.thumbnails_removed > 0 {
                 l += &format!(
                     ", {} thumbnail{}",
                     s.thumbnails_removed,
-                    plural(s.thumbnails_removed)
+                    human::plural(s.thumbnails_removed)
                 );
             }
             if s.folders_removed > 0 {
                 l += &format!(
                     ", {} folder{}",
                     s.folders_removed,
-                    plural(s.folders_removed)
+                    human::plural(s.folders_removed)
                 );
             }
             l + &format!(" in {:.2}s", s.elapsed.as_secs_f64())
@@ -422,7 +422,7 @@ impl<W: Write> WipeReport<W> {
             format!(
                 "Plan: {} file{} to wipe ({})",
                 s.planned,
-                plural(s.planned),
+                human::plural(s.planned),
                 human::size(s.bytes)
             )
         };
@@ -451,13 +451,9 @@ impl<W: Write> WipeReport<W> {
 pub fn question(files: u64, bytes: u64) -> String {
     format!(
         "Wipe {files} file{} ({})? This cannot be undone.",
-        plural(files),
+        human::plural(files),
         human::size(bytes)
     )
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn caveats_json(plan: &Plan) -> Vec<CaveatJson> {

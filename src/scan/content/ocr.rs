@@ -503,7 +503,10 @@ mod tests {
             sort_longest_first(&mut rects);
             rects
         };
-        assert_eq!(engine.facing(&page, &longest(&page)).unwrap(), Facing::Upright);
+        assert_eq!(
+            engine.facing(&page, &longest(&page)).unwrap(),
+            Facing::Upright
+        );
 
         let flipped = image::imageops::rotate180(&page);
         let all = longest(&flipped);
