@@ -67,13 +67,14 @@ done
 photos=$TMP/photos
 mkdir "$photos"
 # Upscaled photos are smoother than real ones; mild sensor-like noise brings the files to the
-# ~3 MB of a real 12 MP phone JPEG, so entropy decoding costs what it costs on a phone photo.
+# ~3 MB of a real 12 MP phone JPEG, so entropy decoding costs what it costs on a phone photo; a
+# fixed seed makes the noise, and so the folder, the same in every run.
 echo "upscaling $files_wanted photos to 4032x3024…" >&2
 # shellcheck disable=SC2016 # $0 and $1 belong to the inner sh
 for ((i = 0; i < files_wanted; i++)); do
   printf '%s\0%s\0' "${sources[i]}" "$photos/IMG_$(printf '%04d' "$i").jpg"
 done | xargs -0 -n 2 -P "$(nproc)" sh -c \
-  'convert "$0[0]" -resize "4032x3024^" -gravity center -extent 4032x3024 -attenuate 0.3 +noise Gaussian -quality 90 "$1"'
+  'convert "$0[0]" -seed 7 -resize "4032x3024^" -gravity center -extent 4032x3024 -attenuate 0.3 +noise Gaussian -quality 90 "$1"'
 bytes=$(du -sb "$photos" | cut -f1)
 # The camera photos alone, as in a camera roll where documents are rare (hard links, same files).
 camera_dir=$TMP/camera
