@@ -88,16 +88,12 @@ warm_cache "$photos"
 # --- (a) idvault, (b) pure decode ----------------------------------------------------------------
 # The content cache is kept out of it: every run analyses every photo.
 export IDVAULT_NO_CACHE=1
-for ((r = 0; r < runs; r++)); do timed "$TMP/speed.jsonl" "$IDVAULT" scan --json "$photos"; done >"$TMP/times"
-t_idv=$(cut -d' ' -f1 "$TMP/times" | median)
-c_idv=$(cut -d' ' -f2 "$TMP/times" | median)
-idv_findings=$(grep -c '"type":"finding"' "$TMP/speed.jsonl" || true)
-idv_ocr=$(sed -nE 's/.*"type":"summary".*"content_ocr":([0-9]+).*/\1/p' "$TMP/speed.jsonl")
-for ((r = 0; r < runs; r++)); do timed "$TMP/camera.jsonl" "$IDVAULT" scan --json "$camera_dir"; done >"$TMP/times"
-t_cam=$(cut -d' ' -f1 "$TMP/times" | median)
-c_cam=$(cut -d' ' -f2 "$TMP/times" | median)
-cam_findings=$(grep -c '"type":"finding"' "$TMP/camera.jsonl" || true)
-cam_ocr=$(sed -nE 's/.*"type":"summary".*"content_ocr":([0-9]+).*/\1/p' "$TMP/camera.jsonl")
+repeat "$runs" "$TMP/speed.jsonl" "$IDVAULT" scan --json "$photos"
+t_idv=$WALL c_idv=$CPU
+idv_findings=$(field "$TMP/speed.jsonl" findings) idv_ocr=$(field "$TMP/speed.jsonl" content_ocr)
+repeat "$runs" "$TMP/camera.jsonl" "$IDVAULT" scan --json "$camera_dir"
+t_cam=$WALL c_cam=$CPU
+cam_findings=$(field "$TMP/camera.jsonl" findings) cam_ocr=$(field "$TMP/camera.jsonl" content_ocr)
 
 # Prints "full_wall full_cpu draft_wall draft_cpu decoder": medians over runs, one worker process
 # per core, timed inside Python after the pool has started; CPU is the workers' process time.

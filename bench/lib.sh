@@ -60,6 +60,21 @@ timed() {
   printf '%s %s\n' "$real" "$(calc "$user + $sys")"
 }
 
+# repeat N OUT CMD…: runs CMD N times; sets WALL and CPU to the medians (seconds).
+# shellcheck disable=SC2034 # WALL and CPU are read by the calling script
+repeat() {
+  local n=$1 r
+  shift
+  for ((r = 0; r < n; r++)); do timed "$@"; done >"$TMP/times"
+  WALL=$(cut -d' ' -f1 "$TMP/times" | median)
+  CPU=$(cut -d' ' -f2 "$TMP/times" | median)
+}
+
+# field JSONL NAME: a number from the summary line (0 when absent, as in older versions).
+field() {
+  grep '"type":"summary"' "$1" | sed -nE "s/.*\"$2\":([0-9]+).*/\1/p" | grep . || echo 0
+}
+
 # Median of the numbers on stdin, one a line.
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 

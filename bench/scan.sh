@@ -85,15 +85,6 @@ if ((rescan_files)); then
 fi
 warm_cache "$tree"
 
-# repeat N OUT CMD…: runs CMD N times; sets WALL and CPU to the medians (seconds).
-repeat() {
-  local n=$1 r
-  shift
-  for ((r = 0; r < n; r++)); do timed "$@"; done >"$TMP/times"
-  WALL=$(cut -d' ' -f1 "$TMP/times" | median)
-  CPU=$(cut -d' ' -f2 "$TMP/times" | median)
-}
-
 # Stage 0 on every file: no cache.
 IDVAULT_NO_CACHE=1 repeat "$runs" "$TMP/idvault.jsonl" "$IDVAULT" scan --json --no-content "$tree"
 t_idv=$WALL c_idv=$CPU
@@ -109,10 +100,6 @@ if ((rescan_files)); then
   t_re=$WALL c_re=$CPU
 fi
 
-# field JSONL NAME: a number from the summary line (0 when absent, as in older versions).
-field() {
-  grep '"type":"summary"' "$1" | sed -nE "s/.*\"$2\":([0-9]+).*/\1/p" | grep . || echo 0
-}
 idv_files=$(field "$TMP/idvault.jsonl" files)
 idv_findings=$(grep -c '"type":"finding"' "$TMP/idvault.jsonl" || true)
 et_files=$(grep -c '"SourceFile"' "$TMP/exiftool.json" || true)
