@@ -190,7 +190,10 @@ fn read_and_confirm(
     // A reading whose lines the angle classifier found clearly upright needs no reading
     // turned by 180°. One that it turned over is read the other way too: on small or odd
     // text the classifier can call both ways upside down.
-    let mut covered = vec![(first.turns % 2, ocr::DET_SIDE, first.upright)];
+    let mut upright_at: Vec<(u8, u32)> = Vec::new();
+    if first.upright {
+        upright_at.push((first.turns % 2, ocr::DET_SIDE));
+    }
     let mut best = Some(first).filter(|r| r.confirmed.is_some());
     // The detector splits or merges lines at some scales (small text in a large photo, a
     // tilted MRZ, an upscaled small image): read once more at the image's own scale, within
@@ -210,14 +213,16 @@ fn read_and_confirm(
     };
     retries.extend(turns.iter().map(|&q| (q, ocr::DET_SIDE)));
     for (q, side) in retries {
-        if covered.contains(&(q % 2, side, true)) {
+        if upright_at.contains(&(q % 2, side)) {
             continue;
         }
         let reading = read_once(engine, rgb, q, side, screen_like)?;
         if reading.decisive() {
             return Ok(Some(reading));
         }
-        covered.push((reading.turns % 2, side, reading.upright));
+        if reading.upright {
+            upright_at.push((reading.turns % 2, side));
+        }
         if best.is_none() && reading.confirmed.is_some() {
             best = Some(reading);
         }

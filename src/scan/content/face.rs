@@ -17,7 +17,7 @@ use rustface::{Detector, ImageData, Model};
 static MODEL: &[u8] = include_bytes!("../../../models/seeta_fd_frontal_v1.0.bin");
 
 /// Long side of the grey copy `detect` works on: faces shorter than `WINDOW / SIDE` of the
-/// image's long side (10 %) are not found. Measured in docs/README-face.md.
+/// image's long side (10 %) are not found. Measured in docs/faces.md.
 pub const SIDE: u32 = 400;
 /// The detector's window: no face smaller than this (working pixels) is found.
 const WINDOW: u32 = 40;
@@ -26,7 +26,7 @@ const MAX_UPSCALE: f64 = 2.0;
 /// `detect_in` works on at most this long a side.
 const AREA_SIDE: u32 = 640;
 
-/// Detector settings, chosen by measuring on the corpus (docs/README-face.md).
+/// Detector settings, chosen by measuring on the corpus (docs/faces.md).
 #[derive(Clone, Copy, Debug)]
 struct Params {
     side: u32,
