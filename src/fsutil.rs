@@ -47,9 +47,6 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Name prefix of [`AtomicFile`] temporary files.
-pub const TEMP_PREFIX: &str = ".idvault-tmp-";
-
 /// A file being written next to its destination, made visible only by [`AtomicFile::commit`].
 ///
 /// The temporary file is created with `O_EXCL` and the requested mode, so no other process can
@@ -62,7 +59,7 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates a hidden temporary file in `dir` with permissions `mode`.
     pub fn new_in(dir: &Path, mode: u32) -> io::Result<Self> {
-        let mut name = OsString::from(TEMP_PREFIX);
+        let mut name = OsString::from(crate::files::TEMP_PREFIX);
         name.push(random_hex(12));
         let tmp = dir.join(name);
         let file = OpenOptions::new()

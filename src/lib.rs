@@ -7,7 +7,9 @@
 //! they return values and report progress through callbacks.
 
 pub mod bmff;
+pub mod files;
 pub mod fsutil;
+pub mod isolate;
 pub mod metadata;
 pub mod report;
 pub mod scan;

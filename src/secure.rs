@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::scan::{self, Event, FileId, Finding, ScanOptions, Summary, Warning};
+use crate::files::FileId;
+use crate::scan::{self, Event, Finding, ScanOptions, Summary, Warning};
 use crate::vault::{self, Detected, Entry, Keys, Source, StripPolicy, Vault, VaultLock};
 use crate::wipe::{self, WipeOptions};
 

@@ -350,7 +350,7 @@ fn assert_same_content(orig: &Path, clean: &Path) {
         );
         return;
     }
-    let kind = idvault::scan::sniff::sniff(&a);
+    let kind = idvault::files::sniff::sniff(&a);
     if kind.is_some_and(|k| k.is_video()) {
         assert_eq!(a.len(), b.len(), "{}: size changed", orig.display());
         // Placeholder corpus files that ffmpeg cannot read are covered by exiftool alone.

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Removed, StripError, StripOptions, strip};
+use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, open_regular_nofollow};
-use crate::scan::sniff::FileType;
 
 /// Where clean bytes go.
 #[derive(Clone, Copy, Debug)]

@@ -4,7 +4,7 @@
 //! text extensions and all LZW data are copied verbatim.
 
 use super::{Log, StripError, StripOptions, label};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Gif;
 

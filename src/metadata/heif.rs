@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use super::{Log, StripError, mp4, read_uint};
 use crate::bmff;
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 /// An item from `iinf`.
 struct Item {

@@ -5,7 +5,7 @@
 //! segment and all entropy-coded data verbatim.
 
 use super::{Log, StripError, StripOptions, label, tiff};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Jpeg;
 const EXIF: &[u8] = b"Exif\0\0";

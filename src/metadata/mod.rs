@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scan::sniff::{FileType, sniff};
+use crate::files::sniff::{FileType, sniff};
 
 /// What to keep and how hard to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::{Log, StripError, read_uint};
 use crate::bmff::{self, BoxRef};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const XMP_UUID: [u8; 16] = [
     0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,

@@ -4,7 +4,7 @@
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
 use super::{Log, StripError, StripOptions, label, tiff};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Png;
 pub(super) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

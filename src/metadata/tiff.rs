@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::{Log, StripError, StripOptions, read_uint};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Tiff;
 const ORIENTATION: u16 = 274;

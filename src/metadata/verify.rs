@@ -8,7 +8,7 @@ use image::ImageFormat;
 use super::{
     StripError, StripOptions, Stripped, VerifyLevel, clean, gif, heif, jpeg, mp4, png, tiff, webp,
 };
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 /// Checks `stripped` against `input`; an error means the output must be discarded.
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {

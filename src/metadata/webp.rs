@@ -6,7 +6,7 @@
 //! code serves verification and reports every chunk it drops.
 
 use super::{Log, StripError, StripOptions, label, tiff};
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Webp;
 const FLAG_ICC: u8 = 0x20;

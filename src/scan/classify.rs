@@ -7,11 +7,12 @@ use std::path::Path;
 
 use super::content::analyse::{self, Context, Outcome};
 use super::content::cache::{Cache, FileKey};
-use super::finding::{Evidence, Kind};
+use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
-use super::sniff::{self, FileType};
 use super::walk::FileEntry;
-use super::{FileId, Finding, ScanOptions, Severity, Warning};
+use super::{Finding, ScanOptions, Severity, Warning};
+use crate::files::sniff::{self, FileType};
+use crate::files::{FileId, place};
 use crate::fsutil;
 
 /// How much of a file's start is read for sniffing and XMP.
@@ -34,20 +35,6 @@ impl Classified {
     fn is_clean(&self) -> bool {
         self.finding.is_none() && self.note.is_none()
     }
-}
-
-/// Whether and how the pixels were looked at.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ContentStatus {
-    /// Content analysis was off, or the file is not media.
-    #[default]
-    Off,
-    /// Pixels decoded and looked at; `ocr` says whether text recognition ran.
-    Analysed { ocr: bool },
-    /// Known from the cache to hold nothing.
-    Cached,
-    /// Could not be analysed (no decoder, video, too large, corrupt).
-    NotAnalysed,
 }
 
 /// Classifies one file: stage 0, then content analysis when `opts.content` is set. With a
@@ -120,7 +107,9 @@ fn classify_file(
     let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
     signals::name::signals(file_type, &file_name, &folder_refs, &mut ev);
     signals::from_metadata(file_type, &meta, &mut ev);
-    signals::place::risks(absolute, &mut ev);
+    for r in place::risks(absolute) {
+        ev.risk(r);
+    }
     combine(file_type, &mut ev);
     extension_note(&entry.path, file_type, &mut ev);
     let (content, note) = if opts.content {

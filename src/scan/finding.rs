@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::files::place::Risk;
+
 /// The kind of sensitive file a finding is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -73,36 +75,6 @@ pub struct Reason {
     pub signal: &'static str,
     /// What was seen, for people.
     pub detail: String,
-}
-
-/// Something besides the file's content that makes it riskier to keep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    /// GPS coordinates in the metadata.
-    Gps,
-    /// Inside a folder that a cloud service synchronises.
-    CloudSync,
-    /// Inside a chat application's media folder.
-    ChatApp,
-    /// Inside a trash folder: "deleted", but still on disk.
-    Trash,
-}
-
-impl Risk {
-    /// A sentence explaining the risk.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Risk::Gps => "GPS coordinates in the metadata reveal where it was taken",
-            Risk::CloudSync => {
-                "inside a cloud-synced folder: the provider keeps copies and history"
-            }
-            Risk::ChatApp => {
-                "inside a chat app's folder: it was sent or received, copies exist elsewhere"
-            }
-            Risk::Trash => "inside a trash folder: deleted, but still on disk",
-        }
-    }
 }
 
 /// A weighted vote for a kind, produced by one signal.
@@ -217,6 +189,20 @@ pub struct Verdict {
     /// Set when content analysis confirmed a document (MRZ or ID number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<Document>,
+}
+
+/// Whether and how the pixels were looked at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContentStatus {
+    /// Content analysis was off, or the file is not media.
+    #[default]
+    Off,
+    /// Pixels decoded and looked at; `ocr` says whether text recognition ran.
+    Analysed { ocr: bool },
+    /// Known from the cache to hold nothing.
+    Cached,
+    /// Could not be analysed (no decoder, video, too large, corrupt).
+    NotAnalysed,
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ pub mod classify;
 pub mod content;
 pub mod finding;
 pub mod signals;
-pub mod sniff;
 pub mod walk;
 
 use std::path::PathBuf;
@@ -14,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
-use classify::ContentStatus;
+use crate::files::FileId;
+use crate::files::sniff::FileType;
+use finding::ContentStatus;
 use finding::{Kind, Verdict};
-use sniff::FileType;
 
 /// What to scan and what to report.
 #[derive(Clone, Debug)]
@@ -54,28 +54,6 @@ impl ScanOptions {
     fn wants(&self, v: &Verdict) -> bool {
         v.confidence >= self.min_confidence
             && (self.kinds.is_empty() || self.kinds.contains(&v.kind))
-    }
-}
-
-/// Identity of a file as it was when scanned, to notice later that it changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FileId {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: u64,
-    pub mtime_ns: i128,
-}
-
-impl FileId {
-    /// The identity of the file `m` describes.
-    pub fn of(m: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt;
-        FileId {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.len(),
-            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-        }
     }
 }
 

@@ -123,9 +123,9 @@ fn is_vault(dir: &Path) -> bool {
 /// wiped (partly overwritten) or a temporary file being written.
 fn own_leftover(path: &Path) -> Option<Warning> {
     let name = path.file_name()?.as_encoded_bytes();
-    let message = if name.starts_with(crate::wipe::LEFTOVER_PREFIX.as_bytes()) {
+    let message = if name.starts_with(crate::files::LEFTOVER_PREFIX.as_bytes()) {
         LEFTOVER_WIPE
-    } else if name.starts_with(crate::fsutil::TEMP_PREFIX.as_bytes()) {
+    } else if name.starts_with(crate::files::TEMP_PREFIX.as_bytes()) {
         "temporary file left by an interrupted idvault write; not scanned (safe to wipe)"
     } else {
         return None;

@@ -73,8 +73,8 @@ pub struct Added {
 
 impl Added {
     /// The identity of the original as it was read.
-    pub fn original_id(&self) -> crate::scan::FileId {
-        crate::scan::FileId {
+    pub fn original_id(&self) -> crate::files::FileId {
+        crate::files::FileId {
             dev: self.stamp.dev,
             ino: self.stamp.ino,
             size: self.stamp.size,

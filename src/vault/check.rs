@@ -262,7 +262,7 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
         let is_temp = path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(format::TEMP_PREFIX));
+            .is_some_and(|n| n.starts_with(crate::files::TEMP_PREFIX));
         if is_temp && fs::remove_file(&path).is_ok() {
             report.temp_removed.push(path);
         }

@@ -32,8 +32,6 @@ pub const OBJECTS_DIR: &str = "objects";
 pub const OBJECT_SUFFIX: &str = ".age";
 /// Suffix of an entry's metadata.
 pub const META_SUFFIX: &str = ".meta.age";
-/// Prefix of temporary files (shared with `fsutil::AtomicFile`).
-pub const TEMP_PREFIX: &str = ".idvault-tmp-";
 /// Mode of every file in the vault.
 pub const FILE_MODE: u32 = 0o600;
 /// Mode of every directory in the vault.

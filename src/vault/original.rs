@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::scan::FileId;
+use crate::files::FileId;
 use crate::wipe::{WipeError, WipeOptions};
 
 use super::manifest::StripLog;

@@ -18,7 +18,7 @@ use rustix::fs::{Access, AtFlags, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 use super::{Step, WipeError};
-use crate::scan::FileId;
+use crate::files::FileId;
 
 /// Bytes written per call: large enough to stream at disk speed, small enough to stay in cache.
 const BLOCK: usize = 1 << 20;
@@ -63,8 +63,14 @@ pub(super) fn overwrite_and_remove(
     // First move the file out of its name: if the wipe is interrupted, no half-overwritten file
     // is left under the original name (where a re-run would take it for a new document), only
     // a `.idvault-wipe-…` leftover that `secure` and `scan` recognise.
-    let mut current = rename_random(&dir, name, super::LEFTOVER_PREFIX, LEFTOVER_NAME_LEN, ident)
-        .map_err(|e| match e {
+    let mut current = rename_random(
+        &dir,
+        name,
+        crate::files::LEFTOVER_PREFIX,
+        LEFTOVER_NAME_LEN,
+        ident,
+    )
+    .map_err(|e| match e {
         RenameError::Changed => WipeError::Changed,
         RenameError::Io(source) => WipeError::io(Step::Rename, source),
     })?;
@@ -79,15 +85,14 @@ pub(super) fn overwrite_and_remove(
     // Shorter and shorter names keep the leftover prefix, so that an interruption here too
     // leaves a name `secure` recognises (the content is already gone).
     for len in shrinking_lengths(name.len()) {
-        current = rename_random(&dir, &current, super::LEFTOVER_PREFIX, len, ident).map_err(
-            |e| match e {
+        current = rename_random(&dir, &current, crate::files::LEFTOVER_PREFIX, len, ident)
+            .map_err(|e| match e {
                 RenameError::Changed => WipeError::Changed,
                 RenameError::Io(source) => WipeError::NameRemains {
                     name: current.clone(),
                     source,
                 },
-            },
-        )?;
+            })?;
         sync_dir(&dir).map_err(|e| WipeError::io(Step::Rename, e))?;
     }
     rustix::fs::unlinkat(&dir, &current, AtFlags::empty()).map_err(|e| WipeError::NameRemains {

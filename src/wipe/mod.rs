@@ -38,14 +38,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::scan::FileId;
-use crate::scan::finding::{Evidence, Risk};
+use crate::files::FileId;
+use crate::files::place::{self, Risk};
 use device::{Device, DeviceKind};
 use mounts::{FsClass, Mount};
-
-/// Name prefix of a file whose wipe was interrupted: it was moved out of its name before being
-/// overwritten, so what remains is partly overwritten data under this name.
-pub const LEFTOVER_PREFIX: &str = ".idvault-wipe-";
 
 /// How to treat symlinks and hard-linked files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -640,9 +636,7 @@ fn caveats(fs: &Filesystem, dev: &Device, action: Action, abs: &Path) -> Vec<Cav
     if matches!(action, Action::RemoveLink(_)) {
         c.push(Caveat::NameOnly);
     }
-    let mut ev = Evidence::default();
-    crate::scan::signals::place::risks(abs, &mut ev);
-    c.extend(ev.risks.iter().filter_map(|r| match r {
+    c.extend(place::risks(abs).into_iter().filter_map(|r| match r {
         Risk::CloudSync => Some(Caveat::CloudSync),
         Risk::ChatApp => Some(Caveat::ChatApp),
         Risk::Trash => Some(Caveat::Trash),

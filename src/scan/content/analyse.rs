@@ -12,8 +12,8 @@ use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
 use super::{cnid, keywords, mrz, selfie};
+use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
-use crate::scan::sniff::FileType;
 
 /// Files larger than this are not read into memory for content analysis.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;

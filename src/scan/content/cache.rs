@@ -28,9 +28,9 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::files::FileId;
 use crate::fsutil::{self, AtomicFile, Replace};
-use crate::scan::FileId;
-use crate::scan::classify::ContentStatus;
+use crate::scan::finding::ContentStatus;
 
 /// Changes whenever the analysis could decide differently: a new engine must not trust old
 /// negatives (with the binary's identity, see `Cache::build`). The second string separates

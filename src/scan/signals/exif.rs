@@ -7,7 +7,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use exif::{In, Tag, Value};
 
 use super::HeaderMeta;
-use crate::scan::sniff::FileType;
+use crate::files::sniff::FileType;
 
 /// At most this much of a TIFF is read for its EXIF (kamadak-exif would read the whole file).
 const TIFF_HEADER_LIMIT: u64 = 1 << 20;

@@ -4,11 +4,10 @@
 pub mod container;
 pub mod exif;
 pub mod name;
-pub mod place;
 mod screens;
 
+use crate::files::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind, Risk};
-use crate::scan::sniff::FileType;
 
 /// What the file's headers say, as far as the scanner cares.
 #[derive(Clone, Debug, Default, PartialEq)]

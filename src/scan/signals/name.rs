@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::files::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind};
-use crate::scan::sniff::FileType;
 
 /// A name pattern, the kind it points to, its weight, and the reason shown to people.
 struct Pattern {

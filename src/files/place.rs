@@ -2,10 +2,41 @@
 
 use std::path::Path;
 
-use crate::scan::finding::{Evidence, Risk};
+use serde::Serialize;
 
-/// Adds the risks that the folders of the absolute path `path` imply.
-pub fn risks(path: &Path, ev: &mut Evidence) {
+/// Something besides the file's content that makes it riskier to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// GPS coordinates in the metadata.
+    Gps,
+    /// Inside a folder that a cloud service synchronises.
+    CloudSync,
+    /// Inside a chat application's media folder.
+    ChatApp,
+    /// Inside a trash folder: "deleted", but still on disk.
+    Trash,
+}
+
+impl Risk {
+    /// A sentence explaining the risk.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Risk::Gps => "GPS coordinates in the metadata reveal where it was taken",
+            Risk::CloudSync => {
+                "inside a cloud-synced folder: the provider keeps copies and history"
+            }
+            Risk::ChatApp => {
+                "inside a chat app's folder: it was sent or received, copies exist elsewhere"
+            }
+            Risk::Trash => "inside a trash folder: deleted, but still on disk",
+        }
+    }
+}
+
+/// The risks that the folders of the absolute path `path` imply.
+pub fn risks(path: &Path) -> Vec<Risk> {
+    let mut found = Vec::new();
     let comps: Vec<String> = path
         .parent()
         .into_iter()
@@ -33,7 +64,7 @@ pub fn risks(path: &Path, ev: &mut Evidence) {
                     | "百度网盘"
             )
     }) {
-        ev.risk(Risk::CloudSync);
+        found.push(Risk::CloudSync);
     }
     if has(&|c| {
         c.starts_with("whatsapp")
@@ -44,7 +75,7 @@ pub fn risks(path: &Path, ev: &mut Evidence) {
                 "micromsg" | "xwechat_files" | "weixin" | "微信" | "signal" | "line" | "viber"
             )
     }) {
-        ev.risk(Risk::ChatApp);
+        found.push(Risk::ChatApp);
     }
     if has(&|c| {
         c == ".trash"
@@ -52,8 +83,9 @@ pub fn risks(path: &Path, ev: &mut Evidence) {
             || matches!(c, ".trashes" | "$recycle.bin" | "回收站")
             || c == "trash"
     }) {
-        ev.risk(Risk::Trash);
+        found.push(Risk::Trash);
     }
+    found
 }
 
 #[cfg(test)]
@@ -61,9 +93,7 @@ mod tests {
     use super::*;
 
     fn of(p: &str) -> Vec<Risk> {
-        let mut ev = Evidence::default();
-        risks(Path::new(p), &mut ev);
-        ev.risks
+        risks(Path::new(p))
     }
 
     #[test]

@@ -1,0 +1,36 @@
+//! Facts about files that every step shares — scan, strip, vault and wipe alike: a file's
+//! identity, its type from magic bytes, the risks its folder implies, and the names of idvault's
+//! own temporary and leftover files. A leaf: it imports nothing else of the crate.
+
+pub mod place;
+pub mod sniff;
+
+/// Name prefix of idvault's temporary files (`fsutil::AtomicFile`, vault writes): a file with
+/// this name is an unfinished write, never a finished one.
+pub const TEMP_PREFIX: &str = ".idvault-tmp-";
+
+/// Name prefix of a file whose wipe was interrupted: it was moved out of its name before being
+/// overwritten, so what remains is partly overwritten data under this name.
+pub const LEFTOVER_PREFIX: &str = ".idvault-wipe-";
+
+/// Identity of a file as it was when scanned, to notice later that it changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileId {
+    /// The identity of the file `m` describes.
+    pub fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
+}
