@@ -303,6 +303,14 @@ pub struct VaultExtractArgs {
     /// Extract every entry.
     #[arg(long, conflicts_with = "entries")]
     pub all: bool,
+    /// Give restored files their original permission bits instead of 0600.
+    #[arg(
+        long,
+        long_help = "Give restored files the permission bits they had when they were added. \
+                     By default restored files are 0600 and folders created for them 0700, so \
+                     that only you can read the documents."
+    )]
+    pub keep_modes: bool,
     /// Entry ids (or unique id prefixes) or original paths.
     #[arg(value_name = "ID|PATH", required_unless_present = "all")]
     pub entries: Vec<PathBuf>,

@@ -1,44 +1,24 @@
-//! `secure`: scan → plan → strip → vault → verify → wipe, as one resumable pipeline built from
-//! the scan, vault and wipe capabilities (no step is implemented twice).
+//! `secure`: scan → plan, then the vault's one store–confirm–remove pipeline
+//! ([`crate::vault::pipeline`], which `vault add --remove-originals` runs too) over the findings.
 //!
-//! Order per file, so that an interruption at any point leaves the file either untouched or
-//! safely vaulted:
-//!
-//! 1. hash the original; if the vault already holds an entry with that original hash (an
-//!    earlier, interrupted run), reuse it instead of adding a duplicate;
-//! 2. otherwise add it: strip in memory, encrypt, fsync, rename into place (see
-//!    [`crate::vault::add`]);
-//! 3. commit the manifest;
-//! 4. verify the entry by decrypting it and comparing hashes;
-//! 5. only then act on the original — wipe it (the default), delete it, or keep it — and only
-//!    if it is still the very file that was scanned and read.
+//! The pipeline, per file, so that an interruption at any point leaves the file either
+//! untouched or safely vaulted: hash the original and reuse an earlier run's entry only if it
+//! truly holds the file (decrypted and compared with what idvault would store for it now),
+//! else add it; commit the manifest; confirm the entry against the original; only then wipe,
+//! delete or keep the original, and only if it is still the very file that was scanned.
 //!
 //! A wipe moves the file out of its name before overwriting it, so an interrupted wipe leaves a
 //! `.idvault-wipe-…` leftover rather than a damaged file under the original name; the scan
 //! reports such leftovers and [`apply`] finishes wiping them.
 
-use std::collections::HashMap;
-use std::io;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use crate::files::FileId;
 use crate::scan::{self, Event, Finding, ScanOptions, Summary, Warning};
+use crate::vault::pipeline::{self, Find, Job, Settings, Stored};
 use crate::vault::{self, Detected, Entry, Keys, Source, StripPolicy, Vault, VaultLock};
 use crate::wipe::{self, WipeOptions};
 
-/// What happens to an original once its vault entry is verified.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Originals {
-    /// Overwrite, rename and unlink it, and remove its thumbnails (the default).
-    #[default]
-    Wipe,
-    /// Unlink it without overwriting (`--delete-originals`).
-    Delete,
-    /// Leave it where it is (`--keep-originals`).
-    Keep,
-}
+pub use crate::vault::pipeline::{ItemError, OriginalDone, Originals};
 
 /// Everything `secure` needs besides the vault.
 #[derive(Clone, Debug)]
@@ -70,6 +50,16 @@ pub struct Plan {
     pub scan: Summary,
 }
 
+/// A file idvault left behind when it was interrupted: a wipe's partly overwritten leftover,
+/// or a temporary file (which may hold the plaintext of an interrupted `vault extract`).
+fn is_own_leftover(w: &Warning) -> bool {
+    let own_temp = w
+        .path
+        .file_name()
+        .is_some_and(|n| n.as_encoded_bytes().starts_with(crate::files::TEMP_PREFIX.as_bytes()));
+    w.message == scan::walk::LEFTOVER_WIPE || own_temp
+}
+
 /// Scans and plans. Changes nothing.
 pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
     let mut findings = Vec::new();
@@ -77,7 +67,7 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
     let mut warnings = Vec::new();
     let summary = scan::scan(&opts.scan, |event| match event {
         Event::Finding(f) => findings.push(f),
-        Event::Warning(w) if w.message == scan::walk::LEFTOVER_WIPE => leftovers.push(w.path),
+        Event::Warning(w) if is_own_leftover(&w) => leftovers.push(w.path),
         Event::Warning(w) => warnings.push(w),
         Event::Progress { files } => on_progress(files),
     });
@@ -100,32 +90,6 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
     }
 }
 
-/// Why one file could not be secured.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ItemError {
-    #[error("could not be vaulted: {0}")]
-    Vault(#[from] vault::Error),
-    #[error("vaulted, but the vault copy did not verify; the original was not touched: {0}")]
-    Verify(vault::Error),
-    #[error("vaulted and verified; the original changed since it was read and was not touched")]
-    OriginalChanged,
-    #[error("an identical file could not be vaulted; this one was not touched")]
-    TwinNotStored,
-    #[error("vaulted and verified; the original was not wiped: {0}")]
-    Wipe(wipe::WipeError),
-    #[error("vaulted and verified; the original was not deleted: {0}")]
-    Delete(io::Error),
-}
-
-/// What happened to an original.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OriginalDone {
-    Wiped { thumbnails: usize },
-    Deleted,
-    Kept,
-}
-
 /// The outcome for one finding.
 #[derive(Debug)]
 pub struct ItemOutcome<'a> {
@@ -135,6 +99,9 @@ pub struct ItemOutcome<'a> {
     /// True when an earlier run had already vaulted it.
     pub already_vaulted: bool,
     pub result: Result<OriginalDone, ItemError>,
+    /// Earlier entries that claimed to hold this file but did not (planted or damaged); they
+    /// were passed over.
+    pub impostors: Vec<(Entry, vault::Error)>,
 }
 
 /// An interrupted wipe that was finished, or could not be.
@@ -150,18 +117,9 @@ pub enum Progress<'a> {
     Done(&'a ItemOutcome<'a>),
 }
 
-/// Where an item stands after the storing phase.
-enum Stored {
-    /// An earlier run vaulted this content.
-    Existing(Entry),
-    New(vault::Added),
-    /// The same content as an earlier item of this run: it shares that item's entry.
-    Twin,
-    Failed(ItemError),
-}
-
-/// Carries out `plan` into `vault`. Needs the vault's keys: entries are verified by
-/// decrypting them, and earlier runs' entries are recognised by their encrypted hashes.
+/// Carries out `plan` into `vault` through the vault's pipeline. Needs the vault's keys:
+/// entries are confirmed by decrypting them, and earlier runs' entries are recognised by their
+/// encrypted hashes (and then confirmed against the file).
 pub fn apply<'p>(
     plan: &'p Plan,
     vault: &Vault,
@@ -170,59 +128,39 @@ pub fn apply<'p>(
     opts: &Options,
     on_progress: impl Fn(Progress<'_>) + Sync,
 ) -> Result<(Vec<ItemOutcome<'p>>, Vec<LeftoverOutcome<'p>>), vault::Error> {
-    let index = vault.index(keys)?;
-    let hashed: Vec<Result<String, vault::Error>> = plan
+    let jobs: Vec<Job> = plan
         .items
-        .par_iter()
-        .map(|item| vault::sha256_file(&item.finding.path).map(|d| d.sha256))
-        .collect();
-    let mut first_with_hash: HashMap<String, usize> = HashMap::new();
-    for (i, h) in hashed.iter().enumerate() {
-        if let Ok(h) = h {
-            first_with_hash.entry(h.clone()).or_insert(i);
-        }
-    }
-    let (stored, hashes): (Vec<Stored>, Vec<Option<String>>) = plan
-        .items
-        .par_iter()
-        .zip(hashed)
-        .enumerate()
-        .map(|(i, (item, hash))| {
-            let out = match hash {
-                Err(e) => (Stored::Failed(ItemError::Vault(e)), None),
-                Ok(h) => {
-                    let stored = match index.by_original_hash(&h) {
-                        Some(entry) => Stored::Existing(entry.clone()),
-                        None if first_with_hash[&h] != i => Stored::Twin,
-                        None => store(vault, lock, item, opts.strip),
-                    };
-                    (stored, Some(h))
-                }
-            };
-            on_progress(Progress::Stored(&item.finding));
-            out
+        .iter()
+        .map(|item| Job {
+            source: Source {
+                path: item.finding.path.clone(),
+                detected: Some(Detected::from(&item.finding.verdict)),
+            },
+            chosen: Some(item.finding.id),
+            plan: item.original.as_ref().and_then(|p| p.as_ref().ok()).cloned(),
         })
-        .unzip();
-    if stored.iter().any(|s| matches!(s, Stored::New(_))) {
-        vault.commit_manifest(lock, keys)?;
-    }
-    // Twins find their entry in the committed index; without twins the first index serves.
-    let index = if stored.iter().any(|s| matches!(s, Stored::Twin)) {
-        vault.index(keys)?
-    } else {
-        index
+        .collect();
+    let settings = Settings {
+        strip: opts.strip,
+        find: Find::ByContent,
+        originals: opts.originals,
+        wipe: opts.wipe.clone(),
     };
-    let outcomes: Vec<ItemOutcome<'p>> = plan
-        .items
-        .par_iter()
-        .zip(stored)
-        .zip(hashes)
-        .map(|((item, stored), hash)| {
-            let outcome = finish(vault, keys, &index, item, stored, hash.as_deref(), opts);
-            on_progress(Progress::Done(&outcome));
-            outcome
-        })
-        .collect();
+    let on_stored = |i: usize, _: Result<(Option<&Entry>, Stored), &ItemError>| {
+        on_progress(Progress::Stored(&plan.items[i].finding));
+    };
+    let finish = |i: usize, o: pipeline::Outcome| {
+        let outcome = ItemOutcome {
+            finding: &plan.items[i].finding,
+            entry: o.entry,
+            already_vaulted: matches!(o.stored, Some(Stored::Existing | Stored::Twin)),
+            result: o.result,
+            impostors: o.impostors,
+        };
+        on_progress(Progress::Done(&outcome));
+        outcome
+    };
+    let outcomes = pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
     let leftovers = plan
         .leftovers
         .iter()
@@ -232,90 +170,4 @@ pub fn apply<'p>(
         })
         .collect();
     Ok((outcomes, leftovers))
-}
-
-fn store(vault: &Vault, lock: &VaultLock, item: &Item, strip: StripPolicy) -> Stored {
-    let source = Source {
-        path: item.finding.path.clone(),
-        detected: Some(Detected::from(&item.finding.verdict)),
-    };
-    match vault.add_file(lock, &source, strip) {
-        Ok(added) => Stored::New(added),
-        Err(e) => Stored::Failed(ItemError::Vault(e)),
-    }
-}
-
-/// Verifies the item's entry and acts on its original.
-fn finish<'p>(
-    vault: &Vault,
-    keys: &Keys,
-    index: &vault::Index,
-    item: &'p Item,
-    stored: Stored,
-    hash: Option<&str>,
-    opts: &Options,
-) -> ItemOutcome<'p> {
-    let finding = &item.finding;
-    let failed = |e| ItemOutcome {
-        finding,
-        entry: None,
-        already_vaulted: false,
-        result: Err(e),
-    };
-    let (entry, already, added) = match stored {
-        Stored::New(added) => (added.entry.clone(), false, Some(added)),
-        Stored::Existing(entry) => (entry, true, None),
-        Stored::Twin => match hash.and_then(|h| index.by_original_hash(h)) {
-            Some(e) => (e.clone(), true, None),
-            // Its twin failed to store: nothing holds this content.
-            None => return failed(ItemError::TwinNotStored),
-        },
-        Stored::Failed(e) => return failed(e),
-    };
-    let result = vault
-        .verify_entry(&entry, keys)
-        .map_err(ItemError::Verify)
-        .and_then(|()| {
-            // The original must still be the file that was scanned and read.
-            let still = added.as_ref().is_none_or(|a| a.unchanged(&finding.path));
-            if !still || !same_file(&finding.path, &finding.id) {
-                return Err(ItemError::OriginalChanged);
-            }
-            act_on_original(item, opts)
-        });
-    ItemOutcome {
-        finding,
-        entry: Some(entry),
-        already_vaulted: already,
-        result,
-    }
-}
-
-fn same_file(path: &Path, id: &FileId) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && FileId::of(&m) == *id)
-}
-
-fn act_on_original(item: &Item, opts: &Options) -> Result<OriginalDone, ItemError> {
-    let path = &item.finding.path;
-    match opts.originals {
-        Originals::Keep => Ok(OriginalDone::Kept),
-        Originals::Wipe => {
-            let plan = match &item.original {
-                Some(Ok(p)) => p.clone(),
-                _ => wipe::plan_expecting(path, &item.finding.id, &opts.wipe)
-                    .map_err(ItemError::Wipe)?,
-            };
-            let out = wipe::execute(&plan).map_err(ItemError::Wipe)?;
-            Ok(OriginalDone::Wiped {
-                thumbnails: out.thumbnails_removed.len(),
-            })
-        }
-        Originals::Delete => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-            std::fs::remove_file(path)
-                .and_then(|()| crate::fsutil::fsync_dir(dir.unwrap_or(Path::new("."))))
-                .map_err(ItemError::Delete)?;
-            Ok(OriginalDone::Deleted)
-        }
-    }
 }

@@ -73,6 +73,7 @@ fn expected_stored(original: &[u8]) -> Vec<u8> {
 fn secure_cmd(f: &Fixture, tree: &Path) -> StdCommand {
     let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
     c.env("NO_COLOR", "1")
+        .env("XDG_DATA_HOME", crate::util::vault::data_home(&f.vault))
         .env_remove("IDVAULT_VAULT")
         .env_remove("IDVAULT_PASSPHRASE_FILE")
         .args([

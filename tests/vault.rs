@@ -662,6 +662,7 @@ fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
     let to = f.t.path().join("out");
     let out = f
         .with_key("extract")
+        .arg("--keep-modes")
         .arg("--to")
         .arg(&to)
         .arg(added[0]["id"].as_str().unwrap())
@@ -733,6 +734,7 @@ fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process
         ))
         .arg("/dev/null")
         .env("NO_COLOR", "1")
+        .env("XDG_DATA_HOME", data_home(vault))
         .env_remove("IDVAULT_PASSPHRASE_FILE")
         .stdin(fs::File::open(typed).unwrap())
         .stdout(Stdio::null())

@@ -93,8 +93,13 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         report.summary(true, &root, &plan, &Totals::default())?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
+    let then = match opts.originals {
+        Originals::Wipe => "then wipe the originals (overwrite, rename, unlink, thumbnails)",
+        Originals::Delete => "then unlink the originals without overwriting them",
+        Originals::Keep => "and keep the originals",
+    };
     let question = format!(
-        "Secure {} files into {}?",
+        "Vault {} files into {}, compare each vault copy with its original, {then}?",
         plan.items.len(),
         sanitize::path(&root)
     );
@@ -147,6 +152,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     }
     report.summary(true, vault.root(), &plan, &totals)?;
     let failures = totals.failed as u64
+        + totals.impostors as u64
         + scan_failed
         + leftovers.iter().filter(|l| l.result.is_err()).count() as u64;
     Ok(ExitCode::from_failures(failures))

@@ -15,7 +15,8 @@ use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress, sanitize};
 use idvault::vault::{
-    self, AddEvent, Detected, Keys, LockMode, Source, StripPolicy, Vault, check, crypto,
+    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
+    check, crypto,
 };
 
 use crate::cli::{
@@ -193,7 +194,8 @@ fn add(
     }
     if args.remove_originals {
         let question = format!(
-            "Add {} files, verify them, then unlink (not wipe) the originals?",
+            "Add {} files to the vault, compare each vault copy with its original, then wipe the \
+             originals (overwrite, rename, unlink, and their thumbnails)?",
             sources.len()
         );
         match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
@@ -227,6 +229,7 @@ fn add(
         sources.len() as u64,
         colored,
     );
+    let impostors = std::sync::atomic::AtomicU64::new(0);
     let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
     let on_event = |ev: AddEvent<'_>| {
         let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -243,8 +246,19 @@ fn add(
         *res = bar.suspend(|| match ev {
             AddEvent::Added { path, entry } => rep.added(path, entry),
             AddEvent::AlreadyIn { path, entry } => rep.already(path, entry),
-            AddEvent::Failed { path, error } => rep.failed(path, &format!("not added: {error}")),
-            AddEvent::Removed { path, how } => rep.removed(path, &how),
+            AddEvent::Failed { path, error } => match error {
+                ItemError::Vault(e) => rep.failed(path, &format!("not added: {e}")),
+                other => rep.failed(path, &format!("not added: {other}")),
+            },
+            AddEvent::Impostor { path, entry, error } => {
+                impostors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                rep.problem(
+                    Some(&entry.id),
+                    Some(path),
+                    &format!("claims to hold this file, passed over: {error}"),
+                )
+            }
+            AddEvent::Removed { path, how } => rep.removed(path, how),
             AddEvent::Kept { path, error } => rep.failed(path, &format!("original kept: {error}")),
         });
     };
@@ -261,7 +275,7 @@ fn add(
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
     let summary = summary.context("cannot commit the manifest; no original was removed")?;
-    failures += summary.failed + summary.kept;
+    failures += summary.failed + summary.kept + impostors.into_inner();
     let mut text = format!("{} files added ({} bytes)", summary.added, summary.bytes);
     if summary.already > 0 {
         text += &format!(", {} already in the vault", summary.already);
@@ -275,8 +289,9 @@ fn add(
             summary.removed, summary.kept
         );
     }
-    if keys.is_none() && summary.added > 0 {
-        text += "; the manifest is updated at the next command that unlocks the vault";
+    if keys.as_ref().is_none_or(|k| k.seal().is_none()) && summary.added > 0 {
+        text += "; the new entries stay unsealed until a command unlocks the vault with its \
+                 passphrase, which checks and seals them";
     }
     report.summary(
         serde_json::json!({
@@ -289,10 +304,69 @@ fn add(
     Ok(ExitCode::from_failures(failures))
 }
 
+/// The lock for a command that reads: exclusive when the passphrase unlocked the vault, so
+/// that entries added without it are checked and sealed first (see [`Vault::seal_pending`]);
+/// failures of that check are reported as problems and counted.
+fn read_lock(
+    report: &mut Report,
+    vault: &Vault,
+    keys: &Keys,
+) -> anyhow::Result<(VaultLock, u64)> {
+    let mode = if keys.seal().is_some() {
+        LockMode::Exclusive
+    } else {
+        LockMode::Shared
+    };
+    let lock = vault.lock(mode, |pid| report.busy(pid))?;
+    let refused = vault.seal_pending(&lock, keys)?;
+    for (id, e) in &refused {
+        report.problem(Some(id), None, &format!("not sealed, it fails its check: {e}"))?;
+    }
+    if keys.seal().is_none() {
+        report.warning(&Warning {
+            path: vault.root().to_path_buf(),
+            message: "opened with --identity: the vault's seals (recipients, manifest, \
+                      rollback) were not checked; they need the vault passphrase"
+                .into(),
+            severity: Severity::Note,
+        })?;
+    }
+    Ok((lock, refused.len() as u64))
+}
+
+/// Reports what the index says about the vault's state besides its entries.
+fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64> {
+    let mut problems = 0;
+    if let Some(e) = &index.manifest_error {
+        problems += 1;
+        report.problem(
+            None,
+            None,
+            &format!(
+                "manifest.age cannot be read ({e}); the entries below come from their own \
+                 metadata files. Run `idvault vault repair` to rebuild it"
+            ),
+        )?;
+    }
+    if index.seal == vault::ManifestSeal::Forged {
+        problems += 1;
+        report.problem(None, None, &vault::Error::ManifestForged.to_string())?;
+    }
+    if let Some((found, pinned)) = index.rollback {
+        problems += 1;
+        report.problem(None, None, &vault::Error::RolledBack { found, pinned }.to_string())?;
+    }
+    for id in &index.unsealed {
+        let entry = index.entries.iter().find(|e| &e.id == id);
+        report.unsealed(id, entry)?;
+    }
+    Ok(problems)
+}
+
 fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let (_lock, refused) = read_lock(report, &vault, &keys)?;
     let index = vault.index(&keys)?;
     for e in &index.entries {
         report.entry(e)?;
@@ -300,12 +374,16 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
     for (id, err) in &index.unreadable {
         report.problem(Some(id), None, &err.to_string())?;
     }
+    let problems = report_state(report, &index)?;
     report.summary(
         serde_json::json!({"entries": index.entries.len(), "pending": index.pending.len(),
-                           "unreadable": index.unreadable.len()}),
+                           "unreadable": index.unreadable.len(),
+                           "unsealed": index.unsealed.len()}),
         &format!("{} entries", index.entries.len()),
     )?;
-    Ok(ExitCode::from_failures(index.unreadable.len() as u64))
+    Ok(ExitCode::from_failures(
+        index.unreadable.len() as u64 + problems + refused,
+    ))
 }
 
 fn extract(
@@ -316,12 +394,24 @@ fn extract(
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let (_lock, refused) = read_lock(report, &vault, &keys)?;
     let index = vault.index(&keys)?;
+    let mut failures = refused + report_state(report, &index)?;
     let dest = args.to.unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dest)
-        .with_context(|| format!("cannot create {}", sanitize::path(&dest)))?;
-    let mut failures = 0u64;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        // Folders made for restored documents are private, like the files put in them.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dest)
+            .with_context(|| format!("cannot create {}", sanitize::path(&dest)))?;
+    }
+    let modes = if args.keep_modes {
+        check::Modes::Original
+    } else {
+        check::Modes::Private
+    };
     let mut chosen = Vec::new();
     if args.all {
         chosen.extend(index.entries.iter());
@@ -351,7 +441,7 @@ fn extract(
         chosen.extend(found);
     }
     for e in chosen {
-        match vault.extract(e, &keys, &dest) {
+        match vault.extract(e, &keys, &dest, modes) {
             Ok(to) => report.extracted(e, &to)?,
             Err(err) => {
                 failures += 1;
@@ -370,7 +460,7 @@ fn extract(
 fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let _lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
+    let (_lock, refused) = read_lock(report, &vault, &keys)?;
     let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
     let with = |f: &dyn Fn(&mut Report) -> io::Result<()>| {
         let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -404,22 +494,56 @@ fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
                 Some(path),
                 "stray file (temporary file from an interrupted write; `repair` removes it)",
             ),
+            check::Finding::ManifestUnreadable { error } => r.problem(
+                None,
+                None,
+                &format!(
+                    "manifest.age cannot be read ({error}); the entries were read from their \
+                     own metadata files. Run `idvault vault repair` to rebuild it"
+                ),
+            ),
+            check::Finding::ManifestForged => {
+                r.problem(None, None, &vault::Error::ManifestForged.to_string())
+            }
+            check::Finding::Rollback { found, pinned } => r.problem(
+                None,
+                None,
+                &vault::Error::RolledBack {
+                    found: *found,
+                    pinned: *pinned,
+                }
+                .to_string(),
+            ),
         })
     });
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
     let s = summary?;
-    let mut text = format!("{} entries verified, {} problems", s.ok, s.problems);
+    for id in &s.unsealed {
+        report.unsealed(id, None)?;
+    }
+    let problems = s.problems + refused;
+    let mut text = format!("{} entries verified, {problems} problems", s.ok);
     if !s.has_manifest {
         text += "; no manifest (run `idvault vault repair` to rebuild it)";
     }
+    if !s.unsealed.is_empty() {
+        text += &format!(
+            "; {} entries unsealed (unlock with the passphrase to check and seal them)",
+            s.unsealed.len()
+        );
+    }
+    if !s.seals_checked {
+        text += "; seals not checked (they need the vault passphrase)";
+    }
     report.summary(
-        serde_json::json!({"entries": s.entries, "ok": s.ok, "problems": s.problems,
-                           "pending": s.pending, "manifest": s.has_manifest}),
+        serde_json::json!({"entries": s.entries, "ok": s.ok, "problems": problems,
+                           "pending": s.pending, "manifest": s.has_manifest,
+                           "unsealed": s.unsealed.len(), "seals_checked": s.seals_checked}),
         &text,
     )?;
     Ok(ExitCode::from_failures(
-        s.problems + u64::from(!s.has_manifest && s.entries > 0),
+        problems + u64::from(!s.has_manifest && s.entries > 0),
     ))
 }
 
@@ -455,6 +579,13 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             &format!("metadata unreadable, left in place: {e}"),
         )?;
     }
+    for (id, e) in &r.refused {
+        report.problem(
+            Some(id),
+            None,
+            &format!("fails its check, kept out of the sealed manifest: {e}"),
+        )?;
+    }
     for p in &r.temp_removed {
         report.warning(&Warning {
             path: p.clone(),
@@ -462,8 +593,10 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             severity: Severity::Note,
         })?;
     }
-    let lost =
-        (r.orphans_unreadable.len() + r.missing_objects.len() + r.unreadable_metas.len()) as u64;
+    let lost = (r.orphans_unreadable.len()
+        + r.missing_objects.len()
+        + r.unreadable_metas.len()
+        + r.refused.len()) as u64;
     report.summary(
         serde_json::json!({"entries": r.entries, "metas_restored": r.metas_restored.len(),
                            "orphans_recovered": r.orphans_recovered.len(), "unrecoverable": lost}),

@@ -10,8 +10,10 @@
 //! - `leftover`: `{"path": PATH}`: an interrupted wipe that `--apply` finishes.
 //! - `warning`: as in `scan` (files that could not be read).
 //! - `secured`: `{"path": PATH, "kind": "…", "entry": ID|null, "already_vaulted": bool,
-//!   "original": "wiped"|"deleted"|"kept"|null, "error": "…"|null}`, one per finding with
-//!   `--apply`, in completion order.
+//!   "original": "wiped"|"deleted"|"kept"|null, "error": "…"|null, "impostors": [{"id": ID,
+//!   "problem": "…"}]}`, one per finding with `--apply`, in completion order. `impostors` are
+//!   earlier vault entries that claimed to hold the file but did not when compared with it
+//!   (planted or damaged); they were passed over.
 //! - `leftover_wiped`: `{"path": PATH, "error": "…"|null}`.
 //! - `summary`: `{"applied": bool, "vault": PATH, "findings": n, "secured": n,
 //!   "already_vaulted": n, "failed": n, "bytes": n, "by_kind": {"passport": n, …},
@@ -62,6 +64,13 @@ struct SecuredJson<'a> {
     already_vaulted: bool,
     original: Option<&'a str>,
     error: Option<String>,
+    impostors: Vec<ImpostorJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ImpostorJson<'a> {
+    id: &'a str,
+    problem: String,
 }
 
 #[derive(Serialize)]
@@ -85,11 +94,14 @@ pub struct Totals {
     pub failed: usize,
     pub bytes: u64,
     pub by_kind: BTreeMap<&'static str, usize>,
+    /// Vault entries that claimed to hold a file but did not (a detected attack or damage).
+    pub impostors: usize,
 }
 
 impl Totals {
     /// Counts one outcome.
     pub fn add(&mut self, o: &ItemOutcome<'_>) {
+        self.impostors += o.impostors.len();
         if o.result.is_err() {
             self.failed += 1;
             return;
@@ -117,7 +129,7 @@ fn action(originals: Originals) -> &'static str {
 fn original_word(done: &OriginalDone) -> &'static str {
     match done {
         OriginalDone::Wiped { .. } => "wiped",
-        OriginalDone::Deleted => "deleted",
+        OriginalDone::Deleted { .. } => "deleted",
         OriginalDone::Kept => "kept",
     }
 }
@@ -290,11 +302,28 @@ impl<W: Write> SecureReport<W> {
                     already_vaulted: o.already_vaulted,
                     original,
                     error,
+                    impostors: o
+                        .impostors
+                        .iter()
+                        .map(|(e, err)| ImpostorJson {
+                            id: e.id.as_str(),
+                            problem: err.to_string(),
+                        })
+                        .collect(),
                 },
             );
         }
         let p = self.writer.palette;
         let path = human::path(&o.finding.path);
+        for (e, err) in &o.impostors {
+            writeln!(
+                self.writer.out,
+                "{} {path}: vault entry {} claims to hold this file but does not; passed over \
+                 ({err})",
+                p.red("BAD    "),
+                e.id
+            )?;
+        }
         match (&o.result, entry) {
             (Ok(done), Some(id)) => {
                 let how = if o.already_vaulted {

@@ -10,6 +10,9 @@
 //!   "stripped"}` (list).
 //! - `extracted`: `{"id", "to": PATH}`.
 //! - `verified`: `{"id"}`; `problem`: `{"id": ID|null, "path": PATH|null, "problem": "…"}`.
+//! - `unsealed`: `{"id"}`: an entry not covered by a checked seal (added without the
+//!   passphrase, or listed by an unsealed manifest); the next command with the passphrase
+//!   checks and seals it (list, extract, verify).
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
 //! - `summary`: counts for the command, last line.
 
@@ -324,6 +327,24 @@ impl<W: Write> VaultReport<W> {
             self.writer.palette.green("ok"),
             &e.id.as_str()[..12],
             shown(e)
+        )
+    }
+
+    /// An entry not covered by a checked seal.
+    pub fn unsealed(&mut self, id: &EntryId, e: Option<&Entry>) -> io::Result<()> {
+        if self.writer.json {
+            #[derive(Serialize)]
+            struct U<'a> {
+                id: &'a str,
+            }
+            return json::emit(&mut self.writer.out, "unsealed", U { id: id.as_str() });
+        }
+        let what = e.map_or_else(String::new, |e| format!("  {}", shown(e)));
+        writeln!(
+            self.writer.out,
+            "{} {}{what}  (not yet checked and sealed with the vault passphrase)",
+            self.writer.palette.yellow("unsealed"),
+            &id.as_str()[..12],
         )
     }
 

@@ -2,7 +2,10 @@
 //! passphrase is set), or, for automation, a file (`--passphrase-file`,
 //! `IDVAULT_PASSPHRASE_FILE`) or a command whose output is the passphrase
 //! (`--passphrase-command`), as restic does. Never from argv or a plain environment variable.
-//! Passphrases are held in `SecretString`; intermediate buffers are zeroed.
+//! Passphrases are held in `SecretString`; intermediate buffers are zeroed. A passphrase that
+//! is not valid UTF-8 is refused rather than altered (age passphrases are text), and core dumps
+//! are switched off for the rest of the process before a secret is read (see
+//! [`forbid_core_dumps`]).
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -54,6 +57,11 @@ pub enum PassphraseError {
     File { path: PathBuf, source: io::Error },
     #[error("the passphrase command failed: {0}")]
     Command(String),
+    #[error(
+        "the passphrase is not valid UTF-8 text; it is refused rather than altered (re-encode \
+         the passphrase file as UTF-8)"
+    )]
+    NotUtf8,
 }
 
 /// Whether a new passphrase is being set (asked twice on a terminal) or an existing one used.
@@ -69,6 +77,7 @@ pub fn read(
     prompt: &str,
     purpose: Purpose,
 ) -> Result<SecretString, PassphraseError> {
+    forbid_core_dumps();
     let secret = match source {
         PassphraseSource::File(path) => {
             let mut buf = Zeroizing::new(Vec::new());
@@ -78,7 +87,7 @@ pub fn read(
                     path: path.clone(),
                     source,
                 })?;
-            first_line(&buf)
+            first_line(&buf)?
         }
         PassphraseSource::Command(cmd) => {
             let out = Command::new("sh")
@@ -95,7 +104,7 @@ pub fn read(
                     out.status
                 )));
             }
-            first_line(&stdout)
+            first_line(&stdout)?
         }
         PassphraseSource::Terminal => {
             let first = prompt_tty(prompt)?;
@@ -119,11 +128,30 @@ pub fn read(
     Ok(secret)
 }
 
-/// The first line of `bytes`, without its line ending.
-fn first_line(bytes: &[u8]) -> SecretString {
+/// The first line of `bytes`, without its line ending; refused unless it is UTF-8.
+fn first_line(bytes: &[u8]) -> Result<SecretString, PassphraseError> {
     let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    SecretString::from(String::from_utf8_lossy(line).into_owned())
+    std::str::from_utf8(line)
+        .map(|s| SecretString::from(s.to_owned()))
+        .map_err(|_| PassphraseError::NotUtf8)
+}
+
+/// Switches core dumps off for the rest of the process, so that a crash while a passphrase or
+/// the vault identity is in memory cannot write them to disk: the core size limit goes to 0
+/// and the process is marked non-dumpable (which also keeps other processes of the same user
+/// from attaching with ptrace). Best effort: a failure leaves the defaults in place.
+pub fn forbid_core_dumps() {
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
 fn prompt_tty(prompt: &str) -> Result<SecretString, PassphraseError> {
@@ -185,6 +213,24 @@ mod tests {
             read(&PassphraseSource::File(empty), "", Purpose::Existing),
             Err(PassphraseError::Empty)
         ));
+    }
+
+    #[test]
+    fn non_utf8_passphrases_are_refused_not_altered() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        std::fs::write(&f, b"caf\xe9 au lait\n").unwrap();
+        assert!(matches!(
+            read(&PassphraseSource::File(f), "", Purpose::Existing),
+            Err(PassphraseError::NotUtf8)
+        ));
+    }
+
+    #[test]
+    fn core_dumps_are_off_after_a_passphrase_is_read() {
+        forbid_core_dumps();
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        assert_eq!(limit.current, Some(0));
     }
 
     #[test]

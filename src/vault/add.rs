@@ -9,9 +9,12 @@
 //!    `objects/ab/<id>.age`; fsync the directory;
 //! 4. write `objects/ab/<id>.meta.age` the same way: the entry now exists.
 //!
-//! With `--remove-originals`, [`add_all`] then commits the manifest, verifies every new entry
-//! by decrypting it and comparing hashes, checks the original is still the file that was
-//! read, and only then removes it.
+//! The fan-out folder, when new, is fsynced into `objects/` before anything is written in it.
+//!
+//! With a key, [`add_all`] runs the [`super::pipeline`] that `secure` runs too: re-runs find
+//! their earlier entries (checked against the file), the manifest is committed, and with
+//! `--remove-originals` each original is wiped only after its entry was decrypted and compared
+//! with what idvault would store for it now.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -22,9 +25,11 @@ use rayon::prelude::*;
 use super::crypto::{self, Side};
 use super::format;
 use super::manifest::{self, Detected, Entry, StoredPath};
-use super::original::{self, Removal, StripPolicy};
+use super::original::{self, StripPolicy};
+use super::pipeline::{self, Find, ItemError, Job, OriginalDone, Originals, Settings, Stored};
 use super::{Error, Keys, Vault, VaultLock};
 use crate::fsutil::{self, AtomicFile, Replace};
+use crate::isolate;
 
 /// A file to add, with what the scanner said about it.
 #[derive(Clone, Debug)]
@@ -83,11 +88,6 @@ impl Added {
         }
     }
 
-    /// True if `path` is still the very file that was read (same inode, size and times), so
-    /// acting on it acts on what the vault holds.
-    pub fn unchanged(&self, path: &Path) -> bool {
-        fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && Stamp::of(&m) == self.stamp)
-    }
 }
 
 /// Adds one file as a new entry (steps 1–4 above). Needs no secret.
@@ -159,28 +159,6 @@ pub fn add_file(
     Ok(Added { entry, stamp })
 }
 
-/// The entry already holding `path`, if the vault has one with the same original path, size
-/// and modification time and the file still hashes to its recorded SHA-256 (a re-run after an
-/// interrupted `--remove-originals`). Only files that match by path, size and time are read.
-pub fn already_in(index: &super::Index, path: &Path) -> Option<Added> {
-    let abs = StoredPath::new(&std::path::absolute(path).ok()?);
-    let meta = fs::symlink_metadata(path).ok().filter(|m| m.is_file())?;
-    let candidate = index.entries.iter().find(|e| {
-        e.original.as_ref() == Some(&abs)
-            && e.size == meta.len()
-            && (e.mtime, i64::from(e.mtime_nsec)) == (meta.mtime(), meta.mtime_nsec())
-    })?;
-    let mut file = fsutil::open_regular_nofollow(path).ok()?;
-    let stamp = Stamp::of(&file.metadata().ok()?);
-    let digest = crypto::digest(&mut file).ok()?;
-    let same = digest.sha256 == candidate.original_sha256
-        && file.metadata().is_ok_and(|m| Stamp::of(&m) == stamp);
-    same.then(|| Added {
-        entry: candidate.clone(),
-        stamp,
-    })
-}
-
 /// SHA-256 of a file's bytes, streamed (to look it up with [`super::Index::by_original_hash`]).
 pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
     let mut file = fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
@@ -192,14 +170,22 @@ pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
 pub enum AddEvent<'a> {
     /// The file is now an entry.
     Added { path: &'a Path, entry: &'a Entry },
-    /// The file was already in the vault (same path, size, time and SHA-256); not added again.
+    /// The file was already in the vault (an earlier entry, checked against it); not added
+    /// again.
     AlreadyIn { path: &'a Path, entry: &'a Entry },
     /// The file could not be added (the original is untouched).
-    Failed { path: &'a Path, error: Error },
-    /// The entry was verified and the original removed.
-    Removed { path: &'a Path, how: Removal },
+    Failed { path: &'a Path, error: &'a ItemError },
+    /// An earlier entry claimed to hold the file but does not (planted or damaged); it was
+    /// passed over.
+    Impostor {
+        path: &'a Path,
+        entry: &'a Entry,
+        error: &'a Error,
+    },
+    /// The entry was confirmed against the original and the original removed.
+    Removed { path: &'a Path, how: &'a OriginalDone },
     /// The original was kept although removal was asked for.
-    Kept { path: &'a Path, error: Error },
+    Kept { path: &'a Path, error: &'a ItemError },
 }
 
 /// Totals of an [`add_all`] run.
@@ -214,13 +200,16 @@ pub struct AddSummary {
     pub kept: u64,
 }
 
-/// Adds `sources` in parallel. With `remove` (which needs `keys`), then commits the manifest,
-/// verifies each new entry by decrypting it, and removes each original that is unchanged.
-/// With `keys` but no `remove`, the manifest is committed too; without `keys`, new entries
-/// stay pending (readable from their metadata) until a command with a key commits them.
+/// Adds `sources` in parallel.
 ///
-/// An error here is fatal (the manifest could not be written); per-file problems go to
-/// `on_event`.
+/// Without `keys`, each file becomes a new entry that stays *pending* (readable from its own
+/// metadata, not yet sealed into the manifest) until a command with the passphrase checks and
+/// seals it. With `keys`, the shared [`pipeline`] runs: earlier entries for the same path and
+/// time are reused once checked against the file, the manifest is committed, and with
+/// `remove` each original is wiped after its entry was confirmed against it.
+///
+/// An error here is fatal (the manifest could not be written, no original was touched);
+/// per-file problems go to `on_event`.
 pub fn add_all(
     vault: &Vault,
     lock: &VaultLock,
@@ -231,90 +220,98 @@ pub fn add_all(
     on_event: &(dyn Fn(AddEvent<'_>) + Sync),
 ) -> Result<AddSummary, Error> {
     assert!(!remove || keys.is_some(), "removal needs a key to verify");
-    let index = keys.map(|k| vault.index(k)).transpose()?;
-    let done: Vec<(&Source, Added, bool)> = sources
-        .par_iter()
-        .filter_map(|s| {
-            if let Some(a) = index.as_ref().and_then(|i| already_in(i, &s.path)) {
-                on_event(AddEvent::AlreadyIn {
-                    path: &s.path,
-                    entry: &a.entry,
-                });
-                return Some((s, a, false));
-            }
-            match add_file(vault, lock, s, strip) {
-                Ok(a) => {
-                    on_event(AddEvent::Added {
-                        path: &s.path,
-                        entry: &a.entry,
-                    });
-                    Some((s, a, true))
+    let Some(keys) = keys else {
+        let added: Vec<Option<u64>> = sources
+            .par_iter()
+            .map(|s| {
+                let result = isolate::per_file(|| add_file(vault, lock, s, strip))
+                    .map_err(ItemError::Panicked)
+                    .and_then(|r| r.map_err(ItemError::Vault));
+                match result {
+                    Ok(a) => {
+                        on_event(AddEvent::Added {
+                            path: &s.path,
+                            entry: &a.entry,
+                        });
+                        Some(a.entry.size)
+                    }
+                    Err(error) => {
+                        on_event(AddEvent::Failed {
+                            path: &s.path,
+                            error: &error,
+                        });
+                        None
+                    }
                 }
-                Err(error) => {
-                    on_event(AddEvent::Failed {
-                        path: &s.path,
-                        error,
-                    });
-                    None
-                }
-            }
+            })
+            .collect();
+        let sizes: Vec<u64> = added.iter().flatten().copied().collect();
+        return Ok(AddSummary {
+            added: sizes.len() as u64,
+            bytes: sizes.iter().sum(),
+            failed: (sources.len() - sizes.len()) as u64,
+            ..AddSummary::default()
+        });
+    };
+    let jobs: Vec<Job> = sources
+        .iter()
+        .map(|s| Job {
+            source: s.clone(),
+            chosen: None,
+            plan: None,
         })
         .collect();
-    let new = done.iter().filter(|(_, _, new)| *new);
-    let mut summary = AddSummary {
-        added: new.clone().count() as u64,
-        already: (done.len() - new.clone().count()) as u64,
-        bytes: new.map(|(_, a, _)| a.entry.size).sum(),
-        failed: (sources.len() - done.len()) as u64,
-        ..AddSummary::default()
+    let settings = Settings {
+        strip,
+        find: Find::ByPath,
+        originals: if remove {
+            Originals::Wipe
+        } else {
+            Originals::Keep
+        },
+        wipe: crate::wipe::WipeOptions::default(),
     };
-    let Some(keys) = keys else {
-        return Ok(summary);
+    let on_stored = |i: usize, stored: Result<(Option<&Entry>, Stored), &ItemError>| {
+        let path = &sources[i].path;
+        match stored {
+            Ok((Some(entry), Stored::New)) => on_event(AddEvent::Added { path, entry }),
+            Ok((Some(entry), _)) => on_event(AddEvent::AlreadyIn { path, entry }),
+            // `Find::ByPath` makes no twins.
+            Ok((None, _)) => {}
+            Err(error) => on_event(AddEvent::Failed { path, error }),
+        }
     };
-    if summary.added > 0 || index.is_some_and(|i| !i.pending.is_empty()) {
-        vault.commit_manifest(lock, keys)?;
-    }
-    if !remove {
-        return Ok(summary);
-    }
-    let removed = done
-        .par_iter()
-        .filter(|(s, a, _)| {
-            let outcome = vault
-                .verify_entry(&a.entry, keys)
-                .and_then(|()| {
-                    if a.unchanged(&s.path) {
-                        Ok(())
-                    } else {
-                        Err(Error::ChangedWhileAdding {
-                            path: s.path.clone(),
-                        })
-                    }
-                })
-                .and_then(|()| {
-                    original::remove_original(&s.path, &a.original_id()).map_err(|source| {
-                        Error::Wipe {
-                            path: s.path.clone(),
-                            source,
-                        }
-                    })
-                });
-            match outcome {
-                Ok(how) => {
-                    on_event(AddEvent::Removed { path: &s.path, how });
-                    true
-                }
-                Err(error) => {
-                    on_event(AddEvent::Kept {
-                        path: &s.path,
-                        error,
-                    });
-                    false
-                }
+    let finish = |i: usize, o: pipeline::Outcome| {
+        let path = &sources[i].path;
+        for (entry, error) in &o.impostors {
+            on_event(AddEvent::Impostor { path, entry, error });
+        }
+        match &o.result {
+            // Not stored: already reported as failed.
+            _ if o.stored.is_none() => {}
+            Ok(OriginalDone::Kept) => {}
+            Ok(how) => on_event(AddEvent::Removed { path, how }),
+            Err(error) => on_event(AddEvent::Kept { path, error }),
+        }
+        o
+    };
+    let outcomes = pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
+    let mut summary = AddSummary::default();
+    for o in &outcomes {
+        match (o.stored, &o.result) {
+            (None, _) => summary.failed += 1,
+            (Some(Stored::New), _) => {
+                summary.added += 1;
+                summary.bytes += o.entry.as_ref().map_or(0, |e| e.size);
             }
-        })
-        .count() as u64;
-    summary.removed = removed;
-    summary.kept = done.len() as u64 - removed;
+            (Some(_), _) => summary.already += 1,
+        }
+        match &o.result {
+            _ if o.stored.is_none() => {}
+            Ok(OriginalDone::Kept) => {}
+            Ok(_) => summary.removed += 1,
+            Err(_) => summary.kept += 1,
+        }
+    }
     Ok(summary)
 }

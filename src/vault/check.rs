@@ -52,15 +52,26 @@ pub fn verify_entry(vault: &Vault, entry: &Entry, keys: &Keys) -> Result<(), Err
     Ok(())
 }
 
+/// Which permission bits `extract` gives restored files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Modes {
+    /// 0600: only you can read the restored document (the default).
+    #[default]
+    Private,
+    /// The original's permission bits, as recorded when it was added (`--keep-modes`).
+    Original,
+}
+
 /// Extracts `entry` into `dest_dir` under its original file name (or its id, for a recovered
-/// entry), restoring mtime and permissions. Plaintext goes to a 0600 temporary file in
-/// `dest_dir` that is renamed only after the whole stream authenticated and matched; an
+/// entry), restoring its mtime and giving it `modes`. Plaintext goes to a 0600 temporary file
+/// in `dest_dir` that is renamed only after the whole stream authenticated and matched; an
 /// existing file is never replaced.
 pub fn extract(
     vault: &Vault,
     entry: &Entry,
     keys: &Keys,
     dest_dir: &Path,
+    modes: Modes,
 ) -> Result<PathBuf, Error> {
     let name = entry
         .file_name()
@@ -78,9 +89,13 @@ pub fn extract(
     } else {
         UNIX_EPOCH
     };
+    let mode = match modes {
+        Modes::Private => format::FILE_MODE,
+        Modes::Original => entry.mode & 0o777 | 0o400,
+    };
     let f = tmp.file();
     f.set_times(FileTimes::new().set_modified(mtime))
-        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(entry.mode & 0o777 | 0o400)))
+        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
         .map_err(|e| Error::io("write", &dest, e))?;
     tmp.commit(&dest, Replace::Never).map_err(|e| {
         if e.kind() == io::ErrorKind::AlreadyExists {
@@ -106,10 +121,16 @@ pub enum Finding {
     /// A file in `objects/` that is not part of the format (e.g. a temporary file left by a
     /// crash: ciphertext, never plaintext).
     Stray { path: PathBuf },
+    /// `manifest.age` cannot be read; the entries came from the `.meta.age` files.
+    ManifestUnreadable { error: Error },
+    /// `manifest.age` carries a seal that does not check: forged or altered.
+    ManifestForged,
+    /// `manifest.age` is older than the one this machine saw.
+    Rollback { found: u64, pinned: u64 },
 }
 
 /// Totals of a [`verify`] run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifySummary {
     pub entries: u64,
     pub ok: u64,
@@ -117,6 +138,10 @@ pub struct VerifySummary {
     /// Entries not yet in the manifest (not a problem).
     pub pending: u64,
     pub has_manifest: bool,
+    /// Entries not covered by a checked seal (see [`super::Index::unsealed`]).
+    pub unsealed: Vec<EntryId>,
+    /// Whether seals were checked (the vault was unlocked with its passphrase).
+    pub seals_checked: bool,
 }
 
 /// Verifies every entry in parallel and looks for orphans, missing and stray files.
@@ -126,7 +151,7 @@ pub fn verify(
     on_ok: &(dyn Fn(&Entry) + Sync),
     on_problem: &(dyn Fn(Finding) + Sync),
 ) -> Result<VerifySummary, Error> {
-    let index = vault.index(keys)?;
+    let mut index = vault.index(keys)?;
     let scan = vault
         .layout()
         .scan_objects()
@@ -134,6 +159,18 @@ pub fn verify(
     let metas: BTreeSet<&EntryId> = scan.metas.iter().collect();
     let known: BTreeSet<&EntryId> = index.entries.iter().map(|e| &e.id).collect();
     let mut problems = 0u64;
+    if let Some(error) = index.manifest_error.take() {
+        problems += 1;
+        on_problem(Finding::ManifestUnreadable { error });
+    }
+    if index.seal == super::ManifestSeal::Forged {
+        problems += 1;
+        on_problem(Finding::ManifestForged);
+    }
+    if let Some((found, pinned)) = index.rollback {
+        problems += 1;
+        on_problem(Finding::Rollback { found, pinned });
+    }
     for (id, error) in index.unreadable {
         problems += 1;
         on_problem(Finding::UnreadableMeta { id, error });
@@ -185,6 +222,8 @@ pub fn verify(
         problems: problems + entries - ok,
         pending: index.pending.len() as u64,
         has_manifest: index.has_manifest,
+        unsealed: index.unsealed,
+        seals_checked: keys.seal().is_some(),
     })
 }
 
@@ -205,6 +244,8 @@ pub struct RepairReport {
     pub unreadable_metas: Vec<(EntryId, Error)>,
     /// Temporary files from interrupted writes, removed.
     pub temp_removed: Vec<PathBuf>,
+    /// Entries that failed their check and were kept out of the sealed manifest.
+    pub refused: Vec<(EntryId, Error)>,
 }
 
 /// Rebuilds the manifest from the `.meta.age` files (and restores missing `.meta.age` files
@@ -213,10 +254,10 @@ pub struct RepairReport {
 pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairReport, Error> {
     let layout = vault.layout();
     let mut report = RepairReport::default();
-    let old = match Manifest::read(layout, keys.ids()) {
-        Ok(m) => m.map(|m| m.entries).unwrap_or_default(),
+    let (old, old_generation) = match Manifest::read(layout, keys.ids()) {
+        Ok(m) => m.map(|m| (m.entries, m.generation)).unwrap_or_default(),
         Err(Error::NoMatchingIdentity) => return Err(Error::NoMatchingIdentity),
-        Err(_) => Vec::new(),
+        Err(_) => (Vec::new(), 0),
     };
     let scan = layout
         .scan_objects()
@@ -267,8 +308,12 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
             report.temp_removed.push(path);
         }
     }
-    report.entries = entries.len() as u64;
-    Manifest::new(entries.into_values().collect()).write(layout, vault.recipients())?;
+    // Everything is checked before it is sealed: the old manifest and the metadata files may
+    // come from anyone who can write the folder.
+    let entries: Vec<Entry> = entries.into_values().collect();
+    let refused = vault.write_manifest(keys, &entries, |_| true, old_generation)?;
+    report.entries = (entries.len() - refused.len()) as u64;
+    report.refused = refused;
     Ok(report)
 }
 

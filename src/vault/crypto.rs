@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::Error;
+use crate::fsutil::hex;
 
 /// Size of the blocks read from a source and handed to the age stream: one age chunk.
 pub const BLOCK: usize = 64 * 1024;
@@ -106,7 +107,7 @@ pub fn seal_identity(secret: &SecretString, passphrase: &SecretString) -> Result
         .map(|i| i.to_public().to_string())
         .map_err(|e| Error::Encrypt(e.to_string()))?;
     let text = Zeroizing::new(format!(
-        "# idvault vault identity\n# public key: {public}\n{}\n",
+        "# idvault vault identity\n# public key: {public}\n{SEALED_MARKER}\n{}\n",
         secret.expose_secret()
     ));
     let enc = age::Encryptor::with_user_passphrase(passphrase.clone());
@@ -120,8 +121,24 @@ pub fn seal_identity(secret: &SecretString, passphrase: &SecretString) -> Result
     Ok(out)
 }
 
+/// A comment line in the identity of every vault whose config and manifest are sealed: the
+/// passphrase authenticates it, so a config without a seal is known to have lost it.
+const SEALED_MARKER: &str = "# idvault: config and manifest are sealed with this identity";
+
+/// The vault identity, opened.
+pub struct VaultIdentity {
+    /// Every identity in the file, for decrypting.
+    pub ids: Vec<BoxIdentity>,
+    /// The vault's own X25519 secret (`AGE-SECRET-KEY-1…`), to derive seal keys from.
+    pub secret: SecretString,
+    /// Its public key.
+    pub public: String,
+    /// True when the file says the vault's config and manifest carry seals.
+    pub expects_seal: bool,
+}
+
 /// Opens the sealed vault identity at `path` with `passphrase` (one scrypt).
-pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<Vec<BoxIdentity>, Error> {
+pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<VaultIdentity, Error> {
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let mut id = age::scrypt::Identity::new(passphrase.clone());
     id.set_max_work_factor(MAX_SCRYPT_LOG_N);
@@ -136,7 +153,26 @@ pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<Vec<Box
         })?;
     let mut plain = Zeroizing::new(Vec::new());
     reader.read_to_end(&mut plain).map_err(corrupt)?;
-    parse_identity_text(&plain, path)
+    let ids = parse_identity_text(&plain, path)?;
+    let text = std::str::from_utf8(&plain).map_err(|_| Error::BadIdentityFile {
+        path: path.to_path_buf(),
+        message: "not UTF-8 text".into(),
+    })?;
+    let own = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .and_then(|l| l.parse::<age::x25519::Identity>().ok())
+        .ok_or_else(|| Error::BadIdentityFile {
+            path: path.to_path_buf(),
+            message: "holds no X25519 identity".into(),
+        })?;
+    Ok(VaultIdentity {
+        ids,
+        public: own.to_public().to_string(),
+        secret: own.to_string(),
+        expects_seal: text.lines().any(|l| l.trim() == SEALED_MARKER),
+    })
 }
 
 /// Loads an identity file given with `--identity`: an age identity file (plain or
@@ -373,15 +409,6 @@ pub fn decrypt_stream(
     pump(&mut reader, |block| out.write_all(block)).map_err(|side| match side {
         Side::Source(e) => corrupt(e),
         Side::Sink(e) => Error::io("write", out_path, e),
-    })
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
     })
 }
 

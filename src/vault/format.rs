@@ -52,6 +52,10 @@ pub struct Config {
     pub created: i64,
     /// Public recipients every entry is encrypted to; the first is the vault's own identity.
     pub recipients: Vec<String>,
+    /// BLAKE3 keyed hash of the fields above under a key derived from the vault identity (see
+    /// [`super::trust`]); `None` in vaults made before seals existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl Config {
@@ -212,13 +216,47 @@ pub struct ObjectScan {
     pub stray: Vec<PathBuf>,
 }
 
-/// Creates `dir` with mode 0700 unless it exists; an existing one is narrowed to 0700.
+/// Creates `dir` with mode 0700 unless it exists, and fsyncs its parent when it was created (so
+/// that the new folder survives a crash before anything inside it is relied on). An existing
+/// folder must be a real folder owned by this user; group and other bits are cleared.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     match DirBuilder::new().mode(DIR_MODE).create(dir) {
-        Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE)),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Ok(()) => {
+            fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+            let parent = dir.parent().unwrap_or(Path::new("."));
+            crate::fsutil::fsync_dir(parent)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => make_private(dir),
         Err(e) => Err(e),
     }
+}
+
+/// Checks that `dir` is a folder (not a symlink) owned by this user, and narrows its mode to
+/// owner-only (`mode & 0700`) when others could read or write it; the owner's own bits are
+/// left as they are (a folder made read-only stays read-only). A folder owned by someone else is refused: its
+/// owner could change anything in it.
+pub fn make_private(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a folder (a symlink or a file); not used",
+        ));
+    }
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "belongs to another user (uid {}), who could change anything in it; not used",
+                meta.uid()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(meta.mode() & 0o700))?;
+    }
+    Ok(())
 }
 
 /// Pads `plain` with spaces (JSON whitespace) to a multiple of `block`.
@@ -248,6 +286,7 @@ mod tests {
             format: FORMAT,
             created: 1_700_000_000,
             recipients: vec!["age1xyz".into()],
+            seal: Some("ab".into()),
         };
         assert_eq!(Config::parse(&c.to_text()).unwrap(), c);
     }

@@ -1,14 +1,11 @@
 //! The vault lock: `flock(2)` on `VAULT/lock`, exclusive for commands that write, shared for
 //! commands that only read. The kernel drops the lock when the process dies, so a crash never
 //! leaves a stale lock. The holder's pid is written into the file only to name it in the
-//! "busy" message.
-//!
-//! Written by hand on `libc::flock` because the crate's MSRV (1.88) predates `File::lock`, and
-//! the two calls needed do not justify another dependency.
+//! "busy" message. Built on std's `File::lock`/`File::try_lock` (flock on Linux), so no
+//! `unsafe` is needed.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -44,16 +41,17 @@ impl VaultLock {
             .mode(format::FILE_MODE)
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(path)?;
-        let op = match mode {
-            LockMode::Shared => libc::LOCK_SH,
-            LockMode::Exclusive => libc::LOCK_EX,
+        let tried = match mode {
+            LockMode::Shared => file.try_lock_shared(),
+            LockMode::Exclusive => file.try_lock(),
         };
-        if let Err(e) = flock(&file, op | libc::LOCK_NB) {
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(e);
+        match tried {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                on_busy(holder(&file));
+                wait_for(&file, mode)?;
             }
-            on_busy(holder(&file));
-            flock(&file, op)?;
+            Err(TryLockError::Error(e)) => return Err(e),
         }
         let mut lock = VaultLock { file, mode };
         if mode == LockMode::Exclusive {
@@ -73,15 +71,16 @@ impl VaultLock {
     }
 }
 
-fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
+/// Blocks until the lock is granted, retrying when a signal interrupts the wait.
+fn wait_for(file: &File, mode: LockMode) -> io::Result<()> {
     loop {
-        // SAFETY: flock on a file descriptor we own; no memory is passed.
-        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+        let waited = match mode {
+            LockMode::Shared => file.lock_shared(),
+            LockMode::Exclusive => file.lock(),
+        };
+        match waited {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
         }
     }
 }

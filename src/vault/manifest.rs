@@ -125,7 +125,16 @@ impl Entry {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: u32,
+    /// Raised by one at every sealed rewrite; a manifest older than the last one seen on this
+    /// machine was rolled back. 0 in manifests written before generations existed.
+    #[serde(default)]
+    pub generation: u64,
     pub entries: Vec<Entry>,
+    /// BLAKE3 keyed hash of the generation, the recipients and the entries under a key
+    /// derived from the vault identity (see [`super::trust`]); `None` when written without
+    /// the passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl Manifest {
@@ -133,7 +142,9 @@ impl Manifest {
         entries.sort_by(|a, b| (a.added, &a.id).cmp(&(b.added, &b.id)));
         Manifest {
             format: format::FORMAT,
+            generation: 0,
             entries,
+            seal: None,
         }
     }
 

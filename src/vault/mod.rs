@@ -15,13 +15,12 @@
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
 //! let index = vault.index(&keys)?;
 //! let path = std::path::Path::new("/photos/passport.jpg");
-//! let digest = sha256_file(path)?;
-//! if index.by_original_hash(&digest.sha256).is_none() {
-//!     let added = vault.add_file(&lock, &Source::new(path.into()), StripPolicy::Strip)?;
-//!     vault.commit_manifest(&lock, &keys)?;
-//!     vault.verify_entry(&added.entry, &keys)?;
-//!     // act on the original only now, and only if `added.unchanged(path)`.
-//! }
+//! let added = vault.add_file(&lock, &Source::new(path.into()), StripPolicy::Strip)?;
+//! vault.commit_manifest(&lock, &keys)?;
+//! // Before the original is touched: decrypt the entry and compare it with what idvault
+//! // would store for the original now.
+//! let seen = original::confirm(&vault, &keys, &added.entry, path)?;
+//! # let _ = (index, seen);
 //! # Ok(()) }
 //! ```
 
@@ -32,20 +31,25 @@ pub mod format;
 pub mod lock;
 pub mod manifest;
 pub mod original;
+pub mod pipeline;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
 
-pub use add::{AddEvent, AddSummary, Added, Source, add_all, already_in, sha256_file};
+pub use add::{AddEvent, AddSummary, Added, Source, add_all, sha256_file};
 pub use crypto::{BoxIdentity, Digested, Recipients};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
 pub use manifest::{Detected, DetectedReason, Entry, Manifest, StoredPath, StripLog};
-pub use original::{Removal, StripPolicy};
+pub use original::StripPolicy;
+pub use pipeline::{ItemError, OriginalDone, Originals};
+pub use trust::{SealKey, Trust};
 
 use crate::fsutil::{AtomicFile, Replace};
 use crate::ui::sanitize;
@@ -98,15 +102,89 @@ pub enum Error {
     MissingObject,
     #[error("{} changed while it was being added; not added", sanitize::path(path))]
     ChangedWhileAdding { path: PathBuf },
+    #[error(
+        "vault entry {id} does not hold this file: its content differs from what idvault would \
+         store for the file now (a planted, damaged or swapped entry)"
+    )]
+    NotTheOriginal { id: EntryId },
+    #[error(
+        "{} changed while it was being compared with its vault copy; not touched",
+        sanitize::path(path)
+    )]
+    OriginalChanged { path: PathBuf },
     #[error("{} is inside the vault", sanitize::path(path))]
     InsideVault { path: PathBuf },
     #[error("{} already exists; not overwritten", sanitize::path(path))]
     Exists { path: PathBuf },
-    #[error("vaulted, but the original was not wiped: {source}")]
-    Wipe {
-        path: PathBuf,
-        source: crate::wipe::WipeError,
+    #[error(
+        "the vault folder {}: {source}",
+        sanitize::path(path)
+    )]
+    UnsafeFolder { path: PathBuf, source: io::Error },
+    #[error(
+        "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
+         the vault passphrase, so entries added now could be read by them; nothing was written. \
+         Recipients pinned on this machine: {}; found: {}. Put the pinned list back (or run \
+         `idvault vault repair` with the passphrase, which restores it)",
+        list(pinned.as_deref()),
+        list(Some(found))
+    )]
+    ConfigTampered {
+        pinned: Option<Vec<String>>,
+        found: Vec<String>,
     },
+    #[error(
+        "the vault's recipients differ from the ones pinned on this machine on {} (pinned: {}; \
+         found: {}); refusing to encrypt anything to them. If you changed them yourself, run \
+         any command that unlocks the vault with its passphrase (e.g. `idvault vault verify`): \
+         it checks the config's seal and pins it again; a config changed by anyone else fails \
+         that check",
+        since(*pinned_at),
+        list(Some(pinned)),
+        list(Some(found))
+    )]
+    RecipientsChanged {
+        pinned: Vec<String>,
+        found: Vec<String>,
+        pinned_at: i64,
+    },
+    #[error(
+        "manifest.age has generation {found}, but this machine saw generation {pinned}: an \
+         older manifest was put back (rollback), hiding later entries or changes; nothing was \
+         written. See `idvault vault verify`; `idvault vault repair` with the passphrase \
+         rebuilds the manifest from the entries present"
+    )]
+    RolledBack { found: u64, pinned: u64 },
+    #[error(
+        "manifest.age fails its seal: it was forged or altered by someone without the vault \
+         passphrase; nothing was written. See `idvault vault verify`; `idvault vault repair` \
+         with the passphrase rebuilds it from the checked entries"
+    )]
+    ManifestForged,
+    #[error(
+        "this vault is not yet trusted on this machine, and adding without the passphrase cannot \
+         check that its recipient list is genuine; unlock it once with its passphrase (e.g. \
+         `idvault vault verify`) to check its seal and pin it here"
+    )]
+    NotTrustedHere,
+}
+
+/// A recipient list for an error message.
+fn list(l: Option<&[String]>) -> String {
+    match l {
+        Some(l) if !l.is_empty() => l.join(", "),
+        _ => "none".into(),
+    }
+}
+
+/// A pin time for an error message (days ago, which needs no calendar code).
+fn since(at: i64) -> String {
+    let days = (now() - at).max(0) / 86_400;
+    match days {
+        0 => "today".into(),
+        1 => "yesterday".into(),
+        d => format!("{d} days ago"),
+    }
 }
 
 impl Error {
@@ -129,30 +207,42 @@ impl Error {
     }
 }
 
-/// The default vault location: `$XDG_DATA_HOME/idvault/vault`, else
-/// `~/.local/share/idvault/vault`.
-pub fn default_root() -> Option<PathBuf> {
-    let data = std::env::var_os("XDG_DATA_HOME")
+/// `$XDG_DATA_HOME` (when set and absolute), else `~/.local/share`.
+pub(crate) fn data_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(data.join("idvault").join("vault"))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
 }
 
-/// Identities that can read the vault, obtained once per command.
+/// The default vault location: `$XDG_DATA_HOME/idvault/vault`, else
+/// `~/.local/share/idvault/vault`.
+pub fn default_root() -> Option<PathBuf> {
+    data_home().map(|d| d.join("idvault").join("vault"))
+}
+
+/// Identities that can read the vault, obtained once per command, and the seal key when the
+/// vault's own identity was opened with the passphrase.
 pub struct Keys {
     ids: Vec<BoxIdentity>,
+    seal: Option<SealKey>,
 }
 
 impl Keys {
-    /// Keys from identity files given with `--identity`.
+    /// Keys from identity files given with `--identity`. They read the vault but cannot check
+    /// or renew its seals, which need the vault's own identity.
     pub fn from_identities(ids: Vec<BoxIdentity>) -> Self {
-        Keys { ids }
+        Keys { ids, seal: None }
     }
 
     pub(crate) fn ids(&self) -> &[BoxIdentity] {
         &self.ids
+    }
+
+    /// The seal key, when the vault was unlocked with its passphrase.
+    pub fn seal(&self) -> Option<&SealKey> {
+        self.seal.as_ref()
     }
 }
 
@@ -163,6 +253,10 @@ pub struct Vault {
     recipients: Recipients,
     /// The canonical root, to refuse adding the vault's own files.
     canonical: PathBuf,
+    /// What this machine had pinned for the vault when it was opened.
+    trust: Trust,
+    /// Set once an unlock checked the config's seal: the recipients are genuine.
+    sealed: AtomicBool,
 }
 
 impl Vault {
@@ -182,33 +276,52 @@ impl Vault {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+                    create_dirs_synced(parent)?;
                 }
             }
             Err(e) => return Err(Error::io("read", root, e)),
         }
-        format::create_private_dir(root).map_err(|e| Error::io("create", root, e))?;
+        // Creates it 0700, or checks the owner of an existing empty folder and narrows it.
+        format::create_private_dir(root).map_err(|source| Error::UnsafeFolder {
+            path: root.into(),
+            source,
+        })?;
         let layout = Layout::new(root.to_path_buf());
         let (secret, public) = crypto::generate_identity();
         recipients.insert(0, public);
         let sealed = crypto::seal_identity(&secret, passphrase)?;
-        write_file(&layout.identity(), &sealed)?;
+        write_file(&layout.identity(), &sealed, Replace::Never)?;
         format::create_private_dir(&layout.objects())
             .map_err(|e| Error::io("create", &layout.objects(), e))?;
-        let config = Config {
+        let mut config = Config {
             format: format::FORMAT,
             created: now(),
             recipients,
+            seal: None,
         };
+        config.seal = Some(SealKey::derive(&secret).seal_config(&config));
         // The marker comes last: a folder without it is not (yet) a vault.
-        write_file(&layout.config(), config.to_text().as_bytes())?;
+        write_file(&layout.config(), config.to_text().as_bytes(), Replace::Never)?;
+        let canonical = fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
+        trust::pin(&config, &canonical)?;
         Vault::open(root)
     }
 
-    /// Opens the vault at `root` (no secret needed).
+    /// Opens the vault at `root` (no secret needed). The folder must belong to this user; if
+    /// others could read or write it, it is narrowed to owner-only first.
     pub fn open(root: &Path) -> Result<Vault, Error> {
         let layout = Layout::new(root.to_path_buf());
         let path = layout.config();
+        if !path.exists() {
+            return Err(Error::NotAVault { path: root.into() });
+        }
+        for dir in [root.to_path_buf(), layout.objects()] {
+            match format::make_private(&dir) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::UnsafeFolder { path: dir, source }),
+                Ok(()) => {}
+            }
+        }
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -227,11 +340,14 @@ impl Vault {
         }
         let recipients = Recipients::parse(&config.recipients)?;
         let canonical = fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
+        let trust = trust::lookup(&config, &canonical)?;
         Ok(Vault {
             layout,
             config,
             recipients,
             canonical,
+            trust,
+            sealed: AtomicBool::new(false),
         })
     }
 
@@ -247,26 +363,186 @@ impl Vault {
         &self.config
     }
 
-    /// Opens `identity.age` with the passphrase (one scrypt).
+    /// What this machine had pinned for the vault when it was opened.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// Opens `identity.age` with the passphrase (one scrypt), derives the seal key from the
+    /// vault identity and checks the config's seal. A genuine config is pinned on this machine
+    /// (again); a config whose seal fails is refused. A vault made before seals existed is
+    /// sealed now, unless this machine pinned other recipients for it.
     pub fn unlock(&self, passphrase: &SecretString) -> Result<Keys, Error> {
-        crypto::unseal_identity(&self.layout.identity(), passphrase).map(|ids| Keys { ids })
+        let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase)?;
+        let key = SealKey::derive(&unsealed.secret);
+        let keys = Keys {
+            ids: unsealed.ids,
+            seal: Some(key),
+        };
+        let key = keys.seal.as_ref().expect("just set");
+        let pinned = match &self.trust {
+            Trust::Pinned(r) | Trust::Differs(r) => Some(r.recipients.clone()),
+            Trust::Unknown => None,
+        };
+        let tampered = || Error::ConfigTampered {
+            pinned: pinned.clone(),
+            found: self.config.recipients.clone(),
+        };
+        let own_first = self.config.recipients.first() == Some(&unsealed.public);
+        if !own_first {
+            return Err(tampered());
+        }
+        if self.config.seal.is_some() {
+            if !key.config_sealed(&self.config) {
+                return Err(tampered());
+            }
+        } else if unsealed.expects_seal || matches!(self.trust, Trust::Differs(_)) {
+            // A seal was stripped to pass the config off as an old one.
+            return Err(tampered());
+        } else {
+            let mut config = self.config.clone();
+            config.seal = Some(key.seal_config(&config));
+            write_file(
+                &self.layout.config(),
+                config.to_text().as_bytes(),
+                Replace::Allow,
+            )?;
+        }
+        trust::pin(&self.config, &self.canonical)?;
+        self.sealed.store(true, Ordering::Release);
+        Ok(keys)
     }
 
     /// Takes the vault lock; `on_busy` is told when another process holds it (then this waits).
+    ///
+    /// The exclusive lock is for writing, and everything written is encrypted to the
+    /// recipients: it is refused unless they are genuine, that is pinned on this machine or
+    /// checked against the config's seal by [`Vault::unlock`].
     pub fn lock(
         &self,
         mode: LockMode,
         on_busy: impl FnOnce(Option<u32>),
     ) -> Result<VaultLock, Error> {
+        if mode == LockMode::Exclusive {
+            self.recipients_trusted()?;
+        }
         let path = self.layout.lock();
-        VaultLock::acquire(&path, mode, on_busy).map_err(|e| Error::io("lock", &path, e))
+        let lock =
+            VaultLock::acquire(&path, mode, on_busy).map_err(|e| Error::io("lock", &path, e))?;
+        if mode == LockMode::Exclusive {
+            self.remove_temp_files();
+        }
+        Ok(lock)
+    }
+
+    /// Removes the temporary files of interrupted writes (ciphertext or nothing; never
+    /// plaintext). Only under the exclusive lock, when no other write can be under way. Best
+    /// effort: what cannot be removed stays for `verify` to report and `repair` to retry.
+    fn remove_temp_files(&self) {
+        let Ok(scan) = self.layout.scan_objects() else {
+            return;
+        };
+        let root_temps = fs::read_dir(self.layout.root())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path());
+        for path in scan.stray.into_iter().chain(root_temps) {
+            let temp = path
+                .file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(crate::files::TEMP_PREFIX.as_bytes()));
+            if temp && fs::remove_file(&path).is_ok() {
+                let _ = crate::fsutil::fsync_dir(path.parent().unwrap_or(Path::new(".")));
+            }
+        }
+    }
+
+    /// Checks and seals the entries not yet covered by the manifest's seal, as every command
+    /// with the passphrase does under the exclusive lock. Does nothing without the seal key,
+    /// with nothing to seal, or over a manifest that is rolled back, forged or unreadable
+    /// (`verify` reports those; `repair` decides). Returns the entries that failed the check.
+    pub fn seal_pending(&self, lock: &VaultLock, keys: &Keys) -> Result<Vec<(EntryId, Error)>, Error> {
+        if keys.seal().is_none() || lock.mode() != LockMode::Exclusive {
+            return Ok(Vec::new());
+        }
+        let index = self.index(keys)?;
+        let settled = index.unsealed.is_empty()
+            || index.rollback.is_some()
+            || index.seal == ManifestSeal::Forged
+            || index.manifest_error.is_some();
+        if settled {
+            return Ok(Vec::new());
+        }
+        self.commit_manifest(lock, keys)
+    }
+
+    /// Whether entries may be encrypted to the config's recipients.
+    fn recipients_trusted(&self) -> Result<(), Error> {
+        if self.sealed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match &self.trust {
+            Trust::Pinned(_) => Ok(()),
+            Trust::Differs(r) => Err(Error::RecipientsChanged {
+                pinned: r.recipients.clone(),
+                found: self.config.recipients.clone(),
+                pinned_at: r.pinned,
+            }),
+            Trust::Unknown => Err(Error::NotTrustedHere),
+        }
     }
 
     /// All entries: the manifest's, plus entries whose metadata is not yet in the manifest
-    /// (added without a secret).
+    /// (added without a secret). A manifest that cannot be read is set aside (the entries come
+    /// from the `.meta.age` files then) and named in [`Index::manifest_error`].
+    ///
+    /// With the seal key, the manifest's seal is checked: entries it covers are *sealed*, the
+    /// others are listed in [`Index::unsealed`]. A manifest whose generation is below the one
+    /// pinned on this machine was rolled back ([`Index::rollback`]).
     pub fn index(&self, keys: &Keys) -> Result<Index, Error> {
-        let manifest = Manifest::read(&self.layout, keys.ids())?;
+        let (manifest, manifest_error) = match Manifest::read(&self.layout, keys.ids()) {
+            Ok(m) => (m, None),
+            Err(Error::NoMatchingIdentity) => return Err(Error::NoMatchingIdentity),
+            Err(e) => (None, Some(e)),
+        };
         let has_manifest = manifest.is_some();
+        let generation = manifest.as_ref().map_or(0, |m| m.generation);
+        let seal = match (&manifest, keys.seal()) {
+            (Some(m), Some(key)) => {
+                if key.manifest_sealed(
+                    m.generation,
+                    &self.config.recipients,
+                    &m.entries,
+                    m.seal.as_deref(),
+                ) {
+                    ManifestSeal::Valid
+                } else if m.seal.is_some() {
+                    ManifestSeal::Forged
+                } else {
+                    ManifestSeal::Missing
+                }
+            }
+            (Some(m), None) if m.seal.is_none() => ManifestSeal::Missing,
+            _ => ManifestSeal::Unchecked,
+        };
+        let record = self
+            .config
+            .recipients
+            .first()
+            .map(|k| trust::load(k))
+            .transpose()?
+            .flatten();
+        let pinned_generation = record.as_ref().map_or(0, |r| r.generation);
+        let rollback = (has_manifest && generation < pinned_generation)
+            .then_some((generation, pinned_generation));
+        if seal == ManifestSeal::Valid && rollback.is_none() && generation > pinned_generation {
+            // A newer sealed manifest, written on another machine: remember it.
+            trust::saw_generation(&self.config.recipients[0], generation)?;
+        }
+        let manifest_ids: Vec<EntryId> = manifest
+            .as_ref()
+            .map(|m| m.entries.iter().map(|e| e.id.clone()).collect())
+            .unwrap_or_default();
         let mut entries: BTreeMap<EntryId, Entry> = manifest
             .map(|m| m.entries.into_iter().map(|e| (e.id.clone(), e)).collect())
             .unwrap_or_default();
@@ -292,6 +568,11 @@ impl Vault {
             // Nothing could be read at all: the identities do not belong to this vault.
             return Err(unreadable.swap_remove(0).1);
         }
+        let mut unsealed = pending.clone();
+        if matches!(seal, ManifestSeal::Forged | ManifestSeal::Missing) {
+            unsealed.extend(manifest_ids);
+        }
+        unsealed.sort();
         let mut entries: Vec<Entry> = entries.into_values().collect();
         entries.sort_by(|a, b| (a.added, &a.id).cmp(&(b.added, &b.id)));
         Ok(Index {
@@ -299,13 +580,87 @@ impl Vault {
             pending,
             unreadable,
             has_manifest,
+            manifest_error,
+            seal,
+            unsealed,
+            rollback,
+            generation,
         })
     }
 
-    /// Rewrites the manifest to hold every entry (absorbing pending ones).
-    pub fn commit_manifest(&self, _lock: &VaultLock, keys: &Keys) -> Result<(), Error> {
+    /// Rewrites the manifest to hold every entry (absorbing pending ones), sealed under the
+    /// next generation. Needs the seal key: without it (identities given with `--identity`)
+    /// nothing is written and new entries stay pending, readable from their own metadata,
+    /// until a command with the passphrase checks and seals them. Entries not yet sealed are
+    /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
+    /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
+    /// it.
+    pub fn commit_manifest(
+        &self,
+        _lock: &VaultLock,
+        keys: &Keys,
+    ) -> Result<Vec<(EntryId, Error)>, Error> {
+        if keys.seal().is_none() {
+            return Ok(Vec::new());
+        }
         let index = self.index(keys)?;
-        Manifest::new(index.entries).write(&self.layout, &self.recipients)
+        if let Some((found, pinned)) = index.rollback {
+            return Err(Error::RolledBack { found, pinned });
+        }
+        if index.seal == ManifestSeal::Forged {
+            return Err(Error::ManifestForged);
+        }
+        let unsealed: std::collections::BTreeSet<&EntryId> = index.unsealed.iter().collect();
+        self.write_manifest(
+            keys,
+            &index.entries,
+            |e| unsealed.contains(&e.id),
+            index.generation,
+        )
+    }
+
+    /// Writes a manifest of `entries` under a generation above both `at_least` and the one
+    /// pinned here. With the seal key, the entries for which `check` says so are first checked
+    /// (object decrypts, authenticates and matches its metadata); those that fail are left out
+    /// and returned, the rest are sealed. Without it the manifest is written unsealed (its
+    /// entries are checked and sealed by the next command with the passphrase).
+    pub(crate) fn write_manifest(
+        &self,
+        keys: &Keys,
+        entries: &[Entry],
+        check: impl Fn(&Entry) -> bool + Sync,
+        at_least: u64,
+    ) -> Result<Vec<(EntryId, Error)>, Error> {
+        use rayon::prelude::*;
+        let checked: Vec<Result<(), Error>> = entries
+            .par_iter()
+            .map(|e| {
+                if keys.seal().is_some() && check(e) {
+                    self.verify_entry(e, keys)
+                } else {
+                    Ok(())
+                }
+            })
+            .collect();
+        let mut refused = Vec::new();
+        let mut kept = Vec::new();
+        for (e, ok) in entries.iter().zip(checked) {
+            match ok {
+                Ok(()) => kept.push(e.clone()),
+                Err(err) => refused.push((e.id.clone(), err)),
+            }
+        }
+        let vault_key = &self.config.recipients[0];
+        let pinned = trust::load(vault_key)?.map_or(0, |r| r.generation);
+        let generation = at_least.max(pinned) + 1;
+        let mut m = Manifest::new(kept);
+        m.generation = generation;
+        m.seal = keys
+            .seal()
+            .map(|key| key.seal_manifest(generation, &self.config.recipients, &m.entries));
+        m.write(&self.layout, &self.recipients)?;
+        trust::saw_generation(vault_key, generation)?;
+        Ok(refused)
     }
 
     /// Adds one file: see [`add::add_file`].
@@ -324,8 +679,14 @@ impl Vault {
     }
 
     /// Extracts an entry into `dest_dir` under its original name; never overwrites.
-    pub fn extract(&self, entry: &Entry, keys: &Keys, dest_dir: &Path) -> Result<PathBuf, Error> {
-        check::extract(self, entry, keys, dest_dir)
+    pub fn extract(
+        &self,
+        entry: &Entry,
+        keys: &Keys,
+        dest_dir: &Path,
+        modes: check::Modes,
+    ) -> Result<PathBuf, Error> {
+        check::extract(self, entry, keys, dest_dir, modes)
     }
 
     pub(crate) fn recipients(&self) -> &Recipients {
@@ -339,6 +700,19 @@ impl Vault {
     }
 }
 
+/// What the manifest's seal said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestSeal {
+    /// Checked and valid: the manifest's entries are sealed.
+    Valid,
+    /// Present but wrong: the manifest was forged or altered.
+    Forged,
+    /// No seal (written without the passphrase, or by an older idvault).
+    Missing,
+    /// Not checked: no manifest, or no seal key.
+    Unchecked,
+}
+
 /// The vault's entries as read with a key.
 #[derive(Debug)]
 pub struct Index {
@@ -348,14 +722,28 @@ pub struct Index {
     pub pending: Vec<EntryId>,
     /// Metadata files that could not be read.
     pub unreadable: Vec<(EntryId, Error)>,
-    /// Whether `manifest.age` exists.
+    /// Whether a readable `manifest.age` exists.
     pub has_manifest: bool,
+    /// Why `manifest.age` could not be read (the entries then come from the `.meta.age`
+    /// files; `vault repair` rebuilds it).
+    pub manifest_error: Option<Error>,
+    pub seal: ManifestSeal,
+    /// Entries not covered by a checked seal: added without the passphrase, or listed by a
+    /// manifest whose seal is missing or wrong.
+    pub unsealed: Vec<EntryId>,
+    /// `(found, pinned)`: the manifest's generation is below the one this machine saw.
+    pub rollback: Option<(u64, u64)>,
+    /// The manifest's generation (0 without one).
+    pub generation: u64,
 }
 
 impl Index {
-    /// The entry whose original had this SHA-256, if any (for idempotent re-runs).
-    pub fn by_original_hash(&self, sha256: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.original_sha256 == sha256)
+    /// The entries that claim to hold an original with this SHA-256 (for idempotent re-runs).
+    /// A claim is only a claim: check it against the original before relying on it.
+    pub fn by_original_hash<'a>(&'a self, sha256: &'a str) -> impl Iterator<Item = &'a Entry> {
+        self.entries
+            .iter()
+            .filter(move |e| e.original_sha256 == sha256)
     }
 
     /// The entry with this id, or with an id starting with this prefix if exactly one does.
@@ -369,14 +757,32 @@ impl Index {
     }
 }
 
-/// Writes a small vault file (0600, temp + rename, never replacing).
-fn write_file(dest: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Creates `dir` and its missing parents, fsyncing each parent that gained a folder.
+fn create_dirs_synced(dir: &Path) -> Result<(), Error> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs_synced(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(Error::io("create", dir, e));
+        }
+        _ => {}
+    }
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    crate::fsutil::fsync_dir(parent).map_err(|e| Error::io("sync", parent, e))
+}
+
+/// Writes a small vault file (0600, temp + rename).
+fn write_file(dest: &Path, bytes: &[u8], replace: Replace) -> Result<(), Error> {
     use std::io::Write;
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut f =
         AtomicFile::new_in(dir, format::FILE_MODE).map_err(|e| Error::io("create", dir, e))?;
     f.write_all(bytes)
-        .and_then(|()| f.commit(dest, Replace::Never))
+        .and_then(|()| f.commit(dest, replace))
         .map_err(|e| Error::io("write", dest, e))
 }
 

@@ -1,8 +1,10 @@
-//! What happens to an original file on its way into the vault and after it is safely there:
-//! [`prepare`] strips its metadata (through [`crate::metadata::strip`]) before it is encrypted,
-//! and [`remove_original`] wipes it (through [`crate::wipe`]) once its entry is verified.
+//! An original file and its vault copy: [`prepare`] turns the original into the bytes idvault
+//! stores (stripping its metadata through [`crate::metadata::strip`]), and [`confirm`] checks,
+//! before anything happens to an original, that an entry holds exactly those bytes *now*, by
+//! decrypting the entry and comparing. An entry that is merely consistent with itself (its
+//! own hashes match) is never enough: anyone who can write the vault folder can make such an
+//! entry, since adding needs only the public recipients.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
@@ -10,9 +12,11 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::files::FileId;
-use crate::wipe::{WipeError, WipeOptions};
+use crate::fsutil;
 
-use super::manifest::StripLog;
+use super::crypto::{self, Digested};
+use super::manifest::{Entry, StripLog};
+use super::{Error, Keys, Vault};
 
 /// Whether to strip metadata before storing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,7 +72,7 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
                 removed: clean.removed.iter().map(|r| r.group.clone()).collect(),
             }),
             reader: Box::new(io::Cursor::new(clean.data)),
-            original_sha256: Some(super::crypto::hex(&Sha256::digest(&bytes))),
+            original_sha256: Some(fsutil::hex(&Sha256::digest(&bytes))),
         }),
         Err(_) => {
             file.seek(io::SeekFrom::Start(0))?;
@@ -77,28 +81,44 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
     }
 }
 
-/// How an original was removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Removal {
-    /// Overwritten, renamed and unlinked, with `thumbnails` desktop thumbnails of it.
-    Wiped { thumbnails: usize },
-}
-
-impl fmt::Display for Removal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Removal::Wiped { thumbnails: 0 } => f.write_str("wiped"),
-            Removal::Wiped { thumbnails } => write!(f, "wiped, with {thumbnails} thumbnails"),
-        }
+/// Length and SHA-256 of the bytes idvault would store for the original open as `file`, in the
+/// form `entry` says it was stored: stripped (a fresh strip now) or whole. `None` when a
+/// stripped form cannot be made now (the strip fails today): then nothing can match.
+fn stored_now(file: File, stripped: bool) -> io::Result<Option<Digested>> {
+    if !stripped {
+        let mut file = file;
+        return crypto::digest(&mut file).map(Some);
     }
+    let prepared = prepare(file, StripPolicy::Strip)?;
+    if prepared.stripped.is_none() {
+        return Ok(None);
+    }
+    let mut reader = prepared.reader;
+    crypto::digest(&mut reader).map(Some)
 }
 
-/// Wipes a verified original that is still the file `expected` describes.
-pub fn remove_original(path: &Path, expected: &FileId) -> Result<Removal, WipeError> {
-    let opts = WipeOptions::default();
-    let plan = crate::wipe::plan_expecting(path, expected, &opts)?;
-    let out = crate::wipe::execute(&plan)?;
-    Ok(Removal::Wiped {
-        thumbnails: out.thumbnails_removed.len(),
-    })
+/// Checks that `entry` holds the original at `path` as idvault would store it now: the bytes
+/// of the original (or of a fresh strip of it, for a stripped entry) must have the entry's
+/// length and SHA-256, and the entry's object must decrypt, authenticate and hash to that same
+/// value, with its metadata file agreeing. Returns the identity the original had while it was
+/// read, which the caller hands to the wipe so that a file swapped in afterwards is refused.
+pub fn confirm(vault: &Vault, keys: &Keys, entry: &Entry, path: &Path) -> Result<FileId, Error> {
+    let file = fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
+    let before = FileId::of(&file.metadata().map_err(|e| Error::io("read", path, e))?);
+    let now = stored_now(file, entry.stripped.is_some()).map_err(|e| Error::io("read", path, e))?;
+    let expected = Digested {
+        len: entry.size,
+        sha256: entry.sha256.clone(),
+    };
+    if now.as_ref() != Some(&expected) {
+        return Err(Error::NotTheOriginal {
+            id: entry.id.clone(),
+        });
+    }
+    vault.verify_entry(entry, keys)?;
+    let after = std::fs::symlink_metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if !after.is_file() || FileId::of(&after) != before {
+        return Err(Error::OriginalChanged { path: path.into() });
+    }
+    Ok(before)
 }

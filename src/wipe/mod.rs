@@ -468,20 +468,33 @@ pub fn execute(plan: &Plan) -> Result<Outcome, WipeError> {
             Done::LinkRemoved
         }
     };
+    Ok(wipe_thumbnails(plan, done))
+}
+
+/// Carries out `plan` without overwriting the file: its name is checked against the plan,
+/// renamed to a random name and unlinked (the data stays on the medium until reused), and its
+/// thumbnails are wiped as [`execute`] wipes them. For `secure --delete-originals`.
+pub fn execute_unlink(plan: &Plan) -> Result<Outcome, WipeError> {
+    destroy::remove_name(&plan.path, &plan.id)?;
+    Ok(wipe_thumbnails(plan, Done::LinkRemoved))
+}
+
+/// Wipes the plan's thumbnails once the file itself is `done`.
+fn wipe_thumbnails(plan: &Plan, done: Done) -> Outcome {
     let mut outcome = Outcome {
         done,
         thumbnails_removed: Vec::new(),
         thumbnail_errors: Vec::new(),
     };
     for t in &plan.thumbnails {
-        match destroy::overwrite_and_remove(&t.path, &t.id, passes) {
+        match destroy::overwrite_and_remove(&t.path, &t.id, plan.passes) {
             Ok(_) => outcome.thumbnails_removed.push(t.path.clone()),
             // Removed by someone else (the desktop cleaning its cache): nothing left to do.
             Err(WipeError::Vanished) => {}
             Err(e) => outcome.thumbnail_errors.push((t.path.clone(), e)),
         }
     }
-    Ok(outcome)
+    outcome
 }
 
 /// Wipes run at once by [`execute_many`]. Small files are bound by fsync latency, not by

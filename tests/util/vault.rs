@@ -107,10 +107,20 @@ impl Fixture {
     }
 }
 
+/// The `XDG_DATA_HOME` the tests give idvault for the vault at `vault`: a folder beside it,
+/// so that trust records never land in the real user's data folder and every test's vault
+/// has its own.
+pub fn data_home(vault: &Path) -> PathBuf {
+    let mut name = vault.file_name().unwrap_or_default().to_os_string();
+    name.push("-xdg-data");
+    vault.with_file_name(name)
+}
+
 /// `idvault vault --vault V` as a plain `std` command, so that it can be spawned and killed.
 pub fn vault_cmd(vault: &Path) -> StdCommand {
     let mut c = StdCommand::new(env!("CARGO_BIN_EXE_idvault"));
     c.env("NO_COLOR", "1")
+        .env("XDG_DATA_HOME", data_home(vault))
         .env_remove("IDVAULT_FORCE_PROGRESS")
         .env_remove("IDVAULT_PASSPHRASE_FILE")
         .env_remove("IDVAULT_VAULT")

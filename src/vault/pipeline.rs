@@ -1,0 +1,389 @@
+//! The one pipeline that stores originals, checks each vault copy against its original, and
+//! only then removes the original. `secure` and `vault add --remove-originals` both run it, so
+//! the order below cannot drift between them:
+//!
+//! 1. **Find or store.** An entry that claims to hold the original already (same content for
+//!    `secure`, same path and time for `vault add`: a re-run after an interruption) is used only
+//!    if [`original::confirm`] shows that it does; a claim that fails the comparison (a planted
+//!    or damaged entry) is passed over and the file is stored anew. Otherwise the file is added
+//!    ([`super::add::add_file`]: strip in memory, encrypt, fsync, rename, fsync folders).
+//! 2. **Commit** the manifest (sealed, when the passphrase unlocked the vault).
+//! 3. **Confirm** the entry against the original as it is now: decrypt it and compare it with
+//!    what idvault would store for the file now.
+//! 4. **Dispose** of the original, only if it is still the very file that was chosen and
+//!    compared: wipe it (overwrite, rename, unlink, thumbnails) or unlink it through the wipe's
+//!    rename-check-unlink, or keep it.
+//!
+//! Each file's steps run inside [`crate::isolate::per_file`]: a panic on one file is an error
+//! on that file and leaves its original where it was.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::add::{Added, Source, add_file, sha256_file};
+use super::original::{self, StripPolicy};
+use super::{Entry, Error, Keys, Vault, VaultLock};
+use crate::files::FileId;
+use crate::isolate::{self, Panicked};
+use crate::wipe::{self, WipeError, WipeOptions};
+
+/// What happens to an original once its vault copy is confirmed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Originals {
+    /// Overwrite, rename and unlink it, and wipe its thumbnails (the default).
+    #[default]
+    Wipe,
+    /// Rename and unlink it without overwriting, and wipe its thumbnails (`--delete-originals`).
+    Delete,
+    /// Leave it where it is (`--keep-originals`, or `vault add` without `--remove-originals`).
+    Keep,
+}
+
+/// How earlier entries holding a file are looked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Find {
+    /// Entries whose original had the same path and modification time (`vault add`).
+    ByPath,
+    /// Entries whose original had the same SHA-256, wherever it was (`secure`); two files of
+    /// one run with the same content share one entry.
+    ByContent,
+}
+
+/// One original to secure.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub source: Source,
+    /// The identity the file had when it was chosen (scanned); it is disposed of only if it
+    /// still has it.
+    pub chosen: Option<FileId>,
+    /// A wipe plan made earlier (and shown), reused if it is still for the confirmed file.
+    pub plan: Option<wipe::Plan>,
+}
+
+/// How the pipeline runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub strip: StripPolicy,
+    pub find: Find,
+    pub originals: Originals,
+    pub wipe: WipeOptions,
+}
+
+/// How an entry came to hold a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Added by this run.
+    New,
+    /// An earlier run's entry, confirmed against the file.
+    Existing,
+    /// The same content as an earlier file of this run: it shares that file's entry.
+    Twin,
+}
+
+/// Why one original could not be secured. In every case the original was left untouched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItemError {
+    #[error("could not be vaulted: {0}")]
+    Vault(Error),
+    #[error("vaulted, but the vault copy did not match the original; the original was not touched: {0}")]
+    Verify(Error),
+    #[error("vaulted and verified; the original changed since it was read and was not touched")]
+    OriginalChanged,
+    #[error("an identical file could not be vaulted; this one was not touched")]
+    TwinNotStored,
+    #[error("vaulted, but the original was not wiped: {0}")]
+    Wipe(WipeError),
+    #[error("vaulted, but the original was not deleted: {0}")]
+    Delete(WipeError),
+    #[error("{0}")]
+    Panicked(Panicked),
+}
+
+/// What happened to an original.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginalDone {
+    /// Overwritten, renamed and unlinked, with `thumbnails` desktop thumbnails of it.
+    Wiped { thumbnails: usize },
+    /// Renamed and unlinked without overwriting, with `thumbnails` thumbnails wiped.
+    Deleted { thumbnails: usize },
+    Kept,
+}
+
+impl fmt::Display for OriginalDone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (word, n) = match self {
+            OriginalDone::Wiped { thumbnails } => ("wiped", *thumbnails),
+            OriginalDone::Deleted { thumbnails } => ("deleted", *thumbnails),
+            OriginalDone::Kept => ("kept", 0),
+        };
+        match n {
+            0 => f.write_str(word),
+            1 => write!(f, "{word}, with 1 thumbnail"),
+            n => write!(f, "{word}, with {n} thumbnails"),
+        }
+    }
+}
+
+/// The outcome for one job.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The entry now holding the file, if it got that far.
+    pub entry: Option<Entry>,
+    pub stored: Option<Stored>,
+    pub result: Result<OriginalDone, ItemError>,
+    /// Earlier entries that claimed to hold the file but did not (planted or damaged).
+    pub impostors: Vec<(Entry, Error)>,
+}
+
+/// Where a job stands after step 1.
+enum Step1 {
+    New(Added),
+    /// With the identity the file had while it was compared.
+    Existing(Entry, FileId),
+    Twin,
+    Failed(ItemError),
+}
+
+/// Runs the pipeline over `jobs`. `on_stored` is told when a job's entry exists (or could not
+/// be made; a twin's entry is not known yet), `finish` turns each job's [`Outcome`] into the caller's value as soon as it is
+/// known (both from several threads). An error here is fatal (the manifest could not be read
+/// or written) and no original has been touched by then.
+pub fn run<T: Send>(
+    vault: &Vault,
+    lock: &VaultLock,
+    keys: &Keys,
+    jobs: &[Job],
+    settings: &Settings,
+    on_stored: &(dyn Fn(usize, Result<(Option<&Entry>, Stored), &ItemError>) + Sync),
+    finish: &(dyn Fn(usize, Outcome) -> T + Sync),
+) -> Result<Vec<T>, Error> {
+    let index = vault.index(keys)?;
+    let hashes: Vec<Option<Result<String, Error>>> = jobs
+        .par_iter()
+        .map(|job| {
+            (settings.find == Find::ByContent)
+                .then(|| sha256_file(&job.source.path).map(|d| d.sha256))
+        })
+        .collect();
+    let mut first_with_hash: HashMap<String, usize> = HashMap::new();
+    for (i, h) in hashes.iter().enumerate() {
+        if let Some(Ok(h)) = h {
+            first_with_hash.entry(h.clone()).or_insert(i);
+        }
+    }
+    let step1: Vec<(Step1, Vec<(Entry, Error)>, Option<String>)> = jobs
+        .par_iter()
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, (job, hash))| {
+            let (step, impostors, hash) = match hash {
+                Some(Err(e)) => (Step1::Failed(ItemError::Vault(e)), Vec::new(), None),
+                Some(Ok(h)) => {
+                    let twin = first_with_hash.get(&h) != Some(&i);
+                    let (step, impostors) = isolate::per_file(|| {
+                        find_or_store(vault, lock, keys, &index, job, Some(&h), twin, settings)
+                    })
+                    .unwrap_or_else(|p| (Step1::Failed(ItemError::Panicked(p)), Vec::new()));
+                    (step, impostors, Some(h))
+                }
+                None => {
+                    let (step, impostors) = isolate::per_file(|| {
+                        find_or_store(vault, lock, keys, &index, job, None, false, settings)
+                    })
+                    .unwrap_or_else(|p| (Step1::Failed(ItemError::Panicked(p)), Vec::new()));
+                    (step, impostors, None)
+                }
+            };
+            match &step {
+                Step1::New(a) => on_stored(i, Ok((Some(&a.entry), Stored::New))),
+                Step1::Existing(e, _) => on_stored(i, Ok((Some(e), Stored::Existing))),
+                // Its entry is known once the twin it shares it with is committed.
+                Step1::Twin => on_stored(i, Ok((None, Stored::Twin))),
+                Step1::Failed(e) => on_stored(i, Err(e)),
+            }
+            (step, impostors, hash)
+        })
+        .collect();
+    if step1.iter().any(|(s, ..)| matches!(s, Step1::New(_))) || !index.unsealed.is_empty() {
+        vault.commit_manifest(lock, keys)?;
+    }
+    // Twins find their entry in the index as committed.
+    let index = if step1.iter().any(|(s, ..)| matches!(s, Step1::Twin)) {
+        vault.index(keys)?
+    } else {
+        index
+    };
+    Ok(jobs
+        .par_iter()
+        .zip(step1)
+        .enumerate()
+        .map(|(i, (job, (step, mut impostors, hash)))| {
+            let outcome = isolate::per_file(|| {
+                complete(vault, keys, &index, job, step, hash, &mut impostors, settings)
+            })
+            .unwrap_or_else(|p| Outcome {
+                entry: None,
+                stored: None,
+                result: Err(ItemError::Panicked(p)),
+                impostors: Vec::new(),
+            });
+            finish(i, outcome)
+        })
+        .collect())
+}
+
+/// Step 1 for one job: an earlier entry that truly holds the file, else (for a file whose
+/// content an earlier job of this run has) a twin, else a new entry. Also returns the entries
+/// that claimed the file but failed the comparison.
+#[allow(clippy::too_many_arguments)]
+fn find_or_store(
+    vault: &Vault,
+    lock: &VaultLock,
+    keys: &Keys,
+    index: &super::Index,
+    job: &Job,
+    hash: Option<&str>,
+    twin: bool,
+    settings: &Settings,
+) -> (Step1, Vec<(Entry, Error)>) {
+    let path = &job.source.path;
+    let mut impostors = Vec::new();
+    let claims: Vec<&Entry> = match hash {
+        Some(h) => index.by_original_hash(h).collect(),
+        None => claims_by_path(index, path),
+    };
+    for claim in claims {
+        match original::confirm(vault, keys, claim, path) {
+            Ok(seen) => return (Step1::Existing(claim.clone(), seen), impostors),
+            Err(e) => impostors.push((claim.clone(), e)),
+        }
+    }
+    if twin {
+        return (Step1::Twin, impostors);
+    }
+    let step = match add_file(vault, lock, &job.source, settings.strip) {
+        Ok(added) => Step1::New(added),
+        Err(e) => Step1::Failed(ItemError::Vault(e)),
+    };
+    (step, impostors)
+}
+
+/// Entries whose original had this path and the file's current modification time.
+fn claims_by_path<'a>(index: &'a super::Index, path: &Path) -> Vec<&'a Entry> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(abs) = std::path::absolute(path) else {
+        return Vec::new();
+    };
+    let abs = super::StoredPath::new(&abs);
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Vec::new();
+    };
+    index
+        .entries
+        .iter()
+        .filter(|e| {
+            e.original.as_ref() == Some(&abs)
+                && (e.mtime, i64::from(e.mtime_nsec)) == (meta.mtime(), meta.mtime_nsec())
+        })
+        .collect()
+}
+
+/// Steps 3 and 4 for one job.
+#[allow(clippy::too_many_arguments)]
+fn complete(
+    vault: &Vault,
+    keys: &Keys,
+    index: &super::Index,
+    job: &Job,
+    step: Step1,
+    hash: Option<String>,
+    impostors: &mut Vec<(Entry, Error)>,
+    settings: &Settings,
+) -> Outcome {
+    let path = &job.source.path;
+    let mut outcome = Outcome {
+        entry: None,
+        stored: None,
+        result: Ok(OriginalDone::Kept),
+        impostors: Vec::new(),
+    };
+    // The entry, and the identity of the original while it was compared with it.
+    let confirmed = match step {
+        Step1::Failed(e) => Err(e),
+        Step1::Existing(entry, seen) => {
+            outcome.stored = Some(Stored::Existing);
+            outcome.entry = Some(entry);
+            Ok(seen)
+        }
+        Step1::New(added) => {
+            outcome.stored = Some(Stored::New);
+            let checked = original::confirm(vault, keys, &added.entry, path)
+                .map_err(ItemError::Verify)
+                .and_then(|seen| {
+                    // Still the very file that was read into the vault.
+                    if seen == added.original_id() {
+                        Ok(seen)
+                    } else {
+                        Err(ItemError::OriginalChanged)
+                    }
+                });
+            outcome.entry = Some(added.entry);
+            checked
+        }
+        Step1::Twin => {
+            outcome.stored = Some(Stored::Twin);
+            let h = hash.unwrap_or_default();
+            let mut found = Err(ItemError::TwinNotStored);
+            for claim in index.by_original_hash(&h) {
+                match original::confirm(vault, keys, claim, path) {
+                    Ok(seen) => {
+                        outcome.entry = Some(claim.clone());
+                        found = Ok(seen);
+                        break;
+                    }
+                    Err(e) => impostors.push((claim.clone(), e)),
+                }
+            }
+            found
+        }
+    };
+    outcome.impostors = std::mem::take(impostors);
+    outcome.result = confirmed.and_then(|seen| {
+        if job.chosen.is_some_and(|chosen| chosen != seen) {
+            return Err(ItemError::OriginalChanged);
+        }
+        dispose(job, &seen, settings)
+    });
+    outcome
+}
+
+/// Step 4: acts on an original whose vault copy was confirmed while it had identity `seen`.
+fn dispose(job: &Job, seen: &FileId, settings: &Settings) -> Result<OriginalDone, ItemError> {
+    let plan = || match &job.plan {
+        Some(p) if p.id == *seen => Ok(p.clone()),
+        _ => wipe::plan_expecting(&job.source.path, seen, &settings.wipe),
+    };
+    match settings.originals {
+        Originals::Keep => Ok(OriginalDone::Kept),
+        Originals::Wipe => {
+            let out = plan()
+                .and_then(|p| wipe::execute(&p))
+                .map_err(ItemError::Wipe)?;
+            Ok(OriginalDone::Wiped {
+                thumbnails: out.thumbnails_removed.len(),
+            })
+        }
+        Originals::Delete => {
+            let out = plan()
+                .and_then(|p| wipe::execute_unlink(&p))
+                .map_err(ItemError::Delete)?;
+            Ok(OriginalDone::Deleted {
+                thumbnails: out.thumbnails_removed.len(),
+            })
+        }
+    }
+}
