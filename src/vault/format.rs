@@ -231,7 +231,8 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Checks that `dir` is a folder (not a symlink) owned by this user, and narrows its mode to
+/// Checks that `dir` is a folder (not a symlink) owned by this user (or that this is root), and
+/// narrows its mode to
 /// owner-only (`mode & 0700`) when others could read or write it; the owner's own bits are
 /// left as they are (a folder made read-only stays read-only). A folder owned by someone else is refused: its
 /// owner could change anything in it.
@@ -244,7 +245,10 @@ pub fn make_private(dir: &Path) -> io::Result<()> {
             "is not a folder (a symlink or a file); not used",
         ));
     }
-    if meta.uid() != rustix::process::geteuid().as_raw() {
+    let me = rustix::process::geteuid();
+    // Root is outside what the vault defends against (see docs/vault.md), and may look after
+    // another user's vault.
+    if meta.uid() != me.as_raw() && !me.is_root() {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!(

@@ -116,11 +116,8 @@ pub enum Error {
     InsideVault { path: PathBuf },
     #[error("{} already exists; not overwritten", sanitize::path(path))]
     Exists { path: PathBuf },
-    #[error(
-        "the vault folder {}: {source}",
-        sanitize::path(path)
-    )]
-    UnsafeFolder { path: PathBuf, source: io::Error },
+    #[error("the vault folder {}: {reason}", sanitize::path(path))]
+    UnsafeFolder { path: PathBuf, reason: io::Error },
     #[error(
         "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
          the vault passphrase, so entries added now could be read by them; nothing was written. \
@@ -282,9 +279,9 @@ impl Vault {
             Err(e) => return Err(Error::io("read", root, e)),
         }
         // Creates it 0700, or checks the owner of an existing empty folder and narrows it.
-        format::create_private_dir(root).map_err(|source| Error::UnsafeFolder {
+        format::create_private_dir(root).map_err(|reason| Error::UnsafeFolder {
             path: root.into(),
-            source,
+            reason,
         })?;
         let layout = Layout::new(root.to_path_buf());
         let (secret, public) = crypto::generate_identity();
@@ -318,7 +315,7 @@ impl Vault {
         for dir in [root.to_path_buf(), layout.objects()] {
             match format::make_private(&dir) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(source) => return Err(Error::UnsafeFolder { path: dir, source }),
+                Err(reason) => return Err(Error::UnsafeFolder { path: dir, reason }),
                 Ok(()) => {}
             }
         }
@@ -589,9 +586,10 @@ impl Vault {
     }
 
     /// Rewrites the manifest to hold every entry (absorbing pending ones), sealed under the
-    /// next generation. Needs the seal key: without it (identities given with `--identity`)
-    /// nothing is written and new entries stay pending, readable from their own metadata,
-    /// until a command with the passphrase checks and seals them. Entries not yet sealed are
+    /// next generation. Without the seal key (identities given with `--identity`) a sealed
+    /// manifest is left alone and new entries stay pending, readable from their own metadata,
+    /// until a command with the passphrase checks and seals them; a missing or unsealed
+    /// manifest is written unsealed. Entries not yet sealed are
     /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
     /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
     /// it.
@@ -600,10 +598,16 @@ impl Vault {
         _lock: &VaultLock,
         keys: &Keys,
     ) -> Result<Vec<(EntryId, Error)>, Error> {
-        if keys.seal().is_none() {
-            return Ok(Vec::new());
-        }
         let index = self.index(keys)?;
+        if keys.seal().is_none() {
+            // Without the seal key a sealed manifest is left as it is (rewriting it unsealed
+            // would drop its seal); a missing or unsealed one is written unsealed.
+            let sealed_there = index.has_manifest && index.seal == ManifestSeal::Unchecked;
+            if sealed_there || (index.pending.is_empty() && index.has_manifest) {
+                return Ok(Vec::new());
+            }
+            return self.write_manifest(keys, &index.entries, |_| false, index.generation);
+        }
         if let Some((found, pinned)) = index.rollback {
             return Err(Error::RolledBack { found, pinned });
         }
