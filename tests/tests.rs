@@ -9,4 +9,5 @@ mod scan;
 mod secure;
 mod strip;
 mod vault;
+mod vault_trust;
 mod wipe;

@@ -348,7 +348,10 @@ fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64
             ),
         )?;
     }
-    if index.seal == vault::ManifestSeal::Forged {
+    if matches!(
+        index.seal,
+        vault::ManifestSeal::Forged | vault::ManifestSeal::Replaced
+    ) {
         problems += 1;
         report.problem(None, None, &vault::Error::ManifestForged.to_string())?;
     }

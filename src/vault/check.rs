@@ -163,7 +163,10 @@ pub fn verify(
         problems += 1;
         on_problem(Finding::ManifestUnreadable { error });
     }
-    if index.seal == super::ManifestSeal::Forged {
+    if matches!(
+        index.seal,
+        super::ManifestSeal::Forged | super::ManifestSeal::Replaced
+    ) {
         problems += 1;
         on_problem(Finding::ManifestForged);
     }

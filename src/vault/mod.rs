@@ -153,8 +153,9 @@ pub enum Error {
     )]
     RolledBack { found: u64, pinned: u64 },
     #[error(
-        "manifest.age fails its seal: it was forged or altered by someone without the vault \
-         passphrase; nothing was written. See `idvault vault verify`; `idvault vault repair` \
+        "manifest.age fails its seal (or lost it, where this machine saw it sealed): it was \
+         forged, altered or replaced by someone without the vault passphrase; nothing was \
+         written. See `idvault vault verify`; `idvault vault repair` \
          with the passphrase rebuilds it from the checked entries"
     )]
     ManifestForged,
@@ -465,7 +466,7 @@ impl Vault {
         let index = self.index(keys)?;
         let settled = index.unsealed.is_empty()
             || index.rollback.is_some()
-            || index.seal == ManifestSeal::Forged
+            || matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced)
             || index.manifest_error.is_some();
         if settled {
             return Ok(Vec::new());
@@ -532,9 +533,20 @@ impl Vault {
         let pinned_generation = record.as_ref().map_or(0, |r| r.generation);
         let rollback = (has_manifest && generation < pinned_generation)
             .then_some((generation, pinned_generation));
+        // An unsealed manifest where this machine last saw a sealed one: written by someone
+        // without the passphrase (whatever its generation says).
+        let seal = match seal {
+            ManifestSeal::Missing | ManifestSeal::Unchecked
+                if record.as_ref().is_some_and(|r| r.sealed)
+                    && manifest.as_ref().is_some_and(|m| m.seal.is_none()) =>
+            {
+                ManifestSeal::Replaced
+            }
+            other => other,
+        };
         if seal == ManifestSeal::Valid && rollback.is_none() && generation > pinned_generation {
             // A newer sealed manifest, written on another machine: remember it.
-            trust::saw_generation(&self.config.recipients[0], generation)?;
+            trust::saw_generation(&self.config.recipients[0], generation, true)?;
         }
         let manifest_ids: Vec<EntryId> = manifest
             .as_ref()
@@ -566,7 +578,10 @@ impl Vault {
             return Err(unreadable.swap_remove(0).1);
         }
         let mut unsealed = pending.clone();
-        if matches!(seal, ManifestSeal::Forged | ManifestSeal::Missing) {
+        if matches!(
+            seal,
+            ManifestSeal::Forged | ManifestSeal::Missing | ManifestSeal::Replaced
+        ) {
             unsealed.extend(manifest_ids);
         }
         unsealed.sort();
@@ -603,7 +618,8 @@ impl Vault {
             // Without the seal key a sealed manifest is left as it is (rewriting it unsealed
             // would drop its seal); a missing or unsealed one is written unsealed.
             let sealed_there = index.has_manifest && index.seal == ManifestSeal::Unchecked;
-            if sealed_there || (index.pending.is_empty() && index.has_manifest) {
+            let suspect = index.seal == ManifestSeal::Replaced || index.rollback.is_some();
+            if sealed_there || suspect || (index.pending.is_empty() && index.has_manifest) {
                 return Ok(Vec::new());
             }
             return self.write_manifest(keys, &index.entries, |_| false, index.generation);
@@ -611,7 +627,7 @@ impl Vault {
         if let Some((found, pinned)) = index.rollback {
             return Err(Error::RolledBack { found, pinned });
         }
-        if index.seal == ManifestSeal::Forged {
+        if matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced) {
             return Err(Error::ManifestForged);
         }
         let unsealed: std::collections::BTreeSet<&EntryId> = index.unsealed.iter().collect();
@@ -663,7 +679,7 @@ impl Vault {
             .seal()
             .map(|key| key.seal_manifest(generation, &self.config.recipients, &m.entries));
         m.write(&self.layout, &self.recipients)?;
-        trust::saw_generation(vault_key, generation)?;
+        trust::saw_generation(vault_key, generation, m.seal.is_some())?;
         Ok(refused)
     }
 
@@ -713,6 +729,9 @@ pub enum ManifestSeal {
     Forged,
     /// No seal (written without the passphrase, or by an older idvault).
     Missing,
+    /// No seal, where this machine last saw a sealed manifest: replaced by someone without
+    /// the passphrase.
+    Replaced,
     /// Not checked: no manifest, or no seal key.
     Unchecked,
 }

@@ -118,6 +118,9 @@ pub struct Record {
     pub recipients: Vec<String>,
     /// The highest manifest generation seen here.
     pub generation: u64,
+    /// Whether that manifest was sealed: an unsealed manifest found later replaced it.
+    #[serde(default)]
+    pub sealed: bool,
     /// Folders the vault was opened from (canonical).
     pub roots: Vec<StoredPath>,
     /// When the recipients were pinned (seconds since the epoch).
@@ -226,7 +229,8 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
         other => Record {
             vault_key: key.clone(),
             recipients: config.recipients.clone(),
-            generation: other.map_or(0, |r| r.generation),
+            generation: other.as_ref().map_or(0, |r| r.generation),
+            sealed: other.is_some_and(|r| r.sealed),
             roots: Vec::new(),
             pinned: now(),
         },
@@ -238,11 +242,13 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
     Ok(record)
 }
 
-/// Raises the pinned generation of `vault_key` to `generation` (never lowers it).
-pub fn saw_generation(vault_key: &str, generation: u64) -> Result<(), Error> {
+/// Raises the pinned generation of `vault_key` to `generation` (never lowers it), noting
+/// whether that manifest was sealed.
+pub fn saw_generation(vault_key: &str, generation: u64, sealed: bool) -> Result<(), Error> {
     match load(vault_key)? {
         Some(mut r) if r.generation < generation => {
             r.generation = generation;
+            r.sealed = sealed;
             store(&r)
         }
         _ => Ok(()),
