@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::scan::{self, Event, Finding, ScanOptions, Summary, Warning};
-use crate::vault::pipeline::{self, Find, Job, Settings, Stored};
+use crate::vault::pipeline::{self, Find, Job, Settings, Stored, StoredEvent};
 use crate::vault::{self, Detected, Entry, Keys, Source, StripPolicy, Vault, VaultLock};
 use crate::wipe::{self, WipeOptions};
 
@@ -53,10 +53,10 @@ pub struct Plan {
 /// A file idvault left behind when it was interrupted: a wipe's partly overwritten leftover,
 /// or a temporary file (which may hold the plaintext of an interrupted `vault extract`).
 fn is_own_leftover(w: &Warning) -> bool {
-    let own_temp = w
-        .path
-        .file_name()
-        .is_some_and(|n| n.as_encoded_bytes().starts_with(crate::files::TEMP_PREFIX.as_bytes()));
+    let own_temp = w.path.file_name().is_some_and(|n| {
+        n.as_encoded_bytes()
+            .starts_with(crate::files::TEMP_PREFIX.as_bytes())
+    });
     w.message == scan::walk::LEFTOVER_WIPE || own_temp
 }
 
@@ -137,7 +137,11 @@ pub fn apply<'p>(
                 detected: Some(Detected::from(&item.finding.verdict)),
             },
             chosen: Some(item.finding.id),
-            plan: item.original.as_ref().and_then(|p| p.as_ref().ok()).cloned(),
+            plan: item
+                .original
+                .as_ref()
+                .and_then(|p| p.as_ref().ok())
+                .cloned(),
         })
         .collect();
     let settings = Settings {
@@ -146,7 +150,7 @@ pub fn apply<'p>(
         originals: opts.originals,
         wipe: opts.wipe.clone(),
     };
-    let on_stored = |i: usize, _: Result<(Option<&Entry>, Stored), &ItemError>| {
+    let on_stored = |i: usize, _: StoredEvent<'_>| {
         on_progress(Progress::Stored(&plan.items[i].finding));
     };
     let finish = |i: usize, o: pipeline::Outcome| {

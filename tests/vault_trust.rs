@@ -25,11 +25,14 @@ fn keypair(t: &TestDir, name: &str) -> (PathBuf, String) {
     (key, String::from_utf8(public).unwrap().trim().to_string())
 }
 
-/// Encrypts `plain` to `recipient` with the Go CLI, as a writer without the passphrase can.
-fn age_encrypt(recipient: &str, plain: &[u8]) -> Vec<u8> {
-    let mut child = StdCommand::new("age")
-        .arg("-r")
-        .arg(recipient)
+/// Encrypts `plain` to every recipient of the vault's config with the Go CLI, as a writer
+/// without the passphrase can.
+fn age_encrypt(f: &Fixture, plain: &[u8]) -> Vec<u8> {
+    let mut cmd = StdCommand::new("age");
+    for r in config(f).recipients {
+        cmd.arg("-r").arg(r);
+    }
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -103,7 +106,6 @@ fn entries(f: &Fixture) -> Vec<Value> {
 fn plant(f: &Fixture, content: &[u8], original: &Path, original_sha256: &str) -> String {
     use std::os::unix::fs::MetadataExt;
     let id = "deadbeef".repeat(4);
-    let vault_key = config(f).recipients[0].clone();
     let meta = fs::metadata(original).unwrap();
     let entry = json!({
         "id": id,
@@ -120,14 +122,10 @@ fn plant(f: &Fixture, content: &[u8], original: &Path, original_sha256: &str) ->
     });
     let fan = f.vault.join("objects").join(&id[..2]);
     fs::create_dir_all(&fan).unwrap();
-    fs::write(
-        fan.join(format!("{id}.age")),
-        age_encrypt(&vault_key, content),
-    )
-    .unwrap();
+    fs::write(fan.join(format!("{id}.age")), age_encrypt(f, content)).unwrap();
     fs::write(
         fan.join(format!("{id}.meta.age")),
-        age_encrypt(&vault_key, entry.to_string().as_bytes()),
+        age_encrypt(f, entry.to_string().as_bytes()),
     )
     .unwrap();
     id
@@ -239,7 +237,10 @@ fn a_recipient_slipped_into_the_config_is_refused_by_add_and_caught_by_the_seal(
             .arg(f.object(e["id"].as_str().unwrap()))
             .output()
             .unwrap();
-        assert!(!denied.status.success(), "the attacker's key opens an entry");
+        assert!(
+            !denied.status.success(),
+            "the attacker's key opens an entry"
+        );
     }
 }
 
@@ -399,11 +400,10 @@ fn a_forged_manifest_is_reported_and_entries_added_without_the_passphrase_are_un
     // Manifests made by the attacker, encrypted to the public key with the Go CLI: one with a
     // made-up seal, one without a seal that drops the newest entry and claims a high
     // generation (with the entry's files deleted too).
-    let vault_key = config(&f).recipients[0].clone();
     let forged = json!({"format": 1, "generation": 999, "entries": [], "seal": "ab".repeat(32)});
     fs::write(
         f.vault.join("manifest.age"),
-        age_encrypt(&vault_key, forged.to_string().as_bytes()),
+        age_encrypt(&f, forged.to_string().as_bytes()),
     )
     .unwrap();
     let out = with_pass(&f, "verify").output().unwrap();
@@ -412,7 +412,11 @@ fn a_forged_manifest_is_reported_and_entries_added_without_the_passphrase_are_un
     assert!(stdout.contains("fails its seal"), "{stdout}");
     // Without the passphrase the seal cannot be checked, and verify says so.
     let out = f.with_key("verify").output().unwrap();
-    assert!(stderr(&out).contains("seals not checked"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("seals not checked"),
+        "{}",
+        stderr(&out)
+    );
     let out = with_pass(&f, "repair").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let newest = entries(&f)
@@ -425,7 +429,7 @@ fn a_forged_manifest_is_reported_and_entries_added_without_the_passphrase_are_un
     let unsealed = json!({"format": 1, "generation": 999, "entries": []});
     fs::write(
         f.vault.join("manifest.age"),
-        age_encrypt(&vault_key, unsealed.to_string().as_bytes()),
+        age_encrypt(&f, unsealed.to_string().as_bytes()),
     )
     .unwrap();
     for verify in [with_pass(&f, "verify"), f.with_key("verify")] {
@@ -454,13 +458,17 @@ fn a_truncated_manifest_falls_back_to_the_entries_and_names_repair() {
     }
     let out = f.with_key("list").arg("--json").output().unwrap();
     assert_eq!(
-        json_lines(&out).iter().filter(|(t, _)| t == "entry").count(),
+        json_lines(&out)
+            .iter()
+            .filter(|(t, _)| t == "entry")
+            .count(),
         1
     );
     let to = f.t.path().join("restored");
     let out = f.extract_all(&to);
     assert!(
-        stderr(&out).contains("vault repair") || String::from_utf8_lossy(&out.stdout).contains("vault repair")
+        stderr(&out).contains("vault repair")
+            || String::from_utf8_lossy(&out.stdout).contains("vault repair")
     );
     assert_eq!(fs::read(to.join("a.jpg")).unwrap(), b"first document");
     let out = f.with_key("repair").output().unwrap();
@@ -490,15 +498,18 @@ fn leftover_temporary_files_are_reported_and_removed() {
     let f = Fixture::new();
     // An interrupted extract leaves plaintext under idvault's temporary name.
     let tree = f.t.path().join("home");
-    let leftover = f.t.write("home/restored/.idvault-tmp-0123456789ab", b"plaintext id card");
+    let leftover = f.t.write(
+        "home/restored/.idvault-tmp-0123456789ab",
+        b"plaintext id card",
+    );
     let out = crate::util::idvault()
         .args(["scan", "--no-content", "--json"])
         .arg(&tree)
         .output()
         .unwrap();
-    let warned = json_lines(&out).into_iter().any(|(t, d)| {
-        t == "warning" && d["path"]["text"].as_str() == leftover.to_str()
-    });
+    let warned = json_lines(&out)
+        .into_iter()
+        .any(|(t, d)| t == "warning" && d["path"]["text"].as_str() == leftover.to_str());
     assert!(warned, "scan names the leftover");
     let out = secure_apply(&f, &tree);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -77,6 +77,8 @@ pub(crate) fn open(root: &Path) -> anyhow::Result<Vault> {
 
 /// The keys for a command that reads: `--identity` files, else the vault passphrase.
 pub(crate) fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<Keys> {
+    // Identity files hold secrets too.
+    passphrase::forbid_core_dumps();
     let source = passphrase_source(common);
     if !common.identity.is_empty() {
         let mut ids = Vec::new();
@@ -307,11 +309,7 @@ fn add(
 /// The lock for a command that reads: exclusive when the passphrase unlocked the vault, so
 /// that entries added without it are checked and sealed first (see [`Vault::seal_pending`]);
 /// failures of that check are reported as problems and counted.
-fn read_lock(
-    report: &mut Report,
-    vault: &Vault,
-    keys: &Keys,
-) -> anyhow::Result<(VaultLock, u64)> {
+fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<(VaultLock, u64)> {
     let mode = if keys.seal().is_some() {
         LockMode::Exclusive
     } else {
@@ -320,7 +318,11 @@ fn read_lock(
     let lock = vault.lock(mode, |pid| report.busy(pid))?;
     let refused = vault.seal_pending(&lock, keys)?;
     for (id, e) in &refused {
-        report.problem(Some(id), None, &format!("not sealed, it fails its check: {e}"))?;
+        report.problem(
+            Some(id),
+            None,
+            &format!("not sealed, it fails its check: {e}"),
+        )?;
     }
     if keys.seal().is_none() {
         report.warning(&Warning {
@@ -357,7 +359,11 @@ fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64
     }
     if let Some((found, pinned)) = index.rollback {
         problems += 1;
-        report.problem(None, None, &vault::Error::RolledBack { found, pinned }.to_string())?;
+        report.problem(
+            None,
+            None,
+            &vault::Error::RolledBack { found, pinned }.to_string(),
+        )?;
     }
     for id in &index.unsealed {
         let entry = index.entries.iter().find(|e| &e.id == id);

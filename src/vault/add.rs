@@ -26,7 +26,9 @@ use super::crypto::{self, Side};
 use super::format;
 use super::manifest::{self, Detected, Entry, StoredPath};
 use super::original::{self, StripPolicy};
-use super::pipeline::{self, Find, ItemError, Job, OriginalDone, Originals, Settings, Stored};
+use super::pipeline::{
+    self, Find, ItemError, Job, OriginalDone, Originals, Settings, Stored, StoredEvent,
+};
 use super::{Error, Keys, Vault, VaultLock};
 use crate::fsutil::{self, AtomicFile, Replace};
 use crate::isolate;
@@ -87,7 +89,6 @@ impl Added {
                 + i128::from(self.stamp.mtime.1),
         }
     }
-
 }
 
 /// Adds one file as a new entry (steps 1–4 above). Needs no secret.
@@ -174,7 +175,10 @@ pub enum AddEvent<'a> {
     /// again.
     AlreadyIn { path: &'a Path, entry: &'a Entry },
     /// The file could not be added (the original is untouched).
-    Failed { path: &'a Path, error: &'a ItemError },
+    Failed {
+        path: &'a Path,
+        error: &'a ItemError,
+    },
     /// An earlier entry claimed to hold the file but does not (planted or damaged); it was
     /// passed over.
     Impostor {
@@ -183,9 +187,15 @@ pub enum AddEvent<'a> {
         error: &'a Error,
     },
     /// The entry was confirmed against the original and the original removed.
-    Removed { path: &'a Path, how: &'a OriginalDone },
+    Removed {
+        path: &'a Path,
+        how: &'a OriginalDone,
+    },
     /// The original was kept although removal was asked for.
-    Kept { path: &'a Path, error: &'a ItemError },
+    Kept {
+        path: &'a Path,
+        error: &'a ItemError,
+    },
 }
 
 /// Totals of an [`add_all`] run.
@@ -271,14 +281,14 @@ pub fn add_all(
         },
         wipe: crate::wipe::WipeOptions::default(),
     };
-    let on_stored = |i: usize, stored: Result<(Option<&Entry>, Stored), &ItemError>| {
+    let on_stored = |i: usize, stored: StoredEvent<'_>| {
         let path = &sources[i].path;
         match stored {
-            Ok((Some(entry), Stored::New)) => on_event(AddEvent::Added { path, entry }),
-            Ok((Some(entry), _)) => on_event(AddEvent::AlreadyIn { path, entry }),
+            StoredEvent::Entry(entry, Stored::New) => on_event(AddEvent::Added { path, entry }),
+            StoredEvent::Entry(entry, _) => on_event(AddEvent::AlreadyIn { path, entry }),
             // `Find::ByPath` makes no twins.
-            Ok((None, _)) => {}
-            Err(error) => on_event(AddEvent::Failed { path, error }),
+            StoredEvent::Twin => {}
+            StoredEvent::Failed(error) => on_event(AddEvent::Failed { path, error }),
         }
     };
     let finish = |i: usize, o: pipeline::Outcome| {

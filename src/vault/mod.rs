@@ -299,7 +299,11 @@ impl Vault {
         };
         config.seal = Some(SealKey::derive(&secret).seal_config(&config));
         // The marker comes last: a folder without it is not (yet) a vault.
-        write_file(&layout.config(), config.to_text().as_bytes(), Replace::Never)?;
+        write_file(
+            &layout.config(),
+            config.to_text().as_bytes(),
+            Replace::Never,
+        )?;
         let canonical = fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
         trust::pin(&config, &canonical)?;
         Vault::open(root)
@@ -446,9 +450,10 @@ impl Vault {
             .flatten()
             .map(|e| e.path());
         for path in scan.stray.into_iter().chain(root_temps) {
-            let temp = path
-                .file_name()
-                .is_some_and(|n| n.as_encoded_bytes().starts_with(crate::files::TEMP_PREFIX.as_bytes()));
+            let temp = path.file_name().is_some_and(|n| {
+                n.as_encoded_bytes()
+                    .starts_with(crate::files::TEMP_PREFIX.as_bytes())
+            });
             if temp && fs::remove_file(&path).is_ok() {
                 let _ = crate::fsutil::fsync_dir(path.parent().unwrap_or(Path::new(".")));
             }
@@ -459,7 +464,11 @@ impl Vault {
     /// with the passphrase does under the exclusive lock. Does nothing without the seal key,
     /// with nothing to seal, or over a manifest that is rolled back, forged or unreadable
     /// (`verify` reports those; `repair` decides). Returns the entries that failed the check.
-    pub fn seal_pending(&self, lock: &VaultLock, keys: &Keys) -> Result<Vec<(EntryId, Error)>, Error> {
+    pub fn seal_pending(
+        &self,
+        lock: &VaultLock,
+        keys: &Keys,
+    ) -> Result<Vec<(EntryId, Error)>, Error> {
         if keys.seal().is_none() || lock.mode() != LockMode::Exclusive {
             return Ok(Vec::new());
         }

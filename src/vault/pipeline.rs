@@ -89,7 +89,9 @@ pub enum Stored {
 pub enum ItemError {
     #[error("could not be vaulted: {0}")]
     Vault(Error),
-    #[error("vaulted, but the vault copy did not match the original; the original was not touched: {0}")]
+    #[error(
+        "vaulted, but the vault copy did not match the original; the original was not touched: {0}"
+    )]
     Verify(Error),
     #[error("vaulted and verified; the original changed since it was read and was not touched")]
     OriginalChanged,
@@ -107,9 +109,13 @@ pub enum ItemError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OriginalDone {
     /// Overwritten, renamed and unlinked, with `thumbnails` desktop thumbnails of it.
-    Wiped { thumbnails: usize },
+    Wiped {
+        thumbnails: usize,
+    },
     /// Renamed and unlinked without overwriting, with `thumbnails` thumbnails wiped.
-    Deleted { thumbnails: usize },
+    Deleted {
+        thumbnails: usize,
+    },
     Kept,
 }
 
@@ -139,6 +145,27 @@ pub struct Outcome {
     pub impostors: Vec<(Entry, Error)>,
 }
 
+/// What `on_stored` hears about a job after step 1.
+#[derive(Debug)]
+pub enum StoredEvent<'a> {
+    /// The entry holding the file: new, or an earlier one confirmed against it.
+    Entry(&'a Entry, Stored),
+    /// The file shares the entry of an earlier file of this run (known once committed).
+    Twin,
+    /// No entry could be made; the original is untouched.
+    Failed(&'a ItemError),
+}
+
+/// Entries that claimed to hold a file but failed the comparison with it.
+type Impostors = Vec<(Entry, Error)>;
+
+/// A job after step 1: where it stands, the impostors met, and its hash (`Find::ByContent`).
+struct First {
+    step: Step1,
+    impostors: Impostors,
+    hash: Option<String>,
+}
+
 /// Where a job stands after step 1.
 enum Step1 {
     New(Added),
@@ -158,7 +185,7 @@ pub fn run<T: Send>(
     keys: &Keys,
     jobs: &[Job],
     settings: &Settings,
-    on_stored: &(dyn Fn(usize, Result<(Option<&Entry>, Stored), &ItemError>) + Sync),
+    on_stored: &(dyn Fn(usize, StoredEvent<'_>) + Sync),
     finish: &(dyn Fn(usize, Outcome) -> T + Sync),
 ) -> Result<Vec<T>, Error> {
     let index = vault.index(keys)?;
@@ -175,7 +202,7 @@ pub fn run<T: Send>(
             first_with_hash.entry(h.clone()).or_insert(i);
         }
     }
-    let step1: Vec<(Step1, Vec<(Entry, Error)>, Option<String>)> = jobs
+    let step1: Vec<First> = jobs
         .par_iter()
         .zip(hashes)
         .enumerate()
@@ -199,20 +226,23 @@ pub fn run<T: Send>(
                 }
             };
             match &step {
-                Step1::New(a) => on_stored(i, Ok((Some(&a.entry), Stored::New))),
-                Step1::Existing(e, _) => on_stored(i, Ok((Some(e), Stored::Existing))),
-                // Its entry is known once the twin it shares it with is committed.
-                Step1::Twin => on_stored(i, Ok((None, Stored::Twin))),
-                Step1::Failed(e) => on_stored(i, Err(e)),
+                Step1::New(a) => on_stored(i, StoredEvent::Entry(&a.entry, Stored::New)),
+                Step1::Existing(e, _) => on_stored(i, StoredEvent::Entry(e, Stored::Existing)),
+                Step1::Twin => on_stored(i, StoredEvent::Twin),
+                Step1::Failed(e) => on_stored(i, StoredEvent::Failed(e)),
             }
-            (step, impostors, hash)
+            First {
+                step,
+                impostors,
+                hash,
+            }
         })
         .collect();
-    if step1.iter().any(|(s, ..)| matches!(s, Step1::New(_))) || !index.unsealed.is_empty() {
+    if step1.iter().any(|f| matches!(f.step, Step1::New(_))) || !index.unsealed.is_empty() {
         vault.commit_manifest(lock, keys)?;
     }
     // Twins find their entry in the index as committed.
-    let index = if step1.iter().any(|(s, ..)| matches!(s, Step1::Twin)) {
+    let index = if step1.iter().any(|f| matches!(f.step, Step1::Twin)) {
         vault.index(keys)?
     } else {
         index
@@ -221,16 +251,14 @@ pub fn run<T: Send>(
         .par_iter()
         .zip(step1)
         .enumerate()
-        .map(|(i, (job, (step, mut impostors, hash)))| {
-            let outcome = isolate::per_file(|| {
-                complete(vault, keys, &index, job, step, hash, &mut impostors, settings)
-            })
-            .unwrap_or_else(|p| Outcome {
-                entry: None,
-                stored: None,
-                result: Err(ItemError::Panicked(p)),
-                impostors: Vec::new(),
-            });
+        .map(|(i, (job, first))| {
+            let outcome = isolate::per_file(|| complete(vault, keys, &index, job, first, settings))
+                .unwrap_or_else(|p| Outcome {
+                    entry: None,
+                    stored: None,
+                    result: Err(ItemError::Panicked(p)),
+                    impostors: Vec::new(),
+                });
             finish(i, outcome)
         })
         .collect())
@@ -249,7 +277,7 @@ fn find_or_store(
     hash: Option<&str>,
     twin: bool,
     settings: &Settings,
-) -> (Step1, Vec<(Entry, Error)>) {
+) -> (Step1, Impostors) {
     let path = &job.source.path;
     let mut impostors = Vec::new();
     let claims: Vec<&Entry> = match hash {
@@ -293,17 +321,19 @@ fn claims_by_path<'a>(index: &'a super::Index, path: &Path) -> Vec<&'a Entry> {
 }
 
 /// Steps 3 and 4 for one job.
-#[allow(clippy::too_many_arguments)]
 fn complete(
     vault: &Vault,
     keys: &Keys,
     index: &super::Index,
     job: &Job,
-    step: Step1,
-    hash: Option<String>,
-    impostors: &mut Vec<(Entry, Error)>,
+    first: First,
     settings: &Settings,
 ) -> Outcome {
+    let First {
+        step,
+        mut impostors,
+        hash,
+    } = first;
     let path = &job.source.path;
     let mut outcome = Outcome {
         entry: None,
@@ -351,7 +381,7 @@ fn complete(
             found
         }
     };
-    outcome.impostors = std::mem::take(impostors);
+    outcome.impostors = impostors;
     outcome.result = confirmed.and_then(|seen| {
         if job.chosen.is_some_and(|chosen| chosen != seen) {
             return Err(ItemError::OriginalChanged);
