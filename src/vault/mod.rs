@@ -121,8 +121,8 @@ pub enum Error {
     #[error(
         "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
          the vault passphrase, so entries added now could be read by them; nothing was written. \
-         Recipients pinned on this machine: {}; found: {}. Put the pinned list back (or run \
-         `idvault vault repair` with the passphrase, which restores it)",
+         Recipients pinned on this machine: {}; found: {}. Put the pinned list back in \
+         idvault-vault.toml (from a backup of the file, or from this message)",
         list(pinned.as_deref()),
         list(Some(found))
     )]
@@ -377,11 +377,6 @@ impl Vault {
     pub fn unlock(&self, passphrase: &SecretString) -> Result<Keys, Error> {
         let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase)?;
         let key = SealKey::derive(&unsealed.secret);
-        let keys = Keys {
-            ids: unsealed.ids,
-            seal: Some(key),
-        };
-        let key = keys.seal.as_ref().expect("just set");
         let pinned = match &self.trust {
             Trust::Pinned(r) | Trust::Differs(r) => Some(r.recipients.clone()),
             Trust::Unknown => None,
@@ -412,7 +407,10 @@ impl Vault {
         }
         trust::pin(&self.config, &self.canonical)?;
         self.sealed.store(true, Ordering::Release);
-        Ok(keys)
+        Ok(Keys {
+            ids: unsealed.ids,
+            seal: Some(key),
+        })
     }
 
     /// Takes the vault lock; `on_busy` is told when another process holds it (then this waits).

@@ -176,9 +176,11 @@ enum Step1 {
 }
 
 /// Runs the pipeline over `jobs`. `on_stored` is told when a job's entry exists (or could not
-/// be made; a twin's entry is not known yet), `finish` turns each job's [`Outcome`] into the caller's value as soon as it is
-/// known (both from several threads). An error here is fatal (the manifest could not be read
-/// or written) and no original has been touched by then.
+/// be made; a twin's entry is not known yet), `finish` turns each job's [`Outcome`] into the
+/// caller's value as soon as it is known (both from several threads). An error here is fatal
+/// (the manifest could not be read or written, or it was rolled back or forged) and no
+/// original has been touched by then. Entries that fail their check while being sealed are
+/// left unsealed; `verify` names them.
 pub fn run<T: Send>(
     vault: &Vault,
     lock: &VaultLock,
@@ -207,22 +209,30 @@ pub fn run<T: Send>(
         .zip(hashes)
         .enumerate()
         .map(|(i, (job, hash))| {
-            let (step, impostors, hash) = match hash {
-                Some(Err(e)) => (Step1::Failed(ItemError::Vault(e)), Vec::new(), None),
-                Some(Ok(h)) => {
-                    let twin = first_with_hash.get(&h) != Some(&i);
-                    let (step, impostors) = isolate::per_file(|| {
-                        find_or_store(vault, lock, keys, &index, job, Some(&h), twin, settings)
-                    })
-                    .unwrap_or_else(|p| (Step1::Failed(ItemError::Panicked(p)), Vec::new()));
-                    (step, impostors, Some(h))
-                }
+            let (hash, unreadable) = match hash {
+                Some(Err(e)) => (None, Some(e)),
+                Some(Ok(h)) => (Some(h), None),
+                None => (None, None),
+            };
+            let (step, impostors) = match unreadable {
+                Some(e) => (Step1::Failed(ItemError::Vault(e)), Vec::new()),
                 None => {
-                    let (step, impostors) = isolate::per_file(|| {
-                        find_or_store(vault, lock, keys, &index, job, None, false, settings)
+                    let twin = hash
+                        .as_ref()
+                        .is_some_and(|h| first_with_hash.get(h) != Some(&i));
+                    isolate::per_file(|| {
+                        find_or_store(
+                            vault,
+                            lock,
+                            keys,
+                            &index,
+                            job,
+                            hash.as_deref(),
+                            twin,
+                            settings,
+                        )
                     })
-                    .unwrap_or_else(|p| (Step1::Failed(ItemError::Panicked(p)), Vec::new()));
-                    (step, impostors, None)
+                    .unwrap_or_else(|p| (Step1::Failed(ItemError::Panicked(p)), Vec::new()))
                 }
             };
             match &step {
@@ -239,7 +249,7 @@ pub fn run<T: Send>(
         })
         .collect();
     if step1.iter().any(|f| matches!(f.step, Step1::New(_))) || !index.unsealed.is_empty() {
-        vault.commit_manifest(lock, keys)?;
+        let _left_unsealed = vault.commit_manifest(lock, keys)?;
     }
     // Twins find their entry in the index as committed.
     let index = if step1.iter().any(|f| matches!(f.step, Step1::Twin)) {
