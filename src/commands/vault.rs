@@ -336,19 +336,20 @@ fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<
     Ok((lock, refused.len() as u64))
 }
 
+/// The problem line for a manifest that cannot be read.
+fn manifest_unreadable(e: &vault::Error) -> String {
+    format!(
+        "manifest.age cannot be read ({e}); the entries were read from their own metadata \
+         files. Run `idvault vault repair` to rebuild it"
+    )
+}
+
 /// Reports what the index says about the vault's state besides its entries.
 fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64> {
     let mut problems = 0;
     if let Some(e) = &index.manifest_error {
         problems += 1;
-        report.problem(
-            None,
-            None,
-            &format!(
-                "manifest.age cannot be read ({e}); the entries below come from their own \
-                 metadata files. Run `idvault vault repair` to rebuild it"
-            ),
-        )?;
+        report.problem(None, None, &manifest_unreadable(e))?;
     }
     if matches!(
         index.seal,
@@ -503,14 +504,9 @@ fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
                 Some(path),
                 "stray file (temporary file from an interrupted write; `repair` removes it)",
             ),
-            check::Finding::ManifestUnreadable { error } => r.problem(
-                None,
-                None,
-                &format!(
-                    "manifest.age cannot be read ({error}); the entries were read from their \
-                     own metadata files. Run `idvault vault repair` to rebuild it"
-                ),
-            ),
+            check::Finding::ManifestUnreadable { error } => {
+                r.problem(None, None, &manifest_unreadable(error))
+            }
             check::Finding::ManifestForged => {
                 r.problem(None, None, &vault::Error::ManifestForged.to_string())
             }
