@@ -34,6 +34,7 @@ use crate::i18n::{Catalog, Lang};
 const INDEX_HTML: &str = include_str!("../../assets/review/index.html");
 const APP_JS: &str = include_str!("../../assets/review/app.js");
 const APP_CSS: &str = include_str!("../../assets/review/app.css");
+const ICON_SVG: &str = include_str!("../../assets/review/icon.svg");
 
 /// Request bodies are a list of ids and a passphrase at most.
 const MAX_BODY: u64 = 64 * 1024;
@@ -243,6 +244,7 @@ impl Shared<'_> {
             (Method::Get, "app.js") => {
                 send(req, 200, "text/javascript; charset=utf-8", APP_JS.into())
             }
+            (Method::Get, "icon.svg") => send(req, 200, "image/svg+xml", ICON_SVG.into()),
             (Method::Get, "app.css") => send(req, 200, "text/css; charset=utf-8", APP_CSS.into()),
             (Method::Get, "api/state") => {
                 let lang = Lang::negotiate(request_header(&req, "Accept-Language").unwrap_or(""));
