@@ -41,7 +41,7 @@ fn card_picture(w: u32, h: u32, hue: [u8; 3]) -> RgbImage {
             Rgb(hue)
         } else if (0.06..0.32).contains(&fx) && (0.28..0.85).contains(&fy) {
             Rgb([150, 150, 160])
-        } else if fx > 0.38 && fx < 0.92 && ((fy * 20.0) as u32) % 3 == 0 && fy > 0.3 {
+        } else if fx > 0.38 && fx < 0.92 && ((fy * 20.0) as u32).is_multiple_of(3) && fy > 0.3 {
             Rgb([40, 40, 50])
         } else {
             Rgb([236, 238, 242])

@@ -132,7 +132,12 @@ function card(c) {
   }
   if (c.reasons.length) {
     parts.push(el('h3', { text: t('card.reasons') }));
-    parts.push(el('ul', { class: 'reasons' }, c.reasons.map((r) => el('li', { text: r.detail, title: r.signal }))));
+    // The scanner's details are English; other languages get the signal's own sentence, with
+    // the detail (which names the file or the tag it saw) on hover.
+    const reason = (r) => (lang !== 'en' && catalogs[lang]['signal.' + r.signal]
+      ? el('li', { text: catalogs[lang]['signal.' + r.signal], title: r.detail })
+      : el('li', { text: r.detail, title: r.signal }));
+    parts.push(el('ul', { class: 'reasons' }, c.reasons.map(reason)));
   }
   if (c.risks.length) {
     parts.push(el('h3', { text: t('card.risks') }));

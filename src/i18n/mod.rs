@@ -185,6 +185,37 @@ mod tests {
     }
 
     #[test]
+    fn every_signal_in_the_docs_has_a_sentence() {
+        let docs = include_str!("../../docs/signals.md");
+        let c = Catalog::get_or_load();
+        let mut n = 0;
+        for code in docs
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| {
+                w.contains('.')
+                    && !w.contains(' ')
+                    && w.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch == '.' || ch == '_')
+            })
+            .filter(|w| {
+                ["name.", "meta.", "combined.", "content."]
+                    .iter()
+                    .any(|p| w.starts_with(p))
+            })
+        {
+            n += 1;
+            assert!(
+                c.messages(Lang::ZhCn)
+                    .contains_key(&format!("signal.{code}")),
+                "signal.{code}"
+            );
+        }
+        assert!(n > 30, "only {n} signals found in docs/signals.md");
+    }
+
+    #[test]
     fn languages_are_negotiated_by_weight() {
         assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Lang::ZhCn);
         assert_eq!(Lang::negotiate("en-US,en;q=0.9"), Lang::En);

@@ -12,7 +12,7 @@ use super::job::JobStatus;
 use super::thumb::Thumbs;
 use crate::dismissed::{Mark, Marks};
 use crate::scan::Finding;
-use crate::scan::finding::{Document, Reason, Risk};
+use crate::scan::finding::{Document, Risk};
 use crate::secure::{self, Item, OriginalDone};
 use crate::ui::sanitize;
 
@@ -194,7 +194,7 @@ impl Session {
             file_type: &'static str,
             kind: &'static str,
             confidence: f32,
-            reasons: &'a [Reason],
+            reasons: Vec<ReasonJson>,
             risks: &'a [Risk],
             document: Option<&'a Document>,
             recommended: bool,
@@ -203,6 +203,12 @@ impl Session {
             state: &'a CardState,
             preview: bool,
             cannot_wipe: Option<String>,
+        }
+        /// A reason whose detail may quote the file (its name, EXIF text): escaped like a path.
+        #[derive(Serialize)]
+        struct ReasonJson {
+            signal: &'static str,
+            detail: String,
         }
         let cards: Vec<CardJson> = self
             .cards
@@ -214,7 +220,16 @@ impl Session {
                 file_type: c.finding.file_type.as_str(),
                 kind: c.finding.verdict.kind.as_str(),
                 confidence: c.finding.verdict.confidence,
-                reasons: &c.finding.verdict.reasons,
+                reasons: c
+                    .finding
+                    .verdict
+                    .reasons
+                    .iter()
+                    .map(|r| ReasonJson {
+                        signal: r.signal,
+                        detail: sanitize::text(&r.detail),
+                    })
+                    .collect(),
                 risks: &c.finding.verdict.risks,
                 document: c.finding.verdict.document.as_ref(),
                 recommended: c.recommended,

@@ -284,12 +284,9 @@ impl Page<'_> {
         self.call("Input.insertText", json!({ "text": text }));
     }
 
-    /// A PNG of the whole page.
+    /// A PNG of what the window shows.
     pub fn screenshot(&mut self, to: &Path) {
-        let shot = self.call(
-            "Page.captureScreenshot",
-            json!({ "format": "png", "captureBeyondViewport": true }),
-        );
+        let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }));
         use base64::Engine;
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())
