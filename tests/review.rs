@@ -461,7 +461,7 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
 }
 
 #[test]
-fn securing_two_chosen_findings_vaults_and_wipes_exactly_those_two() {
+fn securing_chosen_findings_vaults_and_wipes_exactly_those() {
     let home = tempfile::tempdir().unwrap();
     let tree = build_tree(home.path());
     let before: BTreeMap<PathBuf, Vec<u8>> = walk(&tree)
@@ -502,10 +502,37 @@ fn securing_two_chosen_findings_vaults_and_wipes_exactly_those_two() {
         "",
         "the passphrase stays in the field"
     );
+    let gone_now: BTreeSet<PathBuf> = before.keys().filter(|p| !p.exists()).cloned().collect();
+    assert_eq!(
+        gone_now,
+        BTreeSet::from([tree.join(PASSPORT), tree.join(ID_CARD)]),
+        "securing two chosen files removed other originals"
+    );
+
+    // The vault exists now: a wrong passphrase secures nothing and touches nothing, and the
+    // file can be secured again with the right one.
+    let kyc = ids[KYC].clone();
+    page.click("#select-none");
+    page.click(&card_sel(&kyc, "input[data-role=choose]"));
+    page.wait_for("document.getElementById('repeat').hidden");
+    page.type_into("#pass", "not the passphrase");
+    page.click("#secure");
+    page.click("#confirm-yes");
+    page.wait_for(&format!(
+        "document.querySelector('article[data-id=\"{kyc}\"]').dataset.state === 'failed'"
+    ));
+    page.wait_for("document.getElementById('status').textContent.includes('Something went wrong')");
+    assert!(fs::read(tree.join(KYC)).unwrap() == before[&tree.join(KYC)]);
+    page.type_into("#pass", PASSPHRASE);
+    page.click("#secure");
+    page.click("#confirm-yes");
+    page.wait_for(&format!(
+        "document.querySelector('article[data-id=\"{kyc}\"]').dataset.state === 'secured'"
+    ));
     let errors = page.errors();
     assert!(errors.is_empty(), "page errors: {errors:?}");
 
-    // On disk: exactly those two are gone, everything else is byte-identical.
+    // On disk: exactly the chosen files are gone, everything else is byte-identical.
     let after: BTreeMap<PathBuf, Vec<u8>> = walk(&tree)
         .into_iter()
         .map(|p| {
@@ -520,12 +547,12 @@ fn securing_two_chosen_findings_vaults_and_wipes_exactly_those_two() {
         .collect();
     assert_eq!(
         gone,
-        BTreeSet::from([tree.join(PASSPORT), tree.join(ID_CARD)])
+        BTreeSet::from([tree.join(PASSPORT), tree.join(ID_CARD), tree.join(KYC)])
     );
     for (p, b) in &after {
         assert!(before[p] == *b, "{} changed", p.display());
     }
-    // In the vault: those two, as their stripped forms, readable with the passphrase.
+    // In the vault: those three, as their stripped forms, readable with the passphrase.
     let pw = home.path().join("pw");
     fs::write(&pw, format!("{PASSPHRASE}\n")).unwrap();
     let restored = home.path().join("restored");
@@ -548,8 +575,15 @@ fn securing_two_chosen_findings_vaults_and_wipes_exactly_those_two() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["passport_front.jpg", "身份证.jpg"]);
-    for rel in [PASSPORT, ID_CARD] {
+    assert_eq!(
+        names,
+        [
+            "Screenshot_20240301-102201_实名认证.png",
+            "passport_front.jpg",
+            "身份证.jpg"
+        ]
+    );
+    for rel in [PASSPORT, ID_CARD, KYC] {
         let stored = fs::read(restored.join(Path::new(rel).file_name().unwrap())).unwrap();
         let original = &before[&tree.join(rel)];
         let expected = idvault::metadata::strip(original, &Default::default())

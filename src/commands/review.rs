@@ -122,6 +122,16 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         open_browser(&url);
     }
     let stop = server.run(&signal);
+    if !global.quiet {
+        match stop {
+            Stop::Done => eprintln!("idvault: review finished"),
+            Stop::Idle => eprintln!(
+                "idvault: review stopped after {} minutes without the page",
+                args.idle_timeout
+            ),
+            Stop::Signal => eprintln!("idvault: review interrupted"),
+        }
+    }
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted,
         Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed),

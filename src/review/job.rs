@@ -162,3 +162,105 @@ fn open_or_create(
     let keys = vault.unlock(passphrase)?;
     Ok((vault, keys))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::Options;
+    use crate::scan::ScanOptions;
+    use crate::secure::{Originals, Plan};
+    use crate::vault::StripPolicy;
+    use crate::wipe::WipeOptions;
+    use std::time::Duration;
+
+    fn session(dir: &std::path::Path, passphrase: Option<&str>) -> Arc<Mutex<Session>> {
+        let scan = ScanOptions::new(vec![dir.to_path_buf()]);
+        let opts = Options {
+            secure: secure::Options {
+                scan: scan.clone(),
+                originals: Originals::Wipe,
+                wipe: WipeOptions::default(),
+                strip: StripPolicy::Strip,
+            },
+            selection: scan,
+            vault: dir.join("vault"),
+            passphrase: passphrase.map(|p| SecretString::from(p.to_string())),
+            marks_dir: None,
+            idle: Duration::from_secs(60),
+        };
+        let plan = Plan {
+            items: Vec::new(),
+            leftovers: Vec::new(),
+            warnings: Vec::new(),
+            scan: Default::default(),
+        };
+        Arc::new(Mutex::new(Session::new(opts, plan)))
+    }
+
+    fn secret(s: &str) -> Option<SecretString> {
+        Some(SecretString::from(s.to_string()))
+    }
+
+    #[test]
+    fn a_new_vault_needs_the_same_passphrase_twice_and_nothing_starts_otherwise() {
+        let t = tempfile::tempdir().unwrap();
+        let s = session(t.path(), None);
+        let start_with = |ids: Vec<usize>, p: Option<SecretString>, r: Option<SecretString>| {
+            start(
+                &s,
+                Request {
+                    ids,
+                    passphrase: p,
+                    repeat: r,
+                },
+            )
+        };
+        assert!(matches!(
+            start_with(vec![], secret("a"), secret("a")),
+            Err(StartError::Empty)
+        ));
+        assert!(matches!(
+            start_with(vec![0], None, None),
+            Err(StartError::NoPassphrase)
+        ));
+        assert!(matches!(
+            start_with(vec![0], secret(""), secret("")),
+            Err(StartError::NoPassphrase)
+        ));
+        assert!(matches!(
+            start_with(vec![0], secret("a"), secret("b")),
+            Err(StartError::Mismatch)
+        ));
+        assert!(matches!(
+            start_with(vec![0], secret("a"), None),
+            Err(StartError::Mismatch)
+        ));
+        assert!(matches!(
+            start_with(vec![0], secret("a"), secret("a")),
+            Err(StartError::Choice(ActionError::NoSuchCard))
+        ));
+        assert!(lock(&s).job.is_none(), "a refused start left a job behind");
+        assert!(
+            !t.path().join("vault").exists(),
+            "a refused start made a vault"
+        );
+    }
+
+    #[test]
+    fn a_passphrase_given_at_start_is_not_asked_again() {
+        let t = tempfile::tempdir().unwrap();
+        let s = session(t.path(), Some("given"));
+        let r = start(
+            &s,
+            Request {
+                ids: vec![3],
+                passphrase: None,
+                repeat: None,
+            },
+        );
+        assert!(matches!(
+            r,
+            Err(StartError::Choice(ActionError::NoSuchCard))
+        ));
+    }
+}

@@ -34,7 +34,7 @@ pub struct Card {
     pub finding: Finding,
     /// The plan item, while the card can still be secured (taken out while a job runs).
     pub item: Option<Item>,
-    /// `secure` would act on it.
+    /// `secure` would act on it, were it not marked "Not a document".
     pub recommended: bool,
     pub mark: Option<Mark>,
     pub dismissed: bool,
@@ -232,7 +232,7 @@ impl Session {
                     .collect(),
                 risks: &c.finding.verdict.risks,
                 document: c.finding.verdict.document.as_ref(),
-                recommended: c.recommended,
+                recommended: c.recommended && !c.dismissed,
                 dismissed: c.dismissed,
                 state: &c.state,
                 preview: super::thumb::can_preview(c.finding.file_type),

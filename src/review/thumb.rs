@@ -110,15 +110,20 @@ fn still(path: &Path, t: FileType) -> Result<RgbImage, ThumbError> {
     Ok(decode::decode(&bytes, t, meta.orientation)?.rgb)
 }
 
-/// One frame from the first second of a recording, as PNG, from `ffmpeg`.
+/// One frame from half a second into a recording (past a fade-in), else its first frame, as
+/// PNG, from `ffmpeg`.
 fn video_frame(path: &Path) -> Result<Vec<u8>, ThumbError> {
+    frame_at(path, "0.5").or_else(|_| frame_at(path, "0"))
+}
+
+fn frame_at(path: &Path, seconds: &str) -> Result<Vec<u8>, ThumbError> {
     let file = fsutil::open_regular_nofollow(path)?;
     let scale = format!("scale='min({SHARP_SIDE},iw)':-2");
     let mut child = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
         // The file opened above, not its path: nothing can swap it for a symlink meanwhile.
         // /dev/stdin on a regular file reopens that file, so ffmpeg can seek in it.
-        .args(["-ss", "0.5", "-i", "/dev/stdin", "-frames:v", "1", "-vf"])
+        .args(["-ss", seconds, "-i", "/dev/stdin", "-frames:v", "1", "-vf"])
         .arg(scale)
         .args(["-f", "image2pipe", "-c:v", "png", "pipe:1"])
         .stdin(Stdio::from(file))
