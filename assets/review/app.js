@@ -77,7 +77,9 @@ function thumb(c) {
   const kept = thumbs.get(c.id);
   if (kept) {
     const h = kept.querySelector('.hold');
-    if (h) { h.textContent = t('card.reveal'); h.title = t('card.reveal_help'); }
+    // A secured file's pictures are gone from the server too: nothing left to reveal.
+    if (h && (c.state === 'secured' || c.state === 'kept')) h.remove();
+    else if (h) { h.textContent = t('card.reveal'); h.title = t('card.reveal_help'); }
     return kept;
   }
   const made = makeThumb(c);

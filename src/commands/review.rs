@@ -134,7 +134,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted,
-        Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed),
+        Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed + server.failed() as u64),
     })
 }
 

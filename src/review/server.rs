@@ -97,6 +97,11 @@ impl Server {
         format!("http://127.0.0.1:{}/{}/", self.port, self.token)
     }
 
+    /// Findings the page chose to secure that could not be secured.
+    pub fn failed(&self) -> usize {
+        locked(&self.session).failed()
+    }
+
     /// Serves until the page says "Done", nothing was asked for `idle`, or `signal` is set. A
     /// running job is always let finish (it takes seconds per file); a second signal ends the
     /// process at once, which the pipeline is built to survive.
@@ -357,7 +362,7 @@ impl Shared<'_> {
         };
         let found = {
             let s = locked(&self.server.session);
-            s.cards.get(id).map(|c| {
+            s.cards.get(id).filter(|c| c.securable()).map(|c| {
                 (
                     c.thumbs.clone(),
                     c.finding.path.clone(),

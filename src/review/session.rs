@@ -42,6 +42,13 @@ pub struct Card {
     pub thumbs: Option<Arc<Thumbs>>,
 }
 
+impl Card {
+    /// Not secured yet, and not being secured: it can be chosen or marked.
+    pub fn securable(&self) -> bool {
+        self.item.is_some() && matches!(self.state, CardState::Open | CardState::Failed(_))
+    }
+}
+
 /// The whole review.
 pub struct Session {
     pub opts: Options,
@@ -111,7 +118,7 @@ impl Session {
     pub fn set_dismissed(&mut self, id: usize, dismissed: bool) -> Result<(), ActionError> {
         let marks = self.marks.as_mut().ok_or(ActionError::NoMarks)?;
         let card = self.cards.get_mut(id).ok_or(ActionError::NoSuchCard)?;
-        if card.state != CardState::Open {
+        if !card.securable() {
             return Err(ActionError::NotOpen);
         }
         let mark = match card.mark {
@@ -131,10 +138,7 @@ impl Session {
     pub fn take_for_job(&mut self, ids: &[usize]) -> Result<secure::Plan, ActionError> {
         for &id in ids {
             let card = self.cards.get(id).ok_or(ActionError::NoSuchCard)?;
-            if card.state != CardState::Open && !matches!(card.state, CardState::Failed(_))
-                || card.dismissed
-                || card.item.is_none()
-            {
+            if !card.securable() || card.dismissed {
                 return Err(ActionError::NotOpen);
             }
         }
@@ -181,8 +185,19 @@ impl Session {
             };
             if matches!(card.state, CardState::Failed(_)) {
                 card.item = Some(item);
+            } else {
+                // The original is gone or in the vault: its pictures leave memory too.
+                card.thumbs = None;
             }
         }
+    }
+
+    /// Cards whose securing failed (and were not secured by a later try).
+    pub fn failed(&self) -> usize {
+        self.cards
+            .iter()
+            .filter(|c| matches!(c.state, CardState::Failed(_)))
+            .count()
     }
 
     /// What the page renders.
