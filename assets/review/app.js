@@ -145,6 +145,7 @@ function card(c) {
     parts.push(el('h3', { text: t('card.risks') }));
     parts.push(el('ul', { class: 'risks' }, c.risks.map((r) => el('li', { text: t('risk.' + r) }))));
   }
+  if (c.wipe_limited && securable(c)) parts.push(el('p', { class: 'note', text: t('card.wipe_limited') }));
   if (c.cannot_wipe && securable(c)) parts.push(el('p', { class: 'warn', text: t('card.cannot_wipe', { reason: c.cannot_wipe }) }));
   const stateText = {
     securing: t('card.securing'), secured: t('card.secured'), kept: t('card.kept'),

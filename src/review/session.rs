@@ -218,6 +218,8 @@ impl Session {
             state: &'a CardState,
             preview: bool,
             cannot_wipe: Option<String>,
+            /// Overwriting may not reach old copies on this file's disk (SSD, copy-on-write…).
+            wipe_limited: bool,
         }
         /// A reason whose detail may quote the file (its name, EXIF text): escaped like a path.
         #[derive(Serialize)]
@@ -257,6 +259,12 @@ impl Session {
                     .and_then(|i| i.original.as_ref())
                     .and_then(|o| o.as_ref().err())
                     .map(|e| e.to_string()),
+                wipe_limited: c
+                    .item
+                    .as_ref()
+                    .and_then(|i| i.original.as_ref())
+                    .and_then(|o| o.as_ref().ok())
+                    .is_some_and(|p| p.caveats.iter().any(|c| c.limits_overwrite())),
             })
             .collect();
         let vault = &self.opts.vault;
