@@ -2,7 +2,7 @@
 """Synthetic test images for idvault's content detection: what the public corpus lacks.
 
 Positives: Chinese resident ID card fronts (portrait side) and backs (emblem side) rendered on
-the blank templates in ../shared/corpus/templates, with a valid GB 11643-1999 number and a drawn
+drawn card backgrounds (or, with --templates, on the corpus' blank templates), with a valid GB 11643-1999 number and a drawn
 placeholder face; ID selfies (a drawn face, or with --faces a real portrait photo, with a card
 held in front whose photo is another real portrait); identity-verification
 screenshots (phone-sized PNGs with app chrome, KYC phrases and a card or face outline).
@@ -206,11 +206,32 @@ def spaced(draw, xy, text, fnt, fill, gap):
 
 
 def template(templates, name, width):
+    """The blank card background `name` from the folder `templates`, or with no folder a drawn
+    stand-in, so that the output owes nothing to the (GPL) template images."""
+    if templates is None:
+        return drawn_template(name, width)
     path = templates / name
     if not path.is_file():
-        sys.exit(f"template missing: {path} (run from the repository root or pass --templates)")
+        sys.exit(f"template missing: {path} (pass --templates FOLDER, or leave it out for drawn cards)")
     img = Image.open(path).convert("RGB")
     return img.resize((width, round(width * img.height / img.width)), Image.LANCZOS)
+
+
+def drawn_template(name, width):
+    """An ID-1 card background drawn from shapes: a pale blue-green wash with fine guilloche-like
+    waves, lighter on the emblem side (`*fang*`) than on the portrait side."""
+    w, h = width, round(width / 1.586)
+    back = "fang" in name
+    top, bottom = ((236, 242, 238), (214, 228, 236)) if back else ((226, 236, 240), (236, 232, 222))
+    card = Image.new("RGB", (w, h))
+    d = ImageDraw.Draw(card)
+    for y in range(h):
+        t = y / max(1, h - 1)
+        d.line([0, y, w, y], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+    for k in range(0, h, max(6, h // 40)):
+        pts = [(x, k + 0.02 * h * math.sin(x / w * 6 * math.pi + k)) for x in range(0, w + 10, 10)]
+        d.line(pts, fill=(200, 216, 222), width=1)
+    return card
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -776,7 +797,12 @@ def main():
     p.add_argument("--positives", type=int, default=20)
     p.add_argument("--negatives", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--templates", type=Path, default=Path("../shared/corpus/templates"))
+    p.add_argument(
+        "--templates",
+        type=Path,
+        help="folder with the blank card templates sdcn__zheng.jpg and sdcn__fang.jpg (the corpus' "
+        "templates/ folder); default: drawn card backgrounds",
+    )
     p.add_argument("--kinds", help="comma-separated kinds to generate (default: all)")
     p.add_argument(
         "--faces",
