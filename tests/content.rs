@@ -73,6 +73,7 @@ fn documents_are_found_by_their_pixels_alone() {
         ("detect/positive/pe__33_id-usa.jpg", "residence_permit"),
         ("synth/cn_id_front.jpg", "id_card"),
         ("synth/cn_id_back.jpg", "id_card"),
+        ("synth/kyc_screenshot.png", "kyc_screenshot"),
     ];
     let names = copy_neutral(&t, &cases.map(|c| c.0));
     let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
