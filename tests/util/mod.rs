@@ -1,5 +1,6 @@
-//! Test helpers: a temporary tree to build files in, the real binary, JSON Lines decoding, and
-//! builders for media files with chosen metadata.
+//! Test helpers: the checked-in fixtures (`tests/data/`), a temporary tree to build files in,
+//! the real binary, JSON Lines decoding, third-party tools and root as explicit prerequisites,
+//! and builders for media files with chosen metadata.
 
 #![allow(dead_code)]
 
