@@ -83,7 +83,7 @@ pub fn is_root() -> bool {
 pub fn require_root() {
     assert!(
         is_root(),
-        "this test needs root: run it with `sudo -E cargo test --locked -- --ignored _as_root`"
+        "this test needs root: run it with `sudo -E env \"PATH=$PATH\" cargo test --locked -- --ignored _as_root`"
     );
 }
 /// A temporary directory tree.
