@@ -71,6 +71,7 @@ fn documents_are_found_by_their_pixels_alone() {
         ("detect/positive/pe__100_pass-hrv.jpg", "passport"),
         ("detect/positive/pe__100_id-che.jpg", "id_card"),
         ("detect/positive/pe__33_id-usa.jpg", "residence_permit"),
+        ("synth/mrv_visa.png", "visa"),
         ("synth/cn_id_front.jpg", "id_card"),
         ("synth/cn_id_back.jpg", "id_card"),
         ("synth/kyc_screenshot.png", "kyc_screenshot"),
@@ -115,13 +116,13 @@ fn documents_are_found_by_their_pixels_alone() {
     );
     // The Chinese card's portrait side is confirmed by its GB 11643 number, shown masked; its
     // emblem side carries no number, and its labels decide.
-    let front = &found[&names[4].0];
+    let front = &found[&names[5].0];
     assert_eq!(front["document"]["source"], "cn_id_number", "{front}");
     assert_eq!(
         front["document"]["number_masked"], "**************7970",
         "{front}"
     );
-    let back = &found[&names[5].0];
+    let back = &found[&names[6].0];
     assert!(back.get("document").is_none(), "{back}");
 }
 

@@ -24,8 +24,9 @@ use serde_json::Value;
 /// - The layout follows the evaluation corpus: `detect/positive/` (specimen documents with an
 ///   MRZ), `detect/negative/` (faces, bank cards, scene text, camera photos), `metadata/` (files
 ///   of every format idvault strips, with real EXIF/XMP/GPS/QuickTime metadata) and `synth/`
-///   (images made by `tests/synth/generate.py`: a Chinese ID card front and back, a KYC
-///   screenshot, an ordinary app screenshot, a bank card, a receipt, a business card).
+///   (images made by `tests/synth/generate.py`: a Chinese ID card front and back, a
+///   machine-readable visa, a KYC screenshot, an ordinary app screenshot, a bank card, a
+///   receipt, a business card).
 /// - Every file is listed in `tests/data/SOURCES.md` with its source, licence and what it is.
 ///   Add a file only if its licence allows it, and list it there; otherwise build the file in
 ///   the test (see [`media`]) or generate it with `tests/synth`.
