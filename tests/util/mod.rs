@@ -61,6 +61,7 @@ pub fn collection(rel: &str) -> PathBuf {
 /// `gio`, ...): a test that needs one fails, with the Debian package to install, when it is not
 /// on `PATH`, so that a missing tool is never a silent pass. `.ci/run` installs them all.
 pub fn tool(name: &str, debian_package: &str) -> std::process::Command {
+    // Looked up by hand: two lines, not worth a dependency such as `which`.
     let found = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(name).is_file()));
     assert!(
@@ -87,6 +88,7 @@ pub fn require_root() {
         "this test needs root: run it with `sudo -E env \"PATH=$PATH\" cargo test --locked -- --ignored _as_root`"
     );
 }
+
 /// A temporary directory tree.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
