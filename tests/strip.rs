@@ -317,7 +317,8 @@ fn corpus_oracle(dir: &str) {
     assert_eq!(code, Some(if any_failed { 1 } else { 0 }));
 }
 
-/// Pixels (images the `image` crate decodes) or media data (ISO-BMFF `mdat`) are identical.
+/// Pixels (images the `image` crate decodes) or audio and video packets (videos, by ffmpeg) are
+/// identical.
 fn assert_same_content(orig: &Path, clean: &Path) {
     let a = fs::read(orig).unwrap();
     let b = fs::read(clean).unwrap();
