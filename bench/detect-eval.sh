@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Detection quality of `idvault scan --json --min-confidence 0.5` on the labelled corpus
-# (../shared/corpus/detect), files renamed to neutral names so that names cannot leak the label.
+# (CORPUS/detect, given with --corpus), files renamed to neutral names so that names cannot leak the label.
 # Prints precision and recall per kind and overall, misses and false positives by original
 # name, and seconds per image. Scoring rules: bench/detect_eval.py.
 set -euo pipefail
@@ -10,19 +10,22 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/detect-eval.sh [--names] [--synthetic N] [--seed S] [--min-confidence X]
+usage: bench/detect-eval.sh --corpus DIR [--names] [--synthetic N] [--seed S] [--min-confidence X]
+  --corpus DIR        the evaluation corpus (the folder holding detect/labels.csv)
   --names             keep the original file names (shows what name signals alone get)
-  --synthetic N       also generate N synthetic positives and N negatives (tests/synth; ID
-                      selfies with the corpus portraits as faces) and score them separately
+  --synthetic N       also generate N synthetic positives and N negatives (tests/synth, on
+                      the corpus' card templates; ID selfies with the corpus portraits as
+                      faces) and score them separately
   --seed S            seed of the synthetic set (default 1)
   --min-confidence X  threshold passed to idvault and used in scoring (default 0.5)
-environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
+environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
 USAGE
 }
 
 names=() synthetic=0 seed=1 min_conf=0.5
 while (($#)); do
   case $1 in
+    --corpus) CORPUS=${2:?}; shift 2 ;;
     --names) names=(--names); shift ;;
     --synthetic) synthetic=${2:?}; shift 2 ;;
     --seed) seed=${2:?}; shift 2 ;;
@@ -53,6 +56,6 @@ if ((synthetic > 0)); then
   mkdir "$TMP/faces"
   ln -s "$(realpath "$CORPUS")"/detect/negative/facerec__* "$TMP/faces/"
   "$PYTHON" tests/synth/generate.py --out "$TMP/synth-set" --positives "$synthetic" \
-    --negatives "$synthetic" --seed "$seed" --faces "$TMP/faces" >&2
+    --negatives "$synthetic" --seed "$seed" --faces "$TMP/faces" --templates "$CORPUS/templates" >&2
   evaluate "synthetic-seed$seed" "$TMP/synth-set/labels.csv"
 fi

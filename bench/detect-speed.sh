@@ -13,17 +13,19 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/detect-speed.sh [-n FILES] [--runs R] [--no-peer]
+usage: bench/detect-speed.sh --corpus DIR [-n FILES] [--runs R] [--no-peer]
+  --corpus DIR  the evaluation corpus (the folder holding detect/labels.csv)
   -n FILES   12 MP JPEGs in the speed folder (default 40)
   --runs R   timed runs of (a) and (b), median reported (default 3)
   --no-peer  skip (c), the PassportEye comparison (several minutes)
-environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
+environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
 USAGE
 }
 
 files_wanted=40 runs=3 peer=1
 while (($#)); do
   case $1 in
+    --corpus) CORPUS=${2:?}; shift 2 ;;
     -n) files_wanted=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
     --no-peer) peer=0; shift ;;
@@ -51,7 +53,7 @@ mapfile -t docs < <(awk -F, '$2 == "positive" && tolower($1) ~ /\.jpe?g$/ { prin
 ((${#camera[@]} && ${#docs[@]})) || die "no camera or document JPEGs listed in $labels"
 n_doc=$((files_wanted / 8))
 "$PYTHON" tests/synth/generate.py --out "$TMP/synth" --positives "$((n_doc > 0 ? n_doc : 1))" \
-  --negatives 0 --seed 7 --kinds cn_id_front,cn_id_back,id_selfie 2>/dev/null
+  --negatives 0 --seed 7 --kinds cn_id_front,cn_id_back,id_selfie --templates "$CORPUS/templates" 2>/dev/null
 mapfile -t synth < <(find "$TMP/synth" -name '*.jpg' | sort)
 
 sources=()

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers shared by the bench/*.sh scripts; sourced, never run on its own.
-# Every script runs from the repository root and reads the corpus at ../shared/corpus.
+# Every script runs from the repository root; those that read the evaluation corpus take its
+# path as `--corpus DIR` (or CORPUS=DIR); it is not part of the repository.
 
-CORPUS=${CORPUS:-../shared/corpus}
+CORPUS=${CORPUS:-}
 PYTHON=${PYTHON:-python3}
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the checkout
 
@@ -23,7 +24,8 @@ need_py() {
 }
 
 need_corpus() {
-  [[ -d $CORPUS/detect ]] || die "corpus not found at $CORPUS (run from the repository root, or set CORPUS)"
+  [[ -n $CORPUS ]] || die "pass --corpus DIR, the evaluation corpus (the folder holding detect/)"
+  [[ -d $CORPUS/detect ]] || die "no corpus at $CORPUS (the folder holding detect/ and metadata/)"
 }
 
 # Sets IDVAULT to a release binary: $IDVAULT if given, else builds this checkout.

@@ -19,18 +19,20 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/scan.sh [-n FILES] [--runs R] [--exiftool-runs R] [--rescan-files N]
-  -n FILES           files in the benchmark folder (default 5000), cycled from $CORPUS
+usage: bench/scan.sh --corpus DIR [-n FILES] [--runs R] [--exiftool-runs R] [--rescan-files N]
+  --corpus DIR       the evaluation corpus, whose files fill the benchmark folder
+  -n FILES           files in the benchmark folder (default 5000), cycled from the corpus
   --runs R           timed idvault runs, median reported (default 5); also the re-scan runs
   --exiftool-runs R  timed exiftool runs, median reported (default 1)
   --rescan-files N   paths in the re-scan folder (default FILES); 0 skips the re-scan rows
-environment: IDVAULT=binary (skip the build), CORPUS=dir, TMPDIR
+environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), TMPDIR
 USAGE
 }
 
 files_wanted=5000 runs=5 et_runs=1 rescan_files=
 while (($#)); do
   case $1 in
+    --corpus) CORPUS=${2:?}; shift 2 ;;
     -n) files_wanted=${2:?}; shift 2 ;;
     --rescan-files) rescan_files=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;

@@ -2,7 +2,7 @@
 # Benchmark of `idvault vault add` against the Go `age` CLI encrypting the same files to the
 # same recipient, one process per file (as a user's script would), on the same disk, same run.
 #
-# The set: N (default 200) 12 MP JPEG photos (a corpus camera photo upscaled to 4032x3024 with
+# The set: N (default 200) 12 MP JPEG photos (a camera photo from tests/data upscaled to 4032x3024 with
 # ImageMagick, each made distinct) plus one file of BIG_MIB (default 1024) random MiB.
 # idvault fsyncs every object and its metadata (crash safety); Go age does not, so Go age is
 # timed twice: as is, and followed by one `sync` (the same durability).
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 N=${1:-200}
 BIG_MIB=${BIG_MIB:-1024}
-CAMERA=../shared/corpus/metadata/exs-jpg-gps__DSCN0010.jpg
+CAMERA=tests/data/metadata/exs-jpg-gps__DSCN0010.jpg
 WORK=${BENCH_DIR:-bench/out/vault}
 
 for tool in age age-keygen convert /usr/bin/time bc; do

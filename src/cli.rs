@@ -83,6 +83,19 @@ idvault secure --apply ~/Pictures               (do it, after asking)\n  \
 idvault secure --apply --yes --passphrase-file pw.txt --json ~/Pictures"
     )]
     Secure(SecureArgs),
+    /// Look at what was found on a local web page, choose, and secure it from there.
+    #[command(
+        long_about = "Scan, then show what was found as cards on a local web page (127.0.0.1 \
+only, behind a secret token in the address): a blurred thumbnail you can hold to see, the kind, \
+how sure, why, and what else is at risk. Choose files and secure them (strip, vault, verify, \
+wipe: the same as `secure --apply`), or mark them \"Not a document\" so later scans leave them \
+out. The page is in English and Simplified Chinese.\n\n\
+The first line on stdout is the page's address. The command stops when the page says Done, \
+after --idle-timeout minutes without a request, or on Ctrl-C.",
+        after_help = "Examples:\n  idvault review ~/Pictures ~/Downloads\n  \
+idvault review --no-open ~/Pictures        (open the printed address yourself)"
+    )]
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -352,7 +365,7 @@ pub struct SecureArgs {
     #[command(flatten)]
     pub vault: VaultCommonArgs,
     /// Act only on findings at least this sure (0–1).
-    #[arg(long, value_name = "X", default_value_t = 0.5, value_parser = confidence)]
+    #[arg(long, value_name = "X", default_value_t = SECURE_MIN_CONFIDENCE, value_parser = confidence)]
     pub min_confidence: f32,
     /// Act only on these kinds (repeatable) [default: every kind but plain screenshots].
     #[arg(long, value_enum, value_name = "K")]
@@ -379,4 +392,43 @@ pub struct SecureArgs {
     /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
     #[arg(short, long)]
     pub yes: bool,
+}
+
+/// How sure a finding must be for `secure` to act on it (and `review` to select it) by default.
+pub const SECURE_MIN_CONFIDENCE: f32 = 0.5;
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Folders or files to scan and review.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultCommonArgs,
+    /// Select by default the findings at least this sure (0–1), as `secure` would act on.
+    #[arg(long, value_name = "X", default_value_t = SECURE_MIN_CONFIDENCE, value_parser = confidence)]
+    pub min_confidence: f32,
+    /// Select by default only these kinds (repeatable) [default: as `secure`].
+    #[arg(long, value_enum, value_name = "K")]
+    pub kind: Vec<Kind>,
+    /// Leave the originals in place after vaulting them.
+    #[arg(long, conflicts_with = "delete_originals")]
+    pub keep_originals: bool,
+    /// Unlink originals without overwriting them.
+    #[arg(long)]
+    pub delete_originals: bool,
+    /// Store files with their metadata (default: stripped first).
+    #[arg(long)]
+    pub keep_metadata: bool,
+    /// Judge by names and metadata only; do not analyse pixels.
+    #[arg(long)]
+    pub no_content: bool,
+    /// Do not cross into other file systems while scanning.
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Do not open the page in the browser; only print its address.
+    #[arg(long)]
+    pub no_open: bool,
+    /// Stop after this many minutes without a request from the page.
+    #[arg(long, value_name = "MIN", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub idle_timeout: u64,
 }

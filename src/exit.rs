@@ -8,6 +8,8 @@ pub enum ExitCode {
     PartialFailure,
     /// Usage error or fatal error.
     Fatal,
+    /// Stopped by SIGINT or SIGTERM.
+    Interrupted,
 }
 
 impl ExitCode {
@@ -16,6 +18,7 @@ impl ExitCode {
             ExitCode::Success => 0,
             ExitCode::PartialFailure => 1,
             ExitCode::Fatal => 2,
+            ExitCode::Interrupted => 130,
         }
     }
 

@@ -7,11 +7,14 @@
 //! they return values and report progress through callbacks.
 
 pub mod bmff;
+pub mod dismissed;
 pub mod files;
 pub mod fsutil;
+pub mod i18n;
 pub mod isolate;
 pub mod metadata;
 pub mod report;
+pub mod review;
 pub mod scan;
 pub mod secure;
 pub mod ui;

@@ -1,4 +1,4 @@
-//! `idvault scan` on real folders: generated files plus corpus files, exact findings asserted.
+//! `idvault scan` on real folders: generated files plus fixture files (`tests/data`), exact findings asserted.
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -34,7 +34,7 @@ pub fn build_tree(t: &TestDir) {
         "Camera Roll/VID_20240101_120000.mp4",
         &media::mp4(1920, 1080, Some("Apple")),
     );
-    let camera = fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap();
+    let camera = fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap();
     t.write("Camera Roll/IMG_2001.jpg", &camera);
     // A JPEG renamed .png, named for a passport in Chinese.
     t.write("Downloads/护照.png", &camera);
@@ -234,7 +234,7 @@ fn human_output_escapes_names_and_summarises() {
     let t = TestDir::new();
     t.write(
         "passport\x1b[31m.jpg",
-        &fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap(),
+        &fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap(),
     );
     let out = idvault()
         .args(["scan", "--no-content"])
@@ -259,7 +259,7 @@ fn human_output_escapes_names_and_summarises() {
 #[test]
 fn unreadable_file_is_an_error_and_exit_1() {
     let t = TestDir::new();
-    let camera = fs::read(crate::util::corpus(CAMERA_GPS_JPEG)).unwrap();
+    let camera = fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap();
     t.write("ok/passport.jpg", &camera);
     let locked = t.write("locked/id_card.jpg", &camera);
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
@@ -274,8 +274,8 @@ fn unreadable_file_is_an_error_and_exit_1() {
     .unwrap();
     // Root reads everything: drop to `nobody` so that permissions apply.
     let bin = assert_cmd::cargo::cargo_bin("idvault");
-    let mut cmd = if unsafe { libc::geteuid() } == 0 {
-        let mut c = std::process::Command::new("setpriv");
+    let mut cmd = if crate::util::is_root() {
+        let mut c = crate::util::tool("setpriv", "util-linux");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&bin);
         c
@@ -320,11 +320,13 @@ fn missing_root_is_a_fatal_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot scan"));
 }
 
+/// Camera photos and metadata carriers (the fixtures, or the whole corpus under
+/// `IDVAULT_CORPUS`) give no finding by names and metadata alone.
 #[test]
 fn corpus_camera_photos_give_no_findings() {
     let out = idvault()
         .args(["scan", "--json", "--no-content"])
-        .arg(crate::util::corpus("metadata"))
+        .arg(crate::util::collection("metadata"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));

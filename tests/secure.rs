@@ -11,7 +11,7 @@ use idvault::metadata;
 
 use crate::util::media;
 use crate::util::vault::{Fixture, stderr, walk_files};
-use crate::util::{TestDir, corpus, json_lines};
+use crate::util::{TestDir, fixture, json_lines};
 
 /// Files `secure` must vault and wipe, by path under the tree.
 const SENSITIVE: [&str; 4] = [
@@ -29,10 +29,10 @@ const ORDINARY: [&str; 3] = [
 ];
 
 fn build_tree(root: &Path) {
-    let copy = |corpus_rel: &str, rel: &str| {
+    let copy = |fixture_rel: &str, rel: &str| {
         let dest = root.join(rel);
         fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        fs::copy(corpus(corpus_rel), &dest).unwrap();
+        fs::copy(fixture(fixture_rel), &dest).unwrap();
     };
     copy("metadata/exs-jpg-gps__DSCN0010.jpg", SENSITIVE[0]);
     copy("metadata/pil__exif.png", SENSITIVE[1]);
@@ -42,7 +42,7 @@ fn build_tree(root: &Path) {
     fs::create_dir_all(root.join("Screenshots")).unwrap();
     fs::write(root.join(SENSITIVE[3]), media::png(40, 30, &[])).unwrap();
     fs::write(root.join(ORDINARY[2]), media::png(30, 40, &[])).unwrap();
-    // Corpus files are read-only; users' photos are not.
+    // Fixtures may be read-only in a checkout; users' photos are not.
     for rel in SENSITIVE.iter().chain(&ORDINARY) {
         let p = root.join(rel);
         let mut perm = fs::metadata(&p).unwrap().permissions();

@@ -5,6 +5,7 @@ mod util;
 
 mod content;
 mod rescan;
+mod review;
 mod scan;
 mod secure;
 mod strip;

@@ -1,5 +1,5 @@
-//! `idvault vault` on real files: the Go `age` CLI as the interoperability oracle, a corpus
-//! round trip, SIGKILL at random points during `add --remove-originals`, and faults (full disk,
+//! `idvault vault` on real files: the Go `age` CLI as the interoperability oracle, a round trip
+//! of every fixture (or corpus file), SIGKILL at random points during `add --remove-originals`, and faults (full disk,
 //! read-only source and vault, damaged objects, lost manifest, wrong passphrase, concurrency).
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use idvault::vault::original::STRIP_LIMIT;
 use serde_json::Value;
 
 use crate::util::vault::*;
-use crate::util::{TestDir, json_lines};
+use crate::util::{TestDir, collection, json_lines, require_root, tool};
 
 /// Deterministic pseudo-random bytes (xorshift), so that each test file is distinct.
 fn bytes(seed: u64, len: usize) -> Vec<u8> {
@@ -62,7 +62,7 @@ fn go_age_decrypts_entries_and_the_sealed_identity() {
 
     // identity.age opens with `age -d` and the passphrase typed on a (pseudo-)terminal.
     let id_out = f.t.path().join("identity.txt");
-    let status = StdCommand::new("script")
+    let status = tool("script", "bsdutils")
         .arg("-qec")
         .arg(format!(
             "age -d -o {} {}",
@@ -76,8 +76,7 @@ fn go_age_decrypts_entries_and_the_sealed_identity() {
         .unwrap();
     assert!(status.success());
     let public =
-        String::from_utf8(run_ok(StdCommand::new("age-keygen").arg("-y").arg(&id_out)).stdout)
-            .unwrap();
+        String::from_utf8(run_ok(tool("age-keygen", "age").arg("-y").arg(&id_out)).stdout).unwrap();
     let config = fs::read_to_string(f.vault.join("idvault-vault.toml")).unwrap();
     assert!(
         config.contains(public.trim()),
@@ -85,7 +84,7 @@ fn go_age_decrypts_entries_and_the_sealed_identity() {
     );
     let (id, e) = entries.iter().next().unwrap();
     let plain = run_ok(
-        StdCommand::new("age")
+        tool("age", "age")
             .arg("-d")
             .arg("-i")
             .arg(&id_out)
@@ -129,8 +128,9 @@ fn walk_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every corpus file comes back byte for byte with `--keep-metadata`, and as exactly the
-/// verified stripped version (or unchanged, where stripping does not apply) by default.
+/// Every fixture (every corpus file under `IDVAULT_CORPUS`) comes back byte for byte with
+/// `--keep-metadata`, and as exactly the verified stripped version (or unchanged, where
+/// stripping does not apply) by default.
 #[test]
 fn every_corpus_file_round_trips() {
     round_trip(true);
@@ -139,7 +139,7 @@ fn every_corpus_file_round_trips() {
 
 fn round_trip(keep_metadata: bool) {
     let f = Fixture::new();
-    let corpus = crate::util::corpus("");
+    let corpus = collection("");
     let mut add = f.cmd();
     add.arg("add");
     if keep_metadata {
@@ -252,17 +252,10 @@ fn sigkill_during_remove_originals_never_loses_a_file() {
     assert!(out.status.success(), "verify: {}", stderr(&out));
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
-fn full_disk_fails_per_file_and_leaves_no_temp_files() {
-    if !is_root() {
-        eprintln!("!!! SKIPPED full_disk test: needs root to mount a tmpfs !!!");
-        return;
-    }
+#[ignore = "needs root: mounts a 1 MiB tmpfs"]
+fn full_disk_fails_per_file_and_leaves_no_temp_files_as_root() {
+    require_root();
     let t = TestDir::new();
     let mnt = t.path().join("small");
     fs::create_dir(&mnt).unwrap();
@@ -318,7 +311,7 @@ fn full_disk_fails_per_file_and_leaves_no_temp_files() {
 
 /// Runs `cmd` as user `nobody` (root ignores file permissions).
 fn as_nobody(cmd: &StdCommand) -> StdCommand {
-    let mut wrapped = StdCommand::new("setpriv");
+    let mut wrapped = tool("setpriv", "util-linux");
     wrapped
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(cmd.get_program())
@@ -333,11 +326,9 @@ fn as_nobody(cmd: &StdCommand) -> StdCommand {
 }
 
 #[test]
-fn read_only_source_and_read_only_vault() {
-    if !is_root() {
-        eprintln!("!!! SKIPPED read-only test: needs root to switch to user nobody !!!");
-        return;
-    }
+#[ignore = "needs root: runs idvault as user nobody on files it cannot write"]
+fn read_only_source_and_read_only_vault_as_root() {
+    require_root();
     let f = Fixture::new();
     run_ok(
         StdCommand::new("chown")
@@ -581,7 +572,7 @@ fn ssh_recipients_open_entries_with_age_and_idvault() {
     let t = TestDir::new();
     let key = t.path().join("id_ed25519");
     run_ok(
-        StdCommand::new("ssh-keygen")
+        tool("ssh-keygen", "openssh-client")
             .args([
                 "-q",
                 "-t",
@@ -629,14 +620,7 @@ fn ssh_recipients_open_entries_with_age_and_idvault() {
         .join("objects")
         .join(&id[..2])
         .join(format!("{id}.age"));
-    let plain = run_ok(
-        StdCommand::new("age")
-            .arg("-d")
-            .arg("-i")
-            .arg(&key)
-            .arg(object),
-    )
-    .stdout;
+    let plain = run_ok(tool("age", "age").arg("-d").arg("-i").arg(&key).arg(object)).stdout;
     assert_eq!(plain, data);
 }
 
@@ -725,7 +709,7 @@ fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
 /// Runs `idvault vault --vault V ARGS` on a pseudo-terminal (`script`), typing `input`.
 fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process::ExitStatus {
     let typed = dir.write(format!("typed-{}", input.len()), input);
-    StdCommand::new("script")
+    tool("script", "bsdutils")
         .arg("-qec")
         .arg(format!(
             "{} vault --vault {} {args}",

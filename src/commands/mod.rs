@@ -1,6 +1,7 @@
 //! One module per subcommand: each resolves its arguments, calls the library and hands results
 //! to the reporters.
 
+pub mod review;
 pub mod scan;
 pub mod secure;
 pub mod strip;
@@ -13,6 +14,7 @@ use crate::exit::ExitCode;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Review(args) => review::run(&cli.global, args),
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Secure(args) => secure::run(&cli.global, args),
         Command::Strip(args) => strip::run(&cli.global, args),

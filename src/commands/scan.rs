@@ -22,6 +22,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         kinds: args.kind,
         threads: args.threads,
         cache: !args.no_cache,
+        dismissed: idvault::dismissed::Dismissed::Hide,
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);

@@ -21,7 +21,7 @@ use crate::commands::vault::{open, passphrase_source, unlock};
 use crate::exit::ExitCode;
 
 /// Every kind except a plain screenshot, which says nothing about identity documents.
-fn default_kinds() -> Vec<Kind> {
+pub(crate) fn default_kinds() -> Vec<Kind> {
     use clap::ValueEnum;
     Kind::value_variants()
         .iter()

@@ -28,7 +28,6 @@ use serde::Serialize;
 
 use super::writer::Writer;
 use super::{human, json};
-use crate::scan::finding::Risk;
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
@@ -239,7 +238,7 @@ impl<W: Write> WipeReport<W> {
     }
 
     fn limits_line(&mut self, plan: &Plan) -> io::Result<()> {
-        let limits: Vec<&str> = plan.caveats.iter().map(|&c| label(c)).collect();
+        let limits: Vec<&str> = plan.caveats.iter().map(|&c| c.label()).collect();
         if limits.is_empty() {
             return Ok(());
         }
@@ -461,7 +460,7 @@ fn caveats_json(plan: &Plan) -> Vec<CaveatJson> {
         .iter()
         .map(|&caveat| CaveatJson {
             caveat,
-            detail: explain(caveat, plan),
+            detail: caveat.explain(&plan.filesystem.fs_type, &plan.device),
         })
         .collect()
 }
@@ -501,29 +500,6 @@ fn place(plan: &Plan) -> String {
     s
 }
 
-/// A few words naming a caveat.
-fn label(c: Caveat) -> &'static str {
-    match c {
-        Caveat::CopyOnWrite => "copy-on-write filesystem",
-        Caveat::LogStructured => "log-structured filesystem",
-        Caveat::Layered => "overlay filesystem",
-        Caveat::Memory => "in memory (may be in swap)",
-        Caveat::Network => "network filesystem",
-        Caveat::Fuse => "FUSE filesystem",
-        Caveat::JournalledData => "data journalling",
-        Caveat::UnknownFilesystem => "unknown filesystem",
-        Caveat::SolidState => "SSD/flash",
-        Caveat::VirtualDisk => "virtual disk",
-        Caveat::LoopDevice => "disk image (loop device)",
-        Caveat::UnknownDevice => "unknown disk type",
-        Caveat::CloudSync => "cloud-synced folder",
-        Caveat::ChatApp => "chat app folder",
-        Caveat::Trash => "trash folder",
-        Caveat::NameOnly => "name only, data kept",
-        Caveat::EncryptedVolume => "encrypted volume",
-    }
-}
-
 /// Under `heading`, explains once each caveat of `plans`, for the first plan it appeared in.
 /// Writes nothing, and returns false, when there is none.
 pub fn caveats<'a, W: Write>(
@@ -542,94 +518,8 @@ pub fn caveats<'a, W: Write>(
     }
     writer.heading(heading)?;
     for (c, plan) in first {
-        writeln!(writer.out, "  - {}", explain(c, plan))?;
+        let text = c.explain(&plan.filesystem.fs_type, &plan.device);
+        writeln!(writer.out, "  - {}", sanitize::text(&text))?;
     }
     Ok(true)
-}
-
-/// What a caveat means for this file, and what helps.
-pub fn explain(c: Caveat, plan: &Plan) -> String {
-    let fs = sanitize::text(&plan.filesystem.fs_type);
-    match c {
-        Caveat::CopyOnWrite => format!(
-            "{fs} is a copy-on-write filesystem: the overwrite is written to new blocks, and the \
-             old blocks, and every snapshot holding the file, keep the data until they are \
-             reused. What helps: delete the snapshots that contain the file, run `fstrim`, and \
-             keep such files on a fully encrypted disk."
-        ),
-        Caveat::LogStructured => format!(
-            "{fs} is log-structured: every write goes to a new place in the log and older \
-             versions stay until garbage collection (NILFS keeps checkpoints). What helps: \
-             full-disk encryption, `fstrim`, and on NILFS removing checkpoints."
-        ),
-        Caveat::Layered => "overlay filesystem: if the file came from a lower layer (an image \
-             or read-only base), that copy is untouched; only the upper layer is wiped. What \
-             helps: rebuild or delete the lower layer."
-            .into(),
-        Caveat::Memory => "in memory (tmpfs): the data reached a disk only if it was swapped \
-             out. What helps: encrypted swap, or no swap."
-            .into(),
-        Caveat::Network => format!(
-            "{fs} is a network filesystem: the server decides where the bytes go and may keep \
-             snapshots, caches and backups. What helps: delete the file's snapshots and \
-             backups on the server."
-        ),
-        Caveat::Fuse => format!(
-            "{fs} is served by a user-space program (FUSE) that may store the data remotely, \
-             in a cloud or with version history; an overwrite may not reach its storage. What \
-             helps: check that program's storage and history."
-        ),
-        Caveat::JournalledData => "mounted with data=journal: file contents also pass through \
-             the journal, where copies can linger until it wraps. What helps: full-disk \
-             encryption."
-            .into(),
-        Caveat::UnknownFilesystem => format!(
-            "{fs}: idvault does not know whether this filesystem overwrites in place, so old \
-             copies may survive. What helps: full-disk encryption."
-        ),
-        Caveat::SolidState => "solid-state storage (SSD, NVMe, SD card, USB stick): the \
-             controller writes new data elsewhere and keeps old blocks until it erases them, so \
-             no overwrite reliably reaches them. What helps: full-disk encryption from the \
-             start, TRIM (`fstrim -v <mount point>`), and the drive's own secure erase for a \
-             whole disk."
-            .into(),
-        Caveat::VirtualDisk => "virtual disk: the host's storage decides where the data lands \
-             and may keep copies in snapshots or image files. What helps: encryption inside the \
-             guest, `fstrim`, deleting VM snapshots."
-            .into(),
-        Caveat::LoopDevice => {
-            let image = match &plan.device.kind {
-                DeviceKind::Loop {
-                    backing_file: Some(b),
-                } => format!(" {}", sanitize::path(b)),
-                _ => String::new(),
-            };
-            format!(
-                "disk image: this filesystem lives in the image file{image}; that file's own \
-                 filesystem and disk decide whether old copies survive."
-            )
-        }
-        Caveat::UnknownDevice => "unknown disk type: idvault could not tell what kind of disk \
-             holds the data; on an SSD, old copies may survive. What helps: full-disk \
-             encryption, `fstrim`."
-            .into(),
-        Caveat::CloudSync => format!(
-            "{}. What helps: delete it on the provider's website too, including its version \
-             history and trash.",
-            Risk::CloudSync.explain()
-        ),
-        Caveat::ChatApp => format!(
-            "{}. What helps: delete it in the chat as well (for everyone, where possible).",
-            Risk::ChatApp.explain()
-        ),
-        Caveat::Trash => "inside a trash folder: the trash's record of it (original path and \
-             date, in `info/*.trashinfo`) stays. What helps: empty the trash too."
-            .into(),
-        Caveat::NameOnly => "only the name is removed: the data stays at the symlink's target \
-             or under the file's other hard-linked names."
-            .into(),
-        Caveat::EncryptedVolume => "encrypted volume (dm-crypt/LUKS): copies that survive on \
-             the disk are ciphertext, unreadable without the volume's key."
-            .into(),
-    }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
+use crate::dismissed::{Dismissed, Marks};
 use crate::files::FileId;
 use crate::files::sniff::FileType;
 use finding::ContentStatus;
@@ -35,6 +36,8 @@ pub struct ScanOptions {
     /// unchanged files whose pixels held nothing (see [`content::cache`]). `IDVAULT_NO_CACHE=1`
     /// turns it off too.
     pub cache: bool,
+    /// Whether files marked "Not a document" (see [`crate::dismissed`]) are left out.
+    pub dismissed: Dismissed,
 }
 
 impl ScanOptions {
@@ -48,10 +51,12 @@ impl ScanOptions {
             kinds: Vec::new(),
             threads: 0,
             cache: true,
+            dismissed: Dismissed::Hide,
         }
     }
 
-    fn wants(&self, v: &Verdict) -> bool {
+    /// True when a finding with verdict `v` passes the confidence and kind filters.
+    pub fn wants(&self, v: &Verdict) -> bool {
         v.confidence >= self.min_confidence
             && (self.kinds.is_empty() || self.kinds.contains(&v.kind))
     }
@@ -135,6 +140,11 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         .flatten()
         .and_then(|dir| content::cache::Cache::open(&dir));
     let cache = cache.as_ref();
+    let marks = (opts.dismissed == Dismissed::Hide)
+        .then(content::cache::Cache::default_dir)
+        .flatten()
+        .and_then(|dir| Marks::open_if_any(&dir));
+    let marks = marks.as_ref();
     let (work_tx, work_rx) = bounded::<walk::FileEntry>(4 * threads);
     let (event_tx, event_rx) = bounded::<Outcome>(64 * threads);
     thread::scope(|s| {
@@ -158,7 +168,9 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                             {
                                 return;
                             }
-                            c.finding = c.finding.filter(|f| opts.wants(&f.verdict));
+                            c.finding = c.finding.filter(|f| {
+                                opts.wants(&f.verdict) && !marks.is_some_and(|m| m.holds(&f.path))
+                            });
                             Outcome::Done(Box::new(c))
                         }
                         Err(w) => Outcome::Warning(w),

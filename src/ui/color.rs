@@ -3,6 +3,8 @@
 
 use std::io::IsTerminal;
 
+use anstyle::{AnsiColor, Style};
+
 /// `--color` values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorWhen {
@@ -41,31 +43,48 @@ impl Palette {
         Palette { on }
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: Style, s: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(Style::new().bold(), s)
     }
 
     pub fn red(&self, s: &str) -> String {
-        self.paint("1;31", s)
+        self.paint(Style::new().bold().fg_color(Some(AnsiColor::Red.into())), s)
     }
 
     pub fn yellow(&self, s: &str) -> String {
-        self.paint("33", s)
+        self.paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())), s)
     }
 
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(Style::new().dimmed(), s)
     }
 
     pub fn green(&self, s: &str) -> String {
-        self.paint("32", s)
+        self.paint(Style::new().fg_color(Some(AnsiColor::Green.into())), s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_off_is_the_plain_text() {
+        assert_eq!(Palette::new(false).red("x"), "x");
+    }
+
+    #[test]
+    fn colour_on_wraps_the_text_in_sgr_codes() {
+        let p = Palette::new(true);
+        assert_eq!(p.red("x"), "\x1b[1m\x1b[31mx\x1b[0m");
+        assert_eq!(p.green("ok"), "\x1b[32mok\x1b[0m");
     }
 }

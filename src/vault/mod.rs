@@ -205,19 +205,10 @@ impl Error {
     }
 }
 
-/// `$XDG_DATA_HOME` (when set and absolute), else `~/.local/share`.
-pub(crate) fn data_home() -> Option<PathBuf> {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-}
-
 /// The default vault location: `$XDG_DATA_HOME/idvault/vault`, else
 /// `~/.local/share/idvault/vault`.
 pub fn default_root() -> Option<PathBuf> {
-    data_home().map(|d| d.join("idvault").join("vault"))
+    Some(dirs::data_dir()?.join("idvault").join("vault"))
 }
 
 /// Identities that can read the vault, obtained once per command, and the seal key when the

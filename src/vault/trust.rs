@@ -140,7 +140,7 @@ pub enum Trust {
 
 /// The trust records' folder: `$XDG_DATA_HOME/idvault/trust`.
 pub fn dir() -> Option<PathBuf> {
-    super::data_home().map(|d| d.join("idvault").join("trust"))
+    dirs::data_dir().map(|d| d.join("idvault").join("trust"))
 }
 
 fn record_path(dir: &Path, vault_key: &str) -> PathBuf {

@@ -24,6 +24,7 @@
 //! Callers that verified a file earlier (the vault) use [`plan_expecting`] with the
 //! [`FileId`] they checked, so a file swapped in between is refused.
 
+mod caveat;
 mod destroy;
 pub mod device;
 pub mod mounts;
@@ -36,10 +37,9 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::files::FileId;
 use crate::files::place::{self, Risk};
+pub use caveat::Caveat;
 use device::{Device, DeviceKind};
 use mounts::{FsClass, Mount};
 
@@ -187,42 +187,6 @@ pub enum Action {
 pub enum LinkKind {
     Symlink,
     HardLink { names: u64 },
-}
-
-/// Something a wipe cannot guarantee at a place, or a fact that changes the answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Caveat {
-    CopyOnWrite,
-    LogStructured,
-    Layered,
-    Memory,
-    Network,
-    Fuse,
-    JournalledData,
-    UnknownFilesystem,
-    SolidState,
-    VirtualDisk,
-    LoopDevice,
-    UnknownDevice,
-    CloudSync,
-    ChatApp,
-    Trash,
-    /// Only a name was removed; the data lives on under other names or at the link's target.
-    NameOnly,
-    /// The disk holds only ciphertext (dm-crypt); surviving copies need the key to be read.
-    EncryptedVolume,
-}
-
-impl Caveat {
-    /// Whether old copies of the data may survive the overwrite on this medium.
-    pub fn limits_overwrite(self) -> bool {
-        !matches!(
-            self,
-            Caveat::EncryptedVolume | Caveat::CloudSync | Caveat::ChatApp | Caveat::Trash
-        )
-    }
 }
 
 /// The filesystem holding a file.

@@ -36,15 +36,7 @@ const URI_PATH: &AsciiSet = &CONTROLS
 /// The thumbnail cache of the current user: `$XDG_CACHE_HOME/thumbnails` when that is an
 /// absolute path, else `$HOME/.cache/thumbnails`.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| Path::new(&h).join(".cache"))
-        })?;
-    Some(cache.join("thumbnails"))
+    Some(dirs::cache_dir()?.join("thumbnails"))
 }
 
 /// The `file://` URI of an absolute path.
@@ -58,8 +50,7 @@ pub fn file_uri(abs: &Path) -> String {
 /// The thumbnail file name for an absolute path: hex MD5 of its URI, `.png`.
 pub fn file_name(abs: &Path) -> String {
     let digest = Md5::digest(file_uri(abs).as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{hex}.png")
+    format!("{}.png", crate::fsutil::hex(&digest))
 }
 
 /// Every place in `cache` where a thumbnail of `abs` may be: the size folders and each

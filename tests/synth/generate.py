@@ -2,7 +2,7 @@
 """Synthetic test images for idvault's content detection: what the public corpus lacks.
 
 Positives: Chinese resident ID card fronts (portrait side) and backs (emblem side) rendered on
-the blank templates in ../shared/corpus/templates, with a valid GB 11643-1999 number and a drawn
+drawn card backgrounds (or, with --templates, on the corpus' blank templates), with a valid GB 11643-1999 number and a drawn
 placeholder face; ID selfies (a drawn face, or with --faces a real portrait photo, with a card
 held in front whose photo is another real portrait); identity-verification
 screenshots (phone-sized PNGs with app chrome, KYC phrases and a card or face outline).
@@ -63,6 +63,9 @@ CAMERAS = (
 
 POSITIVE_KINDS = ("cn_id_front", "cn_id_back", "id_selfie", "kyc_screenshot")
 NEGATIVE_KINDS = ("bank_card", "receipt", "business_card", "app_screenshot")
+# Made only when named in --kinds, so that the default sets (and the figures measured on them)
+# stay as they were.
+OPT_IN_KINDS = ("mrv_visa",)
 
 KYC_TITLES = ("实名认证", "身份认证", "人脸识别", "Verify your identity", "Identity Verification", "身份验证")
 KYC_CARD_PROMPTS = (
@@ -105,6 +108,11 @@ def latin(size, bold=False):
     return ImageFont.truetype(str(path), size) if path.exists() else font(SANS_BOLD if bold else SANS, size)
 
 
+def monospace(size):
+    path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+    return ImageFont.truetype(str(path), size) if path.exists() else font(SANS, size, MONO_SC)
+
+
 # --- identity numbers -------------------------------------------------------------------------
 
 
@@ -119,6 +127,16 @@ def cn_id_number(rng, region, birth, male):
     seq = min(seq, 999 if male else 998)
     first17 = f"{region}{birth[0]:04d}{birth[1]:02d}{birth[2]:02d}{seq:03d}"
     return first17 + cn_id_check_char(first17)
+
+
+def mrz_check(field):
+    """The ICAO 9303 check digit of an MRZ field: weights 7, 3, 1; digits count as themselves,
+    letters A-Z as 10-35, the filler `<` as 0."""
+    total = 0
+    for i, ch in enumerate(field):
+        value = int(ch) if ch.isdigit() else 0 if ch == "<" else ord(ch) - ord("A") + 10
+        total += value * (7, 3, 1)[i % 3]
+    return str(total % 10)
 
 
 def luhn_complete(first15):
@@ -206,11 +224,32 @@ def spaced(draw, xy, text, fnt, fill, gap):
 
 
 def template(templates, name, width):
+    """The blank card background `name` from the folder `templates`, or with no folder a drawn
+    stand-in, so that the output owes nothing to the (GPL) template images."""
+    if templates is None:
+        return drawn_template(name, width)
     path = templates / name
     if not path.is_file():
-        sys.exit(f"template missing: {path} (run from the repository root or pass --templates)")
+        sys.exit(f"template missing: {path} (pass --templates FOLDER, or leave it out for drawn cards)")
     img = Image.open(path).convert("RGB")
     return img.resize((width, round(width * img.height / img.width)), Image.LANCZOS)
+
+
+def drawn_template(name, width):
+    """An ID-1 card background drawn from shapes: a pale blue-green wash with fine guilloche-like
+    waves, lighter on the emblem side (`*fang*`) than on the portrait side."""
+    w, h = width, round(width / 1.586)
+    back = "fang" in name
+    top, bottom = ((236, 242, 238), (214, 228, 236)) if back else ((226, 236, 240), (236, 232, 222))
+    card = Image.new("RGB", (w, h))
+    d = ImageDraw.Draw(card)
+    for y in range(h):
+        t = y / max(1, h - 1)
+        d.line([0, y, w, y], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+    for k in range(0, h, max(6, h // 40)):
+        pts = [(x, k + 0.02 * h * math.sin(x / w * 6 * math.pi + k)) for x in range(0, w + 10, 10)]
+        d.line(pts, fill=(200, 216, 222), width=1)
+    return card
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -414,6 +453,40 @@ def receipt(rng):
         d.text((x, y), text, font=f, fill=(40, 40, 45))
         y += lh
     return img
+
+
+def mrv_visa(rng):
+    """A machine-readable visa (MRV-A) rendered flat, as a scan: header, printed fields, a photo
+    area and the two 44-character MRZ lines of the ICAO 9303 specimen (fictional holder ERIKSSON
+    ANNA MARIA of Utopia), with their check digits computed here."""
+    number, birth, expiry = "L8988901C", "400907", "961210"
+    line1 = "V<UTOERIKSSON<<ANNA<MARIA".ljust(44, "<")
+    line2 = (
+        f"{number}{mrz_check(number)}XXX{birth}{mrz_check(birth)}F{expiry}{mrz_check(expiry)}6ZE184226B"
+    ).ljust(44, "<")
+    w, h = 1400, 900
+    page = Image.new("RGB", (w, h), (238, 240, 232))
+    d = ImageDraw.Draw(page)
+    for y in range(0, h, 14):  # a faint security pattern
+        d.line([0, y, w, y + rng.randint(12, 28)], fill=(226, 232, 224))
+    mono = monospace(44)
+    d.text((60, 50), "VISA", font=latin(56, bold=True), fill=(30, 40, 90))
+    d.text((300, 62), "UTOPIA", font=latin(30), fill=(30, 40, 90))
+    fields = (
+        ("Valid from", "10.12.1995"),
+        ("Until", "10.12.1996"),
+        ("Type", "C"),
+        ("Surname", "ERIKSSON"),
+        ("Given names", "ANNA MARIA"),
+        ("Passport number", "L898902C3"),
+    )
+    for i, (label, value) in enumerate(fields):
+        d.text((420, 170 + 60 * i), label, font=latin(30), fill=(90, 90, 110))
+        d.text((760, 170 + 60 * i), value, font=latin(30), fill=INK)
+    d.rectangle([60, 170, 360, 560], fill=(200, 205, 210))
+    d.text((40, 700), line1, font=mono, fill=INK)
+    d.text((40, 770), line2, font=mono, fill=INK)
+    return page
 
 
 # --- screenshots ------------------------------------------------------------------------------
@@ -742,6 +815,8 @@ def make(rng, kind, templates, faces=None):
         return img, False, orient
     if kind == "kyc_screenshot":
         return kyc_screenshot(rng, templates), True, None
+    if kind == "mrv_visa":  # a flat render, kept lossless as PNG like the screenshots
+        return mrv_visa(rng), True, None
     if kind == "app_screenshot":
         return app_screenshot(rng), True, None
     obj = {"bank_card": bank_card, "business_card": business_card, "receipt": receipt}[kind](rng)
@@ -760,6 +835,8 @@ def self_test():
         assert len(n) == 18 and n[-1] == cn_id_check_char(n[:17]), n
         assert int(n[16]) % 2 == (1 if p["male"] else 0), n
     assert luhn_complete("411111111111111") == "4111111111111111"
+    # The ICAO 9303 specimen passport number and its check digit.
+    assert mrz_check("L898902C3") == "6"
     img = Image.new("RGB", (40, 20), (255, 0, 0))
     stored = img.rotate(90, expand=True)
     buf = io.BytesIO()
@@ -776,7 +853,12 @@ def main():
     p.add_argument("--positives", type=int, default=20)
     p.add_argument("--negatives", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--templates", type=Path, default=Path("../shared/corpus/templates"))
+    p.add_argument(
+        "--templates",
+        type=Path,
+        help="folder with the blank card templates sdcn__zheng.jpg and sdcn__fang.jpg (the corpus' "
+        "templates/ folder); default: drawn card backgrounds",
+    )
     p.add_argument("--kinds", help="comma-separated kinds to generate (default: all)")
     p.add_argument(
         "--faces",
@@ -799,11 +881,11 @@ def main():
         sys.exit(f"{args.out} is not empty")
     args.out.mkdir(parents=True, exist_ok=True)
     wanted = set(args.kinds.split(",")) if args.kinds else set(POSITIVE_KINDS + NEGATIVE_KINDS)
-    unknown = wanted - set(POSITIVE_KINDS + NEGATIVE_KINDS)
+    unknown = wanted - set(POSITIVE_KINDS + NEGATIVE_KINDS + OPT_IN_KINDS)
     if unknown:
         sys.exit(f"unknown kinds: {', '.join(sorted(unknown))}")
     plan = (
-        [("positive", k) for k in POSITIVE_KINDS if k in wanted],
+        [("positive", k) for k in POSITIVE_KINDS + OPT_IN_KINDS if k in wanted],
         [("negative", k) for k in NEGATIVE_KINDS if k in wanted],
     )
     jobs = []

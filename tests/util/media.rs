@@ -266,3 +266,61 @@ pub fn mp4(w: u32, h: u32, make: Option<&str>) -> Vec<u8> {
     out.extend(bx(b"mdat", &[0u8; 256]));
     out
 }
+
+/// A `w`×`h` 24-bit BMP (a format idvault leaves unchanged): the file and info headers, then
+/// bottom-up rows of grey pixels, each padded to four bytes.
+pub fn bmp(w: u32, h: u32) -> Vec<u8> {
+    let row = (w * 3).div_ceil(4) * 4;
+    let pixels = row * h;
+    let mut out = b"BM".to_vec();
+    out.extend_from_slice(&(54 + pixels).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&54u32.to_le_bytes());
+    out.extend_from_slice(&40u32.to_le_bytes());
+    out.extend_from_slice(&w.to_le_bytes());
+    out.extend_from_slice(&h.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // planes
+    out.extend_from_slice(&24u16.to_le_bytes()); // bits per pixel
+    out.extend_from_slice(&[0; 4]); // no compression
+    out.extend_from_slice(&pixels.to_le_bytes());
+    out.extend_from_slice(&[0; 16]); // resolution and palette sizes
+    out.resize(out.len() + pixels as usize, 0x80);
+    out
+}
+
+/// A little-endian BigTIFF (64-bit offsets): one IFD describing a 2×2 8-bit grey image, with
+/// an `Artist` tag as its metadata, then the four pixel bytes.
+pub fn bigtiff() -> Vec<u8> {
+    const IFD: u64 = 16;
+    // (tag, type, value): type 3 SHORT, 2 ASCII, 16 LONG8; every value fits in 8 bytes.
+    let entries: [(u16, u16, u64, [u8; 8]); 9] = [
+        (256, 3, 1, [2, 0, 0, 0, 0, 0, 0, 0]),  // ImageWidth
+        (257, 3, 1, [2, 0, 0, 0, 0, 0, 0, 0]),  // ImageLength
+        (258, 3, 1, [8, 0, 0, 0, 0, 0, 0, 0]),  // BitsPerSample
+        (259, 3, 1, [1, 0, 0, 0, 0, 0, 0, 0]),  // Compression: none
+        (262, 3, 1, [1, 0, 0, 0, 0, 0, 0, 0]),  // Photometric: black is zero
+        (273, 16, 1, [0; 8]),                   // StripOffsets, filled in below
+        (278, 3, 1, [2, 0, 0, 0, 0, 0, 0, 0]),  // RowsPerStrip
+        (279, 16, 1, [4, 0, 0, 0, 0, 0, 0, 0]), // StripByteCounts
+        (315, 2, 8, *b"Someone\0"),             // Artist, with its NUL
+    ];
+    let data_at = IFD + 8 + entries.len() as u64 * 20 + 8;
+    let mut out = b"II".to_vec();
+    out.extend_from_slice(&43u16.to_le_bytes());
+    out.extend_from_slice(&8u16.to_le_bytes()); // offset size
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&IFD.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    for (tag, ty, count, mut value) in entries {
+        if tag == 273 {
+            value = data_at.to_le_bytes();
+        }
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&ty.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&value);
+    }
+    out.extend_from_slice(&0u64.to_le_bytes()); // no next IFD
+    out.extend_from_slice(&[0, 85, 170, 255]);
+    out
+}

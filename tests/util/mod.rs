@@ -1,5 +1,6 @@
-//! Test helpers: a temporary tree to build files in, the real binary, JSON Lines decoding, and
-//! builders for media files with chosen metadata.
+//! Test helpers: the checked-in fixtures (`tests/data/`), a temporary tree to build files in,
+//! the real binary, JSON Lines decoding, third-party tools and root as explicit prerequisites,
+//! and builders for media files with chosen metadata.
 
 #![allow(dead_code)]
 
@@ -14,13 +15,78 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The shared test corpus beside the repository.
-pub fn corpus(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
-    assert!(p.exists(), "corpus file missing: {}", p.display());
+/// A test fixture: the file `rel` under `tests/data/`, inside the repository.
+///
+/// How to use fixtures:
+/// - `fixture("metadata/exs-jpg-gps__DSCN0010.jpg")` is the path of a checked-in sample file;
+///   `TestDir::copy_fixture(rel, to)` copies one into a test's temporary tree as a writable file
+///   (never change or wipe a fixture in place).
+/// - The layout follows the evaluation corpus: `detect/positive/` (specimen documents with an
+///   MRZ), `detect/negative/` (faces, bank cards, scene text, camera photos), `metadata/` (files
+///   of every format idvault strips, with real EXIF/XMP/GPS/QuickTime metadata) and `synth/`
+///   (images made by `tests/synth/generate.py`: a Chinese ID card front and back, a
+///   machine-readable visa, a KYC screenshot, an ordinary app screenshot, a bank card, a
+///   receipt, a business card).
+/// - Every file is listed in `tests/data/SOURCES.md` with its source, licence and what it is.
+///   Add a file only if its licence allows it, and list it there; otherwise build the file in
+///   the test (see [`media`]) or generate it with `tests/synth`.
+/// - Nothing here may read the corpus beside the repository: `cargo test` must pass on a fresh
+///   clone. Whole-collection checks walk [`collection`] instead.
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = data_dir().join(rel);
+    assert!(p.exists(), "fixture missing: {}", p.display());
     p
+}
+
+/// `tests/data/`.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// The folder that whole-collection checks (every file stripped, vaulted, scanned) walk:
+/// `tests/data/` by default, or the evaluation corpus at `$IDVAULT_CORPUS` when that is set
+/// (`.ci/run` sets it when the corpus is present). `rel` names a subfolder.
+pub fn collection(rel: &str) -> PathBuf {
+    let root = match std::env::var_os("IDVAULT_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => data_dir(),
+    };
+    let p = root.join(rel);
+    assert!(p.is_dir(), "collection folder missing: {}", p.display());
+    eprintln!("walking {}", p.display());
+    p
+}
+
+/// A third-party program the tests use as an oracle or helper (`exiftool`, `age`, `ffmpeg`,
+/// `gio`, ...): a test that needs one fails, with the Debian package to install, when it is not
+/// on `PATH`, so that a missing tool is never a silent pass. `.ci/run` installs them all.
+pub fn tool(name: &str, debian_package: &str) -> std::process::Command {
+    // Looked up by hand: two lines, not worth a dependency such as `which`.
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(name).is_file()));
+    assert!(
+        found,
+        "this test needs `{name}`, which is not on PATH (Debian: apt-get install {debian_package}; \
+         README.md lists every test prerequisite)"
+    );
+    std::process::Command::new(name)
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The first line of a test that needs root (loop mounts, tmpfs, switching users). Such a test
+/// is `#[ignore = "needs root: ..."]` and its name ends in `_as_root`, so that `cargo test`
+/// reports it as ignored rather than passing it, and `.ci/run` runs it as root with
+/// `cargo test -- --ignored _as_root`. Run without root, it fails.
+pub fn require_root() {
+    assert!(
+        is_root(),
+        "this test needs root: run it with `sudo -E env \"PATH=$PATH\" cargo test --locked -- --ignored _as_root`"
+    );
 }
 
 /// A temporary directory tree.
@@ -47,9 +113,9 @@ impl TestDir {
         p
     }
 
-    /// Copies a corpus file to `rel`.
-    pub fn copy_corpus(&self, corpus_rel: &str, rel: impl AsRef<Path>) -> PathBuf {
-        let bytes = fs::read(corpus(corpus_rel)).unwrap();
+    /// Copies the fixture `fixture_rel` (see [`fixture`]) to `rel`, as a writable file.
+    pub fn copy_fixture(&self, fixture_rel: &str, rel: impl AsRef<Path>) -> PathBuf {
+        let bytes = fs::read(fixture(fixture_rel)).unwrap();
         self.write(rel, &bytes)
     }
 }

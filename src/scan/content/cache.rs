@@ -100,12 +100,7 @@ struct Entries {
 impl Cache {
     /// The user's cache directory, from `$XDG_CACHE_HOME` or `$HOME/.cache`.
     pub fn default_dir() -> Option<PathBuf> {
-        let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| Path::new(v).is_absolute());
-        let base = match xdg {
-            Some(v) => PathBuf::from(v),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
-        };
-        Some(base.join("idvault"))
+        Some(dirs::cache_dir()?.join("idvault"))
     }
 
     /// Opens (or starts) the cache in `dir`. `None` when the directory cannot be made private

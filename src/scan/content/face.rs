@@ -219,21 +219,24 @@ pub(super) mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// A file of the shared test corpus beside the repository.
-    fn corpus(rel: &str) -> PathBuf {
+    /// A test fixture: the file `rel` under the repository's `tests/data/` (listed with its
+    /// source and licence in `tests/data/SOURCES.md`).
+    fn fixture(rel: &str) -> PathBuf {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
+            .join("tests/data")
             .join(rel);
-        assert!(p.exists(), "corpus file missing: {}", p.display());
+        assert!(p.exists(), "fixture missing: {}", p.display());
         p
     }
 
-    /// The images of the corpus folder `$FACE_DIR` (default `detect/negative`) whose names
-    /// contain `$FACE_FILTER`, reduced to at most 1000 px as the decoder's working copy is.
-    pub(in crate::scan::content) fn corpus_images() -> Vec<(String, RgbImage)> {
-        let dir = std::env::var("FACE_DIR").unwrap_or("detect/negative".into());
+    /// The images of the folder `$FACE_DIR` (default: the fixtures' `detect/negative`; for a
+    /// measurement, a folder of the evaluation corpus) whose names contain `$FACE_FILTER`,
+    /// reduced to at most 1000 px as the decoder's working copy is.
+    pub(in crate::scan::content) fn measured_images() -> Vec<(String, RgbImage)> {
+        let dir =
+            std::env::var_os("FACE_DIR").map_or_else(|| fixture("detect/negative"), PathBuf::from);
         let filter = std::env::var("FACE_FILTER").unwrap_or_default();
-        let mut names: Vec<_> = std::fs::read_dir(corpus(&dir))
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .filter(|n| n.contains(&filter))
@@ -241,7 +244,7 @@ pub(super) mod tests {
         names.sort();
         let mut out = Vec::new();
         for name in names {
-            let Ok(img) = open_oriented(&corpus(&format!("{dir}/{name}"))) else {
+            let Ok(img) = open_oriented(&dir.join(&name)) else {
                 continue;
             };
             let rgb = img.into_rgb8();
@@ -268,13 +271,13 @@ pub(super) mod tests {
         Ok(img)
     }
 
-    /// A corpus image, decoded.
+    /// A fixture image, decoded.
     pub(in crate::scan::content) fn load(rel: &str) -> RgbImage {
-        image::open(corpus(rel)).unwrap().into_rgb8()
+        image::open(fixture(rel)).unwrap().into_rgb8()
     }
 
     #[test]
-    #[ignore = "measurement: prints faces and timings for the corpus under FACE_* settings"]
+    #[ignore = "measurement: prints faces and timings for the images in FACE_DIR under FACE_* settings"]
     fn measure() {
         let env = |k: &str, d: f64| {
             std::env::var(k)
@@ -292,7 +295,7 @@ pub(super) mod tests {
         detect(&RgbImage::new(64, 64)).unwrap();
         let mut total = std::time::Duration::ZERO;
         let mut n = 0;
-        for (name, rgb) in corpus_images() {
+        for (name, rgb) in measured_images() {
             let t = std::time::Instant::now();
             let faces = detect_with(&rgb, p).unwrap();
             let dt = t.elapsed();
@@ -318,7 +321,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn corpus_portraits_yield_their_faces() {
+    fn portraits_yield_their_faces() {
         // Counted by looking at the pictures: frontal faces large enough to recognise.
         for (name, n) in [
             ("facerec__alex-lacamoire.png", 1),
@@ -338,16 +341,16 @@ pub(super) mod tests {
     #[test]
     fn cards_and_receipts_have_no_faces() {
         for name in [
-            "bcard__r_13.jpg",
-            "bcard__r_2.jpg",
-            "kbcc__creditcard2.jpeg",
-            "kliu__credit_card_02.png",
-            "sroie__000.jpg",
-            "sroie__030.jpg",
-            "easyocr__example.png",
-            "newpipe__01.png",
+            "synth/business_card.jpg",
+            "synth/bank_card.jpg",
+            "detect/negative/kbcc__creditcard1.png",
+            "detect/negative/kbcc__creditcard2.jpeg",
+            "synth/receipt.jpg",
+            "detect/negative/easyocr__chinese.jpg",
+            "detect/negative/easyocr__example.png",
+            "synth/app_screenshot.png",
         ] {
-            let faces = detect(&load(&format!("detect/negative/{name}"))).unwrap();
+            let faces = detect(&load(name)).unwrap();
             assert!(faces.is_empty(), "{name}: {faces:?}");
         }
     }

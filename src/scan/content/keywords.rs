@@ -6,9 +6,9 @@
 //! survives OCR's lost or doubled spaces; the few short words that hide inside other words
 //! (`VISA` in "advisable", `KYC`) must stand alone.
 //!
-//! [`scan`] only reports what it saw; [`decide`] applies the rule of DESIGN.md: one keyword
-//! never decides (VISA and LICENSE are printed on bank cards and receipts), two distinct
-//! document keywords, or one with two field labels, do.
+//! [`scan`] only reports what it saw; [`decide`] applies the rule of docs/confirmers.md: one
+//! keyword never decides (VISA and LICENSE are printed on bank cards and receipts), two
+//! distinct document keywords, or one with two field labels, do.
 
 use std::sync::LazyLock;
 

@@ -24,7 +24,8 @@ static DET_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_det_infer.
 static REC_MODEL: &[u8] = include_bytes!("../../../models/ch_PP-OCRv4_rec_infer.onnx");
 static CLS_MODEL: &[u8] = include_bytes!("../../../models/ch_ppocr_mobile_v2.0_cls_infer.onnx");
 
-/// Long side of the image given to the text detector (DESIGN.md: 1280 gave the same decisions).
+/// Long side of the image given to the text detector. Measured on the corpus with the same
+/// models: 1280 px gave the same decisions more slowly, and 2000 px did not help.
 pub const DET_SIDE: u32 = 960;
 /// Text lines this many times longer than high hold a whole MRZ line or an 18-digit ID number.
 const LONG_ASPECT: f32 = 6.0;
@@ -497,7 +498,7 @@ mod tests {
     #[test]
     fn an_upside_down_page_is_caught_and_its_lines_read_where_they_lie_turned() {
         let engine = engine().unwrap();
-        let page = load("detect/positive/a1080-passports__ICAO_Example.png");
+        let page = load("detect/positive/pe__100_pass-hrv.jpg");
         let longest = |img: &RgbImage| {
             let mut rects = engine.detect(img, DET_SIDE).unwrap();
             sort_longest_first(&mut rects);
@@ -515,6 +516,6 @@ mod tests {
         let (w, h) = flipped.dimensions();
         let lines = engine.lines(&page, &turn_180(&all, w, h)).unwrap();
         let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert!(texts.iter().any(|t| t.starts_with("P<UTO")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.starts_with("P<HRV")), "{texts:?}");
     }
 }

@@ -213,14 +213,14 @@ fn close(a: &Face, b: &Face) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::content::face::tests::{corpus_images, load};
+    use crate::scan::content::face::tests::{load, measured_images};
 
     #[test]
-    #[ignore = "measurement: prints selfie findings and timings for the corpus under FACE_DIR"]
+    #[ignore = "measurement: prints selfie findings and timings for the images in FACE_DIR"]
     fn measure() {
         face::detect(&RgbImage::new(64, 64)).unwrap();
         let (mut total, mut n, mut hits) = (std::time::Duration::ZERO, 0, 0);
-        for (name, rgb) in corpus_images() {
+        for (name, rgb) in measured_images() {
             let t = std::time::Instant::now();
             let s = look(&rgb, None).unwrap();
             total += t.elapsed();
@@ -327,9 +327,9 @@ mod tests {
 
     #[test]
     fn a_document_with_a_ghost_portrait_is_not_a_selfie_once_its_text_is_read() {
-        // The Latvian specimen card has its portrait and, lower right, a small ghost image:
-        // by faces alone it looks like a card held below a face.
-        let img = load("detect/positive/a1080-id_cards__Latvia.png");
+        // ID cards carry the holder's portrait and, lower right, a small ghost image of it: by
+        // faces alone such a card looks like a card held below a face.
+        let img = ghost_card("detect/negative/facerec__obama.jpg");
         let (w, h) = img.dimensions();
         let by_faces = look(&img, None).unwrap().expect("portrait and ghost image");
         assert!(
@@ -366,21 +366,59 @@ mod tests {
         assert!((turned.height - 100.0).abs() < 1e-3 && (turned.width - 20.0).abs() < 1e-3);
     }
 
-    /// `holder_rel` with a Chinese ID card held below the face: the blank card template with
-    /// a small copy of the face in `portrait_rel` in its photo area.
-    fn composite(holder_rel: &str, portrait_rel: &str, shift: f64) -> RgbImage {
-        use image::imageops::{FilterType, crop_imm, overlay, resize};
-        let mut scene = load(holder_rel);
-        let holder = face::detect(&scene).unwrap()[0];
-        let src = load(portrait_rel);
+    /// A blank ID card (a pale wash, as the drawn card backgrounds of `tests/synth`).
+    fn blank_card() -> RgbImage {
+        RgbImage::from_fn(1000, 631, |_, y| {
+            let t = y as f32 / 631.0;
+            image::Rgb([
+                (226.0 + 10.0 * t) as u8,
+                (236.0 - 4.0 * t) as u8,
+                (240.0 - 18.0 * t) as u8,
+            ])
+        })
+    }
+
+    /// The head and shoulders around the largest face of the fixture `rel`, as on an ID photo.
+    fn id_photo(rel: &str) -> RgbImage {
+        let src = load(rel);
         let pf = face::detect(&src).unwrap()[0];
-        // Head and shoulders around the portrait's face, as on an ID photo.
         let (cx, _) = pf.centre();
         let (pw, ph) = (f64::from(pf.width) * 1.6, f64::from(pf.height) * 2.1);
         let px = (cx - pw / 2.0).max(0.0) as u32;
         let py = (f64::from(pf.y) - f64::from(pf.height) * 0.5).max(0.0) as u32;
-        let photo = crop_imm(&src, px, py, pw as u32, ph as u32).to_image();
-        let mut card = load("templates/sdcn__zheng.jpg");
+        image::imageops::crop_imm(&src, px, py, pw as u32, ph as u32).to_image()
+    }
+
+    /// A card filling the image, with the portrait of `portrait_rel` on the left and its ghost
+    /// image, 40 % of its size, lower down towards the middle.
+    fn ghost_card(portrait_rel: &str) -> RgbImage {
+        use image::imageops::{FilterType, overlay, resize};
+        let mut card = blank_card();
+        let photo = id_photo(portrait_rel);
+        overlay(
+            &mut card,
+            &resize(&photo, 300, 390, FilterType::Triangle),
+            40,
+            150,
+        );
+        overlay(
+            &mut card,
+            &resize(&photo, 120, 156, FilterType::Triangle),
+            480,
+            420,
+        );
+        card
+    }
+
+    /// `holder_rel` with an ID card held below the face: a blank card (a pale wash, as the drawn
+    /// card backgrounds of `tests/synth`) with a small copy of the face in `portrait_rel` in its
+    /// photo area, where the Chinese ID card has it.
+    fn composite(holder_rel: &str, portrait_rel: &str, shift: f64) -> RgbImage {
+        use image::imageops::{FilterType, overlay, resize};
+        let mut scene = load(holder_rel);
+        let holder = face::detect(&scene).unwrap()[0];
+        let photo = id_photo(portrait_rel);
+        let mut card = blank_card();
         let (w, h) = card.dimensions();
         let (x0, y0) = ((0.62 * f64::from(w)) as u32, (0.12 * f64::from(h)) as u32);
         let (aw, ah) = ((0.3 * f64::from(w)) as u32, (0.62 * f64::from(h)) as u32);

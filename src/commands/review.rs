@@ -1,0 +1,150 @@
+//! `idvault review`: scans, then serves the review page until it says Done, the idle time
+//! passes, or a signal arrives. The first line on stdout is the page's address.
+
+use std::io::{self, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use idvault::dismissed::Dismissed;
+use idvault::review::{self, Server, Stop, session::Session};
+use idvault::scan::ScanOptions;
+use idvault::scan::content::cache::Cache;
+use idvault::secure::{self, Originals};
+use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
+use idvault::ui::{color, progress, sanitize};
+use idvault::vault::{self, StripPolicy};
+use idvault::wipe::WipeOptions;
+
+use crate::cli::{GlobalArgs, ReviewArgs};
+use crate::commands::secure::default_kinds;
+use crate::commands::vault::passphrase_source;
+use crate::exit::ExitCode;
+
+pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    for p in &args.paths {
+        std::fs::symlink_metadata(p)
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+    }
+    if !args.vault.identity.is_empty() {
+        bail!(
+            "review opens the vault with its passphrase (asked on the page, or \
+             --passphrase-file); use `idvault secure -i …` to secure with an identity file"
+        );
+    }
+    let vault_root = match &args.vault.vault {
+        Some(p) => p.clone(),
+        None => vault::default_root()
+            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
+    };
+    // A passphrase given for automation is read now; otherwise the page asks for it.
+    let source = passphrase_source(&args.vault);
+    let passphrase = match source {
+        PassphraseSource::Terminal => None,
+        s => Some(passphrase::read(&s, "", Purpose::Existing)?),
+    };
+    let scan = ScanOptions {
+        content: !args.no_content,
+        one_file_system: args.one_file_system,
+        // Show everything found, marked findings too (apart, so a mark can be undone).
+        dismissed: Dismissed::Report,
+        ..ScanOptions::new(args.paths.clone())
+    };
+    // What `secure` with the same flags would act on: selected by default.
+    let selection = ScanOptions {
+        min_confidence: args.min_confidence,
+        kinds: if args.kind.is_empty() {
+            default_kinds()
+        } else {
+            args.kind.clone()
+        },
+        ..scan.clone()
+    };
+    let secure_opts = secure::Options {
+        scan,
+        originals: if args.keep_originals {
+            Originals::Keep
+        } else if args.delete_originals {
+            Originals::Delete
+        } else {
+            Originals::Wipe
+        },
+        wipe: WipeOptions::default(),
+        strip: if args.keep_metadata {
+            StripPolicy::Keep
+        } else {
+            StripPolicy::Strip
+        },
+    };
+
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let bar = progress::counter(
+        progress::wanted(global.quiet, global.json),
+        "files scanned",
+        colored,
+    );
+    let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
+    bar.finish_and_clear();
+    let scan_failed = plan.scan.errors;
+    let opts = review::Options {
+        secure: secure_opts,
+        selection,
+        vault: vault_root,
+        passphrase,
+        marks_dir: Cache::default_dir(),
+        idle: Duration::from_secs(60 * args.idle_timeout),
+    };
+    let server = Server::bind(Session::new(opts, plan))
+        .context("cannot start the local web server on 127.0.0.1")?;
+
+    // A second signal while a job finishes ends the process at once (exit 130).
+    let signal = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&signal))?;
+        signal_hook::flag::register(sig, Arc::clone(&signal))?;
+    }
+
+    let url = server.url();
+    let mut out = io::stdout().lock();
+    writeln!(out, "{url}")?;
+    out.flush()?;
+    drop(out);
+    if !global.quiet {
+        eprintln!(
+            "idvault: the review page is at the address above (this computer only); \
+             press Ctrl-C to stop"
+        );
+    }
+    if !args.no_open {
+        open_browser(&url);
+    }
+    let stop = server.run(&signal);
+    if !global.quiet {
+        match stop {
+            Stop::Done => eprintln!("idvault: review finished"),
+            Stop::Idle => eprintln!(
+                "idvault: review stopped after {} minutes without the page",
+                args.idle_timeout
+            ),
+            Stop::Signal => eprintln!("idvault: review interrupted"),
+        }
+    }
+    Ok(match stop {
+        Stop::Signal => ExitCode::Interrupted,
+        Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed + server.failed() as u64),
+    })
+}
+
+/// Opens `url` in the desktop's default browser; a missing `xdg-open` only means the user
+/// opens the printed address by hand.
+fn open_browser(url: &str) {
+    let _ = Command::new("xdg-open")
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+}

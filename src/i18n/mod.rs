@@ -1,0 +1,237 @@
+//! The message catalog: every user-facing string of the review page, in English and Simplified
+//! Chinese, kept in `locales/*.toml` and embedded in the binary. The page receives the whole
+//! catalog of its language; the CLI can look strings up by key with [`Catalog::get`].
+//!
+//! A small keyed table rather than Fluent: the page needs plain `{name}` substitution only, the
+//! same files must be readable by the page's script, and TOML is already a dependency. A unit
+//! test checks that both languages have exactly the same keys and placeholders.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A language the catalog has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    ZhCn,
+}
+
+impl Lang {
+    /// Every language, the fallback first.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::ZhCn];
+
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The language for a tag (`zh`, `zh-CN`, `zh-Hans`, `en-GB`, …); `None` for others.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            // Traditional-script Chinese readers can read Simplified better than English.
+            "zh" => Some(Lang::ZhCn),
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header that the catalog has, by weight;
+    /// English when none is.
+    pub fn negotiate(accept_language: &str) -> Lang {
+        let mut ranked: Vec<(f32, usize, Lang)> = accept_language
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut it = part.split(';');
+                let lang = Lang::from_tag(it.next()?)?;
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                (q > 0.0).then_some((q, i, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.first().map_or(Lang::En, |r| r.2)
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("../../locales/en.toml"),
+            Lang::ZhCn => include_str!("../../locales/zh-CN.toml"),
+        }
+    }
+}
+
+/// One language's messages, by dotted key (`secure.button`).
+pub type Messages = BTreeMap<String, String>;
+
+/// Both languages' messages, parsed once.
+pub struct Catalog {
+    en: Messages,
+    zh_cn: Messages,
+}
+
+impl Catalog {
+    /// The embedded catalog.
+    pub fn get_or_load() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| Catalog {
+            en: parse(Lang::En.source()),
+            zh_cn: parse(Lang::ZhCn.source()),
+        })
+    }
+
+    /// All messages of `lang`.
+    pub fn messages(&self, lang: Lang) -> &Messages {
+        match lang {
+            Lang::En => &self.en,
+            Lang::ZhCn => &self.zh_cn,
+        }
+    }
+
+    /// The message `key` in `lang` with `{name}` placeholders filled from `args`; the key
+    /// itself when it is missing (the unit test keeps that from happening).
+    pub fn get(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        let Some(text) = self.messages(lang).get(key) else {
+            return key.to_string();
+        };
+        args.iter().fold(text.clone(), |s, (name, value)| {
+            s.replace(&format!("{{{name}}}"), value)
+        })
+    }
+}
+
+/// Flattens the embedded TOML into dotted keys. The files are part of the source: a syntax
+/// error is a build defect, caught by the unit tests.
+fn parse(source: &str) -> Messages {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Messages) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&key, t, out),
+                toml::Value::String(s) => {
+                    out.insert(key, s.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let table: toml::Table = source.parse().unwrap_or_default();
+    let mut out = Messages::new();
+    walk("", &table, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn placeholders(s: &str) -> BTreeSet<String> {
+        s.split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_exists_in_every_language_with_the_same_placeholders() {
+        for lang in Lang::ALL {
+            assert!(
+                lang.source().parse::<toml::Table>().is_ok(),
+                "{} does not parse",
+                lang.tag()
+            );
+        }
+        let c = Catalog::get_or_load();
+        let en = c.messages(Lang::En);
+        let zh = c.messages(Lang::ZhCn);
+        assert!(en.len() > 50, "catalog too small: {}", en.len());
+        let en_keys: BTreeSet<_> = en.keys().collect();
+        let zh_keys: BTreeSet<_> = zh.keys().collect();
+        assert_eq!(
+            en_keys.symmetric_difference(&zh_keys).collect::<Vec<_>>(),
+            Vec::<&&String>::new(),
+            "keys missing from one language"
+        );
+        for (k, v) in en {
+            assert_eq!(placeholders(v), placeholders(&zh[k]), "placeholders of {k}");
+            assert!(!zh[k].trim().is_empty(), "{k} is empty in zh-CN");
+        }
+    }
+
+    #[test]
+    fn every_kind_and_risk_has_a_name() {
+        use crate::scan::finding::{Kind, Risk};
+        use clap::ValueEnum;
+        let c = Catalog::get_or_load();
+        for k in Kind::value_variants() {
+            assert!(c.messages(Lang::ZhCn).contains_key(&format!("kind.{k}")));
+        }
+        for r in [Risk::Gps, Risk::CloudSync, Risk::ChatApp, Risk::Trash] {
+            let name = serde_json::to_value(r).unwrap();
+            let key = format!("risk.{}", name.as_str().unwrap());
+            assert!(c.messages(Lang::En).contains_key(&key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_signal_in_the_docs_has_a_sentence() {
+        let docs = include_str!("../../docs/signals.md");
+        let c = Catalog::get_or_load();
+        let mut n = 0;
+        for code in docs
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| {
+                w.contains('.')
+                    && !w.contains(' ')
+                    && w.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch == '.' || ch == '_')
+            })
+            .filter(|w| {
+                ["name.", "meta.", "combined.", "content."]
+                    .iter()
+                    .any(|p| w.starts_with(p))
+            })
+        {
+            n += 1;
+            assert!(
+                c.messages(Lang::ZhCn)
+                    .contains_key(&format!("signal.{code}")),
+                "signal.{code}"
+            );
+        }
+        assert!(n > 30, "only {n} signals found in docs/signals.md");
+    }
+
+    #[test]
+    fn languages_are_negotiated_by_weight() {
+        assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(Lang::negotiate("fr, zh-Hans;q=0.5"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate("de"), Lang::En);
+        assert_eq!(Lang::negotiate("en;q=0.2, zh-TW;q=0.7"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate(""), Lang::En);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let c = Catalog::get_or_load();
+        assert_eq!(c.get(Lang::En, "page.found", &[("count", "3")]), "3 found");
+        assert_eq!(
+            c.get(Lang::ZhCn, "page.found", &[("count", "3")]),
+            "共找到 3 个"
+        );
+    }
+}
