@@ -15,20 +15,20 @@ use serde_json::{Value, json};
 
 use crate::util::media;
 use crate::util::vault::{Fixture, data_home, run_ok, stderr, vault_cmd, walk_files};
-use crate::util::{TestDir, json_lines};
+use crate::util::{TestDir, json_lines, tool};
 
 /// An age key pair made with the Go CLI: the key file and its public recipient.
 fn keypair(t: &TestDir, name: &str) -> (PathBuf, String) {
     let key = t.path().join(name);
-    run_ok(StdCommand::new("age-keygen").arg("-o").arg(&key));
-    let public = run_ok(StdCommand::new("age-keygen").arg("-y").arg(&key)).stdout;
+    run_ok(tool("age-keygen", "age").arg("-o").arg(&key));
+    let public = run_ok(tool("age-keygen", "age").arg("-y").arg(&key)).stdout;
     (key, String::from_utf8(public).unwrap().trim().to_string())
 }
 
 /// Encrypts `plain` to every recipient of the vault's config with the Go CLI, as a writer
 /// without the passphrase can.
 fn age_encrypt(f: &Fixture, plain: &[u8]) -> Vec<u8> {
-    let mut cmd = StdCommand::new("age");
+    let mut cmd = tool("age", "age");
     for r in config(f).recipients {
         cmd.arg("-r").arg(r);
     }
@@ -230,7 +230,7 @@ fn a_recipient_slipped_into_the_config_is_refused_by_add_and_caught_by_the_seal(
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     for e in entries(&f) {
-        let denied = StdCommand::new("age")
+        let denied = tool("age", "age")
             .arg("-d")
             .arg("-i")
             .arg(&attacker_key)

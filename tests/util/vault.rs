@@ -8,7 +8,7 @@ use std::process::{Command as StdCommand, Output};
 
 use serde_json::Value;
 
-use super::{TestDir, json_lines};
+use super::{TestDir, json_lines, tool};
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -29,9 +29,9 @@ impl Fixture {
     /// A fixture whose vault lives at `vault` (default: `<tmp>/vault`).
     pub fn in_dir(t: TestDir, vault: Option<PathBuf>) -> Self {
         let key = t.path().join("key.txt");
-        run_ok(StdCommand::new("age-keygen").arg("-o").arg(&key));
+        run_ok(tool("age-keygen", "age").arg("-o").arg(&key));
         let public =
-            String::from_utf8(run_ok(StdCommand::new("age-keygen").arg("-y").arg(&key)).stdout)
+            String::from_utf8(run_ok(tool("age-keygen", "age").arg("-y").arg(&key)).stdout)
                 .unwrap();
         let pw = t.write("pw", format!("{PASSPHRASE}\n").as_bytes());
         let vault = vault.unwrap_or_else(|| t.path().join("vault"));
@@ -92,7 +92,7 @@ impl Fixture {
     /// Decrypts an object with the Go `age` CLI and the test key.
     pub fn age_decrypt(&self, id: &str) -> Vec<u8> {
         run_ok(
-            StdCommand::new("age")
+            tool("age", "age")
                 .arg("-d")
                 .arg("-i")
                 .arg(&self.key)
