@@ -1,7 +1,8 @@
 //! Stripping files on disk: read without following symlinks, clean and verify in memory, then
 //! either report the plan, replace the file atomically (temporary file in the same directory,
 //! fsync, rename; permissions, owner and timestamps kept), or write a clean copy elsewhere that
-//! never overwrites anything.
+//! never overwrites anything. [`prepare`] does everything up to the temporary file and
+//! [`Pending::commit`] the durable part, so a caller can run them on different thread pools.
 
 use std::fs::{self, FileTimes};
 use std::io::{self, Read, Write};
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Removed, StripError, StripOptions, strip};
+use crate::files::FileId;
 use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, open_regular_nofollow};
 
@@ -46,6 +48,8 @@ pub enum Status {
 #[derive(Debug)]
 pub struct Outcome {
     pub path: PathBuf,
+    /// Size of the file as read (0 when it could not be read).
+    pub size: u64,
     pub status: Status,
     pub format: Option<FileType>,
     pub removed: Vec<Removed>,
@@ -106,11 +110,36 @@ pub enum FileError {
     Changed,
 }
 
-/// Strips one file to `target`. Never panics on bad input; on any error the original is left
+/// What [`prepare`] leaves to do for one file.
+pub enum Step {
+    /// Nothing more: a dry run, an unchanged or unsupported file, or an error.
+    Done(Outcome),
+    /// A clean file waiting in a temporary file for [`Pending::commit`].
+    Commit(Pending),
+}
+
+/// A verified clean file written to a temporary file beside its destination, neither durable nor
+/// visible yet. [`Pending::commit`] makes it both; dropping it removes the temporary file.
+///
+/// Splitting the write from the commit lets a caller run the commits (which wait for the disk)
+/// on more threads than the stripping, which waits for the CPU: fsyncs in flight together share
+/// the file system's journal commits.
+pub struct Pending {
+    tmp: AtomicFile,
+    dest: PathBuf,
+    /// For an in-place replacement, the original as it was read, checked again just before the
+    /// rename; `None` for a copy, which never replaces anything.
+    original: Option<FileId>,
+    outcome: Outcome,
+}
+
+/// Reads, strips and verifies one file, and writes the clean bytes to a temporary file when
+/// `target` asks for them. Never panics on bad input; on any error the original is left
 /// byte-identical and no partial output remains.
-pub fn strip_file(path: &Path, opts: &StripOptions, target: Target<'_>) -> Outcome {
+pub fn prepare(path: &Path, opts: &StripOptions, target: Target<'_>) -> Step {
     let mut outcome = Outcome {
         path: path.to_path_buf(),
+        size: 0,
         status: Status::Failed,
         format: None,
         removed: Vec::new(),
@@ -118,17 +147,84 @@ pub fn strip_file(path: &Path, opts: &StripOptions, target: Target<'_>) -> Outco
         message: None,
     };
     match run(path, opts, target, &mut outcome) {
-        Ok(status) => outcome.status = status,
-        Err(FileError::Strip(e @ StripError::Unsupported { .. })) => {
-            outcome.status = Status::Unsupported;
-            outcome.message = Some(e.to_string());
+        Ok(Prepared::Finished(status)) => {
+            outcome.status = status;
+            Step::Done(outcome)
         }
-        Err(e) => {
-            outcome.status = Status::Failed;
-            outcome.message = Some(e.to_string());
+        Ok(Prepared::Written {
+            tmp,
+            dest,
+            original,
+        }) => Step::Commit(Pending {
+            tmp,
+            dest,
+            original,
+            outcome,
+        }),
+        Err(e) => Step::Done(failed(outcome, e)),
+    }
+}
+
+impl Pending {
+    /// Fsyncs the clean file, checks that an original to replace has not changed since it was
+    /// read, renames the clean file into place and fsyncs its folder. The outcome is `Stripped`
+    /// or `Unchanged` only once all of that is done.
+    pub fn commit(self) -> Outcome {
+        let Pending {
+            mut tmp,
+            dest,
+            original,
+            mut outcome,
+        } = self;
+        let done = if outcome.removed.is_empty() {
+            Status::Unchanged
+        } else {
+            Status::Stripped
+        };
+        let result = (|| {
+            // Synced before the check so that the check sits right before the rename.
+            tmp.file().sync_all().map_err(FileError::Write)?;
+            match &original {
+                Some(was) => {
+                    let now = fs::symlink_metadata(&dest).map_err(FileError::Read)?;
+                    if FileId::of(&now) != *was {
+                        return Err(FileError::Changed);
+                    }
+                    tmp.commit(&dest, Replace::Allow).map_err(FileError::Write)
+                }
+                None => tmp.commit(&dest, Replace::Never).map_err(FileError::Write),
+            }
+        })();
+        match result {
+            Ok(()) => {
+                if original.is_none() {
+                    outcome.output = Some(dest);
+                }
+                outcome.status = done;
+                outcome
+            }
+            Err(e) => failed(outcome, e),
         }
     }
+}
+
+fn failed(mut outcome: Outcome, e: FileError) -> Outcome {
+    outcome.status = match e {
+        FileError::Strip(StripError::Unsupported { .. }) => Status::Unsupported,
+        _ => Status::Failed,
+    };
+    outcome.message = Some(e.to_string());
     outcome
+}
+
+/// How far [`run`] got.
+enum Prepared {
+    Finished(Status),
+    Written {
+        tmp: AtomicFile,
+        dest: PathBuf,
+        original: Option<FileId>,
+    },
 }
 
 fn run(
@@ -136,9 +232,10 @@ fn run(
     opts: &StripOptions,
     target: Target<'_>,
     outcome: &mut Outcome,
-) -> Result<Status, FileError> {
+) -> Result<Prepared, FileError> {
     let mut file = open_regular_nofollow(path).map_err(FileError::Read)?;
     let meta = file.metadata().map_err(FileError::Read)?;
+    outcome.size = meta.len();
     let mut input = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut input).map_err(FileError::Read)?;
     let stripped = strip(&input, opts)?;
@@ -151,40 +248,33 @@ fn run(
         Status::Unchanged
     };
     match target {
-        Target::DryRun => Ok(if changed { Status::Planned } else { done }),
-        Target::InPlace if !changed => Ok(done),
+        Target::DryRun => Ok(Prepared::Finished(if changed {
+            Status::Planned
+        } else {
+            done
+        })),
+        Target::InPlace if !changed => Ok(Prepared::Finished(done)),
         Target::InPlace => {
             if meta.nlink() > 1 {
                 return Err(FileError::HardLinked(meta.nlink()));
             }
             let dir = path.parent().unwrap_or(Path::new("."));
             let tmp = write_temp(dir, &stripped.data, &meta).map_err(FileError::Write)?;
-            let now = fs::symlink_metadata(path).map_err(FileError::Read)?;
-            if (
-                now.ino(),
-                now.dev(),
-                now.len(),
-                now.mtime(),
-                now.mtime_nsec(),
-            ) != (
-                meta.ino(),
-                meta.dev(),
-                meta.len(),
-                meta.mtime(),
-                meta.mtime_nsec(),
-            ) {
-                return Err(FileError::Changed);
-            }
-            tmp.commit(path, Replace::Allow).map_err(FileError::Write)?;
-            Ok(done)
+            Ok(Prepared::Written {
+                tmp,
+                dest: path.to_path_buf(),
+                original: Some(FileId::of(&meta)),
+            })
         }
         Target::CopyTo(dest) => {
             let dir = dest.parent().unwrap_or(Path::new("."));
             fs::create_dir_all(dir).map_err(FileError::Write)?;
             let tmp = write_temp(dir, &stripped.data, &meta).map_err(FileError::Write)?;
-            tmp.commit(dest, Replace::Never).map_err(FileError::Write)?;
-            outcome.output = Some(dest.to_path_buf());
-            Ok(done)
+            Ok(Prepared::Written {
+                tmp,
+                dest: dest.to_path_buf(),
+                original: None,
+            })
         }
     }
 }
