@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use idvault::metadata::apply::{self, Status, Step, Summary, Target};
+use idvault::metadata::apply::{
+    self, Committed, FolderSync, Outcome, Status, Step, Summary, Target,
+};
 use idvault::metadata::{StripOptions, VerifyLevel};
 use idvault::report::strip::StripReport;
 use idvault::scan::walk::{self, Walked};
@@ -22,6 +24,9 @@ use crate::exit::ExitCode;
 
 /// Clean files waiting for their fsync and rename at most, and the threads doing those.
 const COMMITS_IN_FLIGHT: usize = 8;
+
+/// Renamed files whose folders are fsynced together.
+const FOLDER_SYNC_BATCH: usize = 64;
 
 /// How the run treats files.
 enum Mode {
@@ -144,25 +149,43 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
             let (step_rx, tx) = (step_rx.clone(), tx.clone());
             s.spawn(move || {
                 for step in step_rx {
-                    let outcome = match step {
-                        Step::Done(o) => o,
+                    let committed = match step {
+                        Step::Done(o) => Committed::Done(o),
                         Step::Commit(pending) => pending.commit(),
                     };
-                    if tx.send(outcome).is_err() {
+                    if tx.send(committed).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(tx);
-        for outcome in rx {
+        let mut done = |outcome: Outcome| {
             summary.add(&outcome);
-            bar.inc(outcome.size);
             let show = !quiet || outcome.status == Status::Failed;
             if show && io_result.is_ok() {
                 io_result = bar.suspend(|| report.file(&outcome));
             }
+        };
+        // A renamed file is reported once its folder is fsynced, which happens once per
+        // FOLDER_SYNC_BATCH files (and at the end) rather than once per file.
+        let mut folders = FolderSync::default();
+        for committed in rx {
+            match committed {
+                Committed::Done(o) => {
+                    bar.inc(o.size);
+                    done(o);
+                }
+                Committed::Renamed(r) => {
+                    bar.inc(r.outcome().size);
+                    folders.push(r);
+                    if folders.len() >= FOLDER_SYNC_BATCH {
+                        folders.sync().into_iter().for_each(&mut done);
+                    }
+                }
+            }
         }
+        folders.sync().into_iter().for_each(&mut done);
     });
     bar.finish_and_clear();
     io_result?;
