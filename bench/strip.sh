@@ -8,8 +8,10 @@
 #          (Orientation 3), a PNG with EXIF, a Nikon WebP with EXIF, an iPhone 13 HEIC (rotated by
 #          `irot`) and an MP4 with GPS.
 # Tools: idvault (default verification), idvault --verify-pixels (also decodes and compares
-# pixels), exiftool, and mat2 on the first MAT2_MAX (default 20) files of each set (it re-encodes
-# and is far slower). idvault fsyncs every replaced file and its folder; the others do not.
+# pixels; PIXELS=0 leaves it out), exiftool as users run it, exiftool followed by `sync -f` (what
+# it costs exiftool to make its output as durable as idvault's), and mat2 on MAT2_MAX (default
+# 20) files of each set (it re-encodes and is far slower). idvault fsyncs every replaced file and
+# its folder; the others do not.
 #
 # Timing: hyperfine, RUNS (default 3) runs per tool, a fresh copy and `sync` before each run
 # (not timed); files/s is computed from the median. Then, on the outputs:
@@ -63,17 +65,20 @@ for s in phone mixed; do # mat2's subsets: MAT2_MAX files, as many of each kind
   kinds=$(for f in "$TMP/set/$s"/*; do kind "$f"; done | sort -u)
   per=$(((MAT2_MAX + $(wc -l <<<"$kinds") - 1) / $(wc -l <<<"$kinds")))
   while read -r k; do
-    find "$TMP/set/$s" -name "${k}_*" | sort | head -n "$per" | xargs -I{} cp {} "$TMP/set/$s-mat2/"
+    find "$TMP/set/$s" -name "${k}_*" | sort | awk -v n="$per" 'NR <= n' | xargs -I{} cp {} "$TMP/set/$s-mat2/"
   done <<<"$kinds"
 done
 
-TOOLS=(idvault idvault-pixels exiftool)
+TOOLS=(idvault)
+((${PIXELS:-1})) && TOOLS+=(idvault-pixels)
+TOOLS+=(exiftool exiftool+sync)
 ((HAVE_MAT2)) && TOOLS+=(mat2)
 command_for() { # tool dir
   case $1 in
     idvault) echo "'$IDVAULT' strip --apply --yes --quiet '$2'" ;;
     idvault-pixels) echo "'$IDVAULT' strip --apply --yes --quiet --verify-pixels '$2'" ;;
     exiftool) echo "exiftool -q -q -all= -overwrite_original -r '$2'" ;;
+    exiftool+sync) echo "exiftool -q -q -all= -overwrite_original -r '$2' && sync -f '$2'" ;;
     mat2) echo "mat2 --inplace '$2'/*" ;;
   esac
 }
