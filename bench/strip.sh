@@ -1,124 +1,163 @@
 #!/usr/bin/env bash
 # Benchmark of `idvault strip --apply` against `exiftool -all= -overwrite_original` and
-# `mat2 --inplace`, each on fresh copies of the same files in the same run.
+# `mat2 --inplace`, in the same run, on fresh copies of the same files for every timing.
 #
-# The set: N (default 500) rich-metadata 12 MP JPEGs (a corpus camera photo upscaled to
-# 4032x3024 with ImageMagick, then the original's EXIF/GPS/XMP/MakerNotes copied back with
-# `exiftool -tagsfromfile`, Orientation set to 6), plus MIX copies (default N/10) of each PNG/WebP/HEIC/MP4 below.
-# mat2 re-encodes and is ~100x slower, so it runs on the first MAT2_MAX (default 60) files only.
+# Two sets, built from real phone files in the corpus (CORPUS/metadata):
+#   phone  N (default 200) copies of a 2.6 MB iPhone 6 JPEG with GPS;
+#   mixed  MIX (default 40) copies each of a 2.4 MB iPhone 5 JPEG with GPS shot upside down
+#          (Orientation 3), a PNG with EXIF, a Nikon WebP with EXIF, an iPhone 13 HEIC (rotated by
+#          `irot`) and an MP4 with GPS.
+# Tools: idvault (default verification), idvault --verify-pixels (also decodes and compares
+# pixels; PIXELS=0 leaves it out), exiftool as users run it, exiftool followed by `sync -f` (what
+# it costs exiftool to make its output as durable as idvault's), and mat2 on MAT2_MAX (default
+# 20) files of each set (it re-encodes and is far slower). idvault fsyncs every replaced file and
+# its folder; the others do not.
 #
-# Prints files/s per tool, ratios, and whether decoded pixels (images, via ImageMagick) and
-# media streams (MP4, via ffmpeg's stream-copy MD5) stayed identical for each tool.
+# Timing: hyperfine, RUNS (default 3) runs per tool, a fresh copy and `sync` before each run
+# (not timed); files/s is computed from the median. Then, on the outputs:
+#   leftovers  files in which exiftool still finds identifying tags (GPS, make, model, serial,
+#              software, capture and creation dates other than zero, lens, owner, XMP, IPTC,
+#              MakerNotes);
+#   pixels     decoded images (ImageMagick, HEIC through libheif) and media streams (ffmpeg
+#              stream-copy MD5) identical to the originals, on a sample of each kind;
+#   displays   the upside-down JPEG and the rotated HEIC still display upright (decoded with
+#              -auto-orient; libheif applies `irot` itself).
 #
-# Usage: bench/strip.sh [N]     (needs exiftool, mat2, ImageMagick, ffmpeg)
+# Usage: bench/strip.sh [CORPUS]     (default ../shared/corpus)
+# Needs: hyperfine, exiftool, ImageMagick with HEIC and WebP, ffmpeg, python3; mat2 optional.
+# On Debian: apt-get install hyperfine libimage-exiftool-perl imagemagick ffmpeg mat2
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-N=${1:-500}
-MIX=${MIX:-$((N / 10))}
-MAT2_MAX=${MAT2_MAX:-60}
-CORPUS=../shared/corpus/metadata
-CAMERA=$CORPUS/exs-jpg-gps__DSCN0010.jpg
-MIXED=(pil__exif.png mex__IMG_2927.HEIC "mex__Nikon Coolpix P7000.webp" mex__with-gps.mp4)
-WORK=${BENCH_DIR:-bench/out}
+CORPUS=${1:-$CORPUS}
+N=${N:-200}
+MIX=${MIX:-40}
+RUNS=${RUNS:-3}
+MAT2_MAX=${MAT2_MAX:-20}
+SRC=$CORPUS/metadata
+PHONE="mex__Apple iPhone 6.jpg"
+MIXED=("mex__Apple iPhone 5.jpg" pil__exif.png "mex__Nikon Coolpix P7000.webp" exs-heic-mobile__iphone_13_pro_max.HEIC mex__with-gps.mp4)
 
-for tool in exiftool mat2 convert ffmpeg; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
-done
-cargo build --release --quiet
-BIN=$PWD/target/release/idvault
+need hyperfine "install hyperfine (apt-get install hyperfine)"
+need exiftool "install exiftool (apt-get install libimage-exiftool-perl)"
+need convert "install ImageMagick (apt-get install imagemagick)"
+need ffmpeg "install ffmpeg"
+need "$PYTHON" "set PYTHON to a Python 3 interpreter"
+[[ -f $SRC/$PHONE ]] || die "corpus not found at $CORPUS (give its path as the first argument)"
+HAVE_MAT2=$(command -v mat2 >/dev/null && echo 1 || echo 0)
+build_idvault
+make_tmp
 
-rm -rf "$WORK"
-mkdir -p "$WORK/src"
-echo "building $N x 12 MP JPEGs from $(basename "$CAMERA") and $MIX copies of ${#MIXED[@]} other files..." >&2
-convert "$CAMERA" -resize '4032x3024!' -quality 92 "$WORK/big.jpg"
-# Rotated 90°, like most phone photos, so that losing the orientation shows.
-exiftool -q -overwrite_original -tagsfromfile "$CAMERA" -all:all -IFD0:Orientation#=6 "$WORK/big.jpg"
-for i in $(seq -w 1 "$N"); do cp "$WORK/big.jpg" "$WORK/src/photo_$i.jpg"; done
+# Sets: $TMP/set/<name>/ holds the originals, never touched.
+mkdir -p "$TMP/set/phone" "$TMP/set/mixed"
+for i in $(seq -w 1 "$N"); do cp "$SRC/$PHONE" "$TMP/set/phone/photo_$i.jpg"; done
 for f in "${MIXED[@]}"; do
   ext=${f##*.}
-  for i in $(seq -w 1 "$MIX"); do cp "$CORPUS/$f" "$WORK/src/mix_${f%%.*}_$i.$ext"; done
+  stem=$(echo "${f%.*}" | tr -c 'A-Za-z0-9_\n' '_')
+  for i in $(seq -w 1 "$MIX"); do cp "$SRC/$f" "$TMP/set/mixed/${stem}_$i.$ext"; done
 done
-FILES=$(find "$WORK/src" -type f | wc -l)
-BYTES=$(du -sb "$WORK/src" | cut -f1)
-echo "set: $FILES files, $((BYTES / 1048576)) MiB" >&2
+# kind FILE: the name without its copy number, e.g. photo for photo_007.jpg.
+kind() { local b=${1##*/}; echo "${b%_*}"; }
+for s in phone mixed; do # mat2's subsets: MAT2_MAX files, as many of each kind
+  mkdir -p "$TMP/set/$s-mat2"
+  kinds=$(for f in "$TMP/set/$s"/*; do kind "$f"; done | sort -u)
+  per=$(((MAT2_MAX + $(wc -l <<<"$kinds") - 1) / $(wc -l <<<"$kinds")))
+  while read -r k; do
+    find "$TMP/set/$s" -name "${k}_*" | sort | awk -v n="$per" 'NR <= n' | xargs -I{} cp {} "$TMP/set/$s-mat2/"
+  done <<<"$kinds"
+done
 
-fresh() { rm -rf "$WORK/$1"; cp -a "$WORK/src" "$WORK/$1"; sync; }
-now() { date +%s.%N; }
-declare -A SECS COUNT
+TOOLS=(idvault)
+((${PIXELS:-1})) && TOOLS+=(idvault-pixels)
+TOOLS+=(exiftool exiftool+sync)
+((HAVE_MAT2)) && TOOLS+=(mat2)
+command_for() { # tool dir
+  case $1 in
+    idvault) echo "'$IDVAULT' strip --apply --yes --quiet '$2'" ;;
+    idvault-pixels) echo "'$IDVAULT' strip --apply --yes --quiet --verify-pixels '$2'" ;;
+    exiftool) echo "exiftool -q -q -all= -overwrite_original -r '$2'" ;;
+    exiftool+sync) echo "exiftool -q -q -all= -overwrite_original -r '$2' && sync -f '$2'" ;;
+    mat2) echo "mat2 --inplace '$2'/*" ;;
+  esac
+}
+set_for() { [[ $1 == mat2 ]] && echo "$2-mat2" || echo "$2"; }
 
-run() { # name count command...
-  local name=$1 count=$2; shift 2
-  local t0 t1
-  t0=$(now)
-  "$@" >/dev/null 2>"$WORK/$name.log" || true
-  t1=$(now)
-  SECS[$name]=$(echo "$t1 - $t0" | bc -l)
-  COUNT[$name]=$count
+echo "$IDVAULT_VERSION; exiftool $(exiftool -ver); $( ((HAVE_MAT2)) && mat2 --version || echo 'mat2 not installed')" >&2
+for s in phone mixed; do
+  args=()
+  for t in "${TOOLS[@]}"; do
+    src=$TMP/set/$(set_for "$t" "$s")
+    out=$TMP/out/$s/$t
+    args+=(--command-name "$t" --prepare "rm -rf '$out' && mkdir -p '$(dirname "$out")' && cp -a '$src' '$out' && sync"
+      "$(command_for "$t" "$out")")
+  done
+  echo "timing the $s set ($(find "$TMP/set/$s" -type f | wc -l) files, $(du -sh "$TMP/set/$s" | cut -f1))..." >&2
+  # Failures (e.g. a format a tool cannot write) are shown in the leftovers, not fatal here.
+  hyperfine --style basic --runs "$RUNS" --ignore-failure --export-json "$TMP/$s.json" "${args[@]}" >&2
+done
+
+# Leftovers: files in which exiftool still reads an identifying tag.
+leftovers() {
+  exiftool -q -q -j -r -G1 -a -GPS:all -GPSPosition -GPSCoordinates -Make -Model -SerialNumber \
+    -InternalSerialNumber -LensSerialNumber -Software -DateTimeOriginal -CreateDate \
+    -TrackCreateDate -MediaCreateDate -LensModel -OwnerName -Artist -XMP:all -IPTC:all \
+    -MakerNotes:all "$1" 2>/dev/null | "$PYTHON" -c '
+import json, sys
+d = sys.stdin.read()
+rows = json.loads(d) if d.strip() else []
+zero = lambda v: isinstance(v, str) and v.startswith("0000:00:00")
+print(sum(1 for r in rows if any(k != "SourceFile" and not zero(v) for k, v in r.items())))'
+}
+hash_of() { # file [-auto-orient]: decoded pixels, or media streams for MP4
+  case $1 in
+    *.mp4) ffmpeg -v error -i "$1" -map 0:V? -map 0:a? -c copy -f md5 - 2>/dev/null ;;
+    *) convert "$1" ${2:-} rgba:- 2>/dev/null | sha256sum | cut -c1-16 ;;
+  esac
+}
+# pixels SET TOOL: "identical (k checked)" or "d of k differ", on the first and last file of
+# each kind present in the tool's output.
+pixels() {
+  local set=$1 tool=$2 dir=$TMP/out/$1/$2 diff=0 total=0 f
+  while read -r f; do
+    total=$((total + 1))
+    [[ "$(hash_of "$dir/$f")" == "$(hash_of "$TMP/set/$set/$f")" ]] || diff=$((diff + 1))
+  done < <(cd "$dir" && ls | sort | awk '{k=$0; sub(/_[0-9]+\.[^.]*$/, "", k)} k != p {if (l) print l; print; p = k; l = ""; next} {l = $0} END {if (l) print l}')
+  ((diff == 0)) && echo "identical ($total)" || echo "$diff of $total differ"
+}
+# displays SET TOOL: do the upside-down JPEG and the rotated HEIC display as the originals do?
+displays() {
+  local dir=$TMP/out/$1/$2 f bad=0 total=0
+  for f in "$dir"/*iPhone_5_*1.jpg "$dir"/*iphone_13*_*1.HEIC; do
+    [[ -f $f ]] || continue
+    total=$((total + 1))
+    [[ "$(hash_of "$f" -auto-orient)" == "$(hash_of "$TMP/set/$1/${f##*/}" -auto-orient)" ]] || bad=$((bad + 1))
+  done
+  ((total == 0)) && echo "-" || { ((bad == 0)) && echo "yes ($total)" || echo "no ($bad of $total)"; }
 }
 
-fresh idvault
-run idvault "$FILES" "$BIN" strip --apply --yes --quiet "$WORK/idvault"
-fresh idvault-nopixel
-run idvault-nopixel "$FILES" "$BIN" strip --apply --yes --quiet --no-pixel-check "$WORK/idvault-nopixel"
-fresh exiftool
-run exiftool "$FILES" exiftool -q -q -all= -overwrite_original -r "$WORK/exiftool"
-rm -rf "$WORK/mat2"
-mkdir -p "$WORK/mat2"
-# mat2 gets the first MAT2_MAX JPEGs plus one of each mixed file.
-find "$WORK/src" -name 'photo_*' | sort | head -n "$MAT2_MAX" | xargs -I{} cp {} "$WORK/mat2/"
-for f in "${MIXED[@]}"; do
-  ext=${f##*.}
-  cp "$WORK/src/mix_${f%%.*}_$(printf "%0${#MIX}d" 1).$ext" "$WORK/mat2/"
-done
-MAT2_FILES=$(find "$WORK/mat2" -type f | wc -l)
-sync
-run mat2 "$MAT2_FILES" sh -c 'mat2 --inplace "$@"' mat2 "$WORK"/mat2/*
+median_secs() { # json tool
+  "$PYTHON" -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["results"] if x["command"]==sys.argv[2]]; print(r[0]["median"] if r else 0)' "$1" "$2"
+}
 
-# Timings first.
-declare -A RATE
-printf '\n%-16s %7s %9s %9s\n' tool files seconds files/s
-for t in idvault idvault-nopixel exiftool mat2; do
-  RATE[$t]=$(echo "${COUNT[$t]} / ${SECS[$t]}" | bc -l)
-  printf '%-16s %7d %9.2f %9.1f\n' "$t" "${COUNT[$t]}" "${SECS[$t]}" "${RATE[$t]}"
+echo
+printf '%-7s %-15s %6s %9s %9s %8s %10s %-16s %s\n' set tool files median_s files/s "vs exif" leftovers pixels "displays"
+for s in phone mixed; do
+  rate_of() { # tool: files/s from the median run
+    calc "$(find "$TMP/set/$(set_for "$1" "$s")" -type f | wc -l) / $(median_secs "$TMP/$s.json" "$1")"
+  }
+  ex_rate=$(rate_of exiftool)
+  for t in "${TOOLS[@]}"; do
+    files=$(find "$TMP/set/$(set_for "$t" "$s")" -type f | wc -l)
+    rate=$(rate_of "$t")
+    printf '%-7s %-15s %6d %9.2f %9.1f %7.2fx %10s %-16s %s\n' "$s" "$t" "$files" \
+      "$(median_secs "$TMP/$s.json" "$t")" "$rate" "$(calc "$rate / $ex_rate")" \
+      "$(leftovers "$TMP/out/$s/$t")" "$(pixels "$s" "$t")" "$(displays "$s" "$t")"
+  done
+  printf '%-7s %-15s %6s %9s %9s %8s %10s %-16s %s\n' "$s" originals - - - - \
+    "$(leftovers "$TMP/set/$s")" - -
 done
 echo
-for i in idvault idvault-nopixel; do
-  for t in exiftool mat2; do
-    printf '%-16s is %6.2fx %s (files/s ratio)\n' "$i" "$(echo "${RATE[$i]} / ${RATE[$t]}" | bc -l)" "$t"
-  done
-done
-echo "(idvault fsyncs every file and verifies it, by default also decoding and comparing pixels;"
-echo " the others do neither)"
-
-# Pixel / stream identity against the originals, on a sample: three JPEGs and one of each
-# mixed file.
-pad() { printf "%0${#1}d" "$2"; }
-SAMPLE=("photo_$(pad "$N" 1).jpg" "photo_$(pad "$N" $(((N + 1) / 2))).jpg" "photo_$N.jpg")
-for f in "${MIXED[@]}"; do SAMPLE+=("mix_${f%%.*}_$(pad "$MIX" 1).${f##*.}"); done
-pixels() { convert "$1" -auto-orient rgba:- 2>/dev/null | sha256sum | cut -c1-16; }
-raw_pixels() { convert "$1" rgba:- 2>/dev/null | sha256sum | cut -c1-16; }
-streams() { ffmpeg -v error -i "$1" -map 0:V? -map 0:a? -c copy -f md5 - 2>/dev/null; }
-check() { # tool -> "identical" or a count of differing files
-  local tool=$1 diff=0 total=0 name f src
-  for name in "${SAMPLE[@]}"; do
-    f="$WORK/$tool/$name"
-    src="$WORK/src/$name"
-    [[ -f "$f" ]] || continue
-    total=$((total + 1))
-    case "$f" in
-      *.mp4) [[ "$(streams "$f")" == "$(streams "$src")" ]] || diff=$((diff + 1)) ;;
-      *) [[ "$(raw_pixels "$f")" == "$(raw_pixels "$src")" ]] || diff=$((diff + 1)) ;;
-    esac
-  done
-  if ((diff == 0)); then echo "identical ($total checked)"; else echo "$diff of $total differ"; fi
-}
-orientation_kept() { # tool: does the first JPEG still display like the original?
-  local f="$WORK/$1/${SAMPLE[0]}"
-  [[ "$(pixels "$f")" == "$(pixels "$WORK/src/${SAMPLE[0]}")" ]] && echo yes || echo no
-}
-
-printf '\n%-16s  %-28s %s\n' tool "pixels/streams identical" "displays the same (orientation)"
-for t in idvault idvault-nopixel exiftool mat2; do
-  printf '%-16s  %-28s %s\n' "$t" "$(check "$t")" "$(orientation_kept "$t")"
-done
+echo "files/s from the median of $RUNS runs; 'vs exif' is the files/s ratio to exiftool in this run."
+echo "idvault fsyncs each replaced file and its folder and verifies every output; exiftool and mat2 do neither."

@@ -10,7 +10,8 @@ use idvault::ui::color::ColorWhen;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
-  1    some files could not be read or processed (the others were)
+  1    some files could not be read or processed (the others were), or a
+       confirmation prompt was answered no (nothing was changed)
   2    usage error or fatal error
   130  interrupted";
 
@@ -19,7 +20,8 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "idvault", version, about, after_help = EXIT_CODES)]
 #[command(after_long_help = concat!(
-    "Exit codes:\n  0    success\n  1    some files could not be read or processed\n",
+    "Exit codes:\n  0    success\n  1    some files could not be read or processed, or a\n",
+    "       confirmation prompt was answered no (nothing was changed)\n",
     "  2    usage error or fatal error\n  130  interrupted\n\n",
     "Report bugs with the output of `idvault --version` and the command you ran."))]
 pub struct Cli {
@@ -150,9 +152,17 @@ pub struct StripArgs {
         default_values_t = [Keep::Orientation, Keep::Icc]
     )]
     pub keep: Vec<Keep>,
-    /// Skip decoding images to compare pixels (coded data is still compared byte for byte).
-    #[arg(long)]
-    pub no_pixel_check: bool,
+    /// Also decode every image before and after and compare the pixels (slower).
+    #[arg(
+        long,
+        long_help = "Also decode every image (JPEG, PNG, WebP, GIF) before and after stripping \
+and compare the pixels.\n\n\
+Without it, each clean file is still re-parsed and its coded image data, and every block it \
+keeps (colour profile, orientation, gamma, transparency, …), are compared with the original byte \
+for byte, which already implies identical pixels (docs/strip.md explains why, per format). \
+Decoding costs about ten times as much."
+    )]
+    pub verify_pixels: bool,
     /// Do not ask before changing files in place.
     #[arg(short, long)]
     pub yes: bool,

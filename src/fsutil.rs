@@ -99,7 +99,14 @@ impl AtomicFile {
 
     /// Fsyncs the data, then moves it to `dest` and fsyncs the directory. With
     /// [`Replace::Never`] an existing `dest` is an `AlreadyExists` error and is left alone.
-    pub fn commit(mut self, dest: &Path, replace: Replace) -> io::Result<()> {
+    pub fn commit(self, dest: &Path, replace: Replace) -> io::Result<()> {
+        self.commit_leaving_dir_sync(dest, replace)?;
+        fsync_dir(dest.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// [`AtomicFile::commit`] without the directory fsync, for a caller that fsyncs each
+    /// directory once for many files, and reports none of them done before it has.
+    pub fn commit_leaving_dir_sync(mut self, dest: &Path, replace: Replace) -> io::Result<()> {
         self.file().sync_all()?;
         let moved = match replace {
             Replace::Allow => fs::rename(&self.tmp, dest),
@@ -108,8 +115,7 @@ impl AtomicFile {
         // On failure, Drop removes the temporary file; on success there is nothing to remove.
         moved?;
         self.file = None;
-        let dir = dest.parent().unwrap_or(Path::new("."));
-        fsync_dir(dir)
+        Ok(())
     }
 }
 

@@ -627,7 +627,7 @@ fn dry_run_changes_nothing_and_lists_groups() {
         .unwrap();
     let stdout = String::from_utf8(human.stdout).unwrap();
     assert!(
-        stdout.contains("would strip") && stdout.contains("EXIF 11.0 KiB"),
+        stdout.contains("would strip") && stdout.contains("EXIF 11.00 KiB"),
         "{stdout}"
     );
     assert!(
@@ -815,6 +815,116 @@ fn mutated_and_truncated_inputs_never_panic() {
                     "{f}: not idempotent on a mutation"
                 );
             }
+        }
+    }
+}
+
+/// A JPEG the `image` crate encodes, with an EXIF block carrying GPS, make and Orientation 6.
+fn gps_jpeg() -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
+    let exif = Exif {
+        make: Some("Apple"),
+        model: Some("iPhone 6"),
+        gps: true,
+        orientation: Some(6),
+        ..Exif::default()
+    };
+    media::jpeg_with_exif(&jpeg, &exif.tiff())
+}
+
+#[test]
+fn quiet_apply_prints_only_failures() {
+    let t = TestDir::new();
+    let good = t.write("a/photo.jpg", &gps_jpeg());
+    let bad = t.write("a/broken.jpg", &gps_jpeg()[..300]);
+    let out = idvault()
+        .args(["strip", "--apply", "--yes", "-q"])
+        .arg(t.path().join("a"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("broken.jpg") && stderr.contains("error"),
+        "{stderr}"
+    );
+    assert!(!fs::read(&good).unwrap().windows(5).any(|w| w == b"Apple"));
+    assert_eq!(fs::read(&bad).unwrap(), gps_jpeg()[..300]);
+}
+
+#[test]
+fn default_and_verify_pixels_give_the_same_clean_file() {
+    let t = TestDir::new();
+    let input = gps_jpeg();
+    let a = t.write("a/photo.jpg", &input);
+    let b = t.write("b/photo.jpg", &input);
+    for (dir, extra) in [("a", None), ("b", Some("--verify-pixels"))] {
+        let out = idvault()
+            .args(["strip", "--apply", "--yes", "--json"])
+            .args(extra)
+            .arg(t.path().join(dir))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let files: Vec<Value> = json_lines(&out)
+            .into_iter()
+            .filter(|(k, _)| k == "file")
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0]["status"], "stripped");
+    }
+    let clean = fs::read(&a).unwrap();
+    assert_eq!(clean, fs::read(&b).unwrap());
+    let before = image::load_from_memory(&input).unwrap();
+    let after = image::load_from_memory(&clean).unwrap();
+    assert_eq!(before.as_bytes(), after.as_bytes());
+    assert!(!clean.windows(8).any(|w| w == b"iPhone 6"));
+    assert_eq!(
+        fs::read_dir(t.path().join("a")).unwrap().count(),
+        1,
+        "temp file left"
+    );
+}
+
+#[test]
+fn many_files_are_all_committed() {
+    // More files than commit threads and channel slots together, in two folders.
+    let t = TestDir::new();
+    let input = gps_jpeg();
+    for i in 0..40 {
+        t.write(format!("lib/{}/p{i}.jpg", i % 2), &input);
+    }
+    let out = idvault()
+        .args(["strip", "--apply", "--yes", "-j", "2", "--json"])
+        .arg(t.path().join("lib"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let summary = json_lines(&out)
+        .into_iter()
+        .find(|(k, _)| k == "summary")
+        .unwrap()
+        .1;
+    assert_eq!(summary["stripped"], 40);
+    for d in ["0", "1"] {
+        let names: Vec<_> = fs::read_dir(t.path().join("lib").join(d))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(names.len(), 20, "{names:?}");
+        for p in names {
+            assert!(!fs::read(&p).unwrap().windows(5).any(|w| w == b"Apple"));
         }
     }
 }

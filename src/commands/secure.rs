@@ -105,7 +105,10 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     );
     match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
         Confirmation::Yes => {}
-        Confirmation::No => bail!("nothing changed"),
+        Confirmation::No => {
+            eprintln!("idvault: nothing changed: not confirmed");
+            return Ok(ExitCode::PartialFailure);
+        }
         Confirmation::CannotAsk => bail!(secure_report::CANNOT_ASK),
     }
 

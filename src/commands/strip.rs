@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use idvault::metadata::apply::{self, Summary, Target};
+use idvault::metadata::apply::{
+    self, Committed, FolderSync, Outcome, Status, Step, Summary, Target,
+};
 use idvault::metadata::{StripOptions, VerifyLevel};
 use idvault::report::strip::StripReport;
 use idvault::scan::walk::{self, Walked};
@@ -19,6 +21,12 @@ use idvault::ui::{color, progress, sanitize};
 
 use crate::cli::{GlobalArgs, Keep, StripArgs};
 use crate::exit::ExitCode;
+
+/// Clean files waiting for their fsync and rename at most, and the threads doing those.
+const COMMITS_IN_FLIGHT: usize = 8;
+
+/// Renamed files whose folders are fsynced together.
+const FOLDER_SYNC_BATCH: usize = 64;
 
 /// How the run treats files.
 enum Mode {
@@ -36,10 +44,10 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     let opts = StripOptions {
         keep_orientation: keep(Keep::Orientation),
         keep_icc: keep(Keep::Icc),
-        verify: if args.no_pixel_check {
-            VerifyLevel::Structure
-        } else {
+        verify: if args.verify_pixels {
             VerifyLevel::Pixels
+        } else {
+            VerifyLevel::Structure
         },
     };
     let mode = match (args.output, args.apply) {
@@ -51,13 +59,22 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Mode::InPlace,
         (None, false) => Mode::DryRun,
     };
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let mut report = StripReport::new(
+        BufWriter::new(io::stdout().lock()),
+        global.json,
+        color::Palette::new(colored),
+    );
     if matches!(mode, Mode::InPlace) {
         match prompt::confirm(
             ConfirmPolicy::from_yes_flag(args.yes),
             "Strip metadata from these files in place?",
         )? {
             Confirmation::Yes => {}
-            Confirmation::No => bail!("nothing changed: not confirmed"),
+            Confirmation::No => {
+                report.declined()?;
+                return Ok(ExitCode::PartialFailure);
+            }
             Confirmation::CannotAsk => bail!(
                 "refusing to change files in place without confirmation: stdin is not a \
                  terminal; add --yes to go ahead"
@@ -65,18 +82,14 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
-    let mut report = StripReport::new(
-        BufWriter::new(io::stdout().lock()),
-        global.json,
-        color::Palette::new(colored),
-    );
     report.begin()?;
     let start = Instant::now();
     let mut summary = Summary::default();
     let mut files = Vec::new();
+    // `-q` leaves failures only: no notes, no line per file, no summary (JSON keeps all).
+    let quiet = global.quiet && !global.json;
     for p in &args.paths {
-        if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+        if !quiet && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
             report.warning(&Warning {
                 path: p.clone(),
                 message: "is a symlink; not followed".into(),
@@ -91,14 +104,16 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
                 if w.severity == Severity::Error {
                     summary.failed += 1;
                 }
-                let _ = report.warning(&w);
+                if !(quiet && w.severity == Severity::Note) {
+                    let _ = report.warning(&w);
+                }
             }
             Walked::Symlink => {}
         }
         true
     });
 
-    let bar = progress::bar(
+    let bar = progress::files(
         progress::wanted(global.quiet, global.json),
         files.len() as u64,
         colored,
@@ -106,6 +121,7 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()?;
+    let (step_tx, step_rx) = crossbeam_channel::bounded(COMMITS_IN_FLIGHT);
     let (tx, rx) = crossbeam_channel::bounded(64);
     let mut io_result = Ok(());
     std::thread::scope(|s| {
@@ -113,7 +129,7 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         let files = &files;
         s.spawn(move || {
             pool.install(|| {
-                files.par_iter().for_each_with(tx, |tx, f| {
+                files.par_iter().for_each_with(step_tx, |step_tx, f| {
                     let dest = match mode {
                         Mode::Copy(dir) => Some(copy_destination(dir, &f.path, &f.root.given)),
                         _ => None,
@@ -123,22 +139,58 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
                         (Mode::InPlace, _) => Target::InPlace,
                         (Mode::Copy(_), d) => Target::CopyTo(d.as_deref().unwrap_or(Path::new(""))),
                     };
-                    let _ = tx.send(apply::strip_file(&f.path, &opts, target));
+                    let _ = step_tx.send(apply::prepare(&f.path, &opts, target));
                 });
             });
         });
-        for outcome in rx {
+        // Committing waits for the disk, not the CPU: these threads keep several fsyncs in
+        // flight, which the file system completes together.
+        for _ in 0..COMMITS_IN_FLIGHT {
+            let (step_rx, tx) = (step_rx.clone(), tx.clone());
+            s.spawn(move || {
+                for step in step_rx {
+                    let committed = match step {
+                        Step::Done(o) => Committed::Done(o),
+                        Step::Commit(pending) => pending.commit(),
+                    };
+                    if tx.send(committed).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = |outcome: Outcome| {
             summary.add(&outcome);
-            bar.inc(1);
-            if io_result.is_ok() {
+            let show = !quiet || outcome.status == Status::Failed;
+            if show && io_result.is_ok() {
                 io_result = bar.suspend(|| report.file(&outcome));
             }
+        };
+        // A renamed file is reported once its folder is fsynced, which happens once per
+        // FOLDER_SYNC_BATCH files (and at the end) rather than once per file.
+        let mut folders = FolderSync::default();
+        for committed in rx {
+            match committed {
+                Committed::Done(o) => {
+                    bar.inc(o.size);
+                    done(o);
+                }
+                Committed::Renamed(r) => {
+                    bar.inc(r.outcome().size);
+                    folders.push(r);
+                    if folders.len() >= FOLDER_SYNC_BATCH {
+                        folders.sync().into_iter().for_each(&mut done);
+                    }
+                }
+            }
         }
+        folders.sync().into_iter().for_each(&mut done);
     });
     bar.finish_and_clear();
     io_result?;
     summary.elapsed = start.elapsed();
-    if !global.quiet || global.json {
+    if !quiet {
         report.summary(&summary, matches!(mode, Mode::DryRun))?;
     }
     Ok(ExitCode::from_failures(summary.failed))

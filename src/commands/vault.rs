@@ -53,7 +53,7 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         VaultCommand::Init(a) => init(&mut report, common, &root, a),
         VaultCommand::Add(a) => add(global, &mut report, common, &root, a),
         VaultCommand::List => list(&mut report, common, &root),
-        VaultCommand::Extract(a) => extract(&mut report, common, &root, a),
+        VaultCommand::Extract(a) => extract(global, &mut report, common, &root, a),
         VaultCommand::Verify => verify(&mut report, common, &root),
         VaultCommand::Repair => repair(&mut report, common, &root),
     }
@@ -203,8 +203,8 @@ fn add(
         match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
             Confirmation::Yes => {}
             Confirmation::No => {
-                eprintln!("idvault: nothing changed");
-                return Ok(ExitCode::Success);
+                eprintln!("idvault: nothing changed: not confirmed");
+                return Ok(ExitCode::PartialFailure);
             }
             Confirmation::CannotAsk => bail!(
                 "refusing to remove originals without confirmation: stdin is not a terminal; \
@@ -397,6 +397,7 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
 }
 
 fn extract(
+    global: &GlobalArgs,
     report: &mut Report,
     common: &VaultCommonArgs,
     root: &Path,
@@ -450,16 +451,22 @@ fn extract(
         }
         chosen.extend(found);
     }
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let show = progress::wanted(global.quiet, global.json);
+    let bar = progress::bytes(show, chosen.iter().map(|e| e.size).sum(), colored);
     for e in chosen {
-        match vault.extract(e, &keys, &dest, modes) {
-            Ok(to) => report.extracted(e, &to)?,
+        let done = vault.extract(e, &keys, &dest, modes);
+        bar.inc(e.size);
+        bar.suspend(|| match done {
+            Ok(to) => report.extracted(e, &to),
             Err(err) => {
                 failures += 1;
                 let id = e.id.to_string();
-                report.failed(Path::new(&id), &format!("not extracted: {err}"))?;
+                report.failed(Path::new(&id), &format!("not extracted: {err}"))
             }
-        }
+        })?;
     }
+    bar.finish_and_clear();
     report.summary(
         serde_json::json!({"failed": failures}),
         &format!("extraction finished, {failures} failed"),

@@ -97,9 +97,10 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
         Confirmation::CannotAsk => anyhow::bail!(report::CANNOT_ASK),
     }
 
-    let bar = progress::bar(
+    // Overwriting takes time in proportion to the bytes, so the bar counts bytes.
+    let bar = progress::bytes(
         progress::wanted(global.quiet, global.json),
-        plans.len() as u64,
+        plans.iter().map(|p| p.id.size).sum(),
         colored,
     );
     let mut io_result = Ok(());
@@ -108,7 +109,7 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
             return;
         }
         io_result = record(&mut report, &mut sum, &bar, plan, result);
-        bar.inc(1);
+        bar.inc(plan.id.size);
     });
     io_result?;
     bar.finish_and_clear();

@@ -1,8 +1,11 @@
 //! Stripping files on disk: read without following symlinks, clean and verify in memory, then
 //! either report the plan, replace the file atomically (temporary file in the same directory,
 //! fsync, rename; permissions, owner and timestamps kept), or write a clean copy elsewhere that
-//! never overwrites anything.
+//! never overwrites anything. [`prepare`] does everything up to the temporary file,
+//! [`Pending::commit`] fsyncs and renames it, and [`FolderSync`] fsyncs the folders, once for
+//! many files, before any of them is reported done.
 
+use std::collections::BTreeMap;
 use std::fs::{self, FileTimes};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -12,8 +15,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Removed, StripError, StripOptions, strip};
+use crate::files::FileId;
 use crate::files::sniff::FileType;
-use crate::fsutil::{AtomicFile, Replace, open_regular_nofollow};
+use crate::fsutil::{AtomicFile, Replace, fsync_dir, open_regular_nofollow};
 
 /// Where clean bytes go.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +50,8 @@ pub enum Status {
 #[derive(Debug)]
 pub struct Outcome {
     pub path: PathBuf,
+    /// Size of the file as read (0 when it could not be read).
+    pub size: u64,
     pub status: Status,
     pub format: Option<FileType>,
     pub removed: Vec<Removed>,
@@ -106,11 +112,37 @@ pub enum FileError {
     Changed,
 }
 
-/// Strips one file to `target`. Never panics on bad input; on any error the original is left
+/// What [`prepare`] leaves to do for one file.
+pub enum Step {
+    /// Nothing more: a dry run, an unchanged or unsupported file, or an error.
+    Done(Outcome),
+    /// A clean file waiting in a temporary file for [`Pending::commit`].
+    Commit(Pending),
+}
+
+/// A verified clean file written to a temporary file beside its destination, neither durable nor
+/// visible yet. [`Pending::commit`] makes it both; dropping it removes the temporary file.
+///
+/// Splitting the write from the commit lets a caller run the commits (which wait for the disk)
+/// on more threads than the stripping, which waits for the CPU: fsyncs in flight together share
+/// the file system's journal commits. The folders are fsynced afterwards, once for many files,
+/// by [`FolderSync`].
+pub struct Pending {
+    tmp: AtomicFile,
+    dest: PathBuf,
+    /// For an in-place replacement, the original as it was read, checked again just before the
+    /// rename; `None` for a copy, which never replaces anything.
+    original: Option<FileId>,
+    outcome: Outcome,
+}
+
+/// Reads, strips and verifies one file, and writes the clean bytes to a temporary file when
+/// `target` asks for them. Never panics on bad input; on any error the original is left
 /// byte-identical and no partial output remains.
-pub fn strip_file(path: &Path, opts: &StripOptions, target: Target<'_>) -> Outcome {
+pub fn prepare(path: &Path, opts: &StripOptions, target: Target<'_>) -> Step {
     let mut outcome = Outcome {
         path: path.to_path_buf(),
+        size: 0,
         status: Status::Failed,
         format: None,
         removed: Vec::new(),
@@ -118,17 +150,166 @@ pub fn strip_file(path: &Path, opts: &StripOptions, target: Target<'_>) -> Outco
         message: None,
     };
     match run(path, opts, target, &mut outcome) {
-        Ok(status) => outcome.status = status,
-        Err(FileError::Strip(e @ StripError::Unsupported { .. })) => {
-            outcome.status = Status::Unsupported;
-            outcome.message = Some(e.to_string());
+        Ok(Prepared::Finished(status)) => {
+            outcome.status = status;
+            Step::Done(outcome)
         }
-        Err(e) => {
-            outcome.status = Status::Failed;
-            outcome.message = Some(e.to_string());
+        Ok(Prepared::Written {
+            tmp,
+            dest,
+            original,
+        }) => Step::Commit(Pending {
+            tmp,
+            dest,
+            original,
+            outcome,
+        }),
+        Err(e) => Step::Done(failed(outcome, e)),
+    }
+}
+
+impl Pending {
+    /// Fsyncs the clean file, checks that an original to replace has not changed since it was
+    /// read, and renames the clean file into place. The folder is not fsynced yet: a
+    /// [`Committed::Renamed`] goes through [`FolderSync`] before it may be reported as done.
+    pub fn commit(self) -> Committed {
+        let Pending {
+            mut tmp,
+            dest,
+            original,
+            mut outcome,
+        } = self;
+        let result = (|| {
+            // Synced before the check so that the check sits right before the rename.
+            tmp.file().sync_all().map_err(FileError::Write)?;
+            match &original {
+                Some(was) => {
+                    let now = fs::symlink_metadata(&dest).map_err(FileError::Read)?;
+                    if FileId::of(&now) != *was {
+                        return Err(FileError::Changed);
+                    }
+                    tmp.commit_leaving_dir_sync(&dest, Replace::Allow)
+                        .map_err(FileError::Write)
+                }
+                None => tmp
+                    .commit_leaving_dir_sync(&dest, Replace::Never)
+                    .map_err(FileError::Write),
+            }
+        })();
+        match result {
+            Ok(()) => {
+                outcome.status = if outcome.removed.is_empty() {
+                    Status::Unchanged
+                } else {
+                    Status::Stripped
+                };
+                if original.is_none() {
+                    outcome.output = Some(dest.clone());
+                }
+                Committed::Renamed(Renamed { outcome, dest })
+            }
+            Err(e) => Committed::Done(failed(outcome, e)),
         }
     }
+}
+
+/// What [`Pending::commit`] did.
+pub enum Committed {
+    /// Failed; the original is as it was and no temporary file is left.
+    Done(Outcome),
+    /// In place, but not durable until its folder is fsynced by [`FolderSync`].
+    Renamed(Renamed),
+}
+
+/// A clean file renamed into place whose folder has not been fsynced yet.
+pub struct Renamed {
+    outcome: Outcome,
+    dest: PathBuf,
+}
+
+impl Renamed {
+    /// The outcome it will have once its folder is synced.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// Renamed files waiting for their folders' fsync: each folder is fsynced once for all the
+/// files renamed into it, instead of once per file, and only then are their outcomes handed
+/// out to be reported.
+#[derive(Default)]
+pub struct FolderSync {
+    waiting: Vec<Renamed>,
+}
+
+impl FolderSync {
+    pub fn push(&mut self, r: Renamed) {
+        self.waiting.push(r);
+    }
+
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Fsyncs every folder holding a waiting file, once, and returns the waiting outcomes: as
+    /// they were, or failed where the folder could not be fsynced (the clean file is then in
+    /// place but may not survive a crash).
+    pub fn sync(&mut self) -> Vec<Outcome> {
+        let mut folders: BTreeMap<&Path, Option<String>> = BTreeMap::new();
+        for r in &self.waiting {
+            folders
+                .entry(r.dest.parent().unwrap_or(Path::new(".")))
+                .or_insert(None);
+        }
+        for (dir, error) in &mut folders {
+            *error = fsync_dir(dir).err().map(|e| e.to_string());
+        }
+        let errors: BTreeMap<PathBuf, String> = folders
+            .into_iter()
+            .filter_map(|(d, e)| Some((d.to_path_buf(), e?)))
+            .collect();
+        self.waiting
+            .drain(..)
+            .map(|r| {
+                let dir = r.dest.parent().unwrap_or(Path::new("."));
+                match errors.get(dir) {
+                    Some(e) => {
+                        let mut o = r.outcome;
+                        o.status = Status::Failed;
+                        o.message = Some(format!(
+                            "written, but its folder could not be synced, so the change may not \
+                             survive a crash: {e}"
+                        ));
+                        o
+                    }
+                    None => r.outcome,
+                }
+            })
+            .collect()
+    }
+}
+
+fn failed(mut outcome: Outcome, e: FileError) -> Outcome {
+    outcome.status = match e {
+        FileError::Strip(StripError::Unsupported { .. }) => Status::Unsupported,
+        _ => Status::Failed,
+    };
+    outcome.message = Some(e.to_string());
     outcome
+}
+
+/// How far [`run`] got.
+enum Prepared {
+    Finished(Status),
+    Written {
+        tmp: AtomicFile,
+        dest: PathBuf,
+        original: Option<FileId>,
+    },
 }
 
 fn run(
@@ -136,9 +317,10 @@ fn run(
     opts: &StripOptions,
     target: Target<'_>,
     outcome: &mut Outcome,
-) -> Result<Status, FileError> {
+) -> Result<Prepared, FileError> {
     let mut file = open_regular_nofollow(path).map_err(FileError::Read)?;
     let meta = file.metadata().map_err(FileError::Read)?;
+    outcome.size = meta.len();
     let mut input = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut input).map_err(FileError::Read)?;
     let stripped = strip(&input, opts)?;
@@ -151,40 +333,33 @@ fn run(
         Status::Unchanged
     };
     match target {
-        Target::DryRun => Ok(if changed { Status::Planned } else { done }),
-        Target::InPlace if !changed => Ok(done),
+        Target::DryRun => Ok(Prepared::Finished(if changed {
+            Status::Planned
+        } else {
+            done
+        })),
+        Target::InPlace if !changed => Ok(Prepared::Finished(done)),
         Target::InPlace => {
             if meta.nlink() > 1 {
                 return Err(FileError::HardLinked(meta.nlink()));
             }
             let dir = path.parent().unwrap_or(Path::new("."));
             let tmp = write_temp(dir, &stripped.data, &meta).map_err(FileError::Write)?;
-            let now = fs::symlink_metadata(path).map_err(FileError::Read)?;
-            if (
-                now.ino(),
-                now.dev(),
-                now.len(),
-                now.mtime(),
-                now.mtime_nsec(),
-            ) != (
-                meta.ino(),
-                meta.dev(),
-                meta.len(),
-                meta.mtime(),
-                meta.mtime_nsec(),
-            ) {
-                return Err(FileError::Changed);
-            }
-            tmp.commit(path, Replace::Allow).map_err(FileError::Write)?;
-            Ok(done)
+            Ok(Prepared::Written {
+                tmp,
+                dest: path.to_path_buf(),
+                original: Some(FileId::of(&meta)),
+            })
         }
         Target::CopyTo(dest) => {
             let dir = dest.parent().unwrap_or(Path::new("."));
             fs::create_dir_all(dir).map_err(FileError::Write)?;
             let tmp = write_temp(dir, &stripped.data, &meta).map_err(FileError::Write)?;
-            tmp.commit(dest, Replace::Never).map_err(FileError::Write)?;
-            outcome.output = Some(dest.to_path_buf());
-            Ok(done)
+            Ok(Prepared::Written {
+                tmp,
+                dest: dest.to_path_buf(),
+                original: None,
+            })
         }
     }
 }
@@ -205,4 +380,110 @@ fn write_temp(dir: &Path, data: &[u8], meta: &fs::Metadata) -> io::Result<Atomic
             .set_modified(meta.modified()?),
     )?;
     Ok(tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1×1 grey PNG with a tEXt chunk to remove.
+    fn png() -> Vec<u8> {
+        let chunk = |kind: &[u8; 4], data: &[u8]| {
+            let mut v = (data.len() as u32).to_be_bytes().to_vec();
+            v.extend_from_slice(kind);
+            v.extend_from_slice(data);
+            let mut h = crc32fast::Hasher::new();
+            h.update(kind);
+            h.update(data);
+            v.extend_from_slice(&h.finalize().to_be_bytes());
+            v
+        };
+        [
+            super::super::png::SIGNATURE.to_vec(),
+            chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]),
+            chunk(b"tEXt", b"Author\0someone"),
+            chunk(
+                b"IDAT",
+                b"\x78\x01\x01\x02\x00\xfd\xff\x00\x00\x00\x01\x00\x01",
+            ),
+            chunk(b"IEND", b""),
+        ]
+        .concat()
+    }
+
+    fn renamed(path: &Path) -> Renamed {
+        let Step::Commit(pending) = prepare(path, &StripOptions::default(), Target::InPlace) else {
+            panic!("nothing to commit");
+        };
+        match pending.commit() {
+            Committed::Renamed(r) => r,
+            Committed::Done(o) => panic!("commit failed: {:?}", o.message),
+        }
+    }
+
+    #[test]
+    fn outcomes_wait_for_their_folder_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        fs::write(&a, png()).unwrap();
+        fs::write(&b, png()).unwrap();
+        let mut folders = FolderSync::default();
+        folders.push(renamed(&a));
+        folders.push(renamed(&b));
+        assert_eq!(folders.len(), 2);
+        let done = folders.sync();
+        assert!(folders.is_empty());
+        assert!(done.iter().all(|o| o.status == Status::Stripped));
+        assert!(!fs::read(&a).unwrap().windows(6).any(|w| w == b"Author"));
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "temp file left"
+        );
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_synced_fails_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let p = sub.join("a.png");
+        fs::write(&p, png()).unwrap();
+        let mut folders = FolderSync::default();
+        folders.push(renamed(&p));
+        fs::remove_file(&p).unwrap();
+        fs::remove_dir(&sub).unwrap();
+        let done = folders.sync();
+        assert_eq!(done[0].status, Status::Failed);
+        assert!(
+            done[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("could not be synced")
+        );
+    }
+
+    #[test]
+    fn a_file_changed_before_the_rename_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.png");
+        fs::write(&p, png()).unwrap();
+        let Step::Commit(pending) = prepare(&p, &StripOptions::default(), Target::InPlace) else {
+            panic!("nothing to commit");
+        };
+        let mut changed = png();
+        changed.extend_from_slice(b"appended by someone else");
+        fs::write(&p, &changed).unwrap();
+        let Committed::Done(o) = pending.commit() else {
+            panic!("a changed file was replaced");
+        };
+        assert_eq!(o.status, Status::Failed);
+        assert_eq!(fs::read(&p).unwrap(), changed);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
+    }
 }

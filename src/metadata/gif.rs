@@ -146,6 +146,12 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .collect())
 }
 
+/// Every top-level block in file order, screen descriptor to trailer, for verification of the
+/// blocks a clean file keeps.
+pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    Ok(parse(input)?.0.into_iter().map(|b| b.bytes).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -221,6 +221,16 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .collect())
 }
 
+/// Every segment in file order, SOI to EOI (fill bytes included), for verification of the
+/// segments a clean file keeps.
+pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    Ok(parse(input)?
+        .segments
+        .into_iter()
+        .map(|s| s.bytes)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ impl Default for StripOptions {
         StripOptions {
             keep_orientation: true,
             keep_icc: true,
-            verify: VerifyLevel::Pixels,
+            verify: VerifyLevel::Structure,
         }
     }
 }
@@ -49,11 +49,12 @@ impl Default for StripOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VerifyLevel {
     /// Re-parse the output (nothing removable left, stripping again changes nothing), compare
-    /// the coded image or media data byte for byte, and decode both images and compare pixels
+    /// the coded image or media data and every kept block byte for byte, and check that
+    /// nothing affecting rendering was dropped (see [`verify`]). The default.
+    Structure,
+    /// Everything [`VerifyLevel::Structure`] does, then decode both images and compare pixels
     /// where a decoder is built in.
     Pixels,
-    /// Everything [`VerifyLevel::Pixels`] does except decoding.
-    Structure,
 }
 
 /// One group of metadata that was (or would be) removed.

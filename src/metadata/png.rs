@@ -135,6 +135,11 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .collect())
 }
 
+/// Every chunk in file order, IHDR to IEND, for verification of the chunks a clean file keeps.
+pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    Ok(parse(input)?.0.into_iter().map(|c| c.bytes).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,6 +134,12 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .collect())
 }
 
+/// Every chunk inside the RIFF container in file order, for verification of the chunks a clean
+/// file keeps.
+pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+    Ok(parse(input)?.0.into_iter().map(|c| c.bytes).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,20 +31,10 @@ pub fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// A byte count for people, in binary units (`3.0 MiB`).
+/// A byte count for people, in binary units (`3.00 MiB`); indicatif's formatter, so progress
+/// bars and reports print sizes alike.
 pub fn size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut x = n as f64;
-    let mut u = 0;
-    while x >= 1024.0 && u < UNITS.len() - 1 {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{x:.1} {}", UNITS[u])
-    }
+    indicatif::HumanBytes(n).to_string()
 }
 
 #[cfg(test)]
@@ -52,8 +42,8 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(super::size(999), "999 B");
-        assert_eq!(super::size(25_000), "24.4 KiB");
-        assert_eq!(super::size(3_100_000), "3.0 MiB");
-        assert_eq!(super::size(1_073_741_824), "1.0 GiB");
+        assert_eq!(super::size(25_000), "24.41 KiB");
+        assert_eq!(super::size(3_100_000), "2.96 MiB");
+        assert_eq!(super::size(1_073_741_824), "1.00 GiB");
     }
 }

@@ -34,24 +34,6 @@ struct FileJson<'a> {
     message: Option<&'a str>,
 }
 
-/// A byte count for people: `812 B`, `12.3 KiB`, `4.0 MiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
 impl<W: Write> StripReport<W> {
     pub fn new(out: W, json: bool, palette: Palette) -> Self {
         StripReport {
@@ -85,7 +67,13 @@ impl<W: Write> StripReport<W> {
         let groups = o
             .removed
             .iter()
-            .map(|r| format!("{} {}", crate::ui::sanitize::text(&r.group), bytes(r.size)))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    crate::ui::sanitize::text(&r.group),
+                    human::size(r.size)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let output = o
@@ -131,6 +119,11 @@ impl<W: Write> StripReport<W> {
         }
     }
 
+    /// The prompt was answered "no": nothing changed.
+    pub fn declined(&mut self) -> io::Result<()> {
+        writeln!(io::stderr(), "idvault: nothing changed: not confirmed")
+    }
+
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         self.writer.warning(w)
     }
@@ -145,10 +138,10 @@ impl<W: Write> StripReport<W> {
                 line += &format!(
                     "{} would be stripped ({}); nothing changed, add --apply or --output DIR",
                     s.planned,
-                    bytes(s.bytes_removed)
+                    human::size(s.bytes_removed)
                 );
             } else {
-                line += &format!("{} stripped ({})", s.stripped, bytes(s.bytes_removed));
+                line += &format!("{} stripped ({})", s.stripped, human::size(s.bytes_removed));
             }
             line += &format!(", {} already clean", s.unchanged);
             if s.unsupported > 0 {
@@ -160,17 +153,5 @@ impl<W: Write> StripReport<W> {
             writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
         }
         self.writer.out.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn byte_counts() {
-        assert_eq!(bytes(812), "812 B");
-        assert_eq!(bytes(12 * 1024 + 300), "12.3 KiB");
-        assert_eq!(bytes(4 << 20), "4.0 MiB");
     }
 }

@@ -26,6 +26,8 @@ impl ConfirmPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Confirmation {
     Yes,
+    /// Answered no. Every command then changes nothing and exits with 1, so that a script never
+    /// goes on as if the files had been handled.
     No,
     /// Nobody could be asked (stdin is not a terminal) and `--yes` was not given.
     CannotAsk,
