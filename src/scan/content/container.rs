@@ -39,11 +39,9 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
 }
 
 fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+    // An encrypted PDF may hold anything: the user hears that it could not be looked into.
     let doc = match pdf::read(bytes) {
         Ok(d) => d,
-        Err(e @ pdf::PdfError::Encrypted) => {
-            return analyse::not_analysed(ev, e.to_string(), false);
-        }
         Err(e) => return analyse::not_analysed(ev, e.to_string(), true),
     };
     let start = Instant::now();

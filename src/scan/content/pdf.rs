@@ -304,4 +304,30 @@ mod tests {
             let _ = read(&bytes[..cut]);
         }
     }
+
+    #[test]
+    fn a_password_protected_pdf_is_reported_as_encrypted() {
+        let mut doc =
+            Document::load_mem(&pdf_with(Some(gray_stream(300, 200, true)), "x")).unwrap();
+        doc.trailer.set(
+            "ID",
+            vec![
+                Object::string_literal(vec![7u8; 16]),
+                Object::string_literal(vec![7u8; 16]),
+            ],
+        );
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: "secret",
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let r = read(&bytes);
+        assert!(matches!(r, Err(PdfError::Encrypted)), "{r:?}");
+    }
 }
