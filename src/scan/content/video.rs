@@ -351,8 +351,9 @@ fn locate(stbl: &[u8], sizes: &[u64]) -> Result<Vec<(u64, u64)>, VideoError> {
         let end = runs
             .get(r + 1)
             .map_or(chunks.len(), |n| n.0.saturating_sub(1));
-        for chunk in first.saturating_sub(1)..end.min(chunks.len()) {
-            let mut offset = chunks[chunk];
+        let span = chunks.get(first.saturating_sub(1)..end.min(chunks.len()));
+        for &chunk in span.unwrap_or_default() {
+            let mut offset = chunk;
             for _ in 0..per_chunk {
                 let Some(&size) = sizes.get(sample) else {
                     return Ok(out);
