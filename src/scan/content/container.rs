@@ -20,6 +20,12 @@ const PDF_BUDGET: Duration = Duration::from_secs(12);
 /// Frames of a recording that are read with OCR, the most text-like first: OCR is the
 /// expensive stage, and a document held up for a check stays in view across many frames.
 pub const MAX_READ_FRAMES: usize = 3;
+/// Keyframes decoded from a camera video (one with a camera make or model): a camera roll holds
+/// many videos and few of them show a document, so each gets a short look.
+const CAMERA_FRAMES: usize = 6;
+/// No keyframe is decoded after this long: a 4K HEVC keyframe costs the pure-Rust intra
+/// decoder a good fraction of a second on a slow core.
+const DECODE_BUDGET: Duration = Duration::from_secs(4);
 /// Frames whose 32×32 thumbnails differ by less than this mean grey level are the same view.
 const SAME_VIEW: u32 = 6;
 /// A text layer with more lines than this on a page is running text, where document words
@@ -113,7 +119,12 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
 }
 
 fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outcome {
-    let frames = match video::frames(file, len) {
+    let max = if cx.camera {
+        CAMERA_FRAMES
+    } else {
+        video::MAX_FRAMES
+    };
+    let frames = match video::frames(file, len, max, DECODE_BUDGET) {
         Ok(f) => f,
         Err(e @ (video::VideoError::Codec(_) | video::VideoError::NoVideo)) => {
             return analyse::not_analysed(ev, format!("recording: {e}"), false);

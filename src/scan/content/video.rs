@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::time::{Duration, Instant};
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
@@ -18,7 +19,7 @@ use crate::bmff;
 
 /// Seconds between the frames sampled: a document shown to a camera stays in view for seconds.
 pub const FRAME_GAP_SECS: f64 = 2.0;
-/// Frames decoded from one recording at most (a minute at one every two seconds).
+/// Frames decoded from one screen recording at most (a minute at one every two seconds).
 pub const MAX_FRAMES: usize = 30;
 /// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
 const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
@@ -56,16 +57,26 @@ pub struct Frame {
     pub rgb: RgbImage,
 }
 
-/// Decodes the sampled keyframes of the recording in `file` (`len` bytes). Frames that fail to
-/// decode are skipped; an error means none could be.
-pub fn frames(file: &mut File, len: u64) -> Result<Vec<Frame>, VideoError> {
+/// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max` of
+/// them, and none started after `budget` has passed. Frames that fail to decode are skipped;
+/// an error means none could be.
+pub fn frames(
+    file: &mut File,
+    len: u64,
+    max: usize,
+    budget: Duration,
+) -> Result<Vec<Frame>, VideoError> {
+    let start = Instant::now();
     let moov = read_moov(file, len)?;
     let track = video_track(&moov)?;
-    let chosen = pick(&track);
+    let chosen = pick(&track, max);
     let mut decoder = Decoder::new(&track.codec)?;
     let mut out = Vec::new();
     let mut last_err = None;
     for i in chosen {
+        if start.elapsed() > budget {
+            break;
+        }
         let (offset, size) = track.samples[i];
         if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
             last_err = Some("a keyframe lies outside the file".to_string());
@@ -102,8 +113,8 @@ fn working_copy(gray: GrayImage) -> RgbImage {
 }
 
 /// The keyframes to decode: the first, then the first one at least [`FRAME_GAP_SECS`] after
-/// the last chosen, thinned evenly to [`MAX_FRAMES`].
-fn pick(track: &Track) -> Vec<usize> {
+/// the last chosen, thinned evenly to `max`.
+fn pick(track: &Track, max: usize) -> Vec<usize> {
     let gap = (FRAME_GAP_SECS * f64::from(track.timescale)) as u64;
     let mut chosen: Vec<usize> = Vec::new();
     for &i in &track.sync {
@@ -117,11 +128,9 @@ fn pick(track: &Track) -> Vec<usize> {
             chosen.push(i);
         }
     }
-    if chosen.len() > MAX_FRAMES {
+    if chosen.len() > max {
         let n = chosen.len();
-        chosen = (0..MAX_FRAMES)
-            .map(|k| chosen[k * n / MAX_FRAMES])
-            .collect();
+        chosen = (0..max).map(|k| chosen[k * n / max]).collect();
     }
     chosen
 }
@@ -497,13 +506,14 @@ mod tests {
             times: (0..n as u64).map(|i| i * 20).collect(),
             sync: (0..n).step_by(15).collect(),
         };
-        let picked = pick(&track);
+        let picked = pick(&track, MAX_FRAMES);
         assert_eq!(picked.len(), MAX_FRAMES);
         assert_eq!(&picked[..3], &[0, 60, 120]);
         let sparse = Track {
             sync: (0..n).step_by(600).collect(),
             ..track
         };
-        assert_eq!(pick(&sparse), vec![0, 600, 1200]);
+        assert_eq!(pick(&sparse, MAX_FRAMES), vec![0, 600, 1200]);
+        assert_eq!(pick(&sparse, 2), vec![0, 600]);
     }
 }
