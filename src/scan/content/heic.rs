@@ -10,8 +10,13 @@ use image::{DynamicImage, GrayImage};
 
 use super::decode::{self, DecodeError, Decoded};
 
+/// Long side of the working copy: what the JPEG path's DCT scaling gives a 12 MP photo (4032 /
+/// 4), so that a HEIC photo is judged as its JPEG twin would be. (At 1600 px the visual stage
+/// sees the fine texture of an ordinary photo as lines of text and sends it to OCR.)
+const WORKING_SIDE: u32 = 1008;
+
 /// Decodes the primary image of the HEIF file in `bytes` into a working copy (long side at
-/// most [`decode::MAX_SIDE`]). EXIF orientation is not applied: in HEIF the `irot` and `imir`
+/// most [`WORKING_SIDE`]). EXIF orientation is not applied: in HEIF the `irot` and `imir`
 /// properties are the orientation, and the decoder applies them.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let options = heic_rs::DecodeOptions::default()
@@ -35,8 +40,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (w, h) = (img.width, img.height);
     let gray = GrayImage::from_raw(w, h, img.data)
         .ok_or_else(|| DecodeError::Corrupt("pixel buffer size mismatch".into()))?;
-    let gray = if w.max(h) > decode::MAX_SIDE {
-        let (tw, th) = decode::fit(w, h, decode::MAX_SIDE);
+    let gray = if w.max(h) > WORKING_SIDE {
+        let (tw, th) = decode::fit(w, h, WORKING_SIDE);
         image::imageops::thumbnail(&gray, tw, th)
     } else {
         gray
