@@ -23,16 +23,18 @@ usage: bench/formats.sh [-n N] [--runs R] [--skip-eval]
   -n N         documents and ordinary pictures each in the evaluation set (default 20)
   --runs R     timed runs in (a) and (b), median reported (default 3)
   --skip-eval  only (a) and (b)
+  --eval-only  only (c)
 environment: IDVAULT=binary (skip the build), CORPUS=dir, PYTHON=python3, TMPDIR
 USAGE
 }
 
-n=20 runs=3 eval=1
+n=20 runs=3 eval=1 speed=1
 while (($#)); do
   case $1 in
     -n) n=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
     --skip-eval) eval=0; shift ;;
+    --eval-only) speed=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -52,6 +54,7 @@ machine_line
 scan() { IDVAULT_NO_CACHE=1 "$IDVAULT" scan --json "$@"; }
 
 # --- (a) HEIC ---------------------------------------------------------------------------------
+if ((speed)); then
 heic=$CORPUS/metadata/exs-heic-mobile__iphone_13_pro_max.HEIC
 [[ -f $heic ]] || die "missing $heic"
 mkdir -p "$TMP/heic"
@@ -65,7 +68,7 @@ hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$TMP/heic.json"
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 h, i = r["heif-convert"], r["idvault"]
-for name, x in (("heif-convert (decode + JPEG encode)", h), ("idvault scan (decode + visual)", i)):
+for name, x in (("heif-convert (decode + JPEG encode)", h), ("idvault scan (decode, look, OCR if text)", i)):
     print(f"  {name:38s} median {x['median']:.3f} s  user+sys {x['user'] + x['system']:.3f} s")
 print(f"  idvault / heif-convert: {i['median'] / h['median']:.2f}x wall, "
       f"{(i['user'] + i['system']) / (h['user'] + h['system']):.2f}x CPU (target <= 2x)")
@@ -76,12 +79,12 @@ scan "$TMP/heic" | grep -q '"content_not_analysed":0' || echo "  note: the HEIC 
 passport=$CORPUS/detect/positive/pe__100_pass-hrv.jpg
 mkdir -p "$TMP/rec"
 rec=$TMP/rec/RPReplay_Final1700000000.mp4
-ffmpeg -v error -y -f lavfi -i "testsrc2=s=1080x2340:r=30:d=50" -loop 1 -t 10 -i "$passport" \
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=s=1080x2340:r=30:d=50" -loop 1 -t 10 -i "$passport" \
   -filter_complex "[1:v]scale=1080:-2,pad=1080:2340:0:(oh-ih)/2:color=white,setsar=1,fps=30[d];[0:v][d]concat=n=2:v=1,format=yuv420p[v]" \
   -map "[v]" -c:v libx264 -preset veryfast -g 60 "$rec"
 echo
 echo "(b) a one-minute 1080x2340 H.264 recording, 30 fps, keyframe every 2 s ($(du -h "$rec" | cut -f1)), $runs runs each"
-repeat "$runs" "$TMP/rec.out" ffmpeg -v error -skip_frame nokey -i "$rec" -f null -
+repeat "$runs" "$TMP/rec.out" ffmpeg -nostdin -v error -skip_frame nokey -i "$rec" -f null -
 printf '  %-38s median %.3f s  CPU %.3f s\n' "ffmpeg, keyframes only" "$WALL" "$CPU"
 ff_wall=$WALL
 repeat "$runs" "$TMP/rec.jsonl" scan "$TMP/rec"
@@ -89,6 +92,7 @@ printf '  %-38s median %.3f s  CPU %.3f s  (%sx ffmpeg; target <= 5 s)\n' "idvau
   "$(calc "$WALL / $ff_wall" %.1f)"
 grep '"type":"finding"' "$TMP/rec.jsonl" | sed -E 's/.*"kind":"([a-z_]+)","confidence":([0-9.]+).*/  finding: \1 \2/' || echo "  no finding"
 grep -o 'frame at [0-9:]*: [^"]*' "$TMP/rec.jsonl" | head -2 | sed 's/^/  why: /' || true
+fi
 
 ((eval)) || exit 0
 
@@ -120,8 +124,8 @@ PY
 mkdir -p "$TMP/eval/pdf" "$TMP/eval/heic" "$TMP/eval/rec"
 while IFS=, read -r name _ _; do
   mv "$TMP/eval/src/$name.pdf" "$TMP/eval/pdf/"
-  heif-enc -q 75 "$TMP/eval/src/$name.jpg" -o "$TMP/eval/heic/$name.heic" >/dev/null
-  ffmpeg -v error -y -f lavfi -i "testsrc2=s=886x1920:r=10:d=2" -loop 1 -t 4 -i "$TMP/eval/src/$name.jpg" \
+  heif-enc -q 75 "$TMP/eval/src/$name.jpg" -o "$TMP/eval/heic/$name.heic" >/dev/null </dev/null
+  ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=s=886x1920:r=10:d=2" -loop 1 -t 4 -i "$TMP/eval/src/$name.jpg" \
     -filter_complex "[1:v]scale=886:1920:force_original_aspect_ratio=decrease,pad=886:1920:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[d];[0:v][d]concat=n=2:v=1,format=yuv420p[v]" \
     -map "[v]" -c:v libx264 -preset veryfast -g 20 "$TMP/eval/rec/$name.mp4"
 done <"$TMP/eval/list.csv"
