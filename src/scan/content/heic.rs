@@ -13,7 +13,7 @@ use super::decode::{self, DecodeError, Decoded};
 /// Long side of the working copy: what the JPEG path's DCT scaling gives a 12 MP photo (4032 /
 /// 4), so that a HEIC photo is judged as its JPEG twin would be. (At 1600 px the visual stage
 /// sees the fine texture of an ordinary photo as lines of text and sends it to OCR.)
-const WORKING_SIDE: u32 = 1008;
+pub const WORKING_SIDE: u32 = 1008;
 
 /// Decodes the primary image of the HEIF file in `bytes` into a working copy (long side at
 /// most [`WORKING_SIDE`]). EXIF orientation is not applied: in HEIF the `irot` and `imir`
