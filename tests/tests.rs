@@ -4,6 +4,7 @@
 mod util;
 
 mod content;
+mod formats;
 mod rescan;
 mod review;
 mod scan;

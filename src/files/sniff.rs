@@ -19,6 +19,8 @@ pub enum FileType {
     ThreeGp,
     Matroska,
     Webm,
+    /// A PDF: scanner apps and "save as PDF" store document scans this way.
+    Pdf,
 }
 
 impl FileType {
@@ -37,6 +39,7 @@ impl FileType {
             FileType::ThreeGp => "3gp",
             FileType::Matroska => "matroska",
             FileType::Webm => "webm",
+            FileType::Pdf => "pdf",
         }
     }
 
@@ -56,6 +59,7 @@ impl FileType {
             FileType::ThreeGp => &["3gp", "3g2", "mp4"],
             FileType::Matroska => &["mkv", "mk3d"],
             FileType::Webm => &["webm", "mkv"],
+            FileType::Pdf => &["pdf"],
         }
     }
 
@@ -98,6 +102,9 @@ pub fn sniff(head: &[u8]) -> Option<FileType> {
     }
     if starts(b"II*\0") || starts(b"MM\0*") || starts(b"II+\0") || starts(b"MM\0+") {
         return Some(FileType::Tiff);
+    }
+    if starts(b"%PDF-") {
+        return Some(FileType::Pdf);
     }
     if is_bmp(head) {
         return Some(FileType::Bmp);

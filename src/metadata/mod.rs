@@ -140,7 +140,7 @@ pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, Strip
         FileType::Tiff => tiff::clean(input, opts, &mut log)?,
         FileType::Heif | FileType::Avif => heif::clean(input, format, &mut log)?,
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::clean(input, format, &mut log)?,
-        FileType::Bmp | FileType::Matroska | FileType::Webm => {
+        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
             return Err(StripError::Unsupported {
                 what: format!("{format}: no lossless writer"),
             });

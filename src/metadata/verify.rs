@@ -55,7 +55,7 @@ fn coded_data(data: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
         FileType::Tiff => tiff::coded_data(data),
         FileType::Heif | FileType::Avif => heif::coded_data(data, format),
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::coded_data(data, format),
-        FileType::Bmp | FileType::Matroska | FileType::Webm => {
+        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
             Err(StripError::Verify(format!("no verifier for {format}")))
         }
     }

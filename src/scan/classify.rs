@@ -5,8 +5,9 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::content::analyse::{self, Context, Outcome};
+use super::content::analyse::{Context, Outcome};
 use super::content::cache::{Cache, FileKey};
+use super::content::container;
 use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::walk::FileEntry;
@@ -165,7 +166,7 @@ fn content_stage(
         );
         return (ContentStatus::Cached, None);
     }
-    match analyse::analyse_file(file, id.size, &cx, ev) {
+    match container::analyse_file(file, id.size, &cx, ev) {
         Outcome::Analysed { found, ocr } => {
             if !found && let Some(c) = cache {
                 c.add_negative(id, cx.cache_bits());
@@ -192,7 +193,7 @@ fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
 fn read_meta(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) -> io::Result<()> {
     match t {
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => signals::container::read(file, meta),
-        FileType::Matroska | FileType::Webm => Ok(()),
+        FileType::Matroska | FileType::Webm | FileType::Pdf => Ok(()),
         _ => signals::exif::read(file, t, head, meta),
     }
 }

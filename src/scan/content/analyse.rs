@@ -11,7 +11,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, keywords, mrz, selfie};
+use super::{cnid, heic, keywords, mrz, selfie};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
@@ -61,21 +61,31 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
     }
     if let Some(t) = cx.file_type
         && !decode::supported(t)
+        && t != FileType::Heif
     {
         return not_analysed(ev, DecodeError::Unsupported(t).to_string(), false);
     }
+    match read_all(file, len, ev) {
+        Ok(bytes) => analyse(&bytes, cx, ev),
+        Err(outcome) => outcome,
+    }
+}
+
+/// The whole file, at most [`MAX_FILE_BYTES`]; a file too large or unreadable gets a note and
+/// the outcome to return instead.
+pub(crate) fn read_all(file: &mut File, len: u64, ev: &mut Evidence) -> Result<Vec<u8>, Outcome> {
     if len > MAX_FILE_BYTES {
         let reason = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
-        return not_analysed(ev, reason, true);
+        return Err(not_analysed(ev, reason, true));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     let read = file
         .seek(SeekFrom::Start(0))
         .and_then(|_| file.take(MAX_FILE_BYTES).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        return not_analysed(ev, format!("cannot read: {e}"), true);
+    match read {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(not_analysed(ev, format!("cannot read: {e}"), true)),
     }
-    analyse(&bytes, cx, ev)
 }
 
 /// Runs the content stages on a file's `bytes`, adding votes and notes to `ev`.
@@ -83,13 +93,30 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     let Some(t) = cx.file_type else {
         return not_analysed(ev, "not an image".into(), false);
     };
-    let decoded = match decode::decode(bytes, t, cx.orientation) {
+    let decoded = match t {
+        FileType::Heif => heic::decode(bytes),
+        _ => decode::decode(bytes, t, cx.orientation),
+    };
+    let decoded = match decoded {
         Ok(d) => d,
         Err(e @ DecodeError::Unsupported(_)) => return not_analysed(ev, e.to_string(), false),
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let rgb = decoded.rgb;
-    let vis = visual::analyse(&rgb);
+    analyse_pixels(&decoded.rgb, cx, ev)
+}
+
+/// Runs the visual, OCR and confirmer stages on a decoded working copy.
+pub(crate) fn analyse_pixels(rgb: &RgbImage, cx: &Context, ev: &mut Evidence) -> Outcome {
+    analyse_seen(rgb, &visual::analyse(rgb), cx, ev)
+}
+
+/// The OCR and confirmer stages on a working copy the visual stage has already seen as `vis`.
+pub(crate) fn analyse_seen(
+    rgb: &RgbImage,
+    vis: &Visual,
+    cx: &Context,
+    ev: &mut Evidence,
+) -> Outcome {
     let (w, h) = (rgb.width(), rgb.height());
     let tall = w.max(h) as f32 / w.min(h).max(1) as f32 >= 1.9;
     let screen_like = cx.screenshot || (!cx.camera && tall);
@@ -103,7 +130,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let reading = match read_and_confirm(engine, &rgb, &vis, screen_like) {
+    let reading = match read_and_confirm(engine, rgb, vis, screen_like) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -123,7 +150,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     }
     // A screen image is judged by its words; faces on it are the app's, not a held document.
     if !screen_like {
-        found |= look_for_selfie(&rgb, document, ev);
+        found |= look_for_selfie(rgb, document, ev);
     }
     Outcome::Analysed { found, ocr: true }
 }
@@ -153,7 +180,8 @@ fn look_for_selfie(
     true
 }
 
-fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
+/// Adds a `content.not_analysed` note and returns the outcome that says why.
+pub(crate) fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Outcome {
     ev.note(
         "content.not_analysed",
         format!("pixels not analysed: {reason}"),
@@ -362,18 +390,27 @@ struct Confirmed {
 /// a word that names a kind of document was read, which alone decides nothing.
 fn confirm(lines: &[TextLine], screen_like: bool) -> (Option<Confirmed>, bool) {
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let joined_rows = ocr::rows(lines);
+    let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
+    confirm_texts(&texts, &row_refs, screen_like)
+}
+
+/// The confirmers on lines of text (`texts`), also given joined into the rows they sit on.
+fn confirm_texts(
+    texts: &[&str],
+    row_refs: &[&str],
+    screen_like: bool,
+) -> (Option<Confirmed>, bool) {
     let joined = texts.join("\n");
     let hits = keywords::scan(&joined);
     let named = hits
         .documents
         .iter()
         .any(|&(_, _, s)| s == keywords::Strength::Strong);
-    let joined_rows = ocr::rows(lines);
-    let row_refs: Vec<&str> = joined_rows.iter().map(String::as_str).collect();
-    let mrz = mrz::find(&row_refs).or_else(|| mrz::find(&texts));
+    let mrz = mrz::find(row_refs).or_else(|| mrz::find(texts));
     let c = Confirmed {
         mrz_shaped: if mrz.is_none() {
-            mrz_shaped(&row_refs)
+            mrz_shaped(row_refs)
         } else {
             None
         },
@@ -388,6 +425,19 @@ fn confirm(lines: &[TextLine], screen_like: bool) -> (Option<Confirmed>, bool) {
         || c.keywords.is_some()
         || !c.kyc.is_empty();
     (any.then_some(c), named)
+}
+
+/// Runs the confirmers on a text layer (a PDF page's `lines`) and votes for a document they
+/// name. Keywords count only where `keywords` is set: a page of running text about passports
+/// names several document words without being one. Returns whether a vote was added.
+pub(crate) fn confirm_text(lines: &[&str], keywords: bool, ev: &mut Evidence) -> bool {
+    let Some(mut c) = confirm_texts(lines, lines, false).0 else {
+        return false;
+    };
+    if !keywords {
+        c.keywords = None;
+    }
+    c.names_a_document() && c.apply(ev, 0)
 }
 
 impl Confirmed {

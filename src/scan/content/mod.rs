@@ -6,11 +6,15 @@
 pub mod analyse;
 pub mod cache;
 pub mod cnid;
+pub mod container;
 pub mod decode;
 pub mod face;
+pub mod heic;
 pub mod keywords;
 pub mod mask;
 pub mod mrz;
 pub mod ocr;
+pub mod pdf;
 pub mod selfie;
+pub mod video;
 pub mod visual;

@@ -1,0 +1,333 @@
+//! What a PDF shows: the images placed on its first pages (a scanner app's page is one JPEG or
+//! one deflated bitmap) and its text layer, for the same detector the photos go through.
+//!
+//! Parsing is `lopdf`'s (MIT), loaded with a bound on every decompressed stream. Images come
+//! out as the working copies the image path uses: DCT (JPEG) through the JPEG decoder in
+//! [`decode`], Flate and other lossless filters as raw 8-bit grey, RGB or CMYK samples or 1-bit
+//! bitmaps. JPEG 2000, CCITT and JBIG2 images are counted, not decoded. A hostile file costs at
+//! most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and [`decode::MAX_PIXELS`] pixels an image.
+
+use image::{GrayImage, RgbImage};
+use lopdf::{Document, LoadOptions, xobject::PdfImage};
+
+use super::decode::{self, DecodeError};
+use crate::files::sniff::FileType;
+
+/// Pages looked at, from the first: a scanned document is one or two pages, and an application
+/// form with a copy of a passport attached keeps the copy near the front.
+pub const MAX_PAGES: usize = 8;
+/// Images decoded in all: a scan has one per page; a brochure with hundreds is not a scan.
+pub const MAX_IMAGES: usize = 12;
+/// Images smaller than this on their long side are logos, signatures and bullets, not pages.
+const MIN_IMAGE_SIDE: i64 = 200;
+/// Any one stream may inflate to at most this much: an 8-bit RGB image at the pixel limit of
+/// the image decoders fits in 300 MB; text content streams are far smaller.
+const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
+/// Text kept a page: a document page holds a few thousand characters.
+const MAX_TEXT_CHARS: usize = 20_000;
+
+/// Why a PDF was not looked into.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    #[error("the PDF is encrypted: its pages cannot be read without its password")]
+    Encrypted,
+    #[error("the PDF is damaged: {0}")]
+    Broken(String),
+}
+
+/// One page as far as it was read.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// 1-based page number.
+    pub number: u32,
+    /// The page's text layer, one entry per line of extracted text.
+    pub text: Vec<String>,
+    /// Its images, decoded into working copies.
+    pub images: Vec<RgbImage>,
+}
+
+/// What was read from a PDF.
+#[derive(Debug, Default)]
+pub struct Pdf {
+    pub pages: Vec<Page>,
+    /// Pages in the file, read or not.
+    pub page_count: usize,
+    /// Images found but not decoded (unsupported filter, over a bound, corrupt), with why.
+    pub skipped: Vec<String>,
+}
+
+/// Reads the first pages of the PDF in `bytes`.
+pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
+    let options = LoadOptions {
+        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        ..LoadOptions::default()
+    };
+    let doc = match Document::load_mem_with_options(bytes, options) {
+        Ok(d) => d,
+        Err(lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword) => {
+            return Err(PdfError::Encrypted);
+        }
+        Err(e) => return Err(PdfError::Broken(e.to_string())),
+    };
+    if doc.is_encrypted() {
+        return Err(PdfError::Encrypted);
+    }
+    let pages = doc.get_pages();
+    let mut pdf = Pdf {
+        page_count: pages.len(),
+        ..Pdf::default()
+    };
+    let mut images_left = MAX_IMAGES;
+    for (&number, &id) in pages.iter().take(MAX_PAGES) {
+        let mut page = Page {
+            number,
+            ..Page::default()
+        };
+        if let Ok(text) = doc.extract_text_with_limit(&[number], MAX_STREAM_BYTES) {
+            page.text = text
+                .chars()
+                .take(MAX_TEXT_CHARS)
+                .collect::<String>()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        for img in doc.get_page_images(id).unwrap_or_default() {
+            if img.width.max(img.height) < MIN_IMAGE_SIDE {
+                continue;
+            }
+            if images_left == 0 {
+                pdf.skipped
+                    .push(format!("page {number}: more than {MAX_IMAGES} images"));
+                break;
+            }
+            images_left -= 1;
+            match image(&img) {
+                Ok(rgb) => page.images.push(rgb),
+                Err(why) => pdf.skipped.push(format!("page {number}: {why}")),
+            }
+        }
+        pdf.pages.push(page);
+    }
+    Ok(pdf)
+}
+
+/// Decodes one image XObject into a working copy.
+fn image(img: &PdfImage<'_>) -> Result<RgbImage, String> {
+    let filters = img.filters.clone().unwrap_or_default();
+    let (w, h) = (
+        u32::try_from(img.width).map_err(|_| "negative width")?,
+        u32::try_from(img.height).map_err(|_| "negative height")?,
+    );
+    if u64::from(w) * u64::from(h) > decode::MAX_PIXELS {
+        return Err(DecodeError::TooLarge {
+            width: w.into(),
+            height: h.into(),
+        }
+        .to_string());
+    }
+    match filters.last().map(String::as_str) {
+        Some("DCTDecode") if filters.len() == 1 => {
+            decode::decode(img.content, FileType::Jpeg, None)
+                .map(|d| d.rgb)
+                .map_err(|e| e.to_string())
+        }
+        Some(f @ ("JPXDecode" | "CCITTFaxDecode" | "JBIG2Decode" | "DCTDecode")) => {
+            Err(format!("{f} image not decoded"))
+        }
+        _ => raw(img, w, h),
+    }
+}
+
+/// An image stored as samples behind lossless filters (or none).
+fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<RgbImage, String> {
+    let stream = lopdf::Stream::new(img.origin_dict.clone(), img.content.to_vec());
+    let data = if img.filters.as_ref().is_some_and(|f| !f.is_empty()) {
+        stream
+            .decompressed_content_with_limit(MAX_STREAM_BYTES)
+            .map_err(|e| e.to_string())?
+    } else {
+        stream.content
+    };
+    let bits = img.bits_per_component.unwrap_or(8);
+    let channels: usize = match img.color_space.as_deref() {
+        Some("DeviceGray" | "CalGray") | None => 1,
+        Some("DeviceRGB" | "CalRGB") => 3,
+        Some("DeviceCMYK") => 4,
+        // The ICC profile's channel count is not followed; the sample count tells it.
+        Some("ICCBased") => match data.len() / (w as usize * h as usize).max(1) {
+            n @ (3 | 4) => n,
+            _ => 1,
+        },
+        Some(other) => return Err(format!("{other} colour space not decoded")),
+    };
+    let (wu, hu) = (w as usize, h as usize);
+    let gray: Vec<u8> = match (bits, channels) {
+        (8, c) => {
+            let row = wu * c;
+            if data.len() < row * hu {
+                return Err("short image data".into());
+            }
+            data[..row * hu]
+                .chunks_exact(c)
+                .map(|p| match p {
+                    [g] => *g,
+                    [r, g, b] => luma(*r, *g, *b),
+                    // CMYK: darker the more ink.
+                    [c, m, y, k] => 255u8.saturating_sub(luma(*c, *m, *y).saturating_add(*k)),
+                    _ => 0,
+                })
+                .collect()
+        }
+        (1, 1) => {
+            let row = wu.div_ceil(8);
+            if data.len() < row * hu {
+                return Err("short image data".into());
+            }
+            (0..hu)
+                .flat_map(|y| {
+                    let r = &data[y * row..(y + 1) * row];
+                    (0..wu).map(move |x| {
+                        if r[x / 8] >> (7 - x % 8) & 1 == 1 {
+                            255
+                        } else {
+                            0
+                        }
+                    })
+                })
+                .collect()
+        }
+        (b, c) => return Err(format!("{b}-bit {c}-channel samples not decoded")),
+    };
+    let gray = GrayImage::from_raw(w, h, gray).ok_or("pixel buffer size mismatch")?;
+    let (tw, th) = if w.max(h) > decode::MAX_SIDE {
+        decode::fit(w, h, decode::MAX_SIDE)
+    } else {
+        (w, h)
+    };
+    let small = image::imageops::thumbnail(&gray, tw, th);
+    Ok(image::DynamicImage::ImageLuma8(small).into_rgb8())
+}
+
+/// Rec. 601 luma of an RGB sample.
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::{Object, Stream, dictionary};
+
+    /// A one-page PDF whose page shows `image` (a stream dictionary and its data) and the
+    /// text `text`.
+    fn pdf_with(image: Option<Stream>, text: &str) -> Vec<u8> {
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+        });
+        let mut xobjects = lopdf::Dictionary::new();
+        let mut ops = String::new();
+        if let Some(s) = image {
+            xobjects.set("Im1", doc.add_object(s));
+            ops.push_str("q 500 0 0 300 50 400 cm /Im1 Do Q\n");
+        }
+        ops.push_str(&format!("BT /F1 12 Tf 50 100 Td ({text}) Tj ET\n"));
+        let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font }, "XObject" => xobjects },
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn gray_stream(w: u32, h: u32, compress: bool) -> Stream {
+        let data: Vec<u8> = (0..w * h).map(|i| (i % w * 255 / w) as u8).collect();
+        let mut s = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64,
+                "Height" => h as i64, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            data,
+        );
+        if compress {
+            s.compress().unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn flate_image_and_text_layer_are_read() {
+        let bytes = pdf_with(Some(gray_stream(300, 200, true)), "PASSPORT P<UTO");
+        let pdf = read(&bytes).unwrap();
+        assert_eq!(pdf.page_count, 1);
+        let page = &pdf.pages[0];
+        assert_eq!(page.images.len(), 1, "skipped: {:?}", pdf.skipped);
+        assert_eq!(page.images[0].dimensions(), (300, 200));
+        assert_eq!(page.images[0].get_pixel(150, 10).0, [127; 3]);
+        assert!(
+            page.text.iter().any(|l| l.contains("PASSPORT")),
+            "{:?}",
+            page.text
+        );
+    }
+
+    #[test]
+    fn broken_and_bomb_pdfs_are_errors_or_skips_not_panics() {
+        assert!(matches!(
+            read(b"%PDF-1.4\ngarbage"),
+            Err(PdfError::Broken(_))
+        ));
+        let mut s = gray_stream(300, 200, false);
+        s.dict.set("Width", 200_000i64);
+        s.dict.set("Height", 200_000i64);
+        let pdf = read(&pdf_with(Some(s), "x")).unwrap();
+        assert!(pdf.pages[0].images.is_empty());
+        assert!(pdf.skipped[0].contains("megapixel"), "{:?}", pdf.skipped);
+        let bytes = pdf_with(Some(gray_stream(300, 200, true)), "x");
+        for cut in [bytes.len() / 3, bytes.len() / 2, bytes.len() - 40] {
+            let _ = read(&bytes[..cut]);
+        }
+    }
+
+    #[test]
+    fn a_password_protected_pdf_is_reported_as_encrypted() {
+        let mut doc =
+            Document::load_mem(&pdf_with(Some(gray_stream(300, 200, true)), "x")).unwrap();
+        doc.trailer.set(
+            "ID",
+            vec![
+                Object::string_literal(vec![7u8; 16]),
+                Object::string_literal(vec![7u8; 16]),
+            ],
+        );
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: "secret",
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let r = read(&bytes);
+        assert!(matches!(r, Err(PdfError::Encrypted)), "{r:?}");
+    }
+}

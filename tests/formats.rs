@@ -1,0 +1,324 @@
+//! The formats a phone or a scanner app stores documents in, through the real binary: a PDF
+//! scan (page image and text layer), screen recordings in H.264 and HEVC made by ffmpeg, and a
+//! HEIC photo. Each shows a specimen passport (PassportEye's test image, MIT; see
+//! tests/data/SOURCES.md), and each must be found with where it was seen and with the number
+//! masked; ordinary files of the same formats must not be flagged.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lopdf::{
+    Dictionary, Document, EncryptionState, EncryptionVersion, Object, Permissions, Stream,
+    dictionary,
+};
+use serde_json::Value;
+
+use crate::content::scan;
+use crate::util::{TestDir, findings_by_path, json_lines, signals};
+
+/// The specimen passport photo (600×421 JPEG) all the documents here are made from.
+fn passport_jpeg() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/detect/positive/pe__100_pass-hrv.jpg")
+}
+
+/// The number on the specimen, which must never be printed in full.
+const NUMBER: &str = "007007007";
+
+/// A one-page A4 PDF showing `image` (an image XObject) and the lines of `text`; `encrypt`
+/// adds an encryption dictionary no empty password opens.
+fn pdf(image: Option<Stream>, text: &[&str], encrypt: bool) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+    });
+    let mut xobjects = Dictionary::new();
+    let mut ops = String::new();
+    if let Some(s) = image {
+        xobjects.set("Im1", doc.add_object(s));
+        ops.push_str("q 500 0 0 351 48 440 cm /Im1 Do Q\n");
+    }
+    for (i, line) in text.iter().enumerate() {
+        let y = 380 - 16 * i as i64;
+        ops.push_str(&format!("BT /F1 11 Tf 48 {y} Td ({line}) Tj ET\n"));
+    }
+    let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font }, "XObject" => xobjects },
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    if encrypt {
+        // RC4 with a user password, as "protect with a password" in a PDF tool writes it. The
+        // file ID goes into the key.
+        doc.trailer.set(
+            "ID",
+            vec![
+                Object::string_literal(vec![7u8; 16]),
+                Object::string_literal(vec![7u8; 16]),
+            ],
+        );
+        let version = EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: "secret",
+            key_length: 128,
+            permissions: Permissions::all(),
+        };
+        let state = EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// The specimen photo as a DCT (JPEG) image XObject, as a scanner app stores a page.
+fn jpeg_xobject() -> Stream {
+    let jpeg = fs::read(passport_jpeg()).unwrap();
+    let mut s = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 600, "Height" => 421,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        jpeg,
+    );
+    s.allows_compression = false;
+    s
+}
+
+/// A deflated grey gradient: an ordinary picture with nothing written on it.
+fn gradient_xobject() -> Stream {
+    let (w, h) = (640u32, 480u32);
+    let data: Vec<u8> = (0..w * h).map(|i| ((i % w + i / w) / 5) as u8).collect();
+    let mut s = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+        },
+        data,
+    );
+    s.compress().unwrap();
+    s
+}
+
+/// The finding for `name`, which must exist.
+fn finding<'a>(found: &'a std::collections::BTreeMap<String, Value>, name: &str) -> &'a Value {
+    found
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} not found; findings: {found:#?}"))
+}
+
+fn details(f: &Value) -> Vec<String> {
+    f["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["detail"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pdf_scans_and_text_layers_are_found_with_their_page() {
+    let t = TestDir::new();
+    t.write("in/scan-0001.pdf", &pdf(Some(jpeg_xobject()), &[], false));
+    let mrz = [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    t.write("in/form.pdf", &pdf(None, &mrz, false));
+    let invoice = [
+        "INVOICE 2024-117",
+        "Passport photos, 4 prints   12.50",
+        "Total EUR 12.50. Thank you for your visit.",
+    ];
+    t.write(
+        "in/invoice.pdf",
+        &pdf(Some(gradient_xobject()), &invoice, false),
+    );
+    t.write("in/locked.pdf", &pdf(Some(jpeg_xobject()), &[], true));
+    let whole = pdf(Some(jpeg_xobject()), &[], false);
+    t.write("in/cut.pdf", &whole[..whole.len() / 2]);
+
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    assert!(!stdout.contains("L898902C3"), "MRZ printed: {stdout}");
+    let found = findings_by_path(&out, &t.path().join("in"));
+
+    let f = finding(&found, "scan-0001.pdf");
+    assert_eq!(f["kind"], "passport", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert_eq!(f["file_type"], "pdf");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("page 1: machine-readable zone")),
+        "{f}"
+    );
+
+    let f = finding(&found, "form.pdf");
+    assert_eq!(f["kind"], "passport", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("text layer of page 1: machine-readable zone")),
+        "{f}"
+    );
+
+    assert!(
+        found
+            .get("invoice.pdf")
+            .is_none_or(|f| f["confidence"].as_f64().unwrap() < 0.5),
+        "an invoice was flagged: {:?}",
+        found.get("invoice.pdf")
+    );
+    // The encrypted and the truncated file get a note each, and the run goes on.
+    let notes: Vec<(String, String)> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
+            (p, d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    let note = |name: &str| {
+        notes
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| panic!("no note on {name}: {notes:?}"))
+    };
+    assert!(note("locked.pdf").contains("encrypted"), "{notes:?}");
+    assert!(note("cut.pdf").contains("damaged"), "{notes:?}");
+}
+
+/// Runs ffmpeg with `args`; `false` (and a loud message) when ffmpeg is not installed outside
+/// CI, where the test is then skipped. Under CI a missing ffmpeg fails the test.
+fn ffmpeg(args: &[&str]) -> bool {
+    match Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+    {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "ffmpeg {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            true
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ffmpeg is required under CI: {e}"
+            );
+            eprintln!("\n!!!! SKIPPED: ffmpeg is not installed ({e}) !!!!\n");
+            false
+        }
+    }
+}
+
+/// A phone-screen recording (886×1920, 10 fps): 2 s of an empty screen, then the specimen
+/// passport for 4 s, with a keyframe every 2 s.
+fn recording(out: &Path, codec: &[&str]) -> bool {
+    let jpeg = passport_jpeg();
+    let graph = "color=c=0x203040:s=886x1920:r=10:d=2[a];\
+                 [0:v]scale=886:-2,pad=886:1920:0:(oh-ih)/2:color=white,setsar=1,fps=10,format=yuv420p[b];\
+                 [a]format=yuv420p[a2];[a2][b]concat=n=2:v=1[v]";
+    let mut args = vec!["-loop", "1", "-t", "4", "-i", jpeg.to_str().unwrap()];
+    args.extend(["-filter_complex", graph, "-map", "[v]", "-g", "20"]);
+    args.extend(codec);
+    args.push(out.to_str().unwrap());
+    ffmpeg(&args)
+}
+
+#[test]
+fn recordings_show_their_document_and_when() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    let h264 = ["-c:v", "libx264", "-preset", "ultrafast"];
+    let hevc = [
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-tag:v",
+        "hvc1",
+        "-x265-params",
+        "log-level=error",
+    ];
+    if !recording(&dir.join("RPReplay_Final1700000000.mp4"), &h264)
+        || !recording(&dir.join("screen-hevc.mov"), &hevc)
+    {
+        return;
+    }
+    // An app's screen with moving pictures and a clock, but no document.
+    let app = dir.join("ScreenRecording_app.mp4");
+    let src = "testsrc2=s=886x1920:r=10:d=6";
+    let app_args = ["-f", "lavfi", "-i", src, "-g", "20", "-pix_fmt", "yuv420p"];
+    assert!(ffmpeg(
+        &[&app_args[..], &h264[..], &[app.to_str().unwrap()]].concat()
+    ));
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    let found = findings_by_path(&out, &dir);
+    for name in ["RPReplay_Final1700000000.mp4", "screen-hevc.mov"] {
+        let f = finding(&found, name);
+        assert_eq!(f["kind"], "screen_recording", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+        // The passport appears at 0:02 and stays; the frame read is one where it shows.
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| { d.starts_with("frame at 0:0") && d.contains("machine-readable zone") }),
+            "{name}: {f}"
+        );
+        assert!(
+            signals(f).contains(&"content.mrz".to_string()),
+            "{name}: {f}"
+        );
+    }
+    let f = finding(&found, "ScreenRecording_app.mp4");
+    assert!(
+        !signals(f)
+            .iter()
+            .any(|s| s == "content.mrz" || s == "content.keywords"),
+        "{f}"
+    );
+    assert!(
+        details(f).iter().any(|d| d.contains("keyframes decoded")),
+        "frames not looked at: {f}"
+    );
+}
+
+#[test]
+fn heic_photo_is_decoded_and_read() {
+    let t = TestDir::new();
+    let heic =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/pe__100_pass-hrv.heic");
+    t.write("in/IMG_0001.HEIC", &fs::read(heic).unwrap());
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    let f = finding(&found, "IMG_0001.HEIC");
+    assert_eq!(f["file_type"], "heif");
+    assert_eq!(f["kind"], "passport", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert!(signals(f).contains(&"content.mrz".to_string()), "{f}");
+}
