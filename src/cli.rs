@@ -12,7 +12,8 @@ Exit codes:
   0    success
   1    some files could not be read or processed (the others were)
   2    usage error or fatal error
-  130  interrupted";
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)";
 
 /// Find identity-document photos, verification screenshots and screen recordings, and secure
 /// them: strip metadata, encrypt into an age vault, wipe the originals.
@@ -20,7 +21,7 @@ Exit codes:
 #[command(name = "idvault", version, about, after_help = EXIT_CODES)]
 #[command(after_long_help = concat!(
     "Exit codes:\n  0    success\n  1    some files could not be read or processed\n",
-    "  2    usage error or fatal error\n  130  interrupted\n\n",
+    "  2    usage error or fatal error\n  130  interrupted (Ctrl-C)\n  143  terminated (SIGTERM)\n\n",
     "Report bugs with the output of `idvault --version` and the command you ran."))]
 pub struct Cli {
     #[command(flatten)]

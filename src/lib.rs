@@ -9,6 +9,7 @@
 pub mod bmff;
 pub mod files;
 pub mod fsutil;
+pub mod interrupt;
 pub mod isolate;
 pub mod metadata;
 pub mod report;
