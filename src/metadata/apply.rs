@@ -104,6 +104,8 @@ pub enum FileError {
     HardLinked(u64),
     #[error("changed while it was being stripped; left as it is")]
     Changed,
+    #[error(transparent)]
+    Panicked(crate::isolate::Panicked),
 }
 
 /// Strips one file to `target`. Never panics on bad input; on any error the original is left
@@ -117,7 +119,10 @@ pub fn strip_file(path: &Path, opts: &StripOptions, target: Target<'_>) -> Outco
         output: None,
         message: None,
     };
-    match run(path, opts, target, &mut outcome) {
+    // A panic is caught for this file (its temporary file is removed as the stack unwinds).
+    let result = crate::isolate::per_file(|| run(path, opts, target, &mut outcome))
+        .unwrap_or_else(|p| Err(FileError::Panicked(p)));
+    match result {
         Ok(status) => outcome.status = status,
         Err(FileError::Strip(e @ StripError::Unsupported { .. })) => {
             outcome.status = Status::Unsupported;
