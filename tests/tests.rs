@@ -4,6 +4,7 @@
 mod util;
 
 mod content;
+mod hostile;
 mod rescan;
 mod scan;
 mod secure;

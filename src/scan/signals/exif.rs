@@ -55,7 +55,12 @@ pub fn read<R: Read + Seek>(
             apply_exif(&exif, meta);
         }
     }
-    let packet = xmp_packet.as_deref().or_else(|| xmp::find(head));
+    // A PNG keeps XMP in an iTXt chunk (read above, within its size limit); other containers
+    // are searched in their first bytes.
+    let packet = match t {
+        FileType::Png => xmp_packet.as_deref(),
+        _ => xmp::find(head),
+    };
     if let Some(x) = packet.and_then(xmp::parse) {
         x.apply(meta);
     }
