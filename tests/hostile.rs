@@ -751,3 +751,122 @@ fn ctrl_c_ends_a_scan_with_130_and_twice_ends_it_at_once() {
     assert_eq!(code, Some(130));
     assert!(took < STOP, "took {took:?} to stop");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzz seeds.
+
+/// Writes the seed corpora of `fuzz/` (fuzz/seeds/TARGET/) from the samples above and from a
+/// real vault made by the binary. Run by hand when the samples change; see docs/fuzzing.md.
+#[test]
+#[ignore = "writes fuzz/seeds/; run with `cargo test --test integration write_fuzz_seeds -- --ignored`"]
+fn write_fuzz_seeds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let put = |target: &str, name: &str, bytes: &[u8]| {
+        let dir = root.join(target);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    };
+    let samples = samples();
+    // The strip targets put their container's magic in front of the fuzzer's bytes.
+    let strip_targets: [(&str, &[u8]); 4] = [
+        ("jpeg", b"\xFF\xD8"),
+        ("png", b"\x89PNG\r\n\x1a\n"),
+        ("webp", b"RIFF"),
+        ("gif", b"GIF89a"),
+    ];
+    let scan_types = ["jpg", "png", "tif", "webp"];
+    for (name, bytes) in &samples {
+        let ext = name.rsplit('.').next().unwrap();
+        put("sniff", name, &bytes[..bytes.len().min(64)]);
+        if ext != "mp4" {
+            put("decode", name, bytes);
+        }
+        if let Some(i) = scan_types.iter().position(|t| *t == ext) {
+            // scan_meta's first byte picks the container: JPEG, PNG, TIFF, WebP, HEIF.
+            let pick = [0u8, 1, 2, 3][i];
+            let mut seed = vec![pick];
+            seed.extend_from_slice(bytes);
+            put("scan_meta", name, &seed);
+        }
+        if ext == "mp4" {
+            put("bmff", name, bytes);
+            // The mp4 target writes its own `ftyp`: the seed is what follows the sample's.
+            let ftyp = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+            put("mp4", name, &bytes[ftyp..]);
+        }
+        if ext == "tif" {
+            // The tiff target's first byte picks the byte order (even: little-endian).
+            let mut seed = vec![0u8];
+            seed.extend_from_slice(&bytes[4..]);
+            put("tiff", name, &seed);
+        }
+        for (target, magic) in strip_targets {
+            if let Some(rest) = bytes.strip_prefix(magic) {
+                put(target, name, rest);
+            }
+        }
+    }
+    put("xmp", "creator-tool.xmp", &xmp_packet("Greenshot", 16));
+    put(
+        "xmp",
+        "issue-12.xmp",
+        b"<x:xmpmeta><tiff:Make</tiff:Make></x:xmpmeta>",
+    );
+    put(
+        "xmp",
+        "in-jpeg.jpg",
+        &jpeg_xmp(
+            &encode(&picture(8, 8), ImageFormat::Jpeg),
+            &xmp_packet("Snagit", 0),
+        ),
+    );
+
+    // A real vault: its public config, its encrypted files, and their decrypted JSON.
+    let t = TestDir::new();
+    let (name, bytes) = &samples[1];
+    let photo = t.write(name, bytes);
+    let f = Fixture::in_dir(t, None);
+    let out = bounded(
+        {
+            let mut c = f.with_key("add");
+            c.arg(&photo);
+            c
+        },
+        HANG,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    put(
+        "vault_meta",
+        "config.toml",
+        &fs::read(f.vault.join("idvault-vault.toml")).unwrap(),
+    );
+    let decrypt = |p: &Path| {
+        let out = Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&f.key)
+            .arg(p)
+            .output()
+            .expect("age CLI");
+        assert!(out.status.success());
+        out.stdout
+    };
+    for p in f.vault_files() {
+        let file = p.file_name().unwrap().to_string_lossy().into_owned();
+        if file == "manifest.age" || file.ends_with(".meta.age") {
+            let kind = if file == "manifest.age" {
+                "manifest"
+            } else {
+                "meta"
+            };
+            put("vault_meta", &format!("{kind}.json"), &decrypt(&p));
+            put("vault_meta", &format!("{kind}.age"), &fs::read(&p).unwrap());
+        }
+    }
+    assert!(root.join("vault_meta/manifest.json").is_file());
+    assert!(root.join("vault_meta/meta.json").is_file());
+}
