@@ -343,6 +343,20 @@ fn the_70_byte_xmp_jpeg_of_issue_12_gets_a_verdict_like_any_file() {
 }
 
 #[test]
+fn a_13_byte_ftyp_file_is_scanned_and_stripped_not_a_panic() {
+    // Regression: sniffing a file of 12 to 15 bytes that starts with an `ftyp` box panicked
+    // (`clamp(16, len)` with len < 16).
+    let t = TestDir::new();
+    let p = t.write("short.heic", b"\0\0\0\x18ftypheic\0");
+    let out = run(&[os("scan"), os("--json"), p.as_os_str()]);
+    assert_no_panic("scan", &out);
+    assert_eq!(summary(&out)["files"], 1);
+    let out = run(&[os("strip"), os("--apply"), os("--yes"), p.as_os_str()]);
+    assert_no_panic("strip", &out);
+    assert_eq!(fs::read(&p).unwrap(), b"\0\0\0\x18ftypheic\0");
+}
+
+#[test]
 fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
     const COUNT: usize = 300;
     let t = TestDir::new();
