@@ -243,7 +243,11 @@ fn mutate(rng: &mut ChaCha8Rng, data: &[u8]) -> Vec<u8> {
     let below = |rng: &mut ChaCha8Rng, n: usize| (rng.next_u64() % n.max(1) as u64) as usize;
     // Structure lives in the first bytes; half of the damage lands there.
     let at = |rng: &mut ChaCha8Rng, len: usize| {
-        let window = if rng.next_u32() % 2 == 0 { 256 } else { len };
+        let window = if rng.next_u32().is_multiple_of(2) {
+            256
+        } else {
+            len
+        };
         below(rng, window.min(len))
     };
     match below(rng, 6) {
@@ -633,8 +637,12 @@ fn deeply_nested_metadata_is_refused_and_left_untouched() {
 // Ctrl-C and SIGTERM.
 
 /// Starts `idvault ARGS` and returns it once it has installed its signal handlers.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is returned; signal_and_wait waits for it"
+)]
 fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_idvault"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idvault"))
         .args(args)
         .env("NO_COLOR", "1")
         .env("IDVAULT_NO_CACHE", "1")
@@ -658,7 +666,11 @@ fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
         if caught & wanted == wanted {
             return child;
         }
-        assert!(since.elapsed() < HANG, "handlers never installed");
+        if since.elapsed() > HANG {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("signal handlers never installed");
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
 }
