@@ -429,6 +429,42 @@ fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
     assert_eq!(temp_files(f.t.path()), Vec::<PathBuf>::new());
 }
 
+#[test]
+fn every_reader_survives_thousands_of_mutations_in_process() {
+    // The same readers as the fuzz targets, called directly on mutated samples (debug build:
+    // integer overflow panics too). Not coverage-guided like `fuzz/`, but it runs in every CI.
+    use idvault::files::sniff;
+    use idvault::scan::content::decode;
+    use idvault::scan::signals::{HeaderMeta, container, exif, xmp};
+    const MUTATIONS: u32 = 2000;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1D_12_F022);
+    let mut runs = 0u32;
+    for (name, data) in samples() {
+        for _ in 0..MUTATIONS {
+            let m = mutate(&mut rng, &data);
+            let mut meta = HeaderMeta::default();
+            if let Some(t) = sniff::sniff(&m) {
+                let head = &m[..m.len().min(idvault::scan::classify::HEAD_LEN)];
+                let read = if t.is_video() {
+                    container::read(&mut Cursor::new(&m), &mut meta)
+                } else {
+                    exif::read(&mut Cursor::new(&m), t, head, &mut meta)
+                };
+                let _ = read;
+                let _ = decode::decode(&m, t, meta.orientation);
+            }
+            if let Some(packet) = xmp::find(&m) {
+                let _ = xmp::parse(packet);
+            }
+            for b in idvault::bmff::boxes(&m) {
+                assert!(b.offset + b.size() <= m.len(), "{name}");
+            }
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, MUTATIONS * samples().len() as u32);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resource limits (docs/limits.md), one crafted file each.
 
