@@ -437,7 +437,7 @@ fn every_reader_survives_thousands_of_mutations_in_process() {
     use idvault::scan::content::decode;
     use idvault::scan::signals::{HeaderMeta, container, exif, xmp};
     const MUTATIONS: u32 = 2000;
-    let mut rng = ChaCha8Rng::seed_from_u64(0x1D_12_F022);
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1D12_F022);
     let mut runs = 0u32;
     for (name, data) in samples() {
         for _ in 0..MUTATIONS {
