@@ -13,7 +13,8 @@ Exit codes:
   1    some files could not be read or processed (the others were), or a
        confirmation prompt was answered no (nothing was changed)
   2    usage error or fatal error
-  130  interrupted";
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)";
 
 /// Find identity-document photos, verification screenshots and screen recordings, and secure
 /// them: strip metadata, encrypt into an age vault, wipe the originals.
@@ -22,7 +23,7 @@ Exit codes:
 #[command(after_long_help = concat!(
     "Exit codes:\n  0    success\n  1    some files could not be read or processed, or a\n",
     "       confirmation prompt was answered no (nothing was changed)\n",
-    "  2    usage error or fatal error\n  130  interrupted\n\n",
+    "  2    usage error or fatal error\n  130  interrupted (Ctrl-C)\n  143  terminated (SIGTERM)\n\n",
     "Report bugs with the output of `idvault --version` and the command you ran."))]
 pub struct Cli {
     #[command(flatten)]

@@ -8,8 +8,11 @@ pub enum ExitCode {
     PartialFailure,
     /// Usage error or fatal error.
     Fatal,
-    /// Stopped by SIGINT or SIGTERM.
-    Interrupted,
+    /// Stopped by a signal: 128 plus its number, as a shell reports it (130 for Ctrl-C, 143 for
+    /// SIGTERM).
+    Interrupted {
+        signal: i32,
+    },
 }
 
 impl ExitCode {
@@ -18,7 +21,7 @@ impl ExitCode {
             ExitCode::Success => 0,
             ExitCode::PartialFailure => 1,
             ExitCode::Fatal => 2,
-            ExitCode::Interrupted => 130,
+            ExitCode::Interrupted { signal } => 128 + signal,
         }
     }
 
@@ -41,5 +44,13 @@ mod tests {
         assert_eq!(ExitCode::Success.code(), 0);
         assert_eq!(ExitCode::from_failures(3).code(), 1);
         assert_eq!(ExitCode::Fatal.code(), 2);
+        let sigint = ExitCode::Interrupted {
+            signal: libc::SIGINT,
+        };
+        assert_eq!(sigint.code(), 130);
+        let sigterm = ExitCode::Interrupted {
+            signal: libc::SIGTERM,
+        };
+        assert_eq!(sigterm.code(), 143);
     }
 }

@@ -79,6 +79,7 @@ impl AtomicFile {
             .mode(mode)
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(&tmp)?;
+        crate::interrupt::temp_created(&tmp);
         // The umask may have narrowed the mode; never widened it, but make it exact.
         file.set_permissions(fs::Permissions::from_mode(mode))?;
         Ok(AtomicFile {
@@ -115,6 +116,7 @@ impl AtomicFile {
         // On failure, Drop removes the temporary file; on success there is nothing to remove.
         moved?;
         self.file = None;
+        crate::interrupt::temp_gone(&self.tmp);
         Ok(())
     }
 }
@@ -133,6 +135,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.file.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
+            crate::interrupt::temp_gone(&self.tmp);
         }
     }
 }

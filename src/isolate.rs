@@ -24,7 +24,8 @@ impl fmt::Display for Panicked {
             f,
             "internal error while handling this file, which was left as it was ({}); \
              this is a bug in idvault, please report it",
-            self.message
+            // The message may quote the file's own bytes (a slice panic shows the text).
+            crate::ui::sanitize::text(&self.message)
         )
     }
 }
@@ -69,5 +70,7 @@ mod tests {
         let formatted = per_file(|| -> u8 { panic!("box depth {n}") }).unwrap_err();
         assert_eq!(formatted.message, "box depth 3");
         assert!(formatted.to_string().contains("left as it was"));
+        let hostile = per_file(|| -> u8 { panic!("slicing `\x1b[2J`") }).unwrap_err();
+        assert!(hostile.to_string().contains("slicing `\\u{1b}[2J`"));
     }
 }

@@ -11,6 +11,7 @@ pub mod dismissed;
 pub mod files;
 pub mod fsutil;
 pub mod i18n;
+pub mod interrupt;
 pub mod isolate;
 pub mod metadata;
 pub mod report;

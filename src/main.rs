@@ -12,6 +12,10 @@ use exit::ExitCode;
 
 fn main() {
     let cli = cli::Cli::parse();
+    if let Err(err) = idvault::interrupt::install() {
+        eprintln!("idvault: error: cannot install the Ctrl-C handler: {err}");
+        std::process::exit(ExitCode::Fatal.code());
+    }
     let code = match commands::run(cli) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::Success,
@@ -20,6 +24,8 @@ fn main() {
             ExitCode::Fatal
         }
     };
+    // A run that stopped early because of a signal says so, whatever it finished.
+    let code = idvault::interrupt::signal().map_or(code, |signal| ExitCode::Interrupted { signal });
     std::process::exit(code.code());
 }
 

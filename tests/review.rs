@@ -635,7 +635,7 @@ fn not_a_document_hides_a_finding_from_later_scans_until_undone() {
     let marks = fs::read(home.path().join("cache/idvault/not-documents.bin")).unwrap();
     assert!(!marks.windows(8).any(|w| w == b"passport"));
     // SIGTERM stops the page within seconds.
-    assert_eq!(review.terminate().code(), Some(130));
+    assert_eq!(review.terminate().code(), Some(143));
 
     // A new review shows it apart, and undoing the mark brings it back.
     let review = Review::start(home.path(), &tree);

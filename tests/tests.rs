@@ -5,6 +5,7 @@ mod util;
 
 mod content;
 mod formats;
+mod hostile;
 mod rescan;
 mod review;
 mod scan;

@@ -100,10 +100,10 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let server = Server::bind(Session::new(opts, plan))
         .context("cannot start the local web server on 127.0.0.1")?;
 
-    // A second signal while a job finishes ends the process at once (exit 130).
+    // The page stops serving on the first signal; idvault::interrupt ends the process at a
+    // second one, or once its grace period is over.
     let signal = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&signal))?;
         signal_hook::flag::register(sig, Arc::clone(&signal))?;
     }
 
@@ -133,7 +133,9 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(match stop {
-        Stop::Signal => ExitCode::Interrupted,
+        Stop::Signal => ExitCode::Interrupted {
+            signal: idvault::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),
+        },
         Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed + server.failed() as u64),
     })
 }

@@ -130,6 +130,10 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         s.spawn(move || {
             pool.install(|| {
                 files.par_iter().for_each_with(step_tx, |step_tx, f| {
+                    // After Ctrl-C or SIGTERM no new file is started (idvault::interrupt).
+                    if idvault::interrupt::requested() {
+                        return;
+                    }
                     let dest = match mode {
                         Mode::Copy(dir) => Some(copy_destination(dir, &f.path, &f.root.given)),
                         _ => None,

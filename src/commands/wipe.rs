@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
+use idvault::isolate;
 use idvault::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
 use idvault::scan::Severity;
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
@@ -60,7 +61,9 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     // The same file named twice (`a.jpg ./a.jpg`) is wiped once.
     let mut seen = HashSet::new();
     for path in &targets.files {
-        match planner.plan(path) {
+        let planned = isolate::per_file(|| planner.plan(path))
+            .unwrap_or_else(|p| Err(WipeError::Panicked(p)));
+        match planned {
             Ok(plan) if !seen.insert(plan.absolute.clone()) => {}
             Ok(plan) => {
                 if show_plan {

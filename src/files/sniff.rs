@@ -141,10 +141,10 @@ fn sniff_isobmff(head: &[u8]) -> Option<FileType> {
         _ => return None,
     }
     let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    let end = size.clamp(16, head.len());
     let major = &head[8..12];
-    // Compatible brands follow the minor version.
-    let compatible = head.get(16..end).unwrap_or(&[]);
+    // Compatible brands follow the minor version, up to the box's end or the bytes at hand
+    // (a file of 12 to 15 bytes has none).
+    let compatible = head.get(16..size.min(head.len())).unwrap_or(&[]);
     let brands = std::iter::once(major).chain(compatible.chunks_exact(4));
     let mut found = None;
     for brand in brands {
@@ -225,6 +225,22 @@ mod tests {
             Some(FileType::Mp4)
         );
         assert_eq!(sniff(&ftyp(b"3gp4", &[])), Some(FileType::ThreeGp));
+    }
+
+    #[test]
+    fn short_ftyp_files_are_mp4_not_a_panic() {
+        // Regression: 12 to 15 bytes starting with an `ftyp` box made `clamp(16, len)` panic.
+        let ftyp = ftyp(b"heic", &[b"mif1"]);
+        for len in 0..ftyp.len() {
+            let _ = sniff(&ftyp[..len]);
+        }
+        assert_eq!(sniff(&ftyp[..12]), Some(FileType::Heif));
+        assert_eq!(sniff(&ftyp[..14]), Some(FileType::Heif));
+        let mut lying = ftyp.clone();
+        lying[..4].copy_from_slice(&[0xFF; 4]);
+        assert_eq!(sniff(&lying), Some(FileType::Heif));
+        lying[..4].copy_from_slice(&[0; 4]);
+        assert_eq!(sniff(&lying), Some(FileType::Heif));
     }
 
     #[test]

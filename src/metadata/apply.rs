@@ -110,6 +110,8 @@ pub enum FileError {
     HardLinked(u64),
     #[error("changed while it was being stripped; left as it is")]
     Changed,
+    #[error(transparent)]
+    Panicked(crate::isolate::Panicked),
 }
 
 /// What [`prepare`] leaves to do for one file.
@@ -149,7 +151,10 @@ pub fn prepare(path: &Path, opts: &StripOptions, target: Target<'_>) -> Step {
         output: None,
         message: None,
     };
-    match run(path, opts, target, &mut outcome) {
+    // A panic is caught for this file (its temporary file is removed as the stack unwinds).
+    let result = crate::isolate::per_file(|| run(path, opts, target, &mut outcome))
+        .unwrap_or_else(|p| Err(FileError::Panicked(p)));
+    match result {
         Ok(Prepared::Finished(status)) => {
             outcome.status = status;
             Step::Done(outcome)

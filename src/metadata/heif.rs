@@ -165,6 +165,17 @@ fn parse_meta<'a>(meta: &'a [u8], base: usize, format: FileType) -> Result<Meta<
         base + 4,
         format,
     )?;
+    // The tables are read from the first box of each kind and rewritten wherever one appears:
+    // a second copy would be rewritten with the first one's offsets, so it is refused.
+    for kind in [b"iinf", b"iloc", b"iref", b"iprp", b"idat"] {
+        if kids.iter().filter(|b| &b.kind == kind).count() > 1 {
+            let name = String::from_utf8_lossy(kind);
+            return Err(StripError::malformed(
+                format,
+                format!("more than one {name} box"),
+            ));
+        }
+    }
     let find = |k: &[u8; 4]| kids.iter().find(|b| &b.kind == k).map(|b| b.payload);
     let items = match find(b"iinf") {
         Some(p) => parse_items(p).ok_or_else(|| bad(format, "iinf"))?,
@@ -218,10 +229,10 @@ fn rebuild_iinf(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     Some(bx(b"iinf", &out))
 }
 
-fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Vec<u8> {
-    let id_size = if p[0] < 2 { 2 } else { 4 };
+fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Option<Vec<u8>> {
+    let id_size = if *p.first()? < 2 { 2 } else { 4 };
     let kept: Vec<&Location> = locations.iter().filter(|l| !gone.contains(&l.id)).collect();
-    let mut out = p[..6].to_vec();
+    let mut out = p.get(..6)?.to_vec();
     let n = kept.len() as u32;
     if id_size == 2 {
         out.extend_from_slice(&(n as u16).to_be_bytes());
@@ -229,14 +240,14 @@ fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Vec<u8> {
         out.extend_from_slice(&n.to_be_bytes());
     }
     for l in kept {
-        out.extend_from_slice(&p[l.bytes.clone()]);
+        out.extend_from_slice(p.get(l.bytes.clone())?);
     }
-    bx(b"iloc", &out)
+    Some(bx(b"iloc", &out))
 }
 
 fn rebuild_iref(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     let id_size = if *p.first()? == 0 { 2 } else { 4 };
-    let mut out = p[..4].to_vec();
+    let mut out = p.get(..4)?.to_vec();
     for r in bmff::boxes(p.get(4..)?) {
         let rp = r.payload;
         let from = be(rp, 0, id_size)? as u32;
@@ -363,7 +374,9 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
             b"iinf" => {
                 new_meta.extend(rebuild_iinf(b.payload, &gone).ok_or_else(|| corrupt("iinf"))?)
             }
-            b"iloc" => new_meta.extend(rebuild_iloc(b.payload, &meta.locations, &gone)),
+            b"iloc" => new_meta.extend(
+                rebuild_iloc(b.payload, &meta.locations, &gone).ok_or_else(|| corrupt("iloc"))?,
+            ),
             b"iref" => {
                 new_meta.extend(rebuild_iref(b.payload, &gone).ok_or_else(|| corrupt("iref"))?)
             }
@@ -462,6 +475,11 @@ mod tests {
 
     /// ftyp, meta (image item 1, Exif item 2 describing it), mdat (image then Exif bytes).
     fn heic(mdat_at: u32) -> Vec<u8> {
+        heic_with(mdat_at, &[])
+    }
+
+    /// [`heic`] with `extra` boxes at the end of `meta`.
+    fn heic_with(mdat_at: u32, extra: &[u8]) -> Vec<u8> {
         let mut hdlr = vec![0; 4];
         hdlr.extend_from_slice(b"pict");
         hdlr.extend_from_slice(&[0; 12]);
@@ -487,6 +505,7 @@ mod tests {
         meta.extend(full(b"iloc", 0, &iloc));
         meta.extend(full(b"iref", 0, &iref));
         meta.extend(bx(b"iprp", &iprp));
+        meta.extend_from_slice(extra);
         let mut file = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
         file.extend(full(b"meta", 0, &meta));
         file.extend(bx(b"mdat", b"IMAGE!Exif\0\0MM*!"));
@@ -523,5 +542,24 @@ mod tests {
         let at = input.windows(4).position(|w| w == b"iloc").unwrap() + 4 + 4 + 2;
         input[at..at + 2].copy_from_slice(&[0xFF, 0xFF]);
         assert!(clean(&input, FileType::Heif, &mut Log::default()).is_err());
+    }
+
+    #[test]
+    fn short_and_repeated_tables_are_errors_not_panics() {
+        // Regression: a second, short `iloc` was rewritten with the first one's offsets
+        // (slice out of range), and an `iref` under 4 bytes was sliced before its length was
+        // checked.
+        for extra in [
+            bx(b"iloc", &[1]),
+            bx(b"iloc", &[]),
+            bx(b"iinf", &[0, 0, 0, 0, 0, 0]),
+        ] {
+            let probe = heic_with(0, &extra);
+            let input = heic_with(probe.len() as u32 - 16, &extra);
+            let err = clean(&input, FileType::Heif, &mut Log::default()).unwrap_err();
+            assert!(err.to_string().contains("more than one"), "{err}");
+        }
+        assert!(rebuild_iref(&[0, 0], &[2]).is_none());
+        assert!(rebuild_iloc(&[0, 0, 0], &[], &[]).is_none());
     }
 }

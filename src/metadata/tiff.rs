@@ -25,6 +25,10 @@ const SUB_IFDS: u16 = 330;
 const DATA_PAIRS: [(u16, u16); 3] = [(273, 279), (324, 325), (513, 514)];
 const JPEG_TABLES: u16 = 347;
 const MAX_IFDS: usize = 4096;
+/// Deepest nesting of metadata IFDs followed (IFD0 → Exif → Interoperability is 2 deep; makers
+/// nest a few more). Bounds the recursion, so a chain of thousands of IFDs each pointing to the
+/// next cannot exhaust a worker thread's stack.
+const MAX_IFD_DEPTH: usize = 16;
 
 /// Byte order and classic/BigTIFF layout.
 #[derive(Clone, Copy)]
@@ -300,18 +304,26 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
 }
 
 /// Collects, into `zero`, the table and values of a metadata IFD and its nested metadata IFDs.
+/// Nesting deeper than [`MAX_IFD_DEPTH`] is an error: what lies below would stay unzeroed.
 fn metadata_subtree(
     l: Layout,
     d: &[u8],
     pos: u64,
     seen: &mut HashSet<u64>,
     zero: &mut Vec<Range<usize>>,
-) -> usize {
+    depth: usize,
+) -> Result<usize, StripError> {
     if pos == 0 || !seen.insert(pos) || seen.len() > MAX_IFDS {
-        return 0;
+        return Ok(0);
+    }
+    if depth > MAX_IFD_DEPTH {
+        return Err(StripError::malformed(
+            FORMAT,
+            format!("metadata IFDs nested more than {MAX_IFD_DEPTH} deep"),
+        ));
     }
     let Some(ifd) = l.ifd(d, pos) else {
-        return 0;
+        return Ok(0);
     };
     let mut size = ifd.table.len();
     zero.push(ifd.table.clone());
@@ -322,11 +334,11 @@ fn metadata_subtree(
         }
         if METADATA_IFDS.contains(&e.tag) {
             for p in l.values(d, e) {
-                size += metadata_subtree(l, d, p, seen, zero);
+                size += metadata_subtree(l, d, p, seen, zero, depth + 1)?;
             }
         }
     }
-    size
+    Ok(size)
 }
 
 pub(super) fn clean(
@@ -364,7 +376,7 @@ pub(super) fn clean(
             }
             if METADATA_IFDS.contains(&e.tag) {
                 for p in l.values(input, e) {
-                    size += metadata_subtree(l, input, p, &mut seen, &mut zero);
+                    size += metadata_subtree(l, input, p, &mut seen, &mut zero, 1)?;
                 }
             }
             log.add(group(e.tag), size);
@@ -521,6 +533,37 @@ mod tests {
         assert_eq!(orientation(&minimal_exif(8)), Some(8));
         assert_eq!(orientation(&minimal_exif(1)), None);
         assert_eq!(minimal_exif(3).len(), 90);
+    }
+
+    /// `sample()` with its GPS IFD replaced by a chain of `n` Exif IFDs, each pointing to the
+    /// next (18 bytes each: count, one LONG entry, next-IFD offset).
+    fn nested(n: u32) -> Vec<u8> {
+        let mut d = sample();
+        d.truncate(220);
+        // IFD0's last entry (34853 → 220) becomes an Exif IFD pointer to the chain.
+        d[10 + 7 * 12..10 + 7 * 12 + 2].copy_from_slice(&34665u16.to_le_bytes());
+        for i in 0..n {
+            let next = if i + 1 == n { 0 } else { 220 + 18 * (i + 1) };
+            d.extend_from_slice(&1u16.to_le_bytes());
+            d.extend_from_slice(&34665u16.to_le_bytes());
+            d.extend_from_slice(&4u16.to_le_bytes());
+            d.extend_from_slice(&1u32.to_le_bytes());
+            d.extend_from_slice(&next.to_le_bytes());
+            d.extend_from_slice(&[0; 4]);
+        }
+        d
+    }
+
+    #[test]
+    fn deeply_nested_ifds_are_refused_not_recursed() {
+        let opts = StripOptions::default();
+        let shallow = clean(&nested(4), &opts, &mut Log::default()).unwrap();
+        assert!(shallow[220..].iter().all(|&b| b == 0));
+        let deep = clean(&nested(4000), &opts, &mut Log::default()).unwrap_err();
+        assert!(
+            deep.to_string().contains("nested more than 16 deep"),
+            "{deep}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::files::{FileId, place};
 use crate::fsutil;
 
 /// How much of a file's start is read for sniffing and XMP.
-const HEAD_LEN: usize = 128 * 1024;
+pub const HEAD_LEN: usize = 128 * 1024;
 
 /// What classifying one file produced.
 #[derive(Debug, Default)]

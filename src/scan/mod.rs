@@ -16,6 +16,7 @@ use crossbeam_channel::bounded;
 use crate::dismissed::{Dismissed, Marks};
 use crate::files::FileId;
 use crate::files::sniff::FileType;
+use crate::{interrupt, isolate};
 use finding::ContentStatus;
 use finding::{Kind, Verdict};
 
@@ -150,10 +151,13 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
     thread::scope(|s| {
         let walk_events = event_tx.clone();
         s.spawn(move || {
-            walk::walk(&opts.roots, opts.one_file_system, |w| match w {
-                walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
-                walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
-                walk::Walked::Symlink => walk_events.send(Outcome::Symlink).is_ok(),
+            walk::walk(&opts.roots, opts.one_file_system, |w| {
+                !interrupt::requested()
+                    && match w {
+                        walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
+                        walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
+                        walk::Walked::Symlink => walk_events.send(Outcome::Symlink).is_ok(),
+                    }
             });
         });
         for _ in 0..threads {
@@ -161,26 +165,22 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             let tx = event_tx.clone();
             s.spawn(move || {
                 for entry in rx {
-                    let out = match classify::classify(&entry, opts, cache) {
-                        Ok(mut c) => {
-                            if let Some(w) = c.note.take()
-                                && tx.send(Outcome::Warning(w)).is_err()
-                            {
-                                return;
-                            }
-                            c.finding = c.finding.filter(|f| {
-                                opts.wants(&f.verdict) && !marks.is_some_and(|m| m.holds(&f.path))
-                            });
-                            Outcome::Done(Box::new(c))
-                        }
-                        Err(w) => Outcome::Warning(w),
-                    };
-                    if tx.send(out).is_err() {
+                    if interrupt::requested() {
                         return;
+                    }
+                    let out = isolate::per_file(|| classify_entry(&entry, opts, cache, marks))
+                        .unwrap_or_else(|p| vec![Outcome::Warning(panic_warning(&entry, &p))]);
+                    for o in out {
+                        if tx.send(o).is_err() {
+                            return;
+                        }
                     }
                 }
             });
         }
+        // Only the workers hold receivers now: if every one of them is gone, the walk's next
+        // send fails and the walk stops, so the loop below can never wait for ever.
+        drop(work_rx);
         drop(event_tx);
         for out in event_rx {
             match out {
@@ -221,6 +221,37 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
     }
     summary.elapsed = start.elapsed();
     summary
+}
+
+/// Classifies one file into the outcomes the collecting loop counts: a note, if any, then the
+/// file's result.
+fn classify_entry(
+    entry: &walk::FileEntry,
+    opts: &ScanOptions,
+    cache: Option<&content::cache::Cache>,
+    marks: Option<&Marks>,
+) -> Vec<Outcome> {
+    match classify::classify(entry, opts, cache) {
+        Ok(mut c) => {
+            let note = c.note.take().map(Outcome::Warning);
+            c.finding = c
+                .finding
+                .filter(|f| opts.wants(&f.verdict) && !marks.is_some_and(|m| m.holds(&f.path)));
+            note.into_iter()
+                .chain([Outcome::Done(Box::new(c))])
+                .collect()
+        }
+        Err(w) => vec![Outcome::Warning(w)],
+    }
+}
+
+/// The error reported on a file whose handling panicked; the run goes on.
+fn panic_warning(entry: &walk::FileEntry, panicked: &isolate::Panicked) -> Warning {
+    Warning {
+        path: entry.path.clone(),
+        message: panicked.to_string(),
+        severity: Severity::Error,
+    }
 }
 
 enum Outcome {

@@ -122,6 +122,9 @@ pub enum WipeError {
         #[source]
         source: io::Error,
     },
+    /// Planning this path panicked (caught by [`crate::isolate::per_file`]); nothing was done.
+    #[error(transparent)]
+    Panicked(crate::isolate::Panicked),
 }
 
 impl WipeError {
@@ -149,6 +152,7 @@ impl WipeError {
             WipeError::FolderNotEmpty => "folder_not_empty",
             WipeError::Io { .. } => "io",
             WipeError::NameRemains { .. } => "name_remains",
+            WipeError::Panicked(_) => "internal_error",
         }
     }
 }
@@ -485,6 +489,10 @@ pub fn execute_many<'a>(
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // After Ctrl-C or SIGTERM no new wipe starts; the ones under way finish.
+                    if crate::interrupt::requested() {
+                        break;
+                    }
                     let Some(&plan) = files.get(i) else { break };
                     if tx.send((plan, execute(plan))).is_err() {
                         break;

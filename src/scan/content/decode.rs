@@ -70,6 +70,11 @@ pub fn decode(bytes: &[u8], t: FileType, orientation: Option<u16>) -> Result<Dec
         FileType::Bmp => Some(ImageFormat::Bmp),
         other => return Err(DecodeError::Unsupported(other)),
     };
+    // What the header claims, read without a decoder: a bomb is refused here, with the same
+    // error whatever its format, before any decoder sees it.
+    if let Ok(size) = imagesize::blob_size(bytes) {
+        check_pixels(size.width as u64, size.height as u64)?;
+    }
     let run = || match format {
         None => decode_jpeg(bytes),
         Some(f) => decode_other(bytes, f),

@@ -2,7 +2,6 @@
 //! boxes with seeks (media data is never read), then duration, track dimensions, QuickTime user
 //! data (`©mak`, `©mod`, `©swr`, `©too`, `©xyz`) and Apple `mdta` keys are read from it.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
 use super::HeaderMeta;
@@ -11,19 +10,26 @@ use crate::bmff;
 /// A `moov` larger than this is not read (real ones are kilobytes to a few megabytes).
 const MOOV_LIMIT: u64 = 64 << 20;
 
+/// Most top-level boxes stepped over looking for `moov`: a fragmented recording has two per
+/// fragment (a ten-hour one cut every second has 72,000); each costs a seek and a read.
+const MAX_TOP_BOXES: usize = 200_000;
+
 /// Fills `meta` from the `moov` box of an ISO-BMFF/QuickTime video.
-pub fn read(file: &mut File, meta: &mut HeaderMeta) -> io::Result<()> {
+pub fn read<R: Read + Seek>(file: &mut R, meta: &mut HeaderMeta) -> io::Result<()> {
     if let Some(moov) = read_moov(file)? {
         parse_moov(&moov, meta);
     }
     Ok(())
 }
 
-fn read_moov(file: &mut File) -> io::Result<Option<Vec<u8>>> {
-    let len = file.metadata()?.len();
+fn read_moov<R: Read + Seek>(file: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let len = file.seek(SeekFrom::End(0))?;
     let mut pos = 0u64;
     let mut header = [0u8; 16];
-    while pos + 8 <= len {
+    for _ in 0..MAX_TOP_BOXES {
+        if pos.saturating_add(8) > len {
+            break;
+        }
         file.seek(SeekFrom::Start(pos))?;
         let n = (len - pos).min(16) as usize;
         file.read_exact(&mut header[..n])?;

@@ -1,19 +1,23 @@
 //! Header metadata of still images: EXIF through kamadak-exif, XMP packets, and pixel
 //! dimensions. Only headers are read; pixel data is never touched here.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use exif::{In, Tag, Value};
 
-use super::HeaderMeta;
+use super::{HeaderMeta, xmp};
 use crate::files::sniff::FileType;
 
 /// At most this much of a TIFF is read for its EXIF (kamadak-exif would read the whole file).
 const TIFF_HEADER_LIMIT: u64 = 1 << 20;
 
 /// Fills `meta` from an image's headers. `head` holds the first bytes of the file.
-pub fn read(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) -> io::Result<()> {
+pub fn read<R: Read + Seek>(
+    file: &mut R,
+    t: FileType,
+    head: &[u8],
+    meta: &mut HeaderMeta,
+) -> io::Result<()> {
     if let Ok(size) = imagesize::blob_size(head) {
         meta.width = u32::try_from(size.width).ok();
         meta.height = u32::try_from(size.height).ok();
@@ -51,9 +55,14 @@ pub fn read(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) ->
             apply_exif(&exif, meta);
         }
     }
-    let packet = xmp_packet.as_deref().or_else(|| find_xmp(head));
-    if let Some(xmp) = packet {
-        apply_xmp(&String::from_utf8_lossy(xmp), meta);
+    // A PNG keeps XMP in an iTXt chunk (read above, within its size limit); other containers
+    // are searched in their first bytes.
+    let packet = match t {
+        FileType::Png => xmp_packet.as_deref(),
+        _ => xmp::find(head),
+    };
+    if let Some(x) = packet.and_then(xmp::parse) {
+        x.apply(meta);
     }
     Ok(())
 }
@@ -112,62 +121,6 @@ fn decode_user_comment(bytes: &[u8]) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// The first XMP packet in `data`, if a whole one is there.
-fn find_xmp(data: &[u8]) -> Option<&[u8]> {
-    let start = find(data, b"<x:xmpmeta").or_else(|| find(data, b"<rdf:RDF"))?;
-    let rest = &data[start..];
-    let end = find(rest, b"</x:xmpmeta>")
-        .map(|e| e + 12)
-        .or_else(|| find(rest, b"</rdf:RDF>").map(|e| e + 10))?;
-    Some(&rest[..end])
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
-}
-
-/// Reads a property from an XMP packet, as an attribute (`exif:Foo="v"`) or an element whose
-/// text may sit inside `rdf:Alt`/`rdf:Seq` lists.
-fn xmp_value(xmp: &str, name: &str) -> Option<String> {
-    let attr = format!("{name}=\"");
-    if let Some(i) = xmp.find(&attr) {
-        let rest = &xmp[i + attr.len()..];
-        return rest.find('"').map(|e| rest[..e].trim().to_string());
-    }
-    let open = format!("<{name}");
-    let close = format!("</{name}>");
-    let i = xmp.find(&open)?;
-    let rest = &xmp[i + open.len()..];
-    let body_start = rest.find('>')? + 1;
-    let body = &rest[body_start..rest.find(&close)?];
-    // Drop nested tags, keep their text.
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
-}
-
-fn apply_xmp(xmp: &str, meta: &mut HeaderMeta) {
-    if meta.user_comment.is_none() {
-        meta.user_comment = xmp_value(xmp, "exif:UserComment");
-    }
-    meta.make = meta.make.take().or_else(|| xmp_value(xmp, "tiff:Make"));
-    meta.model = meta.model.take().or_else(|| xmp_value(xmp, "tiff:Model"));
-    meta.software = meta
-        .software
-        .take()
-        .or_else(|| xmp_value(xmp, "xmp:CreatorTool"));
-    meta.gps |= xmp.contains("exif:GPSLatitude");
-}
-
 /// Metadata chunks of a PNG.
 #[derive(Default)]
 struct PngChunks {
@@ -175,15 +128,23 @@ struct PngChunks {
     xmp: Option<Vec<u8>>,
 }
 
-/// Largest metadata chunk read into memory; larger ones are skipped.
-const PNG_CHUNK_LIMIT: u32 = 4 << 20;
+/// Largest metadata chunk read into memory; larger ones are skipped. EXIF is at most 64 KiB in
+/// a JPEG and XMP packets are a few KiB; this matches the XMP packet limit.
+const PNG_CHUNK_LIMIT: u32 = xmp::MAX_PACKET as u32;
+
+/// Most chunks walked before giving up: a 1 GB PNG written with 64 KiB IDAT chunks has about
+/// 16,000; a file of millions of empty chunks would otherwise cost two syscalls each.
+const PNG_MAX_CHUNKS: usize = 100_000;
 
 /// Walks PNG chunks with seeks (image data is skipped, not read) and keeps eXIf and XMP.
-fn png_metadata(file: &mut File) -> io::Result<PngChunks> {
+fn png_metadata<R: Read + Seek>(file: &mut R) -> io::Result<PngChunks> {
     let mut out = PngChunks::default();
     let mut pos = 8u64;
-    let len = file.metadata()?.len();
-    while pos + 12 <= len {
+    let len = file.seek(SeekFrom::End(0))?;
+    for _ in 0..PNG_MAX_CHUNKS {
+        if pos.saturating_add(12) > len {
+            break;
+        }
         file.seek(SeekFrom::Start(pos))?;
         let mut header = [0u8; 8];
         file.read_exact(&mut header)?;
@@ -202,7 +163,7 @@ fn png_metadata(file: &mut File) -> io::Result<PngChunks> {
         if kind == b"IEND" {
             break;
         }
-        pos += 12 + u64::from(size);
+        pos = pos.saturating_add(12 + u64::from(size));
     }
     Ok(out)
 }
@@ -217,26 +178,14 @@ fn itxt_xmp(data: &[u8]) -> Option<&[u8]> {
     // Skip compression method, language tag and translated keyword.
     let rest = rest.get(1..)?;
     let lang_end = rest.iter().position(|&b| b == 0)?;
-    let rest = &rest[lang_end + 1..];
+    let rest = rest.get(lang_end + 1..)?;
     let kw_end = rest.iter().position(|&b| b == 0)?;
-    Some(&rest[kw_end + 1..])
+    rest.get(kw_end + 1..)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xmp_attribute_and_element_forms() {
-        let x = r#"<x:xmpmeta><rdf:Description tiff:Make="Apple"><exif:UserComment><rdf:Alt><rdf:li xml:lang="x-default">Screenshot</rdf:li></rdf:Alt></exif:UserComment></rdf:Description></x:xmpmeta>"#;
-        assert_eq!(xmp_value(x, "tiff:Make").as_deref(), Some("Apple"));
-        assert_eq!(
-            xmp_value(x, "exif:UserComment").as_deref(),
-            Some("Screenshot")
-        );
-        assert_eq!(xmp_value(x, "tiff:Model"), None);
-        assert!(find_xmp(x.as_bytes()).is_some());
-    }
 
     #[test]
     fn user_comment_codes() {

@@ -5,6 +5,7 @@ pub mod container;
 pub mod exif;
 pub mod name;
 mod screens;
+pub mod xmp;
 
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind, Risk};

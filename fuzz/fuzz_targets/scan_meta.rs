@@ -1,0 +1,29 @@
+//! Fuzz target: the scanner's stage-0 header reads of one image, as `scan` runs them — EXIF
+//! through kamadak-exif, PNG chunk walking, XMP packet finding and parsing. The first byte picks
+//! the container, the rest is the file. Any panic is a bug; errors and empty results are fine.
+#![no_main]
+
+use std::io::Cursor;
+
+use idvault::files::sniff::FileType;
+use idvault::scan::signals::{self, HeaderMeta, exif};
+
+const TYPES: [FileType; 5] = [
+    FileType::Jpeg,
+    FileType::Png,
+    FileType::Tiff,
+    FileType::Webp,
+    FileType::Heif,
+];
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Some((&pick, file)) = data.split_first() else {
+        return;
+    };
+    let t = TYPES[usize::from(pick) % TYPES.len()];
+    let head = &file[..file.len().min(idvault::scan::classify::HEAD_LEN)];
+    let mut meta = HeaderMeta::default();
+    let _ = exif::read(&mut Cursor::new(file), t, head, &mut meta);
+    let mut ev = idvault::scan::finding::Evidence::default();
+    signals::from_metadata(t, &meta, &mut ev);
+});
