@@ -24,8 +24,8 @@ impl fmt::Display for Panicked {
             f,
             "internal error while handling this file, which was left as it was ({}); \
              this is a bug in idvault, please report it",
-            // The message may quote the file's own bytes (a slice panic shows the text).
-            crate::ui::sanitize::text(&self.message)
+            // Raw: the message may quote the file's own bytes, so printers escape it.
+            self.message
         )
     }
 }

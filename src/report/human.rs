@@ -17,7 +17,8 @@ pub fn warning(p: &Palette, w: &Warning) {
         io::stderr(),
         "idvault: {label}: {}: {}",
         sanitize::path(&w.path),
-        w.message
+        // Messages may quote a file's own bytes (a tag's value, a panic's text).
+        sanitize::text(&w.message)
     );
 }
 

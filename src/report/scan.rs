@@ -9,6 +9,7 @@ use super::{human, json};
 use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
+use crate::ui::sanitize;
 
 /// Writes scan results as they arrive.
 pub struct ScanReport<W: Write> {
@@ -85,7 +86,12 @@ impl<W: Write> ScanReport<W> {
             p.bold(&human::path(&f.path))
         )?;
         for r in &v.reasons {
-            writeln!(self.writer.out, "    {} {}", p.dim("why:"), r.detail)?;
+            writeln!(
+                self.writer.out,
+                "    {} {}",
+                p.dim("why:"),
+                sanitize::text(&r.detail)
+            )?;
         }
         if let Some(d) = &v.document {
             let mut parts = Vec::new();

@@ -32,6 +32,7 @@ use crate::scan::finding::{Reason, Risk};
 use crate::scan::{Summary, Warning};
 use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
 use crate::ui::color::Palette;
+use crate::ui::sanitize;
 use crate::wipe::Caveat;
 
 /// Refusal when `--apply` cannot be confirmed.
@@ -198,7 +199,12 @@ impl<W: Write> SecureReport<W> {
                 p.bold(&human::path(&item.finding.path))
             )?;
             for r in &v.reasons {
-                writeln!(self.writer.out, "      {} {}", p.dim("why:"), r.detail)?;
+                writeln!(
+                    self.writer.out,
+                    "      {} {}",
+                    p.dim("why:"),
+                    sanitize::text(&r.detail)
+                )?;
             }
             for r in &v.risks {
                 writeln!(

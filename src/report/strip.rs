@@ -17,6 +17,7 @@ use crate::metadata::Removed;
 use crate::metadata::apply::{Outcome, Status, Summary};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
+use crate::ui::sanitize;
 
 /// Writes strip results as they arrive.
 pub struct StripReport<W: Write> {
@@ -101,9 +102,11 @@ impl<W: Write> StripReport<W> {
                 self.writer.out,
                 "{} {path}: {}",
                 p.dim("unsupported"),
-                o.message
-                    .as_deref()
-                    .unwrap_or("unsupported — left unchanged")
+                sanitize::text(
+                    o.message
+                        .as_deref()
+                        .unwrap_or("unsupported — left unchanged")
+                )
             ),
             Status::Failed => {
                 human::warning(

@@ -223,7 +223,7 @@ fn combine(t: FileType, ev: &mut Evidence) {
 fn extension_note(path: &Path, t: FileType, ev: &mut Evidence) {
     let ext = path.extension().map(|e| e.to_string_lossy());
     if !sniff::extension_matches(t, ext.as_deref()) {
-        let shown = crate::ui::sanitize::text(ext.as_deref().unwrap_or_default());
+        let shown = ext.as_deref().unwrap_or_default();
         ev.note(
             "file.extension_mismatch",
             format!("extension .{shown} but the content is {t}"),

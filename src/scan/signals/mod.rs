@@ -57,10 +57,7 @@ pub fn from_metadata(t: FileType, meta: &HeaderMeta, ev: &mut Evidence) {
         software_signals(sw, ev);
     }
     if let Some(enc) = &meta.encoder {
-        ev.note(
-            "meta.encoder",
-            format!("encoded by {}", crate::ui::sanitize::text(enc)),
-        );
+        ev.note("meta.encoder", format!("encoded by {enc}"));
     }
     let Some((w, h)) = meta.dimensions() else {
         return;
@@ -121,7 +118,7 @@ fn software_signals(sw: &str, ev: &mut Evidence) {
         "snagit",
         "lightshot",
     ];
-    let shown = crate::ui::sanitize::text(sw);
+    let shown = sw;
     if SCANNERS.iter().any(|s| lower.contains(s)) {
         ev.vote(
             Kind::DocumentScan,

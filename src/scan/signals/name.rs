@@ -269,10 +269,7 @@ fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
                 Kind::ScreenRecording,
                 0.6,
                 "name.recording_folder",
-                format!(
-                    "inside a screen-recordings folder ({})",
-                    crate::ui::sanitize::text(dir)
-                ),
+                format!("inside a screen-recordings folder ({dir})"),
             );
             return;
         }
@@ -281,10 +278,7 @@ fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
                 Kind::Screenshot,
                 0.6,
                 "name.screenshot_folder",
-                format!(
-                    "inside a screenshots folder ({})",
-                    crate::ui::sanitize::text(dir)
-                ),
+                format!("inside a screenshots folder ({dir})"),
             );
             return;
         }
@@ -304,7 +298,7 @@ fn document_words(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence
             seen.push(*kind);
             let (kind, signal, weight) = word_vote(t, *kind, is_file);
             let whose = if is_file { "file name" } else { "folder name" };
-            let shown = crate::ui::sanitize::text(text);
+            let shown = text;
             ev.vote(
                 kind,
                 weight,
