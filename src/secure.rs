@@ -50,16 +50,6 @@ pub struct Plan {
     pub scan: Summary,
 }
 
-/// A file idvault left behind when it was interrupted: a wipe's partly overwritten leftover,
-/// or a temporary file (which may hold the plaintext of an interrupted `vault extract`).
-fn is_own_leftover(w: &Warning) -> bool {
-    let own_temp = w.path.file_name().is_some_and(|n| {
-        n.as_encoded_bytes()
-            .starts_with(crate::files::TEMP_PREFIX.as_bytes())
-    });
-    w.message == scan::walk::LEFTOVER_WIPE || own_temp
-}
-
 /// Scans and plans. Changes nothing.
 pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
     let mut findings = Vec::new();
@@ -67,7 +57,9 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
     let mut warnings = Vec::new();
     let summary = scan::scan(&opts.scan, |event| match event {
         Event::Finding(f) => findings.push(f),
-        Event::Warning(w) if is_own_leftover(&w) => leftovers.push(w.path),
+        // A wipe's partly overwritten leftover, or a temporary file (which may hold the
+        // plaintext of an interrupted `vault extract`): both are wiped.
+        Event::Leftover { path, .. } => leftovers.push(path),
         Event::Warning(w) => warnings.push(w),
         Event::Progress { files } => on_progress(files),
     });

@@ -507,10 +507,18 @@ fn leftover_temporary_files_are_reported_and_removed() {
         .arg(&tree)
         .output()
         .unwrap();
-    let warned = json_lines(&out)
-        .into_iter()
-        .any(|(t, d)| t == "warning" && d["path"]["text"].as_str() == leftover.to_str());
-    assert!(warned, "scan names the leftover");
+    let lines = json_lines(&out);
+    let reported = lines.iter().any(|(t, d)| {
+        t == "leftover"
+            && d["kind"] == "temporary"
+            && d["path"]["text"].as_str() == leftover.to_str()
+    });
+    assert!(
+        reported,
+        "scan reports the leftover as what it is: {lines:?}"
+    );
+    let summary = lines.iter().find(|(t, _)| t == "summary").unwrap();
+    assert_eq!(summary.1["leftovers"], 1);
     let out = secure_apply(&f, &tree);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!leftover.exists(), "secure wipes it");

@@ -41,6 +41,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         io_result = match event {
             Event::Finding(f) => bar.suspend(|| report.finding(&f)),
             Event::Warning(w) => bar.suspend(|| report.warning(&w)),
+            Event::Leftover { path, kind } => bar.suspend(|| report.leftover(&path, kind)),
             Event::Progress { files } => {
                 bar.set_position(files);
                 Ok(())

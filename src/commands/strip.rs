@@ -109,6 +109,11 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Walked::Symlink => {}
+            Walked::Leftover(path, _) => {
+                if !quiet {
+                    let _ = report.warning(&walk::leftover_skipped(path));
+                }
+            }
         }
         true
     });

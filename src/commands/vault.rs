@@ -148,6 +148,7 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
             walk::Walked::File(f) => entries.push(f),
             walk::Walked::Warning(w) => warnings.push(w),
             walk::Walked::Symlink => {}
+            walk::Walked::Leftover(path, _) => warnings.push(walk::leftover_skipped(path)),
         }
         true
     });

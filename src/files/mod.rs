@@ -13,6 +13,31 @@ pub const TEMP_PREFIX: &str = ".idvault-tmp-";
 /// overwritten, so what remains is partly overwritten data under this name.
 pub const LEFTOVER_PREFIX: &str = ".idvault-wipe-";
 
+/// A file idvault itself left behind when it was interrupted, known by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leftover {
+    /// A file whose wipe was cut short: moved out of its name, partly overwritten.
+    InterruptedWipe,
+    /// An unfinished write ([`TEMP_PREFIX`]): it may hold plaintext (an interrupted `vault
+    /// extract`) or an unverified copy.
+    Temporary,
+}
+
+impl Leftover {
+    /// The kind of leftover a file named `name` is, if it is one.
+    pub fn of(name: &std::ffi::OsStr) -> Option<Leftover> {
+        let name = name.as_encoded_bytes();
+        if name.starts_with(LEFTOVER_PREFIX.as_bytes()) {
+            Some(Leftover::InterruptedWipe)
+        } else if name.starts_with(TEMP_PREFIX.as_bytes()) {
+            Some(Leftover::Temporary)
+        } else {
+            None
+        }
+    }
+}
+
 /// Identity of a file as it was when scanned, to notice later that it changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileId {

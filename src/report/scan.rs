@@ -1,11 +1,13 @@
 //! Output of `idvault scan`: a table of findings (human) or JSON Lines.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::writer::Writer;
 use super::{human, json};
+use crate::files::Leftover;
 use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
@@ -27,6 +29,27 @@ struct FindingJson<'a> {
     risks: Vec<RiskJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     document: Option<&'a Document>,
+}
+
+#[derive(Serialize)]
+struct LeftoverJson {
+    path: json::PathJson,
+    kind: Leftover,
+    detail: &'static str,
+}
+
+/// What a leftover is, and what removes it.
+fn leftover_detail(kind: Leftover) -> &'static str {
+    match kind {
+        Leftover::InterruptedWipe => {
+            "left by an interrupted idvault wipe (partly overwritten); \
+             `idvault secure --apply` or `idvault wipe --apply` removes it"
+        }
+        Leftover::Temporary => {
+            "unfinished file of an interrupted idvault write (it may hold plaintext of an \
+             extracted entry); `idvault secure --apply` or `idvault wipe --apply` removes it"
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -120,6 +143,31 @@ impl<W: Write> ScanReport<W> {
         Ok(())
     }
 
+    /// A file idvault itself left when it was interrupted: a finding of its own kind, since it
+    /// may hold what the user wanted gone.
+    pub fn leftover(&mut self, path: &Path, kind: Leftover) -> io::Result<()> {
+        let detail = leftover_detail(kind);
+        if self.writer.json {
+            return json::emit(
+                &mut self.writer.out,
+                "leftover",
+                &LeftoverJson {
+                    path: json::PathJson::new(path),
+                    kind,
+                    detail,
+                },
+            );
+        }
+        let p = self.writer.palette;
+        writeln!(
+            self.writer.out,
+            "{}  {}\n    {} {detail}",
+            p.yellow("leftover"),
+            human::path(path),
+            p.dim("why:")
+        )
+    }
+
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         self.writer.warning(w)
     }
@@ -153,6 +201,9 @@ impl<W: Write> ScanReport<W> {
             }
             if s.content_not_analysed > 0 {
                 line += &format!(", {} not analysed", s.content_not_analysed);
+            }
+            if s.leftovers > 0 {
+                line += &format!(", {} left by an interrupted idvault run", s.leftovers);
             }
             if s.symlinks_skipped > 0 {
                 line += &format!(", {} symlinks not followed", s.symlinks_skipped);

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 
 use crate::dismissed::{Dismissed, Marks};
-use crate::files::FileId;
 use crate::files::sniff::FileType;
+use crate::files::{FileId, Leftover};
 use crate::{interrupt, isolate};
 use finding::ContentStatus;
 use finding::{Kind, Verdict};
@@ -92,6 +92,11 @@ pub struct Warning {
 pub enum Event {
     Finding(Finding),
     Warning(Warning),
+    /// A file idvault itself left when it was interrupted (not scanned; `secure` removes it).
+    Leftover {
+        path: PathBuf,
+        kind: Leftover,
+    },
     /// One more file was looked at.
     Progress {
         files: u64,
@@ -110,6 +115,8 @@ pub struct Summary {
     pub errors: u64,
     pub notes: u64,
     pub symlinks_skipped: u64,
+    /// idvault's own leftovers from an interrupted run (not scanned).
+    pub leftovers: u64,
     /// Files whose pixels were decoded and looked at in this scan.
     pub content_analysed: u64,
     /// Of those, files whose text was read (OCR).
@@ -157,6 +164,9 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                         walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
                         walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
                         walk::Walked::Symlink => walk_events.send(Outcome::Symlink).is_ok(),
+                        walk::Walked::Leftover(path, kind) => {
+                            walk_events.send(Outcome::Leftover(path, kind)).is_ok()
+                        }
                     }
             });
         });
@@ -212,6 +222,10 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                     on_event(Event::Warning(w));
                 }
                 Outcome::Symlink => summary.symlinks_skipped += 1,
+                Outcome::Leftover(path, kind) => {
+                    summary.leftovers += 1;
+                    on_event(Event::Leftover { path, kind });
+                }
             }
         }
     });
@@ -258,4 +272,5 @@ enum Outcome {
     Done(Box<classify::Classified>),
     Warning(Warning),
     Symlink,
+    Leftover(PathBuf, Leftover),
 }

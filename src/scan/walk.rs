@@ -8,6 +8,7 @@ use std::sync::Arc;
 use walkdir::WalkDir;
 
 use super::{Severity, Warning};
+use crate::files::Leftover;
 
 /// A root as the user gave it, and its absolute form for folder-based signals.
 #[derive(Debug)]
@@ -61,6 +62,19 @@ pub enum Walked {
     Warning(Warning),
     /// A symlink, not followed.
     Symlink,
+    /// A file idvault left when it was interrupted: reported, never scanned.
+    Leftover(PathBuf, Leftover),
+}
+
+/// The note for one of idvault's leftovers in a command that only passes it by (`strip`,
+/// `vault add`); `scan` reports it as what it is, and `secure` removes it.
+pub fn leftover_skipped(path: PathBuf) -> Warning {
+    Warning {
+        path,
+        message: "left by an interrupted idvault run; not touched (`idvault scan` says more)"
+            .into(),
+        severity: Severity::Note,
+    }
 }
 
 /// Walks `roots` and hands every item to `sink`; stops early if `sink` returns false.
@@ -82,8 +96,8 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
                 Ok(e) => {
                     let ft = e.file_type();
                     if ft.is_file() {
-                        if let Some(w) = own_leftover(e.path()) {
-                            Walked::Warning(w)
+                        if let Some(kind) = Leftover::of(e.file_name()) {
+                            Walked::Leftover(e.into_path(), kind)
                         } else {
                             Walked::File(FileEntry {
                                 path: e.into_path(),
@@ -118,28 +132,6 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
 fn is_vault(dir: &Path) -> bool {
     dir.join(crate::VAULT_MARKER).is_file()
 }
-
-/// Files idvault itself leaves behind when interrupted are not scanned as photos: a file being
-/// wiped (partly overwritten) or a temporary file being written.
-fn own_leftover(path: &Path) -> Option<Warning> {
-    let name = path.file_name()?.as_encoded_bytes();
-    let message = if name.starts_with(crate::files::LEFTOVER_PREFIX.as_bytes()) {
-        LEFTOVER_WIPE
-    } else if name.starts_with(crate::files::TEMP_PREFIX.as_bytes()) {
-        "temporary file left by an interrupted idvault write; not scanned (safe to wipe)"
-    } else {
-        return None;
-    };
-    Some(Warning {
-        path: path.to_path_buf(),
-        message: message.to_string(),
-        severity: Severity::Note,
-    })
-}
-
-/// The note for a file whose wipe was interrupted; `secure` finishes such wipes.
-pub const LEFTOVER_WIPE: &str =
-    "left by an interrupted idvault wipe (partly overwritten); `idvault wipe --apply` removes it";
 
 /// A symlink is skipped either way; a loop or dangling link is worth a note.
 fn symlink_problem(path: &Path) -> Option<Warning> {
