@@ -15,7 +15,7 @@ use idvault::scan::ScanOptions;
 use idvault::scan::content::cache::Cache;
 use idvault::secure::{self, Originals};
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
-use idvault::ui::{color, progress, sanitize};
+use idvault::ui::{color, progress};
 use idvault::vault::{self, StripPolicy};
 use idvault::wipe::WipeOptions;
 
@@ -27,7 +27,7 @@ use crate::exit::ExitCode;
 pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
     }
     if !args.vault.identity.is_empty() {
         bail!(

@@ -33,7 +33,7 @@ pub(crate) fn default_kinds() -> Vec<Kind> {
 pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
     }
     let root = match &args.vault.vault {
         Some(p) => p.clone(),
@@ -123,7 +123,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             Purpose::New,
         )?;
         let vault = Vault::init(&root, &pass, &[])
-            .with_context(|| format!("cannot create the vault {}", sanitize::path(&root)))?;
+            .with_context(|| format!("cannot create the vault {}", root.display()))?;
         let keys = vault.unlock(&pass)?;
         (vault, keys)
     };

@@ -13,7 +13,7 @@ use idvault::report::vault::VaultReport;
 use idvault::scan::{ScanOptions, Severity, Warning, classify, walk};
 use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress, sanitize};
+use idvault::ui::{color, progress};
 use idvault::vault::{
     self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
     check, crypto,
@@ -70,7 +70,7 @@ pub(crate) fn open(root: &Path) -> anyhow::Result<Vault> {
     Vault::open(root).with_context(|| {
         format!(
             "cannot open the vault {} (create one with `idvault vault init`)",
-            sanitize::path(root)
+            root.display()
         )
     })
 }
@@ -108,10 +108,7 @@ fn init(
     args: VaultInitArgs,
 ) -> anyhow::Result<ExitCode> {
     if root.join(idvault::VAULT_MARKER).exists() {
-        bail!(
-            "{} is already a vault; nothing changed",
-            sanitize::path(root)
-        );
+        bail!("{} is already a vault; nothing changed", root.display());
     }
     let mut recipients = args.recipient;
     for f in &args.recipients_file {
@@ -123,7 +120,7 @@ fn init(
         Purpose::New,
     )?;
     let vault = Vault::init(root, &pass, &recipients)
-        .with_context(|| format!("cannot create the vault {}", sanitize::path(root)))?;
+        .with_context(|| format!("cannot create the vault {}", root.display()))?;
     report.created(vault.root(), &vault.config().recipients)?;
     report.summary(
         serde_json::json!({"created": true}),
@@ -416,7 +413,7 @@ fn extract(
             .recursive(true)
             .mode(0o700)
             .create(&dest)
-            .with_context(|| format!("cannot create {}", sanitize::path(&dest)))?;
+            .with_context(|| format!("cannot create {}", dest.display()))?;
     }
     let modes = if args.keep_modes {
         check::Modes::Original

@@ -7,7 +7,8 @@ use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
 
-/// Prints a warning to stderr as `idvault: warning: PATH: message`.
+/// Prints a warning to stderr as `idvault: warning: PATH: message`; the message can hold raw
+/// paths and values from the domain, so it is escaped like the path.
 pub fn warning(p: &Palette, w: &Warning) {
     let label = match w.severity {
         Severity::Error => p.red("error"),
@@ -17,13 +18,18 @@ pub fn warning(p: &Palette, w: &Warning) {
         io::stderr(),
         "idvault: {label}: {}: {}",
         sanitize::path(&w.path),
-        w.message
+        sanitize::text(&w.message)
     );
 }
 
 /// A path for a human line.
 pub fn path(p: &Path) -> String {
     sanitize::path(p)
+}
+
+/// Free text for a human line (an error message holding raw paths, a value read from a file).
+pub fn text(s: &str) -> String {
+    sanitize::text(s)
 }
 
 /// The plural ending for a count of `n`: `"s"` unless `n` is 1.

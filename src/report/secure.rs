@@ -227,8 +227,9 @@ impl<W: Write> SecureReport<W> {
                 )?,
                 Some(Err(e)) => writeln!(
                     self.writer.out,
-                    "      {} will be vaulted but not removed: it {e}",
-                    p.yellow("original:")
+                    "      {} will be vaulted but not removed: it {}",
+                    p.yellow("original:"),
+                    human::text(&e.to_string())
                 )?,
                 None => {}
             }
@@ -342,7 +343,7 @@ impl<W: Write> SecureReport<W> {
                 self.writer.out,
                 "{} {path}: {}",
                 p.red("failed "),
-                error.unwrap_or_default()
+                human::text(&error.unwrap_or_default())
             ),
         }
     }
@@ -366,9 +367,10 @@ impl<W: Write> SecureReport<W> {
             ),
             Some(e) => writeln!(
                 self.writer.out,
-                "{} {}: {e}",
+                "{} {}: {}",
                 self.writer.palette.red("failed "),
-                human::path(l.path)
+                human::path(l.path),
+                human::text(&e)
             ),
         }
     }

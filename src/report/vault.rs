@@ -380,8 +380,9 @@ impl<W: Write> VaultReport<W> {
         };
         writeln!(
             self.writer.out,
-            "{} {what}: {problem}",
-            self.writer.palette.red("BAD")
+            "{} {what}: {}",
+            self.writer.palette.red("BAD"),
+            human::text(problem)
         )
     }
 

@@ -60,7 +60,7 @@ impl Recipients {
 pub fn parse_recipient(s: &str) -> Result<(BoxRecipient, String), Error> {
     let s = s.trim();
     let bad = |message: String| Error::BadRecipient {
-        recipient: crate::ui::sanitize::text(s.split_whitespace().next().unwrap_or_default()),
+        recipient: s.split_whitespace().next().unwrap_or_default().to_string(),
         message,
     };
     if s.starts_with("age1") {

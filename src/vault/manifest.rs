@@ -159,7 +159,7 @@ impl Manifest {
         let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
             .map_err(|e| e.in_file(&path))?;
         let m: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
-            message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+            message: format!("{}: {e}", path.display()),
         })?;
         if m.format != format::FORMAT {
             return Err(Error::UnsupportedFormat { found: m.format });
@@ -202,13 +202,13 @@ pub fn read_meta(layout: &Layout, id: &EntryId, ids: &[BoxIdentity]) -> Result<E
     let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
         .map_err(|e| e.in_file(&path))?;
     let entry: Entry = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
-        message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+        message: format!("{}: {e}", path.display()),
     })?;
     if &entry.id != id {
         return Err(Error::Corrupt {
             message: format!(
                 "{}: holds the metadata of another entry ({}); files were swapped",
-                crate::ui::sanitize::path(&path),
+                path.display(),
                 entry.id
             ),
         });

@@ -52,7 +52,6 @@ pub use pipeline::{ItemError, OriginalDone, Originals};
 pub use trust::{SealKey, Trust};
 
 use crate::fsutil::{AtomicFile, Replace};
-use crate::ui::sanitize;
 
 /// Everything that can go wrong in the vault, named after what the user was doing.
 #[derive(Debug, thiserror::Error)]
@@ -60,13 +59,13 @@ use crate::ui::sanitize;
 pub enum Error {
     #[error(
         "{} is not an idvault vault (no {})",
-        sanitize::path(path),
+        path.display(),
         crate::VAULT_MARKER
     )]
     NotAVault { path: PathBuf },
     #[error(
         "{} already exists and is not empty; a vault is created in a new or empty folder",
-        sanitize::path(path)
+        path.display()
     )]
     NotEmpty { path: PathBuf },
     #[error(
@@ -74,7 +73,7 @@ pub enum Error {
         format::FORMAT
     )]
     UnsupportedFormat { found: u32 },
-    #[error("{}: invalid vault config: {message}", sanitize::path(path))]
+    #[error("{}: invalid vault config: {message}", path.display())]
     BadConfig { path: PathBuf, message: String },
     #[error("recipient {recipient}: {message}")]
     BadRecipient { recipient: String, message: String },
@@ -84,13 +83,14 @@ pub enum Error {
     WrongPassphrase,
     #[error("none of the given identities can open this vault's files")]
     NoMatchingIdentity,
-    #[error("identity file {}: {message}", sanitize::path(path))]
+    #[error("identity file {}: {message}", path.display())]
     BadIdentityFile { path: PathBuf, message: String },
-    #[error("cannot {action} {}: {source}", sanitize::path(path))]
+    /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
+    #[error("cannot {action} {}: {error}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
     #[error("encryption failed: {0}")]
     Encrypt(String),
@@ -100,7 +100,7 @@ pub enum Error {
     HashMismatch,
     #[error("object file is missing")]
     MissingObject,
-    #[error("{} changed while it was being added; not added", sanitize::path(path))]
+    #[error("{} changed while it was being added; not added", path.display())]
     ChangedWhileAdding { path: PathBuf },
     #[error(
         "vault entry {id} does not hold this file: its content differs from what idvault would \
@@ -109,14 +109,14 @@ pub enum Error {
     NotTheOriginal { id: EntryId },
     #[error(
         "{} changed while it was being compared with its vault copy; not touched",
-        sanitize::path(path)
+        path.display()
     )]
     OriginalChanged { path: PathBuf },
-    #[error("{} is inside the vault", sanitize::path(path))]
+    #[error("{} is inside the vault", path.display())]
     InsideVault { path: PathBuf },
-    #[error("{} already exists; not overwritten", sanitize::path(path))]
+    #[error("{} already exists; not overwritten", path.display())]
     Exists { path: PathBuf },
-    #[error("the vault folder {}: {reason}", sanitize::path(path))]
+    #[error("the vault folder {}: {reason}", path.display())]
     UnsafeFolder { path: PathBuf, reason: io::Error },
     #[error(
         "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
@@ -186,11 +186,11 @@ fn since(at: i64) -> String {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
+    pub(crate) fn io(action: &'static str, path: &Path, error: io::Error) -> Self {
         Error::Io {
             action,
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
@@ -198,7 +198,7 @@ impl Error {
     pub(crate) fn in_file(self, path: &Path) -> Self {
         match self {
             Error::Corrupt { message } => Error::Corrupt {
-                message: format!("{}: {message}", sanitize::path(path)),
+                message: format!("{}: {message}", path.display()),
             },
             other => other,
         }
