@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
-use idvault::report::secure::{self as secure_report, SecureReport, Totals};
+use idvault::report::secure::{SecureReport, Totals};
 use idvault::scan::ScanOptions;
 use idvault::scan::finding::Kind;
 use idvault::secure::{self, Originals, Progress};
@@ -109,7 +109,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             eprintln!("idvault: nothing changed: not confirmed");
             return Ok(ExitCode::PartialFailure);
         }
-        Confirmation::CannotAsk => bail!(secure_report::CANNOT_ASK),
+        Confirmation::CannotAsk => bail!(prompt::CannotAsk { action: "secure" }),
     }
 
     let (vault, keys) = if vault_exists {

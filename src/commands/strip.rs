@@ -74,10 +74,9 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
                 report.declined()?;
                 return Ok(ExitCode::PartialFailure);
             }
-            Confirmation::CannotAsk => bail!(
-                "refusing to change files in place without confirmation: stdin is not a \
-                 terminal; add --yes to go ahead"
-            ),
+            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
+                action: "change files in place"
+            }),
         }
     }
 

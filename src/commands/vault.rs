@@ -203,10 +203,9 @@ fn add(
                 eprintln!("idvault: nothing changed: not confirmed");
                 return Ok(ExitCode::PartialFailure);
             }
-            Confirmation::CannotAsk => bail!(
-                "refusing to remove originals without confirmation: stdin is not a terminal; \
-                 add --yes to confirm"
-            ),
+            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
+                action: "remove originals"
+            }),
         }
     }
     // Adding needs no secret; verifying before removal does. Without removal, a key given

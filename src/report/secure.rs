@@ -34,10 +34,6 @@ use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals,
 use crate::ui::color::Palette;
 use crate::wipe::Caveat;
 
-/// Refusal when `--apply` cannot be confirmed.
-pub const CANNOT_ASK: &str = "refusing to secure without confirmation: stdin is not a terminal \
-                              (add --yes to go ahead)";
-
 /// Writes `secure` output.
 pub struct SecureReport<W: Write> {
     writer: Writer<W>,

@@ -34,10 +34,6 @@ use crate::ui::sanitize;
 use crate::wipe::device::DeviceKind;
 use crate::wipe::{Action, Caveat, Done, LinkKind, Outcome, Plan, WipeError};
 
-/// Refusal when `--apply` cannot be confirmed.
-pub const CANNOT_ASK: &str =
-    "refusing to wipe without confirmation: stdin is not a terminal (add --yes to go ahead)";
-
 /// Where a per-file problem arose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
