@@ -52,19 +52,9 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             one_file_system: args.one_file_system,
             ..ScanOptions::new(args.paths.clone())
         },
-        originals: if args.keep_originals {
-            Originals::Keep
-        } else if args.delete_originals {
-            Originals::Delete
-        } else {
-            Originals::Wipe
-        },
+        originals: originals(args.keep_originals, args.delete_originals),
         wipe: WipeOptions::default(),
-        strip: if args.keep_metadata {
-            StripPolicy::Keep
-        } else {
-            StripPolicy::Strip
-        },
+        strip: strip_policy(args.keep_metadata),
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
@@ -159,4 +149,24 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         + scan_failed
         + leftovers.iter().filter(|l| l.result.is_err()).count() as u64;
     Ok(ExitCode::from_failures(failures))
+}
+
+/// What happens to the originals, from the flags `secure` and `review` share.
+pub(crate) fn originals(keep_originals: bool, delete_originals: bool) -> Originals {
+    if keep_originals {
+        Originals::Keep
+    } else if delete_originals {
+        Originals::Delete
+    } else {
+        Originals::Wipe
+    }
+}
+
+/// Whether metadata is stripped, from the flag `secure` and `review` share.
+pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
+    if keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
+    }
 }

@@ -33,7 +33,7 @@ pub fn text(s: &str) -> String {
 }
 
 /// The plural ending for a count of `n`: `"s"` unless `n` is 1.
-pub fn plural(n: u64) -> &'static str {
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

@@ -182,7 +182,11 @@ impl Manifest {
 }
 
 /// Writes an entry's `.meta.age`; never replaces an existing one.
-pub fn write_meta(layout: &Layout, entry: &Entry, recipients: &Recipients) -> Result<(), Error> {
+pub(crate) fn write_meta(
+    layout: &Layout,
+    entry: &Entry,
+    recipients: &Recipients,
+) -> Result<(), Error> {
     let mut plain = zeroize::Zeroizing::new(serde_json::to_vec(entry).expect("serialises"));
     format::pad(&mut plain, format::META_PAD);
     let dir = layout.fan_dir(&entry.id);
@@ -196,7 +200,11 @@ pub fn write_meta(layout: &Layout, entry: &Entry, recipients: &Recipients) -> Re
 }
 
 /// Reads an entry's `.meta.age`.
-pub fn read_meta(layout: &Layout, id: &EntryId, ids: &[BoxIdentity]) -> Result<Entry, Error> {
+pub(crate) fn read_meta(
+    layout: &Layout,
+    id: &EntryId,
+    ids: &[BoxIdentity],
+) -> Result<Entry, Error> {
     let path = layout.meta(id);
     let file = std::fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
     let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))

@@ -6,21 +6,17 @@
 //! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
-//! The API the `secure` command uses:
+//! The API `vault add` uses (`secure` goes through the same [`pipeline`]):
 //! ```no_run
 //! # use idvault::vault::*;
 //! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {
 //! let vault = Vault::open(&default_root().unwrap())?;
 //! let keys = vault.unlock(&passphrase)?;
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
-//! let index = vault.index(&keys)?;
-//! let path = std::path::Path::new("/photos/passport.jpg");
-//! let added = vault.add_file(&lock, &Source::new(path.into()), StripPolicy::Strip)?;
-//! vault.commit_manifest(&lock, &keys)?;
-//! // Before the original is touched: decrypt the entry and compare it with what idvault
-//! // would store for the original now.
-//! let seen = original::confirm(&vault, &keys, &added.entry, path)?;
-//! # let _ = (index, seen);
+//! let sources = [Source::new("/photos/passport.jpg".into())];
+//! // Store, verify each vault copy against its original, then wipe the originals.
+//! let summary = add_all(&vault, &lock, &sources, StripPolicy::Strip, Some(&keys), true, &|_event| {})?;
+//! # let _ = summary;
 //! # Ok(()) }
 //! ```
 
@@ -606,7 +602,7 @@ impl Vault {
     /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
     /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
     /// it.
-    pub fn commit_manifest(
+    pub(crate) fn commit_manifest(
         &self,
         _lock: &VaultLock,
         keys: &Keys,
@@ -681,18 +677,8 @@ impl Vault {
         Ok(refused)
     }
 
-    /// Adds one file: see [`add::add_file`].
-    pub fn add_file(
-        &self,
-        lock: &VaultLock,
-        source: &Source,
-        strip: StripPolicy,
-    ) -> Result<Added, Error> {
-        add::add_file(self, lock, source, strip)
-    }
-
     /// Decrypts an entry's object and metadata and checks them against `entry`.
-    pub fn verify_entry(&self, entry: &Entry, keys: &Keys) -> Result<(), Error> {
+    pub(crate) fn verify_entry(&self, entry: &Entry, keys: &Keys) -> Result<(), Error> {
         check::verify_entry(self, entry, keys)
     }
 
@@ -761,7 +747,10 @@ pub struct Index {
 impl Index {
     /// The entries that claim to hold an original with this SHA-256 (for idempotent re-runs).
     /// A claim is only a claim: check it against the original before relying on it.
-    pub fn by_original_hash<'a>(&'a self, sha256: &'a str) -> impl Iterator<Item = &'a Entry> {
+    pub(crate) fn by_original_hash<'a>(
+        &'a self,
+        sha256: &'a str,
+    ) -> impl Iterator<Item = &'a Entry> {
         self.entries
             .iter()
             .filter(move |e| e.original_sha256 == sha256)
