@@ -26,7 +26,7 @@ const MAX_SCRYPT_LOG_N: u8 = 22;
 const IDENTITY_FILE_LIMIT: u64 = 16 << 20;
 
 /// A recipient a vault encrypts to.
-pub type BoxRecipient = Box<dyn age::Recipient + Send + Sync>;
+pub(crate) type BoxRecipient = Box<dyn age::Recipient + Send + Sync>;
 /// An identity that can open vault files.
 pub type BoxIdentity = Box<dyn age::Identity + Send + Sync>;
 
@@ -129,7 +129,7 @@ pub(crate) fn seal_identity(
 const SEALED_MARKER: &str = "# idvault: config and manifest are sealed with this identity";
 
 /// The vault identity, opened.
-pub struct VaultIdentity {
+pub(crate) struct VaultIdentity {
     /// Every identity in the file, for decrypting.
     pub ids: Vec<BoxIdentity>,
     /// The vault's own X25519 secret (`AGE-SECRET-KEY-1…`), to derive seal keys from.
@@ -322,7 +322,7 @@ fn pump(
 
 /// Which end of a stream (source or sink) failed.
 #[derive(Debug)]
-pub enum Side {
+pub(crate) enum Side {
     Source(io::Error),
     Sink(io::Error),
 }

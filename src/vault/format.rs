@@ -210,7 +210,7 @@ impl Layout {
 
 /// What [`Layout::scan_objects`] found.
 #[derive(Debug, Default)]
-pub struct ObjectScan {
+pub(crate) struct ObjectScan {
     pub objects: Vec<EntryId>,
     pub metas: Vec<EntryId>,
     pub stray: Vec<PathBuf>,
