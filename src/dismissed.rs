@@ -12,9 +12,8 @@
 //! files a scan already found, so the marks cost nothing to users who never set one.
 
 use std::collections::BTreeSet;
-use std::fs::{self, DirBuilder};
+use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::fsutil::{self, AtomicFile, Replace};
@@ -50,18 +49,7 @@ pub struct Marks {
 impl Marks {
     /// Opens (or starts) the marks in `dir`; `None` when the directory cannot be made private.
     pub fn open(dir: &Path) -> Option<Marks> {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .ok()?;
-        let meta = fs::symlink_metadata(dir).ok()?;
-        if !meta.is_dir() {
-            return None;
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).ok()?;
-        }
+        fsutil::private_state_dir(dir)?;
         let key_path = dir.join(KEY_FILE);
         let key = match read_small(&key_path, 32) {
             Some(k) => k.try_into().ok()?,
@@ -173,6 +161,7 @@ fn write_atomic(dir: &Path, dest: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn marks_follow_contents_and_survive_reopening() {

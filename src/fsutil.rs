@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Opens `path` for reading without following a symlink in its last component and without
@@ -38,6 +38,25 @@ pub fn fsync_dir(dir: &Path) -> io::Result<()> {
         dir
     };
     File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` (and its parents) owner-only, or narrows an existing one to owner-only; `None`
+/// when it is not a real folder (a symlink or a file) or cannot be made private. For idvault's
+/// own per-user state (scan cache, dismissed marks), which works without the folder if need be.
+pub(crate) fn private_state_dir(dir: &Path) -> Option<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .ok()?;
+    let meta = fs::symlink_metadata(dir).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).ok()?;
+    }
+    Some(())
 }
 
 /// `bytes` as lower-case hex.

@@ -18,6 +18,8 @@ pub mod report;
 pub mod review;
 pub mod scan;
 pub mod secure;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod ui;
 pub mod vault;
 pub mod wipe;

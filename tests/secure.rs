@@ -11,7 +11,7 @@ use idvault::metadata;
 
 use crate::util::media;
 use crate::util::vault::{Fixture, stderr, walk_files};
-use crate::util::{TestDir, fixture, json_lines};
+use crate::util::{Noise, TestDir, fixture, json_lines};
 
 /// Files `secure` must vault and wipe, by path under the tree.
 const SENSITIVE: [&str; 4] = [
@@ -241,16 +241,14 @@ fn sigkill_sweep_then_rerun_loses_and_duplicates_nothing() {
     assert!(run(&mut secure_cmd(&probe, &probe_tree)).status.success());
     let full = start.elapsed().as_millis().max(20) as u64;
 
-    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut rng = Noise::new(0x2545_F491_4F6C_DD1D);
     let mut killed_midway = 0;
     for round in 0..16u64 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
+        let noise = rng.next_u64();
         let delay = if round == 0 {
             0
         } else {
-            rng % (full + full / 4)
+            noise % (full + full / 4)
         };
         let f = Fixture::new();
         let tree = f.t.path().join("photos");

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::util::media::{self, Exif};
-use crate::util::{TestDir, collection, fixture, idvault, json_lines, tool};
+use crate::util::{Noise, TestDir, collection, fixture, idvault, json_lines, tool};
 
 /// The exiftool oracle; a test that needs it fails when it is not installed.
 fn exiftool() -> Command {
@@ -748,21 +748,6 @@ fn json_has_begin_and_summary() {
     assert!(summary["bytes_removed"].as_u64().unwrap() > 0);
 }
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Random bytes, truncations and byte flips of fixtures never panic the library, and any
 /// output it accepts is stable under a second strip.
 #[test]
@@ -771,10 +756,10 @@ fn mutated_and_truncated_inputs_never_panic() {
         verify: idvault::metadata::VerifyLevel::Structure,
         ..Default::default()
     };
-    let mut rng = Rng(0x1D_5EED);
+    let mut rng = Noise::new(0x1D_5EED);
     for i in 0..200 {
         let len = rng.below(64 + i * 4);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let _ = idvault::metadata::strip(&bytes, &opts);
     }
     let files = [
@@ -805,7 +790,7 @@ fn mutated_and_truncated_inputs_never_panic() {
                 // Bias flips towards headers, where the structure lives.
                 let window = if rng.below(2) == 0 { 512 } else { usize::MAX };
                 let at = rng.below(m.len().min(window));
-                m[at] = rng.next() as u8;
+                m[at] = rng.next_u64() as u8;
             }
             if let Ok(s) = idvault::metadata::strip(&m, &opts) {
                 let again = idvault::metadata::strip(&s.data, &opts)

@@ -14,20 +14,7 @@ use idvault::vault::original::STRIP_LIMIT;
 use serde_json::Value;
 
 use crate::util::vault::*;
-use crate::util::{TestDir, collection, json_lines, require_root, tool};
-
-/// Deterministic pseudo-random bytes (xorshift), so that each test file is distinct.
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+use crate::util::{TestDir, collection, json_lines, noise_bytes, require_root, tool};
 
 fn path_text(v: &Value) -> String {
     v["path"]["text"].as_str().unwrap().to_string()
@@ -41,7 +28,7 @@ fn go_age_decrypts_entries_and_the_sealed_identity() {
         .iter()
         .enumerate()
     {
-        let data = bytes(i as u64 + 1, 1000 + i * 150_000);
+        let data = noise_bytes(i as u64 + 1, 1000 + i * 150_000);
         let p = f.t.write(format!("photos/{name}"), &data);
         originals.insert(p.to_str().unwrap().to_string(), data);
     }
@@ -183,8 +170,9 @@ fn sigkill_during_remove_originals_never_loses_a_file() {
         for i in 0..6 {
             seed = seed.wrapping_add(1);
             let len = [0, 10, 70_000, 300_000, 1_500_000, 3_000_000][i];
-            let p = f.t.write(dir.join(format!("f{i}.jpg")), &bytes(seed, len));
-            expected.insert(p, bytes(seed, len));
+            let p =
+                f.t.write(dir.join(format!("f{i}.jpg")), &noise_bytes(seed, len));
+            expected.insert(p, noise_bytes(seed, len));
         }
         let mut child = f
             .with_key("add")
@@ -272,8 +260,8 @@ fn full_disk_fails_per_file_and_leaves_no_temp_files_as_root() {
     }
     let _guard = Unmount(mnt.clone());
     let f = Fixture::in_dir(t, Some(mnt.join("vault")));
-    let big = f.t.write("src/big.mov", &bytes(1, 3_000_000));
-    let small = f.t.write("src/small.jpg", &bytes(2, 1000));
+    let big = f.t.write("src/big.mov", &noise_bytes(1, 3_000_000));
+    let small = f.t.write("src/small.jpg", &noise_bytes(2, 1000));
     // One worker: in parallel, the big file's temporary object can fill the disk while the
     // small one is being written, and then both fail; in order, exactly the big one must.
     let out = f
@@ -294,7 +282,7 @@ fn full_disk_fails_per_file_and_leaves_no_temp_files_as_root() {
     );
     assert_eq!(
         fs::read(&big).unwrap(),
-        bytes(1, 3_000_000),
+        noise_bytes(1, 3_000_000),
         "big original kept"
     );
     assert!(!small.exists(), "small file added and removed");
@@ -337,8 +325,8 @@ fn read_only_source_and_read_only_vault_as_root() {
             .arg(f.t.path()),
     );
     fs::set_permissions(f.t.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let kept = f.t.write("ro/kept.jpg", &bytes(3, 5000));
-    let unreadable = f.t.write("ro/secret.jpg", &bytes(4, 5000));
+    let kept = f.t.write("ro/kept.jpg", &noise_bytes(3, 5000));
+    let unreadable = f.t.write("ro/secret.jpg", &noise_bytes(4, 5000));
     run_ok(
         StdCommand::new("chown")
             .arg("-R")
@@ -366,7 +354,7 @@ fn read_only_source_and_read_only_vault_as_root() {
     assert_eq!(f.entries().len(), 1);
 
     // A vault that cannot be written: every file fails, nothing is removed.
-    let src = f.t.write("src/a.jpg", &bytes(5, 100));
+    let src = f.t.write("src/a.jpg", &noise_bytes(5, 100));
     run_ok(
         StdCommand::new("chown")
             .arg("-R")
@@ -381,7 +369,7 @@ fn read_only_source_and_read_only_vault_as_root() {
     let err = stderr(&out);
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("Permission denied"), "{err}");
-    assert_eq!(fs::read(&src).unwrap(), bytes(5, 100));
+    assert_eq!(fs::read(&src).unwrap(), noise_bytes(5, 100));
     run_ok(StdCommand::new("chmod").arg("-R").arg("u+w").arg(&f.vault));
 }
 
@@ -389,7 +377,7 @@ fn read_only_source_and_read_only_vault_as_root() {
 fn damaged_objects_are_named_by_verify_and_refused_by_extract() {
     let f = Fixture::new();
     for i in 0..4 {
-        f.t.write(format!("src/f{i}.jpg"), &bytes(10 + i, 200_000));
+        f.t.write(format!("src/f{i}.jpg"), &noise_bytes(10 + i, 200_000));
     }
     let out = f
         .with_key("add")
@@ -448,8 +436,8 @@ fn damaged_objects_are_named_by_verify_and_refused_by_extract() {
 #[test]
 fn repair_restores_a_deleted_manifest_and_wrong_passphrase_changes_nothing() {
     let f = Fixture::new();
-    let src = f.t.write("src/a.jpg", &bytes(20, 1234));
-    f.t.write("src/b.jpg", &bytes(21, 99_999));
+    let src = f.t.write("src/a.jpg", &noise_bytes(20, 1234));
+    f.t.write("src/b.jpg", &noise_bytes(21, 99_999));
     let out = f
         .cmd()
         .arg("--passphrase-file")
@@ -491,13 +479,13 @@ fn repair_restores_a_deleted_manifest_and_wrong_passphrase_changes_nothing() {
     );
     assert!(out.stdout.is_empty());
     assert_eq!(f.vault_files(), files_before, "nothing written");
-    assert_eq!(fs::read(&src).unwrap(), bytes(20, 1234));
+    assert_eq!(fs::read(&src).unwrap(), noise_bytes(20, 1234));
 }
 
 #[test]
 fn remove_originals_is_a_dry_run_without_apply_and_needs_yes_off_a_terminal() {
     let f = Fixture::new();
-    let src = f.t.write("src/a.jpg", &bytes(30, 100));
+    let src = f.t.write("src/a.jpg", &noise_bytes(30, 100));
     let files_before = f.vault_files();
     let out = f
         .with_key("add")
@@ -526,7 +514,10 @@ fn concurrent_adds_wait_for_the_lock_and_both_land() {
     let f = Fixture::new();
     for i in 0..2 {
         for j in 0..5 {
-            f.t.write(format!("src{i}/f{j}.jpg"), &bytes(40 + i * 10 + j, 400_000));
+            f.t.write(
+                format!("src{i}/f{j}.jpg"),
+                &noise_bytes(40 + i * 10 + j, 400_000),
+            );
         }
     }
     // Hold the lock ourselves first: the adds must say the vault is busy and wait.
@@ -599,7 +590,7 @@ fn ssh_recipients_open_entries_with_age_and_idvault() {
     assert!(out.status.success(), "{}", stderr(&out));
     let config = fs::read_to_string(vault.join("idvault-vault.toml")).unwrap();
     assert!(config.contains("ssh-ed25519 AAAA") && !config.contains("secret-host"));
-    let data = bytes(77, 123_456);
+    let data = noise_bytes(77, 123_456);
     let src = f.t.write("doc.jpg", &data);
     let add = vault_cmd(&vault).arg("add").arg(&src).output().unwrap();
     assert!(add.status.success(), "{}", stderr(&add));
@@ -629,7 +620,8 @@ fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
     use std::os::unix::ffi::OsStrExt;
     let f = Fixture::new();
     let name = std::ffi::OsStr::from_bytes(b"scan-\xff\xfe.jpg");
-    let src = f.t.write(Path::new("src").join(name), &bytes(90, 4321));
+    let src =
+        f.t.write(Path::new("src").join(name), &noise_bytes(90, 4321));
     fs::set_permissions(&src, fs::Permissions::from_mode(0o640)).unwrap();
     let out = f.cmd().args(["add", "--json"]).arg(&src).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -654,7 +646,7 @@ fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let back = to.join(name);
-    assert_eq!(fs::read(&back).unwrap(), bytes(90, 4321));
+    assert_eq!(fs::read(&back).unwrap(), noise_bytes(90, 4321));
     assert_eq!(fs::metadata(&back).unwrap().mode() & 0o777, 0o640);
     assert!(
         walk_files(&to)
@@ -667,8 +659,8 @@ fn non_utf8_names_and_modes_round_trip_and_json_keeps_the_bytes() {
 #[test]
 fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
     let f = Fixture::new();
-    let src = f.t.write("src/a.jpg", &bytes(60, 70_000));
-    let other = f.t.write("src/b.jpg", &bytes(61, 1_000));
+    let src = f.t.write("src/a.jpg", &noise_bytes(60, 70_000));
+    let other = f.t.write("src/b.jpg", &noise_bytes(61, 1_000));
     let out = f.with_key("add").arg(&src).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     // As after a run interrupted between committing and removing: same file, asked again.
@@ -700,7 +692,7 @@ fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
     assert!(!src.exists() && !other.exists());
     assert_eq!(f.entries().len(), 2, "no duplicate entry");
     // A changed file with the same name is a new entry.
-    let src = f.t.write("src/a.jpg", &bytes(62, 70_000));
+    let src = f.t.write("src/a.jpg", &noise_bytes(62, 70_000));
     let out = f.with_key("add").arg(&src).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(f.entries().len(), 3);

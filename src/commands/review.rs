@@ -13,10 +13,10 @@ use idvault::dismissed::Dismissed;
 use idvault::review::{self, Server, Stop, session::Session};
 use idvault::scan::ScanOptions;
 use idvault::scan::content::cache::Cache;
-use idvault::secure::{self, Originals};
+use idvault::secure;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
-use idvault::ui::{color, progress, sanitize};
-use idvault::vault::{self, StripPolicy};
+use idvault::ui::{color, progress};
+use idvault::vault;
 use idvault::wipe::WipeOptions;
 
 use crate::cli::{GlobalArgs, ReviewArgs};
@@ -27,7 +27,7 @@ use crate::exit::ExitCode;
 pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
     }
     if !args.vault.identity.is_empty() {
         bail!(
@@ -65,19 +65,9 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let secure_opts = secure::Options {
         scan,
-        originals: if args.keep_originals {
-            Originals::Keep
-        } else if args.delete_originals {
-            Originals::Delete
-        } else {
-            Originals::Wipe
-        },
+        originals: super::secure::originals(args.keep_originals, args.delete_originals),
         wipe: WipeOptions::default(),
-        strip: if args.keep_metadata {
-            StripPolicy::Keep
-        } else {
-            StripPolicy::Strip
-        },
+        strip: super::secure::strip_policy(args.keep_metadata),
     };
 
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;

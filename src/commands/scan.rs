@@ -13,7 +13,7 @@ use crate::exit::ExitCode;
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", idvault::ui::sanitize::path(p)))?;
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
     }
     let opts = ScanOptions {
         roots: args.paths,

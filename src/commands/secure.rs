@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
-use idvault::report::secure::{self as secure_report, SecureReport, Totals};
+use idvault::report::secure::{SecureReport, Totals};
 use idvault::scan::ScanOptions;
 use idvault::scan::finding::Kind;
 use idvault::secure::{self, Originals, Progress};
@@ -33,7 +33,7 @@ pub(crate) fn default_kinds() -> Vec<Kind> {
 pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", sanitize::path(p)))?;
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
     }
     let root = match &args.vault.vault {
         Some(p) => p.clone(),
@@ -52,19 +52,9 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             one_file_system: args.one_file_system,
             ..ScanOptions::new(args.paths.clone())
         },
-        originals: if args.keep_originals {
-            Originals::Keep
-        } else if args.delete_originals {
-            Originals::Delete
-        } else {
-            Originals::Wipe
-        },
+        originals: originals(args.keep_originals, args.delete_originals),
         wipe: WipeOptions::default(),
-        strip: if args.keep_metadata {
-            StripPolicy::Keep
-        } else {
-            StripPolicy::Strip
-        },
+        strip: strip_policy(args.keep_metadata),
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
@@ -109,7 +99,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             eprintln!("idvault: nothing changed: not confirmed");
             return Ok(ExitCode::PartialFailure);
         }
-        Confirmation::CannotAsk => bail!(secure_report::CANNOT_ASK),
+        Confirmation::CannotAsk => bail!(prompt::CannotAsk { action: "secure" }),
     }
 
     let (vault, keys) = if vault_exists {
@@ -123,7 +113,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
             Purpose::New,
         )?;
         let vault = Vault::init(&root, &pass, &[])
-            .with_context(|| format!("cannot create the vault {}", sanitize::path(&root)))?;
+            .with_context(|| format!("cannot create the vault {}", root.display()))?;
         let keys = vault.unlock(&pass)?;
         (vault, keys)
     };
@@ -159,4 +149,24 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         + scan_failed
         + leftovers.iter().filter(|l| l.result.is_err()).count() as u64;
     Ok(ExitCode::from_failures(failures))
+}
+
+/// What happens to the originals, from the flags `secure` and `review` share.
+pub(crate) fn originals(keep_originals: bool, delete_originals: bool) -> Originals {
+    if keep_originals {
+        Originals::Keep
+    } else if delete_originals {
+        Originals::Delete
+    } else {
+        Originals::Wipe
+    }
+}
+
+/// Whether metadata is stripped, from the flag `secure` and `review` share.
+pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
+    if keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
+    }
 }

@@ -17,7 +17,7 @@ use idvault::report::strip::StripReport;
 use idvault::scan::walk::{self, Walked};
 use idvault::scan::{Severity, Warning};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress, sanitize};
+use idvault::ui::{color, progress};
 
 use crate::cli::{GlobalArgs, Keep, StripArgs};
 use crate::exit::ExitCode;
@@ -37,8 +37,7 @@ enum Mode {
 
 pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .with_context(|| format!("cannot strip {}", sanitize::path(p)))?;
+        std::fs::symlink_metadata(p).with_context(|| format!("cannot strip {}", p.display()))?;
     }
     let keep = |k| args.keep.contains(&k) && !args.keep.contains(&Keep::None);
     let opts = StripOptions {
@@ -53,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     let mode = match (args.output, args.apply) {
         (Some(dir), _) => {
             std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", sanitize::path(&dir)))?;
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             Mode::Copy(dir)
         }
         (None, true) => Mode::InPlace,
@@ -75,10 +74,9 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
                 report.declined()?;
                 return Ok(ExitCode::PartialFailure);
             }
-            Confirmation::CannotAsk => bail!(
-                "refusing to change files in place without confirmation: stdin is not a \
-                 terminal; add --yes to go ahead"
-            ),
+            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
+                action: "change files in place"
+            }),
         }
     }
 

@@ -9,11 +9,11 @@ use std::sync::Mutex;
 use anyhow::{Context, anyhow, bail};
 use rayon::prelude::*;
 
-use idvault::report::vault::VaultReport;
+use idvault::report::vault::{Summary, VaultReport};
 use idvault::scan::{ScanOptions, Severity, Warning, classify, walk};
 use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress, sanitize};
+use idvault::ui::{color, progress};
 use idvault::vault::{
     self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
     check, crypto,
@@ -70,7 +70,7 @@ pub(crate) fn open(root: &Path) -> anyhow::Result<Vault> {
     Vault::open(root).with_context(|| {
         format!(
             "cannot open the vault {} (create one with `idvault vault init`)",
-            sanitize::path(root)
+            root.display()
         )
     })
 }
@@ -108,10 +108,7 @@ fn init(
     args: VaultInitArgs,
 ) -> anyhow::Result<ExitCode> {
     if root.join(idvault::VAULT_MARKER).exists() {
-        bail!(
-            "{} is already a vault; nothing changed",
-            sanitize::path(root)
-        );
+        bail!("{} is already a vault; nothing changed", root.display());
     }
     let mut recipients = args.recipient;
     for f in &args.recipients_file {
@@ -123,10 +120,10 @@ fn init(
         Purpose::New,
     )?;
     let vault = Vault::init(root, &pass, &recipients)
-        .with_context(|| format!("cannot create the vault {}", sanitize::path(root)))?;
+        .with_context(|| format!("cannot create the vault {}", root.display()))?;
     report.created(vault.root(), &vault.config().recipients)?;
     report.summary(
-        serde_json::json!({"created": true}),
+        &Summary::Init { created: true },
         "Every entry will open with: age -d -i identity.age <entry>.age",
     )?;
     Ok(ExitCode::Success)
@@ -207,10 +204,9 @@ fn add(
                 eprintln!("idvault: nothing changed: not confirmed");
                 return Ok(ExitCode::PartialFailure);
             }
-            Confirmation::CannotAsk => bail!(
-                "refusing to remove originals without confirmation: stdin is not a terminal; \
-                 add --yes to confirm"
-            ),
+            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
+                action: "remove originals"
+            }),
         }
     }
     // Adding needs no secret; verifying before removal does. Without removal, a key given
@@ -297,11 +293,14 @@ fn add(
                  passphrase, which checks and seals them";
     }
     report.summary(
-        serde_json::json!({
-            "added": summary.added, "already": summary.already, "bytes": summary.bytes,
-            "failed": summary.failed,
-            "removed": summary.removed, "kept": summary.kept,
-        }),
+        &Summary::Add {
+            added: summary.added,
+            already: summary.already,
+            bytes: summary.bytes,
+            failed: summary.failed,
+            removed: summary.removed,
+            kept: summary.kept,
+        },
         &text,
     )?;
     Ok(ExitCode::from_failures(failures))
@@ -387,9 +386,12 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
     }
     let problems = report_state(report, &index)?;
     report.summary(
-        serde_json::json!({"entries": index.entries.len(), "pending": index.pending.len(),
-                           "unreadable": index.unreadable.len(),
-                           "unsealed": index.unsealed.len()}),
+        &Summary::List {
+            entries: index.entries.len(),
+            pending: index.pending.len(),
+            unreadable: index.unreadable.len(),
+            unsealed: index.unsealed.len(),
+        },
         &format!("{} entries", index.entries.len()),
     )?;
     Ok(ExitCode::from_failures(
@@ -417,7 +419,7 @@ fn extract(
             .recursive(true)
             .mode(0o700)
             .create(&dest)
-            .with_context(|| format!("cannot create {}", sanitize::path(&dest)))?;
+            .with_context(|| format!("cannot create {}", dest.display()))?;
     }
     let modes = if args.keep_modes {
         check::Modes::Original
@@ -469,7 +471,7 @@ fn extract(
     }
     bar.finish_and_clear();
     report.summary(
-        serde_json::json!({"failed": failures}),
+        &Summary::Extract { failed: failures },
         &format!("extraction finished, {failures} failed"),
     )?;
     Ok(ExitCode::from_failures(failures))
@@ -550,9 +552,15 @@ fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
         text += "; seals not checked (they need the vault passphrase)";
     }
     report.summary(
-        serde_json::json!({"entries": s.entries, "ok": s.ok, "problems": problems,
-                           "pending": s.pending, "manifest": s.has_manifest,
-                           "unsealed": s.unsealed.len(), "seals_checked": s.seals_checked}),
+        &Summary::Verify {
+            entries: s.entries,
+            ok: s.ok,
+            problems,
+            pending: s.pending,
+            manifest: s.has_manifest,
+            unsealed: s.unsealed.len(),
+            seals_checked: s.seals_checked,
+        },
         &text,
     )?;
     Ok(ExitCode::from_failures(
@@ -611,8 +619,12 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
         + r.unreadable_metas.len()
         + r.refused.len()) as u64;
     report.summary(
-        serde_json::json!({"entries": r.entries, "metas_restored": r.metas_restored.len(),
-                           "orphans_recovered": r.orphans_recovered.len(), "unrecoverable": lost}),
+        &Summary::Repair {
+            entries: r.entries,
+            metas_restored: r.metas_restored.len(),
+            orphans_recovered: r.orphans_recovered.len(),
+            unrecoverable: lost,
+        },
         &format!("manifest rebuilt with {} entries", r.entries),
     )?;
     Ok(ExitCode::from_failures(lost))

@@ -97,7 +97,7 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
             report.declined()?;
             return Ok(ExitCode::PartialFailure);
         }
-        Confirmation::CannotAsk => anyhow::bail!(report::CANNOT_ASK),
+        Confirmation::CannotAsk => anyhow::bail!(prompt::CannotAsk { action: "wipe" }),
     }
 
     // Overwriting takes time in proportion to the bytes, so the bar counts bytes.

@@ -7,7 +7,8 @@ use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
 
-/// Prints a warning to stderr as `idvault: warning: PATH: message`.
+/// Prints a warning to stderr as `idvault: warning: PATH: message`; the message can hold raw
+/// paths and values from the domain, so it is escaped like the path.
 pub fn warning(p: &Palette, w: &Warning) {
     let label = match w.severity {
         Severity::Error => p.red("error"),
@@ -27,8 +28,13 @@ pub fn path(p: &Path) -> String {
     sanitize::path(p)
 }
 
+/// Free text for a human line (an error message holding raw paths, a value read from a file).
+pub fn text(s: &str) -> String {
+    sanitize::text(s)
+}
+
 /// The plural ending for a count of `n`: `"s"` unless `n` is 1.
-pub fn plural(n: u64) -> &'static str {
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

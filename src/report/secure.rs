@@ -35,10 +35,6 @@ use crate::ui::color::Palette;
 use crate::ui::sanitize;
 use crate::wipe::Caveat;
 
-/// Refusal when `--apply` cannot be confirmed.
-pub const CANNOT_ASK: &str = "refusing to secure without confirmation: stdin is not a terminal \
-                              (add --yes to go ahead)";
-
 /// Writes `secure` output.
 pub struct SecureReport<W: Write> {
     writer: Writer<W>,
@@ -233,8 +229,9 @@ impl<W: Write> SecureReport<W> {
                 )?,
                 Some(Err(e)) => writeln!(
                     self.writer.out,
-                    "      {} will be vaulted but not removed: it {e}",
-                    p.yellow("original:")
+                    "      {} will be vaulted but not removed: it {}",
+                    p.yellow("original:"),
+                    human::text(&e.to_string())
                 )?,
                 None => {}
             }
@@ -348,7 +345,7 @@ impl<W: Write> SecureReport<W> {
                 self.writer.out,
                 "{} {path}: {}",
                 p.red("failed "),
-                error.unwrap_or_default()
+                human::text(&error.unwrap_or_default())
             ),
         }
     }
@@ -372,9 +369,10 @@ impl<W: Write> SecureReport<W> {
             ),
             Some(e) => writeln!(
                 self.writer.out,
-                "{} {}: {e}",
+                "{} {}: {}",
                 self.writer.palette.red("failed "),
-                human::path(l.path)
+                human::path(l.path),
+                human::text(&e)
             ),
         }
     }

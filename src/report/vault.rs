@@ -14,7 +14,7 @@
 //!   passphrase, or listed by an unsealed manifest); the next command with the passphrase
 //!   checks and seals it (list, extract, verify).
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
-//! - `summary`: counts for the command, last line.
+//! - `summary`: counts for the command, last line (see [`Summary`] for each command's fields).
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -26,6 +26,49 @@ use super::{human, json};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::vault::{Entry, EntryId};
+
+/// The counts of a `summary` line, one shape per vault command.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Summary {
+    /// `vault init`.
+    Init { created: bool },
+    /// `vault add`.
+    Add {
+        added: u64,
+        already: u64,
+        bytes: u64,
+        failed: u64,
+        removed: u64,
+        kept: u64,
+    },
+    /// `vault list`.
+    List {
+        entries: usize,
+        pending: usize,
+        unreadable: usize,
+        unsealed: usize,
+    },
+    /// `vault extract`.
+    Extract { failed: u64 },
+    /// `vault verify`.
+    Verify {
+        entries: u64,
+        ok: u64,
+        problems: u64,
+        pending: u64,
+        manifest: bool,
+        unsealed: usize,
+        seals_checked: bool,
+    },
+    /// `vault repair`.
+    Repair {
+        entries: u64,
+        metas_restored: usize,
+        orphans_recovered: usize,
+        unrecoverable: u64,
+    },
+}
 
 /// Writes vault results.
 pub struct VaultReport<W: Write> {
@@ -380,15 +423,16 @@ impl<W: Write> VaultReport<W> {
         };
         writeln!(
             self.writer.out,
-            "{} {what}: {problem}",
-            self.writer.palette.red("BAD")
+            "{} {what}: {}",
+            self.writer.palette.red("BAD"),
+            human::text(problem)
         )
     }
 
-    /// The final line: `fields` as JSON, or `text` on stderr.
-    pub fn summary(&mut self, fields: impl Serialize, text: &str) -> io::Result<()> {
+    /// The final line: the counts as JSON, or `text` on stderr.
+    pub fn summary(&mut self, counts: &Summary, text: &str) -> io::Result<()> {
         if self.writer.json {
-            json::emit(&mut self.writer.out, "summary", fields)?;
+            json::emit(&mut self.writer.out, "summary", counts)?;
         } else {
             self.writer.out.flush()?;
             writeln!(io::stderr(), "{}", self.writer.palette.bold(text))?;

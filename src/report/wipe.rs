@@ -34,10 +34,6 @@ use crate::ui::sanitize;
 use crate::wipe::device::DeviceKind;
 use crate::wipe::{Action, Caveat, Done, LinkKind, Outcome, Plan, WipeError};
 
-/// Refusal when `--apply` cannot be confirmed.
-pub const CANNOT_ASK: &str =
-    "refusing to wipe without confirmation: stdin is not a terminal (add --yes to go ahead)";
-
 /// Where a per-file problem arose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -395,26 +391,14 @@ impl<W: Write> WipeReport<W> {
                 human::plural(s.wiped),
                 human::size(s.bytes_wiped)
             );
-            if s.links_removed > 0 {
-                l += &format!(
-                    ", removed {} link{}",
-                    s.links_removed,
-                    human::plural(s.links_removed)
-                );
-            }
-            if s.thumbnails_removed > 0 {
-                l += &format!(
-                    ", {} thumbnail{}",
-                    s.thumbnails_removed,
-                    human::plural(s.thumbnails_removed)
-                );
-            }
-            if s.folders_removed > 0 {
-                l += &format!(
-                    ", {} folder{}",
-                    s.folders_removed,
-                    human::plural(s.folders_removed)
-                );
+            for (n, verb, noun) in [
+                (s.links_removed, "removed ", "link"),
+                (s.thumbnails_removed, "", "thumbnail"),
+                (s.folders_removed, "", "folder"),
+            ] {
+                if n > 0 {
+                    l += &format!(", {verb}{n} {noun}{}", human::plural(n));
+                }
             }
             l + &format!(" in {:.2}s", s.elapsed.as_secs_f64())
         } else {

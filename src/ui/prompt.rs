@@ -33,6 +33,17 @@ pub enum Confirmation {
     CannotAsk,
 }
 
+/// The refusal when a [`Confirmation::CannotAsk`] stops a destructive command: one wording for
+/// every command, naming what was not done and how to go ahead.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to {action} without confirmation: stdin is not a terminal (add --yes to go ahead)"
+)]
+pub struct CannotAsk {
+    /// What the command would have done, as a verb phrase ("wipe", "remove originals").
+    pub action: &'static str,
+}
+
 /// Asks `question` (shown on stderr) unless the policy already answers it.
 pub fn confirm(policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
     if policy == ConfirmPolicy::AssumeYes {

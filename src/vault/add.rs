@@ -80,7 +80,7 @@ pub struct Added {
 
 impl Added {
     /// The identity of the original as it was read.
-    pub fn original_id(&self) -> crate::files::FileId {
+    pub(crate) fn original_id(&self) -> crate::files::FileId {
         crate::files::FileId {
             dev: self.stamp.dev,
             ino: self.stamp.ino,
@@ -92,7 +92,7 @@ impl Added {
 }
 
 /// Adds one file as a new entry (steps 1–4 above). Needs no secret.
-pub fn add_file(
+pub(crate) fn add_file(
     vault: &Vault,
     _lock: &VaultLock,
     source: &Source,

@@ -41,7 +41,7 @@ fn decrypt_checked(
 
 /// Verifies one entry: its object decrypts, authenticates and hashes to the recorded value,
 /// and its `.meta.age` decrypts to the same metadata.
-pub fn verify_entry(vault: &Vault, entry: &Entry, keys: &Keys) -> Result<(), Error> {
+pub(crate) fn verify_entry(vault: &Vault, entry: &Entry, keys: &Keys) -> Result<(), Error> {
     decrypt_checked(vault, entry, keys, &mut io::sink(), Path::new("-"))?;
     let meta = manifest::read_meta(vault.layout(), &entry.id, keys.ids())?;
     if &meta != entry {

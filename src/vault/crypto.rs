@@ -19,14 +19,14 @@ use super::Error;
 use crate::fsutil::hex;
 
 /// Size of the blocks read from a source and handed to the age stream: one age chunk.
-pub const BLOCK: usize = 64 * 1024;
+pub(crate) const BLOCK: usize = 64 * 1024;
 /// The largest scrypt work factor accepted when unsealing (age's own default ceiling).
 const MAX_SCRYPT_LOG_N: u8 = 22;
 /// Identity files larger than this are refused (age's own limit).
 const IDENTITY_FILE_LIMIT: u64 = 16 << 20;
 
 /// A recipient a vault encrypts to.
-pub type BoxRecipient = Box<dyn age::Recipient + Send + Sync>;
+pub(crate) type BoxRecipient = Box<dyn age::Recipient + Send + Sync>;
 /// An identity that can open vault files.
 pub type BoxIdentity = Box<dyn age::Identity + Send + Sync>;
 
@@ -57,10 +57,10 @@ impl Recipients {
 /// Parses one recipient: an age X25519 key (`age1…`) or an SSH public key (`ssh-ed25519 …`,
 /// `ssh-rsa …`). Returns the recipient and its canonical text, without any SSH key comment
 /// (comments often hold `user@host`, which the public config must not reveal).
-pub fn parse_recipient(s: &str) -> Result<(BoxRecipient, String), Error> {
+pub(crate) fn parse_recipient(s: &str) -> Result<(BoxRecipient, String), Error> {
     let s = s.trim();
     let bad = |message: String| Error::BadRecipient {
-        recipient: crate::ui::sanitize::text(s.split_whitespace().next().unwrap_or_default()),
+        recipient: s.split_whitespace().next().unwrap_or_default().to_string(),
         message,
     };
     if s.starts_with("age1") {
@@ -94,13 +94,16 @@ pub fn read_recipients_file(path: &Path) -> Result<Vec<String>, Error> {
 }
 
 /// A fresh X25519 identity for a new vault: its secret text and public recipient.
-pub fn generate_identity() -> (SecretString, String) {
+pub(crate) fn generate_identity() -> (SecretString, String) {
     let id = age::x25519::Identity::generate();
     (id.to_string(), id.to_public().to_string())
 }
 
 /// Encrypts an identity file's text under `passphrase` (one scrypt).
-pub fn seal_identity(secret: &SecretString, passphrase: &SecretString) -> Result<Vec<u8>, Error> {
+pub(crate) fn seal_identity(
+    secret: &SecretString,
+    passphrase: &SecretString,
+) -> Result<Vec<u8>, Error> {
     let public = secret
         .expose_secret()
         .parse::<age::x25519::Identity>()
@@ -126,7 +129,7 @@ pub fn seal_identity(secret: &SecretString, passphrase: &SecretString) -> Result
 const SEALED_MARKER: &str = "# idvault: config and manifest are sealed with this identity";
 
 /// The vault identity, opened.
-pub struct VaultIdentity {
+pub(crate) struct VaultIdentity {
     /// Every identity in the file, for decrypting.
     pub ids: Vec<BoxIdentity>,
     /// The vault's own X25519 secret (`AGE-SECRET-KEY-1…`), to derive seal keys from.
@@ -138,7 +141,10 @@ pub struct VaultIdentity {
 }
 
 /// Opens the sealed vault identity at `path` with `passphrase` (one scrypt).
-pub fn unseal_identity(path: &Path, passphrase: &SecretString) -> Result<VaultIdentity, Error> {
+pub(crate) fn unseal_identity(
+    path: &Path,
+    passphrase: &SecretString,
+) -> Result<VaultIdentity, Error> {
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let mut id = age::scrypt::Identity::new(passphrase.clone());
     id.set_max_work_factor(MAX_SCRYPT_LOG_N);
@@ -230,7 +236,7 @@ fn parse_identity_text(text: &[u8], path: &Path) -> Result<Vec<BoxIdentity>, Err
 
 /// Decrypts a small age file (an identity, a manifest, an entry's metadata) into memory that is
 /// zeroed when dropped.
-pub fn decrypt_small<'a>(
+pub(crate) fn decrypt_small<'a>(
     input: impl Read,
     identities: impl Iterator<Item = &'a dyn age::Identity>,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
@@ -265,7 +271,11 @@ fn corrupt(e: io::Error) -> Error {
 }
 
 /// Encrypts a small plaintext to the recipients.
-pub fn encrypt_small(recipients: &Recipients, plain: &[u8], out: impl Write) -> io::Result<()> {
+pub(crate) fn encrypt_small(
+    recipients: &Recipients,
+    plain: &[u8],
+    out: impl Write,
+) -> io::Result<()> {
     let enc = recipients
         .encryptor()
         .map_err(|e| io::Error::other(e.to_string()))?;
@@ -312,7 +322,7 @@ fn pump(
 
 /// Which end of a stream (source or sink) failed.
 #[derive(Debug)]
-pub enum Side {
+pub(crate) enum Side {
     Source(io::Error),
     Sink(io::Error),
 }
@@ -332,7 +342,7 @@ fn fill(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Hashes `src` to its end.
-pub fn digest(src: &mut impl Read) -> io::Result<Digested> {
+pub(crate) fn digest(src: &mut impl Read) -> io::Result<Digested> {
     pump(src, |_| Ok(())).map_err(|side| match side {
         Side::Source(e) | Side::Sink(e) => e,
     })
@@ -343,7 +353,7 @@ pub fn digest(src: &mut impl Read) -> io::Result<Digested> {
 /// Reading and hashing run on a helper thread while this thread encrypts and writes, with
 /// three 64 KiB buffers passed back and forth: memory stays constant, and one large file uses
 /// two cores (encryption is the slow stage; hashing and reading hide behind it).
-pub fn encrypt_stream<W: Write>(
+pub(crate) fn encrypt_stream<W: Write>(
     recipients: &Recipients,
     src: &mut (impl Read + Send),
     out: W,
@@ -399,7 +409,7 @@ pub fn encrypt_stream<W: Write>(
 /// truncated, altered or foreign file is an error; `out` may have received part of the
 /// plaintext by then, so callers write to a temporary file or a sink. `out_path` names `out`
 /// in errors.
-pub fn decrypt_stream(
+pub(crate) fn decrypt_stream(
     identities: &[BoxIdentity],
     src: impl Read,
     out: &mut impl Write,

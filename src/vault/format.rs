@@ -19,29 +19,29 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The format version this build writes and reads.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 /// The vault's passphrase-encrypted identity.
-pub const IDENTITY_FILE: &str = "identity.age";
+pub(crate) const IDENTITY_FILE: &str = "identity.age";
 /// All entries' metadata.
-pub const MANIFEST_FILE: &str = "manifest.age";
+pub(crate) const MANIFEST_FILE: &str = "manifest.age";
 /// The lock file.
-pub const LOCK_FILE: &str = "lock";
+pub(crate) const LOCK_FILE: &str = "lock";
 /// Directory of objects, fanned out by the first byte of the id.
-pub const OBJECTS_DIR: &str = "objects";
+pub(crate) const OBJECTS_DIR: &str = "objects";
 /// Suffix of an entry's content.
-pub const OBJECT_SUFFIX: &str = ".age";
+pub(crate) const OBJECT_SUFFIX: &str = ".age";
 /// Suffix of an entry's metadata.
-pub const META_SUFFIX: &str = ".meta.age";
+pub(crate) const META_SUFFIX: &str = ".meta.age";
 /// Mode of every file in the vault.
-pub const FILE_MODE: u32 = 0o600;
+pub(crate) const FILE_MODE: u32 = 0o600;
 /// Mode of every directory in the vault.
-pub const DIR_MODE: u32 = 0o700;
+pub(crate) const DIR_MODE: u32 = 0o700;
 /// Metadata plaintexts are padded to a multiple of this, so that the size of an encrypted
 /// `.meta.age` does not reveal the length of the original path.
-pub const META_PAD: usize = 1024;
+pub(crate) const META_PAD: usize = 1024;
 /// The manifest is padded to a multiple of this, so that its size reveals only roughly how
 /// many entries there are (which the object count shows anyway), not the lengths of names.
-pub const MANIFEST_PAD: usize = 16 * 1024;
+pub(crate) const MANIFEST_PAD: usize = 16 * 1024;
 
 /// The public, unencrypted part of a vault: `idvault-vault.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ impl Config {
     }
 
     /// The config as TOML, with a comment saying what the file is.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let body = toml::to_string(self).expect("config serialises");
         format!(
             "# idvault vault (format {FORMAT}). Public data only: no names, no secrets.\n\
@@ -156,7 +156,7 @@ impl Layout {
     }
 
     /// The fan-out directory of `id`.
-    pub fn fan_dir(&self, id: &EntryId) -> PathBuf {
+    pub(crate) fn fan_dir(&self, id: &EntryId) -> PathBuf {
         self.objects().join(id.fan())
     }
 
@@ -170,7 +170,7 @@ impl Layout {
 
     /// Everything in `objects/`: ids with an object, ids with metadata, and stray files
     /// (temporary files left by a crash, or anything else).
-    pub fn scan_objects(&self) -> io::Result<ObjectScan> {
+    pub(crate) fn scan_objects(&self) -> io::Result<ObjectScan> {
         let mut scan = ObjectScan::default();
         let dir = match fs::read_dir(self.objects()) {
             Ok(d) => d,
@@ -210,7 +210,7 @@ impl Layout {
 
 /// What [`Layout::scan_objects`] found.
 #[derive(Debug, Default)]
-pub struct ObjectScan {
+pub(crate) struct ObjectScan {
     pub objects: Vec<EntryId>,
     pub metas: Vec<EntryId>,
     pub stray: Vec<PathBuf>,
@@ -219,7 +219,7 @@ pub struct ObjectScan {
 /// Creates `dir` with mode 0700 unless it exists, and fsyncs its parent when it was created (so
 /// that the new folder survives a crash before anything inside it is relied on). An existing
 /// folder must be a real folder owned by this user; group and other bits are cleared.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     match DirBuilder::new().mode(DIR_MODE).create(dir) {
         Ok(()) => {
             fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
@@ -236,7 +236,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// owner-only (`mode & 0700`) when others could read or write it; the owner's own bits are
 /// left as they are (a folder made read-only stays read-only). A folder owned by someone else is refused: its
 /// owner could change anything in it.
-pub fn make_private(dir: &Path) -> io::Result<()> {
+pub(crate) fn make_private(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = fs::symlink_metadata(dir)?;
     if !meta.is_dir() {
@@ -264,7 +264,7 @@ pub fn make_private(dir: &Path) -> io::Result<()> {
 }
 
 /// Pads `plain` with spaces (JSON whitespace) to a multiple of `block`.
-pub fn pad(plain: &mut Vec<u8>, block: usize) {
+pub(crate) fn pad(plain: &mut Vec<u8>, block: usize) {
     let len = plain.len().div_ceil(block).max(1) * block;
     plain.resize(len, b' ');
 }

@@ -28,7 +28,7 @@ pub struct VaultLock {
 impl VaultLock {
     /// Takes the lock at `path`. When another process holds it, `on_busy` is called once with
     /// that process's pid (if known) and the call then waits for the lock.
-    pub fn acquire(
+    pub(crate) fn acquire(
         path: &Path,
         mode: LockMode,
         on_busy: impl FnOnce(Option<u32>),

@@ -159,7 +159,7 @@ impl Manifest {
         let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
             .map_err(|e| e.in_file(&path))?;
         let m: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
-            message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+            message: format!("{}: {e}", path.display()),
         })?;
         if m.format != format::FORMAT {
             return Err(Error::UnsupportedFormat { found: m.format });
@@ -182,7 +182,11 @@ impl Manifest {
 }
 
 /// Writes an entry's `.meta.age`; never replaces an existing one.
-pub fn write_meta(layout: &Layout, entry: &Entry, recipients: &Recipients) -> Result<(), Error> {
+pub(crate) fn write_meta(
+    layout: &Layout,
+    entry: &Entry,
+    recipients: &Recipients,
+) -> Result<(), Error> {
     let mut plain = zeroize::Zeroizing::new(serde_json::to_vec(entry).expect("serialises"));
     format::pad(&mut plain, format::META_PAD);
     let dir = layout.fan_dir(&entry.id);
@@ -196,19 +200,23 @@ pub fn write_meta(layout: &Layout, entry: &Entry, recipients: &Recipients) -> Re
 }
 
 /// Reads an entry's `.meta.age`.
-pub fn read_meta(layout: &Layout, id: &EntryId, ids: &[BoxIdentity]) -> Result<Entry, Error> {
+pub(crate) fn read_meta(
+    layout: &Layout,
+    id: &EntryId,
+    ids: &[BoxIdentity],
+) -> Result<Entry, Error> {
     let path = layout.meta(id);
     let file = std::fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
     let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
         .map_err(|e| e.in_file(&path))?;
     let entry: Entry = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
-        message: format!("{}: {e}", crate::ui::sanitize::path(&path)),
+        message: format!("{}: {e}", path.display()),
     })?;
     if &entry.id != id {
         return Err(Error::Corrupt {
             message: format!(
                 "{}: holds the metadata of another entry ({}); files were swapped",
-                crate::ui::sanitize::path(&path),
+                path.display(),
                 entry.id
             ),
         });

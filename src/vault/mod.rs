@@ -6,21 +6,17 @@
 //! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
-//! The API the `secure` command uses:
+//! The API `vault add` uses (`secure` goes through the same [`pipeline`]):
 //! ```no_run
 //! # use idvault::vault::*;
 //! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {
 //! let vault = Vault::open(&default_root().unwrap())?;
 //! let keys = vault.unlock(&passphrase)?;
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
-//! let index = vault.index(&keys)?;
-//! let path = std::path::Path::new("/photos/passport.jpg");
-//! let added = vault.add_file(&lock, &Source::new(path.into()), StripPolicy::Strip)?;
-//! vault.commit_manifest(&lock, &keys)?;
-//! // Before the original is touched: decrypt the entry and compare it with what idvault
-//! // would store for the original now.
-//! let seen = original::confirm(&vault, &keys, &added.entry, path)?;
-//! # let _ = (index, seen);
+//! let sources = [Source::new("/photos/passport.jpg".into())];
+//! // Store, verify each vault copy against its original, then wipe the originals.
+//! let summary = add_all(&vault, &lock, &sources, StripPolicy::Strip, Some(&keys), true, &|_event| {})?;
+//! # let _ = summary;
 //! # Ok(()) }
 //! ```
 
@@ -52,7 +48,6 @@ pub use pipeline::{ItemError, OriginalDone, Originals};
 pub use trust::{SealKey, Trust};
 
 use crate::fsutil::{AtomicFile, Replace};
-use crate::ui::sanitize;
 
 /// Everything that can go wrong in the vault, named after what the user was doing.
 #[derive(Debug, thiserror::Error)]
@@ -60,13 +55,13 @@ use crate::ui::sanitize;
 pub enum Error {
     #[error(
         "{} is not an idvault vault (no {})",
-        sanitize::path(path),
+        path.display(),
         crate::VAULT_MARKER
     )]
     NotAVault { path: PathBuf },
     #[error(
         "{} already exists and is not empty; a vault is created in a new or empty folder",
-        sanitize::path(path)
+        path.display()
     )]
     NotEmpty { path: PathBuf },
     #[error(
@@ -74,7 +69,7 @@ pub enum Error {
         format::FORMAT
     )]
     UnsupportedFormat { found: u32 },
-    #[error("{}: invalid vault config: {message}", sanitize::path(path))]
+    #[error("{}: invalid vault config: {message}", path.display())]
     BadConfig { path: PathBuf, message: String },
     #[error("recipient {recipient}: {message}")]
     BadRecipient { recipient: String, message: String },
@@ -84,13 +79,14 @@ pub enum Error {
     WrongPassphrase,
     #[error("none of the given identities can open this vault's files")]
     NoMatchingIdentity,
-    #[error("identity file {}: {message}", sanitize::path(path))]
+    #[error("identity file {}: {message}", path.display())]
     BadIdentityFile { path: PathBuf, message: String },
-    #[error("cannot {action} {}: {source}", sanitize::path(path))]
+    /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
+    #[error("cannot {action} {}: {error}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
     #[error("encryption failed: {0}")]
     Encrypt(String),
@@ -100,7 +96,7 @@ pub enum Error {
     HashMismatch,
     #[error("object file is missing")]
     MissingObject,
-    #[error("{} changed while it was being added; not added", sanitize::path(path))]
+    #[error("{} changed while it was being added; not added", path.display())]
     ChangedWhileAdding { path: PathBuf },
     #[error(
         "vault entry {id} does not hold this file: its content differs from what idvault would \
@@ -109,14 +105,14 @@ pub enum Error {
     NotTheOriginal { id: EntryId },
     #[error(
         "{} changed while it was being compared with its vault copy; not touched",
-        sanitize::path(path)
+        path.display()
     )]
     OriginalChanged { path: PathBuf },
-    #[error("{} is inside the vault", sanitize::path(path))]
+    #[error("{} is inside the vault", path.display())]
     InsideVault { path: PathBuf },
-    #[error("{} already exists; not overwritten", sanitize::path(path))]
+    #[error("{} already exists; not overwritten", path.display())]
     Exists { path: PathBuf },
-    #[error("the vault folder {}: {reason}", sanitize::path(path))]
+    #[error("the vault folder {}: {reason}", path.display())]
     UnsafeFolder { path: PathBuf, reason: io::Error },
     #[error(
         "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
@@ -186,11 +182,11 @@ fn since(at: i64) -> String {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
+    pub(crate) fn io(action: &'static str, path: &Path, error: io::Error) -> Self {
         Error::Io {
             action,
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
@@ -198,7 +194,7 @@ impl Error {
     pub(crate) fn in_file(self, path: &Path) -> Self {
         match self {
             Error::Corrupt { message } => Error::Corrupt {
-                message: format!("{}: {message}", sanitize::path(path)),
+                message: format!("{}: {message}", path.display()),
             },
             other => other,
         }
@@ -606,7 +602,7 @@ impl Vault {
     /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
     /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
     /// it.
-    pub fn commit_manifest(
+    pub(crate) fn commit_manifest(
         &self,
         _lock: &VaultLock,
         keys: &Keys,
@@ -681,18 +677,8 @@ impl Vault {
         Ok(refused)
     }
 
-    /// Adds one file: see [`add::add_file`].
-    pub fn add_file(
-        &self,
-        lock: &VaultLock,
-        source: &Source,
-        strip: StripPolicy,
-    ) -> Result<Added, Error> {
-        add::add_file(self, lock, source, strip)
-    }
-
     /// Decrypts an entry's object and metadata and checks them against `entry`.
-    pub fn verify_entry(&self, entry: &Entry, keys: &Keys) -> Result<(), Error> {
+    pub(crate) fn verify_entry(&self, entry: &Entry, keys: &Keys) -> Result<(), Error> {
         check::verify_entry(self, entry, keys)
     }
 
@@ -761,7 +747,10 @@ pub struct Index {
 impl Index {
     /// The entries that claim to hold an original with this SHA-256 (for idempotent re-runs).
     /// A claim is only a claim: check it against the original before relying on it.
-    pub fn by_original_hash<'a>(&'a self, sha256: &'a str) -> impl Iterator<Item = &'a Entry> {
+    pub(crate) fn by_original_hash<'a>(
+        &'a self,
+        sha256: &'a str,
+    ) -> impl Iterator<Item = &'a Entry> {
         self.entries
             .iter()
             .filter(move |e| e.original_sha256 == sha256)

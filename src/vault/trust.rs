@@ -162,7 +162,7 @@ fn read_record(path: &Path) -> io::Result<Option<Record>> {
 }
 
 /// Looks up the record of the vault whose config is `config`, opened at `root` (canonical).
-pub fn lookup(config: &Config, root: &Path) -> Result<Trust, Error> {
+pub(crate) fn lookup(config: &Config, root: &Path) -> Result<Trust, Error> {
     let Some(dir) = dir() else {
         return Ok(Trust::Unknown);
     };
@@ -196,7 +196,7 @@ pub fn lookup(config: &Config, root: &Path) -> Result<Trust, Error> {
 }
 
 /// Loads the record for `vault_key`, if any.
-pub fn load(vault_key: &str) -> Result<Option<Record>, Error> {
+pub(crate) fn load(vault_key: &str) -> Result<Option<Record>, Error> {
     let Some(dir) = dir() else { return Ok(None) };
     let path = record_path(&dir, vault_key);
     read_record(&path).map_err(|e| Error::io("read", &path, e))
@@ -244,7 +244,7 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
 
 /// Raises the pinned generation of `vault_key` to `generation` (never lowers it), noting
 /// whether that manifest was sealed.
-pub fn saw_generation(vault_key: &str, generation: u64, sealed: bool) -> Result<(), Error> {
+pub(crate) fn saw_generation(vault_key: &str, generation: u64, sealed: bool) -> Result<(), Error> {
     match load(vault_key)? {
         Some(mut r) if r.generation < generation => {
             r.generation = generation;

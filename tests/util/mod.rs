@@ -169,3 +169,32 @@ pub fn signals(finding: &Value) -> Vec<String> {
     s.sort();
     s
 }
+
+/// Deterministic noise (xorshift64), so that a test built on it reproduces from its seed.
+pub struct Noise(u64);
+
+impl Noise {
+    /// A generator for `seed`; any seed, zero included, gives a usable, distinct stream.
+    pub fn new(seed: u64) -> Self {
+        Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 noisy bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+/// `len` noise bytes from `seed`: distinct contents for test files.
+pub fn noise_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut noise = Noise::new(seed);
+    (0..len).map(|_| noise.next_u64() as u8).collect()
+}

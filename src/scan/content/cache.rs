@@ -22,9 +22,8 @@
 //! problems never fail a scan.
 
 use std::collections::HashSet;
-use std::fs::{self, DirBuilder};
+use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -106,18 +105,7 @@ impl Cache {
     /// Opens (or starts) the cache in `dir`. `None` when the directory cannot be made private
     /// and usable: then the scan simply runs without a cache.
     pub fn open(dir: &Path) -> Option<Cache> {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .ok()?;
-        let meta = fs::symlink_metadata(dir).ok()?;
-        if !meta.is_dir() {
-            return None;
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).ok()?;
-        }
+        fsutil::private_state_dir(dir)?;
         let (key, fresh) = match read_exact_file(&dir.join(KEY_FILE), 32) {
             Some(k) => (k.try_into().ok()?, false),
             None => (new_key(dir)?, true),
@@ -287,6 +275,7 @@ fn load_entries(path: &Path) -> Option<HashSet<Entry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn id(ino: u64) -> FileId {
         FileId {

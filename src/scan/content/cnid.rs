@@ -352,13 +352,8 @@ mod tests {
     #[test]
     fn never_panics_on_noise() {
         let alphabet: Vec<char> = "0123456789 xX×Ool１２号码\n-".chars().collect();
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut noise = crate::testutil::Noise::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move || noise.next_u64();
         for _ in 0..3000 {
             let len = (next() % 60) as usize;
             let text: String = (0..len)

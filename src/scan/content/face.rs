@@ -400,14 +400,12 @@ pub(super) mod tests {
             assert_eq!(detect(&img).unwrap(), Vec::new(), "{w}x{h}");
         }
         // Noise at sizes around the detector's window and pyramid steps: no panic, no error.
-        let mut seed = 0x2545_f491_u32;
+        let mut noise = crate::testutil::Noise::new(0x2545_f491);
         for w in (38..=70).step_by(4) {
             for h in [38, 40, 41, 45, 50, 64, 99] {
                 let img = RgbImage::from_fn(w, h, |_, _| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 17;
-                    seed ^= seed << 5;
-                    image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+                    let v = noise.next_u64();
+                    image::Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
                 });
                 detect(&img).unwrap();
                 let all = Area {

@@ -549,13 +549,8 @@ mod tests {
     #[test]
     fn never_panics_on_noise() {
         let alphabet: Vec<char> = "aAéÉ ＰVISA证證身份 '-\n\u{301}\u{202e}0".chars().collect();
-        let mut state = 0x1234_5678_9ABC_DEF1u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut noise = crate::testutil::Noise::new(0x1234_5678_9ABC_DEF1u64);
+        let mut next = move || noise.next_u64();
         for _ in 0..2000 {
             let len = (next() % 80) as usize;
             let text: String = (0..len)

@@ -1491,13 +1491,8 @@ mod tests {
 
     #[test]
     fn random_mrz_shaped_lines_are_rejected() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut noise = crate::testutil::Noise::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = move || noise.next_u64();
         for alphabet in [
             "0123456789",
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<<<<<<<<",
@@ -1586,13 +1581,8 @@ mod tests {
         let alphabet: Vec<char> = "<<<<<KKK(0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ «>»０Ａ 身"
             .chars()
             .collect();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut noise = crate::testutil::Noise::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = move || noise.next_u64();
         for _ in 0..3000 {
             let n_lines = (next() % 5) as usize;
             let lines: Vec<String> = (0..n_lines)
