@@ -87,10 +87,32 @@ function thumb(c) {
   return made;
 }
 
+// Thumbnails are fetched one after another, not all at once: a burst of new connections can
+// leave one of them unserved by the server's HTTP library (tiny_http 0.12's thread pool), and
+// one at a time the browser reuses a single connection.
+const pendingThumbs = [];
+let thumbLoading = false;
+
+function loadNextThumb() {
+  const next = pendingThumbs.shift();
+  thumbLoading = !!next;
+  if (next) next.img.src = next.src;
+}
+
+function queueThumb(img, src) {
+  const done = () => { if (thumbLoading && img.dataset.queued === '1') { img.dataset.queued = ''; loadNextThumb(); } };
+  img.dataset.queued = '1';
+  img.addEventListener('load', done);
+  img.addEventListener('error', done);
+  pendingThumbs.push({ img, src });
+  if (!thumbLoading) loadNextThumb();
+}
+
 function makeThumb(c) {
   if (!c.preview) return el('div', { class: 'thumb' }, [el('p', { class: 'none', text: t('card.no_preview') })]);
   const blurred = base + 'thumb/' + c.id + '/blurred';
-  const img = el('img', { class: 'blurred', src: blurred, alt: '', draggable: false, 'data-role': 'thumb' });
+  const img = el('img', { class: 'blurred', alt: '', draggable: false, 'data-role': 'thumb' });
+  queueThumb(img, blurred);
   img.addEventListener('error', () => {
     img.replaceWith(el('p', { class: 'none', text: t('card.no_preview') }));
     hold.remove();

@@ -234,7 +234,15 @@ impl Page<'_> {
             if v == Value::Bool(true) {
                 return;
             }
-            assert!(start.elapsed() < WAIT, "timed out waiting for: {js}");
+            if start.elapsed() >= WAIT {
+                // What the page holds, to tell a slow server from a broken page.
+                let thumbs = self.eval(
+                    "[...document.querySelectorAll('.thumb')].map(t => t.innerHTML.slice(0, 160) + \
+                     ' complete=' + (t.querySelector('img') || {}).complete + ' w=' + \
+                     (t.querySelector('img') || {}).naturalWidth)",
+                );
+                panic!("timed out waiting for: {js}\nthumbnails: {thumbs:#}");
+            }
             thread::sleep(Duration::from_millis(100));
         }
     }
