@@ -7,26 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use subtle::ConstantTimeEq;
 
-use super::session::{ActionError, Session};
+use super::session::{ActionError, JobStatus, Session};
 use crate::secure::{self, OriginalDone, Progress};
 use crate::vault::{self, Keys, LockMode, Vault};
-
-/// Progress of the current (or last) job, as the page shows it.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct JobStatus {
-    pub running: bool,
-    pub total: usize,
-    pub done: usize,
-    pub ok: usize,
-    pub failed: usize,
-    /// Why the job could not start at all (wrong passphrase, vault not usable).
-    pub error: Option<String>,
-    /// Another process holds the vault lock; the job waits for it.
-    pub waiting_for_lock: bool,
-}
 
 /// Why "Secure selected" was refused before anything started.
 #[derive(Debug, thiserror::Error)]

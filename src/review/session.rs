@@ -8,13 +8,26 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Options;
-use super::job::JobStatus;
 use super::thumb::Thumbs;
 use crate::dismissed::{Mark, Marks};
 use crate::scan::Finding;
 use crate::scan::finding::{Document, Risk};
 use crate::secure::{self, Item, OriginalDone};
 use crate::ui::sanitize;
+
+/// Progress of the current (or last) job, as the page shows it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JobStatus {
+    pub running: bool,
+    pub total: usize,
+    pub done: usize,
+    pub ok: usize,
+    pub failed: usize,
+    /// Why the job could not start at all (wrong passphrase, vault not usable).
+    pub error: Option<String>,
+    /// Another process holds the vault lock; the job waits for it.
+    pub waiting_for_lock: bool,
+}
 
 /// Where a card stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

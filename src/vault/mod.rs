@@ -28,6 +28,7 @@ pub mod lock;
 pub mod manifest;
 pub mod original;
 pub mod pipeline;
+pub mod store;
 pub mod trust;
 
 use std::collections::BTreeMap;
@@ -38,13 +39,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
 
-pub use add::{AddEvent, AddSummary, Added, Source, add_all, sha256_file};
+pub use add::{AddEvent, AddSummary, add_all};
 pub use crypto::{BoxIdentity, Digested, Recipients};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
 pub use manifest::{Detected, DetectedReason, Entry, Manifest, StoredPath, StripLog};
 pub use original::StripPolicy;
 pub use pipeline::{ItemError, OriginalDone, Originals};
+pub use store::{Added, Source, sha256_file};
 pub use trust::{SealKey, Trust};
 
 use crate::fsutil::{AtomicFile, Replace};

@@ -6,7 +6,7 @@
 //!    `secure`, same path and time for `vault add`: a re-run after an interruption) is used only
 //!    if [`original::confirm`] shows that it does; a claim that fails the comparison (a planted
 //!    or damaged entry) is passed over and the file is stored anew. Otherwise the file is added
-//!    ([`super::add::add_file`]: strip in memory, encrypt, fsync, rename, fsync folders).
+//!    ([`super::store::add_file`]: strip in memory, encrypt, fsync, rename, fsync folders).
 //! 2. **Commit** the manifest (sealed, when the passphrase unlocked the vault).
 //! 3. **Confirm** the entry against the original as it is now: decrypt it and compare it with
 //!    what idvault would store for the file now.
@@ -23,8 +23,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::add::{Added, Source, add_file, sha256_file};
 use super::original::{self, StripPolicy};
+use super::store::{Added, Source, add_file, sha256_file};
 use super::{Entry, Error, Keys, Vault, VaultLock};
 use crate::files::FileId;
 use crate::isolate::{self, Panicked};
