@@ -394,13 +394,8 @@ mod tests {
     /// A 1×1 grey PNG with a tEXt chunk to remove.
     fn png() -> Vec<u8> {
         let chunk = |kind: &[u8; 4], data: &[u8]| {
-            let mut v = (data.len() as u32).to_be_bytes().to_vec();
-            v.extend_from_slice(kind);
-            v.extend_from_slice(data);
-            let mut h = crc32fast::Hasher::new();
-            h.update(kind);
-            h.update(data);
-            v.extend_from_slice(&h.finalize().to_be_bytes());
+            let mut v = Vec::new();
+            crate::metadata::png::push_chunk(&mut v, kind, data);
             v
         };
         [

@@ -113,7 +113,8 @@ pub(super) fn clean(
     Ok(out)
 }
 
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+/// Appends one chunk (length, type, data, CRC) to `out`.
+pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(kind);
     out.extend_from_slice(data);

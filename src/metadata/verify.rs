@@ -570,13 +570,8 @@ mod tests {
     }
 
     fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-        let mut v = (data.len() as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
-        v.extend_from_slice(data);
-        let mut h = crc32fast::Hasher::new();
-        h.update(kind);
-        h.update(data);
-        v.extend_from_slice(&h.finalize().to_be_bytes());
+        let mut v = Vec::new();
+        crate::metadata::png::push_chunk(&mut v, kind, data);
         v
     }
 

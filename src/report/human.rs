@@ -3,9 +3,28 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::scan::finding::Reason;
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
+
+/// Writes a finding's reasons, a `why:` line each (escaped), after `indent`.
+pub fn reasons(
+    out: &mut impl Write,
+    p: &Palette,
+    reasons: &[Reason],
+    indent: &str,
+) -> io::Result<()> {
+    for r in reasons {
+        writeln!(
+            out,
+            "{indent}{} {}",
+            p.dim("why:"),
+            sanitize::text(&r.detail)
+        )?;
+    }
+    Ok(())
+}
 
 /// Prints a warning to stderr as `idvault: warning: PATH: message`; the message can hold raw
 /// paths and values from the domain, so it is escaped like the path.

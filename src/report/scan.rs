@@ -11,7 +11,6 @@ use crate::files::Leftover;
 use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
-use crate::ui::sanitize;
 
 /// Writes scan results as they arrive.
 pub struct ScanReport<W: Write> {
@@ -108,14 +107,7 @@ impl<W: Write> ScanReport<W> {
             v.confidence,
             p.bold(&human::path(&f.path))
         )?;
-        for r in &v.reasons {
-            writeln!(
-                self.writer.out,
-                "    {} {}",
-                p.dim("why:"),
-                sanitize::text(&r.detail)
-            )?;
-        }
+        human::reasons(&mut self.writer.out, p, &v.reasons, "    ")?;
         if let Some(d) = &v.document {
             let mut parts = Vec::new();
             if let Some(c) = &d.issuing_country {

@@ -32,7 +32,6 @@ use crate::scan::finding::{Reason, Risk};
 use crate::scan::{Summary, Warning};
 use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
 use crate::ui::color::Palette;
-use crate::ui::sanitize;
 use crate::wipe::Caveat;
 
 /// Writes `secure` output.
@@ -194,14 +193,7 @@ impl<W: Write> SecureReport<W> {
                 v.confidence,
                 p.bold(&human::path(&item.finding.path))
             )?;
-            for r in &v.reasons {
-                writeln!(
-                    self.writer.out,
-                    "      {} {}",
-                    p.dim("why:"),
-                    sanitize::text(&r.detail)
-                )?;
-            }
+            human::reasons(&mut self.writer.out, &p, &v.reasons, "      ")?;
             for r in &v.risks {
                 writeln!(
                     self.writer.out,
