@@ -375,7 +375,21 @@ pub struct SecureArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub vault: VaultCommonArgs,
-    /// Act only on findings at least this sure (0–1).
+    #[command(flatten)]
+    pub choice: SecureChoiceArgs,
+    /// Carry out the plan (asks first on a terminal).
+    #[arg(long)]
+    pub apply: bool,
+    /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// What `secure` acts on and how: shared by `secure` and `review` (which selects by default
+/// exactly what `secure` with the same flags would act on).
+#[derive(Debug, Args)]
+pub struct SecureChoiceArgs {
+    /// Act only on findings at least this sure (0–1); `review` selects these by default.
     #[arg(long, value_name = "X", default_value_t = SECURE_MIN_CONFIDENCE, value_parser = confidence)]
     pub min_confidence: f32,
     /// Act only on these kinds (repeatable) [default: every kind but plain screenshots].
@@ -397,12 +411,6 @@ pub struct SecureArgs {
     /// Do not cross into other file systems while scanning.
     #[arg(long)]
     pub one_file_system: bool,
-    /// Carry out the plan (asks first on a terminal).
-    #[arg(long)]
-    pub apply: bool,
-    /// Do not ask for confirmation (needed with --apply when stdin is not a terminal).
-    #[arg(short, long)]
-    pub yes: bool,
 }
 
 /// How sure a finding must be for `secure` to act on it (and `review` to select it) by default.
@@ -415,27 +423,8 @@ pub struct ReviewArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub vault: VaultCommonArgs,
-    /// Select by default the findings at least this sure (0–1), as `secure` would act on.
-    #[arg(long, value_name = "X", default_value_t = SECURE_MIN_CONFIDENCE, value_parser = confidence)]
-    pub min_confidence: f32,
-    /// Select by default only these kinds (repeatable) [default: as `secure`].
-    #[arg(long, value_enum, value_name = "K")]
-    pub kind: Vec<Kind>,
-    /// Leave the originals in place after vaulting them.
-    #[arg(long, conflicts_with = "delete_originals")]
-    pub keep_originals: bool,
-    /// Unlink originals without overwriting them.
-    #[arg(long)]
-    pub delete_originals: bool,
-    /// Store files with their metadata (default: stripped first).
-    #[arg(long)]
-    pub keep_metadata: bool,
-    /// Judge by names and metadata only; do not analyse pixels.
-    #[arg(long)]
-    pub no_content: bool,
-    /// Do not cross into other file systems while scanning.
-    #[arg(long)]
-    pub one_file_system: bool,
+    #[command(flatten)]
+    pub choice: SecureChoiceArgs,
     /// Do not open the page in the browser; only print its address.
     #[arg(long)]
     pub no_open: bool,

@@ -11,16 +11,13 @@ use anyhow::{Context, bail};
 
 use idvault::dismissed::Dismissed;
 use idvault::review::{self, Server, Stop, session::Session};
-use idvault::scan::ScanOptions;
 use idvault::scan::content::cache::Cache;
 use idvault::secure;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
 use idvault::ui::{color, progress};
 use idvault::vault;
-use idvault::wipe::WipeOptions;
 
 use crate::cli::{GlobalArgs, ReviewArgs};
-use crate::commands::secure::default_kinds;
 use crate::commands::vault::passphrase_source;
 use crate::exit::ExitCode;
 
@@ -46,29 +43,14 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let scan = ScanOptions {
-        content: !args.no_content,
-        one_file_system: args.one_file_system,
-        // Show everything found, marked findings too (apart, so a mark can be undone).
-        dismissed: Dismissed::Report,
-        ..ScanOptions::new(args.paths.clone())
-    };
+    let mut secure_opts = super::secure::options(&args.choice, &args.paths);
+    // Show everything found, marked findings too (apart, so a mark can be undone).
+    secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.
-    let selection = ScanOptions {
-        min_confidence: args.min_confidence,
-        kinds: if args.kind.is_empty() {
-            default_kinds()
-        } else {
-            args.kind.clone()
-        },
-        ..scan.clone()
-    };
-    let secure_opts = secure::Options {
-        scan,
-        originals: super::secure::originals(args.keep_originals, args.delete_originals),
-        wipe: WipeOptions::default(),
-        strip: super::secure::strip_policy(args.keep_metadata),
-    };
+    let selection = secure_opts.scan.clone();
+    // The page lists findings of every kind and confidence.
+    secure_opts.scan.min_confidence = 0.0;
+    secure_opts.scan.kinds = Vec::new();
 
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let bar = progress::counter(

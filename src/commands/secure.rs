@@ -2,6 +2,7 @@
 //! runs `idvault::secure` and hands results to `report::secure`.
 
 use std::io::{self, BufWriter};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{Context, bail};
@@ -16,7 +17,7 @@ use idvault::ui::{color, progress, sanitize};
 use idvault::vault::{self, LockMode, StripPolicy, Vault};
 use idvault::wipe::WipeOptions;
 
-use crate::cli::{GlobalArgs, SecureArgs};
+use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs};
 use crate::commands::vault::{open, passphrase_source, unlock};
 use crate::exit::ExitCode;
 
@@ -40,22 +41,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         None => vault::default_root()
             .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
     };
-    let opts = secure::Options {
-        scan: ScanOptions {
-            content: !args.no_content,
-            min_confidence: args.min_confidence,
-            kinds: if args.kind.is_empty() {
-                default_kinds()
-            } else {
-                args.kind.clone()
-            },
-            one_file_system: args.one_file_system,
-            ..ScanOptions::new(args.paths.clone())
-        },
-        originals: originals(args.keep_originals, args.delete_originals),
-        wipe: WipeOptions::default(),
-        strip: strip_policy(args.keep_metadata),
-    };
+    let opts = options(&args.choice, &args.paths);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
     let mut report = SecureReport::new(
@@ -151,18 +137,35 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from_failures(failures))
 }
 
-/// What happens to the originals, from the flags `secure` and `review` share.
-pub(crate) fn originals(keep_originals: bool, delete_originals: bool) -> Originals {
-    if keep_originals {
-        Originals::Keep
-    } else if delete_originals {
-        Originals::Delete
-    } else {
-        Originals::Wipe
+/// The scan and the securing that `choice` asks for over `paths`: what `secure` acts on, and
+/// what `review` selects by default.
+pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::Options {
+    secure::Options {
+        scan: ScanOptions {
+            content: !choice.no_content,
+            min_confidence: choice.min_confidence,
+            kinds: if choice.kind.is_empty() {
+                default_kinds()
+            } else {
+                choice.kind.clone()
+            },
+            one_file_system: choice.one_file_system,
+            ..ScanOptions::new(paths.to_vec())
+        },
+        originals: if choice.keep_originals {
+            Originals::Keep
+        } else if choice.delete_originals {
+            Originals::Delete
+        } else {
+            Originals::Wipe
+        },
+        wipe: WipeOptions::default(),
+        strip: strip_policy(choice.keep_metadata),
     }
 }
 
-/// Whether metadata is stripped, from the flag `secure` and `review` share.
+/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
+/// `vault add`.
 pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
     if keep_metadata {
         StripPolicy::Keep

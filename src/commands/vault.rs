@@ -15,8 +15,7 @@ use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress};
 use idvault::vault::{
-    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
-    check, crypto,
+    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, Vault, VaultLock, check, crypto,
 };
 
 use crate::cli::{
@@ -217,11 +216,7 @@ fn add(
         None
     };
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
-    let strip = if args.keep_metadata {
-        StripPolicy::Keep
-    } else {
-        StripPolicy::Strip
-    };
+    let strip = super::secure::strip_policy(args.keep_metadata);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let bar = progress::bar(
         progress::wanted(global.quiet, global.json),
