@@ -10,6 +10,8 @@ pub mod bmff;
 pub mod dismissed;
 pub mod files;
 pub mod fsutil;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod interrupt;
 pub mod isolate;

@@ -27,7 +27,7 @@ const NUMBER: &str = "007007007";
 
 /// A one-page A4 PDF showing `image` (an image XObject) and the lines of `text`; `encrypt`
 /// adds an encryption dictionary no empty password opens.
-fn pdf(image: Option<Stream>, text: &[&str], encrypt: bool) -> Vec<u8> {
+pub(crate) fn pdf(image: Option<Stream>, text: &[&str], encrypt: bool) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages = doc.new_object_id();
     let font = doc.add_object(dictionary! {

@@ -931,4 +931,70 @@ fn write_fuzz_seeds() {
     }
     assert!(root.join("vault_meta/manifest.json").is_file());
     assert!(root.join("vault_meta/meta.json").is_file());
+
+    // The content readers. A one-page PDF with a small JPEG page image (over the 200 px floor
+    // below which images are logos) and a text line, and the same page as a text layer only.
+    use lopdf::{Stream, dictionary};
+    let page = encode(&picture(240, 160), ImageFormat::Jpeg);
+    let image = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 240, "Height" => 160,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        page,
+    );
+    let mrz = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+    put(
+        "pdf",
+        "scan.pdf",
+        &crate::formats::pdf(Some(image), &[mrz], false),
+    );
+    put("pdf", "text.pdf", &crate::formats::pdf(None, &[mrz], false));
+    put(
+        "heic",
+        "passport.heic",
+        &fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/pe__100_pass-hrv.heic"),
+        )
+        .unwrap(),
+    );
+    // A 64×48 HEIC made by libheif's encoder: the fixture above costs the fuzzer a 600×421
+    // decode a run, this one a 64×48 decode.
+    let t = TestDir::new();
+    let png = t.write("small.png", &encode(&picture(64, 48), ImageFormat::Png));
+    let small = t.path().join("small.heic");
+    let status = Command::new("heif-enc")
+        .arg("-q")
+        .arg("50")
+        .arg(&png)
+        .arg("-o")
+        .arg(&small)
+        .status()
+        .expect("heif-enc (Debian libheif-examples)");
+    assert!(status.success());
+    put("heic", "small.heic", &fs::read(&small).unwrap());
+    // Two-second recordings small enough for the fuzzer: H.264 in MP4, HEVC in MOV.
+    for (name, codec) in [
+        ("h264.mp4", ["-c:v", "libx264", "-tag:v", "avc1"]),
+        ("hevc.mov", ["-c:v", "libx265", "-tag:v", "hvc1"]),
+    ] {
+        let out = t.path().join(name);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=s=96x160:r=5:d=2",
+            ])
+            .args(["-g", "5", "-pix_fmt", "yuv420p"])
+            .args(codec)
+            .arg(&out)
+            .status()
+            .expect("ffmpeg");
+        assert!(status.success());
+        put("video", name, &fs::read(&out).unwrap());
+    }
 }
