@@ -7,13 +7,13 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
-use idvault::report::secure::{SecureReport, Totals};
+use idvault::report::{self, secure::SecureReport, secure::Totals};
 use idvault::scan::ScanOptions;
 use idvault::scan::finding::Kind;
 use idvault::secure::{self, Originals, Progress};
 use idvault::ui::passphrase::{self, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress, sanitize};
+use idvault::ui::{color, progress};
 use idvault::vault::{self, LockMode, StripPolicy, Vault};
 use idvault::wipe::WipeOptions;
 
@@ -69,20 +69,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         report.summary(true, &root, &plan, &Totals::default())?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
-    let then = match opts.originals {
-        Originals::Wipe => "then wipe the originals (overwrite, rename, unlink, thumbnails)",
-        Originals::Delete => "then unlink the originals without overwriting them",
-        Originals::Keep => "and keep the originals",
-    };
-    let question = format!(
-        "Vault {} files into {}, compare each vault copy with its original, {then}?",
-        plan.items.len(),
-        sanitize::path(&root)
-    );
+    let question = report::secure::question(plan.items.len(), &root, opts.originals);
     match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
         Confirmation::Yes => {}
         Confirmation::No => {
-            eprintln!("idvault: nothing changed: not confirmed");
+            report.declined()?;
             return Ok(ExitCode::PartialFailure);
         }
         Confirmation::CannotAsk => bail!(prompt::CannotAsk { action: "secure" }),
@@ -103,12 +94,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         let keys = vault.unlock(&pass)?;
         (vault, keys)
     };
-    let lock = vault.lock(LockMode::Exclusive, |pid| {
-        eprintln!(
-            "idvault: the vault is busy ({}); waiting",
-            pid.map_or("another process".into(), |p| format!("pid {p}"))
-        );
-    })?;
+    let lock = vault.lock(LockMode::Exclusive, report::vault::busy)?;
 
     let bar = progress::bar(show_progress, 2 * plan.items.len() as u64, colored);
     let shared = Mutex::new((&mut report, Totals::default(), Ok(())));

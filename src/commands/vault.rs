@@ -192,15 +192,11 @@ fn add(
         return Ok(ExitCode::from_failures(failures));
     }
     if args.remove_originals {
-        let question = format!(
-            "Add {} files to the vault, compare each vault copy with its original, then wipe the \
-             originals (overwrite, rename, unlink, and their thumbnails)?",
-            sources.len()
-        );
+        let question = idvault::report::vault::remove_question(sources.len());
         match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
             Confirmation::Yes => {}
             Confirmation::No => {
-                eprintln!("idvault: nothing changed: not confirmed");
+                report.declined()?;
                 return Ok(ExitCode::PartialFailure);
             }
             Confirmation::CannotAsk => bail!(prompt::CannotAsk {
