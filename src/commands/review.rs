@@ -15,35 +15,27 @@ use idvault::scan::content::cache::Cache;
 use idvault::secure;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
 use idvault::ui::{color, progress};
-use idvault::vault;
 
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::commands::vault::passphrase_source;
 use crate::exit::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
-    for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
-    }
-    if !args.vault.identity.is_empty() {
+    let target = &args.target;
+    if !target.vault.identity.is_empty() {
         bail!(
             "review opens the vault with its passphrase (asked on the page, or \
              --passphrase-file); use `idvault secure -i …` to secure with an identity file"
         );
     }
-    let vault_root = match &args.vault.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
-    };
+    let vault_root = super::secure::checked_root(target)?;
     // A passphrase given for automation is read now; otherwise the page asks for it.
-    let source = passphrase_source(&args.vault);
+    let source = passphrase_source(&target.vault);
     let passphrase = match source {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let mut secure_opts = super::secure::options(&args.choice, &args.paths);
+    let mut secure_opts = super::secure::options(&target.choice, &target.paths);
     // Show everything found, marked findings too (apart, so a mark can be undone).
     secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.

@@ -14,11 +14,11 @@ use idvault::secure::{self, Originals, Progress};
 use idvault::ui::passphrase::{self, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress};
-use idvault::vault::{self, LockMode, StripPolicy, Vault};
+use idvault::vault::{LockMode, StripPolicy, Vault};
 use idvault::wipe::WipeOptions;
 
-use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs};
-use crate::commands::vault::{open, passphrase_source, unlock};
+use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs, SecureTargetArgs};
+use crate::commands::vault::{open, passphrase_source, unlock, vault_root};
 use crate::exit::ExitCode;
 
 /// Every kind except a plain screenshot, which says nothing about identity documents.
@@ -32,16 +32,9 @@ pub(crate) fn default_kinds() -> Vec<Kind> {
 }
 
 pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
-    for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
-    }
-    let root = match &args.vault.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
-    };
-    let opts = options(&args.choice, &args.paths);
+    let root = checked_root(&args.target)?;
+    let target = &args.target;
+    let opts = options(&target.choice, &target.paths);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
     let mut report = SecureReport::new(
@@ -81,11 +74,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
 
     let (vault, keys) = if vault_exists {
         let vault = open(&root)?;
-        let keys = unlock(&vault, &args.vault)?;
+        let keys = unlock(&vault, &target.vault)?;
         (vault, keys)
     } else {
         let pass = passphrase::read(
-            &passphrase_source(&args.vault),
+            &passphrase_source(&target.vault),
             "New vault passphrase: ",
             Purpose::New,
         )?;
@@ -121,6 +114,16 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         + scan_failed
         + leftovers.iter().filter(|l| l.result.is_err()).count() as u64;
     Ok(ExitCode::from_failures(failures))
+}
+
+/// Checks that every path to scan is there, and returns the vault's folder: `--vault`, else the
+/// default one.
+pub(crate) fn checked_root(target: &SecureTargetArgs) -> anyhow::Result<PathBuf> {
+    for p in &target.paths {
+        std::fs::symlink_metadata(p)
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
+    }
+    vault_root(&target.vault)
 }
 
 /// The scan and the securing that `choice` asks for over `paths`: what `secure` acts on, and

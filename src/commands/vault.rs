@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Stdout};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use rayon::prelude::*;
 
 use idvault::report::vault::{Summary, VaultReport};
@@ -34,11 +34,7 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         color::Palette::new(colored),
     );
     let common = &args.common;
-    let root = match &common.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .ok_or_else(|| anyhow!("no vault location: set HOME, XDG_DATA_HOME or --vault"))?,
-    };
+    let root = vault_root(common)?;
     let name = match &args.command {
         VaultCommand::Init(_) => "vault init",
         VaultCommand::Add(_) => "vault add",
@@ -55,6 +51,16 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         VaultCommand::Extract(a) => extract(global, &mut report, common, &root, a),
         VaultCommand::Verify => verify(&mut report, common, &root),
         VaultCommand::Repair => repair(&mut report, common, &root),
+    }
+}
+
+/// The vault's folder: `--vault`, else the default one.
+pub(crate) fn vault_root(common: &VaultCommonArgs) -> anyhow::Result<PathBuf> {
+    match &common.vault {
+        Some(p) => Ok(p.clone()),
+        None => {
+            vault::default_root().context("no vault location: set HOME, XDG_DATA_HOME or --vault")
+        }
     }
 }
 
