@@ -673,18 +673,23 @@ fn deeply_nested_metadata_is_refused_and_left_untouched() {
 // Ctrl-C and SIGTERM.
 
 /// Starts `idvault ARGS` and returns it once it has installed its signal handlers.
+fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    start_cmd(cmd)
+}
+
+/// Starts `cmd` (the idvault binary, its output already directed) and returns it once it has
+/// installed its signal handlers.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is returned; signal_and_wait waits for it"
 )]
-fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idvault"))
-        .args(args)
+fn start_cmd(mut cmd: Command) -> std::process::Child {
+    let mut child = cmd
         .env("NO_COLOR", "1")
         .env("IDVAULT_NO_CACHE", "1")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("binary runs");
     // The kernel lists caught signals in /proc/PID/status (`SigCgt`, a hex mask).
@@ -732,8 +737,9 @@ fn signal_and_wait(child: &mut std::process::Child, signals: &[i32]) -> (Option<
     }
 }
 
-/// A folder of `n` photos with metadata, each different, so that every one takes real work.
-fn busy_tree(t: &TestDir, n: usize) -> PathBuf {
+/// A folder of `n` photos with metadata named `PREFIX0000.jpg`…, each different, so that every
+/// one takes real work.
+fn busy_tree(t: &TestDir, n: usize, prefix: &str) -> PathBuf {
     let dir = t.path().join("photos");
     fs::create_dir(&dir).unwrap();
     let exif = Exif {
@@ -745,7 +751,7 @@ fn busy_tree(t: &TestDir, n: usize) -> PathBuf {
     for i in 0..n {
         let img = picture(320 + (i % 7) as u32, 240);
         let jpeg = media::jpeg_with_exif(&encode(&img, ImageFormat::Jpeg), &exif);
-        fs::write(dir.join(format!("IMG_{i:04}.jpg")), jpeg).unwrap();
+        fs::write(dir.join(format!("{prefix}{i:04}.jpg")), jpeg).unwrap();
     }
     dir
 }
@@ -757,7 +763,7 @@ const STOP: Duration = Duration::from_secs(20);
 #[test]
 fn sigterm_ends_a_busy_strip_within_a_bound_leaving_no_temp_file() {
     let t = TestDir::new();
-    let dir = busy_tree(&t, 1000);
+    let dir = busy_tree(&t, 1000, "IMG_");
     let before = snapshot(&dir);
     let mut child = start(&[os("strip"), os("--apply"), os("--yes"), dir.as_os_str()]);
     let (code, took) = signal_and_wait(&mut child, &[libc::SIGTERM]);
@@ -812,6 +818,142 @@ fn ctrl_c_ends_a_scan_with_130_and_twice_ends_it_at_once() {
     let (code, took) = signal_and_wait(&mut child, &[libc::SIGINT, libc::SIGINT]);
     assert_eq!(code, Some(130));
     assert!(took < STOP, "took {took:?} to stop");
+}
+
+/// Waits until the vault at `vault` holds its first entry object: the run is storing files.
+fn wait_for_first_object(child: &mut std::process::Child, vault: &Path) {
+    let since = Instant::now();
+    loop {
+        let objects = vault.join("objects");
+        if objects.exists() && !walk_files(&objects).is_empty() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("ended ({status}) before storing anything");
+        }
+        assert!(since.elapsed() < HANG, "stored nothing in {HANG:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The `--json` output of a run started with [`start_cmd`], written to `t/out.jsonl`.
+fn json_to_file(t: &TestDir, cmd: &mut Command) -> PathBuf {
+    let path = t.path().join("out.jsonl");
+    cmd.arg("--json")
+        .stdout(fs::File::create(&path).unwrap())
+        .stderr(Stdio::null());
+    path
+}
+
+/// After an interrupted run that stores into the fixture's vault (with `--keep-metadata`), whose
+/// `--json` output is at `out`: the run ended by itself between files (its summary was written,
+/// it was not cut off by the hard stop) with no temporary file anywhere; the vault verifies
+/// with no problem (no half-stored entry); every original is as it was or (when `removed_ok`)
+/// gone and in the vault byte for byte; every entry restores to an original; and at least one
+/// original was not reached (the run really stopped early).
+fn assert_stopped_between_files(
+    f: &Fixture,
+    out: &Path,
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    removed_ok: bool,
+) {
+    let lines = fs::read_to_string(out).unwrap();
+    assert!(
+        lines.lines().any(|l| l.starts_with(r#"{"type":"summary""#)),
+        "no summary: the run did not stop by itself\n{lines}"
+    );
+    assert_eq!(temp_files(f.t.path()), Vec::<PathBuf>::new());
+    let verify = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "verify after the interrupted run: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let restored = f.t.path().join("restored");
+    let out = f.extract_all(&restored);
+    assert!(
+        out.status.success(),
+        "extract: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_vault: BTreeMap<String, Vec<u8>> = snapshot(&restored)
+        .into_iter()
+        .map(|(p, b)| (p.file_name().unwrap().to_string_lossy().into_owned(), b))
+        .collect();
+    let mut untouched = 0;
+    for (p, bytes) in before {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        match fs::read(p) {
+            Ok(now) => {
+                assert_eq!(now, *bytes, "{} changed", p.display());
+                untouched += usize::from(!in_vault.contains_key(&name));
+            }
+            Err(_) => {
+                assert!(removed_ok, "{} was removed", p.display());
+                assert_eq!(in_vault.get(&name), Some(bytes), "{} lost", p.display());
+            }
+        }
+    }
+    for name in in_vault.keys() {
+        assert!(
+            before
+                .keys()
+                .any(|p| p.file_name().unwrap().to_string_lossy() == *name),
+            "{name}: an entry that is no original"
+        );
+    }
+    assert!(
+        untouched > 0,
+        "the run finished before the signal; make the tree bigger"
+    );
+}
+
+#[test]
+fn sigterm_ends_a_busy_vault_add_between_files() {
+    let f = Fixture::new();
+    let dir = busy_tree(&f.t, 600, "IMG_");
+    let before = snapshot(&dir);
+    let mut cmd = f.cmd();
+    cmd.args([os("add"), os("--keep-metadata"), dir.as_os_str()]);
+    let out = json_to_file(&f.t, &mut cmd);
+    let mut child = start_cmd(cmd);
+    wait_for_first_object(&mut child, &f.vault);
+    let (code, took) = signal_and_wait(&mut child, &[libc::SIGTERM]);
+    assert_eq!(code, Some(143), "exit status after SIGTERM");
+    assert!(took < STOP, "took {took:?} to stop");
+    assert_stopped_between_files(&f, &out, &before, false);
+}
+
+#[test]
+fn ctrl_c_ends_a_busy_secure_between_files_losing_nothing() {
+    let f = Fixture::new();
+    let dir = busy_tree(&f.t, 400, "passport_");
+    let before = snapshot(&dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.env("XDG_DATA_HOME", crate::util::vault::data_home(&f.vault))
+        .env_remove("IDVAULT_VAULT")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .args([os("secure"), os("--no-content"), os("--keep-metadata")])
+        .args([os("--apply"), os("--yes"), os("--vault")])
+        .arg(&f.vault)
+        .arg("-i")
+        .arg(&f.key)
+        .arg(&dir);
+    let out = json_to_file(&f.t, &mut cmd);
+    let mut child = start_cmd(cmd);
+    wait_for_first_object(&mut child, &f.vault);
+    let (code, took) = signal_and_wait(&mut child, &[libc::SIGINT]);
+    assert_eq!(code, Some(130), "exit status after Ctrl-C");
+    assert!(took < STOP, "took {took:?} to stop");
+    assert_stopped_between_files(&f, &out, &before, true);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
             walk::Walked::Symlink => {}
             walk::Walked::Leftover(path, _) => warnings.push(walk::leftover_skipped(path)),
         }
-        true
+        // After Ctrl-C or SIGTERM the walk stops; `add_all` then starts no file.
+        !idvault::interrupt::requested()
     });
     for w in warnings {
         if w.severity == Severity::Error {
