@@ -39,17 +39,18 @@ fn run(args: &[&std::ffi::OsStr]) -> Output {
         .env("IDVAULT_NO_CACHE", "1")
         .env_remove("IDVAULT_FORCE_PROGRESS")
         .stdin(Stdio::null());
-    limit_memory(&mut cmd);
+    limit_memory(&mut cmd, ADDRESS_SPACE);
     bounded(cmd, HANG)
 }
 
-fn limit_memory(cmd: &mut Command) {
+/// Caps the virtual memory `cmd` may map at `bytes`.
+fn limit_memory(cmd: &mut Command, bytes: u64) {
     // SAFETY: setrlimit is async-signal-safe, the only call made between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let lim = libc::rlimit {
-                rlim_cur: ADDRESS_SPACE,
-                rlim_max: ADDRESS_SPACE,
+                rlim_cur: bytes,
+                rlim_max: bytes,
             };
             if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
                 return Err(std::io::Error::last_os_error());
@@ -422,7 +423,7 @@ fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
     let f = Fixture::in_dir(t, None);
     let mut add = f.with_key("add");
     add.arg(&dir);
-    limit_memory(&mut add);
+    limit_memory(&mut add, ADDRESS_SPACE);
     let out = bounded(add, HANG);
     assert_no_panic("vault add", &out);
     assert_eq!(snapshot(&dir), stripped, "vault add changed an original");
@@ -613,6 +614,90 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
     let small_signals = crate::util::signals(&findings["xmp-small.png"]);
     assert!(small_signals.contains(&"meta.screenshot_software".to_string()));
     assert!(!findings.contains_key("xmp-large.png"), "{findings:?}");
+}
+
+/// What the vault commands below may map: far less than the 300 MiB original they store, and
+/// than the 256 MiB that `vault add` reads whole to strip (`vault::original::STRIP_LIMIT`); the binary
+/// itself runs in about 20 MiB.
+const VAULT_ADDRESS_SPACE: u64 = 256 << 20;
+
+#[test]
+fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
+    let f = Fixture::new();
+    // A 300 MiB "screen recording" (sparse: no disk for the original), above the strip limit:
+    // stored as it is, encrypted and verified 64 KiB at a time.
+    let mut mp4 = media::mp4(640, 480, None);
+    mp4.truncate(mp4.windows(4).position(|w| w == b"moov").unwrap() - 4);
+    let size = 300 << 20;
+    let big = sparse(&f.t, "RPReplay_Final1712345678.MP4", &mp4, size);
+    for sub in ["add", "verify"] {
+        let mut cmd = f.with_key(sub);
+        if sub == "add" {
+            cmd.arg(&big);
+        }
+        cmd.arg("--json").stdin(Stdio::null());
+        limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
+        let out = bounded(cmd, HANG);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "vault {sub}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+    let entries = f.entries();
+    assert_eq!(entries.len(), 1);
+    let entry = entries.values().next().unwrap();
+    assert_eq!(entry["size"], size);
+    assert_eq!(entry["stripped"], Value::Null, "{entry}");
+}
+
+#[test]
+fn oversized_vault_metadata_is_refused_not_loaded() {
+    let f = Fixture::new();
+    let photo =
+        f.t.write("photo.jpg", &encode(&picture(16, 16), ImageFormat::Jpeg));
+    let out = f.with_key("add").arg(&photo).output().unwrap();
+    assert!(out.status.success());
+    let id = f.entries().into_keys().next().unwrap();
+    // Anyone who can write the vault folder can encrypt to its public recipients: plant a
+    // metadata file that decrypts to 2 MiB, twice the limit.
+    let meta = f.object(&id).with_file_name(format!("{id}.meta.age"));
+    let plain = f.t.write("plain", &vec![b' '; 2 << 20]);
+    let public =
+        crate::util::vault::run_ok(crate::util::tool("age-keygen", "age").arg("-y").arg(&f.key))
+            .stdout;
+    fs::remove_file(&meta).unwrap();
+    crate::util::vault::run_ok(
+        crate::util::tool("age", "age")
+            .arg("-r")
+            .arg(String::from_utf8(public).unwrap().trim())
+            .arg("-o")
+            .arg(&meta)
+            .arg(&plain),
+    );
+    let mut cmd = f.with_key("verify");
+    cmd.arg("--json").stdin(Stdio::null());
+    limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
+    let out = bounded(cmd, HANG);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let problems: Vec<String> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "problem")
+        .map(|(_, d)| d["problem"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("decrypts to more than 1048576 bytes")),
+        "{problems:?}"
+    );
 }
 
 /// A TIFF whose IFD0 points to a chain of `n` Exif IFDs, each nested in the one before.
