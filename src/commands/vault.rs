@@ -4,7 +4,7 @@
 
 use std::io::{self, BufWriter, Stdout};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, bail};
 use rayon::prelude::*;
@@ -49,7 +49,7 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         VaultCommand::Add(a) => add(global, &mut report, common, &root, a),
         VaultCommand::List => list(&mut report, common, &root),
         VaultCommand::Extract(a) => extract(global, &mut report, common, &root, a),
-        VaultCommand::Verify => verify(&mut report, common, &root),
+        VaultCommand::Verify => verify(global, &mut report, common, &root),
         VaultCommand::Repair => repair(&mut report, common, &root),
     }
 }
@@ -475,20 +475,44 @@ fn extract(
     Ok(ExitCode::from_failures(failures))
 }
 
-fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
+fn verify(
+    global: &GlobalArgs,
+    report: &mut Report,
+    common: &VaultCommonArgs,
+    root: &Path,
+) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
     let (_lock, refused) = read_lock(report, &vault, &keys)?;
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let show = progress::wanted(global.quiet, global.json);
+    // Made once the entry count is known (from the manifest, before the first check).
+    let bar: OnceLock<progress::Files> = OnceLock::new();
     let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
-    let with = |f: &dyn Fn(&mut Report) -> io::Result<()>| {
+    // Prints one line with the bar out of the way; `checked` counts an entry of that size.
+    let with = |checked: Option<u64>, f: &dyn Fn(&mut Report) -> io::Result<()>| {
         let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
         let (rep, res) = &mut *g;
         if res.is_ok() {
-            *res = f(rep);
+            *res = match bar.get() {
+                Some(bar) => bar.suspend(|| f(rep)),
+                None => f(rep),
+            };
+        }
+        if let (Some(size), Some(bar)) = (checked, bar.get()) {
+            bar.inc(size);
         }
     };
-    let summary = check::verify(&vault, &keys, &|e| with(&|r| r.verified(e)), &|finding| {
-        with(&|r| match &finding {
+    let on_total = |entries| {
+        let _ = bar.set(progress::files(show, entries, colored));
+    };
+    let on_ok = |e: &vault::Entry| with(Some(e.size), &|r| r.verified(e));
+    let summary = check::verify(&vault, &keys, on_total, &on_ok, &|finding| {
+        let checked = match &finding {
+            check::Finding::Bad { entry, .. } => Some(entry.size),
+            _ => None,
+        };
+        with(checked, &|r| match &finding {
             check::Finding::Bad { entry, error } => r.problem(
                 Some(&entry.id),
                 entry.original.as_ref().map(|p| p.to_path()).as_deref(),
@@ -529,6 +553,9 @@ fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             ),
         })
     });
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
     let s = summary?;

@@ -145,9 +145,12 @@ pub struct VerifySummary {
 }
 
 /// Verifies every entry in parallel and looks for orphans, missing and stray files.
+/// `on_total` hears how many entries will be checked before the first one is (for progress);
+/// each entry then ends in `on_ok` or, as [`Finding::Bad`], in `on_problem`.
 pub fn verify(
     vault: &Vault,
     keys: &Keys,
+    on_total: impl FnOnce(u64),
     on_ok: &(dyn Fn(&Entry) + Sync),
     on_problem: &(dyn Fn(Finding) + Sync),
 ) -> Result<VerifySummary, Error> {
@@ -194,6 +197,7 @@ pub fn verify(
         problems += 1;
         on_problem(Finding::Stray { path });
     }
+    on_total(index.entries.len() as u64);
     let ok = index
         .entries
         .par_iter()
