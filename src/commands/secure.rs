@@ -149,16 +149,6 @@ pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::O
             Originals::Wipe
         },
         wipe: WipeOptions::default(),
-        strip: strip_policy(choice.keep_metadata),
-    }
-}
-
-/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
-/// `vault add`.
-pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
-    if keep_metadata {
-        StripPolicy::Keep
-    } else {
-        StripPolicy::Strip
+        strip: StripPolicy::from_keep_metadata_flag(choice.keep_metadata),
     }
 }

@@ -28,6 +28,17 @@ pub enum StripPolicy {
     Keep,
 }
 
+impl StripPolicy {
+    /// The policy the `--keep-metadata` flag of `secure`, `review` and `vault add` asks for.
+    pub fn from_keep_metadata_flag(keep_metadata: bool) -> Self {
+        if keep_metadata {
+            StripPolicy::Keep
+        } else {
+            StripPolicy::Strip
+        }
+    }
+}
+
 /// The bytes to store for one original, and what was stripped from them.
 pub struct Prepared {
     pub reader: Box<dyn Read + Send>,
