@@ -621,6 +621,13 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
 /// itself runs in about 20 MiB.
 const VAULT_ADDRESS_SPACE: u64 = 256 << 20;
 
+/// Runs a vault command with `--json` under [`VAULT_ADDRESS_SPACE`] and the hang timer.
+fn capped(mut cmd: Command) -> Output {
+    cmd.arg("--json").stdin(Stdio::null());
+    limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
+    bounded(cmd, HANG)
+}
+
 #[test]
 fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
     let f = Fixture::new();
@@ -630,21 +637,11 @@ fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
     mp4.truncate(mp4.windows(4).position(|w| w == b"moov").unwrap() - 4);
     let size = 300 << 20;
     let big = sparse(&f.t, "RPReplay_Final1712345678.MP4", &mp4, size);
-    for sub in ["add", "verify"] {
-        let mut cmd = f.with_key(sub);
-        if sub == "add" {
-            cmd.arg(&big);
-        }
-        cmd.arg("--json").stdin(Stdio::null());
-        limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
-        let out = bounded(cmd, HANG);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "vault {sub}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let mut add = f.with_key("add");
+    add.arg(&big);
+    for cmd in [add, f.with_key("verify")] {
+        let out = capped(cmd);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
     let entries = f.entries();
     assert_eq!(entries.len(), 1);
@@ -677,26 +674,15 @@ fn oversized_vault_metadata_is_refused_not_loaded() {
             .arg(&meta)
             .arg(&plain),
     );
-    let mut cmd = f.with_key("verify");
-    cmd.arg("--json").stdin(Stdio::null());
-    limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
-    let out = bounded(cmd, HANG);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let problems: Vec<String> = json_lines(&out)
-        .into_iter()
-        .filter(|(t, _)| t == "problem")
-        .map(|(_, d)| d["problem"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let out = capped(f.with_key("verify"));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json_lines(&out);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("decrypts to more than 1048576 bytes")),
-        "{problems:?}"
+        lines.iter().any(|(t, d)| t == "problem"
+            && d["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("decrypts to more than 1048576 bytes"))),
+        "{lines:?}"
     );
 }
 
@@ -921,17 +907,35 @@ fn wait_for_first_object(child: &mut std::process::Child, vault: &Path) {
     }
 }
 
-/// The `--json` output of a run started with [`start_cmd`], written to `t/out.jsonl`.
-fn json_to_file(t: &TestDir, cmd: &mut Command) -> PathBuf {
-    let path = t.path().join("out.jsonl");
+/// Runs `cmd` with `--json` (a command that stores the files of `dir` into the fixture's vault
+/// with `--keep-metadata`), sends `signal` once the first entry is stored, and checks that the
+/// run stopped between files ([`assert_stopped_between_files`]).
+fn interrupt_while_storing(
+    f: &Fixture,
+    dir: &Path,
+    mut cmd: Command,
+    signal: i32,
+    removed_ok: bool,
+) {
+    let before = snapshot(dir);
+    let out = f.t.path().join("out.jsonl");
     cmd.arg("--json")
-        .stdout(fs::File::create(&path).unwrap())
+        .stdout(fs::File::create(&out).unwrap())
         .stderr(Stdio::null());
-    path
+    let mut child = start_cmd(cmd);
+    wait_for_first_object(&mut child, &f.vault);
+    let (code, took) = signal_and_wait(&mut child, &[signal]);
+    assert_eq!(
+        code,
+        Some(128 + signal),
+        "exit status after signal {signal}"
+    );
+    assert!(took < STOP, "took {took:?} to stop");
+    assert_stopped_between_files(f, &out, &before, removed_ok);
 }
 
-/// After an interrupted run that stores into the fixture's vault (with `--keep-metadata`), whose
-/// `--json` output is at `out`: the run ended by itself between files (its summary was written,
+/// After an interrupted run that stored into the fixture's vault, whose `--json` output is at
+/// `out`: the run ended by itself between files (its summary was written,
 /// it was not cut off by the hard stop) with no temporary file anywhere; the vault verifies
 /// with no problem (no half-stored entry); every original is as it was or (when `removed_ok`)
 /// gone and in the vault byte for byte; every entry restores to an original; and at least one
@@ -1005,23 +1009,15 @@ fn assert_stopped_between_files(
 fn sigterm_ends_a_busy_vault_add_between_files() {
     let f = Fixture::new();
     let dir = busy_tree(&f.t, 600, "IMG_");
-    let before = snapshot(&dir);
     let mut cmd = f.cmd();
     cmd.args([os("add"), os("--keep-metadata"), dir.as_os_str()]);
-    let out = json_to_file(&f.t, &mut cmd);
-    let mut child = start_cmd(cmd);
-    wait_for_first_object(&mut child, &f.vault);
-    let (code, took) = signal_and_wait(&mut child, &[libc::SIGTERM]);
-    assert_eq!(code, Some(143), "exit status after SIGTERM");
-    assert!(took < STOP, "took {took:?} to stop");
-    assert_stopped_between_files(&f, &out, &before, false);
+    interrupt_while_storing(&f, &dir, cmd, libc::SIGTERM, false);
 }
 
 #[test]
 fn ctrl_c_ends_a_busy_secure_between_files_losing_nothing() {
     let f = Fixture::new();
     let dir = busy_tree(&f.t, 400, "passport_");
-    let before = snapshot(&dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
     cmd.env("XDG_DATA_HOME", crate::util::vault::data_home(&f.vault))
         .env_remove("IDVAULT_VAULT")
@@ -1032,13 +1028,7 @@ fn ctrl_c_ends_a_busy_secure_between_files_losing_nothing() {
         .arg("-i")
         .arg(&f.key)
         .arg(&dir);
-    let out = json_to_file(&f.t, &mut cmd);
-    let mut child = start_cmd(cmd);
-    wait_for_first_object(&mut child, &f.vault);
-    let (code, took) = signal_and_wait(&mut child, &[libc::SIGINT]);
-    assert_eq!(code, Some(130), "exit status after Ctrl-C");
-    assert!(took < STOP, "took {took:?} to stop");
-    assert_stopped_between_files(&f, &out, &before, true);
+    interrupt_while_storing(&f, &dir, cmd, libc::SIGINT, true);
 }
 
 // ---------------------------------------------------------------------------------------------

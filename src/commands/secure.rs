@@ -14,7 +14,7 @@ use idvault::secure::{self, Originals, Progress};
 use idvault::ui::passphrase::{self, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use idvault::ui::{color, progress};
-use idvault::vault::{LockMode, StripPolicy, Vault};
+use idvault::vault::{self, LockMode, Vault};
 use idvault::wipe::WipeOptions;
 
 use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs, SecureTargetArgs};
@@ -149,6 +149,6 @@ pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::O
             Originals::Wipe
         },
         wipe: WipeOptions::default(),
-        strip: StripPolicy::from_keep_metadata_flag(choice.keep_metadata),
+        strip: vault::original::strip_policy(choice.keep_metadata),
     }
 }

@@ -219,7 +219,7 @@ fn add(
         None
     };
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
-    let strip = vault::StripPolicy::from_keep_metadata_flag(args.keep_metadata);
+    let strip = vault::original::strip_policy(args.keep_metadata);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let bar = progress::bar(
         progress::wanted(global.quiet, global.json),

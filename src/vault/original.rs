@@ -28,14 +28,13 @@ pub enum StripPolicy {
     Keep,
 }
 
-impl StripPolicy {
-    /// The policy the `--keep-metadata` flag of `secure`, `review` and `vault add` asks for.
-    pub fn from_keep_metadata_flag(keep_metadata: bool) -> Self {
-        if keep_metadata {
-            StripPolicy::Keep
-        } else {
-            StripPolicy::Strip
-        }
+/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
+/// `vault add`.
+pub fn strip_policy(keep_metadata: bool) -> StripPolicy {
+    if keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
     }
 }
 
