@@ -891,6 +891,38 @@ fn ctrl_c_ends_a_scan_with_130_and_twice_ends_it_at_once() {
     assert!(took < STOP, "took {took:?} to stop");
 }
 
+#[test]
+fn scan_json_says_begin_at_once_to_a_pipe() {
+    let t = TestDir::new();
+    // Ordinary photos with content analysis: seconds of work and no finding, so nothing but
+    // `begin` could push output through the pipe before the summary at the end.
+    let n = 600;
+    let dir = busy_tree(&t, n, "IMG_");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.args([os("scan"), os("--json"), dir.as_os_str()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = start_cmd(cmd);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with(r#"{"type":"begin""#), "{first}");
+    // Ctrl-C as soon as `begin` is read: the scan was still under way, so it stops early.
+    let (code, _) = signal_and_wait(&mut child, &[libc::SIGINT]);
+    assert_eq!(code, Some(130));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let scanned = rest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["type"] == "summary")
+        .map_or(0, |l| l["data"]["files"].as_u64().unwrap());
+    assert!(
+        scanned < n as u64,
+        "begin came only with the summary, after all {scanned} files"
+    );
+}
+
 /// Waits until the vault at `vault` holds its first entry object: the run is storing files.
 fn wait_for_first_object(child: &mut std::process::Child, vault: &Path) {
     let since = Instant::now();
