@@ -1,7 +1,6 @@
 //! `idvault review`: scans, then serves the review page until it says Done, the idle time
 //! passes, or a signal arrives. The first line on stdout is the page's address.
 
-use std::io::{self, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use idvault::dismissed::Dismissed;
+use idvault::report;
 use idvault::review::{self, Server, Stop, session::Session};
 use idvault::scan::content::cache::Cache;
 use idvault::secure;
@@ -53,13 +53,14 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
     bar.finish_and_clear();
     let scan_failed = plan.scan.errors;
+    let idle = Duration::from_secs(60 * args.idle_timeout);
     let opts = review::Options {
         secure: secure_opts,
         selection,
         vault: vault_root,
         passphrase,
         marks_dir: Cache::default_dir(),
-        idle: Duration::from_secs(60 * args.idle_timeout),
+        idle,
     };
     let server = Server::bind(Session::new(opts, plan))
         .context("cannot start the local web server on 127.0.0.1")?;
@@ -72,30 +73,12 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     }
 
     let url = server.url();
-    let mut out = io::stdout().lock();
-    writeln!(out, "{url}")?;
-    out.flush()?;
-    drop(out);
-    if !global.quiet {
-        eprintln!(
-            "idvault: the review page is at the address above (this computer only); \
-             press Ctrl-C to stop"
-        );
-    }
+    report::review::address(&url, global.quiet)?;
     if !args.no_open {
         open_browser(&url);
     }
     let stop = server.run(&signal);
-    if !global.quiet {
-        match stop {
-            Stop::Done => eprintln!("idvault: review finished"),
-            Stop::Idle => eprintln!(
-                "idvault: review stopped after {} minutes without the page",
-                args.idle_timeout
-            ),
-            Stop::Signal => eprintln!("idvault: review interrupted"),
-        }
-    }
+    report::review::stopped(stop, idle, global.quiet);
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted {
             signal: idvault::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),

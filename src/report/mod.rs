@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod review;
 pub mod scan;
 pub mod secure;
 pub mod strip;
