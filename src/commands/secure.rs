@@ -53,6 +53,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     let vault_exists = root.join(idvault::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;
     let scan_failed = plan.scan.errors;
+    // Ctrl-C or SIGTERM during the scan: nothing is asked or changed.
+    if args.apply && idvault::interrupt::requested() {
+        report.summary(false, &root, &plan, &Totals::default())?;
+        return Ok(ExitCode::from_failures(scan_failed));
+    }
     if !args.apply {
         report.dry_run()?;
         report.summary(false, &root, &plan, &Totals::default())?;

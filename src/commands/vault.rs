@@ -188,6 +188,10 @@ fn add(
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let (sources, mut failures) = collect_sources(report, &args.paths)?;
+    // Ctrl-C or SIGTERM during the walk: nothing is asked or added.
+    if idvault::interrupt::requested() {
+        return Ok(ExitCode::from_failures(failures));
+    }
     if args.remove_originals && !args.apply {
         let mut total = 0;
         for s in &sources {
