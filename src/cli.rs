@@ -368,15 +368,23 @@ mod tests {
     }
 }
 
+/// What `secure` and `review` work on: the paths to scan, the vault, and what to secure.
 #[derive(Debug, Args)]
-pub struct SecureArgs {
-    /// Folders or files to scan and secure.
+pub struct SecureTargetArgs {
+    /// Folders or files to scan (each command words its own help).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub vault: VaultCommonArgs,
     #[command(flatten)]
     pub choice: SecureChoiceArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg("paths", |a| a.help("Folders or files to scan and secure")))]
+pub struct SecureArgs {
+    #[command(flatten)]
+    pub target: SecureTargetArgs,
     /// Carry out the plan (asks first on a terminal).
     #[arg(long)]
     pub apply: bool,
@@ -417,14 +425,10 @@ pub struct SecureChoiceArgs {
 pub const SECURE_MIN_CONFIDENCE: f32 = 0.5;
 
 #[derive(Debug, Args)]
+#[command(mut_arg("paths", |a| a.help("Folders or files to scan and review")))]
 pub struct ReviewArgs {
-    /// Folders or files to scan and review.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
     #[command(flatten)]
-    pub vault: VaultCommonArgs,
-    #[command(flatten)]
-    pub choice: SecureChoiceArgs,
+    pub target: SecureTargetArgs,
     /// Do not open the page in the browser; only print its address.
     #[arg(long)]
     pub no_open: bool,

@@ -20,7 +20,7 @@ fn main() {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::Success,
         Err(err) => {
-            eprintln!("idvault: error: {err:#}");
+            idvault::report::fatal(err);
             ExitCode::Fatal
         }
     };

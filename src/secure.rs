@@ -157,9 +157,12 @@ pub fn apply<'p>(
         outcome
     };
     let outcomes = pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
+    // Interrupted wipes of earlier runs, finished now; after Ctrl-C or SIGTERM they are left
+    // for the next run.
     let leftovers = plan
         .leftovers
         .iter()
+        .take_while(|_| !crate::interrupt::requested())
         .map(|path| LeftoverOutcome {
             path,
             result: wipe::plan(path, &opts.wipe).and_then(|p| wipe::execute(&p).map(drop)),

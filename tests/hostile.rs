@@ -39,17 +39,18 @@ fn run(args: &[&std::ffi::OsStr]) -> Output {
         .env("IDVAULT_NO_CACHE", "1")
         .env_remove("IDVAULT_FORCE_PROGRESS")
         .stdin(Stdio::null());
-    limit_memory(&mut cmd);
+    limit_memory(&mut cmd, ADDRESS_SPACE);
     bounded(cmd, HANG)
 }
 
-fn limit_memory(cmd: &mut Command) {
+/// Caps the virtual memory `cmd` may map at `bytes`.
+fn limit_memory(cmd: &mut Command, bytes: u64) {
     // SAFETY: setrlimit is async-signal-safe, the only call made between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let lim = libc::rlimit {
-                rlim_cur: ADDRESS_SPACE,
-                rlim_max: ADDRESS_SPACE,
+                rlim_cur: bytes,
+                rlim_max: bytes,
             };
             if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
                 return Err(std::io::Error::last_os_error());
@@ -422,7 +423,7 @@ fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
     let f = Fixture::in_dir(t, None);
     let mut add = f.with_key("add");
     add.arg(&dir);
-    limit_memory(&mut add);
+    limit_memory(&mut add, ADDRESS_SPACE);
     let out = bounded(add, HANG);
     assert_no_panic("vault add", &out);
     assert_eq!(snapshot(&dir), stripped, "vault add changed an original");
@@ -615,6 +616,76 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
     assert!(!findings.contains_key("xmp-large.png"), "{findings:?}");
 }
 
+/// What the vault commands below may map: far less than the 300 MiB original they store, and
+/// than the 256 MiB that `vault add` reads whole to strip (`vault::original::STRIP_LIMIT`); the binary
+/// itself runs in about 20 MiB.
+const VAULT_ADDRESS_SPACE: u64 = 256 << 20;
+
+/// Runs a vault command with `--json` under [`VAULT_ADDRESS_SPACE`] and the hang timer.
+fn capped(mut cmd: Command) -> Output {
+    cmd.arg("--json").stdin(Stdio::null());
+    limit_memory(&mut cmd, VAULT_ADDRESS_SPACE);
+    bounded(cmd, HANG)
+}
+
+#[test]
+fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
+    let f = Fixture::new();
+    // A 300 MiB "screen recording" (sparse: no disk for the original), above the strip limit:
+    // stored as it is, encrypted and verified 64 KiB at a time.
+    let mut mp4 = media::mp4(640, 480, None);
+    mp4.truncate(mp4.windows(4).position(|w| w == b"moov").unwrap() - 4);
+    let size = 300 << 20;
+    let big = sparse(&f.t, "RPReplay_Final1712345678.MP4", &mp4, size);
+    let mut add = f.with_key("add");
+    add.arg(&big);
+    for cmd in [add, f.with_key("verify")] {
+        let out = capped(cmd);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let entries = f.entries();
+    assert_eq!(entries.len(), 1);
+    let entry = entries.values().next().unwrap();
+    assert_eq!(entry["size"], size);
+    assert_eq!(entry["stripped"], Value::Null, "{entry}");
+}
+
+#[test]
+fn oversized_vault_metadata_is_refused_not_loaded() {
+    let f = Fixture::new();
+    let photo =
+        f.t.write("photo.jpg", &encode(&picture(16, 16), ImageFormat::Jpeg));
+    let out = f.with_key("add").arg(&photo).output().unwrap();
+    assert!(out.status.success());
+    let id = f.entries().into_keys().next().unwrap();
+    // Anyone who can write the vault folder can encrypt to its public recipients: plant a
+    // metadata file that decrypts to 2 MiB, twice the limit.
+    let meta = f.object(&id).with_file_name(format!("{id}.meta.age"));
+    let plain = f.t.write("plain", &vec![b' '; 2 << 20]);
+    let public =
+        crate::util::vault::run_ok(crate::util::tool("age-keygen", "age").arg("-y").arg(&f.key))
+            .stdout;
+    fs::remove_file(&meta).unwrap();
+    crate::util::vault::run_ok(
+        crate::util::tool("age", "age")
+            .arg("-r")
+            .arg(String::from_utf8(public).unwrap().trim())
+            .arg("-o")
+            .arg(&meta)
+            .arg(&plain),
+    );
+    let out = capped(f.with_key("verify"));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json_lines(&out);
+    assert!(
+        lines.iter().any(|(t, d)| t == "problem"
+            && d["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("decrypts to more than 1048576 bytes"))),
+        "{lines:?}"
+    );
+}
+
 /// A TIFF whose IFD0 points to a chain of `n` Exif IFDs, each nested in the one before.
 fn tiff_nested(n: u32) -> Vec<u8> {
     let mut t = encode(&picture(8, 8), ImageFormat::Tiff);
@@ -673,18 +744,23 @@ fn deeply_nested_metadata_is_refused_and_left_untouched() {
 // Ctrl-C and SIGTERM.
 
 /// Starts `idvault ARGS` and returns it once it has installed its signal handlers.
+fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    start_cmd(cmd)
+}
+
+/// Starts `cmd` (the idvault binary, its output already directed) and returns it once it has
+/// installed its signal handlers.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is returned; signal_and_wait waits for it"
 )]
-fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idvault"))
-        .args(args)
+fn start_cmd(mut cmd: Command) -> std::process::Child {
+    let mut child = cmd
         .env("NO_COLOR", "1")
         .env("IDVAULT_NO_CACHE", "1")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("binary runs");
     // The kernel lists caught signals in /proc/PID/status (`SigCgt`, a hex mask).
@@ -732,8 +808,9 @@ fn signal_and_wait(child: &mut std::process::Child, signals: &[i32]) -> (Option<
     }
 }
 
-/// A folder of `n` photos with metadata, each different, so that every one takes real work.
-fn busy_tree(t: &TestDir, n: usize) -> PathBuf {
+/// A folder of `n` photos with metadata named `PREFIX0000.jpg`…, each different, so that every
+/// one takes real work.
+fn busy_tree(t: &TestDir, n: usize, prefix: &str) -> PathBuf {
     let dir = t.path().join("photos");
     fs::create_dir(&dir).unwrap();
     let exif = Exif {
@@ -745,7 +822,7 @@ fn busy_tree(t: &TestDir, n: usize) -> PathBuf {
     for i in 0..n {
         let img = picture(320 + (i % 7) as u32, 240);
         let jpeg = media::jpeg_with_exif(&encode(&img, ImageFormat::Jpeg), &exif);
-        fs::write(dir.join(format!("IMG_{i:04}.jpg")), jpeg).unwrap();
+        fs::write(dir.join(format!("{prefix}{i:04}.jpg")), jpeg).unwrap();
     }
     dir
 }
@@ -757,7 +834,7 @@ const STOP: Duration = Duration::from_secs(20);
 #[test]
 fn sigterm_ends_a_busy_strip_within_a_bound_leaving_no_temp_file() {
     let t = TestDir::new();
-    let dir = busy_tree(&t, 1000);
+    let dir = busy_tree(&t, 1000, "IMG_");
     let before = snapshot(&dir);
     let mut child = start(&[os("strip"), os("--apply"), os("--yes"), dir.as_os_str()]);
     let (code, took) = signal_and_wait(&mut child, &[libc::SIGTERM]);
@@ -812,6 +889,178 @@ fn ctrl_c_ends_a_scan_with_130_and_twice_ends_it_at_once() {
     let (code, took) = signal_and_wait(&mut child, &[libc::SIGINT, libc::SIGINT]);
     assert_eq!(code, Some(130));
     assert!(took < STOP, "took {took:?} to stop");
+}
+
+#[test]
+fn scan_json_says_begin_at_once_to_a_pipe() {
+    let t = TestDir::new();
+    // Ordinary photos with content analysis: seconds of work and no finding, so nothing but
+    // `begin` could push output through the pipe before the summary at the end.
+    let n = 600;
+    let dir = busy_tree(&t, n, "IMG_");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.args([os("scan"), os("--json"), dir.as_os_str()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = start_cmd(cmd);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with(r#"{"type":"begin""#), "{first}");
+    // Ctrl-C as soon as `begin` is read: the scan was still under way, so it stops early.
+    let (code, _) = signal_and_wait(&mut child, &[libc::SIGINT]);
+    assert_eq!(code, Some(130));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let scanned = rest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["type"] == "summary")
+        .map_or(0, |l| l["data"]["files"].as_u64().unwrap());
+    assert!(
+        scanned < n as u64,
+        "begin came only with the summary, after all {scanned} files"
+    );
+}
+
+/// Waits until the vault at `vault` holds its first entry object: the run is storing files.
+fn wait_for_first_object(child: &mut std::process::Child, vault: &Path) {
+    let since = Instant::now();
+    loop {
+        let objects = vault.join("objects");
+        if objects.exists() && !walk_files(&objects).is_empty() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("ended ({status}) before storing anything");
+        }
+        assert!(since.elapsed() < HANG, "stored nothing in {HANG:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `cmd` with `--json` (a command that stores the files of `dir` into the fixture's vault
+/// with `--keep-metadata`), sends `signal` once the first entry is stored, and checks that the
+/// run stopped between files ([`assert_stopped_between_files`]).
+fn interrupt_while_storing(
+    f: &Fixture,
+    dir: &Path,
+    mut cmd: Command,
+    signal: i32,
+    removed_ok: bool,
+) {
+    let before = snapshot(dir);
+    let out = f.t.path().join("out.jsonl");
+    cmd.arg("--json")
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(Stdio::null());
+    let mut child = start_cmd(cmd);
+    wait_for_first_object(&mut child, &f.vault);
+    let (code, took) = signal_and_wait(&mut child, &[signal]);
+    assert_eq!(
+        code,
+        Some(128 + signal),
+        "exit status after signal {signal}"
+    );
+    assert!(took < STOP, "took {took:?} to stop");
+    assert_stopped_between_files(f, &out, &before, removed_ok);
+}
+
+/// After an interrupted run that stored into the fixture's vault, whose `--json` output is at
+/// `out`: the run ended by itself between files (its summary was written,
+/// it was not cut off by the hard stop) with no temporary file anywhere; the vault verifies
+/// with no problem (no half-stored entry); every original is as it was or (when `removed_ok`)
+/// gone and in the vault byte for byte; every entry restores to an original; and at least one
+/// original was not reached (the run really stopped early).
+fn assert_stopped_between_files(
+    f: &Fixture,
+    out: &Path,
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    removed_ok: bool,
+) {
+    let lines = fs::read_to_string(out).unwrap();
+    assert!(
+        lines.lines().any(|l| l.starts_with(r#"{"type":"summary""#)),
+        "no summary: the run did not stop by itself\n{lines}"
+    );
+    assert_eq!(temp_files(f.t.path()), Vec::<PathBuf>::new());
+    let verify = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "verify after the interrupted run: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let restored = f.t.path().join("restored");
+    let out = f.extract_all(&restored);
+    assert!(
+        out.status.success(),
+        "extract: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_vault: BTreeMap<String, Vec<u8>> = snapshot(&restored)
+        .into_iter()
+        .map(|(p, b)| (p.file_name().unwrap().to_string_lossy().into_owned(), b))
+        .collect();
+    let mut untouched = 0;
+    for (p, bytes) in before {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        match fs::read(p) {
+            Ok(now) => {
+                assert_eq!(now, *bytes, "{} changed", p.display());
+                untouched += usize::from(!in_vault.contains_key(&name));
+            }
+            Err(_) => {
+                assert!(removed_ok, "{} was removed", p.display());
+                assert_eq!(in_vault.get(&name), Some(bytes), "{} lost", p.display());
+            }
+        }
+    }
+    for name in in_vault.keys() {
+        assert!(
+            before
+                .keys()
+                .any(|p| p.file_name().unwrap().to_string_lossy() == *name),
+            "{name}: an entry that is no original"
+        );
+    }
+    assert!(
+        untouched > 0,
+        "the run finished before the signal; make the tree bigger"
+    );
+}
+
+#[test]
+fn sigterm_ends_a_busy_vault_add_between_files() {
+    let f = Fixture::new();
+    let dir = busy_tree(&f.t, 600, "IMG_");
+    let mut cmd = f.cmd();
+    cmd.args([os("add"), os("--keep-metadata"), dir.as_os_str()]);
+    interrupt_while_storing(&f, &dir, cmd, libc::SIGTERM, false);
+}
+
+#[test]
+fn ctrl_c_ends_a_busy_secure_between_files_losing_nothing() {
+    let f = Fixture::new();
+    let dir = busy_tree(&f.t, 400, "passport_");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idvault"));
+    cmd.env("XDG_DATA_HOME", crate::util::vault::data_home(&f.vault))
+        .env_remove("IDVAULT_VAULT")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .args([os("secure"), os("--no-content"), os("--keep-metadata")])
+        .args([os("--apply"), os("--yes"), os("--vault")])
+        .arg(&f.vault)
+        .arg("-i")
+        .arg(&f.key)
+        .arg(&dir);
+    interrupt_while_storing(&f, &dir, cmd, libc::SIGINT, true);
 }
 
 // ---------------------------------------------------------------------------------------------

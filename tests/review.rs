@@ -654,3 +654,46 @@ fn not_a_document_hides_a_finding_from_later_scans_until_undone() {
     }
     assert!(scanned(home.path(), &tree).contains(&target));
 }
+
+#[test]
+fn hostile_names_reach_the_page_raw_and_are_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = home.path().join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    // A right-to-left override makes `passport_<RLO>gpj.exe` look like `passport_exe.jpg`.
+    let name = "passport_\u{202e}gpj.exe";
+    card_picture(640, 450, [30, 60, 120])
+        .save_with_format(tree.join(name), image::ImageFormat::Jpeg)
+        .unwrap();
+    let mut review = Review::start(home.path(), &tree);
+    // The server sends the name as it is (JSON is not a terminal) ...
+    let (status, body) = http(
+        review.port(),
+        &format!(
+            "GET /{}/api/state HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            review.token(),
+            review.port()
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains('\u{202e}'), "not raw: {body}");
+    assert!(
+        !body.contains("\\\\u{202e}"),
+        "escaped for a terminal: {body}"
+    );
+    // ... and the page makes the override visible instead of obeying it.
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&review.url, "en");
+    page.wait_for("document.querySelectorAll('article.card').length === 1");
+    let shown = page.eval(
+        "[document.querySelector('.path').textContent, \
+          [...document.querySelectorAll('.reasons li')].map(l => l.textContent + l.title).join(' ')]",
+    );
+    let path = shown[0].as_str().unwrap();
+    assert!(path.ends_with("passport_\\u{202e}gpj.exe"), "{path}");
+    let reasons = shown[1].as_str().unwrap();
+    // The name reason quotes the file name.
+    assert!(reasons.contains("passport_\\u{202e}gpj"), "{reasons}");
+    assert!(!reasons.contains('\u{202e}'), "{reasons}");
+    assert_eq!(review.terminate().code(), Some(143));
+}

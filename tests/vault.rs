@@ -698,8 +698,9 @@ fn a_rerun_finds_files_already_in_the_vault_and_does_not_add_them_twice() {
     assert_eq!(f.entries().len(), 3);
 }
 
-/// Runs `idvault vault --vault V ARGS` on a pseudo-terminal (`script`), typing `input`.
-fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process::ExitStatus {
+/// Runs `idvault vault --vault V ARGS` on a pseudo-terminal (`script`), typing `input`; returns
+/// its status and what it wrote to the terminal (stdout and stderr together).
+fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process::Output {
     let typed = dir.write(format!("typed-{}", input.len()), input);
     tool("script", "bsdutils")
         .arg("-qec")
@@ -713,8 +714,7 @@ fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process
         .env("XDG_DATA_HOME", data_home(vault))
         .env_remove("IDVAULT_PASSPHRASE_FILE")
         .stdin(fs::File::open(typed).unwrap())
-        .stdout(Stdio::null())
-        .status()
+        .output()
         .unwrap()
 }
 
@@ -722,10 +722,18 @@ fn on_tty(vault: &Path, args: &str, input: &[u8], dir: &TestDir) -> std::process
 fn terminal_prompts_ask_twice_for_a_new_passphrase() {
     let t = TestDir::new();
     let bad = t.path().join("mismatch");
-    assert!(!on_tty(&bad, "init", b"one pass\nanother\n", &t).success());
+    assert!(
+        !on_tty(&bad, "init", b"one pass\nanother\n", &t)
+            .status
+            .success()
+    );
     assert!(!bad.exists(), "nothing created when the passphrases differ");
     let vault = t.path().join("v");
-    assert!(on_tty(&vault, "init", b"tty pass\ntty pass\n", &t).success());
+    assert!(
+        on_tty(&vault, "init", b"tty pass\ntty pass\n", &t)
+            .status
+            .success()
+    );
     let pw = t.write("pw", b"tty pass\n");
     let out = vault_cmd(&vault)
         .arg("--passphrase-file")
@@ -734,4 +742,30 @@ fn terminal_prompts_ask_twice_for_a_new_passphrase() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn verify_shows_progress_on_a_terminal_but_not_with_json() {
+    let f = Fixture::new();
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| f.t.write(format!("f{i}.bin"), &noise_bytes(70 + i, 5_000)))
+        .collect();
+    run_ok(f.with_key("add").args(&files));
+    let key = f.key.display();
+    // The bar counts the manifest's entries: done/total files, bytes, rate and estimate.
+    let out = on_tty(&f.vault, &format!("-i {key} verify"), b"", &f.t);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("/3 files"), "no progress bar: {shown}");
+    assert!(shown.contains("ETA"), "{shown}");
+    for quiet in ["--json", "--quiet"] {
+        let out = on_tty(&f.vault, &format!("-i {key} verify {quiet}"), b"", &f.t);
+        assert!(out.status.success());
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(!shown.contains("/3 files"), "{quiet}: {shown}");
+    }
 }

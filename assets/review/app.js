@@ -1,6 +1,7 @@
 // idvault review page. It renders the JSON the local server gives it and posts the user's
 // choices back; the server decides everything else. No data is written with innerHTML: file
-// names and reasons are hostile input and only ever go in through textContent.
+// names and reasons are hostile input and only ever go in through textContent, after shown()
+// has made their control and bidi characters visible (the server sends them raw).
 'use strict';
 
 const base = location.pathname.endsWith('/') ? location.pathname : location.pathname + '/';
@@ -20,9 +21,18 @@ let stopped = false;
 
 const $ = (id) => document.getElementById(id);
 
+// A value from a scanned file (a name, a tag's text, an error quoting them) as the page shows
+// it: control characters and bidi overrides, which could make one name look like another,
+// become visible \u{…} escapes, as the terminal output shows them.
+function shown(value) {
+  return String(value).replace(/[\\\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => (c === '\\' ? '\\\\' : '\\u{' + c.codePointAt(0).toString(16) + '}'));
+}
+
+// The catalog's text for `key`, with `{name}` filled from `args` (escaped by shown()).
 function t(key, args) {
   const text = (catalogs[lang] && catalogs[lang][key]) || (catalogs.en && catalogs.en[key]) || key;
-  return text.replace(/\{(\w+)\}/g, (m, name) => (args && name in args ? String(args[name]) : m));
+  return text.replace(/\{(\w+)\}/g, (m, name) => (args && name in args ? shown(args[name]) : m));
 }
 
 function el(tag, props, children) {
@@ -147,7 +157,7 @@ function card(c) {
     el('span', { class: 'conf', text: t('card.confidence', { percent: pct }) }),
     c.recommended ? el('span', { class: 'badge', text: t('card.recommended') }) : null,
   ]);
-  const parts = [head, el('div', { class: 'path', text: c.path })];
+  const parts = [head, el('div', { class: 'path', text: shown(c.path) })];
   if (c.document && c.document.number_masked) {
     parts.push(el('div', {}, [
       el('span', { text: t('card.number') + ': ' }),
@@ -159,8 +169,8 @@ function card(c) {
     // The scanner's details are English; other languages get the signal's own sentence, with
     // the detail (which names the file or the tag it saw) on hover.
     const reason = (r) => (lang !== 'en' && catalogs[lang]['signal.' + r.signal]
-      ? el('li', { text: catalogs[lang]['signal.' + r.signal], title: r.detail })
-      : el('li', { text: r.detail, title: r.signal }));
+      ? el('li', { text: catalogs[lang]['signal.' + r.signal], title: shown(r.detail) })
+      : el('li', { text: shown(r.detail), title: r.signal }));
     parts.push(el('ul', { class: 'reasons' }, c.reasons.map(reason)));
   }
   if (c.risks.length) {

@@ -11,16 +11,15 @@ pub mod wipe;
 use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
 
-/// Runs the parsed command line. Errors carry raw paths up to here; this is where the fatal one
-/// is escaped for the terminal, once.
+/// Runs the parsed command line. Errors carry raw paths and values; `main` prints a fatal one
+/// through `report::fatal`, which escapes it for the terminal, once.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let result = match cli.command {
+    match cli.command {
         Command::Review(args) => review::run(&cli.global, args),
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Secure(args) => secure::run(&cli.global, args),
         Command::Strip(args) => strip::run(&cli.global, args),
         Command::Wipe(args) => wipe::run(&cli.global, args),
         Command::Vault(args) => vault::run(&cli.global, args),
-    };
-    result.map_err(idvault::ui::sanitize::error)
+    }
 }

@@ -1,7 +1,6 @@
 //! `idvault review`: scans, then serves the review page until it says Done, the idle time
 //! passes, or a signal arrives. The first line on stdout is the page's address.
 
-use std::io::{self, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -10,40 +9,33 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use idvault::dismissed::Dismissed;
+use idvault::report;
 use idvault::review::{self, Server, Stop, session::Session};
 use idvault::scan::content::cache::Cache;
 use idvault::secure;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
 use idvault::ui::{color, progress};
-use idvault::vault;
 
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::commands::vault::passphrase_source;
 use crate::exit::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
-    for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
-    }
-    if !args.vault.identity.is_empty() {
+    let target = &args.target;
+    if !target.vault.identity.is_empty() {
         bail!(
             "review opens the vault with its passphrase (asked on the page, or \
              --passphrase-file); use `idvault secure -i …` to secure with an identity file"
         );
     }
-    let vault_root = match &args.vault.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
-    };
+    let vault_root = super::secure::checked_root(target)?;
     // A passphrase given for automation is read now; otherwise the page asks for it.
-    let source = passphrase_source(&args.vault);
+    let source = passphrase_source(&target.vault);
     let passphrase = match source {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let mut secure_opts = super::secure::options(&args.choice, &args.paths);
+    let mut secure_opts = super::secure::options(&target.choice, &target.paths);
     // Show everything found, marked findings too (apart, so a mark can be undone).
     secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.
@@ -61,13 +53,14 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
     bar.finish_and_clear();
     let scan_failed = plan.scan.errors;
+    let idle = Duration::from_secs(60 * args.idle_timeout);
     let opts = review::Options {
         secure: secure_opts,
         selection,
         vault: vault_root,
         passphrase,
         marks_dir: Cache::default_dir(),
-        idle: Duration::from_secs(60 * args.idle_timeout),
+        idle,
     };
     let server = Server::bind(Session::new(opts, plan))
         .context("cannot start the local web server on 127.0.0.1")?;
@@ -80,30 +73,12 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     }
 
     let url = server.url();
-    let mut out = io::stdout().lock();
-    writeln!(out, "{url}")?;
-    out.flush()?;
-    drop(out);
-    if !global.quiet {
-        eprintln!(
-            "idvault: the review page is at the address above (this computer only); \
-             press Ctrl-C to stop"
-        );
-    }
+    report::review::address(&url, global.quiet)?;
     if !args.no_open {
         open_browser(&url);
     }
     let stop = server.run(&signal);
-    if !global.quiet {
-        match stop {
-            Stop::Done => eprintln!("idvault: review finished"),
-            Stop::Idle => eprintln!(
-                "idvault: review stopped after {} minutes without the page",
-                args.idle_timeout
-            ),
-            Stop::Signal => eprintln!("idvault: review interrupted"),
-        }
-    }
+    report::review::stopped(stop, idle, global.quiet);
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted {
             signal: idvault::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),

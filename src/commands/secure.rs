@@ -7,18 +7,18 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
-use idvault::report::secure::{SecureReport, Totals};
+use idvault::report::{self, secure::SecureReport, secure::Totals};
 use idvault::scan::ScanOptions;
 use idvault::scan::finding::Kind;
 use idvault::secure::{self, Originals, Progress};
 use idvault::ui::passphrase::{self, Purpose};
 use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress, sanitize};
-use idvault::vault::{self, LockMode, StripPolicy, Vault};
+use idvault::ui::{color, progress};
+use idvault::vault::{self, LockMode, Vault};
 use idvault::wipe::WipeOptions;
 
-use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs};
-use crate::commands::vault::{open, passphrase_source, unlock};
+use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs, SecureTargetArgs};
+use crate::commands::vault::{open, passphrase_source, unlock, vault_root};
 use crate::exit::ExitCode;
 
 /// Every kind except a plain screenshot, which says nothing about identity documents.
@@ -32,16 +32,9 @@ pub(crate) fn default_kinds() -> Vec<Kind> {
 }
 
 pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
-    for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
-    }
-    let root = match &args.vault.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .context("no vault location: set HOME, XDG_DATA_HOME or --vault")?,
-    };
-    let opts = options(&args.choice, &args.paths);
+    let root = checked_root(&args.target)?;
+    let target = &args.target;
+    let opts = options(&target.choice, &target.paths);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
     let mut report = SecureReport::new(
@@ -60,6 +53,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     let vault_exists = root.join(idvault::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;
     let scan_failed = plan.scan.errors;
+    // Ctrl-C or SIGTERM during the scan: nothing is asked or changed.
+    if args.apply && idvault::interrupt::requested() {
+        report.summary(false, &root, &plan, &Totals::default())?;
+        return Ok(ExitCode::from_failures(scan_failed));
+    }
     if !args.apply {
         report.dry_run()?;
         report.summary(false, &root, &plan, &Totals::default())?;
@@ -69,20 +67,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         report.summary(true, &root, &plan, &Totals::default())?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
-    let then = match opts.originals {
-        Originals::Wipe => "then wipe the originals (overwrite, rename, unlink, thumbnails)",
-        Originals::Delete => "then unlink the originals without overwriting them",
-        Originals::Keep => "and keep the originals",
-    };
-    let question = format!(
-        "Vault {} files into {}, compare each vault copy with its original, {then}?",
-        plan.items.len(),
-        sanitize::path(&root)
-    );
+    let question = report::secure::question(plan.items.len(), &root, opts.originals);
     match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
         Confirmation::Yes => {}
         Confirmation::No => {
-            eprintln!("idvault: nothing changed: not confirmed");
+            report.declined()?;
             return Ok(ExitCode::PartialFailure);
         }
         Confirmation::CannotAsk => bail!(prompt::CannotAsk { action: "secure" }),
@@ -90,11 +79,11 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
 
     let (vault, keys) = if vault_exists {
         let vault = open(&root)?;
-        let keys = unlock(&vault, &args.vault)?;
+        let keys = unlock(&vault, &target.vault)?;
         (vault, keys)
     } else {
         let pass = passphrase::read(
-            &passphrase_source(&args.vault),
+            &passphrase_source(&target.vault),
             "New vault passphrase: ",
             Purpose::New,
         )?;
@@ -103,12 +92,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         let keys = vault.unlock(&pass)?;
         (vault, keys)
     };
-    let lock = vault.lock(LockMode::Exclusive, |pid| {
-        eprintln!(
-            "idvault: the vault is busy ({}); waiting",
-            pid.map_or("another process".into(), |p| format!("pid {p}"))
-        );
-    })?;
+    let lock = vault.lock(LockMode::Exclusive, report::vault::busy)?;
 
     let bar = progress::bar(show_progress, 2 * plan.items.len() as u64, colored);
     let shared = Mutex::new((&mut report, Totals::default(), Ok(())));
@@ -137,6 +121,16 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from_failures(failures))
 }
 
+/// Checks that every path to scan is there, and returns the vault's folder: `--vault`, else the
+/// default one.
+pub(crate) fn checked_root(target: &SecureTargetArgs) -> anyhow::Result<PathBuf> {
+    for p in &target.paths {
+        std::fs::symlink_metadata(p)
+            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
+    }
+    vault_root(&target.vault)
+}
+
 /// The scan and the securing that `choice` asks for over `paths`: what `secure` acts on, and
 /// what `review` selects by default.
 pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::Options {
@@ -160,16 +154,6 @@ pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::O
             Originals::Wipe
         },
         wipe: WipeOptions::default(),
-        strip: strip_policy(choice.keep_metadata),
-    }
-}
-
-/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
-/// `vault add`.
-pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
-    if keep_metadata {
-        StripPolicy::Keep
-    } else {
-        StripPolicy::Strip
+        strip: vault::original::strip_policy(choice.keep_metadata),
     }
 }

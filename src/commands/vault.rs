@@ -4,9 +4,9 @@
 
 use std::io::{self, BufWriter, Stdout};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use rayon::prelude::*;
 
 use idvault::report::vault::{Summary, VaultReport};
@@ -34,11 +34,7 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         color::Palette::new(colored),
     );
     let common = &args.common;
-    let root = match &common.vault {
-        Some(p) => p.clone(),
-        None => vault::default_root()
-            .ok_or_else(|| anyhow!("no vault location: set HOME, XDG_DATA_HOME or --vault"))?,
-    };
+    let root = vault_root(common)?;
     let name = match &args.command {
         VaultCommand::Init(_) => "vault init",
         VaultCommand::Add(_) => "vault add",
@@ -53,8 +49,18 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
         VaultCommand::Add(a) => add(global, &mut report, common, &root, a),
         VaultCommand::List => list(&mut report, common, &root),
         VaultCommand::Extract(a) => extract(global, &mut report, common, &root, a),
-        VaultCommand::Verify => verify(&mut report, common, &root),
+        VaultCommand::Verify => verify(global, &mut report, common, &root),
         VaultCommand::Repair => repair(&mut report, common, &root),
+    }
+}
+
+/// The vault's folder: `--vault`, else the default one.
+pub(crate) fn vault_root(common: &VaultCommonArgs) -> anyhow::Result<PathBuf> {
+    match &common.vault {
+        Some(p) => Ok(p.clone()),
+        None => {
+            vault::default_root().context("no vault location: set HOME, XDG_DATA_HOME or --vault")
+        }
     }
 }
 
@@ -146,7 +152,8 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
             walk::Walked::Symlink => {}
             walk::Walked::Leftover(path, _) => warnings.push(walk::leftover_skipped(path)),
         }
-        true
+        // After Ctrl-C or SIGTERM the walk stops; `add_all` then starts no file.
+        !idvault::interrupt::requested()
     });
     for w in warnings {
         if w.severity == Severity::Error {
@@ -181,6 +188,10 @@ fn add(
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let (sources, mut failures) = collect_sources(report, &args.paths)?;
+    // Ctrl-C or SIGTERM during the walk: nothing is asked or added.
+    if idvault::interrupt::requested() {
+        return Ok(ExitCode::from_failures(failures));
+    }
     if args.remove_originals && !args.apply {
         let mut total = 0;
         for s in &sources {
@@ -192,15 +203,11 @@ fn add(
         return Ok(ExitCode::from_failures(failures));
     }
     if args.remove_originals {
-        let question = format!(
-            "Add {} files to the vault, compare each vault copy with its original, then wipe the \
-             originals (overwrite, rename, unlink, and their thumbnails)?",
-            sources.len()
-        );
+        let question = idvault::report::vault::remove_question(sources.len());
         match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
             Confirmation::Yes => {}
             Confirmation::No => {
-                eprintln!("idvault: nothing changed: not confirmed");
+                report.declined()?;
                 return Ok(ExitCode::PartialFailure);
             }
             Confirmation::CannotAsk => bail!(prompt::CannotAsk {
@@ -216,7 +223,7 @@ fn add(
         None
     };
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
-    let strip = super::secure::strip_policy(args.keep_metadata);
+    let strip = vault::original::strip_policy(args.keep_metadata);
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let bar = progress::bar(
         progress::wanted(global.quiet, global.json),
@@ -472,20 +479,44 @@ fn extract(
     Ok(ExitCode::from_failures(failures))
 }
 
-fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
+fn verify(
+    global: &GlobalArgs,
+    report: &mut Report,
+    common: &VaultCommonArgs,
+    root: &Path,
+) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
     let (_lock, refused) = read_lock(report, &vault, &keys)?;
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let show = progress::wanted(global.quiet, global.json);
+    // Made once the entry count is known (from the manifest, before the first check).
+    let bar: OnceLock<progress::Files> = OnceLock::new();
     let shared = Mutex::new((&mut *report, Ok::<(), io::Error>(())));
-    let with = |f: &dyn Fn(&mut Report) -> io::Result<()>| {
+    // Prints one line with the bar out of the way; `checked` counts an entry of that size.
+    let with = |checked: Option<u64>, f: &dyn Fn(&mut Report) -> io::Result<()>| {
         let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
         let (rep, res) = &mut *g;
         if res.is_ok() {
-            *res = f(rep);
+            *res = match bar.get() {
+                Some(bar) => bar.suspend(|| f(rep)),
+                None => f(rep),
+            };
+        }
+        if let (Some(size), Some(bar)) = (checked, bar.get()) {
+            bar.inc(size);
         }
     };
-    let summary = check::verify(&vault, &keys, &|e| with(&|r| r.verified(e)), &|finding| {
-        with(&|r| match &finding {
+    let on_total = |entries| {
+        let _ = bar.set(progress::files(show, entries, colored));
+    };
+    let on_ok = |e: &vault::Entry| with(Some(e.size), &|r| r.verified(e));
+    let summary = check::verify(&vault, &keys, on_total, &on_ok, &|finding| {
+        let checked = match &finding {
+            check::Finding::Bad { entry, .. } => Some(entry.size),
+            _ => None,
+        };
+        with(checked, &|r| match &finding {
             check::Finding::Bad { entry, error } => r.problem(
                 Some(&entry.id),
                 entry.original.as_ref().map(|p| p.to_path()).as_deref(),
@@ -526,6 +557,9 @@ fn verify(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             ),
         })
     });
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
     let s = summary?;

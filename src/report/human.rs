@@ -72,4 +72,11 @@ mod tests {
         assert_eq!(super::size(3_100_000), "2.96 MiB");
         assert_eq!(super::size(1_073_741_824), "1.00 GiB");
     }
+
+    #[test]
+    fn a_caught_panic_is_escaped_where_it_is_printed() {
+        let hostile = crate::isolate::per_file(|| -> u8 { panic!("slicing `\x1b[2J`") });
+        let shown = super::text(&hostile.unwrap_err().to_string());
+        assert!(shown.contains("slicing `\\u{1b}[2J`"), "{shown}");
+    }
 }

@@ -88,7 +88,8 @@ pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
     )
 }
 
-/// The `begin` line for `command`.
+/// The `begin` line for `command`, flushed at once: a consumer reading a pipe learns that the
+/// run started before the first result (a scan's walk can take minutes).
 pub fn begin(out: &mut impl Write, command: &str) -> io::Result<()> {
     #[derive(Serialize)]
     struct Begin<'a> {
@@ -106,7 +107,8 @@ pub fn begin(out: &mut impl Write, command: &str) -> io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
             command,
         },
-    )
+    )?;
+    out.flush()
 }
 
 #[cfg(test)]

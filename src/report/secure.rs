@@ -70,6 +70,17 @@ struct ImpostorJson<'a> {
 }
 
 #[derive(Serialize)]
+struct LeftoverJson {
+    path: PathJson,
+}
+
+#[derive(Serialize)]
+struct LeftoverWipedJson {
+    path: PathJson,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
 struct SummaryJson<'a> {
     applied: bool,
     vault: PathJson,
@@ -112,6 +123,19 @@ impl Totals {
             .entry(o.finding.verdict.kind.as_str())
             .or_default() += 1;
     }
+}
+
+/// The confirmation question before securing `files` files into the vault at `vault`.
+pub fn question(files: usize, vault: &Path, originals: Originals) -> String {
+    let then = match originals {
+        Originals::Wipe => "then wipe the originals (overwrite, rename, unlink, thumbnails)",
+        Originals::Delete => "then unlink the originals without overwriting them",
+        Originals::Keep => "and keep the originals",
+    };
+    format!(
+        "Vault {files} files into {}, compare each vault copy with its original, {then}?",
+        human::path(vault)
+    )
 }
 
 fn action(originals: Originals) -> &'static str {
@@ -157,7 +181,9 @@ impl<W: Write> SecureReport<W> {
                 json::emit(
                     &mut self.writer.out,
                     "leftover",
-                    serde_json::json!({ "path": PathJson::new(path) }),
+                    LeftoverJson {
+                        path: PathJson::new(path),
+                    },
                 )?;
             }
             return Ok(());
@@ -272,6 +298,11 @@ impl<W: Write> SecureReport<W> {
         self.writer.warning(w)
     }
 
+    /// The prompt was answered "no": nothing changed.
+    pub fn declined(&mut self) -> io::Result<()> {
+        self.writer.declined()
+    }
+
     /// Says that nothing changed.
     pub fn dry_run(&mut self) -> io::Result<()> {
         if !self.writer.json {
@@ -349,7 +380,10 @@ impl<W: Write> SecureReport<W> {
             return json::emit(
                 &mut self.writer.out,
                 "leftover_wiped",
-                serde_json::json!({ "path": PathJson::new(l.path), "error": error }),
+                LeftoverWipedJson {
+                    path: PathJson::new(l.path),
+                    error,
+                },
             );
         }
         match error {

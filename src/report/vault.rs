@@ -105,6 +105,23 @@ impl<'a> EntryJson<'a> {
     }
 }
 
+/// Says on stderr that another process holds the vault lock and this one waits for it.
+pub fn busy(pid: Option<u32>) {
+    let who = pid.map_or_else(
+        || "another idvault".into(),
+        |p| format!("idvault (pid {p})"),
+    );
+    eprintln!("idvault: the vault is busy: {who} is using it; waiting for it to finish…");
+}
+
+/// The confirmation question of `vault add --remove-originals --apply`.
+pub fn remove_question(files: usize) -> String {
+    format!(
+        "Add {files} files to the vault, compare each vault copy with its original, then wipe \
+         the originals (overwrite, rename, unlink, and their thumbnails)?"
+    )
+}
+
 fn shown(e: &Entry) -> String {
     e.original.as_ref().map_or_else(
         || "(recovered, name unknown)".into(),
@@ -154,12 +171,14 @@ impl<W: Write> VaultReport<W> {
         )
     }
 
+    /// Another process holds the vault lock; this one waits (said on stderr).
     pub fn busy(&self, pid: Option<u32>) {
-        let who = pid.map_or_else(
-            || "another idvault".into(),
-            |p| format!("idvault (pid {p})"),
-        );
-        eprintln!("idvault: the vault is busy: {who} is using it; waiting for it to finish…");
+        busy(pid);
+    }
+
+    /// The prompt was answered "no": nothing changed.
+    pub fn declined(&mut self) -> io::Result<()> {
+        self.writer.declined()
     }
 
     pub fn plan(&mut self, path: &Path, bytes: u64) -> io::Result<()> {

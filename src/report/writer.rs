@@ -35,6 +35,13 @@ impl<W: Write> Writer<W> {
         writeln!(self.out, "\n{}", self.palette.bold(text))
     }
 
+    /// The prompt was answered "no": says on stderr, after whatever stdout holds so far, that
+    /// nothing changed.
+    pub fn declined(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        writeln!(io::stderr(), "idvault: nothing changed: not confirmed")
+    }
+
     /// A file the command could not handle, or a note: a JSON line, or a line on stderr after
     /// whatever stdout holds so far.
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {

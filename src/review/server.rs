@@ -14,6 +14,7 @@
 //! Requests are handled on a few threads; the caller's thread watches for the end: the page's
 //! "Done", an idle timeout, or a signal.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response};
 use zeroize::Zeroizing;
@@ -180,7 +181,7 @@ fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
     let _ = req.respond(resp);
 }
 
-fn send_json(req: Request, status: u16, value: &serde_json::Value) {
+fn send_json(req: Request, status: u16, value: &impl Serialize) {
     send(
         req,
         status,
@@ -189,8 +190,14 @@ fn send_json(req: Request, status: u16, value: &serde_json::Value) {
     );
 }
 
+/// The body of every refused request: `{"error": "…"}`.
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    error: &'a str,
+}
+
 fn send_error(req: Request, status: u16, message: &str) {
-    send_json(req, status, &serde_json::json!({ "error": message }));
+    send_json(req, status, &ErrorJson { error: message });
 }
 
 #[derive(Deserialize)]
@@ -253,17 +260,15 @@ impl Shared<'_> {
             (Method::Get, "app.css") => send(req, 200, "text/css; charset=utf-8", APP_CSS.into()),
             (Method::Get, "api/state") => {
                 let lang = Lang::negotiate(request_header(&req, "Accept-Language").unwrap_or(""));
-                let mut v = locked(&server.session).to_json();
-                v["lang"] = lang.tag().into();
-                send_json(req, 200, &v);
+                send_json(req, 200, &locked(&server.session).state(lang.tag()));
             }
             (Method::Get, "api/messages") => {
                 let c = Catalog::get_or_load();
-                let all: serde_json::Map<String, serde_json::Value> = Lang::ALL
+                let all: BTreeMap<&str, _> = Lang::ALL
                     .iter()
-                    .map(|&l| (l.tag().to_string(), serde_json::json!(c.messages(l))))
+                    .map(|&l| (l.tag(), c.messages(l)))
                     .collect();
-                send_json(req, 200, &serde_json::Value::Object(all));
+                send_json(req, 200, &all);
             }
             (Method::Get, r) if r.starts_with("thumb/") => self.thumbnail(req, r),
             (Method::Post, r) => {

@@ -1,6 +1,7 @@
 //! The state of one review: a card per finding, its default selection, its "Not a document"
 //! mark, its thumbnails and what securing did to it; and the JSON the page renders.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use crate::dismissed::{Mark, Marks};
 use crate::scan::Finding;
 use crate::scan::finding::{Document, Risk};
 use crate::secure::{self, Item, OriginalDone};
-use crate::ui::sanitize;
 
 /// Progress of the current (or last) job, as the page shows it.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -40,6 +40,52 @@ pub enum CardState {
     /// In the vault and verified; the original kept (`--keep-originals`).
     Kept,
     Failed(String),
+}
+
+/// What `GET api/state` answers: everything the page renders.
+#[derive(Serialize)]
+pub struct StateJson<'a> {
+    cards: Vec<CardJson<'a>>,
+    vault: VaultJson<'a>,
+    passphrase_given: bool,
+    /// "Not a document" marks can be kept (the marks file opened).
+    marks: bool,
+    job: Option<&'a JobStatus>,
+    /// The page language the browser asked for.
+    lang: &'static str,
+}
+
+#[derive(Serialize)]
+struct VaultJson<'a> {
+    path: Cow<'a, str>,
+    exists: bool,
+}
+
+/// One card on the page.
+#[derive(Serialize)]
+struct CardJson<'a> {
+    id: usize,
+    path: Cow<'a, str>,
+    file_type: &'static str,
+    kind: &'static str,
+    confidence: f32,
+    reasons: Vec<ReasonJson<'a>>,
+    risks: &'a [Risk],
+    document: Option<&'a Document>,
+    recommended: bool,
+    dismissed: bool,
+    #[serde(flatten)]
+    state: &'a CardState,
+    preview: bool,
+    cannot_wipe: Option<String>,
+    /// Overwriting may not reach old copies on this file's disk (SSD, copy-on-write…).
+    wipe_limited: bool,
+}
+
+#[derive(Serialize)]
+struct ReasonJson<'a> {
+    signal: &'static str,
+    detail: &'a str,
 }
 
 /// One finding on the page.
@@ -213,40 +259,17 @@ impl Session {
             .count()
     }
 
-    /// What the page renders.
-    pub fn to_json(&self) -> serde_json::Value {
-        #[derive(Serialize)]
-        struct CardJson<'a> {
-            id: usize,
-            path: String,
-            file_type: &'static str,
-            kind: &'static str,
-            confidence: f32,
-            reasons: Vec<ReasonJson>,
-            risks: &'a [Risk],
-            document: Option<&'a Document>,
-            recommended: bool,
-            dismissed: bool,
-            #[serde(flatten)]
-            state: &'a CardState,
-            preview: bool,
-            cannot_wipe: Option<String>,
-            /// Overwriting may not reach old copies on this file's disk (SSD, copy-on-write…).
-            wipe_limited: bool,
-        }
-        /// A reason whose detail may quote the file (its name, EXIF text): escaped like a path.
-        #[derive(Serialize)]
-        struct ReasonJson {
-            signal: &'static str,
-            detail: String,
-        }
-        let cards: Vec<CardJson> = self
+    /// What the page renders, in the page language `lang`. Values are raw (paths and reasons
+    /// may quote a hostile file's bytes): the page escapes what it shows and writes it only as
+    /// text, never as markup.
+    pub fn state(&self, lang: &'static str) -> StateJson<'_> {
+        let cards = self
             .cards
             .iter()
             .enumerate()
             .map(|(id, c)| CardJson {
                 id,
-                path: sanitize::path(&c.finding.path),
+                path: c.finding.path.to_string_lossy(),
                 file_type: c.finding.file_type.as_str(),
                 kind: c.finding.verdict.kind.as_str(),
                 confidence: c.finding.verdict.confidence,
@@ -257,7 +280,7 @@ impl Session {
                     .iter()
                     .map(|r| ReasonJson {
                         signal: r.signal,
-                        detail: sanitize::text(&r.detail),
+                        detail: &r.detail,
                     })
                     .collect(),
                 risks: &c.finding.verdict.risks,
@@ -281,15 +304,16 @@ impl Session {
             })
             .collect();
         let vault = &self.opts.vault;
-        serde_json::json!({
-            "cards": cards,
-            "vault": {
-                "path": sanitize::path(vault),
-                "exists": vault.join(crate::VAULT_MARKER).exists(),
+        StateJson {
+            cards,
+            vault: VaultJson {
+                path: vault.to_string_lossy(),
+                exists: vault.join(crate::VAULT_MARKER).exists(),
             },
-            "passphrase_given": self.opts.passphrase.is_some(),
-            "marks": self.marks.is_some(),
-            "job": self.job,
-        })
+            passphrase_given: self.opts.passphrase.is_some(),
+            marks: self.marks.is_some(),
+            job: self.job.as_ref(),
+            lang,
+        }
     }
 }

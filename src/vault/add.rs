@@ -87,9 +87,13 @@ pub fn add_all(
         let added: Vec<Option<u64>> = sources
             .par_iter()
             .map(|s| {
-                let result = isolate::per_file(|| add_file(vault, lock, s, strip))
-                    .map_err(ItemError::Panicked)
-                    .and_then(|r| r.map_err(ItemError::Vault));
+                let result = if crate::interrupt::requested() {
+                    Err(ItemError::Interrupted)
+                } else {
+                    isolate::per_file(|| add_file(vault, lock, s, strip))
+                        .map_err(ItemError::Panicked)
+                        .and_then(|r| r.map_err(ItemError::Vault))
+                };
                 match result {
                     Ok(a) => {
                         on_event(AddEvent::Added {

@@ -4,7 +4,7 @@
 //! the per-entry metadata, and the metadata from the manifest).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, FileTimes};
+use std::fs::{self, FileTimes};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ fn decrypt_checked(
     out_path: &Path,
 ) -> Result<(), Error> {
     let path = vault.layout().object(&entry.id);
-    let file = match File::open(&path) {
+    let file = match crate::fsutil::open_regular_nofollow(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::MissingObject),
         Err(e) => return Err(Error::io("open", &path, e)),
@@ -145,9 +145,12 @@ pub struct VerifySummary {
 }
 
 /// Verifies every entry in parallel and looks for orphans, missing and stray files.
+/// `on_total` hears how many entries will be checked before the first one is (for progress);
+/// each entry then ends in `on_ok` or, as [`Finding::Bad`], in `on_problem`.
 pub fn verify(
     vault: &Vault,
     keys: &Keys,
+    on_total: impl FnOnce(u64),
     on_ok: &(dyn Fn(&Entry) + Sync),
     on_problem: &(dyn Fn(Finding) + Sync),
 ) -> Result<VerifySummary, Error> {
@@ -194,6 +197,7 @@ pub fn verify(
         problems += 1;
         on_problem(Finding::Stray { path });
     }
+    on_total(index.entries.len() as u64);
     let ok = index
         .entries
         .par_iter()
@@ -324,7 +328,8 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
 /// size), its original name and times are not.
 fn recover_orphan(vault: &Vault, id: &EntryId, keys: &Keys) -> Result<Entry, Error> {
     let path = vault.layout().object(id);
-    let file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    let file =
+        crate::fsutil::open_regular_nofollow(&path).map_err(|e| Error::io("open", &path, e))?;
     let d = crypto::decrypt_stream(keys.ids(), file, &mut io::sink(), Path::new("-"))?;
     Ok(Entry {
         id: id.clone(),

@@ -5,7 +5,6 @@
 //! Everything here produces or reads standard age v1 files, so that any entry opens with the
 //! stock `age` CLI.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 use std::sync::mpsc;
@@ -84,7 +83,12 @@ pub(crate) fn parse_recipient(s: &str) -> Result<(BoxRecipient, String), Error> 
 
 /// Reads a recipients file: one recipient a line, `#` comments and blank lines ignored.
 pub fn read_recipients_file(path: &Path) -> Result<Vec<String>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = super::format::read_small(path, super::format::CONFIG_LIMIT)
+        .map_err(|e| Error::io("read", path, e))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadRecipient {
+        recipient: path.display().to_string(),
+        message: "the recipients file is not UTF-8 text".into(),
+    })?;
     Ok(text
         .lines()
         .map(str::trim)
@@ -145,11 +149,12 @@ pub(crate) fn unseal_identity(
     path: &Path,
     passphrase: &SecretString,
 ) -> Result<VaultIdentity, Error> {
-    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let file =
+        crate::fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
     let mut id = age::scrypt::Identity::new(passphrase.clone());
     id.set_max_work_factor(MAX_SCRYPT_LOG_N);
     let decryptor = age::Decryptor::new(BufReader::new(file)).map_err(decrypt_error)?;
-    let mut reader = decryptor
+    let reader = decryptor
         .decrypt(std::iter::once(&id as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
@@ -157,8 +162,7 @@ pub(crate) fn unseal_identity(
             }
             other => decrypt_error(other).in_file(path),
         })?;
-    let mut plain = Zeroizing::new(Vec::new());
-    reader.read_to_end(&mut plain).map_err(corrupt)?;
+    let plain = read_capped(reader, IDENTITY_FILE_LIMIT).map_err(|e| e.in_file(path))?;
     let ids = parse_identity_text(&plain, path)?;
     let text = std::str::from_utf8(&plain).map_err(|_| Error::BadIdentityFile {
         path: path.to_path_buf(),
@@ -212,7 +216,8 @@ pub fn load_identity_file<C: age::Callbacks>(
             .ok_or_else(|| bad("encrypted identity file, and no passphrase was given"))?;
         let mut id = age::scrypt::Identity::new(passphrase);
         id.set_max_work_factor(MAX_SCRYPT_LOG_N);
-        let plain = decrypt_small(&data[..], std::iter::once(&id as &dyn age::Identity))
+        let identities = std::iter::once(&id as &dyn age::Identity);
+        let plain = decrypt_small(&data[..], identities, IDENTITY_FILE_LIMIT)
             .map_err(|_| bad("wrong passphrase for the encrypted identity file"))?;
         return parse_identity_text(&plain, path);
     }
@@ -235,14 +240,31 @@ fn parse_identity_text(text: &[u8], path: &Path) -> Result<Vec<BoxIdentity>, Err
 }
 
 /// Decrypts a small age file (an identity, a manifest, an entry's metadata) into memory that is
-/// zeroed when dropped.
+/// zeroed when dropped. A plaintext longer than `limit` bytes is refused as damaged, after
+/// reading no more than that: the vault folder may be writable by others, who can encrypt
+/// anything to its public recipients.
 pub(crate) fn decrypt_small<'a>(
     input: impl Read,
     identities: impl Iterator<Item = &'a dyn age::Identity>,
+    limit: u64,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut reader = open_reader(BufReader::new(input), identities)?;
+    read_capped(open_reader(BufReader::new(input), identities)?, limit)
+}
+
+/// Reads at most `limit` bytes of plaintext; more is an error.
+fn read_capped(reader: impl Read, limit: u64) -> Result<Zeroizing<Vec<u8>>, Error> {
     let mut out = Zeroizing::new(Vec::new());
-    reader.read_to_end(&mut out).map_err(corrupt)?;
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    if out.len() as u64 > limit {
+        return Err(Error::Corrupt {
+            message: format!(
+                "decrypts to more than {limit} bytes, the most idvault reads for this file; not read"
+            ),
+        });
+    }
     Ok(out)
 }
 
@@ -446,6 +468,23 @@ mod tests {
             assert!(back == plain, "round trip differs at length {len}");
             assert_eq!(d2, d);
         }
+    }
+
+    #[test]
+    fn small_files_are_read_up_to_their_limit_and_no_further() {
+        let (ids, rcpt) = keypair();
+        let plain = vec![b'x'; BLOCK + 5];
+        let mut ct = Vec::new();
+        encrypt_stream(&rcpt, &mut &plain[..], &mut ct).unwrap();
+        let ids = || ids.iter().map(|i| i.as_ref() as &dyn age::Identity);
+        let exact = decrypt_small(&ct[..], ids(), plain.len() as u64).unwrap();
+        assert!(*exact == plain);
+        let over = decrypt_small(&ct[..], ids(), plain.len() as u64 - 1).unwrap_err();
+        assert!(
+            over.to_string()
+                .contains("decrypts to more than 65540 bytes"),
+            "{over}"
+        );
     }
 
     #[test]

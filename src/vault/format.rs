@@ -43,6 +43,34 @@ pub(crate) const META_PAD: usize = 1024;
 /// many entries there are (which the object count shows anyway), not the lengths of names.
 pub(crate) const MANIFEST_PAD: usize = 16 * 1024;
 
+/// The most a decrypted `.meta.age` may hold. An entry's metadata is about 1 KiB (padded to
+/// [`META_PAD`]); even a 4,096-byte path with every byte escaped stays far below this. Anyone
+/// who can write the vault folder can plant a larger one (adding needs only the public
+/// recipients), so it is refused rather than read into memory.
+pub(crate) const META_LIMIT: u64 = 1 << 20;
+/// The most a decrypted `manifest.age` may hold: about 150,000 entries of ordinary size, more
+/// than any collection of identity documents, while its parsed form stays well under 1 GiB.
+pub(crate) const MANIFEST_LIMIT: u64 = 128 << 20;
+/// The most `idvault-vault.toml` (and a `--recipients-file`) may hold: a thousand SSH RSA
+/// recipients take about 700 KiB.
+pub(crate) const CONFIG_LIMIT: u64 = 1 << 20;
+
+/// Reads a small file of the vault (or one given for it) whole, refusing a symlink, a
+/// non-regular file and anything larger than `limit` bytes.
+pub(crate) fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = crate::fsutil::open_regular_nofollow(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {limit} bytes, the most idvault reads for this file; not read"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The public, unencrypted part of a vault: `idvault-vault.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {

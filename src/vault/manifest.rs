@@ -151,12 +151,13 @@ impl Manifest {
     /// Reads `manifest.age`; `Ok(None)` if there is none.
     pub fn read(layout: &Layout, ids: &[BoxIdentity]) -> Result<Option<Self>, Error> {
         let path = layout.manifest();
-        let file = match std::fs::File::open(&path) {
+        let file = match crate::fsutil::open_regular_nofollow(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("open", &path, e)),
         };
-        let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
+        let ids = ids.iter().map(|i| i.as_ref() as _);
+        let plain = crypto::decrypt_small(file, ids, format::MANIFEST_LIMIT)
             .map_err(|e| e.in_file(&path))?;
         let m: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
             message: format!("{}: {e}", path.display()),
@@ -206,9 +207,11 @@ pub(crate) fn read_meta(
     ids: &[BoxIdentity],
 ) -> Result<Entry, Error> {
     let path = layout.meta(id);
-    let file = std::fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
-    let plain = crypto::decrypt_small(file, ids.iter().map(|i| i.as_ref() as _))
-        .map_err(|e| e.in_file(&path))?;
+    let file =
+        crate::fsutil::open_regular_nofollow(&path).map_err(|e| Error::io("open", &path, e))?;
+    let ids = ids.iter().map(|i| i.as_ref() as _);
+    let plain =
+        crypto::decrypt_small(file, ids, format::META_LIMIT).map_err(|e| e.in_file(&path))?;
     let entry: Entry = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt {
         message: format!("{}: {e}", path.display()),
     })?;

@@ -313,13 +313,17 @@ impl Vault {
                 Ok(()) => {}
             }
         }
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
+        let bytes = match format::read_small(&path, format::CONFIG_LIMIT) {
+            Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::NotAVault { path: root.into() });
             }
             Err(e) => return Err(Error::io("read", &path, e)),
         };
+        let text = String::from_utf8(bytes).map_err(|_| Error::BadConfig {
+            path: path.clone(),
+            message: "not UTF-8 text".into(),
+        })?;
         let config = Config::parse(&text).map_err(|e| Error::BadConfig {
             path: path.clone(),
             message: e.message().to_string(),

@@ -28,6 +28,16 @@ pub enum StripPolicy {
     Keep,
 }
 
+/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
+/// `vault add`.
+pub fn strip_policy(keep_metadata: bool) -> StripPolicy {
+    if keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
+    }
+}
+
 /// The bytes to store for one original, and what was stripped from them.
 pub struct Prepared {
     pub reader: Box<dyn Read + Send>,
@@ -57,8 +67,14 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
     if policy == StripPolicy::Keep || file.metadata()?.len() > STRIP_LIMIT {
         return Ok(as_is(file));
     }
+    // Read no more than the limit even if the file grew since it was measured (the store
+    // then sees the change and refuses it).
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
+    (&mut file).take(STRIP_LIMIT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > STRIP_LIMIT {
+        file.seek(io::SeekFrom::Start(0))?;
+        return Ok(as_is(file));
+    }
     // The coded image and media data are compared byte for byte (structure-level
     // verification), which already implies identical pixels; decoding every photo twice as
     // `idvault strip` does by default would make vaulting about ten times slower.

@@ -15,7 +15,9 @@
 //!    rename-check-unlink, or keep it.
 //!
 //! Each file's steps run inside [`crate::isolate::per_file`]: a panic on one file is an error
-//! on that file and leaves its original where it was.
+//! on that file and leaves its original where it was. After Ctrl-C or SIGTERM no step starts
+//! (the ones under way finish, and new entries are still committed): every original is left as
+//! it was, or has a complete vault entry that was verified before it was touched.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,6 +29,7 @@ use super::original::{self, StripPolicy};
 use super::store::{Added, Source, add_file, sha256_file};
 use super::{Entry, Error, Keys, Vault, VaultLock};
 use crate::files::FileId;
+use crate::interrupt;
 use crate::isolate::{self, Panicked};
 use crate::wipe::{self, WipeError, WipeOptions};
 
@@ -103,6 +106,19 @@ pub enum ItemError {
     Delete(WipeError),
     #[error("{0}")]
     Panicked(Panicked),
+    /// Ctrl-C or SIGTERM came first: the file's remaining steps were not started.
+    #[error("the run was interrupted (Ctrl-C or SIGTERM) first; the original was not touched")]
+    Interrupted,
+}
+
+/// Stops a job's next step once Ctrl-C or SIGTERM was received: the steps under way finish,
+/// none starts, so each original is left as it was or has a complete, verified vault copy.
+fn not_interrupted() -> Result<(), ItemError> {
+    if interrupt::requested() {
+        Err(ItemError::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// What happened to an original.
@@ -194,7 +210,7 @@ pub fn run<T: Send>(
     let hashes: Vec<Option<Result<String, Error>>> = jobs
         .par_iter()
         .map(|job| {
-            (settings.find == Find::ByContent)
+            (settings.find == Find::ByContent && !interrupt::requested())
                 .then(|| sha256_file(&job.source.path).map(|d| d.sha256))
         })
         .collect();
@@ -214,9 +230,10 @@ pub fn run<T: Send>(
                 Some(Ok(h)) => (Some(h), None),
                 None => (None, None),
             };
-            let (step, impostors) = match unreadable {
-                Some(e) => (Step1::Failed(ItemError::Vault(e)), Vec::new()),
-                None => {
+            let (step, impostors) = match (unreadable, not_interrupted()) {
+                (_, Err(stop)) => (Step1::Failed(stop), Vec::new()),
+                (Some(e), Ok(())) => (Step1::Failed(ItemError::Vault(e)), Vec::new()),
+                (None, Ok(())) => {
                     let twin = hash
                         .as_ref()
                         .is_some_and(|h| first_with_hash.get(h) != Some(&i));
@@ -361,8 +378,10 @@ fn complete(
         }
         Step1::New(added) => {
             outcome.stored = Some(Stored::New);
-            let checked = original::confirm(vault, keys, &added.entry, path)
-                .map_err(ItemError::Verify)
+            let checked = not_interrupted()
+                .and_then(|()| {
+                    original::confirm(vault, keys, &added.entry, path).map_err(ItemError::Verify)
+                })
                 .and_then(|seen| {
                     // Still the very file that was read into the vault.
                     if seen == added.original_id() {
@@ -378,7 +397,14 @@ fn complete(
             outcome.stored = Some(Stored::Twin);
             let h = hash.unwrap_or_default();
             let mut found = Err(ItemError::TwinNotStored);
-            for claim in index.by_original_hash(&h) {
+            let claims = match not_interrupted() {
+                Ok(()) => index.by_original_hash(&h).collect(),
+                Err(stop) => {
+                    found = Err(stop);
+                    Vec::new()
+                }
+            };
+            for claim in claims {
                 match original::confirm(vault, keys, claim, path) {
                     Ok(seen) => {
                         outcome.entry = Some(claim.clone());
@@ -409,6 +435,7 @@ fn dispose(job: &Job, seen: &FileId, settings: &Settings) -> Result<OriginalDone
     };
     match settings.originals {
         Originals::Keep => Ok(OriginalDone::Kept),
+        _ if interrupt::requested() => Err(ItemError::Interrupted),
         Originals::Wipe => {
             let out = plan()
                 .and_then(|p| wipe::execute(&p))
