@@ -10,6 +10,7 @@ use std::fs::{self, FileTimes};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +19,20 @@ use super::{Removed, StripError, StripOptions, strip};
 use crate::files::FileId;
 use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, fsync_dir, open_regular_nofollow};
+
+/// The largest file stripped. Stripping works on the whole file in memory and holds the clean
+/// copy beside it, so a file takes about twice its size; 1 GiB covers every photo and most
+/// phone videos (a 10-minute 1080p screen recording is 0.5–1 GiB) while a 4 GiB video is
+/// refused before a byte of it is read, with an error on that file.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Files above this size are stripped one at a time (see [`LARGE_FILE`]).
+const LARGE_FILE_BYTES: u64 = 64 << 20;
+
+/// Held while a file larger than [`LARGE_FILE_BYTES`] is in memory, so that the threads of a
+/// run hold at most one large file (about 2 GiB at [`MAX_FILE_BYTES`]) plus small ones, however
+/// many cores there are, rather than one large file per thread.
+static LARGE_FILE: Mutex<()> = Mutex::new(());
 
 /// Where clean bytes go.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +117,12 @@ impl Summary {
 pub enum FileError {
     #[error("cannot read: {0}")]
     Read(io::Error),
+    #[error(
+        "is {} MiB; strip works on files of up to {} MiB in memory, so it is left as it is",
+        .0 >> 20,
+        MAX_FILE_BYTES >> 20
+    )]
+    TooLarge(u64),
     #[error("cannot write the clean file: {0}")]
     Write(io::Error),
     #[error("{0}")]
@@ -326,8 +347,23 @@ fn run(
     let mut file = open_regular_nofollow(path).map_err(FileError::Read)?;
     let meta = file.metadata().map_err(FileError::Read)?;
     outcome.size = meta.len();
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(meta.len()));
+    }
+    // Declared before the buffers, so it is released after they are freed. A thread that
+    // panicked while holding it left no state behind, so a poisoned lock is still usable.
+    let _large = (meta.len() > LARGE_FILE_BYTES)
+        .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
     let mut input = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut input).map_err(FileError::Read)?;
+    // The size was checked on the open file; one that grows meanwhile is read up to the limit
+    // and one byte more, then refused.
+    (&mut file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut input)
+        .map_err(FileError::Read)?;
+    if input.len() as u64 > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(input.len() as u64));
+    }
     let stripped = strip(&input, opts)?;
     outcome.format = Some(stripped.format);
     outcome.removed = stripped.removed.clone();

@@ -159,6 +159,15 @@ pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, Strip
     })
 }
 
+/// One top-level block of a container (a JPEG segment, a PNG or WebP chunk, a GIF block) as it
+/// stands in the file, for verification; or, for the formats verified by their coded data alone,
+/// one range of that data.
+pub(crate) struct Part<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// Whether decoding the image depends on these bytes.
+    pub(crate) coded: bool,
+}
+
 /// Collects removed groups, summing sizes per group and keeping first-seen order.
 #[derive(Default)]
 pub(crate) struct Log {
