@@ -34,6 +34,46 @@ const LARGE_FILE_BYTES: u64 = 64 << 20;
 /// many cores there are, rather than one large file per thread.
 static LARGE_FILE: Mutex<()> = Mutex::new(());
 
+thread_local! {
+    /// The buffer the last file was read into on this thread, kept for the next one so that
+    /// its pages are not given back to the system and faulted in again for every file.
+    static SPARE_INPUT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A file's bytes, read into this thread's spare buffer, which it gives back when dropped
+/// unless it grew past [`LARGE_FILE_BYTES`]. Taken, not borrowed: a thread waiting inside one
+/// file's verification may start another file (rayon), which then reads into a new buffer.
+struct Input(Vec<u8>);
+
+impl Input {
+    fn take() -> Self {
+        let mut buf = SPARE_INPUT.take();
+        buf.clear();
+        Input(buf)
+    }
+}
+
+impl std::ops::Deref for Input {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Input {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if self.0.capacity() as u64 <= LARGE_FILE_BYTES {
+            SPARE_INPUT.set(std::mem::take(&mut self.0));
+        }
+    }
+}
+
 /// Where clean bytes go.
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {
@@ -354,12 +394,13 @@ fn run(
     // panicked while holding it left no state behind, so a poisoned lock is still usable.
     let _large = (meta.len() > LARGE_FILE_BYTES)
         .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut input = Vec::with_capacity(meta.len() as usize);
+    let mut input = Input::take();
+    input.reserve(meta.len() as usize);
     // The size was checked on the open file; one that grows meanwhile is read up to the limit
     // and one byte more, then refused.
     (&mut file)
         .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut input)
+        .read_to_end(&mut input.0)
         .map_err(FileError::Read)?;
     if input.len() as u64 > MAX_FILE_BYTES {
         return Err(FileError::TooLarge(input.len() as u64));

@@ -162,6 +162,7 @@ pub(super) fn clean(
     let mut exif_done = false;
     for seg in &parsed.segments {
         match classify(seg, opts) {
+            Action::Keep if log.dry => {}
             Action::Keep => out.extend_from_slice(seg.bytes),
             Action::Remove(group) => log.add(group, seg.bytes.len()),
             Action::JfifThumbnail => {

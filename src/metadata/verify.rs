@@ -17,8 +17,8 @@
 use image::ImageFormat;
 
 use super::{
-    Part, StripError, StripOptions, Stripped, VerifyLevel, clean, gif, heif, jpeg, mp4, png, tiff,
-    webp,
+    Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, png, removable,
+    tiff, webp,
 };
 use crate::bmff;
 use crate::files::sniff::FileType;
@@ -27,10 +27,10 @@ use crate::files::sniff::FileType;
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {
     let out = &stripped.data;
     let format = stripped.format;
-    let again =
-        clean(out, opts).map_err(|e| StripError::Verify(format!("output does not parse: {e}")))?;
-    if !again.removed.is_empty() {
-        let groups: Vec<&str> = again.removed.iter().map(|r| r.group.as_str()).collect();
+    let again = removable(out, opts)
+        .map_err(|e| StripError::Verify(format!("output does not parse: {e}")))?;
+    if !again.is_empty() {
+        let groups: Vec<&str> = again.iter().map(|r| r.group.as_str()).collect();
         return Err(StripError::Verify(format!(
             "metadata left in the output: {}",
             groups.join(", ")
@@ -528,7 +528,7 @@ pub(super) fn assert_clean_output(input: &[u8], out: &[u8]) {
         &coded(&parts(input, format).unwrap()),
         &coded(&parts(out, format).unwrap())
     ));
-    let again = clean(out, &StripOptions::default()).unwrap();
+    let again = super::clean(out, &StripOptions::default()).unwrap();
     assert_eq!(again.data, out);
     assert!(again.removed.is_empty(), "{:?}", again.removed);
 }
@@ -536,6 +536,7 @@ pub(super) fn assert_clean_output(input: &[u8], out: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::clean;
 
     fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
         let mut v = vec![0xFF, marker];
@@ -580,6 +581,16 @@ mod tests {
             Err(StripError::Verify(why)) => why,
             other => panic!("tampered output accepted: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_dry_clean_logs_what_a_real_one_removes() {
+        let opts = StripOptions::default();
+        let input = jpeg();
+        assert_eq!(
+            removable(&input, &opts).unwrap(),
+            clean(&input, &opts).unwrap().removed
+        );
     }
 
     #[test]
