@@ -141,12 +141,7 @@ pub(super) fn clean(
 pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &Kind| matches!(k, Kind::Screen | Kind::Image | Kind::GraphicControl);
     let blocks = parse(input)?.0.into_iter();
-    Ok(blocks
-        .map(|b| Part {
-            coded: coded(&b.kind),
-            bytes: b.bytes,
-        })
-        .collect())
+    Ok(blocks.map(|b| Part::new(b.bytes, coded(&b.kind))).collect())
 }
 
 #[cfg(test)]

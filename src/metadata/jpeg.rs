@@ -216,12 +216,7 @@ pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
         _ => true,
     };
     let segments = parse(input)?.segments.into_iter();
-    Ok(segments
-        .map(|s| Part {
-            coded: coded(&s),
-            bytes: s.bytes,
-        })
-        .collect())
+    Ok(segments.map(|s| Part::new(s.bytes, coded(&s))).collect())
 }
 
 #[cfg(test)]

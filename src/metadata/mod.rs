@@ -179,6 +179,14 @@ fn run_cleaner(
     Ok((format, data, log.finish()))
 }
 
+/// One chunk of PNG or WebP: its type, its data, and the whole chunk as it stands in the file
+/// (PNG: length, type, data and CRC; WebP: header, data and padding byte).
+pub(crate) struct Chunk<'a> {
+    pub(crate) kind: [u8; 4],
+    pub(crate) data: &'a [u8],
+    pub(crate) bytes: &'a [u8],
+}
+
 /// One top-level block of a container (a JPEG segment, a PNG or WebP chunk, a GIF block) as it
 /// stands in the file, for verification; or, for the formats verified by their coded data alone,
 /// one range of that data.
@@ -186,6 +194,12 @@ pub(crate) struct Part<'a> {
     pub(crate) bytes: &'a [u8],
     /// Whether decoding the image depends on these bytes.
     pub(crate) coded: bool,
+}
+
+impl<'a> Part<'a> {
+    pub(crate) fn new(bytes: &'a [u8], coded: bool) -> Self {
+        Part { bytes, coded }
+    }
 }
 
 /// Collects removed groups, summing sizes per group and keeping first-seen order.

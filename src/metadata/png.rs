@@ -3,18 +3,11 @@
 //! the public ancillary chunks rendering uses (tRNS, gAMA, cHRM, sRGB, pHYs, APNG frames, …),
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
-use super::{Log, Part, StripError, StripOptions, label, tiff};
+use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Png;
 pub(super) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-/// One chunk: its type, data and the whole chunk including length and CRC.
-struct Chunk<'a> {
-    kind: [u8; 4],
-    data: &'a [u8],
-    bytes: &'a [u8],
-}
 
 /// Parses chunks up to IEND; returns them and the bytes after IEND.
 fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
@@ -129,12 +122,7 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &[u8; 4]| is_critical(k) || matches!(k, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT");
     let chunks = parse(input)?.0.into_iter();
-    Ok(chunks
-        .map(|c| Part {
-            coded: coded(&c.kind),
-            bytes: c.bytes,
-        })
-        .collect())
+    Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
 fn parts(data: &[u8], format: FileType) -> Result<Vec<Part<'_>>, StripError> {
     fn all_coded(ranges: Vec<&[u8]>) -> Vec<Part<'_>> {
         let parts = ranges.into_iter();
-        parts.map(|bytes| Part { bytes, coded: true }).collect()
+        parts.map(|bytes| Part::new(bytes, true)).collect()
     }
     match format {
         FileType::Jpeg => jpeg::parts(data),

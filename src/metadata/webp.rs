@@ -5,20 +5,13 @@
 //! Written by hand rather than with `img-parts`: the RIFF walk is short, and this way the same
 //! code serves verification and reports every chunk it drops.
 
-use super::{Log, Part, StripError, StripOptions, label, tiff};
+use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Webp;
 const FLAG_ICC: u8 = 0x20;
 const FLAG_EXIF: u8 = 0x08;
 const FLAG_XMP: u8 = 0x04;
-
-struct Chunk<'a> {
-    kind: [u8; 4],
-    data: &'a [u8],
-    /// Header, data and padding byte.
-    bytes: &'a [u8],
-}
 
 fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
     let bad = |d: String| StripError::malformed(FORMAT, d);
@@ -129,12 +122,7 @@ pub(super) fn clean(
 pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &[u8; 4]| matches!(k, b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF");
     let chunks = parse(input)?.0.into_iter();
-    Ok(chunks
-        .map(|c| Part {
-            coded: coded(&c.kind),
-            bytes: c.bytes,
-        })
-        .collect())
+    Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
 #[cfg(test)]
