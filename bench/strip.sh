@@ -3,17 +3,17 @@
 # `mat2 --inplace`, in the same run, on fresh copies of the same files for every timing.
 #
 # Two sets, built from real phone files in the corpus (CORPUS/metadata):
-#   phone  N (default 200) copies of a 2.6 MB iPhone 6 JPEG with GPS;
-#   mixed  MIX (default 40) copies each of a 2.4 MB iPhone 5 JPEG with GPS shot upside down
+#   phone  -n (default 200) copies of a 2.6 MB iPhone 6 JPEG with GPS;
+#   mixed  --mix (default 40) copies each of a 2.4 MB iPhone 5 JPEG with GPS shot upside down
 #          (Orientation 3), a PNG with EXIF, a Nikon WebP with EXIF, an iPhone 13 HEIC (rotated by
 #          `irot`) and an MP4 with GPS.
 # Tools: idvault (default verification), idvault --verify-pixels (also decodes and compares
-# pixels; PIXELS=0 leaves it out), exiftool as users run it, exiftool followed by `sync -f` (what
-# it costs exiftool to make its output as durable as idvault's), and mat2 on MAT2_MAX (default
+# pixels; --no-pixels leaves it out), exiftool as users run it, exiftool followed by `sync -f` (what
+# it costs exiftool to make its output as durable as idvault's), and mat2 on --mat2-max (default
 # 20) files of each set (it re-encodes and is far slower). idvault fsyncs every replaced file and
 # its folder; the others do not.
 #
-# Timing: hyperfine, RUNS (default 3) runs per tool, a fresh copy and `sync` before each run
+# Timing: hyperfine, --runs (default 3) runs per tool, a fresh copy and `sync` before each run
 # (not timed); files/s is computed from the median. Then, on the outputs:
 #   leftovers  files in which exiftool still finds identifying tags (GPS, make, model, serial,
 #              software, capture and creation dates other than zero, lens, owner, XMP, IPTC,
@@ -23,7 +23,6 @@
 #   displays   the upside-down JPEG and the rotated HEIC still display upright (decoded with
 #              -auto-orient; libheif applies `irot` itself).
 #
-# Usage: bench/strip.sh [CORPUS]     (default ../shared/corpus)
 # Needs: hyperfine, exiftool, ImageMagick with HEIC and WebP, ffmpeg, python3; mat2 optional.
 # On Debian: apt-get install hyperfine libimage-exiftool-perl imagemagick ffmpeg mat2
 set -euo pipefail
@@ -31,11 +30,36 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-CORPUS=${1:-$CORPUS}
-N=${N:-200}
-MIX=${MIX:-40}
-RUNS=${RUNS:-3}
-MAT2_MAX=${MAT2_MAX:-20}
+usage() {
+  cat <<USAGE
+usage: bench/strip.sh --corpus DIR [-n FILES] [--mix N] [--runs R] [--mat2-max N] [--no-pixels]
+  --corpus DIR    the evaluation corpus (the folder holding metadata/)
+  -n FILES        copies of the phone JPEG in the phone set (default 200)
+  --mix N         copies of each of the five files in the mixed set (default 40)
+  --runs R        hyperfine runs per tool, median reported (default 3)
+  --mat2-max N    files of each set given to mat2, which is far slower (default 20)
+  --no-pixels     leave out idvault --verify-pixels
+environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON, TMPDIR
+USAGE
+}
+
+N=200 MIX=40 RUNS=3 MAT2_MAX=20 PIXELS=1
+while (($#)); do
+  case $1 in
+    --corpus) CORPUS=${2:?}; shift 2 ;;
+    -n) N=${2:?}; shift 2 ;;
+    --mix) MIX=${2:?}; shift 2 ;;
+    --runs) RUNS=${2:?}; shift 2 ;;
+    --mat2-max) MAT2_MAX=${2:?}; shift 2 ;;
+    --no-pixels) PIXELS=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+for v in "$N" "$MIX" "$RUNS" "$MAT2_MAX"; do
+  [[ $v =~ ^[1-9][0-9]*$ ]] || die "-n, --mix, --runs and --mat2-max take positive integers"
+done
+[[ -n $CORPUS ]] || die "pass --corpus DIR, the evaluation corpus (the folder holding metadata/)"
 SRC=$CORPUS/metadata
 PHONE="mex__Apple iPhone 6.jpg"
 MIXED=("mex__Apple iPhone 5.jpg" pil__exif.png "mex__Nikon Coolpix P7000.webp" exs-heic-mobile__iphone_13_pro_max.HEIC mex__with-gps.mp4)
@@ -45,7 +69,7 @@ need exiftool "install exiftool (apt-get install libimage-exiftool-perl)"
 need convert "install ImageMagick (apt-get install imagemagick)"
 need ffmpeg "install ffmpeg"
 need "$PYTHON" "set PYTHON to a Python 3 interpreter"
-[[ -f $SRC/$PHONE ]] || die "corpus not found at $CORPUS (give its path as the first argument)"
+[[ -f $SRC/$PHONE ]] || die "no corpus at $CORPUS (the folder holding metadata/)"
 HAVE_MAT2=$(command -v mat2 >/dev/null && echo 1 || echo 0)
 build_idvault
 make_tmp
@@ -70,7 +94,7 @@ for s in phone mixed; do # mat2's subsets: MAT2_MAX files, as many of each kind
 done
 
 TOOLS=(idvault)
-((${PIXELS:-1})) && TOOLS+=(idvault-pixels)
+((PIXELS)) && TOOLS+=(idvault-pixels)
 TOOLS+=(exiftool exiftool+sync)
 ((HAVE_MAT2)) && TOOLS+=(mat2)
 command_for() { # tool dir

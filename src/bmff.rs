@@ -106,6 +106,18 @@ pub fn find_path<'a>(data: &'a [u8], path: &[&[u8; 4]]) -> Option<BoxRef<'a>> {
     }
 }
 
+/// A box of type `kind` around `payload`, with a 32-bit size. Payloads here are metadata tables
+/// and test fixtures, far below 4 GiB; a larger one is a caller bug, and panics rather than
+/// writing a wrong size.
+pub(crate) fn boxed(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let size = u32::try_from(payload.len() + 8).expect("box payload under 4 GiB");
+    let mut v = Vec::with_capacity(payload.len() + 8);
+    v.extend_from_slice(&size.to_be_bytes());
+    v.extend_from_slice(kind);
+    v.extend_from_slice(payload);
+    v
+}
+
 /// Children of a full box (`meta` in ISO files), skipping its 4-byte version and flags. QuickTime
 /// writes `meta` without them; this detects which form is present.
 pub fn meta_children(meta_payload: &[u8]) -> &[u8] {
@@ -123,20 +135,13 @@ pub fn meta_children(meta_payload: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-        let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
-        v.extend_from_slice(payload);
-        v
-    }
-
     #[test]
     fn iterates_and_finds_nested() {
-        let tkhd = bx(b"tkhd", &[1, 2, 3]);
-        let trak = bx(b"trak", &tkhd);
-        let mut moov = bx(b"mvhd", &[0; 4]);
+        let tkhd = boxed(b"tkhd", &[1, 2, 3]);
+        let trak = boxed(b"trak", &tkhd);
+        let mut moov = boxed(b"mvhd", &[0; 4]);
         moov.extend_from_slice(&trak);
-        let file = bx(b"moov", &moov);
+        let file = boxed(b"moov", &moov);
         let found = find_path(&file, &[b"moov", b"trak", b"tkhd"]).unwrap();
         assert_eq!(found.payload, &[1, 2, 3]);
         assert_eq!(boxes(&file).count(), 1);
@@ -144,7 +149,7 @@ mod tests {
 
     #[test]
     fn hostile_sizes_stop_iteration() {
-        let mut data = bx(b"free", &[0; 4]);
+        let mut data = boxed(b"free", &[0; 4]);
         data.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, b'm', b'd', b'a', b't']);
         assert_eq!(boxes(&data).count(), 1);
         assert!(parse_header(&[0, 0, 0, 1, b'x', b'x', b'x', b'x'], 100).is_none());

@@ -61,7 +61,7 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
         // plaintext of an interrupted `vault extract`): both are wiped.
         Event::Leftover { path, .. } => leftovers.push(path),
         Event::Warning(w) => warnings.push(w),
-        Event::Progress { files } => on_progress(files),
+        Event::Progress { files, .. } => on_progress(files),
     });
     findings.sort_by(|a, b| a.path.cmp(&b.path));
     leftovers.sort();

@@ -686,6 +686,52 @@ fn oversized_vault_metadata_is_refused_not_loaded() {
     );
 }
 
+#[test]
+fn a_video_over_the_strip_limit_is_refused_before_it_is_read() {
+    let t = TestDir::new();
+    // A 4 GiB MP4 with GPS-bearing metadata (sparse: real bytes, no disk). Reading it whole
+    // would exceed the child's 4 GiB address space and abort the run.
+    let mp4 = media::mp4(640, 480, Some("Apple"));
+    let big = sparse(&t, "recording.mp4", &mp4, 4 << 30);
+    t.write("small.mp4", &mp4);
+    let head = |p: &Path| {
+        let mut h = vec![0; mp4.len()];
+        std::io::Read::read_exact(&mut fs::File::open(p).unwrap(), &mut h).unwrap();
+        h
+    };
+    let before = head(&big);
+
+    let out = run(&[
+        os("strip"),
+        os("--apply"),
+        os("--yes"),
+        os("--json"),
+        t.path().as_os_str(),
+    ]);
+    assert_no_panic("strip of a 4 GiB video", &out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the refused file counts as failed"
+    );
+    let files: BTreeMap<String, Value> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "file")
+        .map(|(_, d)| (d["path"]["text"].as_str().unwrap().to_string(), d))
+        .collect();
+    let refused = &files[big.to_str().unwrap()];
+    assert_eq!(refused["status"], "failed", "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("4096 MiB") && message.contains("1024 MiB"),
+        "{message}"
+    );
+    let small = t.path().join("small.mp4");
+    assert_eq!(files[small.to_str().unwrap()]["status"], "stripped");
+    assert_eq!(fs::metadata(&big).unwrap().len(), 4 << 30);
+    assert_eq!(head(&big), before, "the refused file was changed");
+}
+
 /// A TIFF whose IFD0 points to a chain of `n` Exif IFDs, each nested in the one before.
 fn tiff_nested(n: u32) -> Vec<u8> {
     let mut t = encode(&picture(8, 8), ImageFormat::Tiff);

@@ -6,6 +6,7 @@ mod util;
 mod content;
 mod formats;
 mod hostile;
+mod progress;
 mod rescan;
 mod review;
 mod scan;

@@ -3,7 +3,6 @@
 use std::io::{self, BufWriter};
 
 use idvault::report::scan::ScanReport;
-use idvault::scan::walk::{self, Walked};
 use idvault::scan::{self, Event, ScanOptions};
 use idvault::ui::{color, progress};
 
@@ -28,9 +27,17 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);
     let show = progress::wanted(global.quiet, global.json);
-    let total = if show { count_files(&opts, colored) } else { 0 };
-    let bar = progress::bar(show, total, colored);
-    bar.set_message("files");
+    let plan = if show {
+        plan(&opts, colored)
+    } else {
+        scan::Plan::default()
+    };
+    let bar = progress::scan(
+        show,
+        plan.files,
+        opts.content.then_some(plan.media),
+        colored,
+    );
     let mut report = ScanReport::new(BufWriter::new(io::stdout().lock()), global.json, palette);
     report.begin()?;
     let mut io_result = Ok(());
@@ -42,8 +49,8 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
             Event::Finding(f) => bar.suspend(|| report.finding(&f)),
             Event::Warning(w) => bar.suspend(|| report.warning(&w)),
             Event::Leftover { path, kind } => bar.suspend(|| report.leftover(&path, kind)),
-            Event::Progress { files } => {
-                bar.set_position(files);
+            Event::Progress { files, content } => {
+                bar.set(files, content);
                 Ok(())
             }
         };
@@ -56,16 +63,11 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from_failures(summary.errors))
 }
 
-/// Counts the files the scan will look at, for the bar's total: a walk that reads no file,
-/// a small part of the scan's time (and it warms the directory cache the scan walks again).
-fn count_files(opts: &ScanOptions, colored: bool) -> u64 {
+/// Counts the files the scan will look at and the media files among them, for the totals of
+/// the bars, under a counter.
+fn plan(opts: &ScanOptions, colored: bool) -> scan::Plan {
     let counter = progress::counter(true, "files found", colored);
-    walk::walk(&opts.roots, opts.one_file_system, |w| {
-        if matches!(w, Walked::File(_)) {
-            counter.inc(1);
-        }
-        true
-    });
+    let plan = scan::plan(opts, |p| counter.set_position(p.files));
     counter.finish_and_clear();
-    counter.position()
+    plan
 }

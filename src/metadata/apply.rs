@@ -10,6 +10,7 @@ use std::fs::{self, FileTimes};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +19,60 @@ use super::{Removed, StripError, StripOptions, strip};
 use crate::files::FileId;
 use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, fsync_dir, open_regular_nofollow};
+
+/// The largest file stripped. Stripping works on the whole file in memory and holds the clean
+/// copy beside it, so a file takes about twice its size; 1 GiB covers every photo and most
+/// phone videos (a 10-minute 1080p screen recording is 0.5–1 GiB) while a 4 GiB video is
+/// refused before a byte of it is read, with an error on that file.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Files above this size are stripped one at a time (see [`LARGE_FILE`]).
+const LARGE_FILE_BYTES: u64 = 64 << 20;
+
+/// Held while a file larger than [`LARGE_FILE_BYTES`] is in memory, so that the threads of a
+/// run hold at most one large file (about 2 GiB at [`MAX_FILE_BYTES`]) plus small ones, however
+/// many cores there are, rather than one large file per thread.
+static LARGE_FILE: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// The buffer the last file was read into on this thread, kept for the next one so that
+    /// its pages are not given back to the system and faulted in again for every file.
+    static SPARE_INPUT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A file's bytes, read into this thread's spare buffer, which it gives back when dropped
+/// unless it grew past [`LARGE_FILE_BYTES`]. Taken, not borrowed: a thread waiting inside one
+/// file's verification may start another file (rayon), which then reads into a new buffer.
+struct Input(Vec<u8>);
+
+impl Input {
+    fn take() -> Self {
+        let mut buf = SPARE_INPUT.take();
+        buf.clear();
+        Input(buf)
+    }
+}
+
+impl std::ops::Deref for Input {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Input {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if self.0.capacity() as u64 <= LARGE_FILE_BYTES {
+            SPARE_INPUT.set(std::mem::take(&mut self.0));
+        }
+    }
+}
 
 /// Where clean bytes go.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +157,12 @@ impl Summary {
 pub enum FileError {
     #[error("cannot read: {0}")]
     Read(io::Error),
+    #[error(
+        "is {} MiB; strip works on files of up to {} MiB in memory, so it is left as it is",
+        .0 >> 20,
+        MAX_FILE_BYTES >> 20
+    )]
+    TooLarge(u64),
     #[error("cannot write the clean file: {0}")]
     Write(io::Error),
     #[error("{0}")]
@@ -326,8 +387,24 @@ fn run(
     let mut file = open_regular_nofollow(path).map_err(FileError::Read)?;
     let meta = file.metadata().map_err(FileError::Read)?;
     outcome.size = meta.len();
-    let mut input = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut input).map_err(FileError::Read)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(meta.len()));
+    }
+    // Declared before the buffers, so it is released after they are freed. A thread that
+    // panicked while holding it left no state behind, so a poisoned lock is still usable.
+    let _large = (meta.len() > LARGE_FILE_BYTES)
+        .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut input = Input::take();
+    input.reserve(meta.len() as usize);
+    // The size was checked on the open file; one that grows meanwhile is read up to the limit
+    // and one byte more, then refused.
+    (&mut file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut input.0)
+        .map_err(FileError::Read)?;
+    if input.len() as u64 > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(input.len() as u64));
+    }
     let stripped = strip(&input, opts)?;
     outcome.format = Some(stripped.format);
     outcome.removed = stripped.removed.clone();
@@ -372,7 +449,7 @@ fn run(
 /// Writes `data` to a new temporary file in `dir` with the original's mode, owner and times.
 fn write_temp(dir: &Path, data: &[u8], meta: &fs::Metadata) -> io::Result<AtomicFile> {
     let mut tmp = AtomicFile::new_in(dir, meta.permissions().mode() & 0o777)?;
-    tmp.write_all(data)?;
+    write_data(tmp.file(), data)?;
     let f = tmp.file();
     // Only root may give a file away; anyone else keeps their own ownership.
     match std::os::unix::fs::fchown(&*f, Some(meta.uid()), Some(meta.gid())) {
@@ -385,6 +462,62 @@ fn write_temp(dir: &Path, data: &[u8], meta: &fs::Metadata) -> io::Result<Atomic
             .set_modified(meta.modified()?),
     )?;
     Ok(tmp)
+}
+
+/// Block alignment of the buffer, offset and length of a write that bypasses the page cache:
+/// the page size, a multiple of every logical block size Linux file systems use.
+#[cfg(target_os = "linux")]
+const DIRECT_ALIGN: usize = 4096;
+
+#[cfg(target_os = "linux")]
+thread_local! {
+    /// A reusable buffer per thread for [`write_data`], so that its pages are faulted in once
+    /// per thread rather than once per file.
+    static ALIGNED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes `data` to the new, empty `file`. On Linux the whole blocks go straight to the disk
+/// (`O_DIRECT`), skipping the copy into the page cache that a plain write makes and that the
+/// fsync right after it must then write out anyway: that copy was the largest cost of stripping
+/// a photo library. The tail after the last whole block, and everything on a file system that
+/// refuses `O_DIRECT` (tmpfs, some FUSE and network mounts), is written the ordinary way. The
+/// caller fsyncs either way.
+fn write_data(file: &mut fs::File, data: &[u8]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let bulk = data.len() / DIRECT_ALIGN * DIRECT_ALIGN;
+        if bulk > 0 && set_direct(file, true).is_ok() {
+            let direct = ALIGNED.with_borrow_mut(|buf| {
+                buf.resize(bulk + DIRECT_ALIGN, 0);
+                let at = buf.as_ptr().align_offset(DIRECT_ALIGN);
+                let aligned = buf
+                    .get_mut(at..at + bulk)
+                    .ok_or(io::ErrorKind::InvalidInput)?;
+                aligned.copy_from_slice(&data[..bulk]);
+                file.write_all(aligned)
+            });
+            set_direct(file, false)?;
+            match direct {
+                Ok(()) => return file.write_all(&data[bulk..]),
+                // Refused at write time: start again without it.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    file.set_len(0)?;
+                    io::Seek::rewind(file)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    file.write_all(data)
+}
+
+/// Turns `O_DIRECT` on or off for `file`.
+#[cfg(target_os = "linux")]
+fn set_direct(file: &fs::File, on: bool) -> io::Result<()> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let mut flags = fcntl_getfl(file)?;
+    flags.set(OFlags::DIRECT, on);
+    Ok(fcntl_setfl(file, flags)?)
 }
 
 #[cfg(test)]
@@ -418,6 +551,22 @@ mod tests {
         match pending.commit() {
             Committed::Renamed(r) => r,
             Committed::Done(o) => panic!("commit failed: {:?}", o.message),
+        }
+    }
+
+    #[test]
+    fn written_data_reads_back_whatever_its_length() {
+        // Around the block size: no whole block, exactly one, one and a tail, several.
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, 4095, 4096, 4097, 3 * 4096 + 17, 1 << 20] {
+            let mut noise = crate::testutil::Noise::new(len as u64 + 1);
+            let data: Vec<u8> = (0..len).map(|_| noise.next_u64() as u8).collect();
+            let p = dir.path().join(format!("f{len}"));
+            let mut f = fs::File::create_new(&p).unwrap();
+            write_data(&mut f, &data).unwrap();
+            f.sync_all().unwrap();
+            drop(f);
+            assert_eq!(fs::read(&p).unwrap(), data, "length {len}");
         }
     }
 

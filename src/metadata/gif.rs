@@ -3,7 +3,7 @@
 //! and data after the trailer. Image descriptors, colour tables, graphic control and plain
 //! text extensions and all LZW data are copied verbatim.
 
-use super::{Log, StripError, StripOptions, label};
+use super::{Log, Part, StripError, StripOptions, label};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Gif;
@@ -136,20 +136,12 @@ pub(super) fn clean(
     Ok(out)
 }
 
-/// Screen descriptor, images and graphic control blocks, for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    let (blocks, _) = parse(input)?;
-    Ok(blocks
-        .into_iter()
-        .filter(|b| matches!(b.kind, Kind::Screen | Kind::Image | Kind::GraphicControl))
-        .map(|b| b.bytes)
-        .collect())
-}
-
-/// Every top-level block in file order, screen descriptor to trailer, for verification of the
-/// blocks a clean file keeps.
-pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    Ok(parse(input)?.0.into_iter().map(|b| b.bytes).collect())
+/// Every top-level block in file order, screen descriptor to trailer, for verification; the
+/// screen descriptor, images and graphic control blocks are the coded data.
+pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+    let coded = |k: &Kind| matches!(k, Kind::Screen | Kind::Image | Kind::GraphicControl);
+    let blocks = parse(input)?.0.into_iter();
+    Ok(blocks.map(|b| Part::new(b.bytes, coded(&b.kind))).collect())
 }
 
 #[cfg(test)]
@@ -171,7 +163,7 @@ mod tests {
         let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
         assert_eq!(groups, ["comment", "XMP"]);
         assert!(out.windows(8).any(|w| w == b"NETSCAPE"));
-        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
+        super::super::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

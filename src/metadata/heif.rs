@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::{Log, StripError, mp4, read_uint};
-use crate::bmff;
+use crate::bmff::{self, boxed};
 use crate::files::sniff::FileType;
 
 /// An item from `iinf`.
@@ -50,6 +50,74 @@ struct Meta<'a> {
     locations: Vec<Location>,
     idat: &'a [u8],
     ipco: &'a [u8],
+    /// Payloads of `pitm`, `iinf`, `iloc` and `iref`, and of every `ipma`, for verification.
+    pitm: Option<&'a [u8]>,
+    iinf: Option<&'a [u8]>,
+    iloc: Option<&'a [u8]>,
+    iref: Option<&'a [u8]>,
+    ipma: Vec<&'a [u8]>,
+}
+
+/// One reference from `iref`: `from` is a thumbnail of, a tile of, an auxiliary image of
+/// (`kind`) … the items `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Reference {
+    kind: [u8; 4],
+    from: u32,
+    to: Vec<u32>,
+}
+
+/// One item table as verification compares it: its header (version, flags and field sizes;
+/// not its entry count) and its entries, each with the item it belongs to.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Table<'a, E> {
+    header: &'a [u8],
+    entries: Vec<(u32, E)>,
+}
+
+impl<E: Clone> Table<'_, E> {
+    fn without(&self, gone: &[u32]) -> Self {
+        let entries = self.entries.iter().filter(|(id, _)| !gone.contains(id));
+        Table {
+            header: self.header,
+            entries: entries.cloned().collect(),
+        }
+    }
+}
+
+/// A HEIF file's item tables, for verification: the primary item, the `infe` and `iloc`
+/// entries and the `ipma` associations byte for byte, and the `iref` references by meaning.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Tables<'a> {
+    pub(super) primary: Option<&'a [u8]>,
+    pub(super) items: Option<Table<'a, &'a [u8]>>,
+    pub(super) locations: Option<Table<'a, &'a [u8]>>,
+    pub(super) properties: Vec<Table<'a, &'a [u8]>>,
+    pub(super) references: Option<Table<'a, Reference>>,
+    /// The Exif, XMP and other metadata items, which a clean file must not have.
+    metadata: Vec<u32>,
+}
+
+impl Tables<'_> {
+    /// The tables a clean copy of this file must have: the same, less the metadata items and
+    /// every reference from them or (leaving a reference with no target) to them.
+    pub(super) fn without_metadata(&self) -> Self {
+        let gone = &self.metadata;
+        Tables {
+            primary: self.primary,
+            items: self.items.as_ref().map(|t| t.without(gone)),
+            locations: self.locations.as_ref().map(|t| t.without(gone)),
+            properties: self.properties.iter().map(|t| t.without(gone)).collect(),
+            references: self.references.as_ref().map(|t| Table {
+                header: t.header,
+                entries: kept_references(t.entries.iter().map(|(_, r)| r), gone)
+                    .into_iter()
+                    .map(|r| (r.from, r))
+                    .collect(),
+            }),
+            metadata: Vec::new(),
+        }
+    }
 }
 
 fn bad(format: FileType, what: &str) -> StripError {
@@ -75,20 +143,30 @@ fn cstring(d: &[u8], pos: usize) -> Option<(String, usize)> {
     ))
 }
 
-fn parse_items(iinf: &[u8]) -> Option<Vec<Item>> {
+/// The item an `infe` box describes; `None` for a version before 2, which has no item type
+/// (never Exif or XMP) and which this module always keeps.
+fn infe_id(infe: &[u8]) -> Option<u32> {
+    match infe.first()? {
+        2 => be(infe, 4, 2).map(|v| v as u32),
+        3.. => be(infe, 4, 4).map(|v| v as u32),
+        _ => None,
+    }
+}
+
+/// The `infe` boxes of an `iinf` payload.
+fn infe_boxes(iinf: &[u8]) -> Option<bmff::Boxes<'_>> {
     let count_len = if *iinf.first()? == 0 { 2 } else { 4 };
+    Some(bmff::boxes(iinf.get(4 + count_len..)?))
+}
+
+fn parse_items(iinf: &[u8]) -> Option<Vec<Item>> {
     let mut items = Vec::new();
-    for infe in bmff::boxes(iinf.get(4 + count_len..)?) {
+    for infe in infe_boxes(iinf)? {
         let p = infe.payload;
-        let version = *p.first()?;
-        if version < 2 {
-            continue; // pre-HEIF item entries carry no item type; never Exif or XMP
-        }
-        let (id, at) = if version == 2 {
-            (be(p, 4, 2)? as u32, 6)
-        } else {
-            (be(p, 4, 4)? as u32, 8)
+        let Some(id) = infe_id(p) else {
+            continue;
         };
+        let at = if p[0] == 2 { 6 } else { 8 };
         let kind: [u8; 4] = p.get(at + 2..at + 6)?.try_into().ok()?;
         let content_type = if &kind == b"mime" {
             let (_name, next) = cstring(p, at + 6)?;
@@ -167,7 +245,7 @@ fn parse_meta<'a>(meta: &'a [u8], base: usize, format: FileType) -> Result<Meta<
     )?;
     // The tables are read from the first box of each kind and rewritten wherever one appears:
     // a second copy would be rewritten with the first one's offsets, so it is refused.
-    for kind in [b"iinf", b"iloc", b"iref", b"iprp", b"idat"] {
+    for kind in [b"pitm", b"iinf", b"iloc", b"iref", b"iprp", b"idat"] {
         if kids.iter().filter(|b| &b.kind == kind).count() > 1 {
             let name = String::from_utf8_lossy(kind);
             return Err(StripError::malformed(
@@ -185,48 +263,53 @@ fn parse_meta<'a>(meta: &'a [u8], base: usize, format: FileType) -> Result<Meta<
         Some(p) => parse_locations(p).ok_or_else(|| bad(format, "iloc"))?,
         None => Vec::new(),
     };
-    let ipco = find(b"iprp")
-        .and_then(|p| bmff::find(p, b"ipco"))
-        .map_or(&[][..], |b| b.payload);
+    let iprp = find(b"iprp").unwrap_or(&[]);
+    let ipco = bmff::find(iprp, b"ipco").map_or(&[][..], |b| b.payload);
     Ok(Meta {
         items,
         locations,
         idat: find(b"idat").unwrap_or(&[]),
         ipco,
+        pitm: find(b"pitm"),
+        iinf: find(b"iinf"),
+        iloc: find(b"iloc"),
+        iref: find(b"iref"),
+        ipma: bmff::boxes(iprp)
+            .filter(|b| &b.kind == b"ipma")
+            .map(|b| b.payload)
+            .collect(),
     })
 }
 
-fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(kind);
-    v.extend_from_slice(payload);
-    v
-}
-
 fn rebuild_iinf(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
-    let count_len = if *p.first()? == 0 { 2 } else { 4 };
     let mut kept = Vec::new();
     let mut n = 0u32;
-    for infe in bmff::boxes(p.get(4 + count_len..)?) {
-        let ip = infe.payload;
-        let id = match ip.first()? {
-            2 => be(ip, 4, 2)? as u32,
-            3.. => be(ip, 4, 4)? as u32,
-            _ => u32::MAX,
-        };
-        if !gone.contains(&id) {
-            kept.extend_from_slice(&p[4 + count_len + infe.offset..][..infe.size()]);
+    for infe in item_entries(p)? {
+        if !infe.0.is_some_and(|id| gone.contains(&id)) {
+            kept.extend_from_slice(infe.1);
             n += 1;
         }
     }
     let mut out = p[..4].to_vec();
-    if count_len == 2 {
+    if p[0] == 0 {
         out.extend_from_slice(&(n as u16).to_be_bytes());
     } else {
         out.extend_from_slice(&n.to_be_bytes());
     }
     out.extend(kept);
-    Some(bx(b"iinf", &out))
+    Some(boxed(b"iinf", &out))
+}
+
+/// Every `infe` box of an `iinf` payload, whole, with its item (see [`infe_id`]).
+fn item_entries(iinf: &[u8]) -> Option<Vec<(Option<u32>, &[u8])>> {
+    let count_len = if *iinf.first()? == 0 { 2 } else { 4 };
+    let body = iinf.get(4 + count_len..)?;
+    let infes = infe_boxes(iinf)?;
+    Some(
+        infes
+            .map(|b| (infe_id(b.payload), &body[b.offset..b.offset + b.size()]))
+            .collect(),
+    )
 }
 
 fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Option<Vec<u8>> {
@@ -242,46 +325,74 @@ fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Option<Vec<u8
     for l in kept {
         out.extend_from_slice(p.get(l.bytes.clone())?);
     }
-    Some(bx(b"iloc", &out))
+    Some(boxed(b"iloc", &out))
+}
+
+/// The references of an `iref` payload, in order.
+fn references(p: &[u8]) -> Option<Vec<Reference>> {
+    let id_size = if *p.first()? == 0 { 2 } else { 4 };
+    let mut out = Vec::new();
+    for r in bmff::boxes(p.get(4..)?) {
+        let rp = r.payload;
+        let n = be(rp, id_size, 2)? as usize;
+        out.push(Reference {
+            kind: r.kind,
+            from: be(rp, 0, id_size)? as u32,
+            to: (0..n)
+                .map(|i| be(rp, id_size + 2 + i * id_size, id_size).map(|v| v as u32))
+                .collect::<Option<_>>()?,
+        });
+    }
+    Some(out)
+}
+
+/// The references that stay when the items `gone` go: none from them, none to them, and none
+/// left with no target.
+fn kept_references<'a>(refs: impl Iterator<Item = &'a Reference>, gone: &[u32]) -> Vec<Reference> {
+    refs.filter(|r| !gone.contains(&r.from))
+        .map(|r| Reference {
+            to: r.to.iter().copied().filter(|t| !gone.contains(t)).collect(),
+            ..r.clone()
+        })
+        .filter(|r| !r.to.is_empty())
+        .collect()
 }
 
 fn rebuild_iref(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     let id_size = if *p.first()? == 0 { 2 } else { 4 };
     let mut out = p.get(..4)?.to_vec();
-    for r in bmff::boxes(p.get(4..)?) {
-        let rp = r.payload;
-        let from = be(rp, 0, id_size)? as u32;
-        let n = be(rp, id_size, 2)? as usize;
-        let to: Vec<u32> = (0..n)
-            .map(|i| be(rp, id_size + 2 + i * id_size, id_size).map(|v| v as u32))
-            .collect::<Option<_>>()?;
-        let to_kept: Vec<u32> = to.iter().copied().filter(|t| !gone.contains(t)).collect();
-        if gone.contains(&from) || to_kept.is_empty() {
-            continue;
-        }
-        let mut body = rp[..id_size].to_vec();
-        body.extend_from_slice(&(to_kept.len() as u16).to_be_bytes());
-        for t in to_kept {
+    for r in kept_references(references(p)?.iter(), gone) {
+        let mut body = r.from.to_be_bytes()[4 - id_size..].to_vec();
+        body.extend_from_slice(&(r.to.len() as u16).to_be_bytes());
+        for t in r.to {
             body.extend_from_slice(&t.to_be_bytes()[4 - id_size..]);
         }
-        out.extend(bx(&r.kind, &body));
+        out.extend(boxed(&r.kind, &body));
     }
-    Some(bx(b"iref", &out))
+    Some(boxed(b"iref", &out))
 }
 
-fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+/// The entries of an `ipma` payload, each whole (item, count, associations) with its item.
+fn associations(p: &[u8]) -> Option<Vec<(u32, &[u8])>> {
     let id_size = if *p.first()? < 1 { 2 } else { 4 };
     let assoc_size = if p.get(3)? & 1 == 1 { 2 } else { 1 };
     let count = be(p, 4, 4)?;
     let mut pos = 8;
-    let mut kept = Vec::new();
-    let mut n = 0u32;
+    let mut out = Vec::new();
     for _ in 0..count {
         let start = pos;
         let id = be(p, pos, id_size)? as u32;
         let assoc = usize::from(*p.get(pos + id_size)?);
         pos += id_size + 1 + assoc * assoc_size;
-        let entry = p.get(start..pos)?;
+        out.push((id, p.get(start..pos)?));
+    }
+    Some(out)
+}
+
+fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+    let mut kept = Vec::new();
+    let mut n = 0u32;
+    for (id, entry) in associations(p)? {
         if !gone.contains(&id) {
             kept.extend_from_slice(entry);
             n += 1;
@@ -290,7 +401,7 @@ fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     let mut out = p[..4].to_vec();
     out.extend_from_slice(&n.to_be_bytes());
     out.extend(kept);
-    Some(bx(b"ipma", &out))
+    Some(boxed(b"ipma", &out))
 }
 
 fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
@@ -302,7 +413,7 @@ fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
             out.extend_from_slice(&p[b.offset..b.offset + b.size()]);
         }
     }
-    Some(bx(b"iprp", &out))
+    Some(boxed(b"iprp", &out))
 }
 
 /// Zeroes `r` in `out` except where it overlaps a kept range.
@@ -328,12 +439,7 @@ fn ranges(locations: &[&Location], method: u8) -> Vec<Range<usize>> {
 }
 
 pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
-    let top = mp4::children(input, 0, format)?;
-    let meta_box = top
-        .iter()
-        .find(|b| &b.kind == b"meta")
-        .ok_or_else(|| StripError::malformed(format, "no meta box"))?;
-    let meta_base = meta_box.offset + meta_box.header_len;
+    let (meta_box, meta_base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, meta_base, format)?;
     let mut gone = Vec::new();
     for item in &meta.items {
@@ -388,7 +494,7 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
                 if let Some(name) = mp4::handler_name_range(&hdlr) {
                     hdlr[name].fill(0);
                 }
-                new_meta.extend(bx(b"hdlr", &hdlr));
+                new_meta.extend(boxed(b"hdlr", &hdlr));
             }
             b"idat" => {
                 let mut idat = b.payload.to_vec();
@@ -397,12 +503,12 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
                 for r in ranges(&dropped, 1).into_iter().filter(|r| r.end <= len) {
                     zero_except(&mut idat, r, &keep);
                 }
-                new_meta.extend(bx(b"idat", &idat));
+                new_meta.extend(boxed(b"idat", &idat));
             }
             _ => new_meta.extend_from_slice(whole),
         }
     }
-    let new_meta = bx(b"meta", &new_meta);
+    let new_meta = boxed(b"meta", &new_meta);
     let (meta_start, meta_end) = (meta_box.offset, meta_box.offset + meta_box.size());
     let pad = (meta_end - meta_start)
         .checked_sub(new_meta.len())
@@ -412,7 +518,7 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
     out.extend_from_slice(&input[..meta_start]);
     out.extend(new_meta);
     if pad > 0 {
-        out.extend(bx(b"free", &vec![0; pad - 8]));
+        out.extend(boxed(b"free", &vec![0; pad - 8]));
     }
     out.extend_from_slice(&input[meta_end..]);
     let keep = ranges(&kept, 0);
@@ -425,23 +531,80 @@ pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
     Ok(out)
 }
 
+/// The file's top-level `meta` box and its payload's offset in the file.
+fn find_meta(input: &[u8], format: FileType) -> Result<(bmff::BoxRef<'_>, usize), StripError> {
+    let top = mp4::children(input, 0, format)?;
+    let meta = top.into_iter().find(|b| &b.kind == b"meta");
+    let meta = meta.ok_or_else(|| StripError::malformed(format, "no meta box"))?;
+    Ok((meta, meta.offset + meta.header_len))
+}
+
+impl Meta<'_> {
+    /// The Exif, XMP and other metadata items.
+    fn metadata_items(&self) -> Vec<u32> {
+        let items = self.items.iter().filter(|i| i.metadata_group().is_some());
+        items.map(|i| i.id).collect()
+    }
+}
+
+/// The item tables, for verification.
+pub(super) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, StripError> {
+    let (meta_box, base) = find_meta(input, format)?;
+    let meta = parse_meta(meta_box.payload, base, format)?;
+    let corrupt = |what| bad(format, what);
+    let items = match meta.iinf {
+        Some(p) => {
+            let entries = item_entries(p).ok_or_else(|| corrupt("iinf"))?;
+            // Entries without an id are never removed; u32::MAX stands for them.
+            let entries = entries.into_iter();
+            let entries = entries.map(|(id, b)| (id.unwrap_or(u32::MAX), b)).collect();
+            Some(Table {
+                header: &p[..4],
+                entries,
+            })
+        }
+        None => None,
+    };
+    let locations = meta.iloc.map(|p| Table {
+        header: &p[..6],
+        entries: meta
+            .locations
+            .iter()
+            .map(|l| (l.id, &p[l.bytes.clone()]))
+            .collect(),
+    });
+    let properties = meta.ipma.iter().map(|&p| {
+        let entries = associations(p).ok_or_else(|| corrupt("ipma"))?;
+        Ok(Table {
+            header: p.get(..4).ok_or_else(|| corrupt("ipma"))?,
+            entries,
+        })
+    });
+    let references = match meta.iref {
+        Some(p) => {
+            let refs = references(p).ok_or_else(|| corrupt("iref"))?;
+            Some(Table {
+                header: &p[..4],
+                entries: refs.into_iter().map(|r| (r.from, r)).collect(),
+            })
+        }
+        None => None,
+    };
+    Ok(Tables {
+        primary: meta.pitm,
+        items,
+        locations,
+        properties: properties.collect::<Result<_, StripError>>()?,
+        references,
+        metadata: meta.metadata_items(),
+    })
+}
+
 /// Every coded (non-metadata) item's bytes and the item properties, for verification.
 pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
-    let top = mp4::children(input, 0, format)?;
-    let Some(meta_box) = top.iter().find(|b| &b.kind == b"meta") else {
-        return Err(StripError::malformed(format, "no meta box"));
-    };
-    let meta = parse_meta(
-        meta_box.payload,
-        meta_box.offset + meta_box.header_len,
-        format,
-    )?;
-    let metadata: Vec<u32> = meta
-        .items
-        .iter()
-        .filter(|i| i.metadata_group().is_some())
-        .map(|i| i.id)
-        .collect();
+    let (meta_box, base) = find_meta(input, format)?;
+    let meta = parse_meta(meta_box.payload, base, format)?;
+    let metadata = meta.metadata_items();
     let mut out = vec![meta.ipco];
     for l in meta.locations.iter().filter(|l| !metadata.contains(&l.id)) {
         let src = if l.method == 1 { meta.idat } else { input };
@@ -458,11 +621,12 @@ pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::Stripped;
 
     fn full(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
         let mut p = vec![version, 0, 0, 0];
         p.extend_from_slice(body);
-        bx(kind, &p)
+        boxed(kind, &p)
     }
 
     fn infe(id: u16, kind: &[u8; 4]) -> Vec<u8> {
@@ -475,11 +639,11 @@ mod tests {
 
     /// ftyp, meta (image item 1, Exif item 2 describing it), mdat (image then Exif bytes).
     fn heic(mdat_at: u32) -> Vec<u8> {
-        heic_with(mdat_at, &[])
+        heic_with(mdat_at, &[], &[])
     }
 
-    /// [`heic`] with `extra` boxes at the end of `meta`.
-    fn heic_with(mdat_at: u32, extra: &[u8]) -> Vec<u8> {
+    /// [`heic`] with `refs` added to `iref` and `extra` boxes at the end of `meta`.
+    fn heic_with(mdat_at: u32, refs: &[u8], extra: &[u8]) -> Vec<u8> {
         let mut hdlr = vec![0; 4];
         hdlr.extend_from_slice(b"pict");
         hdlr.extend_from_slice(&[0; 12]);
@@ -494,8 +658,9 @@ mod tests {
             iloc.extend_from_slice(&off.to_be_bytes());
             iloc.extend_from_slice(&len.to_be_bytes());
         }
-        let iref = bx(b"cdsc", &[0, 2, 0, 1, 0, 1]);
-        let ipco = bx(b"ipco", &full(b"ispe", 0, &[0, 0, 0, 64, 0, 0, 0, 64]));
+        let mut iref = boxed(b"cdsc", &[0, 2, 0, 1, 0, 1]);
+        iref.extend_from_slice(refs);
+        let ipco = boxed(b"ipco", &full(b"ispe", 0, &[0, 0, 0, 64, 0, 0, 0, 64]));
         let ipma = full(b"ipma", 0, &[0, 0, 0, 2, 0, 1, 1, 0x81, 0, 2, 1, 0x81]);
         let mut iprp = ipco;
         iprp.extend(ipma);
@@ -504,11 +669,11 @@ mod tests {
         meta.extend(full(b"iinf", 0, &iinf));
         meta.extend(full(b"iloc", 0, &iloc));
         meta.extend(full(b"iref", 0, &iref));
-        meta.extend(bx(b"iprp", &iprp));
+        meta.extend(boxed(b"iprp", &iprp));
         meta.extend_from_slice(extra);
-        let mut file = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
+        let mut file = boxed(b"ftyp", b"heic\0\0\0\0mif1heic");
         file.extend(full(b"meta", 0, &meta));
-        file.extend(bx(b"mdat", b"IMAGE!Exif\0\0MM*!"));
+        file.extend(boxed(b"mdat", b"IMAGE!Exif\0\0MM*!"));
         file
     }
 
@@ -524,14 +689,52 @@ mod tests {
         assert!(out.ends_with(b"IMAGE!\0\0\0\0\0\0\0\0\0\0"));
         assert!(!out.windows(4).any(|w| w == b"Exif" || w == b"cdsc"));
         assert!(out.windows(4).any(|w| w == b"free"));
-        assert_eq!(
-            coded_data(&out, FileType::Heif).unwrap(),
-            coded_data(&input, FileType::Heif).unwrap()
-        );
+        super::super::verify::assert_clean_output(&input, &out);
         assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
-        let mut again = Log::default();
-        assert_eq!(clean(&out, FileType::Heif, &mut again).unwrap(), out);
-        assert!(again.finish().is_empty());
+    }
+
+    /// `data` with the bytes after the first `at` (a box type) plus `skip` replaced by `to`.
+    fn patched(data: &[u8], at: &[u8; 4], skip: usize, to: &[u8]) -> Vec<u8> {
+        let mut d = data.to_vec();
+        let pos = d.windows(4).position(|w| w == at).unwrap() + 4 + skip;
+        d[pos..pos + to.len()].copy_from_slice(to);
+        d
+    }
+
+    #[test]
+    fn verification_compares_primary_item_associations_and_references() {
+        use crate::metadata::{StripOptions, verify};
+        // A thumbnail reference (item 3 is a thumbnail of item 1) that must survive as it is.
+        let thmb = boxed(b"thmb", &[0, 3, 0, 1, 0, 1]);
+        let probe = heic_with(0, &thmb, &[]);
+        let input = heic_with(probe.len() as u32 - 16, &thmb, &[]);
+        let opts = StripOptions::default();
+        let stripped = crate::metadata::clean(&input, &opts).unwrap();
+        verify::verify(&input, &stripped, &opts).unwrap();
+        assert!(stripped.data.windows(4).any(|w| w == b"thmb"));
+        for (what, data) in [
+            // The primary item becomes item 2.
+            ("pitm", patched(&stripped.data, b"pitm", 4, &[0, 2])),
+            // Item 1's property is no longer essential.
+            (
+                "ipma",
+                patched(&stripped.data, b"ipma", 4 + 4 + 2 + 1, &[0x01]),
+            ),
+            // The thumbnail now describes item 3 itself.
+            (
+                "iref",
+                patched(&stripped.data, b"thmb", 0, &[0, 3, 0, 1, 0, 3]),
+            ),
+        ] {
+            let tampered = Stripped {
+                data,
+                ..stripped.clone()
+            };
+            match verify::verify(&input, &tampered, &opts) {
+                Err(StripError::Verify(why)) => assert!(why.contains(what), "{what}: {why}"),
+                other => panic!("{what} changed and accepted: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -550,12 +753,12 @@ mod tests {
         // (slice out of range), and an `iref` under 4 bytes was sliced before its length was
         // checked.
         for extra in [
-            bx(b"iloc", &[1]),
-            bx(b"iloc", &[]),
-            bx(b"iinf", &[0, 0, 0, 0, 0, 0]),
+            boxed(b"iloc", &[1]),
+            boxed(b"iloc", &[]),
+            boxed(b"iinf", &[0, 0, 0, 0, 0, 0]),
         ] {
-            let probe = heic_with(0, &extra);
-            let input = heic_with(probe.len() as u32 - 16, &extra);
+            let probe = heic_with(0, &[], &extra);
+            let input = heic_with(probe.len() as u32 - 16, &[], &extra);
             let err = clean(&input, FileType::Heif, &mut Log::default()).unwrap_err();
             assert!(err.to_string().contains("more than one"), "{err}");
         }

@@ -4,7 +4,7 @@
 //! APP14 Adobe (CMYK/YCCK decoding needs it), the ICC profile when asked, and every coding
 //! segment and all entropy-coded data verbatim.
 
-use super::{Log, StripError, StripOptions, label, tiff};
+use super::{Log, Part, StripError, StripOptions, label, tiff};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Jpeg;
@@ -162,6 +162,7 @@ pub(super) fn clean(
     let mut exif_done = false;
     for seg in &parsed.segments {
         match classify(seg, opts) {
+            Action::Keep if log.dry => {}
             Action::Keep => out.extend_from_slice(seg.bytes),
             Action::Remove(group) => log.add(group, seg.bytes.len()),
             Action::JfifThumbnail => {
@@ -206,29 +207,16 @@ fn push_segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-/// The segments that decoding depends on (all but APPn, COM and JFIF), for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    let parsed = parse(input)?;
-    Ok(parsed
-        .segments
-        .into_iter()
-        .filter(|s| match s.marker {
-            0xEE => s.payload.starts_with(b"Adobe"),
-            0xE0..=0xEF | 0xFE => false,
-            _ => true,
-        })
-        .map(|s| s.bytes)
-        .collect())
-}
-
-/// Every segment in file order, SOI to EOI (fill bytes included), for verification of the
-/// segments a clean file keeps.
-pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    Ok(parse(input)?
-        .segments
-        .into_iter()
-        .map(|s| s.bytes)
-        .collect())
+/// Every segment in file order, SOI to EOI (fill bytes included), for verification; all but
+/// APPn, COM and JFIF are the coded data (Adobe's APP14 too: CMYK/YCCK decoding reads it).
+pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+    let coded = |s: &Segment<'_>| match s.marker {
+        0xEE => s.payload.starts_with(b"Adobe"),
+        0xE0..=0xEF | 0xFE => false,
+        _ => true,
+    };
+    let segments = parse(input)?.segments.into_iter();
+    Ok(segments.map(|s| Part::new(s.bytes, coded(&s))).collect())
 }
 
 #[cfg(test)]
@@ -282,7 +270,7 @@ mod tests {
                 "data after end of image"
             ]
         );
-        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
+        super::super::verify::assert_clean_output(&input, &out);
         assert!(!out.windows(4).any(|w| w == b"Exif"));
         assert!(out.windows(5).any(|w| w == b"Adobe"));
         assert!(out.ends_with(&[0xFF, 0xD9]));

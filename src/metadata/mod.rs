@@ -123,6 +123,37 @@ pub fn strip(input: &[u8], opts: &StripOptions) -> Result<Stripped, StripError> 
 
 /// Cleans without verifying; [`strip`] is the public entry point.
 pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, StripError> {
+    let (format, data, removed) = run_cleaner(input, opts, Log::default())?;
+    // Nothing removed: the input as it was. The cleaner's output is then normally those very
+    // bytes, kept as they are rather than copied once more.
+    let data = if removed.is_empty() && data != input {
+        input.to_vec()
+    } else {
+        data
+    };
+    Ok(Stripped {
+        data,
+        removed,
+        format,
+    })
+}
+
+/// What cleaning `input` would remove. The clean bytes are not wanted, so a cleaner may skip
+/// building them (see [`Log::dry`]).
+pub(crate) fn removable(input: &[u8], opts: &StripOptions) -> Result<Vec<Removed>, StripError> {
+    let log = Log {
+        dry: true,
+        ..Log::default()
+    };
+    Ok(run_cleaner(input, opts, log)?.2)
+}
+
+/// Runs the cleaner of `input`'s format with `log`.
+fn run_cleaner(
+    input: &[u8],
+    opts: &StripOptions,
+    mut log: Log,
+) -> Result<(FileType, Vec<u8>, Vec<Removed>), StripError> {
     if input.is_empty() {
         return Err(StripError::Empty);
     }
@@ -131,7 +162,6 @@ pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, Strip
             what: "not a recognised image or video".into(),
         });
     };
-    let mut log = Log::default();
     let data = match format {
         FileType::Jpeg => jpeg::clean(input, opts, &mut log)?,
         FileType::Png => png::clean(input, opts, &mut log)?,
@@ -146,17 +176,30 @@ pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, Strip
             });
         }
     };
-    let removed = log.finish();
-    let data = if removed.is_empty() {
-        input.to_vec()
-    } else {
-        data
-    };
-    Ok(Stripped {
-        data,
-        removed,
-        format,
-    })
+    Ok((format, data, log.finish()))
+}
+
+/// One chunk of PNG or WebP: its type, its data, and the whole chunk as it stands in the file
+/// (PNG: length, type, data and CRC; WebP: header, data and padding byte).
+pub(crate) struct Chunk<'a> {
+    pub(crate) kind: [u8; 4],
+    pub(crate) data: &'a [u8],
+    pub(crate) bytes: &'a [u8],
+}
+
+/// One top-level block of a container (a JPEG segment, a PNG or WebP chunk, a GIF block) as it
+/// stands in the file, for verification; or, for the formats verified by their coded data alone,
+/// one range of that data.
+pub(crate) struct Part<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// Whether decoding the image depends on these bytes.
+    pub(crate) coded: bool,
+}
+
+impl<'a> Part<'a> {
+    pub(crate) fn new(bytes: &'a [u8], coded: bool) -> Self {
+        Part { bytes, coded }
+    }
 }
 
 /// Collects removed groups, summing sizes per group and keeping first-seen order.
@@ -164,6 +207,9 @@ pub(crate) fn clean(input: &[u8], opts: &StripOptions) -> Result<Stripped, Strip
 pub(crate) struct Log {
     order: Vec<String>,
     sizes: BTreeMap<String, u64>,
+    /// Only this log is wanted, not the clean bytes: a cleaner may leave its output incomplete
+    /// (the JPEG cleaner then skips copying the segments it keeps, the scan data above all).
+    pub(crate) dry: bool,
 }
 
 impl Log {
@@ -180,7 +226,7 @@ impl Log {
     }
 
     fn finish(self) -> Vec<Removed> {
-        let Log { order, sizes } = self;
+        let Log { order, sizes, .. } = self;
         order
             .into_iter()
             .map(|group| Removed {

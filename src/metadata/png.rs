@@ -3,18 +3,11 @@
 //! the public ancillary chunks rendering uses (tRNS, gAMA, cHRM, sRGB, pHYs, APNG frames, …),
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
-use super::{Log, StripError, StripOptions, label, tiff};
+use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Png;
 pub(super) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-/// One chunk: its type, data and the whole chunk including length and CRC.
-struct Chunk<'a> {
-    kind: [u8; 4],
-    data: &'a [u8],
-    bytes: &'a [u8],
-}
 
 /// Parses chunks up to IEND; returns them and the bytes after IEND.
 fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
@@ -124,21 +117,12 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&h.finalize().to_be_bytes());
 }
 
-/// Critical chunks, transparency and APNG frames, for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    let (chunks, _) = parse(input)?;
-    Ok(chunks
-        .into_iter()
-        .filter(|c| {
-            is_critical(&c.kind) || matches!(&c.kind, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT")
-        })
-        .map(|c| c.bytes)
-        .collect())
-}
-
-/// Every chunk in file order, IHDR to IEND, for verification of the chunks a clean file keeps.
-pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    Ok(parse(input)?.0.into_iter().map(|c| c.bytes).collect())
+/// Every chunk in file order, IHDR to IEND, for verification; the critical chunks,
+/// transparency and APNG frames are the coded data.
+pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+    let coded = |k: &[u8; 4]| is_critical(k) || matches!(k, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT");
+    let chunks = parse(input)?.0.into_iter();
+    Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
 #[cfg(test)]
@@ -184,13 +168,7 @@ mod tests {
         );
         assert!(out.windows(4).any(|w| w == b"eXIf"));
         assert!(out.windows(4).any(|w| w == b"gAMA"));
-        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
-        let mut again = Log::default();
-        assert_eq!(
-            clean(&out, &StripOptions::default(), &mut again).unwrap(),
-            out
-        );
-        assert!(again.finish().is_empty());
+        super::super::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! rewrites the cleaners make (a minimal EXIF with the same orientation, a JFIF header without
 //! its thumbnail, the WebP VP8X flags); every input block that affects rendering (colour
 //! profile, gamma, chromaticities, transparency, aspect ratio, animation, track geometry and
-//! edit lists) must still be there; and the displayed orientation must not change unless asked.
+//! edit lists) must still be there; the displayed orientation must not change unless asked;
+//! and a HEIF file's item tables (primary item, item entries and locations, property
+//! associations, references) must be the input's less the removed metadata items.
 //! Why this implies identical pixels, format by format, is written down in `docs/strip.md`.
 //!
 //! [`VerifyLevel::Pixels`] also decodes both files and compares the pixels, where the `image`
@@ -15,7 +17,8 @@
 use image::ImageFormat;
 
 use super::{
-    StripError, StripOptions, Stripped, VerifyLevel, clean, gif, heif, jpeg, mp4, png, tiff, webp,
+    Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, png, removable,
+    tiff, webp,
 };
 use crate::bmff;
 use crate::files::sniff::FileType;
@@ -24,41 +27,59 @@ use crate::files::sniff::FileType;
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {
     let out = &stripped.data;
     let format = stripped.format;
-    let again =
-        clean(out, opts).map_err(|e| StripError::Verify(format!("output does not parse: {e}")))?;
-    if !again.removed.is_empty() {
-        let groups: Vec<&str> = again.removed.iter().map(|r| r.group.as_str()).collect();
+    let again = removable(out, opts)
+        .map_err(|e| StripError::Verify(format!("output does not parse: {e}")))?;
+    if !again.is_empty() {
+        let groups: Vec<&str> = again.iter().map(|r| r.group.as_str()).collect();
         return Err(StripError::Verify(format!(
             "metadata left in the output: {}",
             groups.join(", ")
         )));
     }
-    if !same_bytes(&coded_data(input, format)?, &coded_data(out, format)?) {
+    let (a, b) = (parts(input, format)?, parts(out, format)?);
+    if !same_bytes(&coded(&a), &coded(&b)) {
         return Err(StripError::Verify(
             "coded image or media data differs from the input".into(),
         ));
     }
-    kept_blocks(input, out, format, opts).map_err(StripError::Verify)?;
+    kept_blocks(input, out, (&a, &b), format, opts).map_err(StripError::Verify)?;
     if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff {
         pixels(input, out, format)?;
     }
     Ok(())
 }
 
-/// The byte ranges decoding depends on, in file order.
-fn coded_data(data: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
+/// The file's top-level blocks in file order where the format has them (JPEG, PNG, WebP, GIF),
+/// else the byte ranges decoding depends on.
+fn parts(data: &[u8], format: FileType) -> Result<Vec<Part<'_>>, StripError> {
+    fn all_coded(ranges: Vec<&[u8]>) -> Vec<Part<'_>> {
+        let parts = ranges.into_iter();
+        parts.map(|bytes| Part::new(bytes, true)).collect()
+    }
     match format {
-        FileType::Jpeg => jpeg::coded_data(data),
-        FileType::Png => png::coded_data(data),
-        FileType::Webp => webp::coded_data(data),
-        FileType::Gif => gif::coded_data(data),
-        FileType::Tiff => tiff::coded_data(data),
-        FileType::Heif | FileType::Avif => heif::coded_data(data, format),
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::coded_data(data, format),
+        FileType::Jpeg => jpeg::parts(data),
+        FileType::Png => png::parts(data),
+        FileType::Webp => webp::parts(data),
+        FileType::Gif => gif::parts(data),
+        FileType::Tiff => tiff::coded_data(data).map(all_coded),
+        FileType::Heif | FileType::Avif => heif::coded_data(data, format).map(all_coded),
+        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => {
+            mp4::coded_data(data, format).map(all_coded)
+        }
         FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
             Err(StripError::Verify(format!("no verifier for {format}")))
         }
     }
+}
+
+/// The byte ranges decoding depends on, in file order.
+fn coded<'a>(parts: &[Part<'a>]) -> Vec<&'a [u8]> {
+    parts.iter().filter(|p| p.coded).map(|p| p.bytes).collect()
+}
+
+/// Every block's bytes, in file order.
+fn all<'a>(parts: &[Part<'a>]) -> Vec<&'a [u8]> {
+    parts.iter().map(|p| p.bytes).collect()
 }
 
 /// Whether two lists of slices hold the same bytes once joined, without joining them.
@@ -91,36 +112,26 @@ fn same_bytes(a: &[&[u8]], b: &[&[u8]]) -> bool {
     }
 }
 
-/// Compares the blocks the output keeps with the input's, per format.
+/// Compares the blocks the output keeps with the input's, per format: `parts` are the input's
+/// and the output's from [`parts`].
 fn kept_blocks(
     input: &[u8],
     out: &[u8],
+    parts: (&[Part<'_>], &[Part<'_>]),
     format: FileType,
     opts: &StripOptions,
 ) -> Result<(), String> {
-    let malformed = |e: StripError| e.to_string();
+    let (a, b) = (all(parts.0), all(parts.1));
     match format {
         FileType::Jpeg => {
-            let (a, b) = (
-                jpeg::blocks(input).map_err(malformed)?,
-                jpeg::blocks(out).map_err(malformed)?,
-            );
             pair(&a, &b, |s| jpeg_renders(s, opts), jpeg_rewrite)?;
             same_orientation(jpeg_exif(&a), jpeg_exif(&b), opts)
         }
         FileType::Png => {
-            let (a, b) = (
-                png::blocks(input).map_err(malformed)?,
-                png::blocks(out).map_err(malformed)?,
-            );
             pair(&a, &b, |c| png_renders(c, opts), png_rewrite)?;
             same_orientation(png_exif(&a), png_exif(&b), opts)
         }
         FileType::Webp => {
-            let (a, b) = (
-                webp::blocks(input).map_err(malformed)?,
-                webp::blocks(out).map_err(malformed)?,
-            );
             pair(&a, &b, |c| webp_renders(c, opts), webp_rewrite)?;
             // WebP keeps an orientation only in an extended (VP8X) file.
             if a.first().is_some_and(|c| c.starts_with(b"VP8X")) {
@@ -128,18 +139,42 @@ fn kept_blocks(
             }
             Ok(())
         }
-        FileType::Gif => {
-            let (a, b) = (
-                gif::blocks(input).map_err(malformed)?,
-                gif::blocks(out).map_err(malformed)?,
-            );
-            pair(&a, &b, |blk| gif_renders(blk, opts), |_, _| false)
-        }
+        FileType::Gif => pair(&a, &b, |blk| gif_renders(blk, opts), |_, _| false),
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => movie_headers(input, out),
-        // HEIF keeps every property (orientation, colour, geometry) in `ipco`, which the coded
-        // data already holds; TIFF is decoded instead.
+        // Every property (orientation, colour, geometry) is in `ipco`, which the coded data
+        // holds; the tables that tie items to it are compared here.
+        FileType::Heif | FileType::Avif => item_tables(input, out, format),
+        // TIFF is decoded instead.
         _ => Ok(()),
     }
+}
+
+/// HEIF: the output's item tables must be the input's without its metadata items: the same
+/// primary item (`pitm`), the same `infe` and `iloc` entries of the kept items byte for byte,
+/// the same `ipma` entries byte for byte (which properties, essential or not, each item has),
+/// and the same `iref` references (thumbnails, grid tiles, alpha and depth planes) apart from
+/// those to or from a removed item.
+fn item_tables(input: &[u8], out: &[u8], format: FileType) -> Result<(), String> {
+    let (a, b) = (
+        heif::tables(input, format).map_err(|e| e.to_string())?,
+        heif::tables(out, format).map_err(|e| e.to_string())?,
+    );
+    let want = a.without_metadata();
+    for (name, same) in [
+        ("primary item (pitm)", want.primary == b.primary),
+        ("item entries (iinf)", want.items == b.items),
+        ("item locations (iloc)", want.locations == b.locations),
+        (
+            "property associations (ipma)",
+            want.properties == b.properties,
+        ),
+        ("item references (iref)", want.references == b.references),
+    ] {
+        if !same {
+            return Err(format!("{name} changed"));
+        }
+    }
+    Ok(())
 }
 
 /// Pairs each output block with an input block, in order: byte-identical, or an allowed
@@ -484,9 +519,24 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
     Ok(())
 }
 
+/// Test helper for the format modules: `out`, cleaned from `input` with the default options,
+/// has the input's coded data, and cleaning it again changes nothing.
+#[cfg(test)]
+pub(super) fn assert_clean_output(input: &[u8], out: &[u8]) {
+    let format = crate::files::sniff::sniff(input).expect("a known format");
+    assert!(same_bytes(
+        &coded(&parts(input, format).unwrap()),
+        &coded(&parts(out, format).unwrap())
+    ));
+    let again = super::clean(out, &StripOptions::default()).unwrap();
+    assert_eq!(again.data, out);
+    assert!(again.removed.is_empty(), "{:?}", again.removed);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::clean;
 
     fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
         let mut v = vec![0xFF, marker];
@@ -531,6 +581,16 @@ mod tests {
             Err(StripError::Verify(why)) => why,
             other => panic!("tampered output accepted: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_dry_clean_logs_what_a_real_one_removes() {
+        let opts = StripOptions::default();
+        let input = jpeg();
+        assert_eq!(
+            removable(&input, &opts).unwrap(),
+            clean(&input, &opts).unwrap().removed
+        );
     }
 
     #[test]
@@ -640,20 +700,21 @@ mod tests {
 
     #[test]
     fn movie_headers_compare_all_but_times() {
-        let bx = |kind: &[u8; 4], payload: &[u8]| {
-            let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
-            v.extend_from_slice(kind);
-            v.extend_from_slice(payload);
-            v
-        };
         let movie = |created: u8, width: u8, elst: u8| {
             let mut tkhd = vec![0u8; 84];
             tkhd[4] = created;
             tkhd[76] = width;
-            let trak = [bx(b"tkhd", &tkhd), bx(b"edts", &[elst; 4])].concat();
+            let trak = [
+                bmff::boxed(b"tkhd", &tkhd),
+                bmff::boxed(b"edts", &[elst; 4]),
+            ]
+            .concat();
             let mut mvhd = vec![0u8; 100];
             mvhd[4] = created;
-            bx(b"moov", &[bx(b"mvhd", &mvhd), bx(b"trak", &trak)].concat())
+            bmff::boxed(
+                b"moov",
+                &[bmff::boxed(b"mvhd", &mvhd), bmff::boxed(b"trak", &trak)].concat(),
+            )
         };
         assert!(movie_headers(&movie(1, 2, 3), &movie(0, 2, 3)).is_ok());
         assert!(movie_headers(&movie(1, 2, 3), &movie(1, 4, 3)).is_err());

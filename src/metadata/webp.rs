@@ -5,20 +5,13 @@
 //! Written by hand rather than with `img-parts`: the RIFF walk is short, and this way the same
 //! code serves verification and reports every chunk it drops.
 
-use super::{Log, StripError, StripOptions, label, tiff};
+use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::files::sniff::FileType;
 
 const FORMAT: FileType = FileType::Webp;
 const FLAG_ICC: u8 = 0x20;
 const FLAG_EXIF: u8 = 0x08;
 const FLAG_XMP: u8 = 0x04;
-
-struct Chunk<'a> {
-    kind: [u8; 4],
-    data: &'a [u8],
-    /// Header, data and padding byte.
-    bytes: &'a [u8],
-}
 
 fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
     let bad = |d: String| StripError::malformed(FORMAT, d);
@@ -124,20 +117,12 @@ pub(super) fn clean(
     Ok(out)
 }
 
-/// Bitstream, alpha and animation chunks, for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    let (chunks, _) = parse(input)?;
-    Ok(chunks
-        .into_iter()
-        .filter(|c| matches!(&c.kind, b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF"))
-        .map(|c| c.bytes)
-        .collect())
-}
-
-/// Every chunk inside the RIFF container in file order, for verification of the chunks a clean
-/// file keeps.
-pub(super) fn blocks(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    Ok(parse(input)?.0.into_iter().map(|c| c.bytes).collect())
+/// Every chunk inside the RIFF container in file order, for verification; the bitstream, alpha
+/// and animation chunks are the coded data.
+pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+    let coded = |k: &[u8; 4]| matches!(k, b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF");
+    let chunks = parse(input)?.0.into_iter();
+    Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
 #[cfg(test)]
@@ -183,7 +168,7 @@ mod tests {
         );
         let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
         assert_eq!(groups, ["EXIF", "XMP"]);
-        assert_eq!(coded_data(&out).unwrap(), coded_data(&input).unwrap());
+        super::super::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

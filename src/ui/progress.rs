@@ -3,22 +3,42 @@
 //!
 //! Every bar over a known total shows done/total, the rate and an estimate of the time left;
 //! [`files`] also shows the bytes done, [`bytes`] counts in bytes for jobs whose time follows
-//! the size of the files (overwriting, encrypting, decrypting).
+//! the size of the files (overwriting, encrypting, decrypting), and [`scan`] counts a scan's
+//! fast stage (names and metadata) and its slow one (pixels) on two lines, each with its own
+//! total, so the estimate follows the slow one.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{
+    HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
+};
+
+/// How often bars are redrawn at most, per second.
+const HZ: u8 = 10;
 
 /// Whether progress should be drawn.
 pub fn wanted(quiet: bool, json: bool) -> bool {
     if quiet || json {
         return false;
     }
+    forced() || std::io::stderr().is_terminal()
+}
+
+fn forced() -> bool {
     std::env::var_os("IDVAULT_FORCE_PROGRESS").is_some_and(|v| v == "1")
-        || std::io::stderr().is_terminal()
+}
+
+/// Stderr; when drawing is forced, also when it is not a terminal (indicatif's own stderr
+/// target hides itself then).
+fn stderr() -> ProgressDrawTarget {
+    if forced() {
+        ProgressDrawTarget::term_like_with_hz(Box::new(console::Term::stderr()), HZ)
+    } else {
+        ProgressDrawTarget::stderr_with_hz(HZ)
+    }
 }
 
 /// A spinner counting items whose total is not known in advance (a walk in progress).
@@ -31,7 +51,7 @@ pub fn counter(show: bool, what: &'static str, color: bool) -> ProgressBar {
     } else {
         "{spinner} {pos} {msg} {elapsed}"
     };
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+    let bar = ProgressBar::with_draw_target(None, stderr());
     bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
     bar.set_message(what);
     bar.enable_steady_tick(Duration::from_millis(100));
@@ -42,6 +62,10 @@ const ITEMS: &str = "{pos}/{len} {msg} · {per_sec:1} · ETA {eta}";
 const BYTES: &str =
     "{binary_bytes}/{binary_total_bytes} {msg} · {binary_bytes_per_sec} · ETA {eta}";
 const FILES: &str = "{pos}/{len} files, {done_bytes} · {per_sec:1} · ETA {eta}";
+/// A scan's first stage when a slower one follows: no estimate of its own, since its pace is
+/// set by the second stage running beside it.
+const READ: &str = "{pos}/{len} files read (names, metadata) · {per_sec:1}";
+const ANALYSED: &str = "{pos}/{len} analysed (pixels, text) · {per_sec:1} · ETA {eta}";
 
 /// A bar over `total` items: `[=====>    ] 120/800 files · 41.2/s · ETA 17s`. The message
 /// (`set_message`) names the items.
@@ -93,6 +117,75 @@ impl Files {
     }
 }
 
+/// A scan's progress: the files read for names and metadata, and, when content analysis is on,
+/// below it the files whose pixels are analysed, over their own total (the media files among
+/// them), with the estimate of the time left. Without content analysis, one bar with its
+/// estimate:
+///
+/// ```text
+/// [=========>                    ] 6012/20000 files read (names, metadata) · 41.0/s 2m
+/// [===>                          ] 812/6200 analysed (pixels, text) · 5.5/s · ETA 16m 2m
+/// ```
+pub struct Scan {
+    lines: MultiProgress,
+    files: ProgressBar,
+    content: Option<ProgressBar>,
+}
+
+/// A [`Scan`] over `files` files, of which `content` (when content analysis is on) go on to
+/// content analysis.
+pub fn scan(show: bool, files: u64, content: Option<u64>, color: bool) -> Scan {
+    scan_on(show.then(stderr), files, content, color)
+}
+
+fn scan_on(
+    target: Option<ProgressDrawTarget>,
+    files: u64,
+    content: Option<u64>,
+    color: bool,
+) -> Scan {
+    let lines = MultiProgress::with_draw_target(target.unwrap_or_else(ProgressDrawTarget::hidden));
+    let add = |total, counts| {
+        let bar = lines.add(ProgressBar::new(total));
+        bar.set_style(style(color, counts));
+        bar
+    };
+    let files = add(files, if content.is_some() { READ } else { ITEMS });
+    if content.is_none() {
+        files.set_message("files");
+    }
+    let content = content.map(|total| add(total, ANALYSED));
+    for bar in std::iter::once(&files).chain(&content) {
+        bar.enable_steady_tick(Duration::from_millis(500));
+    }
+    Scan {
+        lines,
+        files,
+        content,
+    }
+}
+
+impl Scan {
+    /// Sets how many files are done, and how many of them went through content analysis.
+    pub fn set(&self, files: u64, content: u64) {
+        self.files.set_position(files);
+        if let Some(bar) = &self.content {
+            bar.set_position(content);
+        }
+    }
+
+    /// Hides the bars while `f` prints.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.lines.suspend(f)
+    }
+
+    pub fn finish_and_clear(&self) {
+        for bar in std::iter::once(&self.files).chain(&self.content) {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// The bar, then `counts`, then the elapsed time; plain when colour is off.
 fn style(color: bool, counts: &str) -> ProgressStyle {
     let template = if color {
@@ -110,7 +203,7 @@ fn draw(show: bool, total: u64, style: impl FnOnce() -> ProgressStyle) -> Progre
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
+    let bar = ProgressBar::with_draw_target(Some(total), stderr());
     bar.set_style(style());
     // Redraw while a long file is in work, so the rate and estimate stay current.
     bar.enable_steady_tick(Duration::from_millis(500));
@@ -131,10 +224,99 @@ mod tests {
         assert!(f.bar.is_hidden());
     }
 
+    /// A terminal in memory that keeps everything written to it, cursor moves left out.
+    #[derive(Clone, Debug, Default)]
+    struct Screen(Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            160
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The bars of `bars` as last drawn on `screen`, one a line: each line is drawn padded to
+    /// the width and starts with its bar.
+    fn last_frame(screen: &Screen, bars: usize) -> Vec<String> {
+        let text = screen.0.lock().unwrap().clone();
+        let lines: Vec<String> = text
+            .split('[')
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        lines[lines.len() - bars..].to_vec()
+    }
+
+    /// Without the steady tick a bar redraws on every update (with it, only on the tick).
+    fn steady_off(bars: &Scan) {
+        for bar in std::iter::once(&bars.files).chain(&bars.content) {
+            bar.disable_steady_tick();
+        }
+    }
+
+    #[test]
+    fn scan_draws_each_stage_over_its_own_total() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bars = scan_on(Some(target), 20, Some(4), false);
+        steady_off(&bars);
+        bars.set(12, 3);
+        let frame = last_frame(&screen, 2);
+        assert!(
+            frame[0].contains("12/20 files read (names, metadata)"),
+            "{frame:?}"
+        );
+        assert!(!frame[0].contains("ETA"), "{frame:?}");
+        assert!(
+            frame[1].contains("3/4 analysed (pixels, text)"),
+            "{frame:?}"
+        );
+        assert!(frame[1].contains("ETA"), "{frame:?}");
+    }
+
+    #[test]
+    fn scan_without_content_is_one_bar_with_an_estimate() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bars = scan_on(Some(target), 20, None, false);
+        steady_off(&bars);
+        bars.set(5, 0);
+        let frame = last_frame(&screen, 1);
+        assert!(
+            frame[0].contains("5/20 files") && frame[0].contains("ETA"),
+            "{frame:?}"
+        );
+        assert!(!screen.0.lock().unwrap().contains("analysed"));
+    }
+
     #[test]
     fn templates_parse() {
         for color in [false, true] {
-            for t in [ITEMS, BYTES, FILES] {
+            for t in [ITEMS, BYTES, FILES, READ, ANALYSED] {
                 style(color, t); // panics on a template error
             }
         }
