@@ -1268,6 +1268,12 @@ fn write_fuzz_seeds() {
         .expect("heif-enc (Debian libheif-examples)");
     assert!(status.success());
     put("heic", "small.heic", &fs::read(&small).unwrap());
+    // The HEIF strip target starts from the same two files, minus the `ftyp` it writes itself.
+    for name in ["passport.heic", "small.heic"] {
+        let bytes = fs::read(root.join("heic").join(name)).unwrap();
+        let ftyp = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+        put("heif", name, &bytes[ftyp..]);
+    }
     // Two-second recordings small enough for the fuzzer: H.264 in MP4, HEVC in MOV.
     for (name, codec) in [
         ("h264.mp4", ["-c:v", "libx264", "-tag:v", "avc1"]),
