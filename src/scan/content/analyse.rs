@@ -129,8 +129,9 @@ struct Closer {
 
 /// Documents too small in the frame to be read in the working copy `small` (both sides of an
 /// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
-/// points at are cut from a decode at twice the resolution and read on their own, the first
-/// one that confirms a document deciding. Errors are the reason for a note.
+/// points at, where it sees text lines, are cut from a decode at twice the resolution and read
+/// on their own, the first one that confirms a document deciding. Errors are the reason for a
+/// note.
 fn look_closer(
     bytes: &[u8],
     t: FileType,
@@ -142,7 +143,12 @@ fn look_closer(
         read: false,
         found: false,
     };
-    let regions = visual::small_documents(small);
+    // Only outlines whose print shows as text lines already in the working copy are worth a
+    // second decode (the blobs the search finds in ordinary photos hold none).
+    let regions: Vec<visual::Part> = visual::small_documents(small)
+        .into_iter()
+        .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
+        .collect();
     if regions.is_empty() {
         return Ok(closer);
     }
