@@ -94,10 +94,15 @@ impl Part {
     /// The pixels of `img` this region covers.
     pub fn crop(&self, img: &RgbImage) -> RgbImage {
         let (w, h) = (img.width() as f32, img.height() as f32);
-        let x0 = (self.left * w).floor() as u32;
-        let y0 = (self.top * h).floor() as u32;
-        let x1 = ((self.right * w).ceil() as u32).clamp(x0 + 1, img.width());
-        let y1 = ((self.bottom * h).ceil() as u32).clamp(y0 + 1, img.height());
+        // At least one pixel, inside the image, whatever the fractions say.
+        let x0 = ((self.left * w).floor() as u32).min(img.width().saturating_sub(1));
+        let y0 = ((self.top * h).floor() as u32).min(img.height().saturating_sub(1));
+        let x1 = ((self.right * w).ceil() as u32)
+            .min(img.width())
+            .max(x0 + 1);
+        let y1 = ((self.bottom * h).ceil() as u32)
+            .min(img.height())
+            .max(y0 + 1);
         image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image()
     }
 }
@@ -655,6 +660,14 @@ mod tests {
                 "{ch}"
             );
         }
+        // A part at the very edge still crops a pixel of the image.
+        let edge = Part {
+            left: 1.0,
+            top: 1.0,
+            right: 1.0,
+            bottom: 1.0,
+        };
+        assert_eq!(edge.crop(&RgbImage::new(10, 10)).dimensions(), (1, 1));
         // A plain sheet, and a dark desk alone, hold none; nor does a card filling the frame.
         assert!(small_documents(&sheet_with_cards(&[])).is_empty());
         assert!(
