@@ -10,24 +10,29 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/detect-eval.sh --corpus DIR [--names] [--synthetic N] [--seed S] [--min-confidence X]
+usage: bench/detect-eval.sh --corpus DIR [--names] [--synthetic N] [--hard N] [--seed S] [--min-confidence X]
   --corpus DIR        the evaluation corpus (the folder holding detect/labels.csv)
   --names             keep the original file names (shows what name signals alone get)
   --synthetic N       also generate N synthetic positives and N negatives (tests/synth, on
                       the corpus' card templates; ID selfies with the corpus portraits as
                       faces) and score them separately
-  --seed S            seed of the synthetic set (default 1)
+  --hard N            also generate the two hard sets of bench/detect_sets.py from the corpus,
+                      N positives and N negatives each, and score them separately: both sides
+                      of ID cards copied onto photographed A4 sheets (a4), and blurred,
+                      shaken, glared and covered retakes of the corpus documents (retakes)
+  --seed S            seed of the synthetic and hard sets (default 1)
   --min-confidence X  threshold passed to idvault and used in scoring (default 0.5)
 environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
 USAGE
 }
 
-names=() synthetic=0 seed=1 min_conf=0.5
+names=() synthetic=0 hard=0 seed=1 min_conf=0.5
 while (($#)); do
   case $1 in
     --corpus) CORPUS=${2:?}; shift 2 ;;
     --names) names=(--names); shift ;;
     --synthetic) synthetic=${2:?}; shift 2 ;;
+    --hard) hard=${2:?}; shift 2 ;;
     --seed) seed=${2:?}; shift 2 ;;
     --min-confidence) min_conf=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
@@ -35,10 +40,11 @@ while (($#)); do
   esac
 done
 [[ $synthetic =~ ^[0-9]+$ ]] || die "--synthetic takes a whole number"
+[[ $hard =~ ^[0-9]+$ ]] || die "--hard takes a whole number"
 
 need "$PYTHON" "set PYTHON to a Python 3 interpreter"
 need_corpus
-((synthetic == 0)) || need_py PIL "pip install -r tests/synth/requirements.txt"
+((synthetic + hard == 0)) || need_py PIL "pip install -r tests/synth/requirements.txt"
 build_idvault
 make_tmp
 machine_line
@@ -59,3 +65,10 @@ if ((synthetic > 0)); then
     --negatives "$synthetic" --seed "$seed" --faces "$TMP/faces" --templates "$CORPUS/templates" >&2
   evaluate "synthetic-seed$seed" "$TMP/synth-set/labels.csv"
 fi
+for set in a4 retakes; do
+  ((hard > 0)) || break
+  echo
+  "$PYTHON" bench/detect_sets.py --corpus "$CORPUS" --out "$TMP/$set-set" --set "$set" -n "$hard" \
+    --seed "$seed" >&2
+  evaluate "$set-seed$seed" "$TMP/$set-set/labels.csv"
+done

@@ -53,7 +53,7 @@ mapfile -t docs < <(awk -F, '$2 == "positive" && tolower($1) ~ /\.jpe?g$/ { prin
 ((${#camera[@]} && ${#docs[@]})) || die "no camera or document JPEGs listed in $labels"
 n_doc=$((files_wanted / 8))
 "$PYTHON" tests/synth/generate.py --out "$TMP/synth" --positives "$((n_doc > 0 ? n_doc : 1))" \
-  --negatives 0 --seed 7 --kinds cn_id_front,cn_id_back,id_selfie --templates "$CORPUS/templates" 2>/dev/null
+  --negatives 0 --seed 7 --kinds cn_id_front,cn_id_back,id_selfie --templates "$CORPUS/templates" >&2
 mapfile -t synth < <(find "$TMP/synth" -name '*.jpg' | sort)
 
 sources=()

@@ -312,3 +312,73 @@ fn known_misses_issuer_and_spanish_card() {
     let spain = found.get(&names[1].0).expect("Spanish ID card found");
     assert_eq!(spain["kind"], "id_card", "{spain}");
 }
+
+/// A 12 MP phone photo (3024×4032) of a white A4 sheet on a dark desk, with each of `docs`
+/// copied onto the sheet about 1000 px wide, one below the other: each covers a few percent of
+/// the photo, too little to read in the working copy. Saved as a JPEG at `rel`.
+fn photo_of_a_sheet(t: &TestDir, rel: &str, docs: &[&str]) {
+    use image::{Rgb, RgbImage, imageops};
+    let mut photo = RgbImage::from_pixel(3024, 4032, Rgb([62, 54, 50]));
+    let sheet = RgbImage::from_pixel(2560, 3620, Rgb([246, 245, 241]));
+    imageops::overlay(&mut photo, &sheet, 232, 206);
+    for (i, doc) in docs.iter().enumerate() {
+        let img = image::open(fixture(doc)).unwrap().to_rgb8();
+        let h = 1000 * img.height() / img.width();
+        let img = imageops::resize(&img, 1000, h, imageops::FilterType::CatmullRom);
+        imageops::overlay(&mut photo, &img, 900, 700 + i as i64 * 1300);
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88)
+        .encode_image(&photo)
+        .unwrap();
+    t.write(rel, &jpeg);
+}
+
+#[test]
+fn small_documents_on_a_sheet_are_read_closer() {
+    let t = TestDir::new();
+    photo_of_a_sheet(
+        &t,
+        "in/IMG_0001.jpg",
+        &[
+            "detect/positive/pe__100_id-che.jpg",
+            "detect/positive/pe__100_id-che.jpg",
+        ],
+    );
+    photo_of_a_sheet(
+        &t,
+        "in/IMG_0002.jpg",
+        &[
+            "detect/negative/kbcc__creditcard2.jpeg",
+            "detect/negative/kbcc__creditcard1.png",
+        ],
+    );
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    let card = found
+        .get("IMG_0001.jpg")
+        .unwrap_or_else(|| panic!("the copied ID card was not found: {found:?}"));
+    assert_eq!(card["kind"], "id_card", "{card}");
+    assert!(card["confidence"].as_f64().unwrap() >= 0.9, "{card}");
+    let mrz = card["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["signal"] == "content.mrz")
+        .unwrap_or_else(|| panic!("{card}"));
+    assert!(
+        mrz["detail"]
+            .as_str()
+            .unwrap()
+            .contains("small document in the picture"),
+        "{card}"
+    );
+    // Bank cards copied the same way are looked at just as closely, and are not documents.
+    assert!(!found.contains_key("IMG_0002.jpg"), "{found:?}");
+    assert_eq!(
+        summary(&out)["content_ocr"],
+        2,
+        "{}",
+        summary(&out)["content_ocr"]
+    );
+}

@@ -102,7 +102,88 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Err(e @ DecodeError::Unsupported(_)) => return not_analysed(ev, e.to_string(), false),
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    analyse_pixels(&decoded.rgb, cx, ev)
+    let outcome = analyse_pixels(&decoded.rgb, cx, ev);
+    match outcome {
+        Outcome::Analysed { found: false, ocr }
+            if t != FileType::Heif && !screen_like(&decoded.rgb, cx) =>
+        {
+            match look_closer(bytes, t, cx, &decoded.rgb, ev) {
+                Ok(closer) => Outcome::Analysed {
+                    found: closer.found,
+                    ocr: ocr || closer.read,
+                },
+                Err(e) => not_analysed(ev, e, true),
+            }
+        }
+        _ => outcome,
+    }
+}
+
+/// What a closer look at the small documents in an image did.
+struct Closer {
+    /// Some part was read by OCR.
+    read: bool,
+    /// A document was confirmed in one (and voted for).
+    found: bool,
+}
+
+/// Documents too small in the frame to be read in the working copy `small` (both sides of an
+/// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
+/// points at, where it sees text lines, are cut from a decode at twice the resolution and read
+/// on their own, the first one that confirms a document deciding. Errors are the reason for a
+/// note.
+fn look_closer(
+    bytes: &[u8],
+    t: FileType,
+    cx: &Context,
+    small: &RgbImage,
+    ev: &mut Evidence,
+) -> Result<Closer, String> {
+    let mut closer = Closer {
+        read: false,
+        found: false,
+    };
+    // Only outlines whose print shows as text lines already in the working copy are worth a
+    // second decode (the blobs the search finds in ordinary photos hold none).
+    let regions: Vec<visual::Part> = visual::small_documents(small)
+        .into_iter()
+        .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
+        .collect();
+    if regions.is_empty() {
+        return Ok(closer);
+    }
+    let large = decode::decode_large(bytes, t, cx.orientation).map_err(|e| e.to_string())?;
+    let engine = ocr::engine().map_err(|e| e.to_string())?;
+    for region in regions {
+        let part = region.crop(&large.rgb);
+        let vis = visual::analyse(&part);
+        if !vis.worth_ocr() {
+            continue;
+        }
+        closer.read = true;
+        let reading = read_and_confirm(engine, &part, &vis, false).map_err(|e| e.to_string())?;
+        if let Some(Reading {
+            turns,
+            confirmed: Some(c),
+            ..
+        }) = reading
+            && c.names_a_document()
+        {
+            closer.found = c.apply(ev, turns, IN_A_PART);
+            break;
+        }
+    }
+    Ok(closer)
+}
+
+/// Said of what was read in a part of the image looked at closer.
+const IN_A_PART: &str = " (in a small document in the picture, read at a higher resolution)";
+
+/// The image is judged as a screen image: by stage 0, or by its tall shape without a camera.
+fn screen_like(rgb: &RgbImage, cx: &Context) -> bool {
+    let (w, h) = (rgb.width(), rgb.height());
+    let tall = w.max(h) as f32 / w.min(h).max(1) as f32 >= 1.9;
+    cx.screenshot || (!cx.camera && tall)
 }
 
 /// Runs the visual, OCR and confirmer stages on a decoded working copy.
@@ -117,9 +198,7 @@ pub(crate) fn analyse_seen(
     cx: &Context,
     ev: &mut Evidence,
 ) -> Outcome {
-    let (w, h) = (rgb.width(), rgb.height());
-    let tall = w.max(h) as f32 / w.min(h).max(1) as f32 >= 1.9;
-    let screen_like = cx.screenshot || (!cx.camera && tall);
+    let screen_like = screen_like(rgb, cx);
     if !vis.worth_ocr() && !screen_like {
         return Outcome::Analysed {
             found: false,
@@ -146,7 +225,7 @@ pub(crate) fn analyse_seen(
         if c.names_a_document() {
             document = Some((turns, selfie::Region::around(&lines)));
         }
-        found = c.apply(ev, turns);
+        found = c.apply(ev, turns, "");
     }
     // A screen image is judged by its words; faces on it are the app's, not a held document.
     if !screen_like {
@@ -437,7 +516,7 @@ pub(crate) fn confirm_text(lines: &[&str], keywords: bool, ev: &mut Evidence) ->
     if !keywords {
         c.keywords = None;
     }
-    c.names_a_document() && c.apply(ev, 0)
+    c.names_a_document() && c.apply(ev, 0, "")
 }
 
 impl Confirmed {
@@ -455,11 +534,15 @@ impl Confirmed {
         self.mrz.is_some() || self.cn_id.as_ref().is_some_and(|id| id.check_ok)
     }
 
-    /// Adds the votes; returns true (something voted).
-    fn apply(self, ev: &mut Evidence, quarter_turns: u8) -> bool {
+    /// Adds the votes, each reason ending with `place` (where in the image it was read, or
+    /// empty) and the turn it was read at; returns true (something voted).
+    fn apply(self, ev: &mut Evidence, quarter_turns: u8, place: &str) -> bool {
         let turned = match quarter_turns {
-            0 => String::new(),
-            q => format!(" (read with the image turned {}°)", u32::from(q) * 90),
+            0 => place.to_owned(),
+            q => format!(
+                "{place} (read with the image turned {}°)",
+                u32::from(q) * 90
+            ),
         };
         if let Some(m) = &self.mrz {
             let valid = m.checks.iter().filter(|c| c.ok).count() as u32;

@@ -29,9 +29,13 @@ const AREA_SIDE: u32 = 640;
 /// Detector settings, chosen by measuring on the corpus (docs/faces.md).
 #[derive(Clone, Copy, Debug)]
 struct Params {
+    /// Long side of the grey copy the detector scans.
     side: u32,
+    /// Lowest classifier score that counts as a face.
     score: f64,
+    /// Scale between one pyramid level and the next.
     pyramid: f32,
+    /// Step of the sliding window, in pixels.
     step: u32,
 }
 

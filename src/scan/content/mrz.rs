@@ -364,6 +364,32 @@ const L2_TYPED: [Field; 5] = [
     fld(1, 21, 7, Ty::Digit),
 ];
 
+const L2_CORE_CHECKS: [CheckSpec; 3] = [L2_NUMBER_CHECK, L2_BIRTH_CHECK, L2_EXPIRY_CHECK];
+
+/// A two-line layout whose data line starts like TD2, TD3 and both visas' (see `L2_NUMBER`):
+/// `width` columns, a document code starting with one of `code_letters`, these `checks`.
+const fn line2_layout(
+    format: MrzFormat,
+    width: usize,
+    code_letters: &'static [u8],
+    checks: &'static [CheckSpec],
+) -> Layout {
+    Layout {
+        format,
+        lines: 2,
+        width,
+        data_lines: &[1],
+        code_letters,
+        code: fld(0, 0, 2, Ty::Alpha),
+        issuer: fld(0, 2, 3, Ty::Alpha),
+        nationality: fld(1, 10, 3, Ty::Alpha),
+        number: L2_NUMBER,
+        overflow: None,
+        typed: &L2_TYPED,
+        checks,
+    }
+}
+
 const LAYOUTS: &[Layout] = &[
     Layout {
         format: MrzFormat::Td1,
@@ -406,48 +432,35 @@ const LAYOUTS: &[Layout] = &[
         ],
     },
     Layout {
-        format: MrzFormat::Td2,
-        lines: 2,
-        width: 36,
-        data_lines: &[1],
-        code_letters: b"IAC",
-        code: fld(0, 0, 2, Ty::Alpha),
-        issuer: fld(0, 2, 3, Ty::Alpha),
-        nationality: fld(1, 10, 3, Ty::Alpha),
-        number: L2_NUMBER,
         overflow: Some(TD2_OPTIONAL),
-        typed: &L2_TYPED,
-        checks: &[
-            L2_NUMBER_CHECK,
-            L2_BIRTH_CHECK,
-            L2_EXPIRY_CHECK,
-            CheckSpec {
-                swap: &[TD2_OPTIONAL],
-                ..chk(
-                    "composite",
-                    &[
-                        fld(1, 0, 10, Ty::Any),
-                        fld(1, 13, 7, Ty::Digit),
-                        fld(1, 21, 14, Ty::Any),
-                    ],
-                    (1, 35),
-                )
-            },
-        ],
+        ..line2_layout(
+            MrzFormat::Td2,
+            36,
+            b"IAC",
+            &[
+                L2_NUMBER_CHECK,
+                L2_BIRTH_CHECK,
+                L2_EXPIRY_CHECK,
+                CheckSpec {
+                    swap: &[TD2_OPTIONAL],
+                    ..chk(
+                        "composite",
+                        &[
+                            fld(1, 0, 10, Ty::Any),
+                            fld(1, 13, 7, Ty::Digit),
+                            fld(1, 21, 14, Ty::Any),
+                        ],
+                        (1, 35),
+                    )
+                },
+            ],
+        )
     },
-    Layout {
-        format: MrzFormat::Td3,
-        lines: 2,
-        width: 44,
-        data_lines: &[1],
-        code_letters: b"P",
-        code: fld(0, 0, 2, Ty::Alpha),
-        issuer: fld(0, 2, 3, Ty::Alpha),
-        nationality: fld(1, 10, 3, Ty::Alpha),
-        number: L2_NUMBER,
-        overflow: None,
-        typed: &L2_TYPED,
-        checks: &[
+    line2_layout(
+        MrzFormat::Td3,
+        44,
+        b"P",
+        &[
             L2_NUMBER_CHECK,
             L2_BIRTH_CHECK,
             L2_EXPIRY_CHECK,
@@ -466,35 +479,9 @@ const LAYOUTS: &[Layout] = &[
                 (1, 43),
             ),
         ],
-    },
-    Layout {
-        format: MrzFormat::MrvA,
-        lines: 2,
-        width: 44,
-        data_lines: &[1],
-        code_letters: b"V",
-        code: fld(0, 0, 2, Ty::Alpha),
-        issuer: fld(0, 2, 3, Ty::Alpha),
-        nationality: fld(1, 10, 3, Ty::Alpha),
-        number: L2_NUMBER,
-        overflow: None,
-        typed: &L2_TYPED,
-        checks: &[L2_NUMBER_CHECK, L2_BIRTH_CHECK, L2_EXPIRY_CHECK],
-    },
-    Layout {
-        format: MrzFormat::MrvB,
-        lines: 2,
-        width: 36,
-        data_lines: &[1],
-        code_letters: b"V",
-        code: fld(0, 0, 2, Ty::Alpha),
-        issuer: fld(0, 2, 3, Ty::Alpha),
-        nationality: fld(1, 10, 3, Ty::Alpha),
-        number: L2_NUMBER,
-        overflow: None,
-        typed: &L2_TYPED,
-        checks: &[L2_NUMBER_CHECK, L2_BIRTH_CHECK, L2_EXPIRY_CHECK],
-    },
+    ),
+    line2_layout(MrzFormat::MrvA, 44, b"V", &L2_CORE_CHECKS),
+    line2_layout(MrzFormat::MrvB, 36, b"V", &L2_CORE_CHECKS),
 ];
 
 impl Layout {

@@ -27,26 +27,8 @@ static CLS_MODEL: &[u8] = include_bytes!("../../../models/ch_ppocr_mobile_v2.0_c
 /// Long side of the image given to the text detector. Measured on the corpus with the same
 /// models: 1280 px gave the same decisions more slowly, and 2000 px did not help.
 pub const DET_SIDE: u32 = 960;
-/// Text lines this many times longer than high hold a whole MRZ line or an 18-digit ID number.
-const LONG_ASPECT: f32 = 6.0;
 /// Height of a text line given to the recogniser.
 const REC_HEIGHT: u32 = 48;
-/// The recogniser's input is capped at this width (a 44-character MRZ line needs ~900).
-const REC_MAX_WIDTH: u32 = 1600;
-/// Text lines recognised per model run.
-const REC_BATCH: usize = 8;
-/// Width of the angle classifier's input (48 px high, like the recogniser's).
-const CLS_WIDTH: u32 = 192;
-/// Lines the angle classifier looks at to judge a whole image: one batch of the longest.
-const CLS_LINES: usize = 8;
-/// A line counts as upright or upside down only when the classifier is this sure.
-const CLS_SURE: f32 = 0.9;
-/// Probability-map threshold, box score threshold and unclip ratio (PaddleOCR's defaults).
-const BIN_THRESH: f32 = 0.3;
-const BOX_THRESH: f32 = 0.5;
-const UNCLIP_RATIO: f32 = 1.6;
-/// Regions smaller than this (short side, detector pixels) are noise.
-const MIN_SIDE: f32 = 3.0;
 
 /// Why OCR could not run.
 #[derive(Debug, thiserror::Error)]
@@ -177,10 +159,16 @@ impl Engine {
     }
 
     /// Which way up the angle classifier finds the longest `rects` of `img` (at most
-    /// `CLS_LINES`, assumed sorted longest first): upside down with at least two lines judged
+    /// its `CLS_LINES`, assumed sorted longest first): upside down with at least two lines judged
     /// surely so and more than upright; upright with at least two surely upright and none
     /// surely upside down.
     pub fn facing(&self, img: &RgbImage, rects: &[RotatedRect]) -> Result<Facing, OcrError> {
+        /// Width of the classifier's input (48 px high, like the recogniser's).
+        const CLS_WIDTH: u32 = 192;
+        /// Lines it looks at to judge a whole image: one batch of the longest.
+        const CLS_LINES: usize = 8;
+        /// A line counts as upright or upside down only when the classifier is this sure.
+        const CLS_SURE: f32 = 0.9;
         let rects = &rects[..rects.len().min(CLS_LINES)];
         if rects.len() < 2 {
             return Ok(Facing::Unsure);
@@ -219,6 +207,10 @@ impl Engine {
         img: &RgbImage,
         rects: &[RotatedRect],
     ) -> Result<Vec<String>, OcrError> {
+        /// The input is capped at this width (a 44-character MRZ line needs ~900).
+        const REC_MAX_WIDTH: u32 = 1600;
+        /// Text lines recognised per model run.
+        const REC_BATCH: usize = 8;
         let widths: Vec<u32> = rects
             .iter()
             .map(|r| (strip_width(r).round() as u32).clamp(16, REC_MAX_WIDTH))
@@ -311,6 +303,9 @@ fn aspect(r: &RotatedRect) -> f32 {
 fn strip_width(r: &RotatedRect) -> f32 {
     REC_HEIGHT as f32 * aspect(r)
 }
+
+/// Text lines this many times longer than high hold a whole MRZ line or an 18-digit ID number.
+const LONG_ASPECT: f32 = 6.0;
 
 /// Sorts text-line rectangles: the long ones (aspect at least `LONG_ASPECT`) first, then the
 /// rest, each widest first. An MRZ line runs the width of its page, wider than the labels
@@ -418,6 +413,12 @@ fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
 
 /// DB post-processing on a probability map: text-line rectangles in map coordinates.
 fn boxes_from_map(prob: NdTensorView<f32, 2>) -> Vec<RotatedRect> {
+    /// Probability-map threshold, box score threshold and unclip ratio (PaddleOCR's defaults).
+    const BIN_THRESH: f32 = 0.3;
+    const BOX_THRESH: f32 = 0.5;
+    const UNCLIP_RATIO: f32 = 1.6;
+    /// Regions smaller than this (short side, detector pixels) are noise.
+    const MIN_SIDE: f32 = 3.0;
     let (rows, cols) = (prob.size(0), prob.size(1));
     // Threshold, then dilate by a 2×2 kernel as PaddleOCR does (use_dilation).
     let mut mask = NdTensor::<bool, 2>::zeros([rows, cols]);

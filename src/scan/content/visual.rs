@@ -41,6 +41,22 @@ pub const MIN_TEXT_LINES: u32 = 3;
 /// smallest document text measured in the corpus and the synthetic set covers 0.6 %.)
 pub const MIN_TEXT_AREA: f32 = 0.004;
 
+/// Lines tilted more than this (radians, about 30°) are not counted as upright text: the
+/// 90° analysis sees text that runs top to bottom.
+const MAX_TILT: f32 = 0.52;
+/// Lines whose tilts differ by at most this (radians, about 5°) are parallel.
+const PARALLEL: f32 = 0.09;
+/// Lines whose thicknesses differ by at most this factor are set in a similar type size.
+const SAME_SIZE: f32 = 1.6;
+/// Legible print has sharp, dark strokes: the strongest horizontal edge of the blackhat (Sobel,
+/// 4× a step's height) reaches at least this, a stroke edge of about 64 grey levels. Below it
+/// the picture is out of focus or an upscaled thumbnail, with nothing OCR could read; the
+/// weakest document in the corpus and the synthetic set reaches 412.
+const MIN_STROKE_EDGE: u16 = 256;
+/// A line counts towards a machine-readable zone when it runs at least this fraction of the
+/// zone's length.
+const MRZ_LINE_SPAN: f32 = 0.5;
+
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
     let (w, h) = super::decode::fit(
@@ -63,6 +79,154 @@ pub fn analyse(rgb: &RgbImage) -> Visual {
     } else {
         upright
     }
+}
+
+/// A part of an image, in fractions of its width and height (0–1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Part {
+    pub left: f32,
+    pub top: f32,
+    pub right: f32,
+    pub bottom: f32,
+}
+
+impl Part {
+    /// The pixels of `img` this region covers.
+    pub fn crop(&self, img: &RgbImage) -> RgbImage {
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        // At least one pixel, inside the image, whatever the fractions say.
+        let x0 = ((self.left * w).floor() as u32).min(img.width().saturating_sub(1));
+        let y0 = ((self.top * h).floor() as u32).min(img.height().saturating_sub(1));
+        let x1 = ((self.right * w).ceil() as u32)
+            .min(img.width())
+            .max(x0 + 1);
+        let y1 = ((self.bottom * h).ceil() as u32)
+            .min(img.height())
+            .max(y0 + 1);
+        image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image()
+    }
+}
+
+/// At most this many small documents are looked at closer: two sides of a card on a sheet,
+/// and one more in case a block of other print looks like a card too.
+pub const MAX_SMALL_DOCUMENTS: usize = 3;
+
+/// Card-shaped objects lying on a plain, lighter surface, such as the two sides of an ID card
+/// copied onto an A4 sheet: where a document too small in the frame to be read at the
+/// working copy's scale may be. Largest first, each with a margin around it.
+///
+/// On a small grey copy, what is clearly darker than the paper around it (a closing over a
+/// twelfth of the picture gives the paper's level, uneven light and all) is joined into blobs;
+/// a blob counts when it is shaped like a card or a passport page (a mostly solid rectangle of
+/// aspect 1.2–2.4: a pale card's ground may be as light as the paper, its print is not), small
+/// in the frame, and ringed by plain paper.
+pub fn small_documents(rgb: &RgbImage) -> Vec<Part> {
+    let (w, h) = super::decode::fit(
+        rgb.width(),
+        rgb.height(),
+        OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
+    );
+    let gray = image::imageops::grayscale(&image::imageops::thumbnail(rgb, w, h));
+    if w < 64 || h < 64 {
+        return Vec::new();
+    }
+    let side = w.max(h) as f32;
+    let odd = |n: f32| (n.round() as usize).max(1) | 1;
+    let paper_k = odd(side / 12.0);
+    let paper = min_filter(&max_filter(&gray, paper_k, paper_k), paper_k, paper_k);
+    let dark: Vec<u8> = paper
+        .iter()
+        .zip(gray.iter())
+        .map(|(&p, &g)| {
+            let darker = p.saturating_sub(g);
+            if darker >= DARKER_THAN_PAPER && u32::from(darker) * 5 >= u32::from(p) {
+                255
+            } else {
+                0
+            }
+        })
+        .collect();
+    let dark = GrayImage::from_raw(w, h, dark).expect("same size");
+    // Join a card's print, portrait and pattern into one blob.
+    let join = odd(side / 40.0);
+    let blobs = min_filter(&max_filter(&dark, join, join), join, join);
+    let mask: Vec<bool> = blobs.iter().map(|&p| p > 0).collect();
+    let total = (w * h) as f32;
+    let mut found: Vec<(u32, Part)> = components(&mask, w, h)
+        .0
+        .iter()
+        .filter_map(|c| {
+            let s = c.shape()?;
+            let share = c.area as f32 / total;
+            let aspect = s.length / s.thickness;
+            let card_like = (SMALL_DOCUMENT_SHARE.0..=SMALL_DOCUMENT_SHARE.1).contains(&share)
+                && (1.2..=2.4).contains(&aspect)
+                && s.fill >= 0.6;
+            if !card_like {
+                return None;
+            }
+            let (cx, cy) = s.centre;
+            let (cos, sin) = (s.tilt.cos().abs(), s.tilt.sin().abs());
+            let half_w = (cos * s.length + sin * s.thickness) / 2.0;
+            let half_h = (sin * s.length + cos * s.thickness) / 2.0;
+            let bounds = [cx - half_w, cy - half_h, cx + half_w, cy + half_h];
+            on_plain_paper(dark.as_raw(), w, h, bounds).then(|| {
+                // A margin: the blob may have missed a pale edge of the card.
+                let m = 0.12 * half_w.max(half_h);
+                let region = Part {
+                    left: ((bounds[0] - m) / w as f32).max(0.0),
+                    top: ((bounds[1] - m) / h as f32).max(0.0),
+                    right: ((bounds[2] + m) / w as f32).min(1.0),
+                    bottom: ((bounds[3] + m) / h as f32).min(1.0),
+                };
+                (c.area, region)
+            })
+        })
+        .collect();
+    found.sort_by_key(|&(area, _)| std::cmp::Reverse(area));
+    found
+        .into_iter()
+        .take(MAX_SMALL_DOCUMENTS)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// Long side of the grey copy outlines are looked for on: a card on a photographed A4 sheet is
+/// still 70 px wide there, and every photo in which nothing was found pays for this search
+/// (about a quarter of what the same search costs at `SIDE`).
+const OUTLINE_SIDE: u32 = 320;
+/// A pixel this much, and a fifth, darker than the paper around it is print, a photo or a
+/// card's ground: paper under uneven light or glare varies slowly and stays within that of
+/// the closing's level.
+const DARKER_THAN_PAPER: u8 = 24;
+/// A small document covers this share of the frame: a card on an A4 sheet that fills a photo
+/// covers about 4 %; below 0.2 % not even the full-resolution image holds legible print, and
+/// above 20 % the working copy reads it already.
+const SMALL_DOCUMENT_SHARE: (f32, f32) = (0.002, 0.2);
+/// At most this share of the ring around a small document may be dark: it lies on plain paper.
+const PAPER_RING_DARK: f32 = 0.08;
+
+/// The ring around `bounds` (0.15 of its size wide) lies inside the image and is nearly
+/// all plain paper (`dark` marks what is not).
+fn on_plain_paper(dark: &[u8], w: u32, h: u32, bounds: [f32; 4]) -> bool {
+    let [x0, y0, x1, y1] = bounds;
+    let (rw, rh) = ((x1 - x0) * 0.15, (y1 - y0) * 0.15);
+    let (ox0, oy0, ox1, oy1) = (x0 - rw, y0 - rh, x1 + rw, y1 + rh);
+    if ox0 < 0.0 || oy0 < 0.0 || ox1 >= w as f32 || oy1 >= h as f32 {
+        return false;
+    }
+    let (mut ring, mut dark_px) = (0u32, 0u32);
+    for y in oy0 as u32..oy1 as u32 {
+        for x in ox0 as u32..ox1 as u32 {
+            let (fx, fy) = (x as f32, y as f32);
+            if (x0..=x1).contains(&fx) && (y0..=y1).contains(&fy) {
+                continue;
+            }
+            ring += 1;
+            dark_px += u32::from(dark[(y * w + x) as usize] > 0);
+        }
+    }
+    ring > 0 && (dark_px as f32) <= PAPER_RING_DARK * ring as f32
 }
 
 fn analyse_gray(gray: &GrayImage) -> Visual {
@@ -312,27 +476,13 @@ fn otsu(img: &GrayImage) -> u8 {
     best_t
 }
 
-/// Lines tilted more than this (radians, about 30°) are not counted as upright text: the
-/// 90° analysis sees text that runs top to bottom.
-const MAX_TILT: f32 = 0.52;
-/// Lines whose tilts differ by at most this (radians, about 5°) are parallel.
-const PARALLEL: f32 = 0.09;
-/// Lines whose thicknesses differ by at most this factor are set in a similar type size.
-const SAME_SIZE: f32 = 1.6;
-/// Legible print has sharp, dark strokes: the strongest horizontal edge of the blackhat (Sobel,
-/// 4× a step's height) reaches at least this, a stroke edge of about 64 grey levels. Below it
-/// the picture is out of focus or an upscaled thumbnail, with nothing OCR could read; the
-/// weakest document in the corpus and the synthetic set reaches 412.
-const MIN_STROKE_EDGE: u16 = 256;
-/// A line counts towards a machine-readable zone when it runs at least this fraction of the
-/// zone's length.
-const MRZ_LINE_SPAN: f32 = 0.5;
-
 /// The rectangle with the same second moments as a component.
 #[derive(Clone, Copy, Debug)]
 struct Shape {
     length: f32,
     thickness: f32,
+    /// Where its centre is, pixels.
+    centre: (f32, f32),
     /// Pixels over the rectangle's area: 1 for a solid rectangle.
     fill: f32,
     /// Angle of the long axis from the horizontal, radians, in (−π/2, π/2].
@@ -385,6 +535,7 @@ impl Component {
         Some(Shape {
             length,
             thickness,
+            centre: (mx as f32, my as f32),
             fill: self.area as f32 / (length * thickness),
             tilt,
         })
@@ -460,6 +611,77 @@ mod tests {
             }
         }
         img
+    }
+
+    /// A light grey sheet (3000×4000 scaled to the working copy's 750×1000) on a dark desk,
+    /// with `cards` dark-printed card-sized rectangles (86×54 mm on 210 mm) at the given tops.
+    fn sheet_with_cards(tops: &[u32]) -> RgbImage {
+        let mut img = RgbImage::from_pixel(750, 1000, image::Rgb([60, 50, 45]));
+        for y in 60..940 {
+            for x in 60..690 {
+                img.put_pixel(x, y, image::Rgb([240, 240, 236]));
+            }
+        }
+        for &top in tops {
+            // Rows of print on the card, with gaps as between letters and lines.
+            for y in top..top + 165 {
+                for x in 240..500 {
+                    if (y - top) % 14 < 8 && (x % 9) < 6 {
+                        img.put_pixel(x, y, image::Rgb([40, 40, 50]));
+                    }
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn cards_copied_onto_a_sheet_are_small_documents() {
+        let mut parts = small_documents(&sheet_with_cards(&[200, 520]));
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        parts.sort_by(|a, b| a.top.total_cmp(&b.top));
+        for (p, top) in parts.iter().zip([200.0, 520.0]) {
+            // Each part holds its card, with little else.
+            let (cy, h) = (
+                (p.top + p.bottom) / 2.0 * 1000.0,
+                (p.bottom - p.top) * 1000.0,
+            );
+            assert!((cy - (top + 82.0)).abs() < 20.0, "{p:?}");
+            assert!((165.0..300.0).contains(&h), "{p:?}");
+            assert!(p.left * 750.0 <= 240.0 && p.right * 750.0 >= 500.0, "{p:?}");
+            // The same share of a larger decode.
+            let (cw, ch) = p.crop(&RgbImage::new(1500, 2000)).dimensions();
+            assert!(
+                (cw as f32 - (p.right - p.left) * 1500.0).abs() <= 2.0,
+                "{cw}"
+            );
+            assert!(
+                (ch as f32 - (p.bottom - p.top) * 2000.0).abs() <= 2.0,
+                "{ch}"
+            );
+        }
+        // A part at the very edge still crops a pixel of the image.
+        let edge = Part {
+            left: 1.0,
+            top: 1.0,
+            right: 1.0,
+            bottom: 1.0,
+        };
+        assert_eq!(edge.crop(&RgbImage::new(10, 10)).dimensions(), (1, 1));
+        // A plain sheet, and a dark desk alone, hold none; nor does a card filling the frame.
+        assert!(small_documents(&sheet_with_cards(&[])).is_empty());
+        assert!(
+            small_documents(&RgbImage::from_pixel(750, 1000, image::Rgb([60, 50, 45]))).is_empty()
+        );
+        let mut full = RgbImage::from_pixel(750, 1000, image::Rgb([240, 240, 236]));
+        for y in 100..900 {
+            for x in 50..700 {
+                if (y % 14) < 8 && (x % 9) < 6 {
+                    full.put_pixel(x, y, image::Rgb([40, 40, 50]));
+                }
+            }
+        }
+        assert!(small_documents(&full).is_empty());
     }
 
     #[test]
