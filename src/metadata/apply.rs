@@ -494,7 +494,12 @@ fn write_data(file: &mut fs::File, data: &[u8]) -> io::Result<()> {
                     .get_mut(at..at + bulk)
                     .ok_or(io::ErrorKind::InvalidInput)?;
                 aligned.copy_from_slice(&data[..bulk]);
-                file.write_all(aligned)
+                let written = file.write_all(aligned);
+                // Like the read buffers: a large file's copy is not kept for the next file.
+                if buf.capacity() as u64 > LARGE_FILE_BYTES {
+                    *buf = Vec::new();
+                }
+                written
             });
             set_direct(file, false)?;
             match direct {
