@@ -19,8 +19,8 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde_json::Value;
 
 use crate::util::media::{self, Exif};
-use crate::util::vault::{Fixture, walk_files};
-use crate::util::{TestDir, json_lines};
+use crate::util::vault::{Fixture, run_ok, walk_files};
+use crate::util::{TestDir, json_lines, tool};
 
 /// A run that takes longer than this is hung, not slow: the slowest command here finishes in a
 /// few seconds on a loaded 2-core machine. Not a speed assertion.
@@ -662,12 +662,10 @@ fn oversized_vault_metadata_is_refused_not_loaded() {
     // metadata file that decrypts to 2 MiB, twice the limit.
     let meta = f.object(&id).with_file_name(format!("{id}.meta.age"));
     let plain = f.t.write("plain", &vec![b' '; 2 << 20]);
-    let public =
-        crate::util::vault::run_ok(crate::util::tool("age-keygen", "age").arg("-y").arg(&f.key))
-            .stdout;
+    let public = run_ok(tool("age-keygen", "age").arg("-y").arg(&f.key)).stdout;
     fs::remove_file(&meta).unwrap();
-    crate::util::vault::run_ok(
-        crate::util::tool("age", "age")
+    run_ok(
+        tool("age", "age")
             .arg("-r")
             .arg(String::from_utf8(public).unwrap().trim())
             .arg("-o")
@@ -1147,9 +1145,7 @@ fn write_fuzz_seeds() {
         }
         if ext == "mp4" {
             put("bmff", name, bytes);
-            // The mp4 target writes its own `ftyp`: the seed is what follows the sample's.
-            let ftyp = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-            put("mp4", name, &bytes[ftyp..]);
+            put("mp4", name, after_ftyp(bytes));
         }
         if ext == "tif" {
             // The tiff target's first byte picks the byte order (even: little-endian).
@@ -1201,17 +1197,8 @@ fn write_fuzz_seeds() {
         "config.toml",
         &fs::read(f.vault.join("idvault-vault.toml")).unwrap(),
     );
-    let decrypt = |p: &Path| {
-        let out = Command::new("age")
-            .arg("-d")
-            .arg("-i")
-            .arg(&f.key)
-            .arg(p)
-            .output()
-            .expect("age CLI");
-        assert!(out.status.success());
-        out.stdout
-    };
+    let decrypt =
+        |p: &Path| run_ok(tool("age", "age").arg("-d").arg("-i").arg(&f.key).arg(p)).stdout;
     for p in f.vault_files() {
         let file = p.file_name().unwrap().to_string_lossy().into_owned();
         if file == "manifest.age" || file.ends_with(".meta.age") {
@@ -1245,34 +1232,25 @@ fn write_fuzz_seeds() {
         &crate::formats::pdf(Some(image), &[mrz], false),
     );
     put("pdf", "text.pdf", &crate::formats::pdf(None, &[mrz], false));
-    put(
-        "heic",
-        "passport.heic",
-        &fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/pe__100_pass-hrv.heic"),
-        )
-        .unwrap(),
-    );
-    // A 64×48 HEIC made by libheif's encoder: the fixture above costs the fuzzer a 600×421
-    // decode a run, this one a 64×48 decode.
+    // The HEIC fixture, and a 64×48 HEIC made by libheif's encoder: the fixture costs the
+    // fuzzer a 600×421 decode a run, this one a 64×48 decode. The HEIF strip target starts from
+    // the same two files, minus the `ftyp` it writes itself.
     let t = TestDir::new();
     let png = t.write("small.png", &encode(&picture(64, 48), ImageFormat::Png));
     let small = t.path().join("small.heic");
-    let status = Command::new("heif-enc")
-        .arg("-q")
-        .arg("50")
-        .arg(&png)
-        .arg("-o")
-        .arg(&small)
-        .status()
-        .expect("heif-enc (Debian libheif-examples)");
-    assert!(status.success());
-    put("heic", "small.heic", &fs::read(&small).unwrap());
-    // The HEIF strip target starts from the same two files, minus the `ftyp` it writes itself.
-    for name in ["passport.heic", "small.heic"] {
-        let bytes = fs::read(root.join("heic").join(name)).unwrap();
-        let ftyp = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-        put("heif", name, &bytes[ftyp..]);
+    run_ok(tool("heif-enc", "libheif-examples").args([
+        "-q".as_ref(),
+        "50".as_ref(),
+        png.as_os_str(),
+        "-o".as_ref(),
+        small.as_os_str(),
+    ]));
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/formats/pe__100_pass-hrv.heic");
+    for (name, path) in [("passport.heic", &fixture), ("small.heic", &small)] {
+        let bytes = fs::read(path).unwrap();
+        put("heic", name, &bytes);
+        put("heif", name, after_ftyp(&bytes));
     }
     // Two-second recordings small enough for the fuzzer: H.264 in MP4, HEVC in MOV.
     for (name, codec) in [
@@ -1280,22 +1258,28 @@ fn write_fuzz_seeds() {
         ("hevc.mov", ["-c:v", "libx265", "-tag:v", "hvc1"]),
     ] {
         let out = t.path().join(name);
-        let status = Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=s=96x160:r=5:d=2",
-            ])
-            .args(["-g", "5", "-pix_fmt", "yuv420p"])
-            .args(codec)
-            .arg(&out)
-            .status()
-            .expect("ffmpeg");
-        assert!(status.success());
+        run_ok(
+            tool("ffmpeg", "ffmpeg")
+                .args([
+                    "-v",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc=s=96x160:r=5:d=2",
+                ])
+                .args(["-g", "5", "-pix_fmt", "yuv420p"])
+                .args(codec)
+                .arg(&out),
+        );
         put("video", name, &fs::read(&out).unwrap());
     }
+}
+
+/// What follows an ISO-BMFF file's leading `ftyp` box: the seed of a fuzz target that writes
+/// its own `ftyp` in front of the fuzzer's bytes.
+fn after_ftyp(file: &[u8]) -> &[u8] {
+    let len = u32::from_be_bytes(file[..4].try_into().unwrap()) as usize;
+    &file[len..]
 }

@@ -16,7 +16,8 @@ static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 
 libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |data: &[u8]| {
     let mut slot = FILE.lock().unwrap();
-    let file = slot.get_or_insert_with(|| tempfile().expect("a scratch file"));
+    // An unnamed scratch file, reused: nothing is left behind.
+    let file = slot.get_or_insert_with(|| tempfile::tempfile().expect("a scratch file"));
     file.set_len(0).unwrap();
     file.seek(SeekFrom::Start(0)).unwrap();
     file.write_all(data).unwrap();
@@ -25,14 +26,3 @@ libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |d
     }
 });
 
-/// An unnamed scratch file: created, opened and removed at once, so nothing is left behind.
-fn tempfile() -> std::io::Result<std::fs::File> {
-    let path = std::env::temp_dir().join(format!("idvault-fuzz-video-{}", std::process::id()));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(f)
-}
