@@ -124,7 +124,7 @@ impl<W: Write> StripReport<W> {
 
     /// The prompt was answered "no": nothing changed.
     pub fn declined(&mut self) -> io::Result<()> {
-        writeln!(io::stderr(), "idvault: nothing changed: not confirmed")
+        self.writer.declined()
     }
 
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
