@@ -155,14 +155,15 @@ fn scan_on(
         files.set_message("files");
     }
     let content = content.map(|total| add(total, ANALYSED));
-    for bar in std::iter::once(&files).chain(&content) {
-        bar.enable_steady_tick(Duration::from_millis(500));
-    }
-    Scan {
+    let scan = Scan {
         lines,
         files,
         content,
+    };
+    for bar in scan.bars() {
+        bar.enable_steady_tick(Duration::from_millis(500));
     }
+    scan
 }
 
 impl Scan {
@@ -180,9 +181,12 @@ impl Scan {
     }
 
     pub fn finish_and_clear(&self) {
-        for bar in std::iter::once(&self.files).chain(&self.content) {
-            bar.finish_and_clear();
-        }
+        self.bars().for_each(ProgressBar::finish_and_clear);
+    }
+
+    /// The files bar, then the content bar if there is one.
+    fn bars(&self) -> impl Iterator<Item = &ProgressBar> {
+        std::iter::once(&self.files).chain(&self.content)
     }
 }
 
@@ -273,9 +277,7 @@ mod tests {
 
     /// Without the steady tick a bar redraws on every update (with it, only on the tick).
     fn steady_off(bars: &Scan) {
-        for bar in std::iter::once(&bars.files).chain(&bars.content) {
-            bar.disable_steady_tick();
-        }
+        bars.bars().for_each(ProgressBar::disable_steady_tick);
     }
 
     #[test]
