@@ -229,6 +229,39 @@ fn apply_vaults_strips_verifies_and_wipes_and_a_rerun_adds_nothing() {
     assert_secured(&f, &tree, &before);
 }
 
+/// Two copies of one document (the same photo saved twice) share one entry: the second copy is
+/// removed only after it was compared with that entry, and both are gone.
+#[test]
+fn copies_of_one_document_share_one_entry_and_both_are_wiped() {
+    let f = Fixture::new();
+    let tree = f.t.path().join("photos");
+    build_tree(&tree);
+    let copy = tree.join("Downloads/passport_front (1).jpg");
+    fs::copy(tree.join(SENSITIVE[0]), &copy).unwrap();
+    let before = snapshot(&tree);
+    let out = run(&mut secure_cmd(&f, &tree));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let secured: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "secured")
+        .collect();
+    assert_eq!(secured.len(), SENSITIVE.len() + 1, "{secured:?}");
+    for (_, d) in &secured {
+        assert_eq!(d["original"], "wiped", "{d}");
+    }
+    assert!(!copy.exists() && !tree.join(SENSITIVE[0]).exists());
+    // One entry for the two copies, under the name of whichever was reached first.
+    let contents = vault_contents(&f);
+    assert_eq!(contents.len(), SENSITIVE.len(), "{:?}", contents.keys());
+    let shared: Vec<_> = ["passport_front.jpg", "passport_front (1).jpg"]
+        .into_iter()
+        .filter_map(|name| contents.get(name))
+        .collect();
+    assert_eq!(shared.len(), 1, "{:?}", contents.keys());
+    assert!(*shared[0] == expected_stored(&before[&copy]));
+    assert_no_plaintext_in_vault(&f);
+}
+
 /// Kills `secure --apply` at many points; after each kill nothing is lost, and a second run
 /// finishes the job without duplicating entries or leaving plaintext behind.
 #[test]

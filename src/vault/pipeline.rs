@@ -396,25 +396,18 @@ fn complete(
         Step1::Twin => {
             outcome.stored = Some(Stored::Twin);
             let h = hash.unwrap_or_default();
-            let mut found = Err(ItemError::TwinNotStored);
-            let claims = match not_interrupted() {
-                Ok(()) => index.by_original_hash(&h).collect(),
-                Err(stop) => {
-                    found = Err(stop);
-                    Vec::new()
-                }
-            };
-            for claim in claims {
-                match original::confirm(vault, keys, claim, path) {
-                    Ok(seen) => {
-                        outcome.entry = Some(claim.clone());
-                        found = Ok(seen);
-                        break;
+            not_interrupted().and_then(|()| {
+                for claim in index.by_original_hash(&h) {
+                    match original::confirm(vault, keys, claim, path) {
+                        Ok(seen) => {
+                            outcome.entry = Some(claim.clone());
+                            return Ok(seen);
+                        }
+                        Err(e) => impostors.push((claim.clone(), e)),
                     }
-                    Err(e) => impostors.push((claim.clone(), e)),
                 }
-            }
-            found
+                Err(ItemError::TwinNotStored)
+            })
         }
     };
     outcome.impostors = impostors;
