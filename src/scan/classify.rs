@@ -85,7 +85,7 @@ fn classify_file(
     let warn = |err: io::Error| file_warning(&entry.path, err);
     let mut file = fsutil::open_regular_nofollow(&entry.path).map_err(warn)?;
     let stat = file.metadata().map_err(warn)?;
-    let head = read_head(&mut file).map_err(warn)?;
+    let head = read_head(&mut file, HEAD_LEN).map_err(warn)?;
     let Some(file_type) = sniff::sniff(&head) else {
         return Ok((Classified::default(), stat));
     };
@@ -184,9 +184,10 @@ fn content_stage(
     }
 }
 
-fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    file.take(HEAD_LEN as u64).read_to_end(&mut head)?;
+/// The first `len` bytes of `file` (fewer if it is shorter).
+pub(super) fn read_head(file: &mut File, len: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(len);
+    file.take(len as u64).read_to_end(&mut head)?;
     Ok(head)
 }
 

@@ -255,22 +255,20 @@ pub struct Plan {
 /// Bytes read from each file for [`plan`]: every type is known from its first 18 bytes (BMP's
 /// header size is the furthest [`sniff`](crate::files::sniff::sniff) looks to say whether it
 /// knows a file); the rest of the head only tells HEIF, AVIF and MP4 brands apart.
-const PLAN_HEAD: u64 = 64;
+const PLAN_HEAD: usize = 64;
 
 /// Walks the roots as [`scan`] will and counts the files and the media files among them,
 /// calling `on_file` with the counts so far after each file. Reads 64 bytes a file, so this
 /// takes a small part of a scan's time (and warms the directory cache the scan walks again).
 pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
-    use std::io::Read;
     let mut plan = Plan::default();
     walk::walk(&opts.roots, opts.one_file_system, |w| {
         if let walk::Walked::File(entry) = w {
             plan.files += 1;
-            let mut head = Vec::with_capacity(PLAN_HEAD as usize);
             // A file that cannot be read now is reported by the scan itself.
-            let read = crate::fsutil::open_regular_nofollow(&entry.path)
-                .and_then(|f| f.take(PLAN_HEAD).read_to_end(&mut head));
-            if read.is_ok() && crate::files::sniff::sniff(&head).is_some() {
+            let head = crate::fsutil::open_regular_nofollow(&entry.path)
+                .and_then(|mut f| classify::read_head(&mut f, PLAN_HEAD));
+            if head.is_ok_and(|h| crate::files::sniff::sniff(&h).is_some()) {
                 plan.media += 1;
             }
             on_file(&plan);
