@@ -109,6 +109,12 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
             ),
         );
     }
+    // A scan whose every page image failed to decode was not looked at: the user hears so.
+    let decoded = doc.pages.iter().any(|p| !p.images.is_empty());
+    if !found && !decoded && !doc.skipped.is_empty() {
+        let reason = format!("PDF images not decoded: {}", doc.skipped.join("; "));
+        return analyse::not_analysed(ev, reason, true);
+    }
     if !doc.skipped.is_empty() {
         ev.note(
             "content.pdf_images_skipped",

@@ -15,6 +15,7 @@ pub mod mask;
 pub mod mrz;
 pub mod ocr;
 pub mod pdf;
+pub(crate) mod pdf_filters;
 pub mod selfie;
 pub mod video;
 pub mod visual;
