@@ -483,6 +483,77 @@ fn recordings_show_their_document_and_when() {
 }
 
 #[test]
+fn matroska_and_webm_recordings_are_looked_into() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    // OBS names its recordings by date and writes MKV with H.264; a browser's MediaRecorder
+    // writes WebM with VP9.
+    let mkv = dir.join("2026-11-30 10-00-00.mkv");
+    let h264 = ["-c:v", "libx264", "-preset", "ultrafast"];
+    let vp9 = [
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "1M",
+    ];
+    if !recording(&mkv, &h264) || !recording(&dir.join("screen-record-kyc.webm"), &vp9) {
+        return;
+    }
+    let whole = fs::read(&mkv).unwrap();
+    // The headers overwritten with noise, and the file cut inside its first cluster.
+    let mut noisy = whole.clone();
+    noisy[40..400].copy_from_slice(&crate::util::noise_bytes(3, 360));
+    t.write("in/screen-record-noise.mkv", &noisy);
+    t.write("in/screen-record-cut.mkv", &whole[..whole.len().min(6000)]);
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    let found = findings_by_path(&out, &dir);
+    let f = finding(&found, "2026-11-30 10-00-00.mkv");
+    assert_eq!(f["file_type"], "matroska", "{f}");
+    assert_eq!(f["kind"], "screen_recording", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("frame at 0:0") && d.contains("machine-readable zone")),
+        "{f}"
+    );
+
+    let f = finding(&found, "screen-record-kyc.webm");
+    assert_eq!(f["file_type"], "webm", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.contains("pixels not analysed") && d.contains("VP9")),
+        "{f}"
+    );
+
+    let warnings: Vec<(String, String)> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
+            (p, d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    for name in ["screen-record-noise.mkv", "screen-record-cut.mkv"] {
+        let note = warnings.iter().find(|(p, _)| p.ends_with(name));
+        assert!(
+            note.is_some_and(|(_, m)| m.contains("pixels not analysed: recording")),
+            "{name}: {warnings:?}"
+        );
+    }
+}
+
+#[test]
 fn heic_photo_is_decoded_and_read() {
     let t = TestDir::new();
     let heic =

@@ -12,6 +12,7 @@ pub mod face;
 pub mod heic;
 pub mod keywords;
 pub mod mask;
+pub mod matroska;
 pub mod mrz;
 pub mod ocr;
 pub mod pdf;

@@ -5,8 +5,8 @@
 //!
 //! H.264 keyframes go through Cisco's OpenH264 (BSD-2, built from source by the `openh264`
 //! crate with the C compiler the build already needs); HEVC keyframes (IDR/CRA pictures are
-//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`. Only luma is kept. Matroska
-//! and WebM are not read.
+//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`. Only luma is kept. The
+//! decoders and the codec configurations here serve [`super::matroska`] too.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -24,7 +24,7 @@ pub const MAX_FRAMES: usize = 30;
 /// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
 const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// A keyframe larger than this is not read (a 4K intra picture is a few MB).
-const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
 /// Samples in the track's tables at most (ten hours at 60 fps).
 const MAX_SAMPLES: usize = 2_200_000;
 /// Top-level boxes looked through for `moov`.
@@ -46,6 +46,8 @@ pub enum VideoError {
     Io(#[from] std::io::Error),
     #[error("no keyframe could be decoded: {0}")]
     Undecodable(String),
+    #[error("the recording is damaged: {0}")]
+    Damaged(String),
 }
 
 /// One decoded frame.
@@ -85,14 +87,10 @@ pub fn frames(
         let mut data = vec![0u8; size as usize];
         file.seek(SeekFrom::Start(offset))?;
         file.read_exact(&mut data)?;
-        let run = || decoder.decode(&data, track.length_size);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-            Ok(Ok(gray)) => out.push(Frame {
-                second: track.times[i] as f64 / f64::from(track.timescale.max(1)),
-                rgb: working_copy(gray),
-            }),
-            Ok(Err(e)) => last_err = Some(e),
-            Err(_) => last_err = Some("the decoder failed".into()),
+        let second = track.times[i] as f64 / f64::from(track.timescale.max(1));
+        match decoder.frame(&data, track.length_size, second) {
+            Ok(f) => out.push(f),
+            Err(e) => last_err = Some(e),
         }
     }
     match (out.is_empty(), last_err) {
@@ -164,7 +162,7 @@ fn read_moov(file: &mut File, len: u64) -> Result<Vec<u8>, VideoError> {
 
 /// How the coded pictures of a track are decoded.
 #[derive(Debug, PartialEq)]
-enum Codec {
+pub(crate) enum Codec {
     /// H.264 with its SPS and PPS NAL units from `avcC`.
     Avc {
         sets: Vec<Vec<u8>>,
@@ -261,53 +259,74 @@ fn codec(stbl: &[u8]) -> Result<(Codec, usize), VideoError> {
     // A visual sample entry has 78 bytes of fixed fields before its child boxes.
     let children = entry.payload.get(78..).unwrap_or_default();
     let fourcc = String::from_utf8_lossy(&entry.kind).into_owned();
-    let nal = |payload: &[u8], at: &mut usize| -> Option<Vec<u8>> {
-        let n = be16(payload, *at)?;
-        let unit = payload.get(*at + 2..*at + 2 + n)?.to_vec();
-        *at += 2 + n;
-        Some(unit)
-    };
     match &entry.kind {
-        b"avc1" | b"avc3" => {
-            let c = bmff::find(children, b"avcC")
+        b"avc1" | b"avc3" => avc_config(
+            bmff::find(children, b"avcC")
                 .ok_or(VideoError::Broken("avcC"))?
-                .payload;
-            let bad = || VideoError::Broken("avcC");
-            let length_size = usize::from(*c.get(4).ok_or_else(bad)? & 3) + 1;
-            let mut at = 6;
-            let mut sets = Vec::new();
-            for _ in 0..(c.get(5).ok_or_else(bad)? & 31) {
-                sets.push(nal(c, &mut at).ok_or_else(bad)?);
-            }
-            let pps = *c.get(at).ok_or_else(bad)?;
-            at += 1;
-            for _ in 0..pps {
-                sets.push(nal(c, &mut at).ok_or_else(bad)?);
-            }
-            Ok((Codec::Avc { sets }, length_size))
-        }
-        b"hvc1" | b"hev1" => {
-            let c = bmff::find(children, b"hvcC")
+                .payload,
+        ),
+        b"hvc1" | b"hev1" => hevc_config(
+            bmff::find(children, b"hvcC")
                 .ok_or(VideoError::Broken("hvcC"))?
-                .payload;
-            let bad = || VideoError::Broken("hvcC");
-            let length_size = usize::from(*c.get(21).ok_or_else(bad)? & 3) + 1;
-            let mut at = 23;
-            let mut sets = Vec::new();
-            for _ in 0..*c.get(22).ok_or_else(bad)? {
-                at += 1;
-                let count = be16(c, at).ok_or_else(bad)?;
-                at += 2;
-                for _ in 0..count {
-                    sets.push(nal(c, &mut at).ok_or_else(bad)?);
-                }
-            }
-            // VPS, SPS, PPS in that order (types 32, 33, 34), as the intra decoder wants.
-            sets.sort_by_key(|s| s.first().map(|b| (b >> 1) & 0x3F));
-            Ok((Codec::Hevc { sets }, length_size))
-        }
+                .payload,
+        ),
         _ => Ok((Codec::Other(fourcc), 4)),
     }
+}
+
+/// Reads one NAL unit with a 2-byte length prefix at `*at`, moving past it.
+fn nal(payload: &[u8], at: &mut usize) -> Option<Vec<u8>> {
+    let n = be16(payload, *at)?;
+    let unit = payload.get(*at + 2..*at + 2 + n)?.to_vec();
+    *at += 2 + n;
+    Some(unit)
+}
+
+/// The H.264 parameter sets and NAL length size of an `AVCDecoderConfigurationRecord` (the
+/// payload of MP4's `avcC`, Matroska's `CodecPrivate`).
+pub(crate) fn avc_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
+    let bad = || VideoError::Broken("avcC");
+    let length_size = usize::from(*c.get(4).ok_or_else(bad)? & 3) + 1;
+    let mut at = 6;
+    let mut sets = Vec::new();
+    for _ in 0..(c.get(5).ok_or_else(bad)? & 31) {
+        sets.push(nal(c, &mut at).ok_or_else(bad)?);
+    }
+    let pps = *c.get(at).ok_or_else(bad)?;
+    at += 1;
+    for _ in 0..pps {
+        sets.push(nal(c, &mut at).ok_or_else(bad)?);
+    }
+    Ok((Codec::Avc { sets }, length_size))
+}
+
+/// The HEVC parameter sets and NAL length size of an `HEVCDecoderConfigurationRecord` (`hvcC`).
+pub(crate) fn hevc_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
+    let bad = || VideoError::Broken("hvcC");
+    let length_size = usize::from(*c.get(21).ok_or_else(bad)? & 3) + 1;
+    let mut at = 23;
+    let mut sets = Vec::new();
+    for _ in 0..*c.get(22).ok_or_else(bad)? {
+        at += 1;
+        let count = be16(c, at).ok_or_else(bad)?;
+        at += 2;
+        for _ in 0..count {
+            sets.push(nal(c, &mut at).ok_or_else(bad)?);
+        }
+    }
+    // VPS, SPS, PPS in that order (types 32, 33, 34), as the intra decoder wants.
+    sets.sort_by_key(|s| s.first().map(|b| (b >> 1) & 0x3F));
+    Ok((Codec::Hevc { sets }, length_size))
+}
+
+/// Whether a sample (NAL units with `length_size`-byte prefixes) holds an intra picture a
+/// decoder can start from: an H.264 IDR slice, an HEVC IRAP picture.
+pub(crate) fn is_intra(codec: &Codec, sample: &[u8], length_size: usize) -> bool {
+    nal_units(sample, length_size).any(|u| match (codec, u.first()) {
+        (Codec::Avc { .. }, Some(b)) => b & 0x1F == 5,
+        (Codec::Hevc { .. }, Some(b)) => (16..=23).contains(&((b >> 1) & 0x3F)),
+        _ => false,
+    })
 }
 
 /// Sample sizes from `stsz` (or `stz2` is not supported: phones write `stsz`).
@@ -399,7 +418,7 @@ fn stts(stbl: &[u8], n: usize) -> Result<Vec<u64>, VideoError> {
 }
 
 /// A decoder for one track's keyframes.
-enum Decoder<'a> {
+pub(crate) enum Decoder<'a> {
     Avc {
         dec: Box<openh264::decoder::Decoder>,
         sets: &'a [Vec<u8>],
@@ -410,7 +429,7 @@ enum Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(codec: &'a Codec) -> Result<Self, VideoError> {
+    pub(crate) fn new(codec: &'a Codec) -> Result<Self, VideoError> {
         match codec {
             Codec::Avc { sets } => {
                 let dec = openh264::decoder::Decoder::new()
@@ -424,6 +443,25 @@ impl<'a> Decoder<'a> {
                 sets: sets.iter().map(Vec::as_slice).collect(),
             }),
             Codec::Other(fourcc) => Err(VideoError::Codec(format!("`{fourcc}`"))),
+        }
+    }
+
+    /// Decodes one keyframe sample shown at `second` into a working copy; a panic in the
+    /// decoder is an error on that frame only.
+    pub(crate) fn frame(
+        &mut self,
+        sample: &[u8],
+        length_size: usize,
+        second: f64,
+    ) -> Result<Frame, String> {
+        let run = || self.decode(sample, length_size);
+        match crate::isolate::per_file(run) {
+            Ok(Ok(gray)) => Ok(Frame {
+                second,
+                rgb: working_copy(gray),
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the decoder failed".into()),
         }
     }
 
