@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn group4_round_trips_and_a_cut_stream_is_an_error() {
         let (w, h) = (40u32, 30u32);
-        let black = |x: u32, y: u32| (x / 5 + y / 3) % 2 == 0;
+        let black = |x: u32, y: u32| (x / 5 + y / 3).is_multiple_of(2);
         let mut enc = fax::encoder::Encoder::new(fax::VecWriter::new());
         for y in 0..h {
             let row = (0..w).map(|x| match black(x, y) {
