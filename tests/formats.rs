@@ -482,6 +482,90 @@ fn recordings_show_their_document_and_when() {
     );
 }
 
+/// Seconds at which the H.264 recording at `path` has keyframes, by ffprobe.
+fn keyframe_seconds(path: &Path) -> Vec<f64> {
+    let out = crate::util::tool("ffprobe", "ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-skip_frame",
+            "nokey",
+        ])
+        .args(["-show_entries", "frame=pts_time", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_document_shown_between_keyframes_is_found() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    // 3 s of an empty screen, the passport for 4 s, 3 s empty again; one keyframe only (a GOP
+    // of 600 frames, no keyframes at scene cuts), as a recorder with sparse keyframes writes it.
+    let out = dir.join("RPReplay_Final1700000001.mp4");
+    let jpeg = passport_jpeg();
+    let graph = "color=c=0x203040:s=886x1920:r=10:d=3,format=yuv420p[a];\
+                 [0:v]scale=886:-2,pad=886:1920:0:(oh-ih)/2:color=white,setsar=1,fps=10,format=yuv420p[b];\
+                 color=c=0x203040:s=886x1920:r=10:d=3,format=yuv420p[c];\
+                 [a][b][c]concat=n=3:v=1[v]";
+    let args = [
+        "-loop",
+        "1",
+        "-t",
+        "4",
+        "-i",
+        jpeg.to_str().unwrap(),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "600",
+        "-sc_threshold",
+        "0",
+        out.to_str().unwrap(),
+    ];
+    if !ffmpeg(&args) {
+        return;
+    }
+    assert_eq!(
+        keyframe_seconds(&out),
+        vec![0.0],
+        "the test needs a single keyframe"
+    );
+
+    let scanned = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&scanned, &dir);
+    let f = finding(&found, "RPReplay_Final1700000001.mp4");
+    assert_eq!(f["kind"], "screen_recording", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{f}");
+    assert!(
+        details(f).iter().any(|d| {
+            (d.starts_with("frame at 0:04") || d.starts_with("frame at 0:06"))
+                && d.contains("machine-readable zone")
+        }),
+        "{f}"
+    );
+}
+
 #[test]
 fn matroska_and_webm_recordings_are_looked_into() {
     let t = TestDir::new();

@@ -1,7 +1,9 @@
 //! Frames of a recording (MP4, MOV, 3GP) for the detector: the video track's sample tables are
 //! read with the box reader in [`crate::bmff`], and its keyframes — about one every
 //! [`FRAME_GAP_SECS`] seconds, at most [`MAX_FRAMES`] — are decoded on their own, so a frame
-//! costs one intra picture and never the frames between.
+//! costs one intra picture. Where sampled keyframes lie more than [`FILL_GAP_SECS`] apart, an
+//! H.264 track is then decoded forward from the keyframe before the gap to take frames about
+//! [`FRAME_GAP_SECS`] apart inside it, while the time budget lasts.
 //!
 //! H.264 keyframes go through Cisco's OpenH264 (BSD-2, built from source by the `openh264`
 //! crate with the C compiler the build already needs); HEVC keyframes (IDR/CRA pictures are
@@ -21,6 +23,10 @@ use crate::bmff;
 pub const FRAME_GAP_SECS: f64 = 2.0;
 /// Frames decoded from one screen recording at most (a minute at one every two seconds).
 pub const MAX_FRAMES: usize = 30;
+/// Sampled keyframes further apart than this have the frames between them decoded too (H.264):
+/// iOS and some Android recorders write a keyframe only every several seconds, and a document
+/// shown for a few seconds between two of them would be missed.
+const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
 /// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
 const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// A keyframe larger than this is not read (a 4K intra picture is a few MB).
@@ -75,28 +81,153 @@ pub fn frames(
     let mut decoder = Decoder::new(&track.codec)?;
     let mut out = Vec::new();
     let mut last_err = None;
-    for i in chosen {
+    for &i in &chosen {
         if start.elapsed() > budget {
             break;
         }
-        let (offset, size) = track.samples[i];
-        if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
-            last_err = Some("a keyframe lies outside the file".to_string());
-            continue;
-        }
-        let mut data = vec![0u8; size as usize];
-        file.seek(SeekFrom::Start(offset))?;
-        file.read_exact(&mut data)?;
-        let second = track.times[i] as f64 / f64::from(track.timescale.max(1));
-        match decoder.frame(&data, track.length_size, second) {
+        let second = track.second(i);
+        let decoded = read_sample(file, len, track.samples[i])
+            .and_then(|data| decoder.frame(&data, track.length_size, second));
+        match decoded {
             Ok(f) => out.push(f),
             Err(e) => last_err = Some(e),
         }
+    }
+    // Then, with the time and frames left, the long stretches between keyframes.
+    if let Codec::Avc { sets } = &track.codec {
+        for (from, targets) in fill(&track, &chosen, max.saturating_sub(out.len())) {
+            if start.elapsed() > budget {
+                break;
+            }
+            let run = || forward(file, len, &track, sets, from, &targets, start, budget);
+            match crate::isolate::per_file(run) {
+                Ok(frames) => out.extend(frames),
+                Err(_) => last_err = Some("the decoder failed".into()),
+            }
+        }
+        out.sort_by(|a, b| a.second.total_cmp(&b.second));
     }
     match (out.is_empty(), last_err) {
         (true, Some(e)) => Err(VideoError::Undecodable(e)),
         _ => Ok(out),
     }
+}
+
+/// Reads one sample, at (file offset, size), checked against the file and [`MAX_SAMPLE_BYTES`].
+fn read_sample(file: &mut File, len: u64, (offset, size): (u64, u64)) -> Result<Vec<u8>, String> {
+    if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
+        return Err("a sample lies outside the file".into());
+    }
+    let mut data = vec![0u8; size as usize];
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_exact(&mut data))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(data)
+}
+
+/// For each sampled keyframe followed by more than [`FILL_GAP_SECS`] without another, the
+/// samples about [`FRAME_GAP_SECS`] apart up to the next sampled keyframe (or the end of the
+/// track), at most `room` in all, earliest stretch first.
+fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)> {
+    let ticks = |secs: f64| (secs * f64::from(track.timescale)) as u64;
+    let (gap, long) = (ticks(FRAME_GAP_SECS).max(1), ticks(FILL_GAP_SECS));
+    let mut left = room;
+    let mut runs = Vec::new();
+    for (j, &from) in chosen.iter().enumerate() {
+        let (Some(&t0), Some(&end)) = (
+            track.times.get(from),
+            chosen
+                .get(j + 1)
+                .map_or(track.times.last(), |&n| track.times.get(n)),
+        ) else {
+            continue;
+        };
+        if end.saturating_sub(t0) <= long || left == 0 {
+            continue;
+        }
+        let mut targets = Vec::new();
+        let mut want = t0 + gap;
+        for (i, &t) in track.times.iter().enumerate().skip(from + 1) {
+            // Stop half a gap before the next sampled keyframe, which is looked at anyway.
+            if t + gap / 2 > end || left == 0 {
+                break;
+            }
+            if t >= want {
+                targets.push(i);
+                left -= 1;
+                want = t + gap;
+            }
+        }
+        if !targets.is_empty() {
+            runs.push((from, targets));
+        }
+    }
+    runs
+}
+
+/// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
+/// pictures of the `targets` samples (ascending), until the last target or `budget` since
+/// `start`. A decoding error ends the run with the frames taken so far.
+#[allow(clippy::too_many_arguments)]
+fn forward(
+    file: &mut File,
+    len: u64,
+    track: &Track,
+    sets: &[Vec<u8>],
+    from: usize,
+    targets: &[usize],
+    start: Instant,
+    budget: Duration,
+) -> Vec<Frame> {
+    let mut out = Vec::new();
+    let Ok(mut dec) = openh264::decoder::Decoder::new() else {
+        return out;
+    };
+    let mut want = targets.iter().copied().peekable();
+    for i in from..=targets.last().copied().unwrap_or(from) {
+        if start.elapsed() > budget {
+            break;
+        }
+        let Some(&place) = track.samples.get(i) else {
+            break;
+        };
+        let Ok(data) = read_sample(file, len, place) else {
+            break;
+        };
+        let first: &[Vec<u8>] = if i == from { sets } else { &[] };
+        let picture = match dec.decode(&annex_b(first, &data, track.length_size)) {
+            Ok(p) => p,
+            Err(_) => break,
+        };
+        if want.peek() == Some(&i) {
+            want.next();
+            if let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok) {
+                out.push(Frame {
+                    second: track.second(i),
+                    rgb: working_copy(gray),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// H.264 Annex B bytes: the parameter `sets`, then the NAL units of a length-prefixed sample.
+fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sample.len() + 64);
+    let units = nal_units(sample, length_size);
+    for unit in sets.iter().map(Vec::as_slice).chain(units) {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(unit);
+    }
+    out
+}
+
+/// The luma plane of a picture OpenH264 decoded.
+fn yuv_luma(yuv: &impl openh264::formats::YUVSource) -> Result<GrayImage, String> {
+    let (w, h) = yuv.dimensions();
+    let stride = yuv.strides().0;
+    luma(w, h, |x, y| yuv.y()[y * stride + x])
 }
 
 fn working_copy(gray: GrayImage) -> RgbImage {
@@ -187,6 +318,13 @@ struct Track {
     times: Vec<u64>,
     /// Indices (0-based) of the keyframes.
     sync: Vec<usize>,
+}
+
+impl Track {
+    /// Seconds from the start of the track to sample `i`.
+    fn second(&self, i: usize) -> f64 {
+        self.times.get(i).copied().unwrap_or(0) as f64 / f64::from(self.timescale.max(1))
+    }
 }
 
 fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
@@ -467,26 +605,17 @@ impl<'a> Decoder<'a> {
 
     /// Decodes one keyframe sample (NAL units with `length_size`-byte prefixes) to its luma.
     fn decode(&mut self, sample: &[u8], length_size: usize) -> Result<GrayImage, String> {
-        let units = nal_units(sample, length_size);
         match self {
             Decoder::Avc { dec, sets } => {
-                use openh264::formats::YUVSource;
-                let mut annex_b = Vec::with_capacity(sample.len() + 64);
-                for unit in sets.iter().map(Vec::as_slice).chain(units) {
-                    annex_b.extend_from_slice(&[0, 0, 0, 1]);
-                    annex_b.extend_from_slice(unit);
-                }
                 let yuv = dec
-                    .decode(&annex_b)
+                    .decode(&annex_b(sets, sample, length_size))
                     .map_err(|e| e.to_string())?
                     .ok_or("no picture came out of a keyframe")?;
-                let (w, h) = yuv.dimensions();
-                let stride = yuv.strides().0;
-                luma(w, h, |x, y| yuv.y()[y * stride + x])
+                yuv_luma(&yuv)
             }
             Decoder::Hevc { sets } => {
                 // Coded slices only (NAL types 0–31): no parameter sets, SEI or delimiters.
-                let slices: Vec<&[u8]> = units
+                let slices: Vec<&[u8]> = nal_units(sample, length_size)
                     .filter(|u| u.first().is_some_and(|b| (b >> 1) & 0x3F < 32))
                     .collect();
                 let f = heic_rs::hevc::decode_still(sets, &slices).map_err(|e| e.to_string())?;
@@ -553,5 +682,34 @@ mod tests {
         };
         assert_eq!(pick(&sparse, MAX_FRAMES), vec![0, 600, 1200]);
         assert_eq!(pick(&sparse, 2), vec![0, 600]);
+    }
+
+    #[test]
+    fn long_stretches_between_keyframes_are_filled_two_seconds_apart() {
+        // A minute at 10 fps with keyframes at 0:00 and 0:30.
+        let n = 600;
+        let track = Track {
+            codec: Codec::Other("test".into()),
+            length_size: 4,
+            timescale: 600,
+            samples: vec![(0, 1); n],
+            times: (0..n as u64).map(|i| i * 60).collect(),
+            sync: vec![0, 300],
+        };
+        let chosen = pick(&track, MAX_FRAMES);
+        assert_eq!(chosen, vec![0, 300]);
+        let runs = fill(&track, &chosen, MAX_FRAMES);
+        let every_2s = |from: usize, to: usize| (from..=to).step_by(20).collect::<Vec<_>>();
+        assert_eq!(
+            runs,
+            vec![(0, every_2s(20, 280)), (300, every_2s(320, 580))]
+        );
+        assert_eq!(fill(&track, &chosen, 5), vec![(0, every_2s(20, 100))]);
+        // Keyframes every 2 s leave nothing to fill.
+        let dense = Track {
+            sync: (0..n).step_by(20).collect(),
+            ..track
+        };
+        assert!(fill(&dense, &pick(&dense, MAX_FRAMES), MAX_FRAMES).is_empty());
     }
 }
