@@ -184,11 +184,18 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
             break;
         }
     }
+    let between = frames.iter().filter(|f| f.between).count();
+    let decoded = match between {
+        0 => format!("{} keyframes decoded", frames.len()),
+        b => format!(
+            "{} keyframes and {b} frames between them decoded",
+            frames.len() - b
+        ),
+    };
     ev.note(
         "content.frames",
         format!(
-            "{} keyframes decoded, {} distinct, {} read",
-            frames.len(),
+            "{decoded}, {} distinct, {} read",
             seen.len(),
             seen.len().min(MAX_READ_FRAMES)
         ),

@@ -63,6 +63,8 @@ pub struct Frame {
     pub second: f64,
     /// Working copy, long side at most [`decode::MAX_SIDE`].
     pub rgb: RgbImage,
+    /// Decoded forward from a keyframe rather than on its own.
+    pub between: bool,
 }
 
 /// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max` of
@@ -94,12 +96,17 @@ pub fn frames(
         }
     }
     // Then, with the time and frames left, the long stretches between keyframes.
+    // Each stretch gets an even share of the time left, so a long recording's last stretches
+    // are looked at too.
     if let Codec::Avc { sets } = &track.codec {
-        for (from, targets) in fill(&track, &chosen, max.saturating_sub(out.len())) {
-            if start.elapsed() > budget {
+        let runs = fill(&track, &chosen, max.saturating_sub(out.len()));
+        for (k, (from, targets)) in runs.iter().enumerate() {
+            let left = budget.saturating_sub(start.elapsed());
+            if left.is_zero() {
                 break;
             }
-            let run = || forward(file, len, &track, sets, from, &targets, start, budget);
+            let deadline = Instant::now() + left / (runs.len() - k) as u32;
+            let run = || forward(file, len, &track, sets, *from, targets, deadline);
             match crate::isolate::per_file(run) {
                 Ok(frames) => out.extend(frames),
                 Err(_) => last_err = Some("the decoder failed".into()),
@@ -166,9 +173,8 @@ fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)
 }
 
 /// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
-/// pictures of the `targets` samples (ascending), until the last target or `budget` since
-/// `start`. A decoding error ends the run with the frames taken so far.
-#[allow(clippy::too_many_arguments)]
+/// pictures of the `targets` samples (ascending), until the last target or `deadline`. A
+/// decoding error ends the run with the frames taken so far.
 fn forward(
     file: &mut File,
     len: u64,
@@ -176,8 +182,7 @@ fn forward(
     sets: &[Vec<u8>],
     from: usize,
     targets: &[usize],
-    start: Instant,
-    budget: Duration,
+    deadline: Instant,
 ) -> Vec<Frame> {
     let mut out = Vec::new();
     let Ok(mut dec) = openh264::decoder::Decoder::new() else {
@@ -185,7 +190,7 @@ fn forward(
     };
     let mut want = targets.iter().copied().peekable();
     for i in from..=targets.last().copied().unwrap_or(from) {
-        if start.elapsed() > budget {
+        if Instant::now() > deadline {
             break;
         }
         let Some(&place) = track.samples.get(i) else {
@@ -205,6 +210,7 @@ fn forward(
                 out.push(Frame {
                     second: track.second(i),
                     rgb: working_copy(gray),
+                    between: true,
                 });
             }
         }
@@ -597,6 +603,7 @@ impl<'a> Decoder<'a> {
             Ok(Ok(gray)) => Ok(Frame {
                 second,
                 rgb: working_copy(gray),
+                between: false,
             }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err("the decoder failed".into()),
