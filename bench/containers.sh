@@ -21,17 +21,19 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/containers.sh [--corpus DIR] [-n N] [--runs R]
+usage: bench/containers.sh [--corpus DIR] [-n N] [--runs R] [--sets "jpx fax mkv webm gop"]
   --corpus DIR  the evaluation corpus (the folder holding detect/), or CORPUS=DIR
   -n N          documents and ordinary pictures each in the evaluation set (default 12)
   --runs R      timed runs in (b), median reported (default 3)
+  --sets LIST   the sets of (a) to make and score (default all five; "" for (b) only)
 environment: IDVAULT=binary (skip the build), PYTHON=python3, TMPDIR
 USAGE
 }
 
-n=12 runs=3
+n=12 runs=3 sets="jpx fax mkv webm gop"
 while (($#)); do
   case $1 in
+    --sets) sets=${2?}; shift 2 ;;
     --corpus) CORPUS=${2:?}; shift 2 ;;
     -n) n=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
@@ -50,6 +52,8 @@ make_tmp
 machine_line
 
 scan() { IDVAULT_NO_CACHE=1 "$IDVAULT" scan --json "$@"; }
+# wanted SET: whether SET is among --sets.
+wanted() { [[ " $sets " == *" $1 "* ]]; }
 # each DIR CMD…: runs CMD FILE for every file in DIR (the peer's loop).
 each() {
   local dir=$1 f
@@ -61,6 +65,7 @@ keyframes_peer() { ffmpeg -nostdin -v error -skip_frame nokey -i "$1" -f null -;
 frames_peer() { ffmpeg -nostdin -v error -i "$1" -f null -; }
 
 # --- (a) evaluation set -----------------------------------------------------------------------
+if [[ -n ${sets// /} ]]; then
 echo
 echo "(a) evaluation set: $n documents and $n ordinary pictures per format, neutral names"
 "$PYTHON" - "$CORPUS/detect" "$n" "$TMP/eval" <<'PY'
@@ -96,18 +101,20 @@ while IFS=, read -r name _ _; do
   src=$TMP/eval/src/$name.jpg
   for out in "mkv/$name.mkv:-c:v libx264 -preset veryfast -g 20" \
     "webm/$name.webm:-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 1M -g 20"; do
+    wanted "${out%%/*}" || continue
     # shellcheck disable=SC2086 # the codec options are meant to split
     ffmpeg -nostdin -v error -y -f lavfi -i "$app:d=2" -loop 1 -t 4 -i "$src" \
       -filter_complex "[1:v]$fit[d];[0:v][d]concat=n=2:v=1,format=yuv420p[v]" \
       -map "[v]" ${out#*:} "$TMP/eval/${out%%:*}"
   done
+  wanted gop || continue
   ffmpeg -nostdin -v error -y -f lavfi -i "$app:d=3" -loop 1 -t 4 -i "$src" -f lavfi -i "$app:d=3" \
     -filter_complex "[1:v]$fit[d];[0:v][d][2:v]concat=n=3:v=1,format=yuv420p[v]" \
     -map "[v]" -c:v libx264 -preset veryfast -g 600 -sc_threshold 0 "$TMP/eval/gop/$name.mp4"
 done <"$TMP/eval/list.csv"
 warm_cache "$TMP/eval"
 printf '  %-5s %-44s %-28s %s\n' format "idvault: found" "idvault s/file (wall, CPU)" "peer s/file (wall, CPU)"
-for fmt in jpx fax mkv webm gop; do
+for fmt in $sets; do
   read -r wall cpu < <(timed "$TMP/eval/$fmt.jsonl" scan "$TMP/eval/$fmt")
   case $fmt in
     jpx | fax) peer=pdf_peer label="pdfimages -png" ;;
@@ -142,6 +149,7 @@ for k, (l, src) in sorted(labels.items()):
         print(f"        false positive {src} {flagged[k]}")
 PY
 done
+fi
 
 # --- (b) a one-minute recording with sparse keyframes -----------------------------------------
 passport=$CORPUS/detect/positive/pe__100_pass-hrv.jpg

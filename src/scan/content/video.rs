@@ -27,6 +27,9 @@ pub const MAX_FRAMES: usize = 30;
 /// iOS and some Android recorders write a keyframe only every several seconds, and a document
 /// shown for a few seconds between two of them would be missed.
 const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
+/// Samples decoded past the last target of a stretch, for a picture held back by B-frame
+/// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
+const REORDER_SLACK: usize = 16;
 /// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
 const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// A keyframe larger than this is not read (a 4K intra picture is a few MB).
@@ -153,16 +156,16 @@ fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)
             continue;
         }
         let mut targets = Vec::new();
-        let mut want = t0 + gap;
+        let mut want = t0.saturating_add(gap);
         for (i, &t) in track.times.iter().enumerate().skip(from + 1) {
             // Stop half a gap before the next sampled keyframe, which is looked at anyway.
-            if t + gap / 2 > end || left == 0 {
+            if t.saturating_add(gap / 2) > end || left == 0 {
                 break;
             }
             if t >= want {
                 targets.push(i);
                 left -= 1;
-                want = t + gap;
+                want = t.saturating_add(gap);
             }
         }
         if !targets.is_empty() {
@@ -173,8 +176,9 @@ fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)
 }
 
 /// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
-/// pictures of the `targets` samples (ascending), until the last target or `deadline`. A
-/// decoding error ends the run with the frames taken so far.
+/// pictures of the `targets` samples (ascending), until the last target or `deadline`. With
+/// B-frames pictures come out in display order a few samples late, so the first picture out at
+/// or after a target is taken. A decoding error ends the run with the frames taken so far.
 fn forward(
     file: &mut File,
     len: u64,
@@ -184,35 +188,49 @@ fn forward(
     targets: &[usize],
     deadline: Instant,
 ) -> Vec<Frame> {
+    use openh264::decoder::{DecoderConfig, Flush};
     let mut out = Vec::new();
-    let Ok(mut dec) = openh264::decoder::Decoder::new() else {
+    // With B-frames (composition offsets in `ctts`), no flushing after each sample: forcing a
+    // picture out breaks their reordering. Without, flushing gives each sample's picture at once.
+    let flush = if track.reordered {
+        Flush::NoFlush
+    } else {
+        Flush::Auto
+    };
+    let config = DecoderConfig::new().flush_after_decode(flush);
+    let api = openh264::OpenH264API::from_source();
+    let Ok(mut dec) = openh264::decoder::Decoder::with_api_config(api, config) else {
         return out;
     };
     let mut want = targets.iter().copied().peekable();
-    for i in from..=targets.last().copied().unwrap_or(from) {
-        if Instant::now() > deadline {
+    let mut pending = false;
+    let last = targets.last().copied().unwrap_or(from);
+    // A few samples past the last target let a reordered picture come out.
+    let end = last
+        .saturating_add(REORDER_SLACK)
+        .min(track.samples.len().saturating_sub(1));
+    for i in from..=end {
+        if Instant::now() > deadline || (i > last && !pending) {
             break;
         }
-        let Some(&place) = track.samples.get(i) else {
-            break;
-        };
-        let Ok(data) = read_sample(file, len, place) else {
+        let Ok(data) = read_sample(file, len, track.samples[i]) else {
             break;
         };
         let first: &[Vec<u8>] = if i == from { sets } else { &[] };
+        if want.next_if(|&t| i >= t).is_some() {
+            pending = true;
+        }
         let picture = match dec.decode(&annex_b(first, &data, track.length_size)) {
             Ok(p) => p,
             Err(_) => break,
         };
-        if want.peek() == Some(&i) {
-            want.next();
-            if let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok) {
-                out.push(Frame {
-                    second: track.second(i),
-                    rgb: working_copy(gray),
-                    between: true,
-                });
-            }
+        if pending && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok) {
+            pending = false;
+            out.push(Frame {
+                second: track.second(i),
+                rgb: working_copy(gray),
+                between: true,
+            });
         }
     }
     out
@@ -324,6 +342,8 @@ struct Track {
     times: Vec<u64>,
     /// Indices (0-based) of the keyframes.
     sync: Vec<usize>,
+    /// Whether pictures are shown in another order than decoded (B-frames: a `ctts` table).
+    reordered: bool,
 }
 
 impl Track {
@@ -369,6 +389,7 @@ fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
             samples,
             times,
             sync,
+            reordered: bmff::find(stbl, b"ctts").is_some(),
         });
     }
     Err(VideoError::NoVideo)
@@ -679,6 +700,7 @@ mod tests {
             samples: vec![(0, 1); n],
             times: (0..n as u64).map(|i| i * 20).collect(),
             sync: (0..n).step_by(15).collect(),
+            reordered: false,
         };
         let picked = pick(&track, MAX_FRAMES);
         assert_eq!(picked.len(), MAX_FRAMES);
@@ -702,6 +724,7 @@ mod tests {
             samples: vec![(0, 1); n],
             times: (0..n as u64).map(|i| i * 60).collect(),
             sync: vec![0, 300],
+            reordered: false,
         };
         let chosen = pick(&track, MAX_FRAMES);
         assert_eq!(chosen, vec![0, 300]);
