@@ -27,6 +27,9 @@ pub const MAX_FRAMES: usize = 30;
 /// iOS and some Android recorders write a keyframe only every several seconds, and a document
 /// shown for a few seconds between two of them would be missed.
 const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
+/// Decoding between keyframes stops at this many times the decode budget in wall time, however
+/// little CPU time it had: a bound for a machine busy beyond reason.
+const FILL_WALL_FACTOR: u32 = 4;
 /// Samples decoded past the last target of a stretch, for a picture held back by B-frame
 /// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
 const REORDER_SLACK: usize = 16;
@@ -79,7 +82,7 @@ pub fn frames(
     max: usize,
     budget: Duration,
 ) -> Result<Vec<Frame>, VideoError> {
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), thread_cpu());
     let moov = read_moov(file, len)?;
     let track = video_track(&moov)?;
     let chosen = pick(&track, max);
@@ -98,18 +101,24 @@ pub fn frames(
             Err(e) => last_err = Some(e),
         }
     }
-    // Then, with the time and frames left, the long stretches between keyframes.
-    // Each stretch gets an even share of the time left, so a long recording's last stretches
-    // are looked at too.
+    // Then, with the time and frames left, the long stretches between keyframes. Their time is
+    // this thread's CPU time (the keyframes' included), so what is seen does not depend on how
+    // busy the machine is; each
+    // stretch gets an even share of what is left, so a long recording's last stretches are
+    // looked at too. A wall-clock bound still stops a run on a machine busy beyond reason.
     if let Codec::Avc { sets } = &track.codec {
+        let wall_limit = start + budget.saturating_mul(FILL_WALL_FACTOR);
         let runs = fill(&track, &chosen, max.saturating_sub(out.len()));
         for (k, (from, targets)) in runs.iter().enumerate() {
-            let left = budget.saturating_sub(start.elapsed());
-            if left.is_zero() {
+            let left = budget.saturating_sub(thread_cpu().saturating_sub(cpu_start));
+            if left.is_zero() || Instant::now() > wall_limit {
                 break;
             }
-            let deadline = Instant::now() + left / (runs.len() - k) as u32;
-            let run = || forward(file, len, &track, sets, *from, targets, deadline);
+            let limit = Limit {
+                cpu: thread_cpu() + left / (runs.len() - k) as u32,
+                wall: wall_limit,
+            };
+            let run = || forward(file, len, &track, sets, *from, targets, &limit);
             match crate::isolate::per_file(run) {
                 Ok(frames) => out.extend(frames),
                 Err(_) => last_err = Some("the decoder failed".into()),
@@ -176,7 +185,7 @@ fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)
 }
 
 /// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
-/// pictures of the `targets` samples (ascending), until the last target or `deadline`. With
+/// pictures of the `targets` samples (ascending), until the last target or the `limit`. With
 /// B-frames pictures come out in display order a few samples late, so the first picture out at
 /// or after a target is taken. A decoding error ends the run with the frames taken so far.
 fn forward(
@@ -186,7 +195,7 @@ fn forward(
     sets: &[Vec<u8>],
     from: usize,
     targets: &[usize],
-    deadline: Instant,
+    limit: &Limit,
 ) -> Vec<Frame> {
     use openh264::decoder::{DecoderConfig, Flush};
     let mut out = Vec::new();
@@ -210,7 +219,7 @@ fn forward(
         .saturating_add(REORDER_SLACK)
         .min(track.samples.len().saturating_sub(1));
     for i in from..=end {
-        if Instant::now() > deadline || (i > last && !pending) {
+        if limit.passed() || (i > last && !pending) {
             break;
         }
         let Ok(data) = read_sample(file, len, track.samples[i]) else {
@@ -234,6 +243,27 @@ fn forward(
         }
     }
     out
+}
+
+/// When decoding between keyframes stops: at a point in this thread's CPU time, or in wall time.
+struct Limit {
+    cpu: Duration,
+    wall: Instant,
+}
+
+impl Limit {
+    fn passed(&self) -> bool {
+        thread_cpu() > self.cpu || Instant::now() > self.wall
+    }
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// H.264 Annex B bytes: the parameter `sets`, then the NAL units of a length-prefixed sample.
