@@ -204,6 +204,180 @@ fn pdf_scans_and_text_layers_are_found_with_their_page() {
     assert!(note("cut.pdf").contains("damaged"), "{notes:?}");
 }
 
+/// An image XObject of `w` × `h` pixels behind `filter`, with `parms` as its `/DecodeParms`.
+fn filtered_xobject(
+    filter: &str,
+    w: u32,
+    h: u32,
+    bits: i64,
+    parms: Option<Dictionary>,
+    data: Vec<u8>,
+) -> Stream {
+    let mut dict = dictionary! {
+        "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+        "ColorSpace" => "DeviceGray", "BitsPerComponent" => bits, "Filter" => filter,
+    };
+    if let Some(p) = parms {
+        dict.set("DecodeParms", p);
+    }
+    let mut s = Stream::new(dict, data);
+    s.allows_compression = false;
+    s
+}
+
+/// The specimen as a 1-bit page, scanned at about 300 dpi (three times its size) and
+/// thresholded, as a scanner app's black-and-white mode stores it; `true` is black.
+fn bilevel_passport() -> (u32, u32, Vec<bool>) {
+    let img = image::open(passport_jpeg()).unwrap().into_luma8();
+    let (w, h) = (img.width() * 3, img.height() * 3);
+    let big = image::imageops::resize(&img, w, h, image::imageops::FilterType::CatmullRom);
+    (w, h, big.pixels().map(|p| p.0[0] < 128).collect())
+}
+
+/// CCITT Group 4 (T.6) coding of a bilevel picture, by the `fax` crate's encoder.
+fn group4(w: u32, pels: &[bool]) -> Vec<u8> {
+    let mut enc = fax::encoder::Encoder::new(fax::VecWriter::new());
+    for row in pels.chunks(w as usize) {
+        let colours = row.iter().map(|&b| {
+            if b {
+                fax::Color::Black
+            } else {
+                fax::Color::White
+            }
+        });
+        enc.encode_line(colours, w).unwrap();
+    }
+    enc.finish().unwrap().finish()
+}
+
+/// A JBIG2 page in PDF's embedded organisation (ITU T.88 annex D.3): a page-information
+/// segment and one immediate generic region coded with MMR, whose data is plain T.6.
+fn jbig2_page(w: u32, h: u32, mmr: &[u8]) -> Vec<u8> {
+    fn segment(out: &mut Vec<u8>, number: u32, kind: u8, data: &[u8]) {
+        out.extend(number.to_be_bytes());
+        out.push(kind); // one-byte page association
+        out.push(0); // no referred-to segments
+        out.push(1); // page 1
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(data);
+    }
+    let mut info = Vec::new();
+    for v in [w, h, 0, 0] {
+        info.extend(v.to_be_bytes());
+    }
+    info.extend([0, 0, 0]); // flags, no striping
+    let mut region = Vec::new();
+    for v in [w, h, 0, 0] {
+        region.extend(v.to_be_bytes());
+    }
+    region.extend([0, 1]); // OR onto the page; generic region flags: MMR
+    region.extend(mmr);
+    let mut out = Vec::new();
+    segment(&mut out, 0, 48, &info);
+    segment(&mut out, 1, 38, &region);
+    segment(&mut out, 2, 49, &[]);
+    out
+}
+
+#[test]
+fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    // JPEG 2000 by ffmpeg's own encoder, in a JP2 file as PDF writers embed it.
+    let j2k = t.path().join("page.jp2");
+    let jpeg = passport_jpeg();
+    if !ffmpeg(&[
+        "-i",
+        jpeg.to_str().unwrap(),
+        "-c:v",
+        "jpeg2000",
+        "-pix_fmt",
+        "rgb24",
+        "-f",
+        "image2",
+        j2k.to_str().unwrap(),
+    ]) {
+        return;
+    }
+    let jpx = fs::read(&j2k).unwrap();
+    assert!(jpx.starts_with(b"\0\0\0\x0cjP  "), "not a JP2 file");
+    let rgb = |data: Vec<u8>| {
+        let mut s = filtered_xobject("JPXDecode", 600, 421, 8, None, data);
+        s.dict.set("ColorSpace", "DeviceRGB");
+        s
+    };
+    t.write("in/scan-jpx.pdf", &pdf(Some(rgb(jpx.clone())), &[], false));
+
+    let (w, h, pels) = bilevel_passport();
+    let g4 = group4(w, &pels);
+    let fax_parms = dictionary! { "K" => -1, "Columns" => w as i64, "Rows" => h as i64 };
+    let fax = filtered_xobject(
+        "CCITTFaxDecode",
+        w,
+        h,
+        1,
+        Some(fax_parms.clone()),
+        g4.clone(),
+    );
+    t.write("in/scan-fax.pdf", &pdf(Some(fax), &[], false));
+    let jbig2 = filtered_xobject("JBIG2Decode", w, h, 1, None, jbig2_page(w, h, &g4));
+    t.write("in/scan-jbig2.pdf", &pdf(Some(jbig2), &[], false));
+
+    // The same pages with their image data replaced by noise (after the JP2 signature). A JP2
+    // cut short is not among them: its resolution levels decode as far as they go, as in a viewer.
+    let noise = crate::util::noise_bytes(7, g4.len());
+    let damaged = [&jpx[..12], &noise[..]].concat();
+    t.write("in/broken-jpx.pdf", &pdf(Some(rgb(damaged)), &[], false));
+    let fax = filtered_xobject("CCITTFaxDecode", w, h, 1, Some(fax_parms), noise.clone());
+    t.write("in/broken-fax.pdf", &pdf(Some(fax), &[], false));
+    let jbig2 = filtered_xobject("JBIG2Decode", w, h, 1, None, noise);
+    t.write("in/broken-jbig2.pdf", &pdf(Some(jbig2), &[], false));
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    let found = findings_by_path(&out, &dir);
+    for name in ["scan-jpx.pdf", "scan-fax.pdf", "scan-jbig2.pdf"] {
+        let f = finding(&found, name);
+        assert_eq!(f["kind"], "passport", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| d.starts_with("page 1: machine-readable zone")),
+            "{name}: {f}"
+        );
+    }
+    let warnings: Vec<(String, String)> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
+            (p, d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    for (name, codec) in [
+        ("broken-jpx.pdf", "JPEG 2000"),
+        ("broken-fax.pdf", "CCITT"),
+        ("broken-jbig2.pdf", "JBIG2"),
+    ] {
+        assert!(
+            found
+                .get(name)
+                .is_none_or(|f| f["confidence"].as_f64().unwrap() < 0.5),
+            "{name} flagged: {:?}",
+            found.get(name)
+        );
+        let note = warnings.iter().find(|(p, _)| p.ends_with(name));
+        assert!(
+            note.is_some_and(|(_, m)| m.contains("pixels not analysed") && m.contains(codec)),
+            "{name}: {warnings:?}"
+        );
+    }
+}
+
 /// Runs ffmpeg with `args`; `false` (and a loud message) when ffmpeg is not installed outside
 /// CI, where the test is then skipped. Under CI a missing ffmpeg fails the test.
 fn ffmpeg(args: &[&str]) -> bool {
@@ -306,6 +480,176 @@ fn recordings_show_their_document_and_when() {
         details(f).iter().any(|d| d.contains("keyframes decoded")),
         "frames not looked at: {f}"
     );
+}
+
+/// Seconds at which the H.264 recording at `path` has keyframes, by ffprobe.
+fn keyframe_seconds(path: &Path) -> Vec<f64> {
+    let out = crate::util::tool("ffprobe", "ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-skip_frame",
+            "nokey",
+        ])
+        .args(["-show_entries", "frame=pts_time", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_document_shown_between_keyframes_is_found() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    // 3 s of an empty screen, the passport for 4 s, 3 s empty again; one keyframe only (a GOP
+    // of 600 frames, no keyframes at scene cuts), as a recorder with sparse keyframes writes it:
+    // P-frames only, and with B-frames (x264's `veryfast`), whose pictures come out reordered.
+    let jpeg = passport_jpeg();
+    let graph = "color=c=0x203040:s=886x1920:r=10:d=3,format=yuv420p[a];\
+                 [0:v]scale=886:-2,pad=886:1920:0:(oh-ih)/2:color=white,setsar=1,fps=10,format=yuv420p[b];\
+                 color=c=0x203040:s=886x1920:r=10:d=3,format=yuv420p[c];\
+                 [a][b][c]concat=n=3:v=1[v]";
+    let names = [
+        "RPReplay_Final1700000001.mp4",
+        "RPReplay_Final1700000002.mp4",
+    ];
+    for (name, preset) in names.iter().zip(["ultrafast", "veryfast"]) {
+        let out = dir.join(name);
+        let args = [
+            "-loop",
+            "1",
+            "-t",
+            "4",
+            "-i",
+            jpeg.to_str().unwrap(),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-g",
+            "600",
+            "-sc_threshold",
+            "0",
+            out.to_str().unwrap(),
+        ];
+        if !ffmpeg(&args) {
+            return;
+        }
+        assert_eq!(
+            keyframe_seconds(&out),
+            vec![0.0],
+            "{name}: the test needs a single keyframe"
+        );
+    }
+
+    let scanned = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&scanned, &dir);
+    for name in names {
+        let f = finding(&found, name);
+        assert_eq!(f["kind"], "screen_recording", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+        assert!(
+            details(f).iter().any(|d| {
+                (d.starts_with("frame at 0:04") || d.starts_with("frame at 0:06"))
+                    && d.contains("machine-readable zone")
+            }),
+            "{name}: {f}"
+        );
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| d.contains("frames between them decoded")),
+            "{name}: {f}"
+        );
+    }
+}
+
+#[test]
+fn matroska_and_webm_recordings_are_looked_into() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    // OBS names its recordings by date and writes MKV with H.264; a browser's MediaRecorder
+    // writes WebM with VP9.
+    let mkv = dir.join("2026-11-30 10-00-00.mkv");
+    let h264 = ["-c:v", "libx264", "-preset", "ultrafast"];
+    let vp9 = [
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "1M",
+    ];
+    if !recording(&mkv, &h264) || !recording(&dir.join("screen-record-kyc.webm"), &vp9) {
+        return;
+    }
+    let whole = fs::read(&mkv).unwrap();
+    // The headers overwritten with noise, and the file cut inside its first cluster.
+    let mut noisy = whole.clone();
+    noisy[40..400].copy_from_slice(&crate::util::noise_bytes(3, 360));
+    t.write("in/screen-record-noise.mkv", &noisy);
+    t.write("in/screen-record-cut.mkv", &whole[..whole.len().min(6000)]);
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    let found = findings_by_path(&out, &dir);
+    let f = finding(&found, "2026-11-30 10-00-00.mkv");
+    assert_eq!(f["file_type"], "matroska", "{f}");
+    assert_eq!(f["kind"], "screen_recording", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("frame at 0:0") && d.contains("machine-readable zone")),
+        "{f}"
+    );
+
+    let f = finding(&found, "screen-record-kyc.webm");
+    assert_eq!(f["file_type"], "webm", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.contains("pixels not analysed") && d.contains("VP9")),
+        "{f}"
+    );
+
+    let warnings: Vec<(String, String)> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
+            (p, d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    for name in ["screen-record-noise.mkv", "screen-record-cut.mkv"] {
+        let note = warnings.iter().find(|(p, _)| p.ends_with(name));
+        assert!(
+            note.is_some_and(|(_, m)| m.contains("pixels not analysed: recording")),
+            "{name}: {warnings:?}"
+        );
+    }
 }
 
 #[test]

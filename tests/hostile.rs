@@ -1275,6 +1275,43 @@ fn write_fuzz_seeds() {
         );
         put("video", name, &fs::read(&out).unwrap());
     }
+    // The same in Matroska (H.264, HEVC) and WebM (VP9, named and not decoded).
+    for (name, codec) in [
+        ("h264.mkv", &["-c:v", "libx264"][..]),
+        (
+            "hevc.mkv",
+            &["-c:v", "libx265", "-x265-params", "log-level=error"],
+        ),
+        (
+            "vp9.webm",
+            &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+            ],
+        ),
+    ] {
+        let out = t.path().join(name);
+        run_ok(
+            tool("ffmpeg", "ffmpeg")
+                .args([
+                    "-v",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc=s=96x160:r=5:d=2",
+                ])
+                .args(["-g", "5", "-pix_fmt", "yuv420p"])
+                .args(codec)
+                .arg(&out),
+        );
+        put("mkv", name, &fs::read(&out).unwrap());
+    }
 }
 
 /// What follows an ISO-BMFF file's leading `ftyp` box: the seed of a fuzz target that writes

@@ -1,5 +1,5 @@
 //! Content analysis of the files that hold pictures rather than being one: the pages of a PDF
-//! (its images and its text layer) and the frames of a recording. Each picture goes through the
+//! (its images and its text layer) and the frames of a recording (MP4/MOV/3GP or Matroska/WebM). Each picture goes through the
 //! same stages as a photo; what it finds is reported with where it was seen (page, second).
 //! Every other file goes to [`analyse::analyse_file`].
 
@@ -10,7 +10,7 @@ use image::imageops;
 
 use super::analyse::{self, Context, Outcome};
 use super::visual::{self, Visual};
-use super::{pdf, video};
+use super::{matroska, pdf, video};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind};
 
@@ -35,7 +35,9 @@ const MAX_KEYWORD_LINES: usize = 30;
 /// Runs content analysis on an open file of `len` bytes, adding votes and notes to `ev`.
 pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outcome {
     match cx.file_type {
-        Some(FileType::Mp4 | FileType::Mov | FileType::ThreeGp) => recording(file, len, cx, ev),
+        Some(
+            FileType::Mp4 | FileType::Mov | FileType::ThreeGp | FileType::Matroska | FileType::Webm,
+        ) => recording(file, len, cx, ev),
         Some(FileType::Pdf) => match analyse::read_all(file, len, ev) {
             Ok(bytes) => pdf_pages(&bytes, cx, ev),
             Err(outcome) => outcome,
@@ -109,6 +111,12 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
             ),
         );
     }
+    // A scan whose every page image failed to decode was not looked at: the user hears so.
+    let decoded = doc.pages.iter().any(|p| !p.images.is_empty());
+    if !found && !decoded && !doc.skipped.is_empty() {
+        let reason = format!("PDF images not decoded: {}", doc.skipped.join("; "));
+        return analyse::not_analysed(ev, reason, true);
+    }
     if !doc.skipped.is_empty() {
         ev.note(
             "content.pdf_images_skipped",
@@ -124,13 +132,26 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
     } else {
         video::MAX_FRAMES
     };
-    let frames = match video::frames(file, len, max, DECODE_BUDGET) {
+    let matroska = matches!(cx.file_type, Some(FileType::Matroska | FileType::Webm));
+    let read = if matroska {
+        matroska::frames(file, max, DECODE_BUDGET).map(|m| (m.frames, m.damaged))
+    } else {
+        video::frames(file, len, max, DECODE_BUDGET).map(|f| (f, None))
+    };
+    let (frames, damaged) = match read {
         Ok(f) => f,
         Err(e @ (video::VideoError::Codec(_) | video::VideoError::NoVideo)) => {
             return analyse::not_analysed(ev, format!("recording: {e}"), false);
         }
         Err(e) => return analyse::not_analysed(ev, format!("recording: {e}"), true),
     };
+    if let Some(why) = damaged {
+        let at = frames.last().map_or(0.0, |f| f.second);
+        ev.note(
+            "content.frames",
+            format!("the recording is damaged after {}: {why}", clock(at)),
+        );
+    }
     // Distinct views, most text first.
     let mut seen: Vec<(usize, Visual, Vec<u8>)> = Vec::new();
     for (i, f) in frames.iter().enumerate() {
@@ -163,11 +184,18 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
             break;
         }
     }
+    let between = frames.iter().filter(|f| f.between).count();
+    let decoded = match between {
+        0 => format!("{} keyframes decoded", frames.len()),
+        b => format!(
+            "{} keyframes and {b} frames between them decoded",
+            frames.len() - b
+        ),
+    };
     ev.note(
         "content.frames",
         format!(
-            "{} keyframes decoded, {} distinct, {} read",
-            frames.len(),
+            "{decoded}, {} distinct, {} read",
             seen.len(),
             seen.len().min(MAX_READ_FRAMES)
         ),

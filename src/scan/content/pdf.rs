@@ -3,14 +3,16 @@
 //!
 //! Parsing is `lopdf`'s (MIT), loaded with a bound on every decompressed stream. Images come
 //! out as the working copies the image path uses: DCT (JPEG) through the JPEG decoder in
-//! [`decode`], Flate and other lossless filters as raw 8-bit grey, RGB or CMYK samples or 1-bit
-//! bitmaps. JPEG 2000, CCITT and JBIG2 images are counted, not decoded. A hostile file costs at
-//! most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and [`decode::MAX_PIXELS`] pixels an image.
+//! [`decode`], JPEG 2000, CCITT fax and JBIG2 through [`pdf_filters`], Flate and other lossless
+//! filters as raw 8-bit grey, RGB or CMYK samples or 1-bit bitmaps. A hostile file costs at
+//! most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and [`decode::MAX_PIXELS`] pixels an image,
+//! and a decoder that panics on one image loses that image only.
 
 use image::{GrayImage, RgbImage};
-use lopdf::{Document, LoadOptions, xobject::PdfImage};
+use lopdf::{Dictionary, Document, LoadOptions, Object, xobject::PdfImage};
 
 use super::decode::{self, DecodeError};
+use super::pdf_filters::{self, FaxParams};
 use crate::files::sniff::FileType;
 
 /// Pages looked at, from the first: a scanned document is one or two pages, and an application
@@ -105,7 +107,9 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
                 break;
             }
             images_left -= 1;
-            match image(&img) {
+            let decoded = crate::isolate::per_file(|| image(&doc, &img))
+                .unwrap_or_else(|p| Err(format!("the image decoder failed ({})", p.message)));
+            match decoded {
                 Ok(rgb) => page.images.push(rgb),
                 Err(why) => pdf.skipped.push(format!("page {number}: {why}")),
             }
@@ -116,7 +120,7 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
 }
 
 /// Decodes one image XObject into a working copy.
-fn image(img: &PdfImage<'_>) -> Result<RgbImage, String> {
+fn image(doc: &Document, img: &PdfImage<'_>) -> Result<RgbImage, String> {
     let filters = img.filters.clone().unwrap_or_default();
     let (w, h) = (
         u32::try_from(img.width).map_err(|_| "negative width")?,
@@ -129,21 +133,95 @@ fn image(img: &PdfImage<'_>) -> Result<RgbImage, String> {
         }
         .to_string());
     }
-    match filters.last().map(String::as_str) {
-        Some("DCTDecode") if filters.len() == 1 => {
-            decode::decode(img.content, FileType::Jpeg, None)
+    let inverted = decode_inverted(img.origin_dict);
+    let gray = match (filters.last().map(String::as_str), filters.len()) {
+        (Some("DCTDecode"), 1) => {
+            return decode::decode(img.content, FileType::Jpeg, None)
                 .map(|d| d.rgb)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string());
         }
-        Some(f @ ("JPXDecode" | "CCITTFaxDecode" | "JBIG2Decode" | "DCTDecode")) => {
-            Err(format!("{f} image not decoded"))
+        (Some("JPXDecode"), 1) => {
+            pdf_filters::jpx(img.content, decode::fit(w, h, decode::MAX_SIDE))?
         }
-        _ => raw(img, w, h),
+        (Some("CCITTFaxDecode"), 1) => {
+            let mut g = pdf_filters::ccitt(img.content, w, h, fax_params(doc, img.origin_dict))?;
+            if inverted {
+                image::imageops::invert(&mut g);
+            }
+            g
+        }
+        (Some("JBIG2Decode"), 1) => {
+            let globals = parms(doc, img.origin_dict)
+                .and_then(|p| p.get(b"JBIG2Globals").ok())
+                .and_then(|g| doc.dereference(g).ok())
+                .and_then(|(_, g)| g.as_stream().ok())
+                .map(|g| {
+                    g.decompressed_content_with_limit(MAX_STREAM_BYTES)
+                        .unwrap_or_else(|_| g.content.clone())
+                });
+            let mut g = pdf_filters::jbig2(img.content, globals.as_deref())?;
+            if inverted {
+                image::imageops::invert(&mut g);
+            }
+            g
+        }
+        (Some(f @ ("JPXDecode" | "CCITTFaxDecode" | "JBIG2Decode" | "DCTDecode")), _) => {
+            return Err(format!("{f} image behind another filter not decoded"));
+        }
+        _ => raw(img, w, h)?,
+    };
+    Ok(working_copy(gray))
+}
+
+/// The image's `/DecodeParms` for its (single) filter: a dictionary, or an array of one.
+fn parms<'a>(doc: &'a Document, dict: &'a Dictionary) -> Option<&'a Dictionary> {
+    let p = doc.dereference(dict.get(b"DecodeParms").ok()?).ok()?.1;
+    match p {
+        Object::Array(a) => doc.dereference(a.last()?).ok()?.1.as_dict().ok(),
+        other => other.as_dict().ok(),
     }
 }
 
+/// The CCITT coding parameters, with the defaults PDF gives absent entries.
+fn fax_params(doc: &Document, dict: &Dictionary) -> FaxParams {
+    let p = parms(doc, dict);
+    let flag = |key: &[u8], default: bool| {
+        p.and_then(|p| p.get(key).ok()?.as_bool().ok())
+            .unwrap_or(default)
+    };
+    FaxParams {
+        k: p.and_then(|p| p.get(b"K").ok()?.as_i64().ok()).unwrap_or(0),
+        byte_align: flag(b"EncodedByteAlign", false),
+        end_of_line: flag(b"EndOfLine", false),
+        end_of_block: flag(b"EndOfBlock", true),
+        black_is_1: flag(b"BlackIs1", false),
+    }
+}
+
+/// Whether a 1-bit image's `/Decode` array is `[1 0]`, which shows its samples negated.
+fn decode_inverted(dict: &Dictionary) -> bool {
+    let first = dict
+        .get(b"Decode")
+        .and_then(Object::as_array)
+        .ok()
+        .and_then(|a| a.first()?.as_float().ok());
+    first.is_some_and(|v| v > 0.5)
+}
+
+/// The working copy of a decoded grey image: long side at most [`decode::MAX_SIDE`].
+fn working_copy(gray: GrayImage) -> RgbImage {
+    let (w, h) = gray.dimensions();
+    let small = if w.max(h) > decode::MAX_SIDE {
+        let (tw, th) = decode::fit(w, h, decode::MAX_SIDE);
+        image::imageops::thumbnail(&gray, tw, th)
+    } else {
+        gray
+    };
+    image::DynamicImage::ImageLuma8(small).into_rgb8()
+}
+
 /// An image stored as samples behind lossless filters (or none).
-fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<RgbImage, String> {
+fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<GrayImage, String> {
     let stream = lopdf::Stream::new(img.origin_dict.clone(), img.content.to_vec());
     let data = if img.filters.as_ref().is_some_and(|f| !f.is_empty()) {
         stream
@@ -173,13 +251,7 @@ fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<RgbImage, String> {
             }
             data[..row * hu]
                 .chunks_exact(c)
-                .map(|p| match p {
-                    [g] => *g,
-                    [r, g, b] => luma(*r, *g, *b),
-                    // CMYK: darker the more ink.
-                    [c, m, y, k] => 255u8.saturating_sub(luma(*c, *m, *y).saturating_add(*k)),
-                    _ => 0,
-                })
+                .map(pdf_filters::gray)
                 .collect()
         }
         (1, 1) => {
@@ -202,19 +274,7 @@ fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<RgbImage, String> {
         }
         (b, c) => return Err(format!("{b}-bit {c}-channel samples not decoded")),
     };
-    let gray = GrayImage::from_raw(w, h, gray).ok_or("pixel buffer size mismatch")?;
-    let (tw, th) = if w.max(h) > decode::MAX_SIDE {
-        decode::fit(w, h, decode::MAX_SIDE)
-    } else {
-        (w, h)
-    };
-    let small = image::imageops::thumbnail(&gray, tw, th);
-    Ok(image::DynamicImage::ImageLuma8(small).into_rgb8())
-}
-
-/// Rec. 601 luma of an RGB sample.
-fn luma(r: u8, g: u8, b: u8) -> u8 {
-    ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000) as u8
+    Ok(GrayImage::from_raw(w, h, gray).ok_or("pixel buffer size mismatch")?)
 }
 
 #[cfg(test)]

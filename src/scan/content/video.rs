@@ -1,12 +1,14 @@
 //! Frames of a recording (MP4, MOV, 3GP) for the detector: the video track's sample tables are
 //! read with the box reader in [`crate::bmff`], and its keyframes — about one every
 //! [`FRAME_GAP_SECS`] seconds, at most [`MAX_FRAMES`] — are decoded on their own, so a frame
-//! costs one intra picture and never the frames between.
+//! costs one intra picture. Where sampled keyframes lie more than [`FILL_GAP_SECS`] apart, an
+//! H.264 track is then decoded forward from the keyframe before the gap to take frames about
+//! [`FRAME_GAP_SECS`] apart inside it, while the time budget lasts.
 //!
 //! H.264 keyframes go through Cisco's OpenH264 (BSD-2, built from source by the `openh264`
 //! crate with the C compiler the build already needs); HEVC keyframes (IDR/CRA pictures are
-//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`. Only luma is kept. Matroska
-//! and WebM are not read.
+//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`. Only luma is kept. The
+//! decoders and the codec configurations here serve [`super::matroska`] too.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -21,10 +23,20 @@ use crate::bmff;
 pub const FRAME_GAP_SECS: f64 = 2.0;
 /// Frames decoded from one screen recording at most (a minute at one every two seconds).
 pub const MAX_FRAMES: usize = 30;
+/// Sampled keyframes further apart than this have the frames between them decoded too (H.264):
+/// iOS and some Android recorders write a keyframe only every several seconds, and a document
+/// shown for a few seconds between two of them would be missed.
+const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
+/// Decoding between keyframes stops at this many times the decode budget in wall time, however
+/// little CPU time it had: a bound for a machine busy beyond reason.
+const FILL_WALL_FACTOR: u32 = 4;
+/// Samples decoded past the last target of a stretch, for a picture held back by B-frame
+/// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
+const REORDER_SLACK: usize = 16;
 /// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
 const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// A keyframe larger than this is not read (a 4K intra picture is a few MB).
-const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
 /// Samples in the track's tables at most (ten hours at 60 fps).
 const MAX_SAMPLES: usize = 2_200_000;
 /// Top-level boxes looked through for `moov`.
@@ -46,6 +58,8 @@ pub enum VideoError {
     Io(#[from] std::io::Error),
     #[error("no keyframe could be decoded: {0}")]
     Undecodable(String),
+    #[error("the recording is damaged: {0}")]
+    Damaged(String),
 }
 
 /// One decoded frame.
@@ -55,6 +69,8 @@ pub struct Frame {
     pub second: f64,
     /// Working copy, long side at most [`decode::MAX_SIDE`].
     pub rgb: RgbImage,
+    /// Decoded forward from a keyframe rather than on its own.
+    pub between: bool,
 }
 
 /// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max` of
@@ -66,39 +82,206 @@ pub fn frames(
     max: usize,
     budget: Duration,
 ) -> Result<Vec<Frame>, VideoError> {
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), thread_cpu());
     let moov = read_moov(file, len)?;
     let track = video_track(&moov)?;
     let chosen = pick(&track, max);
     let mut decoder = Decoder::new(&track.codec)?;
     let mut out = Vec::new();
     let mut last_err = None;
-    for i in chosen {
+    for &i in &chosen {
         if start.elapsed() > budget {
             break;
         }
-        let (offset, size) = track.samples[i];
-        if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
-            last_err = Some("a keyframe lies outside the file".to_string());
-            continue;
+        let second = track.second(i);
+        let decoded = read_sample(file, len, track.samples[i])
+            .and_then(|data| decoder.frame(&data, track.length_size, second));
+        match decoded {
+            Ok(f) => out.push(f),
+            Err(e) => last_err = Some(e),
         }
-        let mut data = vec![0u8; size as usize];
-        file.seek(SeekFrom::Start(offset))?;
-        file.read_exact(&mut data)?;
-        let run = || decoder.decode(&data, track.length_size);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-            Ok(Ok(gray)) => out.push(Frame {
-                second: track.times[i] as f64 / f64::from(track.timescale.max(1)),
-                rgb: working_copy(gray),
-            }),
-            Ok(Err(e)) => last_err = Some(e),
-            Err(_) => last_err = Some("the decoder failed".into()),
+    }
+    // Then, with the time and frames left, the long stretches between keyframes. Their time is
+    // this thread's CPU time (the keyframes' included), so what is seen does not depend on how
+    // busy the machine is; each
+    // stretch gets an even share of what is left, so a long recording's last stretches are
+    // looked at too. A wall-clock bound still stops a run on a machine busy beyond reason.
+    if let Codec::Avc { sets } = &track.codec {
+        let wall_limit = start + budget.saturating_mul(FILL_WALL_FACTOR);
+        let runs = fill(&track, &chosen, max.saturating_sub(out.len()));
+        for (k, (from, targets)) in runs.iter().enumerate() {
+            let left = budget.saturating_sub(thread_cpu().saturating_sub(cpu_start));
+            if left.is_zero() || Instant::now() > wall_limit {
+                break;
+            }
+            let limit = Limit {
+                cpu: thread_cpu() + left / (runs.len() - k) as u32,
+                wall: wall_limit,
+            };
+            let run = || forward(file, len, &track, sets, *from, targets, &limit);
+            match crate::isolate::per_file(run) {
+                Ok(frames) => out.extend(frames),
+                Err(_) => last_err = Some("the decoder failed".into()),
+            }
         }
+        out.sort_by(|a, b| a.second.total_cmp(&b.second));
     }
     match (out.is_empty(), last_err) {
         (true, Some(e)) => Err(VideoError::Undecodable(e)),
         _ => Ok(out),
     }
+}
+
+/// Reads one sample, at (file offset, size), checked against the file and [`MAX_SAMPLE_BYTES`].
+fn read_sample(file: &mut File, len: u64, (offset, size): (u64, u64)) -> Result<Vec<u8>, String> {
+    if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
+        return Err("a sample lies outside the file".into());
+    }
+    let mut data = vec![0u8; size as usize];
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_exact(&mut data))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(data)
+}
+
+/// For each sampled keyframe followed by more than [`FILL_GAP_SECS`] without another, the
+/// samples about [`FRAME_GAP_SECS`] apart up to the next sampled keyframe (or the end of the
+/// track), at most `room` in all, earliest stretch first.
+fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)> {
+    let ticks = |secs: f64| (secs * f64::from(track.timescale)) as u64;
+    let (gap, long) = (ticks(FRAME_GAP_SECS).max(1), ticks(FILL_GAP_SECS));
+    let mut left = room;
+    let mut runs = Vec::new();
+    for (j, &from) in chosen.iter().enumerate() {
+        let (Some(&t0), Some(&end)) = (
+            track.times.get(from),
+            chosen
+                .get(j + 1)
+                .map_or(track.times.last(), |&n| track.times.get(n)),
+        ) else {
+            continue;
+        };
+        if end.saturating_sub(t0) <= long || left == 0 {
+            continue;
+        }
+        let mut targets = Vec::new();
+        let mut want = t0.saturating_add(gap);
+        for (i, &t) in track.times.iter().enumerate().skip(from + 1) {
+            // Stop half a gap before the next sampled keyframe, which is looked at anyway.
+            if t.saturating_add(gap / 2) > end || left == 0 {
+                break;
+            }
+            if t >= want {
+                targets.push(i);
+                left -= 1;
+                want = t.saturating_add(gap);
+            }
+        }
+        if !targets.is_empty() {
+            runs.push((from, targets));
+        }
+    }
+    runs
+}
+
+/// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
+/// pictures of the `targets` samples (ascending), until the last target or the `limit`. With
+/// B-frames pictures come out in display order a few samples late, so the first picture out at
+/// or after a target is taken. A decoding error ends the run with the frames taken so far.
+fn forward(
+    file: &mut File,
+    len: u64,
+    track: &Track,
+    sets: &[Vec<u8>],
+    from: usize,
+    targets: &[usize],
+    limit: &Limit,
+) -> Vec<Frame> {
+    use openh264::decoder::{DecoderConfig, Flush};
+    let mut out = Vec::new();
+    // With B-frames (composition offsets in `ctts`), no flushing after each sample: forcing a
+    // picture out breaks their reordering. Without, flushing gives each sample's picture at once.
+    let flush = if track.reordered {
+        Flush::NoFlush
+    } else {
+        Flush::Auto
+    };
+    let config = DecoderConfig::new().flush_after_decode(flush);
+    let api = openh264::OpenH264API::from_source();
+    let Ok(mut dec) = openh264::decoder::Decoder::with_api_config(api, config) else {
+        return out;
+    };
+    let mut want = targets.iter().copied().peekable();
+    let mut pending = false;
+    let last = targets.last().copied().unwrap_or(from);
+    // A few samples past the last target let a reordered picture come out.
+    let end = last
+        .saturating_add(REORDER_SLACK)
+        .min(track.samples.len().saturating_sub(1));
+    for i in from..=end {
+        if limit.passed() || (i > last && !pending) {
+            break;
+        }
+        let Ok(data) = read_sample(file, len, track.samples[i]) else {
+            break;
+        };
+        let first: &[Vec<u8>] = if i == from { sets } else { &[] };
+        if want.next_if(|&t| i >= t).is_some() {
+            pending = true;
+        }
+        let picture = match dec.decode(&annex_b(first, &data, track.length_size)) {
+            Ok(p) => p,
+            Err(_) => break,
+        };
+        if pending && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok) {
+            pending = false;
+            out.push(Frame {
+                second: track.second(i),
+                rgb: working_copy(gray),
+                between: true,
+            });
+        }
+    }
+    out
+}
+
+/// When decoding between keyframes stops: at a point in this thread's CPU time, or in wall time.
+struct Limit {
+    cpu: Duration,
+    wall: Instant,
+}
+
+impl Limit {
+    fn passed(&self) -> bool {
+        thread_cpu() > self.cpu || Instant::now() > self.wall
+    }
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+/// H.264 Annex B bytes: the parameter `sets`, then the NAL units of a length-prefixed sample.
+fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sample.len() + 64);
+    let units = nal_units(sample, length_size);
+    for unit in sets.iter().map(Vec::as_slice).chain(units) {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(unit);
+    }
+    out
+}
+
+/// The luma plane of a picture OpenH264 decoded.
+fn yuv_luma(yuv: &impl openh264::formats::YUVSource) -> Result<GrayImage, String> {
+    let (w, h) = yuv.dimensions();
+    let stride = yuv.strides().0;
+    luma(w, h, |x, y| yuv.y()[y * stride + x])
 }
 
 fn working_copy(gray: GrayImage) -> RgbImage {
@@ -164,7 +347,7 @@ fn read_moov(file: &mut File, len: u64) -> Result<Vec<u8>, VideoError> {
 
 /// How the coded pictures of a track are decoded.
 #[derive(Debug, PartialEq)]
-enum Codec {
+pub(crate) enum Codec {
     /// H.264 with its SPS and PPS NAL units from `avcC`.
     Avc {
         sets: Vec<Vec<u8>>,
@@ -189,6 +372,15 @@ struct Track {
     times: Vec<u64>,
     /// Indices (0-based) of the keyframes.
     sync: Vec<usize>,
+    /// Whether pictures are shown in another order than decoded (B-frames: a `ctts` table).
+    reordered: bool,
+}
+
+impl Track {
+    /// Seconds from the start of the track to sample `i`.
+    fn second(&self, i: usize) -> f64 {
+        self.times.get(i).copied().unwrap_or(0) as f64 / f64::from(self.timescale.max(1))
+    }
 }
 
 fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
@@ -227,6 +419,7 @@ fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
             samples,
             times,
             sync,
+            reordered: bmff::find(stbl, b"ctts").is_some(),
         });
     }
     Err(VideoError::NoVideo)
@@ -261,53 +454,74 @@ fn codec(stbl: &[u8]) -> Result<(Codec, usize), VideoError> {
     // A visual sample entry has 78 bytes of fixed fields before its child boxes.
     let children = entry.payload.get(78..).unwrap_or_default();
     let fourcc = String::from_utf8_lossy(&entry.kind).into_owned();
-    let nal = |payload: &[u8], at: &mut usize| -> Option<Vec<u8>> {
-        let n = be16(payload, *at)?;
-        let unit = payload.get(*at + 2..*at + 2 + n)?.to_vec();
-        *at += 2 + n;
-        Some(unit)
-    };
     match &entry.kind {
-        b"avc1" | b"avc3" => {
-            let c = bmff::find(children, b"avcC")
+        b"avc1" | b"avc3" => avc_config(
+            bmff::find(children, b"avcC")
                 .ok_or(VideoError::Broken("avcC"))?
-                .payload;
-            let bad = || VideoError::Broken("avcC");
-            let length_size = usize::from(*c.get(4).ok_or_else(bad)? & 3) + 1;
-            let mut at = 6;
-            let mut sets = Vec::new();
-            for _ in 0..(c.get(5).ok_or_else(bad)? & 31) {
-                sets.push(nal(c, &mut at).ok_or_else(bad)?);
-            }
-            let pps = *c.get(at).ok_or_else(bad)?;
-            at += 1;
-            for _ in 0..pps {
-                sets.push(nal(c, &mut at).ok_or_else(bad)?);
-            }
-            Ok((Codec::Avc { sets }, length_size))
-        }
-        b"hvc1" | b"hev1" => {
-            let c = bmff::find(children, b"hvcC")
+                .payload,
+        ),
+        b"hvc1" | b"hev1" => hevc_config(
+            bmff::find(children, b"hvcC")
                 .ok_or(VideoError::Broken("hvcC"))?
-                .payload;
-            let bad = || VideoError::Broken("hvcC");
-            let length_size = usize::from(*c.get(21).ok_or_else(bad)? & 3) + 1;
-            let mut at = 23;
-            let mut sets = Vec::new();
-            for _ in 0..*c.get(22).ok_or_else(bad)? {
-                at += 1;
-                let count = be16(c, at).ok_or_else(bad)?;
-                at += 2;
-                for _ in 0..count {
-                    sets.push(nal(c, &mut at).ok_or_else(bad)?);
-                }
-            }
-            // VPS, SPS, PPS in that order (types 32, 33, 34), as the intra decoder wants.
-            sets.sort_by_key(|s| s.first().map(|b| (b >> 1) & 0x3F));
-            Ok((Codec::Hevc { sets }, length_size))
-        }
+                .payload,
+        ),
         _ => Ok((Codec::Other(fourcc), 4)),
     }
+}
+
+/// Reads one NAL unit with a 2-byte length prefix at `*at`, moving past it.
+fn nal(payload: &[u8], at: &mut usize) -> Option<Vec<u8>> {
+    let n = be16(payload, *at)?;
+    let unit = payload.get(*at + 2..*at + 2 + n)?.to_vec();
+    *at += 2 + n;
+    Some(unit)
+}
+
+/// The H.264 parameter sets and NAL length size of an `AVCDecoderConfigurationRecord` (the
+/// payload of MP4's `avcC`, Matroska's `CodecPrivate`).
+pub(crate) fn avc_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
+    let bad = || VideoError::Broken("avcC");
+    let length_size = usize::from(*c.get(4).ok_or_else(bad)? & 3) + 1;
+    let mut at = 6;
+    let mut sets = Vec::new();
+    for _ in 0..(c.get(5).ok_or_else(bad)? & 31) {
+        sets.push(nal(c, &mut at).ok_or_else(bad)?);
+    }
+    let pps = *c.get(at).ok_or_else(bad)?;
+    at += 1;
+    for _ in 0..pps {
+        sets.push(nal(c, &mut at).ok_or_else(bad)?);
+    }
+    Ok((Codec::Avc { sets }, length_size))
+}
+
+/// The HEVC parameter sets and NAL length size of an `HEVCDecoderConfigurationRecord` (`hvcC`).
+pub(crate) fn hevc_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
+    let bad = || VideoError::Broken("hvcC");
+    let length_size = usize::from(*c.get(21).ok_or_else(bad)? & 3) + 1;
+    let mut at = 23;
+    let mut sets = Vec::new();
+    for _ in 0..*c.get(22).ok_or_else(bad)? {
+        at += 1;
+        let count = be16(c, at).ok_or_else(bad)?;
+        at += 2;
+        for _ in 0..count {
+            sets.push(nal(c, &mut at).ok_or_else(bad)?);
+        }
+    }
+    // VPS, SPS, PPS in that order (types 32, 33, 34), as the intra decoder wants.
+    sets.sort_by_key(|s| s.first().map(|b| (b >> 1) & 0x3F));
+    Ok((Codec::Hevc { sets }, length_size))
+}
+
+/// Whether a sample (NAL units with `length_size`-byte prefixes) holds an intra picture a
+/// decoder can start from: an H.264 IDR slice, an HEVC IRAP picture.
+pub(crate) fn is_intra(codec: &Codec, sample: &[u8], length_size: usize) -> bool {
+    nal_units(sample, length_size).any(|u| match (codec, u.first()) {
+        (Codec::Avc { .. }, Some(b)) => b & 0x1F == 5,
+        (Codec::Hevc { .. }, Some(b)) => (16..=23).contains(&((b >> 1) & 0x3F)),
+        _ => false,
+    })
 }
 
 /// Sample sizes from `stsz` (or `stz2` is not supported: phones write `stsz`).
@@ -399,7 +613,7 @@ fn stts(stbl: &[u8], n: usize) -> Result<Vec<u64>, VideoError> {
 }
 
 /// A decoder for one track's keyframes.
-enum Decoder<'a> {
+pub(crate) enum Decoder<'a> {
     Avc {
         dec: Box<openh264::decoder::Decoder>,
         sets: &'a [Vec<u8>],
@@ -410,7 +624,7 @@ enum Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(codec: &'a Codec) -> Result<Self, VideoError> {
+    pub(crate) fn new(codec: &'a Codec) -> Result<Self, VideoError> {
         match codec {
             Codec::Avc { sets } => {
                 let dec = openh264::decoder::Decoder::new()
@@ -427,28 +641,39 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Decodes one keyframe sample shown at `second` into a working copy; a panic in the
+    /// decoder is an error on that frame only.
+    pub(crate) fn frame(
+        &mut self,
+        sample: &[u8],
+        length_size: usize,
+        second: f64,
+    ) -> Result<Frame, String> {
+        let run = || self.decode(sample, length_size);
+        match crate::isolate::per_file(run) {
+            Ok(Ok(gray)) => Ok(Frame {
+                second,
+                rgb: working_copy(gray),
+                between: false,
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the decoder failed".into()),
+        }
+    }
+
     /// Decodes one keyframe sample (NAL units with `length_size`-byte prefixes) to its luma.
     fn decode(&mut self, sample: &[u8], length_size: usize) -> Result<GrayImage, String> {
-        let units = nal_units(sample, length_size);
         match self {
             Decoder::Avc { dec, sets } => {
-                use openh264::formats::YUVSource;
-                let mut annex_b = Vec::with_capacity(sample.len() + 64);
-                for unit in sets.iter().map(Vec::as_slice).chain(units) {
-                    annex_b.extend_from_slice(&[0, 0, 0, 1]);
-                    annex_b.extend_from_slice(unit);
-                }
                 let yuv = dec
-                    .decode(&annex_b)
+                    .decode(&annex_b(sets, sample, length_size))
                     .map_err(|e| e.to_string())?
                     .ok_or("no picture came out of a keyframe")?;
-                let (w, h) = yuv.dimensions();
-                let stride = yuv.strides().0;
-                luma(w, h, |x, y| yuv.y()[y * stride + x])
+                yuv_luma(&yuv)
             }
             Decoder::Hevc { sets } => {
                 // Coded slices only (NAL types 0–31): no parameter sets, SEI or delimiters.
-                let slices: Vec<&[u8]> = units
+                let slices: Vec<&[u8]> = nal_units(sample, length_size)
                     .filter(|u| u.first().is_some_and(|b| (b >> 1) & 0x3F < 32))
                     .collect();
                 let f = heic_rs::hevc::decode_still(sets, &slices).map_err(|e| e.to_string())?;
@@ -505,6 +730,7 @@ mod tests {
             samples: vec![(0, 1); n],
             times: (0..n as u64).map(|i| i * 20).collect(),
             sync: (0..n).step_by(15).collect(),
+            reordered: false,
         };
         let picked = pick(&track, MAX_FRAMES);
         assert_eq!(picked.len(), MAX_FRAMES);
@@ -515,5 +741,35 @@ mod tests {
         };
         assert_eq!(pick(&sparse, MAX_FRAMES), vec![0, 600, 1200]);
         assert_eq!(pick(&sparse, 2), vec![0, 600]);
+    }
+
+    #[test]
+    fn long_stretches_between_keyframes_are_filled_two_seconds_apart() {
+        // A minute at 10 fps with keyframes at 0:00 and 0:30.
+        let n = 600;
+        let track = Track {
+            codec: Codec::Other("test".into()),
+            length_size: 4,
+            timescale: 600,
+            samples: vec![(0, 1); n],
+            times: (0..n as u64).map(|i| i * 60).collect(),
+            sync: vec![0, 300],
+            reordered: false,
+        };
+        let chosen = pick(&track, MAX_FRAMES);
+        assert_eq!(chosen, vec![0, 300]);
+        let runs = fill(&track, &chosen, MAX_FRAMES);
+        let every_2s = |from: usize, to: usize| (from..=to).step_by(20).collect::<Vec<_>>();
+        assert_eq!(
+            runs,
+            vec![(0, every_2s(20, 280)), (300, every_2s(320, 580))]
+        );
+        assert_eq!(fill(&track, &chosen, 5), vec![(0, every_2s(20, 100))]);
+        // Keyframes every 2 s leave nothing to fill.
+        let dense = Track {
+            sync: (0..n).step_by(20).collect(),
+            ..track
+        };
+        assert!(fill(&dense, &pick(&dense, MAX_FRAMES), MAX_FRAMES).is_empty());
     }
 }
