@@ -11,7 +11,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, heic, keywords, mrz, selfie};
+use super::{cnid, heic, keywords, mrz, retake, selfie};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
@@ -149,9 +149,25 @@ fn look_closer(
         .into_iter()
         .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
         .collect();
-    if regions.is_empty() {
-        return Ok(closer);
+    if !regions.is_empty() {
+        read_small_documents(bytes, t, cx, &regions, &mut closer, ev)?;
     }
+    if !closer.found {
+        closer.found = look_for_outline(small, ev);
+    }
+    Ok(closer)
+}
+
+/// Reads the small documents at `regions` from a decode at twice the resolution, stopping at
+/// the first that confirms a document.
+fn read_small_documents(
+    bytes: &[u8],
+    t: FileType,
+    cx: &Context,
+    regions: &[visual::Part],
+    closer: &mut Closer,
+    ev: &mut Evidence,
+) -> Result<(), String> {
     let large = decode::decode_large(bytes, t, cx.orientation).map_err(|e| e.to_string())?;
     let engine = ocr::engine().map_err(|e| e.to_string())?;
     for region in regions {
@@ -173,7 +189,26 @@ fn look_closer(
             break;
         }
     }
-    Ok(closer)
+    Ok(())
+}
+
+/// A document too blurred, glared or covered to be read, seen by its outline and portrait in
+/// the working copy `rgb` ([`retake::look`]); votes for it. Returns whether a vote was added.
+fn look_for_outline(rgb: &RgbImage, ev: &mut Evidence) -> bool {
+    match retake::look(rgb) {
+        Ok(Some(seen)) => {
+            ev.vote(seen.kind, seen.weight, "content.outline", seen.reason);
+            true
+        }
+        Ok(None) => false,
+        Err(e) => {
+            ev.note(
+                "content.faces_not_analysed",
+                format!("faces not looked for: {e}"),
+            );
+            false
+        }
+    }
 }
 
 /// Said of what was read in a part of the image looked at closer.

@@ -15,6 +15,7 @@ pub mod mask;
 pub mod mrz;
 pub mod ocr;
 pub mod pdf;
+pub(crate) mod retake;
 pub mod selfie;
 pub mod video;
 pub mod visual;
