@@ -85,6 +85,17 @@ fn judge(rgb: &RgbImage, o: &Outline) -> Result<Option<Seen>, FaceError> {
         width: ((cx + half_w).min(w) - x0).max(1.0) as u32,
         height: ((cy + half_h).min(h) - y0).max(1.0) as u32,
     };
+    // The cheap test first: rows of print at either end of the card, or anywhere on it at a
+    // small scale (a few milliseconds); most light, card-shaped things in ordinary photos
+    // have none, and are spared the face search.
+    let rows_at_an_end = dark_rows(rgb, o, -0.3).max(dark_rows(rgb, o, 0.3));
+    if rows_at_an_end < MIN_ROWS {
+        let crop = image::imageops::crop_imm(rgb, area.x, area.y, area.width, area.height);
+        let whole = visual::analyse_soft(&crop.to_image(), SOFT_SIDE);
+        if whole.text_lines < MIN_ROWS && whole.mrz_bands == 0 {
+            return Ok(None);
+        }
+    }
     let min_face = (PORTRAIT_SIZE.0 * thick) as u32;
     let max_face = (PORTRAIT_SIZE.1 * thick).ceil() as u32;
     let faces = face::detect_in(rgb, area, min_face, max_face)?;
@@ -246,4 +257,40 @@ fn dark_rows(rgb: &RgbImage, o: &Outline, u: f32) -> u32 {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A light card (600×378) on a dark desk, with `rows` rows of print on its right half, blurred.
+    fn card(rows: u32) -> (RgbImage, Outline) {
+        let mut img = RgbImage::from_pixel(600, 378, image::Rgb([230, 228, 220]));
+        for r in 0..rows {
+            let y0 = 70 + r * 45;
+            for y in y0..y0 + 14 {
+                for x in 320..560 {
+                    if x % 11 < 7 {
+                        img.put_pixel(x, y, image::Rgb([40, 40, 50]));
+                    }
+                }
+            }
+        }
+        let img = image::imageops::blur(&img, 6.0);
+        // On a dark desk, so that the outline search finds it.
+        let mut desk = RgbImage::from_pixel(900, 600, image::Rgb([60, 55, 50]));
+        image::imageops::overlay(&mut desk, &img, 150, 111);
+        let o = visual::card_outlines(&desk)[0];
+        (desk, o)
+    }
+
+    #[test]
+    fn blurred_rows_of_print_are_counted_and_a_plain_card_has_none() {
+        let (img, o) = card(6);
+        // The portrait at the left end (u < 0): the rows are looked for on the right.
+        let rows = dark_rows(&img, &o, -0.3);
+        assert!((5..=7).contains(&rows), "{rows}");
+        let (plain, o) = card(0);
+        assert_eq!(dark_rows(&plain, &o, -0.3), 0);
+    }
 }

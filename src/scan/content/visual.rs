@@ -868,6 +868,81 @@ mod tests {
         assert!(small_documents(&full).is_empty());
     }
 
+    /// A dark desk (800×600) with a light card of `w`×`h` pixels centred on it, a darker
+    /// portrait-sized block at its left end and rows of print at its right.
+    fn card_on_desk(w: u32, h: u32) -> RgbImage {
+        let mut img = RgbImage::from_pixel(800, 600, image::Rgb([70, 60, 55]));
+        let (x0, y0) = (400 - w / 2, 300 - h / 2);
+        for y in y0..y0 + h {
+            for x in x0..x0 + w {
+                let (cx, cy) = (x - x0, y - y0);
+                let portrait = cx > w / 20 && cx < w * 3 / 10 && cy > h / 5 && cy < h * 4 / 5;
+                // Print with a margin, as on a card.
+                let print = cx > w * 2 / 5
+                    && cx < w * 19 / 20
+                    && cy > h / 8
+                    && cy < h * 7 / 8
+                    && cy % 30 < 10
+                    && cx % 9 < 6;
+                let px = if portrait {
+                    [120, 100, 90]
+                } else if print {
+                    [50, 50, 60]
+                } else {
+                    [225, 225, 215]
+                };
+                img.put_pixel(x, y, image::Rgb(px));
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn a_card_filling_the_frame_has_an_outline_and_two_stacked_cards_have_halves() {
+        let outlines = card_outlines(&card_on_desk(480, 302));
+        assert_eq!(outlines.len(), 1, "{outlines:?}");
+        let o = outlines[0];
+        assert!((o.aspect() - 1.59).abs() < 0.08, "{o:?}");
+        assert!(
+            (o.centre.0 - 0.5).abs() < 0.02 && (o.centre.1 - 0.5).abs() < 0.02,
+            "{o:?}"
+        );
+        assert!((o.length - 0.6).abs() < 0.03, "{o:?}");
+        assert!(o.halves().is_empty(), "a card is not two");
+        // Two cards one above the other: 480×604, aspect 1.26, its long side upright.
+        let stacked = card_on_desk(380, 480);
+        let o = card_outlines(&stacked)[0];
+        let halves = o.halves();
+        assert_eq!(halves.len(), 2, "{o:?}");
+        for half in &halves {
+            assert!((half.aspect() - 1.58).abs() < 0.1, "{half:?}");
+            assert!(half.tilt.abs() < 0.1, "runs across: {half:?}");
+        }
+        let mut ys: Vec<f32> = halves.iter().map(|h| h.centre.1).collect();
+        ys.sort_by(f32::total_cmp);
+        assert!(
+            (ys[0] - 0.3).abs() < 0.03 && (ys[1] - 0.7).abs() < 0.03,
+            "{ys:?}"
+        );
+        // A desk alone, and a square light patch, have none.
+        assert!(
+            card_outlines(&RgbImage::from_pixel(800, 600, image::Rgb([70, 60, 55]))).is_empty()
+        );
+        assert!(card_outlines(&card_on_desk(360, 360)).is_empty());
+    }
+
+    #[test]
+    fn soft_print_counts_as_rows_only_when_stretched() {
+        // 25 grey levels of contrast, as blurred print keeps: below the legibility gate, but
+        // rows once the part's contrast is stretched.
+        let faint = page_inked(8, 210);
+        assert_eq!(analyse_gray(&faint).text_lines, 0);
+        let rgb = image::DynamicImage::ImageLuma8(faint).to_rgb8();
+        assert!(analyse_soft(&rgb, SIDE).text_lines >= 6);
+        let blank = RgbImage::from_pixel(600, 400, image::Rgb([235, 235, 235]));
+        assert_eq!(analyse_soft(&blank, SIDE).text_lines, 0);
+    }
+
     #[test]
     fn faint_strokes_are_not_text() {
         // 35 grey levels of contrast: a blurred or washed-out picture, nothing legible.
