@@ -192,6 +192,8 @@ def main():
     kind_ok = Counter()  # label kind -> found with the matching kind
     reported = Counter()  # reported kind -> files (non-ignore)
     correct = Counter()  # reported kind -> of which positives
+    neg = Counter()  # label kind -> negatives
+    flagged = Counter()  # label kind -> negatives reported as a document
     misses, false_pos, ignored = [], [], []
     for name, row in sorted(staged.items(), key=lambda kv: kv[1]["file"]):
         found = findings.get(name, [])
@@ -210,8 +212,11 @@ def main():
                 kind_ok[kind] += best["kind"] == KIND_ALIASES.get(kind, kind)
             else:
                 misses.append((row["file"], kind, describe(found)))
-        elif best:
-            false_pos.append((row["file"], row["kind"], best))
+        else:
+            neg[kind] += 1
+            if best:
+                flagged[kind] += 1
+                false_pos.append((row["file"], row["kind"], best))
 
     n_pos, n_neg = sum(pos.values()), len(staged) - sum(pos.values()) - len(ignored)
     tp, fp = sum(hit.values()), len(false_pos)
@@ -233,6 +238,9 @@ def main():
     for k in sorted(reported):
         print(f"{k:<18} {reported[k]:>5} {correct[k]:>5} {ratio(correct[k], reported[k]):>9}")
     print(f"{'overall':<18} {tp + fp:>5} {tp:>5} {ratio(tp, tp + fp):>9}")
+    print(f"{'negative kind':<18} {'files':>5} {'flagged':>7}")
+    for k in sorted(neg):
+        print(f"{k:<18} {neg[k]:>5} {flagged[k]:>7}")
     print(f"misses ({len(misses)}):")
     for f, kind, what in misses[: args.show]:
         print(f"  {f} [{kind}] reported: {what}")

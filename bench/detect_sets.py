@@ -13,7 +13,10 @@ and a business card or a bank card copied onto them the same way, and ordinary p
 a photo of the document made too blurred (gaussian), shaken (motion blur), glared (a bright
 blob over its text) or covered (a finger over a corner) for OCR to read in full. Negatives:
 receipts, business cards and bank cards (corpus and synthetic) and ordinary photos, spoiled
-the same ways.
+the same ways; then as many with faces, spoiled the same ways too: the corpus' portrait and
+group photos, business cards carrying their owner's photo, and photo prints and framed
+pictures of people on a desk (made by a generator of their own, so that the first negatives
+stay what they were).
 
 Writes each set as a folder with a labels.csv (file,label,kind,source) for detect_eval.py.
 Everything comes from one seeded generator: `--seed` reproduces the sets byte for byte.
@@ -263,6 +266,61 @@ def retakes_set(rng, corpus, templates, n, labels):
     return pos, neg
 
 
+def with_photo(rng, card, portrait):
+    """A business card with its owner's photo at one end, as some have: `portrait` covered
+    into a box 45–75 % of the card's height (ID cards' portraits are about two thirds)."""
+    card = card.copy()
+    w, h = card.size
+    ph = round(h * rng.uniform(0.45, 0.75))
+    pw = round(ph * 0.8)
+    x = round(w * 0.05) if rng.random() < 0.5 else w - pw - round(w * 0.05)
+    card.paste(g.cover(portrait, (pw, ph)), (x, round((h - ph) * rng.uniform(0.3, 0.6))))
+    return card
+
+
+def print_of(rng, photo, framed):
+    """A 10×15 photo print of `photo` (its subject anywhere across it), or the same picture in
+    a dark frame: what lies on a desk or hangs on a wall."""
+    w, h = 1500, 1000
+    if rng.random() < 0.5:  # the subject at one end
+        src = photo.crop((0, 0, photo.width, round(photo.width * h / w))) if photo.height * w > photo.width * h else photo
+        pic = Image.new("RGB", (w, h), tuple(rng.randint(120, 230) for _ in range(3)))
+        inner = g.cover(src, (round(h * src.width / src.height), h)) if src.width < w else g.cover(src, (w, h))
+        pic.paste(inner, (0 if rng.random() < 0.5 else w - inner.width, 0))
+    else:
+        pic = g.cover(photo, (w, h))
+    if not framed:
+        return pic
+    border = round(h * rng.uniform(0.06, 0.12))
+    frame = Image.new("RGB", (w + 2 * border, h + 2 * border), rng.choice(((25, 20, 18), (60, 40, 25), (200, 195, 185))))
+    frame.paste(pic, (border, border))
+    return frame
+
+
+def retake_people(rng, corpus, n, labels):
+    """Hard negatives with faces, spoiled the same ways as the retakes: portrait and group
+    photos from the corpus, business cards with their owner's photo, and photo prints or
+    framed pictures of people photographed on a desk."""
+    faces = sorted(f for f, (lab, k) in labels.items() if lab == "negative" and f.startswith("facerec__"))
+    neg = []
+    for i in range(n):
+        how = SPOILS[(i + i // 4) % len(SPOILS)]  # every group gets every spoil
+        name = rng.choice(faces)
+        photo = open_rgb(corpus / "detect" / "negative" / name)
+        r = i % 4
+        if r == 0:
+            neg.append((retake_photo(rng, photo, how), "portrait_photo", f"{name}, {how}"))
+        elif r == 1:
+            card = with_photo(rng, g.business_card(rng), photo)
+            neg.append((retake(rng, card, how, fill=(0.4, 0.8)), "business_card_photo", f"synthetic business card with {name}, {how}"))
+        else:
+            framed = r == 3
+            img = retake(rng, print_of(rng, photo, framed), how, fill=(0.4, 0.85), rounded=False)
+            kind = "framed_picture" if framed else "photo_print"
+            neg.append((img, kind, f"{kind} of {name}, {how}"))
+    return neg
+
+
 def write_set(rng, out, pos, neg):
     out.mkdir(parents=True)
     rows = []
@@ -292,6 +350,9 @@ def main():
     rng = random.Random(f"{args.set}-{args.seed}")
     make = a4_set if args.set == "a4" else retakes_set
     pos, neg = make(rng, args.corpus, templates, args.n, labels)
+    if args.set == "retakes":
+        # Their own generator, so that the sets above stay byte for byte what they were.
+        neg += retake_people(random.Random(f"people-{args.seed}"), args.corpus, args.n, labels)
     write_set(rng, args.out, pos, neg)
 
 

@@ -1,7 +1,9 @@
 //! The content stages in order, each run only where it can change the verdict: decode (stage
 //! 1), the cheap visual stage that picks the images worth reading, OCR (stages 2–3) with
-//! retries at other orientations when a document is suspected but nothing was confirmed, and
-//! the confirmers, whose results become votes with reasons a person can check.
+//! retries at other orientations when a document is suspected but nothing was confirmed, the
+//! confirmers, whose results become votes with reasons a person can check, and, in photos where
+//! nothing was confirmed, a closer look: small documents read at a higher resolution, and the
+//! outline and portrait of a document too blurred to read.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -11,7 +13,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, heic, keywords, mrz, selfie};
+use super::{cnid, heic, keywords, mrz, retake, selfie};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
@@ -130,8 +132,9 @@ struct Closer {
 /// Documents too small in the frame to be read in the working copy `small` (both sides of an
 /// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
 /// points at, where it sees text lines, are cut from a decode at twice the resolution and read
-/// on their own, the first one that confirms a document deciding. Errors are the reason for a
-/// note.
+/// on their own, the first one that confirms a document deciding. Then, if none did, a
+/// document too blurred, glared or covered to be read, seen by its outline and portrait.
+/// Errors are the reason for a note.
 fn look_closer(
     bytes: &[u8],
     t: FileType,
@@ -149,9 +152,25 @@ fn look_closer(
         .into_iter()
         .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
         .collect();
-    if regions.is_empty() {
-        return Ok(closer);
+    if !regions.is_empty() {
+        read_small_documents(bytes, t, cx, &regions, &mut closer, ev)?;
     }
+    if !closer.found {
+        closer.found = look_for_outline(small, ev);
+    }
+    Ok(closer)
+}
+
+/// Reads the small documents at `regions` from a decode at twice the resolution, stopping at
+/// the first that confirms a document.
+fn read_small_documents(
+    bytes: &[u8],
+    t: FileType,
+    cx: &Context,
+    regions: &[visual::Part],
+    closer: &mut Closer,
+    ev: &mut Evidence,
+) -> Result<(), String> {
     let large = decode::decode_large(bytes, t, cx.orientation).map_err(|e| e.to_string())?;
     let engine = ocr::engine().map_err(|e| e.to_string())?;
     for region in regions {
@@ -173,7 +192,23 @@ fn look_closer(
             break;
         }
     }
-    Ok(closer)
+    Ok(())
+}
+
+/// A document too blurred, glared or covered to be read, seen by its outline and portrait in
+/// the working copy `rgb` ([`retake::look`]); votes for it. Returns whether a vote was added.
+fn look_for_outline(rgb: &RgbImage, ev: &mut Evidence) -> bool {
+    match retake::look(rgb) {
+        Ok(Some(seen)) => {
+            ev.vote(seen.kind, seen.weight, "content.outline", seen.reason);
+            true
+        }
+        Ok(None) => false,
+        Err(e) => {
+            faces_not_analysed(ev, &e);
+            false
+        }
+    }
 }
 
 /// Said of what was read in a part of the image looked at closer.
@@ -247,16 +282,21 @@ fn look_for_selfie(
         Ok(Some(s)) => s,
         Ok(None) => return false,
         Err(e) => {
-            ev.note(
-                "content.faces_not_analysed",
-                format!("faces not looked for: {e}"),
-            );
+            faces_not_analysed(ev, &e);
             return false;
         }
     };
     ev.retag_documents(Kind::IdSelfie);
     ev.vote(Kind::IdSelfie, s.weight, "content.id_selfie", s.reason);
     true
+}
+
+/// Adds a `content.faces_not_analysed` note saying why faces were not looked for.
+fn faces_not_analysed(ev: &mut Evidence, e: &super::face::FaceError) {
+    ev.note(
+        "content.faces_not_analysed",
+        format!("faces not looked for: {e}"),
+    );
 }
 
 /// Adds a `content.not_analysed` note and returns the outcome that says why.

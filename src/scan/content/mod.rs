@@ -17,6 +17,7 @@ pub mod mrz;
 pub mod ocr;
 pub mod pdf;
 pub(crate) mod pdf_filters;
+pub(crate) mod retake;
 pub mod selfie;
 pub mod video;
 pub mod visual;

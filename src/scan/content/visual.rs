@@ -6,6 +6,8 @@
 //! here because the only crate offering them with rectangular kernels (imageproc) would add a
 //! large dependency tree for ~40 lines.
 
+use std::f32::consts::FRAC_PI_2;
+
 use image::{GrayImage, RgbImage};
 
 /// Long side of the grey copy the visual stage works on.
@@ -121,12 +123,8 @@ pub const MAX_SMALL_DOCUMENTS: usize = 3;
 /// aspect 1.2–2.4: a pale card's ground may be as light as the paper, its print is not), small
 /// in the frame, and ringed by plain paper.
 pub fn small_documents(rgb: &RgbImage) -> Vec<Part> {
-    let (w, h) = super::decode::fit(
-        rgb.width(),
-        rgb.height(),
-        OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
-    );
-    let gray = image::imageops::grayscale(&image::imageops::thumbnail(rgb, w, h));
+    let gray = outline_gray(rgb);
+    let (w, h) = gray.dimensions();
     if w < 64 || h < 64 {
         return Vec::new();
     }
@@ -229,7 +227,193 @@ fn on_plain_paper(dark: &[u8], w: u32, h: u32, bounds: [f32; 4]) -> bool {
     ring > 0 && (dark_px as f32) <= PAPER_RING_DARK * ring as f32
 }
 
+/// A card or a passport page filling a good part of a photo, seen as a light, solid,
+/// card-shaped blob: the outline that is still there when a retake is too blurred, glared or
+/// covered for its print to be read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Outline {
+    /// Centre, in fractions of the image's width and height.
+    pub centre: (f32, f32),
+    /// Long and short side, in fractions of the image's long side.
+    pub length: f32,
+    pub thickness: f32,
+    /// Angle of the long side from the horizontal, radians, in (−π/2, π/2].
+    pub tilt: f32,
+    /// The image's long side over its width and over its height: turns a length in fractions
+    /// of the long side into fractions of the width or the height.
+    scale: (f32, f32),
+}
+
+impl Outline {
+    /// The two halves of an outline that may be two cards one above the other (the front and
+    /// back of a card copied together): none unless its aspect is about that of two ID-1 cards
+    /// stacked (1.26).
+    pub fn halves(&self) -> Vec<Outline> {
+        if !(1.15..=1.4).contains(&self.aspect()) {
+            return Vec::new();
+        }
+        let (cos, sin) = (self.tilt.cos(), self.tilt.sin());
+        let across = self.tilt + if self.tilt > 0.0 { -1.0 } else { 1.0 } * FRAC_PI_2;
+        [-0.25f32, 0.25]
+            .iter()
+            .map(|&t| Outline {
+                centre: (
+                    self.centre.0 + t * self.length * cos * self.scale.0,
+                    self.centre.1 + t * self.length * sin * self.scale.1,
+                ),
+                length: self.thickness,
+                thickness: self.length / 2.0,
+                tilt: across,
+                scale: self.scale,
+            })
+            .collect()
+    }
+
+    /// Long side over short side: ID-1 cards 1.59, passport pages about 1.42.
+    pub fn aspect(&self) -> f32 {
+        self.length / self.thickness
+    }
+}
+
+/// At most this many outlines are returned, largest first.
+const MAX_OUTLINES: usize = 2;
+/// A card in a retake covers this share of the frame: the verification apps ask for one that
+/// fills most of it; one far smaller is not what this looks for (see [`small_documents`]).
+const OUTLINE_SHARE: (f32, f32) = (0.08, 0.85);
+/// Long over short side of a card or a page, seen at an angle: ID-1 is 1.59, a passport page
+/// 1.42, and perspective or a finger over an edge shifts either by a tenth or so.
+const OUTLINE_ASPECT: (f32, f32) = (1.25, 1.85);
+/// The blob fills at least this much of its rectangle (rounded corners and a finger over one
+/// take a few percent; a patch of sky or a wall is rarely this square).
+const OUTLINE_FILL: f32 = 0.86;
+
+/// Card- or page-shaped light objects filling a good part of the frame (an identity card held
+/// to the camera or lying on a desk), largest first.
+///
+/// On the 320 px grey copy, pixels lighter than a threshold (Otsu's, and one either side of it:
+/// a card is lighter than most desks, but glare and shadow move the best level) are joined
+/// into blobs, with the dark print, portrait and holes inside them filled in; a blob counts
+/// when it is a solid rectangle shaped like a card or a page.
+pub(crate) fn card_outlines(rgb: &RgbImage) -> Vec<Outline> {
+    let gray = outline_gray(rgb);
+    let (w, h) = gray.dimensions();
+    if w < 64 || h < 64 {
+        return Vec::new();
+    }
+    let total = (w * h) as f32;
+    let side = w.max(h) as f32;
+    let t = i32::from(otsu(&gray));
+    let mut found: Vec<(f32, Outline)> = Vec::new();
+    for level in [t - 24, t, t + 24] {
+        let level = level.clamp(16, 240) as u8;
+        let light: Vec<bool> = gray.iter().map(|&g| g >= level).collect();
+        // Thin bridges to other light things (a sheet of paper touching the card) are cut.
+        let light = GrayImage::from_raw(w, h, light.iter().map(|&b| u8::from(b) * 255).collect())
+            .expect("same size");
+        let opened = max_filter(&min_filter(&light, 3, 3), 3, 3);
+        let mask = fill_holes(&opened.iter().map(|&p| p > 0).collect::<Vec<_>>(), w, h);
+        for c in components(&mask, w, h).0 {
+            let Some(s) = c.shape() else { continue };
+            let share = c.area as f32 / total;
+            let aspect = s.length / s.thickness;
+            if !(OUTLINE_SHARE.0..=OUTLINE_SHARE.1).contains(&share)
+                || !(OUTLINE_ASPECT.0..=OUTLINE_ASPECT.1).contains(&aspect)
+                || s.fill < OUTLINE_FILL
+            {
+                continue;
+            }
+            let o = Outline {
+                centre: (s.centre.0 / w as f32, s.centre.1 / h as f32),
+                length: s.length / side,
+                thickness: s.thickness / side,
+                tilt: s.tilt,
+                scale: (side / w as f32, side / h as f32),
+            };
+            // The same object seen at another level is kept once, at its best fill.
+            let same = found.iter_mut().find(|(_, f)| {
+                (f.centre.0 - o.centre.0).abs() < 0.05 && (f.centre.1 - o.centre.1).abs() < 0.05
+            });
+            match same {
+                Some(f) if f.0 < s.fill => *f = (s.fill, o),
+                Some(_) => {}
+                None => found.push((s.fill, o)),
+            }
+        }
+    }
+    found.sort_by(|a, b| (b.1.length * b.1.thickness).total_cmp(&(a.1.length * a.1.thickness)));
+    found
+        .into_iter()
+        .take(MAX_OUTLINES)
+        .map(|(_, o)| o)
+        .collect()
+}
+
+/// The grey copy outlines are looked for on, [`OUTLINE_SIDE`] long.
+fn outline_gray(rgb: &RgbImage) -> GrayImage {
+    let (w, h) = super::decode::fit(
+        rgb.width(),
+        rgb.height(),
+        OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
+    );
+    image::imageops::grayscale(&image::imageops::thumbnail(rgb, w, h))
+}
+
+/// `mask` with every hole (a region outside it that does not reach the image's edge) filled.
+fn fill_holes(mask: &[bool], w: u32, h: u32) -> Vec<bool> {
+    let outside: Vec<bool> = mask.iter().map(|&m| !m).collect();
+    let (parts, labels) = components(&outside, w, h);
+    let (wu, hu) = (w as usize, h as usize);
+    let mut open = vec![false; parts.len()];
+    for (i, &l) in labels.iter().enumerate() {
+        let (x, y) = (i % wu, i / wu);
+        if l > 0 && (x == 0 || y == 0 || x + 1 == wu || y + 1 == hu) {
+            open[l as usize - 1] = true;
+        }
+    }
+    labels
+        .iter()
+        .map(|&l| l == 0 || !open[l as usize - 1])
+        .collect()
+}
+
+/// The visual stage on a part of a photo whose print may be too soft for [`analyse`]'s
+/// legibility gate (a blurred retake's card): its contrast stretched between the 1st and 99th
+/// percentile first, and strokes counted from a quarter of the usual edge strength.
+pub(crate) fn analyse_soft(rgb: &RgbImage, side: u32) -> Visual {
+    let (w, h) = super::decode::fit(
+        rgb.width(),
+        rgb.height(),
+        side.min(rgb.width().max(rgb.height())),
+    );
+    let mut gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
+    let mut hist = [0u32; 256];
+    for &p in gray.iter() {
+        hist[p as usize] += 1;
+    }
+    let n = gray.len() as u32;
+    let at = |q: u32| {
+        let mut sum = 0;
+        hist.iter()
+            .position(|&c| {
+                sum += c;
+                sum * 100 >= n * q
+            })
+            .unwrap_or(255) as i32
+    };
+    let (lo, hi) = (at(1), at(99));
+    if hi > lo {
+        for p in gray.iter_mut() {
+            *p = ((i32::from(*p) - lo) * 255 / (hi - lo)).clamp(0, 255) as u8;
+        }
+    }
+    analyse_gated(&gray, MIN_STROKE_EDGE / 4)
+}
+
 fn analyse_gray(gray: &GrayImage) -> Visual {
+    analyse_gated(gray, MIN_STROKE_EDGE)
+}
+
+fn analyse_gated(gray: &GrayImage, min_stroke_edge: u16) -> Visual {
     let (w, h) = gray.dimensions();
     if w < 16 || h < 16 {
         return Visual::default();
@@ -264,7 +448,7 @@ fn analyse_gray(gray: &GrayImage) -> Visual {
     }
     let max = grad.iter().copied().max().unwrap_or(0);
     // The scaling below would stretch the faint texture of a blurred photo to full contrast.
-    if max < MIN_STROKE_EDGE {
+    if max < min_stroke_edge {
         return Visual::default();
     }
     let grad: Vec<u8> = grad
@@ -682,6 +866,81 @@ mod tests {
             }
         }
         assert!(small_documents(&full).is_empty());
+    }
+
+    /// A dark desk (800×600) with a light card of `w`×`h` pixels centred on it, a darker
+    /// portrait-sized block at its left end and rows of print at its right.
+    fn card_on_desk(w: u32, h: u32) -> RgbImage {
+        let mut img = RgbImage::from_pixel(800, 600, image::Rgb([70, 60, 55]));
+        let (x0, y0) = (400 - w / 2, 300 - h / 2);
+        for y in y0..y0 + h {
+            for x in x0..x0 + w {
+                let (cx, cy) = (x - x0, y - y0);
+                let portrait = cx > w / 20 && cx < w * 3 / 10 && cy > h / 5 && cy < h * 4 / 5;
+                // Print with a margin, as on a card.
+                let print = cx > w * 2 / 5
+                    && cx < w * 19 / 20
+                    && cy > h / 8
+                    && cy < h * 7 / 8
+                    && cy % 30 < 10
+                    && cx % 9 < 6;
+                let px = if portrait {
+                    [120, 100, 90]
+                } else if print {
+                    [50, 50, 60]
+                } else {
+                    [225, 225, 215]
+                };
+                img.put_pixel(x, y, image::Rgb(px));
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn a_card_filling_the_frame_has_an_outline_and_two_stacked_cards_have_halves() {
+        let outlines = card_outlines(&card_on_desk(480, 302));
+        assert_eq!(outlines.len(), 1, "{outlines:?}");
+        let o = outlines[0];
+        assert!((o.aspect() - 1.59).abs() < 0.08, "{o:?}");
+        assert!(
+            (o.centre.0 - 0.5).abs() < 0.02 && (o.centre.1 - 0.5).abs() < 0.02,
+            "{o:?}"
+        );
+        assert!((o.length - 0.6).abs() < 0.03, "{o:?}");
+        assert!(o.halves().is_empty(), "a card is not two");
+        // Two cards one above the other: 480×604, aspect 1.26, its long side upright.
+        let stacked = card_on_desk(380, 480);
+        let o = card_outlines(&stacked)[0];
+        let halves = o.halves();
+        assert_eq!(halves.len(), 2, "{o:?}");
+        for half in &halves {
+            assert!((half.aspect() - 1.58).abs() < 0.1, "{half:?}");
+            assert!(half.tilt.abs() < 0.1, "runs across: {half:?}");
+        }
+        let mut ys: Vec<f32> = halves.iter().map(|h| h.centre.1).collect();
+        ys.sort_by(f32::total_cmp);
+        assert!(
+            (ys[0] - 0.3).abs() < 0.03 && (ys[1] - 0.7).abs() < 0.03,
+            "{ys:?}"
+        );
+        // A desk alone, and a square light patch, have none.
+        assert!(
+            card_outlines(&RgbImage::from_pixel(800, 600, image::Rgb([70, 60, 55]))).is_empty()
+        );
+        assert!(card_outlines(&card_on_desk(360, 360)).is_empty());
+    }
+
+    #[test]
+    fn soft_print_counts_as_rows_only_when_stretched() {
+        // 25 grey levels of contrast, as blurred print keeps: below the legibility gate, but
+        // rows once the part's contrast is stretched.
+        let faint = page_inked(8, 210);
+        assert_eq!(analyse_gray(&faint).text_lines, 0);
+        let rgb = image::DynamicImage::ImageLuma8(faint).to_rgb8();
+        assert!(analyse_soft(&rgb, SIDE).text_lines >= 6);
+        let blank = RgbImage::from_pixel(600, 400, image::Rgb([235, 235, 235]));
+        assert_eq!(analyse_soft(&blank, SIDE).text_lines, 0);
     }
 
     #[test]
