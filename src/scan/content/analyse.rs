@@ -11,7 +11,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, heic, keywords, mrz, selfie};
+use super::{avif, cnid, heic, keywords, mrz, selfie};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
@@ -61,7 +61,7 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
     }
     if let Some(t) = cx.file_type
         && !decode::supported(t)
-        && t != FileType::Heif
+        && !matches!(t, FileType::Heif | FileType::Avif)
     {
         return not_analysed(ev, DecodeError::Unsupported(t).to_string(), false);
     }
@@ -95,6 +95,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     };
     let decoded = match t {
         FileType::Heif => heic::decode(bytes),
+        FileType::Avif => avif::decode(bytes),
         _ => decode::decode(bytes, t, cx.orientation),
     };
     let decoded = match decoded {
@@ -105,7 +106,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     let outcome = analyse_pixels(&decoded.rgb, cx, ev);
     match outcome {
         Outcome::Analysed { found: false, ocr }
-            if t != FileType::Heif && !screen_like(&decoded.rgb, cx) =>
+            if !matches!(t, FileType::Heif | FileType::Avif) && !screen_like(&decoded.rgb, cx) =>
         {
             match look_closer(bytes, t, cx, &decoded.rgb, ev) {
                 Ok(closer) => Outcome::Analysed {
