@@ -8,13 +8,12 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 use crate::content::{scan, summary};
 use crate::util::vault::run_ok;
-use crate::util::{TestDir, fixture, findings_by_path, json_lines, signals, tool};
+use crate::util::{TestDir, findings_by_path, fixture, json_lines, signals, tool};
 
 /// `avifenc` (libavif) with a fast speed setting, from `input` to `output`, after `args`.
 fn avifenc(args: &[&str], input: &Path, output: &Path) {
@@ -49,7 +48,12 @@ fn not_analysed(out: &std::process::Output) -> BTreeMap<String, String> {
     json_lines(out)
         .into_iter()
         .filter(|(ty, d)| ty == "warning" && d["message"].as_str().is_some())
-        .filter(|(_, d)| d["message"].as_str().unwrap().starts_with("pixels not analysed"))
+        .filter(|(_, d)| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("pixels not analysed")
+        })
         .map(|(_, d)| {
             let path = d["path"]["text"].as_str().unwrap_or_default();
             let name = Path::new(path).file_name().unwrap().to_string_lossy();
@@ -191,5 +195,8 @@ fn write_fuzz_seeds() {
     let with = |args: &[&str], name: &str| avifenc(args, &small, &seeds.join(name));
     with(&["--depth", "10", "--irot", "1"], "ten-bit-irot.avif");
     with(&["--imir", "1", "--yuv", "400"], "grey-imir.avif");
-    with(&["--grid", "2x2", "--min", "40", "--max", "50"], "grid.avif");
+    with(
+        &["--grid", "2x2", "--min", "40", "--max", "50"],
+        "grid.avif",
+    );
 }

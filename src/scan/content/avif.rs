@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use heic_rs::meta::Meta;
-use heic_rs::{PixelLayout, grid, transform};
+use heic_rs::{Mirror, PixelLayout, Transform, grid, transform};
 use image::GrayImage;
 
 use super::decode::{self, DecodeError, Decoded};
@@ -25,7 +25,8 @@ const MAX_TILES: u64 = 1024;
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     // A panic in the container parser or in this module becomes an error on the file. (One
     // inside rav1d cannot be caught: its functions are `extern "C"`, see `idvault-av1`.)
-    let gray = std::panic::catch_unwind(|| primary_luma(bytes)).map_err(|_| DecodeError::Panicked)??;
+    let gray =
+        std::panic::catch_unwind(|| primary_luma(bytes)).map_err(|_| DecodeError::Panicked)??;
     Ok(heic::working_copy(gray))
 }
 
@@ -54,9 +55,22 @@ fn primary_luma(bytes: &[u8]) -> Result<GrayImage, DecodeError> {
         height: h,
         layout: PixelLayout::Gray8,
     };
-    let image = transform::apply_all(image, &props.transforms).map_err(corrupt)?;
+    let transforms: Vec<Transform> = props.transforms.iter().map(|&t| as_written(t)).collect();
+    let image = transform::apply_all(image, &transforms).map_err(corrupt)?;
     GrayImage::from_raw(image.width, image.height, image.data)
         .ok_or_else(|| corrupt("pixel buffer size mismatch"))
+}
+
+/// A transform as AVIF writers mean it. heic-rs reads `imir` 0 as a mirror about a vertical
+/// axis (left and right exchanged); libavif writes 0 for top-to-bottom, and libheif, the other
+/// reader a user would open the photo with, shows it that way (the `imir` test makes such a
+/// file with `avifenc` and reads it upright), so the two mirrors are exchanged here.
+fn as_written(t: Transform) -> Transform {
+    match t {
+        Transform::Mirror(Mirror::LeftRight) => Transform::Mirror(Mirror::TopBottom),
+        Transform::Mirror(Mirror::TopBottom) => Transform::Mirror(Mirror::LeftRight),
+        other => other,
+    }
 }
 
 /// Decodes the `av01` item `id` (at most `max_pixels`) to luma.
@@ -70,9 +84,15 @@ fn decode_item(
     if !is_av1 {
         return Err(corrupt(format!("item {id} is not an AV1 image")));
     }
-    let config = meta.props.find(id, b"av1C").ok_or_else(|| corrupt("no av1C"))?;
+    let config = meta
+        .props
+        .find(id, b"av1C")
+        .ok_or_else(|| corrupt("no av1C"))?;
     // av1C: four bytes of profile, level and sampling, then the configOBUs.
-    let config_obus = config.payload.get(4..).ok_or_else(|| corrupt("short av1C"))?;
+    let config_obus = config
+        .payload
+        .get(4..)
+        .ok_or_else(|| corrupt("short av1C"))?;
     let data: Cow<'_, [u8]> = meta.item_data(bytes, id).map_err(corrupt)?;
     let luma = idvault_av1::decode_luma(config_obus, &data, max_pixels).map_err(|e| match e {
         idvault_av1::Error::TooLarge { width, height, .. } => DecodeError::TooLarge {
@@ -103,8 +123,8 @@ fn decode_grid(bytes: &[u8], meta: &Meta<'_>, id: u32) -> Result<GrayImage, Deco
     // this; the decoder refuses a larger one from its header. (A one-tile row or column is
     // held to the output's own size.)
     let most = |n: u32, out: u32| u64::from(out).div_ceil(u64::from(n.max(2) - 1));
-    let tile_limit = (most(g.columns, g.output_width) * most(g.rows, g.output_height))
-        .min(decode::MAX_PIXELS);
+    let tile_limit =
+        (most(g.columns, g.output_width) * most(g.rows, g.output_height)).min(decode::MAX_PIXELS);
     let mut canvas = GrayImage::new(g.output_width, g.output_height);
     let mut size = None;
     for (i, &tile) in tiles.iter().enumerate() {
