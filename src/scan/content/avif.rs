@@ -13,9 +13,9 @@ use image::GrayImage;
 use super::decode::{self, DecodeError, Decoded};
 use super::heic;
 
-/// Most tiles a grid may have: a 12 MP photo in 512-pixel tiles has 48, a 100 MP one in the
-/// smallest tiles the AVIF profiles allow for such a size (about 1300 px) under 100. Each tile
-/// opens a decoder, so a grid of thousands of tiny tiles would cost far more than its pixels.
+/// Most tiles a grid may have. A 12 MP photo in 512-pixel tiles (the layout phones use for
+/// HEIC) has 48, one of the 100-megapixel limit about 400; each tile opens a decoder of its
+/// own, so a grid of thousands of tiny tiles would cost far more than its pixels say.
 const MAX_TILES: u64 = 1024;
 
 /// Decodes the primary image of the AVIF file in `bytes` into a working copy, as
