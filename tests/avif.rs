@@ -184,7 +184,7 @@ fn write_fuzz_seeds() {
     let small = t.path().join("small.png");
     ffmpeg(
         &fixture("detect/positive/pe__100_pass-hrv.jpg"),
-        &["-vf", "scale=128:96"],
+        &["-vf", "scale=128:128"],
         &small,
     );
     ffmpeg(
