@@ -266,6 +266,54 @@ impl Drop for Picture {
 mod tests {
     use super::*;
 
+    /// ffmpeg's synthetic `testsrc2` test card, 64×48, one frame, coded by libaom at 8 and 10
+    /// bits, and its 8-bit luma plane before coding. Made with ffmpeg 5.1:
+    /// `ffmpeg -f lavfi -i testsrc2=s=64x48 -frames:v 1 -c:v libaom-av1 -still-picture 1
+    /// -crf 20 -pix_fmt yuv420p[10le] -f obu eight.obu` (`ten.obu`), and the first 3072 bytes
+    /// of the same with `-pix_fmt yuv420p -f rawvideo` (`luma.raw`).
+    const EIGHT: &[u8] = include_bytes!("../testdata/eight.obu");
+    const TEN: &[u8] = include_bytes!("../testdata/ten.obu");
+    const LUMA: &[u8] = include_bytes!("../testdata/luma.raw");
+
+    /// Mean absolute difference of two planes.
+    fn distance(a: &[u8], b: &[u8]) -> f64 {
+        let sum: u64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        sum as f64 / a.len() as f64
+    }
+
+    #[test]
+    fn eight_and_ten_bit_pictures_decode_to_the_coded_luma() {
+        for (name, data) in [("8-bit", EIGHT), ("10-bit", TEN)] {
+            let luma = decode_luma(&[], data, 1 << 20).unwrap();
+            assert_eq!((luma.width, luma.height), (64, 48), "{name}");
+            assert_eq!(luma.pixels.len(), 64 * 48, "{name}");
+            // Lossy coding moves samples a little; a wrong bit depth, stride or plane moves them
+            // by tens.
+            let d = distance(&luma.pixels, LUMA);
+            assert!(d < 4.0, "{name}: mean difference {d}");
+        }
+    }
+
+    #[test]
+    fn frames_over_the_limit_are_refused() {
+        assert!(decode_luma(&[], EIGHT, 64 * 48 - 1).is_err());
+        assert!(decode_luma(&[], EIGHT, 64 * 48).is_ok());
+    }
+
+    #[test]
+    fn truncated_data_is_an_error() {
+        for len in [1, 10, EIGHT.len() / 2, EIGHT.len() - 1] {
+            assert!(
+                decode_luma(&[], &EIGHT[..len], 1 << 20).is_err(),
+                "{len} bytes"
+            );
+        }
+    }
+
     #[test]
     fn empty_and_garbage_data_are_errors() {
         assert_eq!(decode_luma(&[], &[], 1 << 20), Err(Error::Empty));
