@@ -3,6 +3,7 @@
 
 mod util;
 
+mod avif;
 mod content;
 mod formats;
 mod hostile;

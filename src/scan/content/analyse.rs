@@ -13,7 +13,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, heic, keywords, mrz, retake, selfie};
+use super::{avif, cnid, heic, keywords, mrz, retake, selfie};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
@@ -63,7 +63,7 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
     }
     if let Some(t) = cx.file_type
         && !decode::supported(t)
-        && t != FileType::Heif
+        && !matches!(t, FileType::Heif | FileType::Avif)
     {
         return not_analysed(ev, DecodeError::Unsupported(t).to_string(), false);
     }
@@ -97,6 +97,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     };
     let decoded = match t {
         FileType::Heif => heic::decode(bytes),
+        FileType::Avif => avif::decode(bytes),
         _ => decode::decode(bytes, t, cx.orientation),
     };
     let decoded = match decoded {
@@ -107,7 +108,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     let outcome = analyse_pixels(&decoded.rgb, cx, ev);
     match outcome {
         Outcome::Analysed { found: false, ocr }
-            if t != FileType::Heif && !screen_like(&decoded.rgb, cx) =>
+            if !matches!(t, FileType::Heif | FileType::Avif) && !screen_like(&decoded.rgb, cx) =>
         {
             match look_closer(bytes, t, cx, &decoded.rgb, ev) {
                 Ok(closer) => Outcome::Analysed {

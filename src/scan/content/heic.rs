@@ -3,8 +3,8 @@
 //! `irot`/`imir`/`clap` applied. Only luma is decoded, which is all the detector looks at and
 //! saves the chroma upsampling and colour conversion.
 //!
-//! AVIF (AV1 inside the same container) is not decoded: `heic-rs` has no AV1 decoder, and the
-//! pure-Rust one (`rav1d`) would more than double the build for a format phones rarely write.
+//! AVIF (AV1 in the same container) goes through [`super::avif`], which ends in the same
+//! working copy.
 
 use image::{DynamicImage, GrayImage};
 
@@ -37,20 +37,26 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let img = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
         .map_err(|_| DecodeError::Panicked)?
         .map_err(|e| DecodeError::Corrupt(e.to_string()))??;
-    let (w, h) = (img.width, img.height);
-    let gray = GrayImage::from_raw(w, h, img.data)
+    let gray = GrayImage::from_raw(img.width, img.height, img.data)
         .ok_or_else(|| DecodeError::Corrupt("pixel buffer size mismatch".into()))?;
+    Ok(working_copy(gray))
+}
+
+/// The working copy of a HEIF image decoded to full-size luma: reduced to a long side of at
+/// most [`WORKING_SIDE`].
+pub(crate) fn working_copy(gray: GrayImage) -> Decoded {
+    let (w, h) = gray.dimensions();
     let gray = if w.max(h) > WORKING_SIDE {
         let (tw, th) = decode::fit(w, h, WORKING_SIDE);
         image::imageops::thumbnail(&gray, tw, th)
     } else {
         gray
     };
-    Ok(Decoded {
+    Decoded {
         rgb: DynamicImage::ImageLuma8(gray).into_rgb8(),
         full_width: w,
         full_height: h,
-    })
+    }
 }
 
 #[cfg(test)]

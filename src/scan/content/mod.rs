@@ -4,6 +4,7 @@
 //! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
 pub mod analyse;
+pub mod avif;
 pub mod cache;
 pub mod cnid;
 pub mod container;
