@@ -7,10 +7,19 @@ mod exit;
 use std::io;
 
 use clap::Parser;
+use idvault::scan::content::avif;
 
 use exit::ExitCode;
 
 fn main() {
+    // `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == avif::WORKER_ARG)
+    {
+        let done = avif::serve(io::stdin().lock(), io::stdout().lock());
+        std::process::exit(if done.is_ok() { 0 } else { 1 });
+    }
     let cli = cli::Cli::parse();
     if let Err(err) = idvault::interrupt::install() {
         eprintln!("idvault: error: cannot install the Ctrl-C handler: {err}");

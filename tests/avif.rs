@@ -157,6 +157,15 @@ fn broken_avif_files_get_a_note_and_the_run_goes_on() {
     header_only.extend_from_slice(&[0, 0, 0, 8]);
     header_only.extend_from_slice(b"mdat");
     t.write("in/no-data.avif", &header_only);
+    // AV1 data on which rav1d 1.1 panics inside an `extern "C"` function, which aborts the
+    // process that runs it (found by the fuzzer): the scan's decoding worker dies, not the scan.
+    let abort = fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/av1/testdata/abort-in-on-error.obu"),
+    )
+    .unwrap();
+    let mut crashing = bytes[..mdat].to_vec();
+    crashing.extend(abort.iter().cycle().take(bytes.len() - mdat));
+    t.write("in/crashing.avif", &crashing);
     fs::copy(&good, inp.join("zz-good.avif")).unwrap();
 
     let out = scan(&inp, &t.path().join("cache"), &[]);
@@ -167,6 +176,10 @@ fn broken_avif_files_get_a_note_and_the_run_goes_on() {
             .unwrap_or_else(|| panic!("no note for {name}: {notes:?}"));
         assert!(note.contains("corrupt or truncated"), "{name}: {note}");
     }
+    let note = notes
+        .get("crashing.avif")
+        .unwrap_or_else(|| panic!("no note for crashing.avif: {notes:?}"));
+    assert!(note.contains("the decoder failed"), "{note}");
     let found = findings_by_path(&out, &inp);
     assert_eq!(finding(&found, "zz-good.avif")["kind"], "passport");
     assert_eq!(summary(&out)["errors"], 0);

@@ -5,26 +5,160 @@
 //! `unsafe` code. Only luma is decoded; an alpha plane, a depth map or a thumbnail is ignored.
 
 use std::borrow::Cow;
+use std::io::{self, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use heic_rs::meta::Meta;
 use heic_rs::{Mirror, PixelLayout, Transform, grid, transform};
 use image::GrayImage;
 
+use wait_timeout::ChildExt;
+
 use super::decode::{self, DecodeError, Decoded};
-use super::heic;
+use super::{analyse, heic};
 
 /// Most tiles a grid may have. A 12 MP photo in 512-pixel tiles (the layout phones use for
 /// HEIC) has 48, one of the 100-megapixel limit about 400; each tile opens a decoder of its
 /// own, so a grid of thousands of tiny tiles would cost far more than its pixels say.
 const MAX_TILES: u64 = 1024;
 
+/// The argument that makes the `idvault` binary an AV1 decoding worker: it reads one AVIF file
+/// on stdin and answers on stdout ([`serve`]). Not a command: `main` checks for it first.
+pub const WORKER_ARG: &str = "__avif-worker";
+
+/// A worker that has not answered after this long is killed and the file gets a note (a 12 MP
+/// photo takes well under a second; a hostile one may make the decoder loop).
+const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Decodes the primary image of the AVIF file in `bytes` into a working copy, as
 /// [`heic::decode`] does for HEIC: luma only, transforms applied, long side at most
-/// [`heic::WORKING_SIDE`]. Every size is checked against [`decode::MAX_PIXELS`] before a
-/// decoder runs.
+/// [`heic::WORKING_SIDE`].
+///
+/// The decoding runs in a child process, this binary started again as a worker. A panic inside
+/// rav1d cannot be caught (its functions are `extern "C"`, so it aborts the process; the fuzzer
+/// found such an input, kept in `crates/av1/testdata/`), and a worker that aborts, hangs or
+/// answers nonsense costs only its file a note, never the scan.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    // A panic in the container parser or in this module becomes an error on the file. (One
-    // inside rav1d cannot be caught: its functions are `extern "C"`, see `idvault-av1`.)
+    let exe = std::env::current_exe()
+        .map_err(|e| DecodeError::Corrupt(format!("cannot find idvault to decode AV1: {e}")))?;
+    let mut child = Command::new(exe)
+        .arg(WORKER_ARG)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| DecodeError::Corrupt(format!("cannot start the AV1 decoder: {e}")))?;
+    let (Some(mut input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(DecodeError::Panicked);
+    };
+    let (status, answer) = std::thread::scope(|s| {
+        // A worker that stops reading (it crashed) ends the write with an error: ignored, as
+        // its exit status says what happened.
+        s.spawn(move || input.write_all(bytes));
+        let reader = s.spawn(move || {
+            let mut answer = Vec::new();
+            output
+                .take(MAX_ANSWER)
+                .read_to_end(&mut answer)
+                .map(|_| answer)
+        });
+        let status = match child.wait_timeout(WORKER_TIMEOUT) {
+            Ok(Some(status)) => Some(status),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                None
+            }
+        };
+        (status, reader.join())
+    });
+    match (status, answer) {
+        (None, _) => Err(DecodeError::Corrupt(format!(
+            "AV1 decoding took longer than {} s",
+            WORKER_TIMEOUT.as_secs()
+        ))),
+        (Some(status), Ok(Ok(answer))) if status.success() => read_answer(&answer),
+        _ => Err(DecodeError::Panicked),
+    }
+}
+
+/// The worker's side of [`decode`]: reads an AVIF file from `input`, decodes it in this process
+/// ([`decode_here`]) and writes the answer to `output`.
+pub fn serve(input: impl Read, mut output: impl Write) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    input
+        .take(analyse::MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)?;
+    let mut answer = Vec::new();
+    match decode_here(&bytes) {
+        Ok(d) => {
+            answer.push(b'O');
+            for n in [d.rgb.width(), d.rgb.height(), d.full_width, d.full_height] {
+                answer.extend_from_slice(&n.to_le_bytes());
+            }
+            answer.extend(d.rgb.pixels().map(|p| p[0]));
+        }
+        Err(DecodeError::TooLarge { width, height }) => {
+            answer.push(b'L');
+            answer.extend_from_slice(&width.to_le_bytes());
+            answer.extend_from_slice(&height.to_le_bytes());
+        }
+        Err(e) => {
+            answer.push(b'E');
+            answer.extend_from_slice(e.to_string().as_bytes());
+        }
+    }
+    output.write_all(&answer)?;
+    output.flush()
+}
+
+/// The largest answer a worker can give: a working copy of [`heic::WORKING_SIDE`] squared and
+/// its header.
+const MAX_ANSWER: u64 = (heic::WORKING_SIDE as u64).pow(2) + 17;
+
+/// Reads a worker's answer (see [`serve`]), trusting none of it.
+fn read_answer(answer: &[u8]) -> Result<Decoded, DecodeError> {
+    let nonsense = || DecodeError::Corrupt("the AV1 decoder gave no usable answer".into());
+    let u32_at = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(answer.get(i..i + 4)?.try_into().ok()?))
+    };
+    let u64_at = |i: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(answer.get(i..i + 8)?.try_into().ok()?))
+    };
+    match answer.first() {
+        Some(b'O') => {
+            let [w, h, full_w, full_h] = [1, 5, 9, 13].map(|i| u32_at(i).ok_or_else(nonsense));
+            let (w, h, full_w, full_h) = (w?, h?, full_w?, full_h?);
+            if w.max(h) > heic::WORKING_SIDE
+                || u64::from(full_w) * u64::from(full_h) > decode::MAX_PIXELS
+            {
+                return Err(nonsense());
+            }
+            let gray = GrayImage::from_raw(w, h, answer[17..].to_vec()).ok_or_else(nonsense)?;
+            if gray.len() != answer.len() - 17 {
+                return Err(nonsense());
+            }
+            Ok(heic::from_luma(gray, full_w, full_h))
+        }
+        Some(b'L') => match (u64_at(1), u64_at(9)) {
+            (Some(width), Some(height)) => Err(DecodeError::TooLarge { width, height }),
+            _ => Err(nonsense()),
+        },
+        Some(b'E') => Err(DecodeError::Corrupt(
+            String::from_utf8_lossy(&answer[1..]).into_owned(),
+        )),
+        _ => Err(nonsense()),
+    }
+}
+
+/// [`decode`] in this process: what the worker runs (and the fuzz target, for which an abort
+/// inside rav1d is the crash to find).
+pub fn decode_here(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    // A panic in the container parser or in this module becomes an error on the file.
     let gray =
         std::panic::catch_unwind(|| primary_luma(bytes)).map_err(|_| DecodeError::Panicked)??;
     Ok(heic::working_copy(gray))
@@ -168,8 +302,8 @@ mod tests {
     fn garbage_and_truncated_files_are_errors() {
         let mut ftyp = vec![0, 0, 0, 24];
         ftyp.extend_from_slice(b"ftypavif\0\0\0\0mif1avif");
-        assert!(decode(&ftyp).is_err());
+        assert!(decode_here(&ftyp).is_err());
         ftyp.extend((0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
-        assert!(decode(&ftyp).is_err());
+        assert!(decode_here(&ftyp).is_err());
     }
 }

@@ -52,10 +52,15 @@ pub(crate) fn working_copy(gray: GrayImage) -> Decoded {
     } else {
         gray
     };
+    from_luma(gray, w, h)
+}
+
+/// A working copy made of reduced luma, for an image of `full_width` × `full_height`.
+pub(crate) fn from_luma(gray: GrayImage, full_width: u32, full_height: u32) -> Decoded {
     Decoded {
         rgb: DynamicImage::ImageLuma8(gray).into_rgb8(),
-        full_width: w,
-        full_height: h,
+        full_width,
+        full_height,
     }
 }
 
