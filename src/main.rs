@@ -4,10 +4,10 @@ mod cli;
 mod commands;
 mod exit;
 
-use std::io;
+use std::io::{self, Read};
 
 use clap::Parser;
-use idvault::scan::content::avif;
+use idvault::scan::content::{analyse, avif};
 
 use exit::ExitCode;
 
@@ -17,7 +17,8 @@ fn main() {
         .nth(1)
         .is_some_and(|a| a == avif::WORKER_ARG)
     {
-        let done = avif::serve(io::stdin().lock(), io::stdout().lock());
+        let input = io::stdin().lock().take(analyse::MAX_FILE_BYTES);
+        let done = avif::serve(input, io::stdout().lock());
         std::process::exit(if done.is_ok() { 0 } else { 1 });
     }
     let cli = cli::Cli::parse();

@@ -16,7 +16,7 @@ use image::GrayImage;
 use wait_timeout::ChildExt;
 
 use super::decode::{self, DecodeError, Decoded};
-use super::{analyse, heic};
+use super::heic;
 
 /// Most tiles a grid may have. A 12 MP photo in 512-pixel tiles (the layout phones use for
 /// HEIC) has 48, one of the 100-megapixel limit about 400; each tile opens a decoder of its
@@ -86,13 +86,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// The worker's side of [`decode`]: reads an AVIF file from `input`, decodes it in this process
-/// ([`decode_here`]) and writes the answer to `output`.
-pub fn serve(input: impl Read, mut output: impl Write) -> io::Result<()> {
+/// The worker's side of [`decode`]: reads an AVIF file from `input` (which the caller bounds),
+/// decodes it in this process ([`decode_here`]) and writes the answer to `output`.
+pub fn serve(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
     let mut bytes = Vec::new();
-    input
-        .take(analyse::MAX_FILE_BYTES)
-        .read_to_end(&mut bytes)?;
+    input.read_to_end(&mut bytes)?;
     let mut answer = Vec::new();
     match decode_here(&bytes) {
         Ok(d) => {
