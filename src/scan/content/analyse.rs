@@ -149,7 +149,8 @@ fn look_closer(
     };
     // Only outlines whose print shows as text lines already in the working copy are worth a
     // second decode (the blobs the search finds in ordinary photos hold none).
-    let regions: Vec<visual::Part> = visual::small_documents(small)
+    let gray = visual::outline_gray(small);
+    let regions: Vec<visual::Part> = visual::small_documents(&gray)
         .into_iter()
         .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
         .collect();
@@ -157,7 +158,7 @@ fn look_closer(
         read_small_documents(bytes, t, cx, &regions, &mut closer, ev)?;
     }
     if !closer.found {
-        closer.found = look_for_outline(small, ev);
+        closer.found = look_for_outline(small, &gray, ev);
     }
     Ok(closer)
 }
@@ -197,9 +198,10 @@ fn read_small_documents(
 }
 
 /// A document too blurred, glared or covered to be read, seen by its outline and portrait in
-/// the working copy `rgb` ([`retake::look`]); votes for it. Returns whether a vote was added.
-fn look_for_outline(rgb: &RgbImage, ev: &mut Evidence) -> bool {
-    match retake::look(rgb) {
+/// the working copy `rgb` ([`retake::look`]; `gray` is its [`visual::outline_gray`]); votes for
+/// it. Returns whether a vote was added.
+fn look_for_outline(rgb: &RgbImage, gray: &image::GrayImage, ev: &mut Evidence) -> bool {
+    match retake::look(rgb, gray) {
         Ok(Some(seen)) => {
             ev.vote(seen.kind, seen.weight, "content.outline", seen.reason);
             true

@@ -5,7 +5,7 @@
 //! print across the rest of it even when they are too soft to read. This never decides with
 //! the confidence of a read document: it says what it saw, at a moderate weight.
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 
 use super::face::{self, Area, Face, FaceError};
 use super::visual::{self, Outline};
@@ -44,10 +44,10 @@ const WEIGHT: f32 = 0.55;
 const WEIGHT_WITH_ZONE: f32 = 0.62;
 
 /// Looks for a document by its outline and portrait in `rgb` (a working copy in which nothing
-/// was read). The first, cheap test is the outline search on a 320 px copy; faces are looked
-/// for only inside an outline.
-pub(crate) fn look(rgb: &RgbImage) -> Result<Option<Seen>, FaceError> {
-    for outline in visual::card_outlines(rgb) {
+/// was read; `gray` is its [`visual::outline_gray`]). The first, cheap test is the outline
+/// search on that 320 px copy; faces are looked for only inside an outline.
+pub(crate) fn look(rgb: &RgbImage, gray: &GrayImage) -> Result<Option<Seen>, FaceError> {
+    for outline in visual::card_outlines(gray) {
         // Both sides of a card, one above the other (a copy of both sides photographed), are
         // tried first where the outline is squarer than a passport page.
         let mut tries = outline.halves();
@@ -277,7 +277,7 @@ mod tests {
         // On a dark desk, so that the outline search finds it.
         let mut desk = RgbImage::from_pixel(900, 600, image::Rgb([60, 55, 50]));
         image::imageops::overlay(&mut desk, &img, 150, 111);
-        let o = visual::card_outlines(&desk)[0];
+        let o = visual::card_outlines(&visual::outline_gray(&desk))[0];
         (desk, o)
     }
 

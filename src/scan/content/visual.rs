@@ -122,8 +122,7 @@ pub const MAX_SMALL_DOCUMENTS: usize = 3;
 /// a blob counts when it is shaped like a card or a passport page (a mostly solid rectangle of
 /// aspect 1.2–2.4: a pale card's ground may be as light as the paper, its print is not), small
 /// in the frame, and ringed by plain paper.
-pub fn small_documents(rgb: &RgbImage) -> Vec<Part> {
-    let gray = outline_gray(rgb);
+pub fn small_documents(gray: &GrayImage) -> Vec<Part> {
     let (w, h) = gray.dimensions();
     if w < 64 || h < 64 {
         return Vec::new();
@@ -131,7 +130,7 @@ pub fn small_documents(rgb: &RgbImage) -> Vec<Part> {
     let side = w.max(h) as f32;
     let odd = |n: f32| (n.round() as usize).max(1) | 1;
     let paper_k = odd(side / 12.0);
-    let paper = min_filter(&max_filter(&gray, paper_k, paper_k), paper_k, paper_k);
+    let paper = min_filter(&max_filter(gray, paper_k, paper_k), paper_k, paper_k);
     let dark: Vec<u8> = paper
         .iter()
         .zip(gray.iter())
@@ -294,15 +293,14 @@ const OUTLINE_FILL: f32 = 0.86;
 /// a card is lighter than most desks, but glare and shadow move the best level) are joined
 /// into blobs, with the dark print, portrait and holes inside them filled in; a blob counts
 /// when it is a solid rectangle shaped like a card or a page.
-pub(crate) fn card_outlines(rgb: &RgbImage) -> Vec<Outline> {
-    let gray = outline_gray(rgb);
+pub(crate) fn card_outlines(gray: &GrayImage) -> Vec<Outline> {
     let (w, h) = gray.dimensions();
     if w < 64 || h < 64 {
         return Vec::new();
     }
     let total = (w * h) as f32;
     let side = w.max(h) as f32;
-    let t = i32::from(otsu(&gray));
+    let t = i32::from(otsu(gray));
     let mut found: Vec<(f32, Outline)> = Vec::new();
     for level in [t - 24, t, t + 24] {
         let level = level.clamp(16, 240) as u8;
@@ -348,8 +346,9 @@ pub(crate) fn card_outlines(rgb: &RgbImage) -> Vec<Outline> {
         .collect()
 }
 
-/// The grey copy outlines are looked for on, [`OUTLINE_SIDE`] long.
-fn outline_gray(rgb: &RgbImage) -> GrayImage {
+/// The grey copy outlines are looked for on ([`small_documents`], [`card_outlines`]),
+/// [`OUTLINE_SIDE`] long: made once per picture and shared by both searches.
+pub(crate) fn outline_gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = super::decode::fit(
         rgb.width(),
         rgb.height(),
@@ -821,7 +820,7 @@ mod tests {
 
     #[test]
     fn cards_copied_onto_a_sheet_are_small_documents() {
-        let mut parts = small_documents(&sheet_with_cards(&[200, 520]));
+        let mut parts = small_documents(&outline_gray(&sheet_with_cards(&[200, 520])));
         assert_eq!(parts.len(), 2, "{parts:?}");
         parts.sort_by(|a, b| a.top.total_cmp(&b.top));
         for (p, top) in parts.iter().zip([200.0, 520.0]) {
@@ -853,9 +852,14 @@ mod tests {
         };
         assert_eq!(edge.crop(&RgbImage::new(10, 10)).dimensions(), (1, 1));
         // A plain sheet, and a dark desk alone, hold none; nor does a card filling the frame.
-        assert!(small_documents(&sheet_with_cards(&[])).is_empty());
+        assert!(small_documents(&outline_gray(&sheet_with_cards(&[]))).is_empty());
         assert!(
-            small_documents(&RgbImage::from_pixel(750, 1000, image::Rgb([60, 50, 45]))).is_empty()
+            small_documents(&outline_gray(&RgbImage::from_pixel(
+                750,
+                1000,
+                image::Rgb([60, 50, 45])
+            )))
+            .is_empty()
         );
         let mut full = RgbImage::from_pixel(750, 1000, image::Rgb([240, 240, 236]));
         for y in 100..900 {
@@ -865,7 +869,7 @@ mod tests {
                 }
             }
         }
-        assert!(small_documents(&full).is_empty());
+        assert!(small_documents(&outline_gray(&full)).is_empty());
     }
 
     /// A dark desk (800×600) with a light card of `w`×`h` pixels centred on it, a darker
@@ -899,7 +903,7 @@ mod tests {
 
     #[test]
     fn a_card_filling_the_frame_has_an_outline_and_two_stacked_cards_have_halves() {
-        let outlines = card_outlines(&card_on_desk(480, 302));
+        let outlines = card_outlines(&outline_gray(&card_on_desk(480, 302)));
         assert_eq!(outlines.len(), 1, "{outlines:?}");
         let o = outlines[0];
         assert!((o.aspect() - 1.59).abs() < 0.08, "{o:?}");
@@ -911,7 +915,7 @@ mod tests {
         assert!(o.halves().is_empty(), "a card is not two");
         // Two cards one above the other: 480×604, aspect 1.26, its long side upright.
         let stacked = card_on_desk(380, 480);
-        let o = card_outlines(&stacked)[0];
+        let o = card_outlines(&outline_gray(&stacked))[0];
         let halves = o.halves();
         assert_eq!(halves.len(), 2, "{o:?}");
         for half in &halves {
@@ -926,9 +930,14 @@ mod tests {
         );
         // A desk alone, and a square light patch, have none.
         assert!(
-            card_outlines(&RgbImage::from_pixel(800, 600, image::Rgb([70, 60, 55]))).is_empty()
+            card_outlines(&outline_gray(&RgbImage::from_pixel(
+                800,
+                600,
+                image::Rgb([70, 60, 55])
+            )))
+            .is_empty()
         );
-        assert!(card_outlines(&card_on_desk(360, 360)).is_empty());
+        assert!(card_outlines(&outline_gray(&card_on_desk(360, 360))).is_empty());
     }
 
     #[test]
