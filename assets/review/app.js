@@ -103,18 +103,33 @@ function thumb(c) {
 const pendingThumbs = [];
 let thumbLoading = false;
 
+// The server shows pictures of open and failed cards only. A file sent to be secured while its
+// thumbnail waited in the queue may be gone by the time its turn comes: its thumbnail is not
+// asked for (the answer would be a 404).
+const leaving = new Set();
+
+function pictureGone(id) {
+  const c = state.cards.find((x) => x.id === id);
+  return leaving.has(id) || !c || !(c.state === 'open' || c.state === 'failed');
+}
+
 function loadNextThumb() {
-  const next = pendingThumbs.shift();
+  let next = pendingThumbs.shift();
+  while (next && pictureGone(next.id)) {
+    next.img.dataset.queued = '';
+    next.img.replaceWith(el('p', { class: 'none', text: t('card.no_preview') }));
+    next = pendingThumbs.shift();
+  }
   thumbLoading = !!next;
   if (next) next.img.src = next.src;
 }
 
-function queueThumb(img, src) {
+function queueThumb(img, src, id) {
   const done = () => { if (thumbLoading && img.dataset.queued === '1') { img.dataset.queued = ''; loadNextThumb(); } };
   img.dataset.queued = '1';
   img.addEventListener('load', done);
   img.addEventListener('error', done);
-  pendingThumbs.push({ img, src });
+  pendingThumbs.push({ img, src, id });
   if (!thumbLoading) loadNextThumb();
 }
 
@@ -122,7 +137,7 @@ function makeThumb(c) {
   if (!c.preview) return el('div', { class: 'thumb' }, [el('p', { class: 'none', text: t('card.no_preview') })]);
   const blurred = base + 'thumb/' + c.id + '/blurred';
   const img = el('img', { class: 'blurred', alt: '', draggable: false, 'data-role': 'thumb' });
-  queueThumb(img, blurred);
+  queueThumb(img, blurred, c.id);
   img.addEventListener('error', () => {
     img.replaceWith(el('p', { class: 'none', text: t('card.no_preview') }));
     hold.remove();
@@ -316,6 +331,7 @@ function closeConfirm() {
 async function secure() {
   closeConfirm();
   const body = { ids: chosen().map((c) => c.id) };
+  for (const id of body.ids) leaving.add(id);
   if (!state.passphrase_given) {
     body.passphrase = $('pass').value;
     if (!state.vault.exists) body.repeat = $('repeat').value;
