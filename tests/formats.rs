@@ -127,6 +127,18 @@ fn details(f: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The warnings of a `scan --json` run: (path, message), in output order.
+fn warnings(out: &std::process::Output) -> Vec<(String, String)> {
+    json_lines(out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| {
+            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
+            (p, d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn pdf_scans_and_text_layers_are_found_with_their_page() {
     let t = TestDir::new();
@@ -185,14 +197,7 @@ fn pdf_scans_and_text_layers_are_found_with_their_page() {
         found.get("invoice.pdf")
     );
     // The encrypted and the truncated file get a note each, and the run goes on.
-    let notes: Vec<(String, String)> = json_lines(&out)
-        .into_iter()
-        .filter(|(t, _)| t == "warning")
-        .map(|(_, d)| {
-            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
-            (p, d["message"].as_str().unwrap_or_default().to_string())
-        })
-        .collect();
+    let notes = warnings(&out);
     let note = |name: &str| {
         notes
             .iter()
@@ -350,14 +355,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
             "{name}: {f}"
         );
     }
-    let warnings: Vec<(String, String)> = json_lines(&out)
-        .into_iter()
-        .filter(|(t, _)| t == "warning")
-        .map(|(_, d)| {
-            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
-            (p, d["message"].as_str().unwrap_or_default().to_string())
-        })
-        .collect();
+    let warnings = warnings(&out);
     for (name, codec) in [
         ("broken-jpx.pdf", "JPEG 2000"),
         ("broken-fax.pdf", "CCITT"),
@@ -635,14 +633,7 @@ fn matroska_and_webm_recordings_are_looked_into() {
         "{f}"
     );
 
-    let warnings: Vec<(String, String)> = json_lines(&out)
-        .into_iter()
-        .filter(|(t, _)| t == "warning")
-        .map(|(_, d)| {
-            let p = d["path"]["text"].as_str().unwrap_or_default().to_string();
-            (p, d["message"].as_str().unwrap_or_default().to_string())
-        })
-        .collect();
+    let warnings = warnings(&out);
     for name in ["screen-record-noise.mkv", "screen-record-cut.mkv"] {
         let note = warnings.iter().find(|(p, _)| p.ends_with(name));
         assert!(

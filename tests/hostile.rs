@@ -1252,47 +1252,31 @@ fn write_fuzz_seeds() {
         put("heic", name, &bytes);
         put("heif", name, after_ftyp(&bytes));
     }
-    // Two-second recordings small enough for the fuzzer: H.264 in MP4, HEVC in MOV.
-    for (name, codec) in [
-        ("h264.mp4", ["-c:v", "libx264", "-tag:v", "avc1"]),
-        ("hevc.mov", ["-c:v", "libx265", "-tag:v", "hvc1"]),
-    ] {
-        let out = t.path().join(name);
-        run_ok(
-            tool("ffmpeg", "ffmpeg")
-                .args([
-                    "-v",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "testsrc=s=96x160:r=5:d=2",
-                ])
-                .args(["-g", "5", "-pix_fmt", "yuv420p"])
-                .args(codec)
-                .arg(&out),
-        );
-        put("video", name, &fs::read(&out).unwrap());
-    }
-    // The same in Matroska (H.264, HEVC) and WebM (VP9, named and not decoded).
-    for (name, codec) in [
-        ("h264.mkv", &["-c:v", "libx264"][..]),
+    // Two-second recordings small enough for the fuzzer: H.264 in MP4, HEVC in MOV for the
+    // `video` target; the same in Matroska (H.264, HEVC) and WebM (VP9, named and not decoded)
+    // for `mkv`.
+    let vp9: &[&str] = &[
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+    ];
+    for (target, name, codec) in [
         (
+            "video",
+            "h264.mp4",
+            &["-c:v", "libx264", "-tag:v", "avc1"][..],
+        ),
+        ("video", "hevc.mov", &["-c:v", "libx265", "-tag:v", "hvc1"]),
+        ("mkv", "h264.mkv", &["-c:v", "libx264"]),
+        (
+            "mkv",
             "hevc.mkv",
             &["-c:v", "libx265", "-x265-params", "log-level=error"],
         ),
-        (
-            "vp9.webm",
-            &[
-                "-c:v",
-                "libvpx-vp9",
-                "-deadline",
-                "realtime",
-                "-cpu-used",
-                "8",
-            ],
-        ),
+        ("mkv", "vp9.webm", vp9),
     ] {
         let out = t.path().join(name);
         run_ok(
@@ -1310,7 +1294,7 @@ fn write_fuzz_seeds() {
                 .args(codec)
                 .arg(&out),
         );
-        put("mkv", name, &fs::read(&out).unwrap());
+        put(target, name, &fs::read(&out).unwrap());
     }
 }
 
