@@ -136,10 +136,12 @@ fn read_answer(answer: &[u8]) -> Result<Decoded, DecodeError> {
             {
                 return Err(nonsense());
             }
-            let gray = GrayImage::from_raw(w, h, answer[17..].to_vec()).ok_or_else(nonsense)?;
-            if gray.len() != answer.len() - 17 {
+            // Exactly the pixels announced: `from_raw` alone accepts a longer buffer.
+            let pixels = &answer[17..];
+            if pixels.len() as u64 != u64::from(w) * u64::from(h) {
                 return Err(nonsense());
             }
+            let gray = GrayImage::from_raw(w, h, pixels.to_vec()).ok_or_else(nonsense)?;
             Ok(heic::from_luma(gray, full_w, full_h))
         }
         Some(b'L') => match (u64_at(1), u64_at(9)) {
