@@ -21,6 +21,7 @@ fn path_text(v: &Value) -> String {
 }
 
 #[test]
+#[ignore = "needs age, age-keygen (age)"]
 fn go_age_decrypts_entries_and_the_sealed_identity() {
     let f = Fixture::new();
     let mut originals = BTreeMap::new();
@@ -160,6 +161,7 @@ fn round_trip(keep_metadata: bool) {
 }
 
 #[test]
+#[ignore = "needs age (age)"]
 fn sigkill_during_remove_originals_never_loses_a_file() {
     let f = Fixture::new();
     let mut seed = 0x5eed_u64;
@@ -559,6 +561,7 @@ fn concurrent_adds_wait_for_the_lock_and_both_land() {
 }
 
 #[test]
+#[ignore = "needs ssh-keygen (openssh-client), age (age)"]
 fn ssh_recipients_open_entries_with_age_and_idvault() {
     let t = TestDir::new();
     let key = t.path().join("id_ed25519");
