@@ -84,7 +84,7 @@ mod tests {
                 .is_err()
         );
         drop(first);
-        assert_eq!(rx.recv().unwrap(), true);
+        assert!(rx.recv().unwrap());
         waiter.join().unwrap();
     }
 }
