@@ -1236,3 +1236,46 @@ fn core_dumps_are_off_and_the_process_undumpable_while_it_waits_for_a_passphrase
         assert_eq!(review.terminate().code(), Some(143));
     }
 }
+
+#[test]
+#[ignore = "needs chromium (chromium)"]
+fn the_forwarding_page_opens_the_review_and_another_browser_gets_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let mut review = review_opening_browser(home.path(), &tree);
+    let forward = opened_file(home.path());
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&format!("file://{}", forward.display()), "en");
+    page.wait_for("document.querySelectorAll('article.card').length === 4");
+    page.wait_for(
+        "[...document.querySelectorAll('img[data-role=thumb]')].every(i => i.complete && i.naturalWidth > 0)",
+    );
+    assert!(
+        !forward.exists(),
+        "the forwarding page outlived the binding"
+    );
+    let errors = page.errors();
+    assert!(errors.is_empty(), "page errors: {errors:?}");
+
+    // Another browser given the address: the page's empty shell and why, no card, no picture.
+    let mut other = Browser::launch();
+    let mut copied = other.open(&review.url, "en");
+    copied.wait_for("!document.getElementById('stopped').hidden");
+    assert_eq!(
+        copied.eval("document.querySelectorAll('article').length"),
+        0
+    );
+    let said = copied.eval("document.getElementById('stopped-text').textContent");
+    assert!(said.as_str().unwrap().contains("another browser"), "{said}");
+    let img = copied.eval(
+        "new Promise(r => { const i = new Image(); i.onload = () => r('loaded'); \
+         i.onerror = () => r('refused'); i.src = 'thumb/0/blurred'; })",
+    );
+    assert_eq!(img, "refused");
+    drop(copied);
+
+    // The first browser keeps its session across a reload.
+    page.goto(&review.url);
+    page.wait_for("document.querySelectorAll('article.card').length === 4");
+    assert_eq!(review.terminate().code(), Some(143));
+}
