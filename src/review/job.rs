@@ -230,6 +230,23 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_secured_while_the_scan_runs() {
+        let t = tempfile::tempdir().unwrap();
+        let s = session(t.path(), Some("given"));
+        lock(&s).scan.running = true;
+        let r = start(
+            &s,
+            Request {
+                ids: vec![0],
+                passphrase: None,
+                repeat: None,
+            },
+        );
+        assert!(matches!(r, Err(StartError::Choice(ActionError::Scanning))));
+        assert!(lock(&s).job.is_none());
+    }
+
+    #[test]
     fn a_passphrase_given_at_start_is_not_asked_again() {
         let t = tempfile::tempdir().unwrap();
         let s = session(t.path(), Some("given"));
