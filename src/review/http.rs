@@ -32,18 +32,18 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use zeroize::Zeroizing;
 
 /// Request bodies are a list of ids and a passphrase at most.
-pub const MAX_BODY: usize = 64 * 1024;
+const MAX_BODY: usize = 64 * 1024;
 /// The request line and headers.
 const MAX_HEAD: usize = 8 * 1024;
 const MAX_HEADERS: usize = 48;
 /// Connections still sending their request; one more closes the oldest.
-pub const MAX_PENDING: usize = 256;
+const MAX_PENDING: usize = 256;
 /// How long a connection may take to send its whole request.
-pub const REQUEST_TIME: Duration = Duration::from_secs(10);
+const REQUEST_TIME: Duration = Duration::from_secs(10);
 /// How long writing an answer may block.
 const WRITE_TIME: Duration = Duration::from_secs(10);
 /// Threads answering requests (thumbnails take up to a second or two each).
-pub const WORKERS: usize = 4;
+const WORKERS: usize = 4;
 /// Whole requests waiting for a worker.
 const QUEUE: usize = 32;
 /// How often the polling thread looks at the stop flag.
@@ -94,10 +94,6 @@ impl Response {
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
         self.headers.push((name, value.into()));
         self
-    }
-
-    pub fn status(&self) -> u16 {
-        self.status
     }
 
     fn to_bytes(&self) -> Vec<u8> {
