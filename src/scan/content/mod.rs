@@ -4,13 +4,13 @@
 //! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
 pub mod analyse;
-pub mod avif;
+pub use crate::media::decode;
+pub use crate::media::heif::{avif, heic};
+pub(crate) use crate::media::pdf::filters as pdf_filters;
 pub mod cache;
 pub mod cnid;
 pub mod container;
-pub mod decode;
 pub mod face;
-pub mod heic;
 pub mod keywords;
 pub(crate) mod locate;
 pub mod mask;
@@ -19,7 +19,6 @@ pub mod mrz;
 pub mod ocr;
 pub(crate) mod partial;
 pub mod pdf;
-pub(crate) mod pdf_filters;
 pub(crate) mod retake;
 pub mod selfie;
 pub mod video;
