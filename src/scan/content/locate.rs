@@ -50,6 +50,10 @@ const FILL: f32 = 0.82;
 /// 60° from the vertical.
 const CORNER_SLACK: f32 = 40.0;
 
+/// Gaps in a document's border up to twice this (pixels of the small grey copy) are closed
+/// before what its border encloses is filled.
+const SOLID_GAP: u8 = 3;
+
 /// Document-shaped quadrilaterals in `gray` (a small grey copy of the photo), largest first.
 pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
     let (w, h) = gray.dimensions();
@@ -66,7 +70,8 @@ pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
         edges.put_pixel(0, y, Luma([255]));
         edges.put_pixel(w - 1, y, Luma([255]));
     }
-    let edges = dilate(&edges, Norm::LInf, 1);
+    let raw = edges;
+    let edges = dilate(&raw, Norm::LInf, 1);
     // Regions between the edges: a card's margin rings its print, and the ring's outer border
     // is the card's.
     let mut regions = edges.clone();
@@ -75,7 +80,10 @@ pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
     }
     // And what the edges enclose, filled (a card printed to its edges), with thin bridges to
     // the clutter around it cut; without the frame's border, which would enclose everything.
-    let inner = GrayImage::from_fn(w - 2, h - 2, |x, y| *edges.get_pixel(x + 1, y + 1));
+    // The edges are thickened more here: a card on a desk of its own colour shows its border
+    // only in parts, with gaps of a few pixels.
+    let closed = dilate(&raw, Norm::LInf, SOLID_GAP);
+    let inner = GrayImage::from_fn(w - 2, h - 2, |x, y| *closed.get_pixel(x + 1, y + 1));
     let mask: Vec<bool> = inner.iter().map(|&p| p > 0).collect();
     let filled = super::visual::fill_holes(&mask, w - 2, h - 2);
     let solid = GrayImage::from_fn(w, h, |x, y| {
@@ -86,7 +94,7 @@ pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
             0
         }])
     });
-    let solid = open(&solid, Norm::LInf, 2);
+    let solid = open(&solid, Norm::LInf, SOLID_GAP + 1);
     let total = (w * h) as f32;
     let mut found: Vec<Quad> = Vec::new();
     let contours = find_contours::<i32>(&regions)
@@ -103,10 +111,29 @@ pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
         if !(SHARE.0..=SHARE.1).contains(&share) {
             continue;
         }
-        let Some(q) = quad_of(&c.points, area, w, h) else {
+        let Some(q) = quad_of(&c.points, Fit::Filled(area), w, h) else {
             continue;
         };
         if found.iter().any(|f| overlaps(f, &q)) {
+            continue;
+        }
+        found.push(q);
+    }
+    // A border with gaps wider than the closing (a card on a desk of its own colour): the
+    // hull of its edges with what they hold, when its sides run along edges for most of their
+    // length.
+    for c in find_contours::<i32>(&closed) {
+        if c.border_type != BorderType::Outer || c.points.len() < 16 {
+            continue;
+        }
+        let area = contour_area(&c.points) as f32;
+        if area / total < SHARE.0 {
+            continue;
+        }
+        let Some(q) = quad_of(&c.points, Fit::Bordered(&closed), w, h) else {
+            continue;
+        };
+        if q.share > SHARE.1 || found.iter().any(|f| overlaps(f, &q)) {
             continue;
         }
         found.push(q);
@@ -116,14 +143,29 @@ pub(crate) fn find(gray: &GrayImage) -> Vec<Quad> {
     found
 }
 
-/// The document-shaped quadrilateral of a region bounded by `points` (enclosing `area`
-/// pixels) in a `w`×`h` image, if it is one.
-fn quad_of(points: &[Point<i32>], area: f32, w: u32, h: u32) -> Option<Quad> {
+/// How a candidate must fit its quadrilateral.
+enum Fit<'a> {
+    /// The region encloses this many pixels, nearly all of its hull and quadrilateral.
+    Filled(f32),
+    /// The quadrilateral's sides run along these edges for most of their length.
+    Bordered(&'a GrayImage),
+}
+
+/// Share of a quadrilateral's border that must lie on edges for [`Fit::Bordered`].
+const BORDER_ON_EDGES: f32 = 0.8;
+
+/// The document-shaped quadrilateral of a region bounded by `points` in a `w`×`h` image, if
+/// it is one.
+fn quad_of(points: &[Point<i32>], fit: Fit, w: u32, h: u32) -> Option<Quad> {
     let hull = convex_hull(points.to_vec());
     if hull.len() < 4 {
         return None;
     }
     let hull_area = contour_area(&hull) as f32;
+    let area = match fit {
+        Fit::Filled(area) => area,
+        Fit::Bordered(_) => hull_area,
+    };
     if hull_area <= 0.0 || area < FILL * hull_area {
         return None;
     }
@@ -161,12 +203,37 @@ fn quad_of(points: &[Point<i32>], area: f32, w: u32, h: u32) -> Option<Quad> {
     if !(ASPECT.0..=ASPECT.1).contains(&aspect) {
         return None;
     }
+    if let Fit::Bordered(edges) = fit
+        && on_edges(edges, &pts) < BORDER_ON_EDGES
+    {
+        return None;
+    }
     let ordered = top_first(clockwise(pts));
     Some(Quad {
         corners: ordered.map(|(x, y)| (x / w as f32, y / h as f32)),
         share: quad_area / (w * h) as f32,
         aspect,
     })
+}
+
+/// The share of points along the sides of the quadrilateral `pts` that lie on `edges`.
+fn on_edges(edges: &GrayImage, pts: &[(f32, f32); 4]) -> f32 {
+    const STEPS: usize = 40;
+    let (w, h) = edges.dimensions();
+    let (mut on, mut n) = (0u32, 0u32);
+    for i in 0..4 {
+        let (a, b) = (pts[i], pts[(i + 1) % 4]);
+        for k in 0..STEPS {
+            let t = (k as f32 + 0.5) / STEPS as f32;
+            let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+            if x < 0.0 || y < 0.0 || x >= w as f32 || y >= h as f32 {
+                continue;
+            }
+            n += 1;
+            on += u32::from(edges.get_pixel(x as u32, y as u32).0[0] > 0);
+        }
+    }
+    if n == 0 { 0.0 } else { on as f32 / n as f32 }
 }
 
 /// `pts` in clockwise order as seen on screen (y grows downwards).
