@@ -13,22 +13,25 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/detect-speed.sh --corpus DIR [-n FILES] [--runs R] [--no-peer]
+usage: bench/detect-speed.sh --corpus DIR [-n FILES] [--runs R] [--no-peer] [--before BIN]
   --corpus DIR  the evaluation corpus (the folder holding detect/labels.csv)
   -n FILES   12 MP JPEGs in the speed folder (default 40)
   --runs R   timed runs of (a) and (b), median reported (default 3)
   --no-peer  skip (c), the PassportEye comparison (several minutes)
+  --before BIN  also time BIN (the build before a change) on the camera photos, interleaved
+             with idvault's runs (A B A B …), with both builds' CPU and peak memory
 environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
 USAGE
 }
 
-files_wanted=40 runs=3 peer=1
+files_wanted=40 runs=3 peer=1 before=""
 while (($#)); do
   case $1 in
     --corpus) CORPUS=${2:?}; shift 2 ;;
     -n) files_wanted=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
     --no-peer) peer=0; shift ;;
+    --before) before=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -146,6 +149,25 @@ row "    idvault scan --json, camera photos only" "$n_camera" "$t_cam" "$c_cam" 
   "($cam_findings findings, $cam_ocr photos read by OCR; median of $runs)"
 row "(b) full decode, whole folder" "$files_wanted" "$t_full" "$c_full" "($decoder, $(nproc) processes)"
 row "    1/8 DCT-scaled decode, whole folder" "$files_wanted" "$t_draft" "$c_draft" ""
+if [[ -n $before ]]; then
+  # Paired runs on the camera photos: CPU (user + system) and peak resident memory of each.
+  for ((r = 0; r < runs; r++)); do
+    for which in before after; do
+      bin=$IDVAULT
+      [[ $which == before ]] && bin=$before
+      /usr/bin/time -f "$which %U %S %M" -a -o "$TMP/paired" "$bin" scan --json "$camera_dir" >/dev/null
+    done
+  done
+  for which in before after; do
+    cpu=$(awk -v w="$which" '$1 == w { print $2 + $3 }' "$TMP/paired" | median)
+    mem=$(awk -v w="$which" '$1 == w { print $4 / 1024 }' "$TMP/paired" | median)
+    printf '    camera photos, %-6s build: %7.3f s CPU, peak %.1f MiB (median of %d, interleaved)\n' \
+      "$which" "$cpu" "$mem" "$runs"
+    eval "cpu_$which=$cpu"
+  done
+  # shellcheck disable=SC2154 # cpu_before and cpu_after are set by the eval above
+  printf '    after / before, CPU on the camera photos: %sx\n' "$(calc "$cpu_after / $cpu_before" %.2f)"
+fi
 # Time per photo against full decoding's time per photo (target <= 1.5x).
 per_photo() { calc "($1 / $2) / ($t_full / $files_wanted)" %.2f; }
 printf 'idvault / full decode, time per photo: whole folder %sx, camera photos only %sx (target <= 1.5x)\n' \

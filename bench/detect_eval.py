@@ -195,6 +195,10 @@ def main():
     neg = Counter()  # label kind -> negatives
     flagged = Counter()  # label kind -> negatives reported as a document
     misses, false_pos, ignored = [], [], []
+    # Optional `group` column (bench/detect_reasons.py: pipeline/reason): recall and false
+    # positives per group, and false positives per group and negative kind.
+    g_pos, g_hit, g_neg, g_fp = Counter(), Counter(), Counter(), Counter()
+    gk_neg, gk_fp = Counter(), Counter()
     for name, row in sorted(staged.items(), key=lambda kv: kv[1]["file"]):
         found = findings.get(name, [])
         best = top(found, args.min_confidence, SENSITIVE)
@@ -204,6 +208,15 @@ def main():
             continue
         if best:
             reported[best["kind"]] += 1
+        group = row.get("group") or ""
+        if label == "positive":
+            g_pos[group] += 1
+            g_hit[group] += bool(best)
+        else:
+            g_neg[group] += 1
+            g_fp[group] += bool(best)
+            gk_neg[(group, kind)] += 1
+            gk_fp[(group, kind)] += bool(best)
         if label == "positive":
             pos[kind] += 1
             if best:
@@ -241,6 +254,25 @@ def main():
     print(f"{'negative kind':<18} {'files':>5} {'flagged':>7}")
     for k in sorted(neg):
         print(f"{k:<18} {neg[k]:>5} {flagged[k]:>7}")
+    if any(g_pos) or any(g_neg):
+        print(f"{'group':<18} {'pos':>5} {'found':>5} {'recall':>7} {'neg':>5} {'flagged':>7}")
+        for grp in sorted(set(g_pos) | set(g_neg)):
+            print(
+                f"{grp:<18} {g_pos[grp]:>5} {g_hit[grp]:>5} {ratio(g_hit[grp], g_pos[grp]):>7} "
+                f"{g_neg[grp]:>5} {g_fp[grp]:>7}"
+            )
+        for reason in sorted({grp.split("/")[-1] for grp in g_pos}):
+            of = [grp for grp in g_pos if grp.split("/")[-1] == reason]
+            p, h = sum(g_pos[x] for x in of), sum(g_hit[x] for x in of)
+            print(f"reason {reason:<11} {p:>5} {h:>5} {ratio(h, p):>7} (all pipelines)")
+        for pipe in sorted({grp.split("/")[0] for grp in g_pos if "/" in grp}):
+            of = [grp for grp in g_pos if grp.startswith(pipe + "/")]
+            p, h = sum(g_pos[x] for x in of), sum(g_hit[x] for x in of)
+            print(f"pipeline {pipe:<9} {p:>5} {h:>5} {ratio(h, p):>7} (all reasons)")
+        print(f"{'group, negative kind':<34} {'files':>5} {'flagged':>7}")
+        for (grp, k) in sorted(gk_neg):
+            if gk_fp[(grp, k)]:
+                print(f"{grp + ', ' + k:<34} {gk_neg[(grp, k)]:>5} {gk_fp[(grp, k)]:>7}")
     print(f"misses ({len(misses)}):")
     for f, kind, what in misses[: args.show]:
         print(f"  {f} [{kind}] reported: {what}")

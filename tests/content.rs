@@ -499,3 +499,182 @@ fn blurred_retakes_are_found_by_outline_and_portrait() {
     }
     assert_eq!(summary(&out)["content_analysed"], 4);
 }
+
+/// A `size` photo of `doc`, `doc_w` pixels wide, turned by `deg` (clockwise) about `centre`
+/// (fractions of the photo) on a plain desk of colour `desk`, with a glare blob over its
+/// middle when `glare` is set; saved as a JPEG at `rel`.
+#[allow(clippy::too_many_arguments)]
+fn turned_photo_of(
+    t: &TestDir,
+    rel: &str,
+    doc: &image::RgbImage,
+    doc_w: u32,
+    deg: f32,
+    centre: (f32, f32),
+    desk: [u8; 3],
+    glare: bool,
+) {
+    use image::{Rgb, RgbImage};
+    let (w, h) = (2000u32, 1500u32);
+    let scale = doc.width() as f32 / doc_w as f32;
+    let (dw, dh) = (doc_w as f32, doc.height() as f32 / scale);
+    let (sin, cos) = deg.to_radians().sin_cos();
+    let (cx, cy) = (centre.0 * w as f32, centre.1 * h as f32);
+    let sample = |u: f32, v: f32| -> [f32; 3] {
+        // Bilinear, inside the document.
+        let (x, y) = ((u * scale).max(0.0), (v * scale).max(0.0));
+        let (x0, y0) = (x as u32, y as u32);
+        let (x1, y1) = (
+            (x0 + 1).min(doc.width() - 1),
+            (y0 + 1).min(doc.height() - 1),
+        );
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let p = |x, y| doc.get_pixel(x, y).0.map(f32::from);
+        let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
+        std::array::from_fn(|i| {
+            (a[i] * (1.0 - fx) + b[i] * fx) * (1.0 - fy) + (c[i] * (1.0 - fx) + d[i] * fx) * fy
+        })
+    };
+    let photo = RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let (u, v) = (
+            dx * cos + dy * sin + dw / 2.0,
+            -dx * sin + dy * cos + dh / 2.0,
+        );
+        let mut px = if (0.0..dw - 1.0).contains(&u) && (0.0..dh - 1.0).contains(&v) {
+            sample(u, v)
+        } else {
+            desk.map(f32::from)
+        };
+        if glare {
+            // A bright, soft ellipse over the middle of the document.
+            let r2 = (dx / (dw * 0.22)).powi(2) + (dy / (dh * 0.18)).powi(2);
+            let k = (1.0 - r2).max(0.0) * 0.9;
+            px = px.map(|c| c + (255.0 - c) * k);
+        }
+        Rgb(px.map(|c| c.round().clamp(0.0, 255.0) as u8))
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&photo)
+        .unwrap();
+    t.write(rel, &jpeg);
+}
+
+/// The mean colour of `img`: a desk the document blends into.
+fn mean_colour(img: &image::RgbImage) -> [u8; 3] {
+    let n = u64::from(img.width()) * u64::from(img.height());
+    let sum = img.pixels().fold([0u64; 3], |s, p| {
+        std::array::from_fn(|i| s[i] + u64::from(p.0[i]))
+    });
+    sum.map(|s| (s / n.max(1)) as u8)
+}
+
+#[test]
+fn turned_and_half_frame_documents_are_found() {
+    let t = TestDir::new();
+    let open = |rel: &str| image::open(fixture(rel)).unwrap().to_rgb8();
+    let cn_front = open("synth/cn_id_front.jpg");
+    let passport = open("detect/positive/pe__100_pass-hrv.jpg");
+    // A photo of a Chinese ID card's front, turned 75° (not a quarter turn) under glare.
+    turned_photo_of(
+        &t,
+        "in/IMG_0001.jpg",
+        &cn_front,
+        1400,
+        75.0,
+        (0.5, 0.5),
+        [60, 60, 66],
+        true,
+    );
+    // A passport page turned 35°, filling about half the frame, partly off its right edge.
+    turned_photo_of(
+        &t,
+        "in/IMG_0003.jpg",
+        &passport,
+        1300,
+        -35.0,
+        (0.62, 0.5),
+        [150, 120, 90],
+        false,
+    );
+    // Negatives turned and glared the same ways: a portrait, a business card with its owner's
+    // photo on a desk of its own colour, a bank card.
+    let portrait = open("detect/negative/facerec__obama.jpg");
+    turned_photo_of(
+        &t,
+        "in/IMG_0004.jpg",
+        &portrait,
+        1300,
+        75.0,
+        (0.5, 0.5),
+        [60, 60, 66],
+        true,
+    );
+    let card = business_card_with_photo("detect/negative/facerec__biden.jpg");
+    let same = mean_colour(&card);
+    turned_photo_of(
+        &t,
+        "in/IMG_0005.jpg",
+        &card,
+        1100,
+        15.0,
+        (0.5, 0.5),
+        same,
+        false,
+    );
+    let bank = open("synth/bank_card.jpg");
+    turned_photo_of(
+        &t,
+        "in/IMG_0006.jpg",
+        &bank,
+        1400,
+        75.0,
+        (0.5, 0.5),
+        [60, 60, 66],
+        true,
+    );
+
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    for name in ["IMG_0001.jpg", "IMG_0003.jpg"] {
+        let doc = found
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} was not found: {found:?}"));
+        assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{name}: {doc}");
+    }
+    for name in ["IMG_0004.jpg", "IMG_0005.jpg", "IMG_0006.jpg"] {
+        if let Some(f) = found.get(name) {
+            assert!(f["confidence"].as_f64().unwrap() < 0.5, "{name}: {f}");
+        }
+    }
+}
+
+/// Still missed (docs/detection.md, Limits): a passport page turned 15° on a desk of its own
+/// colour. Its border shows in the edges only in parts, so no quadrilateral is found, and the
+/// whole photo's reading does not confirm its zone.
+#[test]
+#[ignore = "known miss: a passport page on a desk of its own colour"]
+fn known_misses_passport_on_a_same_coloured_desk() {
+    let t = TestDir::new();
+    let passport = image::open(fixture("detect/positive/pe__100_pass-hrv.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let same = mean_colour(&passport);
+    turned_photo_of(
+        &t,
+        "in/IMG_0002.jpg",
+        &passport,
+        1100,
+        15.0,
+        (0.5, 0.5),
+        same,
+        false,
+    );
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    let doc = found
+        .get("IMG_0002.jpg")
+        .unwrap_or_else(|| panic!("not found: {found:?}"));
+    assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{doc}");
+}

@@ -9,7 +9,7 @@
 //!   document, `"document": {"source": "mrz"|"cn_id_number", "issuing_country": "UTO",
 //!   "number_masked": "*****1234", "checks_valid": 4, "checks_total": 4}` (never the full
 //!   number). Content signals are `content.mrz`, `content.mrz_shaped`, `content.cn_id_number`,
-//!   `content.keywords`, `content.kyc_phrases`, `content.outline`, `content.id_selfie` (all in
+//!   `content.keywords`, `content.kyc_phrases`, `content.outline`, `content.partial`, `content.id_selfie` (all in
 //!   docs/signals.md); the notes `content.not_analysed` (with the
 //!   reason) and `content.cached` say where pixels were not looked at in this run.
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.

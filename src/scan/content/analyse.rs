@@ -13,7 +13,7 @@ use image::RgbImage;
 use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{avif, cnid, heic, keywords, mrz, retake, selfie};
+use super::{avif, cnid, heic, keywords, locate, mrz, partial, retake, selfie};
 use crate::files::sniff::FileType;
 use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::scan::finding::{Document, Evidence, Kind};
@@ -145,9 +145,18 @@ fn look_closer(
         read: false,
         found: false,
     };
+    let gray = visual::outline_gray(small);
+    // Documents turned, seen at an angle or filling only part of the frame, straightened.
+    let quads = locate::find(&gray);
+    let mut seen = Vec::new();
+    if !quads.is_empty() {
+        read_straightened(bytes, t, cx, small, &quads, &mut closer, &mut seen, ev)?;
+    }
+    if closer.found {
+        return Ok(closer);
+    }
     // Only outlines whose print shows as text lines already in the working copy are worth a
     // second decode (the blobs the search finds in ordinary photos hold none).
-    let gray = visual::outline_gray(small);
     let regions: Vec<visual::Part> = visual::small_documents(&gray)
         .into_iter()
         .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
@@ -156,10 +165,109 @@ fn look_closer(
         read_small_documents(bytes, t, cx, &regions, &mut closer, ev)?;
     }
     if !closer.found {
-        closer.found = look_for_outline(small, &gray, ev);
+        let edges: Vec<visual::Outline> = quads
+            .iter()
+            .map(|q| visual::Outline::from_corners(&q.corners, small.width(), small.height()))
+            .collect();
+        closer.found = look_for_outline(small, &gray, &edges, ev);
+    }
+    // What was read of a straightened document in part (a glared number, a piece of its zone).
+    if !closer.found
+        && let Some(p) = seen.iter().find_map(|texts: &Vec<String>| {
+            partial::judge(&texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
+        })
+    {
+        ev.vote(p.kind, p.weight, "content.partial", p.reason);
+        closer.found = true;
     }
     Ok(closer)
 }
+
+/// The straightened crop of a quadrilateral is read at most this long (the detector's own
+/// size and the retry's).
+const STRAIGHT_SIDE: u32 = 1280;
+/// A quadrilateral shorter than this in the working copy is cut from a decode at twice the
+/// resolution before it is read.
+const STRAIGHT_FROM_LARGE: f32 = 720.0;
+
+/// Reads the document-shaped `quads` of the working copy `small`, each straightened to an
+/// upright crop of its own aspect (from a decode at twice the resolution where it is small),
+/// stopping at the first that confirms a document. A crop is read only when the visual stage
+/// sees rows of print on it (at a soft contrast: a blurred document's rows still show). The
+/// texts of the crops read and confirming nothing are added to `seen`, one list per crop.
+#[allow(clippy::too_many_arguments)]
+fn read_straightened(
+    bytes: &[u8],
+    t: FileType,
+    cx: &Context,
+    small: &RgbImage,
+    quads: &[locate::Quad],
+    closer: &mut Closer,
+    seen: &mut Vec<Vec<String>>,
+    ev: &mut Evidence,
+) -> Result<(), String> {
+    let mut large: Option<RgbImage> = None;
+    for q in quads {
+        let native = q.long_side(small.width(), small.height());
+        let Some(preview) = q.straighten(small, (native.round() as u32).clamp(64, visual::SIDE))
+        else {
+            continue;
+        };
+        // Print legible in the straightened preview; or, on a quadrilateral in a card's or a
+        // page's own proportions, rows of print too soft for that (a blurred document).
+        let soft_ok = |q: &locate::Quad| {
+            (SOFT_ASPECT.0..=SOFT_ASPECT.1).contains(&q.aspect)
+                && visual::analyse_soft(&preview, visual::SIDE).text_lines >= SOFT_ROWS
+        };
+        if !visual::analyse(&preview).worth_ocr() && !soft_ok(q) {
+            continue;
+        }
+        let src = if native < STRAIGHT_FROM_LARGE && decode::supported(t) {
+            if large.is_none() {
+                large = Some(
+                    decode::decode_large(bytes, t, cx.orientation)
+                        .map_err(|e| e.to_string())?
+                        .rgb,
+                );
+            }
+            large.as_ref().unwrap_or(small)
+        } else {
+            small
+        };
+        let long =
+            (q.long_side(src.width(), src.height()).round() as u32).clamp(640, STRAIGHT_SIDE);
+        let Some(crop) = q.straighten(src, long) else {
+            continue;
+        };
+        let engine = ocr::engine().map_err(|e| e.to_string())?;
+        closer.read = true;
+        let mut texts = Vec::new();
+        let reading = read_and_confirm(engine, &crop, &visual::analyse(&crop), false, &mut texts)
+            .map_err(|e| e.to_string())?;
+        if let Some(Reading {
+            turns,
+            confirmed: Some(c),
+            ..
+        }) = reading
+            && c.names_a_document()
+        {
+            closer.found = c.apply(ev, turns, STRAIGHTENED);
+            return Ok(());
+        }
+        seen.push(texts);
+    }
+    Ok(())
+}
+
+/// A straightened quadrilateral whose print is too soft for the visual stage is read only in
+/// these proportions (a passport page's 1.42 and an ID-1 card's 1.59, give or take what a
+/// steep view and a finger over an edge change)...
+const SOFT_ASPECT: (f32, f32) = (1.3, 1.75);
+/// ...and with at least this many rows of print seen at a stretched contrast.
+const SOFT_ROWS: u32 = 4;
+
+/// Said of what was read on a document straightened from the photo.
+const STRAIGHTENED: &str = " (on a document straightened from the photo)";
 
 /// Reads the small documents at `regions` from a decode at twice the resolution, stopping at
 /// the first that confirms a document.
@@ -180,7 +288,8 @@ fn read_small_documents(
             continue;
         }
         closer.read = true;
-        let reading = read_and_confirm(engine, &part, &vis, false).map_err(|e| e.to_string())?;
+        let reading = read_and_confirm(engine, &part, &vis, false, &mut Vec::new())
+            .map_err(|e| e.to_string())?;
         if let Some(Reading {
             turns,
             confirmed: Some(c),
@@ -196,10 +305,15 @@ fn read_small_documents(
 }
 
 /// A document too blurred, glared or covered to be read, seen by its outline and portrait in
-/// the working copy `rgb` ([`retake::look`]; `gray` is its [`visual::outline_gray`]); votes for
-/// it. Returns whether a vote was added.
-fn look_for_outline(rgb: &RgbImage, gray: &image::GrayImage, ev: &mut Evidence) -> bool {
-    match retake::look(rgb, gray) {
+/// the working copy `rgb` ([`retake::look`]; `gray` is its [`visual::outline_gray`], `edges`
+/// the outlines found by their edges); votes for it. Returns whether a vote was added.
+fn look_for_outline(
+    rgb: &RgbImage,
+    gray: &image::GrayImage,
+    edges: &[visual::Outline],
+    ev: &mut Evidence,
+) -> bool {
+    match retake::look(rgb, gray, edges) {
         Ok(Some(seen)) => {
             ev.vote(seen.kind, seen.weight, "content.outline", seen.reason);
             true
@@ -245,7 +359,7 @@ pub(crate) fn analyse_seen(
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let reading = match read_and_confirm(engine, rgb, vis, screen_like) {
+    let reading = match read_and_confirm(engine, rgb, vis, screen_like, &mut Vec::new()) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -318,10 +432,12 @@ fn read_and_confirm(
     rgb: &RgbImage,
     vis: &Visual,
     screen_like: bool,
+    seen: &mut Vec<String>,
 ) -> Result<Option<Reading>, ocr::OcrError> {
     let first_turns = u8::from(vis.sideways);
     let first = read_once(engine, rgb, first_turns, ocr::DET_SIDE, screen_like)?;
     let texts = first.texts();
+    seen.extend(texts.iter().map(|t| (*t).to_owned()));
     let upside_down = mrz::upside_down(&texts);
     let suspected = vis.mrz_bands > 0
         || upside_down
@@ -365,6 +481,7 @@ fn read_and_confirm(
             continue;
         }
         let reading = read_once(engine, rgb, q, side, screen_like)?;
+        seen.extend(reading.lines.iter().map(|l| l.text.clone()));
         if reading.decisive() {
             return Ok(Some(reading));
         }

@@ -44,10 +44,23 @@ const WEIGHT: f32 = 0.55;
 const WEIGHT_WITH_ZONE: f32 = 0.62;
 
 /// Looks for a document by its outline and portrait in `rgb` (a working copy in which nothing
-/// was read; `gray` is its [`visual::outline_gray`]). The first, cheap test is the outline
-/// search on that 320 px copy; faces are looked for only inside an outline.
-pub(crate) fn look(rgb: &RgbImage, gray: &GrayImage) -> Result<Option<Seen>, FaceError> {
-    for outline in visual::card_outlines(gray) {
+/// was read; `gray` is its [`visual::outline_gray`]): the light, card-shaped blobs of that
+/// 320 px copy, then the outlines `found` by their edges (a card on a desk of its own colour,
+/// turned, seen at an angle). Faces are looked for only inside an outline.
+pub(crate) fn look(
+    rgb: &RgbImage,
+    gray: &GrayImage,
+    found: &[Outline],
+) -> Result<Option<Seen>, FaceError> {
+    let blobs = visual::card_outlines(gray);
+    // An edge outline the blob search saw too is judged once.
+    let edges = found.iter().copied().filter(|f| {
+        !blobs.iter().any(|o| {
+            (o.centre.0 - f.centre.0).abs() < 0.05 && (o.centre.1 - f.centre.1).abs() < 0.05
+        })
+    });
+    let outlines: Vec<Outline> = blobs.iter().copied().chain(edges).collect();
+    for outline in outlines {
         // Both sides of a card, one above the other (a copy of both sides photographed), are
         // tried first where the outline is squarer than a passport page.
         let mut tries = outline.halves();

@@ -272,6 +272,37 @@ impl Outline {
     pub fn aspect(&self) -> f32 {
         self.length / self.thickness
     }
+
+    /// The outline of a card or page found by its edges (`corners` in fractions of a
+    /// `w`×`h` image, in order around it): what its sides average to, as a rectangle.
+    pub fn from_corners(corners: &[(f32, f32); 4], w: u32, h: u32) -> Outline {
+        let side = w.max(h) as f32;
+        let px = corners.map(|(x, y)| (x * w as f32, y * h as f32));
+        let mid = |a: usize, b: usize| ((px[a].0 + px[b].0) / 2.0, (px[a].1 + px[b].1) / 2.0);
+        // The lines joining the middles of opposite sides: the rectangle's two axes.
+        let (m0, m2, m1, m3) = (mid(0, 1), mid(2, 3), mid(1, 2), mid(3, 0));
+        let len = |a: (f32, f32), b: (f32, f32)| (a.0 - b.0).hypot(a.1 - b.1);
+        let (first, second) = (len(m3, m1), len(m0, m2));
+        let (a, b, length, thickness) = if first >= second {
+            (m3, m1, first, second)
+        } else {
+            (m0, m2, second, first)
+        };
+        let mut tilt = (b.1 - a.1).atan2(b.0 - a.0);
+        if tilt > FRAC_PI_2 {
+            tilt -= std::f32::consts::PI;
+        } else if tilt <= -FRAC_PI_2 {
+            tilt += std::f32::consts::PI;
+        }
+        let (cx, cy) = ((m0.0 + m2.0) / 2.0, (m0.1 + m2.1) / 2.0);
+        Outline {
+            centre: (cx / w as f32, cy / h as f32),
+            length: length / side,
+            thickness: thickness.max(1.0) / side,
+            tilt,
+            scale: (side / w as f32, side / h as f32),
+        }
+    }
 }
 
 /// At most this many outlines are returned, largest first.
@@ -358,7 +389,7 @@ pub(crate) fn outline_gray(rgb: &RgbImage) -> GrayImage {
 }
 
 /// `mask` with every hole (a region outside it that does not reach the image's edge) filled.
-fn fill_holes(mask: &[bool], w: u32, h: u32) -> Vec<bool> {
+pub(crate) fn fill_holes(mask: &[bool], w: u32, h: u32) -> Vec<bool> {
     let outside: Vec<bool> = mask.iter().map(|&m| !m).collect();
     let (parts, labels) = components(&outside, w, h);
     let (wu, hu) = (w as usize, h as usize);
@@ -938,6 +969,14 @@ mod tests {
             .is_empty()
         );
         assert!(card_outlines(&outline_gray(&card_on_desk(360, 360))).is_empty());
+        // A 320×300 px outline given by its corners, starting at the top right: its long side
+        // runs across, whichever corner comes first.
+        let corners = [(0.7, 0.25), (0.7, 0.75), (0.3, 0.75), (0.3, 0.25)];
+        let from = Outline::from_corners(&corners, 800, 600);
+        assert!(from.tilt.abs() < 1e-3, "{from:?}");
+        assert!((from.centre.0 - 0.5).abs() < 1e-3 && (from.centre.1 - 0.5).abs() < 1e-3);
+        assert!((from.length - 0.4).abs() < 1e-3, "{from:?}");
+        assert!((from.thickness - 0.375).abs() < 1e-3, "{from:?}");
     }
 
     #[test]
