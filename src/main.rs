@@ -13,6 +13,11 @@ use idvault::media::limits;
 use exit::ExitCode;
 
 fn main() {
+    // Before anything else, so that no secret can ever reach a core file or a ptrace reader.
+    if let Err(err) = idvault::harden::no_core_dumps() {
+        eprintln!("idvault: error: cannot turn off core dumps: {err}");
+        std::process::exit(ExitCode::Fatal.code());
+    }
     // `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`).
     if std::env::args_os()
         .nth(1)
