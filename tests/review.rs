@@ -421,6 +421,17 @@ fn review_shows_every_finding_blurred_until_held_and_selects_what_secure_would()
 
 /// One raw HTTP/1.1 request; returns the status and the whole response.
 fn http(port: u16, request: &str) -> (u16, String) {
+    let resp = String::from_utf8_lossy(&http_bytes(port, request)).into_owned();
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {resp:?}"));
+    (status, resp)
+}
+
+/// One raw HTTP/1.1 request; returns the whole response as it came.
+fn http_bytes(port: u16, request: &str) -> Vec<u8> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A server that stopped answering fails the test rather than hanging it.
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -428,13 +439,163 @@ fn http(port: u16, request: &str) -> (u16, String) {
     let mut bytes = Vec::new();
     s.read_to_end(&mut bytes)
         .unwrap_or_else(|e| panic!("no answer from the page: {e}"));
-    let resp = String::from_utf8_lossy(&bytes).into_owned();
-    let status = resp
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {resp:?}"));
-    (status, resp)
+    bytes
+}
+
+/// `GET /<token>/<path>` on the review server with the session `cookie`: the status and the
+/// body.
+fn get(review: &Review, path: &str, cookie: &str) -> (u16, Vec<u8>) {
+    let port = review.port();
+    let resp = http_bytes(
+        port,
+        &format!(
+            "GET /{}/{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\
+             Connection: close\r\n\r\n",
+            review.token()
+        ),
+    );
+    let end = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no end of headers");
+    let head = String::from_utf8_lossy(&resp[..end]);
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, resp[end + 4..].to_vec())
+}
+
+/// The correlation of the grey levels of two images of the same size: 1 for the same picture
+/// whatever its brightness and contrast, near 0 for unrelated ones.
+fn correlation(a: &image::GrayImage, b: &image::GrayImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let n = f64::from(a.width() * a.height());
+    let mean = |img: &image::GrayImage| img.pixels().map(|p| f64::from(p[0])).sum::<f64>() / n;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.pixels().zip(b.pixels()) {
+        let (x, y) = (f64::from(x[0]) - ma, f64::from(y[0]) - mb);
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    ab / (aa * bb).sqrt()
+}
+
+/// Every format the scan reads has a preview made by idvault itself: HEIC, AVIF, a PDF scan and
+/// recordings (MP4, MOV) from tests/data, served with no program at all on `PATH`. The specimen
+/// passport in each picture format shows what its JPEG does; a PDF with text only, and a
+/// recording in a codec without a decoder, say there is no preview rather than failing.
+#[test]
+fn previews_of_every_format_need_no_program() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = home.path().join("tree");
+    let put = |rel: &str, bytes: &[u8]| {
+        let p = tree.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    };
+    let read = |rel: &str| fs::read(crate::util::fixture(rel)).unwrap();
+    put(
+        "Downloads/passport.jpg",
+        &read("detect/positive/pe__100_pass-hrv.jpg"),
+    );
+    put(
+        "Downloads/passport.heic",
+        &read("formats/pe__100_pass-hrv.heic"),
+    );
+    put(
+        "Downloads/passport_scan.pdf",
+        &crate::formats::pdf(Some(crate::formats::jpeg_xobject()), &[], false),
+    );
+    put(
+        "Downloads/passport_text.pdf",
+        &crate::formats::pdf(None, &["P<HRVSPECIMEN<<SAMPLE"], false),
+    );
+    put("Downloads/passport.avif", &read("metadata/pil__exif.avif"));
+    put(
+        "DCIM/RPReplay_Final1712345678.MP4",
+        &read("metadata/mex__with-gps.mp4"),
+    );
+    put(
+        "DCIM/RPReplay_Final1712345679.MOV",
+        &read("metadata/mex__with-gps.mov"),
+    );
+    // MPEG-4 Part 2 video, which no decoder here reads.
+    put(
+        "DCIM/RPReplay_Final1712345680.3gp",
+        &read("metadata/mex__sample.3gp"),
+    );
+    let no_programs = home.path().join("empty-bin");
+    fs::create_dir_all(&no_programs).unwrap();
+    let mut command = idvault(home.path());
+    command
+        .env("PATH", &no_programs)
+        .args(["review", "--no-open", "--no-content"]);
+    let review = Review::spawn(command, home.path(), &tree);
+    let cookie = review.bind().expect("a session cookie");
+
+    let state = review.scanned_state(Some(&cookie));
+    let ids: BTreeMap<String, u64> = state["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let path = Path::new(c["path"].as_str().unwrap());
+            let rel = path.strip_prefix(&tree).unwrap().to_string_lossy();
+            assert_eq!(c["preview"], true, "{rel}: {c}");
+            (rel.into_owned(), c["id"].as_u64().unwrap())
+        })
+        .collect();
+    let thumb = |rel: &str, which: &str| {
+        let id = ids
+            .get(rel)
+            .unwrap_or_else(|| panic!("{rel} is not on the page: {ids:?}"));
+        get(&review, &format!("thumb/{id}/{which}"), &cookie)
+    };
+    let picture = |rel: &str, which: &str| {
+        let (status, body) = thumb(rel, which);
+        assert_eq!(
+            status,
+            200,
+            "{rel} {which}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        image::load_from_memory_with_format(&body, image::ImageFormat::Jpeg)
+            .unwrap_or_else(|e| panic!("{rel} {which}: not a JPEG: {e}"))
+    };
+    let jpeg = picture("Downloads/passport.jpg", "sharp").into_luma8();
+    for rel in [
+        "Downloads/passport.heic",
+        "Downloads/passport.avif",
+        "Downloads/passport_scan.pdf",
+        "DCIM/RPReplay_Final1712345678.MP4",
+        "DCIM/RPReplay_Final1712345679.MOV",
+    ] {
+        let blurred = picture(rel, "blurred");
+        assert_eq!(blurred.width().max(blurred.height()), 16, "{rel}");
+        let sharp = picture(rel, "sharp").into_luma8();
+        assert_eq!(sharp.width().max(sharp.height()), 320, "{rel}");
+        // A picture, not a blank: its grey levels spread.
+        let (lo, hi) = sharp
+            .pixels()
+            .fold((255, 0), |(lo, hi), p| (p[0].min(lo), p[0].max(hi)));
+        assert!(hi - lo > 64, "{rel}: grey levels {lo}..{hi} only");
+        if rel.contains("passport.heic") || rel.contains("passport_scan") {
+            // The same picture as the JPEG's (the HEIC's grey levels are a little brighter:
+            // its decoder gives the coded luma; an unrelated or mirrored picture is below 0.5).
+            let r = correlation(&sharp, &jpeg);
+            assert!(
+                r > 0.95,
+                "{rel}: correlation with the JPEG's preview {r:.3}"
+            );
+        }
+    }
+    for rel in [
+        "Downloads/passport_text.pdf",
+        "DCIM/RPReplay_Final1712345680.3gp",
+    ] {
+        let (status, body) = thumb(rel, "blurred");
+        assert_eq!(status, 404, "{rel}: {}", String::from_utf8_lossy(&body));
+    }
 }
 
 #[test]

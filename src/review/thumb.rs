@@ -4,35 +4,39 @@
 //! filtered: at 16 pixels across no text, number or face can be recovered from it, whatever the
 //! page or a curious script does with it; the page softens it further with CSS.
 //!
-//! Stills are decoded with the scanner's own bounded decoder ([`decode::decode`], EXIF
-//! orientation applied). Screen recordings show a frame extracted by `ffmpeg` when it is
-//! installed (reading the already opened file on its stdin, under a time limit); without it, or
-//! for formats without a decoder (HEIF), the card says there is no preview.
+//! The pictures come from the decoders the scan uses, in this process, so the page needs no
+//! program beside idvault: stills through the bounded decoder ([`decode::decode`], EXIF
+//! orientation applied), HEIC through [`heic`] and AVIF through [`avif`] (its AV1 worker, as in
+//! the scan), a PDF's first image through [`pdf`], a recording's first keyframe through
+//! [`video`] (MP4, MOV, 3GP) or [`matroska`] (MKV, WebM). Those decoders keep luma only, so a
+//! HEIF, AVIF or recording preview is grey. A file they cannot show (a VP9 recording, a PDF with
+//! text only) gets an error, and the card says there is no preview.
 
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, RgbImage};
 
-use crate::files::sniff::FileType;
 use crate::fsutil;
+use crate::media::decode;
+use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
-use crate::scan::content::decode;
+use crate::media::sniff::FileType;
+use crate::scan::content::matroska;
+use crate::scan::content::pdf::{self, PdfError};
+use crate::scan::content::video::{self, VideoError};
 use crate::scan::signals::{self, HeaderMeta};
 
 /// Long side of the sharp thumbnail: enough to judge a card, too small to print it.
 pub const SHARP_SIDE: u32 = 320;
 /// Long side of the blurred thumbnail: a few pixels per character line of a document at most.
 pub const BLUR_SIDE: u32 = 16;
-/// ffmpeg gets this long to give one frame before it is killed.
-const FFMPEG_TIME: Duration = Duration::from_secs(15);
-/// At most this much of ffmpeg's output is read (one PNG frame of a few hundred pixels).
-const FFMPEG_MAX_OUT: u64 = 16 << 20;
+/// No keyframe of a recording is started after this long (the scan's own budget for one file).
+const FRAME_TIME: Duration = Duration::from_secs(4);
 
 /// Both thumbnails of one file, as JPEG bytes.
 pub struct Thumbs {
@@ -42,14 +46,9 @@ pub struct Thumbs {
 
 /// True when a thumbnail can be tried for this type.
 pub fn can_preview(t: FileType) -> bool {
-    decode::supported(t) || is_video(t)
-}
-
-fn is_video(t: FileType) -> bool {
-    matches!(
-        t,
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp | FileType::Matroska | FileType::Webm
-    )
+    decode::supported(t)
+        || t.is_video()
+        || matches!(t, FileType::Heif | FileType::Avif | FileType::Pdf)
 }
 
 /// Why no thumbnail could be made.
@@ -62,21 +61,41 @@ pub enum ThumbError {
     Read(#[from] io::Error),
     #[error(transparent)]
     Decode(#[from] decode::DecodeError),
-    #[error("ffmpeg could not extract a frame")]
-    NoFrame,
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error("recording: {0}")]
+    Recording(#[from] VideoError),
+    #[error("no picture on the first pages of this PDF")]
+    NoPicture,
     #[error("cannot encode the thumbnail: {0}")]
     Encode(#[from] image::ImageError),
 }
 
 /// Makes both thumbnails of the file at `path` (not followed if it is a symlink).
 pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
-    let rgb = if decode::supported(t) {
-        still(path, t)?
-    } else if is_video(t) {
-        let png = video_frame(path)?;
-        decode::decode(&png, FileType::Png, None)?.rgb
-    } else {
+    if !can_preview(t) {
         return Err(ThumbError::Unsupported);
+    }
+    let mut file = fsutil::open_regular_nofollow(path)?;
+    let rgb = match t {
+        FileType::Heif => heic::decode(&read(&mut file)?)?.rgb,
+        FileType::Avif => avif::decode(&read(&mut file)?)?.rgb,
+        FileType::Pdf => first_picture(&read(&mut file)?)?,
+        FileType::Matroska | FileType::Webm => {
+            let mut frames = matroska::frames(&mut file, 1, FRAME_TIME)?.frames;
+            frames.swap_remove(0).rgb
+        }
+        _ if t.is_video() => {
+            let len = file.metadata()?.len();
+            let mut frames = video::frames(&mut file, len, 1, FRAME_TIME)?;
+            if frames.is_empty() {
+                return Err(
+                    VideoError::Undecodable("no keyframe was decoded in time".into()).into(),
+                );
+            }
+            frames.swap_remove(0).rgb
+        }
+        _ => still(&mut file, t)?,
     };
     let img = DynamicImage::ImageRgb8(rgb);
     let (w, h) = decode::fit(
@@ -99,68 +118,32 @@ fn jpeg(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
     Ok(out)
 }
 
-fn still(path: &Path, t: FileType) -> Result<RgbImage, ThumbError> {
-    let mut file = fsutil::open_regular_nofollow(path)?;
+/// The file's bytes, at most [`ANALYSE_MAX_BYTES`] (the scan's bound).
+fn read(file: &mut File) -> Result<Vec<u8>, ThumbError> {
     let mut bytes = Vec::new();
-    (&mut file)
+    file.by_ref()
         .take(ANALYSE_MAX_BYTES)
         .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn still(file: &mut File, t: FileType) -> Result<RgbImage, ThumbError> {
+    let bytes = read(file)?;
     let mut meta = HeaderMeta::default();
     let head = &bytes[..bytes.len().min(64 * 1024)];
     // Without readable EXIF the picture is shown as stored; the scan reported that already.
-    let _ = signals::exif::read(&mut file, t, head, &mut meta);
+    let _ = signals::exif::read(file, t, head, &mut meta);
     Ok(decode::decode(&bytes, t, meta.orientation)?.rgb)
 }
 
-/// One frame from half a second into a recording (past a fade-in), else its first frame, as
-/// PNG, from `ffmpeg`.
-fn video_frame(path: &Path) -> Result<Vec<u8>, ThumbError> {
-    frame_at(path, "0.5").or_else(|_| frame_at(path, "0"))
-}
-
-fn frame_at(path: &Path, seconds: &str) -> Result<Vec<u8>, ThumbError> {
-    let file = fsutil::open_regular_nofollow(path)?;
-    let scale = format!("scale='min({SHARP_SIDE},iw)':-2");
-    let mut child = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        // The file opened above, not its path: nothing can swap it for a symlink meanwhile.
-        // /dev/stdin on a regular file reopens that file, so ffmpeg can seek in it.
-        .args(["-ss", seconds, "-i", "/dev/stdin", "-frames:v", "1", "-vf"])
-        .arg(scale)
-        .args(["-f", "image2pipe", "-c:v", "png", "pipe:1"])
-        .stdin(Stdio::from(file))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|_| ThumbError::NoFrame)?;
-    let stdout = child.stdout.take().ok_or(ThumbError::NoFrame)?;
-    let reader = thread::spawn(move || {
-        let mut out = Vec::new();
-        stdout
-            .take(FFMPEG_MAX_OUT)
-            .read_to_end(&mut out)
-            .map(|_| out)
-    });
-    let deadline = Instant::now() + FFMPEG_TIME;
-    let status = loop {
-        match child.try_wait()? {
-            Some(status) => break status,
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ThumbError::NoFrame);
-            }
-            None => thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    let out = reader
-        .join()
-        .map_err(|_| ThumbError::NoFrame)?
-        .map_err(ThumbError::Read)?;
-    if !status.success() || out.is_empty() {
-        return Err(ThumbError::NoFrame);
-    }
-    Ok(out)
+/// The first image on the first pages of the PDF in `bytes` (a scanner app's page).
+fn first_picture(bytes: &[u8]) -> Result<RgbImage, ThumbError> {
+    pdf::read(bytes)?
+        .pages
+        .into_iter()
+        .flat_map(|p| p.images)
+        .next()
+        .ok_or(ThumbError::NoPicture)
 }
 
 #[cfg(test)]
@@ -187,10 +170,43 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("x.png");
         std::fs::write(&p, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-        assert!(make(&p, FileType::Png).is_err());
-        assert!(matches!(
-            make(&p, FileType::Heif),
-            Err(ThumbError::Unsupported)
-        ));
+        for t in [
+            FileType::Png,
+            FileType::Heif,
+            FileType::Pdf,
+            FileType::Mp4,
+            FileType::Matroska,
+        ] {
+            assert!(make(&p, t).is_err(), "{t:?}");
+        }
+    }
+
+    /// The sizes of both thumbnails of the checked-in sample `rel` (tests/data/).
+    fn sizes(rel: &str, t: FileType) -> [(u32, u32); 2] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(rel);
+        let th = make(&p, t).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        [th.blurred, th.sharp].map(|j| {
+            let img = image::load_from_memory(&j).unwrap();
+            (img.width(), img.height())
+        })
+    }
+
+    #[test]
+    fn heic_photos_and_recordings_are_previewed_in_process() {
+        // 600×421 HEIC; 1920×1080 H.264 in MP4; 568×320 H.264 in MOV.
+        assert_eq!(
+            sizes("formats/pe__100_pass-hrv.heic", FileType::Heif),
+            [(16, 11), (320, 225)]
+        );
+        assert_eq!(
+            sizes("metadata/mex__with-gps.mp4", FileType::Mp4),
+            [(16, 9), (320, 180)]
+        );
+        assert_eq!(
+            sizes("metadata/mex__with-gps.mov", FileType::Mov),
+            [(16, 9), (320, 180)]
+        );
     }
 }
