@@ -43,6 +43,9 @@ pub struct Item {
 pub struct Plan {
     /// Sorted by path.
     pub items: Vec<Item>,
+    /// Findings the options leave out (another kind, or less sure), sorted by path: the plan
+    /// says what they are and how to include them.
+    pub left_out: Vec<Finding>,
     /// Leftovers of interrupted wipes under the roots; [`apply`] finishes them.
     pub leftovers: Vec<PathBuf>,
     /// Files the scan could not read, and other notes.
@@ -50,20 +53,31 @@ pub struct Plan {
     pub scan: Summary,
 }
 
-/// Scans and plans. Changes nothing.
-pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
+/// Scans and plans. Changes nothing. `on_progress` hears the scan's progress: files looked at,
+/// and how many of them went through content analysis.
+pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64, u64)) -> Plan {
     let mut findings = Vec::new();
     let mut leftovers = Vec::new();
     let mut warnings = Vec::new();
-    let summary = scan::scan(&opts.scan, |event| match event {
+    // Scan for every kind at any confidence, so that what the options leave out is known.
+    let wide = ScanOptions {
+        kinds: Vec::new(),
+        min_confidence: 0.0,
+        ..opts.scan.clone()
+    };
+    let mut summary = scan::scan(&wide, |event| match event {
         Event::Finding(f) => findings.push(f),
         // A wipe's partly overwritten leftover, or a temporary file (which may hold the
         // plaintext of an interrupted `vault extract`): both are wiped.
         Event::Leftover { path, .. } => leftovers.push(path),
         Event::Warning(w) => warnings.push(w),
-        Event::Progress { files, .. } => on_progress(files),
+        Event::Progress { files, content } => on_progress(files, content),
     });
     findings.sort_by(|a, b| a.path.cmp(&b.path));
+    let (findings, left_out): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| opts.scan.wants(&f.verdict));
+    summary.findings = findings.len() as u64;
     leftovers.sort();
     let mut planner = wipe::Planner::new(opts.wipe.clone());
     let items = findings
@@ -76,6 +90,7 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
         .collect();
     Plan {
         items,
+        left_out,
         leftovers,
         warnings,
         scan: summary,

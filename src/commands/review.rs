@@ -13,8 +13,8 @@ use idvault::report;
 use idvault::review::{self, Server, Stop, session::Session};
 use idvault::scan::content::cache::Cache;
 use idvault::secure;
+use idvault::ui::color;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
-use idvault::ui::{color, progress};
 
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::commands::vault::passphrase_source;
@@ -45,13 +45,17 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     secure_opts.scan.kinds = Vec::new();
 
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
-    let bar = progress::counter(
-        progress::wanted(global.quiet, global.json),
-        "files scanned",
-        colored,
-    );
-    let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
-    bar.finish_and_clear();
+    let bars = super::scan::bars(global, &secure_opts.scan, colored);
+    let plan = secure::plan(&secure_opts, |files, content| bars.set(files, content));
+    bars.finish_and_clear();
+    // What the page does not select by default, by kind: said before the address.
+    let not_selected: Vec<_> = plan
+        .items
+        .iter()
+        .map(|i| &i.finding)
+        .filter(|f| !selection.wants(&f.verdict))
+        .collect();
+    report::review::not_selected(&not_selected, global.quiet);
     let scan_failed = plan.scan.errors;
     let idle = Duration::from_secs(60 * args.idle_timeout);
     let opts = review::Options {

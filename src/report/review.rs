@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crate::i18n::{t, tn};
 use crate::review::Stop;
+use crate::scan::Finding;
 
 /// Prints the page's address on stdout at once and, unless `quiet`, how to stop on stderr.
 pub fn address(url: &str, quiet: bool) -> io::Result<()> {
@@ -12,12 +14,30 @@ pub fn address(url: &str, quiet: bool) -> io::Result<()> {
     writeln!(out, "{url}")?;
     out.flush()?;
     if !quiet {
-        eprintln!(
-            "idvault: the review page is at the address above (this computer only); \
-             press Ctrl-C to stop"
-        );
+        eprintln!("idvault: {}", t("cli.review.address", &[]));
     }
     Ok(())
+}
+
+/// Says on stderr, unless `quiet`, which findings the page shows but does not select by
+/// default (another kind than `secure` acts on, or less sure), by kind, and how to include them.
+pub fn not_selected(findings: &[&Finding], quiet: bool) {
+    if quiet || findings.is_empty() {
+        return;
+    }
+    let mut by_kind = std::collections::BTreeMap::<&str, u64>::new();
+    for f in findings {
+        *by_kind.entry(f.verdict.kind.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    eprintln!(
+        "idvault: {}",
+        tn(
+            "cli.review.not_selected",
+            findings.len() as u64,
+            &[("kinds", &kinds.join(", "))]
+        )
+    );
 }
 
 /// Says on stderr, unless `quiet`, why the review ended; `idle` is the idle timeout.
@@ -26,11 +46,11 @@ pub fn stopped(stop: Stop, idle: Duration, quiet: bool) {
         return;
     }
     match stop {
-        Stop::Done => eprintln!("idvault: review finished"),
+        Stop::Done => eprintln!("idvault: {}", t("cli.review.finished", &[])),
         Stop::Idle => eprintln!(
-            "idvault: review stopped after {} minutes without the page",
-            idle.as_secs() / 60
+            "idvault: {}",
+            tn("cli.review.idle", idle.as_secs() / 60, &[])
         ),
-        Stop::Signal => eprintln!("idvault: review interrupted"),
+        Stop::Signal => eprintln!("idvault: {}", t("cli.review.interrupted", &[])),
     }
 }

@@ -175,6 +175,7 @@ mod tests {
         };
         let plan = Plan {
             items: Vec::new(),
+            left_out: Vec::new(),
             leftovers: Vec::new(),
             warnings: Vec::new(),
             scan: Default::default(),

@@ -212,6 +212,7 @@ impl Session {
         items.sort_by(|a, b| a.finding.path.cmp(&b.finding.path));
         Ok(secure::Plan {
             items,
+            left_out: Vec::new(),
             leftovers: std::mem::take(&mut self.leftovers),
             warnings: Vec::new(),
             scan: Default::default(),
