@@ -69,10 +69,16 @@ pub fn lang_flag(args: &[std::ffi::OsString]) -> Option<Lang> {
     None
 }
 
+/// The whole command tree with its help in `lang`.
+pub fn command(lang: Lang) -> clap::Command {
+    use clap::CommandFactory;
+    idvault::i18n::help::localize(Cli::command(), lang)
+}
+
 /// Parses `args` with the help in `lang`; exits on a usage error or `--help`, as clap does.
 pub fn parse(args: Vec<std::ffi::OsString>, lang: Lang) -> Cli {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = idvault::i18n::help::localize(Cli::command(), lang).get_matches_from(args);
+    use clap::FromArgMatches;
+    let matches = command(lang).get_matches_from(args);
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
@@ -130,6 +136,24 @@ after --idle-timeout minutes without a request, or on Ctrl-C.",
 idvault review --no-open ~/Pictures        (open the printed address yourself)"
     )]
     Review(ReviewArgs),
+    /// Print a completion script for SHELL on stdout.
+    #[command(after_help = "Examples:\n  \
+idvault completions bash > ~/.local/share/bash-completion/completions/idvault\n  \
+idvault completions zsh > ~/.zfunc/_idvault\n  \
+idvault completions fish > ~/.config/fish/completions/idvault.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(
+        after_help = "Examples:\n  idvault man | man -l -\n  idvault man > ~/.local/share/man/man1/idvault.1"
+    )]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

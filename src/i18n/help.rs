@@ -91,7 +91,7 @@ fn walk(mut cmd: Command, path: &str, key: Lookup<'_>, root: bool) -> Command {
                 .help(words("help_short"))
                 .long_help(words("help_long")),
         );
-    if root {
+    if root && cmd.get_version().is_some() {
         cmd = cmd.disable_version_flag(true).arg(
             Arg::new("version")
                 .short('V')

@@ -299,6 +299,56 @@ mod tests {
         assert_eq!(Lang::negotiate(""), Lang::En);
     }
 
+    /// Every `"cli.…"` key written whole in the source exists (a count's key as `.one` and
+    /// `.other`), so a message added without its catalogue entry fails here, not on a screen.
+    #[test]
+    fn every_key_the_source_names_is_in_the_catalog() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let en = Catalog::get_or_load().messages(Lang::En);
+        let mut named = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for piece in text.split("\"cli.").skip(1) {
+                let Some((rest, _)) = piece.split_once('"') else {
+                    continue;
+                };
+                // Keys put together at run time (`format!("cli.action.{}", …)`) are left out.
+                if rest.is_empty()
+                    || rest.contains('{')
+                    || !rest
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                {
+                    continue;
+                }
+                named += 1;
+                let key = format!("cli.{rest}");
+                assert!(
+                    en.contains_key(&key)
+                        || (en.contains_key(&format!("{key}.one"))
+                            && en.contains_key(&format!("{key}.other"))),
+                    "{key} (named in {}) is not in the catalog",
+                    file.display()
+                );
+            }
+        }
+        assert!(named > 80, "only {named} keys found in the source");
+    }
+
     #[test]
     fn plural_forms_come_in_pairs() {
         let c = Catalog::get_or_load();
