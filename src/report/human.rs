@@ -25,9 +25,16 @@ pub fn reasons(
             Some(sentence) if lang != i18n::Lang::En => sentence.clone(),
             _ => sanitize::text(&r.detail),
         };
-        writeln!(out, "{indent}{} {text}", p.dim(&t("cli.label.why", &[])))?;
+        writeln!(out, "{indent}{}{text}", p.dim(&label("cli.label.why")))?;
     }
     Ok(())
+}
+
+/// A label before a value (`why: `, `原因：`): the catalogue's word with the space after it,
+/// which a full-width colon already holds.
+pub fn label(key: &str) -> String {
+    let l = t(key, &[]);
+    if l.ends_with('：') { l } else { l + " " }
 }
 
 /// Writes a finding's risks, a `risk:` line each, after `indent`.
@@ -39,8 +46,8 @@ pub fn risks(out: &mut impl Write, p: &Palette, risks: &[Risk], indent: &str) ->
             .unwrap_or_default();
         writeln!(
             out,
-            "{indent}{} {}",
-            p.yellow(&t("cli.label.risk", &[])),
+            "{indent}{}{}",
+            p.yellow(&label("cli.label.risk")),
             t(&format!("risk.{code}"), &[])
         )?;
     }

@@ -128,8 +128,8 @@ impl<W: Write> ScanReport<W> {
             }
             writeln!(
                 self.writer.out,
-                "    {} {}",
-                p.dim(&t("cli.label.document", &[])),
+                "    {}{}",
+                p.dim(&human::label("cli.label.document")),
                 parts.join(&t("cli.list_sep", &[]))
             )?;
         }
@@ -159,10 +159,10 @@ impl<W: Write> ScanReport<W> {
         };
         writeln!(
             self.writer.out,
-            "{}  {}\n    {} {}",
+            "{}  {}\n    {}{}",
             p.yellow(&t("cli.scan.leftover", &[])),
             human::path(path),
-            p.dim(&t("cli.label.why", &[])),
+            p.dim(&human::label("cli.label.why")),
             t(&format!("cli.scan.leftover_detail.{code}"), &[])
         )
     }

@@ -217,8 +217,8 @@ impl<W: Write> SecureReport<W> {
         };
         writeln!(
             self.writer.out,
-            "{} {}{vault_note}",
-            p.bold(&t("cli.secure.plan", &[])),
+            "{}{}{vault_note}",
+            p.bold(&human::label("cli.secure.plan")),
             tn(
                 "cli.secure.to_secure",
                 plan.items.len() as u64,
@@ -246,8 +246,8 @@ impl<W: Write> SecureReport<W> {
             if let Some(Err(e)) = &item.original {
                 writeln!(
                     self.writer.out,
-                    "      {} {}",
-                    p.yellow(&t("cli.secure.original", &[])),
+                    "      {}{}",
+                    p.yellow(&human::label("cli.secure.original")),
                     t(
                         "cli.secure.not_removed",
                         &[("reason", &human::text(&e.to_string()))]

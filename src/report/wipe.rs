@@ -17,7 +17,12 @@
 //!   "code": "hard_linked", "message": "…"}`; `code` is one of [`WipeError::code`].
 //! - `summary`: `{"applied": bool, "planned": n, "bytes": n, "refused": n, "wiped": n,
 //!   "bytes_wiped": n, "links_removed": n, "failed": n, "thumbnails_removed": n, "folders_removed": n,
-//!   "elapsed": seconds}`, last line.
+//!   "interrupted": bool, "elapsed": seconds}`, last line; `interrupted` when Ctrl-C or SIGTERM
+//!   stopped the run before every planned file was started.
+//!
+//! Human output is in the command line's language (`crate::i18n`); the plan lists each file,
+//! then each caveat once with how many of the files it concerns, then what the plan leaves out
+//! (refusals by kind, with the flag that includes them).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
