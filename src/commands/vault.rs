@@ -95,7 +95,11 @@ pub(crate) fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<
         }
         return Ok(Keys::from_identities(ids));
     }
-    let pass = passphrase::read(&source, "Vault passphrase: ", Purpose::Existing)?;
+    let pass = passphrase::read(
+        &source,
+        &idvault::i18n::t("cli.passphrase.existing", &[]),
+        Purpose::Existing,
+    )?;
     Ok(vault.unlock(&pass)?)
 }
 
@@ -121,7 +125,7 @@ fn init(
     }
     let pass = passphrase::read(
         &passphrase_source(common),
-        "New vault passphrase: ",
+        &idvault::i18n::t("cli.passphrase.new", &[]),
         Purpose::New,
     )?;
     let vault = Vault::init(root, &pass, &recipients)

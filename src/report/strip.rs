@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::wipe::pad;
 use super::writer::Writer;
 use super::{human, json};
 use crate::i18n::{t, tn};
@@ -84,31 +85,31 @@ impl<W: Write> StripReport<W> {
             .as_deref()
             .map(|d| format!(" -> {}", human::path(d)))
             .unwrap_or_default();
+        let word = |key: &str| pad(&t(&format!("cli.strip.status.{key}"), &[]), 11);
         match o.status {
             Status::Planned => writeln!(
                 self.writer.out,
                 "{} {path}{format}: {groups}",
-                p.yellow("would strip")
+                p.yellow(&word("planned"))
             ),
             Status::Stripped => writeln!(
                 self.writer.out,
-                "{}    {path}{format}{output}: {groups}",
-                p.green("stripped")
+                "{} {path}{format}{output}: {groups}",
+                p.green(&word("stripped"))
             ),
             Status::Unchanged => writeln!(
                 self.writer.out,
-                "{}       {path}{format}{output}: no metadata to remove",
-                p.dim("clean")
+                "{} {path}{format}{output}: {}",
+                p.dim(&word("clean")),
+                t("cli.strip.nothing_to_remove", &[])
             ),
             Status::Unsupported => writeln!(
                 self.writer.out,
                 "{} {path}: {}",
-                p.dim("unsupported"),
-                sanitize::text(
-                    o.message
-                        .as_deref()
-                        .unwrap_or("unsupported — left unchanged")
-                )
+                p.dim(&word("unsupported")),
+                o.message
+                    .as_deref()
+                    .map_or_else(|| t("cli.strip.unsupported", &[]), sanitize::text)
             ),
             Status::Failed => {
                 human::warning(

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use super::writer::Writer;
 use super::{human, json};
-use crate::i18n::{t, tn};
+use crate::i18n::{lang, t, tn};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::prompt::{ConfirmPolicy, Confirmation};
@@ -222,7 +222,13 @@ impl<W: Write> WipeReport<W> {
             p.bold(&pad(&verb, 9)),
             p.bold(&human::path(&plan.path))
         )?;
-        writeln!(self.writer.out, "{:21}{}; {what}", "", place(plan))?;
+        writeln!(
+            self.writer.out,
+            "{:21}{}{}{what}",
+            "",
+            place(plan),
+            t("cli.clause_sep", &[])
+        )?;
         if !plan.thumbnails.is_empty() {
             writeln!(
                 self.writer.out,
@@ -532,7 +538,7 @@ pub fn caveats<'a, W: Write>(
     let mut told: BTreeMap<(Caveat, String), u64> = BTreeMap::new();
     for plan in plans {
         for &c in &plan.caveats {
-            let text = c.explain(&plan.filesystem.fs_type, &plan.device);
+            let text = c.explain_in(lang(), &plan.filesystem.fs_type, &plan.device);
             *told.entry((c, text)).or_default() += 1;
         }
     }
