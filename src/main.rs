@@ -30,6 +30,7 @@ fn main() {
     let lang = cli::lang_flag(&args).unwrap_or_else(Lang::from_env);
     idvault::i18n::set_lang(lang);
     let cli = cli::parse(args, lang);
+    idvault::interrupt::set_hard_exit_note(idvault::i18n::t("cli.interrupted_now", &[]));
     if let Err(err) = idvault::interrupt::install() {
         idvault::report::fatal(
             anyhow::anyhow!(err).context(idvault::i18n::t("cli.error.signal_handler", &[])),

@@ -348,7 +348,12 @@ fn ctrl_c_during_a_scan_or_a_plan_says_interrupted() {
         let out = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
-        assert!(text.contains("Interrupted"), "{args:?}:\n{text}");
+        // Its own last line, or, when a file in hand outlasted the grace period (a loaded
+        // machine), the watchdog's.
+        assert!(
+            text.contains("Interrupted") || text.contains("idvault: interrupted: stopped at once"),
+            "{args:?}:\n{text}"
+        );
     }
 }
 
