@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use idvault::i18n::Lang;
 use idvault::scan::finding::Kind;
 use idvault::ui::color::ColorWhen;
 
@@ -43,6 +44,42 @@ pub struct GlobalArgs {
     /// Print no progress and no summary.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Language of messages and help: en or zh-CN [default: from LC_ALL, LC_MESSAGES, LANG].
+    #[arg(long, global = true, value_name = "LANG", value_parser = ["en", "zh-CN"])]
+    pub lang: Option<String>,
+}
+
+/// The language `--lang` asks for in raw arguments, read before parsing so that `--help` and
+/// clap's errors already speak it; `None` without the flag (or with a value clap will refuse).
+pub fn lang_flag(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let mut it = args.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let value = match a.strip_prefix("--lang") {
+            Some("") => it.next(),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if let Some(lang) = value.and_then(Lang::from_flag) {
+            return Some(lang);
+        }
+    }
+    None
+}
+
+/// The whole command tree with its help in `lang`.
+pub fn command(lang: Lang) -> clap::Command {
+    use clap::CommandFactory;
+    idvault::i18n::help::localize(Cli::command(), lang)
+}
+
+/// Parses `args` with the help in `lang`; exits on a usage error or `--help`, as clap does.
+pub fn parse(args: Vec<std::ffi::OsString>, lang: Lang) -> Cli {
+    use clap::FromArgMatches;
+    let matches = command(lang).get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +136,24 @@ after --idle-timeout minutes without a request, or on Ctrl-C.",
 idvault review --no-open ~/Pictures        (open the printed address yourself)"
     )]
     Review(ReviewArgs),
+    /// Print a completion script for SHELL on stdout.
+    #[command(after_help = "Examples:\n  \
+idvault completions bash > ~/.local/share/bash-completion/completions/idvault\n  \
+idvault completions zsh > ~/.zfunc/_idvault\n  \
+idvault completions fish > ~/.config/fish/completions/idvault.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(
+        after_help = "Examples:\n  idvault man | man -l -\n  idvault man > ~/.local/share/man/man1/idvault.1"
+    )]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +413,41 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_help_text_has_its_chinese() {
+        use idvault::i18n::help::shared;
+        let c = idvault::i18n::Catalog::get_or_load();
+        let zh = c.messages(Lang::ZhCn);
+        let needed = idvault::i18n::help::needed_keys(&Cli::command());
+        assert!(needed.len() > 60, "only {} help texts", needed.len());
+        let has = |k: &String| zh.contains_key(k) || shared(k).is_some_and(|s| zh.contains_key(&s));
+        let missing: Vec<_> = needed.iter().filter(|k| !has(k)).collect();
+        assert!(missing.is_empty(), "help texts without zh-CN: {missing:#?}");
+        // And no key for a text that is gone.
+        let stale: Vec<_> = zh
+            .keys()
+            .filter(|k| k.starts_with("help.") && !k.starts_with("help.clap."))
+            .filter(|k| {
+                !needed
+                    .iter()
+                    .any(|n| n == *k || shared(n).as_ref() == Some(*k))
+            })
+            .collect();
+        assert!(stale.is_empty(), "zh-CN help keys for no text: {stale:#?}");
+    }
+
+    #[test]
+    fn lang_flag_is_read_before_parsing() {
+        let args = |s: &str| s.split(' ').map(Into::into).collect::<Vec<_>>();
+        assert_eq!(
+            lang_flag(&args("idvault --lang zh-CN scan x")),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(lang_flag(&args("idvault scan --lang=en x")), Some(Lang::En));
+        assert_eq!(lang_flag(&args("idvault scan -- --lang zh-CN")), None);
+        assert_eq!(lang_flag(&args("idvault scan x")), None);
     }
 
     #[test]

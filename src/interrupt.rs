@@ -37,6 +37,15 @@ static FIRST: AtomicUsize = AtomicUsize::new(0);
 /// Temporary files being written right now.
 static TEMPS: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
+/// What the watchdog prints on stderr when it ends the process itself (set by the binary, in its
+/// language; this leaf makes no text of its own).
+static HARD_EXIT_NOTE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the line printed when the watchdog ends the run before it could stop by itself.
+pub fn set_hard_exit_note(note: String) {
+    let _ = HARD_EXIT_NOTE.set(note);
+}
+
 /// Installs the handlers and the watchdog. Call once, from `main`, before any work starts.
 ///
 /// signal-hook's iterator receives the signals on the watchdog's own thread (through a
@@ -100,6 +109,11 @@ fn watchdog(mut signals: Signals) {
         .unwrap_or_default();
     for path in temps {
         let _ = std::fs::remove_file(path);
+    }
+    // The run had no time to print its own last line: the caller's words say it stopped.
+    if let Some(note) = HARD_EXIT_NOTE.get() {
+        use std::io::Write;
+        let _ = writeln!(io::stderr(), "{note}");
     }
     // The status a shell reports for a process ended by this signal (as `ExitCode::Interrupted`).
     std::process::exit(128 + signal().unwrap_or(libc::SIGTERM));

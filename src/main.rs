@@ -6,7 +6,7 @@ mod exit;
 
 use std::io::{self, Read};
 
-use clap::Parser;
+use idvault::i18n::Lang;
 use idvault::media::heif::avif;
 use idvault::media::limits;
 
@@ -31,9 +31,15 @@ fn main() {
     if let Ok(exe) = std::env::current_exe() {
         avif::set_worker(exe);
     }
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let lang = cli::lang_flag(&args).unwrap_or_else(Lang::from_env);
+    idvault::i18n::set_lang(lang);
+    let cli = cli::parse(args, lang);
+    idvault::interrupt::set_hard_exit_note(idvault::i18n::t("cli.interrupted_now", &[]));
     if let Err(err) = idvault::interrupt::install() {
-        eprintln!("idvault: error: cannot install the Ctrl-C handler: {err}");
+        idvault::report::fatal(
+            anyhow::anyhow!(err).context(idvault::i18n::t("cli.error.signal_handler", &[])),
+        );
         std::process::exit(ExitCode::Fatal.code());
     }
     let code = match commands::run(cli) {

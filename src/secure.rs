@@ -43,6 +43,9 @@ pub struct Item {
 pub struct Plan {
     /// Sorted by path.
     pub items: Vec<Item>,
+    /// Findings the options leave out (another kind, or less sure), sorted by path: the plan
+    /// says what they are and how to include them.
+    pub left_out: Vec<Finding>,
     /// Leftovers of interrupted wipes under the roots; [`apply`] finishes them.
     pub leftovers: Vec<PathBuf>,
     /// Files the scan could not read, and other notes.
@@ -50,8 +53,9 @@ pub struct Plan {
     pub scan: Summary,
 }
 
-/// Scans and plans. Changes nothing.
-pub fn plan(opts: &Options, on_progress: impl FnMut(u64)) -> Plan {
+/// Scans and plans. Changes nothing. `on_progress` hears the scan's progress: files looked at,
+/// and how many of them went through content analysis.
+pub fn plan(opts: &Options, on_progress: impl FnMut(u64, u64)) -> Plan {
     let mut items = Vec::new();
     let mut plan = plan_each(opts, |item| items.push(item), on_progress);
     items.sort_by(|a, b| a.finding.path.cmp(&b.finding.path));
@@ -64,26 +68,39 @@ pub fn plan(opts: &Options, on_progress: impl FnMut(u64)) -> Plan {
 pub fn plan_each(
     opts: &Options,
     mut on_item: impl FnMut(Item),
-    mut on_progress: impl FnMut(u64),
+    mut on_progress: impl FnMut(u64, u64),
 ) -> Plan {
+    let mut left_out = Vec::new();
     let mut leftovers = Vec::new();
     let mut warnings = Vec::new();
+    let mut wanted = 0;
     let mut planner = wipe::Planner::new(opts.wipe.clone());
-    let summary = scan::scan(&opts.scan, |event| match event {
-        Event::Finding(finding) => {
+    // Scan for every kind at any confidence, so that what the options leave out is known.
+    let wide = ScanOptions {
+        kinds: Vec::new(),
+        min_confidence: 0.0,
+        ..opts.scan.clone()
+    };
+    let mut summary = scan::scan(&wide, |event| match event {
+        Event::Finding(finding) if opts.scan.wants(&finding.verdict) => {
+            wanted += 1;
             let original = (opts.originals != Originals::Keep)
                 .then(|| planner.plan_expecting(&finding.path, &finding.id));
             on_item(Item { finding, original });
         }
+        Event::Finding(finding) => left_out.push(finding),
         // A wipe's partly overwritten leftover, or a temporary file (which may hold the
         // plaintext of an interrupted `vault extract`): both are wiped.
         Event::Leftover { path, .. } => leftovers.push(path),
         Event::Warning(w) => warnings.push(w),
-        Event::Progress { files, .. } => on_progress(files),
+        Event::Progress { files, content } => on_progress(files, content),
     });
+    left_out.sort_by(|a: &Finding, b: &Finding| a.path.cmp(&b.path));
+    summary.findings = wanted;
     leftovers.sort();
     Plan {
         items: Vec::new(),
+        left_out,
         leftovers,
         warnings,
         scan: summary,

@@ -801,7 +801,7 @@ fn start(args: &[&std::ffi::OsStr]) -> std::process::Child {
     clippy::zombie_processes,
     reason = "the child is returned; signal_and_wait waits for it"
 )]
-fn start_cmd(mut cmd: Command) -> std::process::Child {
+pub(crate) fn start_cmd(mut cmd: Command) -> std::process::Child {
     let mut child = cmd
         .env("NO_COLOR", "1")
         .env("IDVAULT_NO_CACHE", "1")
@@ -834,7 +834,10 @@ fn start_cmd(mut cmd: Command) -> std::process::Child {
 
 /// Sends `signals` (a short pause between them) and returns the exit code and how long the
 /// process took to end after the first one.
-fn signal_and_wait(child: &mut std::process::Child, signals: &[i32]) -> (Option<i32>, Duration) {
+pub(crate) fn signal_and_wait(
+    child: &mut std::process::Child,
+    signals: &[i32],
+) -> (Option<i32>, Duration) {
     let sent = Instant::now();
     for &sig in signals {
         // SAFETY: plain kill(2) of our own child.
@@ -906,7 +909,7 @@ fn sigterm_ends_a_busy_strip_within_a_bound_leaving_no_temp_file() {
 
 /// `n` tall PNGs named like screenshots: content analysis reads each one's text, so a scan of
 /// them takes tens of seconds.
-fn screenshot_tree(t: &TestDir, n: usize) -> PathBuf {
+pub(crate) fn screenshot_tree(t: &TestDir, n: usize) -> PathBuf {
     let dir = t.path().join("shots");
     fs::create_dir(&dir).unwrap();
     for i in 0..n {

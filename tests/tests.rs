@@ -4,9 +4,11 @@
 mod util;
 
 mod avif;
+mod cli;
 mod content;
 mod formats;
 mod hostile;
+mod i18n;
 mod progress;
 mod rescan;
 mod review;

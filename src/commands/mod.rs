@@ -1,6 +1,7 @@
 //! One module per subcommand: each resolves its arguments, calls the library and hands results
 //! to the reporters.
 
+pub mod completions;
 pub mod review;
 pub mod scan;
 pub mod secure;
@@ -21,5 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Strip(args) => strip::run(&cli.global, args),
         Command::Wipe(args) => wipe::run(&cli.global, args),
         Command::Vault(args) => vault::run(&cli.global, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }

@@ -14,8 +14,8 @@ use idvault::dismissed::Dismissed;
 use idvault::report;
 use idvault::review::{self, ForwardPage, Server, Stop, session::Session};
 use idvault::scan::content::cache::Cache;
+use idvault::ui::color;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
-use idvault::ui::{color, progress};
 
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::commands::vault::passphrase_source;
@@ -77,17 +77,19 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
-    let bar = progress::counter(
-        progress::wanted(global.quiet, global.json),
-        "files scanned",
-        colored,
-    );
-    let scan_bar = bar.clone();
+    let bars = super::scan::bars(global, &secure_opts.scan, colored);
+    let scan_bars = bars.clone();
+    let filled = Arc::clone(&session);
+    let quiet = global.quiet;
     review::fill(
         Arc::clone(&session),
         secure_opts,
-        move |n| scan_bar.set_position(n),
-        move || bar.finish_and_clear(),
+        move |files, content| scan_bars.set(files, content),
+        move || {
+            bars.finish_and_clear();
+            // What the page does not select by default, by kind, once the scan has found it all.
+            report::review::not_selected(&review::locked(&filled).not_recommended(), quiet);
+        },
     );
     let stop = server.run(&signal);
     let (failures, scanning) = {

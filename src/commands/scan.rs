@@ -2,6 +2,7 @@
 
 use std::io::{self, BufWriter};
 
+use idvault::i18n::t;
 use idvault::report::scan::ScanReport;
 use idvault::scan::{self, Event, ScanOptions};
 use idvault::ui::{color, progress};
@@ -11,8 +12,7 @@ use crate::exit::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
+        std::fs::symlink_metadata(p).map_err(|e| cannot_scan(p, &e))?;
     }
     let opts = ScanOptions {
         roots: args.paths,
@@ -26,18 +26,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);
-    let show = progress::wanted(global.quiet, global.json);
-    let plan = if show {
-        plan(&opts, colored)
-    } else {
-        scan::Plan::default()
-    };
-    let bar = progress::scan(
-        show,
-        plan.files,
-        opts.content.then_some(plan.media),
-        colored,
-    );
+    let bar = bars(global, &opts, colored);
     let mut report = ScanReport::new(BufWriter::new(io::stdout().lock()), global.json, palette);
     report.begin()?;
     let mut io_result = Ok(());
@@ -58,16 +47,39 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     io_result?;
     if !global.quiet || global.json {
-        report.summary(&summary)?;
+        report.summary(&summary, idvault::interrupt::requested())?;
     }
     Ok(ExitCode::from_failures(summary.errors))
 }
 
-/// Counts the files the scan will look at and the media files among them, for the totals of
-/// the bars, under a counter.
-fn plan(opts: &ScanOptions, colored: bool) -> scan::Plan {
-    let counter = progress::counter(true, "files found", colored);
-    let plan = scan::plan(opts, |p| counter.set_position(p.files));
-    counter.finish_and_clear();
-    plan
+/// The progress bars of a scan with `opts` (hidden with `--quiet` or `--json`, or off a
+/// terminal): first the files the scan will look at and the media files among them are
+/// counted, under a counter, for the bars' totals. `secure` and `review` scan under them too.
+pub(crate) fn bars(global: &GlobalArgs, opts: &ScanOptions, colored: bool) -> progress::Scan {
+    let show = progress::wanted(global.quiet, global.json);
+    let plan = if show {
+        let counter = progress::counter(true, &t("cli.progress.found", &[]), colored);
+        let plan = scan::plan(opts, |p| counter.set_position(p.files));
+        counter.finish_and_clear();
+        plan
+    } else {
+        scan::Plan::default()
+    };
+    progress::scan(
+        show,
+        plan.files,
+        opts.content.then_some(plan.media),
+        colored,
+    )
+}
+
+/// The error for a path to scan that is not there (or cannot be looked at).
+pub(crate) fn cannot_scan(path: &std::path::Path, err: &io::Error) -> anyhow::Error {
+    anyhow::anyhow!(t(
+        "cli.error.cannot_scan",
+        &[
+            ("path", &path.display().to_string()),
+            ("error", &err.to_string())
+        ]
+    ))
 }

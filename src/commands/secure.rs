@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
+use idvault::i18n::t;
 use idvault::report::{self, secure::SecureReport, secure::Totals};
 use idvault::scan::ScanOptions;
 use idvault::scan::finding::Kind;
@@ -18,6 +19,7 @@ use idvault::vault::{self, LockMode, Vault};
 use idvault::wipe::WipeOptions;
 
 use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs, SecureTargetArgs};
+use crate::commands::scan;
 use crate::commands::vault::{open, passphrase_source, unlock, vault_root};
 use crate::exit::ExitCode;
 
@@ -44,31 +46,34 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     );
     report.begin()?;
 
-    let bar = progress::counter(show_progress, "files scanned", colored);
-    let plan = secure::plan(&opts, |n| bar.set_position(n));
-    bar.finish_and_clear();
+    let bars = scan::bars(global, &opts.scan, colored);
+    let plan = secure::plan(&opts, |files, content| bars.set(files, content));
+    bars.finish_and_clear();
     for w in &plan.warnings {
         report.warning(w)?;
     }
     let vault_exists = root.join(idvault::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;
     let scan_failed = plan.scan.errors;
-    // Ctrl-C or SIGTERM during the scan: nothing is asked or changed.
-    if args.apply && idvault::interrupt::requested() {
-        report.summary(false, &root, &plan, &Totals::default())?;
+    // Ctrl-C or SIGTERM during the scan: nothing is asked or changed, and the plan may be
+    // short of files the scan did not reach.
+    if idvault::interrupt::requested() {
+        report.summary(false, &root, &plan, &Totals::default(), true)?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
     if !args.apply {
         report.dry_run()?;
-        report.summary(false, &root, &plan, &Totals::default())?;
+        report.summary(false, &root, &plan, &Totals::default(), false)?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
     if plan.items.is_empty() && plan.leftovers.is_empty() {
-        report.summary(true, &root, &plan, &Totals::default())?;
+        report.summary(true, &root, &plan, &Totals::default(), false)?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
+    // The whole plan is on the terminal (flushed by `confirm`) before the question, and the
+    // passphrase is asked only after the answer is yes.
     let question = report::secure::question(plan.items.len(), &root, opts.originals);
-    match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
+    match report.confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
         Confirmation::Yes => {}
         Confirmation::No => {
             report.declined()?;
@@ -84,7 +89,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     } else {
         let pass = passphrase::read(
             &passphrase_source(&target.vault),
-            "New vault passphrase: ",
+            &t("cli.passphrase.new", &[]),
             Purpose::New,
         )?;
         let vault = Vault::init(&root, &pass, &[])
@@ -94,7 +99,10 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     };
     let lock = vault.lock(LockMode::Exclusive, report::vault::busy)?;
 
+    // One step per file when it is stored in the vault, one when it is verified and its
+    // original dealt with.
     let bar = progress::bar(show_progress, 2 * plan.items.len() as u64, colored);
+    bar.set_message(t("cli.progress.secure_steps", &[]));
     let shared = Mutex::new((&mut report, Totals::default(), Ok(())));
     let (_, leftovers) = secure::apply(&plan, &vault, &keys, &lock, &opts, |p| {
         bar.inc(1);
@@ -113,7 +121,8 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     for l in &leftovers {
         report.leftover(l)?;
     }
-    report.summary(true, vault.root(), &plan, &totals)?;
+    let interrupted = totals.secured + totals.failed < plan.items.len();
+    report.summary(true, vault.root(), &plan, &totals, interrupted)?;
     let failures = totals.failed as u64
         + totals.impostors as u64
         + scan_failed
@@ -125,8 +134,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
 /// default one.
 pub(crate) fn checked_root(target: &SecureTargetArgs) -> anyhow::Result<PathBuf> {
     for p in &target.paths {
-        std::fs::symlink_metadata(p)
-            .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", p.display()))?;
+        std::fs::symlink_metadata(p).map_err(|e| scan::cannot_scan(p, &e))?;
     }
     vault_root(&target.vault)
 }

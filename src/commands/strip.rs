@@ -64,22 +64,6 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         global.json,
         color::Palette::new(colored),
     );
-    if matches!(mode, Mode::InPlace) {
-        match prompt::confirm(
-            ConfirmPolicy::from_yes_flag(args.yes),
-            "Strip metadata from these files in place?",
-        )? {
-            Confirmation::Yes => {}
-            Confirmation::No => {
-                report.declined()?;
-                return Ok(ExitCode::PartialFailure);
-            }
-            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
-                action: "change files in place"
-            }),
-        }
-    }
-
     report.begin()?;
     let start = Instant::now();
     let mut summary = Summary::default();
@@ -115,6 +99,25 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         }
         true
     });
+    if matches!(mode, Mode::InPlace) {
+        // The whole plan before the question: every file that will change.
+        let policy = ConfirmPolicy::from_yes_flag(args.yes);
+        if policy == ConfirmPolicy::Ask && !quiet {
+            let paths: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+            report.plan_in_place(&paths)?;
+        }
+        let question = idvault::i18n::tn("cli.strip.question", files.len() as u64, &[]);
+        match report.confirm(policy, &question)? {
+            Confirmation::Yes => {}
+            Confirmation::No => {
+                report.declined()?;
+                return Ok(ExitCode::PartialFailure);
+            }
+            Confirmation::CannotAsk => bail!(prompt::CannotAsk {
+                action: "strip_in_place"
+            }),
+        }
+    }
 
     let bar = progress::files(
         progress::wanted(global.quiet, global.json),
@@ -198,7 +201,11 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
     io_result?;
     summary.elapsed = start.elapsed();
     if !quiet {
-        report.summary(&summary, matches!(mode, Mode::DryRun))?;
+        report.summary(
+            &summary,
+            matches!(mode, Mode::DryRun),
+            idvault::interrupt::requested(),
+        )?;
     }
     Ok(ExitCode::from_failures(summary.failed))
 }

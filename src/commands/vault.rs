@@ -95,7 +95,11 @@ pub(crate) fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<
         }
         return Ok(Keys::from_identities(ids));
     }
-    let pass = passphrase::read(&source, "Vault passphrase: ", Purpose::Existing)?;
+    let pass = passphrase::read(
+        &source,
+        &idvault::i18n::t("cli.passphrase.existing", &[]),
+        Purpose::Existing,
+    )?;
     Ok(vault.unlock(&pass)?)
 }
 
@@ -121,7 +125,7 @@ fn init(
     }
     let pass = passphrase::read(
         &passphrase_source(common),
-        "New vault passphrase: ",
+        &idvault::i18n::t("cli.passphrase.new", &[]),
         Purpose::New,
     )?;
     let vault = Vault::init(root, &pass, &recipients)
@@ -192,26 +196,30 @@ fn add(
     if idvault::interrupt::requested() {
         return Ok(ExitCode::from_failures(failures));
     }
-    if args.remove_originals && !args.apply {
+    // The plan, whole, before any question (with --yes and --apply the result lines say it).
+    let policy = ConfirmPolicy::from_yes_flag(args.yes);
+    if args.remove_originals && (!args.apply || policy == ConfirmPolicy::Ask) {
         let mut total = 0;
         for s in &sources {
             let size = std::fs::symlink_metadata(&s.path).map_or(0, |m| m.len());
             total += size;
             report.plan(&s.path, size)?;
         }
-        report.plan_summary(sources.len(), total)?;
-        return Ok(ExitCode::from_failures(failures));
+        if !args.apply {
+            report.plan_summary(sources.len(), total)?;
+            return Ok(ExitCode::from_failures(failures));
+        }
     }
     if args.remove_originals {
         let question = idvault::report::vault::remove_question(sources.len());
-        match prompt::confirm(ConfirmPolicy::from_yes_flag(args.yes), &question)? {
+        match report.confirm(policy, &question)? {
             Confirmation::Yes => {}
             Confirmation::No => {
                 report.declined()?;
                 return Ok(ExitCode::PartialFailure);
             }
             Confirmation::CannotAsk => bail!(prompt::CannotAsk {
-                action: "remove originals"
+                action: "remove_originals"
             }),
         }
     }

@@ -1,7 +1,7 @@
 //! `idvault wipe`: plan every path, print the plan, and with `--apply` (after confirmation)
 //! wipe the planned files one by one.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
@@ -50,8 +50,12 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     };
 
     let targets = wipe::collect(&args.paths, recursion);
+    // What the plan leaves out, by the code of its refusal: said after the plan with the flag
+    // that includes it.
+    let mut left_out = BTreeMap::new();
     for (path, err) in &targets.errors {
         report.problem(path, err, Stage::Plan, Severity::Error)?;
+        *left_out.entry(err.code()).or_default() += 1;
         sum.refused += 1;
     }
     // With --apply --yes the result lines say everything; otherwise show what will happen.
@@ -75,12 +79,14 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
             }
             Err(err) => {
                 report.problem(path, &err, Stage::Plan, Severity::Error)?;
+                *left_out.entry(err.code()).or_default() += 1;
                 sum.refused += 1;
             }
         }
     }
     if !global.quiet && show_plan {
         report.explain_caveats(&plans)?;
+        report.left_out(&left_out)?;
     }
     if !args.apply || plans.is_empty() {
         sum.elapsed = start.elapsed();
@@ -91,7 +97,7 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     }
 
     let policy = ConfirmPolicy::from_yes_flag(args.yes);
-    match prompt::confirm(policy, &report::question(sum.planned, sum.bytes))? {
+    match report.confirm(policy, &report::question(sum.planned, sum.bytes))? {
         Confirmation::Yes => {}
         Confirmation::No => {
             report.declined()?;
@@ -106,8 +112,11 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
         plans.iter().map(|p| p.id.size).sum(),
         colored,
     );
+    bar.set_message(idvault::i18n::t("cli.progress.wiped", &[]));
     let mut io_result = Ok(());
+    let mut done = 0;
     wipe::execute_many(&plans, |plan, result| {
+        done += 1;
         if io_result.is_err() {
             return;
         }
@@ -116,6 +125,7 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
     });
     io_result?;
     bar.finish_and_clear();
+    sum.interrupted = done < plans.len();
     for folder in &targets.folders {
         match wipe::remove_folder(folder) {
             Ok(()) => {

@@ -1,13 +1,20 @@
-//! The message catalog: every user-facing string of the review page, in English and Simplified
-//! Chinese, kept in `locales/*.toml` and embedded in the binary. The page receives the whole
-//! catalog of its language; the CLI can look strings up by key with [`Catalog::get`].
+//! The message catalog: every user-facing string of the review page and of the command line, in
+//! English and Simplified Chinese, kept in `locales/*.toml` and embedded in the binary. The page
+//! receives the whole catalog of its language; the command line looks strings up by key in the
+//! language chosen once at start ([`set_lang`], from `--lang` or the locale: [`Lang::from_env`])
+//! with [`t`] and [`tn`] (counts, with English plurals).
 //!
 //! A small keyed table rather than Fluent: the page needs plain `{name}` substitution only, the
 //! same files must be readable by the page's script, and TOML is already a dependency. A unit
-//! test checks that both languages have exactly the same keys and placeholders.
+//! test checks that both languages have exactly the same keys and placeholders. The one
+//! exception is `help.*`: `--help`'s English is clap's, from the doc comments in `cli.rs`, and
+//! only zh-CN has those keys; [`help`]'s test checks that every help text has its translation.
+
+pub mod help;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A language the catalog has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,6 +66,41 @@ impl Lang {
         ranked.first().map_or(Lang::En, |r| r.2)
     }
 
+    /// The language of a POSIX locale value (`zh_CN.UTF-8`, `zh_SG`, `zh_Hans`, `en_US`, `C`):
+    /// Simplified Chinese for zh with a Simplified-script territory or script (or none), English
+    /// for everything else, Traditional-script Chinese included (its catalogue is not written).
+    pub fn from_locale(value: &str) -> Lang {
+        // `language[_territory][.codeset][@modifier]`; `zh-CN` spelled as a tag is taken too.
+        let name = value.split(['.', '@']).next().unwrap_or("");
+        let mut parts = name.split(['_', '-']);
+        if !parts.next().is_some_and(|l| l.eq_ignore_ascii_case("zh")) {
+            return Lang::En;
+        }
+        match parts.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("cn" | "sg" | "my" | "hans") => Lang::ZhCn,
+            Some(_) => Lang::En,
+        }
+    }
+
+    /// The language the environment asks for: the first of `LC_ALL`, `LC_MESSAGES` and `LANG`
+    /// that is set and not empty (POSIX precedence), else English.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .map_or(Lang::En, |v| Lang::from_locale(&v))
+    }
+
+    /// The language a `--lang` value names: `en` or `zh-CN` (also `zh`, `zh_CN`, `zh-Hans`).
+    pub fn from_flag(value: &str) -> Option<Lang> {
+        match value.to_ascii_lowercase().replace('_', "-").as_str() {
+            "en" => Some(Lang::En),
+            "zh" | "zh-cn" | "zh-hans" => Some(Lang::ZhCn),
+            _ => None,
+        }
+    }
+
     fn source(self) -> &'static str {
         match self {
             Lang::En => include_str!("../../locales/en.toml"),
@@ -104,6 +146,37 @@ impl Catalog {
             s.replace(&format!("{{{name}}}"), value)
         })
     }
+}
+
+/// The command line's language (0 English, 1 Simplified Chinese), set once by `main`.
+static CLI_LANG: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the language of the command line's text.
+pub fn set_lang(lang: Lang) {
+    CLI_LANG.store(lang as u8, Ordering::Relaxed);
+}
+
+/// The language of the command line's text (English until [`set_lang`]).
+pub fn lang() -> Lang {
+    match CLI_LANG.load(Ordering::Relaxed) {
+        1 => Lang::ZhCn,
+        _ => Lang::En,
+    }
+}
+
+/// The message `key` in the command line's language, `{name}` placeholders filled from `args`.
+pub fn t(key: &str, args: &[(&str, &str)]) -> String {
+    Catalog::get_or_load().get(lang(), key, args)
+}
+
+/// A message about `n` things: `key.one` when `n` is 1, else `key.other` (Chinese has one form,
+/// written twice so that the keys match), with `{n}` and `args` filled in.
+pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let form = if n == 1 { "one" } else { "other" };
+    let n = n.to_string();
+    let mut all = vec![("n", n.as_str())];
+    all.extend_from_slice(args);
+    t(&format!("{key}.{form}"), &all)
 }
 
 /// Flattens the embedded TOML into dotted keys. The files are part of the source: a syntax
@@ -156,8 +229,9 @@ mod tests {
         let en = c.messages(Lang::En);
         let zh = c.messages(Lang::ZhCn);
         assert!(en.len() > 50, "catalog too small: {}", en.len());
-        let en_keys: BTreeSet<_> = en.keys().collect();
-        let zh_keys: BTreeSet<_> = zh.keys().collect();
+        // `help.*` is zh-CN only (English help is clap's): `help`'s own test covers it.
+        let en_keys: BTreeSet<_> = en.keys().filter(|k| !k.starts_with("help.")).collect();
+        let zh_keys: BTreeSet<_> = zh.keys().filter(|k| !k.starts_with("help.")).collect();
         assert_eq!(
             en_keys.symmetric_difference(&zh_keys).collect::<Vec<_>>(),
             Vec::<&&String>::new(),
@@ -223,6 +297,104 @@ mod tests {
         assert_eq!(Lang::negotiate("de"), Lang::En);
         assert_eq!(Lang::negotiate("en;q=0.2, zh-TW;q=0.7"), Lang::ZhCn);
         assert_eq!(Lang::negotiate(""), Lang::En);
+    }
+
+    /// Every `"cli.…"` key written whole in the source exists (a count's key as `.one` and
+    /// `.other`), so a message added without its catalogue entry fails here, not on a screen.
+    #[test]
+    fn every_key_the_source_names_is_in_the_catalog() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let en = Catalog::get_or_load().messages(Lang::En);
+        let mut named = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for piece in text.split("\"cli.").skip(1) {
+                let Some((rest, _)) = piece.split_once('"') else {
+                    continue;
+                };
+                // Keys put together at run time (`format!("cli.action.{}", …)`) are left out.
+                if rest.is_empty()
+                    || rest.contains('{')
+                    || !rest
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                {
+                    continue;
+                }
+                named += 1;
+                let key = format!("cli.{rest}");
+                assert!(
+                    en.contains_key(&key)
+                        || (en.contains_key(&format!("{key}.one"))
+                            && en.contains_key(&format!("{key}.other"))),
+                    "{key} (named in {}) is not in the catalog",
+                    file.display()
+                );
+            }
+        }
+        assert!(named > 80, "only {named} keys found in the source");
+    }
+
+    #[test]
+    fn plural_forms_come_in_pairs() {
+        let c = Catalog::get_or_load();
+        for lang in Lang::ALL {
+            let m = c.messages(lang);
+            for k in m.keys() {
+                if let Some(stem) = k.strip_suffix(".one") {
+                    assert!(
+                        m.contains_key(&format!("{stem}.other")),
+                        "{k} without .other"
+                    );
+                }
+                if let Some(stem) = k.strip_suffix(".other") {
+                    assert!(m.contains_key(&format!("{stem}.one")), "{k} without .one");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn locales_choose_the_language() {
+        for zh in [
+            "zh_CN.UTF-8",
+            "zh_SG",
+            "zh_Hans",
+            "zh_Hans_CN.utf8",
+            "zh",
+            "zh-CN",
+        ] {
+            assert_eq!(Lang::from_locale(zh), Lang::ZhCn, "{zh}");
+        }
+        for en in [
+            "C",
+            "POSIX",
+            "C.UTF-8",
+            "en_US.UTF-8",
+            "zh_TW.UTF-8",
+            "zh_HK",
+            "de_DE",
+            "",
+        ] {
+            assert_eq!(Lang::from_locale(en), Lang::En, "{en}");
+        }
+        assert_eq!(Lang::from_flag("zh-CN"), Some(Lang::ZhCn));
+        assert_eq!(Lang::from_flag("en"), Some(Lang::En));
+        assert_eq!(Lang::from_flag("fr"), None);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::scan::finding::Reason;
+use crate::i18n::{self, t};
+use crate::scan::finding::{Reason, Risk};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
@@ -15,12 +16,39 @@ pub fn reasons(
     reasons: &[Reason],
     indent: &str,
 ) -> io::Result<()> {
+    let lang = i18n::lang();
+    let catalog = i18n::Catalog::get_or_load();
     for r in reasons {
+        // The scanner's details are English; other languages get the signal's sentence.
+        let key = format!("signal.{}", r.signal);
+        let text = match catalog.messages(lang).get(&key) {
+            Some(sentence) if lang != i18n::Lang::En => sentence.clone(),
+            _ => sanitize::text(&r.detail),
+        };
+        writeln!(out, "{indent}{}{text}", p.dim(&label("cli.label.why")))?;
+    }
+    Ok(())
+}
+
+/// A label before a value (`why: `, `原因：`): the catalogue's word with the space after it,
+/// which a full-width colon already holds.
+pub fn label(key: &str) -> String {
+    let l = t(key, &[]);
+    if l.ends_with('：') { l } else { l + " " }
+}
+
+/// Writes a finding's risks, a `risk:` line each, after `indent`.
+pub fn risks(out: &mut impl Write, p: &Palette, risks: &[Risk], indent: &str) -> io::Result<()> {
+    for r in risks {
+        let code = serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{indent}{} {}",
-            p.dim("why:"),
-            sanitize::text(&r.detail)
+            "{indent}{}{}",
+            p.yellow(&label("cli.label.risk")),
+            t(&format!("risk.{code}"), &[])
         )?;
     }
     Ok(())
@@ -30,8 +58,8 @@ pub fn reasons(
 /// paths and values from the domain, so it is escaped like the path.
 pub fn warning(p: &Palette, w: &Warning) {
     let label = match w.severity {
-        Severity::Error => p.red("error"),
-        Severity::Note => p.yellow("note"),
+        Severity::Error => p.red(&t("cli.label.error", &[])),
+        Severity::Note => p.yellow(&t("cli.label.note", &[])),
     };
     let _ = writeln!(
         io::stderr(),
@@ -50,11 +78,6 @@ pub fn path(p: &Path) -> String {
 /// Free text for a human line (an error message holding raw paths, a value read from a file).
 pub fn text(s: &str) -> String {
     sanitize::text(s)
-}
-
-/// The plural ending for a count of `n`: `"s"` unless `n` is 1.
-pub(crate) fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// A byte count for people, in binary units (`3.00 MiB`); indicatif's formatter, so progress

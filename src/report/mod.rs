@@ -14,5 +14,9 @@ pub mod writer;
 /// Prints a fatal error on stderr: its whole chain (`{:#}`) as one message, escaped for the
 /// terminal here, once (errors carry raw paths and values up to this point).
 pub fn fatal(err: anyhow::Error) {
-    eprintln!("idvault: error: {:#}", crate::ui::sanitize::error(err));
+    eprintln!(
+        "idvault: {}: {:#}",
+        crate::i18n::t("cli.label.error", &[]),
+        crate::ui::sanitize::error(err)
+    );
 }

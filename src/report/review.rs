@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crate::i18n::{t, tn};
 use crate::review::Stop;
+use crate::scan::Finding;
 
 /// Prints the page's address on stdout at once and, unless `quiet`, how to stop on stderr.
 pub fn address(url: &str, quiet: bool) -> io::Result<()> {
@@ -12,10 +14,7 @@ pub fn address(url: &str, quiet: bool) -> io::Result<()> {
     writeln!(out, "{url}")?;
     out.flush()?;
     if !quiet {
-        eprintln!(
-            "idvault: the review page is at the address above (this computer only); \
-             press Ctrl-C to stop"
-        );
+        eprintln!("idvault: {}", t("cli.review.address", &[]));
     }
     Ok(())
 }
@@ -24,11 +23,33 @@ pub fn address(url: &str, quiet: bool) -> io::Result<()> {
 /// user opens the address above by hand.
 pub fn not_opened(err: &io::Error, quiet: bool) {
     if !quiet {
+        let error = err.to_string();
         eprintln!(
-            "idvault: not opening the browser (no private place for its forwarding page: {err}); \
-             open the address above yourself"
+            "idvault: {}",
+            t("cli.review.not_opened", &[("error", &error)])
         );
     }
+}
+
+/// Says on stderr, unless `quiet`, which findings the page shows but does not select by
+/// default (another kind than `secure` acts on, or less sure), by kind, and how to include them.
+pub fn not_selected(findings: &[&Finding], quiet: bool) {
+    if quiet || findings.is_empty() {
+        return;
+    }
+    let mut by_kind = std::collections::BTreeMap::<&str, u64>::new();
+    for f in findings {
+        *by_kind.entry(f.verdict.kind.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    eprintln!(
+        "idvault: {}",
+        tn(
+            "cli.review.not_selected",
+            findings.len() as u64,
+            &[("kinds", &kinds.join(", "))]
+        )
+    );
 }
 
 /// Says on stderr, unless `quiet`, why the review ended (and if it ended before its scan
@@ -38,14 +59,14 @@ pub fn stopped(stop: Stop, idle: Duration, scanning: bool, quiet: bool) {
         return;
     }
     if scanning {
-        eprintln!("idvault: the review ended before its scan finished");
+        eprintln!("idvault: {}", t("cli.review.scan_unfinished", &[]));
     }
     match stop {
-        Stop::Done => eprintln!("idvault: review finished"),
+        Stop::Done => eprintln!("idvault: {}", t("cli.review.finished", &[])),
         Stop::Idle => eprintln!(
-            "idvault: review stopped after {} minutes without a request from the page",
-            idle.as_secs() / 60
+            "idvault: {}",
+            tn("cli.review.idle", idle.as_secs() / 60, &[])
         ),
-        Stop::Signal => eprintln!("idvault: review interrupted"),
+        Stop::Signal => eprintln!("idvault: {}", t("cli.review.interrupted", &[])),
     }
 }

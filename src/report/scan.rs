@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::writer::Writer;
 use super::{human, json};
 use crate::files::Leftover;
+use crate::i18n::{t, tn};
 use crate::scan::finding::{Document, Reason, Risk};
 use crate::scan::{Finding, Summary, Warning};
 use crate::ui::color::Palette;
@@ -111,27 +112,28 @@ impl<W: Write> ScanReport<W> {
         if let Some(d) = &v.document {
             let mut parts = Vec::new();
             if let Some(c) = &d.issuing_country {
-                parts.push(format!("issued by {c}"));
+                parts.push(t("cli.scan.issued_by", &[("country", &human::text(c))]));
             }
             if let Some(n) = &d.number_masked {
-                parts.push(format!("number {n}"));
+                parts.push(t("cli.scan.number", &[("number", &human::text(n))]));
             }
             if d.checks_total > 0 {
-                parts.push(format!(
-                    "{} of {} check digits valid",
-                    d.checks_valid, d.checks_total
+                parts.push(t(
+                    "cli.scan.checks",
+                    &[
+                        ("valid", &d.checks_valid.to_string()),
+                        ("total", &d.checks_total.to_string()),
+                    ],
                 ));
             }
             writeln!(
                 self.writer.out,
-                "    {} {}",
-                p.dim("document:"),
-                parts.join(", ")
+                "    {}{}",
+                p.dim(&human::label("cli.label.document")),
+                parts.join(&t("cli.list_sep", &[]))
             )?;
         }
-        for r in &v.risks {
-            writeln!(self.writer.out, "    {} {}", p.yellow("risk:"), r.explain())?;
-        }
+        human::risks(&mut self.writer.out, p, &v.risks, "    ")?;
         Ok(())
     }
 
@@ -151,12 +153,17 @@ impl<W: Write> ScanReport<W> {
             );
         }
         let p = self.writer.palette;
+        let code = match kind {
+            Leftover::InterruptedWipe => "wipe",
+            Leftover::Temporary => "temporary",
+        };
         writeln!(
             self.writer.out,
-            "{}  {}\n    {} {detail}",
-            p.yellow("leftover"),
+            "{}  {}\n    {}{}",
+            p.yellow(&t("cli.scan.leftover", &[])),
             human::path(path),
-            p.dim("why:")
+            p.dim(&human::label("cli.label.why")),
+            t(&format!("cli.scan.leftover_detail.{code}"), &[])
         )
     }
 
@@ -164,44 +171,54 @@ impl<W: Write> ScanReport<W> {
         self.writer.warning(w)
     }
 
-    pub fn summary(&mut self, s: &Summary) -> io::Result<()> {
+    /// The last line, on stderr after every finding on stdout; `interrupted` when Ctrl-C or
+    /// SIGTERM ended the scan early (then it says how far it got).
+    pub fn summary(&mut self, s: &Summary, interrupted: bool) -> io::Result<()> {
         if self.writer.json {
             json::emit(&mut self.writer.out, "summary", s)?;
-        } else {
-            let mut line = format!(
-                "{} file{} scanned in {:.2}s: {} finding{}",
-                s.files,
-                human::plural(s.files),
-                s.elapsed.as_secs_f64(),
-                s.findings,
-                human::plural(s.findings)
-            );
-            if s.errors > 0 {
-                line += &format!(", {} unreadable", s.errors);
-            }
-            if s.unchanged > 0 {
-                line += &format!(
-                    ", {} unchanged since an earlier scan found nothing in them",
-                    s.unchanged
-                );
-            }
-            if s.content_analysed + s.content_cached > 0 {
-                line += &format!(
-                    "; pixels analysed in {} ({} read by OCR), {} held nothing in an earlier scan",
-                    s.content_analysed, s.content_ocr, s.content_cached
-                );
-            }
-            if s.content_not_analysed > 0 {
-                line += &format!(", {} not analysed", s.content_not_analysed);
-            }
-            if s.leftovers > 0 {
-                line += &format!(", {} left by an interrupted idvault run", s.leftovers);
-            }
-            if s.symlinks_skipped > 0 {
-                line += &format!(", {} symlinks not followed", s.symlinks_skipped);
-            }
-            writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
+            return self.writer.out.flush();
         }
-        self.writer.out.flush()
+        // Findings first: stdout is buffered, the summary goes to stderr.
+        self.writer.out.flush()?;
+        let secs = format!("{:.2}", s.elapsed.as_secs_f64());
+        let mut parts = vec![
+            tn("cli.scan.sum.files", s.files, &[("secs", &secs)])
+                + &tn("cli.scan.sum.findings", s.findings, &[]),
+        ];
+        if s.errors > 0 {
+            parts.push(tn("cli.scan.sum.unreadable", s.errors, &[]));
+        }
+        if s.unchanged > 0 {
+            parts.push(tn("cli.scan.sum.unchanged", s.unchanged, &[]));
+        }
+        let mut line = parts.join(&t("cli.list_sep", &[]));
+        if s.content_analysed + s.content_cached > 0 {
+            line += &t(
+                "cli.scan.sum.pixels",
+                &[
+                    ("analysed", &s.content_analysed.to_string()),
+                    ("ocr", &s.content_ocr.to_string()),
+                    ("cached", &s.content_cached.to_string()),
+                ],
+            );
+        }
+        let mut more = Vec::new();
+        for (n, key) in [
+            (s.content_not_analysed, "cli.scan.sum.not_analysed"),
+            (s.leftovers, "cli.scan.sum.leftovers"),
+            (s.symlinks_skipped, "cli.scan.sum.symlinks"),
+        ] {
+            if n > 0 {
+                more.push(tn(key, n, &[]));
+            }
+        }
+        if !more.is_empty() {
+            line += &t("cli.list_sep", &[]);
+            line += &more.join(&t("cli.list_sep", &[]));
+        }
+        if interrupted {
+            line = t("cli.scan.sum.interrupted", &[("summary", &line)]);
+        }
+        writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))
     }
 }

@@ -15,9 +15,11 @@
 //!   earlier vault entries that claimed to hold the file but did not when compared with it
 //!   (planted or damaged); they were passed over.
 //! - `leftover_wiped`: `{"path": PATH, "error": "…"|null}`.
+//! - `left_out`: `{"path": PATH, "kind": "screenshot", "confidence": 0.95}`, one per finding
+//!   that `--kind` or `--min-confidence` leaves out, in path order, after the plan lines.
 //! - `summary`: `{"applied": bool, "vault": PATH, "findings": n, "secured": n,
 //!   "already_vaulted": n, "failed": n, "bytes": n, "by_kind": {"passport": n, …},
-//!   "scan": {…scan summary…}}`, last line.
+//!   "scan": {…scan summary…}, "interrupted": bool}`, last line.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -25,13 +27,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::human;
 use super::json::{self, PathJson};
+use super::wipe::{self as wipe_report, pad};
 use super::writer::Writer;
-use super::{human, wipe as wipe_report};
+use crate::i18n::{t, tn};
 use crate::scan::finding::{Reason, Risk};
-use crate::scan::{Summary, Warning};
+use crate::scan::{Finding, Summary, Warning};
 use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
 use crate::ui::color::Palette;
+use crate::ui::prompt::{ConfirmPolicy, Confirmation};
 use crate::wipe::Caveat;
 
 /// Writes `secure` output.
@@ -75,6 +80,13 @@ struct LeftoverJson {
 }
 
 #[derive(Serialize)]
+struct LeftOutJson<'a> {
+    path: PathJson,
+    kind: &'a str,
+    confidence: f32,
+}
+
+#[derive(Serialize)]
 struct LeftoverWipedJson {
     path: PathJson,
     error: Option<String>,
@@ -91,6 +103,7 @@ struct SummaryJson<'a> {
     bytes: u64,
     by_kind: BTreeMap<&'a str, usize>,
     scan: &'a Summary,
+    interrupted: bool,
 }
 
 /// Totals of an applied run.
@@ -127,14 +140,11 @@ impl Totals {
 
 /// The confirmation question before securing `files` files into the vault at `vault`.
 pub fn question(files: usize, vault: &Path, originals: Originals) -> String {
-    let then = match originals {
-        Originals::Wipe => "then wipe the originals (overwrite, rename, unlink, thumbnails)",
-        Originals::Delete => "then unlink the originals without overwriting them",
-        Originals::Keep => "and keep the originals",
-    };
-    format!(
-        "Vault {files} files into {}, compare each vault copy with its original, {then}?",
-        human::path(vault)
+    let then = t(&format!("cli.secure.then.{}", action(originals)), &[]);
+    tn(
+        "cli.secure.question",
+        files as u64,
+        &[("vault", &human::path(vault)), ("then", &then)],
     )
 }
 
@@ -186,30 +196,41 @@ impl<W: Write> SecureReport<W> {
                     },
                 )?;
             }
+            for f in &plan.left_out {
+                json::emit(
+                    &mut self.writer.out,
+                    "left_out",
+                    LeftOutJson {
+                        path: PathJson::new(&f.path),
+                        kind: f.verdict.kind.as_str(),
+                        confidence: f.verdict.confidence,
+                    },
+                )?;
+            }
             return Ok(());
         }
         let p = self.writer.palette;
         let vault_note = if vault_exists {
             String::new()
         } else {
-            " (a new vault; --apply creates it)".to_string()
+            t("cli.secure.new_vault", &[])
         };
         writeln!(
             self.writer.out,
-            "{} {} files to secure into {}{vault_note}",
-            p.bold("Plan:"),
-            plan.items.len(),
-            human::path(vault)
+            "{}{}{vault_note}",
+            p.bold(&human::label("cli.secure.plan")),
+            tn(
+                "cli.secure.to_secure",
+                plan.items.len() as u64,
+                &[("vault", &human::path(vault))]
+            ),
         )?;
-        if plan.items.is_empty() {
-            return Ok(());
+        if !plan.items.is_empty() {
+            self.writer.heading(&t(
+                &format!("cli.secure.heading.{}", action(originals)),
+                &[],
+            ))?;
         }
-        let heading = match originals {
-            Originals::Wipe => "Strip, encrypt into the vault, verify, then wipe the original:",
-            Originals::Delete => "Strip, encrypt into the vault, verify, then delete the original:",
-            Originals::Keep => "Strip, encrypt into the vault, verify; keep the original:",
-        };
-        self.writer.heading(heading)?;
         for item in &plan.items {
             let v = &item.finding.verdict;
             writeln!(
@@ -220,53 +241,68 @@ impl<W: Write> SecureReport<W> {
                 p.bold(&human::path(&item.finding.path))
             )?;
             human::reasons(&mut self.writer.out, &p, &v.reasons, "      ")?;
-            for r in &v.risks {
+            human::risks(&mut self.writer.out, &p, &v.risks, "      ")?;
+            // The disk and what overwriting cannot reach there are said once, below.
+            if let Some(Err(e)) = &item.original {
                 writeln!(
                     self.writer.out,
-                    "      {} {}",
-                    p.yellow("risk:"),
-                    r.explain()
+                    "      {}{}",
+                    p.yellow(&human::label("cli.secure.original")),
+                    t(
+                        "cli.secure.not_removed",
+                        &[("reason", &human::text(&e.to_string()))]
+                    )
                 )?;
-            }
-            match &item.original {
-                Some(Ok(w)) => writeln!(
-                    self.writer.out,
-                    "      {} {} on {}{}",
-                    p.dim("original:"),
-                    if originals == Originals::Wipe {
-                        "wiped"
-                    } else {
-                        "deleted"
-                    },
-                    w.filesystem.fs_type,
-                    if w.overwrite_reaches_data() {
-                        ""
-                    } else {
-                        " (old copies may survive: see below)"
-                    }
-                )?,
-                Some(Err(e)) => writeln!(
-                    self.writer.out,
-                    "      {} will be vaulted but not removed: it {}",
-                    p.yellow("original:"),
-                    human::text(&e.to_string())
-                )?,
-                None => {}
             }
         }
         if !plan.leftovers.is_empty() {
-            self.writer.heading("Interrupted wipes to finish:")?;
+            self.writer.heading(&t("cli.secure.leftovers", &[]))?;
             for path in &plan.leftovers {
                 writeln!(self.writer.out, "  {}", human::path(path))?;
             }
         }
+        self.left_out(&plan.left_out)?;
         let originals = plan
             .items
             .iter()
             .filter_map(|i| i.original.as_ref()?.as_ref().ok());
-        let heading = "What removing originals cannot guarantee here, and what helps:";
-        wipe_report::caveats(&mut self.writer, heading, originals)?;
+        let heading = t("cli.secure.caveats_heading", &[]);
+        wipe_report::caveats(&mut self.writer, &heading, originals)?;
         Ok(())
+    }
+
+    /// The findings the plan leaves out, by kind with counts, and how to include them.
+    fn left_out(&mut self, left_out: &[Finding]) -> io::Result<()> {
+        if left_out.is_empty() {
+            return Ok(());
+        }
+        let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
+        for f in left_out {
+            *by_kind.entry(f.verdict.kind.as_str()).or_default() += 1;
+        }
+        let counts: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        self.writer.heading(&tn(
+            "cli.secure.left_out",
+            left_out.len() as u64,
+            &[("kinds", &counts.join(", "))],
+        ))?;
+        let p = self.writer.palette;
+        for f in left_out {
+            let v = &f.verdict;
+            writeln!(
+                self.writer.out,
+                "  {} {:.2}  {}",
+                p.dim(&format!("{:<17}", v.kind.as_str())),
+                v.confidence,
+                human::path(&f.path)
+            )?;
+        }
+        let kinds: Vec<String> = by_kind.keys().map(|k| format!("--kind {k}")).collect();
+        writeln!(
+            self.writer.out,
+            "  {}",
+            t("cli.secure.include", &[("flags", &kinds.join(" "))])
+        )
     }
 
     fn plan_json(&mut self, item: &Item, originals: Originals) -> io::Result<()> {
@@ -303,11 +339,15 @@ impl<W: Write> SecureReport<W> {
         self.writer.declined()
     }
 
+    /// Asks `question` after the plan above it has reached the terminal.
+    pub fn confirm(&mut self, policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
+        self.writer.confirm(policy, question)
+    }
+
     /// Says that nothing changed.
     pub fn dry_run(&mut self) -> io::Result<()> {
         if !self.writer.json {
-            self.writer
-                .heading("Dry run: nothing changed. Run again with --apply to do it.")?;
+            self.writer.heading(&t("cli.secure.dry_run", &[]))?;
         }
         self.writer.out.flush()
     }
@@ -344,30 +384,33 @@ impl<W: Write> SecureReport<W> {
         for (e, err) in &o.impostors {
             writeln!(
                 self.writer.out,
-                "{} {path}: vault entry {} claims to hold this file but does not; passed over \
-                 ({err})",
-                p.red("BAD    "),
-                e.id
+                "{} {path}: {}",
+                p.red(&pad(&t("cli.secure.bad", &[]), 7)),
+                t(
+                    "cli.secure.impostor",
+                    &[("id", &e.id.to_string()), ("error", &err.to_string())]
+                )
             )?;
         }
         match (&o.result, entry) {
             (Ok(done), Some(id)) => {
                 let how = if o.already_vaulted {
-                    "already in the vault as"
+                    "cli.secure.already_as"
                 } else {
-                    "vaulted as"
+                    "cli.secure.vaulted_as"
                 };
+                let original = t(&format!("cli.secure.original_{}", original_word(done)), &[]);
                 writeln!(
                     self.writer.out,
-                    "{} {path}: {how} {id}, original {}",
-                    p.green("secured"),
-                    original_word(done)
+                    "{} {path}: {}",
+                    p.green(&pad(&t("cli.secure.secured", &[]), 7)),
+                    t(how, &[("id", id), ("original", &original)])
                 )
             }
             _ => writeln!(
                 self.writer.out,
                 "{} {path}: {}",
-                p.red("failed "),
+                p.red(&pad(&t("cli.secure.failed", &[]), 7)),
                 human::text(&error.unwrap_or_default())
             ),
         }
@@ -390,13 +433,17 @@ impl<W: Write> SecureReport<W> {
             None => writeln!(
                 self.writer.out,
                 "{} {}",
-                self.writer.palette.green("wiped  "),
+                self.writer
+                    .palette
+                    .green(&pad(&t("cli.wipe.verb.wiped", &[]), 7)),
                 human::path(l.path)
             ),
             Some(e) => writeln!(
                 self.writer.out,
                 "{} {}: {}",
-                self.writer.palette.red("failed "),
+                self.writer
+                    .palette
+                    .red(&pad(&t("cli.secure.failed", &[]), 7)),
                 human::path(l.path),
                 human::text(&e)
             ),
@@ -410,6 +457,7 @@ impl<W: Write> SecureReport<W> {
         vault: &Path,
         plan: &Plan,
         totals: &Totals,
+        interrupted: bool,
     ) -> io::Result<()> {
         if self.writer.json {
             json::emit(
@@ -425,6 +473,7 @@ impl<W: Write> SecureReport<W> {
                     bytes: totals.bytes,
                     by_kind: totals.by_kind.clone(),
                     scan: &plan.scan,
+                    interrupted,
                 },
             )?;
             return self.writer.out.flush();
@@ -435,37 +484,57 @@ impl<W: Write> SecureReport<W> {
                 .iter()
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
-            self.writer.heading(&format!(
-                "Secured {} of {} files ({}) into {}{}{}.",
-                totals.secured,
-                plan.items.len(),
-                crate::report::human::size(totals.bytes),
-                human::path(vault),
-                if kinds.is_empty() { "" } else { ": " },
-                kinds.join(", ")
+            let kinds = if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", kinds.join(", "))
+            };
+            self.writer.heading(&tn(
+                "cli.secure.summary",
+                plan.items.len() as u64,
+                &[
+                    ("secured", &totals.secured.to_string()),
+                    ("size", &human::size(totals.bytes)),
+                    ("vault", &human::path(vault)),
+                    ("kinds", &kinds),
+                ],
             ))?;
             if totals.already_vaulted > 0 {
                 writeln!(
                     self.writer.out,
-                    "{} were already in the vault from an earlier run and were not added again.",
-                    totals.already_vaulted
+                    "{}",
+                    tn("cli.secure.already", totals.already_vaulted as u64, &[])
                 )?;
             }
             if totals.failed > 0 {
                 writeln!(
                     self.writer.out,
-                    "{} could not be secured; their originals were left in place (reasons above).",
-                    totals.failed
+                    "{}",
+                    tn("cli.secure.not_secured", totals.failed as u64, &[])
+                )?;
+            }
+            if interrupted {
+                let left = plan.items.len() - totals.secured - totals.failed;
+                writeln!(
+                    self.writer.out,
+                    "{}",
+                    self.writer
+                        .palette
+                        .bold(&tn("cli.secure.interrupted", left as u64, &[]))
                 )?;
             }
             writeln!(
                 self.writer.out,
-                "\nBeyond this computer's reach: copies in cloud version history, in file-system \
-                 snapshots and backups, and on chat apps' servers are not touched — delete them \
-                 there.\nGet a file back: `idvault vault extract --vault {0} ID` (ID from \
-                 `idvault vault list`), or with the stock age CLI: `age -d -i {0}/identity.age \
-                 {0}/objects/XX/ID.age > file`.",
-                human::path(vault)
+                "\n{}",
+                t("cli.secure.beyond", &[("vault", &human::path(vault))])
+            )?;
+        } else if interrupted {
+            writeln!(
+                self.writer.out,
+                "{}",
+                self.writer
+                    .palette
+                    .bold(&t("cli.secure.interrupted_scan", &[]))
             )?;
         }
         self.writer.out.flush()

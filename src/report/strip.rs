@@ -11,12 +11,15 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::wipe::pad;
 use super::writer::Writer;
 use super::{human, json};
+use crate::i18n::{t, tn};
 use crate::metadata::Removed;
 use crate::metadata::apply::{Outcome, Status, Summary};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
+use crate::ui::prompt::{ConfirmPolicy, Confirmation};
 use crate::ui::sanitize;
 
 /// Writes strip results as they arrive.
@@ -82,31 +85,31 @@ impl<W: Write> StripReport<W> {
             .as_deref()
             .map(|d| format!(" -> {}", human::path(d)))
             .unwrap_or_default();
+        let word = |key: &str| pad(&t(&format!("cli.strip.status.{key}"), &[]), 11);
         match o.status {
             Status::Planned => writeln!(
                 self.writer.out,
                 "{} {path}{format}: {groups}",
-                p.yellow("would strip")
+                p.yellow(&word("planned"))
             ),
             Status::Stripped => writeln!(
                 self.writer.out,
-                "{}    {path}{format}{output}: {groups}",
-                p.green("stripped")
+                "{} {path}{format}{output}: {groups}",
+                p.green(&word("stripped"))
             ),
             Status::Unchanged => writeln!(
                 self.writer.out,
-                "{}       {path}{format}{output}: no metadata to remove",
-                p.dim("clean")
+                "{} {path}{format}{output}: {}",
+                p.dim(&word("clean")),
+                t("cli.strip.nothing_to_remove", &[])
             ),
             Status::Unsupported => writeln!(
                 self.writer.out,
                 "{} {path}: {}",
-                p.dim("unsupported"),
-                sanitize::text(
-                    o.message
-                        .as_deref()
-                        .unwrap_or("unsupported — left unchanged")
-                )
+                p.dim(&word("unsupported")),
+                o.message
+                    .as_deref()
+                    .map_or_else(|| t("cli.strip.unsupported", &[]), sanitize::text)
             ),
             Status::Failed => {
                 human::warning(
@@ -127,31 +130,56 @@ impl<W: Write> StripReport<W> {
         self.writer.declined()
     }
 
+    /// The plan of an in-place strip, before its question: every file that will be replaced
+    /// by its clean version (human output only; JSON carries a `file` line per result).
+    pub fn plan_in_place(&mut self, paths: &[&std::path::Path]) -> io::Result<()> {
+        if self.writer.json {
+            return Ok(());
+        }
+        self.writer
+            .heading(&tn("cli.strip.plan", paths.len() as u64, &[]))?;
+        for path in paths {
+            writeln!(self.writer.out, "  {}", human::path(path))?;
+        }
+        Ok(())
+    }
+
+    /// Asks `question` after the plan above it has reached the terminal.
+    pub fn confirm(&mut self, policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
+        self.writer.confirm(policy, question)
+    }
+
     pub fn warning(&mut self, w: &Warning) -> io::Result<()> {
         self.writer.warning(w)
     }
 
-    pub fn summary(&mut self, s: &Summary, dry_run: bool) -> io::Result<()> {
+    /// The last line (stderr); `interrupted` when Ctrl-C or SIGTERM stopped the run early.
+    pub fn summary(&mut self, s: &Summary, dry_run: bool, interrupted: bool) -> io::Result<()> {
         if self.writer.json {
             json::emit(&mut self.writer.out, "summary", s)?;
         } else {
             self.writer.out.flush()?;
-            let mut line = format!("{} files in {:.2}s: ", s.files, s.elapsed.as_secs_f64());
-            if dry_run {
-                line += &format!(
-                    "{} would be stripped ({}); nothing changed, add --apply or --output DIR",
-                    s.planned,
-                    human::size(s.bytes_removed)
-                );
+            let secs = format!("{:.2}", s.elapsed.as_secs_f64());
+            let size = human::size(s.bytes_removed);
+            let mut parts = vec![if dry_run {
+                tn("cli.strip.sum.planned", s.planned, &[("size", &size)])
             } else {
-                line += &format!("{} stripped ({})", s.stripped, human::size(s.bytes_removed));
-            }
-            line += &format!(", {} already clean", s.unchanged);
+                tn("cli.strip.sum.stripped", s.stripped, &[("size", &size)])
+            }];
+            parts.push(tn("cli.strip.sum.clean", s.unchanged, &[]));
             if s.unsupported > 0 {
-                line += &format!(", {} unsupported (left unchanged)", s.unsupported);
+                parts.push(tn("cli.strip.sum.unsupported", s.unsupported, &[]));
             }
             if s.failed > 0 {
-                line += &format!(", {} failed", s.failed);
+                parts.push(tn("cli.strip.sum.failed", s.failed, &[]));
+            }
+            let mut line = tn("cli.strip.sum.files", s.files, &[("secs", &secs)])
+                + &parts.join(&t("cli.list_sep", &[]));
+            if dry_run {
+                line += &t("cli.strip.sum.dry_run", &[]);
+            }
+            if interrupted {
+                line = t("cli.scan.sum.interrupted", &[("summary", &line)]);
             }
             writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
         }

@@ -116,10 +116,7 @@ pub fn busy(pid: Option<u32>) {
 
 /// The confirmation question of `vault add --remove-originals --apply`.
 pub fn remove_question(files: usize) -> String {
-    format!(
-        "Add {files} files to the vault, compare each vault copy with its original, then wipe \
-         the originals (overwrite, rename, unlink, and their thumbnails)?"
-    )
+    crate::i18n::tn("cli.vault.remove_question", files as u64, &[])
 }
 
 fn shown(e: &Entry) -> String {
@@ -179,6 +176,15 @@ impl<W: Write> VaultReport<W> {
     /// The prompt was answered "no": nothing changed.
     pub fn declined(&mut self) -> io::Result<()> {
         self.writer.declined()
+    }
+
+    /// Asks `question` after the plan above it has reached the terminal.
+    pub fn confirm(
+        &mut self,
+        policy: crate::ui::prompt::ConfirmPolicy,
+        question: &str,
+    ) -> io::Result<crate::ui::prompt::Confirmation> {
+        self.writer.confirm(policy, question)
     }
 
     pub fn plan(&mut self, path: &Path, bytes: u64) -> io::Result<()> {

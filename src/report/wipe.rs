@@ -17,7 +17,12 @@
 //!   "code": "hard_linked", "message": "…"}`; `code` is one of [`WipeError::code`].
 //! - `summary`: `{"applied": bool, "planned": n, "bytes": n, "refused": n, "wiped": n,
 //!   "bytes_wiped": n, "links_removed": n, "failed": n, "thumbnails_removed": n, "folders_removed": n,
-//!   "elapsed": seconds}`, last line.
+//!   "interrupted": bool, "elapsed": seconds}`, last line; `interrupted` when Ctrl-C or SIGTERM
+//!   stopped the run before every planned file was started.
+//!
+//! Human output is in the command line's language (`crate::i18n`); the plan lists each file,
+//! then each caveat once with how many of the files it concerns, then what the plan leaves out
+//! (refusals by kind, with the flag that includes them).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -28,8 +33,10 @@ use serde::Serialize;
 
 use super::writer::Writer;
 use super::{human, json};
+use crate::i18n::{lang, t, tn};
 use crate::scan::{Severity, Warning};
 use crate::ui::color::Palette;
+use crate::ui::prompt::{ConfirmPolicy, Confirmation};
 use crate::ui::sanitize;
 use crate::wipe::device::DeviceKind;
 use crate::wipe::{Action, Caveat, Done, LinkKind, Outcome, Plan, WipeError};
@@ -58,6 +65,8 @@ pub struct WipeSummary {
     pub failed: u64,
     pub thumbnails_removed: u64,
     pub folders_removed: u64,
+    /// Ctrl-C or SIGTERM stopped the run before every planned file was wiped.
+    pub interrupted: bool,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
 }
@@ -191,23 +200,16 @@ impl<W: Write> WipeReport<W> {
         let p = self.writer.palette;
         let (verb, what) = match plan.action {
             Action::Overwrite { passes } => (
-                "overwrite",
-                format!(
-                    "{passes} pass{} of random data, then rename and remove",
-                    if passes == 1 { "" } else { "es" }
-                ),
+                t("cli.wipe.verb.overwrite", &[]),
+                tn("cli.wipe.passes", u64::from(passes), &[]),
             ),
             Action::RemoveLink(LinkKind::Symlink) => (
-                "unlink",
-                "remove the symlink only; its target is not touched".to_string(),
+                t("cli.wipe.verb.unlink", &[]),
+                t("cli.wipe.symlink_only", &[]),
             ),
             Action::RemoveLink(LinkKind::HardLink { names }) => (
-                "unlink",
-                format!(
-                    "remove this name only; the data stays under {} other name{}",
-                    names - 1,
-                    human::plural(names - 1)
-                ),
+                t("cli.wipe.verb.unlink", &[]),
+                tn("cli.wipe.hard_link_only", names - 1, &[]),
             ),
         };
         let shown = match plan.action {
@@ -217,39 +219,29 @@ impl<W: Write> WipeReport<W> {
         writeln!(
             self.writer.out,
             "{} {shown:>9}  {}",
-            p.bold(&format!("{verb:<9}")),
+            p.bold(&pad(&verb, 9)),
             p.bold(&human::path(&plan.path))
         )?;
-        writeln!(self.writer.out, "{:21}{}; {what}", "", place(plan))?;
+        writeln!(
+            self.writer.out,
+            "{:21}{}{}{what}",
+            "",
+            place(plan),
+            t("cli.clause_sep", &[])
+        )?;
         if !plan.thumbnails.is_empty() {
             writeln!(
                 self.writer.out,
-                "{:21}and {} thumbnail{} of it",
+                "{:21}{}",
                 "",
-                plan.thumbnails.len(),
-                if plan.thumbnails.len() == 1 { "" } else { "s" }
+                tn(
+                    "cli.wipe.thumbnails_of_it",
+                    plan.thumbnails.len() as u64,
+                    &[]
+                )
             )?;
         }
-        self.limits_line(plan)
-    }
-
-    fn limits_line(&mut self, plan: &Plan) -> io::Result<()> {
-        let limits: Vec<&str> = plan.caveats.iter().map(|&c| c.label()).collect();
-        if limits.is_empty() {
-            return Ok(());
-        }
-        let head = if plan.overwrite_reaches_data() {
-            "note:"
-        } else {
-            "cannot guarantee:"
-        };
-        writeln!(
-            self.writer.out,
-            "{:21}{} {}",
-            "",
-            self.writer.palette.yellow(head),
-            limits.join(", ")
-        )
+        Ok(())
     }
 
     /// Explains once each caveat that appeared in `plans` (human output only).
@@ -257,8 +249,8 @@ impl<W: Write> WipeReport<W> {
         if self.writer.json {
             return Ok(());
         }
-        let heading = "What a wipe cannot guarantee here, and what helps:";
-        if caveats(&mut self.writer, heading, plans)? {
+        let heading = t("cli.wipe.caveats_heading", &[]);
+        if caveats(&mut self.writer, &heading, plans)? {
             writeln!(self.writer.out)?;
         }
         Ok(())
@@ -291,29 +283,21 @@ impl<W: Write> WipeReport<W> {
         }
         let p = self.writer.palette;
         let (verb, shown) = match outcome.done {
-            Done::Overwritten { bytes, .. } => ("wiped", human::size(bytes)),
-            Done::LinkRemoved => ("unlinked", "-".into()),
+            Done::Overwritten { bytes, .. } => (t("cli.wipe.verb.wiped", &[]), human::size(bytes)),
+            Done::LinkRemoved => (t("cli.wipe.verb.unlinked", &[]), "-".into()),
         };
         let mut extra = String::new();
         if !outcome.thumbnails_removed.is_empty() {
-            extra = format!(
-                " (+{} thumbnail{})",
-                outcome.thumbnails_removed.len(),
-                if outcome.thumbnails_removed.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            );
+            let n = outcome.thumbnails_removed.len() as u64;
+            extra = format!(" (+{})", tn("cli.wipe.thumbnails", n, &[]));
         }
         writeln!(
             self.writer.out,
             "{} {shown:>9}  {}{extra}  [{}]",
-            p.green(&format!("{verb:<9}")),
+            p.green(&pad(&verb, 9)),
             human::path(&plan.path),
             place(plan)
-        )?;
-        self.limits_line(plan)
+        )
     }
 
     /// A folder emptied by the wipe and removed.
@@ -334,8 +318,10 @@ impl<W: Write> WipeReport<W> {
         writeln!(
             self.writer.out,
             "{} {:>9}  {}",
-            self.writer.palette.green(&format!("{:<9}", "removed")),
-            "folder",
+            self.writer
+                .palette
+                .green(&pad(&t("cli.wipe.verb.removed", &[]), 9)),
+            t("cli.wipe.folder", &[]),
             human::path(path)
         )
     }
@@ -384,59 +370,113 @@ impl<W: Write> WipeReport<W> {
             return self.writer.out.flush();
         }
         self.writer.out.flush()?;
-        let mut line = if s.applied {
-            let mut l = format!(
-                "Wiped {} file{} ({})",
+        let mut parts = Vec::new();
+        if s.applied {
+            parts.push(tn(
+                "cli.wipe.sum.wiped",
                 s.wiped,
-                human::plural(s.wiped),
-                human::size(s.bytes_wiped)
-            );
-            for (n, verb, noun) in [
-                (s.links_removed, "removed ", "link"),
-                (s.thumbnails_removed, "", "thumbnail"),
-                (s.folders_removed, "", "folder"),
+                &[("size", &human::size(s.bytes_wiped))],
+            ));
+            for (n, key) in [
+                (s.links_removed, "cli.wipe.sum.links"),
+                (s.thumbnails_removed, "cli.wipe.thumbnails"),
+                (s.folders_removed, "cli.wipe.sum.folders"),
             ] {
                 if n > 0 {
-                    l += &format!(", {verb}{n} {noun}{}", human::plural(n));
+                    parts.push(tn(key, n, &[]));
                 }
             }
-            l + &format!(" in {:.2}s", s.elapsed.as_secs_f64())
         } else {
-            format!(
-                "Plan: {} file{} to wipe ({})",
+            parts.push(tn(
+                "cli.wipe.sum.planned",
                 s.planned,
-                human::plural(s.planned),
-                human::size(s.bytes)
-            )
-        };
+                &[("size", &human::size(s.bytes))],
+            ));
+        }
         if s.refused > 0 {
-            line += &format!(", {} refused", s.refused);
+            parts.push(tn("cli.wipe.sum.refused", s.refused, &[]));
         }
         if s.failed > 0 {
-            line += &format!(", {} failed", s.failed);
+            parts.push(tn("cli.wipe.sum.failed", s.failed, &[]));
         }
-        let line = if s.applied {
-            line + "."
+        let secs = format!("{:.2}", s.elapsed.as_secs_f64());
+        let end = if s.interrupted {
+            t("cli.wipe.sum.interrupted", &[])
+        } else if s.applied {
+            t("cli.wipe.sum.took", &[("secs", &secs)])
         } else {
-            line + ". Nothing was changed; add --apply to wipe."
+            t("cli.wipe.sum.dry_run", &[])
         };
+        let line = parts.join(&t("cli.list_sep", &[])) + &end;
         writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))
     }
 
     /// Says that the user declined and nothing changed.
     pub fn declined(&mut self) -> io::Result<()> {
         self.writer.out.flush()?;
-        writeln!(io::stderr(), "Nothing was wiped.")
+        writeln!(io::stderr(), "{}", t("cli.wipe.declined", &[]))
+    }
+
+    /// What the plan leaves out, by the code of each refusal ([`WipeError::code`]) with its
+    /// count, and how to include what a flag can include (human output only; JSON has each
+    /// refusal as a `warning`).
+    pub fn left_out(&mut self, refused: &BTreeMap<&'static str, u64>) -> io::Result<()> {
+        if self.writer.json || refused.is_empty() {
+            return Ok(());
+        }
+        let counts: Vec<String> = refused
+            .iter()
+            .map(|(&code, &n)| tn(&format!("cli.wipe.left_out.{}", left_out_key(code)), n, &[]))
+            .collect();
+        let sep = t("cli.list_sep", &[]);
+        let mut hints: Vec<String> = refused
+            .keys()
+            .filter_map(|&code| match code {
+                "symlink" | "hard_linked" => Some(t("cli.wipe.include.force", &[])),
+                "directory" => Some(t("cli.wipe.include.recursive", &[])),
+                _ => None,
+            })
+            .collect();
+        hints.dedup();
+        let total = refused.values().sum();
+        self.writer.heading(&tn(
+            "cli.wipe.left_out.heading",
+            total,
+            &[("what", &counts.join(&sep))],
+        ))?;
+        if !hints.is_empty() {
+            writeln!(
+                self.writer.out,
+                "  {}",
+                t("cli.wipe.include.how", &[("flags", &hints.join(&sep))])
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Asks `question` after the plan above it has reached the terminal.
+    pub fn confirm(&mut self, policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
+        self.writer.confirm(policy, question)
     }
 }
 
 /// The confirmation question before wiping.
 pub fn question(files: u64, bytes: u64) -> String {
-    format!(
-        "Wipe {files} file{} ({})? This cannot be undone.",
-        human::plural(files),
-        human::size(bytes)
-    )
+    tn("cli.wipe.question", files, &[("size", &human::size(bytes))])
+}
+
+/// The catalogue's name for a kind of refusal: the common ones by name, the rest as "other".
+fn left_out_key(code: &str) -> &str {
+    match code {
+        "symlink" | "hard_linked" | "directory" | "not_regular" | "vanished" => code,
+        _ => "other",
+    }
+}
+
+/// `text` padded with spaces to `width` columns (a CJK character takes two).
+pub(crate) fn pad(text: &str, width: usize) -> String {
+    let used = console::measure_text_width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
 fn caveats_json(plan: &Plan) -> Vec<CaveatJson> {
@@ -459,51 +499,60 @@ fn device_code(kind: &DeviceKind) -> &'static str {
     }
 }
 
-/// `ext4 on SSD sda (encrypted)`.
+/// `ext4 on SSD/flash sda (encrypted)`.
 fn place(plan: &Plan) -> String {
     let dev = &plan.device;
     let kind = match dev.kind {
-        DeviceKind::Rotational => "hard disk",
-        DeviceKind::SolidState => "SSD/flash",
-        DeviceKind::Virtual => "virtual disk",
-        DeviceKind::Loop { .. } => "loop device",
+        DeviceKind::Rotational => "rotational",
+        DeviceKind::SolidState => "solid_state",
+        DeviceKind::Virtual => "virtual",
+        DeviceKind::Loop { .. } => "loop",
         DeviceKind::Unknown => "",
     };
-    let mut s = sanitize::text(&plan.filesystem.fs_type);
-    if !kind.is_empty() {
-        s += " on ";
-        s += kind;
-        if let Some(n) = &dev.name {
-            s += " ";
-            s += &sanitize::text(n);
-        }
-    }
+    let fs = sanitize::text(&plan.filesystem.fs_type);
+    let mut s = if kind.is_empty() {
+        fs
+    } else {
+        let device = t(&format!("cli.wipe.device.{kind}"), &[]);
+        let name = dev.name.as_deref().map(sanitize::text).unwrap_or_default();
+        let device = format!("{device} {name}");
+        t(
+            "cli.wipe.fs_on_device",
+            &[("fs", &fs), ("device", device.trim_end())],
+        )
+    };
     if dev.encrypted {
-        s += " (encrypted)";
+        s += &t("cli.wipe.encrypted", &[]);
     }
     s
 }
 
-/// Under `heading`, explains once each caveat of `plans`, for the first plan it appeared in.
-/// Writes nothing, and returns false, when there is none.
+/// Under `heading`, explains each caveat of `plans` once per disk it applies to (the wording
+/// names the file system and device), with how many of the files it concerns, rather than
+/// once per file. Writes nothing, and returns false, when there is none.
 pub fn caveats<'a, W: Write>(
     writer: &mut Writer<W>,
     heading: &str,
     plans: impl IntoIterator<Item = &'a Plan>,
 ) -> io::Result<bool> {
-    let mut first: BTreeMap<Caveat, &Plan> = BTreeMap::new();
+    let mut told: BTreeMap<(Caveat, String), u64> = BTreeMap::new();
     for plan in plans {
         for &c in &plan.caveats {
-            first.entry(c).or_insert(plan);
+            let text = c.explain_in(lang(), &plan.filesystem.fs_type, &plan.device);
+            *told.entry((c, text)).or_default() += 1;
         }
     }
-    if first.is_empty() {
+    if told.is_empty() {
         return Ok(false);
     }
     writer.heading(heading)?;
-    for (c, plan) in first {
-        let text = c.explain(&plan.filesystem.fs_type, &plan.device);
-        writeln!(writer.out, "  - {}", sanitize::text(&text))?;
+    for ((_, text), n) in told {
+        writeln!(
+            writer.out,
+            "  - {} {}",
+            sanitize::text(&text),
+            writer.palette.dim(&tn("cli.wipe.caveat_files", n, &[]))
+        )?;
     }
     Ok(true)
 }

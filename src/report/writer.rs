@@ -4,8 +4,10 @@
 use std::io::{self, Write};
 
 use super::{human, json};
+use crate::i18n::t;
 use crate::scan::Warning;
 use crate::ui::color::Palette;
+use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
 
 /// The output of one command.
 pub struct Writer<W: Write> {
@@ -39,7 +41,14 @@ impl<W: Write> Writer<W> {
     /// nothing changed.
     pub fn declined(&mut self) -> io::Result<()> {
         self.out.flush()?;
-        writeln!(io::stderr(), "idvault: nothing changed: not confirmed")
+        writeln!(io::stderr(), "idvault: {}", t("cli.declined", &[]))
+    }
+
+    /// Asks `question` on the terminal (unless `policy` answers it) after everything written
+    /// so far, the plan above all, has reached stdout: a question never comes before its plan.
+    pub fn confirm(&mut self, policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
+        self.out.flush()?;
+        prompt::confirm(policy, question)
     }
 
     /// A file the command could not handle, or a note: a JSON line, or a line on stderr after

@@ -173,6 +173,7 @@ mod tests {
         let mut session = Session::new(opts);
         session.scan_finished(Plan {
             items: Vec::new(),
+            left_out: Vec::new(),
             leftovers: Vec::new(),
             warnings: Vec::new(),
             scan: Default::default(),

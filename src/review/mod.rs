@@ -44,20 +44,21 @@ pub fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Scans on a thread of its own, adding a card to `session` for each finding as it comes;
-/// calls `on_progress` with the number of files looked at, and `on_finished` at the end.
+/// calls `on_progress` with the number of files looked at and of those analysed for content,
+/// and `on_finished` at the end.
 pub fn fill(
     session: Arc<Mutex<Session>>,
     opts: secure::Options,
-    mut on_progress: impl FnMut(u64) + Send + 'static,
+    mut on_progress: impl FnMut(u64, u64) + Send + 'static,
     on_finished: impl FnOnce() + Send + 'static,
 ) -> JoinHandle<()> {
     thread::spawn(move || {
         let plan = secure::plan_each(
             &opts,
             |item| locked(&session).add(item),
-            |files| {
+            |files, content| {
                 locked(&session).scan.files = files;
-                on_progress(files);
+                on_progress(files, content);
             },
         );
         locked(&session).scan_finished(plan);

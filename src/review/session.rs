@@ -185,6 +185,16 @@ impl Session {
         });
     }
 
+    /// The findings on the page that are not selected by default (another kind than `secure`
+    /// acts on, or less sure).
+    pub fn not_recommended(&self) -> Vec<&Finding> {
+        self.cards
+            .iter()
+            .filter(|c| !c.recommended)
+            .map(|c| &c.finding)
+            .collect()
+    }
+
     /// The scan is over: `plan` holds its leftovers and counts (its items came through
     /// [`Session::add`]).
     pub fn scan_finished(&mut self, plan: secure::Plan) {
@@ -240,6 +250,7 @@ impl Session {
         items.sort_by(|a, b| a.finding.path.cmp(&b.finding.path));
         Ok(secure::Plan {
             items,
+            left_out: Vec::new(),
             leftovers: std::mem::take(&mut self.leftovers),
             warnings: Vec::new(),
             scan: Default::default(),

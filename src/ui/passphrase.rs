@@ -15,6 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::i18n::t;
+
 /// Where the passphrase comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PassphraseSource {
@@ -41,26 +43,20 @@ impl PassphraseSource {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PassphraseError {
-    #[error(
-        "a passphrase is needed and there is no terminal to ask on; give --passphrase-file FILE, \
-         IDVAULT_PASSPHRASE_FILE or --passphrase-command CMD"
-    )]
+    #[error("{}", t("cli.passphrase.no_terminal", &[]))]
     NoTerminal,
-    #[error("the passphrases did not match")]
+    #[error("{}", t("cli.passphrase.mismatch", &[]))]
     Mismatch,
-    #[error("the passphrase is empty")]
+    #[error("{}", t("cli.passphrase.empty", &[]))]
     Empty,
-    #[error(
-        "cannot read the passphrase file {}: {source}",
-        crate::ui::sanitize::path(path)
-    )]
+    #[error("{}", t("cli.passphrase.file", &[
+        ("path", &crate::ui::sanitize::path(path)),
+        ("error", &source.to_string()),
+    ]))]
     File { path: PathBuf, source: io::Error },
-    #[error("the passphrase command failed: {0}")]
+    #[error("{}", t("cli.passphrase.command", &[("error", .0)]))]
     Command(String),
-    #[error(
-        "the passphrase is not valid UTF-8 text; it is refused rather than altered (re-encode \
-         the passphrase file as UTF-8)"
-    )]
+    #[error("{}", t("cli.passphrase.not_utf8", &[]))]
     NotUtf8,
 }
 
@@ -109,7 +105,7 @@ pub fn read(
         PassphraseSource::Terminal => {
             let first = prompt_tty(prompt)?;
             if purpose == Purpose::New {
-                let again = prompt_tty("Repeat the passphrase: ")?;
+                let again = prompt_tty(&t("cli.passphrase.repeat", &[]))?;
                 let same: bool = first
                     .expose_secret()
                     .as_bytes()

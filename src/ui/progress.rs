@@ -16,6 +16,8 @@ use indicatif::{
     HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
 };
 
+use crate::i18n::t;
+
 /// How often bars are redrawn at most, per second.
 const HZ: u8 = 10;
 
@@ -42,40 +44,84 @@ fn stderr() -> ProgressDrawTarget {
 }
 
 /// A spinner counting items whose total is not known in advance (a walk in progress).
-pub fn counter(show: bool, what: &'static str, color: bool) -> ProgressBar {
+pub fn counter(show: bool, what: &str, color: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let template = if color {
-        "{spinner:.cyan} {pos} {msg} {elapsed:.dim}"
+        format!("{{spinner:.cyan}} {{pos}} {{msg}} · {}", elapsed(color))
     } else {
-        "{spinner} {pos} {msg} {elapsed}"
+        format!("{{spinner}} {{pos}} {{msg}} · {}", elapsed(color))
     };
     let bar = ProgressBar::with_draw_target(None, stderr());
-    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
-    bar.set_message(what);
+    bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
+    bar.set_message(what.to_string());
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
 
-const ITEMS: &str = "{pos}/{len} {msg} · {per_sec:1} · ETA {eta}";
-const BYTES: &str =
-    "{binary_bytes}/{binary_total_bytes} {msg} · {binary_bytes_per_sec} · ETA {eta}";
-const FILES: &str = "{pos}/{len} files, {done_bytes} · {per_sec:1} · ETA {eta}";
+// The templates' words come from the catalogue (`cli.progress.*`), in the command line's
+// language; indicatif's own `{placeholders}` pass through the lookup untouched.
+
+/// `{pos}/{len} {msg} · 41.2/s · ETA 17s`: items named by the message.
+fn items() -> String {
+    format!(
+        "{{pos}}/{{len}} {{msg}} · {{per_sec:1}} · {}",
+        t("cli.progress.eta", &[])
+    )
+}
+
+/// Bytes, with the message naming the job.
+fn bytes_done() -> String {
+    format!(
+        "{{binary_bytes}}/{{binary_total_bytes}} {{msg}} · {{binary_bytes_per_sec}} · {}",
+        t("cli.progress.eta", &[])
+    )
+}
+
+/// Files with the bytes done so far, the message naming what happened to them.
+fn files_done() -> String {
+    format!(
+        "{} · {{per_sec:1}} · {}",
+        t("cli.progress.files", &[]),
+        t("cli.progress.eta", &[])
+    )
+}
+
 /// A scan's first stage when a slower one follows: no estimate of its own, since its pace is
 /// set by the second stage running beside it.
-const READ: &str = "{pos}/{len} files read (names, metadata) · {per_sec:1}";
-const ANALYSED: &str = "{pos}/{len} analysed (pixels, text) · {per_sec:1} · ETA {eta}";
+fn read() -> String {
+    format!("{} · {{per_sec:1}}", t("cli.progress.read", &[]))
+}
+
+fn analysed() -> String {
+    format!(
+        "{} · {{per_sec:1}} · {}",
+        t("cli.progress.analysed", &[]),
+        t("cli.progress.eta", &[])
+    )
+}
+
+/// The time since the start, labelled so that it never reads as part of the estimate before
+/// it ("ETA 8m · 2m elapsed", not "ETA 8m 2m").
+fn elapsed(color: bool) -> String {
+    let e = t("cli.progress.elapsed", &[]);
+    if color {
+        e.replace("{elapsed}", "{elapsed:.dim}")
+    } else {
+        e
+    }
+}
 
 /// A bar over `total` items: `[=====>    ] 120/800 files · 41.2/s · ETA 17s`. The message
 /// (`set_message`) names the items.
 pub fn bar(show: bool, total: u64, color: bool) -> ProgressBar {
-    draw(show, total, || style(color, ITEMS))
+    draw(show, total, || style(color, &items()))
 }
 
 /// A bar over `total` bytes: `[===>      ] 1.20 GiB/4.00 GiB · 310.00 MiB/s · ETA 9s`.
 pub fn bytes(show: bool, total: u64, color: bool) -> ProgressBar {
-    draw(show, total, || style(color, BYTES))
+    draw(show, total, || style(color, &bytes_done()))
 }
 
 /// Progress over a known number of files that also shows the bytes of the files done so far:
@@ -90,7 +136,7 @@ pub fn files(show: bool, total: u64, color: bool) -> Files {
     let bytes = Arc::new(AtomicU64::new(0));
     let done = Arc::clone(&bytes);
     let bar = draw(show, total, || {
-        style(color, FILES).with_key(
+        style(color, &files_done()).with_key(
             "done_bytes",
             move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let _ = write!(w, "{}", HumanBytes(done.load(Ordering::Relaxed)));
@@ -123,8 +169,8 @@ impl Files {
 /// estimate:
 ///
 /// ```text
-/// [=========>                    ] 6012/20000 files read (names, metadata) · 41.0/s 2m
-/// [===>                          ] 812/6200 analysed (pixels, text) · 5.5/s · ETA 16m 2m
+/// [=========>                    ] 6012/20000 files read (names, metadata) · 41.0/s · 2m elapsed
+/// [===>                          ] 812/6200 analysed (pixels, text) · 5.5/s · ETA 16m · 2m elapsed
 /// ```
 pub struct Scan {
     lines: MultiProgress,
@@ -145,16 +191,16 @@ fn scan_on(
     color: bool,
 ) -> Scan {
     let lines = MultiProgress::with_draw_target(target.unwrap_or_else(ProgressDrawTarget::hidden));
-    let add = |total, counts| {
+    let add = |total, counts: &str| {
         let bar = lines.add(ProgressBar::new(total));
         bar.set_style(style(color, counts));
         bar
     };
-    let files = add(files, if content.is_some() { READ } else { ITEMS });
+    let files = add(files, &if content.is_some() { read() } else { items() });
     if content.is_none() {
-        files.set_message("files");
+        files.set_message(t("cli.progress.scanned", &[]));
     }
-    let content = content.map(|total| add(total, ANALYSED));
+    let content = content.map(|total| add(total, &analysed()));
     let scan = Scan {
         lines,
         files,
@@ -193,9 +239,9 @@ impl Scan {
 /// The bar, then `counts`, then the elapsed time; plain when colour is off.
 fn style(color: bool, counts: &str) -> ProgressStyle {
     let template = if color {
-        format!("{{bar:30.cyan/blue}} {counts} {{elapsed:.dim}}")
+        format!("{{bar:30.cyan/blue}} {counts} · {}", elapsed(color))
     } else {
-        format!("[{{bar:30}}] {counts} {{elapsed}}")
+        format!("[{{bar:30}}] {counts} · {}", elapsed(color))
     };
     ProgressStyle::with_template(&template)
         .expect("valid template")
@@ -318,9 +364,33 @@ mod tests {
     #[test]
     fn templates_parse() {
         for color in [false, true] {
-            for t in [ITEMS, BYTES, FILES, READ, ANALYSED] {
-                style(color, t); // panics on a template error
+            for t in [items(), bytes_done(), files_done(), read(), analysed()] {
+                style(color, &t); // panics on a template error
             }
+        }
+    }
+
+    #[test]
+    fn elapsed_time_is_labelled_apart_from_the_estimate() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bars = scan_on(Some(target), 20, Some(4), false);
+        steady_off(&bars);
+        bars.set(12, 3);
+        let frame = last_frame(&screen, 2);
+        for line in &frame {
+            assert!(line.ends_with(" elapsed"), "{frame:?}");
+        }
+        assert!(
+            frame[1].contains("ETA 0s · ") || frame[1].contains(" · ETA "),
+            "{frame:?}"
+        );
+        // An estimate is never followed directly by another duration.
+        let after_eta = frame[1].split("ETA ").nth(1).unwrap();
+        assert!(after_eta.split(' ').nth(1) == Some("·"), "{frame:?}");
+        for lang in crate::i18n::Lang::ALL {
+            let e = crate::i18n::Catalog::get_or_load().get(lang, "cli.progress.elapsed", &[]);
+            assert!(e.contains("{elapsed}"), "{e}");
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Confirmation before destructive actions. With `--yes` nothing is asked; without it, idvault
-//! asks on a terminal and refuses outright when stdin is not one.
+//! asks on a terminal and refuses outright when stdin is not one. The caller shows the whole
+//! plan first (`report::writer::Writer::confirm` flushes it before asking).
 
 use std::io::{self, BufRead, IsTerminal, Write};
+
+use crate::i18n;
 
 /// How to confirm a destructive action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,14 +38,21 @@ pub enum Confirmation {
 
 /// The refusal when a [`Confirmation::CannotAsk`] stops a destructive command: one wording for
 /// every command, naming what was not done and how to go ahead.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "refusing to {action} without confirmation: stdin is not a terminal (add --yes to go ahead)"
-)]
+#[derive(Debug)]
 pub struct CannotAsk {
-    /// What the command would have done, as a verb phrase ("wipe", "remove originals").
+    /// What the command would have done: the catalogue's `cli.action.*` key suffix (`wipe`,
+    /// `secure`, `remove_originals`, `strip_in_place`).
     pub action: &'static str,
 }
+
+impl std::fmt::Display for CannotAsk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let action = i18n::t(&format!("cli.action.{}", self.action), &[]);
+        f.write_str(&i18n::t("cli.cannot_ask", &[("action", &action)]))
+    }
+}
+
+impl std::error::Error for CannotAsk {}
 
 /// Asks `question` (shown on stderr) unless the policy already answers it.
 pub fn confirm(policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation> {
@@ -59,7 +69,7 @@ pub fn confirm(policy: ConfirmPolicy, question: &str) -> io::Result<Confirmation
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
     Ok(match line.trim() {
-        "y" | "Y" | "yes" | "Yes" | "YES" => Confirmation::Yes,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "是" | "是的" => Confirmation::Yes,
         _ => Confirmation::No,
     })
 }

@@ -1,11 +1,11 @@
-//! What a wipe cannot guarantee at a place, and what helps: the caveats and their wording,
-//! kept beside the wipe code that decides them (the reporters print them; the review page and
-//! JSON output show the same sentences).
+//! What a wipe cannot guarantee at a place, and what helps: the caveats, kept beside the wipe
+//! code that decides them, and their wording, kept in the message catalogue (`caveat.*`, English
+//! and Simplified Chinese) so that the JSON output, the terminal and the review page say the same.
 
 use serde::Serialize;
 
 use super::device::{Device, DeviceKind};
-use crate::files::place::Risk;
+use crate::i18n::{Catalog, Lang};
 
 /// Something a wipe cannot guarantee at a place, or a fact that changes the answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -57,92 +57,31 @@ impl Caveat {
         }
     }
 
-    /// What the caveat means for a file on filesystem `fs` and `device`, and what helps.
-    /// The text is raw (the filesystem's and image file's names as the system gives them):
-    /// escape it where it is printed.
+    /// What the caveat means for a file on filesystem `fs` and `device`, and what helps, in
+    /// English (the JSON `detail`). The text is raw (the filesystem's and image file's names as
+    /// the system gives them): escape it where it is printed.
     pub fn explain(self, fs: &str, device: &Device) -> String {
-        match self {
-            Caveat::CopyOnWrite => format!(
-                "{fs} is a copy-on-write filesystem: the overwrite is written to new blocks, and the \
-                 old blocks, and every snapshot holding the file, keep the data until they are \
-                 reused. What helps: delete the snapshots that contain the file, run `fstrim`, and \
-                 keep such files on a fully encrypted disk."
-            ),
-            Caveat::LogStructured => format!(
-                "{fs} is log-structured: every write goes to a new place in the log and older \
-                 versions stay until garbage collection (NILFS keeps checkpoints). What helps: \
-                 full-disk encryption, `fstrim`, and on NILFS removing checkpoints."
-            ),
-            Caveat::Layered => "overlay filesystem: if the file came from a lower layer (an image \
-                 or read-only base), that copy is untouched; only the upper layer is wiped. What \
-                 helps: rebuild or delete the lower layer."
-                .into(),
-            Caveat::Memory => "in memory (tmpfs): the data reached a disk only if it was swapped \
-                 out. What helps: encrypted swap, or no swap."
-                .into(),
-            Caveat::Network => format!(
-                "{fs} is a network filesystem: the server decides where the bytes go and may keep \
-                 snapshots, caches and backups. What helps: delete the file's snapshots and \
-                 backups on the server."
-            ),
-            Caveat::Fuse => format!(
-                "{fs} is served by a user-space program (FUSE) that may store the data remotely, \
-                 in a cloud or with version history; an overwrite may not reach its storage. What \
-                 helps: check that program's storage and history."
-            ),
-            Caveat::JournalledData => "mounted with data=journal: file contents also pass through \
-                 the journal, where copies can linger until it wraps. What helps: full-disk \
-                 encryption."
-                .into(),
-            Caveat::UnknownFilesystem => format!(
-                "{fs}: idvault does not know whether this filesystem overwrites in place, so old \
-                 copies may survive. What helps: full-disk encryption."
-            ),
-            Caveat::SolidState => "solid-state storage (SSD, NVMe, SD card, USB stick): the \
-                 controller writes new data elsewhere and keeps old blocks until it erases them, so \
-                 no overwrite reliably reaches them. What helps: full-disk encryption from the \
-                 start, TRIM (`fstrim -v <mount point>`), and the drive's own secure erase for a \
-                 whole disk."
-                .into(),
-            Caveat::VirtualDisk => "virtual disk: the host's storage decides where the data lands \
-                 and may keep copies in snapshots or image files. What helps: encryption inside the \
-                 guest, `fstrim`, deleting VM snapshots."
-                .into(),
-            Caveat::LoopDevice => {
-                let image = match &device.kind {
-                    DeviceKind::Loop {
-                        backing_file: Some(b),
-                    } => format!(" {}", b.display()),
-                    _ => String::new(),
-                };
-                format!(
-                    "disk image: this filesystem lives in the image file{image}; that file's own \
-                     filesystem and disk decide whether old copies survive."
-                )
-            }
-            Caveat::UnknownDevice => "unknown disk type: idvault could not tell what kind of disk \
-                 holds the data; on an SSD, old copies may survive. What helps: full-disk \
-                 encryption, `fstrim`."
-                .into(),
-            Caveat::CloudSync => format!(
-                "{}. What helps: delete it on the provider's website too, including its version \
-                 history and trash.",
-                Risk::CloudSync.explain()
-            ),
-            Caveat::ChatApp => format!(
-                "{}. What helps: delete it in the chat as well (for everyone, where possible).",
-                Risk::ChatApp.explain()
-            ),
-            Caveat::Trash => "inside a trash folder: the trash's record of it (original path and \
-                 date, in `info/*.trashinfo`) stays. What helps: empty the trash too."
-                .into(),
-            Caveat::NameOnly => "only the name is removed: the data stays at the symlink's target \
-                 or under the file's other hard-linked names."
-                .into(),
-            Caveat::EncryptedVolume => "encrypted volume (dm-crypt/LUKS): copies that survive on \
-                 the disk are ciphertext, unreadable without the volume's key."
-                .into(),
-        }
+        self.explain_in(Lang::En, fs, device)
+    }
+
+    /// [`Caveat::explain`] in `lang`: the sentences are the catalogue's `caveat.*` (one wording
+    /// for the JSON, the terminal and any language), with `{fs}` and `{image}` filled in.
+    pub fn explain_in(self, lang: Lang, fs: &str, device: &Device) -> String {
+        let image = match &device.kind {
+            DeviceKind::Loop {
+                backing_file: Some(b),
+            } => format!(" {}", b.display()),
+            _ => String::new(),
+        };
+        let code = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        Catalog::get_or_load().get(
+            lang,
+            &format!("caveat.{code}"),
+            &[("fs", fs), ("image", &image)],
+        )
     }
 
     /// Whether old copies of the data may survive the overwrite on this medium.
@@ -159,6 +98,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::files::place::Risk;
 
     const ALL: [Caveat; 17] = [
         Caveat::CopyOnWrite,
@@ -208,6 +148,22 @@ mod tests {
                 text.contains("What helps") || *c == Caveat::LoopDevice || *c == Caveat::NameOnly,
                 "{c:?}: {text}"
             );
+        }
+    }
+
+    #[test]
+    fn every_caveat_is_worded_in_every_language() {
+        let image = device(DeviceKind::Loop {
+            backing_file: Some(PathBuf::from("/srv/disk.img")),
+        });
+        for lang in Lang::ALL {
+            for c in ALL {
+                let text = c.explain_in(lang, "btrfs", &image);
+                assert!(!text.starts_with("caveat."), "{lang:?} {c:?}");
+                assert!(!text.contains('{'), "{lang:?} {c:?}: {text}");
+            }
+            let loop_text = Caveat::LoopDevice.explain_in(lang, "ext4", &image);
+            assert!(loop_text.contains("/srv/disk.img"), "{loop_text}");
         }
     }
 
