@@ -172,6 +172,7 @@ impl Files {
 /// [=========>                    ] 6012/20000 files read (names, metadata) · 41.0/s · 2m elapsed
 /// [===>                          ] 812/6200 analysed (pixels, text) · 5.5/s · ETA 16m · 2m elapsed
 /// ```
+#[derive(Clone)]
 pub struct Scan {
     lines: MultiProgress,
     files: ProgressBar,
