@@ -62,6 +62,34 @@ pub enum PassphraseError {
          the passphrase file as UTF-8)"
     )]
     NotUtf8,
+    #[error(
+        "the passphrase file {} can be read or written by {who} (mode {mode:04o}); it is \
+         refused, as ssh refuses such key files. Make it private: chmod 600 {}",
+        crate::ui::sanitize::path(path),
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotPrivate {
+        path: PathBuf,
+        mode: u32,
+        who: &'static str,
+    },
+    #[error(
+        "the passphrase file {} belongs to another user (uid {uid}); it is refused, as ssh \
+         refuses such key files",
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotOwned { path: PathBuf, uid: u32 },
+    #[error(
+        "the passphrase file {} is not a regular file (a FIFO, device or socket could block \
+         for ever or never end); it is refused",
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotRegular { path: PathBuf },
+    #[error(
+        "the new passphrase is too weak: {0}. Choose a longer one (several unrelated words), \
+         or run `idvault vault init` on a terminal to be offered a generated one"
+    )]
+    Weak(String),
 }
 
 /// Whether a new passphrase is being set (asked twice on a terminal) or an existing one used.
@@ -81,8 +109,9 @@ pub fn read(
     let secret = match source {
         PassphraseSource::File(path) => {
             let mut buf = Zeroizing::new(Vec::new());
-            std::fs::File::open(path)
-                .and_then(|f| f.take(64 * 1024).read_to_end(&mut buf))
+            open_private(path)?
+                .take(64 * 1024)
+                .read_to_end(&mut buf)
                 .map_err(|source| PassphraseError::File {
                     path: path.clone(),
                     source,
@@ -125,7 +154,91 @@ pub fn read(
     if secret.expose_secret().is_empty() {
         return Err(PassphraseError::Empty);
     }
+    if purpose == Purpose::New
+        && let Err(weak) = crate::strength::check(&secret)
+    {
+        return match source {
+            PassphraseSource::Terminal => offer_generated(&weak),
+            _ => Err(PassphraseError::Weak(weak.to_string())),
+        };
+    }
     Ok(secret)
+}
+
+/// A new passphrase typed on the terminal was too weak: says why, and offers a generated one,
+/// shown once and typed back so that the user has it written down before the vault exists.
+fn offer_generated(weak: &crate::strength::Weak) -> Result<SecretString, PassphraseError> {
+    use crate::ui::prompt::{ConfirmPolicy, Confirmation, confirm};
+    eprintln!("This passphrase is too weak: {weak}.");
+    let asked = confirm(
+        ConfirmPolicy::Ask,
+        "Use a strong passphrase generated for you instead?",
+    );
+    if !matches!(asked, Ok(Confirmation::Yes)) {
+        return Err(PassphraseError::Weak(weak.to_string()));
+    }
+    let generated = crate::strength::generate();
+    eprintln!(
+        "Your new vault passphrase is:\n\n    {}\n\nWrite it down or put it in your password \
+         manager: idvault keeps no copy, and without it the vault cannot be opened.",
+        generated.expose_secret()
+    );
+    let typed = prompt_tty("Type it once to confirm you have it: ")?;
+    let same: bool = typed
+        .expose_secret()
+        .as_bytes()
+        .ct_eq(generated.expose_secret().as_bytes())
+        .into();
+    if same {
+        Ok(generated)
+    } else {
+        Err(PassphraseError::Mismatch)
+    }
+}
+
+/// Opens a passphrase file the way ssh opens a private key: it must be a regular file (opened
+/// without blocking, so a FIFO cannot hang the command), belong to this user (or root), and be
+/// neither readable nor writable by group or others. A symlink is followed: pointing the flag
+/// at a file kept elsewhere is the user's own choice, and the target is what is checked.
+fn open_private(path: &std::path::Path) -> Result<std::fs::File, PassphraseError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file_error = |source| PassphraseError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(file_error)?;
+    let meta = file.metadata().map_err(file_error)?;
+    if !meta.file_type().is_file() {
+        return Err(PassphraseError::FileNotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(PassphraseError::FileNotOwned {
+            path: path.to_path_buf(),
+            uid: meta.uid(),
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
+        (true, true) => Some("its group and others"),
+        (true, false) => Some("its group"),
+        (false, true) => Some("others"),
+        (false, false) => None,
+    };
+    if let Some(who) = who {
+        return Err(PassphraseError::FileNotPrivate {
+            path: path.to_path_buf(),
+            mode,
+            who,
+        });
+    }
+    Ok(file)
 }
 
 /// The first line of `bytes`, without its line ending; refused unless it is UTF-8.

@@ -19,7 +19,12 @@ use crate::fsutil::hex;
 
 /// Size of the blocks read from a source and handed to the age stream: one age chunk.
 pub(crate) const BLOCK: usize = 64 * 1024;
-/// The largest scrypt work factor accepted when unsealing (age's own default ceiling).
+/// The scrypt work factor `vault init` seals the vault identity with (2^18, as the Go `age`
+/// CLI uses for passphrases: about a second and 256 MiB). Fixed rather than measured, so that
+/// a vault's `identity.age` asking for more was not written by idvault.
+pub const SCRYPT_LOG_N: u8 = 18;
+/// The largest scrypt work factor accepted for an identity file given with `--identity` (age's
+/// own default ceiling); such files are the user's own, not read from the vault folder.
 const MAX_SCRYPT_LOG_N: u8 = 22;
 /// Identity files larger than this are refused (age's own limit).
 const IDENTITY_FILE_LIMIT: u64 = 16 << 20;
@@ -117,7 +122,10 @@ pub(crate) fn seal_identity(
         "# idvault vault identity\n# public key: {public}\n{SEALED_MARKER}\n{}\n",
         secret.expose_secret()
     ));
-    let enc = age::Encryptor::with_user_passphrase(passphrase.clone());
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    recipient.set_work_factor(SCRYPT_LOG_N);
+    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .map_err(|e| Error::Encrypt(e.to_string()))?;
     let mut out = Vec::new();
     let mut w = enc
         .wrap_output(&mut out)
@@ -151,8 +159,11 @@ pub(crate) fn unseal_identity(
 ) -> Result<VaultIdentity, Error> {
     let file =
         crate::fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
+    // identity.age lies in the vault folder, which others may be able to write: a work factor
+    // above the one `vault init` writes is refused before any scrypt runs (2^22 costs seconds
+    // and 4 GiB; age's own ceiling would allow that).
     let mut id = age::scrypt::Identity::new(passphrase.clone());
-    id.set_max_work_factor(MAX_SCRYPT_LOG_N);
+    id.set_max_work_factor(SCRYPT_LOG_N);
     let decryptor = age::Decryptor::new(BufReader::new(file)).map_err(decrypt_error)?;
     let reader = decryptor
         .decrypt(std::iter::once(&id as &dyn age::Identity))
@@ -160,6 +171,10 @@ pub(crate) fn unseal_identity(
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                 Error::WrongPassphrase
             }
+            age::DecryptError::ExcessiveWork { required, .. } => Error::ExcessiveWork {
+                path: path.to_path_buf(),
+                found: required,
+            },
             other => decrypt_error(other).in_file(path),
         })?;
     let plain = read_capped(reader, IDENTITY_FILE_LIMIT).map_err(|e| e.in_file(path))?;

@@ -79,8 +79,19 @@ pub enum Error {
     NoRecipients,
     #[error("wrong passphrase: the vault identity could not be decrypted")]
     WrongPassphrase,
+    #[error("the new vault passphrase is too weak: {0}; nothing was created")]
+    WeakPassphrase(crate::strength::Weak),
     #[error("none of the given identities can open this vault's files")]
     NoMatchingIdentity,
+    #[error(
+        "{}: its passphrase protection asks for scrypt work factor 2^{found}, above the 2^{} \
+         that `idvault vault init` writes; refused without trying, since a planted file could \
+         cost minutes and gigabytes. If you re-encrypted it yourself with a higher setting, \
+         open it once with `age -d` and encrypt it again with `age -p`",
+        path.display(),
+        crypto::SCRYPT_LOG_N
+    )]
+    ExcessiveWork { path: PathBuf, found: u8 },
     #[error("identity file {}: {message}", path.display())]
     BadIdentityFile { path: PathBuf, message: String },
     /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
@@ -157,6 +168,21 @@ pub enum Error {
          with the passphrase rebuilds it from the checked entries"
     )]
     ManifestForged,
+    #[error(
+        "{} is missing, but this machine saw a sealed manifest (generation {pinned}) in this \
+         vault: it was deleted, perhaps together with entries, which would otherwise vanish \
+         without a trace; nothing was written. `idvault vault repair` with the passphrase \
+         names every entry that is gone and rebuilds it",
+        path.display()
+    )]
+    ManifestMissing { path: PathBuf, pinned: u64 },
+    #[error(
+        "{}: none of this vault's keys open it (it was replaced by a file encrypted to another \
+         key); nothing was written. `idvault vault repair` with the passphrase rebuilds it from \
+         the entries",
+        path.display()
+    )]
+    ManifestForeign { path: PathBuf },
     #[error(
         "this vault is not yet trusted on this machine, and adding without the passphrase cannot \
          check that its recipient list is genuine; unlock it once with its passphrase (e.g. \
@@ -250,6 +276,7 @@ impl Vault {
     /// Creates a vault at `root` (a new or empty folder): a fresh X25519 identity sealed with
     /// `passphrase` in `identity.age`, plus `extra` recipients.
     pub fn init(root: &Path, passphrase: &SecretString, extra: &[String]) -> Result<Vault, Error> {
+        crate::strength::check(passphrase).map_err(Error::WeakPassphrase)?;
         let mut recipients = Vec::new();
         for r in extra {
             let (_, text) = crypto::parse_recipient(r)?;
@@ -398,6 +425,15 @@ impl Vault {
                 Replace::Allow,
             )?;
         }
+        if !unsealed.expects_seal {
+            // A vault made before seals existed (or sealed by an idvault that did not yet mark
+            // its identity): the identity now says that the config carries a seal, so that a
+            // config stripped of it later is recognised. Written after the config's seal, so
+            // that a crash in between leaves a sealed config and an unmarked identity, which
+            // the next unlock finishes upgrading.
+            let marked = crypto::seal_identity(&unsealed.secret, passphrase)?;
+            write_file(&self.layout.identity(), &marked, Replace::Allow)?;
+        }
         trust::pin(&self.config, &self.canonical)?;
         self.sealed.store(true, Ordering::Release);
         Ok(Keys {
@@ -451,29 +487,6 @@ impl Vault {
         }
     }
 
-    /// Checks and seals the entries not yet covered by the manifest's seal, as every command
-    /// with the passphrase does under the exclusive lock. Does nothing without the seal key,
-    /// with nothing to seal, or over a manifest that is rolled back, forged or unreadable
-    /// (`verify` reports those; `repair` decides). Returns the entries that failed the check.
-    pub fn seal_pending(
-        &self,
-        lock: &VaultLock,
-        keys: &Keys,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
-        if keys.seal().is_none() || lock.mode() != LockMode::Exclusive {
-            return Ok(Vec::new());
-        }
-        let index = self.index(keys)?;
-        let settled = index.unsealed.is_empty()
-            || index.rollback.is_some()
-            || matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced)
-            || index.manifest_error.is_some();
-        if settled {
-            return Ok(Vec::new());
-        }
-        self.commit_manifest(lock, keys)
-    }
-
     /// Whether entries may be encrypted to the config's recipients.
     fn recipients_trusted(&self) -> Result<(), Error> {
         if self.sealed.load(Ordering::Acquire) {
@@ -498,9 +511,16 @@ impl Vault {
     /// others are listed in [`Index::unsealed`]. A manifest whose generation is below the one
     /// pinned on this machine was rolled back ([`Index::rollback`]).
     pub fn index(&self, keys: &Keys) -> Result<Index, Error> {
-        let (manifest, manifest_error) = match Manifest::read(&self.layout, keys.ids()) {
+        let (manifest, mut manifest_error) = match Manifest::read(&self.layout, keys.ids()) {
             Ok(m) => (m, None),
-            Err(Error::NoMatchingIdentity) => return Err(Error::NoMatchingIdentity),
+            // With the passphrase the keys are the vault's own: the manifest is foreign. With
+            // other identities it is foreign too if they open the entries (checked below).
+            Err(Error::NoMatchingIdentity) => (
+                None,
+                Some(Error::ManifestForeign {
+                    path: self.layout.manifest(),
+                }),
+            ),
             Err(e) => (None, Some(e)),
         };
         let has_manifest = manifest.is_some();
@@ -545,8 +565,10 @@ impl Vault {
             other => other,
         };
         if seal == ManifestSeal::Valid && rollback.is_none() && generation > pinned_generation {
-            // A newer sealed manifest, written on another machine: remember it.
+            // A newer sealed manifest, written on another machine: remember it, and keep a
+            // copy for `repair`.
             trust::saw_generation(&self.config.recipients[0], generation, true)?;
+            trust::keep_manifest(&self.config.recipients[0], &self.layout.manifest())?;
         }
         let manifest_ids: Vec<EntryId> = manifest
             .as_ref()
@@ -573,9 +595,24 @@ impl Vault {
                 Err(err) => unreadable.push((id, err)),
             }
         }
-        if !has_manifest && entries.is_empty() && !unreadable.is_empty() {
+        let foreign_keys = !unreadable.is_empty()
+            && unreadable
+                .iter()
+                .all(|(_, e)| matches!(e, Error::NoMatchingIdentity));
+        if !has_manifest && entries.is_empty() && foreign_keys && keys.seal().is_none() {
             // Nothing could be read at all: the identities do not belong to this vault.
             return Err(unreadable.swap_remove(0).1);
+        }
+        if !has_manifest
+            && manifest_error.is_none()
+            && record.as_ref().is_some_and(|r| r.sealed_seen())
+        {
+            // This machine saw a sealed manifest; none is there now. Deleted (perhaps together
+            // with entries, which would otherwise vanish without a trace): not a fresh start.
+            manifest_error = Some(Error::ManifestMissing {
+                path: self.layout.manifest(),
+                pinned: pinned_generation,
+            });
         }
         let mut unsealed = pending.clone();
         if matches!(
@@ -601,28 +638,51 @@ impl Vault {
     }
 
     /// Rewrites the manifest to hold every entry (absorbing pending ones), sealed under the
-    /// next generation. Without the seal key (identities given with `--identity`) a sealed
-    /// manifest is left alone and new entries stay pending, readable from their own metadata,
-    /// until a command with the passphrase checks and seals them; a missing or unsealed
-    /// manifest is written unsealed. Entries not yet sealed are
-    /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
-    /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
-    /// it.
+    /// next generation. Only write commands call it, under the exclusive lock. Without the
+    /// seal key (identities given with `--identity`) a sealed manifest is left alone and new
+    /// entries stay pending, readable from their own metadata, until a write command with the
+    /// passphrase checks and seals them; a missing or unsealed manifest is written unsealed.
+    ///
+    /// With the seal key, every entry not yet sealed is checked first (its object decrypts,
+    /// authenticates and matches its metadata); those that fail, and those in `exclude` (entries
+    /// this run caught claiming an original they do not hold), stay out of the seal. A
+    /// rolled-back, forged, foreign or missing manifest is not written over: that is `repair`'s
+    /// decision, after `verify` showed it.
     pub(crate) fn commit_manifest(
         &self,
         _lock: &VaultLock,
         keys: &Keys,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
+        exclude: &std::collections::BTreeSet<EntryId>,
+    ) -> Result<Sealing, Error> {
         let index = self.index(keys)?;
+        let lost = || {
+            index.manifest_error.as_ref().and_then(|e| match e {
+                Error::ManifestMissing { path, pinned } => Some(Error::ManifestMissing {
+                    path: path.clone(),
+                    pinned: *pinned,
+                }),
+                Error::ManifestForeign { path } => {
+                    Some(Error::ManifestForeign { path: path.clone() })
+                }
+                _ => None,
+            })
+        };
         if keys.seal().is_none() {
             // Without the seal key a sealed manifest is left as it is (rewriting it unsealed
             // would drop its seal); a missing or unsealed one is written unsealed.
             let sealed_there = index.has_manifest && index.seal == ManifestSeal::Unchecked;
-            let suspect = index.seal == ManifestSeal::Replaced || index.rollback.is_some();
+            let suspect = index.seal == ManifestSeal::Replaced
+                || index.rollback.is_some()
+                || lost().is_some();
             if sealed_there || suspect || (index.pending.is_empty() && index.has_manifest) {
-                return Ok(Vec::new());
+                return Ok(Sealing::default());
             }
-            return self.write_manifest(keys, &index.entries, |_| false, index.generation);
+            let entries: Vec<Entry> = index
+                .entries
+                .into_iter()
+                .filter(|e| !exclude.contains(&e.id))
+                .collect();
+            return self.write_manifest(keys, &entries, |_| false, index.generation);
         }
         if let Some((found, pinned)) = index.rollback {
             return Err(Error::RolledBack { found, pinned });
@@ -630,10 +690,18 @@ impl Vault {
         if matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced) {
             return Err(Error::ManifestForged);
         }
+        if let Some(e) = lost() {
+            return Err(e);
+        }
         let unsealed: std::collections::BTreeSet<&EntryId> = index.unsealed.iter().collect();
+        let entries: Vec<Entry> = index
+            .entries
+            .into_iter()
+            .filter(|e| !exclude.contains(&e.id))
+            .collect();
         self.write_manifest(
             keys,
-            &index.entries,
+            &entries,
             |e| unsealed.contains(&e.id),
             index.generation,
         )
@@ -642,32 +710,32 @@ impl Vault {
     /// Writes a manifest of `entries` under a generation above both `at_least` and the one
     /// pinned here. With the seal key, the entries for which `check` says so are first checked
     /// (object decrypts, authenticates and matches its metadata); those that fail are left out
-    /// and returned, the rest are sealed. Without it the manifest is written unsealed (its
-    /// entries are checked and sealed by the next command with the passphrase).
+    /// and returned, the rest are sealed, and a copy of the sealed manifest (ciphertext) is kept
+    /// in this machine's trust folder, for `repair` to name what a deleted manifest held.
+    /// Without the seal key the manifest is written unsealed (its entries are checked and
+    /// sealed by the next write command with the passphrase).
     pub(crate) fn write_manifest(
         &self,
         keys: &Keys,
         entries: &[Entry],
         check: impl Fn(&Entry) -> bool + Sync,
         at_least: u64,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
+    ) -> Result<Sealing, Error> {
         use rayon::prelude::*;
-        let checked: Vec<Result<(), Error>> = entries
+        let checked: Vec<Option<Result<(), Error>>> = entries
             .par_iter()
-            .map(|e| {
-                if keys.seal().is_some() && check(e) {
-                    self.verify_entry(e, keys)
-                } else {
-                    Ok(())
-                }
-            })
+            .map(|e| (keys.seal().is_some() && check(e)).then(|| self.verify_entry(e, keys)))
             .collect();
-        let mut refused = Vec::new();
+        let mut sealing = Sealing::default();
         let mut kept = Vec::new();
         for (e, ok) in entries.iter().zip(checked) {
             match ok {
-                Ok(()) => kept.push(e.clone()),
-                Err(err) => refused.push((e.id.clone(), err)),
+                None => kept.push(e.clone()),
+                Some(Ok(())) => {
+                    sealing.sealed += 1;
+                    kept.push(e.clone());
+                }
+                Some(Err(err)) => sealing.refused.push((e.id.clone(), err)),
             }
         }
         let vault_key = &self.config.recipients[0];
@@ -680,7 +748,10 @@ impl Vault {
             .map(|key| key.seal_manifest(generation, &self.config.recipients, &m.entries));
         m.write(&self.layout, &self.recipients)?;
         trust::saw_generation(vault_key, generation, m.seal.is_some())?;
-        Ok(refused)
+        if m.seal.is_some() {
+            trust::keep_manifest(vault_key, &self.layout.manifest())?;
+        }
+        Ok(sealing)
     }
 
     /// Decrypts an entry's object and metadata and checks them against `entry`.
@@ -688,15 +759,17 @@ impl Vault {
         check::verify_entry(self, entry, keys)
     }
 
-    /// Extracts an entry into `dest_dir` under its original name; never overwrites.
+    /// Extracts an entry to `dest_root.join(rel)` (see [`check::plan_extraction`]); never
+    /// overwrites.
     pub fn extract(
         &self,
         entry: &Entry,
         keys: &Keys,
-        dest_dir: &Path,
+        dest_root: &Path,
+        rel: &Path,
         modes: check::Modes,
     ) -> Result<PathBuf, Error> {
-        check::extract(self, entry, keys, dest_dir, modes)
+        check::extract(self, entry, keys, dest_root, rel, modes)
     }
 
     pub(crate) fn recipients(&self) -> &Recipients {
@@ -708,6 +781,15 @@ impl Vault {
         let dir = parent.unwrap_or(Path::new("."));
         fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&self.canonical))
     }
+}
+
+/// What a manifest commit sealed.
+#[derive(Debug, Default)]
+pub struct Sealing {
+    /// Entries checked against their metadata and sealed by this commit.
+    pub sealed: u64,
+    /// Entries that failed their check and were kept out of the manifest.
+    pub refused: Vec<(EntryId, Error)>,
 }
 
 /// What the manifest's seal said.

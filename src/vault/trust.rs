@@ -121,10 +121,21 @@ pub struct Record {
     /// Whether that manifest was sealed: an unsealed manifest found later replaced it.
     #[serde(default)]
     pub sealed: bool,
+    /// Whether any sealed manifest was ever seen here: a missing manifest then is an attack
+    /// or a loss, not a new vault. (Records written before this field: taken from `sealed`.)
+    #[serde(default)]
+    pub ever_sealed: bool,
     /// Folders the vault was opened from (canonical).
     pub roots: Vec<StoredPath>,
     /// When the recipients were pinned (seconds since the epoch).
     pub pinned: i64,
+}
+
+impl Record {
+    /// Whether this machine ever saw a sealed manifest of the vault.
+    pub fn sealed_seen(&self) -> bool {
+        self.ever_sealed || self.sealed
+    }
 }
 
 /// What this machine knows about a vault opened without a secret.
@@ -230,7 +241,8 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
             vault_key: key.clone(),
             recipients: config.recipients.clone(),
             generation: other.as_ref().map_or(0, |r| r.generation),
-            sealed: other.is_some_and(|r| r.sealed),
+            sealed: other.as_ref().is_some_and(|r| r.sealed),
+            ever_sealed: other.is_some_and(|r| r.sealed_seen()),
             roots: Vec::new(),
             pinned: now(),
         },
@@ -247,12 +259,39 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
 pub(crate) fn saw_generation(vault_key: &str, generation: u64, sealed: bool) -> Result<(), Error> {
     match load(vault_key)? {
         Some(mut r) if r.generation < generation => {
+            r.ever_sealed = r.sealed_seen() || sealed;
             r.generation = generation;
             r.sealed = sealed;
             store(&r)
         }
         _ => Ok(()),
     }
+}
+
+/// Where this machine keeps a copy of the last sealed manifest it wrote or saw for
+/// `vault_key`: still encrypted to the vault, so it shows nothing the vault folder does not.
+pub(crate) fn kept_manifest(vault_key: &str) -> Option<PathBuf> {
+    let dir = dir()?;
+    Some(record_path(&dir, vault_key).with_extension("manifest.age"))
+}
+
+/// Copies the sealed manifest at `manifest` (as just written or checked) beside the trust
+/// record, so that `repair` can name every entry it held if the manifest is deleted later.
+pub(crate) fn keep_manifest(vault_key: &str, manifest: &Path) -> Result<(), Error> {
+    use std::io::Write;
+    let Some(dest) = kept_manifest(vault_key) else {
+        return Ok(());
+    };
+    let src =
+        fsutil::open_regular_nofollow(manifest).map_err(|e| Error::io("read", manifest, e))?;
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    format::create_private_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    let mut f =
+        AtomicFile::new_in(dir, format::FILE_MODE).map_err(|e| Error::io("create", dir, e))?;
+    io::copy(&mut src.take(format::MANIFEST_LIMIT * 2), f.file())
+        .and_then(|_| f.file().flush())
+        .and_then(|()| f.commit(&dest, Replace::Allow))
+        .map_err(|e| Error::io("write", &dest, e))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ impl Fixture {
         let public =
             String::from_utf8(run_ok(tool("age-keygen", "age").arg("-y").arg(&key)).stdout)
                 .unwrap();
-        let pw = t.write("pw", format!("{PASSPHRASE}\n").as_bytes());
+        let pw = secret_file(&t, "pw", format!("{PASSPHRASE}\n").as_bytes());
         let vault = vault.unwrap_or_else(|| t.path().join("vault"));
         let f = Fixture { t, vault, key, pw };
         let out = f
@@ -128,6 +128,15 @@ pub fn vault_cmd(vault: &Path) -> StdCommand {
         .arg("--vault")
         .arg(vault);
     c
+}
+
+/// Writes a passphrase file as a user should keep one: 0600 (idvault refuses a passphrase file
+/// that group or others can read, as ssh refuses such keys).
+pub fn secret_file(t: &TestDir, rel: &str, bytes: &[u8]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = t.write(rel, bytes);
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    p
 }
 
 pub fn walk_files(dir: &Path) -> Vec<PathBuf> {
