@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+use idvault::media::limits::STRIP_MAX_BYTES;
 use idvault::metadata;
-use idvault::vault::original::STRIP_LIMIT;
 use serde_json::Value;
 
 use crate::util::vault::*;
@@ -142,7 +142,7 @@ fn round_trip(keep_metadata: bool) {
     for p in &originals {
         let back = to.join(p.file_name().unwrap());
         let original = fs::read(p).unwrap();
-        let expected = if keep_metadata || original.len() as u64 > STRIP_LIMIT {
+        let expected = if keep_metadata || original.len() as u64 > STRIP_MAX_BYTES {
             original
         } else {
             metadata::strip(&original, &metadata::StripOptions::default())
@@ -893,5 +893,41 @@ fn a_read_only_vault_is_listed_verified_and_extracted_without_a_lock_as_root() {
     assert_eq!(
         fs::read(to.join("passport.jpg")).unwrap(),
         noise_bytes(7, 4000)
+    );
+}
+
+/// One size limit for every path (`media::limits`): a phone video that `idvault strip` cleans is
+/// stored without its metadata by `vault add` (and so by `secure`), not with it. Before the
+/// limits were one, `vault add` stripped only up to 256 MiB.
+#[test]
+fn vault_add_strips_a_video_as_large_as_strip_takes() {
+    let f = Fixture::new();
+    let mut mp4 = crate::util::media::mp4(640, 480, Some("Apple"));
+    let size: u64 = 300 << 20;
+    assert!(size < STRIP_MAX_BYTES);
+    // The builder's last box is an 8-byte `mdat` header and 256 bytes; make it run to `size`.
+    let mdat_at = mp4.len() - (8 + 256);
+    assert_eq!(&mp4[mdat_at + 4..mdat_at + 8], b"mdat");
+    let mdat_len = u32::try_from(size - mdat_at as u64).unwrap();
+    mp4[mdat_at..mdat_at + 4].copy_from_slice(&mdat_len.to_be_bytes());
+    let video = f.t.write("VID_20240312_101522.mp4", &mp4);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&video)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    run_ok(f.with_key("add").arg(&video));
+    let entries = f.entries();
+    let entry = entries.values().next().unwrap();
+    assert_ne!(entry["stripped"], Value::Null, "{entry}");
+    let to = f.t.path().join("restored");
+    let out = f.extract_all(&to);
+    assert!(out.status.success(), "extract failed: {}", stderr(&out));
+    let back = fs::read(to.join("VID_20240312_101522.mp4")).unwrap();
+    assert!(back.len() as u64 > size - 1024, "{} bytes back", back.len());
+    assert!(
+        !back.windows(5).any(|w| w == b"Apple"),
+        "the camera make is still in the stored video"
     );
 }
