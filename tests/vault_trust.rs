@@ -893,8 +893,8 @@ fn planted_times_sizes_and_modes_are_bounded() {
 #[test]
 fn a_costly_scrypt_work_factor_is_refused_at_once_with_the_file_named() {
     let f = Fixture::new();
-    // The identity's scrypt stanza (`-> scrypt SALT 18`) raised to 2^19 as a writer of the
-    // folder can: 512 MiB and seconds of work before the header check would fail.
+    // The identity's scrypt stanza (`-> scrypt SALT 18`) raised to 2^20 as a writer of the
+    // folder can: 1 GiB and seconds of work before the header check would fail.
     let path = f.vault.join("identity.age");
     let bytes = fs::read(&path).unwrap();
     let text_end = bytes.windows(4).position(|w| w == b"\n---").unwrap();
@@ -904,7 +904,7 @@ fn a_costly_scrypt_work_factor_is_refused_at_once_with_the_file_named() {
         .map(|l| {
             if l.starts_with("-> scrypt ") {
                 let mut parts: Vec<&str> = l.split(' ').collect();
-                *parts.last_mut().unwrap() = "19";
+                *parts.last_mut().unwrap() = "20";
                 parts.join(" ")
             } else {
                 l.to_string()
@@ -920,7 +920,7 @@ fn a_costly_scrypt_work_factor_is_refused_at_once_with_the_file_named() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("identity.age"), "{err}");
-    assert!(err.contains("work factor 2^19"), "{err}");
+    assert!(err.contains("work factor 2^20"), "{err}");
 }
 
 #[test]

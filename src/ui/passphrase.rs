@@ -302,14 +302,21 @@ impl age::Callbacks for IdentityCallbacks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Writes a passphrase file the way a user should keep one: 0600.
+    fn private(path: &std::path::Path, bytes: &[u8]) {
+        std::fs::write(path, bytes).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 
     #[test]
     fn file_and_command_sources_take_the_first_line() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p");
-        std::fs::write(&f, "correct horse\r\nignored\n").unwrap();
+        private(&f, b"maple gravel tundra\r\nignored\n");
         let s = read(&PassphraseSource::File(f), "", Purpose::New).unwrap();
-        assert_eq!(s.expose_secret(), "correct horse");
+        assert_eq!(s.expose_secret(), "maple gravel tundra");
         let c = PassphraseSource::Command("printf 'battery staple\\n'".into());
         assert_eq!(
             read(&c, "", Purpose::Existing).unwrap().expose_secret(),
@@ -321,7 +328,7 @@ mod tests {
             Err(PassphraseError::Command(_))
         ));
         let empty = dir.path().join("e");
-        std::fs::write(&empty, "\n").unwrap();
+        private(&empty, b"\n");
         assert!(matches!(
             read(&PassphraseSource::File(empty), "", Purpose::Existing),
             Err(PassphraseError::Empty)
@@ -332,11 +339,42 @@ mod tests {
     fn non_utf8_passphrases_are_refused_not_altered() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p");
-        std::fs::write(&f, b"caf\xe9 au lait\n").unwrap();
+        private(&f, b"caf\xe9 au lait\n");
         assert!(matches!(
             read(&PassphraseSource::File(f), "", Purpose::Existing),
             Err(PassphraseError::NotUtf8)
         ));
+    }
+
+    #[test]
+    fn a_passphrase_file_others_can_read_or_write_is_refused_as_ssh_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        for (mode, who) in [
+            (0o640, "its group"),
+            (0o604, "others"),
+            (0o622, "its group and others"),
+        ] {
+            std::fs::write(&f, b"maple gravel tundra\n").unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = read(&PassphraseSource::File(f.clone()), "", Purpose::Existing).unwrap_err();
+            assert!(
+                matches!(&err, PassphraseError::FileNotPrivate { who: w, .. } if *w == who),
+                "{mode:o}: {err}"
+            );
+            assert!(err.to_string().contains("chmod 600"));
+        }
+    }
+
+    #[test]
+    fn a_weak_new_passphrase_from_a_file_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        private(&f, b"password\n");
+        let err = read(&PassphraseSource::File(f.clone()), "", Purpose::New).unwrap_err();
+        assert!(matches!(err, PassphraseError::Weak(_)), "{err}");
+        // An existing vault's passphrase is what it is: no judgement on unlocking.
+        assert!(read(&PassphraseSource::File(f), "", Purpose::Existing).is_ok());
     }
 
     #[test]

@@ -575,3 +575,109 @@ fn recover_orphan(vault: &Vault, id: &EntryId, keys: &Keys) -> Result<Entry, Err
         stripped: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::StoredPath;
+
+    fn entry(id: &str, path: Option<&str>, added: i64) -> Entry {
+        Entry {
+            id: EntryId::parse(&id.repeat(32 / id.len())).unwrap(),
+            added,
+            original: path.map(|p| StoredPath::new(Path::new(p))),
+            size: 1,
+            mtime: 0,
+            mtime_nsec: 0,
+            mode: 0o644,
+            sha256: String::new(),
+            original_sha256: String::new(),
+            detected: None,
+            stripped: None,
+        }
+    }
+
+    fn rels(planned: &[Planned<'_>]) -> Vec<(String, bool)> {
+        planned
+            .iter()
+            .filter_map(|p| match p {
+                Planned::Extract { rel, renamed, .. } => {
+                    Some((rel.display().to_string(), *renamed))
+                }
+                Planned::Skip { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restored_modes_never_carry_setuid_sticky_or_group_and_other_write() {
+        assert_eq!(restored_mode(0o6777), 0o755);
+        assert_eq!(restored_mode(0o1666), 0o644);
+        assert_eq!(restored_mode(0o000), 0o400);
+        assert_eq!(restored_mode(0o640), 0o640);
+    }
+
+    #[test]
+    fn extraction_keeps_folders_below_the_shared_one_and_numbers_collisions() {
+        let a = entry("a1", Some("/home/u/DCIM/IMG_0001.jpg"), 1);
+        let b = entry("b2", Some("/home/u/WhatsApp/IMG_0001.jpg"), 2);
+        let c = entry("c3", Some("/home/u/DCIM/IMG_0001.jpg"), 3);
+        let planned = plan_extraction(&[&a, &b, &c], &[]);
+        let mut got = rels(&planned);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("DCIM/IMG_0001 (2).jpg".to_string(), true),
+                ("DCIM/IMG_0001.jpg".to_string(), false),
+                ("WhatsApp/IMG_0001.jpg".to_string(), false),
+            ]
+        );
+        // The newest of two sealed claims gets the name.
+        let newest = planned.iter().find_map(|p| match p {
+            Planned::Extract { entry, rel, .. } if rel == Path::new("DCIM/IMG_0001.jpg") => {
+                Some(entry.id.clone())
+            }
+            _ => None,
+        });
+        assert_eq!(newest, Some(c.id.clone()));
+        // One entry: just its name.
+        assert_eq!(
+            rels(&plan_extraction(&[&a], &[])),
+            vec![("IMG_0001.jpg".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn an_unsealed_claim_on_a_sealed_entrys_original_is_skipped() {
+        let genuine = entry("a1", Some("/p/passport.jpg"), 100);
+        let planted = entry("de", Some("/p/passport.jpg"), 1);
+        let planned = plan_extraction(&[&planted, &genuine], std::slice::from_ref(&planted.id));
+        assert_eq!(
+            planned,
+            vec![
+                Planned::Skip {
+                    entry: &planted,
+                    kept: &genuine
+                },
+                Planned::Extract {
+                    entry: &genuine,
+                    rel: "passport.jpg".into(),
+                    renamed: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn planted_paths_with_dot_dot_keep_only_their_name() {
+        let a = entry("a1", Some("/x/../../etc/cron.d/job"), 1);
+        let b = entry("b2", Some("/x/y/ok.jpg"), 1);
+        let mut got = rels(&plan_extraction(&[&a, &b], &[]));
+        got.sort();
+        assert_eq!(
+            got,
+            vec![("job".to_string(), false), ("ok.jpg".to_string(), false)]
+        );
+    }
+}

@@ -84,14 +84,13 @@ pub enum Error {
     #[error("none of the given identities can open this vault's files")]
     NoMatchingIdentity,
     #[error(
-        "{}: its passphrase protection asks for scrypt work factor 2^{found}, above the 2^{} \
-         that `idvault vault init` writes; refused without trying, since a planted file could \
+        "{}: its passphrase protection asks for scrypt work factor 2^{found}, above the 2^{max} \
+         that idvault wrote for this vault; refused without trying, since a planted file could \
          cost minutes and gigabytes. If you re-encrypted it yourself with a higher setting, \
          open it once with `age -d` and encrypt it again with `age -p`",
-        path.display(),
-        crypto::SCRYPT_LOG_N
+        path.display()
     )]
-    ExcessiveWork { path: PathBuf, found: u8 },
+    ExcessiveWork { path: PathBuf, found: u8, max: u8 },
     #[error("identity file {}: {message}", path.display())]
     BadIdentityFile { path: PathBuf, message: String },
     /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
@@ -395,7 +394,15 @@ impl Vault {
     /// (again); a config whose seal fails is refused. A vault made before seals existed is
     /// sealed now, unless this machine pinned other recipients for it.
     pub fn unlock(&self, passphrase: &SecretString) -> Result<Keys, Error> {
-        let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase)?;
+        // What `vault init` writes; more only from a vault this machine has not yet seen
+        // (made by an idvault that measured the factor), which is re-sealed below.
+        let max_log_n = match &self.trust {
+            Trust::Pinned(r) | Trust::Differs(r) => {
+                r.scrypt_log_n.unwrap_or(crypto::LEGACY_SCRYPT_LOG_N)
+            }
+            Trust::Unknown => crypto::LEGACY_SCRYPT_LOG_N,
+        };
+        let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase, max_log_n)?;
         let key = SealKey::derive(&unsealed.secret);
         let pinned = match &self.trust {
             Trust::Pinned(r) | Trust::Differs(r) => Some(r.recipients.clone()),
@@ -425,12 +432,13 @@ impl Vault {
                 Replace::Allow,
             )?;
         }
-        if !unsealed.expects_seal {
+        if !unsealed.expects_seal || unsealed.work_factor != Some(crypto::SCRYPT_LOG_N) {
             // A vault made before seals existed (or sealed by an idvault that did not yet mark
-            // its identity): the identity now says that the config carries a seal, so that a
-            // config stripped of it later is recognised. Written after the config's seal, so
-            // that a crash in between leaves a sealed config and an unmarked identity, which
-            // the next unlock finishes upgrading.
+            // its identity, or that measured the scrypt work factor): the identity now says
+            // that the config carries a seal, so that a config stripped of it later is
+            // recognised, and asks for the work factor `init` writes, which this machine then
+            // holds it to. Written after the config's seal, so that a crash in between leaves
+            // a sealed config and an unmarked identity, which the next unlock finishes.
             let marked = crypto::seal_identity(&unsealed.secret, passphrase)?;
             write_file(&self.layout.identity(), &marked, Replace::Allow)?;
         }

@@ -125,6 +125,11 @@ pub struct Record {
     /// or a loss, not a new vault. (Records written before this field: taken from `sealed`.)
     #[serde(default)]
     pub ever_sealed: bool,
+    /// The scrypt work factor the vault identity was sealed with when this machine last
+    /// unlocked or made it: a higher one later is refused before any scrypt runs. `None` in
+    /// records written before this field.
+    #[serde(default)]
+    pub scrypt_log_n: Option<u8>,
     /// Folders the vault was opened from (canonical).
     pub roots: Vec<StoredPath>,
     /// When the recipients were pinned (seconds since the epoch).
@@ -238,6 +243,7 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
     let mut record = match old {
         Some(r) if r.recipients == config.recipients => r,
         other => Record {
+            scrypt_log_n: None,
             vault_key: key.clone(),
             recipients: config.recipients.clone(),
             generation: other.as_ref().map_or(0, |r| r.generation),
@@ -250,6 +256,8 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
     if !record.roots.contains(&here) {
         record.roots.push(here);
     }
+    // Only `init` and an unlock pin, and both leave the identity sealed at this factor.
+    record.scrypt_log_n = Some(super::crypto::SCRYPT_LOG_N);
     store(&record)?;
     Ok(record)
 }
