@@ -931,3 +931,53 @@ fn vault_add_strips_a_video_as_large_as_strip_takes() {
         "the camera make is still in the stored video"
     );
 }
+
+#[test]
+fn an_interrupted_init_is_named_and_finished_by_init_with_the_same_passphrase() {
+    let f = Fixture::new();
+    let identity = fs::read(f.vault.join("identity.age")).unwrap();
+    // As if killed just before the marker, which `init` writes last.
+    fs::remove_file(f.vault.join("idvault-vault.toml")).unwrap();
+    f.t.write(
+        "vault/.idvault-tmp-0123456789ab",
+        b"age-encryption.org/v1\n",
+    );
+    let out = f.with_key("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+
+    let init = |pw: &Path| {
+        f.cmd()
+            .arg("--passphrase-file")
+            .arg(pw)
+            .arg("init")
+            .output()
+            .unwrap()
+    };
+    let other = secret_file(&f.t, "other-pw", b"maple gravel tundra whistle\n");
+    let out = init(&other);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unfinished vault"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(f.vault.join("identity.age")).unwrap(), identity);
+
+    let out = init(&f.pw);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read(f.vault.join("identity.age")).unwrap(),
+        identity,
+        "the identity it had made is kept"
+    );
+    assert!(!f.vault.join(".idvault-tmp-0123456789ab").exists());
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

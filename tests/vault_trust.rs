@@ -986,3 +986,32 @@ fn a_weak_new_passphrase_is_refused_with_the_reason() {
     assert!(stderr(&out).contains("scores 0 of 4"), "{}", stderr(&out));
     assert!(!v.exists(), "nothing created");
 }
+
+#[test]
+fn an_empty_vault_marker_hides_nothing_and_a_skipped_vault_is_named() {
+    let f = Fixture::new();
+    let photo = passport_png();
+    let path = f.t.write("home/Pictures/passport_scan.png", &photo);
+    // Dropped by anyone who can write the folder: it made scan, secure and review skip it.
+    f.t.write("home/Pictures/idvault-vault.toml", b"");
+    let out = crate::util::idvault()
+        .args(["scan", "--no-content", "--json"])
+        .arg(f.t.path())
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert!(
+        lines
+            .iter()
+            .any(|(t, d)| t == "finding" && d["path"]["text"].as_str() == path.to_str()),
+        "the folder with the fake marker is scanned: {lines:?}"
+    );
+    let named: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "warning" && d["message"].as_str().unwrap().contains("vault"))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(named.len(), 1, "{lines:?}");
+    assert_eq!(named[0]["path"]["text"].as_str(), f.vault.to_str());
+    assert_eq!(named[0]["severity"], "note");
+}

@@ -62,10 +62,24 @@ pub enum Error {
     )]
     NotAVault { path: PathBuf },
     #[error(
+        "{} is an unfinished vault: an `idvault vault init` was interrupted before it wrote {}; \
+         run `idvault vault init` again with the same passphrase to finish it",
+        path.display(),
+        crate::VAULT_MARKER
+    )]
+    UnfinishedInit { path: PathBuf },
+    #[error(
         "{} already exists and is not empty; a vault is created in a new or empty folder",
         path.display()
     )]
     NotEmpty { path: PathBuf },
+    #[error(
+        "{} holds an unfinished vault (an interrupted `idvault vault init`) whose identity \
+         does not open with this passphrase; run init again with the passphrase it was started \
+         with to finish it, or remove the folder to start over",
+        path.display()
+    )]
+    PartialInit { path: PathBuf },
     #[error(
         "the vault has format {found}; this idvault reads format {}",
         format::FORMAT
@@ -281,10 +295,30 @@ impl Vault {
             let (_, text) = crypto::parse_recipient(r)?;
             recipients.push(text);
         }
+        let mut resumed = None;
         match fs::read_dir(root) {
-            Ok(mut d) => {
-                if d.next().is_some() {
-                    return Err(Error::NotEmpty { path: root.into() });
+            Ok(d) => {
+                let names: Vec<std::ffi::OsString> = d.flatten().map(|e| e.file_name()).collect();
+                if !names.is_empty() {
+                    // An interrupted `init` of this vault is finished, not refused: proved by
+                    // its identity opening with this very passphrase.
+                    let layout = Layout::new(root.to_path_buf());
+                    if !partial_init(&names) {
+                        return Err(Error::NotEmpty { path: root.into() });
+                    }
+                    let id = crypto::unseal_identity(
+                        &layout.identity(),
+                        passphrase,
+                        crypto::SCRYPT_LOG_N,
+                    )
+                    .map_err(|e| match e {
+                        Error::WrongPassphrase => Error::PartialInit { path: root.into() },
+                        other => other,
+                    })?;
+                    for name in names.iter().filter(|n| is_temp(n)) {
+                        let _ = fs::remove_file(root.join(name));
+                    }
+                    resumed = Some((id.secret, id.public));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -300,10 +334,13 @@ impl Vault {
             reason,
         })?;
         let layout = Layout::new(root.to_path_buf());
-        let (secret, public) = crypto::generate_identity();
+        let fresh = resumed.is_none();
+        let (secret, public) = resumed.unwrap_or_else(crypto::generate_identity);
         recipients.insert(0, public);
-        let sealed = crypto::seal_identity(&secret, passphrase)?;
-        write_file(&layout.identity(), &sealed, Replace::Never)?;
+        if fresh {
+            let sealed = crypto::seal_identity(&secret, passphrase)?;
+            write_file(&layout.identity(), &sealed, Replace::Never)?;
+        }
         format::create_private_dir(&layout.objects())
             .map_err(|e| Error::io("create", &layout.objects(), e))?;
         let mut config = Config {
@@ -330,6 +367,9 @@ impl Vault {
         let layout = Layout::new(root.to_path_buf());
         let path = layout.config();
         if !path.exists() {
+            if layout.identity().exists() {
+                return Err(Error::UnfinishedInit { path: root.into() });
+            }
             return Err(Error::NotAVault { path: root.into() });
         }
         for dir in [root.to_path_buf(), layout.objects()] {
@@ -861,6 +901,20 @@ impl Index {
         let first = it.next()?;
         it.next().is_none().then_some(first)
     }
+}
+
+/// Whether a folder holding `names` is what an interrupted `init` leaves: its identity,
+/// perhaps an empty `objects/` and temporary files, and no config yet.
+fn partial_init(names: &[std::ffi::OsString]) -> bool {
+    names.iter().any(|n| n == format::IDENTITY_FILE)
+        && names
+            .iter()
+            .all(|n| n == format::IDENTITY_FILE || n == format::OBJECTS_DIR || is_temp(n))
+}
+
+fn is_temp(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes()
+        .starts_with(crate::files::TEMP_PREFIX.as_bytes())
 }
 
 /// Creates `dir` and its missing parents, fsyncing each parent that gained a folder.
