@@ -139,8 +139,19 @@ fn round_trip(keep_metadata: bool) {
     let out = f.extract_all(&to);
     assert!(out.status.success(), "extract failed: {}", stderr(&out));
     assert_eq!(walk_files(&to).len(), originals.len());
+    // `extract --all` keeps each file's folder below the corpus root they all share.
+    let shared =
+        originals
+            .iter()
+            .skip(1)
+            .fold(originals[0].parent().unwrap().to_path_buf(), |base, p| {
+                base.ancestors()
+                    .find(|a| p.starts_with(a))
+                    .unwrap()
+                    .to_path_buf()
+            });
     for p in &originals {
-        let back = to.join(p.file_name().unwrap());
+        let back = to.join(p.strip_prefix(&shared).unwrap());
         let original = fs::read(p).unwrap();
         let expected = if keep_metadata || original.len() as u64 > STRIP_MAX_BYTES {
             original

@@ -1015,3 +1015,35 @@ fn an_empty_vault_marker_hides_nothing_and_a_skipped_vault_is_named() {
     assert_eq!(named[0]["path"]["text"].as_str(), f.vault.to_str());
     assert_eq!(named[0]["severity"], "note");
 }
+
+#[test]
+fn a_not_a_document_mark_hides_a_finding_but_the_summary_counts_it() {
+    let t = TestDir::new();
+    let path = t.write("home/passport_scan.png", &passport_png());
+    // A mark as the review page makes it (or as anyone who can write the cache folder could).
+    let cache = t.path().join("cache");
+    let mut marks = idvault::dismissed::Marks::open(&cache.join("idvault")).unwrap();
+    let mark = marks.mark_of(&path).unwrap();
+    marks.set(mark, true).unwrap();
+    let out = crate::util::idvault()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["scan", "--no-content", "--json"])
+        .arg(t.path().join("home"))
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    let summary = &lines.iter().find(|(t, _)| t == "summary").unwrap().1;
+    assert_eq!(summary["findings"], 0, "{summary}");
+    assert_eq!(summary["hidden"], 1, "hidden, but counted: {summary}");
+    let out = crate::util::idvault()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["scan", "--no-content"])
+        .arg(t.path().join("home"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("1 hidden by \"Not a document\" marks"),
+        "{}",
+        stderr(&out)
+    );
+}

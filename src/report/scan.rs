@@ -197,6 +197,12 @@ impl<W: Write> ScanReport<W> {
             if s.leftovers > 0 {
                 line += &format!(", {} left by an interrupted idvault run", s.leftovers);
             }
+            if s.hidden > 0 {
+                line += &format!(
+                    ", {} hidden by \"Not a document\" marks (`idvault review` shows them, and undoes a mark)",
+                    s.hidden
+                );
+            }
             if s.symlinks_skipped > 0 {
                 line += &format!(", {} symlinks not followed", s.symlinks_skipped);
             }
