@@ -357,7 +357,7 @@ impl Vault {
             Replace::Never,
         )?;
         let canonical = fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
-        trust::pin(&config, &canonical)?;
+        trust::pin(&config, &canonical, crypto::SCRYPT_LOG_N)?;
         Vault::open(root)
     }
 
@@ -466,12 +466,13 @@ impl Vault {
         } else {
             let mut config = self.config.clone();
             config.seal = Some(key.seal_config(&config));
-            write_file(
+            upgrade(write_file(
                 &self.layout.config(),
                 config.to_text().as_bytes(),
                 Replace::Allow,
-            )?;
+            ))?;
         }
+        let mut log_n = unsealed.work_factor.unwrap_or(max_log_n);
         if !unsealed.expects_seal || unsealed.work_factor != Some(crypto::SCRYPT_LOG_N) {
             // A vault made before seals existed (or sealed by an idvault that did not yet mark
             // its identity, or that measured the scrypt work factor): the identity now says
@@ -480,9 +481,11 @@ impl Vault {
             // holds it to. Written after the config's seal, so that a crash in between leaves
             // a sealed config and an unmarked identity, which the next unlock finishes.
             let marked = crypto::seal_identity(&unsealed.secret, passphrase)?;
-            write_file(&self.layout.identity(), &marked, Replace::Allow)?;
+            if upgrade(write_file(&self.layout.identity(), &marked, Replace::Allow))? {
+                log_n = crypto::SCRYPT_LOG_N;
+            }
         }
-        trust::pin(&self.config, &self.canonical)?;
+        trust::pin(&self.config, &self.canonical, log_n)?;
         self.sealed.store(true, Ordering::Release);
         Ok(Keys {
             ids: unsealed.ids,
@@ -900,6 +903,18 @@ impl Index {
             .filter(|e| e.id.as_str().starts_with(id));
         let first = it.next()?;
         it.next().is_none().then_some(first)
+    }
+}
+
+/// The result of an upgrade written at unlock: `Ok(false)` when the vault is on read-only
+/// media, where it is read as it is (and upgraded at its first unlock on writable media).
+fn upgrade(written: Result<(), Error>) -> Result<bool, Error> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(Error::Io { error, .. }) if error.kind() == io::ErrorKind::ReadOnlyFilesystem => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -235,8 +235,9 @@ pub fn store(record: &Record) -> Result<(), Error> {
         .map_err(|e| Error::io("write", &path, e))
 }
 
-/// Pins `config`'s recipients for the vault at `root`, keeping the highest generation seen.
-pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
+/// Pins `config`'s recipients for the vault at `root`, keeping the highest generation seen,
+/// and the scrypt work factor `log_n` its identity is sealed with.
+pub fn pin(config: &Config, root: &Path, log_n: u8) -> Result<Record, Error> {
     let key = config.recipients.first().ok_or(Error::NoRecipients)?;
     let old = load(key)?;
     let here = StoredPath::new(root);
@@ -256,8 +257,7 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
     if !record.roots.contains(&here) {
         record.roots.push(here);
     }
-    // Only `init` and an unlock pin, and both leave the identity sealed at this factor.
-    record.scrypt_log_n = Some(super::crypto::SCRYPT_LOG_N);
+    record.scrypt_log_n = Some(log_n);
     store(&record)?;
     Ok(record)
 }
