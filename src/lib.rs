@@ -21,6 +21,7 @@ pub mod report;
 pub mod review;
 pub mod scan;
 pub mod secure;
+pub mod strength;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod ui;

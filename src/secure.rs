@@ -181,7 +181,10 @@ pub fn apply<'p>(
         on_progress(Progress::Done(&outcome));
         outcome
     };
-    let outcomes = pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
+    // Entries this commit checked and sealed are not reported by `secure` (its plan is about
+    // originals); `vault add` and `vault list` count them.
+    let (outcomes, _sealing) =
+        pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
     // Interrupted wipes of earlier runs, finished now; after Ctrl-C or SIGTERM they are left
     // for the next run.
     let leftovers = plan

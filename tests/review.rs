@@ -790,6 +790,8 @@ fn securing_chosen_findings_vaults_and_wipes_exactly_those() {
     // In the vault: those three, as their stripped forms, readable with the passphrase.
     let pw = home.path().join("pw");
     fs::write(&pw, format!("{PASSPHRASE}\n")).unwrap();
+    // Private, as idvault requires of a passphrase file.
+    fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let restored = home.path().join("restored");
     let out = idvault(home.path())
         .args(["vault", "--vault"])

@@ -47,8 +47,16 @@ pub fn build_tree(t: &TestDir) {
     // A non-UTF-8 name.
     let raw = std::ffi::OsStr::from_bytes(b"Downloads/\xff\xfepassport.jpg");
     t.write(raw, &camera);
-    // A vault is never scanned.
-    t.write("Vault/idvault-vault.toml", b"format = 1\n");
+    // A vault is never scanned (a real one: a config with recipients and an age identity; a
+    // marker alone hides nothing, see vault_trust.rs).
+    t.write(
+        "Vault/idvault-vault.toml",
+        b"format = 1\nrecipients = [\"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\"]\n",
+    );
+    t.write(
+        "Vault/identity.age",
+        b"age-encryption.org/v1\n-> scrypt AAAA 18\n",
+    );
     t.write("Vault/passport.jpg", &camera);
     // Symlinks: a loop, and a link out of the tree to a file that would be a finding.
     symlink("loop_b", t.path().join("loop_a")).unwrap();
@@ -160,7 +168,8 @@ fn scan_reports_exactly_the_sensitive_files() {
     let recording = &found["Camera Roll/RPReplay_Final1712345678.MP4"];
     assert!(recording["confidence"].as_f64().unwrap() >= 0.95);
 
-    // Warnings: the symlink loop and the FIFO are notes; nothing is an error.
+    // Warnings: the symlink loop, the FIFO and the skipped vault are notes; nothing is an
+    // error.
     let warnings: Vec<(String, String)> = lines
         .iter()
         .filter(|(t, _)| t == "warning")
@@ -179,6 +188,7 @@ fn scan_reports_exactly_the_sensitive_files() {
     assert_eq!(
         warnings,
         vec![
+            ("Vault".to_string(), "note".to_string()),
             ("loop_a".to_string(), "note".to_string()),
             ("loop_b".to_string(), "note".to_string()),
             ("pipe.jpg".to_string(), "note".to_string()),

@@ -140,8 +140,19 @@ fn round_trip(keep_metadata: bool) {
     let out = f.extract_all(&to);
     assert!(out.status.success(), "extract failed: {}", stderr(&out));
     assert_eq!(walk_files(&to).len(), originals.len());
+    // `extract --all` keeps each file's folder below the corpus root they all share.
+    let shared =
+        originals
+            .iter()
+            .skip(1)
+            .fold(originals[0].parent().unwrap().to_path_buf(), |base, p| {
+                base.ancestors()
+                    .find(|a| p.starts_with(a))
+                    .unwrap()
+                    .to_path_buf()
+            });
     for p in &originals {
-        let back = to.join(p.file_name().unwrap());
+        let back = to.join(p.strip_prefix(&shared).unwrap());
         let original = fs::read(p).unwrap();
         let expected = if keep_metadata || original.len() as u64 > STRIP_MAX_BYTES {
             original
@@ -463,7 +474,7 @@ fn repair_restores_a_deleted_manifest_and_wrong_passphrase_changes_nothing() {
     assert!(f.vault.join("manifest.age").exists());
     assert_eq!(f.entries(), before);
 
-    let wrong = f.t.write("wrong", b"not it\n");
+    let wrong = secret_file(&f.t, "wrong", b"not it\n");
     let files_before = f.vault_files();
     let out = f
         .cmd()
@@ -733,11 +744,16 @@ fn terminal_prompts_ask_twice_for_a_new_passphrase() {
     assert!(!bad.exists(), "nothing created when the passphrases differ");
     let vault = t.path().join("v");
     assert!(
-        on_tty(&vault, "init", b"tty pass\ntty pass\n", &t)
-            .status
-            .success()
+        on_tty(
+            &vault,
+            "init",
+            b"fuzzy giraffe umbrella lantern\nfuzzy giraffe umbrella lantern\n",
+            &t
+        )
+        .status
+        .success()
     );
-    let pw = t.write("pw", b"tty pass\n");
+    let pw = secret_file(&t, "pw", b"fuzzy giraffe umbrella lantern\n");
     let out = vault_cmd(&vault)
         .arg("--passphrase-file")
         .arg(&pw)
@@ -771,6 +787,127 @@ fn verify_shows_progress_on_a_terminal_but_not_with_json() {
         let shown = String::from_utf8_lossy(&out.stdout);
         assert!(!shown.contains("/3 files"), "{quiet}: {shown}");
     }
+}
+
+#[test]
+fn extract_all_keeps_each_entrys_folder_and_renames_what_still_collides() {
+    let f = Fixture::new();
+    f.t.write("phone/DCIM/IMG_0001.jpg", b"camera photo");
+    f.t.write("phone/WhatsApp/IMG_0001.jpg", b"chat photo");
+    let scan = f.t.write("phone/Downloads/scan.jpg", b"first scan");
+    let out = f
+        .cmd()
+        .arg("add")
+        .arg(f.t.path().join("phone"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same file, changed and added again: two entries claim one original.
+    fs::write(&scan, b"second scan").unwrap();
+    let out = f.cmd().arg("add").arg(&scan).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let to = f.t.path().join("restored");
+    let out = f
+        .with_key("extract")
+        .args(["--all", "--json", "--to"])
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read(to.join("DCIM/IMG_0001.jpg")).unwrap(),
+        b"camera photo"
+    );
+    assert_eq!(
+        fs::read(to.join("WhatsApp/IMG_0001.jpg")).unwrap(),
+        b"chat photo"
+    );
+    let mut scans = vec![
+        fs::read(to.join("Downloads/scan.jpg")).unwrap(),
+        fs::read(to.join("Downloads/scan (2).jpg")).unwrap(),
+    ];
+    scans.sort();
+    assert_eq!(scans, vec![b"first scan".to_vec(), b"second scan".to_vec()]);
+    let lines = json_lines(&out);
+    let renamed: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "extracted" && d["renamed"] == true)
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(renamed.len(), 1, "the rename is said: {lines:?}");
+    assert!(
+        renamed[0]["to"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("Downloads/scan (2).jpg")
+    );
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&to.join("DCIM")),
+        0o700,
+        "folders made for documents are private"
+    );
+}
+
+#[test]
+#[ignore = "needs root: mounts the vault read-only (bind mount)"]
+fn a_read_only_vault_is_listed_verified_and_extracted_without_a_lock_as_root() {
+    require_root();
+    let f = Fixture::new();
+    let src = f.t.write("src/passport.jpg", &noise_bytes(7, 4000));
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("add")
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Read-only media: no lock file can be made or opened for writing.
+    let _ = fs::remove_file(f.vault.join("lock"));
+    run_ok(
+        StdCommand::new("mount")
+            .arg("--bind")
+            .arg(&f.vault)
+            .arg(&f.vault),
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = StdCommand::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(f.vault.clone());
+    run_ok(
+        StdCommand::new("mount")
+            .args(["-o", "remount,bind,ro"])
+            .arg(&f.vault),
+    );
+    assert!(
+        fs::write(f.vault.join("probe"), b"x").is_err(),
+        "mounted read-only"
+    );
+    let to = f.t.path().join("restored");
+    for args in [
+        vec!["list"],
+        vec!["verify"],
+        vec!["extract", "--all", "--to", to.to_str().unwrap()],
+    ] {
+        let out = f
+            .cmd()
+            .arg("--passphrase-file")
+            .arg(&f.pw)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        fs::read(to.join("passport.jpg")).unwrap(),
+        noise_bytes(7, 4000)
+    );
 }
 
 /// One size limit for every path (`media::limits`): a phone video that `idvault strip` cleans is
@@ -807,4 +944,54 @@ fn vault_add_strips_a_video_as_large_as_strip_takes() {
         !back.windows(5).any(|w| w == b"Apple"),
         "the camera make is still in the stored video"
     );
+}
+
+#[test]
+fn an_interrupted_init_is_named_and_finished_by_init_with_the_same_passphrase() {
+    let f = Fixture::new();
+    let identity = fs::read(f.vault.join("identity.age")).unwrap();
+    // As if killed just before the marker, which `init` writes last.
+    fs::remove_file(f.vault.join("idvault-vault.toml")).unwrap();
+    f.t.write(
+        "vault/.idvault-tmp-0123456789ab",
+        b"age-encryption.org/v1\n",
+    );
+    let out = f.with_key("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+
+    let init = |pw: &Path| {
+        f.cmd()
+            .arg("--passphrase-file")
+            .arg(pw)
+            .arg("init")
+            .output()
+            .unwrap()
+    };
+    let other = secret_file(&f.t, "other-pw", b"maple gravel tundra whistle\n");
+    let out = init(&other);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unfinished vault"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(f.vault.join("identity.age")).unwrap(), identity);
+
+    let out = init(&f.pw);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read(f.vault.join("identity.age")).unwrap(),
+        identity,
+        "the identity it had made is kept"
+    );
+    assert!(!f.vault.join(".idvault-tmp-0123456789ab").exists());
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -14,7 +14,9 @@ use idvault::vault::Config;
 use serde_json::{Value, json};
 
 use crate::util::media;
-use crate::util::vault::{Fixture, data_home, run_ok, stderr, vault_cmd, walk_files};
+use crate::util::vault::{
+    Fixture, PASSPHRASE, data_home, run_ok, secret_file, stderr, vault_cmd, walk_files,
+};
 use crate::util::{TestDir, json_lines, tool};
 
 /// An age key pair made with the Go CLI: the key file and its public recipient.
@@ -104,10 +106,23 @@ fn entries(f: &Fixture) -> Vec<Value> {
 /// `.meta.age` claiming it holds an original with `original_sha256` at `original`, both
 /// encrypted to the vault's public key with the Go CLI. Returns its id.
 fn plant(f: &Fixture, content: &[u8], original: &Path, original_sha256: &str) -> String {
+    plant_with(f, &"deadbeef".repeat(4), content, original, |e| {
+        e["original_sha256"] = json!(original_sha256);
+    })
+}
+
+/// [`plant`] with the id `id` and the metadata as `edit` leaves it (it starts out consistent
+/// with `content` and with the file at `original`, which must exist).
+fn plant_with(
+    f: &Fixture,
+    id: &str,
+    content: &[u8],
+    original: &Path,
+    edit: impl FnOnce(&mut Value),
+) -> String {
     use std::os::unix::fs::MetadataExt;
-    let id = "deadbeef".repeat(4);
     let meta = fs::metadata(original).unwrap();
-    let entry = json!({
+    let mut entry = json!({
         "id": id,
         "added": 1_700_000_000,
         "original": {"text": original.to_str().unwrap()},
@@ -116,10 +131,12 @@ fn plant(f: &Fixture, content: &[u8], original: &Path, original_sha256: &str) ->
         "mtime_nsec": meta.mtime_nsec(),
         "mode": 0o644,
         "sha256": sha256_hex(content),
-        "original_sha256": original_sha256,
+        "original_sha256": sha256_hex(content),
         "detected": null,
         "stripped": {"removed": ["EXIF"]},
     });
+    edit(&mut entry);
+    let id = id.to_string();
     let fan = f.vault.join("objects").join(&id[..2]);
     fs::create_dir_all(&fan).unwrap();
     fs::write(fan.join(format!("{id}.age")), age_encrypt(f, content)).unwrap();
@@ -251,7 +268,7 @@ fn an_open_vault_folder_is_narrowed_at_init_and_on_every_open() {
     let v = t.path().join("v");
     fs::create_dir(&v).unwrap();
     fs::set_permissions(&v, fs::Permissions::from_mode(0o777)).unwrap();
-    let pw = t.write("pw", b"open folder pass\n");
+    let pw = secret_file(&t, "pw", b"open folder pass\n");
     let out = vault_cmd(&v)
         .arg("--passphrase-file")
         .arg(&pw)
@@ -370,9 +387,16 @@ fn a_rolled_back_manifest_is_detected() {
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
     assert_eq!(fs::read(&c).unwrap(), b"third document");
-    // repair, with the passphrase, accepts what is there and seals it above the old number.
-    let out = with_pass(&f, "repair").output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    // repair, with the passphrase, accepts what is there and seals it above the old number,
+    // naming the entry the rollback hid (the last sealed manifest held it) and exiting 1.
+    let out = with_pass(&f, "repair").arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lost: Vec<(String, Value)> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, d)| t == "problem" && d["problem"].as_str().unwrap().starts_with("lost"))
+        .collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].1["id"], id);
     let out = with_pass(&f, "verify").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
@@ -394,11 +418,19 @@ fn a_forged_manifest_is_reported_and_entries_added_without_the_passphrase_are_un
         .filter(|(t, _)| t == "unsealed")
         .count();
     assert_eq!(unsealed, 1);
+    // Reading never seals, not even with the passphrase; a write command with it does.
     let out = with_pass(&f, "list").arg("--json").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
+        json_lines(&out).iter().any(|(t, _)| t == "unsealed"),
+        "list with the passphrase sealed nothing"
+    );
+    let out = with_pass(&f, "repair").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = with_pass(&f, "list").arg("--json").output().unwrap();
+    assert!(
         json_lines(&out).iter().all(|(t, _)| t != "unsealed"),
-        "checked and sealed by the unlock"
+        "checked and sealed by repair"
     );
 
     // Manifests made by the attacker, encrypted to the public key with the Go CLI: one with a
@@ -540,7 +572,7 @@ fn leftover_temporary_files_are_reported_and_removed() {
 fn a_non_utf8_passphrase_is_refused_not_altered() {
     let t = TestDir::new();
     let v = t.path().join("v");
-    let pw = t.write("pw", b"caf\xe9 cr\xe8me\n");
+    let pw = secret_file(&t, "pw", b"caf\xe9 cr\xe8me\n");
     let out = vault_cmd(&v)
         .arg("--passphrase-file")
         .arg(&pw)
@@ -550,4 +582,472 @@ fn a_non_utf8_passphrase_is_refused_not_altered() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("not valid UTF-8"), "{}", stderr(&out));
     assert!(!v.exists());
+}
+
+// ---- Second review (issue 24): the vault's memory of itself, bounded planted values,
+// passphrase files. Each test below fails on the build before these fixes.
+
+/// Turns a fresh vault into one as an idvault from before seals made it: the identity without
+/// its "sealed" line (re-encrypted with the same passphrase) and the config without its seal.
+fn make_legacy(f: &Fixture) {
+    use age::secrecy::SecretString;
+    use std::io::Read;
+    let pass = SecretString::from(PASSPHRASE.to_string());
+    let path = f.vault.join("identity.age");
+    let id = age::scrypt::Identity::new(pass.clone());
+    let bytes = fs::read(&path).unwrap();
+    let mut text = String::new();
+    age::Decryptor::new(&bytes[..])
+        .unwrap()
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(text.contains("sealed"), "{text}");
+    let legacy: String = text
+        .lines()
+        .filter(|l| !l.contains("sealed"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut recipient = age::scrypt::Recipient::new(pass);
+    recipient.set_work_factor(15);
+    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .unwrap();
+    let mut out = Vec::new();
+    let mut w = enc.wrap_output(&mut out).unwrap();
+    w.write_all(legacy.as_bytes()).unwrap();
+    w.finish().unwrap();
+    fs::write(&path, out).unwrap();
+    drop_seal_line(f);
+}
+
+fn drop_seal_line(f: &Fixture) {
+    let path = f.vault.join("idvault-vault.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("seal"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&path, kept).unwrap();
+}
+
+#[test]
+fn a_legacy_vault_is_upgraded_completely_so_a_stripped_seal_is_caught_later() {
+    let f = Fixture::new();
+    make_legacy(&f);
+    // A machine that never saw the vault: no trust record to fall back on.
+    let elsewhere = f.t.path().join("other-machine");
+    let out = with_pass(&f, "verify")
+        .env("XDG_DATA_HOME", &elsewhere)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "first unlock upgrades: {}",
+        stderr(&out)
+    );
+    // The attacker strips the seal again and slips in a recipient, on yet another machine.
+    let (_, attacker) = keypair(&f.t, "attacker.txt");
+    drop_seal_line(&f);
+    set_recipients(&f, &[config(&f).recipients, vec![attacker]].concat());
+    let third = f.t.path().join("third-machine");
+    let out = with_pass(&f, "verify")
+        .env("XDG_DATA_HOME", &third)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fails its seal"), "{}", stderr(&out));
+    assert!(
+        config(&f).seal.is_none(),
+        "nothing sealed the tampered list"
+    );
+}
+
+#[test]
+fn a_deleted_manifest_is_an_error_and_repair_names_every_lost_entry() {
+    let f = Fixture::new();
+    for name in ["a", "b", "c"] {
+        f.t.write(
+            format!("src/{name}.jpg"),
+            format!("document {name}").as_bytes(),
+        );
+    }
+    let out = with_pass(&f, "add")
+        .arg(f.t.path().join("src"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = std::path::absolute(f.t.path().join("src/b.jpg")).unwrap();
+    let victim = entries(&f)
+        .into_iter()
+        .find(|e| e["path"]["text"].as_str() == b.to_str())
+        .unwrap();
+    let id = victim["id"].as_str().unwrap().to_string();
+    fs::remove_file(f.vault.join("manifest.age")).unwrap();
+    fs::remove_file(f.object(&id)).unwrap();
+    fs::remove_file(f.object(&id).with_extension("meta.age")).unwrap();
+
+    for verify in [with_pass(&f, "verify"), f.with_key("verify")] {
+        let mut verify = verify;
+        let out = verify.output().unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains("manifest.age is missing"), "{all}");
+    }
+    // Not a fresh start: a write command with the passphrase refuses to write a new manifest.
+    let d = f.t.write("more/d.jpg", b"document d");
+    let out = with_pass(&f, "add").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !f.vault.join("manifest.age").exists(),
+        "no fresh manifest hides the loss"
+    );
+    // repair names the lost entry and says so in its exit code.
+    let out = with_pass(&f, "repair").arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let lost: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "problem" && d["problem"].as_str().unwrap().starts_with("lost"))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(lost.len(), 1, "{lines:?}");
+    assert_eq!(lost[0]["id"], id.as_str());
+    assert_eq!(lost[0]["path"]["text"].as_str(), b.to_str());
+    // Rebuilt: verify is clean again, with the two that remain and the one added since.
+    let out = with_pass(&f, "verify").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(entries(&f).len(), 3);
+}
+
+#[test]
+fn a_manifest_for_another_key_is_named_and_repair_rebuilds_it() {
+    let f = Fixture::new();
+    let a = f.t.write("src/a.jpg", b"first document");
+    let out = with_pass(&f, "add").arg(&a).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (_, stranger) = keypair(&f.t, "stranger.txt");
+    let mut child = tool("age", "age")
+        .arg("-r")
+        .arg(&stranger)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"format":1,"entries":[]}"#)
+        .unwrap();
+    let foreign = child.wait_with_output().unwrap().stdout;
+    fs::write(f.vault.join("manifest.age"), foreign).unwrap();
+
+    let out = with_pass(&f, "list").output().unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("manifest.age: none of this vault's keys open it"),
+        "{all}"
+    );
+    assert!(all.contains("a.jpg"), "the entries are still listed: {all}");
+    let out = with_pass(&f, "repair").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = with_pass(&f, "verify").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(entries(&f).len(), 1);
+}
+
+/// `secure --apply` with the vault passphrase (so that it can seal).
+fn secure_apply_with_pass(f: &Fixture, tree: &Path) -> Output {
+    StdCommand::new(env!("CARGO_BIN_EXE_idvault"))
+        .env("NO_COLOR", "1")
+        .env("XDG_DATA_HOME", data_home(&f.vault))
+        .env_remove("IDVAULT_VAULT")
+        .env_remove("IDVAULT_PASSPHRASE_FILE")
+        .args(["secure", "--no-content", "--apply", "--yes", "--json"])
+        .arg("--vault")
+        .arg(&f.vault)
+        .arg("--passphrase-file")
+        .arg(&f.pw)
+        .arg(tree)
+        .output()
+        .unwrap()
+}
+
+/// The ids `list --json` with the passphrase shows as unsealed.
+fn unsealed_ids(f: &Fixture) -> Vec<String> {
+    let out = with_pass(f, "list").arg("--json").output().unwrap();
+    json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "unsealed")
+        .map(|(_, d)| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn reading_never_seals_and_an_impostor_is_never_sealed() {
+    let f = Fixture::new();
+    let tree = f.t.path().join("home");
+    let photo = passport_png();
+    let path = f.t.write("home/Pictures/passport_scan.png", &photo);
+    let id = plant(&f, b"garbage", &path, &sha256_hex(&photo));
+    // Listing, verifying and extracting with the passphrase leave it unsealed.
+    for sub in ["verify", "extract"] {
+        assert_eq!(unsealed_ids(&f), vec![id.clone()]);
+        let mut cmd = with_pass(&f, sub);
+        if sub == "extract" {
+            cmd.args(["--all", "--to"]).arg(f.t.path().join("restored"));
+        }
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    }
+    assert_eq!(unsealed_ids(&f), vec![id.clone()]);
+    let out = secure_apply_with_pass(&f, &tree);
+    let lines = json_lines(&out);
+    let secured = lines.iter().find(|(t, _)| t == "secured").unwrap();
+    assert_eq!(secured.1["impostors"][0]["id"], id.as_str(), "{lines:?}");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The genuine entry is sealed; the impostor is not.
+    assert_eq!(unsealed_ids(&f), vec![id.clone()]);
+    assert!(copies_of(&f, &path).contains(&stored_form(&photo)));
+}
+
+#[test]
+fn extract_restores_the_sealed_entry_when_a_planted_one_claims_its_original() {
+    let f = Fixture::new();
+    let photo = passport_png();
+    let path = f.t.write("src/passport_scan.png", &photo);
+    let abs = std::path::absolute(&path).unwrap();
+    let out = with_pass(&f, "add").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Planted with the same path and an earlier `added` time, consistent with itself.
+    let id = plant_with(&f, &"deadbeef".repeat(4), b"planted bytes", &abs, |e| {
+        e["added"] = json!(1_000_000_000);
+    });
+    let to = f.t.path().join("restored");
+    let out = with_pass(&f, "extract")
+        .args(["--all", "--json", "--to"])
+        .arg(&to)
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(
+        fs::read(to.join("passport_scan.png")).unwrap(),
+        stored_form(&photo),
+        "the genuine entry restored under the real name: {lines:?}"
+    );
+    let skipped: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, _)| t == "skipped")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(skipped.len(), 1, "{lines:?}");
+    assert_eq!(skipped[0]["id"], id.as_str());
+    assert_eq!(out.status.code(), Some(1), "the skip is reported");
+    assert_eq!(
+        walk_files(&to).len(),
+        1,
+        "the planted bytes were not restored anywhere"
+    );
+}
+
+#[test]
+fn planted_times_sizes_and_modes_are_bounded() {
+    let f = Fixture::new();
+    let original = f.t.write("src/id.jpg", b"id card");
+    let abs = std::path::absolute(&original).unwrap();
+    let late = plant_with(&f, &"dead0001".repeat(4), b"id card", &abs, |e| {
+        e["mtime"] = json!(i64::MAX);
+    });
+    let to = f.t.path().join("restored");
+    let out = f.extract_all(&to);
+    assert_eq!(out.status.code(), Some(1), "no panic: {}", stderr(&out));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(all.contains("implausible modification time"), "{all}");
+    assert!(all.contains(&late), "the entry is named: {all}");
+    fs::remove_file(f.object(&late)).unwrap();
+    fs::remove_file(f.object(&late).with_extension("meta.age")).unwrap();
+
+    let setuid = f.t.write("src/tool.jpg", b"tool");
+    let abs = std::path::absolute(&setuid).unwrap();
+    plant_with(&f, &"dead0002".repeat(4), b"tool", &abs, |e| {
+        e["mode"] = json!(0o6777);
+    });
+    let to = f.t.path().join("restored-modes");
+    let out = f
+        .with_key("extract")
+        .args(["--all", "--keep-modes", "--to"])
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = fs::metadata(to.join("tool.jpg"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(
+        mode, 0o755,
+        "no setuid, setgid, sticky or group/other write"
+    );
+}
+
+#[test]
+fn a_costly_scrypt_work_factor_is_refused_at_once_with_the_file_named() {
+    let f = Fixture::new();
+    // The identity's scrypt stanza (`-> scrypt SALT 18`) raised to 2^20 as a writer of the
+    // folder can: 1 GiB and seconds of work before the header check would fail.
+    let path = f.vault.join("identity.age");
+    let bytes = fs::read(&path).unwrap();
+    let text_end = bytes.windows(4).position(|w| w == b"\n---").unwrap();
+    let header = String::from_utf8(bytes[..text_end].to_vec()).unwrap();
+    let raised: String = header
+        .lines()
+        .map(|l| {
+            if l.starts_with("-> scrypt ") {
+                let mut parts: Vec<&str> = l.split(' ').collect();
+                *parts.last_mut().unwrap() = "20";
+                parts.join(" ")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(raised, header, "{header}");
+    let mut planted = raised.into_bytes();
+    planted.extend_from_slice(&bytes[text_end..]);
+    fs::write(&path, planted).unwrap();
+    let out = with_pass(&f, "verify").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("identity.age"), "{err}");
+    assert!(err.contains("work factor 2^20"), "{err}");
+}
+
+#[test]
+fn passphrase_files_readable_by_others_fifos_and_devices_are_refused() {
+    let f = Fixture::new();
+    let open = f.t.write("open-pw", format!("{PASSPHRASE}\n").as_bytes());
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).unwrap();
+    let out = f
+        .cmd()
+        .arg("--passphrase-file")
+        .arg(&open)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+
+    let fifo = f.t.path().join("fifo");
+    run_ok(tool("mkfifo", "coreutils").arg(&fifo));
+    for special in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut child = f
+            .cmd()
+            .arg("--passphrase-file")
+            .arg(special)
+            .arg("verify")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let status = status.unwrap_or_else(|| panic!("{} hangs", special.display()));
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(2), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}
+
+#[test]
+fn a_weak_new_passphrase_is_refused_with_the_reason() {
+    let t = TestDir::new();
+    let v = t.path().join("v");
+    let pw = secret_file(&t, "pw", b"a\n");
+    let out = vault_cmd(&v)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("too weak"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("scores 0 of 4"), "{}", stderr(&out));
+    assert!(!v.exists(), "nothing created");
+}
+
+#[test]
+fn an_empty_vault_marker_hides_nothing_and_a_skipped_vault_is_named() {
+    let f = Fixture::new();
+    let photo = passport_png();
+    let path = f.t.write("home/Pictures/passport_scan.png", &photo);
+    // Dropped by anyone who can write the folder: it made scan, secure and review skip it.
+    f.t.write("home/Pictures/idvault-vault.toml", b"");
+    let out = crate::util::idvault()
+        .args(["scan", "--no-content", "--json"])
+        .arg(f.t.path())
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    assert!(
+        lines
+            .iter()
+            .any(|(t, d)| t == "finding" && d["path"]["text"].as_str() == path.to_str()),
+        "the folder with the fake marker is scanned: {lines:?}"
+    );
+    let named: Vec<&Value> = lines
+        .iter()
+        .filter(|(t, d)| t == "warning" && d["message"].as_str().unwrap().contains("vault"))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(named.len(), 1, "{lines:?}");
+    assert_eq!(named[0]["path"]["text"].as_str(), f.vault.to_str());
+    assert_eq!(named[0]["severity"], "note");
+}
+
+#[test]
+fn a_not_a_document_mark_hides_a_finding_but_the_summary_counts_it() {
+    let t = TestDir::new();
+    let path = t.write("home/passport_scan.png", &passport_png());
+    // A mark as the review page makes it (or as anyone who can write the cache folder could).
+    let cache = t.path().join("cache");
+    let mut marks = idvault::dismissed::Marks::open(&cache.join("idvault")).unwrap();
+    let mark = marks.mark_of(&path).unwrap();
+    marks.set(mark, true).unwrap();
+    let out = crate::util::idvault()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["scan", "--no-content", "--json"])
+        .arg(t.path().join("home"))
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    let summary = &lines.iter().find(|(t, _)| t == "summary").unwrap().1;
+    assert_eq!(summary["findings"], 0, "{summary}");
+    assert_eq!(summary["hidden"], 1, "hidden, but counted: {summary}");
+    let out = crate::util::idvault()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["scan", "--no-content"])
+        .arg(t.path().join("home"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("1 hidden by \"Not a document\" marks"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -284,7 +284,7 @@ fn add(
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
     let summary = summary.context("cannot commit the manifest; no original was removed")?;
-    failures += summary.failed + summary.kept + impostors.into_inner();
+    failures += summary.failed + summary.kept + summary.not_sealed + impostors.into_inner();
     let mut text = format!("{} files added ({} bytes)", summary.added, summary.bytes);
     if summary.already > 0 {
         text += &format!(", {} already in the vault", summary.already);
@@ -296,6 +296,18 @@ fn add(
         text += &format!(
             ", {} originals wiped, {} kept",
             summary.removed, summary.kept
+        );
+    }
+    if summary.sealed > 0 {
+        text += &format!(
+            ", {} entries checked against their metadata and sealed",
+            summary.sealed
+        );
+    }
+    if summary.not_sealed > 0 {
+        text += &format!(
+            ", {} failed that check and stay unsealed",
+            summary.not_sealed
         );
     }
     if keys.as_ref().is_none_or(|k| k.seal().is_none()) && summary.added > 0 {
@@ -310,30 +322,18 @@ fn add(
             failed: summary.failed,
             removed: summary.removed,
             kept: summary.kept,
+            sealed: summary.sealed,
         },
         &text,
     )?;
     Ok(ExitCode::from_failures(failures))
 }
 
-/// The lock for a command that reads: exclusive when the passphrase unlocked the vault, so
-/// that entries added without it are checked and sealed first (see [`Vault::seal_pending`]);
-/// failures of that check are reported as problems and counted.
-fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<(VaultLock, u64)> {
-    let mode = if keys.seal().is_some() {
-        LockMode::Exclusive
-    } else {
-        LockMode::Shared
-    };
-    let lock = vault.lock(mode, |pid| report.busy(pid))?;
-    let refused = vault.seal_pending(&lock, keys)?;
-    for (id, e) in &refused {
-        report.problem(
-            Some(id),
-            None,
-            &format!("not sealed, it fails its check: {e}"),
-        )?;
-    }
+/// The lock for a command that only reads: shared (none on read-only media, where nobody can
+/// write). Reading never seals: entries not yet sealed are listed as such until a write
+/// command with the passphrase checks and seals them.
+fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<VaultLock> {
+    let lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
     if keys.seal().is_none() {
         report.warning(&Warning {
             path: vault.root().to_path_buf(),
@@ -343,20 +343,31 @@ fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<
             severity: Severity::Note,
         })?;
     }
-    Ok((lock, refused.len() as u64))
+    Ok(lock)
 }
 
 /// The problem line for a manifest that cannot be read.
 fn manifest_unreadable(e: &vault::Error) -> String {
-    format!(
-        "manifest.age cannot be read ({e}); the entries were read from their own metadata \
-         files. Run `idvault vault repair` to rebuild it"
-    )
+    match e {
+        vault::Error::ManifestMissing { .. } | vault::Error::ManifestForeign { .. } => {
+            format!("{e}; the entries were read from their own metadata files")
+        }
+        _ => format!(
+            "manifest.age cannot be read ({e}); the entries were read from their own metadata \
+             files. Run `idvault vault repair` to rebuild it"
+        ),
+    }
 }
 
-/// Reports what the index says about the vault's state besides its entries.
+/// Reports what the index says about the vault's state besides its entries: metadata that
+/// cannot be read (or holds implausible values), the manifest's state, unsealed entries.
+/// Returns the number of problems.
 fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64> {
     let mut problems = 0;
+    for (id, err) in &index.unreadable {
+        problems += 1;
+        report.problem(Some(id), None, &err.to_string())?;
+    }
     if let Some(e) = &index.manifest_error {
         problems += 1;
         report.problem(None, None, &manifest_unreadable(e))?;
@@ -386,13 +397,10 @@ fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64
 fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let (_lock, refused) = read_lock(report, &vault, &keys)?;
+    let _lock = read_lock(report, &vault, &keys)?;
     let index = vault.index(&keys)?;
     for e in &index.entries {
         report.entry(e)?;
-    }
-    for (id, err) in &index.unreadable {
-        report.problem(Some(id), None, &err.to_string())?;
     }
     let problems = report_state(report, &index)?;
     report.summary(
@@ -402,11 +410,21 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
             unreadable: index.unreadable.len(),
             unsealed: index.unsealed.len(),
         },
-        &format!("{} entries", index.entries.len()),
+        &list_text(index.entries.len(), index.unsealed.len()),
     )?;
-    Ok(ExitCode::from_failures(
-        index.unreadable.len() as u64 + problems + refused,
-    ))
+    Ok(ExitCode::from_failures(problems))
+}
+
+/// The summary of `vault list`.
+fn list_text(entries: usize, unsealed: usize) -> String {
+    let mut text = format!("{entries} entries");
+    if unsealed > 0 {
+        text += &format!(
+            "; {unsealed} not yet sealed (reading never seals: `idvault vault repair` with the \
+             passphrase checks each against its metadata and seals it)"
+        );
+    }
+    text
 }
 
 fn extract(
@@ -418,9 +436,9 @@ fn extract(
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let (_lock, refused) = read_lock(report, &vault, &keys)?;
+    let _lock = read_lock(report, &vault, &keys)?;
     let index = vault.index(&keys)?;
-    let mut failures = refused + report_state(report, &index)?;
+    let mut failures = report_state(report, &index)?;
     let dest = args.to.unwrap_or_else(|| PathBuf::from("."));
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -466,12 +484,37 @@ fn extract(
     }
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show = progress::wanted(global.quiet, global.json);
-    let bar = progress::bytes(show, chosen.iter().map(|e| e.size).sum(), colored);
-    for e in chosen {
-        let done = vault.extract(e, &keys, &dest, modes);
+    let planned = check::plan_extraction(&chosen, &index.unsealed);
+    let total = planned
+        .iter()
+        .map(|p| match p {
+            check::Planned::Extract { entry, .. } => entry.size,
+            check::Planned::Skip { .. } => 0,
+        })
+        .fold(0u64, u64::saturating_add);
+    let bar = progress::bytes(show, total, colored);
+    let (mut extracted, mut renamed_count, mut skipped) = (0u64, 0u64, 0u64);
+    for step in planned {
+        let (e, rel, renamed) = match step {
+            check::Planned::Skip { entry, kept } => {
+                skipped += 1;
+                bar.suspend(|| report.skipped(entry, &kept.id))?;
+                continue;
+            }
+            check::Planned::Extract {
+                entry,
+                rel,
+                renamed,
+            } => (entry, rel, renamed),
+        };
+        let done = vault.extract(e, &keys, &dest, &rel, modes);
         bar.inc(e.size);
         bar.suspend(|| match done {
-            Ok(to) => report.extracted(e, &to),
+            Ok(to) => {
+                extracted += 1;
+                renamed_count += u64::from(renamed);
+                report.extracted(e, &to, renamed)
+            }
             Err(err) => {
                 failures += 1;
                 let id = e.id.to_string();
@@ -480,11 +523,25 @@ fn extract(
         })?;
     }
     bar.finish_and_clear();
+    let mut text = format!("{extracted} extracted, {failures} failed");
+    if renamed_count > 0 {
+        text += &format!(", {renamed_count} renamed beside an entry of the same name");
+    }
+    if skipped > 0 {
+        text += &format!(
+            ", {skipped} skipped (unsealed entries claiming the original of a sealed one)"
+        );
+    }
     report.summary(
-        &Summary::Extract { failed: failures },
-        &format!("extraction finished, {failures} failed"),
+        &Summary::Extract {
+            extracted,
+            failed: failures,
+            renamed: renamed_count,
+            skipped,
+        },
+        &text,
     )?;
-    Ok(ExitCode::from_failures(failures))
+    Ok(ExitCode::from_failures(failures + skipped))
 }
 
 fn verify(
@@ -495,7 +552,7 @@ fn verify(
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let keys = unlock(&vault, common)?;
-    let (_lock, refused) = read_lock(report, &vault, &keys)?;
+    let _lock = read_lock(report, &vault, &keys)?;
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show = progress::wanted(global.quiet, global.json);
     // Made once the entry count is known (from the manifest, before the first check).
@@ -574,14 +631,15 @@ fn verify(
     for id in &s.unsealed {
         report.unsealed(id, None)?;
     }
-    let problems = s.problems + refused;
+    let problems = s.problems;
     let mut text = format!("{} entries verified, {problems} problems", s.ok);
     if !s.has_manifest {
-        text += "; no manifest (run `idvault vault repair` to rebuild it)";
+        text += "; no manifest (`idvault vault repair` with the passphrase writes one)";
     }
     if !s.unsealed.is_empty() {
         text += &format!(
-            "; {} entries unsealed (unlock with the passphrase to check and seal them)",
+            "; {} entries unsealed (`idvault vault repair` with the passphrase checks and \
+             seals them)",
             s.unsealed.len()
         );
     }
@@ -600,9 +658,10 @@ fn verify(
         },
         &text,
     )?;
-    Ok(ExitCode::from_failures(
-        problems + u64::from(!s.has_manifest && s.entries > 0),
-    ))
+    // No manifest is a problem only where one existed (the trust record knows it, and the
+    // index reported it above); entries added without the passphrase have none until a write
+    // command with it checks and seals them.
+    Ok(ExitCode::from_failures(problems))
 }
 
 fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
@@ -644,6 +703,17 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             &format!("fails its check, kept out of the sealed manifest: {e}"),
         )?;
     }
+    for e in &r.lost {
+        report.problem(
+            Some(&e.id),
+            e.original.as_ref().map(|p| p.to_path()).as_deref(),
+            &format!(
+                "lost: the last sealed manifest (generation {}) held this entry, and both its \
+                 files are gone from the vault",
+                r.last_sealed
+            ),
+        )?;
+    }
     for p in &r.temp_removed {
         report.warning(&Warning {
             path: p.clone(),
@@ -651,18 +721,20 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
             severity: Severity::Note,
         })?;
     }
-    let lost = (r.orphans_unreadable.len()
-        + r.missing_objects.len()
-        + r.unreadable_metas.len()
-        + r.refused.len()) as u64;
+    let lost = r.unrecoverable();
+    let mut text = format!("manifest rebuilt with {} entries", r.entries);
+    if lost > 0 {
+        text += &format!("; {lost} entries lost or left out (listed above)");
+    }
     report.summary(
         &Summary::Repair {
             entries: r.entries,
             metas_restored: r.metas_restored.len(),
             orphans_recovered: r.orphans_recovered.len(),
             unrecoverable: lost,
+            lost: r.lost.len(),
         },
-        &format!("manifest rebuilt with {} entries", r.entries),
+        &text,
     )?;
     Ok(ExitCode::from_failures(lost))
 }

@@ -206,6 +206,7 @@ impl<W: Write> ScanReport<W> {
         for (n, key) in [
             (s.content_not_analysed, "cli.scan.sum.not_analysed"),
             (s.leftovers, "cli.scan.sum.leftovers"),
+            (s.hidden, "cli.scan.sum.hidden"),
             (s.symlinks_skipped, "cli.scan.sum.symlinks"),
         ] {
             if n > 0 {

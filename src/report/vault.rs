@@ -8,11 +8,14 @@
 //! - `removed`: `{"path": PATH, "id": ID, "how": "wiped"}` (or "wiped, with N thumbnails").
 //! - `entry`: `{"id", "path": PATH|null, "size", "mtime", "sha256", "kind", "added",
 //!   "stripped"}` (list).
-//! - `extracted`: `{"id", "to": PATH}`.
+//! - `extracted`: `{"id", "to": PATH, "renamed": true|false}`; `renamed`: another entry of
+//!   the same run had taken the name, so this one got a numbered name beside it.
+//! - `skipped`: `{"id", "path": PATH|null, "kept": ID}` (extract): an unsealed entry claiming
+//!   the same original as the sealed entry `kept`, which was restored instead.
 //! - `verified`: `{"id"}`; `problem`: `{"id": ID|null, "path": PATH|null, "problem": "…"}`.
 //! - `unsealed`: `{"id"}`: an entry not covered by a checked seal (added without the
-//!   passphrase, or listed by an unsealed manifest); the next command with the passphrase
-//!   checks and seals it (list, extract, verify).
+//!   passphrase, or listed by an unsealed manifest); the next write command with the
+//!   passphrase (`add`, `repair`, `secure`) checks and seals it. Reading never seals.
 //! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
 //! - `summary`: counts for the command, last line (see [`Summary`] for each command's fields).
 
@@ -41,6 +44,8 @@ pub enum Summary {
         failed: u64,
         removed: u64,
         kept: u64,
+        /// Entries checked against their metadata and sealed by this run.
+        sealed: u64,
     },
     /// `vault list`.
     List {
@@ -50,7 +55,12 @@ pub enum Summary {
         unsealed: usize,
     },
     /// `vault extract`.
-    Extract { failed: u64 },
+    Extract {
+        extracted: u64,
+        failed: u64,
+        renamed: u64,
+        skipped: u64,
+    },
     /// `vault verify`.
     Verify {
         entries: u64,
@@ -67,6 +77,8 @@ pub enum Summary {
         metas_restored: usize,
         orphans_recovered: usize,
         unrecoverable: u64,
+        /// Entries the last sealed manifest held whose files are both gone.
+        lost: usize,
     },
 }
 
@@ -357,12 +369,15 @@ impl<W: Write> VaultReport<W> {
         )
     }
 
-    pub fn extracted(&mut self, e: &Entry, to: &Path) -> io::Result<()> {
+    /// An entry restored to `to`; `renamed` when its own name was taken by another entry of
+    /// the same run.
+    pub fn extracted(&mut self, e: &Entry, to: &Path, renamed: bool) -> io::Result<()> {
         if self.writer.json {
             #[derive(Serialize)]
             struct X<'a> {
                 id: &'a str,
                 to: json::PathJson,
+                renamed: bool,
             }
             return json::emit(
                 &mut self.writer.out,
@@ -370,14 +385,55 @@ impl<W: Write> VaultReport<W> {
                 X {
                     id: e.id.as_str(),
                     to: json::PathJson::new(to),
+                    renamed,
+                },
+            );
+        }
+        let note = if renamed {
+            "  (renamed: another entry of this extraction has the same name)"
+        } else {
+            ""
+        };
+        writeln!(
+            self.writer.out,
+            "extracted {}  {}{note}",
+            &e.id.as_str()[..12],
+            human::path(to)
+        )
+    }
+
+    /// An unsealed entry not extracted because the sealed entry `kept` claims the same
+    /// original and was restored instead.
+    pub fn skipped(&mut self, e: &Entry, kept: &EntryId) -> io::Result<()> {
+        if self.writer.json {
+            #[derive(Serialize)]
+            struct S<'a> {
+                id: &'a str,
+                path: Option<json::PathJson>,
+                kept: &'a str,
+            }
+            return json::emit(
+                &mut self.writer.out,
+                "skipped",
+                S {
+                    id: e.id.as_str(),
+                    path: e
+                        .original
+                        .as_ref()
+                        .map(|p| json::PathJson::new(&p.to_path())),
+                    kept: kept.as_str(),
                 },
             );
         }
         writeln!(
             self.writer.out,
-            "extracted {}  {}",
+            "{} {}  {}: not extracted; it claims the same original as the sealed entry {}, \
+             which was restored, and is not sealed itself (added without the passphrase, or \
+             planted)",
+            self.writer.palette.yellow("skipped"),
             &e.id.as_str()[..12],
-            human::path(to)
+            shown(e),
+            &kept.as_str()[..12],
         )
     }
 
@@ -410,7 +466,8 @@ impl<W: Write> VaultReport<W> {
         let what = e.map_or_else(String::new, |e| format!("  {}", shown(e)));
         writeln!(
             self.writer.out,
-            "{} {}{what}  (not yet checked and sealed with the vault passphrase)",
+            "{} {}{what}  (not yet checked and sealed: `idvault vault repair` with the \
+             passphrase does it)",
             self.writer.palette.yellow("unsealed"),
             &id.as_str()[..12],
         )

@@ -119,6 +119,10 @@ pub struct Summary {
     pub symlinks_skipped: u64,
     /// idvault's own leftovers from an interrupted run (not scanned).
     pub leftovers: u64,
+    /// Findings left out because the user marked the file "Not a document" (see
+    /// [`crate::dismissed`]): hidden, but counted, so that a mark planted by someone else
+    /// does not make a document vanish without a trace.
+    pub hidden: u64,
     /// Files whose pixels were decoded and looked at in this scan.
     pub content_analysed: u64,
     /// Of those, files whose text was read (OCR).
@@ -227,6 +231,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                     on_event(Event::Warning(w));
                 }
                 Outcome::Symlink => summary.symlinks_skipped += 1,
+                Outcome::Hidden => summary.hidden += 1,
                 Outcome::Leftover(path, kind) => {
                     summary.leftovers += 1;
                     on_event(Event::Leftover { path, kind });
@@ -289,10 +294,13 @@ fn classify_entry(
     match classify::classify(entry, opts, cache) {
         Ok(mut c) => {
             let note = c.note.take().map(Outcome::Warning);
-            c.finding = c
-                .finding
-                .filter(|f| opts.wants(&f.verdict) && !marks.is_some_and(|m| m.holds(&f.path)));
+            let wanted = c.finding.take().filter(|f| opts.wants(&f.verdict));
+            let hidden = wanted
+                .as_ref()
+                .is_some_and(|f| marks.is_some_and(|m| m.holds(&f.path)));
+            c.finding = wanted.filter(|_| !hidden);
             note.into_iter()
+                .chain(hidden.then_some(Outcome::Hidden))
                 .chain([Outcome::Done(Box::new(c))])
                 .collect()
         }
@@ -313,5 +321,7 @@ enum Outcome {
     Done(Box<classify::Classified>),
     Warning(Warning),
     Symlink,
+    /// A finding hidden by a "Not a document" mark.
+    Hidden,
     Leftover(PathBuf, Leftover),
 }

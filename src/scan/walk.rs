@@ -1,5 +1,6 @@
 //! The directory walk: never follows symlinks, never leaves the given roots, optionally stays on
-//! one file system, and skips idvault vaults. Problems become warnings, never a stop.
+//! one file system, and skips idvault vaults (only real ones, each named in a note). Problems
+//! become warnings, never a stop.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -85,13 +86,12 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
             given: given.clone(),
             absolute,
         });
-        let walker = WalkDir::new(given)
+        let mut walker = WalkDir::new(given)
             .follow_links(false)
             .follow_root_links(false)
             .same_file_system(one_file_system)
-            .into_iter()
-            .filter_entry(|e| !(e.file_type().is_dir() && is_vault(e.path())));
-        for item in walker {
+            .into_iter();
+        while let Some(item) = walker.next() {
             let out = match item {
                 Ok(e) => {
                     let ft = e.file_type();
@@ -110,7 +110,16 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
                             None => Walked::Symlink,
                         }
                     } else if ft.is_dir() {
-                        continue;
+                        if !is_vault(e.path()) {
+                            continue;
+                        }
+                        // Skipped, and said so: a folder hidden from the scan is visible.
+                        walker.skip_current_dir();
+                        Walked::Warning(Warning {
+                            path: e.into_path(),
+                            message: VAULT_SKIPPED.into(),
+                            severity: Severity::Note,
+                        })
                     } else {
                         Walked::Warning(Warning {
                             path: e.into_path(),
@@ -128,9 +137,37 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
     }
 }
 
-/// True for a directory that holds an idvault vault.
+/// The note naming a vault folder the walk skipped.
+pub const VAULT_SKIPPED: &str = "an idvault vault (encrypted entries only); skipped";
+
+/// True for a directory that holds an idvault vault: its marker is a vault config (a format
+/// number and a recipient list of age or SSH public keys) and `identity.age` is an age file.
+/// A marker alone (an empty `idvault-vault.toml` dropped into a folder) hides nothing.
 fn is_vault(dir: &Path) -> bool {
-    dir.join(crate::VAULT_MARKER).is_file()
+    use std::io::Read;
+    let read_head = |name: &str, limit: u64| -> Option<Vec<u8>> {
+        let file = crate::fsutil::open_regular_nofollow(&dir.join(name)).ok()?;
+        let mut head = Vec::new();
+        file.take(limit).read_to_end(&mut head).ok()?;
+        Some(head)
+    };
+    #[derive(serde::Deserialize)]
+    struct Marker {
+        format: u32,
+        recipients: Vec<String>,
+    }
+    let config = read_head(crate::VAULT_MARKER, 1 << 20)
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| toml::from_str::<Marker>(&t).ok());
+    let config_ok = config.is_some_and(|c| {
+        c.format >= 1
+            && !c.recipients.is_empty()
+            && c.recipients
+                .iter()
+                .all(|r| r.starts_with("age1") || r.starts_with("ssh-"))
+    });
+    config_ok
+        && read_head("identity.age", 32).is_some_and(|h| h.starts_with(b"age-encryption.org/v1\n"))
 }
 
 /// A symlink is skipped either way; a loop or dangling link is worth a note.

@@ -58,6 +58,34 @@ pub enum PassphraseError {
     Command(String),
     #[error("{}", t("cli.passphrase.not_utf8", &[]))]
     NotUtf8,
+    #[error(
+        "the passphrase file {} can be read or written by {who} (mode {mode:04o}); it is \
+         refused, as ssh refuses such key files. Make it private: chmod 600 {}",
+        crate::ui::sanitize::path(path),
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotPrivate {
+        path: PathBuf,
+        mode: u32,
+        who: &'static str,
+    },
+    #[error(
+        "the passphrase file {} belongs to another user (uid {uid}); it is refused, as ssh \
+         refuses such key files",
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotOwned { path: PathBuf, uid: u32 },
+    #[error(
+        "the passphrase file {} is not a regular file (a FIFO, device or socket could block \
+         for ever or never end); it is refused",
+        crate::ui::sanitize::path(path)
+    )]
+    FileNotRegular { path: PathBuf },
+    #[error(
+        "the new passphrase is too weak: {0}. Choose a longer one (several unrelated words), \
+         or run `idvault vault init` on a terminal to be offered a generated one"
+    )]
+    Weak(String),
 }
 
 /// Whether a new passphrase is being set (asked twice on a terminal) or an existing one used.
@@ -77,8 +105,9 @@ pub fn read(
     let secret = match source {
         PassphraseSource::File(path) => {
             let mut buf = Zeroizing::new(Vec::new());
-            std::fs::File::open(path)
-                .and_then(|f| f.take(64 * 1024).read_to_end(&mut buf))
+            open_private(path)?
+                .take(64 * 1024)
+                .read_to_end(&mut buf)
                 .map_err(|source| PassphraseError::File {
                     path: path.clone(),
                     source,
@@ -121,7 +150,91 @@ pub fn read(
     if secret.expose_secret().is_empty() {
         return Err(PassphraseError::Empty);
     }
+    if purpose == Purpose::New
+        && let Err(weak) = crate::strength::check(&secret)
+    {
+        return match source {
+            PassphraseSource::Terminal => offer_generated(&weak),
+            _ => Err(PassphraseError::Weak(weak.to_string())),
+        };
+    }
     Ok(secret)
+}
+
+/// A new passphrase typed on the terminal was too weak: says why, and offers a generated one,
+/// shown once and typed back so that the user has it written down before the vault exists.
+fn offer_generated(weak: &crate::strength::Weak) -> Result<SecretString, PassphraseError> {
+    use crate::ui::prompt::{ConfirmPolicy, Confirmation, confirm};
+    eprintln!("This passphrase is too weak: {weak}.");
+    let asked = confirm(
+        ConfirmPolicy::Ask,
+        "Use a strong passphrase generated for you instead?",
+    );
+    if !matches!(asked, Ok(Confirmation::Yes)) {
+        return Err(PassphraseError::Weak(weak.to_string()));
+    }
+    let generated = crate::strength::generate();
+    eprintln!(
+        "Your new vault passphrase is:\n\n    {}\n\nWrite it down or put it in your password \
+         manager: idvault keeps no copy, and without it the vault cannot be opened.",
+        generated.expose_secret()
+    );
+    let typed = prompt_tty("Type it once to confirm you have it: ")?;
+    let same: bool = typed
+        .expose_secret()
+        .as_bytes()
+        .ct_eq(generated.expose_secret().as_bytes())
+        .into();
+    if same {
+        Ok(generated)
+    } else {
+        Err(PassphraseError::Mismatch)
+    }
+}
+
+/// Opens a passphrase file the way ssh opens a private key: it must be a regular file (opened
+/// without blocking, so a FIFO cannot hang the command), belong to this user (or root), and be
+/// neither readable nor writable by group or others. A symlink is followed: pointing the flag
+/// at a file kept elsewhere is the user's own choice, and the target is what is checked.
+fn open_private(path: &std::path::Path) -> Result<std::fs::File, PassphraseError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file_error = |source| PassphraseError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(file_error)?;
+    let meta = file.metadata().map_err(file_error)?;
+    if !meta.file_type().is_file() {
+        return Err(PassphraseError::FileNotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(PassphraseError::FileNotOwned {
+            path: path.to_path_buf(),
+            uid: meta.uid(),
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
+        (true, true) => Some("its group and others"),
+        (true, false) => Some("its group"),
+        (false, true) => Some("others"),
+        (false, false) => None,
+    };
+    if let Some(who) = who {
+        return Err(PassphraseError::FileNotPrivate {
+            path: path.to_path_buf(),
+            mode,
+            who,
+        });
+    }
+    Ok(file)
 }
 
 /// The first line of `bytes`, without its line ending; refused unless it is UTF-8.
@@ -185,14 +298,21 @@ impl age::Callbacks for IdentityCallbacks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Writes a passphrase file the way a user should keep one: 0600.
+    fn private(path: &std::path::Path, bytes: &[u8]) {
+        std::fs::write(path, bytes).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 
     #[test]
     fn file_and_command_sources_take_the_first_line() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p");
-        std::fs::write(&f, "correct horse\r\nignored\n").unwrap();
+        private(&f, b"maple gravel tundra\r\nignored\n");
         let s = read(&PassphraseSource::File(f), "", Purpose::New).unwrap();
-        assert_eq!(s.expose_secret(), "correct horse");
+        assert_eq!(s.expose_secret(), "maple gravel tundra");
         let c = PassphraseSource::Command("printf 'battery staple\\n'".into());
         assert_eq!(
             read(&c, "", Purpose::Existing).unwrap().expose_secret(),
@@ -204,7 +324,7 @@ mod tests {
             Err(PassphraseError::Command(_))
         ));
         let empty = dir.path().join("e");
-        std::fs::write(&empty, "\n").unwrap();
+        private(&empty, b"\n");
         assert!(matches!(
             read(&PassphraseSource::File(empty), "", Purpose::Existing),
             Err(PassphraseError::Empty)
@@ -215,11 +335,42 @@ mod tests {
     fn non_utf8_passphrases_are_refused_not_altered() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p");
-        std::fs::write(&f, b"caf\xe9 au lait\n").unwrap();
+        private(&f, b"caf\xe9 au lait\n");
         assert!(matches!(
             read(&PassphraseSource::File(f), "", Purpose::Existing),
             Err(PassphraseError::NotUtf8)
         ));
+    }
+
+    #[test]
+    fn a_passphrase_file_others_can_read_or_write_is_refused_as_ssh_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        for (mode, who) in [
+            (0o640, "its group"),
+            (0o604, "others"),
+            (0o622, "its group and others"),
+        ] {
+            std::fs::write(&f, b"maple gravel tundra\n").unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = read(&PassphraseSource::File(f.clone()), "", Purpose::Existing).unwrap_err();
+            assert!(
+                matches!(&err, PassphraseError::FileNotPrivate { who: w, .. } if *w == who),
+                "{mode:o}: {err}"
+            );
+            assert!(err.to_string().contains("chmod 600"));
+        }
+    }
+
+    #[test]
+    fn a_weak_new_passphrase_from_a_file_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p");
+        private(&f, b"password\n");
+        let err = read(&PassphraseSource::File(f.clone()), "", Purpose::New).unwrap_err();
+        assert!(matches!(err, PassphraseError::Weak(_)), "{err}");
+        // An existing vault's passphrase is what it is: no judgement on unlocking.
+        assert!(read(&PassphraseSource::File(f), "", Purpose::Existing).is_ok());
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct AddSummary {
     pub failed: u64,
     pub removed: u64,
     pub kept: u64,
+    /// Entries this run checked against their metadata and sealed: its own new ones, and
+    /// earlier ones added without the passphrase.
+    pub sealed: u64,
+    /// Entries not yet sealed that failed that check and stay unsealed.
+    pub not_sealed: u64,
 }
 
 /// Adds `sources` in parallel.
@@ -162,8 +167,13 @@ pub fn add_all(
         }
         o
     };
-    let outcomes = pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
-    let mut summary = AddSummary::default();
+    let (outcomes, sealing) =
+        pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
+    let mut summary = AddSummary {
+        sealed: sealing.sealed,
+        not_sealed: sealing.refused.len() as u64,
+        ..AddSummary::default()
+    };
     for o in &outcomes {
         match (o.stored, &o.result) {
             (None, _) => summary.failed += 1,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, FileTimes};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use rayon::prelude::*;
@@ -62,20 +62,24 @@ pub enum Modes {
     Original,
 }
 
-/// Extracts `entry` into `dest_dir` under its original file name (or its id, for a recovered
-/// entry), restoring its mtime and giving it `modes`. Plaintext goes to a 0600 temporary file
-/// in `dest_dir` that is renamed only after the whole stream authenticated and matched; an
-/// existing file is never replaced.
+/// Extracts `entry` to `dest_root.join(rel)` (see [`plan_extraction`] for `rel`), making the
+/// folders of `rel` (0700) as needed, restoring its mtime and giving it `modes`. Plaintext
+/// goes to a 0600 temporary file in the destination folder that is renamed only after the
+/// whole stream authenticated and matched; an existing file is never replaced, and a symlink
+/// or file where a folder of `rel` should be is refused.
 pub fn extract(
     vault: &Vault,
     entry: &Entry,
     keys: &Keys,
-    dest_dir: &Path,
+    dest_root: &Path,
+    rel: &Path,
     modes: Modes,
 ) -> Result<PathBuf, Error> {
-    let name = entry
+    let dest_dir = make_folders(dest_root, rel.parent().unwrap_or(Path::new("")))?;
+    let dest_dir = dest_dir.as_path();
+    let name = rel
         .file_name()
-        .unwrap_or_else(|| entry.id.as_str().into());
+        .map_or_else(|| entry.id.as_str().into(), |n| n.to_os_string());
     let dest = dest_dir.join(name);
     if fs::symlink_metadata(&dest).is_ok() {
         return Err(Error::Exists { path: dest });
@@ -84,14 +88,15 @@ pub fn extract(
         .map_err(|e| Error::io("create", dest_dir, e))?;
 
     decrypt_checked(vault, entry, keys, tmp.file(), &dest)?;
-    let mtime = if entry.mtime >= 0 {
-        UNIX_EPOCH + Duration::new(entry.mtime as u64, entry.mtime_nsec)
-    } else {
-        UNIX_EPOCH
-    };
+    // The entry was bounds-checked when it was read; checked arithmetic all the same, so
+    // that no value can make this panic.
+    let mtime = u64::try_from(entry.mtime)
+        .ok()
+        .and_then(|secs| UNIX_EPOCH.checked_add(Duration::new(secs, entry.mtime_nsec)))
+        .unwrap_or(UNIX_EPOCH);
     let mode = match modes {
         Modes::Private => format::FILE_MODE,
-        Modes::Original => entry.mode & 0o777 | 0o400,
+        Modes::Original => restored_mode(entry.mode),
     };
     let f = tmp.file();
     f.set_times(FileTimes::new().set_modified(mtime))
@@ -105,6 +110,165 @@ pub fn extract(
         }
     })?;
     Ok(dest)
+}
+
+/// Makes the folders of `rel` under `root` (0700, like the folders `extract` makes for
+/// restored documents), never through a symlink; returns the innermost.
+fn make_folders(root: &Path, rel: &Path) -> Result<PathBuf, Error> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut dir = root.to_path_buf();
+    for part in rel.components() {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(Error::io(
+                    "create the folder",
+                    &dir,
+                    io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        "something that is not a folder is there (a file or a symlink)",
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("create the folder", &dir, e)),
+        }
+        match fs::DirBuilder::new().mode(format::DIR_MODE).create(&dir) {
+            Ok(()) => {}
+            // Made meanwhile by someone else: checked again by the next extraction's walk,
+            // and the file itself is created with O_EXCL | O_NOFOLLOW in it.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => return Err(Error::io("create the folder", &dir, e)),
+        }
+    }
+    Ok(dir)
+}
+
+/// One step of an extraction, as [`plan_extraction`] decided it.
+#[derive(Debug, PartialEq)]
+pub enum Planned<'a> {
+    /// Restore `entry` at `rel` under the destination; `renamed` when its own name was taken
+    /// by another entry of this extraction.
+    Extract {
+        entry: &'a Entry,
+        rel: PathBuf,
+        renamed: bool,
+    },
+    /// Not restored: an unsealed entry claiming the same original as the sealed `kept`.
+    Skip { entry: &'a Entry, kept: &'a Entry },
+}
+
+/// Decides where each chosen entry goes, so that no two collide and no planted entry takes a
+/// genuine one's place:
+///
+/// - Each keeps its folder relative to the deepest folder all chosen originals share (one
+///   entry, or entries from one folder: just the file name). A path with `..` or `.` in it
+///   (never written by idvault, so planted) gives the file name only.
+/// - Entries claiming the same original path: when some are sealed, the unsealed ones are
+///   skipped (a writer without the passphrase can plant an entry under any path, with any
+///   time); the sealed one restored is the most recently added.
+/// - Two entries that would land on one name (the same name in one folder): the first (sealed
+///   before unsealed, then newest) gets it, the others get `name (2).ext`, `name (3).ext`, …
+///   beside it, marked as renamed.
+pub fn plan_extraction<'a>(chosen: &[&'a Entry], unsealed: &[EntryId]) -> Vec<Planned<'a>> {
+    let unsealed: BTreeSet<&EntryId> = unsealed.iter().collect();
+    let mut seen = BTreeSet::new();
+    let mut entries: Vec<&Entry> = chosen
+        .iter()
+        .copied()
+        .filter(|e| seen.insert(&e.id))
+        .collect();
+    // Sealed first, then newest: the order in which names are handed out.
+    entries.sort_by_key(|e| (unsealed.contains(&e.id), std::cmp::Reverse(e.added)));
+    let mut out = Vec::new();
+    let mut kept_for: BTreeMap<PathBuf, &Entry> = BTreeMap::new();
+    let mut restored = Vec::new();
+    for e in entries {
+        let original = e.original.as_ref().map(|p| p.to_path());
+        if let Some(path) = &original
+            && unsealed.contains(&e.id)
+            && let Some(kept) = kept_for.get(path)
+            && !unsealed.contains(&kept.id)
+        {
+            out.push(Planned::Skip { entry: e, kept });
+            continue;
+        }
+        if let Some(path) = original {
+            kept_for.entry(path).or_insert(e);
+        }
+        restored.push(e);
+    }
+    let clean = |p: &Path| {
+        p.is_absolute()
+            && p.components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    };
+    let originals: Vec<PathBuf> = restored
+        .iter()
+        .filter_map(|e| e.original.as_ref().map(|p| p.to_path()))
+        .filter(|p| clean(p))
+        .collect();
+    let base = common_folder(&originals);
+    let mut taken = BTreeSet::new();
+    for e in restored {
+        let wanted = match e.original.as_ref().map(|p| p.to_path()) {
+            Some(p) if clean(&p) => base
+                .as_ref()
+                .and_then(|b| p.strip_prefix(b).ok())
+                .filter(|r| r.file_name().is_some())
+                .map_or_else(
+                    || p.file_name().map(PathBuf::from),
+                    |r| Some(r.to_path_buf()),
+                ),
+            Some(p) => p.file_name().map(PathBuf::from),
+            None => None,
+        }
+        .unwrap_or_else(|| PathBuf::from(e.id.as_str()));
+        let mut rel = wanted.clone();
+        let mut n = 2;
+        while !taken.insert(rel.clone()) {
+            rel = numbered(&wanted, n);
+            n += 1;
+        }
+        out.push(Planned::Extract {
+            entry: e,
+            renamed: rel != wanted,
+            rel,
+        });
+    }
+    out
+}
+
+/// The deepest folder holding every path in `paths` (absolute, clean), if any.
+fn common_folder(paths: &[PathBuf]) -> Option<PathBuf> {
+    let mut base = paths.first()?.parent()?.to_path_buf();
+    for p in &paths[1..] {
+        while !p.starts_with(&base) {
+            base = base.parent()?.to_path_buf();
+        }
+    }
+    Some(base)
+}
+
+/// `dir/name (n).ext` for `dir/name.ext`.
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_os_string();
+    let mut name = stem;
+    name.push(format!(" ({n})"));
+    if let Some(ext) = path.extension() {
+        name.push(".");
+        name.push(ext);
+    }
+    path.with_file_name(name)
+}
+
+/// The permission bits `--keep-modes` restores: the original's read and execute bits for
+/// everyone and its owner's write bit, always readable by the owner; never setuid, setgid or
+/// sticky, and never group or other write (the recorded mode comes from metadata that anyone
+/// able to write the vault folder can plant).
+fn restored_mode(recorded: u32) -> u32 {
+    recorded & 0o755 | 0o400
 }
 
 /// A problem found by [`verify`].
@@ -253,6 +417,51 @@ pub struct RepairReport {
     pub temp_removed: Vec<PathBuf>,
     /// Entries that failed their check and were kept out of the sealed manifest.
     pub refused: Vec<(EntryId, Error)>,
+    /// Entries the last sealed manifest held (the vault's, or the copy this machine kept)
+    /// that are gone now, besides those named in `missing_objects`, `unreadable_metas` and
+    /// `refused`: both their files were deleted.
+    pub lost: Vec<Entry>,
+    /// The generation of that sealed manifest (0: none was known).
+    pub last_sealed: u64,
+}
+
+impl RepairReport {
+    /// How many entries could not be kept: anything but 0 means content was lost or left out.
+    pub fn unrecoverable(&self) -> u64 {
+        (self.orphans_unreadable.len()
+            + self.missing_objects.len()
+            + self.unreadable_metas.len()
+            + self.refused.len()
+            + self.lost.len()) as u64
+    }
+}
+
+/// The last sealed manifest known: the vault's own if its seal checks, or the copy this machine
+/// kept when it last wrote or saw one (in its private trust folder, so trusted as it is),
+/// whichever is newer.
+fn last_sealed_manifest(
+    vault: &Vault,
+    keys: &Keys,
+    current: Option<&Manifest>,
+) -> Option<Manifest> {
+    let vault_key = vault.config().recipients.first()?;
+    let current = current.filter(|m| {
+        keys.seal().is_some_and(|key| {
+            key.manifest_sealed(
+                m.generation,
+                &vault.config().recipients,
+                &m.entries,
+                m.seal.as_deref(),
+            )
+        })
+    });
+    let kept = super::trust::kept_manifest(vault_key)
+        .and_then(|path| Manifest::read_at(&path, keys.ids()).ok().flatten());
+    match (current, kept) {
+        (Some(c), Some(k)) if k.generation > c.generation => Some(k),
+        (Some(c), _) => Some(c.clone()),
+        (None, k) => k,
+    }
 }
 
 /// Rebuilds the manifest from the `.meta.age` files (and restores missing `.meta.age` files
@@ -261,11 +470,14 @@ pub struct RepairReport {
 pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairReport, Error> {
     let layout = vault.layout();
     let mut report = RepairReport::default();
-    let (old, old_generation) = match Manifest::read(layout, keys.ids()) {
-        Ok(m) => m.map(|m| (m.entries, m.generation)).unwrap_or_default(),
-        Err(Error::NoMatchingIdentity) => return Err(Error::NoMatchingIdentity),
-        Err(_) => (Vec::new(), 0),
-    };
+    // A manifest that cannot be read, or that no key of this vault opens (replaced by a file
+    // for another key), is rebuilt from the entries like a missing one.
+    let current = Manifest::read(layout, keys.ids()).ok().flatten();
+    let sealed = last_sealed_manifest(vault, keys, current.as_ref());
+    let (old, old_generation) = current
+        .map(|m| (m.entries, m.generation))
+        .unwrap_or_default();
+    let old_generation = old_generation.max(sealed.as_ref().map_or(0, |m| m.generation));
     let scan = layout
         .scan_objects()
         .map_err(|e| Error::io("read", &layout.objects(), e))?;
@@ -318,9 +530,27 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
     // Everything is checked before it is sealed: the old manifest and the metadata files may
     // come from anyone who can write the folder.
     let entries: Vec<Entry> = entries.into_values().collect();
-    let refused = vault.write_manifest(keys, &entries, |_| true, old_generation)?;
+    let refused = vault
+        .write_manifest(keys, &entries, |_| true, old_generation)?
+        .refused;
     report.entries = (entries.len() - refused.len()) as u64;
     report.refused = refused;
+    if let Some(sealed) = sealed {
+        report.last_sealed = sealed.generation;
+        let named: BTreeSet<&EntryId> = report
+            .missing_objects
+            .iter()
+            .chain(report.unreadable_metas.iter().map(|(id, _)| id))
+            .chain(report.refused.iter().map(|(id, _)| id))
+            .chain(entries.iter().map(|e| &e.id))
+            .collect();
+        let lost: Vec<Entry> = sealed
+            .entries
+            .into_iter()
+            .filter(|e| !named.contains(&e.id))
+            .collect();
+        report.lost = lost;
+    }
     Ok(report)
 }
 
@@ -344,4 +574,110 @@ fn recover_orphan(vault: &Vault, id: &EntryId, keys: &Keys) -> Result<Entry, Err
         detected: None,
         stripped: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::StoredPath;
+
+    fn entry(id: &str, path: Option<&str>, added: i64) -> Entry {
+        Entry {
+            id: EntryId::parse(&id.repeat(32 / id.len())).unwrap(),
+            added,
+            original: path.map(|p| StoredPath::new(Path::new(p))),
+            size: 1,
+            mtime: 0,
+            mtime_nsec: 0,
+            mode: 0o644,
+            sha256: String::new(),
+            original_sha256: String::new(),
+            detected: None,
+            stripped: None,
+        }
+    }
+
+    fn rels(planned: &[Planned<'_>]) -> Vec<(String, bool)> {
+        planned
+            .iter()
+            .filter_map(|p| match p {
+                Planned::Extract { rel, renamed, .. } => {
+                    Some((rel.display().to_string(), *renamed))
+                }
+                Planned::Skip { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restored_modes_never_carry_setuid_sticky_or_group_and_other_write() {
+        assert_eq!(restored_mode(0o6777), 0o755);
+        assert_eq!(restored_mode(0o1666), 0o644);
+        assert_eq!(restored_mode(0o000), 0o400);
+        assert_eq!(restored_mode(0o640), 0o640);
+    }
+
+    #[test]
+    fn extraction_keeps_folders_below_the_shared_one_and_numbers_collisions() {
+        let a = entry("a1", Some("/home/u/DCIM/IMG_0001.jpg"), 1);
+        let b = entry("b2", Some("/home/u/WhatsApp/IMG_0001.jpg"), 2);
+        let c = entry("c3", Some("/home/u/DCIM/IMG_0001.jpg"), 3);
+        let planned = plan_extraction(&[&a, &b, &c], &[]);
+        let mut got = rels(&planned);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("DCIM/IMG_0001 (2).jpg".to_string(), true),
+                ("DCIM/IMG_0001.jpg".to_string(), false),
+                ("WhatsApp/IMG_0001.jpg".to_string(), false),
+            ]
+        );
+        // The newest of two sealed claims gets the name.
+        let newest = planned.iter().find_map(|p| match p {
+            Planned::Extract { entry, rel, .. } if rel == Path::new("DCIM/IMG_0001.jpg") => {
+                Some(entry.id.clone())
+            }
+            _ => None,
+        });
+        assert_eq!(newest, Some(c.id.clone()));
+        // One entry: just its name.
+        assert_eq!(
+            rels(&plan_extraction(&[&a], &[])),
+            vec![("IMG_0001.jpg".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn an_unsealed_claim_on_a_sealed_entrys_original_is_skipped() {
+        let genuine = entry("a1", Some("/p/passport.jpg"), 100);
+        let planted = entry("de", Some("/p/passport.jpg"), 1);
+        let planned = plan_extraction(&[&planted, &genuine], std::slice::from_ref(&planted.id));
+        assert_eq!(
+            planned,
+            vec![
+                Planned::Skip {
+                    entry: &planted,
+                    kept: &genuine
+                },
+                Planned::Extract {
+                    entry: &genuine,
+                    rel: "passport.jpg".into(),
+                    renamed: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn planted_paths_with_dot_dot_keep_only_their_name() {
+        let a = entry("a1", Some("/x/../../etc/cron.d/job"), 1);
+        let b = entry("b2", Some("/x/y/ok.jpg"), 1);
+        let mut got = rels(&plan_extraction(&[&a, &b], &[]));
+        got.sort();
+        assert_eq!(
+            got,
+            vec![("job".to_string(), false), ("ok.jpg".to_string(), false)]
+        );
+    }
 }

@@ -19,7 +19,18 @@ use crate::fsutil::hex;
 
 /// Size of the blocks read from a source and handed to the age stream: one age chunk.
 pub(crate) const BLOCK: usize = 64 * 1024;
-/// The largest scrypt work factor accepted when unsealing (age's own default ceiling).
+/// The scrypt work factor `vault init` seals the vault identity with (2^18, as the Go `age`
+/// CLI uses for passphrases: about a second and 256 MiB). Fixed rather than measured, so that
+/// a vault's `identity.age` asking for more was not written by this idvault.
+pub const SCRYPT_LOG_N: u8 = 18;
+/// The most accepted from a vault this machine has no record of: earlier idvaults let age
+/// measure the factor (about a second of work on the machine at hand, 2^19 on a slow
+/// development machine), so their vaults may ask for a little more. Such an identity is
+/// re-sealed at [`SCRYPT_LOG_N`] at its first unlock, and from then on the trust record holds
+/// this machine to that.
+pub const LEGACY_SCRYPT_LOG_N: u8 = 20;
+/// The largest scrypt work factor accepted for an identity file given with `--identity` (age's
+/// own default ceiling); such files are the user's own, not read from the vault folder.
 const MAX_SCRYPT_LOG_N: u8 = 22;
 /// Identity files larger than this are refused (age's own limit).
 const IDENTITY_FILE_LIMIT: u64 = 16 << 20;
@@ -117,7 +128,10 @@ pub(crate) fn seal_identity(
         "# idvault vault identity\n# public key: {public}\n{SEALED_MARKER}\n{}\n",
         secret.expose_secret()
     ));
-    let enc = age::Encryptor::with_user_passphrase(passphrase.clone());
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    recipient.set_work_factor(SCRYPT_LOG_N);
+    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .map_err(|e| Error::Encrypt(e.to_string()))?;
     let mut out = Vec::new();
     let mut w = enc
         .wrap_output(&mut out)
@@ -142,17 +156,48 @@ pub(crate) struct VaultIdentity {
     pub public: String,
     /// True when the file says the vault's config and manifest carry seals.
     pub expects_seal: bool,
+    /// The scrypt work factor it was sealed with.
+    pub work_factor: Option<u8>,
 }
 
-/// Opens the sealed vault identity at `path` with `passphrase` (one scrypt).
+/// The scrypt work factor (log2 N) an age passphrase file's header asks for, if it has a
+/// scrypt stanza (`-> scrypt SALT N`), read from its text header without any scrypt.
+fn scrypt_work_factor(header: &[u8]) -> Option<u8> {
+    header
+        .split(|&b| b == b'\n')
+        .take_while(|l| !l.starts_with(b"---"))
+        .find_map(|l| l.strip_prefix(b"-> scrypt "))
+        .and_then(|args| args.rsplit(|&b| b == b' ').next())
+        .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+}
+
+/// Opens the sealed vault identity at `path` with `passphrase` (one scrypt). A work factor
+/// above `max_log_n` is refused before any scrypt runs: identity.age lies in the vault folder,
+/// which others may be able to write, and 2^22 costs half a minute and 4 GiB (age's own
+/// ceiling would allow it).
 pub(crate) fn unseal_identity(
     path: &Path,
     passphrase: &SecretString,
+    max_log_n: u8,
 ) -> Result<VaultIdentity, Error> {
-    let file =
+    let mut file =
         crate::fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(4096)
+        .read_to_end(&mut head)
+        .and_then(|_| std::io::Seek::rewind(&mut file))
+        .map_err(|e| Error::io("read", path, e))?;
+    let log_n = scrypt_work_factor(&head);
+    if let Some(found) = log_n.filter(|&n| n > max_log_n) {
+        return Err(Error::ExcessiveWork {
+            path: path.to_path_buf(),
+            found,
+            max: max_log_n,
+        });
+    }
     let mut id = age::scrypt::Identity::new(passphrase.clone());
-    id.set_max_work_factor(MAX_SCRYPT_LOG_N);
+    id.set_max_work_factor(max_log_n);
     let decryptor = age::Decryptor::new(BufReader::new(file)).map_err(decrypt_error)?;
     let reader = decryptor
         .decrypt(std::iter::once(&id as &dyn age::Identity))
@@ -160,6 +205,11 @@ pub(crate) fn unseal_identity(
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                 Error::WrongPassphrase
             }
+            age::DecryptError::ExcessiveWork { required, .. } => Error::ExcessiveWork {
+                path: path.to_path_buf(),
+                found: required,
+                max: max_log_n,
+            },
             other => decrypt_error(other).in_file(path),
         })?;
     let plain = read_capped(reader, IDENTITY_FILE_LIMIT).map_err(|e| e.in_file(path))?;
@@ -182,6 +232,7 @@ pub(crate) fn unseal_identity(
         public: own.to_public().to_string(),
         secret: own.to_string(),
         expects_seal: text.lines().any(|l| l.trim() == SEALED_MARKER),
+        work_factor: log_n,
     })
 }
 
@@ -504,6 +555,20 @@ mod tests {
             decrypt_stream(&other, &ct[..], &mut io::sink(), Path::new("-")),
             Err(Error::NoMatchingIdentity)
         ));
+    }
+
+    #[test]
+    fn the_work_factor_is_read_from_the_header_without_scrypt() {
+        let pass = SecretString::from("maple gravel tundra whistle cobalt".to_string());
+        let (secret, _) = generate_identity();
+        let sealed = seal_identity(&secret, &pass).unwrap();
+        assert_eq!(scrypt_work_factor(&sealed), Some(SCRYPT_LOG_N));
+        let planted = b"age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 22\nAAAA\n--- x\n";
+        assert_eq!(scrypt_work_factor(planted), Some(22));
+        assert_eq!(
+            scrypt_work_factor(b"age-encryption.org/v1\n-> X25519 abc\n"),
+            None
+        );
     }
 
     #[test]

@@ -286,7 +286,12 @@ pub(crate) fn make_private(dir: &Path) -> io::Result<()> {
         ));
     }
     if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(meta.mode() & 0o700))?;
+        match fs::set_permissions(dir, fs::Permissions::from_mode(meta.mode() & 0o700)) {
+            // Read-only media (a vault copied to a DVD, a write-protected disk) cannot be
+            // narrowed, and nobody can write there either: reading from it is allowed.
+            Err(e) if e.kind() == io::ErrorKind::ReadOnlyFilesystem => {}
+            other => other?,
+        }
     }
     Ok(())
 }

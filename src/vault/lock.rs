@@ -21,7 +21,9 @@ pub enum LockMode {
 /// A held vault lock; released on drop.
 #[derive(Debug)]
 pub struct VaultLock {
-    file: File,
+    /// Held for its `flock`, released when closed. `None`: a reader on a vault whose lock file
+    /// cannot be created or opened (read-only media, a folder this user may only read).
+    _file: Option<File>,
     mode: LockMode,
 }
 
@@ -33,14 +35,30 @@ impl VaultLock {
         mode: LockMode,
         on_busy: impl FnOnce(Option<u32>),
     ) -> io::Result<VaultLock> {
-        let file = OpenOptions::new()
+        let opened = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(format::FILE_MODE)
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(path)?;
+            .open(path);
+        let mut file = match (opened, mode) {
+            (Ok(f), _) => f,
+            (Err(e), LockMode::Shared) if cannot_write(&e) => {
+                // A reader needs no lock where nobody can write: read-only media. Where only
+                // this user cannot write, the existing lock file is still shared if it opens.
+                match OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+                    .open(path)
+                {
+                    Ok(f) => f,
+                    Err(_) => return Ok(VaultLock { _file: None, mode }),
+                }
+            }
+            (Err(e), _) => return Err(e),
+        };
         let tried = match mode {
             LockMode::Shared => file.try_lock_shared(),
             LockMode::Exclusive => file.try_lock(),
@@ -53,22 +71,32 @@ impl VaultLock {
             }
             Err(TryLockError::Error(e)) => return Err(e),
         }
-        let mut lock = VaultLock { file, mode };
         if mode == LockMode::Exclusive {
-            lock.record_pid()?;
+            record_pid(&mut file)?;
         }
-        Ok(lock)
+        Ok(VaultLock {
+            _file: Some(file),
+            mode,
+        })
     }
 
     pub fn mode(&self) -> LockMode {
         self.mode
     }
+}
 
-    fn record_pid(&mut self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.rewind()?;
-        writeln!(self.file, "{}", std::process::id())
-    }
+/// Whether opening the lock file for writing failed because the vault cannot be written here.
+fn cannot_write(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied
+    )
+}
+
+fn record_pid(file: &mut File) -> io::Result<()> {
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())
 }
 
 /// Blocks until the lock is granted, retrying when a signal interrupts the wait.

@@ -112,7 +112,46 @@ pub struct Entry {
     pub stripped: Option<StripLog>,
 }
 
+/// The latest modification time an entry may record: the last second of the year 9999. Values
+/// past it (or before its mirror image) come only from a planted or damaged entry, and would
+/// overflow the clock arithmetic of `extract`.
+pub const MTIME_LIMIT: i64 = 253_402_300_799;
+/// The largest entry size accepted from metadata (2^53 bytes, 8 PiB): sums over many entries
+/// stay far from overflowing, and no real file comes near it.
+pub const SIZE_LIMIT: u64 = 1 << 53;
+
 impl Entry {
+    /// Checks the values that `extract`, `verify` and the progress bars compute with: an entry
+    /// is read from files anyone able to write the vault folder can plant, so a time, size or
+    /// mode out of range is refused here, before anything uses it.
+    pub(crate) fn check_bounds(&self) -> Result<(), String> {
+        if !(-MTIME_LIMIT..=MTIME_LIMIT).contains(&self.mtime) || self.mtime_nsec >= 1_000_000_000 {
+            return Err(format!(
+                "implausible modification time {}.{:09} in the entry's metadata",
+                self.mtime, self.mtime_nsec
+            ));
+        }
+        if !(-MTIME_LIMIT..=MTIME_LIMIT).contains(&self.added) {
+            return Err(format!(
+                "implausible time added {} in the entry's metadata",
+                self.added
+            ));
+        }
+        if self.size > SIZE_LIMIT {
+            return Err(format!(
+                "implausible size {} in the entry's metadata",
+                self.size
+            ));
+        }
+        if self.mode > 0o7777 {
+            return Err(format!(
+                "implausible permission bits {:o} in the entry's metadata",
+                self.mode
+            ));
+        }
+        Ok(())
+    }
+
     /// The original's file name, the name `extract` restores.
     pub fn file_name(&self) -> Option<std::ffi::OsString> {
         self.original
@@ -150,7 +189,13 @@ impl Manifest {
 
     /// Reads `manifest.age`; `Ok(None)` if there is none.
     pub fn read(layout: &Layout, ids: &[BoxIdentity]) -> Result<Option<Self>, Error> {
-        let path = layout.manifest();
+        Self::read_at(&layout.manifest(), ids)
+    }
+
+    /// Reads a manifest file at `path` (the vault's, or the copy kept in the trust folder);
+    /// `Ok(None)` if there is none.
+    pub(crate) fn read_at(path: &Path, ids: &[BoxIdentity]) -> Result<Option<Self>, Error> {
+        let path = path.to_path_buf();
         let file = match crate::fsutil::open_regular_nofollow(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -164,6 +209,11 @@ impl Manifest {
         })?;
         if m.format != format::FORMAT {
             return Err(Error::UnsupportedFormat { found: m.format });
+        }
+        for e in &m.entries {
+            e.check_bounds().map_err(|message| Error::Corrupt {
+                message: format!("{}: entry {}: {message}", path.display(), e.id),
+            })?;
         }
         Ok(Some(m))
     }
@@ -224,6 +274,9 @@ pub(crate) fn read_meta(
             ),
         });
     }
+    entry.check_bounds().map_err(|message| Error::Corrupt {
+        message: format!("{}: {message}", path.display()),
+    })?;
     Ok(entry)
 }
 

@@ -62,10 +62,24 @@ pub enum Error {
     )]
     NotAVault { path: PathBuf },
     #[error(
+        "{} is an unfinished vault: an `idvault vault init` was interrupted before it wrote {}; \
+         run `idvault vault init` again with the same passphrase to finish it",
+        path.display(),
+        crate::VAULT_MARKER
+    )]
+    UnfinishedInit { path: PathBuf },
+    #[error(
         "{} already exists and is not empty; a vault is created in a new or empty folder",
         path.display()
     )]
     NotEmpty { path: PathBuf },
+    #[error(
+        "{} holds an unfinished vault (an interrupted `idvault vault init`) whose identity \
+         does not open with this passphrase; run init again with the passphrase it was started \
+         with to finish it, or remove the folder to start over",
+        path.display()
+    )]
+    PartialInit { path: PathBuf },
     #[error(
         "the vault has format {found}; this idvault reads format {}",
         format::FORMAT
@@ -79,8 +93,18 @@ pub enum Error {
     NoRecipients,
     #[error("wrong passphrase: the vault identity could not be decrypted")]
     WrongPassphrase,
+    #[error("the new vault passphrase is too weak: {0}; nothing was created")]
+    WeakPassphrase(crate::strength::Weak),
     #[error("none of the given identities can open this vault's files")]
     NoMatchingIdentity,
+    #[error(
+        "{}: its passphrase protection asks for scrypt work factor 2^{found}, above the 2^{max} \
+         that idvault wrote for this vault; refused without trying, since a planted file could \
+         cost minutes and gigabytes. If you re-encrypted it yourself with a higher setting, \
+         open it once with `age -d` and encrypt it again with `age -p`",
+        path.display()
+    )]
+    ExcessiveWork { path: PathBuf, found: u8, max: u8 },
     #[error("identity file {}: {message}", path.display())]
     BadIdentityFile { path: PathBuf, message: String },
     /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
@@ -157,6 +181,21 @@ pub enum Error {
          with the passphrase rebuilds it from the checked entries"
     )]
     ManifestForged,
+    #[error(
+        "{} is missing, but this machine saw a sealed manifest (generation {pinned}) in this \
+         vault: it was deleted, perhaps together with entries, which would otherwise vanish \
+         without a trace; nothing was written. `idvault vault repair` with the passphrase \
+         names every entry that is gone and rebuilds it",
+        path.display()
+    )]
+    ManifestMissing { path: PathBuf, pinned: u64 },
+    #[error(
+        "{}: none of this vault's keys open it (it was replaced by a file encrypted to another \
+         key); nothing was written. `idvault vault repair` with the passphrase rebuilds it from \
+         the entries",
+        path.display()
+    )]
+    ManifestForeign { path: PathBuf },
     #[error(
         "this vault is not yet trusted on this machine, and adding without the passphrase cannot \
          check that its recipient list is genuine; unlock it once with its passphrase (e.g. \
@@ -250,15 +289,36 @@ impl Vault {
     /// Creates a vault at `root` (a new or empty folder): a fresh X25519 identity sealed with
     /// `passphrase` in `identity.age`, plus `extra` recipients.
     pub fn init(root: &Path, passphrase: &SecretString, extra: &[String]) -> Result<Vault, Error> {
+        crate::strength::check(passphrase).map_err(Error::WeakPassphrase)?;
         let mut recipients = Vec::new();
         for r in extra {
             let (_, text) = crypto::parse_recipient(r)?;
             recipients.push(text);
         }
+        let mut resumed = None;
         match fs::read_dir(root) {
-            Ok(mut d) => {
-                if d.next().is_some() {
-                    return Err(Error::NotEmpty { path: root.into() });
+            Ok(d) => {
+                let names: Vec<std::ffi::OsString> = d.flatten().map(|e| e.file_name()).collect();
+                if !names.is_empty() {
+                    // An interrupted `init` of this vault is finished, not refused: proved by
+                    // its identity opening with this very passphrase.
+                    let layout = Layout::new(root.to_path_buf());
+                    if !partial_init(&names) {
+                        return Err(Error::NotEmpty { path: root.into() });
+                    }
+                    let id = crypto::unseal_identity(
+                        &layout.identity(),
+                        passphrase,
+                        crypto::SCRYPT_LOG_N,
+                    )
+                    .map_err(|e| match e {
+                        Error::WrongPassphrase => Error::PartialInit { path: root.into() },
+                        other => other,
+                    })?;
+                    for name in names.iter().filter(|n| is_temp(n)) {
+                        let _ = fs::remove_file(root.join(name));
+                    }
+                    resumed = Some((id.secret, id.public));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -274,10 +334,13 @@ impl Vault {
             reason,
         })?;
         let layout = Layout::new(root.to_path_buf());
-        let (secret, public) = crypto::generate_identity();
+        let fresh = resumed.is_none();
+        let (secret, public) = resumed.unwrap_or_else(crypto::generate_identity);
         recipients.insert(0, public);
-        let sealed = crypto::seal_identity(&secret, passphrase)?;
-        write_file(&layout.identity(), &sealed, Replace::Never)?;
+        if fresh {
+            let sealed = crypto::seal_identity(&secret, passphrase)?;
+            write_file(&layout.identity(), &sealed, Replace::Never)?;
+        }
         format::create_private_dir(&layout.objects())
             .map_err(|e| Error::io("create", &layout.objects(), e))?;
         let mut config = Config {
@@ -294,7 +357,7 @@ impl Vault {
             Replace::Never,
         )?;
         let canonical = fs::canonicalize(root).map_err(|e| Error::io("open", root, e))?;
-        trust::pin(&config, &canonical)?;
+        trust::pin(&config, &canonical, crypto::SCRYPT_LOG_N)?;
         Vault::open(root)
     }
 
@@ -304,6 +367,9 @@ impl Vault {
         let layout = Layout::new(root.to_path_buf());
         let path = layout.config();
         if !path.exists() {
+            if layout.identity().exists() {
+                return Err(Error::UnfinishedInit { path: root.into() });
+            }
             return Err(Error::NotAVault { path: root.into() });
         }
         for dir in [root.to_path_buf(), layout.objects()] {
@@ -368,7 +434,15 @@ impl Vault {
     /// (again); a config whose seal fails is refused. A vault made before seals existed is
     /// sealed now, unless this machine pinned other recipients for it.
     pub fn unlock(&self, passphrase: &SecretString) -> Result<Keys, Error> {
-        let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase)?;
+        // What `vault init` writes; more only from a vault this machine has not yet seen
+        // (made by an idvault that measured the factor), which is re-sealed below.
+        let max_log_n = match &self.trust {
+            Trust::Pinned(r) | Trust::Differs(r) => {
+                r.scrypt_log_n.unwrap_or(crypto::LEGACY_SCRYPT_LOG_N)
+            }
+            Trust::Unknown => crypto::LEGACY_SCRYPT_LOG_N,
+        };
+        let unsealed = crypto::unseal_identity(&self.layout.identity(), passphrase, max_log_n)?;
         let key = SealKey::derive(&unsealed.secret);
         let pinned = match &self.trust {
             Trust::Pinned(r) | Trust::Differs(r) => Some(r.recipients.clone()),
@@ -392,13 +466,26 @@ impl Vault {
         } else {
             let mut config = self.config.clone();
             config.seal = Some(key.seal_config(&config));
-            write_file(
+            upgrade(write_file(
                 &self.layout.config(),
                 config.to_text().as_bytes(),
                 Replace::Allow,
-            )?;
+            ))?;
         }
-        trust::pin(&self.config, &self.canonical)?;
+        let mut log_n = unsealed.work_factor.unwrap_or(max_log_n);
+        if !unsealed.expects_seal || unsealed.work_factor != Some(crypto::SCRYPT_LOG_N) {
+            // A vault made before seals existed (or sealed by an idvault that did not yet mark
+            // its identity, or that measured the scrypt work factor): the identity now says
+            // that the config carries a seal, so that a config stripped of it later is
+            // recognised, and asks for the work factor `init` writes, which this machine then
+            // holds it to. Written after the config's seal, so that a crash in between leaves
+            // a sealed config and an unmarked identity, which the next unlock finishes.
+            let marked = crypto::seal_identity(&unsealed.secret, passphrase)?;
+            if upgrade(write_file(&self.layout.identity(), &marked, Replace::Allow))? {
+                log_n = crypto::SCRYPT_LOG_N;
+            }
+        }
+        trust::pin(&self.config, &self.canonical, log_n)?;
         self.sealed.store(true, Ordering::Release);
         Ok(Keys {
             ids: unsealed.ids,
@@ -451,29 +538,6 @@ impl Vault {
         }
     }
 
-    /// Checks and seals the entries not yet covered by the manifest's seal, as every command
-    /// with the passphrase does under the exclusive lock. Does nothing without the seal key,
-    /// with nothing to seal, or over a manifest that is rolled back, forged or unreadable
-    /// (`verify` reports those; `repair` decides). Returns the entries that failed the check.
-    pub fn seal_pending(
-        &self,
-        lock: &VaultLock,
-        keys: &Keys,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
-        if keys.seal().is_none() || lock.mode() != LockMode::Exclusive {
-            return Ok(Vec::new());
-        }
-        let index = self.index(keys)?;
-        let settled = index.unsealed.is_empty()
-            || index.rollback.is_some()
-            || matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced)
-            || index.manifest_error.is_some();
-        if settled {
-            return Ok(Vec::new());
-        }
-        self.commit_manifest(lock, keys)
-    }
-
     /// Whether entries may be encrypted to the config's recipients.
     fn recipients_trusted(&self) -> Result<(), Error> {
         if self.sealed.load(Ordering::Acquire) {
@@ -498,9 +562,16 @@ impl Vault {
     /// others are listed in [`Index::unsealed`]. A manifest whose generation is below the one
     /// pinned on this machine was rolled back ([`Index::rollback`]).
     pub fn index(&self, keys: &Keys) -> Result<Index, Error> {
-        let (manifest, manifest_error) = match Manifest::read(&self.layout, keys.ids()) {
+        let (manifest, mut manifest_error) = match Manifest::read(&self.layout, keys.ids()) {
             Ok(m) => (m, None),
-            Err(Error::NoMatchingIdentity) => return Err(Error::NoMatchingIdentity),
+            // With the passphrase the keys are the vault's own: the manifest is foreign. With
+            // other identities it is foreign too if they open the entries (checked below).
+            Err(Error::NoMatchingIdentity) => (
+                None,
+                Some(Error::ManifestForeign {
+                    path: self.layout.manifest(),
+                }),
+            ),
             Err(e) => (None, Some(e)),
         };
         let has_manifest = manifest.is_some();
@@ -545,8 +616,10 @@ impl Vault {
             other => other,
         };
         if seal == ManifestSeal::Valid && rollback.is_none() && generation > pinned_generation {
-            // A newer sealed manifest, written on another machine: remember it.
+            // A newer sealed manifest, written on another machine: remember it, and keep a
+            // copy for `repair`.
             trust::saw_generation(&self.config.recipients[0], generation, true)?;
+            trust::keep_manifest(&self.config.recipients[0], &self.layout.manifest())?;
         }
         let manifest_ids: Vec<EntryId> = manifest
             .as_ref()
@@ -573,9 +646,24 @@ impl Vault {
                 Err(err) => unreadable.push((id, err)),
             }
         }
-        if !has_manifest && entries.is_empty() && !unreadable.is_empty() {
+        let foreign_keys = !unreadable.is_empty()
+            && unreadable
+                .iter()
+                .all(|(_, e)| matches!(e, Error::NoMatchingIdentity));
+        if !has_manifest && entries.is_empty() && foreign_keys && keys.seal().is_none() {
             // Nothing could be read at all: the identities do not belong to this vault.
             return Err(unreadable.swap_remove(0).1);
+        }
+        if !has_manifest
+            && manifest_error.is_none()
+            && record.as_ref().is_some_and(|r| r.sealed_seen())
+        {
+            // This machine saw a sealed manifest; none is there now. Deleted (perhaps together
+            // with entries, which would otherwise vanish without a trace): not a fresh start.
+            manifest_error = Some(Error::ManifestMissing {
+                path: self.layout.manifest(),
+                pinned: pinned_generation,
+            });
         }
         let mut unsealed = pending.clone();
         if matches!(
@@ -601,28 +689,51 @@ impl Vault {
     }
 
     /// Rewrites the manifest to hold every entry (absorbing pending ones), sealed under the
-    /// next generation. Without the seal key (identities given with `--identity`) a sealed
-    /// manifest is left alone and new entries stay pending, readable from their own metadata,
-    /// until a command with the passphrase checks and seals them; a missing or unsealed
-    /// manifest is written unsealed. Entries not yet sealed are
-    /// checked first; those that fail are kept out of the seal and returned. A rolled-back or
-    /// forged manifest is not written over: that is `repair`'s decision, after `verify` showed
-    /// it.
+    /// next generation. Only write commands call it, under the exclusive lock. Without the
+    /// seal key (identities given with `--identity`) a sealed manifest is left alone and new
+    /// entries stay pending, readable from their own metadata, until a write command with the
+    /// passphrase checks and seals them; a missing or unsealed manifest is written unsealed.
+    ///
+    /// With the seal key, every entry not yet sealed is checked first (its object decrypts,
+    /// authenticates and matches its metadata); those that fail, and those in `exclude` (entries
+    /// this run caught claiming an original they do not hold), stay out of the seal. A
+    /// rolled-back, forged, foreign or missing manifest is not written over: that is `repair`'s
+    /// decision, after `verify` showed it.
     pub(crate) fn commit_manifest(
         &self,
         _lock: &VaultLock,
         keys: &Keys,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
+        exclude: &std::collections::BTreeSet<EntryId>,
+    ) -> Result<Sealing, Error> {
         let index = self.index(keys)?;
+        let lost = || {
+            index.manifest_error.as_ref().and_then(|e| match e {
+                Error::ManifestMissing { path, pinned } => Some(Error::ManifestMissing {
+                    path: path.clone(),
+                    pinned: *pinned,
+                }),
+                Error::ManifestForeign { path } => {
+                    Some(Error::ManifestForeign { path: path.clone() })
+                }
+                _ => None,
+            })
+        };
         if keys.seal().is_none() {
             // Without the seal key a sealed manifest is left as it is (rewriting it unsealed
             // would drop its seal); a missing or unsealed one is written unsealed.
             let sealed_there = index.has_manifest && index.seal == ManifestSeal::Unchecked;
-            let suspect = index.seal == ManifestSeal::Replaced || index.rollback.is_some();
+            let suspect = index.seal == ManifestSeal::Replaced
+                || index.rollback.is_some()
+                || lost().is_some();
             if sealed_there || suspect || (index.pending.is_empty() && index.has_manifest) {
-                return Ok(Vec::new());
+                return Ok(Sealing::default());
             }
-            return self.write_manifest(keys, &index.entries, |_| false, index.generation);
+            let entries: Vec<Entry> = index
+                .entries
+                .into_iter()
+                .filter(|e| !exclude.contains(&e.id))
+                .collect();
+            return self.write_manifest(keys, &entries, |_| false, index.generation);
         }
         if let Some((found, pinned)) = index.rollback {
             return Err(Error::RolledBack { found, pinned });
@@ -630,10 +741,18 @@ impl Vault {
         if matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced) {
             return Err(Error::ManifestForged);
         }
+        if let Some(e) = lost() {
+            return Err(e);
+        }
         let unsealed: std::collections::BTreeSet<&EntryId> = index.unsealed.iter().collect();
+        let entries: Vec<Entry> = index
+            .entries
+            .into_iter()
+            .filter(|e| !exclude.contains(&e.id))
+            .collect();
         self.write_manifest(
             keys,
-            &index.entries,
+            &entries,
             |e| unsealed.contains(&e.id),
             index.generation,
         )
@@ -642,32 +761,32 @@ impl Vault {
     /// Writes a manifest of `entries` under a generation above both `at_least` and the one
     /// pinned here. With the seal key, the entries for which `check` says so are first checked
     /// (object decrypts, authenticates and matches its metadata); those that fail are left out
-    /// and returned, the rest are sealed. Without it the manifest is written unsealed (its
-    /// entries are checked and sealed by the next command with the passphrase).
+    /// and returned, the rest are sealed, and a copy of the sealed manifest (ciphertext) is kept
+    /// in this machine's trust folder, for `repair` to name what a deleted manifest held.
+    /// Without the seal key the manifest is written unsealed (its entries are checked and
+    /// sealed by the next write command with the passphrase).
     pub(crate) fn write_manifest(
         &self,
         keys: &Keys,
         entries: &[Entry],
         check: impl Fn(&Entry) -> bool + Sync,
         at_least: u64,
-    ) -> Result<Vec<(EntryId, Error)>, Error> {
+    ) -> Result<Sealing, Error> {
         use rayon::prelude::*;
-        let checked: Vec<Result<(), Error>> = entries
+        let checked: Vec<Option<Result<(), Error>>> = entries
             .par_iter()
-            .map(|e| {
-                if keys.seal().is_some() && check(e) {
-                    self.verify_entry(e, keys)
-                } else {
-                    Ok(())
-                }
-            })
+            .map(|e| (keys.seal().is_some() && check(e)).then(|| self.verify_entry(e, keys)))
             .collect();
-        let mut refused = Vec::new();
+        let mut sealing = Sealing::default();
         let mut kept = Vec::new();
         for (e, ok) in entries.iter().zip(checked) {
             match ok {
-                Ok(()) => kept.push(e.clone()),
-                Err(err) => refused.push((e.id.clone(), err)),
+                None => kept.push(e.clone()),
+                Some(Ok(())) => {
+                    sealing.sealed += 1;
+                    kept.push(e.clone());
+                }
+                Some(Err(err)) => sealing.refused.push((e.id.clone(), err)),
             }
         }
         let vault_key = &self.config.recipients[0];
@@ -680,7 +799,10 @@ impl Vault {
             .map(|key| key.seal_manifest(generation, &self.config.recipients, &m.entries));
         m.write(&self.layout, &self.recipients)?;
         trust::saw_generation(vault_key, generation, m.seal.is_some())?;
-        Ok(refused)
+        if m.seal.is_some() {
+            trust::keep_manifest(vault_key, &self.layout.manifest())?;
+        }
+        Ok(sealing)
     }
 
     /// Decrypts an entry's object and metadata and checks them against `entry`.
@@ -688,15 +810,17 @@ impl Vault {
         check::verify_entry(self, entry, keys)
     }
 
-    /// Extracts an entry into `dest_dir` under its original name; never overwrites.
+    /// Extracts an entry to `dest_root.join(rel)` (see [`check::plan_extraction`]); never
+    /// overwrites.
     pub fn extract(
         &self,
         entry: &Entry,
         keys: &Keys,
-        dest_dir: &Path,
+        dest_root: &Path,
+        rel: &Path,
         modes: check::Modes,
     ) -> Result<PathBuf, Error> {
-        check::extract(self, entry, keys, dest_dir, modes)
+        check::extract(self, entry, keys, dest_root, rel, modes)
     }
 
     pub(crate) fn recipients(&self) -> &Recipients {
@@ -708,6 +832,15 @@ impl Vault {
         let dir = parent.unwrap_or(Path::new("."));
         fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&self.canonical))
     }
+}
+
+/// What a manifest commit sealed.
+#[derive(Debug, Default)]
+pub struct Sealing {
+    /// Entries checked against their metadata and sealed by this commit.
+    pub sealed: u64,
+    /// Entries that failed their check and were kept out of the manifest.
+    pub refused: Vec<(EntryId, Error)>,
 }
 
 /// What the manifest's seal said.
@@ -771,6 +904,32 @@ impl Index {
         let first = it.next()?;
         it.next().is_none().then_some(first)
     }
+}
+
+/// The result of an upgrade written at unlock: `Ok(false)` when the vault is on read-only
+/// media, where it is read as it is (and upgraded at its first unlock on writable media).
+fn upgrade(written: Result<(), Error>) -> Result<bool, Error> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(Error::Io { error, .. }) if error.kind() == io::ErrorKind::ReadOnlyFilesystem => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a folder holding `names` is what an interrupted `init` leaves: its identity,
+/// perhaps an empty `objects/` and temporary files, and no config yet.
+fn partial_init(names: &[std::ffi::OsString]) -> bool {
+    names.iter().any(|n| n == format::IDENTITY_FILE)
+        && names
+            .iter()
+            .all(|n| n == format::IDENTITY_FILE || n == format::OBJECTS_DIR || is_temp(n))
+}
+
+fn is_temp(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes()
+        .starts_with(crate::files::TEMP_PREFIX.as_bytes())
 }
 
 /// Creates `dir` and its missing parents, fsyncing each parent that gained a folder.

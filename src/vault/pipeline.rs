@@ -19,7 +19,7 @@
 //! (the ones under way finish, and new entries are still committed): every original is left as
 //! it was, or has a complete vault entry that was verified before it was touched.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::Path;
 
@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::original::{self, StripPolicy};
 use super::store::{Added, Source, add_file, sha256_file};
-use super::{Entry, Error, Keys, Vault, VaultLock};
+use super::{Entry, EntryId, Error, Keys, Sealing, Vault, VaultLock};
 use crate::files::FileId;
 use crate::interrupt;
 use crate::isolate::{self, Panicked};
@@ -196,7 +196,7 @@ enum Step1 {
 /// caller's value as soon as it is known (both from several threads). An error here is fatal
 /// (the manifest could not be read or written, or it was rolled back or forged) and no
 /// original has been touched by then. Entries that fail their check while being sealed are
-/// left unsealed; `verify` names them.
+/// left unsealed; `verify` names them. Also returns what the manifest commit sealed.
 pub fn run<T: Send>(
     vault: &Vault,
     lock: &VaultLock,
@@ -205,7 +205,7 @@ pub fn run<T: Send>(
     settings: &Settings,
     on_stored: &(dyn Fn(usize, StoredEvent<'_>) + Sync),
     finish: &(dyn Fn(usize, Outcome) -> T + Sync),
-) -> Result<Vec<T>, Error> {
+) -> Result<(Vec<T>, Sealing), Error> {
     let index = vault.index(keys)?;
     let hashes: Vec<Option<Result<String, Error>>> = jobs
         .par_iter()
@@ -265,16 +265,25 @@ pub fn run<T: Send>(
             }
         })
         .collect();
-    if step1.iter().any(|f| matches!(f.step, Step1::New(_))) || !index.unsealed.is_empty() {
-        let _left_unsealed = vault.commit_manifest(lock, keys)?;
-    }
+    // Entries caught claiming a file they do not hold are never sealed, whatever else they
+    // agree with.
+    let impostors: BTreeSet<EntryId> = step1
+        .iter()
+        .flat_map(|f| f.impostors.iter().map(|(e, _)| e.id.clone()))
+        .collect();
+    let sealing =
+        if step1.iter().any(|f| matches!(f.step, Step1::New(_))) || !index.unsealed.is_empty() {
+            vault.commit_manifest(lock, keys, &impostors)?
+        } else {
+            Sealing::default()
+        };
     // Twins find their entry in the index as committed.
     let index = if step1.iter().any(|f| matches!(f.step, Step1::Twin)) {
         vault.index(keys)?
     } else {
         index
     };
-    Ok(jobs
+    let outcomes = jobs
         .par_iter()
         .zip(step1)
         .enumerate()
@@ -288,7 +297,8 @@ pub fn run<T: Send>(
                 });
             finish(i, outcome)
         })
-        .collect())
+        .collect();
+    Ok((outcomes, sealing))
 }
 
 /// Step 1 for one job: an earlier entry that truly holds the file, else (for a file whose

@@ -121,10 +121,26 @@ pub struct Record {
     /// Whether that manifest was sealed: an unsealed manifest found later replaced it.
     #[serde(default)]
     pub sealed: bool,
+    /// Whether any sealed manifest was ever seen here: a missing manifest then is an attack
+    /// or a loss, not a new vault. (Records written before this field: taken from `sealed`.)
+    #[serde(default)]
+    pub ever_sealed: bool,
+    /// The scrypt work factor the vault identity was sealed with when this machine last
+    /// unlocked or made it: a higher one later is refused before any scrypt runs. `None` in
+    /// records written before this field.
+    #[serde(default)]
+    pub scrypt_log_n: Option<u8>,
     /// Folders the vault was opened from (canonical).
     pub roots: Vec<StoredPath>,
     /// When the recipients were pinned (seconds since the epoch).
     pub pinned: i64,
+}
+
+impl Record {
+    /// Whether this machine ever saw a sealed manifest of the vault.
+    pub fn sealed_seen(&self) -> bool {
+        self.ever_sealed || self.sealed
+    }
 }
 
 /// What this machine knows about a vault opened without a secret.
@@ -219,18 +235,21 @@ pub fn store(record: &Record) -> Result<(), Error> {
         .map_err(|e| Error::io("write", &path, e))
 }
 
-/// Pins `config`'s recipients for the vault at `root`, keeping the highest generation seen.
-pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
+/// Pins `config`'s recipients for the vault at `root`, keeping the highest generation seen,
+/// and the scrypt work factor `log_n` its identity is sealed with.
+pub fn pin(config: &Config, root: &Path, log_n: u8) -> Result<Record, Error> {
     let key = config.recipients.first().ok_or(Error::NoRecipients)?;
     let old = load(key)?;
     let here = StoredPath::new(root);
     let mut record = match old {
         Some(r) if r.recipients == config.recipients => r,
         other => Record {
+            scrypt_log_n: None,
             vault_key: key.clone(),
             recipients: config.recipients.clone(),
             generation: other.as_ref().map_or(0, |r| r.generation),
-            sealed: other.is_some_and(|r| r.sealed),
+            sealed: other.as_ref().is_some_and(|r| r.sealed),
+            ever_sealed: other.is_some_and(|r| r.sealed_seen()),
             roots: Vec::new(),
             pinned: now(),
         },
@@ -238,6 +257,7 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
     if !record.roots.contains(&here) {
         record.roots.push(here);
     }
+    record.scrypt_log_n = Some(log_n);
     store(&record)?;
     Ok(record)
 }
@@ -247,12 +267,39 @@ pub fn pin(config: &Config, root: &Path) -> Result<Record, Error> {
 pub(crate) fn saw_generation(vault_key: &str, generation: u64, sealed: bool) -> Result<(), Error> {
     match load(vault_key)? {
         Some(mut r) if r.generation < generation => {
+            r.ever_sealed = r.sealed_seen() || sealed;
             r.generation = generation;
             r.sealed = sealed;
             store(&r)
         }
         _ => Ok(()),
     }
+}
+
+/// Where this machine keeps a copy of the last sealed manifest it wrote or saw for
+/// `vault_key`: still encrypted to the vault, so it shows nothing the vault folder does not.
+pub(crate) fn kept_manifest(vault_key: &str) -> Option<PathBuf> {
+    let dir = dir()?;
+    Some(record_path(&dir, vault_key).with_extension("manifest.age"))
+}
+
+/// Copies the sealed manifest at `manifest` (as just written or checked) beside the trust
+/// record, so that `repair` can name every entry it held if the manifest is deleted later.
+pub(crate) fn keep_manifest(vault_key: &str, manifest: &Path) -> Result<(), Error> {
+    use std::io::Write;
+    let Some(dest) = kept_manifest(vault_key) else {
+        return Ok(());
+    };
+    let src =
+        fsutil::open_regular_nofollow(manifest).map_err(|e| Error::io("read", manifest, e))?;
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    format::create_private_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    let mut f =
+        AtomicFile::new_in(dir, format::FILE_MODE).map_err(|e| Error::io("create", dir, e))?;
+    io::copy(&mut src.take(format::MANIFEST_LIMIT * 2), f.file())
+        .and_then(|_| f.file().flush())
+        .and_then(|()| f.commit(&dest, Replace::Allow))
+        .map_err(|e| Error::io("write", &dest, e))
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ impl Fixture {
     pub fn in_dir(t: TestDir, vault: Option<PathBuf>) -> Self {
         let key = t.path().join("key.txt");
         let public = write_age_key(&key);
-        let pw = t.write("pw", format!("{PASSPHRASE}\n").as_bytes());
+        let pw = secret_file(&t, "pw", format!("{PASSPHRASE}
+").as_bytes());
         let vault = vault.unwrap_or_else(|| t.path().join("vault"));
         let f = Fixture { t, vault, key, pw };
         let out = f
@@ -145,6 +146,15 @@ pub fn vault_cmd(vault: &Path) -> StdCommand {
         .arg("--vault")
         .arg(vault);
     c
+}
+
+/// Writes a passphrase file as a user should keep one: 0600 (idvault refuses a passphrase file
+/// that group or others can read, as ssh refuses such keys).
+pub fn secret_file(t: &TestDir, rel: &str, bytes: &[u8]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = t.write(rel, bytes);
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    p
 }
 
 pub fn walk_files(dir: &Path) -> Vec<PathBuf> {
