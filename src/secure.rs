@@ -63,7 +63,14 @@ pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
         Event::Warning(w) => warnings.push(w),
         Event::Progress { files, .. } => on_progress(files),
     });
-    findings.sort_by(|a, b| a.path.cmp(&b.path));
+    // An archive with several findings is vaulted once, whole: its most confident finding
+    // stands for it.
+    findings.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(b.verdict.confidence.total_cmp(&a.verdict.confidence))
+    });
+    findings.dedup_by(|later, first| later.path == first.path);
     leftovers.sort();
     let mut planner = wipe::Planner::new(opts.wipe.clone());
     let items = findings

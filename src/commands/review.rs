@@ -35,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let mut secure_opts = super::secure::options(&target.choice, &target.paths);
+    let mut secure_opts = super::secure::options(target)?;
     // Show everything found, marked findings too (apart, so a mark can be undone).
     secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.
@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     );
     let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
     bar.finish_and_clear();
-    let scan_failed = plan.scan.errors;
+    let scan_failed = plan.scan.failures();
     let idle = Duration::from_secs(60 * args.idle_timeout);
     let opts = review::Options {
         secure: secure_opts,

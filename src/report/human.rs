@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::scan::finding::Reason;
-use crate::scan::{Severity, Warning};
+use crate::scan::{Finding, Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
 
@@ -31,7 +31,7 @@ pub fn reasons(
 pub fn warning(p: &Palette, w: &Warning) {
     let label = match w.severity {
         Severity::Error => p.red("error"),
-        Severity::Note => p.yellow("note"),
+        Severity::Note | Severity::Incomplete => p.yellow("note"),
     };
     let _ = writeln!(
         io::stderr(),
@@ -40,6 +40,17 @@ pub fn warning(p: &Palette, w: &Warning) {
         // Messages may quote a file's own bytes (a tag's value, a panic's text).
         sanitize::text(&w.message)
     );
+}
+
+/// Where a finding is, for a human line: its path, and for an archive's entry,
+/// `archive.zip » Takeout/Google Photos/IMG_1234.jpg` (nested archives joined the same way).
+pub fn finding_path(f: &Finding) -> String {
+    let mut shown = path(&f.path);
+    for p in f.member.iter().flat_map(|m| &m.path) {
+        shown += " » ";
+        shown += &path(p);
+    }
+    shown
 }
 
 /// A path for a human line.

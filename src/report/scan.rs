@@ -28,6 +28,16 @@ struct FindingJson<'a> {
     risks: Vec<RiskJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     document: Option<&'a Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<EntryJson>,
+}
+
+/// Where in the archive at `path` a finding is: the entry's path inside it (more than one
+/// when archives are nested, the outer one first) and its size as the archive states it.
+#[derive(Serialize)]
+struct EntryJson {
+    path: Vec<json::PathJson>,
+    size: u64,
 }
 
 #[derive(Serialize)]
@@ -91,6 +101,10 @@ impl<W: Write> ScanReport<W> {
                     reasons: &v.reasons,
                     risks,
                     document: v.document.as_ref(),
+                    entry: f.member.as_ref().map(|m| EntryJson {
+                        path: m.path.iter().map(|p| json::PathJson::new(p)).collect(),
+                        size: m.size,
+                    }),
                 },
             );
         }
@@ -105,7 +119,7 @@ impl<W: Write> ScanReport<W> {
             self.writer.out,
             "{kind} {:.2}  {}",
             v.confidence,
-            p.bold(&human::path(&f.path))
+            p.bold(&human::finding_path(f))
         )?;
         human::reasons(&mut self.writer.out, p, &v.reasons, "    ")?;
         if let Some(d) = &v.document {
@@ -179,6 +193,9 @@ impl<W: Write> ScanReport<W> {
             if s.errors > 0 {
                 line += &format!(", {} unreadable", s.errors);
             }
+            if s.incomplete > 0 {
+                line += &format!(", {} not fully looked at", s.incomplete);
+            }
             if s.unchanged > 0 {
                 line += &format!(
                     ", {} unchanged since an earlier scan found nothing in them",
@@ -201,6 +218,15 @@ impl<W: Write> ScanReport<W> {
                 line += &format!(", {} symlinks not followed", s.symlinks_skipped);
             }
             writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
+            if s.files == 0 {
+                writeln!(
+                    io::stderr(),
+                    "{}",
+                    self.writer.palette.yellow(
+                        "nothing was scanned: no regular file was found under the paths given"
+                    )
+                )?;
+            }
         }
         self.writer.out.flush()
     }
