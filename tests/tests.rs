@@ -3,6 +3,7 @@
 
 mod util;
 
+mod archive;
 mod avif;
 mod content;
 mod formats;
