@@ -457,7 +457,7 @@ fn every_reader_survives_thousands_of_mutations_in_process() {
             if let Some(packet) = xmp::find(&m) {
                 let _ = xmp::parse(packet);
             }
-            for b in idvault::bmff::boxes(&m) {
+            for b in idvault::media::bmff::boxes(&m) {
                 assert!(b.offset + b.size() <= m.len(), "{name}");
             }
             runs += 1;

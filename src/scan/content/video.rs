@@ -1,5 +1,5 @@
 //! Frames of a recording (MP4, MOV, 3GP) for the detector: the video track's sample tables are
-//! read with the box reader in [`crate::bmff`], and its keyframes — about one every
+//! read with the box reader in [`crate::media::bmff`], and its keyframes — about one every
 //! [`FRAME_GAP_SECS`] seconds, at most [`MAX_FRAMES`] — are decoded on their own, so a frame
 //! costs one intra picture. Where sampled keyframes lie more than [`FILL_GAP_SECS`] apart, an
 //! H.264 track is then decoded forward from the keyframe before the gap to take frames about
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, GrayImage, RgbImage};
 
 use super::decode;
-use crate::bmff;
+use crate::media::bmff;
 
 /// Seconds between the frames sampled: a document shown to a camera stays in view for seconds.
 pub const FRAME_GAP_SECS: f64 = 2.0;

@@ -5,7 +5,7 @@
 use std::io::{self, Read, Seek, SeekFrom};
 
 use super::HeaderMeta;
-use crate::bmff;
+use crate::media::bmff;
 
 /// A `moov` larger than this is not read (real ones are kilobytes to a few megabytes).
 const MOOV_LIMIT: u64 = 64 << 20;

@@ -15,8 +15,8 @@ use image::GrayImage;
 
 use wait_timeout::ChildExt;
 
-use super::decode::{self, DecodeError, Decoded};
 use super::heic;
+use crate::media::decode::{self, DecodeError, Decoded};
 
 /// Most tiles a grid may have. A 12 MP photo in 512-pixel tiles (the layout phones use for
 /// HEIC) has 48, one of the 100-megapixel limit about 400; each tile opens a decoder of its

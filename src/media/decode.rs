@@ -12,7 +12,7 @@ use std::panic::{self, AssertUnwindSafe};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 /// Images with more pixels than this are refused as possible decompression bombs.
 pub const MAX_PIXELS: u64 = 100_000_000;
