@@ -499,3 +499,21 @@ fn a_corrupt_image_exits_1() {
     let stderr = String::from_utf8_lossy(&human.stderr);
     assert!(stderr.contains("1 not fully looked at"), "{stderr}");
 }
+
+/// A passport JPEG cut short (a copy that stopped half-way) is analysed as far as it decodes:
+/// its top half shows PASSPORT.
+#[test]
+fn a_truncated_passport_is_found() {
+    let t = TestDir::new();
+    let jpeg = fs::read(crate::util::fixture("detect/positive/pe__25_pass-uto.jpg")).unwrap();
+    t.write("IMG_0007.jpg", &jpeg[..jpeg.len() / 2]);
+    let out = idvault()
+        .args(["scan", "--json"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let found = findings_by_path(&out, t.path());
+    assert_eq!(found["IMG_0007.jpg"]["kind"], "passport", "{found:?}");
+    assert!(signals(&found["IMG_0007.jpg"]).contains(&"content.keywords".to_string()));
+}

@@ -42,7 +42,7 @@ pub const MAX_DEPTH: usize = 3;
 /// A nested archive is read into memory to be looked into; larger ones are not.
 pub const MAX_NESTED_BYTES: u64 = 256 << 20;
 /// Bytes of each entry read before the caller sees it: enough to tell an archive (a tar's
-/// `ustar` magic is at byte 257) and every media type (see `files::sniff`).
+/// `ustar` magic is at byte 257) and every media type (see `media::sniff`).
 pub const HEAD: usize = 512;
 
 /// The kinds of archive looked into.
