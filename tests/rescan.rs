@@ -136,7 +136,8 @@ fn a_rescan_skips_clean_files_and_reports_the_same() {
             );
         }
     }
-    assert_eq!(files, 2);
+    // The key, the negatives and the sealed findings.
+    assert_eq!(files, 3);
 }
 
 #[test]

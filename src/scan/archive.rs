@@ -132,7 +132,7 @@ pub struct Totals {
     pub bytes: u64,
 }
 
-/// Reads the archive `format` from `reader` and calls `on_file` for every regular file in it
+/// Reads the archive `format` from `reader` (from its start) and calls `on_file` for every regular file in it
 /// (nested archives are looked into instead) with a reader of its bytes: the first [`HEAD`]
 /// bytes and then the rest, never more than it states and never past the bounds above. The
 /// caller reads as much as it wants, and returns false to stop the read. Problems are
@@ -176,7 +176,10 @@ impl State<'_> {
         }
     }
 
-    fn archive<R: Read + Seek>(&mut self, reader: R, format: Format, at: &[PathBuf]) {
+    fn archive<R: Read + Seek>(&mut self, mut reader: R, format: Format, at: &[PathBuf]) {
+        if let Err(e) = reader.seek(SeekFrom::Start(0)) {
+            return self.problem(at, ProblemKind::Damaged(e.to_string()));
+        }
         match format {
             Format::Zip => self.zip(reader, at),
             Format::Tar => self.tar(reader, at),
@@ -184,10 +187,7 @@ impl State<'_> {
         }
     }
 
-    fn zip<R: Read + Seek>(&mut self, mut reader: R, at: &[PathBuf]) {
-        if let Err(e) = reader.seek(SeekFrom::Start(0)) {
-            return self.problem(at, ProblemKind::Damaged(e.to_string()));
-        }
+    fn zip<R: Read + Seek>(&mut self, reader: R, at: &[PathBuf]) {
         let mut zip = match zip::ZipArchive::new(reader) {
             Ok(z) => z,
             Err(e) => return self.problem(at, ProblemKind::Damaged(e.to_string())),
@@ -225,12 +225,25 @@ impl State<'_> {
         }
     }
 
-    fn tar<R: Read>(&mut self, reader: R, at: &[PathBuf]) {
+    /// A tar that can be seeked in: the entries nobody reads are skipped without reading them.
+    fn tar<R: Read + Seek>(&mut self, reader: R, at: &[PathBuf]) {
         let mut tar = tar::Archive::new(reader);
-        let entries = match tar.entries() {
-            Ok(e) => e,
-            Err(e) => return self.problem(at, ProblemKind::Damaged(e.to_string())),
-        };
+        match tar.entries_with_seek() {
+            Ok(entries) => self.tar_entries(entries, at),
+            Err(e) => self.problem(at, ProblemKind::Damaged(e.to_string())),
+        }
+    }
+
+    /// A tar read as a stream (out of a gzip stream).
+    fn tar_stream<R: Read>(&mut self, reader: R, at: &[PathBuf]) {
+        let mut tar = tar::Archive::new(reader);
+        match tar.entries() {
+            Ok(entries) => self.tar_entries(entries, at),
+            Err(e) => self.problem(at, ProblemKind::Damaged(e.to_string())),
+        }
+    }
+
+    fn tar_entries<R: Read>(&mut self, entries: tar::Entries<'_, R>, at: &[PathBuf]) {
         for entry in entries {
             if self.stopped {
                 return;
@@ -269,7 +282,7 @@ impl State<'_> {
         if sniff(&head) != Some(Format::Tar) {
             return;
         }
-        self.tar(Cursor::new(head).chain(out), at);
+        self.tar_stream(Cursor::new(head).chain(out), at);
     }
 
     /// Reports a read error that ends this archive: a bound's own error, or damage.

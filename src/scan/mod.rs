@@ -287,8 +287,8 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
 pub struct Plan {
     /// Regular files (as [`Summary::files`] will count them).
     pub files: u64,
-    /// Those of a type idvault reads (images, videos, PDFs): with content analysis on, each goes
-    /// on to it.
+    /// Those of a type idvault reads (images, videos, PDFs, zip and gzip archives): with
+    /// content analysis on, each goes on to it.
     pub media: u64,
 }
 
@@ -308,7 +308,10 @@ pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
             // A file that cannot be read now is reported by the scan itself.
             let head = crate::fsutil::open_regular_nofollow(&entry.path)
                 .and_then(|mut f| classify::read_head(&mut f, PLAN_HEAD));
-            if head.is_ok_and(|h| crate::files::sniff::sniff(&h).is_some()) {
+            // Archives go to content analysis too (zip and gzip are told by their first bytes).
+            if head.is_ok_and(|h| {
+                crate::files::sniff::sniff(&h).is_some() || archive::sniff(&h).is_some()
+            }) {
                 plan.media += 1;
             }
             on_file(&plan);

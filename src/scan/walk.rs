@@ -173,6 +173,9 @@ pub fn walk(
                                 root: Arc::clone(&root),
                             })
                         }
+                    } else if ft.is_symlink() && e.depth() == 0 && follow {
+                        // The root itself, a link to a folder that is walked.
+                        continue;
                     } else if ft.is_symlink() {
                         match symlink_problem(e.path()) {
                             Some(w) => Walked::Warning(w),
