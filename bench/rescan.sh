@@ -54,7 +54,9 @@ scan_with() {
 }
 
 machine_line
-read -r first_wall first_cpu < <(scan_with "$IDVAULT" "$TMP/cache" "$TMP/first.jsonl")
+# (Not in a process substitution: its subshell would run the EXIT trap that removes $TMP.)
+scan_with "$IDVAULT" "$TMP/cache" "$TMP/first.jsonl" >"$TMP/first.times"
+read -r first_wall first_cpu <"$TMP/first.times"
 found=$(field "$TMP/first.jsonl" findings)
 analysed=$(field "$TMP/first.jsonl" content_analysed)
 repeat "$runs" "$TMP/again.jsonl" env -u IDVAULT_NO_CACHE XDG_CACHE_HOME="$TMP/cache" \
@@ -71,7 +73,7 @@ printf 'ratio first/re-scan: %s wall, %s CPU\n' \
 
 if [[ -n ${BASELINE:-} ]]; then
   [[ -x $BASELINE ]] || die "BASELINE=$BASELINE is not an executable"
-  read -r _ _ < <(scan_with "$BASELINE" "$TMP/base-cache" "$TMP/base-first.jsonl")
+  scan_with "$BASELINE" "$TMP/base-cache" "$TMP/base-first.jsonl" >/dev/null
   repeat "$runs" "$TMP/base-again.jsonl" env -u IDVAULT_NO_CACHE \
     XDG_CACHE_HOME="$TMP/base-cache" "$BASELINE" scan --json "$tree"
   printf '%-28s %5s files %4s findings  %9s s wall %9s s CPU  (%s analysed; %s)\n' \

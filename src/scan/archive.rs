@@ -36,8 +36,8 @@ pub const MAX_RATIO: u64 = 100;
 /// Output below which the ratio is not checked: a small file of zeros legitimately expands
 /// a thousand times, and costs nothing.
 const RATIO_FREE_BYTES: u64 = 1 << 20;
-/// Archives inside archives looked into: a Takeout zip inside a phone backup's tar inside a
-/// zip is three. Each level holds its archive in memory.
+/// Archives nested inside the one on disk that are looked into: a Takeout zip inside a phone
+/// backup's tar inside a zip is two. Each level holds its archive in memory.
 pub const MAX_DEPTH: usize = 3;
 /// A nested archive is read into memory to be looked into; larger ones are not.
 pub const MAX_NESTED_BYTES: u64 = 256 << 20;
@@ -480,5 +480,121 @@ impl<R: Read> Read for Expanding<R> {
             return Err(bound(ProblemKind::Bomb { ratio }));
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::path::Path;
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// A file handed over: its place and its bytes.
+    type Handed = (Vec<PathBuf>, Vec<u8>);
+
+    /// Every file handed over, and the problems.
+    fn read_all(bytes: Vec<u8>, format: Format) -> (Vec<Handed>, Vec<Problem>) {
+        let mut files = Vec::new();
+        let (_, problems) = read(Cursor::new(bytes), format, &mut |m, r| {
+            let mut data = Vec::new();
+            r.read_to_end(&mut data).unwrap();
+            files.push((m.path.clone(), data));
+            true
+        });
+        (files, problems)
+    }
+
+    #[test]
+    fn formats_are_told_by_their_first_bytes() {
+        assert_eq!(sniff(&zip(&[("a", b"x")])), Some(Format::Zip));
+        assert_eq!(sniff(b"PK\x05\x06"), Some(Format::Zip));
+        assert_eq!(sniff(&[0x1f, 0x8b, 0x08, 0]), Some(Format::Gzip));
+        let mut tar = vec![0u8; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(sniff(&tar), Some(Format::Tar));
+        assert_eq!(sniff(b"\xFF\xD8\xFF"), None);
+    }
+
+    #[test]
+    fn nested_archives_are_looked_into_up_to_the_depth_bound() {
+        let mut inner = zip(&[("photo.jpg", b"\xFF\xD8\xFFjpeg")]);
+        let mut names = vec!["photo.jpg".to_string()];
+        for level in 0..=MAX_DEPTH {
+            let name = format!("level{level}.zip");
+            inner = zip(&[(&name, &inner), ("readme.txt", b"hello")]);
+            names.insert(0, name);
+        }
+        // MAX_DEPTH + 1 archives inside the outermost one: the innermost is one too deep.
+        let (files, problems) = read_all(inner, Format::Zip);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].what, ProblemKind::TooDeep);
+        assert_eq!(problems[0].at.len(), MAX_DEPTH + 1);
+        assert_eq!(files.len(), MAX_DEPTH, "{files:?}");
+        assert!(
+            files
+                .iter()
+                .all(|(p, d)| p.last().unwrap() == Path::new("readme.txt") && d == b"hello")
+        );
+        assert_eq!(files.iter().map(|(p, _)| p.len()).max(), Some(MAX_DEPTH));
+    }
+
+    #[test]
+    fn a_gzip_stream_without_a_tar_is_not_looked_into() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"just text, no tar").unwrap();
+        let (files, problems) = read_all(gz.finish().unwrap(), Format::Gzip);
+        assert!(files.is_empty() && problems.is_empty());
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_the_read() {
+        let mut tar = tar::Builder::new(Vec::new());
+        let zeros = vec![0u8; 8 << 20];
+        let mut h = tar::Header::new_gnu();
+        h.set_size(zeros.len() as u64);
+        h.set_cksum();
+        tar.append_data(&mut h, "zeros.bin", &zeros[..]).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&tar.into_inner().unwrap()).unwrap();
+        let (_, problems) = read_all(gz.finish().unwrap(), Format::Gzip);
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p.what, ProblemKind::Bomb { .. })),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn damage_is_a_problem_not_a_panic() {
+        let good = zip(&[("a.jpg", b"\xFF\xD8\xFF")]);
+        let (files, problems) = read_all(good[..good.len() / 2].to_vec(), Format::Zip);
+        assert!(files.is_empty());
+        assert!(matches!(
+            problems[..],
+            [Problem {
+                what: ProblemKind::Damaged(_),
+                ..
+            }]
+        ));
+        let (_, problems) = read_all(vec![0x1f, 0x8b, 0x08, 0, 1, 2, 3], Format::Gzip);
+        assert!(matches!(
+            problems[..],
+            [Problem {
+                what: ProblemKind::Damaged(_),
+                ..
+            }]
+        ));
     }
 }
