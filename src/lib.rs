@@ -11,6 +11,7 @@ pub mod files;
 pub mod fsutil;
 #[cfg(fuzzing)]
 pub mod fuzzing;
+pub mod harden;
 pub mod i18n;
 pub mod interrupt;
 pub mod isolate;

@@ -7,19 +7,29 @@ mod exit;
 use std::io::{self, Read};
 
 use clap::Parser;
-use idvault::scan::content::{analyse, avif};
+use idvault::media::heif::avif;
+use idvault::media::limits;
 
 use exit::ExitCode;
 
 fn main() {
+    // Before anything else, so that no secret can ever reach a core file or a ptrace reader.
+    if let Err(err) = idvault::harden::no_core_dumps() {
+        eprintln!("idvault: error: cannot turn off core dumps: {err}");
+        std::process::exit(ExitCode::Fatal.code());
+    }
     // `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`).
     if std::env::args_os()
         .nth(1)
         .is_some_and(|a| a == avif::WORKER_ARG)
     {
-        let input = io::stdin().lock().take(analyse::MAX_FILE_BYTES);
+        let input = io::stdin().lock().take(limits::ANALYSE_MAX_BYTES);
         let done = avif::serve(input, io::stdout().lock());
         std::process::exit(if done.is_ok() { 0 } else { 1 });
+    }
+    // This binary is its own AV1 worker.
+    if let Ok(exe) = std::env::current_exe() {
+        avif::set_worker(exe);
     }
     let cli = cli::Cli::parse();
     if let Err(err) = idvault::interrupt::install() {

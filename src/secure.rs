@@ -51,38 +51,44 @@ pub struct Plan {
 }
 
 /// Scans and plans. Changes nothing.
-pub fn plan(opts: &Options, mut on_progress: impl FnMut(u64)) -> Plan {
-    let mut findings = Vec::new();
+pub fn plan(opts: &Options, on_progress: impl FnMut(u64)) -> Plan {
+    let mut items = Vec::new();
+    let mut plan = plan_each(opts, |item| items.push(item), on_progress);
+    items.sort_by(|a, b| a.finding.path.cmp(&b.finding.path));
+    plan.items = items;
+    plan
+}
+
+/// Scans and plans, giving each item to `on_item` as soon as the scan finds it (in no
+/// particular order); the returned plan has every part but the items. Changes nothing.
+pub fn plan_each(
+    opts: &Options,
+    mut on_item: impl FnMut(Item),
+    mut on_progress: impl FnMut(u64),
+) -> Plan {
     let mut leftovers = Vec::new();
     let mut warnings = Vec::new();
+    let mut planner = wipe::Planner::new(opts.wipe.clone());
+    // An archive with several findings is vaulted once, whole: the first of its findings (the
+    // scan gives them together, the most confident first) stands for it.
+    let mut archives = std::collections::HashSet::new();
     let summary = scan::scan(&opts.scan, |event| match event {
-        Event::Finding(f) => findings.push(f),
+        Event::Finding(finding)
+            if finding.member.is_some() && !archives.insert(finding.path.clone()) => {}
+        Event::Finding(finding) => {
+            let original = (opts.originals != Originals::Keep)
+                .then(|| planner.plan_expecting(&finding.path, &finding.id));
+            on_item(Item { finding, original });
+        }
         // A wipe's partly overwritten leftover, or a temporary file (which may hold the
         // plaintext of an interrupted `vault extract`): both are wiped.
         Event::Leftover { path, .. } => leftovers.push(path),
         Event::Warning(w) => warnings.push(w),
         Event::Progress { files, .. } => on_progress(files),
     });
-    // An archive with several findings is vaulted once, whole: its most confident finding
-    // stands for it.
-    findings.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then(b.verdict.confidence.total_cmp(&a.verdict.confidence))
-    });
-    findings.dedup_by(|later, first| later.path == first.path);
     leftovers.sort();
-    let mut planner = wipe::Planner::new(opts.wipe.clone());
-    let items = findings
-        .into_iter()
-        .map(|finding| {
-            let original = (opts.originals != Originals::Keep)
-                .then(|| planner.plan_expecting(&finding.path, &finding.id));
-            Item { finding, original }
-        })
-        .collect();
     Plan {
-        items,
+        items: Vec::new(),
         leftovers,
         warnings,
         scan: summary,

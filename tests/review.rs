@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -49,8 +50,19 @@ fn card_picture(w: u32, h: u32, hue: [u8; 3]) -> RgbImage {
     })
 }
 
-/// The test folder, under `<home>/tree`.
+/// The test folder, under `<home>/tree`: the pictures of [`build_stills`] and a screen
+/// recording from `tests/data`.
 fn build_tree(home: &Path) -> PathBuf {
+    let tree = build_stills(home);
+    // A real H.264 recording from tests/data (see SOURCES.md), found by its name.
+    let rec = tree.join(RECORDING);
+    fs::copy(crate::util::fixture("metadata/mex__with-gps.mp4"), rec).unwrap();
+    tree
+}
+
+/// The test folder without the recording (no third-party program needed): four findings, of
+/// which `secure` would act on three, and one camera photo.
+fn build_stills(home: &Path) -> PathBuf {
     let tree = home.join("tree");
     let save = |rel: &str, img: RgbImage| {
         let p = tree.join(rel);
@@ -62,19 +74,6 @@ fn build_tree(home: &Path) -> PathBuf {
     save(KYC, card_picture(360, 720, [200, 60, 40]));
     save(PLAIN_SCREENSHOT, card_picture(360, 720, [90, 90, 90]));
     save(PHOTO, card_picture(500, 375, [40, 140, 60]));
-    let rec = tree.join(RECORDING);
-    let out = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg("testsrc=size=360x640:rate=10:duration=1")
-        .args(["-pix_fmt", "yuv420p", "-y"])
-        .arg(&rec)
-        .output()
-        .expect("these tests need ffmpeg (apt-get install ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     tree
 }
 
@@ -114,8 +113,15 @@ struct Review {
 
 impl Review {
     fn start(home: &Path, tree: &Path) -> Review {
-        let mut child = idvault(home)
-            .args(["review", "--no-open", "--no-content", "--vault"])
+        let mut c = idvault(home);
+        c.args(["review", "--no-open", "--no-content"]);
+        Review::spawn(c, home, tree)
+    }
+
+    /// `cmd` (an `idvault review …` without its vault and folder) run on `tree`.
+    fn spawn(mut cmd: Command, home: &Path, tree: &Path) -> Review {
+        let mut child = cmd
+            .arg("--vault")
             .arg(home.join("vault"))
             .arg(tree)
             .stdin(Stdio::null())
@@ -140,6 +146,65 @@ impl Review {
             "first line is not the address: {url:?}"
         );
         Review { child, url }
+    }
+
+    /// One request to the page: `GET route` (`POST` with a JSON `body` and our own `Origin`),
+    /// with the session `cookie` if given.
+    fn request(&self, route: &str, cookie: Option<&str>, body: Option<&str>) -> (u16, String) {
+        let port = self.port();
+        let mut head = format!("Host: 127.0.0.1:{port}\r\nConnection: close\r\n");
+        if let Some(c) = cookie {
+            head.push_str(&format!("Cookie: {c}\r\n"));
+        }
+        let path = format!("/{}/{route}", self.token());
+        let raw = match body {
+            None => format!("GET {path} HTTP/1.1\r\n{head}\r\n"),
+            Some(b) => format!(
+                "POST {path} HTTP/1.1\r\n{head}Origin: http://127.0.0.1:{port}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ),
+        };
+        http(port, &raw)
+    }
+
+    /// Loads the page as the first browser would, and returns the session cookie it was given
+    /// (`name=value`), checking its attributes. `None` if it set none (a server without
+    /// sessions, which the tests of the session then fail on what it lets through).
+    fn bind(&self) -> Option<String> {
+        let (status, resp) = self.request("", None, None);
+        assert_eq!(status, 200, "{resp}");
+        let line = resp.lines().find_map(|l| l.strip_prefix("Set-Cookie: "))?;
+        for attr in [
+            "HttpOnly",
+            "SameSite=Strict",
+            &format!("Path=/{}/", self.token()),
+        ] {
+            assert!(
+                line.split("; ").any(|a| a == attr),
+                "{attr} missing: {line}"
+            );
+        }
+        Some(line.split(';').next().unwrap().to_string())
+    }
+
+    /// `api/state` once the scan has finished.
+    fn scanned_state(&self, cookie: Option<&str>) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let (status, resp) = self.request("api/state", cookie, None);
+            assert_eq!(status, 200, "{resp}");
+            let state: serde_json::Value =
+                serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+            if state["scan"]["running"] != true {
+                return state;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "the scan never ended"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn port(&self) -> u16 {
@@ -217,6 +282,7 @@ const THUMBS: &str = "[...document.querySelectorAll('img[data-role=thumb]')].map
      i.classList.contains('blurred') && getComputedStyle(i).filter.includes('blur')])";
 
 #[test]
+#[ignore = "needs chromium (chromium)"]
 fn review_shows_every_finding_blurred_until_held_and_selects_what_secure_would() {
     let home = tempfile::tempdir().unwrap();
     let tree = build_tree(home.path());
@@ -356,9 +422,12 @@ fn review_shows_every_finding_blurred_until_held_and_selects_what_secure_would()
 /// One raw HTTP/1.1 request; returns the status and the whole response.
 fn http(port: u16, request: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A server that stopped answering fails the test rather than hanging it.
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     s.write_all(request.as_bytes()).unwrap();
     let mut bytes = Vec::new();
-    s.read_to_end(&mut bytes).unwrap();
+    s.read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("no answer from the page: {e}"));
     let resp = String::from_utf8_lossy(&bytes).into_owned();
     let status = resp
         .split(' ')
@@ -371,7 +440,7 @@ fn http(port: u16, request: &str) -> (u16, String) {
 #[test]
 fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
     let home = tempfile::tempdir().unwrap();
-    let tree = build_tree(home.path());
+    let tree = build_stills(home.path());
     let mut review = Review::start(home.path(), &tree);
     let (port, token) = (review.port(), review.token());
     assert!(token.len() >= 32, "token too short: {token}");
@@ -382,8 +451,9 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
             &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
         )
     };
-    let (status, page) = get(&format!("/{token}/"), &host);
-    assert_eq!(status, 200);
+    let cookie = review.bind();
+    let c = cookie.as_deref().unwrap_or("none=0");
+    let (_, page) = review.request("", cookie.as_deref(), None);
     for h in [
         "Content-Security-Policy: default-src 'none'; script-src 'self'",
         "Cache-Control: no-store",
@@ -392,7 +462,8 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
     ] {
         assert!(page.contains(h), "missing header {h}");
     }
-    let (status, thumb) = get(&format!("/{token}/thumb/0/blurred"), &host);
+    review.scanned_state(cookie.as_deref());
+    let (status, thumb) = review.request("thumb/0/blurred", cookie.as_deref(), None);
     assert_eq!(status, 200);
     assert!(thumb.contains("Cache-Control: no-store"));
 
@@ -412,16 +483,18 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
         assert!(!body.contains("cards"), "{path} leaked state");
     }
     // DNS rebinding: a foreign name resolving to 127.0.0.1.
-    let (status, _) = get(
-        &format!("/{token}/api/state"),
-        &format!("attacker.example:{port}"),
+    let (status, _) = http(
+        port,
+        &format!(
+            "GET /{token}/api/state HTTP/1.1\r\nHost: attacker.example:{port}\r\nCookie: {c}\r\nConnection: close\r\n\r\n"
+        ),
     );
     assert_eq!(status, 421);
     // Cross-site: loading a thumbnail from another site's page.
     let (status, _) = http(
         port,
         &format!(
-            "GET /{token}/thumb/0/sharp HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n"
+            "GET /{token}/thumb/0/sharp HTTP/1.1\r\nHost: {host}\r\nCookie: {c}\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n"
         ),
     );
     assert_eq!(status, 403);
@@ -429,7 +502,7 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
         http(
             port,
             &format!(
-                "POST /{token}/api/done HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+                "POST /{token}/api/done HTTP/1.1\r\nHost: {host}\r\nCookie: {c}\r\n{headers}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
             ),
         )
         .0
@@ -461,6 +534,7 @@ fn wrong_token_wrong_host_and_foreign_posts_are_refused() {
 }
 
 #[test]
+#[ignore = "needs chromium (chromium)"]
 fn securing_chosen_findings_vaults_and_wipes_exactly_those() {
     let home = tempfile::tempdir().unwrap();
     let tree = build_tree(home.path());
@@ -599,6 +673,7 @@ fn securing_chosen_findings_vaults_and_wipes_exactly_those() {
 }
 
 #[test]
+#[ignore = "needs chromium (chromium)"]
 fn not_a_document_hides_a_finding_from_later_scans_until_undone() {
     let home = tempfile::tempdir().unwrap();
     let tree = build_tree(home.path());
@@ -656,6 +731,7 @@ fn not_a_document_hides_a_finding_from_later_scans_until_undone() {
 }
 
 #[test]
+#[ignore = "needs chromium (chromium)"]
 fn hostile_names_reach_the_page_raw_and_are_shown_escaped() {
     let home = tempfile::tempdir().unwrap();
     let tree = home.path().join("tree");
@@ -666,25 +742,18 @@ fn hostile_names_reach_the_page_raw_and_are_shown_escaped() {
         .save_with_format(tree.join(name), image::ImageFormat::Jpeg)
         .unwrap();
     let mut review = Review::start(home.path(), &tree);
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&review.url, "en");
+    page.wait_for("document.querySelectorAll('article.card').length === 1");
     // The server sends the name as it is (JSON is not a terminal) ...
-    let (status, body) = http(
-        review.port(),
-        &format!(
-            "GET /{}/api/state HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            review.token(),
-            review.port()
-        ),
-    );
-    assert_eq!(status, 200, "{body}");
+    let body = page.eval("fetch('api/state').then(r => r.text())");
+    let body = body.as_str().unwrap();
     assert!(body.contains('\u{202e}'), "not raw: {body}");
     assert!(
         !body.contains("\\\\u{202e}"),
         "escaped for a terminal: {body}"
     );
     // ... and the page makes the override visible instead of obeying it.
-    let mut browser = Browser::launch();
-    let mut page = browser.open(&review.url, "en");
-    page.wait_for("document.querySelectorAll('article.card').length === 1");
     let shown = page.eval(
         "[document.querySelector('.path').textContent, \
           [...document.querySelectorAll('.reasons li')].map(l => l.textContent + l.title).join(' ')]",
@@ -695,5 +764,515 @@ fn hostile_names_reach_the_page_raw_and_are_shown_escaped() {
     // The name reason quotes the file name.
     assert!(reasons.contains("passport_\\u{202e}gpj"), "{reasons}");
     assert!(!reasons.contains('\u{202e}'), "{reasons}");
+    assert_eq!(review.terminate().code(), Some(143));
+}
+
+/// A stand-in `xdg-open` that records what it was given: its arguments, its environment, and
+/// the mode, folder mode and text of the file it was asked to open. Returns the folder to put
+/// first on `PATH`.
+fn fake_xdg_open(home: &Path) -> PathBuf {
+    let bin = home.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let record = home.join("opened");
+    let script = format!(
+        "#!/bin/sh\n\
+         r='{}'\n\
+         printf '%s\\n' \"$@\" > \"$r.argv.tmp\"\n\
+         tr '\\0' '\\n' < /proc/$$/environ > \"$r.environ\"\n\
+         stat -c %a \"$1\" > \"$r.mode\"\n\
+         stat -c %a \"$(dirname \"$1\")\" > \"$r.dirmode\"\n\
+         cat \"$1\" > \"$r.page\"\n\
+         mv \"$r.argv.tmp\" \"$r.argv\"\n\
+         sleep 3\n",
+        record.display()
+    );
+    let path = bin.join("xdg-open");
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// `idvault review` as a user would start it: it opens the browser (the fake `xdg-open`), with
+/// its runtime folder under `home`.
+fn review_opening_browser(home: &Path, tree: &Path) -> Review {
+    let bin = fake_xdg_open(home);
+    let run = home.join("run");
+    fs::create_dir_all(&run).unwrap();
+    fs::set_permissions(&run, fs::Permissions::from_mode(0o700)).unwrap();
+    let mut c = idvault(home);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(&path));
+    c.env("PATH", std::env::join_paths(paths).unwrap())
+        .env("XDG_RUNTIME_DIR", &run)
+        .args(["review", "--no-content"]);
+    Review::spawn(c, home, tree)
+}
+
+/// Waits for the fake `xdg-open` to have recorded its call, and returns the file it was given.
+fn opened_file(home: &Path) -> PathBuf {
+    let argv = home.join("opened.argv");
+    let start = Instant::now();
+    while !argv.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "xdg-open was never run"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let args = fs::read_to_string(&argv).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 1, "xdg-open got {args:?}");
+    PathBuf::from(args[0])
+}
+
+#[test]
+fn the_token_is_in_no_process_arguments_or_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let mut review = review_opening_browser(home.path(), &tree);
+    let token = review.token();
+    let page = opened_file(home.path());
+    // While xdg-open still runs: no process this user can see holds the token in its arguments
+    // or environment (idvault, its children, everything else).
+    let mut looked = 0;
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        for part in ["cmdline", "environ"] {
+            // Processes of other users, and ones gone meanwhile, cannot be read.
+            if let Ok(bytes) = fs::read(entry.path().join(part)) {
+                looked += 1;
+                assert!(
+                    !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                    "the token is in /proc/{}/{part}",
+                    entry.file_name().to_string_lossy()
+                );
+            }
+        }
+    }
+    assert!(looked > 2, "no process could be read");
+    let environ = fs::read_to_string(home.path().join("opened.environ")).unwrap();
+    assert!(
+        !environ.contains(&token),
+        "xdg-open's environment holds the token"
+    );
+    // What it was given instead: a private file, forwarding to the address.
+    assert!(
+        page.starts_with(home.path().join("run/idvault")),
+        "{}",
+        page.display()
+    );
+    assert!(!page.to_string_lossy().contains(&token));
+    let mode = |f: &str| fs::read_to_string(home.path().join(f)).unwrap();
+    assert_eq!(mode("opened.mode").trim(), "600");
+    assert_eq!(mode("opened.dirmode").trim(), "700");
+    assert!(mode("opened.page").contains(&format!("url={}", review.url)));
+    // The first load binds the session; the forwarding page has done its work and goes.
+    review.bind();
+    assert!(!page.exists(), "the forwarding page outlived the binding");
+    assert_eq!(review.terminate().code(), Some(143));
+}
+
+#[test]
+fn a_copied_address_without_the_browsers_cookie_gets_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let mut review = Review::start(home.path(), &tree);
+    // The owner's browser loads the page first.
+    let cookie = review.bind();
+    let state = review.scanned_state(cookie.as_deref());
+    assert_eq!(state["cards"].as_array().unwrap().len(), 4, "{state}");
+    let first = state["cards"][0]["id"].as_u64().unwrap();
+    let marks = home.path().join("cache/idvault/not-documents.bin");
+    let marks_before = fs::read(&marks).ok();
+
+    // Someone who copied the address later: no cookie, or a made-up one.
+    let wrong = format!("idvault_session={}", "0".repeat(64));
+    for cookie in [None, Some(wrong.as_str())] {
+        for route in [
+            "api/state".to_string(),
+            "api/messages".to_string(),
+            format!("thumb/{first}/blurred"),
+            format!("thumb/{first}/sharp"),
+        ] {
+            let (status, resp) = review.request(&route, cookie, None);
+            assert_eq!(status, 403, "{route} with {cookie:?}: {resp}");
+            assert!(
+                !resp.contains("cards") && !resp.contains("image/jpeg"),
+                "{resp}"
+            );
+        }
+        let dismiss = format!("{{\"id\":{first},\"dismissed\":true}}");
+        let secure = format!(
+            "{{\"ids\":[{first}],\"passphrase\":\"{PASSPHRASE}\",\"repeat\":\"{PASSPHRASE}\"}}"
+        );
+        for (route, body) in [
+            ("api/dismiss", dismiss.as_str()),
+            ("api/secure", secure.as_str()),
+            ("api/done", "{}"),
+        ] {
+            let (status, resp) = review.request(route, cookie, Some(body));
+            assert_eq!(status, 403, "{route} with {cookie:?}: {resp}");
+        }
+        // The page itself is an empty shell, and loading it binds nothing more.
+        let (status, resp) = review.request("", cookie, None);
+        assert_eq!(status, 200);
+        assert!(
+            !resp.contains("Set-Cookie"),
+            "a second browser was let in: {resp}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        review.child.try_wait().unwrap().is_none(),
+        "a foreign Done stopped review"
+    );
+    assert!(
+        !home.path().join("vault").exists(),
+        "a foreign passphrase made a vault"
+    );
+    assert_eq!(
+        fs::read(&marks).ok(),
+        marks_before,
+        "a foreign mark was saved"
+    );
+    for rel in [PASSPORT, ID_CARD, KYC, PLAIN_SCREENSHOT] {
+        assert!(tree.join(rel).exists(), "{rel} was touched");
+    }
+    // The owner's browser still gets everything.
+    assert!(cookie.is_some(), "the first load set no cookie");
+    let (status, _) = review.request(&format!("thumb/{first}/blurred"), cookie.as_deref(), None);
+    assert_eq!(status, 200);
+    let (status, _) = review.request("api/done", cookie.as_deref(), Some("{}"));
+    assert_eq!(status, 200);
+    assert_eq!(review.wait_exit(Duration::from_secs(10)).code(), Some(0));
+}
+
+#[test]
+fn the_page_is_served_at_once_and_fills_as_the_scan_goes() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    // Enough files that the scan takes a while after the address is out.
+    for i in 0..3000 {
+        let dir = tree.join(format!("Camera/{}", i / 100));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!("IMG_{i:05}.txt")), b"not a picture").unwrap();
+    }
+    let review = Review::start(home.path(), &tree);
+    let cookie = review.bind();
+    let (status, resp) = review.request("api/state", cookie.as_deref(), None);
+    assert_eq!(status, 200);
+    let state: serde_json::Value =
+        serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(
+        state["scan"]["running"], true,
+        "the address came only after the scan: {state}"
+    );
+    // Securing waits for the scan (it finishes the leftovers the scan finds).
+    let state = review.scanned_state(cookie.as_deref());
+    assert_eq!(state["cards"].as_array().unwrap().len(), 4, "{state}");
+    assert!(state["scan"]["files"].as_u64().unwrap() >= 3004, "{state}");
+}
+
+/// The `Threads:` count of process `pid`.
+fn threads(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Holds `n` connections to `port` open from a shell (half of them having sent part of a
+/// request), as user `nobody` if `as_nobody`; ready when this returns. Dropping the child's
+/// stdin ends it.
+fn hold_connections(port: u16, n: usize, as_nobody: bool) -> Child {
+    let script = format!(
+        "ulimit -n 4096 2>/dev/null || ulimit -n $(ulimit -Hn)\n\
+         for i in $(seq 1 {n}); do\n\
+           exec {{fd}}<>/dev/tcp/127.0.0.1/{port} || exit 1\n\
+           if [ $((i % 2)) = 0 ]; then printf 'GET / HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Slow: ' >&$fd; fi\n\
+         done\n\
+         echo ready\n\
+         read -r _\n"
+    );
+    let mut c = if as_nobody {
+        let mut c = crate::util::tool("setpriv", "util-linux");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "bash",
+        ]);
+        c
+    } else {
+        crate::util::tool("bash", "bash")
+    };
+    let mut child = c
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "the server did not take all {n} connections (it stopped accepting)"
+    );
+    child
+}
+
+/// The body of [`a_thousand_idle_connections_do_not_stop_the_page`] and its as-another-user
+/// twin: the page keeps answering, with a bounded number of threads, while 1,000 connections
+/// sit idle or half-sent, and after they are gone. The review process has the 1,024 open files
+/// of a desktop session.
+fn thousand_connections(as_nobody: bool) {
+    use std::os::unix::process::CommandExt;
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let mut c = idvault(home.path());
+    c.args(["review", "--no-open", "--no-content"]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut review = Review::spawn(c, home.path(), &tree);
+    let cookie = review.bind();
+    review.scanned_state(cookie.as_deref());
+    let pid = review.child.id();
+    let before = threads(pid);
+
+    let attack = hold_connections(review.port(), 1000, as_nobody);
+    let state = review.scanned_state(cookie.as_deref());
+    assert_eq!(state["cards"].as_array().unwrap().len(), 4);
+    let (status, _) = review.request("thumb/0/blurred", cookie.as_deref(), None);
+    assert_eq!(status, 200);
+    let during = threads(pid);
+    assert!(
+        during <= before + 4,
+        "threads grew with the connections: {before} before, {during} during"
+    );
+    drop(attack);
+    // Past the time a connection may take to send its request: all closed, still serving.
+    std::thread::sleep(Duration::from_secs(11));
+    review.scanned_state(cookie.as_deref());
+    assert!(review.child.try_wait().unwrap().is_none());
+    assert_eq!(review.terminate().code(), Some(143));
+}
+
+#[test]
+fn a_thousand_idle_connections_do_not_stop_the_page() {
+    thousand_connections(false);
+}
+
+#[test]
+#[ignore = "needs root: opens the connections as user nobody"]
+fn a_thousand_idle_connections_from_another_account_do_not_stop_the_page_as_root() {
+    crate::util::require_root();
+    thousand_connections(true);
+}
+
+#[test]
+fn requests_without_the_cookie_do_not_keep_the_page_alive() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let start = |sub: &str| {
+        let h = home.path().join(sub);
+        fs::create_dir_all(&h).unwrap();
+        let mut c = idvault(&h);
+        c.args(["review", "--no-open", "--no-content", "--idle-timeout", "1"]);
+        Review::spawn(c, &h, &tree)
+    };
+    // Both bound to a browser at once; then one gets only requests without the cookie (the
+    // address alone, a wrong cookie, no token), the other a request with it, every 20 s.
+    let mut ignored = start("a");
+    let mut kept = start("b");
+    let kept_cookie = kept.bind();
+    ignored.bind();
+    let began = Instant::now();
+    let wrong = format!("idvault_session={}", "0".repeat(64));
+    let stopped_at = loop {
+        if let Some(status) = ignored.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0), "idle stop is a normal end");
+            break began.elapsed();
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(100),
+            "requests without the cookie kept the page alive past its idle time"
+        );
+        if began.elapsed().as_secs() % 20 == 19 {
+            let _ = ignored.request("api/state", None, None);
+            let _ = ignored.request("api/state", Some(&wrong), None);
+            let _ = ignored.request("", None, None);
+            let _ = http(
+                ignored.port(),
+                &format!(
+                    "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+                    ignored.port()
+                ),
+            );
+            let (status, _) = kept.request("api/state", kept_cookie.as_deref(), None);
+            assert_eq!(status, 200);
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The other one, asked with its cookie, is still there past the idle time.
+    while began.elapsed() < Duration::from_secs(75) {
+        if began.elapsed().as_secs() % 20 == 19 {
+            let (status, _) = kept.request("api/state", kept_cookie.as_deref(), None);
+            assert_eq!(status, 200);
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        kept.child.try_wait().unwrap().is_none(),
+        "the page with its cookie stopped (the other stopped after {stopped_at:?})"
+    );
+    let (status, _) = kept.request("api/done", kept_cookie.as_deref(), Some("{}"));
+    assert_eq!(status, 200);
+    assert_eq!(kept.wait_exit(Duration::from_secs(10)).code(), Some(0));
+}
+
+/// Gives `dir` and everything in it to user `nobody`.
+fn give_to_nobody(dir: &Path) {
+    std::os::unix::fs::lchown(dir, Some(65534), Some(65534)).unwrap();
+    if fs::symlink_metadata(dir).unwrap().is_dir() {
+        for e in fs::read_dir(dir).unwrap() {
+            give_to_nobody(&e.unwrap().path());
+        }
+    }
+}
+
+/// `cmd` run as user `nobody` through `setpriv`, with the same environment changes.
+fn as_nobody(cmd: &Command) -> Command {
+    let mut wrapped = crate::util::tool("setpriv", "util-linux");
+    wrapped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    wrapped
+}
+
+#[test]
+fn core_dumps_are_off_and_the_process_undumpable_while_it_waits_for_a_passphrase() {
+    use std::os::unix::fs::MetadataExt;
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let pw = home.path().join("pw");
+    fs::write(&pw, format!("{PASSPHRASE}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    // Not dumpable shows in /proc: a process's files there then belong to root rather than to
+    // its user (proc(5)), which a root-run idvault could not tell apart: run it as nobody.
+    let root = crate::util::is_root();
+    if root {
+        give_to_nobody(home.path());
+    }
+    // The page will ask for the passphrase; or it was read from a file at the start.
+    for extra in [vec![], vec!["--passphrase-file".into(), pw.clone()]] {
+        let mut c = idvault(home.path());
+        c.args(["review", "--no-open", "--no-content"]).args(&extra);
+        let c = if root { as_nobody(&c) } else { c };
+        let mut review = Review::spawn(c, home.path(), &tree);
+        let pid = review.child.id();
+        let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let core: Vec<&str> = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap()
+            .split_whitespace()
+            .skip(4)
+            .take(2)
+            .collect();
+        assert_eq!(core, ["0", "0"], "core files allowed ({extra:?}): {limits}");
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid: u32 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_ne!(uid, 0, "idvault must run as a user other than root here");
+        let owner = fs::metadata(format!("/proc/{pid}/status")).unwrap().uid();
+        assert_eq!(owner, 0, "idvault (uid {uid}) is dumpable ({extra:?})");
+        assert_eq!(review.terminate().code(), Some(143));
+    }
+}
+
+#[test]
+#[ignore = "needs chromium (chromium)"]
+fn the_forwarding_page_opens_the_review_and_another_browser_gets_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let tree = build_stills(home.path());
+    let mut review = review_opening_browser(home.path(), &tree);
+    let forward = opened_file(home.path());
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&format!("file://{}", forward.display()), "en");
+    page.wait_for("document.querySelectorAll('article.card').length === 4");
+    page.wait_for(
+        "[...document.querySelectorAll('img[data-role=thumb]')].every(i => i.complete && i.naturalWidth > 0)",
+    );
+    assert!(
+        !forward.exists(),
+        "the forwarding page outlived the binding"
+    );
+    let errors = page.errors();
+    assert!(errors.is_empty(), "page errors: {errors:?}");
+
+    // Another browser given the address: the page's empty shell and why, no card, no picture.
+    let mut other = Browser::launch();
+    let mut copied = other.open(&review.url, "en");
+    copied.wait_for("!document.getElementById('stopped').hidden");
+    assert_eq!(
+        copied.eval("document.querySelectorAll('article').length"),
+        0
+    );
+    let said = copied.eval("document.getElementById('stopped-text').textContent");
+    assert!(said.as_str().unwrap().contains("another browser"), "{said}");
+    let img = copied.eval(
+        "new Promise(r => { const i = new Image(); i.onload = () => r('loaded'); \
+         i.onerror = () => r('refused'); i.src = 'thumb/0/blurred'; })",
+    );
+    assert_eq!(img, "refused");
+    drop(copied);
+
+    // The first browser keeps its session across a reload.
+    page.goto(&review.url);
+    page.wait_for("document.querySelectorAll('article.card').length === 4");
     assert_eq!(review.terminate().code(), Some(143));
 }

@@ -10,11 +10,13 @@ const KINDS = ['passport', 'id_card', 'residence_permit', 'travel_permit', 'visa
   'screenshot'];
 const HEARTBEAT_MS = 30000;
 const PROGRESS_MS = 400;
+const SCANNING_MS = 700;
 
 let catalogs = {};
 let lang = 'en';
 let state = null;
-let selected = null; // Set of card ids; filled from the server's recommendation once
+let selected = new Set(); // card ids chosen; a card joins it on arrival if it is recommended
+const seen = new Set(); // card ids already given their default selection
 let filter = 'all';
 let timer = null;
 let stopped = false;
@@ -60,6 +62,9 @@ async function api(path, body) {
     throw e;
   }
   const data = await resp.json().catch(() => ({}));
+  // The session is bound to the browser that opened the page first: this one gets nothing.
+  // (Before the catalog has loaded, the server's own English sentence says so.)
+  if (resp.status === 403) showStopped(catalogs.en ? t('page.elsewhere') : data.error || resp.statusText);
   if (!resp.ok) throw new Error(data.error || resp.statusText);
   return data;
 }
@@ -97,9 +102,8 @@ function thumb(c) {
   return made;
 }
 
-// Thumbnails are fetched one after another, not all at once: a burst of new connections can
-// leave one of them unserved by the server's HTTP library (tiny_http 0.12's thread pool), and
-// one at a time the browser reuses a single connection.
+// Thumbnails are fetched one after another, not all at once: each can take the server a second
+// to make, and one at a time leaves its few threads free for the page's other requests.
 const pendingThumbs = [];
 let thumbLoading = false;
 
@@ -231,7 +235,9 @@ function render() {
   const open = state.cards.filter((c) => !c.dismissed);
   const dismissed = state.cards.filter((c) => c.dismissed);
   const nChosen = chosen().length;
-  $('counts').textContent = t('page.found', { count: open.length }) + ' · ' + t('page.selected', { count: nChosen });
+  const scanning = state.scan.running;
+  $('counts').textContent = (scanning ? t('page.scanning', { files: state.scan.files }) + ' · ' : '')
+    + t('page.found', { count: open.length }) + ' · ' + t('page.selected', { count: nChosen });
 
   const filters = $('filters');
   filters.replaceChildren();
@@ -246,7 +252,7 @@ function render() {
 
   const groups = $('groups');
   groups.replaceChildren();
-  if (!open.length) groups.appendChild(el('p', { class: 'loading', text: t('page.empty') }));
+  if (!open.length) groups.appendChild(el('p', { class: 'loading', text: scanning ? t('page.loading') : t('page.empty') }));
   for (const k of present) {
     if (filter !== 'all' && filter !== k) continue;
     const cs = open.filter((c) => c.kind === k);
@@ -268,7 +274,7 @@ function render() {
   $('pass').hidden = $('pass-label').hidden = !ask;
   $('repeat').hidden = $('repeat-label').hidden = !ask || state.vault.exists;
   $('secure').textContent = t('secure.button', { count: nChosen });
-  $('secure').disabled = running || nChosen === 0;
+  $('secure').disabled = running || scanning || nChosen === 0;
   $('done').disabled = running;
   const progress = $('progress');
   progress.hidden = !running;
@@ -280,6 +286,10 @@ function render() {
     $('status').textContent = t('page.error', { error: job.error });
   } else if (job) {
     $('status').textContent = t('secure.finished', { ok: job.ok, failed: job.failed });
+  } else if (scanning) {
+    $('status').textContent = t('secure.wait_scan');
+  } else if ($('status').textContent === t('secure.wait_scan')) {
+    $('status').textContent = '';
   }
 }
 
@@ -293,10 +303,14 @@ async function refresh() {
   } catch (e) {
     return;
   }
-  if (selected === null) selected = new Set(state.cards.filter((c) => c.recommended).map((c) => c.id));
+  for (const c of state.cards) {
+    if (seen.has(c.id)) continue;
+    seen.add(c.id);
+    if (c.recommended) selected.add(c.id);
+  }
   render();
   const running = state.job && state.job.running;
-  timer = setTimeout(refresh, running ? PROGRESS_MS : HEARTBEAT_MS);
+  timer = setTimeout(refresh, running ? PROGRESS_MS : state.scan.running ? SCANNING_MS : HEARTBEAT_MS);
 }
 
 async function dismiss(c, on) {

@@ -1,18 +1,19 @@
-//! `idvault review`: scans, then serves the review page until it says Done, the idle time
-//! passes, or a signal arrives. The first line on stdout is the page's address.
+//! `idvault review`: serves the review page at once, fills it as the scan goes, until the page
+//! says Done, the idle time passes, or a signal arrives. The first line on stdout is the page's
+//! address; the browser is opened on a private page forwarding to it (never on the address).
 
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
 use idvault::dismissed::Dismissed;
 use idvault::report;
-use idvault::review::{self, Server, Stop, session::Session};
+use idvault::review::{self, ForwardPage, Server, Stop, session::Session};
 use idvault::scan::content::cache::Cache;
-use idvault::secure;
 use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
 use idvault::ui::{color, progress};
 
@@ -44,25 +45,17 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     secure_opts.scan.min_confidence = 0.0;
     secure_opts.scan.kinds = Vec::new();
 
-    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
-    let bar = progress::counter(
-        progress::wanted(global.quiet, global.json),
-        "files scanned",
-        colored,
-    );
-    let plan = secure::plan(&secure_opts, |n| bar.set_position(n));
-    bar.finish_and_clear();
-    let scan_failed = plan.scan.failures();
     let idle = Duration::from_secs(60 * args.idle_timeout);
     let opts = review::Options {
-        secure: secure_opts,
+        secure: secure_opts.clone(),
         selection,
         vault: vault_root,
         passphrase,
         marks_dir: Cache::default_dir(),
         idle,
     };
-    let server = Server::bind(Session::new(opts, plan))
+    let session = Arc::new(Mutex::new(Session::new(opts)));
+    let server = Server::bind(Arc::clone(&session))
         .context("cannot start the local web server on 127.0.0.1")?;
 
     // The page stops serving on the first signal; idvault::interrupt ends the process at a
@@ -75,23 +68,46 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let url = server.url();
     report::review::address(&url, global.quiet)?;
     if !args.no_open {
-        open_browser(&url);
+        match ForwardPage::write(&url) {
+            Ok(page) => {
+                open_browser(page.path());
+                server.forwarded_through(page);
+            }
+            Err(e) => report::review::not_opened(&e, global.quiet),
+        }
     }
+    let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
+    let bar = progress::counter(
+        progress::wanted(global.quiet, global.json),
+        "files scanned",
+        colored,
+    );
+    let scan_bar = bar.clone();
+    review::fill(
+        Arc::clone(&session),
+        secure_opts,
+        move |n| scan_bar.set_position(n),
+        move || bar.finish_and_clear(),
+    );
     let stop = server.run(&signal);
-    report::review::stopped(stop, idle, global.quiet);
+    let (failures, scanning) = {
+        let s = review::locked(&session);
+        (s.failures(), s.scan.running)
+    };
+    report::review::stopped(stop, idle, scanning, global.quiet);
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted {
             signal: idvault::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),
         },
-        Stop::Done | Stop::Idle => ExitCode::from_failures(scan_failed + server.failed() as u64),
+        Stop::Done | Stop::Idle => ExitCode::from_failures(failures),
     })
 }
 
-/// Opens `url` in the desktop's default browser; a missing `xdg-open` only means the user
-/// opens the printed address by hand.
-fn open_browser(url: &str) {
+/// Opens the private forwarding page `page` in the desktop's default browser; a missing
+/// `xdg-open` only means the user opens the printed address by hand.
+fn open_browser(page: &Path) {
     let _ = Command::new("xdg-open")
-        .arg(url)
+        .arg(page)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

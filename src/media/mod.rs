@@ -10,6 +10,7 @@ pub mod decode;
 pub(crate) mod gif;
 pub mod heif;
 pub(crate) mod jpeg;
+pub mod limits;
 pub(crate) mod mp4;
 pub(crate) mod parts;
 pub mod pdf;

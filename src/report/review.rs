@@ -20,15 +20,30 @@ pub fn address(url: &str, quiet: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Says on stderr, unless `quiet`, why the review ended; `idle` is the idle timeout.
-pub fn stopped(stop: Stop, idle: Duration, quiet: bool) {
+/// Says on stderr, unless `quiet`, that the browser could not be opened safely and why: the
+/// user opens the address above by hand.
+pub fn not_opened(err: &io::Error, quiet: bool) {
+    if !quiet {
+        eprintln!(
+            "idvault: not opening the browser (no private place for its forwarding page: {err}); \
+             open the address above yourself"
+        );
+    }
+}
+
+/// Says on stderr, unless `quiet`, why the review ended (and if it ended before its scan
+/// did); `idle` is the idle timeout.
+pub fn stopped(stop: Stop, idle: Duration, scanning: bool, quiet: bool) {
     if quiet {
         return;
+    }
+    if scanning {
+        eprintln!("idvault: the review ended before its scan finished");
     }
     match stop {
         Stop::Done => eprintln!("idvault: review finished"),
         Stop::Idle => eprintln!(
-            "idvault: review stopped after {} minutes without the page",
+            "idvault: review stopped after {} minutes without a request from the page",
             idle.as_secs() / 60
         ),
         Stop::Signal => eprintln!("idvault: review interrupted"),

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use super::locked as lock;
 use super::session::{ActionError, JobStatus, Session};
 use crate::secure::{self, OriginalDone, Progress};
 use crate::vault::{self, Keys, LockMode, Vault};
@@ -35,10 +36,6 @@ pub struct Request {
     pub passphrase: Option<SecretString>,
     /// The passphrase typed again, when a new vault is made.
     pub repeat: Option<SecretString>,
-}
-
-fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
-    session.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Starts securing the chosen cards; returns at once.
@@ -173,13 +170,14 @@ mod tests {
             marks_dir: None,
             idle: Duration::from_secs(60),
         };
-        let plan = Plan {
+        let mut session = Session::new(opts);
+        session.scan_finished(Plan {
             items: Vec::new(),
             leftovers: Vec::new(),
             warnings: Vec::new(),
             scan: Default::default(),
-        };
-        Arc::new(Mutex::new(Session::new(opts, plan)))
+        });
+        Arc::new(Mutex::new(session))
     }
 
     fn secret(s: &str) -> Option<SecretString> {
@@ -229,6 +227,23 @@ mod tests {
             !t.path().join("vault").exists(),
             "a refused start made a vault"
         );
+    }
+
+    #[test]
+    fn nothing_is_secured_while_the_scan_runs() {
+        let t = tempfile::tempdir().unwrap();
+        let s = session(t.path(), Some("given"));
+        lock(&s).scan.running = true;
+        let r = start(
+            &s,
+            Request {
+                ids: vec![0],
+                passphrase: None,
+                repeat: None,
+            },
+        );
+        assert!(matches!(r, Err(StartError::Choice(ActionError::Scanning))));
+        assert!(lock(&s).job.is_none());
     }
 
     #[test]

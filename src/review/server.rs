@@ -1,9 +1,14 @@
-//! The HTTP side of the review page, on `tiny_http`, hardened like Jupyter's token-in-URL
-//! servers:
+//! The HTTP side of the review page (on [`super::http`]), hardened like notebook servers'
+//! token-in-URL pages, with the session bound to one browser:
 //!
 //! - bound to 127.0.0.1 only, on a port the OS picks;
 //! - every path starts with a 256-bit random token, compared in constant time; anything else
 //!   gets 404;
+//! - the first load of the page binds the session to that browser: it gets a second random
+//!   secret in an `HttpOnly`, `SameSite=Strict` cookie scoped to the token's path, and every
+//!   API call and thumbnail needs it (403 without). The address alone, copied later by another
+//!   local user, gets the page's empty shell and nothing else;
+//! - only requests carrying the cookie count as activity for the idle timeout;
 //! - the `Host` header must name 127.0.0.1 or localhost at our port (DNS rebinding);
 //! - state-changing requests are POSTs with a JSON body, an `Origin` of our own and, where the
 //!   browser sends it, `Sec-Fetch-Site: same-origin` (cross-site request forgery);
@@ -11,23 +16,25 @@
 //!   outside), `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, `nosniff` and
 //!   frame denial.
 //!
-//! Requests are handled on a few threads; the caller's thread watches for the end: the page's
-//! "Done", an idle timeout, or a signal.
+//! Requests are answered by [`http::serve`]'s few threads; the caller's thread watches for the
+//! end: the page's "Done", an idle timeout, or a signal.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
-use tiny_http::{Header, Method, Request, Response};
 use zeroize::Zeroizing;
 
+use super::forward::ForwardPage;
+use super::http::{self, Request, Response};
 use super::job::{self, StartError};
+use super::locked;
 use super::session::{ActionError, Session};
 use super::thumb;
 use crate::i18n::{Catalog, Lang};
@@ -37,10 +44,10 @@ const APP_JS: &str = include_str!("../../assets/review/app.js");
 const APP_CSS: &str = include_str!("../../assets/review/app.css");
 const ICON_SVG: &str = include_str!("../../assets/review/icon.svg");
 
-/// Request bodies are a list of ids and a passphrase at most.
-const MAX_BODY: u64 = 64 * 1024;
-/// How often the watcher and the request threads look at the stop conditions.
+/// How often the watcher looks at the stop conditions.
 const TICK: Duration = Duration::from_millis(200);
+/// The name of the cookie that binds the session to a browser.
+const COOKIE: &str = "idvault_session";
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -50,7 +57,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub enum Stop {
     /// The page said "Done".
     Done,
-    /// No request for the idle time.
+    /// No request from the page for the idle time.
     Idle,
     /// SIGINT or SIGTERM.
     Signal,
@@ -58,38 +65,34 @@ pub enum Stop {
 
 /// A bound, not yet running review server.
 pub struct Server {
-    http: tiny_http::Server,
+    listener: TcpListener,
     token: String,
     port: u16,
     session: Arc<Mutex<Session>>,
-}
-
-/// Shared between the request threads and the watcher.
-struct Shared<'a> {
-    server: &'a Server,
+    /// The secret of the browser the session is bound to; `None` until the page's first load.
+    cookie: Mutex<Option<Zeroizing<String>>>,
+    /// The private page the browser was opened on, removed once the session is bound.
+    forward: Mutex<Option<ForwardPage>>,
+    /// The last request that carried the session's cookie.
+    last_seen: Mutex<Instant>,
     done: AtomicBool,
-    stop: AtomicBool,
-    last_request: Mutex<Instant>,
-}
-
-fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Server {
     /// Binds 127.0.0.1 on a free port and draws the token.
-    pub fn bind(session: Session) -> std::io::Result<Server> {
-        let http = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-        let port = http
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| std::io::Error::other("no TCP port"))?;
+    pub fn bind(session: Arc<Mutex<Session>>) -> std::io::Result<Server> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
         Ok(Server {
-            http,
+            listener,
             token: crate::fsutil::random_hex(32),
             port,
-            session: Arc::new(Mutex::new(session)),
+            session,
+            cookie: Mutex::new(None),
+            forward: Mutex::new(None),
+            last_seen: Mutex::new(Instant::now()),
+            done: AtomicBool::new(false),
         })
     }
 
@@ -98,34 +101,20 @@ impl Server {
         format!("http://127.0.0.1:{}/{}/", self.port, self.token)
     }
 
-    /// Findings the page chose to secure that could not be secured.
-    pub fn failed(&self) -> usize {
-        locked(&self.session).failed()
+    /// Keeps the private page the browser was opened on until the session is bound.
+    pub fn forwarded_through(&self, page: ForwardPage) {
+        *locked(&self.forward) = Some(page);
     }
 
-    /// Serves until the page says "Done", nothing was asked for `idle`, or `signal` is set. A
-    /// running job is always let finish (it takes seconds per file); a second signal ends the
-    /// process at once, which the pipeline is built to survive.
+    /// Serves until the page says "Done", no request from the page came for `idle`, or `signal`
+    /// is set. A running job is always let finish (it takes seconds per file); a second signal
+    /// ends the process at once, which the pipeline is built to survive.
     pub fn run(&self, signal: &AtomicBool) -> Stop {
         let idle = locked(&self.session).opts.idle;
-        let shared = Shared {
-            server: self,
-            done: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-            last_request: Mutex::new(Instant::now()),
-        };
-        let workers = thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+        *locked(&self.last_seen) = Instant::now();
+        let stop = AtomicBool::new(false);
         thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    while !shared.stop.load(Ordering::Relaxed) {
-                        if let Ok(Some(req)) = self.http.recv_timeout(TICK) {
-                            *locked(&shared.last_request) = Instant::now();
-                            shared.handle(req);
-                        }
-                    }
-                });
-            }
+            s.spawn(|| http::serve(&self.listener, &stop, &|req| self.handle(req)));
             let why = loop {
                 thread::sleep(TICK);
                 let running = locked(&self.session)
@@ -138,33 +127,22 @@ impl Server {
                 if signal.load(Ordering::Relaxed) {
                     break Stop::Signal;
                 }
-                if shared.done.load(Ordering::Relaxed) {
+                if self.done.load(Ordering::Relaxed) {
                     break Stop::Done;
                 }
-                if locked(&shared.last_request).elapsed() >= idle {
+                if locked(&self.last_seen).elapsed() >= idle {
                     break Stop::Idle;
                 }
             };
-            shared.stop.store(true, Ordering::Relaxed);
+            stop.store(true, Ordering::Relaxed);
             why
         })
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
-}
-
-fn request_header<'r>(req: &'r Request, name: &'static str) -> Option<&'r str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
-}
-
-/// Sends `body` with the headers every response carries.
-fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
-    let mut resp = Response::from_data(body).with_status_code(status);
+/// `body` with the headers every response carries.
+fn send(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+    let mut resp = Response::new(status, body);
     for (n, v) in [
         ("Content-Type", content_type),
         ("Content-Security-Policy", CSP),
@@ -175,19 +153,17 @@ fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
         ("Cross-Origin-Resource-Policy", "same-origin"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ] {
-        resp.add_header(header(n, v));
+        resp = resp.with_header(n, v);
     }
-    // The client may have gone; nothing to do about it.
-    let _ = req.respond(resp);
+    resp
 }
 
-fn send_json(req: Request, status: u16, value: &impl Serialize) {
+fn send_json(status: u16, value: &impl Serialize) -> Response {
     send(
-        req,
         status,
         "application/json",
         serde_json::to_vec(value).unwrap_or_default(),
-    );
+    )
 }
 
 /// The body of every refused request: `{"error": "…"}`.
@@ -196,9 +172,12 @@ struct ErrorJson<'a> {
     error: &'a str,
 }
 
-fn send_error(req: Request, status: u16, message: &str) {
-    send_json(req, status, &ErrorJson { error: message });
+fn send_error(status: u16, message: &str) -> Response {
+    send_json(status, &ErrorJson { error: message })
 }
+
+/// What a request without the session's cookie is told (the page shows its own sentence).
+const NOT_THIS_BROWSER: &str = "this review is open in another browser";
 
 #[derive(Deserialize)]
 struct DismissBody {
@@ -216,115 +195,156 @@ struct SecureBody {
 }
 
 /// A passphrase straight into a `SecretString` (secrecy's serde support covers sized types
-/// only). The request body it came from is zeroed after parsing.
+/// only). The request body it came from is zeroed when the request is dropped.
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     Ok(s.map(SecretString::from))
 }
 
-impl Shared<'_> {
-    fn handle(&self, mut req: Request) {
-        let server = self.server;
+impl Server {
+    fn handle(&self, req: Request) -> Response {
         if !self.host_ok(&req) {
-            return send_error(req, 421, "wrong host");
+            return send_error(421, "wrong host");
         }
-        let url = req.url().to_string();
-        let path = url.split(['?', '#']).next().unwrap_or_default();
+        let path = req.path.split(['?', '#']).next().unwrap_or_default();
         let Some(rest) = path.strip_prefix('/') else {
-            return send_error(req, 404, "not found");
+            return send_error(404, "not found");
         };
         let (token, route) = rest.split_once('/').unwrap_or((rest, ""));
-        let token_ok: bool = token.as_bytes().ct_eq(server.token.as_bytes()).into();
+        let token_ok: bool = token.as_bytes().ct_eq(self.token.as_bytes()).into();
         if !token_ok {
-            return send_error(req, 404, "not found");
+            return send_error(404, "not found");
         }
         if !path.ends_with('/') && route.is_empty() {
-            let mut resp = Response::empty(308);
-            resp.add_header(header("Location", &format!("/{}/", server.token)));
-            let _ = req.respond(resp);
-            return;
+            return Response::new(308, Vec::new())
+                .with_header("Location", format!("/{}/", self.token));
         }
-        // A page elsewhere must not load or embed our resources, even knowing the token.
-        if let Some(site) = request_header(&req, "Sec-Fetch-Site")
+        let page = req.method == "GET" && route.is_empty();
+        // A page elsewhere must not load or embed our resources, even knowing the token. Opening
+        // the page itself is allowed from anywhere: the forwarding page is a file, which
+        // browsers count as another site, and the page alone holds no data.
+        let navigation = page && req.header("Sec-Fetch-Mode") == Some("navigate");
+        if let Some(site) = req.header("Sec-Fetch-Site")
             && site != "same-origin"
             && site != "none"
+            && !navigation
         {
-            return send_error(req, 403, "cross-site request refused");
+            return send_error(403, "cross-site request refused");
         }
-        match (req.method().clone(), route) {
-            (Method::Get, "") => send(req, 200, "text/html; charset=utf-8", INDEX_HTML.into()),
-            (Method::Get, "app.js") => {
-                send(req, 200, "text/javascript; charset=utf-8", APP_JS.into())
+        let mut authed = self.cookie_ok(&req);
+        let mut set_cookie = None;
+        if page && !authed {
+            set_cookie = self.bind_browser();
+            authed = set_cookie.is_some();
+        }
+        if authed {
+            *locked(&self.last_seen) = Instant::now();
+        }
+        match (req.method.as_str(), route) {
+            ("GET", "") => {
+                let resp = send(200, "text/html; charset=utf-8", INDEX_HTML.into());
+                match set_cookie {
+                    Some(c) => resp.with_header("Set-Cookie", c.as_str()),
+                    None => resp,
+                }
             }
-            (Method::Get, "icon.svg") => send(req, 200, "image/svg+xml", ICON_SVG.into()),
-            (Method::Get, "app.css") => send(req, 200, "text/css; charset=utf-8", APP_CSS.into()),
-            (Method::Get, "api/state") => {
-                let lang = Lang::negotiate(request_header(&req, "Accept-Language").unwrap_or(""));
-                send_json(req, 200, &locked(&server.session).state(lang.tag()));
+            // The page's own code, the same for everyone (it is in the binary).
+            ("GET", "app.js") => send(200, "text/javascript; charset=utf-8", APP_JS.into()),
+            ("GET", "icon.svg") => send(200, "image/svg+xml", ICON_SVG.into()),
+            ("GET", "app.css") => send(200, "text/css; charset=utf-8", APP_CSS.into()),
+            _ if !authed => send_error(403, NOT_THIS_BROWSER),
+            ("GET", "api/state") => {
+                let lang = Lang::negotiate(req.header("Accept-Language").unwrap_or(""));
+                send_json(200, &locked(&self.session).state(lang.tag()))
             }
-            (Method::Get, "api/messages") => {
+            ("GET", "api/messages") => {
                 let c = Catalog::get_or_load();
                 let all: BTreeMap<&str, _> = Lang::ALL
                     .iter()
                     .map(|&l| (l.tag(), c.messages(l)))
                     .collect();
-                send_json(req, 200, &all);
+                send_json(200, &all)
             }
-            (Method::Get, r) if r.starts_with("thumb/") => self.thumbnail(req, r),
-            (Method::Post, r) => {
+            ("GET", r) if r.starts_with("thumb/") => self.thumbnail(r),
+            ("POST", r) => {
                 if !self.post_ok(&req) {
-                    return send_error(req, 403, "cross-origin request refused");
+                    return send_error(403, "cross-origin request refused");
                 }
-                let mut body = Zeroizing::new(Vec::new());
-                if req
-                    .as_reader()
-                    .take(MAX_BODY)
-                    .read_to_end(&mut body)
-                    .is_err()
-                {
-                    return send_error(req, 400, "unreadable body");
-                }
-                self.post(req, r, &body);
+                self.post(r, &req.body)
             }
-            _ => send_error(req, 404, "not found"),
+            _ => send_error(404, "not found"),
         }
+    }
+
+    /// The request carries the cookie of the browser the session is bound to.
+    fn cookie_ok(&self, req: &Request) -> bool {
+        let bound = locked(&self.cookie);
+        let Some(secret) = bound.as_ref() else {
+            return false;
+        };
+        req.headers_named("Cookie")
+            .flat_map(|h| h.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .any(|(name, value)| {
+                name == COOKIE && bool::from(value.as_bytes().ct_eq(secret.as_bytes()))
+            })
+    }
+
+    /// Binds the session to the browser loading the page now, unless one already holds it:
+    /// draws the cookie's secret and returns the `Set-Cookie` value. The forwarding page has
+    /// done its work and is removed.
+    fn bind_browser(&self) -> Option<Zeroizing<String>> {
+        let mut bound = locked(&self.cookie);
+        if bound.is_some() {
+            return None;
+        }
+        let secret = Zeroizing::new(crate::fsutil::random_hex(32));
+        let header = Zeroizing::new(format!(
+            "{COOKIE}={}; Path=/{}/; HttpOnly; SameSite=Strict",
+            secret.as_str(),
+            self.token
+        ));
+        *bound = Some(secret);
+        drop(locked(&self.forward).take());
+        Some(header)
     }
 
     /// `Host` names our own loopback address and port (a rebound DNS name does not).
     fn host_ok(&self, req: &Request) -> bool {
-        let port = self.server.port;
-        request_header(req, "Host")
+        let port = self.port;
+        req.header("Host")
             .is_some_and(|h| h == format!("127.0.0.1:{port}") || h == format!("localhost:{port}"))
     }
 
     /// A POST comes from our own page: its `Origin` is ours and its body is JSON (which a
     /// cross-origin form cannot send without a preflight we never answer).
     fn post_ok(&self, req: &Request) -> bool {
-        let port = self.server.port;
-        let origin_ok = request_header(req, "Origin").is_some_and(|o| {
+        let port = self.port;
+        let origin_ok = req.header("Origin").is_some_and(|o| {
             o == format!("http://127.0.0.1:{port}") || o == format!("http://localhost:{port}")
         });
-        let json = request_header(req, "Content-Type")
+        let json = req
+            .header("Content-Type")
             .is_some_and(|c| c.split(';').next() == Some("application/json"));
         origin_ok && json
     }
 
-    fn post(&self, req: Request, route: &str, body: &[u8]) {
-        let session = &self.server.session;
+    fn post(&self, route: &str, body: &[u8]) -> Response {
+        let session = &self.session;
         match route {
             "api/dismiss" => {
                 let Ok(b) = serde_json::from_slice::<DismissBody>(body) else {
-                    return send_error(req, 400, "bad request");
+                    return send_error(400, "bad request");
                 };
                 match locked(session).set_dismissed(b.id, b.dismissed) {
-                    Ok(()) => send_json(req, 200, &serde_json::json!({})),
-                    Err(e @ ActionError::NoSuchCard) => send_error(req, 404, &e.to_string()),
-                    Err(e) => send_error(req, 409, &e.to_string()),
+                    Ok(()) => send_json(200, &serde_json::json!({})),
+                    Err(e @ ActionError::NoSuchCard) => send_error(404, &e.to_string()),
+                    Err(e) => send_error(409, &e.to_string()),
                 }
             }
             "api/secure" => {
                 let Ok(b) = serde_json::from_slice::<SecureBody>(body) else {
-                    return send_error(req, 400, "bad request");
+                    return send_error(400, "bad request");
                 };
                 let request = job::Request {
                     ids: b.ids,
@@ -332,41 +352,41 @@ impl Shared<'_> {
                     repeat: b.repeat,
                 };
                 match job::start(session, request) {
-                    Ok(()) => send_json(req, 202, &serde_json::json!({})),
+                    Ok(()) => send_json(202, &serde_json::json!({})),
                     Err(e @ StartError::Choice(ActionError::NoSuchCard)) => {
-                        send_error(req, 404, &e.to_string())
+                        send_error(404, &e.to_string())
                     }
-                    Err(e) => send_error(req, 409, &e.to_string()),
+                    Err(e) => send_error(409, &e.to_string()),
                 }
             }
             "api/done" => {
                 if locked(session).job.as_ref().is_some_and(|j| j.running) {
-                    return send_error(req, 409, &StartError::Busy.to_string());
+                    return send_error(409, &StartError::Busy.to_string());
                 }
                 self.done.store(true, Ordering::Relaxed);
-                send_json(req, 200, &serde_json::json!({}));
+                send_json(200, &serde_json::json!({}))
             }
-            _ => send_error(req, 404, "not found"),
+            _ => send_error(404, "not found"),
         }
     }
 
     /// `thumb/<id>/blurred` or `thumb/<id>/sharp`.
-    fn thumbnail(&self, req: Request, route: &str) {
+    fn thumbnail(&self, route: &str) -> Response {
         let mut parts = route.split('/').skip(1);
         let (Some(Ok(id)), Some(which), None) = (
             parts.next().map(str::parse::<usize>),
             parts.next(),
             parts.next(),
         ) else {
-            return send_error(req, 404, "not found");
+            return send_error(404, "not found");
         };
         let sharp = match which {
             "sharp" => true,
             "blurred" => false,
-            _ => return send_error(req, 404, "not found"),
+            _ => return send_error(404, "not found"),
         };
         let found = {
-            let s = locked(&self.server.session);
+            let s = locked(&self.session);
             s.cards.get(id).filter(|c| c.securable()).map(|c| {
                 (
                     c.thumbs.clone(),
@@ -376,20 +396,20 @@ impl Shared<'_> {
             })
         };
         let Some((cached, path, file_type)) = found else {
-            return send_error(req, 404, "not found");
+            return send_error(404, "not found");
         };
         let thumbs = match cached {
             Some(t) => t,
             None => match crate::isolate::per_file(|| thumb::make(&path, file_type)) {
                 Ok(Ok(t)) => {
                     let t = Arc::new(t);
-                    if let Some(c) = locked(&self.server.session).cards.get_mut(id) {
+                    if let Some(c) = locked(&self.session).cards.get_mut(id) {
                         c.thumbs = Some(Arc::clone(&t));
                     }
                     t
                 }
-                Ok(Err(e)) => return send_error(req, 404, &e.to_string()),
-                Err(_) => return send_error(req, 500, "the preview failed on this file"),
+                Ok(Err(e)) => return send_error(404, &e.to_string()),
+                Err(_) => return send_error(500, "the preview failed on this file"),
             },
         };
         let bytes = if sharp {
@@ -397,6 +417,6 @@ impl Shared<'_> {
         } else {
             &thumbs.blurred
         };
-        send(req, 200, "image/jpeg", bytes.clone());
+        send(200, "image/jpeg", bytes.clone())
     }
 }

@@ -1,5 +1,6 @@
-//! The state of one review: a card per finding, its default selection, its "Not a document"
-//! mark, its thumbnails and what securing did to it; and the JSON the page renders.
+//! The state of one review: the scan filling it, a card per finding, its default selection, its
+//! "Not a document" mark, its thumbnails and what securing did to it; and the JSON the page
+//! renders.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -29,6 +30,17 @@ pub struct JobStatus {
     pub waiting_for_lock: bool,
 }
 
+/// The scan that fills the page, as the page shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanStatus {
+    pub running: bool,
+    /// Files looked at so far.
+    pub files: u64,
+    /// Files the scan could not read.
+    #[serde(skip)]
+    pub errors: u64,
+}
+
 /// Where a card stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]
@@ -51,6 +63,7 @@ pub struct StateJson<'a> {
     /// "Not a document" marks can be kept (the marks file opened).
     marks: bool,
     job: Option<&'a JobStatus>,
+    scan: &'a ScanStatus,
     /// The page language the browser asked for.
     lang: &'static str,
 }
@@ -116,12 +129,15 @@ pub struct Session {
     /// Interrupted wipes found by the scan, finished by the first job.
     pub leftovers: Vec<PathBuf>,
     pub job: Option<JobStatus>,
+    pub scan: ScanStatus,
 }
 
 /// Why an action from the page was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ActionError {
+    #[error("the scan is still running")]
+    Scanning,
     #[error("no such finding")]
     NoSuchCard,
     #[error("this finding was already secured or is being secured")]
@@ -135,38 +151,46 @@ pub enum ActionError {
 }
 
 impl Session {
-    /// Cards for every item of `plan`; those marked "Not a document" earlier are shown as such.
-    pub fn new(opts: Options, plan: secure::Plan) -> Session {
+    /// An empty review, its scan about to start.
+    pub fn new(opts: Options) -> Session {
         let marks = opts.marks_dir.as_deref().and_then(Marks::open);
-        let cards = plan
-            .items
-            .into_iter()
-            .map(|item| {
-                let mark = marks
-                    .as_ref()
-                    .filter(|m| !m.is_empty())
-                    .and_then(|m| m.mark_of(&item.finding.path).ok());
-                let dismissed = mark
-                    .zip(marks.as_ref())
-                    .is_some_and(|(mk, m)| m.contains(&mk));
-                Card {
-                    finding: item.finding.clone(),
-                    recommended: opts.selection.wants(&item.finding.verdict),
-                    item: Some(item),
-                    mark,
-                    dismissed,
-                    state: CardState::Open,
-                    thumbs: None,
-                }
-            })
-            .collect();
         Session {
             opts,
-            cards,
+            cards: Vec::new(),
             marks,
-            leftovers: plan.leftovers,
+            leftovers: Vec::new(),
             job: None,
+            scan: ScanStatus {
+                running: true,
+                files: 0,
+                errors: 0,
+            },
         }
+    }
+
+    /// A card for an item the scan found; shown as marked if it was marked "Not a document"
+    /// earlier.
+    pub fn add(&mut self, item: Item) {
+        let marks = self.marks.as_ref().filter(|m| !m.is_empty());
+        let mark = marks.and_then(|m| m.mark_of(&item.finding.path).ok());
+        let dismissed = mark.zip(marks).is_some_and(|(mk, m)| m.contains(&mk));
+        self.cards.push(Card {
+            finding: item.finding.clone(),
+            recommended: self.opts.selection.wants(&item.finding.verdict),
+            item: Some(item),
+            mark,
+            dismissed,
+            state: CardState::Open,
+            thumbs: None,
+        });
+    }
+
+    /// The scan is over: `plan` holds its leftovers and counts (its items came through
+    /// [`Session::add`]).
+    pub fn scan_finished(&mut self, plan: secure::Plan) {
+        self.leftovers = plan.leftovers;
+        self.scan.errors = plan.scan.errors;
+        self.scan.running = false;
     }
 
     fn card_mut(&mut self, id: usize) -> Result<&mut Card, ActionError> {
@@ -195,6 +219,10 @@ impl Session {
     /// Takes the items of the chosen open, not dismissed cards out for a job and marks them as
     /// being secured. Refuses the whole choice if any id is not securable.
     pub fn take_for_job(&mut self, ids: &[usize]) -> Result<secure::Plan, ActionError> {
+        // Interrupted wipes the scan finds are finished by a job: it waits for the whole scan.
+        if self.scan.running {
+            return Err(ActionError::Scanning);
+        }
         for &id in ids {
             let card = self.cards.get(id).ok_or(ActionError::NoSuchCard)?;
             if !card.securable() || card.dismissed {
@@ -251,19 +279,22 @@ impl Session {
         }
     }
 
-    /// Cards whose securing failed (and were not secured by a later try).
-    pub fn failed(&self) -> usize {
-        self.cards
+    /// What makes the run's exit code 1: files the scan could not read, a scan that did not
+    /// finish, and cards whose securing failed (and were not secured by a later try).
+    pub fn failures(&self) -> u64 {
+        let failed = self
+            .cards
             .iter()
             .filter(|c| matches!(c.state, CardState::Failed(_)))
-            .count()
+            .count();
+        self.scan.errors + u64::from(self.scan.running) + failed as u64
     }
 
     /// What the page renders, in the page language `lang`. Values are raw (paths and reasons
     /// may quote a hostile file's bytes): the page escapes what it shows and writes it only as
     /// text, never as markup.
     pub fn state(&self, lang: &'static str) -> StateJson<'_> {
-        let cards = self
+        let mut cards: Vec<CardJson> = self
             .cards
             .iter()
             .enumerate()
@@ -303,6 +334,8 @@ impl Session {
                     .is_some_and(|p| p.caveats.iter().any(|c| c.limits_overwrite())),
             })
             .collect();
+        // Cards come in as the scan finds them; the page lists them by path.
+        cards.sort_by(|a, b| a.path.cmp(&b.path));
         let vault = &self.opts.vault;
         StateJson {
             cards,
@@ -313,6 +346,7 @@ impl Session {
             passphrase_given: self.opts.passphrase.is_some(),
             marks: self.marks.is_some(),
             job: self.job.as_ref(),
+            scan: &self.scan,
             lang,
         }
     }

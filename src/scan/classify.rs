@@ -6,7 +6,7 @@ use std::io::{self, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use super::archive;
-use super::content::analyse::{self, Context, MAX_FILE_BYTES, Outcome};
+use super::content::analyse::{self, Context, Outcome};
 use super::content::cache::{Before, Cache, ContentKey, FileKey, Found};
 use super::content::container;
 use super::finding::{ContentStatus, Evidence, Kind};
@@ -16,6 +16,7 @@ use super::{Archives, Finding, ScanOptions, Severity, Warning};
 use crate::files::sniff::{self, FileType};
 use crate::files::{FileId, place};
 use crate::fsutil;
+use crate::media::limits::ANALYSE_MAX_BYTES as MAX_FILE_BYTES;
 
 /// How much of a file's start is read for sniffing and XMP.
 pub const HEAD_LEN: usize = 128 * 1024;
@@ -345,6 +346,9 @@ fn look_into(
         },
         severity: Severity::Incomplete,
     }));
+    // The most confident finding first: it stands for the archive where only one can.
+    out.findings
+        .sort_by(|a, b| b.verdict.confidence.total_cmp(&a.verdict.confidence));
     // The archive counts as one file: analysed if any entry was, else known from the cache,
     // else not analysable if a media entry was not.
     out.content = if !opts.content {
