@@ -185,6 +185,8 @@ in $XDG_CACHE_HOME/idvault. IDVAULT_NO_CACHE=1 does the same as this flag."
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +227,8 @@ Decoding costs about ten times as much."
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
 }
 
 /// Metadata that `strip` keeps because rendering needs it.
@@ -372,6 +376,8 @@ pub struct VaultAddArgs {
     /// Do not ask before removing originals (needed when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -393,6 +399,22 @@ pub struct VaultExtractArgs {
     /// Entry ids (or unique id prefixes) or original paths.
     #[arg(value_name = "ID|PATH", required_unless_present = "all")]
     pub entries: Vec<PathBuf>,
+}
+
+/// `--exclude`, on every command that walks folders.
+#[derive(Debug, Args)]
+pub struct ExcludeArgs {
+    /// Leave out files and folders matching GLOB (repeatable), e.g. '*.mp4' or 'Takeout/**'.
+    #[arg(
+        long,
+        value_name = "GLOB",
+        long_help = "Leave out files and folders matching GLOB (repeatable). A glob is matched \
+against each name and against the path below the folder given on the command line, with `/` \
+between folders: '*.mp4' and 'node_modules' match at any depth, 'Takeout/**' only at the top; \
+`*` does not cross a `/`. A matching folder is not entered. Quote globs so the shell leaves \
+them alone."
+    )]
+    pub exclude: Vec<String>,
 }
 
 /// Parses a confidence between 0 and 1.
@@ -468,6 +490,8 @@ pub struct SecureTargetArgs {
     pub vault: VaultCommonArgs,
     #[command(flatten)]
     pub choice: SecureChoiceArgs,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -81,14 +81,19 @@ pub fn plan_each(
         min_confidence: 0.0,
         ..opts.scan.clone()
     };
+    // An archive with several findings is vaulted once, whole: the first of its findings (the
+    // scan gives them together, the most confident first) stands for it.
+    let mut archives = std::collections::HashSet::new();
     let mut summary = scan::scan(&wide, |event| match event {
-        Event::Finding(finding) if opts.scan.wants(&finding.verdict) => {
+        Event::Finding(finding) if !opts.scan.wants(&finding.verdict) => left_out.push(finding),
+        Event::Finding(finding) => {
             wanted += 1;
-            let original = (opts.originals != Originals::Keep)
-                .then(|| planner.plan_expecting(&finding.path, &finding.id));
-            on_item(Item { finding, original });
+            if finding.member.is_none() || archives.insert(finding.path.clone()) {
+                let original = (opts.originals != Originals::Keep)
+                    .then(|| planner.plan_expecting(&finding.path, &finding.id));
+                on_item(Item { finding, original });
+            }
         }
-        Event::Finding(finding) => left_out.push(finding),
         // A wipe's partly overwritten leftover, or a temporary file (which may hold the
         // plaintext of an interrupted `vault extract`): both are wiped.
         Event::Leftover { path, .. } => leftovers.push(path),

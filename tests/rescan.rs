@@ -136,7 +136,8 @@ fn a_rescan_skips_clean_files_and_reports_the_same() {
             );
         }
     }
-    assert_eq!(files, 2);
+    // The key, the negatives and the sealed findings.
+    assert_eq!(files, 3);
 }
 
 #[test]
@@ -229,4 +230,53 @@ fn another_build_of_idvault_starts_afresh() {
     let s = summary(&out);
     assert_eq!(count(&s, "unchanged"), 0, "{s}");
     assert_eq!(count(&s, "content_analysed"), 2, "{s}");
+}
+
+/// Findings of unchanged files are remembered too, sealed: a rescan repeats them without
+/// analysing the pixels again, and the cache holds neither the document's facts nor its path.
+#[test]
+fn findings_of_unchanged_files_are_remembered_sealed() {
+    let t = TestDir::new();
+    t.copy_fixture("detect/positive/pe__25_pass-uto.jpg", "in/IMG_0001.jpg");
+    t.copy_fixture("synth/cn_id_front.jpg", "in/IMG_0002.jpg");
+    let root = t.path().join("in");
+    let cache = TestDir::new();
+    let first = scan(&root, cache.path(), &[]);
+    let s1 = summary(&first);
+    assert_eq!(count(&s1, "findings"), 2, "{s1}");
+    assert_eq!(count(&s1, "content_analysed"), 2, "{s1}");
+    let second = scan(&root, cache.path(), &[]);
+    let s2 = summary(&second);
+    assert_eq!(count(&s2, "content_analysed"), 0, "{s2}");
+    assert_eq!(count(&s2, "content_cached"), 2, "{s2}");
+    assert_eq!(reported(&second), reported(&first));
+    // Renamed into a folder of identity documents, the file is judged by its new place, with
+    // the content found before.
+    fs::create_dir(root.join("证件")).unwrap();
+    fs::rename(root.join("IMG_0001.jpg"), root.join("证件/IMG_0001.jpg")).unwrap();
+    let third = scan(&root, cache.path(), &[]);
+    assert_eq!(count(&summary(&third), "content_analysed"), 0);
+    let found = findings_by_path(&third, &root);
+    assert_eq!(
+        found["证件/IMG_0001.jpg"]["document"]["number_masked"],
+        "*****02C3"
+    );
+    // Nothing of the documents, nor of their names, in the clear in the cache.
+    for entry in fs::read_dir(cache.path().join("idvault")).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        for clear in [
+            &b"02C3"[..],
+            b"7970",
+            b"UTO",
+            b"content.mrz",
+            b"IMG_0001",
+            b"passport",
+        ] {
+            assert!(
+                !bytes.windows(clear.len()).any(|w| w == clear),
+                "{} in the cache",
+                String::from_utf8_lossy(clear)
+            );
+        }
+    }
 }

@@ -346,3 +346,184 @@ fn corpus_camera_photos_give_no_findings() {
         .collect();
     assert!(findings.is_empty(), "{findings:?}");
 }
+
+/// A root named on the command line that is a symlink (Termux's `~/storage/dcim`) is followed,
+/// without a trailing `/`; symlinks inside it still are not. A run that scanned nothing says so.
+#[test]
+fn a_symlinked_root_is_followed_and_an_empty_run_says_so() {
+    let t = TestDir::new();
+    let camera = fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap();
+    t.write("storage/emulated/0/DCIM/护照.jpg", &camera);
+    let outside = t.write("elsewhere/passport.jpg", &camera);
+    symlink(&outside, t.path().join("storage/emulated/0/DCIM/link.jpg")).unwrap();
+    let dcim = t.path().join("dcim");
+    symlink(t.path().join("storage/emulated/0/DCIM"), &dcim).unwrap();
+    let out = idvault()
+        .args(["scan", "--json", "--no-content"])
+        .arg(&dcim)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let found = findings_by_path(&out, &dcim);
+    assert_eq!(found.keys().collect::<Vec<_>>(), ["护照.jpg"], "{found:?}");
+    let summary = json_lines(&out)
+        .into_iter()
+        .find(|(t, _)| t == "summary")
+        .unwrap()
+        .1;
+    assert_eq!(summary["files"], 1, "{summary}");
+    assert_eq!(summary["symlinks_skipped"], 1, "{summary}");
+    // A symlink to a file, named on the command line, is followed too.
+    let link = t.path().join("passport-link.jpg");
+    symlink(&outside, &link).unwrap();
+    let out = idvault()
+        .args(["scan", "--json", "--no-content"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    let found: Vec<_> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "finding")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    fs::create_dir(t.path().join("empty")).unwrap();
+    let out = idvault()
+        .arg("scan")
+        .arg(t.path().join("empty"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing was scanned"), "{stderr}");
+}
+
+/// `--exclude GLOB` leaves out names at any depth and paths below the root, on every command
+/// that walks.
+#[test]
+fn exclude_leaves_out_names_and_paths() {
+    let t = TestDir::new();
+    let camera = fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap();
+    for rel in [
+        "Downloads/passport.jpg",
+        "Camera/passport.jpg",
+        "Camera/Downloads/护照.jpg",
+        "Camera/身份证.png",
+    ] {
+        t.write(rel, &camera);
+    }
+    let scan = |extra: &[&str]| {
+        let out = idvault()
+            .args(["scan", "--json", "--no-content"])
+            .args(extra)
+            .arg(t.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let found = findings_by_path(&out, t.path());
+        found.into_keys().collect::<Vec<_>>()
+    };
+    assert_eq!(scan(&[]).len(), 4);
+    assert_eq!(
+        scan(&["--exclude", "Downloads"]),
+        ["Camera/passport.jpg", "Camera/身份证.png"]
+    );
+    assert_eq!(
+        scan(&["--exclude", "Downloads/**", "--exclude", "*.png"]),
+        ["Camera/Downloads/护照.jpg", "Camera/passport.jpg"]
+    );
+    // `*` does not cross a `/`.
+    assert_eq!(
+        scan(&["--exclude", "Camera/*.jpg"]),
+        [
+            "Camera/Downloads/护照.jpg",
+            "Camera/身份证.png",
+            "Downloads/passport.jpg"
+        ]
+    );
+    // strip and secure walk the same way.
+    let out = idvault()
+        .args(["strip", "--json", "--exclude", "Camera"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let stripped: Vec<String> = json_lines(&out)
+        .into_iter()
+        .filter_map(|(_, d)| d["path"]["text"].as_str().map(String::from))
+        .collect();
+    assert!(
+        !stripped.is_empty() && stripped.iter().all(|p| !p.contains("Camera")),
+        "{stripped:?}"
+    );
+    let out = idvault()
+        .args([
+            "secure",
+            "--json",
+            "--no-content",
+            "--exclude",
+            "Camera",
+            "--vault",
+        ])
+        .arg(t.path().join("vault"))
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let planned: Vec<String> = json_lines(&out)
+        .into_iter()
+        .filter(|(ty, _)| ty == "plan")
+        .map(|(_, d)| d["path"]["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(planned.len(), 1, "{planned:?}");
+    assert!(planned[0].ends_with("Downloads/passport.jpg"));
+    // A bad glob is a usage error.
+    let out = idvault()
+        .args(["scan", "--exclude", "a[", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A file whose pixels could not be decoded was not fully looked at: a note, and exit code 1,
+/// as the README says.
+#[test]
+fn a_corrupt_image_exits_1() {
+    let t = TestDir::new();
+    let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    fake.extend((0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+    t.write("fake.jpg", &fake);
+    let out = idvault()
+        .args(["scan", "--json"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let warnings: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|(t, _)| t == "warning")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["severity"], "note");
+    assert_eq!(warnings[0]["incomplete"], true);
+    let human = idvault().arg("scan").arg(t.path()).output().unwrap();
+    assert_eq!(human.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&human.stderr);
+    assert!(stderr.contains("1 not fully looked at"), "{stderr}");
+}
+
+/// A passport JPEG cut short (a copy that stopped half-way) is analysed as far as it decodes:
+/// its top half shows PASSPORT.
+#[test]
+fn a_truncated_passport_is_found() {
+    let t = TestDir::new();
+    let jpeg = fs::read(crate::util::fixture("detect/positive/pe__25_pass-uto.jpg")).unwrap();
+    t.write("IMG_0007.jpg", &jpeg[..jpeg.len() / 2]);
+    let out = idvault()
+        .args(["scan", "--json"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let found = findings_by_path(&out, t.path());
+    assert_eq!(found["IMG_0007.jpg"]["kind"], "passport", "{found:?}");
+    assert!(signals(&found["IMG_0007.jpg"]).contains(&"content.keywords".to_string()));
+}

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod archive;
 mod avif;
 mod cli;
 mod content;

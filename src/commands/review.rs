@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let mut secure_opts = super::secure::options(&target.choice, &target.paths);
+    let mut secure_opts = super::secure::options(target)?;
     // Show everything found, marked findings too (apart, so a mark can be undone).
     secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.

@@ -7,7 +7,7 @@ use idvault::report::scan::ScanReport;
 use idvault::scan::{self, Event, ScanOptions};
 use idvault::ui::{color, progress};
 
-use crate::cli::{GlobalArgs, ScanArgs};
+use crate::cli::{ExcludeArgs, GlobalArgs, ScanArgs};
 use crate::exit::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -23,6 +23,11 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         threads: args.threads,
         cache: !args.no_cache,
         dismissed: idvault::dismissed::Dismissed::Hide,
+        filter: scan::walk::Filter {
+            exclude: exclude(&args.exclude)?,
+            root_links: scan::walk::RootLinks::Follow,
+        },
+        archives: scan::Archives::LookInside,
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);
@@ -49,7 +54,12 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     if !global.quiet || global.json {
         report.summary(&summary, idvault::interrupt::requested())?;
     }
-    Ok(ExitCode::from_failures(summary.errors))
+    Ok(ExitCode::from_failures(summary.failures()))
+}
+
+/// The compiled `--exclude` globs of any command that walks; an invalid one is a usage error.
+pub(crate) fn exclude(args: &ExcludeArgs) -> anyhow::Result<scan::walk::Exclude> {
+    scan::walk::Exclude::new(&args.exclude).map_err(|e| anyhow::anyhow!("invalid --exclude: {e}"))
 }
 
 /// The progress bars of a scan with `opts` (hidden with `--quiet` or `--json`, or off a

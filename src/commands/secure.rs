@@ -18,7 +18,7 @@ use idvault::ui::{color, progress};
 use idvault::vault::{self, LockMode, Vault};
 use idvault::wipe::WipeOptions;
 
-use crate::cli::{GlobalArgs, SecureArgs, SecureChoiceArgs, SecureTargetArgs};
+use crate::cli::{GlobalArgs, SecureArgs, SecureTargetArgs};
 use crate::commands::scan;
 use crate::commands::vault::{open, passphrase_source, unlock, vault_root};
 use crate::exit::ExitCode;
@@ -36,7 +36,7 @@ pub(crate) fn default_kinds() -> Vec<Kind> {
 pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     let root = checked_root(&args.target)?;
     let target = &args.target;
-    let opts = options(&target.choice, &target.paths);
+    let opts = options(target)?;
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
     let mut report = SecureReport::new(
@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     }
     let vault_exists = root.join(idvault::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;
-    let scan_failed = plan.scan.errors;
+    let scan_failed = plan.scan.failures();
     // Ctrl-C or SIGTERM during the scan: nothing is asked or changed, and the plan may be
     // short of files the scan did not reach.
     if idvault::interrupt::requested() {
@@ -141,8 +141,9 @@ pub(crate) fn checked_root(target: &SecureTargetArgs) -> anyhow::Result<PathBuf>
 
 /// The scan and the securing that `choice` asks for over `paths`: what `secure` acts on, and
 /// what `review` selects by default.
-pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::Options {
-    secure::Options {
+pub(crate) fn options(target: &SecureTargetArgs) -> anyhow::Result<secure::Options> {
+    let (choice, paths) = (&target.choice, &target.paths);
+    Ok(secure::Options {
         scan: ScanOptions {
             content: !choice.no_content,
             min_confidence: choice.min_confidence,
@@ -152,6 +153,10 @@ pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::O
                 choice.kind.clone()
             },
             one_file_system: choice.one_file_system,
+            filter: idvault::scan::walk::Filter {
+                exclude: super::scan::exclude(&target.exclude)?,
+                root_links: idvault::scan::walk::RootLinks::Follow,
+            },
             ..ScanOptions::new(paths.to_vec())
         },
         originals: if choice.keep_originals {
@@ -163,5 +168,5 @@ pub(crate) fn options(choice: &SecureChoiceArgs, paths: &[PathBuf]) -> secure::O
         },
         wipe: WipeOptions::default(),
         strip: vault::original::strip_policy(choice.keep_metadata),
-    }
+    })
 }

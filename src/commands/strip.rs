@@ -79,7 +79,11 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
             })?;
         }
     }
-    walk::walk(&args.paths, false, |w| {
+    let filter = walk::Filter {
+        exclude: super::scan::exclude(&args.exclude)?,
+        root_links: walk::RootLinks::Skip,
+    };
+    walk::walk(&args.paths, false, &filter, |w| {
         match w {
             Walked::File(f) => files.push(f),
             Walked::Warning(w) => {

@@ -139,7 +139,11 @@ fn init(
 }
 
 /// Walks the paths and classifies each file (names and metadata only), reporting problems.
-fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Vec<Source>, u64)> {
+fn collect_sources(
+    report: &mut Report,
+    paths: &[PathBuf],
+    filter: &walk::Filter,
+) -> anyhow::Result<(Vec<Source>, u64)> {
     let mut entries = Vec::new();
     let mut failures = 0u64;
     for p in paths {
@@ -149,7 +153,7 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
         }
     }
     let mut warnings = Vec::new();
-    walk::walk(paths, false, |w| {
+    walk::walk(paths, false, filter, |w| {
         match w {
             walk::Walked::File(f) => entries.push(f),
             walk::Walked::Warning(w) => warnings.push(w),
@@ -167,12 +171,13 @@ fn collect_sources(report: &mut Report, paths: &[PathBuf]) -> anyhow::Result<(Ve
     }
     let mut opts = ScanOptions::new(paths.to_vec());
     opts.content = false;
+    opts.archives = idvault::scan::Archives::Skip;
     let sources = entries
         .par_iter()
         .map(|entry| {
             let detected = classify::classify(entry, &opts, None)
                 .ok()
-                .and_then(|c| c.finding)
+                .and_then(|c| c.findings.into_iter().next())
                 .map(|f| Detected::from(&f.verdict));
             Source {
                 path: entry.path.clone(),
@@ -191,7 +196,11 @@ fn add(
     args: VaultAddArgs,
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
-    let (sources, mut failures) = collect_sources(report, &args.paths)?;
+    let filter = walk::Filter {
+        exclude: super::scan::exclude(&args.exclude)?,
+        root_links: walk::RootLinks::Skip,
+    };
+    let (sources, mut failures) = collect_sources(report, &args.paths, &filter)?;
     // Ctrl-C or SIGTERM during the walk: nothing is asked or added.
     if idvault::interrupt::requested() {
         return Ok(ExitCode::from_failures(failures));

@@ -144,7 +144,26 @@ fn check_pixels(width: u64, height: u64) -> Result<(), DecodeError> {
 
 type Raw = (DynamicImage, u32, u32);
 
+/// JPEG end-of-image marker.
+const EOI: [u8; 2] = [0xFF, 0xD9];
+
+/// Decodes a JPEG, or as much of it as is there: a file cut short (a download or copy that
+/// stopped) fails for want of data, and is decoded again with an end-of-image marker put
+/// back, from which the decoder fills the missing blocks with zero bits. The part that was
+/// written (the top of a baseline JPEG) is then analysed like any picture.
 fn decode_jpeg(bytes: &[u8], min_side: u32) -> Result<Raw, DecodeError> {
+    match decode_jpeg_data(bytes, min_side) {
+        Err(DecodeError::Corrupt(why)) if !bytes.ends_with(&EOI) => {
+            let mut ended = Vec::with_capacity(bytes.len() + EOI.len());
+            ended.extend_from_slice(bytes);
+            ended.extend_from_slice(&EOI);
+            decode_jpeg_data(&ended, min_side).map_err(|_| DecodeError::Corrupt(why))
+        }
+        decoded => decoded,
+    }
+}
+
+fn decode_jpeg_data(bytes: &[u8], min_side: u32) -> Result<Raw, DecodeError> {
     use jpeg_decoder::{Decoder, PixelFormat};
     let corrupt = |e: jpeg_decoder::Error| DecodeError::Corrupt(e.to_string());
     let mut dec = Decoder::new(Cursor::new(bytes));

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::i18n::{self, t};
 use crate::scan::finding::{Reason, Risk};
-use crate::scan::{Severity, Warning};
+use crate::scan::{Finding, Severity, Warning};
 use crate::ui::color::Palette;
 use crate::ui::sanitize;
 
@@ -59,7 +59,7 @@ pub fn risks(out: &mut impl Write, p: &Palette, risks: &[Risk], indent: &str) ->
 pub fn warning(p: &Palette, w: &Warning) {
     let label = match w.severity {
         Severity::Error => p.red(&t("cli.label.error", &[])),
-        Severity::Note => p.yellow(&t("cli.label.note", &[])),
+        Severity::Note | Severity::Incomplete => p.yellow(&t("cli.label.note", &[])),
     };
     let _ = writeln!(
         io::stderr(),
@@ -68,6 +68,17 @@ pub fn warning(p: &Palette, w: &Warning) {
         // Messages may quote a file's own bytes (a tag's value, a panic's text).
         sanitize::text(&w.message)
     );
+}
+
+/// Where a finding is, for a human line: its path, and for an archive's entry,
+/// `archive.zip » Takeout/Google Photos/IMG_1234.jpg` (nested archives joined the same way).
+pub fn finding_path(f: &Finding) -> String {
+    let mut shown = path(&f.path);
+    for p in f.member.iter().flat_map(|m| &m.path) {
+        shown += " » ";
+        shown += &path(p);
+    }
+    shown
 }
 
 /// A path for a human line.

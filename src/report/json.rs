@@ -12,8 +12,10 @@
 //!   `content.keywords`, `content.kyc_phrases`, `content.outline`, `content.partial`, `content.id_selfie` (all in
 //!   docs/signals.md); the notes `content.not_analysed` (with the
 //!   reason) and `content.cached` say where pixels were not looked at in this run.
-//! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
+//! - `warning`: `{"path": PATH, "severity": "error"|"note", "message": "…"}`, with
+//!   `"incomplete": true` on a note that the file was looked at only in part (exit code 1).
 //! - `summary`: `{"files": n, "unchanged": n, "findings": n, "errors": n, "notes": n,
+//!   "incomplete": n,
 //!   "symlinks_skipped": n, "content_analysed": n, "content_ocr": n, "content_cached": n,
 //!   "content_not_analysed": n, "elapsed": seconds}`, last line. `unchanged` files (part of
 //!   `files`) were not opened: an earlier scan found nothing in them at the same path; their
@@ -66,17 +68,20 @@ pub fn emit(out: &mut impl Write, kind: &str, data: impl Serialize) -> io::Resul
     out.write_all(b"\n")
 }
 
-/// A `warning` line: `{"path": PATH, "severity": "error"|"note", "message": "…"}`.
+/// A `warning` line: `{"path": PATH, "severity": "error"|"note", "message": "…"}`, plus
+/// `"incomplete": true` on a note that the file was looked at only in part (exit code 1).
 pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
     #[derive(Serialize)]
     struct WarningJson<'a> {
         path: PathJson,
         severity: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        incomplete: bool,
         message: &'a str,
     }
     let severity = match w.severity {
         Severity::Error => "error",
-        Severity::Note => "note",
+        Severity::Note | Severity::Incomplete => "note",
     };
     emit(
         out,
@@ -84,6 +89,7 @@ pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
         WarningJson {
             path: PathJson::new(&w.path),
             severity,
+            incomplete: w.severity == Severity::Incomplete,
             message: &w.message,
         },
     )

@@ -29,6 +29,16 @@ struct FindingJson<'a> {
     risks: Vec<RiskJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     document: Option<&'a Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<EntryJson>,
+}
+
+/// Where in the archive at `path` a finding is: the entry's path inside it (more than one
+/// when archives are nested, the outer one first) and its size as the archive states it.
+#[derive(Serialize)]
+struct EntryJson {
+    path: Vec<json::PathJson>,
+    size: u64,
 }
 
 #[derive(Serialize)]
@@ -92,6 +102,10 @@ impl<W: Write> ScanReport<W> {
                     reasons: &v.reasons,
                     risks,
                     document: v.document.as_ref(),
+                    entry: f.member.as_ref().map(|m| EntryJson {
+                        path: m.path.iter().map(|p| json::PathJson::new(p)).collect(),
+                        size: m.size,
+                    }),
                 },
             );
         }
@@ -106,7 +120,7 @@ impl<W: Write> ScanReport<W> {
             self.writer.out,
             "{kind} {:.2}  {}",
             v.confidence,
-            p.bold(&human::path(&f.path))
+            p.bold(&human::finding_path(f))
         )?;
         human::reasons(&mut self.writer.out, p, &v.reasons, "    ")?;
         if let Some(d) = &v.document {
@@ -188,6 +202,9 @@ impl<W: Write> ScanReport<W> {
         if s.errors > 0 {
             parts.push(tn("cli.scan.sum.unreadable", s.errors, &[]));
         }
+        if s.incomplete > 0 {
+            parts.push(tn("cli.scan.sum.incomplete", s.incomplete, &[]));
+        }
         if s.unchanged > 0 {
             parts.push(tn("cli.scan.sum.unchanged", s.unchanged, &[]));
         }
@@ -220,6 +237,11 @@ impl<W: Write> ScanReport<W> {
         if interrupted {
             line = t("cli.scan.sum.interrupted", &[("summary", &line)]);
         }
-        writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))
+        writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
+        if s.files == 0 && !interrupted {
+            let nothing = t("cli.scan.sum.nothing", &[]);
+            writeln!(io::stderr(), "{}", self.writer.palette.yellow(&nothing))?;
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,8 @@
 //! - `plan`: `{"path": PATH, "kind": "passport", "confidence": 0.97, "reasons": [...],
 //!   "risks": [...], "action": "vault_then_wipe"|"vault_then_delete"|"vault_keep_original",
 //!   "filesystem": "ext4"|null, "caveats": ["solid_state", …], "problem": "…"|null}`, one per
-//!   finding, in path order.
+//!   file, in path order; `"whole_archive": true` when the finding is inside an archive, which
+//!   is vaulted whole (the plan shows the archive's most confident finding).
 //! - `leftover`: `{"path": PATH}`: an interrupted wipe that `--apply` finishes.
 //! - `warning`: as in `scan` (files that could not be read).
 //! - `secured`: `{"path": PATH, "kind": "…", "entry": ID|null, "already_vaulted": bool,
@@ -52,6 +53,9 @@ struct PlanJson<'a> {
     reasons: &'a [Reason],
     risks: &'a [Risk],
     action: &'a str,
+    /// The finding is an entry of the archive at `path`, which is vaulted whole.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    whole_archive: bool,
     filesystem: Option<&'a str>,
     caveats: Vec<Caveat>,
     problem: Option<String>,
@@ -238,8 +242,15 @@ impl<W: Write> SecureReport<W> {
                 "  {} {:.2}  {}",
                 p.red(&format!("{:<17}", v.kind.as_str())),
                 v.confidence,
-                p.bold(&human::path(&item.finding.path))
+                p.bold(&human::finding_path(&item.finding))
             )?;
+            if item.finding.member.is_some() {
+                writeln!(
+                    self.writer.out,
+                    "      {} the whole archive is vaulted (idvault never rewrites an archive)",
+                    p.yellow("archive:")
+                )?;
+            }
             human::reasons(&mut self.writer.out, &p, &v.reasons, "      ")?;
             human::risks(&mut self.writer.out, &p, &v.risks, "      ")?;
             // The disk and what overwriting cannot reach there are said once, below.
@@ -322,6 +333,7 @@ impl<W: Write> SecureReport<W> {
                 reasons: &v.reasons,
                 risks: &v.risks,
                 action: action(originals),
+                whole_archive: item.finding.member.is_some(),
                 filesystem,
                 caveats,
                 problem,

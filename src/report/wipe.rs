@@ -343,7 +343,7 @@ impl<W: Write> WipeReport<W> {
                     path: json::PathJson::new(path),
                     severity: match severity {
                         Severity::Error => "error",
-                        Severity::Note => "note",
+                        Severity::Note | Severity::Incomplete => "note",
                     },
                     stage,
                     code: err.code(),

@@ -2,19 +2,21 @@
 //! turn them into a verdict.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
-use std::path::Path;
+use std::io::{self, Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
 
-use super::content::analyse::{Context, Outcome};
-use super::content::cache::{Cache, FileKey};
+use super::archive;
+use super::content::analyse::{self, Context, Outcome};
+use super::content::cache::{Before, Cache, ContentKey, FileKey, Found};
 use super::content::container;
 use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::walk::FileEntry;
-use super::{Finding, ScanOptions, Severity, Warning};
+use super::{Archives, Finding, ScanOptions, Severity, Warning};
 use crate::files::sniff::{self, FileType};
 use crate::files::{FileId, place};
 use crate::fsutil;
+use crate::media::limits::ANALYSE_MAX_BYTES as MAX_FILE_BYTES;
 
 /// How much of a file's start is read for sniffing and XMP.
 pub const HEAD_LEN: usize = 128 * 1024;
@@ -22,10 +24,11 @@ pub const HEAD_LEN: usize = 128 * 1024;
 /// What classifying one file produced.
 #[derive(Debug, Default)]
 pub struct Classified {
-    /// `None` means "not media" or "nothing found".
-    pub finding: Option<Finding>,
-    /// A problem worth a note even without a finding (e.g. undecodable pixels).
-    pub note: Option<Warning>,
+    /// Empty means "not media" or "nothing found"; more than one only for an archive (one per
+    /// entry found).
+    pub findings: Vec<Finding>,
+    /// Problems worth a note even without a finding (undecodable pixels, an encrypted entry).
+    pub notes: Vec<Warning>,
     pub content: ContentStatus,
     /// Not opened: an earlier scan found nothing in this unchanged file at this path.
     pub unchanged: bool,
@@ -34,7 +37,7 @@ pub struct Classified {
 impl Classified {
     /// Nothing at all to tell the user, whatever the filters: no vote and no note.
     fn is_clean(&self) -> bool {
-        self.finding.is_none() && self.note.is_none()
+        self.findings.is_empty() && self.notes.is_empty()
     }
 }
 
@@ -74,8 +77,9 @@ pub fn classify(
     Ok(classified)
 }
 
-/// Stage 0 and content analysis of the file at `entry` (whose absolute path is `absolute`); also
-/// returns the metadata of the file as opened.
+/// Stage 0 and content analysis of the file at `entry` (whose absolute path is `absolute`), or
+/// of the files inside it when it is an archive; also returns the metadata of the file as
+/// opened.
 fn classify_file(
     entry: &FileEntry,
     absolute: &Path,
@@ -86,33 +90,24 @@ fn classify_file(
     let mut file = fsutil::open_regular_nofollow(&entry.path).map_err(warn)?;
     let stat = file.metadata().map_err(warn)?;
     let head = read_head(&mut file, HEAD_LEN).map_err(warn)?;
-    let Some(file_type) = sniff::sniff(&head) else {
-        return Ok((Classified::default(), stat));
-    };
     let id = FileId::of(&stat);
-
-    let mut ev = Evidence::default();
-    let mut meta = HeaderMeta::default();
-    if let Err(e) = read_meta(&mut file, file_type, &head, &mut meta) {
-        ev.note(
-            "meta.unreadable",
-            format!("metadata could not be read: {e}"),
-        );
-    }
-    let file_name = entry
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let folders = entry.folder_names();
-    let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
-    signals::name::signals(file_type, &file_name, &folder_refs, &mut ev);
-    signals::from_metadata(file_type, &meta, &mut ev);
-    for r in place::risks(absolute) {
-        ev.risk(r);
-    }
-    combine(file_type, &mut ev);
-    extension_note(&entry.path, file_type, &mut ev);
+    let Some(file_type) = sniff::sniff(&head) else {
+        let classified = match archive::sniff(&head) {
+            Some(format) if opts.archives == Archives::LookInside => {
+                look_into(entry, absolute, &mut file, format, id, opts, cache)
+            }
+            _ => Classified::default(),
+        };
+        return Ok((classified, stat));
+    };
+    let (mut ev, meta) = stage0(
+        &mut file,
+        file_type,
+        &head,
+        &entry.path,
+        &entry.folder_names(),
+        absolute,
+    );
     let (content, note) = if opts.content {
         content_stage(
             &entry.path,
@@ -128,20 +123,69 @@ fn classify_file(
     };
 
     let classified = Classified {
-        finding: ev.decide().map(|verdict| Finding {
-            path: entry.path.clone(),
-            file_type,
-            id,
-            verdict,
-        }),
-        note,
+        findings: ev
+            .decide()
+            .map(|verdict| Finding {
+                path: entry.path.clone(),
+                file_type,
+                id,
+                verdict,
+                member: None,
+            })
+            .into_iter()
+            .collect(),
+        notes: note.into_iter().collect(),
         content,
         unchanged: false,
     };
     Ok((classified, stat))
 }
 
-/// Content analysis after stage 0, through the cache of known negatives.
+/// The stage-0 evidence of a file of type `t` named `path` (its name and extension are signals)
+/// under the folders `folders`, read from `source` whose first bytes are `head`; `absolute` is
+/// the file on disk, for the risks of its place.
+fn stage0<R: Read + Seek>(
+    source: &mut R,
+    t: FileType,
+    head: &[u8],
+    path: &Path,
+    folders: &[String],
+    absolute: &Path,
+) -> (Evidence, HeaderMeta) {
+    let mut ev = Evidence::default();
+    let mut meta = HeaderMeta::default();
+    if let Err(e) = read_meta(source, t, head, &mut meta) {
+        ev.note(
+            "meta.unreadable",
+            format!("metadata could not be read: {e}"),
+        );
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
+    signals::name::signals(t, &file_name, &folder_refs, &mut ev);
+    signals::from_metadata(t, &meta, &mut ev);
+    for r in place::risks(absolute) {
+        ev.risk(r);
+    }
+    combine(t, &mut ev);
+    extension_note(path, t, &mut ev);
+    (ev, meta)
+}
+
+/// The stage-0 facts the content stages use.
+fn context(t: FileType, meta: &HeaderMeta, ev: &Evidence) -> Context {
+    Context {
+        file_type: Some(t),
+        orientation: meta.orientation,
+        screenshot: ev.support(Kind::Screenshot) >= 0.5 || ev.support(Kind::KycScreenshot) > 0.0,
+        camera: meta.make.is_some() || meta.model.is_some(),
+    }
+}
+
+/// Content analysis after stage 0, through the cache of earlier scans' results.
 fn content_stage(
     path: &Path,
     file: &mut File,
@@ -151,37 +195,198 @@ fn content_stage(
     cache: Option<&Cache>,
     ev: &mut Evidence,
 ) -> (ContentStatus, Option<Warning>) {
-    let cx = Context {
-        file_type: Some(file_type),
-        orientation: meta.orientation,
-        screenshot: ev.support(Kind::Screenshot) >= 0.5 || ev.support(Kind::KycScreenshot) > 0.0,
-        camera: meta.make.is_some() || meta.model.is_some(),
+    let cx = context(file_type, meta, ev);
+    let key = ContentKey {
+        id,
+        context: cx.cache_bits(),
+        member: None,
     };
-    if let Some(c) = cache
-        && c.is_known_negative(id, cx.cache_bits())
-    {
+    if let Some(status) = replayed(cache, &key, ev) {
+        return (status, None);
+    }
+    let before = Found::before(ev);
+    let outcome = container::analyse_file(file, id.size, &cx, ev);
+    remember(cache, &key, &outcome, ev, &before);
+    content_result(outcome, path, "")
+}
+
+/// What an earlier scan's content analysis of the unchanged file at `key` found, added to
+/// `ev`; `None` when it must be analysed.
+fn replayed(cache: Option<&Cache>, key: &ContentKey, ev: &mut Evidence) -> Option<ContentStatus> {
+    let c = cache?;
+    if c.is_known_negative(key) {
         ev.note(
             "content.cached",
             "pixels analysed by an earlier scan of this unchanged file: nothing found".into(),
         );
-        return (ContentStatus::Cached, None);
+        return Some(ContentStatus::Cached);
     }
-    match container::analyse_file(file, id.size, &cx, ev) {
-        Outcome::Analysed { found, ocr } => {
-            if !found && let Some(c) = cache {
-                c.add_negative(id, cx.cache_bits());
-            }
-            (ContentStatus::Analysed { ocr }, None)
+    c.known_found(key)?.replay(ev)?;
+    ev.note(
+        "content.cached",
+        "pixels analysed by an earlier scan of this unchanged file; what it found is repeated"
+            .into(),
+    );
+    Some(ContentStatus::Cached)
+}
+
+/// Records what content analysis found at `key` (what it added to `ev` since `before`), or
+/// that it found nothing.
+fn remember(
+    cache: Option<&Cache>,
+    key: &ContentKey,
+    outcome: &Outcome,
+    ev: &Evidence,
+    before: &Before,
+) {
+    if let (Some(c), &Outcome::Analysed { found, ocr }) = (cache, outcome) {
+        if found {
+            c.add_found(key, &Found::taken(ev, before, ocr));
+        } else {
+            c.add_negative(key);
         }
+    }
+}
+
+/// The content status of an outcome, and the note it is worth: `prefix` names the archive
+/// entry the outcome is about.
+fn content_result(outcome: Outcome, path: &Path, prefix: &str) -> (ContentStatus, Option<Warning>) {
+    match outcome {
+        Outcome::Analysed { ocr, .. } => (ContentStatus::Analysed { ocr }, None),
         Outcome::NotAnalysed { reason, warn } => {
             let note = warn.then(|| Warning {
                 path: path.to_path_buf(),
-                message: format!("pixels not analysed: {reason}"),
-                severity: Severity::Note,
+                message: format!("{prefix}pixels not analysed: {reason}"),
+                severity: Severity::Incomplete,
             });
             (ContentStatus::NotAnalysed, note)
         }
     }
+}
+
+/// Looks into the archive `file` (at `entry`, of `format`): every media file in it is judged as
+/// a file of its own would be, from memory (never written to disk), and each finding names the
+/// archive and the entry. What could not be looked at gets a note, which makes the run exit 1.
+fn look_into(
+    entry: &FileEntry,
+    absolute: &Path,
+    file: &mut File,
+    format: archive::Format,
+    id: FileId,
+    opts: &ScanOptions,
+    cache: Option<&Cache>,
+) -> Classified {
+    let outer_folders = entry.folder_names();
+    let mut out = Classified::default();
+    let (mut analysed, mut ocr, mut cached, mut not_analysed) = (false, false, false, false);
+    let (_, problems) = archive::read(&mut *file, format, &mut |member, data| {
+        if crate::interrupt::requested() {
+            return false;
+        }
+        let Some((bytes, t)) = read_member(data, member.size) else {
+            return true;
+        };
+        let name = member.entry();
+        let mut folders = outer_folders.clone();
+        if let Some(parent) = name.parent() {
+            folders.extend(
+                parent
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+            );
+        }
+        let mut source = Cursor::new(&bytes[..]);
+        let head = &bytes[..bytes.len().min(HEAD_LEN)];
+        let (mut ev, meta) = stage0(&mut source, t, head, name, &folders, absolute);
+        if opts.content {
+            let cx = context(t, &meta, &ev);
+            let key = ContentKey {
+                id: &id,
+                context: cx.cache_bits(),
+                member: Some(member),
+            };
+            let (status, note) = match replayed(cache, &key, &mut ev) {
+                Some(status) => (status, None),
+                None => {
+                    let before = Found::before(&ev);
+                    let outcome = if member.size > MAX_FILE_BYTES {
+                        let reason =
+                            format!("the entry is larger than {} MiB", MAX_FILE_BYTES >> 20);
+                        analyse::not_analysed(&mut ev, reason, true)
+                    } else {
+                        container::analyse_bytes(&bytes, &cx, &mut ev)
+                    };
+                    remember(cache, &key, &outcome, &ev, &before);
+                    let prefix = format!("{}: ", shown_member(&member.path));
+                    content_result(outcome, &entry.path, &prefix)
+                }
+            };
+            match status {
+                ContentStatus::Analysed { ocr: read } => (analysed, ocr) = (true, ocr || read),
+                ContentStatus::Cached => cached = true,
+                _ => not_analysed = true,
+            }
+            out.notes.extend(note);
+        }
+        out.findings.extend(ev.decide().map(|verdict| Finding {
+            path: entry.path.clone(),
+            file_type: t,
+            id,
+            verdict,
+            member: Some(member.clone()),
+        }));
+        true
+    });
+    out.notes.extend(problems.into_iter().map(|p| Warning {
+        path: entry.path.clone(),
+        message: if p.at.is_empty() {
+            format!("{} archive: {}", format.as_str(), p.what)
+        } else {
+            format!("{}: {}", shown_member(&p.at), p.what)
+        },
+        severity: Severity::Incomplete,
+    }));
+    // The most confident finding first: it stands for the archive where only one can.
+    out.findings
+        .sort_by(|a, b| b.verdict.confidence.total_cmp(&a.verdict.confidence));
+    // The archive counts as one file: analysed if any entry was, else known from the cache,
+    // else not analysable if a media entry was not.
+    out.content = if !opts.content {
+        ContentStatus::Off
+    } else if analysed {
+        ContentStatus::Analysed { ocr }
+    } else if cached {
+        ContentStatus::Cached
+    } else if not_analysed {
+        ContentStatus::NotAnalysed
+    } else {
+        ContentStatus::Off
+    };
+    out
+}
+
+/// A place in an archive as the notes show it: nested paths joined by ` » `.
+fn shown_member(path: &[PathBuf]) -> String {
+    path.iter()
+        .map(|p| p.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" » ")
+}
+
+/// An archive entry's bytes and type when it is media: the whole entry up to
+/// [`MAX_FILE_BYTES`], or only its head when it states more (it is then judged by its name and
+/// metadata). A read that fails half-way keeps what came (the archive reader reports the
+/// damage): a truncated image is analysed as far as it decodes.
+fn read_member(data: &mut dyn Read, size: u64) -> Option<(Vec<u8>, FileType)> {
+    let mut bytes = Vec::new();
+    let _ = data.take(HEAD_LEN as u64).read_to_end(&mut bytes);
+    let t = sniff::sniff(&bytes)?;
+    if size <= MAX_FILE_BYTES {
+        let _ = data
+            .take(MAX_FILE_BYTES - bytes.len() as u64)
+            .read_to_end(&mut bytes);
+    }
+    Some((bytes, t))
 }
 
 /// The first `len` bytes of `file` (fewer if it is shorter).
@@ -191,7 +396,12 @@ pub(super) fn read_head(file: &mut File, len: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn read_meta(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) -> io::Result<()> {
+fn read_meta<R: Read + Seek>(
+    file: &mut R,
+    t: FileType,
+    head: &[u8],
+    meta: &mut HeaderMeta,
+) -> io::Result<()> {
     match t {
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => signals::container::read(file, meta),
         FileType::Matroska | FileType::Webm | FileType::Pdf => Ok(()),

@@ -1,6 +1,7 @@
 //! The scan engine: walk the roots, classify every file on all cores while the walk goes on,
 //! and deliver findings and warnings, in completion order, to the caller's thread.
 
+pub mod archive;
 pub mod classify;
 pub mod content;
 pub mod finding;
@@ -39,6 +40,20 @@ pub struct ScanOptions {
     pub cache: bool,
     /// Whether files marked "Not a document" (see [`crate::dismissed`]) are left out.
     pub dismissed: Dismissed,
+    /// What the walk leaves out (`--exclude`); a symlinked root is followed by default.
+    pub filter: walk::Filter,
+    /// Whether the files inside zip and tar archives are looked at.
+    pub archives: Archives,
+}
+
+/// Whether a scan looks into archives (see [`archive`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Archives {
+    /// Every media file inside is judged; findings name the archive and the entry.
+    #[default]
+    LookInside,
+    /// An archive is a file like any other (for `vault add`, which stores files as they are).
+    Skip,
 }
 
 impl ScanOptions {
@@ -53,6 +68,8 @@ impl ScanOptions {
             threads: 0,
             cache: true,
             dismissed: Dismissed::Hide,
+            filter: walk::Filter::default(),
+            archives: Archives::LookInside,
         }
     }
 
@@ -63,19 +80,29 @@ impl ScanOptions {
     }
 }
 
-/// One sensitive file.
+/// One sensitive file, or one sensitive entry of an archive.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
+    /// The file on disk: for an archive's entry, the archive (what `secure` vaults whole).
     pub path: PathBuf,
+    /// The type of the file found (for an archive's entry, of the entry).
     pub file_type: FileType,
+    /// The file on disk.
     pub id: FileId,
     pub verdict: Verdict,
+    /// Where in the archive at `path` the finding is; `None` for a file of its own.
+    pub member: Option<archive::Member>,
 }
 
-/// How bad a warning is: errors (a file could not be read) set exit code 1, notes do not.
+/// How bad a warning is: errors (a file could not be read) and notes that a file was looked at
+/// only in part set exit code 1; notes on files skipped on purpose do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// Skipped on purpose, or nothing was missed (a symlink, a FIFO, a vanished file).
     Note,
+    /// A note that the file was not fully looked at: its pixels could not be decoded, an
+    /// archive could not be opened or read to its end. Shown as a note; the run exits 1.
+    Incomplete,
     Error,
 }
 
@@ -116,6 +143,8 @@ pub struct Summary {
     pub findings: u64,
     pub errors: u64,
     pub notes: u64,
+    /// Of the notes, those saying a file was looked at only in part (exit code 1).
+    pub incomplete: u64,
     pub symlinks_skipped: u64,
     /// idvault's own leftovers from an interrupted run (not scanned).
     pub leftovers: u64,
@@ -133,6 +162,13 @@ pub struct Summary {
     pub content_not_analysed: u64,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Files that were not read, or not fully looked at: what makes the exit code 1.
+    pub fn failures(&self) -> u64 {
+        self.errors + self.incomplete
+    }
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -164,7 +200,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
     thread::scope(|s| {
         let walk_events = event_tx.clone();
         s.spawn(move || {
-            walk::walk(&opts.roots, opts.one_file_system, |w| {
+            walk::walk(&opts.roots, opts.one_file_system, &opts.filter, |w| {
                 !interrupt::requested()
                     && match w {
                         walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
@@ -212,7 +248,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                         ContentStatus::Cached => summary.content_cached += 1,
                         ContentStatus::NotAnalysed => summary.content_not_analysed += 1,
                     }
-                    if let Some(f) = c.finding {
+                    for f in c.findings {
                         summary.findings += 1;
                         on_event(Event::Finding(f));
                     }
@@ -227,6 +263,10 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                     match w.severity {
                         Severity::Error => summary.errors += 1,
                         Severity::Note => summary.notes += 1,
+                        Severity::Incomplete => {
+                            summary.notes += 1;
+                            summary.incomplete += 1;
+                        }
                     }
                     on_event(Event::Warning(w));
                 }
@@ -252,8 +292,8 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
 pub struct Plan {
     /// Regular files (as [`Summary::files`] will count them).
     pub files: u64,
-    /// Those of a type idvault reads (images, videos, PDFs): with content analysis on, each goes
-    /// on to it.
+    /// Those of a type idvault reads (images, videos, PDFs, zip and gzip archives): with
+    /// content analysis on, each goes on to it.
     pub media: u64,
 }
 
@@ -267,13 +307,16 @@ const PLAN_HEAD: usize = 64;
 /// takes a small part of a scan's time (and warms the directory cache the scan walks again).
 pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
     let mut plan = Plan::default();
-    walk::walk(&opts.roots, opts.one_file_system, |w| {
+    walk::walk(&opts.roots, opts.one_file_system, &opts.filter, |w| {
         if let walk::Walked::File(entry) = w {
             plan.files += 1;
             // A file that cannot be read now is reported by the scan itself.
             let head = crate::fsutil::open_regular_nofollow(&entry.path)
                 .and_then(|mut f| classify::read_head(&mut f, PLAN_HEAD));
-            if head.is_ok_and(|h| crate::files::sniff::sniff(&h).is_some()) {
+            // Archives go to content analysis too (zip and gzip are told by their first bytes).
+            if head.is_ok_and(|h| {
+                crate::files::sniff::sniff(&h).is_some() || archive::sniff(&h).is_some()
+            }) {
                 plan.media += 1;
             }
             on_file(&plan);
@@ -293,13 +336,15 @@ fn classify_entry(
 ) -> Vec<Outcome> {
     match classify::classify(entry, opts, cache) {
         Ok(mut c) => {
-            let note = c.note.take().map(Outcome::Warning);
-            let wanted = c.finding.take().filter(|f| opts.wants(&f.verdict));
-            let hidden = wanted
-                .as_ref()
-                .is_some_and(|f| marks.is_some_and(|m| m.holds(&f.path)));
-            c.finding = wanted.filter(|_| !hidden);
-            note.into_iter()
+            let notes = std::mem::take(&mut c.notes);
+            c.findings.retain(|f| opts.wants(&f.verdict));
+            let wanted = c.findings.len();
+            c.findings
+                .retain(|f| !marks.is_some_and(|m| m.holds(&f.path)));
+            let hidden = c.findings.len() < wanted;
+            notes
+                .into_iter()
+                .map(Outcome::Warning)
                 .chain(hidden.then_some(Outcome::Hidden))
                 .chain([Outcome::Done(Box::new(c))])
                 .collect()

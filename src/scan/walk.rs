@@ -1,11 +1,13 @@
-//! The directory walk: never follows symlinks, never leaves the given roots, optionally stays on
-//! one file system, and skips idvault vaults (only real ones, each named in a note). Problems
-//! become warnings, never a stop.
+//! The directory walk: never follows symlinks inside the given roots (a root that is itself a
+//! symlink, such as Termux's `~/storage/dcim`, is followed: the user named it), never leaves
+//! them, optionally stays on one file system, skips idvault vaults (only real ones, each named
+//! in a note) and what `--exclude` names. Problems become warnings, never a stop.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
 use super::{Severity, Warning};
@@ -78,9 +80,73 @@ pub fn leftover_skipped(path: PathBuf) -> Warning {
     }
 }
 
+/// Files and folders a walk leaves out (`--exclude GLOB`, repeatable). A glob is matched
+/// against each name and against the path relative to the root it was found under, with `/`
+/// between folders: `*.mp4` and `node_modules` match at any depth, `Takeout/**` only at the top;
+/// `*` does not cross a `/`. A folder that matches is not entered. The roots themselves are
+/// never left out.
+#[derive(Clone, Debug, Default)]
+pub struct Exclude {
+    set: GlobSet,
+}
+
+impl Exclude {
+    /// Compiles `globs`; an invalid glob is an error naming it.
+    pub fn new(globs: &[String]) -> Result<Self, globset::Error> {
+        let mut builder = GlobSetBuilder::new();
+        for g in globs {
+            builder.add(GlobBuilder::new(g).literal_separator(true).build()?);
+        }
+        Ok(Exclude {
+            set: builder.build()?,
+        })
+    }
+
+    /// True when the entry at `rel` (relative to its root, not empty) is left out.
+    pub fn matches(&self, rel: &Path) -> bool {
+        !self.set.is_empty()
+            && (self.set.is_match(rel) || rel.file_name().is_some_and(|n| self.set.is_match(n)))
+    }
+
+    /// True when `path`, found under the root `given`, is left out.
+    fn excludes(&self, given: &Path, path: &Path) -> bool {
+        path.strip_prefix(given)
+            .is_ok_and(|rel| !rel.as_os_str().is_empty() && self.matches(rel))
+    }
+}
+
+/// Whether a root that is itself a symlink is followed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RootLinks {
+    /// Followed: the user named it (a scan of Termux's `~/storage/dcim`).
+    #[default]
+    Follow,
+    /// Skipped like any other symlink (commands that change files in place say so first).
+    Skip,
+}
+
+/// What a walk leaves out, besides vaults, and whether it follows a symlinked root.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub exclude: Exclude,
+    pub root_links: RootLinks,
+}
+
 /// Walks `roots` and hands every item to `sink`; stops early if `sink` returns false.
-pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walked) -> bool) {
+pub fn walk(
+    roots: &[PathBuf],
+    one_file_system: bool,
+    filter: &Filter,
+    mut sink: impl FnMut(Walked) -> bool,
+) {
+    let exclude = &filter.exclude;
+    let follow = filter.root_links == RootLinks::Follow;
     for given in roots {
+        let given = &if follow {
+            followed_root(given)
+        } else {
+            given.clone()
+        };
         let absolute = std::path::absolute(given).unwrap_or_else(|_| given.clone());
         let root = Arc::new(Root {
             given: given.clone(),
@@ -88,9 +154,10 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
         });
         let mut walker = WalkDir::new(given)
             .follow_links(false)
-            .follow_root_links(false)
+            .follow_root_links(follow)
             .same_file_system(one_file_system)
-            .into_iter();
+            .into_iter()
+            .filter_entry(|e| !exclude.excludes(given, e.path()));
         while let Some(item) = walker.next() {
             let out = match item {
                 Ok(e) => {
@@ -104,6 +171,9 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
                                 root: Arc::clone(&root),
                             })
                         }
+                    } else if ft.is_symlink() && e.depth() == 0 && follow {
+                        // The root itself, a link to a folder that is walked.
+                        continue;
                     } else if ft.is_symlink() {
                         match symlink_problem(e.path()) {
                             Some(w) => Walked::Warning(w),
@@ -135,6 +205,21 @@ pub fn walk(roots: &[PathBuf], one_file_system: bool, mut sink: impl FnMut(Walke
             }
         }
     }
+}
+
+/// The root to walk for `given`: itself, or, when it is a symlink to a file, the file it points
+/// to (files are opened without following a last symlink). A symlink to a folder is walked
+/// under its own name, so that findings keep the path the user typed; a dangling one is walked
+/// as it is and reported by the walk.
+fn followed_root(given: &Path) -> PathBuf {
+    let is_link = std::fs::symlink_metadata(given).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link
+        && std::fs::metadata(given).is_ok_and(|m| m.is_file())
+        && let Ok(target) = std::fs::canonicalize(given)
+    {
+        return target;
+    }
+    given.to_path_buf()
 }
 
 /// The note naming a vault folder the walk skipped.

@@ -46,6 +46,21 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
     }
 }
 
+/// Runs content analysis on a file held in memory (an archive's entry): pictures and PDFs.
+/// A recording's frames are read from a file it can seek in, so one inside an archive is
+/// judged by its names and metadata only.
+pub fn analyse_bytes(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+    match cx.file_type {
+        Some(t) if t.is_video() => analyse::not_analysed(
+            ev,
+            "a recording inside an archive: only its names and metadata were judged".into(),
+            false,
+        ),
+        Some(FileType::Pdf) => pdf_pages(bytes, cx, ev),
+        _ => analyse::analyse(bytes, cx, ev),
+    }
+}
+
 fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     // An encrypted PDF may hold anything: the user hears that it could not be looked into.
     let doc = match pdf::read(bytes) {
