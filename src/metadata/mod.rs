@@ -12,6 +12,7 @@ mod gif;
 mod heif;
 mod jpeg;
 mod mp4;
+mod pdf;
 mod png;
 mod tiff;
 pub mod verify;
@@ -170,7 +171,8 @@ fn run_cleaner(
         FileType::Tiff => tiff::clean(input, opts, &mut log)?,
         FileType::Heif | FileType::Avif => heif::clean(input, format, &mut log)?,
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::clean(input, format, &mut log)?,
-        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
+        FileType::Pdf => pdf::clean(input, &mut log)?,
+        FileType::Bmp | FileType::Matroska | FileType::Webm => {
             return Err(StripError::Unsupported {
                 what: format!("{format}: no lossless writer"),
             });
@@ -223,6 +225,11 @@ impl Log {
                 self.order.push(group);
             }
         }
+    }
+
+    /// Whether nothing was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
     }
 
     fn finish(self) -> Vec<Removed> {
@@ -302,7 +309,7 @@ mod tests {
         let opts = StripOptions::default();
         assert!(matches!(strip(b"", &opts), Err(StripError::Empty)));
         assert!(matches!(
-            strip(b"%PDF-1.4 hello", &opts),
+            strip(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0", &opts),
             Err(StripError::Unsupported { .. })
         ));
     }
