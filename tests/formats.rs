@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lopdf::{
     Dictionary, Document, EncryptionState, EncryptionVersion, Object, Permissions, Stream,
@@ -83,7 +82,7 @@ pub(crate) fn pdf(image: Option<Stream>, text: &[&str], encrypt: bool) -> Vec<u8
 }
 
 /// The specimen photo as a DCT (JPEG) image XObject, as a scanner app stores a page.
-fn jpeg_xobject() -> Stream {
+pub(crate) fn jpeg_xobject() -> Stream {
     let jpeg = fs::read(passport_jpeg()).unwrap();
     let mut s = Stream::new(
         dictionary! {
@@ -285,6 +284,7 @@ fn jbig2_page(w: u32, h: u32, mmr: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -292,7 +292,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     // JPEG 2000 by ffmpeg's own encoder, in a JP2 file as PDF writers embed it.
     let j2k = t.path().join("page.jp2");
     let jpeg = passport_jpeg();
-    if !ffmpeg(&[
+    ffmpeg(&[
         "-i",
         jpeg.to_str().unwrap(),
         "-c:v",
@@ -302,9 +302,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
         "-f",
         "image2",
         j2k.to_str().unwrap(),
-    ]) {
-        return;
-    }
+    ]);
     let jpx = fs::read(&j2k).unwrap();
     assert!(jpx.starts_with(b"\0\0\0\x0cjP  "), "not a JP2 file");
     let rgb = |data: Vec<u8>| {
@@ -376,36 +374,23 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     }
 }
 
-/// Runs ffmpeg with `args`; `false` (and a loud message) when ffmpeg is not installed outside
-/// CI, where the test is then skipped. Under CI a missing ffmpeg fails the test.
-fn ffmpeg(args: &[&str]) -> bool {
-    match Command::new("ffmpeg")
+/// Runs ffmpeg with `args`; a missing ffmpeg fails the test (see [`crate::util::tool`]).
+fn ffmpeg(args: &[&str]) {
+    let o = crate::util::tool("ffmpeg", "ffmpeg")
         .args(["-v", "error", "-y"])
         .args(args)
         .output()
-    {
-        Ok(o) => {
-            assert!(
-                o.status.success(),
-                "ffmpeg {args:?}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            true
-        }
-        Err(e) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "ffmpeg is required under CI: {e}"
-            );
-            eprintln!("\n!!!! SKIPPED: ffmpeg is not installed ({e}) !!!!\n");
-            false
-        }
-    }
+        .expect("run ffmpeg");
+    assert!(
+        o.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A phone-screen recording (886×1920, 10 fps): 2 s of an empty screen, then the specimen
 /// passport for 4 s, with a keyframe every 2 s.
-fn recording(out: &Path, codec: &[&str]) -> bool {
+fn recording(out: &Path, codec: &[&str]) {
     let jpeg = passport_jpeg();
     let graph = "color=c=0x203040:s=886x1920:r=10:d=2[a];\
                  [0:v]scale=886:-2,pad=886:1920:0:(oh-ih)/2:color=white,setsar=1,fps=10,format=yuv420p[b];\
@@ -414,10 +399,11 @@ fn recording(out: &Path, codec: &[&str]) -> bool {
     args.extend(["-filter_complex", graph, "-map", "[v]", "-g", "20"]);
     args.extend(codec);
     args.push(out.to_str().unwrap());
-    ffmpeg(&args)
+    ffmpeg(&args);
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn recordings_show_their_document_and_when() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -433,18 +419,13 @@ fn recordings_show_their_document_and_when() {
         "-x265-params",
         "log-level=error",
     ];
-    if !recording(&dir.join("RPReplay_Final1700000000.mp4"), &h264)
-        || !recording(&dir.join("screen-hevc.mov"), &hevc)
-    {
-        return;
-    }
+    recording(&dir.join("RPReplay_Final1700000000.mp4"), &h264);
+    recording(&dir.join("screen-hevc.mov"), &hevc);
     // An app's screen with moving pictures and a clock, but no document.
     let app = dir.join("ScreenRecording_app.mp4");
     let src = "testsrc2=s=886x1920:r=10:d=6";
     let app_args = ["-f", "lavfi", "-i", src, "-g", "20", "-pix_fmt", "yuv420p"];
-    assert!(ffmpeg(
-        &[&app_args[..], &h264[..], &[app.to_str().unwrap()]].concat()
-    ));
+    ffmpeg(&[&app_args[..], &h264[..], &[app.to_str().unwrap()]].concat());
 
     let out = scan(&dir, &t.path().join("cache"), &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -507,6 +488,7 @@ fn keyframe_seconds(path: &Path) -> Vec<f64> {
 }
 
 #[test]
+#[ignore = "needs ffmpeg, ffprobe (ffmpeg)"]
 fn a_document_shown_between_keyframes_is_found() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -546,9 +528,7 @@ fn a_document_shown_between_keyframes_is_found() {
             "0",
             out.to_str().unwrap(),
         ];
-        if !ffmpeg(&args) {
-            return;
-        }
+        ffmpeg(&args);
         assert_eq!(
             keyframe_seconds(&out),
             vec![0.0],
@@ -580,6 +560,7 @@ fn a_document_shown_between_keyframes_is_found() {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn matroska_and_webm_recordings_are_looked_into() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -598,9 +579,8 @@ fn matroska_and_webm_recordings_are_looked_into() {
         "-b:v",
         "1M",
     ];
-    if !recording(&mkv, &h264) || !recording(&dir.join("screen-record-kyc.webm"), &vp9) {
-        return;
-    }
+    recording(&mkv, &h264);
+    recording(&dir.join("screen-record-kyc.webm"), &vp9);
     let whole = fs::read(&mkv).unwrap();
     // The headers overwritten with noise, and the file cut inside its first cluster.
     let mut noisy = whole.clone();

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
 use super::{Log, StripError};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Pdf;
 /// Dictionary keys that hold metadata wherever they appear.

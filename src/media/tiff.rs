@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::{Log, StripError, StripOptions, read_uint};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Tiff;
 const ORIENTATION: u16 = 274;
@@ -311,7 +311,7 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
 /// Every byte range a reader of the clean file uses that cleaning must not change: the image
 /// data of every image IFD and the out-of-line values of the tags it keeps (bit depths, colour
 /// maps, DNG matrices, …). IFD tables are not listed: they are rewritten.
-pub(super) fn referenced(
+pub(crate) fn referenced(
     input: &[u8],
     opts: &StripOptions,
 ) -> Result<Vec<Range<usize>>, StripError> {
@@ -330,7 +330,7 @@ pub(super) fn referenced(
 }
 
 /// The first range of `referenced` whose bytes differ between `input` and `out`.
-pub(super) fn touched(
+pub(crate) fn touched(
     input: &[u8],
     out: &[u8],
     referenced: &[Range<usize>],
@@ -379,7 +379,7 @@ fn metadata_subtree(
     Ok(size)
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -478,7 +478,7 @@ fn zero_outside(out: &mut [u8], r: Range<usize>, protect: &[Range<usize>]) {
 }
 
 /// The image data of every image IFD, for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+pub(crate) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
     let (l, first) =
         Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
     let ifds = image_ifds(l, input, first)?;
@@ -490,7 +490,7 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
 }
 
 /// The EXIF Orientation in a TIFF/EXIF block, when it asks for a rotation or flip (2–8).
-pub(super) fn orientation(tiff: &[u8]) -> Option<u16> {
+pub(crate) fn orientation(tiff: &[u8]) -> Option<u16> {
     let (l, first) = Layout::read(tiff)?;
     let ifd = l.ifd(tiff, first)?;
     let e = ifd
@@ -503,7 +503,7 @@ pub(super) fn orientation(tiff: &[u8]) -> Option<u16> {
 
 /// A minimal big-endian EXIF/TIFF block: Orientation plus the four tags the EXIF standard
 /// requires in IFD0 (72 dpi resolution, YCbCr positioning "centred"), nothing identifying.
-pub(super) fn minimal_exif(orientation: u16) -> Vec<u8> {
+pub(crate) fn minimal_exif(orientation: u16) -> Vec<u8> {
     const ENTRIES: u16 = 5;
     // header (8), count (2), entries (12 each), next IFD (4), then two RATIONALs
     let values = 8 + 2 + 12 * u32::from(ENTRIES) + 4;
@@ -577,7 +577,7 @@ mod tests {
             ["TIFF tags (camera, software, dates, names)", "GPS"]
         );
         assert_eq!(orientation(&out), Some(6));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     /// `sample()` with StripByteCounts set to `n` (the strip starts at 200, Make's value at
