@@ -489,6 +489,29 @@ pub(crate) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .collect())
 }
 
+/// What [`tiled_planar`] finds, for messages.
+pub const TILED_PLANAR: &str = "tiled TIFF with separate colour planes";
+
+/// Whether any image IFD is tiled with separate planes (PlanarConfiguration 2). The `tiff`
+/// crate 0.11.3 panics on such files (an assertion in its tile reader; the reproducer is in
+/// docs/strip.md), and a panic prints a backtrace even where it is caught, so they are not
+/// given to it.
+pub fn tiled_planar(data: &[u8]) -> bool {
+    let Some((l, first)) = Layout::read(data) else {
+        return false;
+    };
+    let Ok(ifds) = image_ifds(l, data, first) else {
+        return false;
+    };
+    ifds.iter().any(|ifd| {
+        let value = |tag| {
+            let e = ifd.entries.iter().find(|e| e.tag == tag)?;
+            l.values(data, e).first().copied()
+        };
+        value(322).is_some() && value(284) == Some(2)
+    })
+}
+
 /// The EXIF Orientation in a TIFF/EXIF block, when it asks for a rotation or flip (2–8).
 pub(crate) fn orientation(tiff: &[u8]) -> Option<u16> {
     let (l, first) = Layout::read(tiff)?;
@@ -617,6 +640,60 @@ mod tests {
         let mut d = strip_of(16);
         d[10 + 4 * 12 + 2] = 9;
         assert!(clean(&d, &StripOptions::default(), &mut Log::default()).is_err());
+    }
+
+    /// A little-endian 10×4 RGB TIFF, 16 bits a sample, in one 16×16 tile per plane
+    /// (PlanarConfiguration 2), uncompressed: the layout of Pillow's tiff_tiled_planar_16bit_*
+    /// (a tile larger than the image), on which the `tiff` crate 0.11.3 panics.
+    pub(crate) fn tiled_planar_sample() -> Vec<u8> {
+        const TILE: u32 = 16 * 16 * 2;
+        let data_at = 8 + 2 + 11 * 12 + 4 + 6 + 12 + 12;
+        let entries: [(u16, u16, u32, u32); 11] = [
+            (256, 3, 1, 10),
+            (257, 3, 1, 4),
+            (258, 3, 3, 8 + 2 + 11 * 12 + 4), // BitsPerSample 16,16,16 after the table
+            (259, 3, 1, 1),
+            (262, 3, 1, 2),
+            (277, 3, 1, 3),
+            (284, 3, 1, 2),
+            (322, 3, 1, 16),
+            (323, 3, 1, 16),
+            (324, 4, 3, 8 + 2 + 11 * 12 + 4 + 6), // TileOffsets
+            (325, 4, 3, 8 + 2 + 11 * 12 + 4 + 6 + 12), // TileByteCounts
+        ];
+        let mut d = b"II*\0\x08\0\0\0".to_vec();
+        d.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, typ, count, value) in entries {
+            d.extend_from_slice(&tag.to_le_bytes());
+            d.extend_from_slice(&typ.to_le_bytes());
+            d.extend_from_slice(&count.to_le_bytes());
+            d.extend_from_slice(&value.to_le_bytes());
+        }
+        d.extend_from_slice(&[0; 4]);
+        for _ in 0..3 {
+            d.extend_from_slice(&16u16.to_le_bytes());
+        }
+        for plane in 0..3 {
+            d.extend_from_slice(&(data_at + plane * TILE).to_le_bytes());
+        }
+        for _ in 0..3 {
+            d.extend_from_slice(&TILE.to_le_bytes());
+        }
+        assert_eq!(d.len(), data_at as usize);
+        d.extend((0..3 * TILE).map(|i| (i % 251) as u8));
+        d
+    }
+
+    #[test]
+    fn tiled_planar_tiffs_are_not_given_to_the_decoder() {
+        let d = tiled_planar_sample();
+        assert!(tiled_planar(&d));
+        assert!(!tiled_planar(&sample()));
+        let err = crate::media::decode::decode(&d, FileType::Tiff, None).unwrap_err();
+        assert!(
+            matches!(err, crate::media::decode::DecodeError::Layout(_)),
+            "{err}"
+        );
     }
 
     #[test]

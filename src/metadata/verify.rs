@@ -534,6 +534,8 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
         FileType::Png => ImageFormat::Png,
         FileType::Webp => ImageFormat::WebP,
         FileType::Gif => ImageFormat::Gif,
+        // See tiff::tiled_planar: the coded-data checks cover these alone.
+        FileType::Tiff if tiff::tiled_planar(input) => return Ok(()),
         FileType::Tiff => ImageFormat::Tiff,
         _ => return Ok(()),
     };
