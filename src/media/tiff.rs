@@ -152,7 +152,7 @@ impl Layout {
             1 | 6 => d.get(p).map(|&b| u64::from(b)),
             3 | 8 => self.u16(d, p),
             4 | 9 | 13 => self.u32(d, p),
-            16 | 17 | 18 => read_uint::<8>(d, p, self.be),
+            16..=18 => read_uint::<8>(d, p, self.be),
             _ => None,
         };
         r.step_by(size).take(65536).filter_map(read).collect()
