@@ -56,7 +56,8 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
             )));
         }
     }
-    if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff {
+    let damaged = format == FileType::Jpeg && jpeg::has_stray_bytes(input);
+    if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff || damaged {
         pixels(input, out, format)?;
     }
     Ok(())
