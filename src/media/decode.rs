@@ -34,6 +34,9 @@ pub enum DecodeError {
     Corrupt(String),
     #[error("the decoder failed on this file")]
     Panicked,
+    /// A layout the built-in decoder is known to mishandle; it is not run on it.
+    #[error("{0}: the built-in decoder cannot read this layout")]
+    Layout(&'static str),
 }
 
 /// A decoded, oriented and reduced image.
@@ -97,6 +100,9 @@ fn decode_sized(
         FileType::Bmp => Some(ImageFormat::Bmp),
         other => return Err(DecodeError::Unsupported(other)),
     };
+    if t == FileType::Tiff && crate::media::tiff::tiled_planar(bytes) {
+        return Err(DecodeError::Layout(crate::media::tiff::TILED_PLANAR));
+    }
     // What the header claims, read without a decoder: a bomb is refused here, with the same
     // error whatever its format, before any decoder sees it.
     if let Ok(size) = imagesize::blob_size(bytes) {

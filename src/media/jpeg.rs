@@ -24,6 +24,9 @@ struct Segment<'a> {
 struct Parsed<'a> {
     segments: Vec<Segment<'a>>,
     trailing: &'a [u8],
+    /// Stray bytes between segments (a segment longer than its length says, a lone `FF 00`),
+    /// which decoders skip to the next marker; they are not in `segments`.
+    stray: usize,
 }
 
 fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
@@ -37,13 +40,16 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
         payload: &[],
     }];
     let mut pos = 2;
+    let mut stray = 0;
     loop {
         if pos >= input.len() {
             return Err(bad("truncated: no end-of-image marker".into()));
         }
-        if input[pos] != 0xFF {
-            return Err(bad(format!("expected a marker at offset {pos}")));
-        }
+        // Decoders (libjpeg's next_marker) skip anything up to the next marker; so does this.
+        let next = next_marker(input, pos)
+            .ok_or_else(|| bad(format!("expected a marker at offset {pos}")))?;
+        stray += next - pos;
+        pos = next;
         let start = pos;
         while input.get(pos) == Some(&0xFF) {
             pos += 1;
@@ -62,6 +68,7 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
                 return Ok(Parsed {
                     segments,
                     trailing: &input[pos..],
+                    stray,
                 });
             }
             0x01 | 0xD0..=0xD7 => segments.push(Segment {
@@ -69,7 +76,7 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
                 bytes: &input[start..pos],
                 payload: &[],
             }),
-            0x00 | 0xD8 => return Err(bad(format!("invalid marker 0x{marker:02X} at {start}"))),
+            0xD8 => return Err(bad(format!("invalid marker 0x{marker:02X} at {start}"))),
             _ => {
                 let len = input
                     .get(pos..pos + 2)
@@ -94,6 +101,28 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, StripError> {
             }
         }
     }
+}
+
+/// The offset of the first marker at or after `pos`: an 0xFF followed by neither a zero nor
+/// the end of the file.
+fn next_marker(data: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        pos += memchr::memchr(0xFF, data.get(pos..)?)?;
+        let mut after = pos;
+        while data.get(after) == Some(&0xFF) {
+            after += 1;
+        }
+        match data.get(after)? {
+            0x00 => pos = after + 1,
+            _ => return Some(pos),
+        }
+    }
+}
+
+/// Whether the file has stray bytes between its segments, which a cleaned copy drops: such a
+/// file is decoded and compared even without `--verify-pixels`.
+pub(crate) fn has_stray_bytes(input: &[u8]) -> bool {
+    parse(input).is_ok_and(|p| p.stray > 0)
 }
 
 /// The offset of the marker that ends entropy-coded data starting at `pos`: the first 0xFF not
@@ -195,6 +224,9 @@ pub(crate) fn clean(
             }
         }
     }
+    if parsed.stray > 0 {
+        log.add("stray bytes between segments", parsed.stray);
+    }
     if !parsed.trailing.is_empty() {
         log.add("data after end of image", parsed.trailing.len());
     }
@@ -290,6 +322,24 @@ mod tests {
         assert!(log.finish().is_empty());
         let kept = parse(&once).unwrap().segments[1].payload;
         assert_eq!(tiff::orientation(&kept[EXIF.len()..]), Some(6));
+    }
+
+    #[test]
+    fn stray_bytes_between_segments_are_dropped() {
+        // A segment one byte longer than its length says, then a lone FF 00 (Pillow's
+        // truncated_app14.jpg and jpeg_ff00_header.jpg), before the tables.
+        let clean_input = skeleton(&[(0xFE, b"a comment")], b"");
+        let at = clean_input
+            .windows(2)
+            .position(|w| w == [0xFF, 0xDB])
+            .unwrap();
+        let input = [&clean_input[..at], &[0x01, 0xFF, 0x00], &clean_input[at..]].concat();
+        let mut log = Log::default();
+        let out = clean(&input, &StripOptions::default(), &mut log).unwrap();
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(groups, ["comment", "stray bytes between segments"]);
+        assert!(has_stray_bytes(&input) && !has_stray_bytes(&out));
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

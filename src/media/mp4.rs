@@ -69,12 +69,38 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
     for b in &top {
         match &b.kind {
             b"moov" => ed.moov(b.payload, payload_at(b, 0), format)?,
-            b"udta" | b"meta" | b"uuid" => ed.free(b, 0),
+            b"udta" | b"meta" | b"uuid" | b"sefd" => ed.free(b, 0),
             b"free" | b"skip" | b"wide" => ed.wipe_free(b, 0),
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// The movie of a HEIF or AVIF image sequence and a Samsung `sefd` trailer box, cleaned as in
+/// an MP4 (times, names, user data, metadata tracks), into `out`, a copy of `input` that the
+/// HEIF cleaner made. The top-level `meta` box is the HEIF file's images and is left alone.
+pub(crate) fn clean_movie(
+    input: &[u8],
+    out: &mut [u8],
+    format: FileType,
+    log: &mut Log,
+) -> Result<(), StripError> {
+    let top = children(input, 0, format)?;
+    let media = top
+        .iter()
+        .filter(|b| &b.kind == b"mdat")
+        .map(|b| payload_at(b, 0)..b.offset + b.size())
+        .collect();
+    let mut ed = Editor { out, log, media };
+    for b in &top {
+        match &b.kind {
+            b"moov" => ed.moov(b.payload, payload_at(b, 0), format)?,
+            b"sefd" => ed.free(b, 0),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 struct Editor<'o, 'l> {
@@ -178,6 +204,7 @@ impl Editor<'_, '_> {
         let group = match &b.kind {
             b"trak" => "timed metadata track",
             b"udta" => "user data (udta)",
+            b"sefd" => "Samsung trailer (capture time, country code)",
             b"meta" => "metadata (meta: keys, ilst)",
             // The 16-byte extended type ends the header.
             _ if self.out[start + b.header_len - 16..start + b.header_len] == XMP_UUID => "XMP",

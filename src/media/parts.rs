@@ -132,6 +132,11 @@ impl Log {
         }
     }
 
+    /// Whether nothing was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
     pub(crate) fn finish(self) -> Vec<Removed> {
         let Log { order, sizes, .. } = self;
         order

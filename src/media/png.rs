@@ -48,9 +48,16 @@ fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
     }
 }
 
-/// Public ancillary chunks are kept; private ones (lower-case second letter) are not.
+/// Public ancillary chunks are kept; private ones (lower-case second letter) are not. APNG's
+/// animation chunks are named like private ones but are a public standard (PNG third edition)
+/// and hold the frames.
 fn is_private(kind: &[u8; 4]) -> bool {
-    kind[1].is_ascii_lowercase()
+    kind[1].is_ascii_lowercase() && !is_apng(kind)
+}
+
+/// APNG's animation control, frame control and frame data chunks.
+fn is_apng(kind: &[u8; 4]) -> bool {
+    matches!(kind, b"acTL" | b"fcTL" | b"fdAT")
 }
 
 fn is_critical(kind: &[u8; 4]) -> bool {
@@ -120,7 +127,7 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 /// Every chunk in file order, IHDR to IEND, for verification; the critical chunks,
 /// transparency and APNG frames are the coded data.
 pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
-    let coded = |k: &[u8; 4]| is_critical(k) || matches!(k, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT");
+    let coded = |k: &[u8; 4]| is_critical(k) || is_apng(k) || k == b"tRNS";
     let chunks = parse(input)?.0.into_iter();
     Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
@@ -168,6 +175,45 @@ mod tests {
         );
         assert!(out.windows(4).any(|w| w == b"eXIf"));
         assert!(out.windows(4).any(|w| w == b"gAMA"));
+        crate::metadata::verify::assert_clean_output(&input, &out);
+    }
+
+    #[test]
+    fn keeps_apng_frames() {
+        let fctl = |seq: u8| {
+            [
+                &[0, 0, 0, seq][..],
+                &[0, 0, 0, 1, 0, 0, 0, 1],
+                &[0; 8],
+                &[0, 1, 0, 10, 0, 0],
+            ]
+            .concat()
+        };
+        let input = png(&[
+            (b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]),
+            (b"fcTL", &fctl(0)),
+            (b"tEXt", b"Software\0me"),
+        ]);
+        // A second frame after IDAT.
+        let iend = input.len() - 12;
+        let mut frame = Vec::new();
+        push_chunk(&mut frame, b"fcTL", &fctl(1));
+        push_chunk(
+            &mut frame,
+            b"fdAT",
+            b"\0\0\0\x02\x78\x01\x01\x02\x00\xfd\xff\x00\x00\x00\x01\x00\x01",
+        );
+        let input = [&input[..iend], &frame, &input[iend..]].concat();
+        let mut log = Log::default();
+        let out = clean(&input, &StripOptions::default(), &mut log).unwrap();
+        let kinds: Vec<[u8; 4]> = parse(&out).unwrap().0.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                *b"IHDR", *b"acTL", *b"fcTL", *b"IDAT", *b"fcTL", *b"fdAT", *b"IEND"
+            ]
+        );
+        assert_eq!(log.finish().len(), 1);
         crate::metadata::verify::assert_clean_output(&input, &out);
     }
 

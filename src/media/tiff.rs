@@ -140,16 +140,19 @@ impl Layout {
         (end <= d.len()).then_some((start..end, true))
     }
 
-    /// Integer values of an entry (SHORT, LONG, LONG8, IFD, IFD8), at most 65536 of them.
+    /// Integer values of an entry, at most 65536 of them. Offsets and counts should be SHORT,
+    /// LONG, LONG8, IFD or IFD8; readers (libtiff among them) also take the other integer
+    /// types, so a malformed file may locate its data with them and they are read too.
     fn values(self, d: &[u8], e: &Entry) -> Vec<u64> {
         let Some((r, _)) = self.value_range(d, e) else {
             return Vec::new();
         };
         let size = type_size(e.typ).unwrap_or(1) as usize;
         let read = |p: usize| match e.typ {
-            3 => self.u16(d, p),
-            4 | 13 => self.u32(d, p),
-            16 | 18 => read_uint::<8>(d, p, self.be),
+            1 | 6 => d.get(p).map(|&b| u64::from(b)),
+            3 | 8 => self.u16(d, p),
+            4 | 9 | 13 => self.u32(d, p),
+            16..=18 => read_uint::<8>(d, p, self.be),
             _ => None,
         };
         r.step_by(size).take(65536).filter_map(read).collect()
@@ -193,10 +196,11 @@ impl Layout {
     }
 }
 
-/// Tags an image IFD keeps: layout, compression, colour and the DNG rendering tags.
+/// Tags an image IFD keeps: layout, compression (with the fax T4/T6 options), colour and the
+/// DNG rendering tags.
 fn decode_tag(tag: u16) -> bool {
     matches!(tag,
-        254..=259 | 262..=266 | 273 | 277..=284 | 288..=291 | 296 | 301 | 317..=325
+        254..=259 | 262..=266 | 273 | 277..=284 | 288..=293 | 296 | 301 | 317..=325
         | 330 | 332..=334 | 336..=342 | 347 | 512..=521 | 529..=532 | 32997 | 32998
         | 33421 | 33422
         // DNG: versions, CFA, levels, crop, colour matrices, calibration, profiles, opcodes.
@@ -279,7 +283,8 @@ fn refuse_proprietary_raw(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<(), Strip
     Ok(())
 }
 
-/// Byte ranges an image IFD's data occupies.
+/// Byte ranges an image IFD's data occupies. A strip or tile that runs past the end of the
+/// file is cut at the end (its bytes in the file are still image data a reader uses).
 fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
     let find = |tag| ifd.entries.iter().find(|e| e.tag == tag);
     let mut out = Vec::new();
@@ -289,8 +294,8 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
                 let (Ok(o), Ok(n)) = (usize::try_from(o), usize::try_from(n)) else {
                     continue;
                 };
-                if let Some(end) = o.checked_add(n).filter(|&e| e <= d.len()) {
-                    out.push(o..end);
+                if o < d.len() {
+                    out.push(o..o.saturating_add(n).min(d.len()));
                 }
             }
         }
@@ -301,6 +306,39 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
         out.push(r);
     }
     out
+}
+
+/// Every byte range a reader of the clean file uses that cleaning must not change: the image
+/// data of every image IFD and the out-of-line values of the tags it keeps (bit depths, colour
+/// maps, DNG matrices, …). IFD tables are not listed: they are rewritten.
+pub(crate) fn referenced(
+    input: &[u8],
+    opts: &StripOptions,
+) -> Result<Vec<Range<usize>>, StripError> {
+    let (l, first) =
+        Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
+    let mut out = Vec::new();
+    for ifd in image_ifds(l, input, first)? {
+        out.extend(data_ranges(l, input, &ifd));
+        for e in ifd.entries.iter().filter(|e| keeps(e.tag, opts)) {
+            if let Some((r, true)) = l.value_range(input, e) {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The first range of `referenced` whose bytes differ between `input` and `out`.
+pub(crate) fn touched(
+    input: &[u8],
+    out: &[u8],
+    referenced: &[Range<usize>],
+) -> Option<Range<usize>> {
+    referenced
+        .iter()
+        .find(|r| input.get((*r).clone()) != out.get((*r).clone()))
+        .cloned()
 }
 
 /// Collects, into `zero`, the table and values of a metadata IFD and its nested metadata IFDs.
@@ -356,9 +394,10 @@ pub(crate) fn clean(
     protect.push(0..16);
     let mut zero = Vec::new();
     let mut seen = HashSet::new();
+    let mut data = Vec::new();
     for ifd in &ifds {
         protect.push(ifd.table.clone());
-        protect.extend(data_ranges(l, input, ifd));
+        data.extend(data_ranges(l, input, ifd));
         let (kept, dropped): (Vec<&Entry>, Vec<&Entry>) =
             ifd.entries.iter().partition(|e| keeps(e.tag, opts));
         protect.extend(
@@ -393,8 +432,27 @@ pub(crate) fn clean(
         out[entries_at..entries_at + table.len()].copy_from_slice(&table);
         l.put_word(&mut out, entries_at + table.len(), ifd.next);
     }
+    // A malformed file can place its image data over an IFD table or a removed tag's value:
+    // cleaning would then change the picture, or leave the value in place. Such a file is
+    // refused as it is.
+    let overlap = zero
+        .iter()
+        .find_map(|z| data.iter().find(|r| r.start < z.end && z.start < r.end))
+        .cloned();
+    protect.extend(data);
     for r in zero {
         zero_outside(&mut out, r, &protect);
+    }
+    if let Some(r) =
+        overlap.or_else(|| touched(input, &out, &referenced(input, opts).unwrap_or_default()))
+    {
+        return Err(StripError::malformed(
+            FORMAT,
+            format!(
+                "image data at {}..{} overlaps metadata that would be removed; left unchanged",
+                r.start, r.end
+            ),
+        ));
     }
     Ok(out)
 }
@@ -429,6 +487,29 @@ pub(crate) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
         .flat_map(|ifd| data_ranges(l, input, ifd))
         .map(|r| &input[r])
         .collect())
+}
+
+/// What [`tiled_planar`] finds, for messages.
+pub const TILED_PLANAR: &str = "tiled TIFF with separate colour planes";
+
+/// Whether any image IFD is tiled with separate planes (PlanarConfiguration 2). The `tiff`
+/// crate 0.11.3 panics on such files (an assertion in its tile reader; the reproducer is in
+/// docs/strip.md), and a panic prints a backtrace even where it is caught, so they are not
+/// given to it.
+pub fn tiled_planar(data: &[u8]) -> bool {
+    let Some((l, first)) = Layout::read(data) else {
+        return false;
+    };
+    let Ok(ifds) = image_ifds(l, data, first) else {
+        return false;
+    };
+    ifds.iter().any(|ifd| {
+        let value = |tag| {
+            let e = ifd.entries.iter().find(|e| e.tag == tag)?;
+            l.values(data, e).first().copied()
+        };
+        value(322).is_some() && value(284) == Some(2)
+    })
 }
 
 /// The EXIF Orientation in a TIFF/EXIF block, when it asks for a rotation or flip (2–8).
@@ -520,6 +601,99 @@ mod tests {
         );
         assert_eq!(orientation(&out), Some(6));
         crate::metadata::verify::assert_clean_output(&input, &out);
+    }
+
+    /// `sample()` with StripByteCounts set to `n` (the strip starts at 200, Make's value at
+    /// 210, the file ends at 236).
+    fn strip_of(n: u32) -> Vec<u8> {
+        let mut d = sample();
+        d[10 + 6 * 12 + 8..10 + 6 * 12 + 12].copy_from_slice(&n.to_le_bytes());
+        d
+    }
+
+    #[test]
+    fn image_data_over_metadata_is_refused() {
+        let opts = StripOptions::default();
+        assert!(clean(&strip_of(10), &opts, &mut Log::default()).is_ok());
+        // Over Make's value, and running past the end of the file.
+        for n in [16, 1000] {
+            let err = clean(&strip_of(n), &opts, &mut Log::default()).unwrap_err();
+            assert!(err.to_string().contains("overlaps metadata"), "{err}");
+        }
+    }
+
+    #[test]
+    fn fax_options_and_odd_integer_types_are_kept() {
+        let mut d = sample();
+        // Make (271, ASCII) becomes T4Options (292, LONG): fax decoding needs it.
+        d[10 + 3 * 12..10 + 3 * 12 + 8].copy_from_slice(&[0x24, 1, 4, 0, 1, 0, 0, 0]);
+        let out = clean(&d, &StripOptions::default(), &mut Log::default()).unwrap();
+        let (l, first) = Layout::read(&out).unwrap();
+        assert!(
+            l.ifd(&out, first)
+                .unwrap()
+                .entries
+                .iter()
+                .any(|e| e.tag == 292)
+        );
+        // StripOffsets written as a SLONG still locates the strip, which is then protected.
+        let mut d = strip_of(16);
+        d[10 + 4 * 12 + 2] = 9;
+        assert!(clean(&d, &StripOptions::default(), &mut Log::default()).is_err());
+    }
+
+    /// A little-endian 10×4 RGB TIFF, 16 bits a sample, in one 16×16 tile per plane
+    /// (PlanarConfiguration 2), uncompressed: the layout of Pillow's tiff_tiled_planar_16bit_*
+    /// (a tile larger than the image), on which the `tiff` crate 0.11.3 panics.
+    pub(crate) fn tiled_planar_sample() -> Vec<u8> {
+        const TILE: u32 = 16 * 16 * 2;
+        let data_at = 8 + 2 + 11 * 12 + 4 + 6 + 12 + 12;
+        let entries: [(u16, u16, u32, u32); 11] = [
+            (256, 3, 1, 10),
+            (257, 3, 1, 4),
+            (258, 3, 3, 8 + 2 + 11 * 12 + 4), // BitsPerSample 16,16,16 after the table
+            (259, 3, 1, 1),
+            (262, 3, 1, 2),
+            (277, 3, 1, 3),
+            (284, 3, 1, 2),
+            (322, 3, 1, 16),
+            (323, 3, 1, 16),
+            (324, 4, 3, 8 + 2 + 11 * 12 + 4 + 6), // TileOffsets
+            (325, 4, 3, 8 + 2 + 11 * 12 + 4 + 6 + 12), // TileByteCounts
+        ];
+        let mut d = b"II*\0\x08\0\0\0".to_vec();
+        d.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, typ, count, value) in entries {
+            d.extend_from_slice(&tag.to_le_bytes());
+            d.extend_from_slice(&typ.to_le_bytes());
+            d.extend_from_slice(&count.to_le_bytes());
+            d.extend_from_slice(&value.to_le_bytes());
+        }
+        d.extend_from_slice(&[0; 4]);
+        for _ in 0..3 {
+            d.extend_from_slice(&16u16.to_le_bytes());
+        }
+        for plane in 0..3 {
+            d.extend_from_slice(&(data_at + plane * TILE).to_le_bytes());
+        }
+        for _ in 0..3 {
+            d.extend_from_slice(&TILE.to_le_bytes());
+        }
+        assert_eq!(d.len(), data_at as usize);
+        d.extend((0..3 * TILE).map(|i| (i % 251) as u8));
+        d
+    }
+
+    #[test]
+    fn tiled_planar_tiffs_are_not_given_to_the_decoder() {
+        let d = tiled_planar_sample();
+        assert!(tiled_planar(&d));
+        assert!(!tiled_planar(&sample()));
+        let err = crate::media::decode::decode(&d, FileType::Tiff, None).unwrap_err();
+        assert!(
+            matches!(err, crate::media::decode::DecodeError::Layout(_)),
+            "{err}"
+        );
     }
 
     #[test]

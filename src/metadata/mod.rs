@@ -8,6 +8,7 @@
 //! segment level and copies everything it keeps byte for byte.
 
 pub mod apply;
+mod pdf;
 pub mod verify;
 
 use crate::media::heif::strip as heif;
@@ -90,7 +91,8 @@ fn run_cleaner(
         FileType::Tiff => tiff::clean(input, opts, &mut log)?,
         FileType::Heif | FileType::Avif => heif::clean(input, format, &mut log)?,
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::clean(input, format, &mut log)?,
-        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
+        FileType::Pdf => pdf::clean(input, &mut log)?,
+        FileType::Bmp | FileType::Matroska | FileType::Webm => {
             return Err(StripError::Unsupported {
                 what: format!("{format}: no lossless writer"),
             });
@@ -135,7 +137,7 @@ mod tests {
         let opts = StripOptions::default();
         assert!(matches!(strip(b"", &opts), Err(StripError::Empty)));
         assert!(matches!(
-            strip(b"%PDF-1.4 hello", &opts),
+            strip(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0", &opts),
             Err(StripError::Unsupported { .. })
         ));
     }

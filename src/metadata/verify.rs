@@ -17,8 +17,8 @@
 use image::ImageFormat;
 
 use super::{
-    Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, png, removable,
-    tiff, webp,
+    Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, pdf, png,
+    removable, tiff, webp,
 };
 use crate::files::sniff::FileType;
 use crate::media::bmff;
@@ -36,6 +36,9 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
             groups.join(", ")
         )));
     }
+    if format == FileType::Pdf {
+        return same_pdf_content(input, out);
+    }
     let (a, b) = (parts(input, format)?, parts(out, format)?);
     if !same_bytes(&coded(&a), &coded(&b)) {
         return Err(StripError::Verify(
@@ -43,8 +46,45 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
         ));
     }
     kept_blocks(input, out, (&a, &b), format, opts).map_err(StripError::Verify)?;
-    if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff {
+    if format == FileType::Tiff {
+        // The output's coded data is found through its own IFDs; this also proves that every
+        // byte the input's IFDs point a reader to is unchanged where it was.
+        if let Some(r) = tiff::touched(input, out, &tiff::referenced(input, opts)?) {
+            return Err(StripError::Verify(format!(
+                "bytes {}..{}, image data or a kept value, changed",
+                r.start, r.end
+            )));
+        }
+    }
+    let damaged = format == FileType::Jpeg && jpeg::has_stray_bytes(input);
+    if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff || damaged {
         pixels(input, out, format)?;
+    }
+    Ok(())
+}
+
+/// PDF: the output re-parses, has as many pages, and everything reachable from its catalog
+/// (every page's content streams, resources with fonts and images, annotations, outlines,
+/// forms), less the metadata keys, is the input's, compared by digest with objects numbered by
+/// first visit.
+fn same_pdf_content(input: &[u8], out: &[u8]) -> Result<(), StripError> {
+    let fail = |what: String| StripError::Verify(what);
+    let a = pdf::load(input)?;
+    let b = pdf::load(out).map_err(|e| fail(format!("output does not parse: {e}")))?;
+    if a.get_pages().len() != b.get_pages().len() {
+        return Err(fail("the output has a different number of pages".into()));
+    }
+    if a.get_pages()
+        .into_values()
+        .zip(b.get_pages().into_values())
+        .any(|(p, q)| a.get_page_content(p) != b.get_page_content(q))
+    {
+        return Err(fail("a page's content stream differs".into()));
+    }
+    if pdf::content_digest(&a)? != pdf::content_digest(&b)? {
+        return Err(fail(
+            "page content, fonts, images or other document parts differ".into(),
+        ));
     }
     Ok(())
 }
@@ -66,9 +106,9 @@ fn parts(data: &[u8], format: FileType) -> Result<Vec<Part<'_>>, StripError> {
         FileType::Mp4 | FileType::Mov | FileType::ThreeGp => {
             mp4::coded_data(data, format).map(all_coded)
         }
-        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => {
-            Err(StripError::Verify(format!("no verifier for {format}")))
-        }
+        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => Err(
+            StripError::Verify(format!("no block verifier for {format}")),
+        ),
     }
 }
 
@@ -495,6 +535,8 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
         FileType::Png => ImageFormat::Png,
         FileType::Webp => ImageFormat::WebP,
         FileType::Gif => ImageFormat::Gif,
+        // See tiff::tiled_planar: the coded-data checks cover these alone.
+        FileType::Tiff if tiff::tiled_planar(input) => return Ok(()),
         FileType::Tiff => ImageFormat::Tiff,
         _ => return Ok(()),
     };

@@ -439,6 +439,22 @@ fn ranges(locations: &[&Location], method: u8) -> Vec<Range<usize>> {
 }
 
 pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+    let mut out = clean_items(input, format, log)?;
+    // An image sequence (AVIF `avis`, HEIF `msf1`) has a movie beside its items, with the
+    // same dates and names as an MP4's; Samsung phones add a `sefd` trailer box. Nothing moved
+    // above, so the movie is cleaned in place in the output.
+    if mp4::children(&out, 0, format)?
+        .iter()
+        .any(|b| matches!(&b.kind, b"moov" | b"sefd"))
+    {
+        let items_clean = out.clone();
+        mp4::clean_movie(&items_clean, &mut out, format, log)?;
+    }
+    Ok(out)
+}
+
+/// Removes the metadata items and names the writing software in the `meta` box.
+fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
     let (meta_box, meta_base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, meta_base, format)?;
     let mut gone = Vec::new();
@@ -691,6 +707,42 @@ mod tests {
         assert!(out.windows(4).any(|w| w == b"free"));
         crate::metadata::verify::assert_clean_output(&input, &out);
         assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
+    }
+
+    #[test]
+    fn image_sequence_movie_and_samsung_trailer_are_cleaned() {
+        let probe = heic(0);
+        let mut input = heic(probe.len() as u32 - 16);
+        let mut mvhd = vec![0u8; 100];
+        mvhd[4..12].copy_from_slice(&[0xDA, 0x7E, 0xDA, 0x7E, 0xDA, 0x7E, 0xDA, 0x7E]);
+        input.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+        // Samsung's trailer: one entry (MCC_Data), its directory (SEFH) and footer (SEFT).
+        let mut sef = b"\0\0\xa1\x0a\x08\0\0\0MCC_Data466".to_vec();
+        let dir_at = sef.len() as u32;
+        sef.extend_from_slice(b"SEFH\x6a\0\0\0\x01\0\0\0\0\0\xa1\x0a");
+        sef.extend_from_slice(&dir_at.to_le_bytes());
+        sef.extend_from_slice(&dir_at.to_le_bytes());
+        sef.extend_from_slice(&24u32.to_le_bytes());
+        sef.extend_from_slice(b"SEFT");
+        input.extend(boxed(b"sefd", &sef));
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Heif, &mut log).unwrap();
+        assert_eq!(out.len(), input.len());
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert_eq!(
+            groups,
+            [
+                "EXIF",
+                "handler name (writing software)",
+                "creation and modification times",
+                "Samsung trailer (capture time, country code)"
+            ]
+        );
+        assert!(
+            !out.windows(4)
+                .any(|w| w == b"SEFH" || w == [0xDA, 0x7E, 0xDA, 0x7E])
+        );
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     /// `data` with the bytes after the first `at` (a box type) plus `skip` replaced by `to`.

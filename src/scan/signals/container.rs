@@ -1,6 +1,7 @@
 //! Header metadata of MP4, MOV and 3GP files: the `moov` box is located by skipping top-level
 //! boxes with seeks (media data is never read), then duration, track dimensions, QuickTime user
-//! data (`©mak`, `©mod`, `©swr`, `©too`, `©xyz`) and Apple `mdta` keys are read from it.
+//! data (`©mak`, `©mod`, `©swr`, `©too`, `©xyz`, 3GPP `loci`) and Apple `mdta` keys are read
+//! from it.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -107,7 +108,8 @@ fn user_data(udta: &[u8], meta: &mut HeaderMeta) {
             b"\xa9mod" => meta.model = meta.model.take().or_else(text),
             b"\xa9swr" => meta.software = meta.software.take().or_else(text),
             b"\xa9too" => meta.encoder = meta.encoder.take().or_else(text),
-            b"\xa9xyz" => meta.gps = true,
+            // QuickTime's ISO 6709 string, or 3GPP's binary location (TS 26.244).
+            b"\xa9xyz" | b"loci" => meta.gps = true,
             b"meta" => mdta_keys(bmff::meta_children(atom.payload), meta),
             _ => {}
         }
@@ -159,5 +161,18 @@ mod tests {
         v0[16..20].copy_from_slice(&1800u32.to_be_bytes());
         assert_eq!(mvhd_duration(&v0), Some(3.0));
         assert_eq!(mvhd_duration(&[]), None);
+    }
+
+    #[test]
+    fn gps_the_3gpp_way() {
+        // loci: version/flags, language, name "\0", role, longitude, latitude, altitude (16.16).
+        let mut loci = vec![0, 0, 0, 0, 0x55, 0xC4, 0, 0];
+        loci.extend_from_slice(&0x0006_AD14u32.to_be_bytes());
+        loci.extend_from_slice(&0x0034_5E8Au32.to_be_bytes());
+        loci.extend_from_slice(&[0; 4]);
+        let moov = bmff::boxed(b"udta", &bmff::boxed(b"loci", &loci));
+        let mut meta = HeaderMeta::default();
+        parse_moov(&moov, &mut meta);
+        assert!(meta.gps);
     }
 }
