@@ -111,9 +111,9 @@ fn classify_file(
     for r in place::risks(absolute) {
         ev.risk(r);
     }
-    combine(file_type, &mut ev);
     extension_note(&entry.path, file_type, &mut ev);
-    let (content, note) = if opts.content {
+    // `blank`: the pixels were analysed (now or by an earlier scan) and showed nothing.
+    let (content, note, blank) = if opts.content {
         content_stage(
             &entry.path,
             &mut file,
@@ -124,8 +124,12 @@ fn classify_file(
             &mut ev,
         )
     } else {
-        (ContentStatus::Off, None)
+        (ContentStatus::Off, None, false)
     };
+    if blank {
+        signals::name::pixels_showed_nothing(&mut ev);
+    }
+    combine(file_type, blank, &mut ev);
 
     let classified = Classified {
         finding: ev.decide().map(|verdict| Finding {
@@ -141,7 +145,8 @@ fn classify_file(
     Ok((classified, stat))
 }
 
-/// Content analysis after stage 0, through the cache of known negatives.
+/// Content analysis after stage 0, through the cache of known negatives; also says whether the
+/// pixels were analysed and showed nothing.
 fn content_stage(
     path: &Path,
     file: &mut File,
@@ -150,7 +155,7 @@ fn content_stage(
     id: &FileId,
     cache: Option<&Cache>,
     ev: &mut Evidence,
-) -> (ContentStatus, Option<Warning>) {
+) -> (ContentStatus, Option<Warning>, bool) {
     let cx = Context {
         file_type: Some(file_type),
         orientation: meta.orientation,
@@ -164,14 +169,14 @@ fn content_stage(
             "content.cached",
             "pixels analysed by an earlier scan of this unchanged file: nothing found".into(),
         );
-        return (ContentStatus::Cached, None);
+        return (ContentStatus::Cached, None, true);
     }
     match container::analyse_file(file, id.size, &cx, ev) {
         Outcome::Analysed { found, ocr } => {
             if !found && let Some(c) = cache {
                 c.add_negative(id, cx.cache_bits());
             }
-            (ContentStatus::Analysed { ocr }, None)
+            (ContentStatus::Analysed { ocr }, None, !found)
         }
         Outcome::NotAnalysed { reason, warn } => {
             let note = warn.then(|| Warning {
@@ -179,7 +184,7 @@ fn content_stage(
                 message: format!("pixels not analysed: {reason}"),
                 severity: Severity::Note,
             });
-            (ContentStatus::NotAnalysed, note)
+            (ContentStatus::NotAnalysed, note, false)
         }
     }
 }
@@ -199,26 +204,38 @@ fn read_meta(file: &mut File, t: FileType, head: &[u8], meta: &mut HeaderMeta) -
     }
 }
 
-/// Rules over several signals: a screenshot whose name points to an identity document or check
-/// is a screenshot of a verification.
-fn combine(t: FileType, ev: &mut Evidence) {
+/// Rules over several signals: a screenshot is a screenshot of a verification when its pixels
+/// show identity-verification phrases (whatever its name), or when its name points to an
+/// identity document or check and its pixels were not seen to show nothing (`blank`).
+fn combine(t: FileType, blank: bool, ev: &mut Evidence) {
     let screenshot = ev.support(Kind::Screenshot);
     if t.is_video() || screenshot < 0.5 {
         return;
     }
-    let named_for_id = ev.votes.iter().any(|v| {
-        v.reason.signal.starts_with("name.document")
-            && (v.kind.is_document() || v.kind == Kind::KycScreenshot)
-    });
-    if named_for_id {
-        // As sure as it is a screenshot; with the name's own vote, that outweighs "screenshot".
-        ev.vote(
-            Kind::KycScreenshot,
-            screenshot,
-            "combined.kyc_screenshot",
-            "a screenshot whose name points to an identity document or check".into(),
-        );
-    }
+    let shown = ev
+        .votes
+        .iter()
+        .any(|v| v.kind == Kind::KycScreenshot && v.reason.signal.starts_with("content."));
+    let named_for_id = !blank
+        && ev.votes.iter().any(|v| {
+            v.reason.signal.starts_with("name.document")
+                && (v.kind.is_document() || v.kind == Kind::KycScreenshot)
+        });
+    let why = if shown {
+        "a screenshot showing an identity check"
+    } else if named_for_id {
+        "a screenshot whose name points to an identity document or check"
+    } else {
+        return;
+    };
+    // As sure as it is a screenshot; with the name's or the pixels' own vote, that outweighs
+    // "screenshot".
+    ev.vote(
+        Kind::KycScreenshot,
+        screenshot,
+        "combined.kyc_screenshot",
+        why.into(),
+    );
 }
 
 fn extension_note(path: &Path, t: FileType, ev: &mut Evidence) {
