@@ -265,17 +265,41 @@ struct View {
 }
 
 /// How much a frame looks like a document, 0 when not at all: a machine-readable-zone band
-/// counts most, then the outline of a card or a page filling part of the frame, then a small
-/// card-shaped object on a plain surface with print on it. Text alone does not count: an
-/// app's screen carries more of it than a passport page.
+/// counts most, in the frame or inside the outline of a card or a page filling part of it
+/// (where the band is seen at the scale of the document, not of the whole screen around it),
+/// then such an outline, more with rows of print inside, then a small card-shaped object on a
+/// plain surface with print on it. Text alone does not count: an app's screen carries more of
+/// it than a passport page.
 fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
     let gray = visual::outline_gray(rgb);
-    let outlines = visual::card_outlines(&gray).len() as u32;
+    let (w, h) = rgb.dimensions();
+    let (mut mrz, mut outline, mut printed) = (vis.mrz_bands > 0, false, false);
+    for o in visual::card_outlines(&gray) {
+        outline = true;
+        let inside = visual::analyse(&outline_part(&o, w, h).crop(rgb));
+        mrz |= inside.mrz_bands > 0;
+        printed |= inside.worth_ocr();
+    }
     let small = visual::small_documents(&gray)
         .into_iter()
-        .filter(|part| visual::analyse(&part.crop(rgb)).worth_ocr())
-        .count() as u32;
-    4 * vis.mrz_bands.min(1) + 2 * outlines.min(1) + small.min(1)
+        .any(|part| visual::analyse(&part.crop(rgb)).worth_ocr());
+    4 * u32::from(mrz) + 2 * u32::from(outline) + u32::from(printed) + u32::from(small)
+}
+
+/// The upright box around an outline in an image `w` × `h`, with a twentieth of its size as a
+/// margin, in fractions of the image.
+fn outline_part(o: &visual::Outline, w: u32, h: u32) -> visual::Part {
+    let long = w.max(h) as f32;
+    let (cos, sin) = (o.tilt.cos().abs(), o.tilt.sin().abs());
+    let margin = 1.1 / 2.0;
+    let half_w = (o.length * cos + o.thickness * sin) * margin * long / w.max(1) as f32;
+    let half_h = (o.length * sin + o.thickness * cos) * margin * long / h.max(1) as f32;
+    visual::Part {
+        left: (o.centre.0 - half_w).max(0.0),
+        top: (o.centre.1 - half_h).max(0.0),
+        right: (o.centre.0 + half_w).min(1.0),
+        bottom: (o.centre.1 + half_h).min(1.0),
+    }
 }
 
 /// The CPU time frames of a recording whose last frame was decoded at `last_second` may be
