@@ -285,6 +285,7 @@ fn jbig2_page(w: u32, h: u32, mmr: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -292,7 +293,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     // JPEG 2000 by ffmpeg's own encoder, in a JP2 file as PDF writers embed it.
     let j2k = t.path().join("page.jp2");
     let jpeg = passport_jpeg();
-    if !ffmpeg(&[
+    ffmpeg(&[
         "-i",
         jpeg.to_str().unwrap(),
         "-c:v",
@@ -302,9 +303,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
         "-f",
         "image2",
         j2k.to_str().unwrap(),
-    ]) {
-        return;
-    }
+    ]);
     let jpx = fs::read(&j2k).unwrap();
     assert!(jpx.starts_with(b"\0\0\0\x0cjP  "), "not a JP2 file");
     let rgb = |data: Vec<u8>| {
@@ -376,36 +375,23 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     }
 }
 
-/// Runs ffmpeg with `args`; `false` (and a loud message) when ffmpeg is not installed outside
-/// CI, where the test is then skipped. Under CI a missing ffmpeg fails the test.
-fn ffmpeg(args: &[&str]) -> bool {
-    match Command::new("ffmpeg")
+/// Runs ffmpeg with `args`, which must succeed.
+fn ffmpeg(args: &[&str]) {
+    let out = crate::util::tool("ffmpeg", "ffmpeg")
         .args(["-v", "error", "-y"])
         .args(args)
         .output()
-    {
-        Ok(o) => {
-            assert!(
-                o.status.success(),
-                "ffmpeg {args:?}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            true
-        }
-        Err(e) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "ffmpeg is required under CI: {e}"
-            );
-            eprintln!("\n!!!! SKIPPED: ffmpeg is not installed ({e}) !!!!\n");
-            false
-        }
-    }
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A phone-screen recording (886×1920, 10 fps): 2 s of an empty screen, then the specimen
 /// passport for 4 s, with a keyframe every 2 s.
-fn recording(out: &Path, codec: &[&str]) -> bool {
+fn recording(out: &Path, codec: &[&str]) {
     let jpeg = passport_jpeg();
     let graph = "color=c=0x203040:s=886x1920:r=10:d=2[a];\
                  [0:v]scale=886:-2,pad=886:1920:0:(oh-ih)/2:color=white,setsar=1,fps=10,format=yuv420p[b];\
@@ -418,6 +404,7 @@ fn recording(out: &Path, codec: &[&str]) -> bool {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn recordings_show_their_document_and_when() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -433,18 +420,13 @@ fn recordings_show_their_document_and_when() {
         "-x265-params",
         "log-level=error",
     ];
-    if !recording(&dir.join("RPReplay_Final1700000000.mp4"), &h264)
-        || !recording(&dir.join("screen-hevc.mov"), &hevc)
-    {
-        return;
-    }
+    recording(&dir.join("RPReplay_Final1700000000.mp4"), &h264);
+    recording(&dir.join("screen-hevc.mov"), &hevc);
     // An app's screen with moving pictures and a clock, but no document.
     let app = dir.join("ScreenRecording_app.mp4");
     let src = "testsrc2=s=886x1920:r=10:d=6";
     let app_args = ["-f", "lavfi", "-i", src, "-g", "20", "-pix_fmt", "yuv420p"];
-    assert!(ffmpeg(
-        &[&app_args[..], &h264[..], &[app.to_str().unwrap()]].concat()
-    ));
+    ffmpeg(&[&app_args[..], &h264[..], &[app.to_str().unwrap()]].concat());
 
     let out = scan(&dir, &t.path().join("cache"), &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -507,6 +489,7 @@ fn keyframe_seconds(path: &Path) -> Vec<f64> {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn a_document_shown_between_keyframes_is_found() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -546,9 +529,7 @@ fn a_document_shown_between_keyframes_is_found() {
             "0",
             out.to_str().unwrap(),
         ];
-        if !ffmpeg(&args) {
-            return;
-        }
+        ffmpeg(&args);
         assert_eq!(
             keyframe_seconds(&out),
             vec![0.0],
@@ -580,6 +561,7 @@ fn a_document_shown_between_keyframes_is_found() {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
 fn matroska_and_webm_recordings_are_looked_into() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -598,9 +580,8 @@ fn matroska_and_webm_recordings_are_looked_into() {
         "-b:v",
         "1M",
     ];
-    if !recording(&mkv, &h264) || !recording(&dir.join("screen-record-kyc.webm"), &vp9) {
-        return;
-    }
+    recording(&mkv, &h264);
+    recording(&dir.join("screen-record-kyc.webm"), &vp9);
     let whole = fs::read(&mkv).unwrap();
     // The headers overwritten with noise, and the file cut inside its first cluster.
     let mut noisy = whole.clone();
@@ -875,4 +856,29 @@ fn small_images_on_a_later_page_of_a_pdf_are_read_as_the_photo_path_reads_them()
         "{:?}",
         found.get("brochure.pdf")
     );
+}
+
+/// The recordings the tests build in-process (OpenH264, muxed by `media::h264_mp4`) are what a
+/// third party reads: ffprobe sees an H.264 track of the frames' size, every frame, and the
+/// keyframes where they were asked for.
+#[test]
+#[ignore = "needs ffprobe (ffmpeg)"]
+fn in_process_recordings_read_as_asked_by_ffprobe() {
+    let t = TestDir::new();
+    let views = [
+        screen(&rgb_fixture("synth/app_screenshot.png"), 886, Some(0), [245; 3]),
+        screen(&image::open(passport_jpeg()).unwrap().into_rgb8(), 820, None, [32, 48, 64]),
+    ];
+    let frames: Vec<image::RgbImage> = (0..10).map(|i| views[i / 5].clone()).collect();
+    let path = t.write("rec.mp4", &crate::util::media::h264_mp4(&frames, 2, &[0, 5]));
+    assert_eq!(keyframe_seconds(&path), vec![0.0, 2.5]);
+    let out = crate::util::tool("ffprobe", "ffmpeg")
+        .args(["-v", "error", "-select_streams", "v", "-count_frames"])
+        .args(["-show_entries", "stream=codec_name,width,height,nb_read_frames"])
+        .args(["-of", "csv=p=0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "h264,886,1920,10");
 }
