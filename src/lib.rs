@@ -6,7 +6,6 @@
 //! library to the terminal and maps results to exit codes. Domain modules never print or prompt:
 //! they return values and report progress through callbacks.
 
-pub mod bmff;
 pub mod dismissed;
 pub mod files;
 pub mod fsutil;
@@ -15,6 +14,7 @@ pub mod fuzzing;
 pub mod i18n;
 pub mod interrupt;
 pub mod isolate;
+pub mod media;
 pub mod metadata;
 pub mod report;
 pub mod review;

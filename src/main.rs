@@ -7,7 +7,8 @@ mod exit;
 use std::io::{self, Read};
 
 use clap::Parser;
-use idvault::scan::content::{analyse, avif};
+use idvault::media::heif::avif;
+use idvault::media::limits;
 
 use exit::ExitCode;
 
@@ -17,9 +18,13 @@ fn main() {
         .nth(1)
         .is_some_and(|a| a == avif::WORKER_ARG)
     {
-        let input = io::stdin().lock().take(analyse::MAX_FILE_BYTES);
+        let input = io::stdin().lock().take(limits::ANALYSE_MAX_BYTES);
         let done = avif::serve(input, io::stdout().lock());
         std::process::exit(if done.is_ok() { 0 } else { 1 });
+    }
+    // This binary is its own AV1 worker.
+    if let Ok(exe) = std::env::current_exe() {
+        avif::set_worker(exe);
     }
     let cli = cli::Cli::parse();
     if let Err(err) = idvault::interrupt::install() {

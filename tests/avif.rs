@@ -63,6 +63,7 @@ fn not_analysed(out: &std::process::Output) -> BTreeMap<String, String> {
 }
 
 #[test]
+#[ignore = "needs ffmpeg (ffmpeg), avifenc (libavif-bin)"]
 fn avif_photos_are_decoded_upright_and_read_like_their_png_twin() {
     let t = TestDir::new();
     let work = t.path().join("work");
@@ -135,6 +136,7 @@ fn avif_photos_are_decoded_upright_and_read_like_their_png_twin() {
 }
 
 #[test]
+#[ignore = "needs avifenc (libavif-bin)"]
 fn broken_avif_files_get_a_note_and_the_run_goes_on() {
     let t = TestDir::new();
     let inp = t.path().join("in");

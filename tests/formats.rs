@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lopdf::{
     Dictionary, Document, EncryptionState, EncryptionVersion, Object, Permissions, Stream,
@@ -83,7 +82,7 @@ pub(crate) fn pdf(image: Option<Stream>, text: &[&str], encrypt: bool) -> Vec<u8
 }
 
 /// The specimen photo as a DCT (JPEG) image XObject, as a scanner app stores a page.
-fn jpeg_xobject() -> Stream {
+pub(crate) fn jpeg_xobject() -> Stream {
     let jpeg = fs::read(passport_jpeg()).unwrap();
     let mut s = Stream::new(
         dictionary! {
@@ -375,17 +374,17 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     }
 }
 
-/// Runs ffmpeg with `args`, which must succeed.
+/// Runs ffmpeg with `args`; a missing ffmpeg fails the test (see [`crate::util::tool`]).
 fn ffmpeg(args: &[&str]) {
-    let out = crate::util::tool("ffmpeg", "ffmpeg")
+    let o = crate::util::tool("ffmpeg", "ffmpeg")
         .args(["-v", "error", "-y"])
         .args(args)
         .output()
-        .unwrap();
+        .expect("run ffmpeg");
     assert!(
-        out.status.success(),
+        o.status.success(),
         "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&o.stderr)
     );
 }
 
@@ -400,7 +399,7 @@ fn recording(out: &Path, codec: &[&str]) {
     args.extend(["-filter_complex", graph, "-map", "[v]", "-g", "20"]);
     args.extend(codec);
     args.push(out.to_str().unwrap());
-    ffmpeg(&args)
+    ffmpeg(&args);
 }
 
 #[test]
@@ -489,7 +488,7 @@ fn keyframe_seconds(path: &Path) -> Vec<f64> {
 }
 
 #[test]
-#[ignore = "needs ffmpeg (ffmpeg)"]
+#[ignore = "needs ffmpeg, ffprobe (ffmpeg)"]
 fn a_document_shown_between_keyframes_is_found() {
     let t = TestDir::new();
     let dir = t.path().join("in");
@@ -866,19 +865,42 @@ fn small_images_on_a_later_page_of_a_pdf_are_read_as_the_photo_path_reads_them()
 fn in_process_recordings_read_as_asked_by_ffprobe() {
     let t = TestDir::new();
     let views = [
-        screen(&rgb_fixture("synth/app_screenshot.png"), 886, Some(0), [245; 3]),
-        screen(&image::open(passport_jpeg()).unwrap().into_rgb8(), 820, None, [32, 48, 64]),
+        screen(
+            &rgb_fixture("synth/app_screenshot.png"),
+            886,
+            Some(0),
+            [245; 3],
+        ),
+        screen(
+            &image::open(passport_jpeg()).unwrap().into_rgb8(),
+            820,
+            None,
+            [32, 48, 64],
+        ),
     ];
     let frames: Vec<image::RgbImage> = (0..10).map(|i| views[i / 5].clone()).collect();
-    let path = t.write("rec.mp4", &crate::util::media::h264_mp4(&frames, 2, &[0, 5]));
+    let path = t.write(
+        "rec.mp4",
+        &crate::util::media::h264_mp4(&frames, 2, &[0, 5]),
+    );
     assert_eq!(keyframe_seconds(&path), vec![0.0, 2.5]);
     let out = crate::util::tool("ffprobe", "ffmpeg")
         .args(["-v", "error", "-select_streams", "v", "-count_frames"])
-        .args(["-show_entries", "stream=codec_name,width,height,nb_read_frames"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames",
+        ])
         .args(["-of", "csv=p=0"])
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "h264,886,1920,10");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "h264,886,1920,10"
+    );
 }

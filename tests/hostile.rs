@@ -457,7 +457,7 @@ fn every_reader_survives_thousands_of_mutations_in_process() {
             if let Some(packet) = xmp::find(&m) {
                 let _ = xmp::parse(packet);
             }
-            for b in idvault::bmff::boxes(&m) {
+            for b in idvault::media::bmff::boxes(&m) {
                 assert!(b.offset + b.size() <= m.len(), "{name}");
             }
             runs += 1;
@@ -616,9 +616,9 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
     assert!(!findings.contains_key("xmp-large.png"), "{findings:?}");
 }
 
-/// What the vault commands below may map: far less than the 300 MiB original they store, and
-/// than the 256 MiB that `vault add` reads whole to strip (`vault::original::STRIP_LIMIT`); the binary
-/// itself runs in about 20 MiB.
+/// What the vault commands below may map: far less than the original of more than 1 GiB they
+/// store, which is above the size that `vault add` reads whole to strip
+/// (`media::limits::STRIP_MAX_BYTES`); the binary itself runs in about 20 MiB.
 const VAULT_ADDRESS_SPACE: u64 = 256 << 20;
 
 /// Runs a vault command with `--json` under [`VAULT_ADDRESS_SPACE`] and the hang timer.
@@ -631,11 +631,11 @@ fn capped(mut cmd: Command) -> Output {
 #[test]
 fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
     let f = Fixture::new();
-    // A 300 MiB "screen recording" (sparse: no disk for the original), above the strip limit:
+    // A "screen recording" just above the strip limit (sparse: no disk for the original):
     // stored as it is, encrypted and verified 64 KiB at a time.
     let mut mp4 = media::mp4(640, 480, None);
     mp4.truncate(mp4.windows(4).position(|w| w == b"moov").unwrap() - 4);
-    let size = 300 << 20;
+    let size = idvault::media::limits::STRIP_MAX_BYTES + (16 << 20);
     let big = sparse(&f.t, "RPReplay_Final1712345678.MP4", &mp4, size);
     let mut add = f.with_key("add");
     add.arg(&big);
@@ -651,6 +651,7 @@ fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
 }
 
 #[test]
+#[ignore = "needs age, age-keygen (age)"]
 fn oversized_vault_metadata_is_refused_not_loaded() {
     let f = Fixture::new();
     let photo =

@@ -415,16 +415,19 @@ fn media_streams(p: &Path) -> Result<String, String> {
 }
 
 #[test]
+#[ignore = "needs exiftool (libimage-exiftool-perl), ffmpeg (ffmpeg)"]
 fn metadata_corpus_passes_exiftool_oracle() {
     corpus_oracle("metadata");
 }
 
 #[test]
+#[ignore = "needs exiftool (libimage-exiftool-perl)"]
 fn detect_corpus_passes_exiftool_oracle() {
     corpus_oracle("detect");
 }
 
 #[test]
+#[ignore = "needs exiftool (libimage-exiftool-perl)"]
 fn keep_none_removes_orientation_and_icc() {
     let t = TestDir::new();
     let rotated = t.copy_fixture(

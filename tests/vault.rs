@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+use idvault::media::limits::STRIP_MAX_BYTES;
 use idvault::metadata;
-use idvault::vault::original::STRIP_LIMIT;
 use serde_json::Value;
 
 use crate::util::vault::*;
@@ -21,6 +21,7 @@ fn path_text(v: &Value) -> String {
 }
 
 #[test]
+#[ignore = "needs age, age-keygen (age)"]
 fn go_age_decrypts_entries_and_the_sealed_identity() {
     let f = Fixture::new();
     let mut originals = BTreeMap::new();
@@ -142,7 +143,7 @@ fn round_trip(keep_metadata: bool) {
     for p in &originals {
         let back = to.join(p.file_name().unwrap());
         let original = fs::read(p).unwrap();
-        let expected = if keep_metadata || original.len() as u64 > STRIP_LIMIT {
+        let expected = if keep_metadata || original.len() as u64 > STRIP_MAX_BYTES {
             original
         } else {
             metadata::strip(&original, &metadata::StripOptions::default())
@@ -160,6 +161,7 @@ fn round_trip(keep_metadata: bool) {
 }
 
 #[test]
+#[ignore = "needs age (age)"]
 fn sigkill_during_remove_originals_never_loses_a_file() {
     let f = Fixture::new();
     let mut seed = 0x5eed_u64;
@@ -559,6 +561,7 @@ fn concurrent_adds_wait_for_the_lock_and_both_land() {
 }
 
 #[test]
+#[ignore = "needs ssh-keygen (openssh-client), age (age)"]
 fn ssh_recipients_open_entries_with_age_and_idvault() {
     let t = TestDir::new();
     let key = t.path().join("id_ed25519");
@@ -768,4 +771,40 @@ fn verify_shows_progress_on_a_terminal_but_not_with_json() {
         let shown = String::from_utf8_lossy(&out.stdout);
         assert!(!shown.contains("/3 files"), "{quiet}: {shown}");
     }
+}
+
+/// One size limit for every path (`media::limits`): a phone video that `idvault strip` cleans is
+/// stored without its metadata by `vault add` (and so by `secure`), not with it. Before the
+/// limits were one, `vault add` stripped only up to 256 MiB.
+#[test]
+fn vault_add_strips_a_video_as_large_as_strip_takes() {
+    let f = Fixture::new();
+    let mut mp4 = crate::util::media::mp4(640, 480, Some("Apple"));
+    let size: u64 = 300 << 20;
+    assert!(size < STRIP_MAX_BYTES);
+    // The builder's last box is an 8-byte `mdat` header and 256 bytes; make it run to `size`.
+    let mdat_at = mp4.len() - (8 + 256);
+    assert_eq!(&mp4[mdat_at + 4..mdat_at + 8], b"mdat");
+    let mdat_len = u32::try_from(size - mdat_at as u64).unwrap();
+    mp4[mdat_at..mdat_at + 4].copy_from_slice(&mdat_len.to_be_bytes());
+    let video = f.t.write("VID_20240312_101522.mp4", &mp4);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&video)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    run_ok(f.with_key("add").arg(&video));
+    let entries = f.entries();
+    let entry = entries.values().next().unwrap();
+    assert_ne!(entry["stripped"], Value::Null, "{entry}");
+    let to = f.t.path().join("restored");
+    let out = f.extract_all(&to);
+    assert!(out.status.success(), "extract failed: {}", stderr(&out));
+    let back = fs::read(to.join("VID_20240312_101522.mp4")).unwrap();
+    assert!(back.len() as u64 > size - 1024, "{} bytes back", back.len());
+    assert!(
+        !back.windows(5).any(|w| w == b"Apple"),
+        "the camera make is still in the stored video"
+    );
 }

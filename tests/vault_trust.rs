@@ -157,6 +157,7 @@ fn copies_of(f: &Fixture, path: &Path) -> Vec<Vec<u8>> {
 }
 
 #[test]
+#[ignore = "needs age, age-keygen (age)"]
 fn a_recipient_slipped_into_the_config_is_refused_by_add_and_caught_by_the_seal() {
     let f = Fixture::new();
     let (attacker_key, attacker) = keypair(&f.t, "attacker.txt");
@@ -279,6 +280,7 @@ fn an_open_vault_folder_is_narrowed_at_init_and_on_every_open() {
 }
 
 #[test]
+#[ignore = "needs age (age)"]
 fn a_planted_entry_never_makes_secure_destroy_an_original() {
     let f = Fixture::new();
     let tree = f.t.path().join("home");
@@ -308,6 +310,7 @@ fn a_planted_entry_never_makes_secure_destroy_an_original() {
 }
 
 #[test]
+#[ignore = "needs age (age)"]
 fn a_planted_entry_never_makes_add_remove_originals_destroy_an_original() {
     let f = Fixture::new();
     let photo = passport_png();
@@ -375,6 +378,7 @@ fn a_rolled_back_manifest_is_detected() {
 }
 
 #[test]
+#[ignore = "needs age (age)"]
 fn a_forged_manifest_is_reported_and_entries_added_without_the_passphrase_are_unsealed() {
     let f = Fixture::new();
     let a = f.t.write("src/a.jpg", b"first document");

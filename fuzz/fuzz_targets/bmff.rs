@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use idvault::bmff;
+use idvault::media::bmff;
 use idvault::scan::signals::{HeaderMeta, container};
 
 fn walk(data: &[u8], depth: u32) {

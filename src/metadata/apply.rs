@@ -10,7 +10,6 @@ use std::fs::{self, FileTimes};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -19,20 +18,7 @@ use super::{Removed, StripError, StripOptions, strip};
 use crate::files::FileId;
 use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, fsync_dir, open_regular_nofollow};
-
-/// The largest file stripped. Stripping works on the whole file in memory and holds the clean
-/// copy beside it, so a file takes about twice its size; 1 GiB covers every photo and most
-/// phone videos (a 10-minute 1080p screen recording is 0.5–1 GiB) while a 4 GiB video is
-/// refused before a byte of it is read, with an error on that file.
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
-
-/// Files above this size are stripped one at a time (see [`LARGE_FILE`]).
-const LARGE_FILE_BYTES: u64 = 64 << 20;
-
-/// Held while a file larger than [`LARGE_FILE_BYTES`] is in memory, so that the threads of a
-/// run hold at most one large file (about 2 GiB at [`MAX_FILE_BYTES`]) plus small ones, however
-/// many cores there are, rather than one large file per thread.
-static LARGE_FILE: Mutex<()> = Mutex::new(());
+use crate::media::limits::{LargeFilePermit, STRIP_LARGE_BYTES, STRIP_MAX_BYTES};
 
 thread_local! {
     /// The buffer the last file was read into on this thread, kept for the next one so that
@@ -41,7 +27,7 @@ thread_local! {
 }
 
 /// A file's bytes, read into this thread's spare buffer, which it gives back when dropped
-/// unless it grew past [`LARGE_FILE_BYTES`]. Taken, not borrowed: a thread waiting inside one
+/// unless it grew past [`STRIP_LARGE_BYTES`]. Taken, not borrowed: a thread waiting inside one
 /// file's verification may start another file (rayon), which then reads into a new buffer.
 struct Input(Vec<u8>);
 
@@ -68,7 +54,7 @@ impl std::ops::DerefMut for Input {
 
 impl Drop for Input {
     fn drop(&mut self) {
-        if self.0.capacity() as u64 <= LARGE_FILE_BYTES {
+        if self.0.capacity() as u64 <= STRIP_LARGE_BYTES {
             SPARE_INPUT.set(std::mem::take(&mut self.0));
         }
     }
@@ -160,7 +146,7 @@ pub enum FileError {
     #[error(
         "is {} MiB; strip works on files of up to {} MiB in memory, so it is left as it is",
         .0 >> 20,
-        MAX_FILE_BYTES >> 20
+        STRIP_MAX_BYTES >> 20
     )]
     TooLarge(u64),
     #[error("cannot write the clean file: {0}")]
@@ -387,22 +373,20 @@ fn run(
     let mut file = open_regular_nofollow(path).map_err(FileError::Read)?;
     let meta = file.metadata().map_err(FileError::Read)?;
     outcome.size = meta.len();
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > STRIP_MAX_BYTES {
         return Err(FileError::TooLarge(meta.len()));
     }
-    // Declared before the buffers, so it is released after they are freed. A thread that
-    // panicked while holding it left no state behind, so a poisoned lock is still usable.
-    let _large = (meta.len() > LARGE_FILE_BYTES)
-        .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
+    // Declared before the buffers, so it is released after they are freed.
+    let _large = LargeFilePermit::for_len(meta.len());
     let mut input = Input::take();
     input.reserve(meta.len() as usize);
     // The size was checked on the open file; one that grows meanwhile is read up to the limit
     // and one byte more, then refused.
     (&mut file)
-        .take(MAX_FILE_BYTES + 1)
+        .take(STRIP_MAX_BYTES + 1)
         .read_to_end(&mut input.0)
         .map_err(FileError::Read)?;
-    if input.len() as u64 > MAX_FILE_BYTES {
+    if input.len() as u64 > STRIP_MAX_BYTES {
         return Err(FileError::TooLarge(input.len() as u64));
     }
     let stripped = strip(&input, opts)?;
@@ -496,7 +480,7 @@ fn write_data(file: &mut fs::File, data: &[u8]) -> io::Result<()> {
                 aligned.copy_from_slice(&data[..bulk]);
                 let written = file.write_all(aligned);
                 // Like the read buffers: a large file's copy is not kept for the next file.
-                if buf.capacity() as u64 > LARGE_FILE_BYTES {
+                if buf.capacity() as u64 > STRIP_LARGE_BYTES {
                     *buf = Vec::new();
                 }
                 written

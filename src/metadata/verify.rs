@@ -20,8 +20,8 @@ use super::{
     Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, png, removable,
     tiff, webp,
 };
-use crate::bmff;
 use crate::files::sniff::FileType;
+use crate::media::bmff;
 
 /// Checks `stripped` against `input`; an error means the output must be discarded.
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {
@@ -522,7 +522,7 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
 /// Test helper for the format modules: `out`, cleaned from `input` with the default options,
 /// has the input's coded data, and cleaning it again changes nothing.
 #[cfg(test)]
-pub(super) fn assert_clean_output(input: &[u8], out: &[u8]) {
+pub(crate) fn assert_clean_output(input: &[u8], out: &[u8]) {
     let format = crate::files::sniff::sniff(input).expect("a known format");
     assert!(same_bytes(
         &coded(&parts(input, format).unwrap()),

@@ -21,7 +21,7 @@ use image::{DynamicImage, RgbImage};
 
 use crate::files::sniff::FileType;
 use crate::fsutil;
-use crate::scan::content::analyse::MAX_FILE_BYTES;
+use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::scan::content::decode;
 use crate::scan::signals::{self, HeaderMeta};
 
@@ -102,7 +102,9 @@ fn jpeg(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
 fn still(path: &Path, t: FileType) -> Result<RgbImage, ThumbError> {
     let mut file = fsutil::open_regular_nofollow(path)?;
     let mut bytes = Vec::new();
-    (&mut file).take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
+    (&mut file)
+        .take(ANALYSE_MAX_BYTES)
+        .read_to_end(&mut bytes)?;
     let mut meta = HeaderMeta::default();
     let head = &bytes[..bytes.len().min(64 * 1024)];
     // Without readable EXIF the picture is shown as stored; the scan reported that already.

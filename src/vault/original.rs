@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::files::FileId;
 use crate::fsutil;
+use crate::media::limits::{LargeFilePermit, STRIP_MAX_BYTES};
+use crate::media::sniff::{FileType, sniff};
 
 use super::crypto::{self, Digested};
 use super::manifest::{Entry, StripLog};
@@ -48,13 +50,26 @@ pub struct Prepared {
     pub original_sha256: Option<String>,
 }
 
-/// Files larger than this are stored with their metadata: stripping works on the whole file in
-/// memory, and the vault keeps its memory use flat for multi-gigabyte videos.
-pub const STRIP_LIMIT: u64 = 256 << 20;
+/// Bytes enough to tell a file's type ([`sniff`]; an ISO-BMFF `ftyp` with many brands is the
+/// longest header it reads).
+const HEAD_BYTES: u64 = 4096;
+
+/// Clean bytes in memory, with the permit that lets a large file be there
+/// ([`LargeFilePermit`]): both go when the store has read them and drops the reader.
+struct Held {
+    bytes: io::Cursor<Vec<u8>>,
+    _permit: Option<LargeFilePermit>,
+}
+
+impl Read for Held {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.bytes.read(buf)
+    }
+}
 
 /// Prepares the stored content of an original opened as `file`.
 ///
-/// With [`StripPolicy::Strip`], a supported image or video up to [`STRIP_LIMIT`] is read,
+/// With [`StripPolicy::Strip`], a supported image or video up to [`STRIP_MAX_BYTES`] is read,
 /// stripped and verified in memory, and its entry records what was removed. Anything else —
 /// `--keep-metadata`, an unsupported or damaged file, a file too large — is streamed as-is and
 /// records `stripped: None`: vaulting never fails because cleaning did.
@@ -64,14 +79,27 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
         stripped: None,
         original_sha256: None,
     };
-    if policy == StripPolicy::Keep || file.metadata()?.len() > STRIP_LIMIT {
+    if policy == StripPolicy::Keep || file.metadata()?.len() > STRIP_MAX_BYTES {
         return Ok(as_is(file));
     }
+    // A file no writer can clean is streamed as it is, never read whole first: a 1 GiB archive
+    // costs the vault 64 KiB blocks, not 1 GiB of memory.
+    let mut head = Vec::with_capacity(HEAD_BYTES as usize);
+    (&mut file).take(HEAD_BYTES).read_to_end(&mut head)?;
+    file.seek(io::SeekFrom::Start(0))?;
+    if !sniff(&head).is_some_and(FileType::strippable) {
+        return Ok(as_is(file));
+    }
+    // One large file in memory at a time, across the vault's threads and `strip`'s: the permit
+    // travels with the clean bytes until they are stored.
+    let large = LargeFilePermit::for_len(file.metadata()?.len());
     // Read no more than the limit even if the file grew since it was measured (the store
     // then sees the change and refuses it).
     let mut bytes = Vec::new();
-    (&mut file).take(STRIP_LIMIT + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > STRIP_LIMIT {
+    (&mut file)
+        .take(STRIP_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > STRIP_MAX_BYTES {
         file.seek(io::SeekFrom::Start(0))?;
         return Ok(as_is(file));
     }
@@ -87,7 +115,10 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
             stripped: Some(StripLog {
                 removed: clean.removed.iter().map(|r| r.group.clone()).collect(),
             }),
-            reader: Box::new(io::Cursor::new(clean.data)),
+            reader: Box::new(Held {
+                bytes: io::Cursor::new(clean.data),
+                _permit: large,
+            }),
             original_sha256: Some(fsutil::hex(&Sha256::digest(&bytes))),
         }),
         Err(_) => {

@@ -1,6 +1,7 @@
 //! Test helpers: the checked-in fixtures (`tests/data/`), a temporary tree to build files in,
-//! the real binary, JSON Lines decoding, third-party tools and root as explicit prerequisites,
-//! and builders for media files with chosen metadata.
+//! the real binary, JSON Lines decoding, third-party tools (whose tests are ignored in the plain
+//! `cargo test`, see [`tool`]) and root as explicit prerequisites, and builders for media files
+//! with chosen metadata.
 
 #![allow(dead_code)]
 
@@ -31,7 +32,7 @@ use serde_json::Value;
 ///   Add a file only if its licence allows it, and list it there; otherwise build the file in
 ///   the test (see [`media`]) or generate it with `tests/synth`.
 /// - Nothing here may read the corpus beside the repository: `cargo test` must pass on a fresh
-///   clone. Whole-collection checks walk [`collection`] instead.
+///   clone with only Rust installed. Whole-collection checks walk [`collection`] instead.
 pub fn fixture(rel: &str) -> PathBuf {
     let p = data_dir().join(rel);
     assert!(p.exists(), "fixture missing: {}", p.display());
@@ -57,9 +58,16 @@ pub fn collection(rel: &str) -> PathBuf {
     p
 }
 
-/// A third-party program the tests use as an oracle or helper (`exiftool`, `age`, `ffmpeg`,
-/// `gio`, ...): a test that needs one fails, with the Debian package to install, when it is not
-/// on `PATH`, so that a missing tool is never a silent pass. `.ci/run` installs them all.
+/// A third-party program the tests use as an oracle or to make test files (`exiftool`, `age`,
+/// `ffmpeg`, `gio`, `avifenc`, `ssh-keygen`, ...), or a base-system helper (`setpriv`,
+/// `script`).
+///
+/// `cargo test` must pass with only Rust, a C compiler and the base system, so a test that calls
+/// a program outside the base system is marked `#[ignore = "needs <program> (<Debian
+/// package>)"]` (e.g. `#[ignore = "needs exiftool (libimage-exiftool-perl)"]`): the plain run
+/// lists it as ignored, `.ci/run` installs the programs and runs it with `--ignored`. Here a
+/// missing program fails the test, naming the package to install, so that under `--ignored`
+/// (or in CI) it is never a silent pass.
 pub fn tool(name: &str, debian_package: &str) -> std::process::Command {
     // Looked up by hand: two lines, not worth a dependency such as `which`.
     let found = std::env::var_os("PATH")
@@ -67,7 +75,7 @@ pub fn tool(name: &str, debian_package: &str) -> std::process::Command {
     assert!(
         found,
         "this test needs `{name}`, which is not on PATH (Debian: apt-get install {debian_package}; \
-         README.md lists every test prerequisite)"
+         README.md, \"The two commands\", lists every test prerequisite)"
     );
     std::process::Command::new(name)
 }

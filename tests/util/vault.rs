@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 
@@ -29,10 +30,7 @@ impl Fixture {
     /// A fixture whose vault lives at `vault` (default: `<tmp>/vault`).
     pub fn in_dir(t: TestDir, vault: Option<PathBuf>) -> Self {
         let key = t.path().join("key.txt");
-        run_ok(tool("age-keygen", "age").arg("-o").arg(&key));
-        let public =
-            String::from_utf8(run_ok(tool("age-keygen", "age").arg("-y").arg(&key)).stdout)
-                .unwrap();
+        let public = write_age_key(&key);
         let pw = t.write("pw", format!("{PASSPHRASE}\n").as_bytes());
         let vault = vault.unwrap_or_else(|| t.path().join("vault"));
         let f = Fixture { t, vault, key, pw };
@@ -105,6 +103,25 @@ impl Fixture {
     pub fn vault_files(&self) -> Vec<PathBuf> {
         walk_files(&self.vault)
     }
+}
+
+/// Writes a new X25519 identity to `path` in the layout `age-keygen -o` gives its key files (a
+/// creation comment, the public key as a comment, the secret key), and returns the public key.
+///
+/// Made in-process so that a vault test needs no third-party program; the tests that check
+/// key files made by the Go CLI itself call `age-keygen` (and are ignored without it).
+pub fn write_age_key(path: &Path) -> String {
+    use age::secrecy::ExposeSecret;
+
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let text = format!(
+        "# created: 2026-01-01T00:00:00Z\n# public key: {public}\n{}\n",
+        identity.to_string().expose_secret()
+    );
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+    public
 }
 
 /// The `XDG_DATA_HOME` the tests give idvault for the vault at `vault`: a folder beside it,

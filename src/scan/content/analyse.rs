@@ -15,10 +15,8 @@ use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
 use super::{avif, cnid, heic, keywords, mrz, retake, selfie};
 use crate::files::sniff::FileType;
+use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::scan::finding::{Document, Evidence, Kind};
-
-/// Files larger than this are not read into memory for content analysis.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Stage-0 facts the content stages use.
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,17 +71,17 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
     }
 }
 
-/// The whole file, at most [`MAX_FILE_BYTES`]; a file too large or unreadable gets a note and
+/// The whole file, at most [`ANALYSE_MAX_BYTES`]; a file too large or unreadable gets a note and
 /// the outcome to return instead.
 pub(crate) fn read_all(file: &mut File, len: u64, ev: &mut Evidence) -> Result<Vec<u8>, Outcome> {
-    if len > MAX_FILE_BYTES {
-        let reason = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
+    if len > ANALYSE_MAX_BYTES {
+        let reason = format!("the file is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
         return Err(not_analysed(ev, reason, true));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     let read = file
         .seek(SeekFrom::Start(0))
-        .and_then(|_| file.take(MAX_FILE_BYTES).read_to_end(&mut bytes));
+        .and_then(|_| file.take(ANALYSE_MAX_BYTES).read_to_end(&mut bytes));
     match read {
         Ok(_) => Ok(bytes),
         Err(e) => Err(not_analysed(ev, format!("cannot read: {e}"), true)),

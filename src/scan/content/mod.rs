@@ -4,20 +4,19 @@
 //! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
 pub mod analyse;
-pub mod avif;
+pub use crate::media::decode;
+pub use crate::media::heif::{avif, heic};
+pub(crate) use crate::media::pdf::filters as pdf_filters;
 pub mod cache;
 pub mod cnid;
 pub mod container;
-pub mod decode;
 pub mod face;
-pub mod heic;
 pub mod keywords;
 pub mod mask;
 pub mod matroska;
 pub mod mrz;
 pub mod ocr;
 pub mod pdf;
-pub(crate) mod pdf_filters;
 pub(crate) mod retake;
 pub mod selfie;
 pub mod video;

@@ -19,6 +19,7 @@ use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, xobject::PdfIma
 use super::decode::{self, DecodeError};
 use super::pdf_filters::{self, FaxParams};
 use crate::files::sniff::FileType;
+use crate::media::limits::PDF_STREAM_MAX_BYTES;
 
 /// Pages looked at, from the first: a scanned document is one or two pages, and an application
 /// form with a copy of a passport attached keeps the copy near the front.
@@ -31,9 +32,6 @@ const MAX_PAGE_IMAGES: usize = 3;
 /// Image XObjects looked at on one page, and form XObjects followed into at most this deep.
 const MAX_PAGE_XOBJECTS: usize = 256;
 const MAX_FORM_DEPTH: usize = 4;
-/// Any one stream may inflate to at most this much: an 8-bit RGB image at the pixel limit of
-/// the image decoders fits in 300 MB; text content streams are far smaller.
-const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
 /// Text kept a page: a document page holds a few thousand characters.
 const MAX_TEXT_CHARS: usize = 20_000;
 
@@ -79,7 +77,7 @@ pub struct Pdf {
 /// Reads the first pages of the PDF in `bytes`.
 pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
     let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        max_decompressed_size: Some(PDF_STREAM_MAX_BYTES),
         ..LoadOptions::default()
     };
     let doc = match Document::load_mem_with_options(bytes, options) {
@@ -103,7 +101,7 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
             number,
             ..Page::default()
         };
-        if let Ok(text) = doc.extract_text_with_limit(&[number], MAX_STREAM_BYTES) {
+        if let Ok(text) = doc.extract_text_with_limit(&[number], PDF_STREAM_MAX_BYTES) {
             page.text = text
                 .chars()
                 .take(MAX_TEXT_CHARS)
@@ -265,7 +263,7 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
                 .and_then(|g| doc.dereference(g).ok())
                 .and_then(|(_, g)| g.as_stream().ok())
                 .map(|g| {
-                    g.decompressed_content_with_limit(MAX_STREAM_BYTES)
+                    g.decompressed_content_with_limit(PDF_STREAM_MAX_BYTES)
                         .unwrap_or_else(|_| g.content.clone())
                 });
             let mut g = pdf_filters::jbig2(img.content, globals.as_deref())?;
@@ -341,7 +339,7 @@ fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<GrayImage, String> {
     let stream = lopdf::Stream::new(img.origin_dict.clone(), img.content.to_vec());
     let data = if img.filters.as_ref().is_some_and(|f| !f.is_empty()) {
         stream
-            .decompressed_content_with_limit(MAX_STREAM_BYTES)
+            .decompressed_content_with_limit(PDF_STREAM_MAX_BYTES)
             .map_err(|e| e.to_string())?
     } else {
         stream.content

@@ -1,5 +1,5 @@
 //! Frames of a recording (MP4, MOV, 3GP) for the detector: the video track's sample tables are
-//! read with the box reader in [`crate::bmff`], and its keyframes — about one every
+//! read with the box reader in [`crate::media::bmff`], and its keyframes — about one every
 //! [`FRAME_GAP_SECS`] seconds, at most [`MAX_FRAMES`] — are decoded on their own, so a frame
 //! costs one intra picture. Where sampled keyframes lie more than [`FILL_GAP_SECS`] apart, an
 //! H.264 track is then decoded forward from the keyframe before the gap to take frames about
@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, GrayImage, RgbImage};
 
 use super::decode;
-use crate::bmff;
+use crate::media::bmff;
+use crate::media::limits::MOOV_MAX_BYTES;
 
 /// Seconds between the frames sampled: a document shown to a camera stays in view for seconds.
 pub const FRAME_GAP_SECS: f64 = 2.0;
@@ -33,8 +34,6 @@ pub(crate) const WALL_FACTOR: u32 = 4;
 /// Samples decoded past the last target of a stretch, for a picture held back by B-frame
 /// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
 const REORDER_SLACK: usize = 16;
-/// A movie header larger than this is not read (an hour at 60 fps needs about 3 MB).
-const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 /// A keyframe larger than this is not read (a 4K intra picture is a few MB).
 pub(crate) const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
 /// Samples in the track's tables at most (ten hours at 60 fps).
@@ -52,7 +51,7 @@ pub enum VideoError {
     Codec(String),
     #[error("the movie header is damaged: {0}")]
     Broken(&'static str),
-    #[error("the movie header is larger than {} MiB", MAX_MOOV_BYTES >> 20)]
+    #[error("the movie header is larger than {} MiB", MOOV_MAX_BYTES >> 20)]
     TooLarge,
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
@@ -334,7 +333,7 @@ fn read_moov(file: &mut File, len: u64) -> Result<Vec<u8>, VideoError> {
         file.read_exact(&mut head[..n])?;
         let h = bmff::parse_header(&head[..n], remaining).ok_or(VideoError::Broken("box"))?;
         if &h.kind == b"moov" {
-            if h.size > MAX_MOOV_BYTES {
+            if h.size > MOOV_MAX_BYTES {
                 return Err(VideoError::TooLarge);
             }
             let mut moov = vec![0u8; h.size as usize - h.header_len];

@@ -5,10 +5,8 @@
 use std::io::{self, Read, Seek, SeekFrom};
 
 use super::HeaderMeta;
-use crate::bmff;
-
-/// A `moov` larger than this is not read (real ones are kilobytes to a few megabytes).
-const MOOV_LIMIT: u64 = 64 << 20;
+use crate::media::bmff;
+use crate::media::limits::MOOV_MAX_BYTES;
 
 /// Most top-level boxes stepped over looking for `moov`: a fragmented recording has two per
 /// fragment (a ten-hour one cut every second has 72,000); each costs a seek and a read.
@@ -37,7 +35,7 @@ fn read_moov<R: Read + Seek>(file: &mut R) -> io::Result<Option<Vec<u8>>> {
             return Ok(None);
         };
         if &h.kind == b"moov" {
-            if h.size > MOOV_LIMIT {
+            if h.size > MOOV_MAX_BYTES {
                 return Ok(None);
             }
             let mut moov = vec![0u8; (h.size as usize) - h.header_len];

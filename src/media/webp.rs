@@ -6,7 +6,7 @@
 //! code serves verification and reports every chunk it drops.
 
 use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Webp;
 const FLAG_ICC: u8 = 0x20;
@@ -53,7 +53,7 @@ fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
     Ok((chunks, &input[end..]))
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -119,7 +119,7 @@ pub(super) fn clean(
 
 /// Every chunk inside the RIFF container in file order, for verification; the bitstream, alpha
 /// and animation chunks are the coded data.
-pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &[u8; 4]| matches!(k, b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF");
     let chunks = parse(input)?.0.into_iter();
     Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
@@ -168,7 +168,7 @@ mod tests {
         );
         let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
         assert_eq!(groups, ["EXIF", "XMP"]);
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

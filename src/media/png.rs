@@ -4,10 +4,10 @@
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
 use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Png;
-pub(super) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+pub(crate) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// Parses chunks up to IEND; returns them and the bytes after IEND.
 fn parse(input: &[u8]) -> Result<(Vec<Chunk<'_>>, &[u8]), StripError> {
@@ -57,7 +57,7 @@ fn is_critical(kind: &[u8; 4]) -> bool {
     kind[0].is_ascii_uppercase()
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -119,7 +119,7 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 
 /// Every chunk in file order, IHDR to IEND, for verification; the critical chunks,
 /// transparency and APNG frames are the coded data.
-pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &[u8; 4]| is_critical(k) || matches!(k, b"tRNS" | b"acTL" | b"fcTL" | b"fdAT");
     let chunks = parse(input)?.0.into_iter();
     Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
@@ -168,7 +168,7 @@ mod tests {
         );
         assert!(out.windows(4).any(|w| w == b"eXIf"));
         assert!(out.windows(4).any(|w| w == b"gAMA"));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! segment and all entropy-coded data verbatim.
 
 use super::{Log, Part, StripError, StripOptions, label, tiff};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Jpeg;
 const EXIF: &[u8] = b"Exif\0\0";
@@ -152,7 +152,7 @@ fn classify(seg: &Segment<'_>, opts: &StripOptions) -> Action {
     }
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -209,7 +209,7 @@ fn push_segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) {
 
 /// Every segment in file order, SOI to EOI (fill bytes included), for verification; all but
 /// APPn, COM and JFIF are the coded data (Adobe's APP14 too: CMYK/YCCK decoding reads it).
-pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |s: &Segment<'_>| match s.marker {
         0xEE => s.payload.starts_with(b"Adobe"),
         0xE0..=0xEF | 0xFE => false,
@@ -270,7 +270,7 @@ mod tests {
                 "data after end of image"
             ]
         );
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
         assert!(!out.windows(4).any(|w| w == b"Exif"));
         assert!(out.windows(5).any(|w| w == b"Adobe"));
         assert!(out.ends_with(&[0xFF, 0xD9]));

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::{Log, StripError, StripOptions, read_uint};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Tiff;
 const ORIENTATION: u16 = 274;
@@ -341,7 +341,7 @@ fn metadata_subtree(
     Ok(size)
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -420,7 +420,7 @@ fn zero_outside(out: &mut [u8], r: Range<usize>, protect: &[Range<usize>]) {
 }
 
 /// The image data of every image IFD, for verification.
-pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
+pub(crate) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
     let (l, first) =
         Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
     let ifds = image_ifds(l, input, first)?;
@@ -432,7 +432,7 @@ pub(super) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
 }
 
 /// The EXIF Orientation in a TIFF/EXIF block, when it asks for a rotation or flip (2–8).
-pub(super) fn orientation(tiff: &[u8]) -> Option<u16> {
+pub(crate) fn orientation(tiff: &[u8]) -> Option<u16> {
     let (l, first) = Layout::read(tiff)?;
     let ifd = l.ifd(tiff, first)?;
     let e = ifd
@@ -445,7 +445,7 @@ pub(super) fn orientation(tiff: &[u8]) -> Option<u16> {
 
 /// A minimal big-endian EXIF/TIFF block: Orientation plus the four tags the EXIF standard
 /// requires in IFD0 (72 dpi resolution, YCbCr positioning "centred"), nothing identifying.
-pub(super) fn minimal_exif(orientation: u16) -> Vec<u8> {
+pub(crate) fn minimal_exif(orientation: u16) -> Vec<u8> {
     const ENTRIES: u16 = 5;
     // header (8), count (2), entries (12 each), next IFD (4), then two RATIONALs
     let values = 8 + 2 + 12 * u32::from(ENTRIES) + 4;
@@ -519,7 +519,7 @@ mod tests {
             ["TIFF tags (camera, software, dates, names)", "GPS"]
         );
         assert_eq!(orientation(&out), Some(6));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use image::GrayImage;
 
 use wait_timeout::ChildExt;
 
-use super::decode::{self, DecodeError, Decoded};
 use super::heic;
+use crate::media::decode::{self, DecodeError, Decoded};
 
 /// Most tiles a grid may have. A 12 MP photo in 512-pixel tiles (the layout phones use for
 /// HEIC) has 48, one of the 100-megapixel limit about 400; each tile opens a decoder of its
@@ -27,6 +27,16 @@ const MAX_TILES: u64 = 1024;
 /// on stdin and answers on stdout ([`serve`]). Not a command: `main` checks for it first.
 pub const WORKER_ARG: &str = "__avif-worker";
 
+/// The program started as the AV1 worker ([`set_worker`]).
+static WORKER: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Names the program that decodes AV1 for this process: one that, given [`WORKER_ARG`] as its
+/// first argument, runs [`serve`] on its stdin and stdout (the `idvault` binary does). Set once,
+/// before scanning; a second call changes nothing.
+pub fn set_worker(program: std::path::PathBuf) {
+    let _ = WORKER.set(program);
+}
+
 /// A worker that has not answered after this long is killed and the file gets a note (a 12 MP
 /// photo takes well under a second; a hostile one may make the decoder loop).
 const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,14 +45,19 @@ const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
 /// [`heic::decode`] does for HEIC: luma only, transforms applied, long side at most
 /// [`heic::WORKING_SIDE`].
 ///
-/// The decoding runs in a child process, this binary started again as a worker. A panic inside
+/// The decoding runs in a child process, the worker program the caller named with
+/// [`set_worker`] (the `idvault` binary names itself). A library user that names none gets a
+/// [`DecodeError`] for each AVIF file instead of a copy of its own program started. A panic inside
 /// rav1d cannot be caught (its functions are `extern "C"`, so it aborts the process; the fuzzer
 /// found such an input, kept in `crates/av1/testdata/`), and a worker that aborts, hangs or
 /// answers nonsense costs only its file a note, never the scan.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| DecodeError::Corrupt(format!("cannot find idvault to decode AV1: {e}")))?;
-    let mut child = Command::new(exe)
+    let Some(worker) = WORKER.get() else {
+        return Err(DecodeError::Corrupt(
+            "AV1 is decoded by a worker program, and none was set".into(),
+        ));
+    };
+    let mut child = Command::new(worker)
         .arg(WORKER_ARG)
         .env_clear()
         .stdin(Stdio::piped())

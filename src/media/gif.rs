@@ -4,7 +4,7 @@
 //! text extensions and all LZW data are copied verbatim.
 
 use super::{Log, Part, StripError, StripOptions, label};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Gif;
 
@@ -105,7 +105,7 @@ fn parse(d: &[u8]) -> Result<(Vec<Block<'_>>, &[u8]), StripError> {
     }
 }
 
-pub(super) fn clean(
+pub(crate) fn clean(
     input: &[u8],
     opts: &StripOptions,
     log: &mut Log,
@@ -138,7 +138,7 @@ pub(super) fn clean(
 
 /// Every top-level block in file order, screen descriptor to trailer, for verification; the
 /// screen descriptor, images and graphic control blocks are the coded data.
-pub(super) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
+pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let coded = |k: &Kind| matches!(k, Kind::Screen | Kind::Image | Kind::GraphicControl);
     let blocks = parse(input)?.0.into_iter();
     Ok(blocks.map(|b| Part::new(b.bytes, coded(&b.kind))).collect())
@@ -163,7 +163,7 @@ mod tests {
         let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
         assert_eq!(groups, ["comment", "XMP"]);
         assert!(out.windows(8).any(|w| w == b"NETSCAPE"));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

@@ -13,15 +13,15 @@
 use std::ops::Range;
 
 use super::{Log, StripError, read_uint};
-use crate::bmff::{self, BoxRef};
-use crate::files::sniff::FileType;
+use crate::media::bmff::{self, BoxRef};
+use crate::media::sniff::FileType;
 
 const XMP_UUID: [u8; 16] = [
     0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
 ];
 
 /// Boxes laid end to end in `data` (at `base` in the file); an error if they do not fill it.
-pub(super) fn children<'a>(
+pub(crate) fn children<'a>(
     data: &'a [u8],
     base: usize,
     format: FileType,
@@ -46,7 +46,7 @@ fn payload_at(b: &BoxRef<'_>, base: usize) -> usize {
     base + b.offset + b.header_len
 }
 
-pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
     let top = children(input, 0, format)?;
     if let Some(ftyp) = top.first().filter(|b| &b.kind == b"ftyp")
         && ftyp.payload.get(0..4) == Some(b"crx ")
@@ -243,7 +243,7 @@ fn track_handler(trak: &[u8]) -> &[u8] {
 }
 
 /// Where a `hdlr` payload's vendor and name are, when they are not blank yet.
-pub(super) fn handler_name_range(hdlr: &[u8]) -> Option<Range<usize>> {
+pub(crate) fn handler_name_range(hdlr: &[u8]) -> Option<Range<usize>> {
     // version and flags (4), pre-defined (4), handler type (4), then what ISO calls reserved
     // (12: QuickTime's manufacturer, flags and mask) and the name
     let rest = hdlr.get(12..)?;
@@ -376,7 +376,7 @@ fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
 
 /// Media for verification: every media track's sample bytes and sample tables (without the
 /// encoder fields), or the whole `mdat` payloads of fragmented files.
-pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
+pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let top = children(input, 0, format)?;
     let mut out = Vec::new();
     let moov = top.iter().find(|b| &b.kind == b"moov");
@@ -402,7 +402,7 @@ pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bmff::boxed;
+    use crate::media::bmff::boxed;
 
     fn movie() -> Vec<u8> {
         let mut mvhd = vec![0u8; 100];
@@ -438,7 +438,7 @@ mod tests {
             ["creation and modification times", "user data (udta)", "XMP"]
         );
         assert!(!out.windows(4).any(|w| w == b"udta" || w == b"\xa9xyz"));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
     #[test]

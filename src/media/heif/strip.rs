@@ -8,9 +8,9 @@
 
 use std::ops::Range;
 
-use super::{Log, StripError, mp4, read_uint};
-use crate::bmff::{self, boxed};
-use crate::files::sniff::FileType;
+use crate::media::bmff::{self, boxed};
+use crate::media::sniff::FileType;
+use crate::media::{Log, StripError, mp4, read_uint};
 
 /// An item from `iinf`.
 struct Item {
@@ -61,7 +61,7 @@ struct Meta<'a> {
 /// One reference from `iref`: `from` is a thumbnail of, a tile of, an auxiliary image of
 /// (`kind`) … the items `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Reference {
+pub(crate) struct Reference {
     kind: [u8; 4],
     from: u32,
     to: Vec<u32>,
@@ -70,7 +70,7 @@ pub(super) struct Reference {
 /// One item table as verification compares it: its header (version, flags and field sizes;
 /// not its entry count) and its entries, each with the item it belongs to.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Table<'a, E> {
+pub(crate) struct Table<'a, E> {
     header: &'a [u8],
     entries: Vec<(u32, E)>,
 }
@@ -88,12 +88,12 @@ impl<E: Clone> Table<'_, E> {
 /// A HEIF file's item tables, for verification: the primary item, the `infe` and `iloc`
 /// entries and the `ipma` associations byte for byte, and the `iref` references by meaning.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Tables<'a> {
-    pub(super) primary: Option<&'a [u8]>,
-    pub(super) items: Option<Table<'a, &'a [u8]>>,
-    pub(super) locations: Option<Table<'a, &'a [u8]>>,
-    pub(super) properties: Vec<Table<'a, &'a [u8]>>,
-    pub(super) references: Option<Table<'a, Reference>>,
+pub(crate) struct Tables<'a> {
+    pub(crate) primary: Option<&'a [u8]>,
+    pub(crate) items: Option<Table<'a, &'a [u8]>>,
+    pub(crate) locations: Option<Table<'a, &'a [u8]>>,
+    pub(crate) properties: Vec<Table<'a, &'a [u8]>>,
+    pub(crate) references: Option<Table<'a, Reference>>,
     /// The Exif, XMP and other metadata items, which a clean file must not have.
     metadata: Vec<u32>,
 }
@@ -101,7 +101,7 @@ pub(super) struct Tables<'a> {
 impl Tables<'_> {
     /// The tables a clean copy of this file must have: the same, less the metadata items and
     /// every reference from them or (leaving a reference with no target) to them.
-    pub(super) fn without_metadata(&self) -> Self {
+    pub(crate) fn without_metadata(&self) -> Self {
         let gone = &self.metadata;
         Tables {
             primary: self.primary,
@@ -438,7 +438,7 @@ fn ranges(locations: &[&Location], method: u8) -> Vec<Range<usize>> {
         .collect()
 }
 
-pub(super) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
     let (meta_box, meta_base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, meta_base, format)?;
     let mut gone = Vec::new();
@@ -548,7 +548,7 @@ impl Meta<'_> {
 }
 
 /// The item tables, for verification.
-pub(super) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, StripError> {
+pub(crate) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
     let corrupt = |what| bad(format, what);
@@ -601,7 +601,7 @@ pub(super) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, Strip
 }
 
 /// Every coded (non-metadata) item's bytes and the item properties, for verification.
-pub(super) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
+pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
     let metadata = meta.metadata_items();
@@ -689,7 +689,7 @@ mod tests {
         assert!(out.ends_with(b"IMAGE!\0\0\0\0\0\0\0\0\0\0"));
         assert!(!out.windows(4).any(|w| w == b"Exif" || w == b"cdsc"));
         assert!(out.windows(4).any(|w| w == b"free"));
-        super::super::verify::assert_clean_output(&input, &out);
+        crate::metadata::verify::assert_clean_output(&input, &out);
         assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
     }
 

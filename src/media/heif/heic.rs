@@ -8,7 +8,7 @@
 
 use image::{DynamicImage, GrayImage};
 
-use super::decode::{self, DecodeError, Decoded};
+use crate::media::decode::{self, DecodeError, Decoded};
 
 /// Long side of the working copy: what the JPEG path's DCT scaling gives a 12 MP photo (4032 /
 /// 4), so that a HEIC photo is judged as its JPEG twin would be. (At 1600 px the visual stage

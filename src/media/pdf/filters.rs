@@ -10,7 +10,7 @@
 
 use image::GrayImage;
 
-use super::decode;
+use crate::media::decode;
 
 /// Why an image stream could not be decoded.
 pub(crate) type FilterError = String;

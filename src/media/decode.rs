@@ -12,7 +12,8 @@ use std::panic::{self, AssertUnwindSafe};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
-use crate::files::sniff::FileType;
+use crate::media::limits::DECODE_ALLOC_MAX_BYTES;
+use crate::media::sniff::FileType;
 
 /// Images with more pixels than this are refused as possible decompression bombs.
 pub const MAX_PIXELS: u64 = 100_000_000;
@@ -20,8 +21,6 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 pub const MAX_SIDE: u32 = 1600;
 /// JPEGs are IDCT-scaled to the smallest size whose long side is at least this.
 const JPEG_MIN_SIDE: u32 = 1000;
-/// Decoders may allocate at most this much (the working buffers of a 100 MP RGBA image).
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
 /// Why the pixels of a file were not decoded.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +148,7 @@ fn decode_jpeg(bytes: &[u8], min_side: u32) -> Result<Raw, DecodeError> {
     use jpeg_decoder::{Decoder, PixelFormat};
     let corrupt = |e: jpeg_decoder::Error| DecodeError::Corrupt(e.to_string());
     let mut dec = Decoder::new(Cursor::new(bytes));
-    dec.set_max_decoding_buffer_size(MAX_ALLOC as usize);
+    dec.set_max_decoding_buffer_size(DECODE_ALLOC_MAX_BYTES as usize);
     dec.read_info().map_err(corrupt)?;
     let info = dec
         .info()
@@ -200,7 +199,7 @@ fn decode_other(bytes: &[u8], format: ImageFormat) -> Result<Raw, DecodeError> {
     let (fw, fh) = decoder.dimensions();
     check_pixels(fw.into(), fh.into())?;
     let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_ALLOC);
+    limits.max_alloc = Some(DECODE_ALLOC_MAX_BYTES);
     decoder.set_limits(limits).map_err(corrupt)?;
     let img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     Ok((img, fw, fh))

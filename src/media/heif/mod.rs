@@ -1,0 +1,6 @@
+//! HEIF and AVIF (ISO-BMFF image files): the item tables a metadata strip edits ([`strip`]),
+//! HEVC pixels through heic-rs ([`heic`]) and AV1 pixels through the AV1 worker ([`avif`]).
+
+pub mod avif;
+pub mod heic;
+pub(crate) mod strip;
