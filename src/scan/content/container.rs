@@ -369,4 +369,12 @@ mod tests {
         assert_eq!(v.reasons[1].detail, "frame at 1:04: machine-readable zone");
         assert_eq!(clock(64.9), "1:04");
     }
+
+    #[test]
+    fn frames_are_read_within_a_budget_per_minute_of_recording() {
+        assert_eq!(read_budget(8.0), MIN_READ_BUDGET);
+        assert_eq!(read_budget(58.0), READ_BUDGET_PER_MINUTE);
+        assert_eq!(read_budget(598.0), READ_BUDGET_PER_MINUTE * 10);
+        assert_eq!(read_budget(36_000.0), MAX_READ_BUDGET);
+    }
 }

@@ -466,6 +466,48 @@ mod tests {
     }
 
     #[test]
+    fn images_inside_form_xobjects_and_small_images_are_read_largest_first() {
+        // A page drawing a 64×40 image directly and a 300×200 one through a form XObject.
+        let mut doc = Document::load_mem(&pdf_with(Some(gray_stream(64, 40, true)), "x")).unwrap();
+        let big = doc.add_object(gray_stream(300, 200, true));
+        let form = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+                "Resources" => dictionary! { "XObject" => dictionary! { "Im9" => big } },
+            },
+            b"q 300 0 0 200 0 0 cm /Im9 Do Q".to_vec(),
+        ));
+        let page = *doc.get_pages().get(&1).unwrap();
+        let resources = doc.get_page_resources(page).unwrap().0.unwrap().clone();
+        let mut resources = resources;
+        let mut xobjects = resources
+            .get(b"XObject")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .clone();
+        xobjects.set("Fm1", form);
+        resources.set("XObject", xobjects);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Resources", resources);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let pdf = read(&bytes).unwrap();
+        let sizes: Vec<(u32, u32)> = pdf.pages[0]
+            .images
+            .iter()
+            .map(|i| {
+                image::load_from_memory(&i.bytes)
+                    .unwrap()
+                    .into_luma8()
+                    .dimensions()
+            })
+            .collect();
+        assert_eq!(sizes, vec![(300, 200), (64, 40)], "{:?}", pdf.skipped);
+    }
+
+    #[test]
     fn broken_and_bomb_pdfs_are_errors_or_skips_not_panics() {
         assert!(matches!(
             read(b"%PDF-1.4\ngarbage"),
