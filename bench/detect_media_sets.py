@@ -37,10 +37,14 @@ import sys
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "synth"))
 import generate as g  # noqa: E402  (the synthetic generator: app screens, fonts)
+
+# Some corpus photos are cut short (camera files copied as they were); they are shown as far as
+# they decode, as an image viewer shows them.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 FPS = 5
 PORTRAIT, LANDSCAPE = (886, 1920), (1280, 720)
