@@ -14,7 +14,8 @@ stays in this process.
 
 Scoring: an `ignore` row counts neither way. A positive is found when idvault reports a finding
 of a sensitive kind (an identity-document kind or `kyc_screenshot`) at or above the confidence
-threshold; the same on a negative is a false positive. The reported kind is the most confident
+threshold (a `screen_recording` counts when a content signal says what one of its frames showed);
+the same on a negative is a false positive. The reported kind is the most confident
 sensitive finding; it "matches" when it equals the label's kind (cn_id_front/cn_id_back ->
 id_card).
 """
@@ -43,6 +44,12 @@ DOC_KINDS = (
     "id_selfie",
 )
 SENSITIVE = frozenset(DOC_KINDS + ("kyc_screenshot",))
+# A screen recording keeps its kind when a frame shows a document; it counts as found (or, on a
+# negative, flagged) when one of these content signals says what the frame showed.
+FRAME_SIGNALS = frozenset(
+    ("content.mrz", "content.mrz_shaped", "content.cn_id_number", "content.keywords", "content.kyc_phrases",
+     "content.outline", "content.id_selfie")
+)
 # Label kinds that name a finer class than idvault's kinds.
 KIND_ALIASES = {"cn_id_front": "id_card", "cn_id_back": "id_card"}
 
@@ -157,8 +164,14 @@ def run_passporteye(scan_dir):
     return findings, warnings, {"files": len(files), "elapsed": round(wall, 3)}, wall
 
 
+def shows_a_document(f, kinds):
+    if f["kind"] in kinds:
+        return True
+    return f["kind"] == "screen_recording" and any(r["signal"] in FRAME_SIGNALS for r in f.get("reasons", []))
+
+
 def top(found, min_conf, kinds):
-    cands = [f for f in found if f["kind"] in kinds and f["confidence"] >= min_conf]
+    cands = [f for f in found if shows_a_document(f, kinds) and f["confidence"] >= min_conf]
     return max(cands, key=lambda f: f["confidence"]) if cands else None
 
 

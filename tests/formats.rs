@@ -637,3 +637,270 @@ fn heic_photo_is_decoded_and_read() {
     assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
     assert!(signals(f).contains(&"content.mrz".to_string()), "{f}");
 }
+
+/// A phone screen (886×1920) showing `picture` scaled to `width` px wide, centred on `ground`,
+/// its top `top` px down (centred when `None`).
+fn screen(
+    picture: &image::RgbImage,
+    width: u32,
+    top: Option<i64>,
+    ground: [u8; 3],
+) -> image::RgbImage {
+    use image::imageops::{self, FilterType};
+    let (w, h) = picture.dimensions();
+    let height = (u64::from(h) * u64::from(width) / u64::from(w)) as u32;
+    let scaled = imageops::resize(picture, width, height, FilterType::Lanczos3);
+    let mut out = image::RgbImage::from_pixel(886, 1920, image::Rgb(ground));
+    let top = top.unwrap_or((1920 - i64::from(height)) / 2);
+    imageops::overlay(&mut out, &scaled, i64::from((886 - width) / 2), top);
+    out
+}
+
+fn rgb_fixture(rel: &str) -> image::RgbImage {
+    image::open(crate::util::fixture(rel)).unwrap().into_rgb8()
+}
+
+/// A screen recording (2 fps, a keyframe every 2 s) of an app: screens full of text, scrolled
+/// and changed every two seconds, and for two seconds, on a keyframe, the specimen passport's
+/// data page 820 px wide with its MRZ sharp. The app's screens carry more text than the page,
+/// so reading the most text-like frames misses it; it looks like a document (an MRZ band, a
+/// page's outline) and must be read whatever the text elsewhere.
+#[test]
+fn a_recording_is_read_where_a_document_shows_not_where_text_is_most() {
+    let t = TestDir::new();
+    let app = rgb_fixture("synth/app_screenshot.png");
+    let receipt = rgb_fixture("synth/receipt.jpg");
+    let passport = image::open(passport_jpeg()).unwrap().into_rgb8();
+    let light = [245, 245, 247];
+    let views = [
+        screen(&app, 886, Some(0), light),
+        screen(&app, 886, Some(-500), light),
+        screen(&receipt, 886, None, light),
+        screen(&app, 886, Some(-1000), light),
+        screen(&passport, 820, None, [32, 48, 64]),
+        screen(&app, 886, Some(-250), light),
+        screen(&receipt, 700, Some(100), light),
+        screen(&app, 886, Some(-750), light),
+    ];
+    // Four frames (2 s) of each view, the first of each a keyframe.
+    let frames: Vec<image::RgbImage> = views
+        .iter()
+        .flat_map(|v| std::iter::repeat_n(v.clone(), 4))
+        .collect();
+    let keyframes: Vec<usize> = (0..frames.len()).step_by(4).collect();
+    let mp4 = crate::util::media::h264_mp4(&frames, 2, &keyframes);
+    t.write("in/RPReplay_Final1700000003.mp4", &mp4);
+    if std::env::var("DUMP_REC").is_ok() {
+        fs::write("/tmp/rec3.mp4", &mp4).unwrap();
+        return;
+    }
+    // The same recording without the passport: app screens only.
+    let mut plain = frames.clone();
+    plain[16..20].clone_from_slice(&frames[..4]);
+    plain[16] = views[2].clone();
+    t.write(
+        "in/RPReplay_Final1700000004.mp4",
+        &crate::util::media::h264_mp4(&plain, 2, &keyframes),
+    );
+
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
+    let found = findings_by_path(&out, &t.path().join("in"));
+    let f = finding(&found, "RPReplay_Final1700000003.mp4");
+    assert_eq!(f["kind"], "screen_recording", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{f}");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("frame at 0:08") && d.contains("machine-readable zone")),
+        "{f}"
+    );
+    let plain = finding(&found, "RPReplay_Final1700000004.mp4");
+    assert!(plain.get("document").is_none(), "{plain}");
+    assert!(
+        !signals(plain)
+            .iter()
+            .any(|s| s == "content.mrz" || s == "content.mrz_shaped" || s == "content.keywords"),
+        "{plain}"
+    );
+}
+
+/// A two-page PDF: a receipt's text on page 1, and on page 2 `image` drawn small, directly or
+/// (`in_form`) inside a form XObject, as some PDF writers wrap every image.
+fn two_page_pdf(image: Stream, in_form: bool) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+    });
+    let receipt = "BT /F1 11 Tf 48 780 Td (RECEIPT 2024-117  Coffee 3.20  Total EUR 3.20) Tj ET";
+    let first_content = doc.add_object(Stream::new(dictionary! {}, receipt.as_bytes().to_vec()));
+    let first = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => first_content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    let image = doc.add_object(image);
+    let draw = "q 272 0 0 185 60 560 cm /Im1 Do Q";
+    let xobject = if in_form {
+        let form = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+                "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => image } },
+            },
+            draw.as_bytes().to_vec(),
+        );
+        (doc.add_object(form), "/Fm1 Do")
+    } else {
+        (image, draw)
+    };
+    let name = if in_form { "Fm1" } else { "Im1" };
+    let second_content = doc.add_object(Stream::new(dictionary! {}, xobject.1.as_bytes().to_vec()));
+    let second = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => second_content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "XObject" => dictionary! { name => xobject.0 } },
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![first.into(), second.into()], "Count" => 2,
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// A small JPEG as a DCT image XObject.
+fn small_jpeg_xobject(jpeg: Vec<u8>) -> Stream {
+    let (w, h) = image::load_from_memory(&jpeg)
+        .unwrap()
+        .into_rgb8()
+        .dimensions();
+    let mut s = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        jpeg,
+    );
+    s.allows_compression = false;
+    s
+}
+
+/// A 272×185 passport image (the corpus' 275×184 specimen, as the photo path finds it on its
+/// own) and a 282×179 ID card on page 2 of two-page PDFs, drawn directly and from inside a
+/// form XObject, are found, and the finding names page 2; the same PDF with an ordinary
+/// picture there is not a document.
+#[test]
+fn small_images_on_a_later_page_of_a_pdf_are_read_as_the_photo_path_reads_them() {
+    let t = TestDir::new();
+    let small_passport = {
+        let img = rgb_fixture("detect/positive/pe__25_pass-uto.jpg");
+        let img = image::imageops::resize(&img, 272, 185, image::imageops::FilterType::Lanczos3);
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+            .encode_image(&img)
+            .unwrap();
+        jpeg
+    };
+    let id_card = fs::read(crate::util::fixture("detect/positive/pe__100_id-che.jpg")).unwrap();
+    t.write("in/photo.jpg", &small_passport);
+    t.write(
+        "in/application.pdf",
+        &two_page_pdf(small_jpeg_xobject(small_passport.clone()), false),
+    );
+    t.write(
+        "in/printed.pdf",
+        &two_page_pdf(small_jpeg_xobject(small_passport), true),
+    );
+    t.write(
+        "in/id-copy.pdf",
+        &two_page_pdf(small_jpeg_xobject(id_card), false),
+    );
+    t.write("in/brochure.pdf", &two_page_pdf(gradient_xobject(), true));
+
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    let f = finding(&found, "photo.jpg");
+    assert_eq!(
+        f["kind"], "passport",
+        "the photo path must find it first: {f}"
+    );
+    for (name, kind) in [
+        ("application.pdf", "passport"),
+        ("printed.pdf", "passport"),
+        ("id-copy.pdf", "id_card"),
+    ] {
+        let f = finding(&found, name);
+        assert_eq!(f["kind"], kind, "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| d.starts_with("page 2: machine-readable zone")),
+            "{name}: {f}"
+        );
+    }
+    assert!(
+        found
+            .get("brochure.pdf")
+            .is_none_or(|f| f["confidence"].as_f64().unwrap() < 0.5),
+        "{:?}",
+        found.get("brochure.pdf")
+    );
+}
+
+/// The recordings the tests build in-process (OpenH264, muxed by `media::h264_mp4`) are what a
+/// third party reads: ffprobe sees an H.264 track of the frames' size, every frame, and the
+/// keyframes where they were asked for.
+#[test]
+#[ignore = "needs ffprobe (ffmpeg)"]
+fn in_process_recordings_read_as_asked_by_ffprobe() {
+    let t = TestDir::new();
+    let views = [
+        screen(
+            &rgb_fixture("synth/app_screenshot.png"),
+            886,
+            Some(0),
+            [245; 3],
+        ),
+        screen(
+            &image::open(passport_jpeg()).unwrap().into_rgb8(),
+            820,
+            None,
+            [32, 48, 64],
+        ),
+    ];
+    let frames: Vec<image::RgbImage> = (0..10).map(|i| views[i / 5].clone()).collect();
+    let path = t.write(
+        "rec.mp4",
+        &crate::util::media::h264_mp4(&frames, 2, &[0, 5]),
+    );
+    assert_eq!(keyframe_seconds(&path), vec![0.0, 2.5]);
+    let out = crate::util::tool("ffprobe", "ffmpeg")
+        .args(["-v", "error", "-select_streams", "v", "-count_frames"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "h264,886,1920,10"
+    );
+}

@@ -527,3 +527,87 @@ fn a_truncated_passport_is_found() {
     assert_eq!(found["IMG_0007.jpg"]["kind"], "passport", "{found:?}");
     assert!(signals(&found["IMG_0007.jpg"]).contains(&"content.keywords".to_string()));
 }
+
+/// A document word counts in a name only as a word of it: `passporteye/`, a project named
+/// after passports, holds ordinary pictures. And a name alone, once the pixels were analysed
+/// and showed nothing, stays below `secure`'s default threshold (0.5); a document the pixels
+/// show is found whatever the name.
+#[test]
+fn names_count_by_whole_words_and_yield_to_pixels_that_show_nothing() {
+    let t = TestDir::new();
+    let camera = fs::read(crate::util::fixture(CAMERA_GPS_JPEG)).unwrap();
+    let face = fs::read(crate::util::fixture("detect/negative/facerec__obama.jpg")).unwrap();
+    let passport = fs::read(crate::util::fixture("detect/positive/pe__100_pass-hrv.jpg")).unwrap();
+    t.write("passporteye/tests/img001.jpg", &camera);
+    t.write("passporteye/tests/img002.jpg", &face);
+    t.write("Passport photos/IMG_0003.jpg", &face);
+    t.write("Downloads/passport_scan.jpg", &camera);
+    t.write("护照/IMG_0004.jpg", &passport);
+    let confidence = |found: &std::collections::BTreeMap<String, Value>, name: &str| {
+        found.get(name).map(|f| {
+            assert_eq!(f["kind"], "passport", "{f}");
+            f["confidence"].as_f64().unwrap()
+        })
+    };
+
+    // By names alone: the words count, the project's name does not.
+    let out = idvault()
+        .args(["scan", "--json", "--no-content"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let found = findings_by_path(&out, t.path());
+    assert_eq!(confidence(&found, "passporteye/tests/img001.jpg"), None);
+    assert_eq!(confidence(&found, "passporteye/tests/img002.jpg"), None);
+    assert_eq!(
+        confidence(&found, "Passport photos/IMG_0003.jpg"),
+        Some(0.5)
+    );
+    assert_eq!(confidence(&found, "Downloads/passport_scan.jpg"), Some(0.7));
+    assert_eq!(confidence(&found, "护照/IMG_0004.jpg"), Some(0.5));
+
+    // With the pixels analysed: the names of ordinary photos fall below 0.5, the passport rises.
+    let out = crate::content::scan(t.path(), &t.path().join(".cache"), &[]);
+    let found = findings_by_path(&out, t.path());
+    assert_eq!(confidence(&found, "passporteye/tests/img001.jpg"), None);
+    assert_eq!(confidence(&found, "passporteye/tests/img002.jpg"), None);
+    for name in [
+        "Passport photos/IMG_0003.jpg",
+        "Downloads/passport_scan.jpg",
+    ] {
+        let c = confidence(&found, name).unwrap_or_else(|| panic!("{name}: {found:?}"));
+        assert!(c < 0.5, "{name}: {c}");
+    }
+    assert!(confidence(&found, "护照/IMG_0004.jpg").unwrap() >= 0.9);
+}
+
+/// An identity-check screen is a `kyc_screenshot` whatever its name: saved under the Android
+/// screenshot name (a plain `screenshot` 0.95 by name) as under a camera-roll name.
+#[test]
+fn a_verification_screen_is_a_kyc_screenshot_whatever_its_name() {
+    let t = TestDir::new();
+    let screen = fs::read(crate::util::fixture("synth/kyc_screenshot.png")).unwrap();
+    let app = fs::read(crate::util::fixture("synth/app_screenshot.png")).unwrap();
+    t.write(
+        "Screenshots/Screenshot_20240312-101522_Binance.png",
+        &screen,
+    );
+    t.write("DCIM/IMG_9999.png", &screen);
+    t.write("Screenshots/Screenshot_20240312-101600_Maps.png", &app);
+    let out = crate::content::scan(t.path(), &t.path().join(".cache"), &[]);
+    let found = findings_by_path(&out, t.path());
+    for name in [
+        "Screenshots/Screenshot_20240312-101522_Binance.png",
+        "DCIM/IMG_9999.png",
+    ] {
+        let f = &found[name];
+        assert_eq!(f["kind"], "kyc_screenshot", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert!(
+            signals(f).contains(&"content.kyc_phrases".to_string()),
+            "{name}: {f}"
+        );
+    }
+    let f = &found["Screenshots/Screenshot_20240312-101600_Maps.png"];
+    assert_eq!(f["kind"], "screenshot", "{f}");
+}

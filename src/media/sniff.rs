@@ -73,10 +73,7 @@ impl FileType {
     /// Whether `metadata::strip` has a lossless writer for this type. Callers that would read a
     /// whole file into memory to strip it ask this first, from the first bytes.
     pub fn strippable(self) -> bool {
-        !matches!(
-            self,
-            FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf
-        )
+        !matches!(self, FileType::Bmp | FileType::Matroska | FileType::Webm)
     }
 
     /// ISO base media file format (boxes): MP4, MOV, 3GP, HEIF and AVIF.

@@ -138,12 +138,14 @@ fn still(file: &mut File, t: FileType) -> Result<RgbImage, ThumbError> {
 
 /// The first image on the first pages of the PDF in `bytes` (a scanner app's page).
 fn first_picture(bytes: &[u8]) -> Result<RgbImage, ThumbError> {
-    pdf::read(bytes)?
+    let image = pdf::read(bytes)?
         .pages
         .into_iter()
         .flat_map(|p| p.images)
         .next()
-        .ok_or(ThumbError::NoPicture)
+        .ok_or(ThumbError::NoPicture)?;
+    // Each page image comes as a file the photo path reads (a JPEG as stored, or a grey PNG).
+    Ok(decode::decode(&image.bytes, image.file_type, None)?.rgb)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::{Archives, Finding, ScanOptions, Severity, Warning};
 use crate::files::sniff::{self, FileType};
 use crate::files::{FileId, place};
 use crate::fsutil;
-use crate::media::limits::ANALYSE_MAX_BYTES as MAX_FILE_BYTES;
+use crate::media::limits::ANALYSE_MAX_BYTES;
 
 /// How much of a file's start is read for sniffing and XMP.
 pub const HEAD_LEN: usize = 128 * 1024;
@@ -108,7 +108,8 @@ fn classify_file(
         &entry.folder_names(),
         absolute,
     );
-    let (content, note) = if opts.content {
+    // `blank`: the pixels were analysed (now or by an earlier scan) and showed nothing.
+    let (content, note, blank) = if opts.content {
         content_stage(
             &entry.path,
             &mut file,
@@ -119,8 +120,9 @@ fn classify_file(
             &mut ev,
         )
     } else {
-        (ContentStatus::Off, None)
+        (ContentStatus::Off, None, false)
     };
+    after_content(file_type, blank, &mut ev);
 
     let classified = Classified {
         findings: ev
@@ -170,7 +172,6 @@ fn stage0<R: Read + Seek>(
     for r in place::risks(absolute) {
         ev.risk(r);
     }
-    combine(t, &mut ev);
     extension_note(path, t, &mut ev);
     (ev, meta)
 }
@@ -185,7 +186,17 @@ fn context(t: FileType, meta: &HeaderMeta, ev: &Evidence) -> Context {
     }
 }
 
-/// Content analysis after stage 0, through the cache of earlier scans' results.
+/// The rules that weigh a file's names against what its pixels showed, once they were looked
+/// at: `blank` when they were analysed and showed nothing.
+fn after_content(t: FileType, blank: bool, ev: &mut Evidence) {
+    if blank {
+        signals::name::pixels_showed_nothing(ev);
+    }
+    combine(t, blank, ev);
+}
+
+/// Content analysis after stage 0, through the cache of earlier scans' results; also says
+/// whether the pixels were analysed and showed nothing.
 fn content_stage(
     path: &Path,
     file: &mut File,
@@ -194,15 +205,15 @@ fn content_stage(
     id: &FileId,
     cache: Option<&Cache>,
     ev: &mut Evidence,
-) -> (ContentStatus, Option<Warning>) {
+) -> (ContentStatus, Option<Warning>, bool) {
     let cx = context(file_type, meta, ev);
     let key = ContentKey {
         id,
         context: cx.cache_bits(),
         member: None,
     };
-    if let Some(status) = replayed(cache, &key, ev) {
-        return (status, None);
+    if let Some((status, blank)) = replayed(cache, &key, ev) {
+        return (status, None, blank);
     }
     let before = Found::before(ev);
     let outcome = container::analyse_file(file, id.size, &cx, ev);
@@ -211,15 +222,19 @@ fn content_stage(
 }
 
 /// What an earlier scan's content analysis of the unchanged file at `key` found, added to
-/// `ev`; `None` when it must be analysed.
-fn replayed(cache: Option<&Cache>, key: &ContentKey, ev: &mut Evidence) -> Option<ContentStatus> {
+/// `ev`, and whether that was nothing; `None` when it must be analysed.
+fn replayed(
+    cache: Option<&Cache>,
+    key: &ContentKey,
+    ev: &mut Evidence,
+) -> Option<(ContentStatus, bool)> {
     let c = cache?;
     if c.is_known_negative(key) {
         ev.note(
             "content.cached",
             "pixels analysed by an earlier scan of this unchanged file: nothing found".into(),
         );
-        return Some(ContentStatus::Cached);
+        return Some((ContentStatus::Cached, true));
     }
     c.known_found(key)?.replay(ev)?;
     ev.note(
@@ -227,7 +242,7 @@ fn replayed(cache: Option<&Cache>, key: &ContentKey, ev: &mut Evidence) -> Optio
         "pixels analysed by an earlier scan of this unchanged file; what it found is repeated"
             .into(),
     );
-    Some(ContentStatus::Cached)
+    Some((ContentStatus::Cached, false))
 }
 
 /// Records what content analysis found at `key` (what it added to `ev` since `before`), or
@@ -248,18 +263,22 @@ fn remember(
     }
 }
 
-/// The content status of an outcome, and the note it is worth: `prefix` names the archive
-/// entry the outcome is about.
-fn content_result(outcome: Outcome, path: &Path, prefix: &str) -> (ContentStatus, Option<Warning>) {
+/// The content status of an outcome, the note it is worth (`prefix` names the archive entry
+/// the outcome is about), and whether the pixels were analysed and showed nothing.
+fn content_result(
+    outcome: Outcome,
+    path: &Path,
+    prefix: &str,
+) -> (ContentStatus, Option<Warning>, bool) {
     match outcome {
-        Outcome::Analysed { ocr, .. } => (ContentStatus::Analysed { ocr }, None),
+        Outcome::Analysed { ocr, found } => (ContentStatus::Analysed { ocr }, None, !found),
         Outcome::NotAnalysed { reason, warn } => {
             let note = warn.then(|| Warning {
                 path: path.to_path_buf(),
                 message: format!("{prefix}pixels not analysed: {reason}"),
                 severity: Severity::Incomplete,
             });
-            (ContentStatus::NotAnalysed, note)
+            (ContentStatus::NotAnalysed, note, false)
         }
     }
 }
@@ -305,13 +324,13 @@ fn look_into(
                 context: cx.cache_bits(),
                 member: Some(member),
             };
-            let (status, note) = match replayed(cache, &key, &mut ev) {
-                Some(status) => (status, None),
+            let (status, note, blank) = match replayed(cache, &key, &mut ev) {
+                Some((status, blank)) => (status, None, blank),
                 None => {
                     let before = Found::before(&ev);
-                    let outcome = if member.size > MAX_FILE_BYTES {
+                    let outcome = if member.size > ANALYSE_MAX_BYTES {
                         let reason =
-                            format!("the entry is larger than {} MiB", MAX_FILE_BYTES >> 20);
+                            format!("the entry is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
                         analyse::not_analysed(&mut ev, reason, true)
                     } else {
                         container::analyse_bytes(&bytes, &cx, &mut ev)
@@ -327,6 +346,9 @@ fn look_into(
                 _ => not_analysed = true,
             }
             out.notes.extend(note);
+            after_content(t, blank, &mut ev);
+        } else {
+            after_content(t, false, &mut ev);
         }
         out.findings.extend(ev.decide().map(|verdict| Finding {
             path: entry.path.clone(),
@@ -374,16 +396,16 @@ fn shown_member(path: &[PathBuf]) -> String {
 }
 
 /// An archive entry's bytes and type when it is media: the whole entry up to
-/// [`MAX_FILE_BYTES`], or only its head when it states more (it is then judged by its name and
+/// [`ANALYSE_MAX_BYTES`], or only its head when it states more (it is then judged by its name and
 /// metadata). A read that fails half-way keeps what came (the archive reader reports the
 /// damage): a truncated image is analysed as far as it decodes.
 fn read_member(data: &mut dyn Read, size: u64) -> Option<(Vec<u8>, FileType)> {
     let mut bytes = Vec::new();
     let _ = data.take(HEAD_LEN as u64).read_to_end(&mut bytes);
     let t = sniff::sniff(&bytes)?;
-    if size <= MAX_FILE_BYTES {
+    if size <= ANALYSE_MAX_BYTES {
         let _ = data
-            .take(MAX_FILE_BYTES - bytes.len() as u64)
+            .take(ANALYSE_MAX_BYTES - bytes.len() as u64)
             .read_to_end(&mut bytes);
     }
     Some((bytes, t))
@@ -409,26 +431,38 @@ fn read_meta<R: Read + Seek>(
     }
 }
 
-/// Rules over several signals: a screenshot whose name points to an identity document or check
-/// is a screenshot of a verification.
-fn combine(t: FileType, ev: &mut Evidence) {
+/// Rules over several signals: a screenshot is a screenshot of a verification when its pixels
+/// show identity-verification phrases (whatever its name), or when its name points to an
+/// identity document or check and its pixels were not seen to show nothing (`blank`).
+fn combine(t: FileType, blank: bool, ev: &mut Evidence) {
     let screenshot = ev.support(Kind::Screenshot);
     if t.is_video() || screenshot < 0.5 {
         return;
     }
-    let named_for_id = ev.votes.iter().any(|v| {
-        v.reason.signal.starts_with("name.document")
-            && (v.kind.is_document() || v.kind == Kind::KycScreenshot)
-    });
-    if named_for_id {
-        // As sure as it is a screenshot; with the name's own vote, that outweighs "screenshot".
-        ev.vote(
-            Kind::KycScreenshot,
-            screenshot,
-            "combined.kyc_screenshot",
-            "a screenshot whose name points to an identity document or check".into(),
-        );
-    }
+    let shown = ev
+        .votes
+        .iter()
+        .any(|v| v.kind == Kind::KycScreenshot && v.reason.signal.starts_with("content."));
+    let named_for_id = !blank
+        && ev.votes.iter().any(|v| {
+            v.reason.signal.starts_with("name.document")
+                && (v.kind.is_document() || v.kind == Kind::KycScreenshot)
+        });
+    let why = if shown {
+        "a screenshot showing an identity check"
+    } else if named_for_id {
+        "a screenshot whose name points to an identity document or check"
+    } else {
+        return;
+    };
+    // As sure as it is a screenshot; with the name's or the pixels' own vote, that outweighs
+    // "screenshot".
+    ev.vote(
+        Kind::KycScreenshot,
+        screenshot,
+        "combined.kyc_screenshot",
+        why.into(),
+    );
 }
 
 fn extension_note(path: &Path, t: FileType, ev: &mut Evidence) {

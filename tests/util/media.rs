@@ -324,3 +324,168 @@ pub fn bigtiff() -> Vec<u8> {
     out.extend_from_slice(&[0, 85, 170, 255]);
     out
 }
+
+/// An H.264 MP4 recording of `frames` (all the same size, even sides) at `fps` frames a second,
+/// made in-process: encoded by OpenH264 at a high bit rate, the frames whose index is in
+/// `keyframes` as IDR pictures and the rest as P pictures, then muxed into the boxes a phone
+/// writes (one video track; `stss` lists the keyframes). The boxes are written here as the rest
+/// of this module writes them: a muxer crate would bring a dependency tree for ~60 lines.
+pub fn h264_mp4(frames: &[image::RgbImage], fps: u32, keyframes: &[usize]) -> Vec<u8> {
+    use openh264::encoder::{
+        BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
+    };
+    use openh264::formats::{RgbSliceU8, YUVBuffer};
+    let (w, h) = frames[0].dimensions();
+    let config = EncoderConfig::new()
+        .bitrate(BitRate::from_bps(20_000_000))
+        .max_frame_rate(FrameRate::from_hz(fps as f32))
+        .rate_control_mode(RateControlMode::Quality)
+        .skip_frames(false)
+        .scene_change_detect(false)
+        .intra_frame_period(IntraFramePeriod::from_num_frames(10_000));
+    let api = openh264::OpenH264API::from_source();
+    let mut enc = Encoder::with_api_config(api, config).unwrap();
+    let (mut sets, mut samples, mut sync) = (Vec::<Vec<u8>>::new(), Vec::new(), Vec::new());
+    for (i, frame) in frames.iter().enumerate() {
+        assert_eq!(frame.dimensions(), (w, h), "frames of one size");
+        if keyframes.contains(&i) {
+            enc.force_intra_frame();
+        }
+        let yuv =
+            YUVBuffer::from_rgb8_source(RgbSliceU8::new(frame.as_raw(), (w as usize, h as usize)));
+        let stream = enc.encode(&yuv).unwrap();
+        let idr = stream.frame_type() == FrameType::IDR;
+        assert_eq!(idr, i == 0 || keyframes.contains(&i), "frame {i}");
+        let mut sample = Vec::new();
+        for l in 0..stream.num_layers() {
+            let layer = stream.layer(l).unwrap();
+            for n in 0..layer.nal_count() {
+                let unit = layer.nal_unit(n).unwrap();
+                let start = unit.iter().position(|&b| b == 1).unwrap() + 1;
+                let unit = &unit[start..];
+                match unit[0] & 0x1F {
+                    // SPS and PPS go into `avcC`, once.
+                    7 | 8 => {
+                        if sets.len() < 2 && !sets.iter().any(|s| s[0] == unit[0]) {
+                            sets.push(unit.to_vec());
+                        }
+                    }
+                    _ => {
+                        sample.extend_from_slice(&(unit.len() as u32).to_be_bytes());
+                        sample.extend_from_slice(unit);
+                    }
+                }
+            }
+        }
+        if idr {
+            sync.push(i as u32 + 1);
+        }
+        samples.push(sample);
+    }
+    let sps = sets.iter().find(|s| s[0] & 0x1F == 7).unwrap();
+    let pps = sets.iter().find(|s| s[0] & 0x1F == 8).unwrap();
+    mux_avc(w, h, fps, sps, pps, &samples, &sync)
+}
+
+/// An MP4 of one H.264 track: the `samples` (length-prefixed NAL units), one every `1/fps` s,
+/// `sync` their 1-based keyframe numbers.
+fn mux_avc(
+    w: u32,
+    h: u32,
+    fps: u32,
+    sps: &[u8],
+    pps: &[u8],
+    samples: &[Vec<u8>],
+    sync: &[u32],
+) -> Vec<u8> {
+    let be32 = |v: u32| v.to_be_bytes().to_vec();
+    let full = |kind: &[u8; 4], flags: u32, body: &[u8]| {
+        let mut p = be32(flags);
+        p.extend_from_slice(body);
+        bx(kind, &p)
+    };
+    let (timescale, delta) = (600u32, 600 / fps);
+    let duration = delta * samples.len() as u32;
+    let matrix: Vec<u8> = [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    // Bodies after the version and flags; creation and modification times 0.
+    let mut mvhd = [be32(0), be32(0), be32(timescale), be32(duration)].concat();
+    mvhd.extend([0, 1, 0, 0, 1, 0]); // rate 1.0, volume 1.0
+    mvhd.extend([0; 10]);
+    mvhd.extend(&matrix);
+    mvhd.extend([0; 24]);
+    mvhd.extend(be32(2)); // next track ID
+    let mut tkhd = [be32(0), be32(0), be32(1), be32(0), be32(duration)].concat();
+    tkhd.extend([0; 16]); // reserved, layer, group, volume, reserved
+    tkhd.extend(&matrix);
+    tkhd.extend([be32(w << 16), be32(h << 16)].concat());
+    let mut mdhd = [be32(0), be32(0), be32(timescale), be32(duration)].concat();
+    mdhd.extend([0x55, 0xC4, 0, 0]); // language "und"
+    let mut hdlr = [be32(0), b"vide".to_vec(), vec![0; 12]].concat();
+    hdlr.extend(b"VideoHandler\0");
+    let mut avcc = vec![1, sps[1], sps[2], sps[3], 0xFF, 0xE1];
+    avcc.extend((sps.len() as u16).to_be_bytes());
+    avcc.extend(sps);
+    avcc.push(1);
+    avcc.extend((pps.len() as u16).to_be_bytes());
+    avcc.extend(pps);
+    let mut avc1 = vec![0u8; 6];
+    avc1.extend([0, 1]); // data reference index
+    avc1.extend([0; 16]);
+    avc1.extend((w as u16).to_be_bytes());
+    avc1.extend((h as u16).to_be_bytes());
+    avc1.extend([be32(0x0048_0000), be32(0x0048_0000), be32(0)].concat());
+    avc1.extend([0, 1]); // frame count
+    avc1.extend([0; 32]); // compressor name
+    avc1.extend([0, 0x18, 0xFF, 0xFF]); // depth, pre-defined -1
+    avc1.extend(bx(b"avcC", &avcc));
+    let n = samples.len() as u32;
+    let stsd = full(b"stsd", 0, &[be32(1), bx(b"avc1", &avc1)].concat());
+    let stts = full(b"stts", 0, &[be32(1), be32(n), be32(delta)].concat());
+    let stss = full(
+        b"stss",
+        0,
+        &[
+            be32(sync.len() as u32),
+            sync.iter().flat_map(|s| be32(*s)).collect(),
+        ]
+        .concat(),
+    );
+    let stsc = full(b"stsc", 0, &[be32(1), be32(1), be32(n), be32(1)].concat());
+    let sizes: Vec<u8> = samples.iter().flat_map(|s| be32(s.len() as u32)).collect();
+    let stsz = full(b"stsz", 0, &[be32(0), be32(n), sizes].concat());
+    let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
+    // The chunk offset is known once the `moov` before the data is: its size does not depend
+    // on the offset's value.
+    let moov = |offset: u32| {
+        let stco = full(b"stco", 0, &[be32(1), be32(offset)].concat());
+        let stbl = bx(
+            b"stbl",
+            &[
+                stsd.clone(),
+                stts.clone(),
+                stss.clone(),
+                stsc.clone(),
+                stsz.clone(),
+                stco,
+            ]
+            .concat(),
+        );
+        let dref = full(b"dref", 0, &[be32(1), full(b"url ", 1, &[])].concat());
+        let minf = bx(
+            b"minf",
+            &[full(b"vmhd", 1, &[0; 8]), bx(b"dinf", &dref), stbl].concat(),
+        );
+        let mdia = bx(
+            b"mdia",
+            &[full(b"mdhd", 0, &mdhd), full(b"hdlr", 0, &hdlr), minf].concat(),
+        );
+        let trak = bx(b"trak", &[full(b"tkhd", 3, &tkhd), mdia].concat());
+        bx(b"moov", &[full(b"mvhd", 0, &mvhd), trak].concat())
+    };
+    let offset = (ftyp.len() + moov(0).len() + 8) as u32;
+    let data: Vec<u8> = samples.concat();
+    [ftyp, moov(offset), bx(b"mdat", &data)].concat()
+}

@@ -31,8 +31,15 @@ impl Fixture {
     pub fn in_dir(t: TestDir, vault: Option<PathBuf>) -> Self {
         let key = t.path().join("key.txt");
         let public = write_age_key(&key);
-        let pw = secret_file(&t, "pw", format!("{PASSPHRASE}
-").as_bytes());
+        let pw = secret_file(
+            &t,
+            "pw",
+            format!(
+                "{PASSPHRASE}
+"
+            )
+            .as_bytes(),
+        );
         let vault = vault.unwrap_or_else(|| t.path().join("vault"));
         let f = Fixture { t, vault, key, pw };
         let out = f

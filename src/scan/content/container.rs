@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::time::{Duration, Instant};
 
-use image::imageops;
+use image::{RgbImage, imageops};
 
 use super::analyse::{self, Context, Outcome};
 use super::visual::{self, Visual};
@@ -14,12 +14,21 @@ use super::{matroska, pdf, video};
 use crate::files::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind};
 
-/// A PDF's pages stop being read after this long: a scan of an identity document is a page or
-/// two, and OCR costs about a second an image on a slow machine.
+/// A PDF's pages stop being read after this much CPU time: a scan of an identity document is a
+/// page or two, and OCR costs about a second an image on a slow machine.
 const PDF_BUDGET: Duration = Duration::from_secs(12);
-/// Frames of a recording that are read with OCR, the most text-like first: OCR is the
-/// expensive stage, and a document held up for a check stays in view across many frames.
-pub const MAX_READ_FRAMES: usize = 3;
+/// CPU time for reading frames with OCR, per minute of recording: OCR is the expensive stage
+/// (a frame full of app text costs about a second on a slow core), and a document held up
+/// for a check stays in view across many frames. Frames that look like a document are read
+/// first, then the most text-like, until the budget is spent.
+const READ_BUDGET_PER_MINUTE: Duration = Duration::from_secs(3);
+/// The reading budget of a recording shorter than 40 seconds: two or three frames.
+const MIN_READ_BUDGET: Duration = Duration::from_secs(2);
+/// The reading budget of a long recording at most.
+const MAX_READ_BUDGET: Duration = Duration::from_secs(30);
+/// Reading (frames or pages) stops at this many times its budget in wall time, however little CPU time
+/// it had: a bound for a machine busy beyond reason.
+const READ_WALL_FACTOR: u32 = 4;
 /// Keyframes decoded from a camera video (one with a camera make or model): a camera roll holds
 /// many videos and few of them show a document, so each gets a short look.
 const CAMERA_FRAMES: usize = 6;
@@ -39,7 +48,7 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
             FileType::Mp4 | FileType::Mov | FileType::ThreeGp | FileType::Matroska | FileType::Webm,
         ) => recording(file, len, cx, ev),
         Some(FileType::Pdf) => match analyse::read_all(file, len, ev) {
-            Ok(bytes) => pdf_pages(&bytes, cx, ev),
+            Ok(bytes) => pdf_pages(&bytes, ev),
             Err(outcome) => outcome,
         },
         _ => analyse::analyse_file(file, len, cx, ev),
@@ -56,25 +65,25 @@ pub fn analyse_bytes(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
             "a recording inside an archive: only its names and metadata were judged".into(),
             false,
         ),
-        Some(FileType::Pdf) => pdf_pages(bytes, cx, ev),
+        Some(FileType::Pdf) => pdf_pages(bytes, ev),
         _ => analyse::analyse(bytes, cx, ev),
     }
 }
 
-fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+fn pdf_pages(bytes: &[u8], ev: &mut Evidence) -> Outcome {
     // An encrypted PDF may hold anything: the user hears that it could not be looked into.
     let doc = match pdf::read(bytes) {
         Ok(d) => d,
         Err(e) => return analyse::not_analysed(ev, e.to_string(), true),
     };
-    let start = Instant::now();
-    let (mut found, mut ocr) = (false, false);
-    let page_cx = Context {
-        orientation: None,
-        screenshot: false,
-        camera: false,
-        ..*cx
-    };
+    // The budget is this thread's CPU time, so that how many pages are read does not depend on
+    // how busy the machine is; a wall-clock bound still stops a machine busy beyond reason.
+    let (cpu_start, wall_end) = (
+        video::thread_cpu(),
+        Instant::now() + PDF_BUDGET.saturating_mul(READ_WALL_FACTOR),
+    );
+    let (mut found, mut ocr, mut decoded) = (false, false, false);
+    let mut skipped = doc.skipped.clone();
     for page in &doc.pages {
         let lines: Vec<&str> = page.text.iter().map(String::as_str).collect();
         let mut part = Evidence::default();
@@ -88,7 +97,8 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
             found = true;
         }
         for (i, img) in page.images.iter().enumerate() {
-            if start.elapsed() > PDF_BUDGET {
+            let spent = video::thread_cpu().saturating_sub(cpu_start);
+            if spent > PDF_BUDGET || Instant::now() > wall_end {
                 ev.note(
                     "content.pdf_partial",
                     format!(
@@ -99,20 +109,40 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
                 );
                 return Outcome::Analysed { found, ocr };
             }
+            // Each image as the photo path reads it, the same file on its own would be.
+            let img_cx = Context {
+                file_type: Some(img.file_type),
+                orientation: None,
+                screenshot: false,
+                camera: false,
+            };
             let mut part = Evidence::default();
-            match analyse::analyse_pixels(img, &page_cx, &mut part) {
+            let outcome = crate::isolate::per_file(|| {
+                let outcome = analyse::analyse(&img.bytes, &img_cx, &mut part);
+                (outcome, part)
+            });
+            let (outcome, part) = match outcome {
+                Ok(done) => done,
+                Err(p) => {
+                    let mut part = Evidence::default();
+                    let why = format!("the image decoder failed ({})", p.message);
+                    (analyse::not_analysed(&mut part, why, true), part)
+                }
+            };
+            let at = match page.images.len() {
+                1 => format!("page {}", page.number),
+                _ => format!("image {} on page {}", i + 1, page.number),
+            };
+            match outcome {
                 Outcome::Analysed { found: f, ocr: o } => {
+                    decoded = true;
                     ocr |= o;
                     if f {
-                        let at = match page.images.len() {
-                            1 => format!("page {}", page.number),
-                            _ => format!("image {} on page {}", i + 1, page.number),
-                        };
                         merge(ev, part, &at, None);
                         found = true;
                     }
                 }
-                Outcome::NotAnalysed { .. } => ev.notes.extend(part.notes),
+                Outcome::NotAnalysed { reason, .. } => skipped.push(format!("{at}: {reason}")),
             }
         }
     }
@@ -127,15 +157,14 @@ fn pdf_pages(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         );
     }
     // A scan whose every page image failed to decode was not looked at: the user hears so.
-    let decoded = doc.pages.iter().any(|p| !p.images.is_empty());
-    if !found && !decoded && !doc.skipped.is_empty() {
-        let reason = format!("PDF images not decoded: {}", doc.skipped.join("; "));
+    if !found && !decoded && !skipped.is_empty() {
+        let reason = format!("PDF images not decoded: {}", skipped.join("; "));
         return analyse::not_analysed(ev, reason, true);
     }
-    if !doc.skipped.is_empty() {
+    if !skipped.is_empty() {
         ev.note(
             "content.pdf_images_skipped",
-            format!("images not analysed: {}", doc.skipped.join("; ")),
+            format!("images not analysed: {}", skipped.join("; ")),
         );
     }
     Outcome::Analysed { found, ocr }
@@ -167,27 +196,46 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
             format!("the recording is damaged after {}: {why}", clock(at)),
         );
     }
-    // Distinct views, most text first.
-    let mut seen: Vec<(usize, Visual, Vec<u8>)> = Vec::new();
+    // Distinct views: those that look like a document first, then the most text-like.
+    let mut seen: Vec<View> = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         let thumb = imageops::thumbnail(&imageops::grayscale(&f.rgb), 32, 32).into_raw();
-        if seen.iter().any(|(_, _, t)| same_view(t, &thumb)) {
+        if seen.iter().any(|v| same_view(&v.thumb, &thumb)) {
             continue;
         }
-        seen.push((i, visual::analyse(&f.rgb), thumb));
+        let vis = visual::analyse(&f.rgb);
+        let document = document_likeness(&f.rgb, &vis);
+        seen.push(View {
+            frame: i,
+            vis,
+            thumb,
+            document,
+        });
     }
-    let score = |v: &Visual| 4 * v.mrz_bands + v.text_lines;
-    seen.sort_by_key(|(i, v, _)| (std::cmp::Reverse(score(v)), *i));
+    seen.sort_by_key(|v| {
+        let text = 4 * v.vis.mrz_bands + v.vis.text_lines;
+        (std::cmp::Reverse((v.document, text)), v.frame)
+    });
     // A camera recording that shows a document is that document; a screen recording that shows
     // one is still a screen recording, and says what it showed.
     let retag = (ev.support(Kind::ScreenRecording) > 0.0).then_some(Kind::ScreenRecording);
     let mut best: Option<(f32, Evidence, f64)> = None;
-    let mut ocr = false;
-    for (i, vis, _) in seen.iter().take(MAX_READ_FRAMES) {
-        let f = &frames[*i];
+    let (mut ocr, mut read) = (false, 0);
+    let budget = read_budget(frames.iter().map(|f| f.second).fold(0.0, f64::max));
+    let (cpu_start, wall_end) = (
+        video::thread_cpu(),
+        Instant::now() + budget.saturating_mul(READ_WALL_FACTOR),
+    );
+    for view in &seen {
+        let spent = video::thread_cpu().saturating_sub(cpu_start);
+        if read > 0 && (spent >= budget || Instant::now() > wall_end) {
+            break;
+        }
+        let f = &frames[view.frame];
         let mut part = Evidence::default();
+        read += 1;
         if let Outcome::Analysed { found, ocr: o } =
-            analyse::analyse_seen(&f.rgb, vis, cx, &mut part)
+            analyse::analyse_seen(&f.rgb, &view.vis, cx, &mut part)
         {
             ocr |= o;
             let strongest = part.votes.iter().map(|v| v.weight).fold(0.0, f32::max);
@@ -207,12 +255,12 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
             frames.len() - b
         ),
     };
+    let documents = seen.iter().filter(|v| v.document > 0).count();
     ev.note(
         "content.frames",
         format!(
-            "{decoded}, {} distinct, {} read",
-            seen.len(),
-            seen.len().min(MAX_READ_FRAMES)
+            "{decoded}, {} distinct, {documents} like a document, {read} read",
+            seen.len()
         ),
     );
     let found = best.is_some();
@@ -220,6 +268,62 @@ fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outc
         merge(ev, part, &format!("frame at {}", clock(second)), retag);
     }
     Outcome::Analysed { found, ocr }
+}
+
+/// One distinct view of a recording: its frame, what the visual stage saw, its thumbnail for
+/// telling views apart, and how much it looks like a document.
+struct View {
+    frame: usize,
+    vis: Visual,
+    thumb: Vec<u8>,
+    document: u32,
+}
+
+/// How much a frame looks like a document, 0 when not at all: a machine-readable-zone band
+/// counts most, in the frame or inside the outline of a card or a page filling part of it
+/// (where the band is seen at the scale of the document, not of the whole screen around it),
+/// then such an outline, more with rows of print inside, then a small card-shaped object on a
+/// plain surface with print on it. Text alone does not count: an app's screen carries more of
+/// it than a passport page.
+fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
+    let gray = visual::outline_gray(rgb);
+    let (w, h) = rgb.dimensions();
+    let (mut mrz, mut outline, mut printed) = (vis.mrz_bands > 0, false, false);
+    for o in visual::card_outlines(&gray) {
+        outline = true;
+        let inside = visual::analyse(&outline_part(&o, w, h).crop(rgb));
+        mrz |= inside.mrz_bands > 0;
+        printed |= inside.worth_ocr();
+    }
+    let small = visual::small_documents(&gray)
+        .into_iter()
+        .any(|part| visual::analyse(&part.crop(rgb)).worth_ocr());
+    4 * u32::from(mrz) + 2 * u32::from(outline) + u32::from(printed) + u32::from(small)
+}
+
+/// The upright box around an outline in an image `w` × `h`, with a twentieth of its size as a
+/// margin, in fractions of the image.
+fn outline_part(o: &visual::Outline, w: u32, h: u32) -> visual::Part {
+    let long = w.max(h) as f32;
+    let (cos, sin) = (o.tilt.cos().abs(), o.tilt.sin().abs());
+    let margin = 1.1 / 2.0;
+    let half_w = (o.length * cos + o.thickness * sin) * margin * long / w.max(1) as f32;
+    let half_h = (o.length * sin + o.thickness * cos) * margin * long / h.max(1) as f32;
+    visual::Part {
+        left: (o.centre.0 - half_w).max(0.0),
+        top: (o.centre.1 - half_h).max(0.0),
+        right: (o.centre.0 + half_w).min(1.0),
+        bottom: (o.centre.1 + half_h).min(1.0),
+    }
+}
+
+/// The CPU time frames of a recording whose last frame was decoded at `last_second` may be
+/// read for: [`READ_BUDGET_PER_MINUTE`], within [`MIN_READ_BUDGET`] and [`MAX_READ_BUDGET`].
+fn read_budget(last_second: f64) -> Duration {
+    let minutes = (last_second + video::FRAME_GAP_SECS) / 60.0;
+    READ_BUDGET_PER_MINUTE
+        .mul_f64(minutes.max(0.0))
+        .clamp(MIN_READ_BUDGET, MAX_READ_BUDGET)
 }
 
 /// Moves the votes and notes of `part` into `ev`, each saying where it was seen (`at`); with
@@ -279,5 +383,13 @@ mod tests {
         assert!(v.confidence > 0.95);
         assert_eq!(v.reasons[1].detail, "frame at 1:04: machine-readable zone");
         assert_eq!(clock(64.9), "1:04");
+    }
+
+    #[test]
+    fn frames_are_read_within_a_budget_per_minute_of_recording() {
+        assert_eq!(read_budget(8.0), MIN_READ_BUDGET);
+        assert_eq!(read_budget(58.0), READ_BUDGET_PER_MINUTE);
+        assert_eq!(read_budget(598.0), READ_BUDGET_PER_MINUTE * 10);
+        assert_eq!(read_budget(36_000.0), MAX_READ_BUDGET);
     }
 }

@@ -27,10 +27,12 @@ pub struct Frames {
 }
 
 /// Decodes the sampled keyframes of the Matroska or WebM recording in `file`, at most `max` of
-/// them, none started after `budget` has passed. When the file says how long it is, the gap
+/// them, none started after `budget` of this thread's CPU time (or [`video::WALL_FACTOR`] times
+/// it in wall time) has passed. When the file says how long it is, the gap
 /// between samples widens so that `max` frames cover all of it.
 pub fn frames(file: &mut File, max: usize, budget: Duration) -> Result<Frames, VideoError> {
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), video::thread_cpu());
+    let wall_limit = start + budget.saturating_mul(video::WALL_FACTOR);
     file.seek(SeekFrom::Start(0))?;
     let mut mkv = MatroskaFile::open(&mut *file).map_err(|e| VideoError::Damaged(e.to_string()))?;
     let track = mkv
@@ -50,7 +52,10 @@ pub fn frames(file: &mut File, max: usize, budget: Duration) -> Result<Frames, V
     let mut last: Option<f64> = None;
     let mut block = Block::default();
     let mut sample = Vec::new();
-    while out.len() < max && start.elapsed() <= budget {
+    while out.len() < max
+        && video::thread_cpu().saturating_sub(cpu_start) <= budget
+        && Instant::now() <= wall_limit
+    {
         match mkv.next_frame(&mut block) {
             Ok(true) => {}
             Ok(false) => break,

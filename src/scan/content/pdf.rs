@@ -1,15 +1,20 @@
 //! What a PDF shows: the images placed on its first pages (a scanner app's page is one JPEG or
 //! one deflated bitmap) and its text layer, for the same detector the photos go through.
 //!
-//! Parsing is `lopdf`'s (MIT), loaded with a bound on every decompressed stream. Images come
-//! out as the working copies the image path uses: DCT (JPEG) through the JPEG decoder in
-//! [`decode`], JPEG 2000, CCITT fax and JBIG2 through [`pdf_filters`], Flate and other lossless
-//! filters as raw 8-bit grey, RGB or CMYK samples or 1-bit bitmaps. A hostile file costs at
-//! most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and [`decode::MAX_PIXELS`] pixels an image,
-//! and a decoder that panics on one image loses that image only.
+//! Parsing is `lopdf`'s (MIT), loaded with a bound on every decompressed stream. The images a
+//! page draws are collected from its resources and from the form XObjects it draws (some PDF
+//! writers wrap every image in one). They come out as files the photo path reads, so that an
+//! image is judged as it would be on its own, with no size floor of the PDF's own: DCT (JPEG)
+//! as stored; JPEG 2000, CCITT fax and JBIG2 through [`pdf_filters`], Flate and other lossless
+//! filters as raw 8-bit grey, RGB or CMYK samples or 1-bit bitmaps, each turned into a grey
+//! PNG. A hostile file costs at most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and
+//! [`decode::MAX_PIXELS`] pixels an image, and a decoder that panics on one image loses that
+//! image only.
 
-use image::{GrayImage, RgbImage};
-use lopdf::{Dictionary, Document, LoadOptions, Object, xobject::PdfImage};
+use std::collections::HashSet;
+
+use image::GrayImage;
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, xobject::PdfImage};
 
 use super::decode::{self, DecodeError};
 use super::pdf_filters::{self, FaxParams};
@@ -21,8 +26,12 @@ use crate::media::limits::PDF_STREAM_MAX_BYTES;
 pub const MAX_PAGES: usize = 8;
 /// Images decoded in all: a scan has one per page; a brochure with hundreds is not a scan.
 pub const MAX_IMAGES: usize = 12;
-/// Images smaller than this on their long side are logos, signatures and bullets, not pages.
-const MIN_IMAGE_SIDE: i64 = 200;
+/// Images decoded on one page at most, the largest first, so that a page of logos and
+/// signatures cannot use up what the pages after it need.
+const MAX_PAGE_IMAGES: usize = 3;
+/// Image XObjects looked at on one page, and form XObjects followed into at most this deep.
+const MAX_PAGE_XOBJECTS: usize = 256;
+const MAX_FORM_DEPTH: usize = 4;
 /// Text kept a page: a document page holds a few thousand characters.
 const MAX_TEXT_CHARS: usize = 20_000;
 
@@ -43,8 +52,16 @@ pub struct Page {
     pub number: u32,
     /// The page's text layer, one entry per line of extracted text.
     pub text: Vec<String>,
-    /// Its images, decoded into working copies.
-    pub images: Vec<RgbImage>,
+    /// Its images, largest first, as files the photo path reads.
+    pub images: Vec<PageImage>,
+}
+
+/// One image of a page as the photo path reads it: a JPEG as stored in the PDF, or a grey PNG
+/// made from the image's decoded samples.
+#[derive(Debug)]
+pub struct PageImage {
+    pub file_type: FileType,
+    pub bytes: Vec<u8>,
 }
 
 /// What was read from a PDF.
@@ -95,9 +112,14 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
                 .map(String::from)
                 .collect();
         }
-        for img in doc.get_page_images(id).unwrap_or_default() {
-            if img.width.max(img.height) < MIN_IMAGE_SIDE {
-                continue;
+        let mut images = page_images(&doc, id);
+        images.sort_by_key(|img| std::cmp::Reverse(img.width.saturating_mul(img.height)));
+        for img in &images {
+            if page.images.len() == MAX_PAGE_IMAGES {
+                pdf.skipped.push(format!(
+                    "page {number}: more than {MAX_PAGE_IMAGES} images (the largest were read)"
+                ));
+                break;
             }
             if images_left == 0 {
                 pdf.skipped
@@ -105,10 +127,10 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
                 break;
             }
             images_left -= 1;
-            let decoded = crate::isolate::per_file(|| image(&doc, &img))
+            let decoded = crate::isolate::per_file(|| image(&doc, img))
                 .unwrap_or_else(|p| Err(format!("the image decoder failed ({})", p.message)));
             match decoded {
-                Ok(rgb) => page.images.push(rgb),
+                Ok(i) => page.images.push(i),
                 Err(why) => pdf.skipped.push(format!("page {number}: {why}")),
             }
         }
@@ -117,8 +139,94 @@ pub fn read(bytes: &[u8]) -> Result<Pdf, PdfError> {
     Ok(pdf)
 }
 
-/// Decodes one image XObject into a working copy.
-fn image(doc: &Document, img: &PdfImage<'_>) -> Result<RgbImage, String> {
+/// The image XObjects page `page` draws: those in its resources and, to [`MAX_FORM_DEPTH`],
+/// in the resources of the form XObjects there, each once. An entry that is not what it should
+/// be is passed over; the rest are still found.
+fn page_images(doc: &Document, page: ObjectId) -> Vec<PdfImage<'_>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    if let Ok((own, inherited)) = doc.get_page_resources(page) {
+        let dicts = own.into_iter().chain(
+            inherited
+                .iter()
+                .filter_map(|&id| doc.get_dictionary(id).ok()),
+        );
+        for resources in dicts {
+            collect_images(doc, resources, 0, &mut seen, &mut out);
+        }
+    }
+    out
+}
+
+/// Adds the images of one resource dictionary, and of the form XObjects in it, to `out`.
+fn collect_images<'a>(
+    doc: &'a Document,
+    resources: &'a Dictionary,
+    depth: usize,
+    seen: &mut HashSet<ObjectId>,
+    out: &mut Vec<PdfImage<'a>>,
+) {
+    let Ok(xobjects) = doc.get_dict_in_dict(resources, b"XObject") else {
+        return;
+    };
+    for (_, value) in xobjects.iter() {
+        if seen.len() >= MAX_PAGE_XOBJECTS {
+            return;
+        }
+        let Ok(id) = value.as_reference() else {
+            continue;
+        };
+        if !seen.insert(id) {
+            continue;
+        }
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            continue;
+        };
+        let dict = &stream.dict;
+        match dict.get(b"Subtype").and_then(Object::as_name) {
+            Ok(b"Image") => {
+                let size = |key: &[u8]| dict.get(key).and_then(Object::as_i64).ok();
+                let (Some(width), Some(height)) = (size(b"Width"), size(b"Height")) else {
+                    continue;
+                };
+                let name = |o: &Object| {
+                    o.as_name()
+                        .ok()
+                        .map(|n| String::from_utf8_lossy(n).into_owned())
+                };
+                let color_space = match dict.get(b"ColorSpace") {
+                    Ok(Object::Array(a)) => a.first().and_then(name),
+                    Ok(o) => name(o),
+                    Err(_) => None,
+                };
+                let filters = match dict.get(b"Filter") {
+                    Ok(Object::Array(a)) => a.iter().filter_map(name).collect(),
+                    Ok(o) => name(o).into_iter().collect(),
+                    Err(_) => Vec::new(),
+                };
+                out.push(PdfImage {
+                    id,
+                    width,
+                    height,
+                    color_space,
+                    filters: Some(filters),
+                    bits_per_component: dict.get(b"BitsPerComponent").and_then(Object::as_i64).ok(),
+                    content: &stream.content,
+                    origin_dict: dict,
+                });
+            }
+            Ok(b"Form") if depth < MAX_FORM_DEPTH => {
+                if let Ok(inner) = doc.get_dict_in_dict(dict, b"Resources") {
+                    collect_images(doc, inner, depth + 1, seen, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One image XObject as a file the photo path reads.
+fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
     let filters = img.filters.clone().unwrap_or_default();
     let (w, h) = (
         u32::try_from(img.width).map_err(|_| "negative width")?,
@@ -134,9 +242,10 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<RgbImage, String> {
     let inverted = decode_inverted(img.origin_dict);
     let gray = match (filters.last().map(String::as_str), filters.len()) {
         (Some("DCTDecode"), 1) => {
-            return decode::decode(img.content, FileType::Jpeg, None)
-                .map(|d| d.rgb)
-                .map_err(|e| e.to_string());
+            return Ok(PageImage {
+                file_type: FileType::Jpeg,
+                bytes: img.content.to_vec(),
+            });
         }
         (Some("JPXDecode"), 1) => {
             pdf_filters::jpx(img.content, decode::fit(w, h, decode::MAX_SIDE))?
@@ -168,7 +277,26 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<RgbImage, String> {
         }
         _ => raw(img, w, h)?,
     };
-    Ok(working_copy(gray))
+    Ok(PageImage {
+        file_type: FileType::Png,
+        bytes: png(&gray)?,
+    })
+}
+
+/// `gray` as a PNG, compressed for speed: it is read once, in memory.
+fn png(gray: &GrayImage) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+        .write_image(
+            gray.as_raw(),
+            gray.width(),
+            gray.height(),
+            image::ExtendedColorType::L8,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// The image's `/DecodeParms` for its (single) filter: a dictionary, or an array of one.
@@ -204,18 +332,6 @@ fn decode_inverted(dict: &Dictionary) -> bool {
         .ok()
         .and_then(|a| a.first()?.as_float().ok());
     first.is_some_and(|v| v > 0.5)
-}
-
-/// The working copy of a decoded grey image: long side at most [`decode::MAX_SIDE`].
-fn working_copy(gray: GrayImage) -> RgbImage {
-    let (w, h) = gray.dimensions();
-    let small = if w.max(h) > decode::MAX_SIDE {
-        let (tw, th) = decode::fit(w, h, decode::MAX_SIDE);
-        image::imageops::thumbnail(&gray, tw, th)
-    } else {
-        gray
-    };
-    image::DynamicImage::ImageLuma8(small).into_rgb8()
 }
 
 /// An image stored as samples behind lossless filters (or none).
@@ -336,13 +452,59 @@ mod tests {
         assert_eq!(pdf.page_count, 1);
         let page = &pdf.pages[0];
         assert_eq!(page.images.len(), 1, "skipped: {:?}", pdf.skipped);
-        assert_eq!(page.images[0].dimensions(), (300, 200));
-        assert_eq!(page.images[0].get_pixel(150, 10).0, [127; 3]);
+        assert_eq!(page.images[0].file_type, FileType::Png);
+        let img = image::load_from_memory(&page.images[0].bytes)
+            .unwrap()
+            .into_luma8();
+        assert_eq!(img.dimensions(), (300, 200));
+        assert_eq!(img.get_pixel(150, 10).0, [127]);
         assert!(
             page.text.iter().any(|l| l.contains("PASSPORT")),
             "{:?}",
             page.text
         );
+    }
+
+    #[test]
+    fn images_inside_form_xobjects_and_small_images_are_read_largest_first() {
+        // A page drawing a 64×40 image directly and a 300×200 one through a form XObject.
+        let mut doc = Document::load_mem(&pdf_with(Some(gray_stream(64, 40, true)), "x")).unwrap();
+        let big = doc.add_object(gray_stream(300, 200, true));
+        let form = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+                "Resources" => dictionary! { "XObject" => dictionary! { "Im9" => big } },
+            },
+            b"q 300 0 0 200 0 0 cm /Im9 Do Q".to_vec(),
+        ));
+        let page = *doc.get_pages().get(&1).unwrap();
+        let resources = doc.get_page_resources(page).unwrap().0.unwrap().clone();
+        let mut resources = resources;
+        let mut xobjects = resources
+            .get(b"XObject")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .clone();
+        xobjects.set("Fm1", form);
+        resources.set("XObject", xobjects);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Resources", resources);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let pdf = read(&bytes).unwrap();
+        let sizes: Vec<(u32, u32)> = pdf.pages[0]
+            .images
+            .iter()
+            .map(|i| {
+                image::load_from_memory(&i.bytes)
+                    .unwrap()
+                    .into_luma8()
+                    .dimensions()
+            })
+            .collect();
+        assert_eq!(sizes, vec![(300, 200), (64, 40)], "{:?}", pdf.skipped);
     }
 
     #[test]

@@ -28,9 +28,9 @@ pub const MAX_FRAMES: usize = 30;
 /// iOS and some Android recorders write a keyframe only every several seconds, and a document
 /// shown for a few seconds between two of them would be missed.
 const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
-/// Decoding between keyframes stops at this many times the decode budget in wall time, however
-/// little CPU time it had: a bound for a machine busy beyond reason.
-const FILL_WALL_FACTOR: u32 = 4;
+/// Decoding stops at this many times the decode budget in wall time, however little CPU time it
+/// had: a bound for a machine busy beyond reason.
+pub(crate) const WALL_FACTOR: u32 = 4;
 /// Samples decoded past the last target of a stretch, for a picture held back by B-frame
 /// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
 const REORDER_SLACK: usize = 16;
@@ -73,7 +73,7 @@ pub struct Frame {
 }
 
 /// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max` of
-/// them, and none started after `budget` has passed. Frames that fail to decode are skipped;
+/// them, and none started after `budget` of this thread's CPU time has passed. Frames that fail to decode are skipped;
 /// an error means none could be.
 pub fn frames(
     file: &mut File,
@@ -88,8 +88,11 @@ pub fn frames(
     let mut decoder = Decoder::new(&track.codec)?;
     let mut out = Vec::new();
     let mut last_err = None;
+    // The budget is this thread's CPU time, so that how many keyframes are seen does not depend
+    // on how busy the machine is; a wall-clock bound still stops a machine busy beyond reason.
+    let wall_limit = start + budget.saturating_mul(WALL_FACTOR);
     for &i in &chosen {
-        if start.elapsed() > budget {
+        if thread_cpu().saturating_sub(cpu_start) > budget || Instant::now() > wall_limit {
             break;
         }
         let second = track.second(i);
@@ -106,7 +109,6 @@ pub fn frames(
     // stretch gets an even share of what is left, so a long recording's last stretches are
     // looked at too. A wall-clock bound still stops a run on a machine busy beyond reason.
     if let Codec::Avc { sets } = &track.codec {
-        let wall_limit = start + budget.saturating_mul(FILL_WALL_FACTOR);
         let runs = fill(&track, &chosen, max.saturating_sub(out.len()));
         for (k, (from, targets)) in runs.iter().enumerate() {
             let left = budget.saturating_sub(thread_cpu().saturating_sub(cpu_start));
@@ -257,7 +259,7 @@ impl Limit {
 }
 
 /// CPU time this thread has used.
-fn thread_cpu() -> Duration {
+pub(crate) fn thread_cpu() -> Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     Duration::new(
         t.tv_sec.max(0) as u64,

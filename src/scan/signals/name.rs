@@ -182,52 +182,122 @@ static SCANNER_NAMES: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ]
 });
 
-/// Words that name an identity document, in file or folder names.
+/// Words that name an identity document, in file or folder names. Each pattern runs on the
+/// name as [`words`] spells it: lower case, one space between tokens and one at each end. Latin
+/// words are matched as whole tokens (between the spaces), so `passport_scan` and `Passport
+/// photos` count and `passporteye` does not; Chinese, Japanese and Korean names carry no spaces
+/// between words, so their words are matched anywhere.
 static DOCUMENT_WORDS: LazyLock<Vec<(Regex, Kind, &'static str)>> = LazyLock::new(|| {
-    let w = |re: &str, kind, label| (Regex::new(re).expect("valid built-in pattern"), kind, label);
+    let w = |latin: &str, cjk: &str, kind, label| {
+        let re = format!(" (?:{latin}) |{cjk}");
+        (
+            Regex::new(&re).expect("valid built-in pattern"),
+            kind,
+            label,
+        )
+    };
     vec![
         w(
-            r"(?i)passport|passeport|reisepass|pasaporte|passaporto|护照|護照|パスポート|여권",
+            r"passports?|passeports?|reisepass|reisepässe|pasaportes?|passaport[oi]",
+            r"护照|護照|パスポート|여권",
             Kind::Passport,
             "a passport",
         ),
         w(
-            r"(?i)手持身份证|手持证件|手持护照|holding[ _-]?(my[ _-]?)?(id|passport)|id[ _-]?selfie|selfie[ _-]?(with[ _-]?)?id",
+            r"holding (?:my )?(?:id|passport)|id ?selfie|selfie (?:with )?id|selfie ?id",
+            r"手持身份证|手持证件|手持护照",
             Kind::IdSelfie,
             "a selfie holding an ID",
         ),
         w(
-            r"(?i)(^|[^a-z])id[ _-]?card|identity[ _-]?card|national[ _-]?id|personalausweis|carte[ _-]d.identit|身份证|身份證|居民身份|sfz|(^|[^a-z])id[ _-]?(front|back)([^a-z]|$)",
+            r"id ?cards?|identity ?cards?|national ?id|personalausweis|carte d ?identit[ée]|sfz|id (?:front|back)",
+            r"身份证|身份證|居民身份",
             Kind::IdCard,
             "an identity card",
         ),
         w(
-            r"(?i)driv(er|ing)'?s?[ _-]?licen[cs]e|driver[ _-]?licen[cs]e|führerschein|驾驶证|驾照|駕照|駕駛執照",
+            r"driv(?:er|ing)(?: ?s)? ?licen[cs]es?|führerschein|fuhrerschein",
+            r"驾驶证|驾照|駕照|駕駛執照",
             Kind::DriverLicence,
             "a driver licence",
         ),
         w(
-            r"(?i)residen(ce|t)[ _-]?(permit|card)|aufenthaltstitel|titre[ _-]de[ _-]s[ée]jour|居住证|居留证|居留許可|居留证|green[ _-]?card",
+            r"residen(?:ce|t) ?(?:permit|card)s?|aufenthaltstitel|titre de s[ée]jour|green ?card",
+            r"居住证|居留证|居留許可",
             Kind::ResidencePermit,
             "a residence permit",
         ),
         w(
-            r"(?i)港澳通行证|往来港澳|往來港澳|台湾通行证|赴台|回乡证|回鄉證|台胞证|台胞證|travel[ _-]?permit|exit[ _-]?entry[ _-]?permit",
+            r"travel ?permits?|exit ?entry ?permits?",
+            r"港澳通行证|往来港澳|往來港澳|台湾通行证|赴台|回乡证|回鄉證|台胞证|台胞證",
             Kind::TravelPermit,
             "a travel permit",
         ),
+        w(r"visas?", r"签证|簽證|査証", Kind::Visa, "a visa"),
         w(
-            r"(?i)(^|[^a-z])visa([^a-z]|$)|签证|簽證|査証",
-            Kind::Visa,
-            "a visa",
-        ),
-        w(
-            r"(?i)(^|[^a-z])kyc([^a-z]|$)|identity[ _-]?verif|verify[ _-]?(your[ _-]?)?identity|id[ _-]?verif|实名认证|實名認證|身份认证|身份驗證|身份验证|人脸识别|人臉識別|活体检测|liveness",
+            r"kyc|identity ?verif\w*|verify (?:your )?identity|id ?verif\w*|liveness",
+            r"实名认证|實名認證|身份认证|身份驗證|身份验证|人脸识别|人臉識別|活体检测",
             Kind::KycScreenshot,
             "an identity verification",
         ),
     ]
 });
+
+/// The tokens of a file or folder name, lower-cased, with one space between them and one at
+/// each end: a name is cut wherever a character is neither a letter nor a digit (`_`, `-`,
+/// `.`, spaces), between letters and digits, between a lower- and an upper-case letter
+/// (`myPassport`, `IDCard`), and between cased letters and letters of scripts without case
+/// (`scan护照`).
+fn words(name: &str) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Class {
+        Upper,
+        Lower,
+        Digit,
+        Uncased,
+        Gap,
+    }
+    let class = |c: char| {
+        if c.is_uppercase() {
+            Class::Upper
+        } else if c.is_lowercase() {
+            Class::Lower
+        } else if c.is_numeric() {
+            Class::Digit
+        } else if c.is_alphanumeric() {
+            Class::Uncased
+        } else {
+            Class::Gap
+        }
+    };
+    let chars: Vec<(char, Class)> = name.chars().map(|c| (c, class(c))).collect();
+    let mut out = String::from(" ");
+    for (i, &(c, k)) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| chars[p].1);
+        let next = chars.get(i + 1).map(|n| n.1);
+        let cut = match (prev, k) {
+            (None, _) | (_, Class::Gap) => false,
+            (Some(Class::Gap), _) => true,
+            (Some(Class::Lower), Class::Upper) => true,
+            // The last capital of a run that starts a capitalised word: `IDCard` → `id card`.
+            (Some(Class::Upper), Class::Upper) => next == Some(Class::Lower),
+            (Some(p), k) => {
+                let cased = |x| matches!(x, Class::Upper | Class::Lower);
+                !(cased(p) && cased(k)) && p != k
+            }
+        };
+        if cut && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        if k != Class::Gap {
+            out.extend(c.to_lowercase());
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
 
 /// Adds the votes that the file name and the names of its folders support. `dirs` are the
 /// folder names from the scan root down to the file's parent.
@@ -291,8 +361,9 @@ fn document_words(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence
     let mut seen: Vec<Kind> = Vec::new();
     let places = std::iter::once((stem, true)).chain(dirs.iter().rev().map(|d| (*d, false)));
     for (text, is_file) in places {
+        let spelt = words(text);
         for (re, kind, label) in DOCUMENT_WORDS.iter() {
-            if seen.contains(kind) || !re.is_match(text) {
+            if seen.contains(kind) || !re.is_match(&spelt) {
                 continue;
             }
             seen.push(*kind);
@@ -305,6 +376,24 @@ fn document_words(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence
                 signal,
                 format!("{whose} \"{shown}\" mentions {label}"),
             );
+        }
+    }
+}
+
+/// Most a document word in a name weighs once the pixels were analysed and showed nothing:
+/// a name alone then stays below `secure`'s default threshold (0.5).
+const UNCONFIRMED_WEIGHT: f32 = 0.4;
+
+/// Lowers the votes of document words in the names to [`UNCONFIRMED_WEIGHT`]: called when the
+/// file's pixels were analysed and showed nothing, so the name is all that speaks for a
+/// document.
+pub fn pixels_showed_nothing(ev: &mut Evidence) {
+    for v in &mut ev.votes {
+        if v.reason.signal.starts_with("name.document") && v.weight > UNCONFIRMED_WEIGHT {
+            v.weight = UNCONFIRMED_WEIGHT;
+            v.reason
+                .detail
+                .push_str(" (its pixels were analysed and showed no document)");
         }
     }
 }
@@ -435,5 +524,23 @@ mod tests {
         // Ordinary words that contain the short forms must not match.
         assert_eq!(verdict(FileType::Jpeg, "provisional_idea.jpg", &[]), None);
         assert_eq!(verdict(FileType::Jpeg, "holiday.jpg", &["Vacation"]), None);
+    }
+
+    #[test]
+    fn document_words_count_as_words_not_inside_other_words() {
+        let passport = Some(Kind::Passport);
+        let kind = |name: &str, dirs: &[&str]| verdict(FileType::Jpeg, name, dirs).map(|v| v.0);
+        assert_eq!(kind("passport_scan.jpg", &[]), passport);
+        assert_eq!(kind("IMG_1.jpg", &["Passport photos"]), passport);
+        assert_eq!(kind("myPassport2024.jpg", &[]), passport);
+        assert_eq!(kind("scan护照1.jpg", &[]), passport);
+        assert_eq!(kind("IDCard-front.jpg", &[]), Some(Kind::IdCard));
+        assert_eq!(kind("drivers-license.png", &[]), Some(Kind::DriverLicence));
+        // A project named after passports is not a passport; nor are words that hold one.
+        assert_eq!(kind("img001.jpg", &["src", "passporteye", "tests"]), None);
+        assert_eq!(kind("kycheck_logo.png", &[]), None);
+        assert_eq!(kind("visage.jpg", &["rapid_card_reader"]), None);
+        assert_eq!(words("IDCard_front-2.JPG"), " id card front 2 jpg ");
+        assert_eq!(words("scan护照"), " scan 护照 ");
     }
 }

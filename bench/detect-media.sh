@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Documents inside recordings and PDFs: the sets of bench/detect_media_sets.py (recordings of app
+# screens with and without a document shown for a few seconds; PDFs with a document on some page,
+# page-sized or small, DCT or Flate, drawn directly or from a form XObject, and PDFs of receipts,
+# forms and ordinary pictures), scored by bench/detect_eval.py under neutral names; then the scan
+# time of a one-minute 1080x2340 screen recording, with and without a passport in it.
+# With --before BINARY, every figure is measured for that binary too, in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+usage() {
+  cat <<USAGE
+usage: bench/detect-media.sh --corpus DIR [-n N] [--seed S] [--runs R] [--before BINARY] [--sets DIR]
+  --corpus DIR      the evaluation corpus (the folder holding detect/labels.csv)
+  -n N              positives per set, and as many negatives (default 20)
+  --seed S          seed of the sets (default 1)
+  --runs R          timed runs of each one-minute recording (default 3)
+  --before BINARY   another idvault binary (say, main's) measured the same way in the same run
+  --sets DIR        reuse sets made earlier (DIR/recordings, DIR/pdfs, DIR/minute)
+environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
+USAGE
+}
+
+n=20 seed=1 runs=3 before="" sets=""
+while (($#)); do
+  case $1 in
+    --corpus) CORPUS=${2:?}; shift 2 ;;
+    -n) n=${2:?}; shift 2 ;;
+    --seed) seed=${2:?}; shift 2 ;;
+    --runs) runs=${2:?}; shift 2 ;;
+    --before) before=${2:?}; shift 2 ;;
+    --sets) sets=${2:?}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+[[ $n =~ ^[0-9]+$ && $runs =~ ^[0-9]+$ ]] || die "-n and --runs take whole numbers"
+[[ -z $before || -x $before ]] || die "--before $before is not an executable"
+
+need_corpus
+need ffmpeg "install ffmpeg (Debian: ffmpeg)"
+need_py PIL "pip install -r tests/synth/requirements.txt"
+build_idvault
+make_tmp
+machine_line
+binaries=("$IDVAULT")
+[[ -z $before ]] || binaries+=("$before")
+
+if [[ -z $sets ]]; then
+  sets=$TMP/sets
+  for set in recordings pdfs minute; do
+    "$PYTHON" bench/detect_media_sets.py --corpus "$CORPUS" --out "$sets/$set" --set "$set" -n "$n" \
+      --seed "$seed" >&2
+  done
+fi
+
+for bin in "${binaries[@]}"; do
+  for set in recordings pdfs; do
+    echo
+    work=$(mktemp -d "$TMP/eval.XXXXXX")
+    "$PYTHON" bench/detect_eval.py --idvault "$bin" --labels "$sets/$set/labels.csv" --work "$work" \
+      --title "$set-seed$seed $("$bin" --version)"
+  done
+done
+
+# No cache: each run reads the frames again, as a first scan does.
+scan_one() { IDVAULT_NO_CACHE=1 "$1" scan --json "$2"; }
+echo
+echo "one-minute 1080x2340 H.264 recordings, 30 fps, keyframe every 2 s, $runs runs each"
+for name in minute_app minute_passport; do
+  mkdir -p "$TMP/$name"
+  cp "$sets/minute/$name.mp4" "$TMP/$name/RPReplay_Final1700000000.mp4"
+  warm_cache "$TMP/$name"
+  repeat "$runs" "$TMP/ff.out" ffmpeg -nostdin -v error -skip_frame nokey -i "$TMP/$name/RPReplay_Final1700000000.mp4" -f null -
+  printf '  %-16s %-34s median %.3f s wall, %.3f s CPU\n' "$name" "ffmpeg, keyframes only" "$WALL" "$CPU"
+  for bin in "${binaries[@]}"; do
+    repeat "$runs" "$TMP/rec.jsonl" scan_one "$bin" "$TMP/$name"
+    printf '  %-16s %-34s median %.3f s wall, %.3f s CPU (target <= 5 s)\n' "$name" "$("$bin" --version)" \
+      "$WALL" "$CPU"
+    grep -o '"content.frames","detail":"[^"]*"' "$TMP/rec.jsonl" | sed 's/.*"detail":/    /' || true
+    grep -o 'frame at [0-9:]*: machine-readable zone[^"]*' "$TMP/rec.jsonl" | head -1 | sed 's/^/    found: /' ||
+      echo "    no document found"
+  done
+done

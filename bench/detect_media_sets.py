@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Evaluation sets for documents inside recordings and PDFs, made from the corpus' specimens.
+
+`recordings`: screen recordings of apps (and a few landscape desktop or camera-shaped ones):
+a run of app screens full of text (synthetic list and chat screens, the corpus' app
+screenshots, receipts shown in an app), each held for 1.5-4 s, recorded at 5 fps with a
+keyframe every 1, 2, 5 or 10 s, as H.264 in MP4 (most), HEVC in MOV or H.264 in Matroska.
+A positive shows one corpus document for 2-4 s at a random place in the run, 55-95 % of the
+frame wide, on a dark or light ground, sometimes slightly turned; with sparse keyframes it may
+fall between two of them. Negatives are the same recordings without the document, half of them
+showing a receipt, a business card, a bank card, a face or a scene in its place.
+
+`pdfs`: PDFs of one to three pages. A positive holds a corpus document on a random page: as the
+page's scanned image, or drawn small on a form page (long side 240-420 px, as a copy attached to
+an application), stored as DCT (JPEG) or Flate (grey or RGB) and sometimes drawn from inside a
+form XObject, as some PDF writers wrap every image. The other pages carry a receipt's or a
+form's text, or a receipt image. Negatives are the same PDFs with an ordinary picture (receipt,
+business card, bank card, face, scene, camera photo) in the document's place, and invoices
+whose text mentions passport photos.
+
+`minute`: two one-minute 1080x2340 H.264 screen recordings at 30 fps with a keyframe every
+2 s, for timing: twelve app screens of 5 s each (`minute_app.mp4`), and the same with the
+specimen passport of the tests shown from 0:50 to 0:55 (`minute_passport.mp4`).
+
+Writes the set as a folder with a labels.csv (file,label,kind,source) for detect_eval.py; the
+source column also says how the document was shown (`on_keyframe`, `page=2`, `small`, `form`).
+Everything comes from one seeded generator: `--seed` reproduces the sets. Needs ffmpeg (with
+libx264 and libx265) for the recordings.
+"""
+
+import argparse
+import csv
+import io
+import random
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+from PIL import Image, ImageFile, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "synth"))
+import generate as g  # noqa: E402  (the synthetic generator: app screens, fonts)
+
+# Some corpus photos are cut short (camera files copied as they were); they are shown as far as
+# they decode, as an image viewer shows them.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
+
+FPS = 5
+PORTRAIT, LANDSCAPE = (886, 1920), (1280, 720)
+# Negative kinds of the corpus shown in a recording's or a PDF's document place.
+DECOYS = ("receipt", "business_card", "bank_card", "bank_card_or_sheet", "face", "scene_text", "camera_photo")
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", required=True, type=Path, help="folder holding detect/labels.csv")
+    p.add_argument("--out", required=True, type=Path, help="new folder for the set")
+    p.add_argument("--set", required=True, choices=("recordings", "pdfs", "minute"))
+    p.add_argument("-n", type=int, default=20, help="positives, and as many negatives")
+    p.add_argument("--seed", type=int, default=1)
+    return p.parse_args()
+
+
+def corpus(root):
+    """(positives, negatives by kind, app screenshots): lists of (path, kind)."""
+    pos, neg = [], {}
+    with open(root / "detect" / "labels.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            path = root / "detect" / row["file"]
+            if row["label"] == "positive":
+                pos.append((path, row["kind"]))
+            elif row["label"] == "negative":
+                neg.setdefault(row["kind"], []).append(path)
+    return pos, neg
+
+
+def rgb(path):
+    return ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+
+
+def fit(img, box):
+    """`img` scaled to fit inside `box` (w, h), keeping its aspect."""
+    scale = min(box[0] / img.width, box[1] / img.height)
+    return img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+
+
+def on_ground(img, size, width_share, ground, rng, turn=0.0):
+    """A frame of `size` showing `img` `width_share` of its width wide, centred on `ground`."""
+    frame = Image.new("RGB", size, ground)
+    shown = fit(img, (round(size[0] * width_share), round(size[1] * 0.9)))
+    if turn:
+        shown = shown.rotate(turn, expand=True, resample=Image.BICUBIC, fillcolor=ground)
+        shown = fit(shown, (size[0], round(size[1] * 0.95)))
+    x = (size[0] - shown.width) // 2
+    y = (size[1] - shown.height) // 2 + rng.randint(-size[1] // 10, size[1] // 10)
+    frame.paste(shown, (x, max(0, min(y, size[1] - shown.height))))
+    return frame
+
+
+def app_view(rng, size, neg):
+    """A screen full of text: a synthetic list or chat screen, an app screenshot, a receipt."""
+    pick = rng.random()
+    if pick < 0.55:
+        screen = g.app_screenshot(rng)
+    elif pick < 0.8 and neg.get("app_screenshot"):
+        screen = rgb(rng.choice(neg["app_screenshot"]))
+    else:
+        screen = on_ground(rgb(rng.choice(neg["receipt"])), (1170, 2532), 0.9, (246, 246, 248), rng)
+    if size[0] > size[1]:
+        return on_ground(screen, size, 0.4, (30, 30, 34), rng)
+    frame = ImageOps.fit(screen, size, Image.LANCZOS, centering=(0.5, rng.random()))
+    return frame
+
+
+def encode(frames, path, keyframe_secs, codec):
+    """Writes `frames` (PIL images of one size) as a recording at FPS with a keyframe every
+    `keyframe_secs` seconds and none at scene cuts."""
+    w, h = frames[0].size
+    gop = max(1, round(keyframe_secs * FPS))
+    if codec == "hevc":
+        enc = ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
+               "-x265-params", f"log-level=error:keyint={gop}:min-keyint={gop}:scenecut=0"]
+    else:
+        enc = ["-c:v", "libx264", "-preset", "veryfast", "-g", str(gop), "-keyint_min", str(gop),
+               "-sc_threshold", "0"]
+    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+           "-r", str(FPS), "-i", "-", *enc, "-pix_fmt", "yuv420p", str(path)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+    for f in frames:
+        proc.stdin.write(f.tobytes())
+    proc.stdin.close()
+    if proc.wait() != 0:
+        sys.exit(f"ffmpeg failed on {path}")
+
+
+def recording(rng, out, name, doc, neg):
+    """One recording showing `doc` ((image, kind, source): a document or a decoy) or only app
+    screens (None). Returns the file's name and the label's source note."""
+    size = PORTRAIT if rng.random() < 0.8 else LANDSCAPE
+    keyframe_secs = rng.choice((1, 2, 2, 5, 10))
+    codec, ext = rng.choice((("h264", "mp4"),) * 6 + (("hevc", "mov"), ("h264", "mkv")))
+    views = [(app_view(rng, size, neg), rng.uniform(1.5, 4.0)) for _ in range(rng.randint(4, 9))]
+    note = f"{size[0]}x{size[1]} {codec} keyframe every {keyframe_secs} s"
+    if doc is not None:
+        img, _, source = doc
+        ground = rng.choice(((32, 48, 64), (20, 20, 22), (246, 246, 248), (230, 232, 236)))
+        share = rng.uniform(0.55, 0.95) if size == PORTRAIT else rng.uniform(0.35, 0.6)
+        turn = rng.choice((0.0, 0.0, rng.uniform(-6, 6)))
+        at = rng.randint(1, len(views) - 1)
+        views.insert(at, (on_ground(img, size, share, ground, rng, turn), rng.uniform(2.0, 4.0)))
+        start = sum(d for _, d in views[:at])
+        frames_before = sum(round(d * FPS) for _, d in views[:at])
+        gop = round(keyframe_secs * FPS)
+        first_key = -(-frames_before // gop) * gop
+        on_key = first_key < frames_before + round(views[at][1] * FPS)
+        note += f"; {source} at {start:.1f} s, {share:.0%} wide{', on a keyframe' if on_key else ', between keyframes'}"
+    frames = [v for v, d in views for _ in range(max(1, round(d * FPS)))]
+    encode(frames, out / f"{name}.{ext}", keyframe_secs, codec)
+    return f"{name}.{ext}", note
+
+
+# --- PDFs -------------------------------------------------------------------------------------
+
+
+class Pdf:
+    """A PDF written object by object (no PDF library is packaged for the bench's Python)."""
+
+    def __init__(self):
+        self.objects = []
+
+    def add(self, body):
+        self.objects.append(body)
+        return len(self.objects)
+
+    def stream(self, entries, data):
+        return self.add(b"<< " + entries + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+
+    def image(self, img, rng):
+        """An image XObject: DCT (JPEG) or Flate (grey or RGB samples)."""
+        if rng.random() < 0.6:
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=rng.randint(75, 95))
+            entries = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB " \
+                      b"/BitsPerComponent 8 /Filter /DCTDecode" % img.size
+            return self.stream(entries, buf.getvalue()), "dct"
+        grey = rng.random() < 0.5
+        pixels = (img.convert("L") if grey else img).tobytes()
+        space = b"/DeviceGray" if grey else b"/DeviceRGB"
+        entries = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s " \
+                  b"/BitsPerComponent 8 /Filter /FlateDecode" % (img.width, img.height, space)
+        return self.stream(entries, zlib.compress(pixels, 6)), "flate " + ("grey" if grey else "rgb")
+
+    def save(self, path, pages):
+        """`pages`: (content ops, resources dict bytes) each, on A4."""
+        kids_at = len(self.objects) + 1
+        page_ids = []
+        pages_id = kids_at + 2 * len(pages)
+        for ops, resources in pages:
+            content = self.stream(b"", ops)
+            page_ids.append(self.add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources %s >>"
+                % (pages_id, content, resources)))
+        kids = b" ".join(b"%d 0 R" % i for i in page_ids)
+        assert self.add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(pages))) == pages_id
+        catalog = self.add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+        out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for i, body in enumerate(self.objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(self.objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+            len(self.objects) + 1, catalog, xref)
+        path.write_bytes(bytes(out))
+
+
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+RECEIPT_LINES = ("RECEIPT 2024-117", "Coffee 3.20", "Sandwich 6.90", "VAT 20% 1.68", "Total EUR 10.10",
+                 "Card ****1234 approved", "Thank you for your visit")
+FORM_LINES = ("APPLICATION FOR MEMBERSHIP", "Name: ____________________", "Address: _________________",
+              "Date of birth: ___________", "Signature: _______________", "Please attach a copy below.")
+INVOICE_LINES = ("INVOICE 2024-211", "Passport photos, 4 prints 12.50", "Photo ID card lamination 3.00",
+                 "Total EUR 15.50", "Thank you for your visit")
+
+
+def text_ops(lines, top=780):
+    ops = b"BT /F1 12 Tf 14 TL 60 %d Td" % top
+    for line in lines:
+        ops += b" (%s) Tj T*" % line.encode("latin-1")
+    return ops + b" ET\n"
+
+
+def pdf(rng, out, name, doc, neg):
+    """One PDF showing `doc` ((image, kind, source): a document or a decoy). Returns the file's
+    name and the label's source note."""
+    img, _, source = doc
+    w = Pdf()
+    font = w.add(FONT)
+    n_pages = rng.choice((1, 2, 2, 3))
+    where = rng.randrange(n_pages)
+    small = rng.random() < 0.5
+    in_form = rng.random() < 0.3
+    if small:
+        shown = fit(img, (rng.randint(240, 420),) * 2)
+    else:
+        shown = fit(img, (1240, 1754)) if max(img.size) > 1754 else img
+    image, how = w.image(shown, rng)
+    pages = []
+    for p in range(n_pages):
+        if p == where:
+            if small:
+                pw = 72 * shown.width / 150
+                ph = 72 * shown.height / 150
+                draw = b"q %.1f 0 0 %.1f 60 %.1f cm /Im1 Do Q\n" % (pw, ph, 560 - ph)
+                ops = text_ops(FORM_LINES)
+            else:
+                scale = min(515 / shown.width, 760 / shown.height)
+                pw, ph = shown.width * scale, shown.height * scale
+                draw = b"q %.1f 0 0 %.1f %.1f %.1f cm /Im1 Do Q\n" % (pw, ph, (595 - pw) / 2, (842 - ph) / 2)
+                ops = b""
+            if in_form:
+                form = w.stream(b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] "
+                                b"/Resources << /XObject << /Im1 %d 0 R >> >>" % image, draw)
+                ops += b"/Fm1 Do\n"
+                xobjects = b"/Fm1 %d 0 R" % form
+            else:
+                ops += draw
+                xobjects = b"/Im1 %d 0 R" % image
+            pages.append((ops, b"<< /Font << /F1 %d 0 R >> /XObject << %s >> >>" % (font, xobjects)))
+        elif rng.random() < 0.3:
+            receipt, _ = w.image(fit(rgb(rng.choice(neg["receipt"])), (900, 1200)), rng)
+            pages.append((b"q 400 0 0 533 97 150 cm /Im2 Do Q\n",
+                          b"<< /XObject << /Im2 %d 0 R >> >>" % receipt))
+        else:
+            lines = rng.choice((RECEIPT_LINES, FORM_LINES, INVOICE_LINES))
+            pages.append((text_ops(lines), b"<< /Font << /F1 %d 0 R >> >>" % font))
+    w.save(out / f"{name}.pdf", pages)
+    note = f"{source} on page {where + 1} of {n_pages}, {'small ' if small else 'page '}{shown.width}x{shown.height}, " \
+           f"{how}{', in a form XObject' if in_form else ''}"
+    return f"{name}.pdf", note
+
+
+def minute(rng, out, neg):
+    """The two one-minute recordings of the `minute` set; returns their label rows."""
+    size = (1080, 2340)
+    views = [app_view(rng, size, neg) for _ in range(12)]
+    passport = rgb(Path(__file__).resolve().parent.parent / "tests/data/detect/positive/pe__100_pass-hrv.jpg")
+    rows = []
+    for name, doc in (("minute_app", None), ("minute_passport", passport)):
+        shown = list(views)
+        if doc is not None:
+            shown[10] = on_ground(doc, size, 0.9, (32, 48, 64), rng)
+        listing = ""
+        for i, v in enumerate(shown):
+            v.save(out / f"{name}_{i:02d}.png")
+            listing += f"file '{name}_{i:02d}.png'\nduration 5\n"
+        listing += f"file '{name}_{len(shown) - 1:02d}.png'\n"
+        (out / f"{name}.txt").write_text(listing)
+        cmd = ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-i", str(out / f"{name}.txt"), "-vf",
+               "fps=30,format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
+               "-sc_threshold", "0", "-t", "60", str(out / f"{name}.mp4")]
+        subprocess.run(cmd, check=True)
+        for i in range(len(shown)):
+            (out / f"{name}_{i:02d}.png").unlink()
+        (out / f"{name}.txt").unlink()
+        label = ("negative", "app_recording") if doc is None else ("positive", "passport")
+        rows.append((f"{name}.mp4", *label, "one minute, 30 fps, keyframe every 2 s"))
+    return rows
+
+
+def main():
+    args = parse_args()
+    rng = random.Random(args.seed)
+    pos, neg = corpus(args.corpus)
+    args.out.mkdir(parents=True)
+    if args.set == "minute":
+        write_labels(args.out, minute(rng, args.out, neg))
+        return
+    decoys = [(p, k) for k in DECOYS for p in neg.get(k, [])]
+    rows = []
+    make = recording if args.set == "recordings" else pdf
+    docs = rng.sample(pos, min(args.n, len(pos)))
+    docs += rng.sample(pos, args.n - len(docs)) if args.n > len(docs) else []
+    for i, (path, kind) in enumerate(docs):
+        name, note = make(rng, args.out, f"pos_{i:03d}", (rgb(path), kind, path.name), neg)
+        rows.append((name, "positive", kind, note))
+    for i in range(args.n):
+        if args.set == "recordings" and rng.random() < 0.5:
+            name, note = make(rng, args.out, f"neg_{i:03d}", None, neg)
+            kind = "app_recording"
+        else:
+            path, kind = rng.choice(decoys)
+            name, note = make(rng, args.out, f"neg_{i:03d}", (rgb(path), kind, path.name), neg)
+        rows.append((name, "negative", kind, note))
+        print(f"{args.set}: {i + 1}/{args.n} negatives", file=sys.stderr, end="\r")
+    write_labels(args.out, rows)
+    print(f"\n{args.set}: {len(rows)} files in {args.out}", file=sys.stderr)
+
+
+def write_labels(folder, rows):
+    with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(("file", "label", "kind", "source"))
+        out.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
