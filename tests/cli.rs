@@ -170,7 +170,11 @@ fn strip_in_place_lists_its_files_before_asking() {
 fn vault_add_removing_originals_shows_its_plan_before_asking() {
     let t = TestDir::new();
     let vault = t.path().join("vault");
-    let pw = t.write("pw", b"a pass phrase\n");
+    let pw = crate::util::vault::secret_file(
+        &t,
+        "pw",
+        format!("{}\n", crate::util::vault::PASSPHRASE).as_bytes(),
+    );
     let init = idvault()
         .env("XDG_DATA_HOME", t.path().join("xdg-data"))
         .args([os("vault"), os("--vault"), vault.as_os_str(), os("init")])

@@ -13,7 +13,7 @@ use lopdf::{
 };
 use serde_json::Value;
 
-use crate::content::scan;
+use crate::content::{scan, scan_any};
 use crate::util::{TestDir, findings_by_path, json_lines, signals};
 
 /// The specimen passport photo (600×421 JPEG) all the documents here are made from.
@@ -160,7 +160,9 @@ fn pdf_scans_and_text_layers_are_found_with_their_page() {
     let whole = pdf(Some(jpeg_xobject()), &[], false);
     t.write("in/cut.pdf", &whole[..whole.len() / 2]);
 
-    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let out = scan_any(&t.path().join("in"), &t.path().join("cache"), &[]);
+    // The encrypted and the truncated PDF were not fully looked at: the run says so by its code.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
     assert!(!stdout.contains("L898902C3"), "MRZ printed: {stdout}");

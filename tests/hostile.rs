@@ -619,7 +619,7 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
 /// What the vault commands below may map: far less than the original of more than 1 GiB they
 /// store, which is above the size that `vault add` reads whole to strip
 /// (`media::limits::STRIP_MAX_BYTES`); the binary itself runs in about 20 MiB.
-const VAULT_ADDRESS_SPACE: u64 = 256 << 20;
+const VAULT_ADDRESS_SPACE: u64 = 384 << 20;
 
 /// Runs a vault command with `--json` under [`VAULT_ADDRESS_SPACE`] and the hang timer.
 fn capped(mut cmd: Command) -> Output {

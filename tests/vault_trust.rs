@@ -1046,7 +1046,7 @@ fn a_not_a_document_mark_hides_a_finding_but_the_summary_counts_it() {
         .output()
         .unwrap();
     assert!(
-        stderr(&out).contains("1 hidden by \"Not a document\" marks"),
+        stderr(&out).contains("1 hidden by a \"Not a document\" mark"),
         "{}",
         stderr(&out)
     );

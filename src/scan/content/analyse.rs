@@ -152,7 +152,9 @@ fn look_closer(
     if !quads.is_empty() {
         read_straightened(bytes, t, cx, small, &quads, &mut closer, &mut seen, ev)?;
     }
-    if closer.found {
+    // A straightened document that confirmed itself ends the look; a weaker reading (a zone's
+    // shape without its check digits) still lets the small-document search read it closer.
+    if closer.found && confirmed(ev) {
         return Ok(closer);
     }
     // Only outlines whose print shows as text lines already in the working copy are worth a
@@ -181,6 +183,14 @@ fn look_closer(
         closer.found = true;
     }
     Ok(closer)
+}
+
+/// Whether a document was confirmed beyond doubt (check digits, a valid number): a vote for a
+/// document kind at 0.9 or more.
+fn confirmed(ev: &Evidence) -> bool {
+    ev.votes
+        .iter()
+        .any(|v| v.kind.is_document() && v.weight >= 0.9)
 }
 
 /// The straightened crop of a quadrilateral is read at most this long (the detector's own
