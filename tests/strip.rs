@@ -127,6 +127,20 @@ const IFD_STRUCTURE: &[&str] = &[
 ];
 
 /// PNG header and rendering tags.
+/// What exiftool's PDF group says of a document's structure (its version, page count, and the
+/// page images kept as they are), not of who made it or when.
+const PDF_STRUCTURE: &[&str] = &[
+    "PDFVersion",
+    "Linearized",
+    "PageCount",
+    "EmbeddedImage",
+    "EmbeddedImageWidth",
+    "EmbeddedImageHeight",
+    "EmbeddedImageFilter",
+    "EmbeddedImageColorSpace",
+    "EmbeddedImageBitsPerComponent",
+];
+
 const PNG_STRUCTURE: &[&str] = &[
     "ImageWidth",
     "ImageHeight",
@@ -214,6 +228,9 @@ fn violation(t: &Tag, keep_orientation: bool) -> Option<String> {
         return None;
     }
     if g == "PNG" && PNG_STRUCTURE.contains(&t.name.as_str()) {
+        return None;
+    }
+    if g == "PDF" && PDF_STRUCTURE.contains(&t.name.as_str()) {
         return None;
     }
     if g == "PNG" && t.name == "ProfileName" {
