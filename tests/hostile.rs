@@ -434,8 +434,8 @@ fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
 fn every_reader_survives_thousands_of_mutations_in_process() {
     // The same readers as the fuzz targets, called directly on mutated samples (debug build:
     // integer overflow panics too). Not coverage-guided like `fuzz/`, but it runs in every CI.
-    use idvault::files::sniff;
-    use idvault::scan::content::decode;
+    use idvault::media::decode;
+    use idvault::media::sniff;
     use idvault::scan::signals::{HeaderMeta, container, exif, xmp};
     const MUTATIONS: u32 = 2000;
     let mut rng = ChaCha8Rng::seed_from_u64(0x1D12_F022);

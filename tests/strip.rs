@@ -353,7 +353,7 @@ fn assert_same_content(orig: &Path, clean: &Path) {
         );
         return;
     }
-    let kind = idvault::files::sniff::sniff(&a);
+    let kind = idvault::media::sniff::sniff(&a);
     if kind.is_some_and(|k| k.is_video()) {
         assert_eq!(a.len(), b.len(), "{}: size changed", orig.display());
         match media_streams(orig) {

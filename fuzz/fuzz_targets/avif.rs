@@ -1,5 +1,5 @@
 //! Fuzz target: decoding an AVIF photo's primary image for content analysis
-//! (`scan::content::avif::decode_here`, what the decoding worker runs: heic-rs's HEIF container parser, grids and transforms, then
+//! (`media::heif::avif::decode_here`, what the decoding worker runs: heic-rs's HEIF container parser, grids and transforms, then
 //! rav1d through `idvault-av1`, behind the pixel and tile limits). A panic in the container
 //! parser is caught there and becomes an error on that file, as in a real scan, so the
 //! abort-on-panic hook libFuzzer installs is replaced by a silent one. A panic inside rav1d
@@ -8,7 +8,8 @@
 //! A working copy over the documented size is a bug.
 #![no_main]
 
-use idvault::scan::content::{avif, decode, heic};
+use idvault::media::decode;
+use idvault::media::heif::{avif, heic};
 
 libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |data: &[u8]| {
     if let Ok(d) = avif::decode_here(data) {

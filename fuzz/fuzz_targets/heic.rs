@@ -1,12 +1,13 @@
 //! Fuzz target: decoding a HEIC/HEIF photo's primary image for content analysis
-//! (`scan::content::heic::decode`: heic-rs behind the pixel limit). A panic inside the
+//! (`media::heif::heic::decode`: heic-rs behind the pixel limit). A panic inside the
 //! third-party decoder is caught there and becomes an error on that file, as in a real scan, so
 //! the abort-on-panic hook libFuzzer installs is replaced by a silent one; a panic anywhere
 //! else still aborts (it cannot unwind out of the fuzz target). A working copy over the
 //! documented size is a bug.
 #![no_main]
 
-use idvault::scan::content::{decode, heic};
+use idvault::media::decode;
+use idvault::media::heif::heic;
 
 libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |data: &[u8]| {
     if let Ok(d) = heic::decode(data) {

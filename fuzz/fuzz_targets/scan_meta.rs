@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use idvault::files::sniff::FileType;
+use idvault::media::sniff::FileType;
 use idvault::scan::signals::{self, HeaderMeta, exif};
 
 const TYPES: [FileType; 5] = [

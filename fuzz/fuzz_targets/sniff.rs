@@ -2,7 +2,7 @@
 //! header.
 #![no_main]
 
-use idvault::files::sniff;
+use idvault::media::sniff;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Some(t) = sniff::sniff(data) {

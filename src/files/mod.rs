@@ -3,7 +3,6 @@
 //! own temporary and leftover files. A leaf: it imports nothing else of the crate.
 
 pub mod place;
-pub use crate::media::sniff;
 
 /// Name prefix of idvault's temporary files (`fsutil::AtomicFile`, vault writes): a file with
 /// this name is an unfinished write, never a finished one.

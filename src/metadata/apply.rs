@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use super::{Removed, StripError, StripOptions, strip};
 use crate::files::FileId;
-use crate::files::sniff::FileType;
 use crate::fsutil::{AtomicFile, Replace, fsync_dir, open_regular_nofollow};
 use crate::media::limits::{LargeFilePermit, STRIP_LARGE_BYTES, STRIP_MAX_BYTES};
+use crate::media::sniff::FileType;
 
 thread_local! {
     /// The buffer the last file was read into on this thread, kept for the next one so that

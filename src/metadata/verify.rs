@@ -20,8 +20,8 @@ use super::{
     Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, pdf, png,
     removable, tiff, webp,
 };
-use crate::files::sniff::FileType;
 use crate::media::bmff;
+use crate::media::sniff::FileType;
 
 /// Checks `stripped` against `input`; an error means the output must be discarded.
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {
@@ -565,7 +565,7 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
 /// has the input's coded data, and cleaning it again changes nothing.
 #[cfg(test)]
 pub(crate) fn assert_clean_output(input: &[u8], out: &[u8]) {
-    let format = crate::files::sniff::sniff(input).expect("a known format");
+    let format = crate::media::sniff::sniff(input).expect("a known format");
     assert!(same_bytes(
         &coded(&parts(input, format).unwrap()),
         &coded(&parts(out, format).unwrap())

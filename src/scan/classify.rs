@@ -13,10 +13,10 @@ use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::walk::FileEntry;
 use super::{Archives, Finding, ScanOptions, Severity, Warning};
-use crate::files::sniff::{self, FileType};
 use crate::files::{FileId, place};
 use crate::fsutil;
 use crate::media::limits::ANALYSE_MAX_BYTES;
+use crate::media::sniff::{self, FileType};
 
 /// How much of a file's start is read for sniffing and XMP.
 pub const HEAD_LEN: usize = 128 * 1024;

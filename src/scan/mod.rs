@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 
 use crate::dismissed::{Dismissed, Marks};
-use crate::files::sniff::FileType;
 use crate::files::{FileId, Leftover};
+use crate::media::sniff::FileType;
 use crate::{interrupt, isolate};
 use finding::ContentStatus;
 use finding::{Kind, Verdict};
@@ -298,7 +298,7 @@ pub struct Plan {
 }
 
 /// Bytes read from each file for [`plan`]: every type is known from its first 18 bytes (BMP's
-/// header size is the furthest [`sniff`](crate::files::sniff::sniff) looks to say whether it
+/// header size is the furthest [`sniff`](crate::media::sniff::sniff) looks to say whether it
 /// knows a file); the rest of the head only tells HEIF, AVIF and MP4 brands apart.
 const PLAN_HEAD: usize = 64;
 
@@ -315,7 +315,7 @@ pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
                 .and_then(|mut f| classify::read_head(&mut f, PLAN_HEAD));
             // Archives go to content analysis too (zip and gzip are told by their first bytes).
             if head.is_ok_and(|h| {
-                crate::files::sniff::sniff(&h).is_some() || archive::sniff(&h).is_some()
+                crate::media::sniff::sniff(&h).is_some() || archive::sniff(&h).is_some()
             }) {
                 plan.media += 1;
             }

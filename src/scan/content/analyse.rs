@@ -10,12 +10,13 @@ use std::io::{Read, Seek, SeekFrom};
 
 use image::RgbImage;
 
-use super::decode::{self, DecodeError};
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{avif, cnid, heic, keywords, locate, mrz, partial, retake, selfie};
-use crate::files::sniff::FileType;
+use super::{cnid, keywords, locate, mrz, partial, retake, selfie};
+use crate::media::decode::{self, DecodeError};
+use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
+use crate::media::sniff::FileType;
 use crate::scan::finding::{Document, Evidence, Kind};
 
 /// Stage-0 facts the content stages use.

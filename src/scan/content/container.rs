@@ -11,7 +11,7 @@ use image::{RgbImage, imageops};
 use super::analyse::{self, Context, Outcome};
 use super::visual::{self, Visual};
 use super::{matroska, pdf, video};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind};
 
 /// A PDF's pages stop being read after this much CPU time: a scan of an identity document is a

@@ -252,7 +252,7 @@ pub(super) mod tests {
                 continue;
             };
             let rgb = img.into_rgb8();
-            let (w, h) = super::super::decode::fit(rgb.width(), rgb.height(), 1000);
+            let (w, h) = crate::media::decode::fit(rgb.width(), rgb.height(), 1000);
             let rgb = if rgb.width().max(rgb.height()) > 1000 {
                 image::imageops::thumbnail(&rgb, w, h)
             } else {

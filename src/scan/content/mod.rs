@@ -4,9 +4,6 @@
 //! keeping the secret itself (document numbers are masked, MRZ lines are never stored).
 
 pub mod analyse;
-pub use crate::media::decode;
-pub use crate::media::heif::{avif, heic};
-pub(crate) use crate::media::pdf::filters as pdf_filters;
 pub mod cache;
 pub mod cnid;
 pub mod container;

@@ -5,7 +5,7 @@
 //! page draws are collected from its resources and from the form XObjects it draws (some PDF
 //! writers wrap every image in one). They come out as files the photo path reads, so that an
 //! image is judged as it would be on its own, with no size floor of the PDF's own: DCT (JPEG)
-//! as stored; JPEG 2000, CCITT fax and JBIG2 through [`pdf_filters`], Flate and other lossless
+//! as stored; JPEG 2000, CCITT fax and JBIG2 through [`filters`], Flate and other lossless
 //! filters as raw 8-bit grey, RGB or CMYK samples or 1-bit bitmaps, each turned into a grey
 //! PNG. A hostile file costs at most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and
 //! [`decode::MAX_PIXELS`] pixels an image, and a decoder that panics on one image loses that
@@ -16,10 +16,10 @@ use std::collections::HashSet;
 use image::GrayImage;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, xobject::PdfImage};
 
-use super::decode::{self, DecodeError};
-use super::pdf_filters::{self, FaxParams};
-use crate::files::sniff::FileType;
+use crate::media::decode::{self, DecodeError};
 use crate::media::limits::PDF_STREAM_MAX_BYTES;
+use crate::media::pdf::filters::{self, FaxParams};
+use crate::media::sniff::FileType;
 
 /// Pages looked at, from the first: a scanned document is one or two pages, and an application
 /// form with a copy of a passport attached keeps the copy near the front.
@@ -247,11 +247,9 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
                 bytes: img.content.to_vec(),
             });
         }
-        (Some("JPXDecode"), 1) => {
-            pdf_filters::jpx(img.content, decode::fit(w, h, decode::MAX_SIDE))?
-        }
+        (Some("JPXDecode"), 1) => filters::jpx(img.content, decode::fit(w, h, decode::MAX_SIDE))?,
         (Some("CCITTFaxDecode"), 1) => {
-            let mut g = pdf_filters::ccitt(img.content, w, h, fax_params(doc, img.origin_dict))?;
+            let mut g = filters::ccitt(img.content, w, h, fax_params(doc, img.origin_dict))?;
             if inverted {
                 image::imageops::invert(&mut g);
             }
@@ -266,7 +264,7 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
                     g.decompressed_content_with_limit(PDF_STREAM_MAX_BYTES)
                         .unwrap_or_else(|_| g.content.clone())
                 });
-            let mut g = pdf_filters::jbig2(img.content, globals.as_deref())?;
+            let mut g = filters::jbig2(img.content, globals.as_deref())?;
             if inverted {
                 image::imageops::invert(&mut g);
             }
@@ -365,7 +363,7 @@ fn raw(img: &PdfImage<'_>, w: u32, h: u32) -> Result<GrayImage, String> {
             }
             data[..row * hu]
                 .chunks_exact(c)
-                .map(pdf_filters::gray)
+                .map(filters::gray)
                 .collect()
         }
         (1, 1) => {

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use super::decode;
 use crate::media::bmff;
+use crate::media::decode;
 use crate::media::limits::MOOV_MAX_BYTES;
 
 /// Seconds between the frames sampled: a document shown to a camera stays in view for seconds.

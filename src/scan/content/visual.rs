@@ -61,7 +61,7 @@ const MRZ_LINE_SPAN: f32 = 0.5;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
-    let (w, h) = super::decode::fit(
+    let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         SIDE.min(rgb.width().max(rgb.height())),
@@ -380,7 +380,7 @@ pub(crate) fn card_outlines(gray: &GrayImage) -> Vec<Outline> {
 /// The grey copy outlines are looked for on ([`small_documents`], [`card_outlines`]),
 /// [`OUTLINE_SIDE`] long: made once per picture and shared by both searches.
 pub(crate) fn outline_gray(rgb: &RgbImage) -> GrayImage {
-    let (w, h) = super::decode::fit(
+    let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
@@ -410,7 +410,7 @@ pub(crate) fn fill_holes(mask: &[bool], w: u32, h: u32) -> Vec<bool> {
 /// legibility gate (a blurred retake's card): its contrast stretched between the 1st and 99th
 /// percentile first, and strokes counted from a quarter of the usual edge strength.
 pub(crate) fn analyse_soft(rgb: &RgbImage, side: u32) -> Visual {
-    let (w, h) = super::decode::fit(
+    let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         side.min(rgb.width().max(rgb.height())),

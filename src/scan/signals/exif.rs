@@ -6,7 +6,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use exif::{In, Tag, Value};
 
 use super::{HeaderMeta, xmp};
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 
 /// At most this much of a TIFF is read for its EXIF (kamadak-exif would read the whole file).
 const TIFF_HEADER_LIMIT: u64 = 1 << 20;

@@ -7,7 +7,7 @@ pub mod name;
 mod screens;
 pub mod xmp;
 
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind, Risk};
 
 /// What the file's headers say, as far as the scanner cares.

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::files::sniff::FileType;
+use crate::media::sniff::FileType;
 use crate::scan::finding::{Evidence, Kind};
 
 /// A name pattern, the kind it points to, its weight, and the reason shown to people.
