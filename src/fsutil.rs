@@ -1,7 +1,6 @@
 //! File-system primitives every destructive or writing path shares: opening without following
 //! symlinks, crash-safe atomic replacement, and directory fsync.
 
-use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -87,10 +86,16 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Creates a hidden temporary file in `dir` with permissions `mode`.
+    /// Creates a hidden temporary file in `dir` with permissions `mode`. Its name carries the
+    /// mark ([`crate::files::mark`]) that lets a later run prove it is idvault's own leftover.
     pub fn new_in(dir: &Path, mode: u32) -> io::Result<Self> {
-        let mut name = OsString::from(crate::files::TEMP_PREFIX);
-        name.push(random_hex(12));
+        let here = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let folder = crate::files::mark::Folder::of(&fs::metadata(here)?);
+        let name = crate::files::mark::name(crate::files::TEMP_PREFIX, &random_hex(6), folder);
         let tmp = dir.join(name);
         let file = OpenOptions::new()
             .write(true)

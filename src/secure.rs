@@ -9,7 +9,8 @@
 //!
 //! A wipe moves the file out of its name before overwriting it, so an interrupted wipe leaves a
 //! `.idvault-wipe-…` leftover rather than a damaged file under the original name; the scan
-//! reports such leftovers and [`apply`] finishes wiping them.
+//! reports such leftovers when their keyed mark proves idvault made them, and [`apply`]
+//! finishes wiping them. A file that only carries the name is the user's: scanned, never wiped.
 
 use std::path::{Path, PathBuf};
 
@@ -46,7 +47,9 @@ pub struct Plan {
     /// Findings the options leave out (another kind, or less sure), sorted by path: the plan
     /// says what they are and how to include them.
     pub left_out: Vec<Finding>,
-    /// Leftovers of interrupted wipes under the roots; [`apply`] finishes them.
+    /// idvault's own leftovers under the roots (interrupted wipes, unfinished writes), each
+    /// proved by its mark ([`crate::files::mark`]); [`apply`] finishes them. Files merely
+    /// named so are not here: the scan scanned them and named them in a note.
     pub leftovers: Vec<PathBuf>,
     /// Files the scan could not read, and other notes.
     pub warnings: Vec<Warning>,
@@ -133,6 +136,18 @@ pub struct LeftoverOutcome<'a> {
     pub result: Result<(), wipe::WipeError>,
 }
 
+/// What [`apply`] did.
+#[derive(Debug)]
+pub struct Applied<'a> {
+    /// One per plan item that was started, in completion order.
+    pub outcomes: Vec<ItemOutcome<'a>>,
+    /// Earlier runs' leftovers, finished or not.
+    pub leftovers: Vec<LeftoverOutcome<'a>>,
+    /// Vault entries checked against their metadata and sealed by this run's commit (this
+    /// run's entries, and earlier ones added without the passphrase).
+    pub sealed: u64,
+}
+
 /// Progress of [`apply`], reported as each step completes (from several threads).
 pub enum Progress<'a> {
     Stored(&'a Finding),
@@ -149,7 +164,7 @@ pub fn apply<'p>(
     lock: &VaultLock,
     opts: &Options,
     on_progress: impl Fn(Progress<'_>) + Sync,
-) -> Result<(Vec<ItemOutcome<'p>>, Vec<LeftoverOutcome<'p>>), vault::Error> {
+) -> Result<Applied<'p>, vault::Error> {
     let jobs: Vec<Job> = plan
         .items
         .iter()
@@ -186,12 +201,10 @@ pub fn apply<'p>(
         on_progress(Progress::Done(&outcome));
         outcome
     };
-    // Entries this commit checked and sealed are not reported by `secure` (its plan is about
-    // originals); `vault add` and `vault list` count them.
-    let (outcomes, _sealing) =
+    let (outcomes, sealing) =
         pipeline::run(vault, lock, keys, &jobs, &settings, &on_stored, &finish)?;
-    // Interrupted wipes of earlier runs, finished now; after Ctrl-C or SIGTERM they are left
-    // for the next run.
+    // Interrupted wipes of earlier runs (proved idvault's own by the scan), finished now; after
+    // Ctrl-C or SIGTERM they are left for the next run.
     let leftovers = plan
         .leftovers
         .iter()
@@ -201,5 +214,9 @@ pub fn apply<'p>(
             result: wipe::plan(path, &opts.wipe).and_then(|p| wipe::execute(&p).map(drop)),
         })
         .collect();
-    Ok((outcomes, leftovers))
+    Ok(Applied {
+        outcomes,
+        leftovers,
+        sealed: sealing.sealed,
+    })
 }

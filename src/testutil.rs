@@ -1,5 +1,5 @@
 //! Helpers shared by the unit tests: a small deterministic noise source, so that a failing
-//! noise test reproduces from its seed.
+//! noise test reproduces from its seed, and a fresh unlocked vault with its lock.
 
 /// An xorshift64 generator. Not for anything but test inputs: it is neither secure nor uniform
 /// enough for real use, and it does not need to be.
@@ -19,4 +19,21 @@ impl Noise {
         self.0 ^= self.0 << 17;
         self.0
     }
+}
+
+/// A new vault in `dir/vault`, unlocked with its passphrase, for the unit tests of the vault's
+/// destroy decision. Its trust record goes to the unit tests' own data folder
+/// ([`crate::files::data_dir`]).
+pub(crate) fn vault(dir: &std::path::Path) -> (crate::vault::Vault, crate::vault::Keys) {
+    let pass = secrecy::SecretString::from("quartz lantern meadow ferry 7 unit".to_string());
+    let vault = crate::vault::Vault::init(&dir.join("vault"), &pass, &[]).expect("vault init");
+    let keys = vault.unlock(&pass).expect("unlock");
+    (vault, keys)
+}
+
+/// The vault's exclusive lock, as every write command holds it.
+pub(crate) fn lock(vault: &crate::vault::Vault) -> crate::vault::VaultLock {
+    vault
+        .lock(crate::vault::LockMode::Exclusive, |_| {})
+        .expect("lock")
 }

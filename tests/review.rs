@@ -1324,32 +1324,6 @@ fn requests_without_the_cookie_do_not_keep_the_page_alive() {
     assert_eq!(kept.wait_exit(Duration::from_secs(10)).code(), Some(0));
 }
 
-/// Gives `dir` and everything in it to user `nobody`.
-fn give_to_nobody(dir: &Path) {
-    std::os::unix::fs::lchown(dir, Some(65534), Some(65534)).unwrap();
-    if fs::symlink_metadata(dir).unwrap().is_dir() {
-        for e in fs::read_dir(dir).unwrap() {
-            give_to_nobody(&e.unwrap().path());
-        }
-    }
-}
-
-/// `cmd` run as user `nobody` through `setpriv`, with the same environment changes.
-fn as_nobody(cmd: &Command) -> Command {
-    let mut wrapped = crate::util::tool("setpriv", "util-linux");
-    wrapped
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => wrapped.env(k, v),
-            None => wrapped.env_remove(k),
-        };
-    }
-    wrapped
-}
-
 #[test]
 fn core_dumps_are_off_and_the_process_undumpable_while_it_waits_for_a_passphrase() {
     use std::os::unix::fs::MetadataExt;
@@ -1362,13 +1336,13 @@ fn core_dumps_are_off_and_the_process_undumpable_while_it_waits_for_a_passphrase
     // its user (proc(5)), which a root-run idvault could not tell apart: run it as nobody.
     let root = crate::util::is_root();
     if root {
-        give_to_nobody(home.path());
+        crate::util::give_to_nobody(home.path());
     }
     // The page will ask for the passphrase; or it was read from a file at the start.
     for extra in [vec![], vec!["--passphrase-file".into(), pw.clone()]] {
         let mut c = idvault(home.path());
         c.args(["review", "--no-open", "--no-content"]).args(&extra);
-        let c = if root { as_nobody(&c) } else { c };
+        let c = if root { crate::util::as_nobody(&c) } else { c };
         let mut review = Review::spawn(c, home.path(), &tree);
         let pid = review.child.id();
         let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();

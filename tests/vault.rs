@@ -310,22 +310,6 @@ fn full_disk_fails_per_file_and_leaves_no_temp_files_as_root() {
     assert!(out.status.success(), "verify: {}", stderr(&out));
 }
 
-/// Runs `cmd` as user `nobody` (root ignores file permissions).
-fn as_nobody(cmd: &StdCommand) -> StdCommand {
-    let mut wrapped = tool("setpriv", "util-linux");
-    wrapped
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => wrapped.env(k, v),
-            None => wrapped.env_remove(k),
-        };
-    }
-    wrapped
-}
-
 #[test]
 #[ignore = "needs root: runs idvault as user nobody on files it cannot write"]
 fn read_only_source_and_read_only_vault_as_root() {
@@ -352,7 +336,7 @@ fn read_only_source_and_read_only_vault_as_root() {
     let mut cmd = f.with_key("add");
     cmd.args(["--remove-originals", "--apply", "--yes"])
         .arg(f.t.path().join("ro"));
-    let out = as_nobody(&cmd).output().unwrap();
+    let out = crate::util::as_nobody(&cmd).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("secret.jpg: not added: cannot open"), "{err}");
@@ -378,7 +362,7 @@ fn read_only_source_and_read_only_vault_as_root() {
     let mut cmd = f.with_key("add");
     cmd.args(["--remove-originals", "--apply", "--yes"])
         .arg(&src);
-    let out = as_nobody(&cmd).output().unwrap();
+    let out = crate::util::as_nobody(&cmd).output().unwrap();
     let err = stderr(&out);
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("Permission denied"), "{err}");
@@ -952,10 +936,6 @@ fn an_interrupted_init_is_named_and_finished_by_init_with_the_same_passphrase() 
     let identity = fs::read(f.vault.join("identity.age")).unwrap();
     // As if killed just before the marker, which `init` writes last.
     fs::remove_file(f.vault.join("idvault-vault.toml")).unwrap();
-    f.t.write(
-        "vault/.idvault-tmp-0123456789ab",
-        b"age-encryption.org/v1\n",
-    );
     let out = f.with_key("list").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
@@ -978,6 +958,18 @@ fn an_interrupted_init_is_named_and_finished_by_init_with_the_same_passphrase() 
     );
     assert_eq!(fs::read(f.vault.join("identity.age")).unwrap(), identity);
 
+    // A file merely named like idvault's temporary files is not one idvault can prove it made
+    // (issue 24): the folder is not taken for an unfinished vault, and the file is kept.
+    let planted = f.t.write(
+        "vault/.idvault-tmp-0123456789ab",
+        b"age-encryption.org/v1\n",
+    );
+    let out = init(&f.pw);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
+    assert_eq!(fs::read(&planted).unwrap(), b"age-encryption.org/v1\n");
+    fs::remove_file(&planted).unwrap();
+
     let out = init(&f.pw);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -985,7 +977,6 @@ fn an_interrupted_init_is_named_and_finished_by_init_with_the_same_passphrase() 
         identity,
         "the identity it had made is kept"
     );
-    assert!(!f.vault.join(".idvault-tmp-0123456789ab").exists());
     let out = f
         .cmd()
         .arg("--passphrase-file")

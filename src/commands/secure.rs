@@ -104,7 +104,7 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     let bar = progress::bar(show_progress, 2 * plan.items.len() as u64, colored);
     bar.set_message(t("cli.progress.secure_steps", &[]));
     let shared = Mutex::new((&mut report, Totals::default(), Ok(())));
-    let (_, leftovers) = secure::apply(&plan, &vault, &keys, &lock, &opts, |p| {
+    let applied = secure::apply(&plan, &vault, &keys, &lock, &opts, |p| {
         bar.inc(1);
         if let Progress::Done(o) = p {
             let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
@@ -116,8 +116,10 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
         }
     })?;
     bar.finish_and_clear();
-    let (report, totals, io_result) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (report, mut totals, io_result) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     io_result?;
+    totals.sealed = applied.sealed;
+    let leftovers = applied.leftovers;
     for l in &leftovers {
         report.leftover(l)?;
     }

@@ -48,6 +48,41 @@ struct LeftoverJson {
     detail: &'static str,
 }
 
+/// A scan summary as JSON: its counts, and the vault folders it skipped, each path in its
+/// lossless form (`scan`'s `summary` line, and the `scan` part of `secure`'s).
+#[derive(Serialize)]
+pub struct SummaryJson<'a> {
+    #[serde(flatten)]
+    counts: &'a Summary,
+    skipped_vaults: Vec<json::PathJson>,
+}
+
+impl<'a> SummaryJson<'a> {
+    pub fn new(s: &'a Summary) -> Self {
+        SummaryJson {
+            counts: s,
+            skipped_vaults: s
+                .skipped_vaults
+                .iter()
+                .map(|p| json::PathJson::new(p))
+                .collect(),
+        }
+    }
+}
+
+/// The skipped vault folders, for the end of a human summary: `None` when there were none.
+pub fn skipped_vaults_line(s: &Summary) -> Option<String> {
+    if s.skipped_vaults.is_empty() {
+        return None;
+    }
+    let paths: Vec<String> = s.skipped_vaults.iter().map(|p| human::path(p)).collect();
+    Some(tn(
+        "cli.scan.sum.vaults",
+        s.skipped_vaults.len() as u64,
+        &[("paths", &paths.join(", "))],
+    ))
+}
+
 /// What a leftover is, and what removes it.
 fn leftover_detail(kind: Leftover) -> &'static str {
     match kind {
@@ -189,7 +224,7 @@ impl<W: Write> ScanReport<W> {
     /// SIGTERM ended the scan early (then it says how far it got).
     pub fn summary(&mut self, s: &Summary, interrupted: bool) -> io::Result<()> {
         if self.writer.json {
-            json::emit(&mut self.writer.out, "summary", s)?;
+            json::emit(&mut self.writer.out, "summary", SummaryJson::new(s))?;
             return self.writer.out.flush();
         }
         // Findings first: stdout is buffered, the summary goes to stderr.
@@ -238,6 +273,9 @@ impl<W: Write> ScanReport<W> {
             line = t("cli.scan.sum.interrupted", &[("summary", &line)]);
         }
         writeln!(io::stderr(), "{}", self.writer.palette.bold(&line))?;
+        if let Some(vaults) = skipped_vaults_line(s) {
+            writeln!(io::stderr(), "{vaults}")?;
+        }
         if s.files == 0 && !interrupted {
             let nothing = t("cli.scan.sum.nothing", &[]);
             writeln!(io::stderr(), "{}", self.writer.palette.yellow(&nothing))?;

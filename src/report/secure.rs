@@ -34,7 +34,7 @@ use super::wipe::{self as wipe_report, pad};
 use super::writer::Writer;
 use crate::i18n::{t, tn};
 use crate::scan::finding::{Reason, Risk};
-use crate::scan::{Finding, Summary, Warning};
+use crate::scan::{Finding, Warning};
 use crate::secure::{Item, ItemOutcome, LeftoverOutcome, OriginalDone, Originals, Plan};
 use crate::ui::color::Palette;
 use crate::ui::prompt::{ConfirmPolicy, Confirmation};
@@ -106,7 +106,9 @@ struct SummaryJson<'a> {
     failed: usize,
     bytes: u64,
     by_kind: BTreeMap<&'a str, usize>,
-    scan: &'a Summary,
+    /// Vault entries this run checked against their metadata and sealed.
+    sealed: u64,
+    scan: super::scan::SummaryJson<'a>,
     interrupted: bool,
 }
 
@@ -120,6 +122,8 @@ pub struct Totals {
     pub by_kind: BTreeMap<&'static str, usize>,
     /// Vault entries that claimed to hold a file but did not (a detected attack or damage).
     pub impostors: usize,
+    /// Vault entries checked against their metadata and sealed by this run.
+    pub sealed: u64,
 }
 
 impl Totals {
@@ -484,7 +488,8 @@ impl<W: Write> SecureReport<W> {
                     failed: totals.failed,
                     bytes: totals.bytes,
                     by_kind: totals.by_kind.clone(),
-                    scan: &plan.scan,
+                    sealed: totals.sealed,
+                    scan: super::scan::SummaryJson::new(&plan.scan),
                     interrupted,
                 },
             )?;
@@ -518,6 +523,13 @@ impl<W: Write> SecureReport<W> {
                     tn("cli.secure.already", totals.already_vaulted as u64, &[])
                 )?;
             }
+            if totals.sealed > 0 {
+                writeln!(
+                    self.writer.out,
+                    "{}",
+                    tn("cli.secure.sealed", totals.sealed, &[])
+                )?;
+            }
             if totals.failed > 0 {
                 writeln!(
                     self.writer.out,
@@ -548,6 +560,9 @@ impl<W: Write> SecureReport<W> {
                     .palette
                     .bold(&t("cli.secure.interrupted_scan", &[]))
             )?;
+        }
+        if let Some(vaults) = super::scan::skipped_vaults_line(&plan.scan) {
+            writeln!(self.writer.out, "{vaults}")?;
         }
         self.writer.out.flush()
     }

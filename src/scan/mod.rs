@@ -152,6 +152,10 @@ pub struct Summary {
     /// [`crate::dismissed`]): hidden, but counted, so that a mark planted by someone else
     /// does not make a document vanish without a trace.
     pub hidden: u64,
+    /// Folders skipped because they hold an idvault vault (each also named in a note), sorted.
+    /// Not serialised here: the printers give these paths in their lossless form.
+    #[serde(skip)]
+    pub skipped_vaults: Vec<std::path::PathBuf>,
     /// Files whose pixels were decoded and looked at in this scan.
     pub content_analysed: u64,
     /// Of those, files whose text was read (OCR).
@@ -260,6 +264,9 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                     });
                 }
                 Outcome::Warning(w) => {
+                    if w.message == walk::VAULT_SKIPPED {
+                        summary.skipped_vaults.push(w.path.clone());
+                    }
                     match w.severity {
                         Severity::Error => summary.errors += 1,
                         Severity::Note => summary.notes += 1,
@@ -283,6 +290,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         // A cache that cannot be written only makes the next scan slower.
         let _ = c.save();
     }
+    summary.skipped_vaults.sort();
     summary.elapsed = start.elapsed();
     summary
 }

@@ -65,7 +65,8 @@ pub enum Walked {
     Warning(Warning),
     /// A symlink, not followed.
     Symlink,
-    /// A file idvault left when it was interrupted: reported, never scanned.
+    /// A file idvault left when it was interrupted (its name proved by [`crate::files::mark`]):
+    /// reported, never scanned.
     Leftover(PathBuf, Leftover),
 }
 
@@ -163,13 +164,30 @@ pub fn walk(
                 Ok(e) => {
                     let ft = e.file_type();
                     if ft.is_file() {
-                        if let Some(kind) = Leftover::of(e.file_name()) {
-                            Walked::Leftover(e.into_path(), kind)
-                        } else {
-                            Walked::File(FileEntry {
+                        match Leftover::of(e.file_name()) {
+                            Some(kind) if crate::files::mark::proves(e.path()) => {
+                                Walked::Leftover(e.into_path(), kind)
+                            }
+                            // Named like a leftover, but not one idvault can prove it made: a
+                            // file like any other, scanned, and never removed for its name.
+                            Some(_) => {
+                                let note = Walked::Warning(Warning {
+                                    path: e.path().to_path_buf(),
+                                    message: NOT_OURS.into(),
+                                    severity: Severity::Note,
+                                });
+                                if !sink(note) {
+                                    return;
+                                }
+                                Walked::File(FileEntry {
+                                    path: e.into_path(),
+                                    root: Arc::clone(&root),
+                                })
+                            }
+                            None => Walked::File(FileEntry {
                                 path: e.into_path(),
                                 root: Arc::clone(&root),
-                            })
+                            }),
                         }
                     } else if ft.is_symlink() && e.depth() == 0 && follow {
                         // The root itself, a link to a folder that is walked.
@@ -221,6 +239,10 @@ fn followed_root(given: &Path) -> PathBuf {
     }
     given.to_path_buf()
 }
+
+/// The note on a file named like idvault's leftovers that idvault cannot prove it made.
+pub const NOT_OURS: &str = "named like an idvault leftover, but idvault did not make it; \
+     scanned like any file and never removed for its name";
 
 /// The note naming a vault folder the walk skipped.
 pub const VAULT_SKIPPED: &str = "an idvault vault (encrypted entries only); skipped";

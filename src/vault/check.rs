@@ -518,12 +518,9 @@ pub fn repair(vault: &Vault, _lock: &VaultLock, keys: &Keys) -> Result<RepairRep
         }
         present
     });
+    // Only temporary files idvault proves it made; one merely named so stays, reported.
     for path in scan.stray {
-        let is_temp = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(crate::files::TEMP_PREFIX));
-        if is_temp && fs::remove_file(&path).is_ok() {
+        if super::own_temp(&path) && fs::remove_file(&path).is_ok() {
             report.temp_removed.push(path);
         }
     }
@@ -679,5 +676,58 @@ mod tests {
             got,
             vec![("job".to_string(), false), ("ok.jpg".to_string(), false)]
         );
+    }
+
+    /// A vault holding one file stored whole: the entry.
+    fn one_entry(t: &Path) -> (Vault, Keys, Entry) {
+        let (vault, keys) = crate::testutil::vault(t);
+        let lock = crate::testutil::lock(&vault);
+        let path = t.join("id.bin");
+        fs::write(&path, b"an identity document").unwrap();
+        let source = crate::vault::Source::new(path);
+        let added =
+            crate::vault::store::add_file(&vault, &lock, &source, crate::vault::StripPolicy::Strip)
+                .unwrap();
+        (vault, keys, added.entry)
+    }
+
+    #[test]
+    fn an_entry_verifies_only_while_its_object_and_metadata_agree_with_it() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, e) = one_entry(t.path());
+        verify_entry(&vault, &e, &keys).unwrap();
+        // Metadata of the same id that says something else (re-encrypted by a writer).
+        let other = Entry {
+            mode: 0o600,
+            ..e.clone()
+        };
+        let meta = vault.layout().meta(&e.id);
+        fs::remove_file(&meta).unwrap();
+        manifest::write_meta(vault.layout(), &other, vault.recipients()).unwrap();
+        let r = verify_entry(&vault, &e, &keys);
+        assert!(
+            matches!(&r, Err(Error::Corrupt { message }) if message.contains("differs")),
+            "{r:?}"
+        );
+        fs::remove_file(&meta).unwrap();
+        manifest::write_meta(vault.layout(), &e, vault.recipients()).unwrap();
+        verify_entry(&vault, &e, &keys).unwrap();
+        // An entry that records another hash or length than its object decrypts to.
+        let wrong_hash = Entry {
+            sha256: "00".repeat(32),
+            ..e.clone()
+        };
+        let r = verify_entry(&vault, &wrong_hash, &keys);
+        assert!(matches!(r, Err(Error::HashMismatch)), "{r:?}");
+        let wrong_len = Entry {
+            size: e.size + 1,
+            ..e.clone()
+        };
+        let r = verify_entry(&vault, &wrong_len, &keys);
+        assert!(matches!(r, Err(Error::HashMismatch)), "{r:?}");
+        // No object at all.
+        fs::remove_file(vault.layout().object(&e.id)).unwrap();
+        let r = verify_entry(&vault, &e, &keys);
+        assert!(matches!(r, Err(Error::MissingObject)), "{r:?}");
     }
 }

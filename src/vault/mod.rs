@@ -303,7 +303,7 @@ impl Vault {
                     // An interrupted `init` of this vault is finished, not refused: proved by
                     // its identity opening with this very passphrase.
                     let layout = Layout::new(root.to_path_buf());
-                    if !partial_init(&names) {
+                    if !partial_init(root, &names) {
                         return Err(Error::NotEmpty { path: root.into() });
                     }
                     let id = crypto::unseal_identity(
@@ -315,8 +315,10 @@ impl Vault {
                         Error::WrongPassphrase => Error::PartialInit { path: root.into() },
                         other => other,
                     })?;
-                    for name in names.iter().filter(|n| is_temp(n)) {
-                        let _ = fs::remove_file(root.join(name));
+                    for name in &names {
+                        if own_temp(&root.join(name)) {
+                            let _ = fs::remove_file(root.join(name));
+                        }
                     }
                     resumed = Some((id.secret, id.public));
                 }
@@ -516,7 +518,8 @@ impl Vault {
     }
 
     /// Removes the temporary files of interrupted writes (ciphertext or nothing; never
-    /// plaintext). Only under the exclusive lock, when no other write can be under way. Best
+    /// plaintext) that idvault proves it made ([`crate::files::mark`]); a file merely named so
+    /// stays. Only under the exclusive lock, when no other write can be under way. Best
     /// effort: what cannot be removed stays for `verify` to report and `repair` to retry.
     fn remove_temp_files(&self) {
         let Ok(scan) = self.layout.scan_objects() else {
@@ -528,11 +531,7 @@ impl Vault {
             .flatten()
             .map(|e| e.path());
         for path in scan.stray.into_iter().chain(root_temps) {
-            let temp = path.file_name().is_some_and(|n| {
-                n.as_encoded_bytes()
-                    .starts_with(crate::files::TEMP_PREFIX.as_bytes())
-            });
-            if temp && fs::remove_file(&path).is_ok() {
+            if own_temp(&path) && fs::remove_file(&path).is_ok() {
                 let _ = crate::fsutil::fsync_dir(path.parent().unwrap_or(Path::new(".")));
             }
         }
@@ -918,18 +917,22 @@ fn upgrade(written: Result<(), Error>) -> Result<bool, Error> {
     }
 }
 
-/// Whether a folder holding `names` is what an interrupted `init` leaves: its identity,
-/// perhaps an empty `objects/` and temporary files, and no config yet.
-fn partial_init(names: &[std::ffi::OsString]) -> bool {
+/// Whether the folder `root` holding `names` is what an interrupted `init` leaves: its
+/// identity, perhaps an empty `objects/` and temporary files idvault proves it made, and no
+/// config yet.
+fn partial_init(root: &Path, names: &[std::ffi::OsString]) -> bool {
     names.iter().any(|n| n == format::IDENTITY_FILE)
-        && names
-            .iter()
-            .all(|n| n == format::IDENTITY_FILE || n == format::OBJECTS_DIR || is_temp(n))
+        && names.iter().all(|n| {
+            n == format::IDENTITY_FILE || n == format::OBJECTS_DIR || own_temp(&root.join(n))
+        })
 }
 
-fn is_temp(name: &std::ffi::OsStr) -> bool {
-    name.as_encoded_bytes()
-        .starts_with(crate::files::TEMP_PREFIX.as_bytes())
+/// Whether `path` is a temporary file of an interrupted write that idvault proves it made.
+pub(crate) fn own_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(crate::files::Leftover::of)
+        .is_some_and(|k| k == crate::files::Leftover::Temporary)
+        && crate::files::mark::proves(path)
 }
 
 /// Creates `dir` and its missing parents, fsyncing each parent that gained a folder.

@@ -169,3 +169,95 @@ pub fn confirm(vault: &Vault, keys: &Keys, entry: &Entry, path: &Path) -> Result
     }
     Ok(before)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::vault::store::{Source, add_file};
+
+    const DOC: &[u8] = b"an identity document, stored whole";
+
+    /// A vault holding `id.bin` (content [`DOC`], stored as it is): the entry and the path.
+    fn stored(t: &Path) -> (Vault, Keys, Entry, std::path::PathBuf) {
+        let (vault, keys) = crate::testutil::vault(t);
+        let lock = crate::testutil::lock(&vault);
+        let path = t.join("id.bin");
+        fs::write(&path, DOC).unwrap();
+        let added = add_file(
+            &vault,
+            &lock,
+            &Source::new(path.clone()),
+            StripPolicy::Strip,
+        )
+        .unwrap();
+        (vault, keys, added.entry, path)
+    }
+
+    #[test]
+    fn an_entry_that_holds_the_original_now_is_confirmed_with_its_identity() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, entry, path) = stored(t.path());
+        let seen = confirm(&vault, &keys, &entry, &path).unwrap();
+        assert_eq!(seen, FileId::of(&fs::metadata(&path).unwrap()));
+    }
+
+    #[test]
+    fn an_entry_is_never_confirmed_against_a_file_with_other_bytes() {
+        // Consistent with itself (its object decrypts to its hash), but not this file: a
+        // planted entry, or a file changed since it was vaulted.
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, entry, path) = stored(t.path());
+        let mut other = DOC.to_vec();
+        other[0] ^= 1;
+        fs::write(&path, &other).unwrap();
+        let r = confirm(&vault, &keys, &entry, &path);
+        assert!(matches!(r, Err(Error::NotTheOriginal { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn an_entry_whose_object_no_longer_holds_its_bytes_is_never_confirmed() {
+        // The original matches what the entry says, but the object in the vault was swapped
+        // for another entry's of the same length: decrypting it is what tells.
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, entry, path) = stored(t.path());
+        let lock = crate::testutil::lock(&vault);
+        let decoy = t.path().join("decoy.bin");
+        let mut other = DOC.to_vec();
+        other[1] ^= 1;
+        fs::write(&decoy, &other).unwrap();
+        let second = add_file(&vault, &lock, &Source::new(decoy), StripPolicy::Strip).unwrap();
+        let layout = vault.layout();
+        fs::copy(layout.object(&second.entry.id), layout.object(&entry.id)).unwrap();
+        let r = confirm(&vault, &keys, &entry, &path);
+        assert!(matches!(r, Err(Error::HashMismatch)), "{r:?}");
+    }
+
+    #[test]
+    fn a_symlink_in_the_originals_place_is_never_confirmed() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, entry, path) = stored(t.path());
+        let copy = t.path().join("copy.bin");
+        fs::rename(&path, &copy).unwrap();
+        std::os::unix::fs::symlink(&copy, &path).unwrap();
+        let r = confirm(&vault, &keys, &entry, &path);
+        assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn a_stripped_entry_is_compared_with_a_fresh_strip_not_the_raw_file() {
+        // A stored-whole entry's hash is the file's; a stripped entry's is the clean copy's, so
+        // a stripped entry never matches a raw file that happens to have the clean bytes.
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys, entry, path) = stored(t.path());
+        let claimed_stripped = Entry {
+            stripped: Some(StripLog {
+                removed: vec!["EXIF".into()],
+            }),
+            ..entry
+        };
+        let r = confirm(&vault, &keys, &claimed_stripped, &path);
+        assert!(matches!(r, Err(Error::NotTheOriginal { .. })), "{r:?}");
+    }
+}

@@ -457,3 +457,199 @@ fn dispose(job: &Job, seen: &FileId, settings: &Settings) -> Result<OriginalDone
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::wipe::LinkPolicy;
+
+    const DOC: &[u8] = b"an identity document, stored whole";
+
+    fn settings(find: Find, originals: Originals) -> Settings {
+        Settings {
+            strip: StripPolicy::Strip,
+            find,
+            originals,
+            wipe: WipeOptions {
+                passes: 1,
+                links: LinkPolicy::Refuse,
+                thumbnails: None,
+            },
+        }
+    }
+
+    fn job(path: &Path, chosen: Option<FileId>) -> Job {
+        Job {
+            source: Source::new(path.to_path_buf()),
+            chosen,
+            plan: None,
+        }
+    }
+
+    /// Runs the pipeline over `jobs` in a fresh vault in `t`; gives the outcomes in job order.
+    fn run_in(vault: &Vault, keys: &Keys, jobs: &[Job], settings: &Settings) -> Vec<Outcome> {
+        let lock = crate::testutil::lock(vault);
+        let (outcomes, _) = run(vault, &lock, keys, jobs, settings, &|_, _| {}, &|i, o| {
+            (i, o)
+        })
+        .unwrap();
+        let mut outcomes = outcomes;
+        outcomes.sort_by_key(|(i, _)| *i);
+        outcomes.into_iter().map(|(_, o)| o).collect()
+    }
+
+    fn file(t: &Path, name: &str, bytes: &[u8]) -> (PathBuf, FileId) {
+        let p = t.join(name);
+        fs::write(&p, bytes).unwrap();
+        let id = FileId::of(&fs::metadata(&p).unwrap());
+        (p, id)
+    }
+
+    #[test]
+    fn an_original_is_wiped_once_its_new_entry_is_confirmed_to_hold_it() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let (p, id) = file(t.path(), "id.bin", DOC);
+        let out = run_in(
+            &vault,
+            &keys,
+            &[job(&p, Some(id))],
+            &settings(Find::ByContent, Originals::Wipe),
+        );
+        let o = &out[0];
+        assert!(
+            matches!(o.result, Ok(OriginalDone::Wiped { .. })),
+            "{:?}",
+            o.result
+        );
+        assert_eq!(o.stored, Some(Stored::New));
+        assert!(!p.exists());
+        let entry = o.entry.as_ref().unwrap();
+        vault.verify_entry(entry, &keys).unwrap();
+        assert_eq!(entry.sha256, crate::fsutil::hex(&Sha256::digest(DOC)));
+        assert_eq!(entry.size, DOC.len() as u64);
+    }
+
+    #[test]
+    fn an_original_that_is_no_longer_the_file_chosen_is_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let (p, id) = file(t.path(), "id.bin", DOC);
+        // Chosen (scanned, shown in the plan) as another file: say, before it was rewritten.
+        let chosen = FileId {
+            mtime_ns: id.mtime_ns - 1,
+            ..id
+        };
+        for originals in [Originals::Wipe, Originals::Delete] {
+            let out = run_in(
+                &vault,
+                &keys,
+                &[job(&p, Some(chosen))],
+                &settings(Find::ByContent, originals),
+            );
+            assert!(
+                matches!(out[0].result, Err(ItemError::OriginalChanged)),
+                "{:?}",
+                out[0].result
+            );
+            assert_eq!(fs::read(&p).unwrap(), DOC);
+        }
+    }
+
+    #[test]
+    fn a_hard_linked_original_is_never_wiped() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let (p, id) = file(t.path(), "id.bin", DOC);
+        let twin = t.path().join("also-id.bin");
+        fs::hard_link(&p, &twin).unwrap();
+        let out = run_in(
+            &vault,
+            &keys,
+            &[job(&p, None)],
+            &settings(Find::ByContent, Originals::Wipe),
+        );
+        assert!(
+            matches!(
+                out[0].result,
+                Err(ItemError::Wipe(WipeError::HardLinked { names: 2 }))
+            ),
+            "{:?}",
+            out[0].result
+        );
+        assert_eq!(fs::read(&p).unwrap(), DOC);
+        assert_eq!(fs::read(&twin).unwrap(), DOC);
+        assert_eq!(
+            id.ino,
+            fs::metadata(&p).map(|m| FileId::of(&m).ino).unwrap()
+        );
+    }
+
+    #[test]
+    fn keep_keeps_the_original_after_storing_it() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let (p, id) = file(t.path(), "id.bin", DOC);
+        let out = run_in(
+            &vault,
+            &keys,
+            &[job(&p, Some(id))],
+            &settings(Find::ByContent, Originals::Keep),
+        );
+        assert!(
+            matches!(out[0].result, Ok(OriginalDone::Kept)),
+            "{:?}",
+            out[0].result
+        );
+        assert!(out[0].entry.is_some());
+        assert_eq!(fs::read(&p).unwrap(), DOC);
+    }
+
+    #[test]
+    fn an_earlier_entry_that_does_not_hold_the_file_now_is_passed_over() {
+        // `vault add` finds earlier entries by path and modification time: one whose bytes are
+        // not the file's (it was rewritten in place, times kept; or the entry was planted) is
+        // an impostor, and the file gets an entry of its own before it is removed.
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let (p, _) = file(t.path(), "id.bin", DOC);
+        let lock = crate::testutil::lock(&vault);
+        let earlier = add_file(&vault, &lock, &Source::new(p.clone()), StripPolicy::Strip).unwrap();
+        drop(lock);
+        let mtime = fs::metadata(&p).unwrap().modified().unwrap();
+        let mut rewritten = DOC.to_vec();
+        rewritten[0] ^= 1;
+        fs::write(&p, &rewritten).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let out = run_in(
+            &vault,
+            &keys,
+            &[job(&p, None)],
+            &settings(Find::ByPath, Originals::Wipe),
+        );
+        let o = &out[0];
+        assert_eq!(o.impostors.len(), 1, "{:?}", o.impostors);
+        assert_eq!(o.impostors[0].0.id, earlier.entry.id);
+        assert_eq!(o.stored, Some(Stored::New));
+        let entry = o.entry.as_ref().unwrap();
+        assert_eq!(
+            entry.sha256,
+            crate::fsutil::hex(&Sha256::digest(&rewritten))
+        );
+        assert!(
+            matches!(o.result, Ok(OriginalDone::Wiped { .. })),
+            "{:?}",
+            o.result
+        );
+    }
+}

@@ -60,6 +60,14 @@ impl Stamp {
     }
 }
 
+/// Whether the original read into the vault is the file it was when opened (`before`): the
+/// same identity, size and times afterwards, and — when stored whole — exactly its size in
+/// bytes stored. Anything else means the copy may not be the file, which then must not be
+/// removed on its strength.
+fn unchanged(before: &Stamp, after: &Stamp, stripped: bool, stored_len: u64) -> bool {
+    after == before && (stripped || stored_len == before.size)
+}
+
 /// A file that is now a complete entry.
 #[derive(Clone, Debug)]
 pub struct Added {
@@ -113,8 +121,12 @@ pub(crate) fn add_file(
             }
         })?;
     let after = check.metadata().map_err(|e| Error::io("read", path, e))?;
-    let unchanged_len = prepared.stripped.is_some() || digest.len == stamp.size;
-    if Stamp::of(&after) != stamp || !unchanged_len {
+    if !unchanged(
+        &stamp,
+        &Stamp::of(&after),
+        prepared.stripped.is_some(),
+        digest.len,
+    ) {
         return Err(Error::ChangedWhileAdding { path: path.clone() });
     }
     tmp.commit(&object, Replace::Never)
@@ -153,4 +165,103 @@ pub(crate) fn add_file(
 pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
     let mut file = fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
     crypto::digest(&mut file).map_err(|e| Error::io("read", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            dev: 1,
+            ino: 2,
+            size: 100,
+            mtime: (1_700_000_000, 5),
+            ctime: (1_700_000_000, 6),
+        }
+    }
+
+    #[test]
+    fn a_file_that_changed_while_it_was_read_is_not_taken() {
+        let s = stamp();
+        assert!(unchanged(&s, &s, false, 100));
+        for after in [
+            Stamp { size: 101, ..s },
+            Stamp { ino: 3, ..s },
+            Stamp { dev: 9, ..s },
+            Stamp {
+                mtime: (1_700_000_000, 6),
+                ..s
+            },
+            Stamp {
+                ctime: (1_700_000_001, 6),
+                ..s
+            },
+        ] {
+            assert!(!unchanged(&s, &after, false, 100), "{after:?}");
+        }
+        // Stored whole, the stream must be exactly the file (it grew or shrank under us).
+        assert!(!unchanged(&s, &s, false, 99));
+        assert!(!unchanged(&s, &s, false, 101));
+        // Stripped, the stored length is the clean copy's, not the file's.
+        assert!(unchanged(&s, &s, true, 60));
+    }
+
+    #[test]
+    fn an_entry_is_renamed_into_place_private_complete_and_verified() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let (vault, keys) = crate::testutil::vault(t.path());
+        let lock = crate::testutil::lock(&vault);
+        let path = t.path().join("id.bin");
+        fs::write(&path, b"an identity document, stored whole").unwrap();
+        let added = add_file(
+            &vault,
+            &lock,
+            &Source::new(path.clone()),
+            StripPolicy::Strip,
+        )
+        .unwrap();
+        let layout = vault.layout();
+        let fan = layout.fan_dir(&added.entry.id);
+        let mut names: Vec<_> = fs::read_dir(&fan)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        // The object and its metadata under their final names; no temporary file left.
+        assert_eq!(
+            names,
+            [
+                layout.object(&added.entry.id).file_name().unwrap(),
+                layout.meta(&added.entry.id).file_name().unwrap()
+            ]
+        );
+        for n in &names {
+            let mode = fs::metadata(fan.join(n)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(added.entry.size, 34);
+        assert_eq!(
+            added.original_id(),
+            crate::files::FileId::of(&fs::metadata(&path).unwrap())
+        );
+        vault.verify_entry(&added.entry, &keys).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_or_the_vaults_own_file_is_never_added() {
+        let t = tempfile::tempdir().unwrap();
+        let (vault, _keys) = crate::testutil::vault(t.path());
+        let lock = crate::testutil::lock(&vault);
+        let target = t.path().join("id.bin");
+        fs::write(&target, b"document").unwrap();
+        let link = t.path().join("link.bin");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let r = add_file(&vault, &lock, &Source::new(link), StripPolicy::Strip);
+        assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+        let own = vault.layout().config();
+        let r = add_file(&vault, &lock, &Source::new(own), StripPolicy::Strip);
+        assert!(matches!(r, Err(Error::InsideVault { .. })), "{r:?}");
+    }
 }

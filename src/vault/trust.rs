@@ -156,7 +156,7 @@ pub enum Trust {
 
 /// The trust records' folder: `$XDG_DATA_HOME/idvault/trust`.
 pub fn dir() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("idvault").join("trust"))
+    crate::files::data_dir().map(|d| d.join("trust"))
 }
 
 fn record_path(dir: &Path, vault_key: &str) -> PathBuf {

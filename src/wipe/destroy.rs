@@ -19,6 +19,7 @@ use rustix::io::Errno;
 
 use super::{Step, WipeError};
 use crate::files::FileId;
+use crate::files::mark::Folder;
 
 /// Bytes written per call: large enough to stream at disk speed, small enough to stay in cache.
 const BLOCK: usize = 1 << 20;
@@ -58,22 +59,19 @@ pub(super) fn overwrite_and_remove(
             names: meta.nlink(),
         });
     }
-    check_folder(&dir, &meta)?;
+    let folder = check_folder(&dir, &meta)?;
     let ident = (meta.dev(), meta.ino());
+    // Leftover names carry the mark that proves to a later run that idvault made them.
+    let leftover_name =
+        |len| crate::files::mark::name(crate::files::LEFTOVER_PREFIX, &random_name(len), folder);
     // First move the file out of its name: if the wipe is interrupted, no half-overwritten file
     // is left under the original name (where a re-run would take it for a new document), only
-    // a `.idvault-wipe-…` leftover that `secure` and `scan` recognise.
-    let mut current = rename_random(
-        &dir,
-        name,
-        crate::files::LEFTOVER_PREFIX,
-        LEFTOVER_NAME_LEN,
-        ident,
-    )
-    .map_err(|e| match e {
-        RenameError::Changed => WipeError::Changed,
-        RenameError::Io(source) => WipeError::io(Step::Rename, source),
-    })?;
+    // a marked `.idvault-wipe-…` leftover that `secure` and `scan` recognise as their own.
+    let mut current = rename_random(&dir, name, || leftover_name(LEFTOVER_NAME_LEN), ident)
+        .map_err(|e| match e {
+            RenameError::Changed => WipeError::Changed,
+            RenameError::Io(source) => WipeError::io(Step::Rename, source),
+        })?;
     sync_dir(&dir).map_err(|e| WipeError::io(Step::Rename, e))?;
     // Cover the slack after the end of the file up to the end of its last block as well.
     let block = meta.blksize().clamp(512, 64 << 10);
@@ -82,11 +80,11 @@ pub(super) fn overwrite_and_remove(
     file.set_len(0)
         .and_then(|()| file.sync_all())
         .map_err(|e| WipeError::io(Step::Truncate, e))?;
-    // Shorter and shorter names keep the leftover prefix, so that an interruption here too
-    // leaves a name `secure` recognises (the content is already gone).
+    // Shorter and shorter names keep the leftover prefix and mark, so that an interruption here
+    // too leaves a name `secure` proves its own (the content is already gone).
     for len in shrinking_lengths(name.len()) {
-        current = rename_random(&dir, &current, crate::files::LEFTOVER_PREFIX, len, ident)
-            .map_err(|e| match e {
+        current =
+            rename_random(&dir, &current, || leftover_name(len), ident).map_err(|e| match e {
                 RenameError::Changed => WipeError::Changed,
                 RenameError::Io(source) => WipeError::NameRemains {
                     name: current.clone(),
@@ -111,12 +109,17 @@ pub(super) fn remove_name(path: &Path, expected: &FileId) -> Result<(), WipeErro
     if FileId::of(&meta) != *expected {
         return Err(WipeError::Changed);
     }
-    let renamed = rename_random(&dir, name, "", name.len(), (meta.dev(), meta.ino())).map_err(
-        |e| match e {
-            RenameError::Changed => WipeError::Changed,
-            RenameError::Io(e) => WipeError::io(Step::Rename, e),
-        },
-    )?;
+    let len = name.len();
+    let renamed = rename_random(
+        &dir,
+        name,
+        || random_name(len).into(),
+        (meta.dev(), meta.ino()),
+    )
+    .map_err(|e| match e {
+        RenameError::Changed => WipeError::Changed,
+        RenameError::Io(e) => WipeError::io(Step::Rename, e),
+    })?;
     rustix::fs::unlinkat(&dir, &renamed, AtFlags::empty()).map_err(|e| WipeError::NameRemains {
         name: renamed.clone(),
         source: e.into(),
@@ -183,7 +186,8 @@ fn lstat_at(dir: &OwnedFd, name: &OsStr) -> Result<Metadata, WipeError> {
 
 /// Refuses before any byte is written when the name could not be removed afterwards: a folder
 /// without write permission, or a sticky folder (like /tmp) where the file is someone else's.
-fn check_folder(dir: &OwnedFd, file: &Metadata) -> Result<(), WipeError> {
+/// Gives the folder's identity.
+fn check_folder(dir: &OwnedFd, file: &Metadata) -> Result<Folder, WipeError> {
     match rustix::fs::accessat(
         dir,
         ".",
@@ -201,7 +205,10 @@ fn check_folder(dir: &OwnedFd, file: &Metadata) -> Result<(), WipeError> {
     if sticky && euid != 0 && euid != file.uid() && euid != dir_stat.st_uid {
         return Err(WipeError::FolderNotWritable);
     }
-    Ok(())
+    Ok(Folder {
+        dev: dir_stat.st_dev,
+        ino: dir_stat.st_ino,
+    })
 }
 
 /// Writes `passes` independent ChaCha12 streams over the first `len` bytes, with an fdatasync
@@ -244,18 +251,17 @@ enum RenameError {
     Io(io::Error),
 }
 
-/// Renames `from` to `prefix` plus a fresh random name of `len` characters inside `dir`, never
+/// Renames `from` to a fresh name from `fresh` (random each call) inside `dir`, never
 /// replacing an existing entry, and checks that the entry moved is still `ident` (device,
 /// inode). Gives the new name, or `from` itself when no free name was found.
 fn rename_random(
     dir: &OwnedFd,
     from: &OsStr,
-    prefix: &str,
-    len: usize,
+    fresh: impl Fn() -> OsString,
     ident: (u64, u64),
 ) -> Result<OsString, RenameError> {
     for _ in 0..NAME_TRIES {
-        let to = OsString::from(format!("{prefix}{}", random_name(len)));
+        let to = fresh();
         match rename_noreplace(dir, from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -342,7 +348,7 @@ mod tests {
         let a = t.path().join("a");
         let (dir, name) = open_parent(&a).unwrap();
         let m = lstat_at(&dir, name).unwrap();
-        let to = rename_random(&dir, name, "", 1, (m.dev(), m.ino()))
+        let to = rename_random(&dir, name, || random_name(1).into(), (m.dev(), m.ino()))
             .ok()
             .unwrap();
         assert_eq!(to.len(), 1);

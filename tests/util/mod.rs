@@ -97,6 +97,43 @@ pub fn require_root() {
     );
 }
 
+/// The uid and gid of `nobody`, the second account of the tests that need one.
+pub const NOBODY: u32 = 65534;
+
+/// `cmd` run as user `nobody` through `setpriv` (from util-linux, in the base system), with the
+/// same program, arguments and environment changes: the second local account of the attack
+/// tests (root ignores file permissions, so a test as root that needs them uses this). Only
+/// root can switch users, so such a test is one of the `_as_root` ones ([`require_root`]).
+pub fn as_nobody(cmd: &std::process::Command) -> std::process::Command {
+    let mut wrapped = tool("setpriv", "util-linux");
+    wrapped
+        .arg(format!("--reuid={NOBODY}"))
+        .arg(format!("--regid={NOBODY}"))
+        .args(["--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}
+
+/// Gives `path` and everything under it to `nobody` (never following a symlink).
+pub fn give_to_nobody(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for e in fs::read_dir(path).unwrap() {
+            give_to_nobody(&e.unwrap().path());
+        }
+    }
+}
+
 /// A temporary directory tree.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
