@@ -8,7 +8,8 @@
 //!   "filesystem": "ext4"|null, "caveats": ["solid_state", …], "problem": "…"|null}`, one per
 //!   file, in path order; `"whole_archive": true` when the finding is inside an archive, which
 //!   is vaulted whole (the plan shows the archive's most confident finding).
-//! - `leftover`: `{"path": PATH}`: an interrupted wipe that `--apply` finishes.
+//! - `leftover`: `{"path": PATH}`: idvault's own leftover (proved by its mark) that `--apply`
+//!   removes.
 //! - `warning`: as in `scan` (files that could not be read).
 //! - `secured`: `{"path": PATH, "kind": "…", "entry": ID|null, "already_vaulted": bool,
 //!   "original": "wiped"|"deleted"|"kept"|null, "error": "…"|null, "impostors": [{"id": ID,
@@ -20,7 +21,8 @@
 //!   that `--kind` or `--min-confidence` leaves out, in path order, after the plan lines.
 //! - `summary`: `{"applied": bool, "vault": PATH, "findings": n, "secured": n,
 //!   "already_vaulted": n, "failed": n, "bytes": n, "by_kind": {"passport": n, …},
-//!   "scan": {…scan summary…}, "interrupted": bool}`, last line.
+//!   "sealed": n, "scan": {…scan summary…, "skipped_vaults": [PATH, …]}, "interrupted": bool}`,
+//!   last line. `sealed`: vault entries this run checked against their metadata and sealed.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
