@@ -12,9 +12,10 @@
 
 use std::ops::Range;
 
-use super::{Log, StripError, read_uint};
 use crate::media::bmff::{self, BoxRef};
+use crate::media::limits::STRIP_SAMPLES_MAX;
 use crate::media::sniff::FileType;
+use crate::media::{Log, StripError};
 
 const XMP_UUID: [u8; 16] = [
     0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
@@ -262,11 +263,9 @@ impl Editor<'_, '_> {
     }
 }
 
-/// The handler type of a track (`vide`, `soun`, `meta`, …).
+/// The handler type of a track (`vide`, `soun`, `meta`, …), blank when it has none.
 fn track_handler(trak: &[u8]) -> &[u8] {
-    bmff::find_path(trak, &[b"mdia", b"hdlr"])
-        .and_then(|h| h.payload.get(8..12))
-        .unwrap_or(b"    ")
+    bmff::handler(trak).unwrap_or(b"    ")
 }
 
 /// Where a `hdlr` payload's vendor and name are, when they are not blank yet.
@@ -348,57 +347,19 @@ fn is_metadata_track(trak: &[u8]) -> bool {
     matches!(track_handler(trak), b"meta" | b"camm")
 }
 
-/// File ranges of a track's samples, from `stsz`, `stsc` and `stco`/`co64`; `None` when the
-/// tables are missing, inconsistent or point past the end of the file.
+/// File ranges of a track's samples ([`bmff::samples`]); `None` when the tables are missing,
+/// inconsistent or point past the end of the file.
 fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
-    const MAX_SAMPLES: usize = 1 << 24;
     let stbl = bmff::find_path(trak, &[b"mdia", b"minf", b"stbl"])?.payload;
-    let u32_at = |d: &[u8], p: usize| read_uint::<4>(d, p, true).map(|v| v as usize);
-    let offsets: Vec<u64> = if let Some(stco) = bmff::find(stbl, b"stco") {
-        let n = u32_at(stco.payload, 4)?;
-        (0..n.min(stco.payload.len() / 4))
-            .map(|i| read_uint::<4>(stco.payload, 8 + 4 * i, true))
-            .collect::<Option<_>>()?
-    } else {
-        let co64 = bmff::find(stbl, b"co64")?.payload;
-        let n = u32_at(co64, 4)?;
-        (0..n.min(co64.len() / 8))
-            .map(|i| read_uint::<8>(co64, 8 + 8 * i, true))
-            .collect::<Option<_>>()?
-    };
-    let stsz = bmff::find(stbl, b"stsz")?.payload;
-    let (uniform, count) = (u32_at(stsz, 4)?, u32_at(stsz, 8)?);
-    let stsc = bmff::find(stbl, b"stsc")?.payload;
-    let runs = u32_at(stsc, 4)?;
-    let run = |i: usize| Some((u32_at(stsc, 8 + 12 * i)?, u32_at(stsc, 12 + 12 * i)?));
-    let mut ranges = Vec::new();
-    let (mut sample, mut r) = (0usize, 0usize);
-    for (i, &offset) in offsets.iter().enumerate() {
-        let chunk = i + 1;
-        while r + 1 < runs && run(r + 1)?.0 <= chunk {
-            r += 1;
-        }
-        let per_chunk = if runs == 0 { 0 } else { run(r)?.1 };
-        let mut pos = usize::try_from(offset).ok()?;
-        for _ in 0..per_chunk {
-            if sample >= count {
-                break;
-            }
-            let size = if uniform != 0 {
-                uniform
-            } else {
-                u32_at(stsz, 12 + 4 * sample)?
-            };
-            let end = pos.checked_add(size).filter(|&e| e <= file_len)?;
-            ranges.push(pos..end);
-            if ranges.len() > MAX_SAMPLES {
-                return None;
-            }
-            pos = end;
-            sample += 1;
-        }
-    }
-    Some(ranges)
+    let samples = bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()?;
+    samples
+        .into_iter()
+        .map(|(offset, size)| {
+            let start = usize::try_from(offset).ok()?;
+            let end = start.checked_add(usize::try_from(size).ok()?)?;
+            (end <= file_len).then_some(start..end)
+        })
+        .collect()
 }
 
 /// Media for verification: every media track's sample bytes and sample tables (without the
