@@ -252,6 +252,38 @@ pub fn samples(stbl: &[u8], max: usize) -> Result<Vec<(u64, u64)>, &'static str>
     Ok(out)
 }
 
+/// Where the raw trailer Samsung phones write after the last box of a file starts, when `data`
+/// ends with one: data blocks (capture time, country code, …), then a directory that opens with
+/// `SEFH` (version, entry count, and per entry a type, the distance back from the directory to
+/// the entry's block and its size, little-endian) and closes with its length and `SEFT`. The
+/// trailer starts at the block furthest back. `None` when the directory is not consistent.
+pub fn samsung_trailer(data: &[u8]) -> Option<usize> {
+    let le = |at: usize| read_uint::<4>(data, at, false).map(|v| v as usize);
+    let n = data.len();
+    if !data.ends_with(b"SEFT") {
+        return None;
+    }
+    let dir_len = le(n.checked_sub(8)?)?;
+    let dir = n.checked_sub(8)?.checked_sub(dir_len)?;
+    if dir_len < 12 || data.get(dir..dir + 4)? != b"SEFH" {
+        return None;
+    }
+    let count = le(dir + 8)?;
+    if count.checked_mul(12)?.checked_add(12)? > dir_len {
+        return None;
+    }
+    let mut start = dir;
+    for i in 0..count {
+        let entry = dir + 12 + 12 * i;
+        let (back, size) = (le(entry + 4)?, le(entry + 8)?);
+        if back > dir || size > back || size < 8 {
+            return None;
+        }
+        start = start.min(dir - back);
+    }
+    Some(start)
+}
+
 /// A box of type `kind` around `payload`, with a 32-bit size. Payloads here are metadata tables
 /// and test fixtures, far below 4 GiB; a larger one is a caller bug, and panics rather than
 /// writing a wrong size.
