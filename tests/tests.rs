@@ -13,6 +13,7 @@ mod i18n;
 mod progress;
 mod rescan;
 mod review;
+mod samsung;
 mod scan;
 mod secure;
 mod strip;

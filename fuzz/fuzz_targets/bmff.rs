@@ -1,6 +1,7 @@
 //! Fuzz target: the ISO-BMFF box reader (every box, nested to a few levels, as the stripper and
-//! the scanner walk them) and the scanner's MP4/MOV header read. Any panic is a bug; every box
-//! yielded must lie inside its parent.
+//! the scanner walk them), its sample-table walker on every box's payload, and the scanner's
+//! MP4/MOV header read (through the `moov` locator). Any panic is a bug; every box yielded must
+//! lie inside its parent, and the walker never yields more samples than asked.
 #![no_main]
 
 use std::io::Cursor;
@@ -14,6 +15,9 @@ fn walk(data: &[u8], depth: u32) {
         if depth < 6 {
             walk(b.payload, depth + 1);
             walk(bmff::meta_children(b.payload), depth + 1);
+        }
+        if let Ok(samples) = bmff::samples(b.payload, 1000) {
+            assert!(samples.len() <= 1000);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Fuzz target: sampling a Matroska/WebM recording's keyframes
-//! (`scan::content::matroska::frames`: matroska-demuxer's header and block reads, the keyframe
+//! (`media::matroska::frames`: matroska-demuxer's header and block reads, the keyframe
 //! choice, then openh264 or heic-rs's HEVC decoder). The input is written to a file first
 //! because the demuxer seeks in a file, as a scan does. Decoder panics are caught there and
 //! become errors on that file, so the abort-on-panic hook libFuzzer installs is replaced by a
@@ -11,7 +11,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::scan::content::matroska;
+use idvault::media::matroska;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

@@ -1,5 +1,5 @@
-//! Fuzz target: sampling a screen recording's keyframes (`scan::content::video::frames`: the
-//! MP4/MOV sample tables read by seeking, then openh264 or heic-rs's HEVC decoder). The input
+//! Fuzz target: sampling a screen recording's keyframes (`media::mp4::frames::frames`: the
+//! MP4/MOV sample tables read by seeking with `media::bmff`'s `moov` locator and walker, then openh264 or heic-rs's HEVC decoder). The input
 //! is written to a file first because the reader seeks in a file, as a scan does. Decoder
 //! panics are caught there and become errors on that file, so the abort-on-panic hook
 //! libFuzzer installs is replaced by a silent one; a panic in idvault's own table reading
@@ -10,7 +10,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::scan::content::video;
+use idvault::media::mp4::frames as video;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

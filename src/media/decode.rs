@@ -48,19 +48,6 @@ pub struct Decoded {
     pub full_height: u32,
 }
 
-/// True when a decoder for `t` is built in.
-pub fn supported(t: FileType) -> bool {
-    matches!(
-        t,
-        FileType::Jpeg
-            | FileType::Png
-            | FileType::Webp
-            | FileType::Gif
-            | FileType::Tiff
-            | FileType::Bmp
-    )
-}
-
 /// Decodes `bytes` of type `t` into the working copy and applies the EXIF `orientation` (1–8).
 pub fn decode(bytes: &[u8], t: FileType, orientation: Option<u16>) -> Result<Decoded, DecodeError> {
     decode_sized(bytes, t, orientation, JPEG_MIN_SIDE, MAX_SIDE)

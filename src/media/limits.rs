@@ -24,6 +24,20 @@ pub const DECODE_ALLOC_MAX_BYTES: u64 = 512 << 20;
 /// sampler alike (an hour at 60 fps needs about 3 MB; real ones are kilobytes to megabytes).
 pub const MOOV_MAX_BYTES: u64 = 64 << 20;
 
+/// Most top-level boxes stepped over looking for `moov`, by the scan's signals and its frame
+/// sampler alike: a fragmented recording has two per fragment (a ten-hour one cut every second
+/// has 72,000); each costs a seek and a read.
+pub const TOP_BOXES_MAX: usize = 200_000;
+
+/// Samples in a track's tables that the frame sampler reads at most (ten hours at 60 fps): it
+/// keeps an offset, a size and a time for each.
+pub const FRAME_SAMPLES_MAX: usize = 2_200_000;
+
+/// Samples in a track's tables that the strip locates at most (a timed metadata track's, to zero
+/// them; a media track's, to compare them): 16 bytes each, 256 MiB at most beside a file of at
+/// most [`STRIP_MAX_BYTES`].
+pub const STRIP_SAMPLES_MAX: usize = 1 << 24;
+
 /// Any one PDF stream may inflate to at most this much: an 8-bit RGB image at the pixel limit
 /// of the image decoders fits in 300 MB; text content streams are far smaller.
 pub const PDF_STREAM_MAX_BYTES: usize = 300 << 20;

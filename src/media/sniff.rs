@@ -63,17 +63,16 @@ impl FileType {
         }
     }
 
+    /// A recording (its frames are sampled): see [`FileType::caps`].
     pub fn is_video(self) -> bool {
-        matches!(
-            self,
-            FileType::Mp4 | FileType::Mov | FileType::ThreeGp | FileType::Matroska | FileType::Webm
-        )
+        self.recording().is_some()
     }
 
-    /// Whether `metadata::strip` has a lossless writer for this type. Callers that would read a
-    /// whole file into memory to strip it ask this first, from the first bytes.
+    /// Whether `metadata::strip` has a lossless writer for this type (see [`FileType::caps`]).
+    /// Callers that would read a whole file into memory to strip it ask this first, from the
+    /// first bytes.
     pub fn strippable(self) -> bool {
-        !matches!(self, FileType::Bmp | FileType::Matroska | FileType::Webm)
+        self.caps().strip.is_some()
     }
 
     /// ISO base media file format (boxes): MP4, MOV, 3GP, HEIF and AVIF.

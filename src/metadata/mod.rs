@@ -11,6 +11,7 @@ pub mod apply;
 mod pdf;
 pub mod verify;
 
+use crate::media::caps::Writer;
 use crate::media::heif::strip as heif;
 pub(crate) use crate::media::parts::{Log, Part, label, read_uint};
 pub use crate::media::parts::{Removed, StripError, StripOptions, VerifyLevel};
@@ -83,20 +84,20 @@ fn run_cleaner(
             what: "not a recognised image or video".into(),
         });
     };
-    let data = match format {
-        FileType::Jpeg => jpeg::clean(input, opts, &mut log)?,
-        FileType::Png => png::clean(input, opts, &mut log)?,
-        FileType::Webp => webp::clean(input, opts, &mut log)?,
-        FileType::Gif => gif::clean(input, opts, &mut log)?,
-        FileType::Tiff => tiff::clean(input, opts, &mut log)?,
-        FileType::Heif | FileType::Avif => heif::clean(input, format, &mut log)?,
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => mp4::clean(input, format, &mut log)?,
-        FileType::Pdf => pdf::clean(input, &mut log)?,
-        FileType::Bmp | FileType::Matroska | FileType::Webm => {
-            return Err(StripError::Unsupported {
-                what: format!("{format}: no lossless writer"),
-            });
-        }
+    let Some(writer) = format.caps().strip else {
+        return Err(StripError::Unsupported {
+            what: format!("{format}: no lossless writer"),
+        });
+    };
+    let data = match writer {
+        Writer::Jpeg => jpeg::clean(input, opts, &mut log)?,
+        Writer::Png => png::clean(input, opts, &mut log)?,
+        Writer::Webp => webp::clean(input, opts, &mut log)?,
+        Writer::Gif => gif::clean(input, opts, &mut log)?,
+        Writer::Tiff => tiff::clean(input, opts, &mut log)?,
+        Writer::Heif => heif::clean(input, format, &mut log)?,
+        Writer::Movie => mp4::clean(input, format, &mut log)?,
+        Writer::Pdf => pdf::clean(input, &mut log)?,
     };
     Ok((format, data, log.finish()))
 }

@@ -21,6 +21,7 @@ use super::{
     removable, tiff, webp,
 };
 use crate::media::bmff;
+use crate::media::caps::Writer;
 use crate::media::sniff::FileType;
 
 /// Checks `stripped` against `input`; an error means the output must be discarded.
@@ -96,19 +97,16 @@ fn parts(data: &[u8], format: FileType) -> Result<Vec<Part<'_>>, StripError> {
         let parts = ranges.into_iter();
         parts.map(|bytes| Part::new(bytes, true)).collect()
     }
-    match format {
-        FileType::Jpeg => jpeg::parts(data),
-        FileType::Png => png::parts(data),
-        FileType::Webp => webp::parts(data),
-        FileType::Gif => gif::parts(data),
-        FileType::Tiff => tiff::coded_data(data).map(all_coded),
-        FileType::Heif | FileType::Avif => heif::coded_data(data, format).map(all_coded),
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => {
-            mp4::coded_data(data, format).map(all_coded)
-        }
-        FileType::Bmp | FileType::Matroska | FileType::Webm | FileType::Pdf => Err(
-            StripError::Verify(format!("no block verifier for {format}")),
-        ),
+    let unverified = || StripError::Verify(format!("no block verifier for {format}"));
+    match format.caps().strip.ok_or_else(unverified)? {
+        Writer::Jpeg => jpeg::parts(data),
+        Writer::Png => png::parts(data),
+        Writer::Webp => webp::parts(data),
+        Writer::Gif => gif::parts(data),
+        Writer::Tiff => tiff::coded_data(data).map(all_coded),
+        Writer::Heif => heif::coded_data(data, format).map(all_coded),
+        Writer::Movie => mp4::coded_data(data, format).map(all_coded),
+        Writer::Pdf => Err(unverified()),
     }
 }
 
@@ -162,16 +160,16 @@ fn kept_blocks(
     opts: &StripOptions,
 ) -> Result<(), String> {
     let (a, b) = (all(parts.0), all(parts.1));
-    match format {
-        FileType::Jpeg => {
+    match format.caps().strip {
+        Some(Writer::Jpeg) => {
             pair(&a, &b, |s| jpeg_renders(s, opts), jpeg_rewrite)?;
             same_orientation(jpeg_exif(&a), jpeg_exif(&b), opts)
         }
-        FileType::Png => {
+        Some(Writer::Png) => {
             pair(&a, &b, |c| png_renders(c, opts), png_rewrite)?;
             same_orientation(png_exif(&a), png_exif(&b), opts)
         }
-        FileType::Webp => {
+        Some(Writer::Webp) => {
             pair(&a, &b, |c| webp_renders(c, opts), webp_rewrite)?;
             // WebP keeps an orientation only in an extended (VP8X) file.
             if a.first().is_some_and(|c| c.starts_with(b"VP8X")) {
@@ -179,11 +177,11 @@ fn kept_blocks(
             }
             Ok(())
         }
-        FileType::Gif => pair(&a, &b, |blk| gif_renders(blk, opts), |_, _| false),
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => movie_headers(input, out),
+        Some(Writer::Gif) => pair(&a, &b, |blk| gif_renders(blk, opts), |_, _| false),
+        Some(Writer::Movie) => movie_headers(input, out),
         // Every property (orientation, colour, geometry) is in `ipco`, which the coded data
         // holds; the tables that tie items to it are compared here.
-        FileType::Heif | FileType::Avif => item_tables(input, out, format),
+        Some(Writer::Heif) => item_tables(input, out, format),
         // TIFF is decoded instead.
         _ => Ok(()),
     }
@@ -525,7 +523,7 @@ fn same_timed(a: Option<bmff::BoxRef<'_>>, b: Option<bmff::BoxRef<'_>>) -> bool 
 
 /// The handler type of a track (`vide`, `soun`, …), which says how its samples are decoded.
 fn handler_type(trak: &[u8]) -> Option<&[u8]> {
-    bmff::find_path(trak, &[b"mdia", b"hdlr"]).and_then(|h| h.payload.get(8..12))
+    bmff::handler(trak)
 }
 
 /// Decodes both and compares pixels, where a decoder is built in and reads the input.

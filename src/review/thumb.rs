@@ -7,8 +7,9 @@
 //! The pictures come from the decoders the scan uses, in this process, so the page needs no
 //! program beside idvault: stills through the bounded decoder ([`decode::decode`], EXIF
 //! orientation applied), HEIC through [`heic`] and AVIF through [`avif`] (its AV1 worker, as in
-//! the scan), a PDF's first image through [`pdf`], a recording's first keyframe through
-//! [`video`] (MP4, MOV, 3GP) or [`matroska`] (MKV, WebM). Those decoders keep luma only, so a
+//! the scan), a PDF's first image through [`pdf`], a recording's first keyframe through its
+//! container's frame sampler ([`crate::media::caps::Recording::frames`]: MP4, MOV, 3GP, MKV,
+//! WebM). What each type gets is the capability table's [`Pixels`]. Those decoders keep luma only, so a
 //! HEIF, AVIF or recording preview is grey. A file they cannot show (a VP9 recording, a PDF with
 //! text only) gets an error, and the card says there is no preview.
 
@@ -22,13 +23,13 @@ use image::imageops::FilterType;
 use image::{DynamicImage, RgbImage};
 
 use crate::fsutil;
+use crate::media::caps::Pixels;
 use crate::media::decode;
 use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::media::sniff::FileType;
-use crate::scan::content::matroska;
+use crate::media::video::VideoError;
 use crate::scan::content::pdf::{self, PdfError};
-use crate::scan::content::video::{self, VideoError};
 use crate::scan::signals::{self, HeaderMeta};
 
 /// Long side of the sharp thumbnail: enough to judge a card, too small to print it.
@@ -44,11 +45,9 @@ pub struct Thumbs {
     pub sharp: Vec<u8>,
 }
 
-/// True when a thumbnail can be tried for this type.
+/// True when a thumbnail can be tried for this type: its pixels can be decoded.
 pub fn can_preview(t: FileType) -> bool {
-    decode::supported(t)
-        || t.is_video()
-        || matches!(t, FileType::Heif | FileType::Avif | FileType::Pdf)
+    t.caps().pixels.is_some()
 }
 
 /// Why no thumbnail could be made.
@@ -73,21 +72,17 @@ pub enum ThumbError {
 
 /// Makes both thumbnails of the file at `path` (not followed if it is a symlink).
 pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
-    if !can_preview(t) {
+    let Some(pixels) = t.caps().pixels else {
         return Err(ThumbError::Unsupported);
-    }
+    };
     let mut file = fsutil::open_regular_nofollow(path)?;
-    let rgb = match t {
-        FileType::Heif => heic::decode(&read(&mut file)?)?.rgb,
-        FileType::Avif => avif::decode(&read(&mut file)?)?.rgb,
-        FileType::Pdf => first_picture(&read(&mut file)?)?,
-        FileType::Matroska | FileType::Webm => {
-            let mut frames = matroska::frames(&mut file, 1, FRAME_TIME)?.frames;
-            frames.swap_remove(0).rgb
-        }
-        _ if t.is_video() => {
+    let rgb = match pixels {
+        Pixels::Heic => heic::decode(&read(&mut file)?)?.rgb,
+        Pixels::Avif => avif::decode(&read(&mut file)?)?.rgb,
+        Pixels::Pages => first_picture(&read(&mut file)?)?,
+        Pixels::Frames(sampler) => {
             let len = file.metadata()?.len();
-            let mut frames = video::frames(&mut file, len, 1, FRAME_TIME)?;
+            let mut frames = sampler.frames(&mut file, len, 1, FRAME_TIME)?.frames;
             if frames.is_empty() {
                 return Err(
                     VideoError::Undecodable("no keyframe was decoded in time".into()).into(),
@@ -95,7 +90,7 @@ pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
             }
             frames.swap_remove(0).rgb
         }
-        _ => still(&mut file, t)?,
+        Pixels::Still => still(&mut file, t)?,
     };
     let img = DynamicImage::ImageRgb8(rgb);
     let (w, h) = decode::fit(

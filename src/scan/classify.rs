@@ -15,6 +15,7 @@ use super::walk::FileEntry;
 use super::{Archives, Finding, ScanOptions, Severity, Warning};
 use crate::files::{FileId, place};
 use crate::fsutil;
+use crate::media::caps::Header;
 use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::media::sniff::{self, FileType};
 
@@ -424,10 +425,10 @@ fn read_meta<R: Read + Seek>(
     head: &[u8],
     meta: &mut HeaderMeta,
 ) -> io::Result<()> {
-    match t {
-        FileType::Mp4 | FileType::Mov | FileType::ThreeGp => signals::container::read(file, meta),
-        FileType::Matroska | FileType::Webm | FileType::Pdf => Ok(()),
-        _ => signals::exif::read(file, t, head, meta),
+    match t.caps().header {
+        Some(Header::Movie) => signals::container::read(file, meta),
+        Some(Header::Image) => signals::exif::read(file, t, head, meta),
+        None => Ok(()),
     }
 }
 

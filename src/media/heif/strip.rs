@@ -8,9 +8,9 @@
 
 use std::ops::Range;
 
-use crate::media::bmff::{self, boxed};
+use crate::media::bmff::{self, be, boxed};
 use crate::media::sniff::FileType;
-use crate::media::{Log, StripError, mp4, read_uint};
+use crate::media::{Log, StripError, mp4};
 
 /// An item from `iinf`.
 struct Item {
@@ -122,16 +122,6 @@ impl Tables<'_> {
 
 fn bad(format: FileType, what: &str) -> StripError {
     StripError::malformed(format, format!("corrupt {what} box"))
-}
-
-fn be(d: &[u8], pos: usize, size: usize) -> Option<u64> {
-    match size {
-        0 => Some(0),
-        2 => read_uint::<2>(d, pos, true),
-        4 => read_uint::<4>(d, pos, true),
-        8 => read_uint::<8>(d, pos, true),
-        _ => None,
-    }
 }
 
 fn cstring(d: &[u8], pos: usize) -> Option<(String, usize)> {

@@ -13,6 +13,7 @@ use image::RgbImage;
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
 use super::{cnid, keywords, locate, mrz, partial, retake, selfie};
+use crate::media::caps::Pixels;
 use crate::media::decode::{self, DecodeError};
 use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
@@ -61,8 +62,10 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
         );
     }
     if let Some(t) = cx.file_type
-        && !decode::supported(t)
-        && !matches!(t, FileType::Heif | FileType::Avif)
+        && !matches!(
+            t.caps().pixels,
+            Some(Pixels::Still | Pixels::Heic | Pixels::Avif)
+        )
     {
         return not_analysed(ev, DecodeError::Unsupported(t).to_string(), false);
     }
@@ -94,9 +97,10 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     let Some(t) = cx.file_type else {
         return not_analysed(ev, "not an image".into(), false);
     };
-    let decoded = match t {
-        FileType::Heif => heic::decode(bytes),
-        FileType::Avif => avif::decode(bytes),
+    let still = t.caps().pixels == Some(Pixels::Still);
+    let decoded = match t.caps().pixels {
+        Some(Pixels::Heic) => heic::decode(bytes),
+        Some(Pixels::Avif) => avif::decode(bytes),
         _ => decode::decode(bytes, t, cx.orientation),
     };
     let decoded = match decoded {
@@ -106,9 +110,7 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     };
     let outcome = analyse_pixels(&decoded.rgb, cx, ev);
     match outcome {
-        Outcome::Analysed { found: false, ocr }
-            if !matches!(t, FileType::Heif | FileType::Avif) && !screen_like(&decoded.rgb, cx) =>
-        {
+        Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
             match look_closer(bytes, t, cx, &decoded.rgb, ev) {
                 Ok(closer) => Outcome::Analysed {
                     found: closer.found,
@@ -233,7 +235,7 @@ fn read_straightened(
         if !visual::analyse(&preview).worth_ocr() && !soft_ok(q) {
             continue;
         }
-        let src = if native < STRAIGHT_FROM_LARGE && decode::supported(t) {
+        let src = if native < STRAIGHT_FROM_LARGE && t.caps().pixels == Some(Pixels::Still) {
             if large.is_none() {
                 large = Some(
                     decode::decode_large(bytes, t, cx.orientation)

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use image::{RgbImage, imageops};
 
 use super::analyse::{self, Context, Outcome};
+use super::pdf;
 use super::visual::{self, Visual};
-use super::{matroska, pdf, video};
-use crate::media::sniff::FileType;
+use crate::media::caps::{Pixels, Recording};
+use crate::media::video::{self, VideoError};
 use crate::scan::finding::{Evidence, Kind};
 
 /// A PDF's pages stop being read after this much CPU time: a scan of an identity document is a
@@ -43,11 +44,9 @@ const MAX_KEYWORD_LINES: usize = 30;
 
 /// Runs content analysis on an open file of `len` bytes, adding votes and notes to `ev`.
 pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outcome {
-    match cx.file_type {
-        Some(
-            FileType::Mp4 | FileType::Mov | FileType::ThreeGp | FileType::Matroska | FileType::Webm,
-        ) => recording(file, len, cx, ev),
-        Some(FileType::Pdf) => match analyse::read_all(file, len, ev) {
+    match cx.file_type.and_then(|t| t.caps().pixels) {
+        Some(Pixels::Frames(r)) => recording(file, len, r, cx, ev),
+        Some(Pixels::Pages) => match analyse::read_all(file, len, ev) {
             Ok(bytes) => pdf_pages(&bytes, ev),
             Err(outcome) => outcome,
         },
@@ -59,13 +58,13 @@ pub fn analyse_file(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) 
 /// A recording's frames are read from a file it can seek in, so one inside an archive is
 /// judged by its names and metadata only.
 pub fn analyse_bytes(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
-    match cx.file_type {
-        Some(t) if t.is_video() => analyse::not_analysed(
+    match cx.file_type.and_then(|t| t.caps().pixels) {
+        Some(Pixels::Frames(_)) => analyse::not_analysed(
             ev,
             "a recording inside an archive: only its names and metadata were judged".into(),
             false,
         ),
-        Some(FileType::Pdf) => pdf_pages(bytes, ev),
+        Some(Pixels::Pages) => pdf_pages(bytes, ev),
         _ => analyse::analyse(bytes, cx, ev),
     }
 }
@@ -170,21 +169,21 @@ fn pdf_pages(bytes: &[u8], ev: &mut Evidence) -> Outcome {
     Outcome::Analysed { found, ocr }
 }
 
-fn recording(file: &mut File, len: u64, cx: &Context, ev: &mut Evidence) -> Outcome {
+fn recording(
+    file: &mut File,
+    len: u64,
+    sampler: Recording,
+    cx: &Context,
+    ev: &mut Evidence,
+) -> Outcome {
     let max = if cx.camera {
         CAMERA_FRAMES
     } else {
         video::MAX_FRAMES
     };
-    let matroska = matches!(cx.file_type, Some(FileType::Matroska | FileType::Webm));
-    let read = if matroska {
-        matroska::frames(file, max, DECODE_BUDGET).map(|m| (m.frames, m.damaged))
-    } else {
-        video::frames(file, len, max, DECODE_BUDGET).map(|f| (f, None))
-    };
-    let (frames, damaged) = match read {
-        Ok(f) => f,
-        Err(e @ (video::VideoError::Codec(_) | video::VideoError::NoVideo)) => {
+    let (frames, damaged) = match sampler.frames(file, len, max, DECODE_BUDGET) {
+        Ok(f) => (f.frames, f.damaged),
+        Err(e @ (VideoError::Codec(_) | VideoError::NoVideo)) => {
             return analyse::not_analysed(ev, format!("recording: {e}"), false);
         }
         Err(e) => return analyse::not_analysed(ev, format!("recording: {e}"), true),

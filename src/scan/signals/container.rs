@@ -1,60 +1,23 @@
-//! Header metadata of MP4, MOV and 3GP files: the `moov` box is located by skipping top-level
-//! boxes with seeks (media data is never read), then duration, track dimensions, QuickTime user
+//! Header metadata of MP4, MOV and 3GP files: the `moov` box is read with
+//! [`bmff::read_moov`] (media data is never read), then duration, track dimensions, QuickTime user
 //! data (`©mak`, `©mod`, `©swr`, `©too`, `©xyz`, 3GPP `loci`) and Apple `mdta` keys are read
 //! from it.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek};
 
 use super::HeaderMeta;
-use crate::media::bmff;
-use crate::media::limits::MOOV_MAX_BYTES;
+use crate::media::bmff::{self, MoovError, be, be32};
 
-/// Most top-level boxes stepped over looking for `moov`: a fragmented recording has two per
-/// fragment (a ten-hour one cut every second has 72,000); each costs a seek and a read.
-const MAX_TOP_BOXES: usize = 200_000;
-
-/// Fills `meta` from the `moov` box of an ISO-BMFF/QuickTime video.
+/// Fills `meta` from the `moov` box of an ISO-BMFF/QuickTime video (located and bounded by
+/// [`bmff::read_moov`]). A movie without a readable `moov` gives no facts, not an error; only a
+/// failed read is one.
 pub fn read<R: Read + Seek>(file: &mut R, meta: &mut HeaderMeta) -> io::Result<()> {
-    if let Some(moov) = read_moov(file)? {
-        parse_moov(&moov, meta);
+    match bmff::read_moov(file) {
+        Ok(moov) => parse_moov(&moov, meta),
+        Err(MoovError::Io(e)) => return Err(e),
+        Err(_) => {}
     }
     Ok(())
-}
-
-fn read_moov<R: Read + Seek>(file: &mut R) -> io::Result<Option<Vec<u8>>> {
-    let len = file.seek(SeekFrom::End(0))?;
-    let mut pos = 0u64;
-    let mut header = [0u8; 16];
-    for _ in 0..MAX_TOP_BOXES {
-        if pos.saturating_add(8) > len {
-            break;
-        }
-        file.seek(SeekFrom::Start(pos))?;
-        let n = (len - pos).min(16) as usize;
-        file.read_exact(&mut header[..n])?;
-        let Some(h) = bmff::parse_header(&header[..n], len - pos) else {
-            return Ok(None);
-        };
-        if &h.kind == b"moov" {
-            if h.size > MOOV_MAX_BYTES {
-                return Ok(None);
-            }
-            let mut moov = vec![0u8; (h.size as usize) - h.header_len];
-            file.seek(SeekFrom::Start(pos + h.header_len as u64))?;
-            file.read_exact(&mut moov)?;
-            return Ok(Some(moov));
-        }
-        pos += h.size;
-    }
-    Ok(None)
-}
-
-fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 fn parse_moov(moov: &[u8], meta: &mut HeaderMeta) {
@@ -82,9 +45,9 @@ fn parse_moov(moov: &[u8], meta: &mut HeaderMeta) {
 
 fn mvhd_duration(p: &[u8]) -> Option<f64> {
     let (timescale, duration) = if p.first()? == &1 {
-        (be_u32(p, 20)?, be_u64(p, 24)?)
+        (be32(p, 20)?, be(p, 24, 8)?)
     } else {
-        (be_u32(p, 12)?, u64::from(be_u32(p, 16)?))
+        (be32(p, 12)?, be(p, 16, 4)?)
     };
     (timescale > 0).then(|| duration as f64 / f64::from(timescale))
 }
@@ -92,14 +55,14 @@ fn mvhd_duration(p: &[u8]) -> Option<f64> {
 /// Width and height (16.16 fixed point) from a track header, before any rotation matrix.
 fn tkhd_dimensions(p: &[u8]) -> Option<(u32, u32)> {
     let base = if p.first()? == &1 { 88 } else { 76 };
-    Some((be_u32(p, base)? >> 16, be_u32(p, base + 4)? >> 16))
+    Some((be32(p, base)? >> 16, be32(p, base + 4)? >> 16))
 }
 
 /// QuickTime `udta` text atoms: a 16-bit length, a 16-bit language, then the text.
 fn user_data(udta: &[u8], meta: &mut HeaderMeta) {
     for atom in bmff::boxes(udta) {
         let text = || {
-            let len = usize::from(u16::from_be_bytes(atom.payload.get(0..2)?.try_into().ok()?));
+            let len = be(atom.payload, 0, 2)? as usize;
             let s = String::from_utf8_lossy(atom.payload.get(4..4 + len)?);
             Some(s.trim_matches('\0').trim().to_string())
         };

@@ -6,6 +6,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use exif::{In, Tag, Value};
 
 use super::{HeaderMeta, xmp};
+use crate::media::caps::Exif;
 use crate::media::sniff::FileType;
 
 /// At most this much of a TIFF is read for its EXIF (kamadak-exif would read the whole file).
@@ -23,19 +24,19 @@ pub fn read<R: Read + Seek>(
         meta.height = u32::try_from(size.height).ok();
     }
     let mut xmp_packet: Option<Vec<u8>> = None;
-    let raw_exif = match t {
-        FileType::Png => {
+    let raw_exif = match t.caps().exif {
+        Some(Exif::PngChunks) => {
             let chunks = png_metadata(file)?;
             xmp_packet = chunks.xmp;
             chunks.exif
         }
-        FileType::Tiff => {
+        Some(Exif::Tiff) => {
             let mut buf = Vec::new();
             file.seek(SeekFrom::Start(0))?;
             file.take(TIFF_HEADER_LIMIT).read_to_end(&mut buf)?;
             Some(buf)
         }
-        FileType::Jpeg | FileType::Heif | FileType::Avif | FileType::Webp => {
+        Some(Exif::Container) => {
             file.seek(SeekFrom::Start(0))?;
             let reader = exif::Reader::new();
             if let Ok(exif) = reader.read_from_container(&mut BufReader::new(&mut *file)) {
@@ -43,7 +44,7 @@ pub fn read<R: Read + Seek>(
             }
             None
         }
-        _ => None,
+        None => None,
     };
     if let Some(raw) = raw_exif {
         let mut reader = exif::Reader::new();
@@ -57,8 +58,8 @@ pub fn read<R: Read + Seek>(
     }
     // A PNG keeps XMP in an iTXt chunk (read above, within its size limit); other containers
     // are searched in their first bytes.
-    let packet = match t {
-        FileType::Png => xmp_packet.as_deref(),
+    let packet = match t.caps().exif {
+        Some(Exif::PngChunks) => xmp_packet.as_deref(),
         _ => xmp::find(head),
     };
     if let Some(x) = packet.and_then(xmp::parse) {

@@ -12,9 +12,10 @@
 
 use std::ops::Range;
 
-use super::{Log, StripError, read_uint};
 use crate::media::bmff::{self, BoxRef};
+use crate::media::limits::STRIP_SAMPLES_MAX;
 use crate::media::sniff::FileType;
+use crate::media::{Log, StripError};
 
 const XMP_UUID: [u8; 16] = [
     0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
@@ -46,8 +47,30 @@ fn payload_at(b: &BoxRef<'_>, base: usize) -> usize {
     base + b.offset + b.header_len
 }
 
-pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
-    let top = children(input, 0, format)?;
+/// The group name of Samsung's trailer, boxed (`sefd`) or raw.
+const SAMSUNG_TRAILER: &str = "Samsung trailer (capture time, country code)";
+
+/// The boxes of a whole movie, and where a raw Samsung trailer after the last of them starts
+/// (`input.len()` when there is none). A file whose boxes fill it has no raw trailer, whatever
+/// its last bytes look like; one whose boxes stop where a trailer starts has one.
+fn top_boxes(input: &[u8], format: FileType) -> Result<(Vec<BoxRef<'_>>, usize), StripError> {
+    match children(input, 0, format) {
+        Ok(top) => Ok((top, input.len())),
+        Err(e) => {
+            let Some(end) = bmff::samsung_trailer(input) else {
+                return Err(e);
+            };
+            let top = children(&input[..end], 0, format).map_err(|_| e)?;
+            Ok((top, end))
+        }
+    }
+}
+
+/// Cleans a movie: see the module's doc. A raw Samsung trailer after the last box is cut off:
+/// nothing points into it, so no offset moves.
+pub(crate) fn clean(whole: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+    let (top, end) = top_boxes(whole, format)?;
+    let input = &whole[..end];
     if let Some(ftyp) = top.first().filter(|b| &b.kind == b"ftyp")
         && ftyp.payload.get(0..4) == Some(b"crx ")
     {
@@ -73,6 +96,9 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
             b"free" | b"skip" | b"wide" => ed.wipe_free(b, 0),
             _ => {}
         }
+    }
+    if end < whole.len() {
+        ed.log.add(SAMSUNG_TRAILER, whole.len() - end);
     }
     Ok(out)
 }
@@ -204,7 +230,7 @@ impl Editor<'_, '_> {
         let group = match &b.kind {
             b"trak" => "timed metadata track",
             b"udta" => "user data (udta)",
-            b"sefd" => "Samsung trailer (capture time, country code)",
+            b"sefd" => SAMSUNG_TRAILER,
             b"meta" => "metadata (meta: keys, ilst)",
             // The 16-byte extended type ends the header.
             _ if self.out[start + b.header_len - 16..start + b.header_len] == XMP_UUID => "XMP",
@@ -262,11 +288,9 @@ impl Editor<'_, '_> {
     }
 }
 
-/// The handler type of a track (`vide`, `soun`, `meta`, …).
+/// The handler type of a track (`vide`, `soun`, `meta`, …), blank when it has none.
 fn track_handler(trak: &[u8]) -> &[u8] {
-    bmff::find_path(trak, &[b"mdia", b"hdlr"])
-        .and_then(|h| h.payload.get(8..12))
-        .unwrap_or(b"    ")
+    bmff::handler(trak).unwrap_or(b"    ")
 }
 
 /// Where a `hdlr` payload's vendor and name are, when they are not blank yet.
@@ -348,63 +372,25 @@ fn is_metadata_track(trak: &[u8]) -> bool {
     matches!(track_handler(trak), b"meta" | b"camm")
 }
 
-/// File ranges of a track's samples, from `stsz`, `stsc` and `stco`/`co64`; `None` when the
-/// tables are missing, inconsistent or point past the end of the file.
+/// File ranges of a track's samples ([`bmff::samples`]); `None` when the tables are missing,
+/// inconsistent or point past the end of the file.
 fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
-    const MAX_SAMPLES: usize = 1 << 24;
     let stbl = bmff::find_path(trak, &[b"mdia", b"minf", b"stbl"])?.payload;
-    let u32_at = |d: &[u8], p: usize| read_uint::<4>(d, p, true).map(|v| v as usize);
-    let offsets: Vec<u64> = if let Some(stco) = bmff::find(stbl, b"stco") {
-        let n = u32_at(stco.payload, 4)?;
-        (0..n.min(stco.payload.len() / 4))
-            .map(|i| read_uint::<4>(stco.payload, 8 + 4 * i, true))
-            .collect::<Option<_>>()?
-    } else {
-        let co64 = bmff::find(stbl, b"co64")?.payload;
-        let n = u32_at(co64, 4)?;
-        (0..n.min(co64.len() / 8))
-            .map(|i| read_uint::<8>(co64, 8 + 8 * i, true))
-            .collect::<Option<_>>()?
-    };
-    let stsz = bmff::find(stbl, b"stsz")?.payload;
-    let (uniform, count) = (u32_at(stsz, 4)?, u32_at(stsz, 8)?);
-    let stsc = bmff::find(stbl, b"stsc")?.payload;
-    let runs = u32_at(stsc, 4)?;
-    let run = |i: usize| Some((u32_at(stsc, 8 + 12 * i)?, u32_at(stsc, 12 + 12 * i)?));
-    let mut ranges = Vec::new();
-    let (mut sample, mut r) = (0usize, 0usize);
-    for (i, &offset) in offsets.iter().enumerate() {
-        let chunk = i + 1;
-        while r + 1 < runs && run(r + 1)?.0 <= chunk {
-            r += 1;
-        }
-        let per_chunk = if runs == 0 { 0 } else { run(r)?.1 };
-        let mut pos = usize::try_from(offset).ok()?;
-        for _ in 0..per_chunk {
-            if sample >= count {
-                break;
-            }
-            let size = if uniform != 0 {
-                uniform
-            } else {
-                u32_at(stsz, 12 + 4 * sample)?
-            };
-            let end = pos.checked_add(size).filter(|&e| e <= file_len)?;
-            ranges.push(pos..end);
-            if ranges.len() > MAX_SAMPLES {
-                return None;
-            }
-            pos = end;
-            sample += 1;
-        }
-    }
-    Some(ranges)
+    let samples = bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()?;
+    samples
+        .into_iter()
+        .map(|(offset, size)| {
+            let start = usize::try_from(offset).ok()?;
+            let end = start.checked_add(usize::try_from(size).ok()?)?;
+            (end <= file_len).then_some(start..end)
+        })
+        .collect()
 }
 
 /// Media for verification: every media track's sample bytes and sample tables (without the
 /// encoder fields), or the whole `mdat` payloads of fragmented files.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
-    let top = children(input, 0, format)?;
+    let (top, _) = top_boxes(input, format)?;
     let mut out = Vec::new();
     let moov = top.iter().find(|b| &b.kind == b"moov");
     if moov.is_none_or(|m| bmff::find(m.payload, b"mvex").is_some()) {
@@ -475,5 +461,81 @@ mod tests {
         assert!(clean(&input, FileType::Mov, &mut Log::default()).is_err());
         let n = input.len();
         assert!(clean(&movie()[..n - 3], FileType::Mov, &mut Log::default()).is_err());
+    }
+
+    /// Samsung's raw trailer as its phones write it after the last box: a capture-time block,
+    /// an MCC block, the directory (SEFH) and its footer (SEFT).
+    fn samsung_trailer() -> Vec<u8> {
+        let blocks: [(u16, &[u8], &[u8]); 2] = [
+            (0x0a01, b"Image_UTC_Data", b"1486666298918"),
+            (0x0aa1, b"MCC_Data", b"450"),
+        ];
+        let mut out = Vec::new();
+        let mut entries = Vec::new();
+        for (kind, name, value) in blocks {
+            let at = out.len();
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            out.extend_from_slice(name);
+            out.extend_from_slice(value);
+            entries.push((kind, at, out.len() - at));
+        }
+        let dir_at = out.len();
+        let mut dir = b"SEFH".to_vec();
+        dir.extend_from_slice(&101u32.to_le_bytes());
+        dir.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        for (kind, at, size) in entries {
+            dir.extend_from_slice(&[0, 0]);
+            dir.extend_from_slice(&kind.to_le_bytes());
+            dir.extend_from_slice(&((dir_at - at) as u32).to_le_bytes());
+            dir.extend_from_slice(&(size as u32).to_le_bytes());
+        }
+        out.extend_from_slice(&dir);
+        out.extend_from_slice(&(dir.len() as u32).to_le_bytes());
+        out.extend_from_slice(b"SEFT");
+        out
+    }
+
+    #[test]
+    fn a_raw_samsung_trailer_after_the_last_box_is_cut_off() {
+        let movie = movie();
+        let mut input = movie.clone();
+        input.extend(samsung_trailer());
+        assert_eq!(bmff::samsung_trailer(&input), Some(movie.len()));
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Mov, &mut log).unwrap();
+        assert_eq!(out.len(), movie.len());
+        assert_eq!(
+            out,
+            clean(&movie, FileType::Mov, &mut Log::default()).unwrap()
+        );
+        let removed = log.finish();
+        let trailer = removed.iter().find(|r| r.group == SAMSUNG_TRAILER).unwrap();
+        assert_eq!(trailer.size, samsung_trailer().len() as u64);
+        assert!(!out.windows(4).any(|w| w == b"SEFH" || w == b"SEFT"));
+        crate::metadata::verify::assert_clean_output(&input, &out);
+    }
+
+    #[test]
+    fn trailer_lookalikes_are_not_cut() {
+        // Boxes that fill the file keep their last bytes, even when those end like a trailer.
+        let mut input = movie();
+        input.extend(boxed(b"free", &samsung_trailer()));
+        let (_, end) = top_boxes(&input, FileType::Mov).unwrap();
+        assert_eq!(end, input.len());
+        // A directory pointing before the start of the file, or an inconsistent count.
+        let mut t = samsung_trailer();
+        let n = t.len();
+        let dir = n - 8 - 36;
+        t[dir + 16..dir + 20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(bmff::samsung_trailer(&t), None);
+        let mut t = samsung_trailer();
+        t[dir + 8..dir + 12].copy_from_slice(&9u32.to_le_bytes());
+        assert_eq!(bmff::samsung_trailer(&t), None);
+        // Garbage after the last box that is not a trailer is still an error.
+        let mut input = movie();
+        input.extend_from_slice(b"\0\0\0\x20junkSEFT");
+        assert!(clean(&input, FileType::Mov, &mut Log::default()).is_err());
     }
 }

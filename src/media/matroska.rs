@@ -4,7 +4,8 @@
 //! Demuxing is `matroska-demuxer`'s (Zlib OR MIT OR Apache-2.0): it reads the headers, then one
 //! block at a time into one reused buffer, so the file is never loaded whole and a frame can be
 //! no larger than the file. The video track's keyframes about [`video::FRAME_GAP_SECS`] apart
-//! go through the same decoders as an MP4's ([`video::Decoder`]): H.264 (`V_MPEG4/ISO/AVC`,
+//! go through the same decoders as an MP4's ([`video::Decoder`], shared with
+//! [`super::mp4::frames`]): H.264 (`V_MPEG4/ISO/AVC`,
 //! `avcC` in `CodecPrivate`) and HEVC (`V_MPEGH/ISO/HEVC`, `hvcC`). VP8, VP9 and AV1 tracks are
 //! named and not decoded.
 
@@ -16,15 +17,7 @@ use matroska_demuxer::{
     ContentCompAlgo, ContentEncodingValue, Frame as Block, MatroskaFile, TrackEntry, TrackType,
 };
 
-use super::video::{self, Codec, Decoder, Frame, VideoError};
-
-/// What was decoded from a recording, and whether reading stopped at damage.
-#[derive(Debug)]
-pub struct Frames {
-    pub frames: Vec<Frame>,
-    /// Why reading stopped before the end of the file, when it did (a cut or damaged file).
-    pub damaged: Option<String>,
-}
+use super::video::{self, Codec, Decoder, Frames, VideoError};
 
 /// Decodes the sampled keyframes of the Matroska or WebM recording in `file`, at most `max` of
 /// them, none started after `budget` of this thread's CPU time (or [`video::WALL_FACTOR`] times
