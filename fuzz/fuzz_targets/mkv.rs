@@ -11,7 +11,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::scan::content::matroska;
+use idvault::fuzzing::scan::content::matroska;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

@@ -10,7 +10,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::scan::content::video;
+use idvault::fuzzing::scan::content::video;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

@@ -299,7 +299,7 @@ fn look_into(
     let mut out = Classified::default();
     let (mut analysed, mut ocr, mut cached, mut not_analysed) = (false, false, false, false);
     let (_, problems) = archive::read(&mut *file, format, &mut |member, data| {
-        if crate::interrupt::requested() {
+        if opts.cancel.is_cancelled() {
             return false;
         }
         let Some((bytes, t)) = read_member(data, member.size) else {

@@ -6,9 +6,8 @@ use serde::Serialize;
 pub use crate::files::place::Risk;
 
 /// The kind of sensitive file a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum Kind {
     Passport,
     IdCard,
@@ -25,6 +24,26 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order above.
+    pub const ALL: [Kind; 11] = [
+        Kind::Passport,
+        Kind::IdCard,
+        Kind::ResidencePermit,
+        Kind::TravelPermit,
+        Kind::Visa,
+        Kind::DriverLicence,
+        Kind::IdSelfie,
+        Kind::KycScreenshot,
+        Kind::ScreenRecording,
+        Kind::DocumentScan,
+        Kind::Screenshot,
+    ];
+
+    /// The kind named `name` (as [`Kind::as_str`] spells it), if any.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The name used in JSON and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {

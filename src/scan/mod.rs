@@ -1,12 +1,12 @@
 //! The scan engine: walk the roots, classify every file on all cores while the walk goes on,
 //! and deliver findings and warnings, in completion order, to the caller's thread.
 
-pub mod archive;
-pub mod classify;
-pub mod content;
-pub mod finding;
-pub mod signals;
-pub mod walk;
+pub(crate) mod archive;
+pub(crate) mod classify;
+pub(crate) mod content;
+pub(crate) mod finding;
+pub(crate) mod signals;
+pub(crate) mod walk;
 
 use std::path::PathBuf;
 use std::thread;
@@ -14,12 +14,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
-use crate::dismissed::{Dismissed, Marks};
-use crate::files::{FileId, Leftover};
-use crate::media::sniff::FileType;
-use crate::{interrupt, isolate};
+use crate::Cancel;
+use crate::dismissed::Marks;
+use crate::isolate;
 use finding::ContentStatus;
-use finding::{Kind, Verdict};
+
+pub use crate::dismissed::Dismissed;
+pub use crate::files::{FileId, Leftover};
+pub use crate::media::sniff::FileType;
+pub use archive::Member;
+pub use finding::{Document, Kind, Reason, Risk, Verdict};
+pub use walk::{Exclude, Filter, RootLinks};
 
 /// What to scan and what to report.
 #[derive(Clone, Debug)]
@@ -44,6 +49,8 @@ pub struct ScanOptions {
     pub filter: walk::Filter,
     /// Whether the files inside zip and tar archives are looked at.
     pub archives: Archives,
+    /// Set by the caller to stop the scan before its next file (see [`Cancel`]).
+    pub cancel: Cancel,
 }
 
 /// Whether a scan looks into archives (see [`archive`]).
@@ -70,6 +77,7 @@ impl ScanOptions {
             dismissed: Dismissed::Hide,
             filter: walk::Filter::default(),
             archives: Archives::LookInside,
+            cancel: Cancel::new(),
         }
     }
 
@@ -201,7 +209,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         let walk_events = event_tx.clone();
         s.spawn(move || {
             walk::walk(&opts.roots, opts.one_file_system, &opts.filter, |w| {
-                !interrupt::requested()
+                !opts.cancel.is_cancelled()
                     && match w {
                         walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
                         walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
@@ -217,7 +225,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             let tx = event_tx.clone();
             s.spawn(move || {
                 for entry in rx {
-                    if interrupt::requested() {
+                    if opts.cancel.is_cancelled() {
                         return;
                     }
                     let out = isolate::per_file(|| classify_entry(&entry, opts, cache, marks))
@@ -321,7 +329,7 @@ pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
             }
             on_file(&plan);
         }
-        !interrupt::requested()
+        !opts.cancel.is_cancelled()
     });
     plan
 }
