@@ -19,6 +19,7 @@ pub mod media {
         pub use crate::media::bmff::*;
     }
     /// HEIF and AVIF pixels.
+    #[cfg(feature = "content")]
     pub mod heif {
         /// [`crate::media::heif::heic`].
         pub mod heic {
@@ -47,6 +48,7 @@ pub mod scan {
         pub use crate::scan::signals::*;
     }
     /// [`crate::scan::content`]'s readers and confirmers.
+    #[cfg(feature = "content")]
     pub mod content {
         pub use crate::scan::content::{cnid, keywords, matroska, mrz, ocr, pdf, video, visual};
     }

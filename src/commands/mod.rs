@@ -10,14 +10,12 @@ mod strip;
 mod vault;
 mod wipe;
 
-use std::io::{self, Read};
+use std::io;
 
 use crate::Cancel;
 use crate::cli::{self, Cli, Command};
 use crate::exit::ExitCode;
 use crate::i18n::{self, Lang};
-use crate::media::heif::avif;
-use crate::media::limits;
 
 /// Runs the `idvault` command line and exits with its code.
 pub fn main() -> ! {
@@ -26,19 +24,8 @@ pub fn main() -> ! {
         eprintln!("idvault: error: cannot turn off core dumps: {err}");
         std::process::exit(ExitCode::Fatal.code());
     }
-    // `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`).
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == avif::WORKER_ARG)
-    {
-        let input = io::stdin().lock().take(limits::ANALYSE_MAX_BYTES);
-        let done = avif::serve(input, io::stdout().lock());
-        std::process::exit(if done.is_ok() { 0 } else { 1 });
-    }
-    // This binary is its own AV1 worker.
-    if let Ok(exe) = std::env::current_exe() {
-        avif::set_worker(exe);
-    }
+    #[cfg(feature = "content")]
+    avif_worker();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let lang = cli::lang_flag(&args).unwrap_or_else(Lang::from_env);
     i18n::set_lang(lang);
@@ -63,6 +50,26 @@ pub fn main() -> ! {
     // A run that stopped early because of a signal says so, whatever it finished.
     let code = crate::interrupt::signal().map_or(code, |signal| ExitCode::Interrupted { signal });
     std::process::exit(code.code());
+}
+
+/// `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`); this serves
+/// one file and exits. Otherwise names this binary as the library's AV1 worker.
+#[cfg(feature = "content")]
+fn avif_worker() {
+    use crate::media::heif::avif;
+    use crate::media::limits;
+    use std::io::Read;
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == avif::WORKER_ARG)
+    {
+        let input = io::stdin().lock().take(limits::ANALYSE_MAX_BYTES);
+        let done = avif::serve(input, io::stdout().lock());
+        std::process::exit(if done.is_ok() { 0 } else { 1 });
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        avif::set_worker(exe);
+    }
 }
 
 /// Runs the parsed command line. Errors carry raw paths and values; [`main`] prints a fatal one

@@ -26,6 +26,7 @@ pub const MOOV_MAX_BYTES: u64 = 64 << 20;
 
 /// Any one PDF stream may inflate to at most this much: an 8-bit RGB image at the pixel limit
 /// of the image decoders fits in 300 MB; text content streams are far smaller.
+#[cfg(feature = "content")]
 pub const PDF_STREAM_MAX_BYTES: usize = 300 << 20;
 
 /// Permission to hold one file larger than [`STRIP_LARGE_BYTES`] in memory. `strip` and the

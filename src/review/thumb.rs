@@ -15,6 +15,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+#[cfg(feature = "content")]
 use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
@@ -23,11 +24,15 @@ use image::{DynamicImage, RgbImage};
 
 use crate::fsutil;
 use crate::media::decode;
+#[cfg(feature = "content")]
 use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::media::sniff::FileType;
+#[cfg(feature = "content")]
 use crate::scan::content::matroska;
+#[cfg(feature = "content")]
 use crate::scan::content::pdf::{self, PdfError};
+#[cfg(feature = "content")]
 use crate::scan::content::video::{self, VideoError};
 use crate::scan::signals::{self, HeaderMeta};
 
@@ -36,6 +41,7 @@ pub const SHARP_SIDE: u32 = 320;
 /// Long side of the blurred thumbnail: a few pixels per character line of a document at most.
 pub const BLUR_SIDE: u32 = 16;
 /// No keyframe of a recording is started after this long (the scan's own budget for one file).
+#[cfg(feature = "content")]
 const FRAME_TIME: Duration = Duration::from_secs(4);
 
 /// Both thumbnails of one file, as JPEG bytes.
@@ -44,11 +50,12 @@ pub struct Thumbs {
     pub sharp: Vec<u8>,
 }
 
-/// True when a thumbnail can be tried for this type.
+/// True when a thumbnail can be tried for this type: HEIF, AVIF, PDF pages and recordings need
+/// the decoders of the `content` feature.
 pub fn can_preview(t: FileType) -> bool {
     decode::supported(t)
-        || t.is_video()
-        || matches!(t, FileType::Heif | FileType::Avif | FileType::Pdf)
+        || (cfg!(feature = "content")
+            && (t.is_video() || matches!(t, FileType::Heif | FileType::Avif | FileType::Pdf)))
 }
 
 /// Why no thumbnail could be made.
@@ -61,10 +68,13 @@ pub enum ThumbError {
     Read(#[from] io::Error),
     #[error(transparent)]
     Decode(#[from] decode::DecodeError),
+    #[cfg(feature = "content")]
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    #[cfg(feature = "content")]
     #[error("recording: {0}")]
     Recording(#[from] VideoError),
+    #[cfg(feature = "content")]
     #[error("no picture on the first pages of this PDF")]
     NoPicture,
     #[error("cannot encode the thumbnail: {0}")]
@@ -78,13 +88,18 @@ pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
     }
     let mut file = fsutil::open_regular_nofollow(path)?;
     let rgb = match t {
+        #[cfg(feature = "content")]
         FileType::Heif => heic::decode(&read(&mut file)?)?.rgb,
+        #[cfg(feature = "content")]
         FileType::Avif => avif::decode(&read(&mut file)?)?.rgb,
+        #[cfg(feature = "content")]
         FileType::Pdf => first_picture(&read(&mut file)?)?,
+        #[cfg(feature = "content")]
         FileType::Matroska | FileType::Webm => {
             let mut frames = matroska::frames(&mut file, 1, FRAME_TIME)?.frames;
             frames.swap_remove(0).rgb
         }
+        #[cfg(feature = "content")]
         _ if t.is_video() => {
             let len = file.metadata()?.len();
             let mut frames = video::frames(&mut file, len, 1, FRAME_TIME)?;
@@ -137,6 +152,7 @@ fn still(file: &mut File, t: FileType) -> Result<RgbImage, ThumbError> {
 }
 
 /// The first image on the first pages of the PDF in `bytes` (a scanner app's page).
+#[cfg(feature = "content")]
 fn first_picture(bytes: &[u8]) -> Result<RgbImage, ThumbError> {
     let image = pdf::read(bytes)?
         .pages
@@ -196,6 +212,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "content")]
     fn heic_photos_and_recordings_are_previewed_in_process() {
         // 600×421 HEIC; 1920×1080 H.264 in MP4; 568×320 H.264 in MOV.
         assert_eq!(
