@@ -229,6 +229,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_kind_is_listed_once_and_found_by_its_json_name() {
+        for k in Kind::ALL {
+            let json = serde_json::to_value(k).unwrap();
+            assert_eq!(json.as_str(), Some(k.as_str()));
+            assert_eq!(Kind::from_name(k.as_str()), Some(k));
+        }
+        let distinct: std::collections::BTreeSet<Kind> = Kind::ALL.into_iter().collect();
+        assert_eq!(distinct.len(), Kind::ALL.len());
+        assert_eq!(Kind::from_name("Passport"), None);
+    }
+
+    #[test]
     fn votes_for_one_kind_combine_as_noisy_or() {
         let mut ev = Evidence::default();
         ev.vote(Kind::ScreenRecording, 0.5, "a", String::new());
