@@ -6,26 +6,26 @@
 
 /// Formats: magic bytes, boxes, pixels.
 pub mod media {
-    /// [`crate::media::sniff`].
+    /// `crate::media::sniff`.
     pub mod sniff {
         pub use crate::media::sniff::*;
     }
-    /// [`crate::media::decode`].
+    /// `crate::media::decode`.
     pub mod decode {
         pub use crate::media::decode::*;
     }
-    /// [`crate::media::bmff`].
+    /// `crate::media::bmff`.
     pub mod bmff {
         pub use crate::media::bmff::*;
     }
     /// HEIF and AVIF pixels.
     #[cfg(feature = "content")]
     pub mod heif {
-        /// [`crate::media::heif::heic`].
+        /// `crate::media::heif::heic`.
         pub mod heic {
             pub use crate::media::heif::heic::*;
         }
-        /// [`crate::media::heif::avif`].
+        /// `crate::media::heif::avif`.
         pub mod avif {
             pub use crate::media::heif::avif::*;
         }
@@ -35,19 +35,19 @@ pub mod media {
 /// The scan's readers.
 pub mod scan {
     pub use crate::scan::classify::HEAD_LEN;
-    /// [`crate::scan::archive`].
+    /// `crate::scan::archive`.
     pub mod archive {
         pub use crate::scan::archive::*;
     }
-    /// [`crate::scan::finding`].
+    /// `crate::scan::finding`.
     pub mod finding {
         pub use crate::scan::finding::*;
     }
-    /// [`crate::scan::signals`].
+    /// `crate::scan::signals`.
     pub mod signals {
         pub use crate::scan::signals::*;
     }
-    /// [`crate::scan::content`]'s readers and confirmers.
+    /// `crate::scan::content`'s readers and confirmers.
     #[cfg(feature = "content")]
     pub mod content {
         pub use crate::scan::content::{cnid, keywords, matroska, mrz, ocr, pdf, video, visual};

@@ -1,5 +1,5 @@
 //! `secure`: scan → plan, then the vault's one store–confirm–remove pipeline
-//! ([`crate::vault::pipeline`], which `vault add --remove-originals` runs too) over the findings.
+//! (`vault::pipeline`, which `vault add --remove-originals` runs too) over the findings.
 //!
 //! The pipeline, per file, so that an interruption at any point leaves the file either
 //! untouched or safely vaulted: hash the original and reuse an earlier run's entry only if it

@@ -49,10 +49,10 @@ pub struct ScanOptions {
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Skip unchanged files an earlier scan found nothing in, and the content analysis of
-    /// unchanged files whose pixels held nothing (see [`content::cache`]). `IDVAULT_NO_CACHE=1`
+    /// unchanged files whose pixels held nothing (see `content::cache`). `IDVAULT_NO_CACHE=1`
     /// turns it off too.
     pub cache: bool,
-    /// Whether files marked "Not a document" (see [`crate::dismissed`]) are left out.
+    /// Whether files marked "Not a document" (see [`Dismissed`]) are left out.
     pub dismissed: Dismissed,
     /// What the walk leaves out (`--exclude`); a symlinked root is followed by default.
     pub filter: walk::Filter,
@@ -62,7 +62,7 @@ pub struct ScanOptions {
     pub cancel: Cancel,
 }
 
-/// Whether a scan looks into archives (see [`archive`]).
+/// Whether a scan looks into zip and tar archives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Archives {
     /// Every media file inside is judged; findings name the archive and the entry.
@@ -166,7 +166,7 @@ pub struct Summary {
     /// idvault's own leftovers from an interrupted run (not scanned).
     pub leftovers: u64,
     /// Findings left out because the user marked the file "Not a document" (see
-    /// [`crate::dismissed`]): hidden, but counted, so that a mark planted by someone else
+    /// [`Dismissed`]): hidden, but counted, so that a mark planted by someone else
     /// does not make a document vanish without a trace.
     pub hidden: u64,
     /// Files whose pixels were decoded and looked at in this scan.

@@ -83,7 +83,7 @@ pub struct AddOptions {
 ///
 /// Without `keys`, each file becomes a new entry that stays *pending* (readable from its own
 /// metadata, not yet sealed into the manifest) until a command with the passphrase checks and
-/// seals it. With `keys`, the shared [`pipeline`] runs: earlier entries for the same path and
+/// seals it. With `keys`, the shared `pipeline` runs: earlier entries for the same path and
 /// time are reused once checked against the file, the manifest is committed, and with
 /// `opts.remove` each original is wiped after its entry was confirmed against it.
 ///

@@ -3,10 +3,10 @@
 //!
 //! Adding needs no secret: entries are encrypted to the public recipients in
 //! `idvault-vault.toml`. Reading needs the vault passphrase (one scrypt per command, to open
-//! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
+//! `identity.age`) or another identity given at init. See `format` for the layout, `add`
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
-//! The API `vault add` uses (`secure` goes through the same [`pipeline`]):
+//! The API `vault add` uses (`secure` goes through the same `pipeline`):
 //! ```no_run
 //! # use idvault::vault::*;
 //! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {

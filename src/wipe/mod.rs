@@ -125,7 +125,7 @@ pub enum WipeError {
         #[source]
         source: io::Error,
     },
-    /// Planning this path panicked (caught by [`crate::isolate::per_file`]); nothing was done.
+    /// Planning this path panicked (caught by `isolate::per_file`); nothing was done.
     #[error(transparent)]
     Panicked(crate::isolate::Panicked),
 }
