@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use idvault::media::{decode, sniff};
-use idvault::scan::content::{ocr, visual};
+use idvault::fuzzing::media::{decode, sniff};
+use idvault::fuzzing::scan::content::{ocr, visual};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1).peekable();

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use idvault::i18n::Lang;
-use idvault::scan::finding::Kind;
-use idvault::ui::color::ColorWhen;
+use crate::i18n::Lang;
+use crate::scan::finding::Kind;
+use crate::ui::color::ColorWhen;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -72,7 +72,7 @@ pub fn lang_flag(args: &[std::ffi::OsString]) -> Option<Lang> {
 /// The whole command tree with its help in `lang`.
 pub fn command(lang: Lang) -> clap::Command {
     use clap::CommandFactory;
-    idvault::i18n::help::localize(Cli::command(), lang)
+    crate::i18n::help::localize(Cli::command(), lang)
 }
 
 /// Parses `args` with the help in `lang`; exits on a usage error or `--help`, as clap does.
@@ -177,7 +177,7 @@ in $XDG_CACHE_HOME/idvault. IDVAULT_NO_CACHE=1 does the same as this flag."
     #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = confidence)]
     pub min_confidence: f32,
     /// Report only these kinds (repeatable).
-    #[arg(long, value_enum, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = kind())]
     pub kind: Vec<Kind>,
     /// Do not cross into other file systems.
     #[arg(long)]
@@ -417,6 +417,22 @@ them alone."
     pub exclude: Vec<String>,
 }
 
+/// `--kind`: the scan's kinds by their JSON names. The library's `Kind` knows nothing of clap;
+/// this parser maps the names to it here, at the command edge.
+fn kind() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Kind::ALL.map(|k| {
+        let value = PossibleValue::new(k.as_str());
+        match k {
+            Kind::Screenshot => {
+                value.help("A screenshot with nothing (yet) tying it to an identity check")
+            }
+            _ => value,
+        }
+    }))
+    .map(|name| Kind::from_name(&name).expect("one of the possible values"))
+}
+
 /// Parses a confidence between 0 and 1.
 pub fn confidence(s: &str) -> Result<f32, String> {
     let x: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
@@ -439,10 +455,10 @@ mod tests {
 
     #[test]
     fn every_help_text_has_its_chinese() {
-        use idvault::i18n::help::shared;
-        let c = idvault::i18n::Catalog::get_or_load();
+        use crate::i18n::help::shared;
+        let c = crate::i18n::Catalog::get_or_load();
         let zh = c.messages(Lang::ZhCn);
-        let needed = idvault::i18n::help::needed_keys(&Cli::command());
+        let needed = crate::i18n::help::needed_keys(&Cli::command());
         assert!(needed.len() > 60, "only {} help texts", needed.len());
         let has = |k: &String| zh.contains_key(k) || shared(k).is_some_and(|s| zh.contains_key(&s));
         let missing: Vec<_> = needed.iter().filter(|k| !has(k)).collect();
@@ -515,7 +531,7 @@ pub struct SecureChoiceArgs {
     #[arg(long, value_name = "X", default_value_t = SECURE_MIN_CONFIDENCE, value_parser = confidence)]
     pub min_confidence: f32,
     /// Act only on these kinds (repeatable) [default: every kind but plain screenshots].
-    #[arg(long, value_enum, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = kind())]
     pub kind: Vec<Kind>,
     /// Leave the originals in place after vaulting them.
     #[arg(long, conflicts_with = "delete_originals")]

@@ -1,10 +1,46 @@
 //! File-system primitives every destructive or writing path shares: opening without following
-//! symlinks, crash-safe atomic replacement, and directory fsync.
+//! symlinks, crash-safe atomic replacement, and directory fsync; and the register of the
+//! temporary files being written, which a process ending at once removes
+//! ([`remove_temps_in_flight`]).
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+/// Temporary files being written right now: every [`AtomicFile`] registers its own until it is
+/// renamed into place or removed.
+static IN_FLIGHT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+/// Records a temporary file that a hard exit must remove.
+fn temp_created(path: &Path) {
+    let mut temps = IN_FLIGHT.lock().unwrap_or_else(PoisonError::into_inner);
+    temps.get_or_insert_default().insert(path.to_path_buf());
+}
+
+/// Forgets a temporary file that was renamed into place or removed.
+fn temp_gone(path: &Path) {
+    let mut temps = IN_FLIGHT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(set) = temps.as_mut() {
+        set.remove(path);
+    }
+}
+
+/// Removes the temporary files still being written, for a process about to end without
+/// unwinding (the binary's watchdog after Ctrl-C or SIGTERM), so that nothing half-written is
+/// left beside the user's files. Writes after this call are no longer registered.
+pub fn remove_temps_in_flight() {
+    let temps = IN_FLIGHT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .unwrap_or_default();
+    for path in temps {
+        let _ = fs::remove_file(path);
+    }
+}
 
 /// Opens `path` for reading without following a symlink in its last component and without
 /// blocking on a FIFO, and checks that it is a regular file.
@@ -103,7 +139,7 @@ impl AtomicFile {
             .mode(mode)
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(&tmp)?;
-        crate::interrupt::temp_created(&tmp);
+        temp_created(&tmp);
         // The umask may have narrowed the mode; never widened it, but make it exact.
         file.set_permissions(fs::Permissions::from_mode(mode))?;
         Ok(AtomicFile {
@@ -115,11 +151,6 @@ impl AtomicFile {
     /// The open temporary file.
     pub fn file(&mut self) -> &mut File {
         self.file.as_mut().expect("file is present until commit")
-    }
-
-    /// Path of the temporary file.
-    pub fn temp_path(&self) -> &Path {
-        &self.tmp
     }
 
     /// Fsyncs the data, then moves it to `dest` and fsyncs the directory. With
@@ -140,7 +171,7 @@ impl AtomicFile {
         // On failure, Drop removes the temporary file; on success there is nothing to remove.
         moved?;
         self.file = None;
-        crate::interrupt::temp_gone(&self.tmp);
+        temp_gone(&self.tmp);
         Ok(())
     }
 }
@@ -159,7 +190,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.file.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
-            crate::interrupt::temp_gone(&self.tmp);
+            temp_gone(&self.tmp);
         }
     }
 }
@@ -192,6 +223,15 @@ fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temps_are_tracked_and_forgotten() {
+        let a = Path::new("/nonexistent/.idvault-tmp-a");
+        temp_created(a);
+        assert!(IN_FLIGHT.lock().unwrap().as_ref().unwrap().contains(a));
+        temp_gone(a);
+        assert!(!IN_FLIGHT.lock().unwrap().as_ref().unwrap().contains(a));
+    }
 
     #[test]
     fn atomic_file_commits_and_never_overwrites() {

@@ -1,63 +1,7 @@
-//! The `idvault` binary: parse arguments, run the command, print a fatal error, exit.
-
-mod cli;
-mod commands;
-mod exit;
-
-use std::io::{self, Read};
-
-use idvault::i18n::Lang;
-use idvault::media::heif::avif;
-use idvault::media::limits;
-
-use exit::ExitCode;
+//! The `idvault` binary. Its command line lives in the library behind the `cli` feature
+//! (`src/cli.rs`, `src/commands/`), where it can use the crate's private modules — the
+//! terminal text, the review page — without making them part of the library's public API.
 
 fn main() {
-    // Before anything else, so that no secret can ever reach a core file or a ptrace reader.
-    if let Err(err) = idvault::harden::no_core_dumps() {
-        eprintln!("idvault: error: cannot turn off core dumps: {err}");
-        std::process::exit(ExitCode::Fatal.code());
-    }
-    // `idvault __avif-worker`: AV1 is decoded in a child process (see `avif::decode`).
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == avif::WORKER_ARG)
-    {
-        let input = io::stdin().lock().take(limits::ANALYSE_MAX_BYTES);
-        let done = avif::serve(input, io::stdout().lock());
-        std::process::exit(if done.is_ok() { 0 } else { 1 });
-    }
-    // This binary is its own AV1 worker.
-    if let Ok(exe) = std::env::current_exe() {
-        avif::set_worker(exe);
-    }
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let lang = cli::lang_flag(&args).unwrap_or_else(Lang::from_env);
-    idvault::i18n::set_lang(lang);
-    let cli = cli::parse(args, lang);
-    idvault::interrupt::set_hard_exit_note(idvault::i18n::t("cli.interrupted_now", &[]));
-    if let Err(err) = idvault::interrupt::install() {
-        idvault::report::fatal(
-            anyhow::anyhow!(err).context(idvault::i18n::t("cli.error.signal_handler", &[])),
-        );
-        std::process::exit(ExitCode::Fatal.code());
-    }
-    let code = match commands::run(cli) {
-        Ok(code) => code,
-        Err(err) if is_broken_pipe(&err) => ExitCode::Success,
-        Err(err) => {
-            idvault::report::fatal(err);
-            ExitCode::Fatal
-        }
-    };
-    // A run that stopped early because of a signal says so, whatever it finished.
-    let code = idvault::interrupt::signal().map_or(code, |signal| ExitCode::Interrupted { signal });
-    std::process::exit(code.code());
-}
-
-/// A closed stdout (e.g. `idvault scan | head`) is not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<io::Error>())
-        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    idvault::commands::main()
 }

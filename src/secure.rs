@@ -1,5 +1,5 @@
 //! `secure`: scan → plan, then the vault's one store–confirm–remove pipeline
-//! ([`crate::vault::pipeline`], which `vault add --remove-originals` runs too) over the findings.
+//! (`vault::pipeline`, which `vault add --remove-originals` runs too) over the findings.
 //!
 //! The pipeline, per file, so that an interruption at any point leaves the file either
 //! untouched or safely vaulted: hash the original and reuse an earlier run's entry only if it
@@ -21,7 +21,8 @@ use crate::wipe::{self, WipeOptions};
 
 pub use crate::vault::pipeline::{ItemError, OriginalDone, Originals};
 
-/// Everything `secure` needs besides the vault.
+/// Everything `secure` needs besides the vault. `scan.cancel` stops the scan, the pipeline and
+/// the wipes of leftovers alike.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub scan: ScanOptions,
@@ -186,6 +187,7 @@ pub fn apply<'p>(
         find: Find::ByContent,
         originals: opts.originals,
         wipe: opts.wipe.clone(),
+        cancel: opts.scan.cancel.clone(),
     };
     let on_stored = |i: usize, _: StoredEvent<'_>| {
         on_progress(Progress::Stored(&plan.items[i].finding));
@@ -208,7 +210,7 @@ pub fn apply<'p>(
     let leftovers = plan
         .leftovers
         .iter()
-        .take_while(|_| !crate::interrupt::requested())
+        .take_while(|_| !opts.scan.cancel.is_cancelled())
         .map(|path| LeftoverOutcome {
             path,
             result: wipe::plan(path, &opts.wipe).and_then(|p| wipe::execute(&p).map(drop)),

@@ -52,6 +52,7 @@ pub fn check(passphrase: &SecretString) -> Result<(), Weak> {
 
 /// A strong passphrase from the OS random number generator: six groups of five letters and
 /// digits (an alphabet of 32 without 0/o and 1/l), 150 bits, easy to read out and type.
+#[cfg(feature = "cli")]
 pub fn generate() -> SecretString {
     const ALPHABET: &[u8; 32] = b"23456789abcdefghijkmnpqrstuvwxyz";
     let mut bytes = zeroize::Zeroizing::new([0u8; 30]);

@@ -434,9 +434,9 @@ fn mutated_samples_never_panic_hang_or_leave_anything_behind() {
 fn every_reader_survives_thousands_of_mutations_in_process() {
     // The same readers as the fuzz targets, called directly on mutated samples (debug build:
     // integer overflow panics too). Not coverage-guided like `fuzz/`, but it runs in every CI.
-    use idvault::media::decode;
-    use idvault::media::sniff;
-    use idvault::scan::signals::{HeaderMeta, container, exif, xmp};
+    use idvault::fuzzing::media::decode;
+    use idvault::fuzzing::media::sniff;
+    use idvault::fuzzing::scan::signals::{HeaderMeta, container, exif, xmp};
     const MUTATIONS: u32 = 2000;
     let mut rng = ChaCha8Rng::seed_from_u64(0x1D12_F022);
     let mut runs = 0u32;
@@ -445,7 +445,7 @@ fn every_reader_survives_thousands_of_mutations_in_process() {
             let m = mutate(&mut rng, &data);
             let mut meta = HeaderMeta::default();
             if let Some(t) = sniff::sniff(&m) {
-                let head = &m[..m.len().min(idvault::scan::classify::HEAD_LEN)];
+                let head = &m[..m.len().min(idvault::fuzzing::scan::HEAD_LEN)];
                 let read = if t.is_video() {
                     container::read(&mut Cursor::new(&m), &mut meta)
                 } else {
@@ -457,7 +457,7 @@ fn every_reader_survives_thousands_of_mutations_in_process() {
             if let Some(packet) = xmp::find(&m) {
                 let _ = xmp::parse(packet);
             }
-            for b in idvault::media::bmff::boxes(&m) {
+            for b in idvault::fuzzing::media::bmff::boxes(&m) {
                 assert!(b.offset + b.size() <= m.len(), "{name}");
             }
             runs += 1;
@@ -618,7 +618,7 @@ fn oversized_metadata_blocks_are_skipped_not_loaded() {
 
 /// What the vault commands below may map: far less than the original of more than 1 GiB they
 /// store, which is above the size that `vault add` reads whole to strip
-/// (`media::limits::STRIP_MAX_BYTES`); the binary itself runs in about 20 MiB.
+/// (`idvault::strip::MAX_BYTES`); the binary itself runs in about 20 MiB.
 const VAULT_ADDRESS_SPACE: u64 = 384 << 20;
 
 /// Runs a vault command with `--json` under [`VAULT_ADDRESS_SPACE`] and the hang timer.
@@ -635,7 +635,7 @@ fn vault_add_and_verify_stream_an_original_larger_than_their_memory() {
     // stored as it is, encrypted and verified 64 KiB at a time.
     let mut mp4 = media::mp4(640, 480, None);
     mp4.truncate(mp4.windows(4).position(|w| w == b"moov").unwrap() - 4);
-    let size = idvault::media::limits::STRIP_MAX_BYTES + (16 << 20);
+    let size = idvault::strip::MAX_BYTES + (16 << 20);
     let big = sparse(&f.t, "RPReplay_Final1712345678.MP4", &mp4, size);
     let mut add = f.with_key("add");
     add.arg(&big);

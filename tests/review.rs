@@ -824,7 +824,7 @@ fn securing_chosen_findings_vaults_and_wipes_exactly_those() {
     for rel in [PASSPORT, ID_CARD, KYC] {
         let stored = fs::read(restored.join(rel)).unwrap();
         let original = &before[&tree.join(rel)];
-        let expected = idvault::metadata::strip(original, &Default::default())
+        let expected = idvault::strip::strip(original, &Default::default())
             .map(|s| s.data)
             .unwrap_or_else(|_| original.clone());
         assert!(stored == expected, "vault copy of {rel} differs");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 use std::time::{Duration, Instant};
 
-use idvault::metadata;
+use idvault::strip;
 
 use crate::util::media;
 use crate::util::vault::{Fixture, stderr, walk_files};
@@ -65,7 +65,7 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// What the vault must hold for a sensitive original: its verified stripped form.
 fn expected_stored(original: &[u8]) -> Vec<u8> {
-    metadata::strip(original, &metadata::StripOptions::default())
+    strip::strip(original, &strip::StripOptions::default())
         .map(|s| s.data)
         .unwrap_or_else(|_| original.to_vec())
 }
@@ -93,9 +93,10 @@ fn secure_cmd(f: &Fixture, tree: &Path) -> StdCommand {
 
 /// Extracts every entry and returns the restored files by name.
 fn vault_contents(f: &Fixture) -> BTreeMap<String, Vec<u8>> {
-    let to =
-        f.t.path()
-            .join(format!("restored-{}", idvault::fsutil::random_hex(4)));
+    // A new folder each time: a fixture may be extracted more than once.
+    static RESTORES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RESTORES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let to = f.t.path().join(format!("restored-{n}"));
     let out = f.extract_all(&to);
     assert!(out.status.success(), "extract: {}", stderr(&out));
     snapshot(&to)

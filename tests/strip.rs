@@ -353,7 +353,7 @@ fn assert_same_content(orig: &Path, clean: &Path) {
         );
         return;
     }
-    let kind = idvault::media::sniff::sniff(&a);
+    let kind = idvault::fuzzing::media::sniff::sniff(&a);
     if kind.is_some_and(|k| k.is_video()) {
         assert_eq!(a.len(), b.len(), "{}: size changed", orig.display());
         match media_streams(orig) {
@@ -772,15 +772,15 @@ fn json_has_begin_and_summary() {
 /// output it accepts is stable under a second strip.
 #[test]
 fn mutated_and_truncated_inputs_never_panic() {
-    let opts = idvault::metadata::StripOptions {
-        verify: idvault::metadata::VerifyLevel::Structure,
+    let opts = idvault::strip::StripOptions {
+        verify: idvault::strip::VerifyLevel::Structure,
         ..Default::default()
     };
     let mut rng = Noise::new(0x1D_5EED);
     for i in 0..200 {
         let len = rng.below(64 + i * 4);
         let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
-        let _ = idvault::metadata::strip(&bytes, &opts);
+        let _ = idvault::strip::strip(&bytes, &opts);
     }
     let files = [
         "metadata/pil__iptc.jpg",
@@ -802,7 +802,7 @@ fn mutated_and_truncated_inputs_never_panic() {
     {
         for _ in 0..40 {
             let cut = rng.below(data.len());
-            let _ = idvault::metadata::strip(&data[..cut], &opts);
+            let _ = idvault::strip::strip(&data[..cut], &opts);
         }
         for _ in 0..60 {
             let mut m = data.clone();
@@ -812,8 +812,8 @@ fn mutated_and_truncated_inputs_never_panic() {
                 let at = rng.below(m.len().min(window));
                 m[at] = rng.next_u64() as u8;
             }
-            if let Ok(s) = idvault::metadata::strip(&m, &opts) {
-                let again = idvault::metadata::strip(&s.data, &opts)
+            if let Ok(s) = idvault::strip::strip(&m, &opts) {
+                let again = idvault::strip::strip(&s.data, &opts)
                     .unwrap_or_else(|e| panic!("{f}: accepted output fails again: {e}"));
                 assert!(
                     again.removed.is_empty(),

@@ -1,5 +1,5 @@
 //! All integration tests, built as one binary. Each module drives the real `idvault` binary on
-//! real files built in temporary directories.
+//! real files built in temporary directories; `library` calls the library's public API instead.
 
 mod util;
 
@@ -10,6 +10,7 @@ mod content;
 mod formats;
 mod hostile;
 mod i18n;
+mod library;
 mod progress;
 mod rescan;
 mod review;

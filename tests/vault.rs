@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use idvault::media::limits::STRIP_MAX_BYTES;
-use idvault::metadata;
+use idvault::strip;
+use idvault::strip::MAX_BYTES as STRIP_MAX_BYTES;
 use serde_json::Value;
 
 use crate::util::vault::*;
@@ -157,7 +157,7 @@ fn round_trip(keep_metadata: bool) {
         let expected = if keep_metadata || original.len() as u64 > STRIP_MAX_BYTES {
             original
         } else {
-            metadata::strip(&original, &metadata::StripOptions::default())
+            strip::strip(&original, &strip::StripOptions::default())
                 .map(|s| s.data)
                 .unwrap_or(original)
         };

@@ -92,7 +92,7 @@ fn passport_png() -> Vec<u8> {
 
 /// What the vault must hold for an original: its stripped form.
 fn stored_form(original: &[u8]) -> Vec<u8> {
-    idvault::metadata::strip(original, &idvault::metadata::StripOptions::default())
+    idvault::strip::strip(original, &idvault::strip::StripOptions::default())
         .map(|s| s.data)
         .unwrap_or_else(|_| original.to_vec())
 }
@@ -1232,7 +1232,7 @@ fn a_not_a_document_mark_hides_a_finding_but_the_summary_counts_it() {
     let path = t.write("home/passport_scan.png", &passport_png());
     // A mark as the review page makes it (or as anyone who can write the cache folder could).
     let cache = t.path().join("cache");
-    let mut marks = idvault::dismissed::Marks::open(&cache.join("idvault")).unwrap();
+    let mut marks = idvault::fuzzing::dismissed::Marks::open(&cache.join("idvault")).unwrap();
     let mark = marks.mark_of(&path).unwrap();
     marks.set(mark, true).unwrap();
     let out = crate::util::idvault()

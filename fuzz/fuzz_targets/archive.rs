@@ -5,7 +5,7 @@
 
 use std::io::{Cursor, Read};
 
-use idvault::scan::archive::{self, Format};
+use idvault::fuzzing::scan::archive::{self, Format};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for format in [Format::Zip, Format::Tar, Format::Gzip] {

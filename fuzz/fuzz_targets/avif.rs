@@ -8,8 +8,8 @@
 //! A working copy over the documented size is a bug.
 #![no_main]
 
-use idvault::media::decode;
-use idvault::media::heif::{avif, heic};
+use idvault::fuzzing::media::decode;
+use idvault::fuzzing::media::heif::{avif, heic};
 
 libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |data: &[u8]| {
     if let Ok(d) = avif::decode_here(data) {

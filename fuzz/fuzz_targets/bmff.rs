@@ -6,8 +6,8 @@
 
 use std::io::Cursor;
 
-use idvault::media::bmff;
-use idvault::scan::signals::{HeaderMeta, container};
+use idvault::fuzzing::media::bmff;
+use idvault::fuzzing::scan::signals::{HeaderMeta, container};
 
 fn walk(data: &[u8], depth: u32) {
     for b in bmff::boxes(data) {

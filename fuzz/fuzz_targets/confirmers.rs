@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use idvault::scan::content::{cnid, keywords, mrz};
+use idvault::fuzzing::scan::content::{cnid, keywords, mrz};
 use libfuzzer_sys::fuzz_target;
 
 fn shown(masked: &str) -> usize {

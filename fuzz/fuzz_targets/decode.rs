@@ -3,8 +3,8 @@
 //! pick the decoder, as in `scan`. Any panic or out-of-memory is a bug; errors are expected.
 #![no_main]
 
-use idvault::media::sniff;
-use idvault::media::decode;
+use idvault::fuzzing::media::sniff;
+use idvault::fuzzing::media::decode;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some(t) = sniff::sniff(data) else {

@@ -6,8 +6,8 @@
 //! documented size is a bug.
 #![no_main]
 
-use idvault::media::decode;
-use idvault::media::heif::heic;
+use idvault::fuzzing::media::decode;
+use idvault::fuzzing::media::heif::heic;
 
 libfuzzer_sys::fuzz_target!(init: { std::panic::set_hook(Box::new(|_| {})) }, |data: &[u8]| {
     if let Ok(d) = heic::decode(data) {

@@ -11,7 +11,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::media::matroska;
+use idvault::fuzzing::media::matroska;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

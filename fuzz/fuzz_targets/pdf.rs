@@ -3,7 +3,7 @@
 //! are errors; any panic, or a result over the page and image bounds, is a bug.
 #![no_main]
 
-use idvault::scan::content::pdf;
+use idvault::fuzzing::scan::content::pdf;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(p) = pdf::read(data) {

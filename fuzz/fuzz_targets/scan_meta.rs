@@ -5,8 +5,8 @@
 
 use std::io::Cursor;
 
-use idvault::media::sniff::FileType;
-use idvault::scan::signals::{self, HeaderMeta, exif};
+use idvault::fuzzing::media::sniff::FileType;
+use idvault::fuzzing::scan::signals::{self, HeaderMeta, exif};
 
 const TYPES: [FileType; 5] = [
     FileType::Jpeg,
@@ -21,9 +21,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let t = TYPES[usize::from(pick) % TYPES.len()];
-    let head = &file[..file.len().min(idvault::scan::classify::HEAD_LEN)];
+    let head = &file[..file.len().min(idvault::fuzzing::scan::HEAD_LEN)];
     let mut meta = HeaderMeta::default();
     let _ = exif::read(&mut Cursor::new(file), t, head, &mut meta);
-    let mut ev = idvault::scan::finding::Evidence::default();
+    let mut ev = idvault::fuzzing::scan::finding::Evidence::default();
     signals::from_metadata(t, &meta, &mut ev);
 });

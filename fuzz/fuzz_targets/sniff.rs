@@ -2,7 +2,7 @@
 //! header.
 #![no_main]
 
-use idvault::media::sniff;
+use idvault::fuzzing::media::sniff;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Some(t) = sniff::sniff(data) {

@@ -7,8 +7,8 @@
 use std::sync::LazyLock;
 
 use idvault::fuzzing;
-use idvault::vault::format::{Config, EntryId};
-use idvault::vault::manifest::{Entry, Manifest};
+use idvault::fuzzing::vault::{Config, EntryId};
+use idvault::fuzzing::vault::{Entry, Manifest};
 
 static IDENTITY: LazyLock<age::x25519::Identity> = LazyLock::new(age::x25519::Identity::generate);
 
@@ -19,7 +19,7 @@ fn entry(e: &Entry) {
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let id: &dyn age::Identity = &*IDENTITY;
-    let _ = fuzzing::vault_decrypt_small(data, id);
+    let _ = fuzzing::vault::decrypt_small(data, id);
     if let Ok(m) = serde_json::from_slice::<Manifest>(data) {
         m.entries.iter().for_each(entry);
     }
@@ -29,9 +29,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(c) = Config::parse(&text) {
         for r in &c.recipients {
-            let _ = fuzzing::vault_parse_recipient(r);
+            let _ = fuzzing::vault::parse_recipient(r);
         }
     }
-    let _ = fuzzing::vault_parse_recipient(&text);
+    let _ = fuzzing::vault::parse_recipient(&text);
     let _ = EntryId::parse(&text);
 });

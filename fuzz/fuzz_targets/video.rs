@@ -10,7 +10,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use idvault::media::mp4::frames as video;
+use idvault::fuzzing::media::mp4::frames as video;
 
 static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 

@@ -2,7 +2,7 @@
 //! reader. Any panic is a bug.
 #![no_main]
 
-use idvault::scan::signals::xmp;
+use idvault::fuzzing::scan::signals::xmp;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Some(packet) = xmp::find(data) {

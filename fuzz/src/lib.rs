@@ -3,7 +3,7 @@
 //! verification. Any panic is a bug; errors are expected. Accepted output must strip again to
 //! itself (no metadata left, idempotent).
 
-use idvault::metadata::{StripOptions, VerifyLevel, strip};
+use idvault::strip::{StripOptions, VerifyLevel, strip};
 
 /// Strips `magic` followed by `data` and checks idempotence of whatever is accepted.
 pub fn run(magic: &[u8], data: &[u8]) {

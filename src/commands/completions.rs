@@ -8,7 +8,7 @@ use crate::cli::{self, CompletionsArgs};
 use crate::exit::ExitCode;
 
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
-    let mut cmd = cli::command(idvault::i18n::lang());
+    let mut cmd = cli::command(crate::i18n::lang());
     // clap_complete panics when its writer fails: it writes to memory, and a closed stdout
     // (`idvault completions bash | head`) is then an ordinary error here.
     let mut script = Vec::new();
@@ -20,7 +20,7 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn man() -> anyhow::Result<ExitCode> {
-    let cmd = cli::command(idvault::i18n::lang());
+    let cmd = cli::command(crate::i18n::lang());
     let mut out = io::stdout().lock();
     clap_mangen::Man::new(cmd).render(&mut out)?;
     out.flush()?;

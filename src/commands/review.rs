@@ -4,24 +4,24 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use idvault::dismissed::Dismissed;
-use idvault::report;
-use idvault::review::{self, ForwardPage, Server, Stop, session::Session};
-use idvault::scan::content::cache::Cache;
-use idvault::ui::color;
-use idvault::ui::passphrase::{self, PassphraseSource, Purpose};
+use crate::Cancel;
+use crate::dismissed::Dismissed;
+use crate::report;
+use crate::review::{self, ForwardPage, Server, Stop, session::Session};
+use crate::scan::content::cache::Cache;
+use crate::ui::color;
+use crate::ui::passphrase::{self, PassphraseSource, Purpose};
 
 use crate::cli::{GlobalArgs, ReviewArgs};
 use crate::commands::vault::passphrase_source;
 use crate::exit::ExitCode;
 
-pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: ReviewArgs, cancel: &Cancel) -> anyhow::Result<ExitCode> {
     let target = &args.target;
     if !target.vault.identity.is_empty() {
         bail!(
@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         PassphraseSource::Terminal => None,
         s => Some(passphrase::read(&s, "", Purpose::Existing)?),
     };
-    let mut secure_opts = super::secure::options(target)?;
+    let mut secure_opts = super::secure::options(target, cancel)?;
     // Show everything found, marked findings too (apart, so a mark can be undone).
     secure_opts.scan.dismissed = Dismissed::Report;
     // What `secure` with the same flags would act on: selected by default.
@@ -57,13 +57,6 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let session = Arc::new(Mutex::new(Session::new(opts)));
     let server = Server::bind(Arc::clone(&session))
         .context("cannot start the local web server on 127.0.0.1")?;
-
-    // The page stops serving on the first signal; idvault::interrupt ends the process at a
-    // second one, or once its grace period is over.
-    let signal = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&signal))?;
-    }
 
     let url = server.url();
     report::review::address(&url, global.quiet)?;
@@ -91,7 +84,9 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             report::review::not_selected(&review::locked(&filled).not_recommended(), quiet);
         },
     );
-    let stop = server.run(&signal);
+    // The page stops serving on the first signal (which sets `cancel`); crate::interrupt ends
+    // the process at a second one, or once its grace period is over.
+    let stop = server.run(cancel);
     let (failures, scanning) = {
         let s = review::locked(&session);
         (s.failures(), s.scan.running)
@@ -99,7 +94,7 @@ pub fn run(global: &GlobalArgs, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     report::review::stopped(stop, idle, scanning, global.quiet);
     Ok(match stop {
         Stop::Signal => ExitCode::Interrupted {
-            signal: idvault::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),
+            signal: crate::interrupt::signal().unwrap_or(signal_hook::consts::SIGINT),
         },
         Stop::Done | Stop::Idle => ExitCode::from_failures(failures),
     })

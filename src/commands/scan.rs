@@ -2,15 +2,16 @@
 
 use std::io::{self, BufWriter};
 
-use idvault::i18n::t;
-use idvault::report::scan::ScanReport;
-use idvault::scan::{self, Event, ScanOptions};
-use idvault::ui::{color, progress};
+use crate::Cancel;
+use crate::i18n::t;
+use crate::report::scan::ScanReport;
+use crate::scan::{self, Event, ScanOptions};
+use crate::ui::{color, progress};
 
 use crate::cli::{ExcludeArgs, GlobalArgs, ScanArgs};
 use crate::exit::ExitCode;
 
-pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: ScanArgs, cancel: &Cancel) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         std::fs::symlink_metadata(p).map_err(|e| cannot_scan(p, &e))?;
     }
@@ -22,12 +23,13 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         kinds: args.kind,
         threads: args.threads,
         cache: !args.no_cache,
-        dismissed: idvault::dismissed::Dismissed::Hide,
+        dismissed: crate::dismissed::Dismissed::Hide,
         filter: scan::walk::Filter {
             exclude: exclude(&args.exclude)?,
             root_links: scan::walk::RootLinks::Follow,
         },
         archives: scan::Archives::LookInside,
+        cancel: cancel.clone(),
     };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let palette = color::Palette::new(colored);
@@ -52,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     io_result?;
     if !global.quiet || global.json {
-        report.summary(&summary, idvault::interrupt::requested())?;
+        report.summary(&summary, cancel.is_cancelled())?;
     }
     Ok(ExitCode::from_failures(summary.failures()))
 }

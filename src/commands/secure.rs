@@ -1,5 +1,5 @@
 //! `idvault secure`: resolves the vault, passphrase and policies, shows the plan, asks, then
-//! runs `idvault::secure` and hands results to `report::secure`.
+//! runs `crate::secure` and hands results to `report::secure`.
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -7,16 +7,17 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 
-use idvault::i18n::t;
-use idvault::report::{self, secure::SecureReport, secure::Totals};
-use idvault::scan::ScanOptions;
-use idvault::scan::finding::Kind;
-use idvault::secure::{self, Originals, Progress};
-use idvault::ui::passphrase::{self, Purpose};
-use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress};
-use idvault::vault::{self, LockMode, Vault};
-use idvault::wipe::WipeOptions;
+use crate::Cancel;
+use crate::i18n::t;
+use crate::report::{self, secure::SecureReport, secure::Totals};
+use crate::scan::ScanOptions;
+use crate::scan::finding::Kind;
+use crate::secure::{self, Originals, Progress};
+use crate::ui::passphrase::{self, Purpose};
+use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use crate::ui::{color, progress};
+use crate::vault::{LockMode, Vault};
+use crate::wipe::WipeOptions;
 
 use crate::cli::{GlobalArgs, SecureArgs, SecureTargetArgs};
 use crate::commands::scan;
@@ -25,18 +26,16 @@ use crate::exit::ExitCode;
 
 /// Every kind except a plain screenshot, which says nothing about identity documents.
 pub(crate) fn default_kinds() -> Vec<Kind> {
-    use clap::ValueEnum;
-    Kind::value_variants()
-        .iter()
-        .copied()
+    Kind::ALL
+        .into_iter()
         .filter(|k| k.secured_by_default())
         .collect()
 }
 
-pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: SecureArgs, cancel: &Cancel) -> anyhow::Result<ExitCode> {
     let root = checked_root(&args.target)?;
     let target = &args.target;
-    let opts = options(target)?;
+    let opts = options(target, cancel)?;
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show_progress = progress::wanted(global.quiet, global.json);
     let mut report = SecureReport::new(
@@ -52,12 +51,12 @@ pub fn run(global: &GlobalArgs, args: SecureArgs) -> anyhow::Result<ExitCode> {
     for w in &plan.warnings {
         report.warning(w)?;
     }
-    let vault_exists = root.join(idvault::VAULT_MARKER).exists();
+    let vault_exists = root.join(crate::VAULT_MARKER).exists();
     report.plan(&plan, opts.originals, &root, vault_exists)?;
     let scan_failed = plan.scan.failures();
     // Ctrl-C or SIGTERM during the scan: nothing is asked or changed, and the plan may be
     // short of files the scan did not reach.
-    if idvault::interrupt::requested() {
+    if cancel.is_cancelled() {
         report.summary(false, &root, &plan, &Totals::default(), true)?;
         return Ok(ExitCode::from_failures(scan_failed));
     }
@@ -142,8 +141,11 @@ pub(crate) fn checked_root(target: &SecureTargetArgs) -> anyhow::Result<PathBuf>
 }
 
 /// The scan and the securing that `choice` asks for over `paths`: what `secure` acts on, and
-/// what `review` selects by default.
-pub(crate) fn options(target: &SecureTargetArgs) -> anyhow::Result<secure::Options> {
+/// what `review` selects by default; `cancel` stops it.
+pub(crate) fn options(
+    target: &SecureTargetArgs,
+    cancel: &Cancel,
+) -> anyhow::Result<secure::Options> {
     let (choice, paths) = (&target.choice, &target.paths);
     Ok(secure::Options {
         scan: ScanOptions {
@@ -155,10 +157,11 @@ pub(crate) fn options(target: &SecureTargetArgs) -> anyhow::Result<secure::Optio
                 choice.kind.clone()
             },
             one_file_system: choice.one_file_system,
-            filter: idvault::scan::walk::Filter {
+            filter: crate::scan::walk::Filter {
                 exclude: super::scan::exclude(&target.exclude)?,
-                root_links: idvault::scan::walk::RootLinks::Follow,
+                root_links: crate::scan::walk::RootLinks::Follow,
             },
+            cancel: cancel.clone(),
             ..ScanOptions::new(paths.to_vec())
         },
         originals: if choice.keep_originals {
@@ -169,6 +172,6 @@ pub(crate) fn options(target: &SecureTargetArgs) -> anyhow::Result<secure::Optio
             Originals::Wipe
         },
         wipe: WipeOptions::default(),
-        strip: vault::original::strip_policy(choice.keep_metadata),
+        strip: super::vault::strip_policy(choice.keep_metadata),
     })
 }

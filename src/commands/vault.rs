@@ -1,5 +1,5 @@
 //! `idvault vault init|add|list|extract|verify|repair`: resolves the vault, the passphrase or
-//! identities and the confirmation policy, calls `idvault::vault`, and hands results to
+//! identities and the confirmation policy, calls `crate::vault`, and hands results to
 //! `report::vault`.
 
 use std::io::{self, BufWriter, Stdout};
@@ -9,13 +9,15 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use idvault::report::vault::{Summary, VaultReport};
-use idvault::scan::{ScanOptions, Severity, Warning, classify, walk};
-use idvault::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
-use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress};
-use idvault::vault::{
-    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, Vault, VaultLock, check, crypto,
+use crate::Cancel;
+use crate::report::vault::{Summary, VaultReport};
+use crate::scan::{ScanOptions, Severity, Warning, classify, walk};
+use crate::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
+use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use crate::ui::{color, progress};
+use crate::vault::{
+    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
+    check, crypto,
 };
 
 use crate::cli::{
@@ -26,7 +28,7 @@ use crate::exit::ExitCode;
 
 type Report = VaultReport<BufWriter<Stdout>>;
 
-pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: VaultArgs, cancel: &Cancel) -> anyhow::Result<ExitCode> {
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let mut report = VaultReport::new(
         BufWriter::new(io::stdout()),
@@ -46,11 +48,21 @@ pub fn run(global: &GlobalArgs, args: VaultArgs) -> anyhow::Result<ExitCode> {
     report.begin(name)?;
     match args.command {
         VaultCommand::Init(a) => init(&mut report, common, &root, a),
-        VaultCommand::Add(a) => add(global, &mut report, common, &root, a),
+        VaultCommand::Add(a) => add(global, &mut report, common, &root, a, cancel),
         VaultCommand::List => list(&mut report, common, &root),
         VaultCommand::Extract(a) => extract(global, &mut report, common, &root, a),
         VaultCommand::Verify => verify(global, &mut report, common, &root),
         VaultCommand::Repair => repair(&mut report, common, &root),
+    }
+}
+
+/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
+/// `vault add`.
+pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
+    if keep_metadata {
+        StripPolicy::Keep
+    } else {
+        StripPolicy::Strip
     }
 }
 
@@ -97,7 +109,7 @@ pub(crate) fn unlock(vault: &Vault, common: &VaultCommonArgs) -> anyhow::Result<
     }
     let pass = passphrase::read(
         &source,
-        &idvault::i18n::t("cli.passphrase.existing", &[]),
+        &crate::i18n::t("cli.passphrase.existing", &[]),
         Purpose::Existing,
     )?;
     Ok(vault.unlock(&pass)?)
@@ -116,7 +128,7 @@ fn init(
     root: &Path,
     args: VaultInitArgs,
 ) -> anyhow::Result<ExitCode> {
-    if root.join(idvault::VAULT_MARKER).exists() {
+    if root.join(crate::VAULT_MARKER).exists() {
         bail!("{} is already a vault; nothing changed", root.display());
     }
     let mut recipients = args.recipient;
@@ -125,7 +137,7 @@ fn init(
     }
     let pass = passphrase::read(
         &passphrase_source(common),
-        &idvault::i18n::t("cli.passphrase.new", &[]),
+        &crate::i18n::t("cli.passphrase.new", &[]),
         Purpose::New,
     )?;
     let vault = Vault::init(root, &pass, &recipients)
@@ -143,6 +155,7 @@ fn collect_sources(
     report: &mut Report,
     paths: &[PathBuf],
     filter: &walk::Filter,
+    cancel: &Cancel,
 ) -> anyhow::Result<(Vec<Source>, u64)> {
     let mut entries = Vec::new();
     let mut failures = 0u64;
@@ -161,7 +174,7 @@ fn collect_sources(
             walk::Walked::Leftover(path, _) => warnings.push(walk::leftover_skipped(path)),
         }
         // After Ctrl-C or SIGTERM the walk stops; `add_all` then starts no file.
-        !idvault::interrupt::requested()
+        !cancel.is_cancelled()
     });
     for w in warnings {
         if w.severity == Severity::Error {
@@ -171,7 +184,7 @@ fn collect_sources(
     }
     let mut opts = ScanOptions::new(paths.to_vec());
     opts.content = false;
-    opts.archives = idvault::scan::Archives::Skip;
+    opts.archives = crate::scan::Archives::Skip;
     let sources = entries
         .par_iter()
         .map(|entry| {
@@ -194,15 +207,16 @@ fn add(
     common: &VaultCommonArgs,
     root: &Path,
     args: VaultAddArgs,
+    cancel: &Cancel,
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
     let filter = walk::Filter {
         exclude: super::scan::exclude(&args.exclude)?,
         root_links: walk::RootLinks::Skip,
     };
-    let (sources, mut failures) = collect_sources(report, &args.paths, &filter)?;
+    let (sources, mut failures) = collect_sources(report, &args.paths, &filter, cancel)?;
     // Ctrl-C or SIGTERM during the walk: nothing is asked or added.
-    if idvault::interrupt::requested() {
+    if cancel.is_cancelled() {
         return Ok(ExitCode::from_failures(failures));
     }
     // The plan, whole, before any question (with --yes and --apply the result lines say it).
@@ -220,7 +234,7 @@ fn add(
         }
     }
     if args.remove_originals {
-        let question = idvault::report::vault::remove_question(sources.len());
+        let question = crate::report::vault::remove_question(sources.len());
         match report.confirm(policy, &question)? {
             Confirmation::Yes => {}
             Confirmation::No => {
@@ -240,7 +254,11 @@ fn add(
         None
     };
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
-    let strip = vault::original::strip_policy(args.keep_metadata);
+    let opts = vault::AddOptions {
+        strip: strip_policy(args.keep_metadata),
+        remove: args.remove_originals,
+        cancel: cancel.clone(),
+    };
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let bar = progress::bar(
         progress::wanted(global.quiet, global.json),
@@ -280,15 +298,7 @@ fn add(
             AddEvent::Kept { path, error } => rep.failed(path, &format!("original kept: {error}")),
         });
     };
-    let summary = vault::add_all(
-        &vault,
-        &lock,
-        &sources,
-        strip,
-        keys.as_ref(),
-        args.remove_originals,
-        &on_event,
-    );
+    let summary = vault::add_all(&vault, &lock, &sources, keys.as_ref(), &opts, &on_event);
     bar.finish_and_clear();
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;

@@ -5,19 +5,19 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
-use idvault::isolate;
-use idvault::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
-use idvault::scan::Severity;
-use idvault::ui::prompt::{self, ConfirmPolicy, Confirmation};
-use idvault::ui::{color, progress};
-use idvault::wipe::{
+use crate::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
+use crate::scan::Severity;
+use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
+use crate::ui::{color, progress};
+use crate::wipe::{
     self, Done, LinkPolicy, Outcome, Plan, Planner, Recursion, WipeError, WipeOptions,
 };
+use crate::{Cancel, isolate};
 
 use crate::cli::{GlobalArgs, WipeArgs};
 use crate::exit::ExitCode;
 
-pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: WipeArgs, cancel: &Cancel) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let opts = WipeOptions {
         passes: args.passes,
@@ -112,10 +112,10 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
         plans.iter().map(|p| p.id.size).sum(),
         colored,
     );
-    bar.set_message(idvault::i18n::t("cli.progress.wiped", &[]));
+    bar.set_message(crate::i18n::t("cli.progress.wiped", &[]));
     let mut io_result = Ok(());
     let mut done = 0;
-    wipe::execute_many(&plans, |plan, result| {
+    wipe::execute_many(&plans, cancel, |plan, result| {
         done += 1;
         if io_result.is_err() {
             return;

@@ -21,7 +21,7 @@ pub const LEFTOVER_PREFIX: &str = ".idvault-wipe-";
 pub enum Leftover {
     /// A file whose wipe was cut short: moved out of its name, partly overwritten.
     InterruptedWipe,
-    /// An unfinished write ([`TEMP_PREFIX`]): it may hold plaintext (an interrupted `vault
+    /// An unfinished write (`TEMP_PREFIX`): it may hold plaintext (an interrupted `vault
     /// extract`) or an unverified copy.
     Temporary,
 }

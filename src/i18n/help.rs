@@ -148,13 +148,16 @@ pub fn shared(key: &str) -> Option<String> {
 }
 
 /// Every help key the tree `cmd` needs: one for each English text clap would show. The root's
-/// texts are under `help.<name>`, a subcommand's under its path without the root.
+/// texts are under `help.<name>`, a subcommand's under its path without the root. For the tests
+/// that every such key is in the catalogue.
+#[cfg(test)]
 pub fn needed_keys(cmd: &Command) -> Vec<String> {
     let mut out = Vec::new();
     needed(cmd, cmd.get_name(), true, &mut out);
     out
 }
 
+#[cfg(test)]
 fn needed(cmd: &Command, path: &str, root: bool, out: &mut Vec<String>) {
     let mut need = |has: bool, k: String| {
         if has {

@@ -10,10 +10,12 @@
 //! exception is `help.*`: `--help`'s English is clap's, from the doc comments in `cli.rs`, and
 //! only zh-CN has those keys; [`help`]'s test checks that every help text has its translation.
 
+#[cfg(feature = "cli")]
 pub mod help;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+#[cfg(feature = "cli")]
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A language the catalog has.
@@ -149,14 +151,17 @@ impl Catalog {
 }
 
 /// The command line's language (0 English, 1 Simplified Chinese), set once by `main`.
+#[cfg(feature = "cli")]
 static CLI_LANG: AtomicU8 = AtomicU8::new(0);
 
 /// Sets the language of the command line's text.
+#[cfg(feature = "cli")]
 pub fn set_lang(lang: Lang) {
     CLI_LANG.store(lang as u8, Ordering::Relaxed);
 }
 
 /// The language of the command line's text (English until [`set_lang`]).
+#[cfg(feature = "cli")]
 pub fn lang() -> Lang {
     match CLI_LANG.load(Ordering::Relaxed) {
         1 => Lang::ZhCn,
@@ -165,12 +170,14 @@ pub fn lang() -> Lang {
 }
 
 /// The message `key` in the command line's language, `{name}` placeholders filled from `args`.
+#[cfg(feature = "cli")]
 pub fn t(key: &str, args: &[(&str, &str)]) -> String {
     Catalog::get_or_load().get(lang(), key, args)
 }
 
 /// A message about `n` things: `key.one` when `n` is 1, else `key.other` (Chinese has one form,
 /// written twice so that the keys match), with `{n}` and `args` filled in.
+#[cfg(feature = "cli")]
 pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
     let form = if n == 1 { "one" } else { "other" };
     let n = n.to_string();
@@ -246,9 +253,8 @@ mod tests {
     #[test]
     fn every_kind_and_risk_has_a_name() {
         use crate::scan::finding::{Kind, Risk};
-        use clap::ValueEnum;
         let c = Catalog::get_or_load();
-        for k in Kind::value_variants() {
+        for k in Kind::ALL {
             assert!(c.messages(Lang::ZhCn).contains_key(&format!("kind.{k}")));
         }
         for r in [Risk::Gps, Risk::CloudSync, Risk::ChatApp, Risk::Trash] {

@@ -4,11 +4,15 @@
 //! its EXIF is. Scan, strip and review ask this table instead of matching on the file type, so
 //! a format is added or changed here and in its own module only.
 
+#[cfg(feature = "content")]
 use std::fs::File;
+#[cfg(feature = "content")]
 use std::time::Duration;
 
 use super::sniff::FileType;
+#[cfg(feature = "content")]
 use super::video::{Frames, VideoError};
+#[cfg(feature = "content")]
 use super::{matroska, mp4};
 
 /// Everything idvault can do with one file type.
@@ -64,6 +68,7 @@ pub enum Recording {
     Matroska,
 }
 
+#[cfg(feature = "content")]
 impl Recording {
     /// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max`,
     /// none started after `budget` of this thread's CPU time: the container's own sampler.
@@ -154,6 +159,9 @@ impl FileType {
             }
             FileType::Pdf => (Some(W::Pdf), Some(P::Pages), None, None),
         };
+        // HEVC, AV1, PDF images and recordings are decoded by the `content` feature's crates;
+        // without it only stills have pixels.
+        let pixels = pixels.filter(|p| cfg!(feature = "content") || *p == P::Still);
         Caps {
             strip,
             pixels,

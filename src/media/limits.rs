@@ -31,6 +31,7 @@ pub const TOP_BOXES_MAX: usize = 200_000;
 
 /// Samples in a track's tables that the frame sampler reads at most (ten hours at 60 fps): it
 /// keeps an offset, a size and a time for each.
+#[cfg(feature = "content")]
 pub const FRAME_SAMPLES_MAX: usize = 2_200_000;
 
 /// Samples in a track's tables that the strip locates at most (a timed metadata track's, to zero
@@ -40,6 +41,7 @@ pub const STRIP_SAMPLES_MAX: usize = 1 << 24;
 
 /// Any one PDF stream may inflate to at most this much: an 8-bit RGB image at the pixel limit
 /// of the image decoders fits in 300 MB; text content streams are far smaller.
+#[cfg(feature = "content")]
 pub const PDF_STREAM_MAX_BYTES: usize = 300 << 20;
 
 /// Permission to hold one file larger than [`STRIP_LARGE_BYTES`] in memory. `strip` and the

@@ -14,6 +14,7 @@ pub(crate) mod gif;
 pub mod heif;
 pub(crate) mod jpeg;
 pub mod limits;
+#[cfg(feature = "content")]
 pub mod matroska;
 pub mod mp4;
 pub(crate) mod parts;
@@ -21,6 +22,7 @@ pub mod pdf;
 pub(crate) mod png;
 pub mod sniff;
 pub(crate) mod tiff;
+#[cfg(feature = "content")]
 pub mod video;
 pub(crate) mod webp;
 

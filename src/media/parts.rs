@@ -35,7 +35,7 @@ impl Default for StripOptions {
 pub enum VerifyLevel {
     /// Re-parse the output (nothing removable left, stripping again changes nothing), compare
     /// the coded image or media data and every kept block byte for byte, and check that
-    /// nothing affecting rendering was dropped (see [`crate::metadata::verify`]). The default.
+    /// nothing affecting rendering was dropped (see `metadata::verify`). The default.
     Structure,
     /// Everything [`VerifyLevel::Structure`] does, then decode both images and compare pixels
     /// where a decoder is built in.

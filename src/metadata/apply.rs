@@ -96,7 +96,7 @@ pub struct Outcome {
     pub status: Status,
     pub format: Option<FileType>,
     pub removed: Vec<Removed>,
-    /// The clean copy, for [`Target::CopyTo`].
+    /// The clean copy, for `Target::CopyTo`.
     pub output: Option<PathBuf>,
     /// Why the file failed or is unsupported.
     pub message: Option<String>,

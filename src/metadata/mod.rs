@@ -37,7 +37,7 @@ impl Stripped {
 }
 
 /// Removes metadata from a whole file held in memory and verifies the result (see
-/// [`verify::verify`]). Never re-encodes: everything kept is copied byte for byte.
+/// `verify::verify`). Never re-encodes: everything kept is copied byte for byte.
 pub fn strip(input: &[u8], opts: &StripOptions) -> Result<Stripped, StripError> {
     let stripped = clean(input, opts)?;
     if !stripped.removed.is_empty() {

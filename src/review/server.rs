@@ -37,6 +37,7 @@ use super::job::{self, StartError};
 use super::locked;
 use super::session::{ActionError, Session};
 use super::thumb;
+use crate::Cancel;
 use crate::i18n::{Catalog, Lang};
 
 const INDEX_HTML: &str = include_str!("../../assets/review/index.html");
@@ -106,10 +107,10 @@ impl Server {
         *locked(&self.forward) = Some(page);
     }
 
-    /// Serves until the page says "Done", no request from the page came for `idle`, or `signal`
-    /// is set. A running job is always let finish (it takes seconds per file); a second signal
+    /// Serves until the page says "Done", no request from the page came for `idle`, or `cancel`
+    /// is set (the binary sets it on Ctrl-C or SIGTERM). A running job is always let finish (it takes seconds per file); a second signal
     /// ends the process at once, which the pipeline is built to survive.
-    pub fn run(&self, signal: &AtomicBool) -> Stop {
+    pub fn run(&self, cancel: &Cancel) -> Stop {
         let idle = locked(&self.session).opts.idle;
         *locked(&self.last_seen) = Instant::now();
         let stop = AtomicBool::new(false);
@@ -124,7 +125,7 @@ impl Server {
                 if running {
                     continue;
                 }
-                if signal.load(Ordering::Relaxed) {
+                if cancel.is_cancelled() {
                     break Stop::Signal;
                 }
                 if self.done.load(Ordering::Relaxed) {

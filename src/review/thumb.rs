@@ -16,6 +16,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+#[cfg(feature = "content")]
 use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
@@ -25,10 +26,13 @@ use image::{DynamicImage, RgbImage};
 use crate::fsutil;
 use crate::media::caps::Pixels;
 use crate::media::decode;
+#[cfg(feature = "content")]
 use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
 use crate::media::sniff::FileType;
+#[cfg(feature = "content")]
 use crate::media::video::VideoError;
+#[cfg(feature = "content")]
 use crate::scan::content::pdf::{self, PdfError};
 use crate::scan::signals::{self, HeaderMeta};
 
@@ -37,6 +41,7 @@ pub const SHARP_SIDE: u32 = 320;
 /// Long side of the blurred thumbnail: a few pixels per character line of a document at most.
 pub const BLUR_SIDE: u32 = 16;
 /// No keyframe of a recording is started after this long (the scan's own budget for one file).
+#[cfg(feature = "content")]
 const FRAME_TIME: Duration = Duration::from_secs(4);
 
 /// Both thumbnails of one file, as JPEG bytes.
@@ -60,10 +65,13 @@ pub enum ThumbError {
     Read(#[from] io::Error),
     #[error(transparent)]
     Decode(#[from] decode::DecodeError),
+    #[cfg(feature = "content")]
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    #[cfg(feature = "content")]
     #[error("recording: {0}")]
     Recording(#[from] VideoError),
+    #[cfg(feature = "content")]
     #[error("no picture on the first pages of this PDF")]
     NoPicture,
     #[error("cannot encode the thumbnail: {0}")]
@@ -77,9 +85,13 @@ pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
     };
     let mut file = fsutil::open_regular_nofollow(path)?;
     let rgb = match pixels {
+        #[cfg(feature = "content")]
         Pixels::Heic => heic::decode(&read(&mut file)?)?.rgb,
+        #[cfg(feature = "content")]
         Pixels::Avif => avif::decode(&read(&mut file)?)?.rgb,
+        #[cfg(feature = "content")]
         Pixels::Pages => first_picture(&read(&mut file)?)?,
+        #[cfg(feature = "content")]
         Pixels::Frames(sampler) => {
             let len = file.metadata()?.len();
             let mut frames = sampler.frames(&mut file, len, 1, FRAME_TIME)?.frames;
@@ -91,6 +103,8 @@ pub fn make(path: &Path, t: FileType) -> Result<Thumbs, ThumbError> {
             frames.swap_remove(0).rgb
         }
         Pixels::Still => still(&mut file, t)?,
+        #[cfg(not(feature = "content"))]
+        _ => return Err(ThumbError::Unsupported),
     };
     let img = DynamicImage::ImageRgb8(rgb);
     let (w, h) = decode::fit(
@@ -132,6 +146,7 @@ fn still(file: &mut File, t: FileType) -> Result<RgbImage, ThumbError> {
 }
 
 /// The first image on the first pages of the PDF in `bytes` (a scanner app's page).
+#[cfg(feature = "content")]
 fn first_picture(bytes: &[u8]) -> Result<RgbImage, ThumbError> {
     let image = pdf::read(bytes)?
         .pages
@@ -179,6 +194,7 @@ mod tests {
     }
 
     /// The sizes of both thumbnails of the checked-in sample `rel` (tests/data/).
+    #[cfg(feature = "content")]
     fn sizes(rel: &str, t: FileType) -> [(u32, u32); 2] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data")
@@ -191,6 +207,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "content")]
     fn heic_photos_and_recordings_are_previewed_in_process() {
         // 600×421 HEIC; 1920×1080 H.264 in MP4; 568×320 H.264 in MOV.
         assert_eq!(

@@ -31,7 +31,7 @@ pub const MAX_ENTRIES: u64 = 250_000;
 pub const MAX_TOTAL_BYTES: u64 = 64 << 30;
 /// How many times larger than its compressed size an entry (or a gzip stream) may come out.
 /// Photos, videos and PDFs hardly compress (1–1.2×), text and JSON 3–10×; zip bombs
-/// expand 1,000× and more. Checked once more than [`RATIO_FREE_BYTES`] came out.
+/// expand 1,000× and more. Checked once more than `RATIO_FREE_BYTES` came out.
 pub const MAX_RATIO: u64 = 100;
 /// Output below which the ratio is not checked: a small file of zeros legitimately expands
 /// a thousand times, and costs nothing.

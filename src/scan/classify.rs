@@ -6,8 +6,12 @@ use std::io::{self, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use super::archive;
+#[cfg(feature = "content")]
 use super::content::analyse::{self, Context, Outcome};
-use super::content::cache::{Before, Cache, ContentKey, FileKey, Found};
+#[cfg(feature = "content")]
+use super::content::cache::{Before, ContentKey, Found};
+use super::content::cache::{Cache, FileKey};
+#[cfg(feature = "content")]
 use super::content::container;
 use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
@@ -178,6 +182,7 @@ fn stage0<R: Read + Seek>(
 }
 
 /// The stage-0 facts the content stages use.
+#[cfg(feature = "content")]
 fn context(t: FileType, meta: &HeaderMeta, ev: &Evidence) -> Context {
     Context {
         file_type: Some(t),
@@ -198,6 +203,7 @@ fn after_content(t: FileType, blank: bool, ev: &mut Evidence) {
 
 /// Content analysis after stage 0, through the cache of earlier scans' results; also says
 /// whether the pixels were analysed and showed nothing.
+#[cfg(feature = "content")]
 fn content_stage(
     path: &Path,
     file: &mut File,
@@ -222,8 +228,74 @@ fn content_stage(
     content_result(outcome, path, "")
 }
 
+/// Content analysis of the archive entry `member` (of the archive at `path`, whose identity is
+/// `id`) after its stage 0, through the cache; as [`content_stage`].
+#[cfg(feature = "content")]
+#[allow(clippy::too_many_arguments)]
+fn member_content(
+    path: &Path,
+    member: &archive::Member,
+    bytes: &[u8],
+    t: FileType,
+    meta: &HeaderMeta,
+    id: &FileId,
+    cache: Option<&Cache>,
+    ev: &mut Evidence,
+) -> (ContentStatus, Option<Warning>, bool) {
+    let cx = context(t, meta, ev);
+    let key = ContentKey {
+        id,
+        context: cx.cache_bits(),
+        member: Some(member),
+    };
+    if let Some((status, blank)) = replayed(cache, &key, ev) {
+        return (status, None, blank);
+    }
+    let before = Found::before(ev);
+    let outcome = if member.size > ANALYSE_MAX_BYTES {
+        let reason = format!("the entry is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
+        analyse::not_analysed(ev, reason, true)
+    } else {
+        container::analyse_bytes(bytes, &cx, ev)
+    };
+    remember(cache, &key, &outcome, ev, &before);
+    let prefix = format!("{}: ", shown_member(&member.path));
+    content_result(outcome, path, &prefix)
+}
+
+/// Without the `content` feature no pixels are looked at: content analysis is off.
+#[cfg(not(feature = "content"))]
+fn content_stage(
+    _: &Path,
+    _: &mut File,
+    _: FileType,
+    _: &HeaderMeta,
+    _: &FileId,
+    _: Option<&Cache>,
+    _: &mut Evidence,
+) -> (ContentStatus, Option<Warning>, bool) {
+    (ContentStatus::Off, None, false)
+}
+
+/// Without the `content` feature no pixels are looked at: content analysis is off.
+#[cfg(not(feature = "content"))]
+#[allow(clippy::too_many_arguments)]
+fn member_content(
+    _: &Path,
+    _: &archive::Member,
+    _: &[u8],
+    _: FileType,
+    _: &HeaderMeta,
+    _: &FileId,
+    _: Option<&Cache>,
+    _: &mut Evidence,
+) -> (ContentStatus, Option<Warning>, bool) {
+    (ContentStatus::Off, None, false)
+}
+
 /// What an earlier scan's content analysis of the unchanged file at `key` found, added to
 /// `ev`, and whether that was nothing; `None` when it must be analysed.
+#[cfg(feature = "content")]
 fn replayed(
     cache: Option<&Cache>,
     key: &ContentKey,
@@ -248,6 +320,7 @@ fn replayed(
 
 /// Records what content analysis found at `key` (what it added to `ev` since `before`), or
 /// that it found nothing.
+#[cfg(feature = "content")]
 fn remember(
     cache: Option<&Cache>,
     key: &ContentKey,
@@ -266,6 +339,7 @@ fn remember(
 
 /// The content status of an outcome, the note it is worth (`prefix` names the archive entry
 /// the outcome is about), and whether the pixels were analysed and showed nothing.
+#[cfg(feature = "content")]
 fn content_result(
     outcome: Outcome,
     path: &Path,
@@ -300,7 +374,7 @@ fn look_into(
     let mut out = Classified::default();
     let (mut analysed, mut ocr, mut cached, mut not_analysed) = (false, false, false, false);
     let (_, problems) = archive::read(&mut *file, format, &mut |member, data| {
-        if crate::interrupt::requested() {
+        if opts.cancel.is_cancelled() {
             return false;
         }
         let Some((bytes, t)) = read_member(data, member.size) else {
@@ -319,28 +393,8 @@ fn look_into(
         let head = &bytes[..bytes.len().min(HEAD_LEN)];
         let (mut ev, meta) = stage0(&mut source, t, head, name, &folders, absolute);
         if opts.content {
-            let cx = context(t, &meta, &ev);
-            let key = ContentKey {
-                id: &id,
-                context: cx.cache_bits(),
-                member: Some(member),
-            };
-            let (status, note, blank) = match replayed(cache, &key, &mut ev) {
-                Some((status, blank)) => (status, None, blank),
-                None => {
-                    let before = Found::before(&ev);
-                    let outcome = if member.size > ANALYSE_MAX_BYTES {
-                        let reason =
-                            format!("the entry is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
-                        analyse::not_analysed(&mut ev, reason, true)
-                    } else {
-                        container::analyse_bytes(&bytes, &cx, &mut ev)
-                    };
-                    remember(cache, &key, &outcome, &ev, &before);
-                    let prefix = format!("{}: ", shown_member(&member.path));
-                    content_result(outcome, &entry.path, &prefix)
-                }
-            };
+            let (status, note, blank) =
+                member_content(&entry.path, member, &bytes, t, &meta, &id, cache, &mut ev);
             match status {
                 ContentStatus::Analysed { ocr: read } => (analysed, ocr) = (true, ocr || read),
                 ContentStatus::Cached => cached = true,

@@ -6,9 +6,8 @@ use serde::Serialize;
 pub use crate::files::place::Risk;
 
 /// The kind of sensitive file a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum Kind {
     Passport,
     IdCard,
@@ -25,6 +24,26 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order above.
+    pub const ALL: [Kind; 11] = [
+        Kind::Passport,
+        Kind::IdCard,
+        Kind::ResidencePermit,
+        Kind::TravelPermit,
+        Kind::Visa,
+        Kind::DriverLicence,
+        Kind::IdSelfie,
+        Kind::KycScreenshot,
+        Kind::ScreenRecording,
+        Kind::DocumentScan,
+        Kind::Screenshot,
+    ];
+
+    /// The kind named `name` (as [`Kind::as_str`] spells it), if any.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The name used in JSON and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -208,6 +227,18 @@ pub enum ContentStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_and_found_by_its_json_name() {
+        for k in Kind::ALL {
+            let json = serde_json::to_value(k).unwrap();
+            assert_eq!(json.as_str(), Some(k.as_str()));
+            assert_eq!(Kind::from_name(k.as_str()), Some(k));
+        }
+        let distinct: std::collections::BTreeSet<Kind> = Kind::ALL.into_iter().collect();
+        assert_eq!(distinct.len(), Kind::ALL.len());
+        assert_eq!(Kind::from_name("Passport"), None);
+    }
 
     #[test]
     fn votes_for_one_kind_combine_as_noisy_or() {

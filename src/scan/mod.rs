@@ -1,12 +1,21 @@
 //! The scan engine: walk the roots, classify every file on all cores while the walk goes on,
 //! and deliver findings and warnings, in completion order, to the caller's thread.
 
-pub mod archive;
-pub mod classify;
-pub mod content;
-pub mod finding;
-pub mod signals;
-pub mod walk;
+pub(crate) mod archive;
+pub(crate) mod classify;
+#[cfg(feature = "content")]
+pub(crate) mod content;
+/// Without the `content` feature: only the cache of earlier scans' results, which also skips
+/// unchanged files found clean before.
+#[cfg(not(feature = "content"))]
+pub(crate) mod content {
+    // Its other half, what pixels showed, has nothing to record in this build.
+    #[allow(dead_code)]
+    pub mod cache;
+}
+pub(crate) mod finding;
+pub(crate) mod signals;
+pub(crate) mod walk;
 
 use std::path::PathBuf;
 use std::thread;
@@ -14,12 +23,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 
-use crate::dismissed::{Dismissed, Marks};
-use crate::files::{FileId, Leftover};
-use crate::media::sniff::FileType;
-use crate::{interrupt, isolate};
+use crate::Cancel;
+use crate::dismissed::Marks;
+use crate::isolate;
 use finding::ContentStatus;
-use finding::{Kind, Verdict};
+
+pub use crate::dismissed::Dismissed;
+pub use crate::files::{FileId, Leftover};
+pub use crate::media::sniff::FileType;
+pub use archive::Member;
+pub use finding::{Document, Kind, Reason, Risk, Verdict};
+pub use walk::{Exclude, Filter, RootLinks};
 
 /// What to scan and what to report.
 #[derive(Clone, Debug)]
@@ -35,18 +49,20 @@ pub struct ScanOptions {
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Skip unchanged files an earlier scan found nothing in, and the content analysis of
-    /// unchanged files whose pixels held nothing (see [`content::cache`]). `IDVAULT_NO_CACHE=1`
+    /// unchanged files whose pixels held nothing (see `content::cache`). `IDVAULT_NO_CACHE=1`
     /// turns it off too.
     pub cache: bool,
-    /// Whether files marked "Not a document" (see [`crate::dismissed`]) are left out.
+    /// Whether files marked "Not a document" (see [`Dismissed`]) are left out.
     pub dismissed: Dismissed,
     /// What the walk leaves out (`--exclude`); a symlinked root is followed by default.
     pub filter: walk::Filter,
     /// Whether the files inside zip and tar archives are looked at.
     pub archives: Archives,
+    /// Set by the caller to stop the scan before its next file (see [`Cancel`]).
+    pub cancel: Cancel,
 }
 
-/// Whether a scan looks into archives (see [`archive`]).
+/// Whether a scan looks into zip and tar archives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Archives {
     /// Every media file inside is judged; findings name the archive and the entry.
@@ -70,6 +86,7 @@ impl ScanOptions {
             dismissed: Dismissed::Hide,
             filter: walk::Filter::default(),
             archives: Archives::LookInside,
+            cancel: Cancel::new(),
         }
     }
 
@@ -149,7 +166,7 @@ pub struct Summary {
     /// idvault's own leftovers from an interrupted run (not scanned).
     pub leftovers: u64,
     /// Findings left out because the user marked the file "Not a document" (see
-    /// [`crate::dismissed`]): hidden, but counted, so that a mark planted by someone else
+    /// [`Dismissed`]): hidden, but counted, so that a mark planted by someone else
     /// does not make a document vanish without a trace.
     pub hidden: u64,
     /// Folders skipped because they hold an idvault vault (each also named in a note), sorted.
@@ -205,7 +222,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
         let walk_events = event_tx.clone();
         s.spawn(move || {
             walk::walk(&opts.roots, opts.one_file_system, &opts.filter, |w| {
-                !interrupt::requested()
+                !opts.cancel.is_cancelled()
                     && match w {
                         walk::Walked::File(entry) => work_tx.send(entry).is_ok(),
                         walk::Walked::Warning(w) => walk_events.send(Outcome::Warning(w)).is_ok(),
@@ -221,7 +238,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
             let tx = event_tx.clone();
             s.spawn(move || {
                 for entry in rx {
-                    if interrupt::requested() {
+                    if opts.cancel.is_cancelled() {
                         return;
                     }
                     let out = isolate::per_file(|| classify_entry(&entry, opts, cache, marks))
@@ -329,7 +346,7 @@ pub fn plan(opts: &ScanOptions, mut on_file: impl FnMut(&Plan)) -> Plan {
             }
             on_file(&plan);
         }
-        !interrupt::requested()
+        !opts.cancel.is_cancelled()
     });
     plan
 }

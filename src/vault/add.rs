@@ -17,7 +17,7 @@ use super::pipeline::{
 };
 use super::store::{Source, add_file};
 use super::{Error, Keys, Vault, VaultLock};
-use crate::isolate;
+use crate::{Cancel, isolate};
 
 /// What [`add_all`] reports as it goes (from several threads).
 #[derive(Debug)]
@@ -68,13 +68,24 @@ pub struct AddSummary {
     pub not_sealed: u64,
 }
 
+/// How [`add_all`] adds.
+#[derive(Clone, Debug, Default)]
+pub struct AddOptions {
+    /// Whether metadata is stripped from what is stored.
+    pub strip: StripPolicy,
+    /// Wipe each original once its entry was confirmed against it (needs the keys).
+    pub remove: bool,
+    /// Set by the caller to start no new file, and no next step of a file under way.
+    pub cancel: Cancel,
+}
+
 /// Adds `sources` in parallel.
 ///
 /// Without `keys`, each file becomes a new entry that stays *pending* (readable from its own
 /// metadata, not yet sealed into the manifest) until a command with the passphrase checks and
-/// seals it. With `keys`, the shared [`pipeline`] runs: earlier entries for the same path and
+/// seals it. With `keys`, the shared `pipeline` runs: earlier entries for the same path and
 /// time are reused once checked against the file, the manifest is committed, and with
-/// `remove` each original is wiped after its entry was confirmed against it.
+/// `opts.remove` each original is wiped after its entry was confirmed against it.
 ///
 /// An error here is fatal (the manifest could not be written, no original was touched);
 /// per-file problems go to `on_event`.
@@ -82,20 +93,22 @@ pub fn add_all(
     vault: &Vault,
     lock: &VaultLock,
     sources: &[Source],
-    strip: StripPolicy,
     keys: Option<&Keys>,
-    remove: bool,
+    opts: &AddOptions,
     on_event: &(dyn Fn(AddEvent<'_>) + Sync),
 ) -> Result<AddSummary, Error> {
-    assert!(!remove || keys.is_some(), "removal needs a key to verify");
+    assert!(
+        !opts.remove || keys.is_some(),
+        "removal needs a key to verify"
+    );
     let Some(keys) = keys else {
         let added: Vec<Option<u64>> = sources
             .par_iter()
             .map(|s| {
-                let result = if crate::interrupt::requested() {
+                let result = if opts.cancel.is_cancelled() {
                     Err(ItemError::Interrupted)
                 } else {
-                    isolate::per_file(|| add_file(vault, lock, s, strip))
+                    isolate::per_file(|| add_file(vault, lock, s, opts.strip))
                         .map_err(ItemError::Panicked)
                         .and_then(|r| r.map_err(ItemError::Vault))
                 };
@@ -134,14 +147,15 @@ pub fn add_all(
         })
         .collect();
     let settings = Settings {
-        strip,
+        strip: opts.strip,
         find: Find::ByPath,
-        originals: if remove {
+        originals: if opts.remove {
             Originals::Wipe
         } else {
             Originals::Keep
         },
         wipe: crate::wipe::WipeOptions::default(),
+        cancel: opts.cancel.clone(),
     };
     let on_stored = |i: usize, stored: StoredEvent<'_>| {
         let path = &sources[i].path;

@@ -74,14 +74,14 @@ pub(crate) fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 /// The public, unencrypted part of a vault: `idvault-vault.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
-    /// [`FORMAT`] of the vault.
+    /// `FORMAT` of the vault.
     pub format: u32,
     /// Seconds since the Unix epoch when the vault was created.
     pub created: i64,
     /// Public recipients every entry is encrypted to; the first is the vault's own identity.
     pub recipients: Vec<String>,
     /// BLAKE3 keyed hash of the fields above under a key derived from the vault identity (see
-    /// [`super::trust`]); `None` in vaults made before seals existed.
+    /// `vault::trust`); `None` in vaults made before seals existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
 }

@@ -170,7 +170,7 @@ pub struct Manifest {
     pub generation: u64,
     pub entries: Vec<Entry>,
     /// BLAKE3 keyed hash of the generation, the recipients and the entries under a key
-    /// derived from the vault identity (see [`super::trust`]); `None` when written without
+    /// derived from the vault identity (see `vault::trust`); `None` when written without
     /// the passphrase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,

@@ -3,10 +3,10 @@
 //!
 //! Adding needs no secret: entries are encrypted to the public recipients in
 //! `idvault-vault.toml`. Reading needs the vault passphrase (one scrypt per command, to open
-//! `identity.age`) or another identity given at init. See [`format`](mod@format) for the layout, [`add`]
+//! `identity.age`) or another identity given at init. See `format` for the layout, `add`
 //! for the write order, and docs/README-vault.md for the user's view.
 //!
-//! The API `vault add` uses (`secure` goes through the same [`pipeline`]):
+//! The API `vault add` uses (`secure` goes through the same `pipeline`):
 //! ```no_run
 //! # use idvault::vault::*;
 //! # fn f(passphrase: secrecy::SecretString) -> Result<(), Error> {
@@ -15,21 +15,22 @@
 //! let lock = vault.lock(LockMode::Exclusive, |_pid| {})?;
 //! let sources = [Source::new("/photos/passport.jpg".into())];
 //! // Store, verify each vault copy against its original, then wipe the originals.
-//! let summary = add_all(&vault, &lock, &sources, StripPolicy::Strip, Some(&keys), true, &|_event| {})?;
+//! let opts = AddOptions { strip: StripPolicy::Strip, remove: true, ..AddOptions::default() };
+//! let summary = add_all(&vault, &lock, &sources, Some(&keys), &opts, &|_event| {})?;
 //! # let _ = summary;
 //! # Ok(()) }
 //! ```
 
-pub mod add;
+pub(crate) mod add;
 pub mod check;
-pub mod crypto;
-pub mod format;
-pub mod lock;
-pub mod manifest;
-pub mod original;
-pub mod pipeline;
-pub mod store;
-pub mod trust;
+pub(crate) mod crypto;
+pub(crate) mod format;
+pub(crate) mod lock;
+pub(crate) mod manifest;
+pub(crate) mod original;
+pub(crate) mod pipeline;
+pub(crate) mod store;
+pub(crate) mod trust;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -39,8 +40,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
 
-pub use add::{AddEvent, AddSummary, add_all};
-pub use crypto::{BoxIdentity, Digested, Recipients};
+pub use add::{AddEvent, AddOptions, AddSummary, add_all};
+pub use crypto::{BoxIdentity, Digested, Recipients, load_identity_file, read_recipients_file};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
 pub use manifest::{Detected, DetectedReason, Entry, Manifest, StoredPath, StripLog};

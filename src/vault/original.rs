@@ -30,16 +30,6 @@ pub enum StripPolicy {
     Keep,
 }
 
-/// Whether metadata is stripped, from the `--keep-metadata` flag of `secure`, `review` and
-/// `vault add`.
-pub fn strip_policy(keep_metadata: bool) -> StripPolicy {
-    if keep_metadata {
-        StripPolicy::Keep
-    } else {
-        StripPolicy::Strip
-    }
-}
-
 /// The bytes to store for one original, and what was stripped from them.
 pub struct Prepared {
     pub reader: Box<dyn Read + Send>,

@@ -28,8 +28,8 @@ use rayon::prelude::*;
 use super::original::{self, StripPolicy};
 use super::store::{Added, Source, add_file, sha256_file};
 use super::{Entry, EntryId, Error, Keys, Sealing, Vault, VaultLock};
+use crate::Cancel;
 use crate::files::FileId;
-use crate::interrupt;
 use crate::isolate::{self, Panicked};
 use crate::wipe::{self, WipeError, WipeOptions};
 
@@ -73,6 +73,8 @@ pub struct Settings {
     pub find: Find,
     pub originals: Originals,
     pub wipe: WipeOptions,
+    /// Set by the caller to stop before any job's next step.
+    pub cancel: Cancel,
 }
 
 /// How an entry came to hold a file.
@@ -113,8 +115,8 @@ pub enum ItemError {
 
 /// Stops a job's next step once Ctrl-C or SIGTERM was received: the steps under way finish,
 /// none starts, so each original is left as it was or has a complete, verified vault copy.
-fn not_interrupted() -> Result<(), ItemError> {
-    if interrupt::requested() {
+fn not_interrupted(cancel: &Cancel) -> Result<(), ItemError> {
+    if cancel.is_cancelled() {
         Err(ItemError::Interrupted)
     } else {
         Ok(())
@@ -210,7 +212,7 @@ pub fn run<T: Send>(
     let hashes: Vec<Option<Result<String, Error>>> = jobs
         .par_iter()
         .map(|job| {
-            (settings.find == Find::ByContent && !interrupt::requested())
+            (settings.find == Find::ByContent && !settings.cancel.is_cancelled())
                 .then(|| sha256_file(&job.source.path).map(|d| d.sha256))
         })
         .collect();
@@ -230,7 +232,7 @@ pub fn run<T: Send>(
                 Some(Ok(h)) => (Some(h), None),
                 None => (None, None),
             };
-            let (step, impostors) = match (unreadable, not_interrupted()) {
+            let (step, impostors) = match (unreadable, not_interrupted(&settings.cancel)) {
                 (_, Err(stop)) => (Step1::Failed(stop), Vec::new()),
                 (Some(e), Ok(())) => (Step1::Failed(ItemError::Vault(e)), Vec::new()),
                 (None, Ok(())) => {
@@ -388,7 +390,7 @@ fn complete(
         }
         Step1::New(added) => {
             outcome.stored = Some(Stored::New);
-            let checked = not_interrupted()
+            let checked = not_interrupted(&settings.cancel)
                 .and_then(|()| {
                     original::confirm(vault, keys, &added.entry, path).map_err(ItemError::Verify)
                 })
@@ -406,7 +408,7 @@ fn complete(
         Step1::Twin => {
             outcome.stored = Some(Stored::Twin);
             let h = hash.unwrap_or_default();
-            not_interrupted().and_then(|()| {
+            not_interrupted(&settings.cancel).and_then(|()| {
                 for claim in index.by_original_hash(&h) {
                     match original::confirm(vault, keys, claim, path) {
                         Ok(seen) => {
@@ -438,7 +440,7 @@ fn dispose(job: &Job, seen: &FileId, settings: &Settings) -> Result<OriginalDone
     };
     match settings.originals {
         Originals::Keep => Ok(OriginalDone::Kept),
-        _ if interrupt::requested() => Err(ItemError::Interrupted),
+        _ if settings.cancel.is_cancelled() => Err(ItemError::Interrupted),
         Originals::Wipe => {
             let out = plan()
                 .and_then(|p| wipe::execute(&p))
@@ -480,6 +482,7 @@ mod tests {
                 links: LinkPolicy::Refuse,
                 thumbnails: None,
             },
+            cancel: Cancel::new(),
         }
     }
 

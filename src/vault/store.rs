@@ -161,7 +161,7 @@ pub(crate) fn add_file(
     Ok(Added { entry, stamp })
 }
 
-/// SHA-256 of a file's bytes, streamed (to look it up with [`super::Index::by_original_hash`]).
+/// SHA-256 of a file's bytes, streamed (to look it up with `Index::by_original_hash`).
 pub fn sha256_file(path: &Path) -> Result<crypto::Digested, Error> {
     let mut file = fsutil::open_regular_nofollow(path).map_err(|e| Error::io("open", path, e))?;
     crypto::digest(&mut file).map_err(|e| Error::io("read", path, e))

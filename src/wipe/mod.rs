@@ -26,9 +26,9 @@
 
 mod caveat;
 mod destroy;
-pub mod device;
-pub mod mounts;
-pub mod thumbnail;
+pub(crate) mod device;
+pub(crate) mod mounts;
+pub(crate) mod thumbnail;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -37,11 +37,14 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use crate::Cancel;
 use crate::files::FileId;
 use crate::files::place::{self, Risk};
 pub use caveat::Caveat;
-use device::{Device, DeviceKind};
-use mounts::{FsClass, Mount};
+pub use device::{Device, DeviceKind};
+pub use mounts::FsClass;
+use mounts::Mount;
+pub use thumbnail::default_cache_dir;
 
 /// How to treat symlinks and hard-linked files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -122,7 +125,7 @@ pub enum WipeError {
         #[source]
         source: io::Error,
     },
-    /// Planning this path panicked (caught by [`crate::isolate::per_file`]); nothing was done.
+    /// Planning this path panicked (caught by `isolate::per_file`); nothing was done.
     #[error(transparent)]
     Panicked(crate::isolate::Panicked),
 }
@@ -472,9 +475,11 @@ pub const PARALLEL_WIPES: usize = 4;
 
 /// Executes every plan, [`PARALLEL_WIPES`] at a time, and hands each result to `on_done` on the
 /// caller's thread as it completes. Names of hard-linked files are handled last, one at a
-/// time, so that the last remaining name of a file is recognised and wiped in full.
+/// time, so that the last remaining name of a file is recognised and wiped in full. Once
+/// `cancel` is set no new wipe starts; the ones under way finish.
 pub fn execute_many<'a>(
     plans: &'a [Plan],
+    cancel: &Cancel,
     mut on_done: impl FnMut(&'a Plan, Result<Outcome, WipeError>),
 ) {
     let (links, files): (Vec<&Plan>, Vec<&Plan>) = plans
@@ -489,8 +494,7 @@ pub fn execute_many<'a>(
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    // After Ctrl-C or SIGTERM no new wipe starts; the ones under way finish.
-                    if crate::interrupt::requested() {
+                    if cancel.is_cancelled() {
                         break;
                     }
                     let Some(&plan) = files.get(i) else { break };
@@ -815,7 +819,9 @@ mod tests {
         plans.push(plan(&t.path().join("a"), &force).unwrap());
         plans.push(plan(&t.path().join("b"), &force).unwrap());
         let mut seen = Vec::new();
-        execute_many(&plans, |p, r| seen.push((p.path.clone(), r.unwrap().done)));
+        execute_many(&plans, &Cancel::new(), |p, r| {
+            seen.push((p.path.clone(), r.unwrap().done))
+        });
         assert_eq!(seen.len(), 12);
         seen.sort_by(|a, b| a.0.cmp(&b.0));
         seen.dedup_by(|a, b| a.0 == b.0);

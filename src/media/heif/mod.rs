@@ -1,6 +1,8 @@
 //! HEIF and AVIF (ISO-BMFF image files): the item tables a metadata strip edits ([`strip`]),
 //! HEVC pixels through heic-rs ([`heic`]) and AV1 pixels through the AV1 worker ([`avif`]).
 
+#[cfg(feature = "content")]
 pub mod avif;
+#[cfg(feature = "content")]
 pub mod heic;
 pub(crate) mod strip;

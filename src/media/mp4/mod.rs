@@ -3,6 +3,7 @@
 //! review page ([`frames`]). Both read the movie through [`crate::media::bmff`]: its box
 //! iterator, `moov` locator, handler lookup and sample-table walker.
 
+#[cfg(feature = "content")]
 pub mod frames;
 pub(crate) mod strip;
 

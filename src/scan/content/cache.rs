@@ -429,7 +429,7 @@ impl Found {
             .iter()
             .map(|(kind, weight, signal, detail)| {
                 Some(Vote {
-                    kind: <Kind as clap::ValueEnum>::from_str(kind, false).ok()?,
+                    kind: Kind::from_name(kind)?,
                     weight: *weight,
                     reason: crate::scan::finding::Reason {
                         signal: intern(signal)?,
