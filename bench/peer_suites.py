@@ -31,6 +31,11 @@ import tempfile
 
 # Names and extensions that are a suite's notes or expected outputs, not media under test.
 SKIP_EXT = {".txt", ".md", ".out", ".json", ".py", ".cs", ".sh", ".xml", ".html", ".rst", ".yml"}
+# Embedded images exiftool extracts, with the tag that gives where each starts (ThumbnailTIFF
+# is rebuilt from a reduced-resolution IFD: always a preview).
+PREVIEWS = {"PreviewImage": "PreviewImageStart", "OtherImage": "OtherImageStart",
+            "JpgFromRaw": "JpgFromRawStart", "ThumbnailImage": "ThumbnailOffset",
+            "ThumbnailTIFF": None, "PreviewTIFF": "PreviewTIFFStart"}
 # Tags whose presence (other than a zeroed date) counts as an identifying leftover.
 TAGS = [
     "-GPS:all", "-GPSPosition", "-GPSCoordinates", "-GPSCoordinates-und", "-Make", "-Model",
@@ -39,8 +44,7 @@ TAGS = [
     "-CameraOwnerName", "-LensModel", "-DateTimeOriginal", "-CreateDate", "-ModifyDate",
     "-DateTimeDigitized", "-TrackCreateDate", "-TrackModifyDate", "-MediaCreateDate",
     "-MediaModifyDate", "-XMP:all", "-IPTC:all", "-MakerNotes:all", "-Samsung:all",
-    "-PreviewImage", "-OtherImage", "-JpgFromRaw", "-ThumbnailTIFF", "-ThumbnailImage",
-    "-PreviewTIFF", "-PDF:Author", "-PDF:Creator", "-PDF:Producer", "-PDF:Title",
+    *[f"-{t}" for t in PREVIEWS], "-PDF:Author", "-PDF:Creator", "-PDF:Producer", "-PDF:Title",
     "-PDF:Subject", "-PDF:Keywords",
 ]
 # The kinds of finding that claim an identity document (docs/json.md).
@@ -193,17 +197,75 @@ def compare(pair):
 
 # ---- exiftool leftovers -------------------------------------------------------------------
 
-def leftovers(paths):
-    """{path: [tag, ...]} for the files in which exiftool reads an identifying tag."""
+def picture_offsets(path):
+    """Where the image data of every IFD of a TIFF's main chain (IFD0, IFD1, ...) not marked
+    reduced-resolution starts: the picture and its pages. Exiftool names some of these after
+    their compression ("PreviewImage" for a JPEG-compressed IFD without SubfileType 0,
+    "OtherImage" or "ThumbnailImage" for an old-style JPEG stream), though nothing else in the
+    file shows the picture. An empty set for anything else."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            d = f.read()
+    except OSError:
+        return set()
+    bo = {b"II": "<", b"MM": ">"}.get(d[:2])
+    if bo is None or len(d) < 8 or struct.unpack(bo + "H", d[2:4])[0] != 42:
+        return set()
+    sizes = {1: 1, 3: 2, 4: 4, 13: 4, 16: 8}
+    out, pos, seen = set(), struct.unpack(bo + "I", d[4:8])[0], set()
+    while 0 < pos < len(d) - 2 and pos not in seen and len(seen) < 1000:
+        seen.add(pos)
+        (n,) = struct.unpack(bo + "H", d[pos:pos + 2])
+        if pos + 2 + 12 * n + 4 > len(d):
+            break
+        tags = {}
+        for k in range(n):
+            tag, typ, count = struct.unpack(bo + "HHI", d[pos + 2 + 12 * k:pos + 10 + 12 * k])
+            size = sizes.get(typ)
+            if size is None or count == 0:
+                continue
+            at = pos + 10 + 12 * k
+            if size * count > 4:
+                at = struct.unpack(bo + "I", d[at:at + 4])[0]
+            fmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[size]
+            if at + size <= len(d):
+                tags[tag] = struct.unpack(bo + fmt, d[at:at + size])[0]
+        if tags.get(254, 0) & 1 == 0 and tags.get(255) != 2:
+            out.update(tags[t] for t in (273, 324, 513) if t in tags)
+        pos = struct.unpack(bo + "I", d[pos + 2 + 12 * n:pos + 6 + 12 * n])[0]
+    return out
+
+
+def leftovers(paths, named_pictures=None):
+    """{path: [tag, ...]} for the files in which exiftool reads an identifying tag or an
+    embedded preview. An embedded image that is the picture itself or a page of it (see
+    picture_offsets) is not a preview; those go to `named_pictures` ({path: [tag, ...]})."""
     found = {}
+    starts = [f"-{t}" for t in PREVIEWS.values() if t]
     for i in range(0, len(paths), 200):
         chunk = paths[i:i + 200]
-        r = run(["exiftool", "-q", "-q", "-j", "-G1", "-a", "-m", *TAGS, *chunk], 900)
+        r = run(["exiftool", "-q", "-q", "-j", "-n", "-G1", "-a", "-m", *TAGS, *starts, *chunk],
+                900)
         if r is None or not r.stdout.strip():
             continue
         for row in json.loads(r.stdout):
-            tags = [k for k, v in row.items() if k != "SourceFile"
-                    and not (isinstance(v, str) and (v.startswith("0000:00:00") or v == ""))]
+            pictures = None
+            tags = []
+            for k, v in row.items():
+                group, _, name = k.rpartition(":")
+                if k == "SourceFile" or name in PREVIEWS.values() \
+                        or (isinstance(v, str) and (v.startswith("0000:00:00") or v == "")):
+                    continue
+                if PREVIEWS.get(name):
+                    start = str(row.get(f"{group}:{PREVIEWS[name]}", "")).split(" ")[0]
+                    if pictures is None:
+                        pictures = picture_offsets(row["SourceFile"])
+                    if start.isdigit() and int(start) in pictures:
+                        if named_pictures is not None:
+                            named_pictures.setdefault(row["SourceFile"], []).append(k)
+                        continue
+                tags.append(k)
             if tags:
                 found[row["SourceFile"]] = tags
     return found
@@ -266,11 +328,15 @@ def evaluate(name, src, args, details):
     unsupported = [rel for rel in files if status.get(rel, ("?",))[0] == "unsupported"]
     for tool, changed in (("idv", stripped), ("ex", ex_changed)):
         base = copies["idvault" if tool == "idv" else "exiftool"]
-        left = leftovers([os.path.join(base, rel) for rel in changed])
+        named = {}
+        left = leftovers([os.path.join(base, rel) for rel in changed], named)
         row[f"{tool}_tags_left"] = len(left)
+        row[f"{tool}_named_pictures"] = len(named)
         if tool == "idv":
             for path, tags in sorted(left.items()):
                 note("tags-left", os.path.relpath(path, base), " ".join(tags[:8]))
+            for path, tags in sorted(named.items()):
+                note("picture-named-as-preview", os.path.relpath(path, base), " ".join(tags))
         pairs = [(os.path.join(copies["orig"], rel), os.path.join(base, rel)) for rel in changed]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             verdicts = list(pool.map(compare, pairs))
@@ -313,7 +379,8 @@ COLUMNS = [
     ("source", "source"), ("files", "files"),
     ("idv_stripped", "stripped"), ("idv_unchanged", "unchanged"),
     ("idv_unsupported", "unsupported"), ("idv_failed", "failed"),
-    ("idv_tags_left", "tags left"), ("idv_differ", "pixels differ"),
+    ("idv_tags_left", "tags left"), ("idv_named_pictures", "picture named a preview"),
+    ("idv_differ", "pixels differ"),
     ("idv_broken", "no longer decodes"), ("idv_undecodable", "not decodable"),
     ("idv_refused_altered", "refused altered"), ("idv_unsupported_tags", "unsupported with tags"),
     ("ex_changed", "exiftool changed"), ("ex_tags_left", "exiftool tags left"),
