@@ -1275,3 +1275,112 @@ fn exiftool_finds_no_preview_in_stripped_tiff_and_dng() {
         assert!(left.is_empty(), "{f:?}: {left:?}");
     }
 }
+
+/// A one-page PDF as a scanner app writes it: an Info dictionary with names, device and dates,
+/// and an XMP metadata stream in the catalog.
+fn scanner_pdf() -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        b"BT /F1 11 Tf 48 380 Td (P<UTOERIKSSON<<ANNA) Tj ET".to_vec(),
+    ));
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
+    });
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let xmp = doc.add_object(Stream::new(
+        dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+        b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><tiff:Model>SM-G991B</tiff:Model></x:xmpmeta>"
+            .to_vec(),
+    ));
+    let catalog = doc.add_object(dictionary! {
+        "Type" => "Catalog", "Pages" => pages, "Metadata" => xmp,
+    });
+    let info = doc.add_object(dictionary! {
+        "Author" => Object::string_literal("Anna Eriksson"),
+        "Producer" => Object::string_literal("Adobe Scan for Android"),
+        "CreationDate" => Object::string_literal("D:20240102030405+01'00'"),
+    });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// The fuzz targets' check (`fuzz/src/lib.rs`: `pdf_strip`, `tiff`) run in-process over
+/// seeded mutations of a scanner PDF and of the preview TIFF and DNG, since cargo-fuzz needs
+/// a nightly toolchain: no panic, and whatever is accepted strips again to itself.
+#[test]
+fn mutated_pdfs_and_preview_tiffs_strip_cleanly_or_fail() {
+    use idvault::metadata::{StripOptions, strip};
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    const MUTATIONS: usize = 1500;
+    const TOKENS: [&[u8]; 8] = [
+        b" 0 R",
+        b"/Length 99999999",
+        b"endobj",
+        b"<<",
+        b">>",
+        b"stream\n",
+        b"/Info 1 0 R",
+        b"trailer<</Root 1 0 R/Size 2>>",
+    ];
+    let opts = StripOptions::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(0x25_0F);
+    let samples = [scanner_pdf(), tiff_with_previews().0, dng_like().0];
+    let mut accepted = [0usize; 3];
+    for (k, sample) in samples.iter().enumerate() {
+        let clean = strip(sample, &opts).expect("the sample itself strips");
+        assert!(
+            !clean.removed.is_empty(),
+            "sample {k} has metadata to remove"
+        );
+        for _ in 0..MUTATIONS {
+            let mut m = sample.clone();
+            let below =
+                |rng: &mut ChaCha8Rng, n: usize| (rng.next_u64() % n.max(1) as u64) as usize;
+            for _ in 0..1 + below(&mut rng, 4) {
+                let at = below(&mut rng, m.len());
+                match below(&mut rng, 5) {
+                    0 => m[at] ^= 1 << below(&mut rng, 8),
+                    1 => m.truncate(at.max(8)),
+                    2 => {
+                        let t = TOKENS[below(&mut rng, TOKENS.len())];
+                        m.splice(at..at, t.iter().copied());
+                    }
+                    3 => {
+                        let end = (at + 4).min(m.len());
+                        m[at..end].fill(0xFF);
+                    }
+                    _ => {
+                        let len = below(&mut rng, 64).min(m.len() - at);
+                        let to = below(&mut rng, m.len() - len);
+                        let chunk = m[at..at + len].to_vec();
+                        m[to..to + len].copy_from_slice(&chunk);
+                    }
+                }
+            }
+            if let Ok(s) = strip(&m, &opts) {
+                accepted[k] += 1;
+                let again = strip(&s.data, &opts).expect("accepted output strips again");
+                assert!(again.removed.is_empty(), "sample {k}: not idempotent");
+            }
+        }
+    }
+    // Not a pass by rejection: some damaged copies are still cleaned.
+    assert!(accepted.iter().all(|&n| n > 0), "{accepted:?}");
+}
