@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 # Names and extensions that are a suite's notes or expected outputs, not media under test.
 SKIP_EXT = {".txt", ".md", ".out", ".json", ".py", ".cs", ".sh", ".xml", ".html", ".rst", ".yml"}
@@ -173,13 +174,59 @@ def decoded_here(path, only=None):
     return None
 
 
+class Decoder:
+    """A child process that runs decoded_here() on one path at a time (libtiff and friends can
+    crash or hang on these files); a crash or a timeout kills it, that file counts as not
+    decodable and the next call starts a new child. One per worker thread, so the interpreter
+    and Pillow are loaded once per child, not once per file."""
+
+    def __init__(self):
+        self.proc = None
+
+    def __call__(self, path, only=None):
+        import select
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen([sys.executable, __file__, "--serve"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+        try:
+            self.proc.stdin.write(json.dumps([path, only]).encode() + b"\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], 600)
+            line = self.proc.stdout.readline() if ready else b""
+        except OSError:
+            line = b""
+        if not line:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            return None
+        digest = json.loads(line)
+        return digest or None
+
+
+_local = threading.local()
+
+
 def decoded(path, only=None):
-    """decoded_here() in a child process: libtiff and friends can crash or hang on these files."""
-    r = run([sys.executable, __file__, "--decode", path] + ([only] if only else []), 600)
-    if r is None or r.returncode != 0:
-        return None
-    digest = r.stdout.decode().strip()
-    return digest if digest and digest != "None" else None
+    """decoded_here() in this thread's child process (see Decoder)."""
+    if not hasattr(_local, "decoder"):
+        _local.decoder = Decoder()
+    return _local.decoder(path, only)
+
+
+def serve():
+    """The child side of Decoder: one JSON [path, only] a line in, one JSON digest a line out."""
+    import warnings
+    warnings.simplefilter("ignore")
+    for line in sys.stdin:
+        path, only = json.loads(line)
+        try:
+            digest = decoded_here(path, only)
+        except Exception:  # a decoder bug on a hostile file: not decodable
+            digest = None
+        sys.stdout.write(json.dumps(digest) + "\n")
+        sys.stdout.flush()
 
 
 def compare(pair):
@@ -391,10 +438,8 @@ COLUMNS = [
 
 
 def main():
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "--decode":
-        import warnings
-        warnings.simplefilter("ignore")
-        print(decoded_here(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--idvault", required=True)
