@@ -7,9 +7,12 @@ For each source folder (NAME=DIR):
      `exiftool -all= -overwrite_original -r` the other.
   2. idvault's per-file status (stripped, unchanged, unsupported, failed) comes from its JSON
      Lines; exiftool's from the bytes (changed or not) and its error lines.
-  3. Every file a tool changed is checked for identifying tags exiftool still reads (see TAGS),
-     and its decoded pixels or media streams are compared with the original's (Pillow, every
-     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF).
+  3. Every file a tool changed is checked for identifying tags exiftool still reads (see TAGS;
+     an embedded image that is the picture itself is listed apart, see picture_offsets), and
+     its decoded pixels or media streams are compared with the original's (Pillow, every
+     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF). A JPEG
+     whose picture is the same but whose MPF images after the end (Pillow's further MPO frames)
+     are gone is counted apart.
   4. Every file idvault refused or left alone (failed, unsupported, unchanged) must be
      byte-identical to the original.
   5. `idvault scan --json --no-cache` on the originals: panic text on stderr, a hang (timeout), and
@@ -108,16 +111,19 @@ def pillow_frames(path, scratch):
     from PIL import Image, ImageSequence
     Image.MAX_IMAGE_PIXELS = 100_000_000
     h = hashlib.sha256()
+    first = None
     with Image.open(path) as im:
         n = 0
         for frame in ImageSequence.Iterator(im):
             frame.load()
             h.update(f"{frame.mode} {frame.size}\n".encode())
             h.update(frame.tobytes())
+            first = first or h.hexdigest()
             n += 1
             if n >= 500:
                 break
-    return h.hexdigest()
+    # The first frame apart: a JPEG's further "frames" are MPF images after its end (MPO).
+    return f"{first}/{h.hexdigest()}/{n}"
 
 
 def heif_frames(path, scratch):
@@ -230,8 +236,9 @@ def serve():
 
 
 def compare(pair):
-    """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder)
-    or 'undecodable'."""
+    """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder),
+    'mpf' (a JPEG whose picture decodes the same, but not the MPF images after its end, which
+    Pillow reads as further frames of an MPO) or 'undecodable'."""
     orig, new = pair
     a = decoded(orig)
     if a is None:
@@ -239,7 +246,13 @@ def compare(pair):
     b = decoded(new, a.split(":", 1)[0])
     if b is None:
         return "broken"
-    return "same" if a == b else "differ"
+    if a == b:
+        return "same"
+    with open(orig, "rb") as f:
+        jpeg = f.read(2) == b"\xff\xd8"
+    if jpeg and a.startswith("pillow:") and a.split("/")[0] == b.split("/")[0]:
+        return "mpf"  # the picture is the same; MPF images after its end were removed
+    return "differ"
 
 
 # ---- exiftool leftovers -------------------------------------------------------------------
@@ -387,11 +400,11 @@ def evaluate(name, src, args, details):
         pairs = [(os.path.join(copies["orig"], rel), os.path.join(base, rel)) for rel in changed]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             verdicts = list(pool.map(compare, pairs))
-        for v in ("differ", "broken", "undecodable"):
+        for v in ("differ", "broken", "undecodable", "mpf"):
             row[f"{tool}_{v}"] = sum(1 for x in verdicts if x == v)
         if tool == "idv":
             for rel, v in zip(changed, verdicts):
-                if v in ("differ", "broken"):
+                if v in ("differ", "broken", "mpf"):
                     note(f"pixels-{v}", rel)
     left = leftovers([os.path.join(copies["orig"], rel) for rel in unsupported])
     row["idv_unsupported_tags"] = len(left)
@@ -427,11 +440,12 @@ COLUMNS = [
     ("idv_stripped", "stripped"), ("idv_unchanged", "unchanged"),
     ("idv_unsupported", "unsupported"), ("idv_failed", "failed"),
     ("idv_tags_left", "tags left"), ("idv_named_pictures", "picture named a preview"),
-    ("idv_differ", "pixels differ"),
-    ("idv_broken", "no longer decodes"), ("idv_undecodable", "not decodable"),
+    ("idv_differ", "pixels differ"), ("idv_broken", "no longer decodes"),
+    ("idv_mpf", "MPF images after the JPEG removed"), ("idv_undecodable", "not decodable"),
     ("idv_refused_altered", "refused altered"), ("idv_unsupported_tags", "unsupported with tags"),
     ("ex_changed", "exiftool changed"), ("ex_tags_left", "exiftool tags left"),
-    ("ex_differ", "exiftool pixels differ"), ("ex_broken", "exiftool no longer decodes"),
+    ("ex_differ", "exiftool pixels differ"), ("ex_mpf", "exiftool MPF images removed"),
+    ("ex_broken", "exiftool no longer decodes"),
     ("scan_panic", "scan panics"), ("scan_hang", "scan hangs"),
     ("scan_id_findings", "scan ID findings"),
 ]
