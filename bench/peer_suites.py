@@ -471,6 +471,8 @@ def main():
             print(f"{name}: {d}", file=sys.stderr)
             rows.append(evaluate(name, d, args, details))
             details.flush()
+            # Each source's row as soon as it is done, so a run cut short still tells something.
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     cols = [c for c in COLUMNS if c[0] != "scan_panic" or args.scan]
     print("| " + " | ".join(h for _, h in cols) + " |")
     print("|" + "---|" * len(cols))
