@@ -7,9 +7,12 @@ For each source folder (NAME=DIR):
      `exiftool -all= -overwrite_original -r` the other.
   2. idvault's per-file status (stripped, unchanged, unsupported, failed) comes from its JSON
      Lines; exiftool's from the bytes (changed or not) and its error lines.
-  3. Every file a tool changed is checked for identifying tags exiftool still reads (see TAGS),
-     and its decoded pixels or media streams are compared with the original's (Pillow, every
-     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF).
+  3. Every file a tool changed is checked for identifying tags exiftool still reads (see TAGS;
+     an embedded image that is the picture itself is listed apart, see picture_offsets), and
+     its decoded pixels or media streams are compared with the original's (Pillow, every
+     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF). A JPEG
+     whose picture is the same but whose MPF images after the end (Pillow's further MPO frames)
+     are gone is counted apart.
   4. Every file idvault refused or left alone (failed, unsupported, unchanged) must be
      byte-identical to the original.
   5. `idvault scan --json --no-cache` on the originals: panic text on stderr, a hang (timeout), and
@@ -28,9 +31,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 # Names and extensions that are a suite's notes or expected outputs, not media under test.
 SKIP_EXT = {".txt", ".md", ".out", ".json", ".py", ".cs", ".sh", ".xml", ".html", ".rst", ".yml"}
+# Embedded images exiftool extracts, with the tag that gives where each starts (ThumbnailTIFF
+# is rebuilt from a reduced-resolution IFD: always a preview).
+PREVIEWS = {"PreviewImage": "PreviewImageStart", "OtherImage": "OtherImageStart",
+            "JpgFromRaw": "JpgFromRawStart", "ThumbnailImage": "ThumbnailOffset",
+            "ThumbnailTIFF": None, "PreviewTIFF": "PreviewTIFFStart"}
 # Tags whose presence (other than a zeroed date) counts as an identifying leftover.
 TAGS = [
     "-GPS:all", "-GPSPosition", "-GPSCoordinates", "-GPSCoordinates-und", "-Make", "-Model",
@@ -39,8 +48,7 @@ TAGS = [
     "-CameraOwnerName", "-LensModel", "-DateTimeOriginal", "-CreateDate", "-ModifyDate",
     "-DateTimeDigitized", "-TrackCreateDate", "-TrackModifyDate", "-MediaCreateDate",
     "-MediaModifyDate", "-XMP:all", "-IPTC:all", "-MakerNotes:all", "-Samsung:all",
-    "-PreviewImage", "-OtherImage", "-JpgFromRaw", "-ThumbnailTIFF", "-ThumbnailImage",
-    "-PreviewTIFF", "-PDF:Author", "-PDF:Creator", "-PDF:Producer", "-PDF:Title",
+    *[f"-{t}" for t in PREVIEWS], "-PDF:Author", "-PDF:Creator", "-PDF:Producer", "-PDF:Title",
     "-PDF:Subject", "-PDF:Keywords",
 ]
 # The kinds of finding that claim an identity document (docs/json.md).
@@ -103,16 +111,19 @@ def pillow_frames(path, scratch):
     from PIL import Image, ImageSequence
     Image.MAX_IMAGE_PIXELS = 100_000_000
     h = hashlib.sha256()
+    first = None
     with Image.open(path) as im:
         n = 0
         for frame in ImageSequence.Iterator(im):
             frame.load()
             h.update(f"{frame.mode} {frame.size}\n".encode())
             h.update(frame.tobytes())
+            first = first or h.hexdigest()
             n += 1
             if n >= 500:
                 break
-    return h.hexdigest()
+    # The first frame apart: a JPEG's further "frames" are MPF images after its end (MPO).
+    return f"{first}/{h.hexdigest()}/{n}"
 
 
 def heif_frames(path, scratch):
@@ -169,18 +180,65 @@ def decoded_here(path, only=None):
     return None
 
 
+class Decoder:
+    """A child process that runs decoded_here() on one path at a time (libtiff and friends can
+    crash or hang on these files); a crash or a timeout kills it, that file counts as not
+    decodable and the next call starts a new child. One per worker thread, so the interpreter
+    and Pillow are loaded once per child, not once per file."""
+
+    def __init__(self):
+        self.proc = None
+
+    def __call__(self, path, only=None):
+        import select
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen([sys.executable, __file__, "--serve"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+        try:
+            self.proc.stdin.write(json.dumps([path, only]).encode() + b"\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], 600)
+            line = self.proc.stdout.readline() if ready else b""
+        except OSError:
+            line = b""
+        if not line:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            return None
+        digest = json.loads(line)
+        return digest or None
+
+
+_local = threading.local()
+
+
 def decoded(path, only=None):
-    """decoded_here() in a child process: libtiff and friends can crash or hang on these files."""
-    r = run([sys.executable, __file__, "--decode", path] + ([only] if only else []), 600)
-    if r is None or r.returncode != 0:
-        return None
-    digest = r.stdout.decode().strip()
-    return digest if digest and digest != "None" else None
+    """decoded_here() in this thread's child process (see Decoder)."""
+    if not hasattr(_local, "decoder"):
+        _local.decoder = Decoder()
+    return _local.decoder(path, only)
+
+
+def serve():
+    """The child side of Decoder: one JSON [path, only] a line in, one JSON digest a line out."""
+    import warnings
+    warnings.simplefilter("ignore")
+    for line in sys.stdin:
+        path, only = json.loads(line)
+        try:
+            digest = decoded_here(path, only)
+        except Exception:  # a decoder bug on a hostile file: not decodable
+            digest = None
+        sys.stdout.write(json.dumps(digest) + "\n")
+        sys.stdout.flush()
 
 
 def compare(pair):
-    """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder)
-    or 'undecodable'."""
+    """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder),
+    'mpf' (a JPEG whose picture decodes the same, but not the MPF images after its end, which
+    Pillow reads as further frames of an MPO) or 'undecodable'."""
     orig, new = pair
     a = decoded(orig)
     if a is None:
@@ -188,22 +246,86 @@ def compare(pair):
     b = decoded(new, a.split(":", 1)[0])
     if b is None:
         return "broken"
-    return "same" if a == b else "differ"
+    if a == b:
+        return "same"
+    with open(orig, "rb") as f:
+        jpeg = f.read(2) == b"\xff\xd8"
+    if jpeg and a.startswith("pillow:") and a.split("/")[0] == b.split("/")[0]:
+        return "mpf"  # the picture is the same; MPF images after its end were removed
+    return "differ"
 
 
 # ---- exiftool leftovers -------------------------------------------------------------------
 
-def leftovers(paths):
-    """{path: [tag, ...]} for the files in which exiftool reads an identifying tag."""
+def picture_offsets(path):
+    """Where the image data of every IFD of a TIFF's main chain (IFD0, IFD1, ...) not marked
+    reduced-resolution starts: the picture and its pages. Exiftool names some of these after
+    their compression ("PreviewImage" for a JPEG-compressed IFD without SubfileType 0,
+    "OtherImage" or "ThumbnailImage" for an old-style JPEG stream), though nothing else in the
+    file shows the picture. An empty set for anything else."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            d = f.read()
+    except OSError:
+        return set()
+    bo = {b"II": "<", b"MM": ">"}.get(d[:2])
+    if bo is None or len(d) < 8 or struct.unpack(bo + "H", d[2:4])[0] != 42:
+        return set()
+    sizes = {1: 1, 3: 2, 4: 4, 13: 4, 16: 8}
+    out, pos, seen = set(), struct.unpack(bo + "I", d[4:8])[0], set()
+    while 0 < pos < len(d) - 2 and pos not in seen and len(seen) < 1000:
+        seen.add(pos)
+        (n,) = struct.unpack(bo + "H", d[pos:pos + 2])
+        if pos + 2 + 12 * n + 4 > len(d):
+            break
+        tags = {}
+        for k in range(n):
+            tag, typ, count = struct.unpack(bo + "HHI", d[pos + 2 + 12 * k:pos + 10 + 12 * k])
+            size = sizes.get(typ)
+            if size is None or count == 0:
+                continue
+            at = pos + 10 + 12 * k
+            if size * count > 4:
+                at = struct.unpack(bo + "I", d[at:at + 4])[0]
+            fmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[size]
+            if at + size <= len(d):
+                tags[tag] = struct.unpack(bo + fmt, d[at:at + size])[0]
+        if tags.get(254, 0) & 1 == 0 and tags.get(255) != 2:
+            out.update(tags[t] for t in (273, 324, 513) if t in tags)
+        pos = struct.unpack(bo + "I", d[pos + 2 + 12 * n:pos + 6 + 12 * n])[0]
+    return out
+
+
+def leftovers(paths, named_pictures=None):
+    """{path: [tag, ...]} for the files in which exiftool reads an identifying tag or an
+    embedded preview. An embedded image that is the picture itself or a page of it (see
+    picture_offsets) is not a preview; those go to `named_pictures` ({path: [tag, ...]})."""
     found = {}
+    starts = [f"-{t}" for t in PREVIEWS.values() if t]
     for i in range(0, len(paths), 200):
         chunk = paths[i:i + 200]
-        r = run(["exiftool", "-q", "-q", "-j", "-G1", "-a", "-m", *TAGS, *chunk], 900)
+        r = run(["exiftool", "-q", "-q", "-j", "-n", "-G1", "-a", "-m", *TAGS, *starts, *chunk],
+                900)
         if r is None or not r.stdout.strip():
             continue
         for row in json.loads(r.stdout):
-            tags = [k for k, v in row.items() if k != "SourceFile"
-                    and not (isinstance(v, str) and (v.startswith("0000:00:00") or v == ""))]
+            pictures = None
+            tags = []
+            for k, v in row.items():
+                group, _, name = k.rpartition(":")
+                if k == "SourceFile" or name in PREVIEWS.values() \
+                        or (isinstance(v, str) and (v.startswith("0000:00:00") or v == "")):
+                    continue
+                if PREVIEWS.get(name):
+                    start = str(row.get(f"{group}:{PREVIEWS[name]}", "")).split(" ")[0]
+                    if pictures is None:
+                        pictures = picture_offsets(row["SourceFile"])
+                    if start.isdigit() and int(start) in pictures:
+                        if named_pictures is not None:
+                            named_pictures.setdefault(row["SourceFile"], []).append(k)
+                        continue
+                tags.append(k)
             if tags:
                 found[row["SourceFile"]] = tags
     return found
@@ -266,19 +388,23 @@ def evaluate(name, src, args, details):
     unsupported = [rel for rel in files if status.get(rel, ("?",))[0] == "unsupported"]
     for tool, changed in (("idv", stripped), ("ex", ex_changed)):
         base = copies["idvault" if tool == "idv" else "exiftool"]
-        left = leftovers([os.path.join(base, rel) for rel in changed])
+        named = {}
+        left = leftovers([os.path.join(base, rel) for rel in changed], named)
         row[f"{tool}_tags_left"] = len(left)
+        row[f"{tool}_named_pictures"] = len(named)
         if tool == "idv":
             for path, tags in sorted(left.items()):
                 note("tags-left", os.path.relpath(path, base), " ".join(tags[:8]))
+            for path, tags in sorted(named.items()):
+                note("picture-named-as-preview", os.path.relpath(path, base), " ".join(tags))
         pairs = [(os.path.join(copies["orig"], rel), os.path.join(base, rel)) for rel in changed]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             verdicts = list(pool.map(compare, pairs))
-        for v in ("differ", "broken", "undecodable"):
+        for v in ("differ", "broken", "undecodable", "mpf"):
             row[f"{tool}_{v}"] = sum(1 for x in verdicts if x == v)
         if tool == "idv":
             for rel, v in zip(changed, verdicts):
-                if v in ("differ", "broken"):
+                if v in ("differ", "broken", "mpf"):
                     note(f"pixels-{v}", rel)
     left = leftovers([os.path.join(copies["orig"], rel) for rel in unsupported])
     row["idv_unsupported_tags"] = len(left)
@@ -313,21 +439,21 @@ COLUMNS = [
     ("source", "source"), ("files", "files"),
     ("idv_stripped", "stripped"), ("idv_unchanged", "unchanged"),
     ("idv_unsupported", "unsupported"), ("idv_failed", "failed"),
-    ("idv_tags_left", "tags left"), ("idv_differ", "pixels differ"),
-    ("idv_broken", "no longer decodes"), ("idv_undecodable", "not decodable"),
+    ("idv_tags_left", "tags left"), ("idv_named_pictures", "picture named a preview"),
+    ("idv_differ", "pixels differ"), ("idv_broken", "no longer decodes"),
+    ("idv_mpf", "MPF images after the JPEG removed"), ("idv_undecodable", "not decodable"),
     ("idv_refused_altered", "refused altered"), ("idv_unsupported_tags", "unsupported with tags"),
     ("ex_changed", "exiftool changed"), ("ex_tags_left", "exiftool tags left"),
-    ("ex_differ", "exiftool pixels differ"), ("ex_broken", "exiftool no longer decodes"),
+    ("ex_differ", "exiftool pixels differ"), ("ex_mpf", "exiftool MPF images removed"),
+    ("ex_broken", "exiftool no longer decodes"),
     ("scan_panic", "scan panics"), ("scan_hang", "scan hangs"),
     ("scan_id_findings", "scan ID findings"),
 ]
 
 
 def main():
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "--decode":
-        import warnings
-        warnings.simplefilter("ignore")
-        print(decoded_here(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--idvault", required=True)
@@ -345,6 +471,8 @@ def main():
             print(f"{name}: {d}", file=sys.stderr)
             rows.append(evaluate(name, d, args, details))
             details.flush()
+            # Each source's row as soon as it is done, so a run cut short still tells something.
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     cols = [c for c in COLUMNS if c[0] != "scan_panic" or args.scan]
     print("| " + " | ".join(h for _, h in cols) + " |")
     print("|" + "---|" * len(cols))

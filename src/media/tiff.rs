@@ -3,9 +3,15 @@
 //! Artist, the Exif, GPS and Interop IFDs with their MakerNote, XMP, IPTC, Photoshop — is
 //! removed from the IFD table and its value bytes are zeroed.
 //!
+//! Embedded previews go too, as a JPEG's EXIF thumbnail does: an image IFD marked
+//! reduced-resolution (NewSubfileType bit 0, or SubfileType 2), a SubIFD smaller than its parent
+//! without a subfile type, and a bare JPEG stream in a SubIFD or a later IFD are unlinked (their
+//! table, values and image data zeroed). A DNG's IFD0 thumbnail loses its image data but keeps
+//! the DNG tags; a file whose only image is such a preview is refused.
+//!
 //! Editing is in place: IFD tables only shrink and nothing moves, so every strip and tile offset
-//! stays valid and the image data is never touched. Proprietary raw formats built on TIFF (CR2,
-//! NEF, …) need their MakerNote to decode and are reported as unsupported.
+//! stays valid and the main image data is never touched. Proprietary raw formats built on TIFF
+//! (CR2, NEF, …) need their MakerNote to decode and are reported as unsupported.
 //!
 //! Also builds and reads the minimal EXIF block (Orientation only) the other containers keep.
 
@@ -24,6 +30,15 @@ const SUB_IFDS: u16 = 330;
 /// (offsets, byte counts) pairs that locate image data.
 const DATA_PAIRS: [(u16, u16); 3] = [(273, 279), (324, 325), (513, 514)];
 const JPEG_TABLES: u16 = 347;
+const NEW_SUBFILE_TYPE: u16 = 254;
+const OLD_SUBFILE_TYPE: u16 = 255;
+const WIDTH: u16 = 256;
+const LENGTH: u16 = 257;
+/// JPEGInterchangeFormat: where a JPEG stream of its own starts (EXIF thumbnails, old-style JPEG).
+const JPEG_STREAM: u16 = 513;
+const DNG_VERSION: u16 = 50706;
+/// The log group of removed embedded previews.
+const PREVIEW: &str = "embedded preview image";
 const MAX_IFDS: usize = 4096;
 /// Deepest nesting of metadata IFDs followed (IFD0 → Exif → Interoperability is 2 deep; makers
 /// nest a few more). Bounds the recursion, so a chain of thousands of IFDs each pointing to the
@@ -76,8 +91,11 @@ impl Layout {
         if self.big { 20 } else { 12 }
     }
     fn put_word(self, out: &mut [u8], p: usize, v: u64) {
+        self.put_uint(out, p, v, self.word_len());
+    }
+    /// Writes the low `n` bytes of `v` at `p`.
+    fn put_uint(self, out: &mut [u8], p: usize, v: u64, n: usize) {
         let bytes = v.to_be_bytes();
-        let n = self.word_len();
         let src = &bytes[8 - n..];
         for i in 0..n {
             out[p + i] = if self.be { src[i] } else { src[n - 1 - i] };
@@ -110,6 +128,29 @@ struct Ifd {
     /// The table: count, entries and next-IFD offset.
     table: Range<usize>,
     next: u64,
+    /// Where a reader finds it (filled in by [`image_ifds`]).
+    place: Place,
+}
+
+/// Where an image IFD hangs, by index into [`image_ifds`]' list (a parent comes before its
+/// children).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// In the IFD chain, after `prev` (`None`: IFD0, the header points to it).
+    Chain { prev: Option<usize> },
+    /// In the SubIFDs of `parent`.
+    Sub { parent: usize },
+}
+
+/// What cleaning does with an image IFD as a whole.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fate {
+    /// Kept, less its metadata tags.
+    Keep,
+    /// An embedded preview (or below one): unlinked, its table, values and data zeroed.
+    Unlink,
+    /// A DNG's IFD0 thumbnail: its image data goes, its table (DNG tags, SubIFDs) stays.
+    Empty,
 }
 
 fn type_size(typ: u16) -> Option<u64> {
@@ -192,6 +233,7 @@ impl Layout {
             entries,
             table: pos..end,
             next: self.word(d, end - self.word_len())?,
+            place: Place::Chain { prev: None },
         })
     }
 }
@@ -230,28 +272,138 @@ fn group(tag: u16) -> &'static str {
     }
 }
 
-/// All image IFDs: the IFD chain and SubIFDs, each visited once.
+/// All image IFDs: the IFD chain and SubIFDs, each visited once, a parent before its children.
 fn image_ifds(l: Layout, d: &[u8], first: u64) -> Result<Vec<Ifd>, StripError> {
     let mut seen = HashSet::new();
-    let mut todo = vec![first];
+    let mut todo = vec![(first, Place::Chain { prev: None })];
     let mut out = Vec::new();
-    while let Some(pos) = todo.pop() {
+    while let Some((pos, place)) = todo.pop() {
         if pos == 0 || !seen.insert(pos) {
             continue;
         }
         if out.len() >= MAX_IFDS {
             return Err(StripError::malformed(FORMAT, "too many IFDs"));
         }
-        let ifd = l.ifd(d, pos).ok_or_else(|| {
+        let mut ifd = l.ifd(d, pos).ok_or_else(|| {
             StripError::malformed(FORMAT, format!("IFD at {pos} runs past the end"))
         })?;
-        todo.push(ifd.next);
+        ifd.place = place;
+        let me = out.len();
+        todo.push((ifd.next, Place::Chain { prev: Some(me) }));
         for e in ifd.entries.iter().filter(|e| e.tag == SUB_IFDS) {
-            todo.extend(l.values(d, e));
+            todo.extend(
+                l.values(d, e)
+                    .into_iter()
+                    .map(|p| (p, Place::Sub { parent: me })),
+            );
         }
         out.push(ifd);
     }
     Ok(out)
+}
+
+/// The first integer value of `tag` in `ifd`.
+fn value_of(l: Layout, d: &[u8], ifd: &Ifd, tag: u16) -> Option<u64> {
+    let e = ifd.entries.iter().find(|e| e.tag == tag)?;
+    l.values(d, e).first().copied()
+}
+
+/// Whether image IFD `i` is an embedded preview: marked reduced-resolution (NewSubfileType bit
+/// 0, or the old SubfileType 2); or, with no subfile type, a SubIFD smaller than its parent
+/// both ways, or a bare JPEG stream (JPEGInterchangeFormat with no dimensions, strips or tiles,
+/// as EXIF's thumbnail) anywhere but IFD0. An IFD without image data previews nothing.
+fn is_preview(l: Layout, d: &[u8], ifds: &[Ifd], i: usize) -> bool {
+    let ifd = &ifds[i];
+    if data_ranges(l, d, ifd).is_empty() {
+        return false;
+    }
+    if let Some(t) = value_of(l, d, ifd, NEW_SUBFILE_TYPE) {
+        return t & 1 == 1;
+    }
+    if let Some(t) = value_of(l, d, ifd, OLD_SUBFILE_TYPE) {
+        return t == 2;
+    }
+    let has = |tag| ifd.entries.iter().any(|e| e.tag == tag);
+    let bare_jpeg = has(JPEG_STREAM) && !has(WIDTH) && !has(273) && !has(324);
+    match ifd.place {
+        Place::Chain { prev: None } => false,
+        Place::Chain { prev: Some(_) } => bare_jpeg,
+        Place::Sub { parent } => {
+            let size = |ifd| Some((value_of(l, d, ifd, WIDTH)?, value_of(l, d, ifd, LENGTH)?));
+            let smaller = matches!(
+                (size(ifd), size(&ifds[parent])),
+                (Some((w, h)), Some((pw, ph))) if w < pw && h < ph
+            );
+            bare_jpeg || smaller
+        }
+    }
+}
+
+/// What cleaning does with each image IFD. A preview is unlinked with everything below it; a
+/// DNG's IFD0 thumbnail is emptied (its table holds the DNG tags and the SubIFDs). Refused: a
+/// preview as IFD0 of a plain TIFF (unlinking it would leave a reader no first image), a
+/// full-resolution image below a preview, and a file with no image left.
+fn fates(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<Vec<Fate>, StripError> {
+    let refuse = |why: &str| {
+        Err(StripError::Unsupported {
+            what: format!("TIFF with an embedded preview that cannot be removed: {why}"),
+        })
+    };
+    let dng = ifds
+        .first()
+        .is_some_and(|i| i.entries.iter().any(|e| e.tag == DNG_VERSION));
+    let mut out: Vec<Fate> = Vec::with_capacity(ifds.len());
+    for (i, ifd) in ifds.iter().enumerate() {
+        let preview = is_preview(l, d, ifds, i);
+        let fate = match ifd.place {
+            Place::Sub { parent } if out[parent] == Fate::Unlink => {
+                if !preview && !data_ranges(l, d, ifd).is_empty() {
+                    return refuse("a full-resolution image hangs below it");
+                }
+                Fate::Unlink
+            }
+            Place::Chain { prev: None } if preview && dng => Fate::Empty,
+            Place::Chain { prev: None } if preview => {
+                return refuse("it is IFD0, the image every TIFF reader shows first");
+            }
+            _ if preview => Fate::Unlink,
+            _ => Fate::Keep,
+        };
+        out.push(fate);
+    }
+    let main_left = ifds
+        .iter()
+        .zip(&out)
+        .any(|(ifd, f)| *f == Fate::Keep && !data_ranges(l, d, ifd).is_empty());
+    if out.iter().any(|f| *f != Fate::Keep) && !main_left {
+        return refuse("it is the only image in the file");
+    }
+    Ok(out)
+}
+
+/// Tags an IFD keeps, by its fate: an emptied IFD loses the tags that locate image data.
+fn keeps_in(fate: Fate, tag: u16, opts: &StripOptions) -> bool {
+    let data_tag = DATA_PAIRS.iter().any(|(o, n)| tag == *o || tag == *n);
+    match fate {
+        Fate::Keep => keeps(tag, opts),
+        Fate::Empty => keeps(tag, opts) && !data_tag,
+        Fate::Unlink => false,
+    }
+}
+
+/// The image IFDs with their fates, for verification.
+fn planned(input: &[u8]) -> Result<(Layout, Vec<Ifd>, Vec<Fate>), StripError> {
+    let (l, first) =
+        Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
+    let ifds = image_ifds(l, input, first)?;
+    let fates = fates(l, input, &ifds)?;
+    Ok((l, ifds, fates))
+}
+
+/// Whether cleaning empties the input's IFD0 (a DNG thumbnail): a decoder that reads only
+/// IFD0 then has nothing to compare.
+pub(crate) fn first_image_emptied(input: &[u8]) -> bool {
+    planned(input).is_ok_and(|(_, _, f)| f.first() == Some(&Fate::Empty))
 }
 
 fn refuse_proprietary_raw(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<(), StripError> {
@@ -309,18 +461,21 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
 }
 
 /// Every byte range a reader of the clean file uses that cleaning must not change: the image
-/// data of every image IFD and the out-of-line values of the tags it keeps (bit depths, colour
-/// maps, DNG matrices, …). IFD tables are not listed: they are rewritten.
+/// data of every image IFD that is kept whole and the out-of-line values of the tags kept (bit
+/// depths, colour maps, DNG matrices, …). IFD tables are not listed: they are rewritten; nor
+/// are SubIFD pointers, which lose the removed previews.
 pub(crate) fn referenced(
     input: &[u8],
     opts: &StripOptions,
 ) -> Result<Vec<Range<usize>>, StripError> {
-    let (l, first) =
-        Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
+    let (l, ifds, fates) = planned(input)?;
     let mut out = Vec::new();
-    for ifd in image_ifds(l, input, first)? {
-        out.extend(data_ranges(l, input, &ifd));
-        for e in ifd.entries.iter().filter(|e| keeps(e.tag, opts)) {
+    for (ifd, &fate) in ifds.iter().zip(&fates) {
+        if fate == Fate::Keep {
+            out.extend(data_ranges(l, input, ifd));
+        }
+        let kept = |e: &&Entry| e.tag != SUB_IFDS && keeps_in(fate, e.tag, opts);
+        for e in ifd.entries.iter().filter(kept) {
             if let Some((r, true)) = l.value_range(input, e) {
                 out.push(r);
             }
@@ -388,6 +543,7 @@ pub(crate) fn clean(
         Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
     let ifds = image_ifds(l, input, first)?;
     refuse_proprietary_raw(l, input, &ifds)?;
+    let fates = fates(l, input, &ifds)?;
     let mut out = input.to_vec();
     // The header is never zeroed.
     let mut protect: Vec<Range<usize>> = Vec::new();
@@ -395,46 +551,74 @@ pub(crate) fn clean(
     let mut zero = Vec::new();
     let mut seen = HashSet::new();
     let mut data = Vec::new();
-    for ifd in &ifds {
-        protect.push(ifd.table.clone());
-        data.extend(data_ranges(l, input, ifd));
-        let (kept, dropped): (Vec<&Entry>, Vec<&Entry>) =
-            ifd.entries.iter().partition(|e| keeps(e.tag, opts));
-        protect.extend(
-            kept.iter()
-                .filter_map(|e| l.value_range(input, e).map(|r| r.0)),
-        );
-        if dropped.is_empty() {
-            continue;
-        }
-        for e in &dropped {
-            let mut size = l.entry_len();
-            if let Some((r, true)) = l.value_range(input, e) {
+    for (i, ifd) in ifds.iter().enumerate() {
+        let fate = fates[i];
+        if fate == Fate::Unlink {
+            let mut size = ifd.table.len();
+            zero.push(ifd.table.clone());
+            for r in data_ranges(l, input, ifd) {
                 size += r.len();
                 zero.push(r);
             }
-            if METADATA_IFDS.contains(&e.tag) {
-                for p in l.values(input, e) {
-                    size += metadata_subtree(l, input, p, &mut seen, &mut zero, 1)?;
-                }
+            for e in &ifd.entries {
+                size += dropped_values(l, input, e, &mut seen, &mut zero)?;
             }
-            log.add(group(e.tag), size);
+            log.add(PREVIEW, size);
+            continue;
         }
-        // Rewrite the table in place: fewer entries, same next pointer, zeros after it.
+        protect.push(ifd.table.clone());
+        if fate == Fate::Keep {
+            data.extend(data_ranges(l, input, ifd));
+        }
+        let subs = kept_sub_ifds(l, input, &ifds, &fates, i);
+        let (kept, dropped): (Vec<&Entry>, Vec<&Entry>) = ifd.entries.iter().partition(|e| {
+            keeps_in(fate, e.tag, opts)
+                && (e.tag != SUB_IFDS || subs.as_ref().is_none_or(|s| !s.is_empty()))
+        });
+        // (A SubIFDs array that loses entries is rewritten below, not protected.)
+        protect.extend(
+            kept.iter()
+                .filter(|e| e.tag != SUB_IFDS || subs.is_none())
+                .filter_map(|e| l.value_range(input, e).map(|r| r.0)),
+        );
+        let next = next_kept(&ifds, &fates, i);
+        if dropped.is_empty() && next == ifd.next && subs.is_none() {
+            continue;
+        }
+        for e in &dropped {
+            let size = l.entry_len() + dropped_values(l, input, e, &mut seen, &mut zero)?;
+            let data_tag = DATA_PAIRS.iter().any(|(o, n)| e.tag == *o || e.tag == *n);
+            if e.tag == SUB_IFDS || (fate == Fate::Empty && data_tag) {
+                log.add(PREVIEW, size);
+            } else {
+                log.add(group(e.tag), size);
+            }
+        }
+        if fate == Fate::Empty {
+            for r in data_ranges(l, input, ifd) {
+                log.add(PREVIEW, r.len());
+                zero.push(r);
+            }
+        }
+        // Rewrite the table in place: fewer entries, the next kept IFD, zeros after it.
         let t = ifd.table.start;
         let mut table = Vec::with_capacity(ifd.table.len());
         for e in &kept {
-            table.extend_from_slice(&input[e.pos..e.pos + l.entry_len()]);
+            let mut entry = input[e.pos..e.pos + l.entry_len()].to_vec();
+            if let (SUB_IFDS, Some(subs)) = (e.tag, &subs) {
+                set_sub_ifds(l, e, subs, &mut entry, &mut out, &mut zero, input);
+            }
+            table.extend_from_slice(&entry);
         }
         let entries_at = t + l.count_len();
         out[entries_at..ifd.table.end].fill(0);
         l.put_count(&mut out, t, kept.len() as u64);
         out[entries_at..entries_at + table.len()].copy_from_slice(&table);
-        l.put_word(&mut out, entries_at + table.len(), ifd.next);
+        l.put_word(&mut out, entries_at + table.len(), next);
     }
-    // A malformed file can place its image data over an IFD table or a removed tag's value:
-    // cleaning would then change the picture, or leave the value in place. Such a file is
-    // refused as it is.
+    // A malformed file can place its image data over an IFD table, a removed tag's value or a
+    // preview: cleaning would then change the picture, or leave the value in place. Such a
+    // file is refused as it is.
     let overlap = zero
         .iter()
         .find_map(|z| data.iter().find(|r| r.start < z.end && z.start < r.end))
@@ -457,6 +641,99 @@ pub(crate) fn clean(
     Ok(out)
 }
 
+/// Collects, into `zero`, the out-of-line value of a removed entry and, for a pointer to a
+/// metadata IFD, that IFD's subtree; returns their size.
+fn dropped_values(
+    l: Layout,
+    d: &[u8],
+    e: &Entry,
+    seen: &mut HashSet<u64>,
+    zero: &mut Vec<Range<usize>>,
+) -> Result<usize, StripError> {
+    let mut size = 0;
+    if let Some((r, true)) = l.value_range(d, e) {
+        size += r.len();
+        zero.push(r);
+    }
+    if METADATA_IFDS.contains(&e.tag) {
+        for p in l.values(d, e) {
+            size += metadata_subtree(l, d, p, seen, zero, 1)?;
+        }
+    }
+    Ok(size)
+}
+
+/// What IFD `i`'s next-IFD pointer becomes: the position of the first IFD after it that is not
+/// unlinked, or where the last one unlinked pointed (0 at the end of a chain, or an IFD already
+/// read elsewhere).
+fn next_kept(ifds: &[Ifd], fates: &[Fate], i: usize) -> u64 {
+    let mut at = i;
+    loop {
+        let Some(j) = ifds
+            .iter()
+            .position(|x| x.place == Place::Chain { prev: Some(at) })
+        else {
+            return ifds[at].next;
+        };
+        if fates[j] != Fate::Unlink {
+            return ifds[j].table.start as u64;
+        }
+        at = j;
+    }
+}
+
+/// The SubIFD offsets IFD `i` keeps, when it loses some (`None`: all kept, or none there).
+fn kept_sub_ifds(l: Layout, d: &[u8], ifds: &[Ifd], fates: &[Fate], i: usize) -> Option<Vec<u64>> {
+    let unlinked: HashSet<u64> = ifds
+        .iter()
+        .zip(fates)
+        .filter(|(x, f)| **f == Fate::Unlink && x.place == Place::Sub { parent: i })
+        .map(|(x, _)| x.table.start as u64)
+        .collect();
+    if unlinked.is_empty() {
+        return None;
+    }
+    let e = ifds[i].entries.iter().find(|e| e.tag == SUB_IFDS)?;
+    Some(
+        l.values(d, e)
+            .into_iter()
+            .filter(|p| !unlinked.contains(p))
+            .collect(),
+    )
+}
+
+/// Rewrites a SubIFDs entry (`entry`, a copy of the input's) to hold only `subs`: the count,
+/// and the offsets inline when they fit, else at the start of the old out-of-line array, whose
+/// rest is zeroed.
+fn set_sub_ifds(
+    l: Layout,
+    e: &Entry,
+    subs: &[u64],
+    entry: &mut [u8],
+    out: &mut [u8],
+    zero: &mut Vec<Range<usize>>,
+    input: &[u8],
+) {
+    let size = type_size(e.typ).unwrap_or(4) as usize;
+    // tag (2), type (2), count (a word), value field (a word)
+    let field = 4 + l.word_len();
+    l.put_word(entry, 4, subs.len() as u64);
+    if subs.len() * size <= l.word_len() {
+        entry[field..field + l.word_len()].fill(0);
+        for (k, &v) in subs.iter().enumerate() {
+            l.put_uint(entry, field + k * size, v, size);
+        }
+        if let Some((r, true)) = l.value_range(input, e) {
+            zero.push(r);
+        }
+    } else if let Some((r, true)) = l.value_range(input, e) {
+        out[r.clone()].fill(0);
+        for (k, &v) in subs.iter().enumerate() {
+            l.put_uint(out, r.start + k * size, v, size);
+        }
+    }
+}
+
 /// Zeroes `r` in `out` except where it overlaps a protected range.
 fn zero_outside(out: &mut [u8], r: Range<usize>, protect: &[Range<usize>]) {
     let mut cuts: Vec<Range<usize>> = protect
@@ -477,14 +754,14 @@ fn zero_outside(out: &mut [u8], r: Range<usize>, protect: &[Range<usize>]) {
     }
 }
 
-/// The image data of every image IFD, for verification.
+/// The image data of every image IFD that cleaning keeps (previews left out), for verification.
 pub(crate) fn coded_data(input: &[u8]) -> Result<Vec<&[u8]>, StripError> {
-    let (l, first) =
-        Layout::read(input).ok_or_else(|| StripError::malformed(FORMAT, "bad TIFF header"))?;
-    let ifds = image_ifds(l, input, first)?;
+    let (l, ifds, fates) = planned(input)?;
     Ok(ifds
         .iter()
-        .flat_map(|ifd| data_ranges(l, input, ifd))
+        .zip(&fates)
+        .filter(|(_, f)| **f == Fate::Keep)
+        .flat_map(|(ifd, _)| data_ranges(l, input, ifd))
         .map(|r| &input[r])
         .collect())
 }
@@ -732,6 +1009,231 @@ mod tests {
             deep.to_string().contains("nested more than 16 deep"),
             "{deep}"
         );
+    }
+
+    /// An IFD entry to build: tag, type, count, inline value (or offset).
+    type Field = (u16, u16, u32, u32);
+
+    /// A little-endian TIFF of `len` bytes: IFDs as (position, entries (tag, type, count,
+    /// inline value), next IFD) and blobs as (position, bytes).
+    fn layout(len: usize, ifds: &[(u32, &[Field], u32)], blobs: &[(u32, &[u8])]) -> Vec<u8> {
+        let mut d = vec![0; len];
+        d[..8].copy_from_slice(b"II*\0\x08\0\0\0");
+        for (pos, entries, next) in ifds {
+            let mut t = (entries.len() as u16).to_le_bytes().to_vec();
+            for (tag, typ, count, value) in *entries {
+                t.extend_from_slice(&tag.to_le_bytes());
+                t.extend_from_slice(&typ.to_le_bytes());
+                t.extend_from_slice(&count.to_le_bytes());
+                t.extend_from_slice(&value.to_le_bytes());
+            }
+            t.extend_from_slice(&next.to_le_bytes());
+            d[*pos as usize..*pos as usize + t.len()].copy_from_slice(&t);
+        }
+        for (pos, b) in blobs {
+            d[*pos as usize..*pos as usize + b.len()].copy_from_slice(b);
+        }
+        d
+    }
+
+    /// An uncompressed 8-bit grey image IFD of `w`×`h` with its strip at `at`, NewSubfileType
+    /// `kind`, plus `more` entries (sorted in by tag).
+    fn grey(kind: Option<u32>, w: u32, h: u32, at: u32, more: &[Field]) -> Vec<Field> {
+        let mut e: Vec<Field> = kind.map(|k| (254, 4, 1, k)).into_iter().collect();
+        e.extend([
+            (256, 3, 1, w),
+            (257, 3, 1, h),
+            (258, 3, 1, 8),
+            (259, 3, 1, 1),
+            (262, 3, 1, 1),
+            (273, 4, 1, at),
+            (277, 3, 1, 1),
+            (278, 3, 1, h),
+            (279, 4, 1, w * h),
+        ]);
+        e.extend_from_slice(more);
+        e.sort_by_key(|x| x.0);
+        e
+    }
+
+    const MAIN: [u8; 8] = [0x11; 8];
+    const PAGE: [u8; 8] = [0x22; 8];
+    const THUMB: [u8; 2] = [0xEE; 2];
+    const PREV: [u8; 2] = [0xDD; 2];
+
+    /// IFD0 (4×2, Make, a SubIFD preview) → IFD1 (a reduced-resolution 2×1 preview) → IFD2 (a
+    /// second page, NewSubfileType 2).
+    fn with_previews() -> Vec<u8> {
+        let ifd0 = grey(Some(0), 4, 2, 800, &[(271, 2, 6, 700), (330, 4, 1, 600)]);
+        let ifd1 = grey(Some(1), 2, 1, 820, &[]);
+        let ifd2 = grey(Some(2), 4, 2, 840, &[]);
+        let sub = grey(Some(1), 2, 1, 860, &[]);
+        layout(
+            870,
+            &[
+                (8, &ifd0, 200),
+                (200, &ifd1, 400),
+                (400, &ifd2, 0),
+                (600, &sub, 0),
+            ],
+            &[
+                (700, b"Canon\0"),
+                (800, &MAIN),
+                (820, &THUMB),
+                (840, &PAGE),
+                (860, &PREV),
+            ],
+        )
+    }
+
+    fn entries_of(d: &[u8]) -> Vec<Vec<u16>> {
+        let (l, first) = Layout::read(d).unwrap();
+        let ifds = image_ifds(l, d, first).unwrap();
+        ifds.iter()
+            .map(|i| i.entries.iter().map(|e| e.tag).collect())
+            .collect()
+    }
+
+    fn contains(d: &[u8], what: &[u8]) -> bool {
+        d.windows(what.len()).any(|w| w == what)
+    }
+
+    #[test]
+    fn previews_are_unlinked_pages_and_main_image_kept() {
+        let input = with_previews();
+        let mut log = Log::default();
+        let out = clean(&input, &StripOptions::default(), &mut log).unwrap();
+        let groups: Vec<String> = log.finish().into_iter().map(|r| r.group).collect();
+        assert!(groups.iter().any(|g| g == PREVIEW), "{groups:?}");
+        // IFD0 now leads straight to the page; no SubIFDs; both previews' pixels are gone.
+        let (l, first) = Layout::read(&out).unwrap();
+        let ifd0 = l.ifd(&out, first).unwrap();
+        assert_eq!(ifd0.next, 400);
+        assert!(
+            ifd0.entries
+                .iter()
+                .all(|e| e.tag != SUB_IFDS && e.tag != 271)
+        );
+        assert_eq!(entries_of(&out).len(), 2);
+        assert!(!contains(&out, &THUMB) && !contains(&out, &PREV));
+        assert_eq!(&out[800..808], &MAIN);
+        assert_eq!(&out[840..848], &PAGE);
+        crate::metadata::verify::assert_clean_output(&input, &out);
+        let stripped = crate::metadata::strip(&input, &StripOptions::default()).unwrap();
+        assert_eq!(stripped.data, out);
+    }
+
+    #[test]
+    fn smaller_sub_ifds_and_bare_jpeg_streams_are_previews() {
+        // No subfile types: a 2×1 SubIFD of a 4×2 image, and a SubIFD holding only a JPEG stream.
+        let ifd0 = grey(None, 4, 2, 800, &[(330, 4, 2, 760)]);
+        let small = grey(None, 2, 1, 820, &[]);
+        let jpeg: [Field; 2] = [(513, 4, 1, 860), (514, 4, 1, 2)];
+        let mut ptrs = 400u32.to_le_bytes().to_vec();
+        ptrs.extend_from_slice(&600u32.to_le_bytes());
+        let input = layout(
+            870,
+            &[(8, &ifd0, 0), (400, &small, 0), (600, &jpeg, 0)],
+            &[(760, &ptrs), (800, &MAIN), (820, &THUMB), (860, &PREV)],
+        );
+        let out = crate::metadata::strip(&input, &StripOptions::default()).unwrap();
+        assert_eq!(entries_of(&out.data).len(), 1);
+        assert!(!contains(&out.data, &THUMB) && !contains(&out.data, &PREV));
+        assert_eq!(&out.data[800..808], &MAIN);
+        // Only one of them: the SubIFDs array keeps the other, inline.
+        let full = grey(Some(0), 4, 2, 840, &[]);
+        let input = layout(
+            870,
+            &[(8, &ifd0, 0), (400, &small, 0), (600, &full, 0)],
+            &[(760, &ptrs), (800, &MAIN), (820, &THUMB), (840, &PAGE)],
+        );
+        let out = crate::metadata::strip(&input, &StripOptions::default()).unwrap();
+        let (l, first) = Layout::read(&out.data).unwrap();
+        let ifd0 = l.ifd(&out.data, first).unwrap();
+        let subs = ifd0.entries.iter().find(|e| e.tag == SUB_IFDS).unwrap();
+        assert_eq!(l.values(&out.data, subs), [600]);
+        assert_eq!(&out.data[760..768], &[0; 8]);
+        assert!(!contains(&out.data, &THUMB));
+        assert_eq!(&out.data[840..848], &PAGE);
+    }
+
+    /// A DNG-like file: IFD0 a 2×1 thumbnail (NewSubfileType 1) with DNGVersion and two
+    /// SubIFDs, the 4×2 raw (NewSubfileType 0) and a 2×1 preview.
+    fn dng_like() -> Vec<u8> {
+        let ifd0 = grey(
+            Some(1),
+            2,
+            1,
+            820,
+            &[(330, 4, 2, 760), (50706, 1, 4, 0x0401)],
+        );
+        let raw = grey(Some(0), 4, 2, 800, &[]);
+        let prev = grey(Some(0x10001), 2, 1, 860, &[]);
+        let mut ptrs = 400u32.to_le_bytes().to_vec();
+        ptrs.extend_from_slice(&600u32.to_le_bytes());
+        layout(
+            870,
+            &[(8, &ifd0, 0), (400, &raw, 0), (600, &prev, 0)],
+            &[(760, &ptrs), (800, &MAIN), (820, &THUMB), (860, &PREV)],
+        )
+    }
+
+    #[test]
+    fn a_dng_thumbnail_loses_its_pixels_not_its_dng_tags() {
+        let input = dng_like();
+        assert!(first_image_emptied(&input));
+        let out = crate::metadata::strip(&input, &StripOptions::default()).unwrap();
+        let tags = entries_of(&out.data);
+        assert_eq!(tags.len(), 2, "IFD0 and the raw");
+        assert!(tags[0].contains(&DNG_VERSION) && tags[0].contains(&SUB_IFDS));
+        assert!(!tags[0].contains(&273) && !tags[0].contains(&279));
+        assert!(!contains(&out.data, &THUMB) && !contains(&out.data, &PREV));
+        assert_eq!(&out.data[800..808], &MAIN);
+        assert!(!first_image_emptied(&out.data));
+        crate::metadata::verify::assert_clean_output(&input, &out.data);
+    }
+
+    #[test]
+    fn a_preview_that_cannot_go_is_refused_with_the_reason() {
+        let opts = StripOptions::default();
+        // A plain TIFF whose IFD0 is marked reduced-resolution.
+        let lone = layout(
+            870,
+            &[(8, &grey(Some(1), 4, 2, 800, &[]), 0)],
+            &[(800, &MAIN)],
+        );
+        let err = clean(&lone, &opts, &mut Log::default()).unwrap_err();
+        assert!(matches!(err, StripError::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("IFD0"), "{err}");
+        // A DNG whose only image is its thumbnail.
+        let only = layout(
+            870,
+            &[(8, &grey(Some(1), 4, 2, 800, &[(50706, 1, 4, 0x0401)]), 0)],
+            &[(800, &MAIN)],
+        );
+        let err = clean(&only, &opts, &mut Log::default()).unwrap_err();
+        assert!(err.to_string().contains("only image"), "{err}");
+        // A full-resolution image below a preview.
+        let ifd0 = grey(Some(0), 4, 2, 800, &[(330, 4, 1, 400)]);
+        let prev = grey(Some(1), 2, 1, 820, &[(330, 4, 1, 600)]);
+        let full = grey(Some(0), 4, 2, 840, &[]);
+        let nested = layout(
+            870,
+            &[(8, &ifd0, 0), (400, &prev, 0), (600, &full, 0)],
+            &[(800, &MAIN), (820, &THUMB), (840, &PAGE)],
+        );
+        let err = clean(&nested, &opts, &mut Log::default()).unwrap_err();
+        assert!(err.to_string().contains("below it"), "{err}");
+    }
+
+    #[test]
+    fn a_preview_sharing_the_main_image_bytes_is_refused() {
+        let mut d = with_previews();
+        // IFD1's strip offset (entry 7 of 10) now points into the main image's strip.
+        let at = 200 + 2 + 6 * 12 + 8;
+        d[at..at + 4].copy_from_slice(&802u32.to_le_bytes());
+        let err = clean(&d, &StripOptions::default(), &mut Log::default()).unwrap_err();
+        assert!(err.to_string().contains("overlaps"), "{err}");
     }
 
     #[test]
