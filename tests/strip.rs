@@ -1325,7 +1325,7 @@ fn scanner_pdf() -> Vec<u8> {
 /// a nightly toolchain: no panic, and whatever is accepted strips again to itself.
 #[test]
 fn mutated_pdfs_and_preview_tiffs_strip_cleanly_or_fail() {
-    use idvault::metadata::{StripOptions, strip};
+    use idvault::strip::{StripOptions, strip};
     use rand_chacha::ChaCha8Rng;
     use rand_chacha::rand_core::{RngCore, SeedableRng};
     const MUTATIONS: usize = 1500;
