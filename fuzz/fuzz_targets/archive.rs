@@ -3,7 +3,7 @@
 //! reads a media entry, and may never yield more than it states.
 #![no_main]
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use idvault::fuzzing::scan::archive::{self, Format};
 

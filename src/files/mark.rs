@@ -55,12 +55,7 @@ pub fn name(prefix: &str, nonce: &str, folder: Folder) -> OsString {
     OsString::from(format!("{prefix}{nonce}{tag}"))
 }
 
-/// Whether the file named `name` in `folder` carries a name idvault made under `prefix` with
-/// this user's key.
-pub fn proves_in(prefix: &str, name: &OsStr, folder: Folder) -> bool {
-    key().is_some_and(|key| carries_tag(key, prefix, name, folder))
-}
-
+/// Whether `name`, in `folder`, is a name made under `prefix` with `key`.
 fn carries_tag(key: &[u8; 32], prefix: &str, name: &OsStr, folder: Folder) -> bool {
     let Some(rest) = name.as_encoded_bytes().strip_prefix(prefix.as_bytes()) else {
         return false;
@@ -91,7 +86,10 @@ pub fn proves(path: &Path) -> bool {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    fs::metadata(parent).is_ok_and(|m| proves_in(kind.prefix(), name, Folder::of(&m)))
+    let Some(key) = key() else {
+        return false;
+    };
+    fs::metadata(parent).is_ok_and(|m| carries_tag(key, kind.prefix(), name, Folder::of(&m)))
 }
 
 fn tag(key: &[u8; 32], prefix: &str, nonce: &[u8], folder: Folder) -> String {
