@@ -10,9 +10,9 @@ For each source folder (NAME=DIR):
   3. Every file a tool changed is checked for identifying tags exiftool still reads (see TAGS;
      an embedded image that is the picture itself is listed apart, see picture_offsets), and
      its decoded pixels or media streams are compared with the original's (Pillow, every
-     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF). A JPEG
-     whose picture is the same but whose MPF images after the end (Pillow's further MPO frames)
-     are gone is counted apart.
+     frame; libheif for HEIC; ffmpeg framemd5 for audio and video; pdftoppm for PDF). A file
+     whose picture and pages are the same but whose preview frames are gone (MPF images after
+     a JPEG's end, a TIFF's reduced-resolution IFDs) is counted apart.
   4. Every file idvault refused or left alone (failed, unsupported, unchanged) must be
      byte-identical to the original.
   5. `idvault scan --json --no-cache` on the originals: panic text on stderr, a hang (timeout), and
@@ -110,20 +110,24 @@ def kind_of(path):
 def pillow_frames(path, scratch):
     from PIL import Image, ImageSequence
     Image.MAX_IMAGE_PIXELS = 100_000_000
-    h = hashlib.sha256()
-    first = None
+    h, pages = hashlib.sha256(), hashlib.sha256()
     with Image.open(path) as im:
         n = 0
         for frame in ImageSequence.Iterator(im):
             frame.load()
-            h.update(f"{frame.mode} {frame.size}\n".encode())
-            h.update(frame.tobytes())
-            first = first or h.hexdigest()
+            digest = hashlib.sha256(f"{frame.mode} {frame.size}\n".encode() + frame.tobytes())
+            h.update(digest.digest())
+            # The picture and its pages apart from its previews: a JPEG's further "frames" are
+            # MPF images after its end (MPO); a TIFF's reduced-resolution IFDs (NewSubfileType
+            # bit 0) are overviews and thumbnails.
+            tags = getattr(frame, "tag_v2", None)
+            reduced = tags is not None and int(tags.get(254, 0)) & 1
+            if not reduced and not (n and im.format == "MPO"):
+                pages.update(digest.digest())
             n += 1
             if n >= 500:
                 break
-    # The first frame apart: a JPEG's further "frames" are MPF images after its end (MPO).
-    return f"{first}/{h.hexdigest()}/{n}"
+    return f"{pages.hexdigest()}/{h.hexdigest()}/{n}"
 
 
 def heif_frames(path, scratch):
@@ -237,8 +241,9 @@ def serve():
 
 def compare(pair):
     """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder),
-    'mpf' (a JPEG whose picture decodes the same, but not the MPF images after its end, which
-    Pillow reads as further frames of an MPO) or 'undecodable'."""
+    'previews' (the picture and its pages decode the same, but not the previews Pillow reads as
+    further frames: MPF images after a JPEG's end, a TIFF's reduced-resolution IFDs) or
+    'undecodable'."""
     orig, new = pair
     a = decoded(orig)
     if a is None:
@@ -248,10 +253,8 @@ def compare(pair):
         return "broken"
     if a == b:
         return "same"
-    with open(orig, "rb") as f:
-        jpeg = f.read(2) == b"\xff\xd8"
-    if jpeg and a.startswith("pillow:") and a.split("/")[0] == b.split("/")[0]:
-        return "mpf"  # the picture is the same; MPF images after its end were removed
+    if a.startswith("pillow:") and a.split("/")[0] == b.split("/")[0]:
+        return "previews"  # the picture and its pages are the same; previews were removed
     return "differ"
 
 
@@ -400,11 +403,11 @@ def evaluate(name, src, args, details):
         pairs = [(os.path.join(copies["orig"], rel), os.path.join(base, rel)) for rel in changed]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             verdicts = list(pool.map(compare, pairs))
-        for v in ("differ", "broken", "undecodable", "mpf"):
+        for v in ("differ", "broken", "undecodable", "previews"):
             row[f"{tool}_{v}"] = sum(1 for x in verdicts if x == v)
         if tool == "idv":
             for rel, v in zip(changed, verdicts):
-                if v in ("differ", "broken", "mpf"):
+                if v in ("differ", "broken", "previews"):
                     note(f"pixels-{v}", rel)
     left = leftovers([os.path.join(copies["orig"], rel) for rel in unsupported])
     row["idv_unsupported_tags"] = len(left)
@@ -441,10 +444,10 @@ COLUMNS = [
     ("idv_unsupported", "unsupported"), ("idv_failed", "failed"),
     ("idv_tags_left", "tags left"), ("idv_named_pictures", "picture named a preview"),
     ("idv_differ", "pixels differ"), ("idv_broken", "no longer decodes"),
-    ("idv_mpf", "MPF images after the JPEG removed"), ("idv_undecodable", "not decodable"),
+    ("idv_previews", "same picture, preview frames removed"), ("idv_undecodable", "not decodable"),
     ("idv_refused_altered", "refused altered"), ("idv_unsupported_tags", "unsupported with tags"),
     ("ex_changed", "exiftool changed"), ("ex_tags_left", "exiftool tags left"),
-    ("ex_differ", "exiftool pixels differ"), ("ex_mpf", "exiftool MPF images removed"),
+    ("ex_differ", "exiftool pixels differ"), ("ex_previews", "exiftool preview frames removed"),
     ("ex_broken", "exiftool no longer decodes"),
     ("scan_panic", "scan panics"), ("scan_hang", "scan hangs"),
     ("scan_id_findings", "scan ID findings"),
