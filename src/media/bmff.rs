@@ -79,11 +79,11 @@ pub struct Header {
 /// Parses a box header. `remaining` is how many bytes are left in the enclosing container, used
 /// to resolve size 0. Returns `None` for a header that is truncated or inconsistent.
 pub fn parse_header(bytes: &[u8], remaining: u64) -> Option<Header> {
-    let small = u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?) as u64;
+    let small = be(bytes, 0, 4)?;
     let kind: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
     let (size, mut header_len) = match small {
         0 => (remaining, 8),
-        1 => (u64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?), 16),
+        1 => (be(bytes, 8, 8)?, 16),
         n => (n, 8),
     };
     if &kind == b"uuid" {

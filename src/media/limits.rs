@@ -29,6 +29,10 @@ pub const MOOV_MAX_BYTES: u64 = 64 << 20;
 /// has 72,000); each costs a seek and a read.
 pub const TOP_BOXES_MAX: usize = 200_000;
 
+/// A recording's keyframe larger than this is not read, in MP4 or Matroska (a 4K intra picture
+/// is a few MB).
+pub const KEYFRAME_MAX_BYTES: u64 = 32 << 20;
+
 /// Samples in a track's tables that the frame sampler reads at most (ten hours at 60 fps): it
 /// keeps an offset, a size and a time for each.
 #[cfg(feature = "content")]

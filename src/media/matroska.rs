@@ -17,6 +17,7 @@ use matroska_demuxer::{
     ContentCompAlgo, ContentEncodingValue, Frame as Block, MatroskaFile, TrackEntry, TrackType,
 };
 
+use super::limits::KEYFRAME_MAX_BYTES;
 use super::video::{self, Codec, Decoder, Frames, VideoError};
 
 /// Decodes the sampled keyframes of the Matroska or WebM recording in `file`, at most `max` of
@@ -75,7 +76,7 @@ pub fn frames(file: &mut File, max: usize, budget: Duration) -> Result<Frames, V
             continue;
         }
         last = Some(second);
-        if sample.len() as u64 > video::MAX_SAMPLE_BYTES {
+        if sample.len() as u64 > KEYFRAME_MAX_BYTES {
             last_err = Some("a keyframe is too large".to_string());
             continue;
         }

@@ -21,8 +21,6 @@ pub const MAX_FRAMES: usize = 30;
 /// Decoding stops at this many times the decode budget in wall time, however little CPU time it
 /// had: a bound for a machine busy beyond reason.
 pub(crate) const WALL_FACTOR: u32 = 4;
-/// A keyframe larger than this is not read (a 4K intra picture is a few MB).
-pub(crate) const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Why no frame of a recording could be looked at.
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use crate::media::bmff::{self, be32};
-use crate::media::limits::FRAME_SAMPLES_MAX;
+use crate::media::limits::{FRAME_SAMPLES_MAX, KEYFRAME_MAX_BYTES};
 use crate::media::video::{
-    Codec, Decoder, FRAME_GAP_SECS, Frame, MAX_SAMPLE_BYTES, VideoError, WALL_FACTOR, annex_b,
-    avc_config, hevc_config, thread_cpu, working_copy, yuv_luma,
+    Codec, Decoder, FRAME_GAP_SECS, Frame, VideoError, WALL_FACTOR, annex_b, avc_config,
+    hevc_config, thread_cpu, working_copy, yuv_luma,
 };
 
 /// Sampled keyframes further apart than this have the frames between them decoded too (H.264):
@@ -87,9 +87,9 @@ pub fn frames(
     }
 }
 
-/// Reads one sample, at (file offset, size), checked against the file and [`MAX_SAMPLE_BYTES`].
+/// Reads one sample, at (file offset, size), checked against the file and [`KEYFRAME_MAX_BYTES`].
 fn read_sample(file: &mut File, len: u64, (offset, size): (u64, u64)) -> Result<Vec<u8>, String> {
-    if size > MAX_SAMPLE_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
+    if size > KEYFRAME_MAX_BYTES || offset.checked_add(size).is_none_or(|e| e > len) {
         return Err("a sample lies outside the file".into());
     }
     let mut data = vec![0u8; size as usize];
