@@ -10,16 +10,20 @@
 //! ```
 //! use idvault::strip::{StripOptions, strip};
 //!
-//! // A JPEG: SOI, an APP1 segment holding EXIF, then the end of the image.
-//! let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0";
-//! let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, (exif.len() + 2) as u8];
-//! jpeg.extend_from_slice(exif);
-//! jpeg.extend_from_slice(&[0xFF, 0xD9]);
-//! match strip(&jpeg, &StripOptions::default()) {
-//!     Ok(clean) => assert!(clean.data.len() <= jpeg.len()),
-//!     // A file this small may not pass verification; it is an error on that file, not a panic.
-//!     Err(e) => eprintln!("not stripped: {e}"),
-//! }
+//! // A small JPEG, then an APP1 segment holding an (empty) EXIF block right after its SOI.
+//! let mut jpeg = Vec::new();
+//! let pixels = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 180, 40]));
+//! image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode_image(&pixels).unwrap();
+//! let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0";
+//! let mut app1 = vec![0xFF, 0xE1, 0, exif.len() as u8 + 2];
+//! app1.extend_from_slice(exif);
+//! jpeg.splice(2..2, app1);
+//!
+//! let clean = strip(&jpeg, &StripOptions::default()).unwrap();
+//! assert_eq!(clean.bytes_removed(), exif.len() as u64 + 4);
+//! assert_eq!(clean.data.len(), jpeg.len() - exif.len() - 4);
+//! // Anything else than a known container is an error on that file, never a panic.
+//! assert!(strip(b"not an image", &StripOptions::default()).is_err());
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -111,3 +111,34 @@ fn a_cancelled_wipe_starts_no_file() {
     assert_eq!(run(Cancel::new()), 2);
     assert!(paths.iter().all(|p| !p.exists()));
 }
+
+#[test]
+fn a_folder_is_planned_file_by_file_and_removed_once_emptied() {
+    let t = TestDir::new();
+    let a = t.write("old/a.jpg", b"one");
+    t.write("old/sub/b.jpg", b"two");
+    let opts = wipe::WipeOptions {
+        thumbnails: None,
+        ..wipe::WipeOptions::default()
+    };
+    // The same file named twice, through the folder and on its own, is planned once.
+    let roots = [t.path().join("old"), a.clone()];
+    let mut heard = 0;
+    let planned = wipe::plan_paths(&roots, wipe::Recursion::Yes, opts, |_, plan| {
+        plan.unwrap();
+        heard += 1;
+    });
+    assert_eq!((planned.plans.len(), heard), (2, 2));
+    assert!(planned.refused.is_empty());
+    let mut folders = Vec::new();
+    let done = wipe::apply(&planned, &Cancel::new(), |event| match event {
+        wipe::Applied::File(_, result) => drop(result.unwrap()),
+        wipe::Applied::Folder(path, result) => {
+            result.unwrap();
+            folders.push(path.to_path_buf());
+        }
+    });
+    assert_eq!(done, 2);
+    assert_eq!(folders, [t.path().join("old/sub"), t.path().join("old")]);
+    assert!(!t.path().join("old").exists());
+}

@@ -7,17 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, bail};
-use rayon::prelude::*;
 
 use crate::Cancel;
 use crate::report::vault::{Summary, VaultReport};
-use crate::scan::{ScanOptions, Severity, Warning, classify, walk};
+use crate::scan::{Exclude, Severity, Warning};
 use crate::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
 use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use crate::ui::{color, progress};
 use crate::vault::{
-    self, AddEvent, Detected, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock,
-    check, crypto,
+    self, AddEvent, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock, check, crypto,
 };
 
 use crate::cli::{
@@ -150,14 +148,13 @@ fn init(
     Ok(ExitCode::Success)
 }
 
-/// Walks the paths and classifies each file (names and metadata only), reporting problems.
+/// The files to add under the paths (`vault::sources`), reporting problems.
 fn collect_sources(
     report: &mut Report,
     paths: &[PathBuf],
-    filter: &walk::Filter,
+    exclude: Exclude,
     cancel: &Cancel,
 ) -> anyhow::Result<(Vec<Source>, u64)> {
-    let mut entries = Vec::new();
     let mut failures = 0u64;
     for p in paths {
         if let Err(e) = std::fs::symlink_metadata(p) {
@@ -166,38 +163,14 @@ fn collect_sources(
         }
     }
     let mut warnings = Vec::new();
-    walk::walk(paths, false, filter, |w| {
-        match w {
-            walk::Walked::File(f) => entries.push(f),
-            walk::Walked::Warning(w) => warnings.push(w),
-            walk::Walked::Symlink => {}
-            walk::Walked::Leftover(path, _) => warnings.push(walk::leftover_skipped(path)),
-        }
-        // After Ctrl-C or SIGTERM the walk stops; `add_all` then starts no file.
-        !cancel.is_cancelled()
-    });
+    // After Ctrl-C or SIGTERM the walk stops; `add_all` then starts no file.
+    let sources = vault::sources(paths, exclude, cancel, |w| warnings.push(w));
     for w in warnings {
         if w.severity == Severity::Error {
             failures += 1;
         }
         report.warning(&w)?;
     }
-    let mut opts = ScanOptions::new(paths.to_vec());
-    opts.content = false;
-    opts.archives = crate::scan::Archives::Skip;
-    let sources = entries
-        .par_iter()
-        .map(|entry| {
-            let detected = classify::classify(entry, &opts, None)
-                .ok()
-                .and_then(|c| c.findings.into_iter().next())
-                .map(|f| Detected::from(&f.verdict));
-            Source {
-                path: entry.path.clone(),
-                detected,
-            }
-        })
-        .collect();
     Ok((sources, failures))
 }
 
@@ -210,11 +183,8 @@ fn add(
     cancel: &Cancel,
 ) -> anyhow::Result<ExitCode> {
     let vault = open(root)?;
-    let filter = walk::Filter {
-        exclude: super::scan::exclude(&args.exclude)?,
-        root_links: walk::RootLinks::Skip,
-    };
-    let (sources, mut failures) = collect_sources(report, &args.paths, &filter, cancel)?;
+    let exclude = super::scan::exclude(&args.exclude)?;
+    let (sources, mut failures) = collect_sources(report, &args.paths, exclude, cancel)?;
     // Ctrl-C or SIGTERM during the walk: nothing is asked or added.
     if cancel.is_cancelled() {
         return Ok(ExitCode::from_failures(failures));

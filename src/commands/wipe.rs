@@ -1,18 +1,19 @@
 //! `idvault wipe`: plan every path, print the plan, and with `--apply` (after confirmation)
-//! wipe the planned files one by one.
+//! wipe the planned files. Planning and wiping are the library's (`wipe::plan_paths`,
+//! `wipe::apply`); this command resolves the flags, asks, and reports.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
+use crate::Cancel;
 use crate::report::wipe::{self as report, Stage, WipeReport, WipeSummary};
 use crate::scan::Severity;
 use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use crate::ui::{color, progress};
 use crate::wipe::{
-    self, Done, LinkPolicy, Outcome, Plan, Planner, Recursion, WipeError, WipeOptions,
+    self, Applied, Done, LinkPolicy, Outcome, Plan, Recursion, WipeError, WipeOptions,
 };
-use crate::{Cancel, isolate};
 
 use crate::cli::{GlobalArgs, WipeArgs};
 use crate::exit::ExitCode;
@@ -49,43 +50,33 @@ pub fn run(global: &GlobalArgs, args: WipeArgs, cancel: &Cancel) -> anyhow::Resu
         ..WipeSummary::default()
     };
 
-    let targets = wipe::collect(&args.paths, recursion);
     // What the plan leaves out, by the code of its refusal: said after the plan with the flag
     // that includes it.
     let mut left_out = BTreeMap::new();
-    for (path, err) in &targets.errors {
-        report.problem(path, err, Stage::Plan, Severity::Error)?;
-        *left_out.entry(err.code()).or_default() += 1;
-        sum.refused += 1;
-    }
     // With --apply --yes the result lines say everything; otherwise show what will happen.
     let show_plan = global.json || !args.apply || !args.yes;
-    let mut planner = Planner::new(opts);
-    let mut plans = Vec::new();
-    // The same file named twice (`a.jpg ./a.jpg`) is wiped once.
-    let mut seen = HashSet::new();
-    for path in &targets.files {
-        let planned = isolate::per_file(|| planner.plan(path))
-            .unwrap_or_else(|p| Err(WipeError::Panicked(p)));
-        match planned {
-            Ok(plan) if !seen.insert(plan.absolute.clone()) => {}
+    let mut io_result = Ok(());
+    let planned = wipe::plan_paths(&args.paths, recursion, opts, |path, planned| {
+        if io_result.is_err() {
+            return;
+        }
+        io_result = match planned {
             Ok(plan) => {
-                if show_plan {
-                    report.plan(&plan)?;
-                }
                 sum.planned += 1;
                 sum.bytes += plan.id.size;
-                plans.push(plan);
+                if show_plan { report.plan(plan) } else { Ok(()) }
             }
             Err(err) => {
-                report.problem(path, &err, Stage::Plan, Severity::Error)?;
                 *left_out.entry(err.code()).or_default() += 1;
                 sum.refused += 1;
+                report.problem(path, err, Stage::Plan, Severity::Error)
             }
-        }
-    }
+        };
+    });
+    io_result?;
+    let plans = &planned.plans;
     if !global.quiet && show_plan {
-        report.explain_caveats(&plans)?;
+        report.explain_caveats(plans)?;
         report.left_out(&left_out)?;
     }
     if !args.apply || plans.is_empty() {
@@ -114,36 +105,40 @@ pub fn run(global: &GlobalArgs, args: WipeArgs, cancel: &Cancel) -> anyhow::Resu
     );
     bar.set_message(crate::i18n::t("cli.progress.wiped", &[]));
     let mut io_result = Ok(());
-    let mut done = 0;
-    wipe::execute_many(&plans, cancel, |plan, result| {
-        done += 1;
+    let done = wipe::apply(&planned, cancel, |event| {
         if io_result.is_err() {
             return;
         }
-        io_result = record(&mut report, &mut sum, &bar, plan, result);
-        bar.inc(plan.id.size);
+        io_result = match event {
+            Applied::File(plan, result) => {
+                let r = record(&mut report, &mut sum, &bar, plan, result);
+                bar.inc(plan.id.size);
+                r
+            }
+            Applied::Folder(folder, result) => {
+                bar.finish_and_clear();
+                match result {
+                    Ok(()) => {
+                        sum.folders_removed += 1;
+                        report.folder_removed(folder)
+                    }
+                    // Something refused or failed inside it, and was reported already.
+                    Err(err @ WipeError::FolderNotEmpty) => {
+                        report.problem(folder, &err, Stage::Wipe, Severity::Note)
+                    }
+                    Err(err) => {
+                        sum.failed += 1;
+                        report.problem(folder, &err, Stage::Wipe, Severity::Error)
+                    }
+                }
+            }
+        };
     });
     io_result?;
     bar.finish_and_clear();
     sum.interrupted = done < plans.len();
-    for folder in &targets.folders {
-        match wipe::remove_folder(folder) {
-            Ok(()) => {
-                sum.folders_removed += 1;
-                report.folder_removed(folder)?;
-            }
-            // Something refused or failed inside it, and was reported already.
-            Err(err @ WipeError::FolderNotEmpty) => {
-                report.problem(folder, &err, Stage::Wipe, Severity::Note)?;
-            }
-            Err(err) => {
-                report.problem(folder, &err, Stage::Wipe, Severity::Error)?;
-                sum.failed += 1;
-            }
-        }
-    }
     if !global.quiet && !show_plan {
-        report.explain_caveats(&plans)?;
+        report.explain_caveats(plans)?;
     }
     sum.elapsed = start.elapsed();
     if !global.quiet || global.json {

@@ -29,6 +29,7 @@ pub(crate) mod lock;
 pub(crate) mod manifest;
 pub(crate) mod original;
 pub(crate) mod pipeline;
+mod sources;
 pub(crate) mod store;
 pub(crate) mod trust;
 
@@ -47,6 +48,7 @@ pub use lock::{LockMode, VaultLock};
 pub use manifest::{Detected, DetectedReason, Entry, Manifest, StoredPath, StripLog};
 pub use original::StripPolicy;
 pub use pipeline::{ItemError, OriginalDone, Originals};
+pub use sources::sources;
 pub use store::{Added, Source, sha256_file};
 pub use trust::{SealKey, Trust};
 

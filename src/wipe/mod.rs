@@ -30,7 +30,7 @@ pub(crate) mod device;
 pub(crate) mod mounts;
 pub(crate) mod thumbnail;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io;
@@ -565,6 +565,81 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
         }
     }
     t
+}
+
+/// The wipe of some paths, planned before anything changes ([`plan_paths`]).
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// One plan per file, in walk order; a file named twice is planned once.
+    pub plans: Vec<Plan>,
+    /// Paths that will not be wiped, and why: entries that could not be listed, then files the
+    /// planner refused.
+    pub refused: Vec<(PathBuf, WipeError)>,
+    /// Folders to remove once emptied, deepest first.
+    pub folders: Vec<PathBuf>,
+}
+
+/// Expands `roots` (see [`collect`]) and plans the wipe of every file with `opts`, each inside
+/// the per-file panic wall; the same file named twice (`a.jpg ./a.jpg`) is planned once.
+/// `on_planned` hears each refusal and each plan in that order, as it is made. Changes nothing.
+pub fn plan_paths(
+    roots: &[PathBuf],
+    recursion: Recursion,
+    opts: WipeOptions,
+    mut on_planned: impl FnMut(&Path, Result<&Plan, &WipeError>),
+) -> Planned {
+    let targets = collect(roots, recursion);
+    for (path, err) in &targets.errors {
+        on_planned(path, Err(err));
+    }
+    let mut planned = Planned {
+        refused: targets.errors,
+        folders: targets.folders,
+        ..Planned::default()
+    };
+    let mut planner = Planner::new(opts);
+    let mut seen = HashSet::new();
+    for path in targets.files {
+        let result = crate::isolate::per_file(|| planner.plan(&path))
+            .unwrap_or_else(|p| Err(WipeError::Panicked(p)));
+        match result {
+            Ok(plan) if !seen.insert(plan.absolute.clone()) => {}
+            Ok(plan) => {
+                on_planned(&path, Ok(&plan));
+                planned.plans.push(plan);
+            }
+            Err(err) => {
+                on_planned(&path, Err(&err));
+                planned.refused.push((path, err));
+            }
+        }
+    }
+    planned
+}
+
+/// What [`apply`] reports, on the caller's thread.
+#[derive(Debug)]
+pub enum Applied<'a> {
+    /// A planned file was wiped, or could not be.
+    File(&'a Plan, Result<Outcome, WipeError>),
+    /// An emptied folder was removed, or could not be ([`WipeError::FolderNotEmpty`] when
+    /// something in it was refused, failed or not started).
+    Folder(&'a Path, Result<(), WipeError>),
+}
+
+/// Carries out `planned`: wipes its files ([`execute_many`]; once `cancel` is set no new one
+/// starts), then removes its emptied folders, deepest first. Returns how many of the plans
+/// were carried out (fewer than planned when cancelled).
+pub fn apply(planned: &Planned, cancel: &Cancel, mut on_event: impl FnMut(Applied<'_>)) -> usize {
+    let mut done = 0;
+    execute_many(&planned.plans, cancel, |plan, result| {
+        done += 1;
+        on_event(Applied::File(plan, result));
+    });
+    for folder in &planned.folders {
+        on_event(Applied::Folder(folder, remove_folder(folder)));
+    }
+    done
 }
 
 /// Removes a folder emptied by the wipe; a folder that still holds something stays.
