@@ -31,6 +31,7 @@ pub const TOP_BOXES_MAX: usize = 200_000;
 
 /// A recording's keyframe larger than this is not read, in MP4 or Matroska (a 4K intra picture
 /// is a few MB).
+#[cfg(feature = "content")]
 pub const KEYFRAME_MAX_BYTES: u64 = 32 << 20;
 
 /// Samples in a track's tables that the frame sampler reads at most (ten hours at 60 fps): it
