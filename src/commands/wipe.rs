@@ -49,7 +49,8 @@ pub fn run(global: &GlobalArgs, args: WipeArgs) -> anyhow::Result<ExitCode> {
         ..WipeSummary::default()
     };
 
-    let targets = wipe::collect(&args.paths, recursion);
+    let exclude = super::scan::exclude(&args.exclude)?;
+    let targets = wipe::collect(&args.paths, recursion, |rel| exclude.matches(rel));
     // What the plan leaves out, by the code of its refusal: said after the plan with the flag
     // that includes it.
     let mut left_out = BTreeMap::new();

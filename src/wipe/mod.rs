@@ -30,7 +30,7 @@ pub mod device;
 pub mod mounts;
 pub mod thumbnail;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io;
@@ -532,8 +532,15 @@ pub enum Recursion {
 }
 
 /// Expands `roots` into files and folders. A folder is descended into only with
-/// [`Recursion::Yes`]; otherwise it stays in `files` for the planner to refuse.
-pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
+/// [`Recursion::Yes`]; otherwise it stays in `files` for the planner to refuse. Inside a folder,
+/// an entry for which `left_out` holds (given its path below the root, as `--exclude` matches
+/// it) is skipped, a folder with all it holds; the folders that keep such an entry are not
+/// removed either. The roots themselves are never left out.
+pub fn collect(
+    roots: &[PathBuf],
+    recursion: Recursion,
+    left_out: impl Fn(&Path) -> bool,
+) -> Targets {
     let mut t = Targets::default();
     for root in roots {
         let is_dir = fs::symlink_metadata(root).is_ok_and(|m| m.is_dir());
@@ -541,14 +548,24 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
             t.files.push(root.clone());
             continue;
         }
-        for entry in walkdir::WalkDir::new(root)
+        // What is left out keeps every folder above it.
+        let mut keeping = HashSet::new();
+        let mut folders = Vec::new();
+        let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
-            .contents_first(true)
-        {
+            .into_iter()
+            .filter_entry(|e| {
+                let skip = e.depth() > 0 && e.path().strip_prefix(root).is_ok_and(&left_out);
+                if skip {
+                    keeping.extend(e.path().ancestors().skip(1).map(Path::to_path_buf));
+                }
+                !skip
+            });
+        for entry in walker {
             match entry {
                 // `.`, `..` and `/` cannot be removed by name; their contents still can.
                 Ok(e) if e.depth() == 0 && root.file_name().is_none() => {}
-                Ok(e) if e.file_type().is_dir() => t.folders.push(e.into_path()),
+                Ok(e) if e.file_type().is_dir() => folders.push(e.into_path()),
                 Ok(e) => t.files.push(e.into_path()),
                 Err(e) => {
                     let path = e.path().unwrap_or(root).to_path_buf();
@@ -559,6 +576,9 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
                 }
             }
         }
+        // Found parents first: reversed, the deepest come first.
+        t.folders
+            .extend(folders.into_iter().rev().filter(|f| !keeping.contains(f)));
     }
     t
 }
@@ -846,10 +866,10 @@ mod tests {
         fs::create_dir_all(t.path().join("d/e")).unwrap();
         fs::write(t.path().join("d/e/f"), b"x").unwrap();
         std::os::unix::fs::symlink("/", t.path().join("d/root")).unwrap();
-        let got = collect(&[t.path().join("d")], Recursion::Yes);
+        let got = collect(&[t.path().join("d")], Recursion::Yes, |_| false);
         assert_eq!(got.files.len(), 2);
         assert_eq!(got.folders, [t.path().join("d/e"), t.path().join("d")]);
-        let flat = collect(&[t.path().join("d")], Recursion::No);
+        let flat = collect(&[t.path().join("d")], Recursion::No, |_| false);
         assert_eq!(flat.files, [t.path().join("d")]);
     }
 
