@@ -74,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: StripArgs) -> anyhow::Result<ExitCode> {
         if !quiet && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
             report.warning(&Warning {
                 path: p.clone(),
-                message: "is a symlink; not followed".into(),
+                message: idvault::report::text::worded("cli.note.symlink_not_followed", &[]),
                 severity: Severity::Note,
             })?;
         }

@@ -110,8 +110,57 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Warning {
     pub path: PathBuf,
-    pub message: String,
+    pub message: Message,
     pub severity: Severity,
+}
+
+/// What a warning says, as a value: `report` words it through the message catalogue (English in
+/// JSON, the command line's language for people). Raw: paths and texts are escaped where shown.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Message {
+    /// Words from outside the catalogue: an OS or decoder error, a caught panic's text.
+    Text(String),
+    /// Worded by the command that reports it: English for JSON, and in the command line's
+    /// language for people.
+    Worded {
+        en: String,
+        local: String,
+    },
+    /// Part of an archive of `format` was not looked at; `at` is the entry or nested archive it
+    /// concerns (empty: the archive itself).
+    Archive {
+        format: archive::Format,
+        at: Vec<PathBuf>,
+        problem: archive::ProblemKind,
+    },
+    /// The pixels of the file (or of the archive's entry `member`) were not analysed; `reason`
+    /// is the analysis's own words.
+    NotAnalysed {
+        member: Option<Vec<PathBuf>>,
+        reason: String,
+    },
+    /// One of idvault's leftovers, passed by.
+    LeftoverSkipped,
+    /// An idvault vault, not walked into.
+    VaultSkipped,
+    /// A FIFO, socket or device.
+    NotRegular,
+    SymlinkLoop,
+    /// A symlink whose target cannot be reached (the OS error).
+    DanglingSymlink(String),
+    /// Gone between the walk and the read.
+    Vanished,
+    /// A folder that could not be listed.
+    FolderDenied,
+    /// A file that could not be read (the OS error).
+    CannotRead(String),
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(s)
+    }
 }
 
 /// What the scan reports as it goes.
@@ -357,7 +406,7 @@ fn classify_entry(
 fn panic_warning(entry: &walk::FileEntry, panicked: &isolate::Panicked) -> Warning {
     Warning {
         path: entry.path.clone(),
-        message: panicked.to_string(),
+        message: Message::Text(panicked.to_string()),
         severity: Severity::Error,
     }
 }

@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::FileId;
 use crate::files::place::{self, Risk};
+use crate::i18n::{Catalog, Lang};
 pub use caveat::Caveat;
 use device::{Device, DeviceKind};
 use mounts::{FsClass, Mount};
@@ -74,57 +75,55 @@ impl Default for WipeOptions {
     }
 }
 
-/// Why a path cannot be planned or wiped.
-#[derive(Debug, thiserror::Error)]
+/// Why a path cannot be planned or wiped. Worded by the message catalogue
+/// (`cli.wipe.error.*`, by [`WipeError::code`]): [`WipeError::text_in`]; `Display` is the
+/// English.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum WipeError {
-    #[error("does not exist (moved or deleted?)")]
     Vanished,
-    #[error("is not a file name")]
     NotAFile,
-    #[error("is a symbolic link; not followed (--force removes the link itself, never its target)")]
     Symlink,
-    #[error(
-        "has {names} names (hard links): overwriting would destroy the data under the other names \
-         too; not touched (--force removes only this name)"
-    )]
-    HardLinked { names: u64 },
-    #[error("is a directory (--recursive wipes the files inside)")]
+    HardLinked {
+        names: u64,
+    },
     Directory,
-    #[error("is not a regular file but a {kind}; not touched")]
-    NotRegular { kind: &'static str },
-    #[error(
-        "is not the file that was planned (replaced, or its size or modification time changed); \
-         not touched"
-    )]
+    NotRegular {
+        kind: &'static str,
+    },
+    /// Replaced, or its size or modification time changed since the plan.
     Changed,
-    #[error("cannot be written (read-only file, or not yours); not touched")]
     NotWritable,
-    #[error("its folder does not allow removing it (no write permission); not touched")]
     FolderNotWritable,
-    #[error("is on a read-only filesystem; not touched")]
     ReadOnlyFilesystem,
-    #[error("folder not removed: it is not empty")]
     FolderNotEmpty,
-    #[error("{step} failed: {source}")]
     Io {
         step: Step,
-        #[source]
         source: io::Error,
     },
-    #[error(
-        "content overwritten, but the name could not be removed (it is now {:?} in the same \
-         folder): {source}",
-        name
-    )]
+    /// The content was overwritten but the name could not be removed; `name` is the name it has
+    /// now, in the same folder.
     NameRemains {
         name: OsString,
-        #[source]
         source: io::Error,
     },
     /// Planning this path panicked (caught by [`crate::isolate::per_file`]); nothing was done.
-    #[error(transparent)]
     Panicked(crate::isolate::Panicked),
+}
+
+impl std::fmt::Display for WipeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text_in(Lang::En))
+    }
+}
+
+impl std::error::Error for WipeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WipeError::Io { source, .. } | WipeError::NameRemains { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 impl WipeError {
@@ -134,6 +133,63 @@ impl WipeError {
             Some(libc::EROFS) => WipeError::ReadOnlyFilesystem,
             _ => WipeError::Io { step, source },
         }
+    }
+
+    /// The error in `lang`: the catalogue's `cli.wipe.error.CODE` with its values.
+    pub fn text_in(&self, lang: Lang) -> String {
+        let catalog = Catalog::get_or_load();
+        let (names, kind, step, error, name) = match self {
+            WipeError::HardLinked { names } => (
+                names.to_string(),
+                "",
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+            WipeError::NotRegular { kind } => (
+                String::new(),
+                *kind,
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+            WipeError::Io { step, source } => (
+                String::new(),
+                "",
+                step.text_in(lang),
+                crate::i18n::os_error(source, lang),
+                String::new(),
+            ),
+            WipeError::NameRemains { name, source } => (
+                String::new(),
+                "",
+                String::new(),
+                crate::i18n::os_error(source, lang),
+                format!("{name:?}"),
+            ),
+            WipeError::Panicked(p) => return p.to_string(),
+            _ => Default::default(),
+        };
+        let kind = if kind.is_empty() {
+            String::new()
+        } else {
+            catalog.get(
+                lang,
+                &format!("cli.wipe.special.{}", kind.replace(' ', "_").to_lowercase()),
+                &[],
+            )
+        };
+        catalog.get(
+            lang,
+            &format!("cli.wipe.error.{}", self.code()),
+            &[
+                ("names", &names),
+                ("kind", &kind),
+                ("step", &step),
+                ("error", &error),
+                ("name", &name),
+            ],
+        )
     }
 
     /// A stable code for JSON output.
@@ -158,23 +214,38 @@ impl WipeError {
 }
 
 /// The step that failed, for [`WipeError::Io`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Step {
-    #[error("reading its details")]
     Inspect,
-    #[error("opening")]
     Open,
-    #[error("overwriting (part of it may be overwritten)")]
     Overwrite,
-    #[error("truncating")]
     Truncate,
-    #[error("renaming")]
     Rename,
-    #[error("removing")]
     Remove,
-    #[error("listing the folder")]
     List,
+}
+
+impl Step {
+    /// The step in `lang` (`cli.wipe.step.*`).
+    pub fn text_in(self, lang: Lang) -> String {
+        let key = match self {
+            Step::Inspect => "inspect",
+            Step::Open => "open",
+            Step::Overwrite => "overwrite",
+            Step::Truncate => "truncate",
+            Step::Rename => "rename",
+            Step::Remove => "remove",
+            Step::List => "list",
+        };
+        Catalog::get_or_load().get(lang, &format!("cli.wipe.step.{key}"), &[])
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text_in(Lang::En))
+    }
 }
 
 /// What will be done to a path.
