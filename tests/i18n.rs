@@ -281,7 +281,7 @@ fn vault_commands_and_a_damaged_archive_speak_chinese() {
     expect(
         zh(&[&[os("init")][..], &pass].concat()),
         0,
-        &["已创建保险库", "保险库公钥：", "请妥善保管口令"],
+        &["已创建保险库", "保险库公钥：", "请妥善保管密码"],
     );
     expect(
         zh(&[os("init"), os("--passphrase-file"), pw.as_os_str()]),
@@ -353,7 +353,7 @@ fn vault_commands_and_a_damaged_archive_speak_chinese() {
     expect(
         zh(&[os("list"), os("--passphrase-file"), wrong.as_os_str()]),
         2,
-        &["口令错误：无法解密保险库身份"],
+        &["密码错误：无法解密保险库身份"],
     );
 
     // A damaged archive's note in a scan.

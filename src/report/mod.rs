@@ -62,7 +62,7 @@ mod tests {
         );
         assert_eq!(
             fatal_text(&err, Lang::ZhCn),
-            "x: 口令错误：无法解密保险库身份"
+            "x: 密码错误：无法解密保险库身份"
         );
     }
 }
