@@ -8,8 +8,9 @@
 # document images of tests/data/synth), copied (not linked: every copy is a file of its own,
 # with its own inode, so the first scan analyses each one) under neutral names, N in all.
 #
-# BASELINE=binary also times that build's re-scan of the same folder (for example the main
-# branch's binary, which remembered only negatives): the peer measured in the same run.
+# BASELINE=binary also times that build's first scan and re-scan of the same folder (for
+# example the build before a change, or an older one that remembered only negatives): the peer
+# measured in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -20,7 +21,8 @@ usage() {
 usage: bench/rescan.sh [-n FILES] [--runs R]
   -n FILES   document photos in the folder (default 100), cycled from the fixtures
   --runs R   timed re-scans, median reported (default 3); the first scan runs once
-environment: IDVAULT=binary (skip the build), BASELINE=binary (also time its re-scan), TMPDIR
+environment: IDVAULT=binary (skip the build), BASELINE=binary (also time its first scan and
+re-scan), TMPDIR
 USAGE
 }
 
@@ -73,9 +75,14 @@ printf 'ratio first/re-scan: %s wall, %s CPU\n' \
 
 if [[ -n ${BASELINE:-} ]]; then
   [[ -x $BASELINE ]] || die "BASELINE=$BASELINE is not an executable"
-  scan_with "$BASELINE" "$TMP/base-cache" "$TMP/base-first.jsonl" >/dev/null
+  scan_with "$BASELINE" "$TMP/base-cache" "$TMP/base-first.jsonl" >"$TMP/base-first.times"
+  read -r base_wall base_cpu <"$TMP/base-first.times"
   repeat "$runs" "$TMP/base-again.jsonl" env -u IDVAULT_NO_CACHE \
     XDG_CACHE_HOME="$TMP/base-cache" "$BASELINE" scan --json "$tree"
+  printf '%-28s %5s files %4s findings  %9s s wall %9s s CPU  (%s analysed; %s)\n' \
+    "baseline first scan" "$files_wanted" "$(field "$TMP/base-first.jsonl" findings)" \
+    "$base_wall" "$base_cpu" "$(field "$TMP/base-first.jsonl" content_analysed)" \
+    "$("$BASELINE" --version)"
   printf '%-28s %5s files %4s findings  %9s s wall %9s s CPU  (%s analysed; %s)\n' \
     "baseline re-scan" "$files_wanted" "$(field "$TMP/base-again.jsonl" findings)" "$WALL" "$CPU" \
     "$(field "$TMP/base-again.jsonl" content_analysed)" "$("$BASELINE" --version)"

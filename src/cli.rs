@@ -280,6 +280,8 @@ overwritten (doing so would destroy files you did not name)."
     /// Wipe the files inside folders, then remove the emptied folders.
     #[arg(short, long)]
     pub recursive: bool,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
 }
 
 const VAULT_EXAMPLES: &str = "\

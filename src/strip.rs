@@ -34,7 +34,7 @@ use rayon::prelude::*;
 use crate::Cancel;
 use crate::metadata::apply::{self, Committed, FolderSync, Step, Target};
 use crate::scan::walk::{self, FileEntry, Walked};
-use crate::scan::{Severity, Warning};
+use crate::scan::{Message, Severity, Warning};
 
 pub use crate::media::limits::STRIP_MAX_BYTES as MAX_BYTES;
 pub use crate::metadata::apply::{Outcome, Status, Summary};
@@ -118,7 +118,7 @@ pub fn collect(
         if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
             on_warning(Warning {
                 path: p.clone(),
-                message: "is a symlink; not followed".into(),
+                message: Message::SymlinkNotFollowed,
                 severity: Severity::Note,
             });
         }

@@ -222,3 +222,165 @@ fn json_is_the_same_in_every_language() {
     assert_eq!(en, zh);
     assert!(en.len() >= 4, "{en:?}");
 }
+
+/// Lines of human output that still hold an English sentence: three or more English words in
+/// a row, once the parts that are not sentences are set aside (paths under `root`, commands
+/// and flags in backticks, the stock age command line, an archive reader's own words, which the
+/// catalogue cannot translate).
+fn english_sentences(shown: &str, root: &std::path::Path) -> Vec<String> {
+    let root = root.display().to_string();
+    shown
+        .lines()
+        .filter_map(|line| {
+            let mut line = line.replace(&root, "");
+            // A third-party reader's message after the catalogue's own words.
+            if let Some(i) = line.find("归档已损坏：") {
+                line.truncate(i);
+            }
+            let mut kept = String::new();
+            for (i, part) in line.split('`').enumerate() {
+                if i % 2 == 0 {
+                    kept += part;
+                }
+            }
+            let kept = kept.replace("age -d -i identity.age", "");
+            let words: Vec<&str> = kept.split(|c: char| !c.is_ascii_alphabetic()).collect();
+            // Three ASCII words separated by single spaces only.
+            let run = kept
+                .split(|c: char| !(c.is_ascii_alphabetic() || c == ' '))
+                .any(|piece| piece.split(' ').filter(|w| w.len() > 1).count() >= 3);
+            (run && words.iter().any(|w| w.len() > 2)).then(|| line.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn vault_commands_and_a_damaged_archive_speak_chinese() {
+    use crate::util::vault::{secret_file, vault_cmd};
+    let t = TestDir::new();
+    let vault = t.path().join("vault");
+    let pw = secret_file(&t, "pw", b"a long passphrase for the chinese test\n");
+    let dir = one_passport(&t);
+    let zh = |args: &[&OsStr]| {
+        let mut cmd = vault_cmd(&vault);
+        for var in ["LC_ALL", "LC_MESSAGES", "LANGUAGE"] {
+            cmd.env_remove(var);
+        }
+        cmd.env("LANG", "zh_CN.UTF-8").args(args).output().unwrap()
+    };
+    let pass = [os("--passphrase-file"), pw.as_os_str()];
+    let mut all = String::new();
+    let mut expect = |out: Output, code: i32, wanted: &[&str]| {
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{shown}");
+        for w in wanted {
+            assert!(shown.contains(w), "{w:?} missing from:\n{shown}");
+        }
+        all += &shown;
+    };
+    expect(
+        zh(&[&[os("init")][..], &pass].concat()),
+        0,
+        &["已创建保险库", "保险库公钥：", "请妥善保管密码"],
+    );
+    expect(
+        zh(&[os("init"), os("--passphrase-file"), pw.as_os_str()]),
+        2,
+        &["idvault: 错误: ", "已经是保险库"],
+    );
+    // A dry run of adding with removal: the plan and its summary.
+    expect(
+        zh(&[os("add"), os("--remove-originals"), dir.as_os_str()]),
+        0,
+        &["将添加并移除", "演练：1 个文件"],
+    );
+    expect(
+        zh(&[
+            &[os("add")][..],
+            &pass,
+            &[dir.as_os_str(), t.path().join("gone.jpg").as_os_str()],
+        ]
+        .concat()),
+        1,
+        &[
+            "已添加",
+            "已清除元数据",
+            "无法添加：",
+            "添加了 1 个文件",
+            "1 个条目已与其元数据核对并封印",
+        ],
+    );
+    expect(
+        zh(&[&[os("add")][..], &pass, &[dir.as_os_str()]].concat()),
+        0,
+        &["已存在", "已在保险库中；未重复添加", "1 个已在保险库中"],
+    );
+    expect(
+        zh(&[&[os("list")][..], &pass].concat()),
+        0,
+        &["护照", "1 个条目"],
+    );
+    expect(
+        zh(&[&[os("verify")][..], &pass].concat()),
+        0,
+        &["正常", "校验了 1 个条目", "0 个问题"],
+    );
+    let out = t.path().join("out");
+    expect(
+        zh(&[
+            &[os("extract"), os("--all"), os("--to"), out.as_os_str()][..],
+            &pass,
+        ]
+        .concat()),
+        0,
+        &["已取出", "取出了 1 个", "0 个失败"],
+    );
+    expect(
+        zh(&[
+            &[os("extract"), os("--to"), out.as_os_str(), os("nosuch")][..],
+            &pass,
+        ]
+        .concat()),
+        1,
+        &["没有这个条目"],
+    );
+    expect(
+        zh(&[&[os("repair")][..], &pass].concat()),
+        0,
+        &["清单已重建，含 1 个条目"],
+    );
+    let wrong = secret_file(&t, "wrong", b"not the passphrase at all\n");
+    expect(
+        zh(&[os("list"), os("--passphrase-file"), wrong.as_os_str()]),
+        2,
+        &["密码错误：无法解密保险库身份"],
+    );
+
+    // A damaged archive's note in a scan.
+    let good = {
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend(crate::util::noise_bytes(3, 2048));
+        zip
+    };
+    t.write("archives/takeout-001.zip", &good);
+    let scan = run(
+        ZH,
+        &[
+            os("scan"),
+            os("--no-content"),
+            t.path().join("archives").as_os_str(),
+        ],
+    );
+    expect(
+        scan,
+        1,
+        &["提示", "zip 归档：归档已损坏：", "1 个未能完整检查"],
+    );
+
+    let left = english_sentences(&all, t.path());
+    assert!(
+        left.is_empty(),
+        "English left in the Chinese output:\n{}",
+        left.join("\n")
+    );
+}

@@ -124,10 +124,16 @@ fn a_folder_is_planned_file_by_file_and_removed_once_emptied() {
     // The same file named twice, through the folder and on its own, is planned once.
     let roots = [t.path().join("old"), a.clone()];
     let mut heard = 0;
-    let planned = wipe::plan_paths(&roots, wipe::Recursion::Yes, opts, |_, plan| {
-        plan.unwrap();
-        heard += 1;
-    });
+    let planned = wipe::plan_paths(
+        &roots,
+        wipe::Recursion::Yes,
+        |_| false,
+        opts,
+        |_, plan| {
+            plan.unwrap();
+            heard += 1;
+        },
+    );
     assert_eq!((planned.plans.len(), heard), (2, 2));
     assert!(planned.refused.is_empty());
     let mut folders = Vec::new();

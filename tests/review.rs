@@ -1414,3 +1414,27 @@ fn the_forwarding_page_opens_the_review_and_another_browser_gets_nothing() {
     page.wait_for("document.querySelectorAll('article.card').length === 4");
     assert_eq!(review.terminate().code(), Some(143));
 }
+
+/// A damaged archive is a note that it was not fully looked at; `review` ends with exit 1 as
+/// `scan` does, and only for it (the same folder without it ends with 0).
+#[test]
+fn a_file_not_fully_looked_at_makes_review_exit_1() {
+    for damaged in [false, true] {
+        let home = tempfile::tempdir().unwrap();
+        let tree = build_stills(home.path());
+        if damaged {
+            // A zip's local header with no central directory: it cannot be opened.
+            let mut zip = b"PK\x03\x04".to_vec();
+            zip.extend(crate::util::noise_bytes(28, 4096));
+            fs::write(tree.join("backup.zip"), zip).unwrap();
+        }
+        let mut review = Review::start(home.path(), &tree);
+        let cookie = review.bind();
+        let state = review.scanned_state(cookie.as_deref());
+        assert_eq!(state["cards"].as_array().unwrap().len(), 4, "{state}");
+        let (status, _) = review.request("api/done", cookie.as_deref(), Some("{}"));
+        assert_eq!(status, 200);
+        let code = review.wait_exit(Duration::from_secs(10)).code();
+        assert_eq!(code, Some(i32::from(damaged)), "damaged archive: {damaged}");
+    }
+}

@@ -646,6 +646,75 @@ fn recursive_wipe_removes_files_and_emptied_folders() {
 }
 
 #[test]
+fn recursive_wipe_leaves_out_what_exclude_matches() {
+    let t = TestDir::new();
+    t.write("scans/a.jpg", b"a");
+    t.write("scans/sub/d.jpg", b"d");
+    t.write("scans/clip.mp4", b"clip");
+    t.write("scans/sub/deeper/clip.mp4", b"clip 2");
+    t.write("scans/Keep/b.jpg", b"b");
+    let wipe = |extra: &[&str]| {
+        idvault()
+            .args([
+                "wipe",
+                "--json",
+                "-r",
+                "--exclude",
+                "*.mp4",
+                "--exclude",
+                "Keep",
+            ])
+            .args(extra)
+            .arg(t.path().join("scans"))
+            .output()
+            .unwrap()
+    };
+    // The plan names only what is not excluded.
+    let out = wipe(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let mut planned: Vec<_> = of_type(&lines, "plan")
+        .iter()
+        .map(|p| p["path"]["text"].as_str().unwrap().to_string())
+        .collect();
+    planned.sort();
+    let under = |rel: &str| t.path().join("scans").join(rel).display().to_string();
+    assert_eq!(planned, [under("a.jpg"), under("sub/d.jpg")], "{lines:?}");
+
+    let out = wipe(&["--apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(of_type(&lines, "wiped").len(), 2, "{lines:?}");
+    // Folders that keep an excluded file are not removed, and not reported as a problem.
+    assert!(of_type(&lines, "warning").is_empty(), "{lines:?}");
+    assert!(!t.path().join("scans/a.jpg").exists());
+    assert!(!t.path().join("scans/sub/d.jpg").exists());
+    assert_eq!(fs::read(t.path().join("scans/clip.mp4")).unwrap(), b"clip");
+    assert_eq!(
+        fs::read(t.path().join("scans/sub/deeper/clip.mp4")).unwrap(),
+        b"clip 2"
+    );
+    assert_eq!(fs::read(t.path().join("scans/Keep/b.jpg")).unwrap(), b"b");
+
+    // A glob that does not compile is a usage error; nothing is touched.
+    let out = idvault()
+        .args([
+            "wipe",
+            "-r",
+            "--apply",
+            "--yes",
+            "--exclude",
+            "a[",
+            "--json",
+        ])
+        .arg(t.path().join("scans"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(t.path().join("scans/clip.mp4").exists());
+}
+
+#[test]
 fn cloud_synced_folder_gets_a_note() {
     let t = TestDir::new();
     let f = t.write("Dropbox/Scans/id_card.jpg", b"card");

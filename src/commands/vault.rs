@@ -9,6 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, bail};
 
 use crate::Cancel;
+use crate::i18n::{t, tn};
+use crate::report::text::{get, worded, worded_with};
 use crate::report::vault::{Summary, VaultReport};
 use crate::scan::{Exclude, Severity, Warning};
 use crate::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
@@ -68,9 +70,7 @@ pub(crate) fn strip_policy(keep_metadata: bool) -> StripPolicy {
 pub(crate) fn vault_root(common: &VaultCommonArgs) -> anyhow::Result<PathBuf> {
     match &common.vault {
         Some(p) => Ok(p.clone()),
-        None => {
-            vault::default_root().context("no vault location: set HOME, XDG_DATA_HOME or --vault")
-        }
+        None => vault::default_root().with_context(|| t("cli.vault.no_location", &[])),
     }
 }
 
@@ -83,9 +83,9 @@ pub(crate) fn passphrase_source(common: &VaultCommonArgs) -> PassphraseSource {
 
 pub(crate) fn open(root: &Path) -> anyhow::Result<Vault> {
     Vault::open(root).with_context(|| {
-        format!(
-            "cannot open the vault {} (create one with `idvault vault init`)",
-            root.display()
+        t(
+            "cli.vault.cannot_open",
+            &[("path", &root.display().to_string())],
         )
     })
 }
@@ -127,7 +127,10 @@ fn init(
     args: VaultInitArgs,
 ) -> anyhow::Result<ExitCode> {
     if root.join(crate::VAULT_MARKER).exists() {
-        bail!("{} is already a vault; nothing changed", root.display());
+        bail!(t(
+            "cli.vault.already_a_vault",
+            &[("path", &root.display().to_string())]
+        ));
     }
     let mut recipients = args.recipient;
     for f in &args.recipients_file {
@@ -138,12 +141,16 @@ fn init(
         &crate::i18n::t("cli.passphrase.new", &[]),
         Purpose::New,
     )?;
-    let vault = Vault::init(root, &pass, &recipients)
-        .with_context(|| format!("cannot create the vault {}", root.display()))?;
+    let vault = Vault::init(root, &pass, &recipients).with_context(|| {
+        t(
+            "cli.vault.cannot_create",
+            &[("path", &root.display().to_string())],
+        )
+    })?;
     report.created(vault.root(), &vault.config().recipients)?;
     report.summary(
         &Summary::Init { created: true },
-        "Every entry will open with: age -d -i identity.age <entry>.age",
+        &t("cli.vault.init_summary", &[]),
     )?;
     Ok(ExitCode::Success)
 }
@@ -159,7 +166,13 @@ fn collect_sources(
     for p in paths {
         if let Err(e) = std::fs::symlink_metadata(p) {
             failures += 1;
-            report.failed(p, &format!("cannot add: {e}"))?;
+            report.failed(
+                p,
+                worded_with(|l| {
+                    let error = crate::i18n::os_error(&e, l);
+                    get(l, "cli.vault.cannot_add", &[("error", &error)])
+                }),
+            )?;
         }
     }
     let mut warnings = Vec::new();
@@ -252,56 +265,69 @@ fn add(
         *res = bar.suspend(|| match ev {
             AddEvent::Added { path, entry } => rep.added(path, entry),
             AddEvent::AlreadyIn { path, entry } => rep.already(path, entry),
-            AddEvent::Failed { path, error } => match error {
-                ItemError::Vault(e) => rep.failed(path, &format!("not added: {e}")),
-                other => rep.failed(path, &format!("not added: {other}")),
-            },
+            AddEvent::Failed { path, error } => rep.failed(
+                path,
+                worded_with(|l| {
+                    let error = match error {
+                        ItemError::Vault(e) => e.text_in(l),
+                        other => other.text_in(l),
+                    };
+                    get(l, "cli.vault.not_added", &[("error", &error)])
+                }),
+            ),
             AddEvent::Impostor { path, entry, error } => {
                 impostors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 rep.problem(
                     Some(&entry.id),
                     Some(path),
-                    &format!("claims to hold this file, passed over: {error}"),
+                    &worded_with(|l| get(l, "cli.vault.impostor", &[("error", &error.text_in(l))])),
                 )
             }
             AddEvent::Removed { path, how } => rep.removed(path, how),
-            AddEvent::Kept { path, error } => rep.failed(path, &format!("original kept: {error}")),
+            AddEvent::Kept { path, error } => rep.failed(
+                path,
+                worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.original_kept",
+                        &[("error", &error.text_in(l))],
+                    )
+                }),
+            ),
         });
     };
     let summary = vault::add_all(&vault, &lock, &sources, keys.as_ref(), &opts, &on_event);
     bar.finish_and_clear();
     let (_, io_result) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     io_result?;
-    let summary = summary.context("cannot commit the manifest; no original was removed")?;
+    let summary = summary.with_context(|| t("cli.vault.cannot_commit", &[]))?;
     failures += summary.failed + summary.kept + summary.not_sealed + impostors.into_inner();
-    let mut text = format!("{} files added ({} bytes)", summary.added, summary.bytes);
+    let bytes = summary.bytes.to_string();
+    let mut parts = vec![tn(
+        "cli.vault.sum.added",
+        summary.added,
+        &[("bytes", &bytes)],
+    )];
     if summary.already > 0 {
-        text += &format!(", {} already in the vault", summary.already);
+        parts.push(tn("cli.vault.sum.already", summary.already, &[]));
     }
     if summary.failed > 0 {
-        text += &format!(", {} failed", summary.failed);
+        parts.push(tn("cli.vault.sum.failed", summary.failed, &[]));
     }
     if args.remove_originals {
-        text += &format!(
-            ", {} originals wiped, {} kept",
-            summary.removed, summary.kept
-        );
+        parts.push(tn("cli.vault.sum.wiped", summary.removed, &[]));
+        parts.push(tn("cli.vault.sum.kept", summary.kept, &[]));
     }
     if summary.sealed > 0 {
-        text += &format!(
-            ", {} entries checked against their metadata and sealed",
-            summary.sealed
-        );
+        parts.push(tn("cli.vault.sum.sealed", summary.sealed, &[]));
     }
     if summary.not_sealed > 0 {
-        text += &format!(
-            ", {} failed that check and stay unsealed",
-            summary.not_sealed
-        );
+        parts.push(tn("cli.vault.sum.not_sealed", summary.not_sealed, &[]));
     }
+    let mut text = parts.join(&t("cli.list_sep", &[]));
     if keys.as_ref().is_none_or(|k| k.seal().is_none()) && summary.added > 0 {
-        text += "; the new entries stay unsealed until a command unlocks the vault with its \
-                 passphrase, which checks and seals them";
+        text += &t("cli.clause_sep", &[]);
+        text += &t("cli.vault.sum.stay_unsealed", &[]);
     }
     report.summary(
         &Summary::Add {
@@ -326,9 +352,7 @@ fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<
     if keys.seal().is_none() {
         report.warning(&Warning {
             path: vault.root().to_path_buf(),
-            message: "opened with --identity: the vault's seals (recipients, manifest, \
-                      rollback) were not checked; they need the vault passphrase"
-                .into(),
+            message: worded("cli.vault.seals_not_checked", &[]),
             severity: Severity::Note,
         })?;
     }
@@ -336,16 +360,19 @@ fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<
 }
 
 /// The problem line for a manifest that cannot be read.
-fn manifest_unreadable(e: &vault::Error) -> String {
-    match e {
+fn manifest_unreadable(e: &vault::Error) -> crate::scan::Message {
+    let key = match e {
         vault::Error::ManifestMissing { .. } | vault::Error::ManifestForeign { .. } => {
-            format!("{e}; the entries were read from their own metadata files")
+            "cli.vault.manifest_gone"
         }
-        _ => format!(
-            "manifest.age cannot be read ({e}); the entries were read from their own metadata \
-             files. Run `idvault vault repair` to rebuild it"
-        ),
-    }
+        _ => "cli.vault.manifest_unreadable",
+    };
+    worded_with(|l| get(l, key, &[("error", &e.text_in(l))]))
+}
+
+/// A vault error as a problem line.
+fn error_problem(e: &vault::Error) -> crate::scan::Message {
+    worded_with(|l| e.text_in(l))
 }
 
 /// Reports what the index says about the vault's state besides its entries: metadata that
@@ -355,7 +382,7 @@ fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64
     let mut problems = 0;
     for (id, err) in &index.unreadable {
         problems += 1;
-        report.problem(Some(id), None, &err.to_string())?;
+        report.problem(Some(id), None, &error_problem(err))?;
     }
     if let Some(e) = &index.manifest_error {
         problems += 1;
@@ -366,14 +393,14 @@ fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64
         vault::ManifestSeal::Forged | vault::ManifestSeal::Replaced
     ) {
         problems += 1;
-        report.problem(None, None, &vault::Error::ManifestForged.to_string())?;
+        report.problem(None, None, &error_problem(&vault::Error::ManifestForged))?;
     }
     if let Some((found, pinned)) = index.rollback {
         problems += 1;
         report.problem(
             None,
             None,
-            &vault::Error::RolledBack { found, pinned }.to_string(),
+            &error_problem(&vault::Error::RolledBack { found, pinned }),
         )?;
     }
     for id in &index.unsealed {
@@ -406,12 +433,10 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
 
 /// The summary of `vault list`.
 fn list_text(entries: usize, unsealed: usize) -> String {
-    let mut text = format!("{entries} entries");
+    let mut text = tn("cli.vault.sum.entries", entries as u64, &[]);
     if unsealed > 0 {
-        text += &format!(
-            "; {unsealed} not yet sealed (reading never seals: `idvault vault repair` with the \
-             passphrase checks each against its metadata and seals it)"
-        );
+        text += &t("cli.clause_sep", &[]);
+        text += &tn("cli.vault.sum.list_unsealed", unsealed as u64, &[]);
     }
     text
 }
@@ -436,7 +461,12 @@ fn extract(
             .recursive(true)
             .mode(0o700)
             .create(&dest)
-            .with_context(|| format!("cannot create {}", dest.display()))?;
+            .with_context(|| {
+                t(
+                    "cli.vault.cannot_create_folder",
+                    &[("path", &dest.display().to_string())],
+                )
+            })?;
     }
     let modes = if args.keep_modes {
         check::Modes::Original
@@ -464,10 +494,7 @@ fn extract(
         };
         if found.is_empty() {
             failures += 1;
-            report.failed(
-                sel,
-                "no such entry (give an id, an id prefix or the original path)",
-            )?;
+            report.failed(sel, worded("cli.vault.no_such_entry", &[]))?;
         }
         chosen.extend(found);
     }
@@ -507,20 +534,27 @@ fn extract(
             Err(err) => {
                 failures += 1;
                 let id = e.id.to_string();
-                report.failed(Path::new(&id), &format!("not extracted: {err}"))
+                report.failed(
+                    Path::new(&id),
+                    worded_with(|l| {
+                        get(l, "cli.vault.not_extracted", &[("error", &err.text_in(l))])
+                    }),
+                )
             }
         })?;
     }
     bar.finish_and_clear();
-    let mut text = format!("{extracted} extracted, {failures} failed");
+    let mut parts = vec![
+        tn("cli.vault.sum.extracted", extracted, &[]),
+        tn("cli.vault.sum.failed", failures, &[]),
+    ];
     if renamed_count > 0 {
-        text += &format!(", {renamed_count} renamed beside an entry of the same name");
+        parts.push(tn("cli.vault.sum.renamed", renamed_count, &[]));
     }
     if skipped > 0 {
-        text += &format!(
-            ", {skipped} skipped (unsealed entries claiming the original of a sealed one)"
-        );
+        parts.push(tn("cli.vault.sum.skipped", skipped, &[]));
     }
+    let text = parts.join(&t("cli.list_sep", &[]));
     report.summary(
         &Summary::Extract {
             extracted,
@@ -574,40 +608,41 @@ fn verify(
             check::Finding::Bad { entry, error } => r.problem(
                 Some(&entry.id),
                 entry.original.as_ref().map(|p| p.to_path()).as_deref(),
-                &error.to_string(),
+                &error_problem(error),
             ),
-            check::Finding::Orphan { id } => r.problem(
-                Some(id),
-                None,
-                "orphan object: no metadata (run `idvault vault repair` to recover it)",
-            ),
-            check::Finding::UnreadableMeta { id, error } => {
-                r.problem(Some(id), None, &format!("metadata unreadable: {error}"))
+            check::Finding::Orphan { id } => {
+                r.problem(Some(id), None, &worded("cli.vault.orphan", &[]))
             }
-            check::Finding::MissingMeta { id } => r.problem(
+            check::Finding::UnreadableMeta { id, error } => r.problem(
                 Some(id),
                 None,
-                "metadata file missing (run `idvault vault repair` to restore it)",
+                &worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.meta_unreadable",
+                        &[("error", &error.text_in(l))],
+                    )
+                }),
             ),
-            check::Finding::Stray { path } => r.problem(
-                None,
-                Some(path),
-                "stray file (temporary file from an interrupted write; `repair` removes it)",
-            ),
+            check::Finding::MissingMeta { id } => {
+                r.problem(Some(id), None, &worded("cli.vault.meta_missing", &[]))
+            }
+            check::Finding::Stray { path } => {
+                r.problem(None, Some(path), &worded("cli.vault.stray", &[]))
+            }
             check::Finding::ManifestUnreadable { error } => {
                 r.problem(None, None, &manifest_unreadable(error))
             }
             check::Finding::ManifestForged => {
-                r.problem(None, None, &vault::Error::ManifestForged.to_string())
+                r.problem(None, None, &error_problem(&vault::Error::ManifestForged))
             }
             check::Finding::Rollback { found, pinned } => r.problem(
                 None,
                 None,
-                &vault::Error::RolledBack {
+                &error_problem(&vault::Error::RolledBack {
                     found: *found,
                     pinned: *pinned,
-                }
-                .to_string(),
+                }),
             ),
         })
     });
@@ -621,20 +656,26 @@ fn verify(
         report.unsealed(id, None)?;
     }
     let problems = s.problems;
-    let mut text = format!("{} entries verified, {problems} problems", s.ok);
+    let mut parts = vec![format!(
+        "{}{}{}",
+        tn("cli.vault.sum.verified", s.ok, &[]),
+        t("cli.list_sep", &[]),
+        tn("cli.vault.sum.problems", problems, &[])
+    )];
     if !s.has_manifest {
-        text += "; no manifest (`idvault vault repair` with the passphrase writes one)";
+        parts.push(t("cli.vault.sum.no_manifest", &[]));
     }
     if !s.unsealed.is_empty() {
-        text += &format!(
-            "; {} entries unsealed (`idvault vault repair` with the passphrase checks and \
-             seals them)",
-            s.unsealed.len()
-        );
+        parts.push(tn(
+            "cli.vault.sum.verify_unsealed",
+            s.unsealed.len() as u64,
+            &[],
+        ));
     }
     if !s.seals_checked {
-        text += "; seals not checked (they need the vault passphrase)";
+        parts.push(t("cli.vault.sum.seals_not_checked", &[]));
     }
+    let text = parts.join(&t("cli.clause_sep", &[]));
     report.summary(
         &Summary::Verify {
             entries: s.entries,
@@ -659,61 +700,69 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
     let r = check::repair(&vault, &lock, &keys)?;
     for id in &r.metas_restored {
-        report.problem(Some(id), None, "metadata file restored from the manifest")?;
+        report.problem(Some(id), None, &worded("cli.vault.meta_restored", &[]))?;
     }
     for id in &r.orphans_recovered {
-        report.problem(
-            Some(id),
-            None,
-            "orphan object recovered as an entry (name unknown)",
-        )?;
+        report.problem(Some(id), None, &worded("cli.vault.orphan_recovered", &[]))?;
     }
     for (id, e) in &r.orphans_unreadable {
         report.problem(
             Some(id),
             None,
-            &format!("orphan object unreadable, left in place: {e}"),
+            &worded_with(|l| {
+                get(
+                    l,
+                    "cli.vault.orphan_unreadable",
+                    &[("error", &e.text_in(l))],
+                )
+            }),
         )?;
     }
     for id in &r.missing_objects {
-        report.problem(Some(id), None, "object missing: its content is lost")?;
+        report.problem(Some(id), None, &worded("cli.vault.object_missing", &[]))?;
     }
     for (id, e) in &r.unreadable_metas {
         report.problem(
             Some(id),
             None,
-            &format!("metadata unreadable, left in place: {e}"),
+            &worded_with(|l| {
+                get(
+                    l,
+                    "cli.vault.meta_unreadable_kept",
+                    &[("error", &e.text_in(l))],
+                )
+            }),
         )?;
     }
     for (id, e) in &r.refused {
         report.problem(
             Some(id),
             None,
-            &format!("fails its check, kept out of the sealed manifest: {e}"),
+            &worded_with(|l| get(l, "cli.vault.refused", &[("error", &e.text_in(l))])),
         )?;
     }
     for e in &r.lost {
         report.problem(
             Some(&e.id),
             e.original.as_ref().map(|p| p.to_path()).as_deref(),
-            &format!(
-                "lost: the last sealed manifest (generation {}) held this entry, and both its \
-                 files are gone from the vault",
-                r.last_sealed
+            &worded(
+                "cli.vault.lost",
+                &[("generation", &r.last_sealed.to_string())],
             ),
         )?;
     }
     for p in &r.temp_removed {
         report.warning(&Warning {
             path: p.clone(),
-            message: "removed temporary file of an interrupted write".into(),
+            message: worded("cli.vault.temp_removed", &[]),
             severity: Severity::Note,
         })?;
     }
     let lost = r.unrecoverable();
-    let mut text = format!("manifest rebuilt with {} entries", r.entries);
+    let mut text = tn("cli.vault.sum.rebuilt", r.entries, &[]);
     if lost > 0 {
-        text += &format!("; {lost} entries lost or left out (listed above)");
+        text += &t("cli.clause_sep", &[]);
+        text += &tn("cli.vault.sum.lost", lost, &[]);
     }
     report.summary(
         &Summary::Repair {

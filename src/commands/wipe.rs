@@ -50,29 +50,36 @@ pub fn run(global: &GlobalArgs, args: WipeArgs, cancel: &Cancel) -> anyhow::Resu
         ..WipeSummary::default()
     };
 
+    let exclude = super::scan::exclude(&args.exclude)?;
     // What the plan leaves out, by the code of its refusal: said after the plan with the flag
     // that includes it.
     let mut left_out = BTreeMap::new();
     // With --apply --yes the result lines say everything; otherwise show what will happen.
     let show_plan = global.json || !args.apply || !args.yes;
     let mut io_result = Ok(());
-    let planned = wipe::plan_paths(&args.paths, recursion, opts, |path, planned| {
-        if io_result.is_err() {
-            return;
-        }
-        io_result = match planned {
-            Ok(plan) => {
-                sum.planned += 1;
-                sum.bytes += plan.id.size;
-                if show_plan { report.plan(plan) } else { Ok(()) }
+    let planned = wipe::plan_paths(
+        &args.paths,
+        recursion,
+        |rel| exclude.matches(rel),
+        opts,
+        |path, planned| {
+            if io_result.is_err() {
+                return;
             }
-            Err(err) => {
-                *left_out.entry(err.code()).or_default() += 1;
-                sum.refused += 1;
-                report.problem(path, err, Stage::Plan, Severity::Error)
-            }
-        };
-    });
+            io_result = match planned {
+                Ok(plan) => {
+                    sum.planned += 1;
+                    sum.bytes += plan.id.size;
+                    if show_plan { report.plan(plan) } else { Ok(()) }
+                }
+                Err(err) => {
+                    *left_out.entry(err.code()).or_default() += 1;
+                    sum.refused += 1;
+                    report.problem(path, err, Stage::Plan, Severity::Error)
+                }
+            };
+        },
+    );
     io_result?;
     let plans = &planned.plans;
     if !global.quiet && show_plan {

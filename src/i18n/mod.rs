@@ -186,6 +186,32 @@ pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
     t(&format!("{key}.{form}"), &all)
 }
 
+/// An operating-system error in `lang`: the common kinds (a missing file, no permission, a full
+/// or read-only disk…) from the catalogue (`os_error.*`) with the error number, any other as
+/// the system words it (English).
+pub fn os_error(e: &std::io::Error, lang: Lang) -> String {
+    use std::io::ErrorKind as K;
+    let key = match e.kind() {
+        K::NotFound => "not_found",
+        K::PermissionDenied => "permission_denied",
+        K::AlreadyExists => "already_exists",
+        K::ReadOnlyFilesystem => "read_only_filesystem",
+        K::StorageFull => "storage_full",
+        K::IsADirectory => "is_a_directory",
+        K::NotADirectory => "not_a_directory",
+        K::DirectoryNotEmpty => "directory_not_empty",
+        _ => return e.to_string(),
+    };
+    let Some(code) = e.raw_os_error() else {
+        return e.to_string();
+    };
+    Catalog::get_or_load().get(
+        lang,
+        &format!("os_error.{key}"),
+        &[("code", &code.to_string())],
+    )
+}
+
 /// Flattens the embedded TOML into dotted keys. The files are part of the source: a syntax
 /// error is a build defect, caught by the unit tests.
 fn parse(source: &str) -> Messages {
@@ -401,6 +427,27 @@ mod tests {
         assert_eq!(Lang::from_flag("zh-CN"), Some(Lang::ZhCn));
         assert_eq!(Lang::from_flag("en"), Some(Lang::En));
         assert_eq!(Lang::from_flag("fr"), None);
+    }
+
+    #[test]
+    fn common_os_errors_are_worded_like_the_system() {
+        for code in [
+            libc::ENOENT,
+            libc::EACCES,
+            libc::EEXIST,
+            libc::EROFS,
+            libc::ENOSPC,
+            libc::EISDIR,
+            libc::ENOTDIR,
+            libc::ENOTEMPTY,
+        ] {
+            let e = std::io::Error::from_raw_os_error(code);
+            // English is the system's own wording.
+            assert_eq!(os_error(&e, Lang::En), e.to_string());
+            assert!(!os_error(&e, Lang::ZhCn).contains("os_error"), "{e}");
+        }
+        let other = std::io::Error::other("x");
+        assert_eq!(os_error(&other, Lang::ZhCn), "x");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn warning(p: &Palette, w: &Warning) {
         "idvault: {label}: {}: {}",
         sanitize::path(&w.path),
         // Messages may quote a file's own bytes (a tag's value, a panic's text).
-        sanitize::text(&w.message)
+        sanitize::text(&super::text::message(&w.message, i18n::lang()))
     );
 }
 

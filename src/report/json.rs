@@ -77,7 +77,7 @@ pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
         severity: &'a str,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         incomplete: bool,
-        message: &'a str,
+        message: String,
     }
     let severity = match w.severity {
         Severity::Error => "error",
@@ -90,7 +90,7 @@ pub fn warning(out: &mut impl Write, w: &Warning) -> io::Result<()> {
             path: PathJson::new(&w.path),
             severity,
             incomplete: w.severity == Severity::Incomplete,
-            message: &w.message,
+            message: super::text::message(&w.message, crate::i18n::Lang::En),
         },
     )
 }

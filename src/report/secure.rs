@@ -253,8 +253,9 @@ impl<W: Write> SecureReport<W> {
             if item.finding.member.is_some() {
                 writeln!(
                     self.writer.out,
-                    "      {} the whole archive is vaulted (idvault never rewrites an archive)",
-                    p.yellow("archive:")
+                    "      {}{}",
+                    p.yellow(&human::label("cli.secure.archive")),
+                    t("cli.secure.whole_archive", &[])
                 )?;
             }
             human::reasons(&mut self.writer.out, &p, &v.reasons, "      ")?;

@@ -116,7 +116,7 @@ impl<W: Write> StripReport<W> {
                     p,
                     &Warning {
                         path: o.path.clone(),
-                        message: o.message.clone().unwrap_or_default(),
+                        message: o.message.clone().unwrap_or_default().into(),
                         severity: Severity::Error,
                     },
                 );

@@ -24,11 +24,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::text;
 use super::writer::Writer;
 use super::{human, json};
-use crate::scan::{Severity, Warning};
+use crate::i18n::{Lang, t, tn};
+use crate::scan::{Message, Severity, Warning};
 use crate::ui::color::Palette;
-use crate::vault::{Entry, EntryId};
+use crate::vault::{Entry, EntryId, OriginalDone};
 
 /// The counts of a `summary` line, one shape per vault command.
 #[derive(Serialize)]
@@ -120,10 +122,10 @@ impl<'a> EntryJson<'a> {
 /// Says on stderr that another process holds the vault lock and this one waits for it.
 pub fn busy(pid: Option<u32>) {
     let who = pid.map_or_else(
-        || "another idvault".into(),
-        |p| format!("idvault (pid {p})"),
+        || t("cli.vault.busy_other", &[]),
+        |p| t("cli.vault.busy_pid", &[("pid", &p.to_string())]),
     );
-    eprintln!("idvault: the vault is busy: {who} is using it; waiting for it to finish…");
+    eprintln!("idvault: {}", t("cli.vault.busy", &[("who", &who)]));
 }
 
 /// The confirmation question of `vault add --remove-originals --apply`.
@@ -133,7 +135,7 @@ pub fn remove_question(files: usize) -> String {
 
 fn shown(e: &Entry) -> String {
     e.original.as_ref().map_or_else(
-        || "(recovered, name unknown)".into(),
+        || t("cli.vault.recovered", &[]),
         |p| human::path(&p.to_path()),
     )
 }
@@ -167,17 +169,25 @@ impl<W: Write> VaultReport<W> {
         }
         writeln!(
             self.writer.out,
-            "Created vault {}",
-            self.writer.palette.bold(&human::path(root))
+            "{}",
+            t(
+                "cli.vault.created",
+                &[("path", &self.writer.palette.bold(&human::path(root)))]
+            )
         )?;
-        writeln!(self.writer.out, "  vault public key: {}", recipients[0])?;
-        for r in &recipients[1..] {
-            writeln!(self.writer.out, "  also encrypted to: {r}")?;
-        }
         writeln!(
             self.writer.out,
-            "  Keep the passphrase safe: without it (or another identity above) nothing can be read."
-        )
+            "  {}",
+            t("cli.vault.public_key", &[("key", &recipients[0])])
+        )?;
+        for r in &recipients[1..] {
+            writeln!(
+                self.writer.out,
+                "  {}",
+                t("cli.vault.also_to", &[("key", r)])
+            )?;
+        }
+        writeln!(self.writer.out, "  {}", t("cli.vault.keep_passphrase", &[]))
     }
 
     /// Another process holds the vault lock; this one waits (said on stderr).
@@ -219,7 +229,8 @@ impl<W: Write> VaultReport<W> {
         }
         writeln!(
             self.writer.out,
-            "would add and remove  {:>10}  {}",
+            "{}  {:>10}  {}",
+            t("cli.vault.would_add", &[]),
             human::size(bytes),
             human::path(path)
         )
@@ -246,10 +257,10 @@ impl<W: Write> VaultReport<W> {
         self.writer.out.flush()?;
         eprintln!(
             "{}",
-            self.writer.palette.bold(&format!(
-                "Dry run: {files} files ({}) would be added, verified, and their originals \
-                 wiped. Nothing was changed; add --apply to do it.",
-                human::size(bytes)
+            self.writer.palette.bold(&tn(
+                "cli.vault.dry_run",
+                files as u64,
+                &[("size", &human::size(bytes))]
             ))
         );
         Ok(())
@@ -278,14 +289,14 @@ impl<W: Write> VaultReport<W> {
             );
         }
         let stripped = if e.stripped.is_some() {
-            "stripped"
+            t("cli.vault.stripped", &[])
         } else {
-            "not stripped"
+            t("cli.vault.not_stripped", &[])
         };
         writeln!(
             self.writer.out,
             "{} {}  {:>10}  {}  ({stripped})",
-            self.writer.palette.green("added"),
+            self.writer.palette.green(&t("cli.vault.added", &[])),
             &e.id.as_str()[..12],
             human::size(e.size),
             human::path(path)
@@ -310,14 +321,15 @@ impl<W: Write> VaultReport<W> {
         }
         writeln!(
             self.writer.out,
-            "{} {}  {}  (already in the vault; not added again)",
-            self.writer.palette.dim("present"),
+            "{} {}  {}  ({})",
+            self.writer.palette.dim(&t("cli.vault.present", &[])),
             &e.id.as_str()[..12],
-            human::path(path)
+            human::path(path),
+            t("cli.vault.already", &[])
         )
     }
 
-    pub fn removed(&mut self, path: &Path, how: &dyn std::fmt::Display) -> io::Result<()> {
+    pub fn removed(&mut self, path: &Path, how: &OriginalDone) -> io::Result<()> {
         if self.writer.json {
             #[derive(Serialize)]
             struct R {
@@ -333,19 +345,30 @@ impl<W: Write> VaultReport<W> {
                 },
             );
         }
+        let (word, thumbnails) = match how {
+            OriginalDone::Wiped { thumbnails } => ("cli.secure.original_wiped", *thumbnails),
+            OriginalDone::Deleted { thumbnails } => ("cli.secure.original_deleted", *thumbnails),
+            OriginalDone::Kept => ("cli.secure.original_kept", 0),
+        };
+        let mut how = t(word, &[]);
+        if thumbnails > 0 {
+            how += &t("cli.list_sep", &[]);
+            how += &tn("cli.wipe.thumbnails_of_it", thumbnails as u64, &[]);
+        }
         writeln!(
             self.writer.out,
-            "{} {}: verified, original {how}",
-            self.writer.palette.yellow("removed"),
-            human::path(path)
+            "{} {}: {}",
+            self.writer.palette.yellow(&t("cli.vault.removed", &[])),
+            human::path(path),
+            t("cli.vault.removed_how", &[("how", &how)])
         )
     }
 
     /// A per-file failure (on stderr for humans).
-    pub fn failed(&mut self, path: &Path, message: &str) -> io::Result<()> {
+    pub fn failed(&mut self, path: &Path, message: Message) -> io::Result<()> {
         self.warning(&Warning {
             path: path.to_path_buf(),
-            message: message.to_string(),
+            message,
             severity: Severity::Error,
         })
     }
@@ -358,7 +381,14 @@ impl<W: Write> VaultReport<W> {
         if self.writer.json {
             return json::emit(&mut self.writer.out, "entry", EntryJson::new(e));
         }
-        let kind = e.detected.as_ref().map_or("-", |d| d.kind.as_str());
+        // The kind's code in English (what `--kind` takes), its name in other languages.
+        let kind = e.detected.as_ref().map_or_else(
+            || "-".into(),
+            |d| match crate::i18n::lang() {
+                Lang::En => d.kind.as_str().to_string(),
+                _ => t(&format!("kind.{}", d.kind.as_str()), &[]),
+            },
+        );
         writeln!(
             self.writer.out,
             "{}  {:>10}  {:<16}  {}",
@@ -390,13 +420,14 @@ impl<W: Write> VaultReport<W> {
             );
         }
         let note = if renamed {
-            "  (renamed: another entry of this extraction has the same name)"
+            format!("  ({})", t("cli.vault.renamed", &[]))
         } else {
-            ""
+            String::new()
         };
         writeln!(
             self.writer.out,
-            "extracted {}  {}{note}",
+            "{} {}  {}{note}",
+            t("cli.vault.extracted", &[]),
             &e.id.as_str()[..12],
             human::path(to)
         )
@@ -427,13 +458,11 @@ impl<W: Write> VaultReport<W> {
         }
         writeln!(
             self.writer.out,
-            "{} {}  {}: not extracted; it claims the same original as the sealed entry {}, \
-             which was restored, and is not sealed itself (added without the passphrase, or \
-             planted)",
-            self.writer.palette.yellow("skipped"),
+            "{} {}  {}: {}",
+            self.writer.palette.yellow(&t("cli.vault.skipped", &[])),
             &e.id.as_str()[..12],
             shown(e),
-            &kept.as_str()[..12],
+            t("cli.vault.skipped_why", &[("kept", &kept.as_str()[..12])]),
         )
     }
 
@@ -448,7 +477,7 @@ impl<W: Write> VaultReport<W> {
         writeln!(
             self.writer.out,
             "{} {}  {}",
-            self.writer.palette.green("ok"),
+            self.writer.palette.green(&t("cli.vault.ok", &[])),
             &e.id.as_str()[..12],
             shown(e)
         )
@@ -466,10 +495,10 @@ impl<W: Write> VaultReport<W> {
         let what = e.map_or_else(String::new, |e| format!("  {}", shown(e)));
         writeln!(
             self.writer.out,
-            "{} {}{what}  (not yet checked and sealed: `idvault vault repair` with the \
-             passphrase does it)",
-            self.writer.palette.yellow("unsealed"),
+            "{} {}{what}  ({})",
+            self.writer.palette.yellow(&t("cli.vault.unsealed", &[])),
             &id.as_str()[..12],
+            t("cli.vault.unsealed_why", &[]),
         )
     }
 
@@ -478,7 +507,7 @@ impl<W: Write> VaultReport<W> {
         &mut self,
         id: Option<&EntryId>,
         path: Option<&Path>,
-        problem: &str,
+        problem: &Message,
     ) -> io::Result<()> {
         if self.writer.json {
             #[derive(Serialize)]
@@ -493,7 +522,7 @@ impl<W: Write> VaultReport<W> {
                 P {
                     id: id.map(EntryId::as_str),
                     path: path.map(json::PathJson::new),
-                    problem,
+                    problem: &text::message(problem, Lang::En),
                 },
             );
         }
@@ -506,8 +535,8 @@ impl<W: Write> VaultReport<W> {
         writeln!(
             self.writer.out,
             "{} {what}: {}",
-            self.writer.palette.red("BAD"),
-            human::text(problem)
+            self.writer.palette.red(&t("cli.secure.bad", &[])),
+            human::text(&text::message(problem, crate::i18n::lang()))
         )
     }
 

@@ -334,7 +334,6 @@ impl<W: Write> WipeReport<W> {
         stage: Stage,
         severity: Severity,
     ) -> io::Result<()> {
-        let message = err.to_string();
         if self.writer.json {
             return json::emit(
                 &mut self.writer.out,
@@ -347,7 +346,7 @@ impl<W: Write> WipeReport<W> {
                     },
                     stage,
                     code: err.code(),
-                    message: &message,
+                    message: &err.to_string(),
                 },
             );
         }
@@ -357,7 +356,7 @@ impl<W: Write> WipeReport<W> {
             &self.writer.palette,
             &Warning {
                 path: path.to_path_buf(),
-                message,
+                message: crate::scan::Message::Text(err.text_in(crate::i18n::lang())),
                 severity,
             },
         );

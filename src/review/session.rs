@@ -36,9 +36,10 @@ pub struct ScanStatus {
     pub running: bool,
     /// Files looked at so far.
     pub files: u64,
-    /// Files the scan could not read.
+    /// Files the scan could not read or did not fully look at (a damaged archive, pixels that
+    /// could not be decoded): each makes the exit code 1, as in `scan`.
     #[serde(skip)]
-    pub errors: u64,
+    pub failures: u64,
 }
 
 /// Where a card stands.
@@ -163,7 +164,7 @@ impl Session {
             scan: ScanStatus {
                 running: true,
                 files: 0,
-                errors: 0,
+                failures: 0,
             },
         }
     }
@@ -199,7 +200,7 @@ impl Session {
     /// [`Session::add`]).
     pub fn scan_finished(&mut self, plan: secure::Plan) {
         self.leftovers = plan.leftovers;
-        self.scan.errors = plan.scan.errors;
+        self.scan.failures = plan.scan.failures();
         self.scan.running = false;
     }
 
@@ -290,15 +291,15 @@ impl Session {
         }
     }
 
-    /// What makes the run's exit code 1: files the scan could not read, a scan that did not
-    /// finish, and cards whose securing failed (and were not secured by a later try).
+    /// What makes the run's exit code 1: files the scan could not read or did not fully look
+    /// at, a scan that did not finish, and cards whose securing failed (and were not secured by a later try).
     pub fn failures(&self) -> u64 {
         let failed = self
             .cards
             .iter()
             .filter(|c| matches!(c.state, CardState::Failed(_)))
             .count();
-        self.scan.errors + u64::from(self.scan.running) + failed as u64
+        self.scan.failures + u64::from(self.scan.running) + failed as u64
     }
 
     /// What the page renders, in the page language `lang`. Values are raw (paths and reasons

@@ -20,6 +20,8 @@ use std::path::PathBuf;
 
 use flate2::read::MultiGzDecoder;
 
+use crate::i18n::{Catalog, Lang};
+
 /// Regular files looked at in one archive, nested ones included: a 50 GB Google Takeout part
 /// holds some tens of thousands of photos and their JSON sidecars; a zip bomb of empty entries
 /// holds millions.
@@ -101,27 +103,61 @@ pub struct Problem {
     pub what: ProblemKind,
 }
 
-/// Why part of an archive was not looked at.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why part of an archive was not looked at. Worded by the message catalogue (`cli.archive.*`):
+/// [`ProblemKind::text_in`]; `Display` is the English.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemKind {
-    #[error("encrypted; its content was not looked at")]
     Encrypted,
-    #[error("damaged archive: {0}")]
+    /// The archive reader's own words.
     Damaged(String),
-    #[error("compression method not supported ({0}); not looked at")]
+    /// The compression method, as the reader names it.
     Unsupported(String),
-    #[error("expands {ratio}× (more than {MAX_RATIO}×; possible decompression bomb); not read")]
-    Bomb { ratio: u64 },
-    #[error("more than {MAX_ENTRIES} entries; the rest were not looked at")]
+    Bomb {
+        ratio: u64,
+    },
     TooManyEntries,
-    #[error("more than {} GiB decompressed; the rest was not looked at", MAX_TOTAL_BYTES >> 30)]
     TooMuchData,
-    #[error("archive nested more than {MAX_DEPTH} deep; not looked into")]
     TooDeep,
-    #[error("nested archive larger than {} MiB; not looked into", MAX_NESTED_BYTES >> 20)]
     NestedTooLarge,
 }
+
+impl ProblemKind {
+    /// The problem in `lang`: the catalogue's sentence with its values.
+    pub fn text_in(&self, lang: Lang) -> String {
+        let (key, value): (&str, String) = match self {
+            ProblemKind::Encrypted => ("encrypted", String::new()),
+            ProblemKind::Damaged(e) => ("damaged", e.clone()),
+            ProblemKind::Unsupported(m) => ("unsupported", m.clone()),
+            ProblemKind::Bomb { ratio } => ("bomb", ratio.to_string()),
+            ProblemKind::TooManyEntries => ("too_many_entries", String::new()),
+            ProblemKind::TooMuchData => ("too_much_data", String::new()),
+            ProblemKind::TooDeep => ("too_deep", String::new()),
+            ProblemKind::NestedTooLarge => ("nested_too_large", String::new()),
+        };
+        let max = match self {
+            ProblemKind::Bomb { .. } => MAX_RATIO.to_string(),
+            ProblemKind::TooManyEntries => MAX_ENTRIES.to_string(),
+            ProblemKind::TooMuchData => (MAX_TOTAL_BYTES >> 30).to_string(),
+            ProblemKind::TooDeep => MAX_DEPTH.to_string(),
+            ProblemKind::NestedTooLarge => (MAX_NESTED_BYTES >> 20).to_string(),
+            _ => String::new(),
+        };
+        Catalog::get_or_load().get(
+            lang,
+            &format!("cli.archive.{key}"),
+            &[("value", &value), ("max", &max)],
+        )
+    }
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text_in(Lang::En))
+    }
+}
+
+impl std::error::Error for ProblemKind {}
 
 /// Totals of one archive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

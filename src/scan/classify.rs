@@ -3,7 +3,9 @@
 
 use std::fs::{self, File};
 use std::io::{self, Cursor, Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "content")]
+use std::path::PathBuf;
 
 use super::archive;
 #[cfg(feature = "content")]
@@ -16,7 +18,7 @@ use super::content::container;
 use super::finding::{ContentStatus, Evidence, Kind};
 use super::signals::{self, HeaderMeta};
 use super::walk::FileEntry;
-use super::{Archives, Finding, ScanOptions, Severity, Warning};
+use super::{Archives, Finding, Message, ScanOptions, Severity, Warning};
 use crate::files::{FileId, place};
 use crate::fsutil;
 use crate::media::caps::Header;
@@ -225,7 +227,7 @@ fn content_stage(
     let before = Found::before(ev);
     let outcome = container::analyse_file(file, id.size, &cx, ev);
     remember(cache, &key, &outcome, ev, &before);
-    content_result(outcome, path, "")
+    content_result(outcome, path, None)
 }
 
 /// Content analysis of the archive entry `member` (of the archive at `path`, whose identity is
@@ -259,8 +261,7 @@ fn member_content(
         container::analyse_bytes(bytes, &cx, ev)
     };
     remember(cache, &key, &outcome, ev, &before);
-    let prefix = format!("{}: ", shown_member(&member.path));
-    content_result(outcome, path, &prefix)
+    content_result(outcome, path, Some(&member.path))
 }
 
 /// Without the `content` feature no pixels are looked at: content analysis is off.
@@ -337,20 +338,23 @@ fn remember(
     }
 }
 
-/// The content status of an outcome, the note it is worth (`prefix` names the archive entry
+/// The content status of an outcome, the note it is worth (`member` names the archive entry
 /// the outcome is about), and whether the pixels were analysed and showed nothing.
 #[cfg(feature = "content")]
 fn content_result(
     outcome: Outcome,
     path: &Path,
-    prefix: &str,
+    member: Option<&[PathBuf]>,
 ) -> (ContentStatus, Option<Warning>, bool) {
     match outcome {
         Outcome::Analysed { ocr, found } => (ContentStatus::Analysed { ocr }, None, !found),
         Outcome::NotAnalysed { reason, warn } => {
             let note = warn.then(|| Warning {
                 path: path.to_path_buf(),
-                message: format!("{prefix}pixels not analysed: {reason}"),
+                message: Message::NotAnalysed {
+                    member: member.map(<[PathBuf]>::to_vec),
+                    reason,
+                },
                 severity: Severity::Incomplete,
             });
             (ContentStatus::NotAnalysed, note, false)
@@ -416,10 +420,10 @@ fn look_into(
     });
     out.notes.extend(problems.into_iter().map(|p| Warning {
         path: entry.path.clone(),
-        message: if p.at.is_empty() {
-            format!("{} archive: {}", format.as_str(), p.what)
-        } else {
-            format!("{}: {}", shown_member(&p.at), p.what)
+        message: Message::Archive {
+            format,
+            at: p.at,
+            problem: p.what,
         },
         severity: Severity::Incomplete,
     }));
@@ -440,14 +444,6 @@ fn look_into(
         ContentStatus::Off
     };
     out
-}
-
-/// A place in an archive as the notes show it: nested paths joined by ` » `.
-fn shown_member(path: &[PathBuf]) -> String {
-    path.iter()
-        .map(|p| p.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" » ")
 }
 
 /// An archive entry's bytes and type when it is media: the whole entry up to
@@ -534,9 +530,9 @@ fn extension_note(path: &Path, t: FileType, ev: &mut Evidence) {
 /// A per-file I/O problem as a warning: a vanished file is a note, anything else an error.
 pub fn file_warning(path: &Path, err: io::Error) -> Warning {
     let (message, severity) = match err.kind() {
-        io::ErrorKind::NotFound => ("vanished during the scan".to_string(), Severity::Note),
-        io::ErrorKind::InvalidInput => (err.to_string(), Severity::Note),
-        _ => (format!("cannot read: {err}"), Severity::Error),
+        io::ErrorKind::NotFound => (Message::Vanished, Severity::Note),
+        io::ErrorKind::InvalidInput => (Message::Text(err.to_string()), Severity::Note),
+        _ => (Message::CannotRead(err.to_string()), Severity::Error),
     };
     Warning {
         path: path.to_path_buf(),

@@ -127,8 +127,63 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Warning {
     pub path: PathBuf,
-    pub message: String,
+    pub message: Message,
     pub severity: Severity,
+}
+
+/// What a warning says, as a value: `report` words it through the message catalogue (English in
+/// JSON, the command line's language for people). Raw: paths and texts are escaped where shown.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Message {
+    /// Words from outside the catalogue: an OS or decoder error, a caught panic's text.
+    Text(String),
+    /// Worded by the command that reports it: English for JSON, and in the command line's
+    /// language for people.
+    Worded {
+        en: String,
+        local: String,
+    },
+    /// Part of an archive of `format` was not looked at; `at` is the entry or nested archive it
+    /// concerns (empty: the archive itself).
+    Archive {
+        format: archive::Format,
+        at: Vec<PathBuf>,
+        problem: archive::ProblemKind,
+    },
+    /// The pixels of the file (or of the archive's entry `member`) were not analysed; `reason`
+    /// is the analysis's own words.
+    NotAnalysed {
+        member: Option<Vec<PathBuf>>,
+        reason: String,
+    },
+    /// One of idvault's leftovers, passed by.
+    LeftoverSkipped,
+    /// Named like one of idvault's leftovers, but not one idvault can prove it made: scanned
+    /// like any file, never removed for its name.
+    NotOurs,
+    /// An idvault vault, not walked into.
+    VaultSkipped,
+    /// A FIFO, socket or device.
+    NotRegular,
+    SymlinkLoop,
+    /// A path given on the command line that is a symlink, which a writing command never
+    /// follows.
+    SymlinkNotFollowed,
+    /// A symlink whose target cannot be reached (the OS error).
+    DanglingSymlink(String),
+    /// Gone between the walk and the read.
+    Vanished,
+    /// A folder that could not be listed.
+    FolderDenied,
+    /// A file that could not be read (the OS error).
+    CannotRead(String),
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(s)
+    }
 }
 
 /// What the scan reports as it goes.
@@ -281,7 +336,7 @@ pub fn scan(opts: &ScanOptions, mut on_event: impl FnMut(Event)) -> Summary {
                     });
                 }
                 Outcome::Warning(w) => {
-                    if w.message == walk::VAULT_SKIPPED {
+                    if matches!(w.message, Message::VaultSkipped) {
                         summary.skipped_vaults.push(w.path.clone());
                     }
                     match w.severity {
@@ -382,7 +437,7 @@ fn classify_entry(
 fn panic_warning(entry: &walk::FileEntry, panicked: &isolate::Panicked) -> Warning {
     Warning {
         path: entry.path.clone(),
-        message: panicked.to_string(),
+        message: Message::Text(panicked.to_string()),
         severity: Severity::Error,
     }
 }

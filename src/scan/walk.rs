@@ -10,7 +10,7 @@ use std::sync::Arc;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
-use super::{Severity, Warning};
+use super::{Message, Severity, Warning};
 use crate::files::Leftover;
 
 /// A root as the user gave it, and its absolute form for folder-based signals.
@@ -75,8 +75,7 @@ pub enum Walked {
 pub fn leftover_skipped(path: PathBuf) -> Warning {
     Warning {
         path,
-        message: "left by an interrupted idvault run; not touched (`idvault scan` says more)"
-            .into(),
+        message: Message::LeftoverSkipped,
         severity: Severity::Note,
     }
 }
@@ -173,7 +172,7 @@ pub fn walk(
                             Some(_) => {
                                 let note = Walked::Warning(Warning {
                                     path: e.path().to_path_buf(),
-                                    message: NOT_OURS.into(),
+                                    message: Message::NotOurs,
                                     severity: Severity::Note,
                                 });
                                 if !sink(note) {
@@ -205,13 +204,13 @@ pub fn walk(
                         walker.skip_current_dir();
                         Walked::Warning(Warning {
                             path: e.into_path(),
-                            message: VAULT_SKIPPED.into(),
+                            message: Message::VaultSkipped,
                             severity: Severity::Note,
                         })
                     } else {
                         Walked::Warning(Warning {
                             path: e.into_path(),
-                            message: "not a regular file (FIFO, socket or device); skipped".into(),
+                            message: Message::NotRegular,
                             severity: Severity::Note,
                         })
                     }
@@ -239,13 +238,6 @@ fn followed_root(given: &Path) -> PathBuf {
     }
     given.to_path_buf()
 }
-
-/// The note on a file named like idvault's leftovers that idvault cannot prove it made.
-pub const NOT_OURS: &str = "named like an idvault leftover, but idvault did not make it; \
-     scanned like any file and never removed for its name";
-
-/// The note naming a vault folder the walk skipped.
-pub const VAULT_SKIPPED: &str = "an idvault vault (encrypted entries only); skipped";
 
 /// True for a directory that holds an idvault vault: its marker is a vault config (a format
 /// number and a recipient list of age or SSH public keys) and `identity.age` is an age file.
@@ -281,9 +273,9 @@ fn is_vault(dir: &Path) -> bool {
 fn symlink_problem(path: &Path) -> Option<Warning> {
     let err = std::fs::metadata(path).err()?;
     let message = if err.raw_os_error() == Some(libc::ELOOP) {
-        "symlink loop; not followed".to_string()
+        Message::SymlinkLoop
     } else {
-        format!("dangling symlink ({err}); not followed")
+        Message::DanglingSymlink(err.to_string())
     };
     Some(Warning {
         path: path.to_path_buf(),
@@ -295,12 +287,9 @@ fn symlink_problem(path: &Path) -> Option<Warning> {
 fn walk_error(err: walkdir::Error) -> Warning {
     let path = err.path().map(Path::to_path_buf).unwrap_or_default();
     let (message, severity) = match err.io_error().map(io::Error::kind) {
-        Some(io::ErrorKind::NotFound) => ("vanished during the scan".to_string(), Severity::Note),
-        Some(io::ErrorKind::PermissionDenied) => (
-            "permission denied; its contents were not scanned".to_string(),
-            Severity::Error,
-        ),
-        _ => (err.to_string(), Severity::Error),
+        Some(io::ErrorKind::NotFound) => (Message::Vanished, Severity::Note),
+        Some(io::ErrorKind::PermissionDenied) => (Message::FolderDenied, Severity::Error),
+        _ => (Message::Text(err.to_string()), Severity::Error),
     };
     Warning {
         path,

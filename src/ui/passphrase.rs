@@ -58,33 +58,24 @@ pub enum PassphraseError {
     Command(String),
     #[error("{}", t("cli.passphrase.not_utf8", &[]))]
     NotUtf8,
-    #[error(
-        "the passphrase file {} can be read or written by {who} (mode {mode:04o}); it is \
-         refused, as ssh refuses such key files. Make it private: chmod 600 {}",
-        crate::ui::sanitize::path(path),
-        crate::ui::sanitize::path(path)
-    )]
+    #[error("{}", t("cli.passphrase.not_private", &[
+        ("path", &crate::ui::sanitize::path(path)),
+        ("who", &t(who, &[])),
+        ("mode", &format!("{mode:04o}")),
+    ]))]
     FileNotPrivate {
         path: PathBuf,
         mode: u32,
         who: &'static str,
     },
-    #[error(
-        "the passphrase file {} belongs to another user (uid {uid}); it is refused, as ssh \
-         refuses such key files",
-        crate::ui::sanitize::path(path)
-    )]
+    #[error("{}", t("cli.passphrase.not_owned", &[
+        ("path", &crate::ui::sanitize::path(path)),
+        ("uid", &uid.to_string()),
+    ]))]
     FileNotOwned { path: PathBuf, uid: u32 },
-    #[error(
-        "the passphrase file {} is not a regular file (a FIFO, device or socket could block \
-         for ever or never end); it is refused",
-        crate::ui::sanitize::path(path)
-    )]
+    #[error("{}", t("cli.passphrase.not_regular", &[("path", &crate::ui::sanitize::path(path))]))]
     FileNotRegular { path: PathBuf },
-    #[error(
-        "the new passphrase is too weak: {0}. Choose a longer one (several unrelated words), \
-         or run `idvault vault init` on a terminal to be offered a generated one"
-    )]
+    #[error("{}", t("cli.passphrase.weak", &[("reason", .0)]))]
     Weak(String),
 }
 
@@ -124,9 +115,9 @@ pub fn read(
                 .map_err(|e| PassphraseError::Command(e.to_string()))?;
             let stdout = Zeroizing::new(out.stdout);
             if !out.status.success() {
-                return Err(PassphraseError::Command(format!(
-                    "exited with {}",
-                    out.status
+                return Err(PassphraseError::Command(t(
+                    "cli.passphrase.exited",
+                    &[("status", &out.status.to_string())],
                 )));
             }
             first_line(&stdout)?
@@ -165,21 +156,23 @@ pub fn read(
 /// shown once and typed back so that the user has it written down before the vault exists.
 fn offer_generated(weak: &crate::strength::Weak) -> Result<SecretString, PassphraseError> {
     use crate::ui::prompt::{ConfirmPolicy, Confirmation, confirm};
-    eprintln!("This passphrase is too weak: {weak}.");
-    let asked = confirm(
-        ConfirmPolicy::Ask,
-        "Use a strong passphrase generated for you instead?",
+    eprintln!(
+        "{}",
+        t("cli.passphrase.too_weak", &[("reason", &weak.to_string())])
     );
+    let asked = confirm(ConfirmPolicy::Ask, &t("cli.passphrase.offer", &[]));
     if !matches!(asked, Ok(Confirmation::Yes)) {
         return Err(PassphraseError::Weak(weak.to_string()));
     }
     let generated = crate::strength::generate();
     eprintln!(
-        "Your new vault passphrase is:\n\n    {}\n\nWrite it down or put it in your password \
-         manager: idvault keeps no copy, and without it the vault cannot be opened.",
-        generated.expose_secret()
+        "{}",
+        t(
+            "cli.passphrase.generated",
+            &[("passphrase", generated.expose_secret())]
+        )
     );
-    let typed = prompt_tty("Type it once to confirm you have it: ")?;
+    let typed = prompt_tty(&t("cli.passphrase.type_back", &[]))?;
     let same: bool = typed
         .expose_secret()
         .as_bytes()
@@ -222,9 +215,9 @@ fn open_private(path: &std::path::Path) -> Result<std::fs::File, PassphraseError
     }
     let mode = meta.mode() & 0o7777;
     let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
-        (true, true) => Some("its group and others"),
-        (true, false) => Some("its group"),
-        (false, true) => Some("others"),
+        (true, true) => Some("cli.passphrase.who.group_and_others"),
+        (true, false) => Some("cli.passphrase.who.group"),
+        (false, true) => Some("cli.passphrase.who.others"),
         (false, false) => None,
     };
     if let Some(who) = who {
@@ -347,9 +340,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p");
         for (mode, who) in [
-            (0o640, "its group"),
-            (0o604, "others"),
-            (0o622, "its group and others"),
+            (0o640, "cli.passphrase.who.group"),
+            (0o604, "cli.passphrase.who.others"),
+            (0o622, "cli.passphrase.who.group_and_others"),
         ] {
             std::fs::write(&f, b"maple gravel tundra\n").unwrap();
             std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();

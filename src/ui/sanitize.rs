@@ -29,21 +29,6 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// A fatal error as the terminal should see it: its whole chain (`{:#}`) as one escaped
-/// message. Domain errors carry raw paths and values; the command edge passes its error through
-/// here once, because `main` prints it with `{:#}`. A broken pipe is passed on untouched so that
-/// `main` can still recognise it.
-pub fn error(err: anyhow::Error) -> anyhow::Error {
-    let broken_pipe = err
-        .chain()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
-    if broken_pipe {
-        return err;
-    }
-    anyhow::Error::msg(text(&format!("{err:#}")))
-}
-
 fn push_char(out: &mut String, c: char) {
     match c {
         '\\' => out.push_str("\\\\"),
@@ -73,17 +58,5 @@ mod tests {
         assert_eq!(path(p), "a\\u{1b}[31m\\xFF\\u{202e}gpj.exe");
         assert_eq!(path(Path::new("护照/正面.jpg")), "护照/正面.jpg");
         assert_eq!(text("a\\b\nc"), "a\\\\b\\nc");
-    }
-
-    #[test]
-    fn errors_are_escaped_once_with_their_chain() {
-        let inner = std::io::Error::other("bad \u{202e}name");
-        let err = anyhow::Error::new(inner).context("cannot open a\x1b[2J");
-        assert_eq!(
-            format!("{:#}", error(err)),
-            "cannot open a\\u{1b}[2J: bad \\u{202e}name"
-        );
-        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-        assert!(error(pipe).downcast_ref::<std::io::Error>().is_some());
     }
 }

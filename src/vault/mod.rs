@@ -53,179 +53,230 @@ pub use store::{Added, Source, sha256_file};
 pub use trust::{SealKey, Trust};
 
 use crate::fsutil::{AtomicFile, Replace};
+use crate::i18n::{Catalog, Lang};
 
-/// Everything that can go wrong in the vault, named after what the user was doing.
+/// Everything that can go wrong in the vault, named after what the user was doing. Worded by
+/// the message catalogue (`cli.vault.error.*`): [`Error::text_in`]; `Display` is the English.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error(
-        "{} is not an idvault vault (no {})",
-        path.display(),
-        crate::VAULT_MARKER
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     NotAVault { path: PathBuf },
-    #[error(
-        "{} is an unfinished vault: an `idvault vault init` was interrupted before it wrote {}; \
-         run `idvault vault init` again with the same passphrase to finish it",
-        path.display(),
-        crate::VAULT_MARKER
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     UnfinishedInit { path: PathBuf },
-    #[error(
-        "{} already exists and is not empty; a vault is created in a new or empty folder",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     NotEmpty { path: PathBuf },
-    #[error(
-        "{} holds an unfinished vault (an interrupted `idvault vault init`) whose identity \
-         does not open with this passphrase; run init again with the passphrase it was started \
-         with to finish it, or remove the folder to start over",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     PartialInit { path: PathBuf },
-    #[error(
-        "the vault has format {found}; this idvault reads format {}",
-        format::FORMAT
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     UnsupportedFormat { found: u32 },
-    #[error("{}: invalid vault config: {message}", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     BadConfig { path: PathBuf, message: String },
-    #[error("recipient {recipient}: {message}")]
+    #[error("{}", self.text_in(Lang::En))]
     BadRecipient { recipient: String, message: String },
-    #[error("the vault has no recipients")]
+    #[error("{}", self.text_in(Lang::En))]
     NoRecipients,
-    #[error("wrong passphrase: the vault identity could not be decrypted")]
+    #[error("{}", self.text_in(Lang::En))]
     WrongPassphrase,
-    #[error("the new vault passphrase is too weak: {0}; nothing was created")]
+    #[error("{}", self.text_in(Lang::En))]
     WeakPassphrase(crate::strength::Weak),
-    #[error("none of the given identities can open this vault's files")]
+    #[error("{}", self.text_in(Lang::En))]
     NoMatchingIdentity,
-    #[error(
-        "{}: its passphrase protection asks for scrypt work factor 2^{found}, above the 2^{max} \
-         that idvault wrote for this vault; refused without trying, since a planted file could \
-         cost minutes and gigabytes. If you re-encrypted it yourself with a higher setting, \
-         open it once with `age -d` and encrypt it again with `age -p`",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     ExcessiveWork { path: PathBuf, found: u8, max: u8 },
-    #[error("identity file {}: {message}", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     BadIdentityFile { path: PathBuf, message: String },
     /// The OS error is part of the message, not a `source`, so `{:#}` shows it once.
-    #[error("cannot {action} {}: {error}", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     Io {
         action: &'static str,
         path: PathBuf,
         error: io::Error,
     },
-    #[error("encryption failed: {0}")]
+    #[error("{}", self.text_in(Lang::En))]
     Encrypt(String),
-    #[error("damaged or altered: {message}")]
+    #[error("{}", self.text_in(Lang::En))]
     Corrupt { message: String },
-    #[error("content does not match the recorded SHA-256 (damaged, altered or swapped object)")]
+    #[error("{}", self.text_in(Lang::En))]
     HashMismatch,
-    #[error("object file is missing")]
+    #[error("{}", self.text_in(Lang::En))]
     MissingObject,
-    #[error("{} changed while it was being added; not added", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     ChangedWhileAdding { path: PathBuf },
-    #[error(
-        "vault entry {id} does not hold this file: its content differs from what idvault would \
-         store for the file now (a planted, damaged or swapped entry)"
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     NotTheOriginal { id: EntryId },
-    #[error(
-        "{} changed while it was being compared with its vault copy; not touched",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     OriginalChanged { path: PathBuf },
-    #[error("{} is inside the vault", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     InsideVault { path: PathBuf },
-    #[error("{} already exists; not overwritten", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     Exists { path: PathBuf },
-    #[error("the vault folder {}: {reason}", path.display())]
+    #[error("{}", self.text_in(Lang::En))]
     UnsafeFolder { path: PathBuf, reason: io::Error },
-    #[error(
-        "idvault-vault.toml fails its seal: its recipient list was changed by someone without \
-         the vault passphrase, so entries added now could be read by them; nothing was written. \
-         Recipients pinned on this machine: {}; found: {}. Put the pinned list back in \
-         idvault-vault.toml (from a backup of the file, or from this message)",
-        list(pinned.as_deref()),
-        list(Some(found))
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     ConfigTampered {
         pinned: Option<Vec<String>>,
         found: Vec<String>,
     },
-    #[error(
-        "the vault's recipients differ from the ones pinned on this machine on {} (pinned: {}; \
-         found: {}); refusing to encrypt anything to them. If you changed them yourself, run \
-         any command that unlocks the vault with its passphrase (e.g. `idvault vault verify`): \
-         it checks the config's seal and pins it again; a config changed by anyone else fails \
-         that check",
-        since(*pinned_at),
-        list(Some(pinned)),
-        list(Some(found))
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     RecipientsChanged {
         pinned: Vec<String>,
         found: Vec<String>,
         pinned_at: i64,
     },
-    #[error(
-        "manifest.age has generation {found}, but this machine saw generation {pinned}: an \
-         older manifest was put back (rollback), hiding later entries or changes; nothing was \
-         written. See `idvault vault verify`; `idvault vault repair` with the passphrase \
-         rebuilds the manifest from the entries present"
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     RolledBack { found: u64, pinned: u64 },
-    #[error(
-        "manifest.age fails its seal (or lost it, where this machine saw it sealed): it was \
-         forged, altered or replaced by someone without the vault passphrase; nothing was \
-         written. See `idvault vault verify`; `idvault vault repair` \
-         with the passphrase rebuilds it from the checked entries"
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     ManifestForged,
-    #[error(
-        "{} is missing, but this machine saw a sealed manifest (generation {pinned}) in this \
-         vault: it was deleted, perhaps together with entries, which would otherwise vanish \
-         without a trace; nothing was written. `idvault vault repair` with the passphrase \
-         names every entry that is gone and rebuilds it",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     ManifestMissing { path: PathBuf, pinned: u64 },
-    #[error(
-        "{}: none of this vault's keys open it (it was replaced by a file encrypted to another \
-         key); nothing was written. `idvault vault repair` with the passphrase rebuilds it from \
-         the entries",
-        path.display()
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     ManifestForeign { path: PathBuf },
-    #[error(
-        "this vault is not yet trusted on this machine, and adding without the passphrase cannot \
-         check that its recipient list is genuine; unlock it once with its passphrase (e.g. \
-         `idvault vault verify`) to check its seal and pin it here"
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     NotTrustedHere,
 }
 
-/// A recipient list for an error message.
-fn list(l: Option<&[String]>) -> String {
+/// A recipient list for an error message in `lang`.
+fn list(l: Option<&[String]>, lang: Lang) -> String {
     match l {
         Some(l) if !l.is_empty() => l.join(", "),
-        _ => "none".into(),
+        _ => Catalog::get_or_load().get(lang, "cli.vault.error.no_list", &[]),
     }
 }
 
-/// A pin time for an error message (days ago, which needs no calendar code).
-fn since(at: i64) -> String {
+/// A pin time for an error message in `lang` (days ago, which needs no calendar code).
+fn since(at: i64, lang: Lang) -> String {
     let days = (now() - at).max(0) / 86_400;
-    match days {
-        0 => "today".into(),
-        1 => "yesterday".into(),
-        d => format!("{d} days ago"),
-    }
+    let key = match days {
+        0 => "cli.vault.error.since.today",
+        1 => "cli.vault.error.since.yesterday",
+        _ => "cli.vault.error.since.days",
+    };
+    Catalog::get_or_load().get(lang, key, &[("days", &days.to_string())])
 }
 
 impl Error {
+    /// The error in `lang`: the catalogue's `cli.vault.error.*` sentence with its values.
+    pub fn text_in(&self, lang: Lang) -> String {
+        let shown = |p: &Path| p.display().to_string();
+        let marker = crate::VAULT_MARKER.to_string();
+        let (key, args): (&str, Vec<(&str, String)>) = match self {
+            Error::NotAVault { path } => (
+                "not_a_vault",
+                vec![("path", shown(path)), ("marker", marker)],
+            ),
+            Error::UnfinishedInit { path } => (
+                "unfinished_init",
+                vec![("path", shown(path)), ("marker", marker)],
+            ),
+            Error::NotEmpty { path } => ("not_empty", vec![("path", shown(path))]),
+            Error::PartialInit { path } => ("partial_init", vec![("path", shown(path))]),
+            Error::UnsupportedFormat { found } => (
+                "unsupported_format",
+                vec![
+                    ("found", found.to_string()),
+                    ("format", format::FORMAT.to_string()),
+                ],
+            ),
+            Error::BadConfig { path, message } => (
+                "bad_config",
+                vec![("path", shown(path)), ("message", message.clone())],
+            ),
+            Error::BadRecipient { recipient, message } => (
+                "bad_recipient",
+                vec![
+                    ("recipient", recipient.clone()),
+                    ("message", message.clone()),
+                ],
+            ),
+            Error::NoRecipients => ("no_recipients", vec![]),
+            Error::WrongPassphrase => ("wrong_passphrase", vec![]),
+            Error::WeakPassphrase(w) => ("weak_passphrase", vec![("reason", w.to_string())]),
+            Error::NoMatchingIdentity => ("no_matching_identity", vec![]),
+            Error::ExcessiveWork { path, found, max } => (
+                "excessive_work",
+                vec![
+                    ("path", shown(path)),
+                    ("found", found.to_string()),
+                    ("max", max.to_string()),
+                ],
+            ),
+            Error::BadIdentityFile { path, message } => (
+                "bad_identity_file",
+                vec![("path", shown(path)), ("message", message.clone())],
+            ),
+            Error::Io {
+                action,
+                path,
+                error,
+            } => {
+                let action = Catalog::get_or_load().get(
+                    lang,
+                    &format!("cli.vault.error.action.{}", action.replace(' ', "_")),
+                    &[],
+                );
+                (
+                    "io",
+                    vec![
+                        ("action", action),
+                        ("path", shown(path)),
+                        ("error", crate::i18n::os_error(error, lang)),
+                    ],
+                )
+            }
+            Error::Encrypt(e) => ("encrypt", vec![("error", e.clone())]),
+            Error::Corrupt { message } => ("corrupt", vec![("message", message.clone())]),
+            Error::HashMismatch => ("hash_mismatch", vec![]),
+            Error::MissingObject => ("missing_object", vec![]),
+            Error::ChangedWhileAdding { path } => {
+                ("changed_while_adding", vec![("path", shown(path))])
+            }
+            Error::NotTheOriginal { id } => ("not_the_original", vec![("id", id.to_string())]),
+            Error::OriginalChanged { path } => ("original_changed", vec![("path", shown(path))]),
+            Error::InsideVault { path } => ("inside_vault", vec![("path", shown(path))]),
+            Error::Exists { path } => ("exists", vec![("path", shown(path))]),
+            Error::UnsafeFolder { path, reason } => (
+                "unsafe_folder",
+                vec![
+                    ("path", shown(path)),
+                    ("reason", crate::i18n::os_error(reason, lang)),
+                ],
+            ),
+            Error::ConfigTampered { pinned, found } => (
+                "config_tampered",
+                vec![
+                    ("pinned", list(pinned.as_deref(), lang)),
+                    ("found", list(Some(found), lang)),
+                ],
+            ),
+            Error::RecipientsChanged {
+                pinned,
+                found,
+                pinned_at,
+            } => (
+                "recipients_changed",
+                vec![
+                    ("since", since(*pinned_at, lang)),
+                    ("pinned", list(Some(pinned), lang)),
+                    ("found", list(Some(found), lang)),
+                ],
+            ),
+            Error::RolledBack { found, pinned } => (
+                "rolled_back",
+                vec![("found", found.to_string()), ("pinned", pinned.to_string())],
+            ),
+            Error::ManifestForged => ("manifest_forged", vec![]),
+            Error::ManifestMissing { path, pinned } => (
+                "manifest_missing",
+                vec![("path", shown(path)), ("pinned", pinned.to_string())],
+            ),
+            Error::ManifestForeign { path } => ("manifest_foreign", vec![("path", shown(path))]),
+            Error::NotTrustedHere => ("not_trusted_here", vec![]),
+        };
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Catalog::get_or_load().get(lang, &format!("cli.vault.error.{key}"), &args)
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path, error: io::Error) -> Self {
         Error::Io {
             action,

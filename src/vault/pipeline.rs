@@ -30,6 +30,7 @@ use super::store::{Added, Source, add_file, sha256_file};
 use super::{Entry, EntryId, Error, Keys, Sealing, Vault, VaultLock};
 use crate::Cancel;
 use crate::files::FileId;
+use crate::i18n::{Catalog, Lang};
 use crate::isolate::{self, Panicked};
 use crate::wipe::{self, WipeError, WipeOptions};
 
@@ -89,28 +90,44 @@ pub enum Stored {
 }
 
 /// Why one original could not be secured. In every case the original was left untouched.
+/// Worded by the message catalogue (`cli.vault.item.*`): [`ItemError::text_in`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ItemError {
-    #[error("could not be vaulted: {0}")]
+    #[error("{}", self.text_in(Lang::En))]
     Vault(Error),
-    #[error(
-        "vaulted, but the vault copy did not match the original; the original was not touched: {0}"
-    )]
+    #[error("{}", self.text_in(Lang::En))]
     Verify(Error),
-    #[error("vaulted and verified; the original changed since it was read and was not touched")]
+    #[error("{}", self.text_in(Lang::En))]
     OriginalChanged,
-    #[error("an identical file could not be vaulted; this one was not touched")]
+    #[error("{}", self.text_in(Lang::En))]
     TwinNotStored,
-    #[error("vaulted, but the original was not wiped: {0}")]
+    #[error("{}", self.text_in(Lang::En))]
     Wipe(WipeError),
-    #[error("vaulted, but the original was not deleted: {0}")]
+    #[error("{}", self.text_in(Lang::En))]
     Delete(WipeError),
-    #[error("{0}")]
+    #[error("{}", self.text_in(Lang::En))]
     Panicked(Panicked),
     /// Ctrl-C or SIGTERM came first: the file's remaining steps were not started.
-    #[error("the run was interrupted (Ctrl-C or SIGTERM) first; the original was not touched")]
+    #[error("{}", self.text_in(Lang::En))]
     Interrupted,
+}
+
+impl ItemError {
+    /// The error in `lang`, with the vault's or the wipe's own error in it.
+    pub fn text_in(&self, lang: Lang) -> String {
+        let (key, error) = match self {
+            ItemError::Vault(e) => ("vault", e.text_in(lang)),
+            ItemError::Verify(e) => ("verify", e.text_in(lang)),
+            ItemError::OriginalChanged => ("original_changed", String::new()),
+            ItemError::TwinNotStored => ("twin_not_stored", String::new()),
+            ItemError::Wipe(e) => ("wipe", e.text_in(lang)),
+            ItemError::Delete(e) => ("delete", e.text_in(lang)),
+            ItemError::Panicked(p) => return p.to_string(),
+            ItemError::Interrupted => ("interrupted", String::new()),
+        };
+        Catalog::get_or_load().get(lang, &format!("cli.vault.item.{key}"), &[("error", &error)])
+    }
 }
 
 /// Stops a job's next step once Ctrl-C or SIGTERM was received: the steps under way finish,

@@ -40,6 +40,7 @@ use std::path::{Path, PathBuf};
 use crate::Cancel;
 use crate::files::FileId;
 use crate::files::place::{self, Risk};
+use crate::i18n::{Catalog, Lang};
 pub use caveat::Caveat;
 pub use device::{Device, DeviceKind};
 pub use mounts::FsClass;
@@ -77,57 +78,55 @@ impl Default for WipeOptions {
     }
 }
 
-/// Why a path cannot be planned or wiped.
-#[derive(Debug, thiserror::Error)]
+/// Why a path cannot be planned or wiped. Worded by the message catalogue
+/// (`cli.wipe.error.*`, by [`WipeError::code`]): [`WipeError::text_in`]; `Display` is the
+/// English.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum WipeError {
-    #[error("does not exist (moved or deleted?)")]
     Vanished,
-    #[error("is not a file name")]
     NotAFile,
-    #[error("is a symbolic link; not followed (--force removes the link itself, never its target)")]
     Symlink,
-    #[error(
-        "has {names} names (hard links): overwriting would destroy the data under the other names \
-         too; not touched (--force removes only this name)"
-    )]
-    HardLinked { names: u64 },
-    #[error("is a directory (--recursive wipes the files inside)")]
+    HardLinked {
+        names: u64,
+    },
     Directory,
-    #[error("is not a regular file but a {kind}; not touched")]
-    NotRegular { kind: &'static str },
-    #[error(
-        "is not the file that was planned (replaced, or its size or modification time changed); \
-         not touched"
-    )]
+    NotRegular {
+        kind: &'static str,
+    },
+    /// Replaced, or its size or modification time changed since the plan.
     Changed,
-    #[error("cannot be written (read-only file, or not yours); not touched")]
     NotWritable,
-    #[error("its folder does not allow removing it (no write permission); not touched")]
     FolderNotWritable,
-    #[error("is on a read-only filesystem; not touched")]
     ReadOnlyFilesystem,
-    #[error("folder not removed: it is not empty")]
     FolderNotEmpty,
-    #[error("{step} failed: {source}")]
     Io {
         step: Step,
-        #[source]
         source: io::Error,
     },
-    #[error(
-        "content overwritten, but the name could not be removed (it is now {:?} in the same \
-         folder): {source}",
-        name
-    )]
+    /// The content was overwritten but the name could not be removed; `name` is the name it has
+    /// now, in the same folder.
     NameRemains {
         name: OsString,
-        #[source]
         source: io::Error,
     },
     /// Planning this path panicked (caught by `isolate::per_file`); nothing was done.
-    #[error(transparent)]
     Panicked(crate::isolate::Panicked),
+}
+
+impl std::fmt::Display for WipeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text_in(Lang::En))
+    }
+}
+
+impl std::error::Error for WipeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WipeError::Io { source, .. } | WipeError::NameRemains { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 impl WipeError {
@@ -137,6 +136,63 @@ impl WipeError {
             Some(libc::EROFS) => WipeError::ReadOnlyFilesystem,
             _ => WipeError::Io { step, source },
         }
+    }
+
+    /// The error in `lang`: the catalogue's `cli.wipe.error.CODE` with its values.
+    pub fn text_in(&self, lang: Lang) -> String {
+        let catalog = Catalog::get_or_load();
+        let (names, kind, step, error, name) = match self {
+            WipeError::HardLinked { names } => (
+                names.to_string(),
+                "",
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+            WipeError::NotRegular { kind } => (
+                String::new(),
+                *kind,
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+            WipeError::Io { step, source } => (
+                String::new(),
+                "",
+                step.text_in(lang),
+                crate::i18n::os_error(source, lang),
+                String::new(),
+            ),
+            WipeError::NameRemains { name, source } => (
+                String::new(),
+                "",
+                String::new(),
+                crate::i18n::os_error(source, lang),
+                format!("{name:?}"),
+            ),
+            WipeError::Panicked(p) => return p.to_string(),
+            _ => Default::default(),
+        };
+        let kind = if kind.is_empty() {
+            String::new()
+        } else {
+            catalog.get(
+                lang,
+                &format!("cli.wipe.special.{}", kind.replace(' ', "_").to_lowercase()),
+                &[],
+            )
+        };
+        catalog.get(
+            lang,
+            &format!("cli.wipe.error.{}", self.code()),
+            &[
+                ("names", &names),
+                ("kind", &kind),
+                ("step", &step),
+                ("error", &error),
+                ("name", &name),
+            ],
+        )
     }
 
     /// A stable code for JSON output.
@@ -161,23 +217,38 @@ impl WipeError {
 }
 
 /// The step that failed, for [`WipeError::Io`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Step {
-    #[error("reading its details")]
     Inspect,
-    #[error("opening")]
     Open,
-    #[error("overwriting (part of it may be overwritten)")]
     Overwrite,
-    #[error("truncating")]
     Truncate,
-    #[error("renaming")]
     Rename,
-    #[error("removing")]
     Remove,
-    #[error("listing the folder")]
     List,
+}
+
+impl Step {
+    /// The step in `lang` (`cli.wipe.step.*`).
+    pub fn text_in(self, lang: Lang) -> String {
+        let key = match self {
+            Step::Inspect => "inspect",
+            Step::Open => "open",
+            Step::Overwrite => "overwrite",
+            Step::Truncate => "truncate",
+            Step::Rename => "rename",
+            Step::Remove => "remove",
+            Step::List => "list",
+        };
+        Catalog::get_or_load().get(lang, &format!("cli.wipe.step.{key}"), &[])
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text_in(Lang::En))
+    }
 }
 
 /// What will be done to a path.
@@ -536,8 +607,15 @@ pub enum Recursion {
 }
 
 /// Expands `roots` into files and folders. A folder is descended into only with
-/// [`Recursion::Yes`]; otherwise it stays in `files` for the planner to refuse.
-pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
+/// [`Recursion::Yes`]; otherwise it stays in `files` for the planner to refuse. Inside a folder,
+/// an entry for which `left_out` holds (given its path below the root, as `--exclude` matches
+/// it) is skipped, a folder with all it holds; the folders that keep such an entry are not
+/// removed either. The roots themselves are never left out.
+pub fn collect(
+    roots: &[PathBuf],
+    recursion: Recursion,
+    left_out: impl Fn(&Path) -> bool,
+) -> Targets {
     let mut t = Targets::default();
     for root in roots {
         let is_dir = fs::symlink_metadata(root).is_ok_and(|m| m.is_dir());
@@ -545,14 +623,24 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
             t.files.push(root.clone());
             continue;
         }
-        for entry in walkdir::WalkDir::new(root)
+        // What is left out keeps every folder above it.
+        let mut keeping = HashSet::new();
+        let mut folders = Vec::new();
+        let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
-            .contents_first(true)
-        {
+            .into_iter()
+            .filter_entry(|e| {
+                let skip = e.depth() > 0 && e.path().strip_prefix(root).is_ok_and(&left_out);
+                if skip {
+                    keeping.extend(e.path().ancestors().skip(1).map(Path::to_path_buf));
+                }
+                !skip
+            });
+        for entry in walker {
             match entry {
                 // `.`, `..` and `/` cannot be removed by name; their contents still can.
                 Ok(e) if e.depth() == 0 && root.file_name().is_none() => {}
-                Ok(e) if e.file_type().is_dir() => t.folders.push(e.into_path()),
+                Ok(e) if e.file_type().is_dir() => folders.push(e.into_path()),
                 Ok(e) => t.files.push(e.into_path()),
                 Err(e) => {
                     let path = e.path().unwrap_or(root).to_path_buf();
@@ -563,6 +651,9 @@ pub fn collect(roots: &[PathBuf], recursion: Recursion) -> Targets {
                 }
             }
         }
+        // Found parents first: reversed, the deepest come first.
+        t.folders
+            .extend(folders.into_iter().rev().filter(|f| !keeping.contains(f)));
     }
     t
 }
@@ -579,16 +670,17 @@ pub struct Planned {
     pub folders: Vec<PathBuf>,
 }
 
-/// Expands `roots` (see [`collect`]) and plans the wipe of every file with `opts`, each inside
-/// the per-file panic wall; the same file named twice (`a.jpg ./a.jpg`) is planned once.
+/// Expands `roots` (see [`collect`], which leaves out what `left_out` holds for) and plans the
+/// wipe of every file with `opts`, each inside the per-file panic wall; the same file named twice (`a.jpg ./a.jpg`) is planned once.
 /// `on_planned` hears each refusal and each plan in that order, as it is made. Changes nothing.
 pub fn plan_paths(
     roots: &[PathBuf],
     recursion: Recursion,
+    left_out: impl Fn(&Path) -> bool,
     opts: WipeOptions,
     mut on_planned: impl FnMut(&Path, Result<&Plan, &WipeError>),
 ) -> Planned {
-    let targets = collect(roots, recursion);
+    let targets = collect(roots, recursion, left_out);
     for (path, err) in &targets.errors {
         on_planned(path, Err(err));
     }
@@ -927,10 +1019,10 @@ mod tests {
         fs::create_dir_all(t.path().join("d/e")).unwrap();
         fs::write(t.path().join("d/e/f"), b"x").unwrap();
         std::os::unix::fs::symlink("/", t.path().join("d/root")).unwrap();
-        let got = collect(&[t.path().join("d")], Recursion::Yes);
+        let got = collect(&[t.path().join("d")], Recursion::Yes, |_| false);
         assert_eq!(got.files.len(), 2);
         assert_eq!(got.folders, [t.path().join("d/e"), t.path().join("d")]);
-        let flat = collect(&[t.path().join("d")], Recursion::No);
+        let flat = collect(&[t.path().join("d")], Recursion::No, |_| false);
         assert_eq!(flat.files, [t.path().join("d")]);
     }
 
