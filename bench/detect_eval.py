@@ -64,6 +64,8 @@ def parse_args():
     p.add_argument("--names", action="store_true", help="keep original base names")
     p.add_argument("--min-confidence", type=float, default=0.5)
     p.add_argument("--show", type=int, default=60, help="list at most this many misses/FPs")
+    p.add_argument("--dump", type=Path, help="write every file's findings (original names, any "
+                   "confidence) to this JSON-lines file, to study misses and margins without scanning again")
     return p.parse_args()
 
 
@@ -196,7 +198,10 @@ def main():
     if args.detector == "idvault":
         if not args.idvault:
             sys.exit("--idvault is required")
-        findings, warnings, summary, wall = run_scan(args.idvault, args.work / "scan", args.min_confidence)
+        # Every finding, whatever its confidence, when they are to be dumped; scoring applies
+        # the threshold itself (top()), so the figures do not change.
+        floor = 0.0 if args.dump else args.min_confidence
+        findings, warnings, summary, wall = run_scan(args.idvault, args.work / "scan", floor)
     else:
         findings, warnings, summary, wall = run_passporteye(args.work / "scan")
 
@@ -244,6 +249,11 @@ def main():
                 flagged[kind] += 1
                 false_pos.append((row["file"], row["kind"], best))
 
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as f:
+            for name, row in sorted(staged.items(), key=lambda kv: kv[1]["file"]):
+                keep = {k: row[k] for k in ("file", "label", "kind", "group") if k in row}
+                f.write(json.dumps(keep | {"findings": findings.get(name, [])}, ensure_ascii=False) + "\n")
     n_pos, n_neg = sum(pos.values()), len(staged) - sum(pos.values()) - len(ignored)
     tp, fp = sum(hit.values()), len(false_pos)
     mode = "original names" if args.names else "neutral names"
