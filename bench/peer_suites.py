@@ -312,7 +312,7 @@ def leftovers(paths, named_pictures=None):
                 900)
         if r is None or not r.stdout.strip():
             continue
-        for row in json.loads(r.stdout):
+        for row in json.loads(r.stdout.decode("utf-8", "replace")):
             pictures = None
             tags = []
             for k, v in row.items():
