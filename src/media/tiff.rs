@@ -907,9 +907,8 @@ mod tests {
 
     #[test]
     fn a_strip_without_a_readable_byte_count_runs_to_the_end() {
-        // StripByteCounts (entry 7) given an unknown type, as in metadata-extractor-images'
-        // tif/ImageTestSuite/m1-3562055aecf63b573f8a18c4034a4a23.tif: libtiff estimates the
-        // count and decodes the bytes after the strip too, Make's value among them.
+        // StripByteCounts (entry 7) given an unknown type: libtiff estimates the count and
+        // decodes the bytes after the strip too, Make's value among them.
         let mut d = sample();
         d[10 + 6 * 12 + 2..10 + 6 * 12 + 4].copy_from_slice(&9477u16.to_le_bytes());
         let err = clean(&d, &StripOptions::default(), &mut Log::default()).unwrap_err();
