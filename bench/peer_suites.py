@@ -243,7 +243,8 @@ def compare(pair):
     """'same', 'differ', 'broken' (the original decodes, the output not, with the same decoder),
     'previews' (the picture and its pages decode the same, but not the previews Pillow reads as
     further frames: MPF images after a JPEG's end, a TIFF's reduced-resolution IFDs) or
-    'undecodable'."""
+    'unstable' (the decoder gives the original itself different pixels from one run to the
+    next, as libtiff does on some corrupt fax strips) or 'undecodable'."""
     orig, new = pair
     a = decoded(orig)
     if a is None:
@@ -255,6 +256,8 @@ def compare(pair):
         return "same"
     if a.startswith("pillow:") and a.split("/")[0] == b.split("/")[0]:
         return "previews"  # the picture and its pages are the same; previews were removed
+    if decoded(orig, a.split(":", 1)[0]) != a:
+        return "unstable"  # the original itself decodes differently each time (corrupt data)
     return "differ"
 
 
@@ -312,7 +315,7 @@ def leftovers(paths, named_pictures=None):
                 900)
         if r is None or not r.stdout.strip():
             continue
-        for row in json.loads(r.stdout):
+        for row in json.loads(r.stdout.decode("utf-8", "replace")):
             pictures = None
             tags = []
             for k, v in row.items():
@@ -403,11 +406,11 @@ def evaluate(name, src, args, details):
         pairs = [(os.path.join(copies["orig"], rel), os.path.join(base, rel)) for rel in changed]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             verdicts = list(pool.map(compare, pairs))
-        for v in ("differ", "broken", "undecodable", "previews"):
+        for v in ("differ", "broken", "undecodable", "previews", "unstable"):
             row[f"{tool}_{v}"] = sum(1 for x in verdicts if x == v)
         if tool == "idv":
             for rel, v in zip(changed, verdicts):
-                if v in ("differ", "broken", "previews"):
+                if v in ("differ", "broken", "previews", "unstable"):
                     note(f"pixels-{v}", rel)
     left = leftovers([os.path.join(copies["orig"], rel) for rel in unsupported])
     row["idv_unsupported_tags"] = len(left)
@@ -445,6 +448,7 @@ COLUMNS = [
     ("idv_tags_left", "tags left"), ("idv_named_pictures", "picture named a preview"),
     ("idv_differ", "pixels differ"), ("idv_broken", "no longer decodes"),
     ("idv_previews", "same picture, preview frames removed"), ("idv_undecodable", "not decodable"),
+    ("idv_unstable", "original decodes differently each time"),
     ("idv_refused_altered", "refused altered"), ("idv_unsupported_tags", "unsupported with tags"),
     ("ex_changed", "exiftool changed"), ("ex_tags_left", "exiftool tags left"),
     ("ex_differ", "exiftool pixels differ"), ("ex_previews", "exiftool preview frames removed"),

@@ -436,19 +436,25 @@ fn refuse_proprietary_raw(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<(), Strip
 }
 
 /// Byte ranges an image IFD's data occupies. A strip or tile that runs past the end of the
-/// file is cut at the end (its bytes in the file are still image data a reader uses).
+/// file is cut at the end (its bytes in the file are still image data a reader uses). One whose
+/// byte count is missing or unreadable (an odd type) runs to the end of the file: libtiff then
+/// estimates the count and reads on, over whatever follows.
 fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
     let find = |tag| ifd.entries.iter().find(|e| e.tag == tag);
     let mut out = Vec::new();
     for (off_tag, len_tag) in DATA_PAIRS {
-        if let (Some(o), Some(n)) = (find(off_tag), find(len_tag)) {
-            for (o, n) in l.values(d, o).into_iter().zip(l.values(d, n)) {
-                let (Ok(o), Ok(n)) = (usize::try_from(o), usize::try_from(n)) else {
-                    continue;
-                };
-                if o < d.len() {
-                    out.push(o..o.saturating_add(n).min(d.len()));
-                }
+        let Some(o) = find(off_tag) else {
+            continue;
+        };
+        let counts = find(len_tag).map(|n| l.values(d, n)).unwrap_or_default();
+        for (k, o) in l.values(d, o).into_iter().enumerate() {
+            let n = counts.get(k).copied().unwrap_or(u64::MAX);
+            let Ok(o) = usize::try_from(o) else {
+                continue;
+            };
+            if o < d.len() {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                out.push(o..o.saturating_add(n).min(d.len()));
             }
         }
     }
@@ -897,6 +903,20 @@ mod tests {
             let err = clean(&strip_of(n), &opts, &mut Log::default()).unwrap_err();
             assert!(err.to_string().contains("overlaps metadata"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_strip_without_a_readable_byte_count_runs_to_the_end() {
+        // StripByteCounts (entry 7) given an unknown type: libtiff estimates the count and
+        // decodes the bytes after the strip too, Make's value among them.
+        let mut d = sample();
+        d[10 + 6 * 12 + 2..10 + 6 * 12 + 4].copy_from_slice(&9477u16.to_le_bytes());
+        let err = clean(&d, &StripOptions::default(), &mut Log::default()).unwrap_err();
+        assert!(err.to_string().contains("overlaps metadata"), "{err}");
+        // Without the entry at all, likewise.
+        d[10 + 6 * 12..10 + 6 * 12 + 2].copy_from_slice(&280u16.to_le_bytes());
+        let err = clean(&d, &StripOptions::default(), &mut Log::default()).unwrap_err();
+        assert!(err.to_string().contains("overlaps metadata"), "{err}");
     }
 
     #[test]
