@@ -500,8 +500,9 @@ fn blurred_retakes_are_found_by_outline_and_portrait() {
         .get("IMG_0001.jpg")
         .unwrap_or_else(|| panic!("the blurred passport was not found: {found:?}"));
     let confidence = doc["confidence"].as_f64().unwrap();
-    // Seen, not read: above secure's default, below anything confirmed by text.
-    assert!((0.5..0.7).contains(&confidence), "{doc}");
+    // Seen, not read, nothing else agreeing: reported for review, below secure's default (the
+    // look alone does not tell a passport from a badge; docs/detection.md).
+    assert!((0.4..0.5).contains(&confidence), "{doc}");
     assert_eq!(doc["kind"], "passport", "{doc}");
     let outline = doc["reasons"]
         .as_array()
@@ -515,9 +516,20 @@ fn blurred_retakes_are_found_by_outline_and_portrait() {
             && detail.contains("text not legible"),
         "{detail}"
     );
+    // The negatives are not even seen as documents by their look.
     for name in ["IMG_0002.jpg", "IMG_0003.jpg", "IMG_0004.jpg"] {
         if let Some(f) = found.get(name) {
             assert!(f["confidence"].as_f64().unwrap() < 0.5, "{name}: {f}");
+            let signals: Vec<_> = f["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| &r["signal"])
+                .collect();
+            assert!(
+                !signals.iter().any(|s| *s == "content.outline"),
+                "{name}: {f}"
+            );
         }
     }
     assert_eq!(summary(&out)["content_analysed"], 4);
@@ -660,12 +672,18 @@ fn turned_and_half_frame_documents_are_found() {
 
     let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
     let found = findings_by_path(&out, &t.path().join("in"));
-    for name in ["IMG_0001.jpg", "IMG_0003.jpg"] {
-        let doc = found
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} was not found: {found:?}"));
-        assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{name}: {doc}");
-    }
+    let doc = found
+        .get("IMG_0001.jpg")
+        .unwrap_or_else(|| panic!("the turned, glared card was not found: {found:?}"));
+    assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{doc}");
+    // The half-frame passport is not read (docs/detection.md, Limits): it is seen by its look
+    // alone, which is reported for review but stays below secure's default.
+    let doc = found
+        .get("IMG_0003.jpg")
+        .unwrap_or_else(|| panic!("the half-frame passport was not seen: {found:?}"));
+    let confidence = doc["confidence"].as_f64().unwrap();
+    assert!((0.4..0.5).contains(&confidence), "{doc}");
+    assert_eq!(doc["reasons"][0]["signal"], "content.outline", "{doc}");
     for name in ["IMG_0004.jpg", "IMG_0005.jpg", "IMG_0006.jpg"] {
         if let Some(f) = found.get(name) {
             assert!(f["confidence"].as_f64().unwrap() < 0.5, "{name}: {f}");
