@@ -215,19 +215,10 @@ fn content_stage(
     cache: Option<&Cache>,
     ev: &mut Evidence,
 ) -> (ContentStatus, Option<Warning>, bool) {
-    let cx = context(file_type, meta, ev);
-    let key = ContentKey {
-        id,
-        context: cx.cache_bits(),
-        member: None,
-    };
-    if let Some((status, blank)) = replayed(cache, &key, ev) {
-        return (status, None, blank);
-    }
-    let before = Found::before(ev);
-    let outcome = container::analyse_file(file, id.size, &cx, ev);
-    remember(cache, &key, &outcome, ev, &before);
-    content_result(outcome, path, None)
+    let look = Look { path, id, cache };
+    look.through_cache(None, context(file_type, meta, ev), ev, |cx, ev| {
+        container::analyse_file(file, id.size, cx, ev)
+    })
 }
 
 /// Content analysis of the archive entry `member` (of the archive at `path`, whose identity is
@@ -244,24 +235,50 @@ fn member_content(
     cache: Option<&Cache>,
     ev: &mut Evidence,
 ) -> (ContentStatus, Option<Warning>, bool) {
-    let cx = context(t, meta, ev);
-    let key = ContentKey {
-        id,
-        context: cx.cache_bits(),
-        member: Some(member),
-    };
-    if let Some((status, blank)) = replayed(cache, &key, ev) {
-        return (status, None, blank);
+    let look = Look { path, id, cache };
+    look.through_cache(Some(member), context(t, meta, ev), ev, |cx, ev| {
+        if member.size > ANALYSE_MAX_BYTES {
+            let reason = format!("the entry is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
+            analyse::not_analysed(ev, reason, true)
+        } else {
+            container::analyse_bytes(bytes, cx, ev)
+        }
+    })
+}
+
+/// The file (or archive) whose content is being analysed, and the cache of earlier scans.
+#[cfg(feature = "content")]
+struct Look<'a> {
+    path: &'a Path,
+    id: &'a FileId,
+    cache: Option<&'a Cache>,
+}
+
+#[cfg(feature = "content")]
+impl Look<'_> {
+    /// What an earlier scan found in the unchanged file (or its entry `member`) in context
+    /// `cx`, or else what `analyse` finds, remembered for the next scan; with the note it is
+    /// worth and whether the pixels were analysed and showed nothing.
+    fn through_cache(
+        &self,
+        member: Option<&archive::Member>,
+        cx: Context,
+        ev: &mut Evidence,
+        analyse: impl FnOnce(&Context, &mut Evidence) -> Outcome,
+    ) -> (ContentStatus, Option<Warning>, bool) {
+        let key = ContentKey {
+            id: self.id,
+            context: cx.cache_bits(),
+            member,
+        };
+        if let Some((status, blank)) = replayed(self.cache, &key, ev) {
+            return (status, None, blank);
+        }
+        let before = Found::before(ev);
+        let outcome = analyse(&cx, ev);
+        remember(self.cache, &key, &outcome, ev, &before);
+        content_result(outcome, self.path, member.map(|m| m.path.as_slice()))
     }
-    let before = Found::before(ev);
-    let outcome = if member.size > ANALYSE_MAX_BYTES {
-        let reason = format!("the entry is larger than {} MiB", ANALYSE_MAX_BYTES >> 20);
-        analyse::not_analysed(ev, reason, true)
-    } else {
-        container::analyse_bytes(bytes, &cx, ev)
-    };
-    remember(cache, &key, &outcome, ev, &before);
-    content_result(outcome, path, Some(&member.path))
 }
 
 /// Without the `content` feature no pixels are looked at: content analysis is off.
