@@ -6,8 +6,9 @@
 //! Embedded previews go too, as a JPEG's EXIF thumbnail does: an image IFD marked
 //! reduced-resolution (NewSubfileType bit 0, or SubfileType 2), a SubIFD smaller than its parent
 //! without a subfile type, and a bare JPEG stream in a SubIFD or a later IFD are unlinked (their
-//! table, values and image data zeroed). A DNG's IFD0 thumbnail loses its image data but keeps
-//! the DNG tags; a file whose only image is such a preview is refused.
+//! table, values and image data zeroed). A preview that is IFD0 — a DNG's thumbnail among them —
+//! is refused: without it the file has no first image for a TIFF reader to show; so is a file
+//! whose only image is a preview.
 //!
 //! Editing is in place: IFD tables only shrink and nothing moves, so every strip and tile offset
 //! stays valid and the main image data is never touched. Proprietary raw formats built on TIFF
@@ -149,8 +150,6 @@ enum Fate {
     Keep,
     /// An embedded preview (or below one): unlinked, its table, values and data zeroed.
     Unlink,
-    /// A DNG's IFD0 thumbnail: its image data goes, its table (DNG tags, SubIFDs) stays.
-    Empty,
 }
 
 fn type_size(typ: u16) -> Option<u64> {
@@ -339,19 +338,16 @@ fn is_preview(l: Layout, d: &[u8], ifds: &[Ifd], i: usize) -> bool {
     }
 }
 
-/// What cleaning does with each image IFD. A preview is unlinked with everything below it; a
-/// DNG's IFD0 thumbnail is emptied (its table holds the DNG tags and the SubIFDs). Refused: a
-/// preview as IFD0 of a plain TIFF (unlinking it would leave a reader no first image), a
-/// full-resolution image below a preview, and a file with no image left.
+/// What cleaning does with each image IFD. A preview is unlinked with everything below it.
+/// Refused: a preview as IFD0, a DNG's thumbnail included (unlinking or emptying it would leave
+/// a reader no first image), a full-resolution image below a preview, and a file with no image
+/// left.
 fn fates(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<Vec<Fate>, StripError> {
     let refuse = |why: &str| {
         Err(StripError::Unsupported {
             what: format!("TIFF with an embedded preview that cannot be removed: {why}"),
         })
     };
-    let dng = ifds
-        .first()
-        .is_some_and(|i| i.entries.iter().any(|e| e.tag == DNG_VERSION));
     let mut out: Vec<Fate> = Vec::with_capacity(ifds.len());
     for (i, ifd) in ifds.iter().enumerate() {
         let preview = is_preview(l, d, ifds, i);
@@ -362,7 +358,8 @@ fn fates(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<Vec<Fate>, StripError> {
                 }
                 Fate::Unlink
             }
-            Place::Chain { prev: None } if preview && dng => Fate::Empty,
+            // A DNG's IFD0 thumbnail too: without its image data the file has no first
+            // image for a TIFF reader (the `image` crate, viewers) to show.
             Place::Chain { prev: None } if preview => {
                 return refuse("it is IFD0, the image every TIFF reader shows first");
             }
@@ -381,12 +378,10 @@ fn fates(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<Vec<Fate>, StripError> {
     Ok(out)
 }
 
-/// Tags an IFD keeps, by its fate: an emptied IFD loses the tags that locate image data.
+/// Tags an IFD keeps, by its fate.
 fn keeps_in(fate: Fate, tag: u16, opts: &StripOptions) -> bool {
-    let data_tag = DATA_PAIRS.iter().any(|(o, n)| tag == *o || tag == *n);
     match fate {
         Fate::Keep => keeps(tag, opts),
-        Fate::Empty => keeps(tag, opts) && !data_tag,
         Fate::Unlink => false,
     }
 }
@@ -400,12 +395,6 @@ fn planned(input: &[u8]) -> Result<(Layout, Vec<Ifd>, Vec<Fate>), StripError> {
     Ok((l, ifds, fates))
 }
 
-/// Whether cleaning empties the input's IFD0 (a DNG thumbnail): a decoder that reads only
-/// IFD0 then has nothing to compare.
-pub(crate) fn first_image_emptied(input: &[u8]) -> bool {
-    planned(input).is_ok_and(|(_, _, f)| f.first() == Some(&Fate::Empty))
-}
-
 fn refuse_proprietary_raw(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<(), StripError> {
     let unsupported = |what: &str| StripError::Unsupported { what: what.into() };
     if d.get(8..10) == Some(b"CR") {
@@ -413,7 +402,7 @@ fn refuse_proprietary_raw(l: Layout, d: &[u8], ifds: &[Ifd]) -> Result<(), Strip
     }
     let is_dng = ifds
         .first()
-        .is_some_and(|i| i.entries.iter().any(|e| e.tag == 50706));
+        .is_some_and(|i| i.entries.iter().any(|e| e.tag == DNG_VERSION));
     if is_dng {
         return Ok(());
     }
@@ -593,17 +582,10 @@ pub(crate) fn clean(
         }
         for e in &dropped {
             let size = l.entry_len() + dropped_values(l, input, e, &mut seen, &mut zero)?;
-            let data_tag = DATA_PAIRS.iter().any(|(o, n)| e.tag == *o || e.tag == *n);
-            if e.tag == SUB_IFDS || (fate == Fate::Empty && data_tag) {
+            if e.tag == SUB_IFDS {
                 log.add(PREVIEW, size);
             } else {
                 log.add(group(e.tag), size);
-            }
-        }
-        if fate == Fate::Empty {
-            for r in data_ranges(l, input, ifd) {
-                log.add(PREVIEW, r.len());
-                zero.push(r);
             }
         }
         // Rewrite the table in place: fewer entries, the next kept IFD, zeros after it.
@@ -1199,18 +1181,11 @@ mod tests {
     }
 
     #[test]
-    fn a_dng_thumbnail_loses_its_pixels_not_its_dng_tags() {
+    fn a_dng_thumbnail_in_ifd0_is_refused_and_the_file_kept() {
         let input = dng_like();
-        assert!(first_image_emptied(&input));
-        let out = crate::metadata::strip(&input, &StripOptions::default()).unwrap();
-        let tags = entries_of(&out.data);
-        assert_eq!(tags.len(), 2, "IFD0 and the raw");
-        assert!(tags[0].contains(&DNG_VERSION) && tags[0].contains(&SUB_IFDS));
-        assert!(!tags[0].contains(&273) && !tags[0].contains(&279));
-        assert!(!contains(&out.data, &THUMB) && !contains(&out.data, &PREV));
-        assert_eq!(&out.data[800..808], &MAIN);
-        assert!(!first_image_emptied(&out.data));
-        crate::metadata::verify::assert_clean_output(&input, &out.data);
+        let err = crate::metadata::strip(&input, &StripOptions::default()).unwrap_err();
+        assert!(matches!(err, StripError::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("IFD0"), "{err}");
     }
 
     #[test]
@@ -1225,14 +1200,15 @@ mod tests {
         let err = clean(&lone, &opts, &mut Log::default()).unwrap_err();
         assert!(matches!(err, StripError::Unsupported { .. }), "{err}");
         assert!(err.to_string().contains("IFD0"), "{err}");
-        // A DNG whose only image is its thumbnail.
+        // A DNG whose only image is its thumbnail: refused as IFD0 is, before anything else.
         let only = layout(
             870,
             &[(8, &grey(Some(1), 4, 2, 800, &[(50706, 1, 4, 0x0401)]), 0)],
             &[(800, &MAIN)],
         );
         let err = clean(&only, &opts, &mut Log::default()).unwrap_err();
-        assert!(err.to_string().contains("only image"), "{err}");
+        assert!(matches!(err, StripError::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("IFD0"), "{err}");
         // A full-resolution image below a preview.
         let ifd0 = grey(Some(0), 4, 2, 800, &[(330, 4, 1, 400)]);
         let prev = grey(Some(1), 2, 1, 820, &[(330, 4, 1, 600)]);

@@ -533,9 +533,8 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
         FileType::Png => ImageFormat::Png,
         FileType::Webp => ImageFormat::WebP,
         FileType::Gif => ImageFormat::Gif,
-        // See tiff::tiled_planar: the coded-data checks cover these alone. Likewise a DNG whose
-        // IFD0 thumbnail, the only image the decoder reads, was emptied.
-        FileType::Tiff if tiff::tiled_planar(input) || tiff::first_image_emptied(input) => {
+        // See tiff::tiled_planar: the coded-data checks cover these alone.
+        FileType::Tiff if tiff::tiled_planar(input) => {
             return Ok(());
         }
         FileType::Tiff => ImageFormat::Tiff,
