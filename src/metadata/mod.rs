@@ -8,13 +8,13 @@
 //! segment level and copies everything it keeps byte for byte.
 
 pub mod apply;
-mod pdf;
 pub mod verify;
 
 use crate::media::caps::Writer;
 use crate::media::heif::strip as heif;
 pub(crate) use crate::media::parts::{Log, Part, label, read_uint};
 pub use crate::media::parts::{Removed, StripError, StripOptions, VerifyLevel};
+use crate::media::pdf::strip as pdf;
 use crate::media::sniff::{FileType, sniff};
 use crate::media::{gif, jpeg, mp4, png, tiff, webp};
 

@@ -3,3 +3,4 @@
 
 #[cfg(feature = "content")]
 pub(crate) mod filters;
+pub(crate) mod strip;

@@ -14,17 +14,17 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
-use super::{Log, StripError};
 use crate::media::sniff::FileType;
+use crate::media::{Log, StripError};
 
 const FORMAT: FileType = FileType::Pdf;
 /// Dictionary keys that hold metadata wherever they appear.
-pub(super) const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
+pub(crate) const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
 /// Any one stream may inflate to at most this much while the file is loaded.
 const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
 
 /// Loads a PDF, refusing encrypted ones.
-pub(super) fn load(input: &[u8]) -> Result<Document, StripError> {
+pub(crate) fn load(input: &[u8]) -> Result<Document, StripError> {
     let options = LoadOptions {
         max_decompressed_size: Some(MAX_STREAM_BYTES),
         ..LoadOptions::default()
@@ -65,7 +65,7 @@ fn size_of(doc: &Document, obj: &Object) -> usize {
     }
 }
 
-pub(super) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> {
+pub(crate) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> {
     let mut doc = load(input)?;
     // Objects nothing refers to before anything is removed: earlier revisions' leftovers and
     // garbage (object and cross-reference streams are expanded on load and do not count).
@@ -139,7 +139,7 @@ pub(super) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> 
 /// optional content). Objects are numbered by first visit, so two files that differ only in
 /// object numbers give the same digest. Iterative: a long outline or page chain cannot exhaust
 /// the stack.
-pub(super) fn content_digest(doc: &Document) -> Result<blake3::Hash, StripError> {
+pub(crate) fn content_digest(doc: &Document) -> Result<blake3::Hash, StripError> {
     enum Task<'a> {
         Obj(&'a Object),
         /// A dictionary; `true` for a stream's, whose `/Length` is left out (the stream's
