@@ -9,6 +9,8 @@ use std::fs::File;
 #[cfg(feature = "content")]
 use std::time::Duration;
 
+use image::ImageFormat;
+
 use super::sniff::FileType;
 #[cfg(feature = "content")]
 use super::video::{Frames, VideoError};
@@ -87,6 +89,15 @@ impl Recording {
             Recording::Matroska => matroska::frames(file, max, budget),
         }
     }
+}
+
+/// What a file shows, as its name would say it: see [`FileType::medium`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Medium {
+    /// A still picture: a photo, a screenshot, a scan, a PDF's pages.
+    Still,
+    /// A recording, whose frames are sampled.
+    Recording,
 }
 
 /// The header the scan's signals read.
@@ -170,6 +181,38 @@ impl FileType {
         }
     }
 
+    /// What a file of this type shows: a recording, or a still picture (photos, screenshots,
+    /// scans and PDF pages alike). The scan's name signals read screenshot or screen-recording
+    /// names by it.
+    pub fn medium(self) -> Medium {
+        if self.recording().is_some() {
+            Medium::Recording
+        } else {
+            Medium::Still
+        }
+    }
+
+    /// Whether this is the still format screenshot tools save in: PNG, lossless, which a camera
+    /// never writes. A file of this type at exactly a screen's size, with no camera in its
+    /// metadata, is likely a screenshot; a JPEG or HEIC of that size is as often a photo.
+    pub fn screenshot_format(self) -> bool {
+        self == FileType::Png
+    }
+
+    /// The `image` crate's format for a still (JPEG, PNG, WebP, GIF, TIFF, BMP): what decodes
+    /// it for the working copy and for strip's pixel comparison.
+    pub fn image_format(self) -> Option<ImageFormat> {
+        Some(match self {
+            FileType::Jpeg => ImageFormat::Jpeg,
+            FileType::Png => ImageFormat::Png,
+            FileType::Webp => ImageFormat::WebP,
+            FileType::Gif => ImageFormat::Gif,
+            FileType::Tiff => ImageFormat::Tiff,
+            FileType::Bmp => ImageFormat::Bmp,
+            _ => return None,
+        })
+    }
+
     /// The frame sampler, when this type is a recording.
     pub fn recording(self) -> Option<Recording> {
         match self.caps().pixels {
@@ -215,6 +258,16 @@ mod tests {
             // EXIF is read from image headers only.
             assert!(c.exif.is_none() || c.header == Some(Header::Image), "{t}");
         }
+        for t in ALL {
+            // Every still the bounded decoder reads has an `image` format, and only those.
+            assert_eq!(
+                t.image_format().is_some(),
+                t.caps().pixels == Some(Pixels::Still),
+                "{t}"
+            );
+            assert_eq!(t.medium() == Medium::Recording, t.is_video(), "{t}");
+        }
+        assert!(FileType::Png.screenshot_format() && !FileType::Jpeg.screenshot_format());
         assert_eq!(FileType::Bmp.caps().strip, None);
         assert_eq!(FileType::Webm.recording(), Some(Recording::Matroska));
         assert_eq!(FileType::ThreeGp.recording(), Some(Recording::Bmff));

@@ -78,14 +78,11 @@ fn decode_sized(
     jpeg_side: u32,
     max_side: u32,
 ) -> Result<Decoded, DecodeError> {
-    let format = match t {
-        FileType::Jpeg => None,
-        FileType::Png => Some(ImageFormat::Png),
-        FileType::Webp => Some(ImageFormat::WebP),
-        FileType::Gif => Some(ImageFormat::Gif),
-        FileType::Tiff => Some(ImageFormat::Tiff),
-        FileType::Bmp => Some(ImageFormat::Bmp),
-        other => return Err(DecodeError::Unsupported(other)),
+    // JPEG has its own DCT-scaled decoder here; the other stills go through `image`.
+    let format = match t.image_format() {
+        Some(ImageFormat::Jpeg) => None,
+        Some(f) => Some(f),
+        None => return Err(DecodeError::Unsupported(t)),
     };
     if t == FileType::Tiff && crate::media::tiff::tiled_planar(bytes) {
         return Err(DecodeError::Layout(crate::media::tiff::TILED_PLANAR));

@@ -14,8 +14,6 @@
 //! crate decodes the format. TIFF is always decoded: its rewritten IFD tables are not covered by
 //! the block comparison.
 
-use image::ImageFormat;
-
 use super::{
     Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, pdf, png,
     removable, tiff, webp,
@@ -37,8 +35,9 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
             groups.join(", ")
         )));
     }
-    if format == FileType::Pdf {
-        return same_pdf_content(input, out);
+    let writer = format.caps().strip;
+    if writer == Some(Writer::Pdf) {
+        return pdf::verify(input, out);
     }
     let (a, b) = (parts(input, format)?, parts(out, format)?);
     if !same_bytes(&coded(&a), &coded(&b)) {
@@ -47,7 +46,7 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
         ));
     }
     kept_blocks(input, out, (&a, &b), format, opts).map_err(StripError::Verify)?;
-    if format == FileType::Tiff {
+    if writer == Some(Writer::Tiff) {
         // The output's coded data is found through its own IFDs; this also proves that every
         // byte the input's IFDs point a reader to is unchanged where it was.
         if let Some(r) = tiff::touched(input, out, &tiff::referenced(input, opts)?) {
@@ -57,35 +56,9 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
             )));
         }
     }
-    let damaged = format == FileType::Jpeg && jpeg::has_stray_bytes(input);
-    if opts.verify == VerifyLevel::Pixels || format == FileType::Tiff || damaged {
+    let damaged = writer == Some(Writer::Jpeg) && jpeg::has_stray_bytes(input);
+    if opts.verify == VerifyLevel::Pixels || writer == Some(Writer::Tiff) || damaged {
         pixels(input, out, format)?;
-    }
-    Ok(())
-}
-
-/// PDF: the output re-parses, has as many pages, and everything reachable from its catalog
-/// (every page's content streams, resources with fonts and images, annotations, outlines,
-/// forms), less the metadata keys, is the input's, compared by digest with objects numbered by
-/// first visit.
-fn same_pdf_content(input: &[u8], out: &[u8]) -> Result<(), StripError> {
-    let fail = |what: String| StripError::Verify(what);
-    let a = pdf::load(input)?;
-    let b = pdf::load(out).map_err(|e| fail(format!("output does not parse: {e}")))?;
-    if a.get_pages().len() != b.get_pages().len() {
-        return Err(fail("the output has a different number of pages".into()));
-    }
-    if a.get_pages()
-        .into_values()
-        .zip(b.get_pages().into_values())
-        .any(|(p, q)| a.get_page_content(p) != b.get_page_content(q))
-    {
-        return Err(fail("a page's content stream differs".into()));
-    }
-    if pdf::content_digest(&a)? != pdf::content_digest(&b)? {
-        return Err(fail(
-            "page content, fonts, images or other document parts differ".into(),
-        ));
     }
     Ok(())
 }
@@ -528,17 +501,12 @@ fn handler_type(trak: &[u8]) -> Option<&[u8]> {
 
 /// Decodes both and compares pixels, where a decoder is built in and reads the input.
 fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> {
-    let f = match format {
-        FileType::Jpeg => ImageFormat::Jpeg,
-        FileType::Png => ImageFormat::Png,
-        FileType::Webp => ImageFormat::WebP,
-        FileType::Gif => ImageFormat::Gif,
-        // See tiff::tiled_planar: the coded-data checks cover these alone.
-        FileType::Tiff if tiff::tiled_planar(input) => {
-            return Ok(());
-        }
-        FileType::Tiff => ImageFormat::Tiff,
-        _ => return Ok(()),
+    // See tiff::tiled_planar: the coded-data checks cover these alone.
+    if format.caps().strip == Some(Writer::Tiff) && tiff::tiled_planar(input) {
+        return Ok(());
+    }
+    let Some(f) = format.image_format() else {
+        return Ok(());
     };
     // Both decodes at once: a single file (the vault's case) then takes one decode's time.
     let (before, after) = rayon::join(

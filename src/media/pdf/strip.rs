@@ -8,6 +8,7 @@
 //! leave the old metadata in the file): objects keep their numbers and their streams' bytes as
 //! stored, so page content, fonts and images are copied, not re-encoded. The trailer `/ID` is
 //! kept (see docs/strip.md). Encrypted files are not supported: rewriting them needs the key.
+//! [`verify`] checks a cleaned file: everything but the metadata is the input's.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,12 +20,12 @@ use crate::media::{Log, StripError};
 
 const FORMAT: FileType = FileType::Pdf;
 /// Dictionary keys that hold metadata wherever they appear.
-pub(crate) const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
+const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
 /// Any one stream may inflate to at most this much while the file is loaded.
 const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
 
 /// Loads a PDF, refusing encrypted ones.
-pub(crate) fn load(input: &[u8]) -> Result<Document, StripError> {
+fn load(input: &[u8]) -> Result<Document, StripError> {
     let options = LoadOptions {
         max_decompressed_size: Some(MAX_STREAM_BYTES),
         ..LoadOptions::default()
@@ -133,13 +134,39 @@ pub(crate) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> 
     Ok(out)
 }
 
+/// Verifies a cleaned PDF (see `metadata::verify`): the output re-parses, has as many pages, and everything reachable from its catalog
+/// (every page's content streams, resources with fonts and images, annotations, outlines,
+/// forms), less the metadata keys, is the input's, compared by digest with objects numbered by
+/// first visit.
+pub(crate) fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
+    let fail = |what: String| StripError::Verify(what);
+    let a = load(input)?;
+    let b = load(out).map_err(|e| fail(format!("output does not parse: {e}")))?;
+    if a.get_pages().len() != b.get_pages().len() {
+        return Err(fail("the output has a different number of pages".into()));
+    }
+    if a.get_pages()
+        .into_values()
+        .zip(b.get_pages().into_values())
+        .any(|(p, q)| a.get_page_content(p) != b.get_page_content(q))
+    {
+        return Err(fail("a page's content stream differs".into()));
+    }
+    if content_digest(&a)? != content_digest(&b)? {
+        return Err(fail(
+            "page content, fonts, images or other document parts differ".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A digest of everything reachable from the document catalog, every dictionary less
 /// [`METADATA_KEYS`]: the page tree with each page's content streams, resources (fonts, images,
 /// forms, colour spaces), annotations, and the document-level parts (outlines, names, forms,
 /// optional content). Objects are numbered by first visit, so two files that differ only in
 /// object numbers give the same digest. Iterative: a long outline or page chain cannot exhaust
 /// the stack.
-pub(crate) fn content_digest(doc: &Document) -> Result<blake3::Hash, StripError> {
+fn content_digest(doc: &Document) -> Result<blake3::Hash, StripError> {
     enum Task<'a> {
         Obj(&'a Object),
         /// A dictionary; `true` for a stream's, whose `/Length` is left out (the stream's
