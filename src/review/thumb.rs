@@ -162,6 +162,12 @@ fn first_picture(bytes: &[u8]) -> Result<RgbImage, ThumbError> {
 mod tests {
     use super::*;
 
+    /// The type of the file at `p`, from its first bytes, as the scan finds it.
+    fn sniffed(p: &Path) -> FileType {
+        let head = std::fs::read(p).unwrap();
+        crate::media::sniff::sniff(&head[..head.len().min(64)]).expect("a known type")
+    }
+
     #[test]
     fn the_blurred_thumbnail_is_tiny_and_the_sharp_one_bounded() {
         let t = tempfile::tempdir().unwrap();
@@ -170,7 +176,7 @@ mod tests {
             image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
         });
         img.save(&p).unwrap();
-        let th = make(&p, FileType::Png).unwrap();
+        let th = make(&p, sniffed(&p)).unwrap();
         let b = image::load_from_memory(&th.blurred).unwrap();
         let s = image::load_from_memory(&th.sharp).unwrap();
         assert_eq!((b.width(), b.height()), (16, 10));
@@ -180,26 +186,34 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         let t = tempfile::tempdir().unwrap();
-        let p = t.path().join("x.png");
-        std::fs::write(&p, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-        for t in [
-            FileType::Png,
-            FileType::Heif,
-            FileType::Pdf,
-            FileType::Mp4,
-            FileType::Matroska,
-        ] {
-            assert!(make(&p, t).is_err(), "{t:?}");
+        // Each type's magic bytes, then nothing that type's decoder can read: a PNG, a HEIC,
+        // a PDF, an MP4 and a Matroska file, each taken to its own decoder by its type.
+        let heads: [&[u8]; 5] = [
+            b"\x89PNG\r\n\x1a\n",
+            b"\0\0\0\x10ftypheic\0\0\0\0",
+            b"%PDF-1.4\n",
+            b"\0\0\0\x10ftypisom\0\0\0\0",
+            b"\x1a\x45\xdf\xa3",
+        ];
+        let mut types = Vec::new();
+        for (n, head) in heads.iter().enumerate() {
+            let p = t.path().join(format!("x{n}"));
+            std::fs::write(&p, [*head, &b"not really"[..], &[0; 64]].concat()).unwrap();
+            let ft = sniffed(&p);
+            assert!(make(&p, ft).is_err(), "{ft:?}");
+            types.push(ft);
         }
+        types.dedup();
+        assert_eq!(types.len(), heads.len(), "{types:?}");
     }
 
     /// The sizes of both thumbnails of the checked-in sample `rel` (tests/data/).
     #[cfg(feature = "content")]
-    fn sizes(rel: &str, t: FileType) -> [(u32, u32); 2] {
+    fn sizes(rel: &str) -> [(u32, u32); 2] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data")
             .join(rel);
-        let th = make(&p, t).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let th = make(&p, sniffed(&p)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         [th.blurred, th.sharp].map(|j| {
             let img = image::load_from_memory(&j).unwrap();
             (img.width(), img.height())
@@ -211,16 +225,10 @@ mod tests {
     fn heic_photos_and_recordings_are_previewed_in_process() {
         // 600×421 HEIC; 1920×1080 H.264 in MP4; 568×320 H.264 in MOV.
         assert_eq!(
-            sizes("formats/pe__100_pass-hrv.heic", FileType::Heif),
+            sizes("formats/pe__100_pass-hrv.heic"),
             [(16, 11), (320, 225)]
         );
-        assert_eq!(
-            sizes("metadata/mex__with-gps.mp4", FileType::Mp4),
-            [(16, 9), (320, 180)]
-        );
-        assert_eq!(
-            sizes("metadata/mex__with-gps.mov", FileType::Mov),
-            [(16, 9), (320, 180)]
-        );
+        assert_eq!(sizes("metadata/mex__with-gps.mp4"), [(16, 9), (320, 180)]);
+        assert_eq!(sizes("metadata/mex__with-gps.mov"), [(16, 9), (320, 180)]);
     }
 }

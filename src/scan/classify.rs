@@ -174,7 +174,7 @@ fn stage0<R: Read + Seek>(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let folder_refs: Vec<&str> = folders.iter().map(String::as_str).collect();
-    signals::name::signals(t, &file_name, &folder_refs, &mut ev);
+    signals::name::signals(t.medium(), &file_name, &folder_refs, &mut ev);
     signals::from_metadata(t, &meta, &mut ev);
     for r in place::risks(absolute) {
         ev.risk(r);

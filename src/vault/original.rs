@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::files::FileId;
 use crate::fsutil;
 use crate::media::limits::{LargeFilePermit, STRIP_MAX_BYTES};
-use crate::media::sniff::{FileType, sniff};
+use crate::media::sniff::sniff;
 
 use super::crypto::{self, Digested};
 use super::manifest::{Entry, StripLog};
@@ -77,7 +77,7 @@ pub fn prepare(mut file: File, policy: StripPolicy) -> io::Result<Prepared> {
     let mut head = Vec::with_capacity(HEAD_BYTES as usize);
     (&mut file).take(HEAD_BYTES).read_to_end(&mut head)?;
     file.seek(io::SeekFrom::Start(0))?;
-    if !sniff(&head).is_some_and(FileType::strippable) {
+    if !sniff(&head).is_some_and(|t| t.strippable()) {
         return Ok(as_is(file));
     }
     // One large file in memory at a time, across the vault's threads and `strip`'s: the permit

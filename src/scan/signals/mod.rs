@@ -83,7 +83,7 @@ pub fn from_metadata(t: FileType, meta: &HeaderMeta, ev: &mut Evidence) {
                 ),
             );
         }
-    } else if t == FileType::Png && screen {
+    } else if t.screenshot_format() && screen {
         ev.vote(
             Kind::Screenshot,
             0.5,

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::media::sniff::FileType;
+use crate::media::caps::Medium;
 use crate::scan::finding::{Evidence, Kind};
 
 /// A name pattern, the kind it points to, its weight, and the reason shown to people.
@@ -300,9 +300,12 @@ fn words(name: &str) -> String {
 }
 
 /// Adds the votes that the file name and the names of its folders support. `dirs` are the
-/// folder names from the scan root down to the file's parent.
-pub fn signals(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence) {
-    let name_patterns: &[Pattern] = if t.is_video() {
+/// folder names from the scan root down to the file's parent; `medium` is what the file shows,
+/// from the capability table: a recording's name is read for screen-recording names, a still's
+/// for screenshot names.
+pub fn signals(medium: Medium, file_name: &str, dirs: &[&str], ev: &mut Evidence) {
+    let recording = medium == Medium::Recording;
+    let name_patterns: &[Pattern] = if recording {
         &RECORDING_NAMES
     } else {
         &SCREENSHOT_NAMES
@@ -314,12 +317,12 @@ pub fn signals(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence) {
             break;
         }
     }
-    folder_signals(t, dirs, ev);
-    document_words(t, file_name, dirs, ev);
+    folder_signals(recording, dirs, ev);
+    document_words(recording, file_name, dirs, ev);
 }
 
 /// Folders where phones put screenshots and recordings.
-fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
+fn folder_signals(recording: bool, dirs: &[&str], ev: &mut Evidence) {
     for dir in dirs.iter().rev() {
         let lower = dir.to_lowercase();
         let recording_dir = matches!(
@@ -334,7 +337,7 @@ fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
             lower.as_str(),
             "screenshots" | "screenshot" | "截图" | "截屏" | "屏幕截图"
         );
-        if t.is_video() && recording_dir {
+        if recording && recording_dir {
             ev.vote(
                 Kind::ScreenRecording,
                 0.6,
@@ -343,7 +346,7 @@ fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
             );
             return;
         }
-        if !t.is_video() && screenshot_dir {
+        if !recording && screenshot_dir {
             ev.vote(
                 Kind::Screenshot,
                 0.6,
@@ -356,7 +359,7 @@ fn folder_signals(t: FileType, dirs: &[&str], ev: &mut Evidence) {
 }
 
 /// Document words: strong in the file name, weaker in a folder name.
-fn document_words(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence) {
+fn document_words(recording: bool, file_name: &str, dirs: &[&str], ev: &mut Evidence) {
     let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
     let mut seen: Vec<Kind> = Vec::new();
     let places = std::iter::once((stem, true)).chain(dirs.iter().rev().map(|d| (*d, false)));
@@ -367,7 +370,7 @@ fn document_words(t: FileType, file_name: &str, dirs: &[&str], ev: &mut Evidence
                 continue;
             }
             seen.push(*kind);
-            let (kind, signal, weight) = word_vote(t, *kind, is_file);
+            let (kind, signal, weight) = word_vote(recording, *kind, is_file);
             let whose = if is_file { "file name" } else { "folder name" };
             let shown = text;
             ev.vote(
@@ -398,8 +401,8 @@ pub fn pixels_showed_nothing(ev: &mut Evidence) {
     }
 }
 
-/// Maps a document word to the vote it makes for this file type and place.
-fn word_vote(t: FileType, kind: Kind, in_file_name: bool) -> (Kind, &'static str, f32) {
+/// Maps a document word to the vote it makes in a recording's or a still's name, and place.
+fn word_vote(recording: bool, kind: Kind, in_file_name: bool) -> (Kind, &'static str, f32) {
     let (signal, weight) = if in_file_name {
         ("name.document_word", 0.7)
     } else {
@@ -407,7 +410,7 @@ fn word_vote(t: FileType, kind: Kind, in_file_name: bool) -> (Kind, &'static str
     };
     match kind {
         // A video about a verification is a recording of it.
-        Kind::KycScreenshot if t.is_video() => (Kind::ScreenRecording, signal, weight),
+        Kind::KycScreenshot if recording => (Kind::ScreenRecording, signal, weight),
         // "visa" is also a card brand: never decide on it alone.
         Kind::Visa => (kind, signal, weight * 0.6),
         _ => (kind, signal, weight),
@@ -418,7 +421,7 @@ fn word_vote(t: FileType, kind: Kind, in_file_name: bool) -> (Kind, &'static str
 mod tests {
     use super::*;
 
-    fn verdict(t: FileType, name: &str, dirs: &[&str]) -> Option<(Kind, f32)> {
+    fn verdict(t: Medium, name: &str, dirs: &[&str]) -> Option<(Kind, f32)> {
         let mut ev = Evidence::default();
         signals(t, name, dirs, &mut ev);
         ev.decide().map(|v| (v.kind, v.confidence))
@@ -428,12 +431,12 @@ mod tests {
     fn recordings() {
         let r = Some(Kind::ScreenRecording);
         assert_eq!(
-            verdict(FileType::Mp4, "RPReplay_Final1712345678.MP4", &[]).map(|v| v.0),
+            verdict(Medium::Recording, "RPReplay_Final1712345678.MP4", &[]).map(|v| v.0),
             r
         );
         assert_eq!(
             verdict(
-                FileType::Mp4,
+                Medium::Recording,
                 "Screen_Recording_20250429_205231_Chrome Beta.mp4",
                 &[]
             )
@@ -441,12 +444,17 @@ mod tests {
             r
         );
         assert_eq!(
-            verdict(FileType::Mp4, "Screen_recording_20251019_225007.mp4", &[]).map(|v| v.0),
+            verdict(
+                Medium::Recording,
+                "Screen_recording_20251019_225007.mp4",
+                &[]
+            )
+            .map(|v| v.0),
             r
         );
         assert_eq!(
             verdict(
-                FileType::Mov,
+                Medium::Recording,
                 "Screen Recording 2024-07-24 at 1.40.04 PM.mov",
                 &[]
             )
@@ -454,12 +462,17 @@ mod tests {
             r
         );
         assert_eq!(
-            verdict(FileType::Mp4, "Screen Recording 2025-08-20 120146.mp4", &[]).map(|v| v.0),
+            verdict(
+                Medium::Recording,
+                "Screen Recording 2025-08-20 120146.mp4",
+                &[]
+            )
+            .map(|v| v.0),
             r
         );
         assert_eq!(
             verdict(
-                FileType::Mp4,
+                Medium::Recording,
                 "VID_20240101_120000.mp4",
                 &["DCIM", "Camera"]
             ),
@@ -471,19 +484,19 @@ mod tests {
     fn screenshots_and_scans() {
         let s = Some(Kind::Screenshot);
         assert_eq!(
-            verdict(FileType::Png, "Screenshot 2024-03-01 at 10.22.01.png", &[]).map(|v| v.0),
+            verdict(Medium::Still, "Screenshot 2024-03-01 at 10.22.01.png", &[]).map(|v| v.0),
             s
         );
         assert_eq!(
-            verdict(FileType::Png, "Screenshot_20240301-102201.png", &[]).map(|v| v.0),
+            verdict(Medium::Still, "Screenshot_20240301-102201.png", &[]).map(|v| v.0),
             s
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "IMG_0001.jpg", &["Pictures", "Screenshots"]).map(|v| v.0),
+            verdict(Medium::Still, "IMG_0001.jpg", &["Pictures", "Screenshots"]).map(|v| v.0),
             s
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "CamScanner 03-08-2024 16.22_6.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "CamScanner 03-08-2024 16.22_6.jpg", &[]).map(|v| v.0),
             Some(Kind::DocumentScan)
         );
     }
@@ -491,45 +504,45 @@ mod tests {
     #[test]
     fn document_words_in_names() {
         assert_eq!(
-            verdict(FileType::Jpeg, "身份证正面.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "身份证正面.jpg", &[]).map(|v| v.0),
             Some(Kind::IdCard)
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "my_passport_scan.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "my_passport_scan.jpg", &[]).map(|v| v.0),
             Some(Kind::Passport)
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "IMG_1.jpg", &["护照"]).map(|v| v.0),
+            verdict(Medium::Still, "IMG_1.jpg", &["护照"]).map(|v| v.0),
             Some(Kind::Passport)
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "港澳通行证.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "港澳通行证.jpg", &[]).map(|v| v.0),
             Some(Kind::TravelPermit)
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "驾驶证.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "驾驶证.jpg", &[]).map(|v| v.0),
             Some(Kind::DriverLicence)
         );
         assert_eq!(
-            verdict(FileType::Jpeg, "kyc_upload.jpg", &[]).map(|v| v.0),
+            verdict(Medium::Still, "kyc_upload.jpg", &[]).map(|v| v.0),
             Some(Kind::KycScreenshot)
         );
         assert_eq!(
-            verdict(FileType::Mp4, "kyc.mp4", &[]).map(|v| v.0),
+            verdict(Medium::Recording, "kyc.mp4", &[]).map(|v| v.0),
             Some(Kind::ScreenRecording)
         );
-        let (k, c) = verdict(FileType::Jpeg, "visa.jpg", &[]).unwrap();
+        let (k, c) = verdict(Medium::Still, "visa.jpg", &[]).unwrap();
         assert_eq!(k, Kind::Visa);
         assert!(c < 0.5, "a lone 'visa' must stay below 0.5, got {c}");
         // Ordinary words that contain the short forms must not match.
-        assert_eq!(verdict(FileType::Jpeg, "provisional_idea.jpg", &[]), None);
-        assert_eq!(verdict(FileType::Jpeg, "holiday.jpg", &["Vacation"]), None);
+        assert_eq!(verdict(Medium::Still, "provisional_idea.jpg", &[]), None);
+        assert_eq!(verdict(Medium::Still, "holiday.jpg", &["Vacation"]), None);
     }
 
     #[test]
     fn document_words_count_as_words_not_inside_other_words() {
         let passport = Some(Kind::Passport);
-        let kind = |name: &str, dirs: &[&str]| verdict(FileType::Jpeg, name, dirs).map(|v| v.0);
+        let kind = |name: &str, dirs: &[&str]| verdict(Medium::Still, name, dirs).map(|v| v.0);
         assert_eq!(kind("passport_scan.jpg", &[]), passport);
         assert_eq!(kind("IMG_1.jpg", &["Passport photos"]), passport);
         assert_eq!(kind("myPassport2024.jpg", &[]), passport);
