@@ -3,21 +3,22 @@
 //! `report::vault`.
 
 use std::io::{self, BufWriter, Stdout};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, bail};
 
 use crate::Cancel;
-use crate::i18n::{t, tn};
-use crate::report::text::{get, worded, worded_with};
+use crate::i18n::t;
 use crate::report::vault::{Summary, VaultReport};
-use crate::scan::{Exclude, Severity, Warning};
+use crate::scan::{Exclude, Severity};
 use crate::ui::passphrase::{self, IdentityCallbacks, PassphraseSource, Purpose};
 use crate::ui::prompt::{self, ConfirmPolicy, Confirmation};
 use crate::ui::{color, progress};
 use crate::vault::{
-    self, AddEvent, ItemError, Keys, LockMode, Source, StripPolicy, Vault, VaultLock, check, crypto,
+    self, AddEvent, ExtractEvent, Keys, LockMode, Source, StripPolicy, Vault, VaultLock, check,
+    crypto,
 };
 
 use crate::cli::{
@@ -166,13 +167,7 @@ fn collect_sources(
     for p in paths {
         if let Err(e) = std::fs::symlink_metadata(p) {
             failures += 1;
-            report.failed(
-                p,
-                worded_with(|l| {
-                    let error = crate::i18n::os_error(&e, l);
-                    get(l, "cli.vault.cannot_add", &[("error", &error)])
-                }),
-            )?;
+            report.cannot_add(p, &e)?;
         }
     }
     let mut warnings = Vec::new();
@@ -256,45 +251,16 @@ fn add(
         if res.is_err() {
             return;
         }
-        if matches!(
-            ev,
-            AddEvent::Added { .. } | AddEvent::AlreadyIn { .. } | AddEvent::Failed { .. }
-        ) {
-            bar.inc(1);
-        }
-        *res = bar.suspend(|| match ev {
-            AddEvent::Added { path, entry } => rep.added(path, entry),
-            AddEvent::AlreadyIn { path, entry } => rep.already(path, entry),
-            AddEvent::Failed { path, error } => rep.failed(
-                path,
-                worded_with(|l| {
-                    let error = match error {
-                        ItemError::Vault(e) => e.text_in(l),
-                        other => other.text_in(l),
-                    };
-                    get(l, "cli.vault.not_added", &[("error", &error)])
-                }),
-            ),
-            AddEvent::Impostor { path, entry, error } => {
-                impostors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                rep.problem(
-                    Some(&entry.id),
-                    Some(path),
-                    &worded_with(|l| get(l, "cli.vault.impostor", &[("error", &error.text_in(l))])),
-                )
+        match ev {
+            AddEvent::Added { .. } | AddEvent::AlreadyIn { .. } | AddEvent::Failed { .. } => {
+                bar.inc(1);
             }
-            AddEvent::Removed { path, how } => rep.removed(path, how),
-            AddEvent::Kept { path, error } => rep.failed(
-                path,
-                worded_with(|l| {
-                    get(
-                        l,
-                        "cli.vault.original_kept",
-                        &[("error", &error.text_in(l))],
-                    )
-                }),
-            ),
-        });
+            AddEvent::Impostor { .. } => {
+                impostors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            AddEvent::Removed { .. } | AddEvent::Kept { .. } => {}
+        }
+        *res = bar.suspend(|| rep.add_event(&ev));
     };
     let summary = vault::add_all(&vault, &lock, &sources, keys.as_ref(), &opts, &on_event);
     bar.finish_and_clear();
@@ -302,45 +268,8 @@ fn add(
     io_result?;
     let summary = summary.with_context(|| t("cli.vault.cannot_commit", &[]))?;
     failures += summary.failed + summary.kept + summary.not_sealed + impostors.into_inner();
-    let bytes = summary.bytes.to_string();
-    let mut parts = vec![tn(
-        "cli.vault.sum.added",
-        summary.added,
-        &[("bytes", &bytes)],
-    )];
-    if summary.already > 0 {
-        parts.push(tn("cli.vault.sum.already", summary.already, &[]));
-    }
-    if summary.failed > 0 {
-        parts.push(tn("cli.vault.sum.failed", summary.failed, &[]));
-    }
-    if args.remove_originals {
-        parts.push(tn("cli.vault.sum.wiped", summary.removed, &[]));
-        parts.push(tn("cli.vault.sum.kept", summary.kept, &[]));
-    }
-    if summary.sealed > 0 {
-        parts.push(tn("cli.vault.sum.sealed", summary.sealed, &[]));
-    }
-    if summary.not_sealed > 0 {
-        parts.push(tn("cli.vault.sum.not_sealed", summary.not_sealed, &[]));
-    }
-    let mut text = parts.join(&t("cli.list_sep", &[]));
-    if keys.as_ref().is_none_or(|k| k.seal().is_none()) && summary.added > 0 {
-        text += &t("cli.clause_sep", &[]);
-        text += &t("cli.vault.sum.stay_unsealed", &[]);
-    }
-    report.summary(
-        &Summary::Add {
-            added: summary.added,
-            already: summary.already,
-            bytes: summary.bytes,
-            failed: summary.failed,
-            removed: summary.removed,
-            kept: summary.kept,
-            sealed: summary.sealed,
-        },
-        &text,
-    )?;
+    let stay_unsealed = keys.as_ref().is_none_or(|k| k.seal().is_none());
+    report.add_summary(&summary, args.remove_originals, stay_unsealed)?;
     Ok(ExitCode::from_failures(failures))
 }
 
@@ -350,64 +279,9 @@ fn add(
 fn read_lock(report: &mut Report, vault: &Vault, keys: &Keys) -> anyhow::Result<VaultLock> {
     let lock = vault.lock(LockMode::Shared, |pid| report.busy(pid))?;
     if keys.seal().is_none() {
-        report.warning(&Warning {
-            path: vault.root().to_path_buf(),
-            message: worded("cli.vault.seals_not_checked", &[]),
-            severity: Severity::Note,
-        })?;
+        report.seals_not_checked(vault.root())?;
     }
     Ok(lock)
-}
-
-/// The problem line for a manifest that cannot be read.
-fn manifest_unreadable(e: &vault::Error) -> crate::scan::Message {
-    let key = match e {
-        vault::Error::ManifestMissing { .. } | vault::Error::ManifestForeign { .. } => {
-            "cli.vault.manifest_gone"
-        }
-        _ => "cli.vault.manifest_unreadable",
-    };
-    worded_with(|l| get(l, key, &[("error", &e.text_in(l))]))
-}
-
-/// A vault error as a problem line.
-fn error_problem(e: &vault::Error) -> crate::scan::Message {
-    worded_with(|l| e.text_in(l))
-}
-
-/// Reports what the index says about the vault's state besides its entries: metadata that
-/// cannot be read (or holds implausible values), the manifest's state, unsealed entries.
-/// Returns the number of problems.
-fn report_state(report: &mut Report, index: &vault::Index) -> anyhow::Result<u64> {
-    let mut problems = 0;
-    for (id, err) in &index.unreadable {
-        problems += 1;
-        report.problem(Some(id), None, &error_problem(err))?;
-    }
-    if let Some(e) = &index.manifest_error {
-        problems += 1;
-        report.problem(None, None, &manifest_unreadable(e))?;
-    }
-    if matches!(
-        index.seal,
-        vault::ManifestSeal::Forged | vault::ManifestSeal::Replaced
-    ) {
-        problems += 1;
-        report.problem(None, None, &error_problem(&vault::Error::ManifestForged))?;
-    }
-    if let Some((found, pinned)) = index.rollback {
-        problems += 1;
-        report.problem(
-            None,
-            None,
-            &error_problem(&vault::Error::RolledBack { found, pinned }),
-        )?;
-    }
-    for id in &index.unsealed {
-        let entry = index.entries.iter().find(|e| &e.id == id);
-        report.unsealed(id, entry)?;
-    }
-    Ok(problems)
 }
 
 fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
@@ -418,27 +292,9 @@ fn list(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::R
     for e in &index.entries {
         report.entry(e)?;
     }
-    let problems = report_state(report, &index)?;
-    report.summary(
-        &Summary::List {
-            entries: index.entries.len(),
-            pending: index.pending.len(),
-            unreadable: index.unreadable.len(),
-            unsealed: index.unsealed.len(),
-        },
-        &list_text(index.entries.len(), index.unsealed.len()),
-    )?;
+    let problems = report.index_state(&index)?;
+    report.list_summary(&index)?;
     Ok(ExitCode::from_failures(problems))
-}
-
-/// The summary of `vault list`.
-fn list_text(entries: usize, unsealed: usize) -> String {
-    let mut text = tn("cli.vault.sum.entries", entries as u64, &[]);
-    if unsealed > 0 {
-        text += &t("cli.clause_sep", &[]);
-        text += &tn("cli.vault.sum.list_unsealed", unsealed as u64, &[]);
-    }
-    text
 }
 
 fn extract(
@@ -452,7 +308,7 @@ fn extract(
     let keys = unlock(&vault, common)?;
     let _lock = read_lock(report, &vault, &keys)?;
     let index = vault.index(&keys)?;
-    let mut failures = report_state(report, &index)?;
+    let mut failures = report.index_state(&index)?;
     let dest = args.to.unwrap_or_else(|| PathBuf::from("."));
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -473,98 +329,32 @@ fn extract(
     } else {
         check::Modes::Private
     };
-    let mut chosen = Vec::new();
-    if args.all {
-        chosen.extend(index.entries.iter());
-    }
-    for sel in &args.entries {
-        let by_id = sel.to_str().and_then(|s| index.by_id(s));
-        let abs = std::path::absolute(sel).unwrap_or_else(|_| sel.clone());
-        let found: Vec<_> = match by_id {
-            Some(e) => vec![e],
-            None => index
-                .entries
-                .iter()
-                .filter(|e| {
-                    e.original
-                        .as_ref()
-                        .is_some_and(|p| p.to_path() == *sel || p.to_path() == abs)
-                })
-                .collect(),
-        };
-        if found.is_empty() {
-            failures += 1;
-            report.failed(sel, worded("cli.vault.no_such_entry", &[]))?;
-        }
-        chosen.extend(found);
+    let chosen = vault::choose_entries(&index, args.all, &args.entries);
+    for sel in &chosen.unknown {
+        failures += 1;
+        report.no_such_entry(sel)?;
     }
     let colored = color::enabled(global.color, color::stdout_is_tty()) && !global.json;
     let show = progress::wanted(global.quiet, global.json);
-    let planned = check::plan_extraction(&chosen, &index.unsealed);
-    let total = planned
-        .iter()
-        .map(|p| match p {
-            check::Planned::Extract { entry, .. } => entry.size,
-            check::Planned::Skip { .. } => 0,
-        })
-        .fold(0u64, u64::saturating_add);
-    let bar = progress::bytes(show, total, colored);
-    let (mut extracted, mut renamed_count, mut skipped) = (0u64, 0u64, 0u64);
-    for step in planned {
-        let (e, rel, renamed) = match step {
-            check::Planned::Skip { entry, kept } => {
-                skipped += 1;
-                bar.suspend(|| report.skipped(entry, &kept.id))?;
-                continue;
-            }
-            check::Planned::Extract {
-                entry,
-                rel,
-                renamed,
-            } => (entry, rel, renamed),
-        };
-        let done = vault.extract(e, &keys, &dest, &rel, modes);
-        bar.inc(e.size);
-        bar.suspend(|| match done {
-            Ok(to) => {
-                extracted += 1;
-                renamed_count += u64::from(renamed);
-                report.extracted(e, &to, renamed)
-            }
-            Err(err) => {
-                failures += 1;
-                let id = e.id.to_string();
-                report.failed(
-                    Path::new(&id),
-                    worded_with(|l| {
-                        get(l, "cli.vault.not_extracted", &[("error", &err.text_in(l))])
-                    }),
-                )
-            }
-        })?;
-    }
+    let bar = progress::bytes(show, chosen.bytes, colored);
+    let mut io_result = Ok(());
+    let summary = vault::extract_all(&vault, &keys, chosen.steps, &dest, modes, |ev| {
+        if let ExtractEvent::Extracted { entry, .. } | ExtractEvent::Failed { entry, .. } = &ev {
+            bar.inc(entry.size);
+        }
+        io_result = bar.suspend(|| report.extract_event(&ev));
+        // A reporter that cannot write stops the run, as any error of the command does.
+        if io_result.is_ok() {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    });
     bar.finish_and_clear();
-    let mut parts = vec![
-        tn("cli.vault.sum.extracted", extracted, &[]),
-        tn("cli.vault.sum.failed", failures, &[]),
-    ];
-    if renamed_count > 0 {
-        parts.push(tn("cli.vault.sum.renamed", renamed_count, &[]));
-    }
-    if skipped > 0 {
-        parts.push(tn("cli.vault.sum.skipped", skipped, &[]));
-    }
-    let text = parts.join(&t("cli.list_sep", &[]));
-    report.summary(
-        &Summary::Extract {
-            extracted,
-            failed: failures,
-            renamed: renamed_count,
-            skipped,
-        },
-        &text,
-    )?;
-    Ok(ExitCode::from_failures(failures + skipped))
+    io_result?;
+    failures += summary.failed;
+    report.extract_summary(&summary, failures)?;
+    Ok(ExitCode::from_failures(failures + summary.skipped))
 }
 
 fn verify(
@@ -604,47 +394,7 @@ fn verify(
             check::Finding::Bad { entry, .. } => Some(entry.size),
             _ => None,
         };
-        with(checked, &|r| match &finding {
-            check::Finding::Bad { entry, error } => r.problem(
-                Some(&entry.id),
-                entry.original.as_ref().map(|p| p.to_path()).as_deref(),
-                &error_problem(error),
-            ),
-            check::Finding::Orphan { id } => {
-                r.problem(Some(id), None, &worded("cli.vault.orphan", &[]))
-            }
-            check::Finding::UnreadableMeta { id, error } => r.problem(
-                Some(id),
-                None,
-                &worded_with(|l| {
-                    get(
-                        l,
-                        "cli.vault.meta_unreadable",
-                        &[("error", &error.text_in(l))],
-                    )
-                }),
-            ),
-            check::Finding::MissingMeta { id } => {
-                r.problem(Some(id), None, &worded("cli.vault.meta_missing", &[]))
-            }
-            check::Finding::Stray { path } => {
-                r.problem(None, Some(path), &worded("cli.vault.stray", &[]))
-            }
-            check::Finding::ManifestUnreadable { error } => {
-                r.problem(None, None, &manifest_unreadable(error))
-            }
-            check::Finding::ManifestForged => {
-                r.problem(None, None, &error_problem(&vault::Error::ManifestForged))
-            }
-            check::Finding::Rollback { found, pinned } => r.problem(
-                None,
-                None,
-                &error_problem(&vault::Error::RolledBack {
-                    found: *found,
-                    pinned: *pinned,
-                }),
-            ),
-        })
+        with(checked, &|r| r.finding(&finding))
     });
     if let Some(bar) = bar.get() {
         bar.finish_and_clear();
@@ -655,43 +405,11 @@ fn verify(
     for id in &s.unsealed {
         report.unsealed(id, None)?;
     }
-    let problems = s.problems;
-    let mut parts = vec![format!(
-        "{}{}{}",
-        tn("cli.vault.sum.verified", s.ok, &[]),
-        t("cli.list_sep", &[]),
-        tn("cli.vault.sum.problems", problems, &[])
-    )];
-    if !s.has_manifest {
-        parts.push(t("cli.vault.sum.no_manifest", &[]));
-    }
-    if !s.unsealed.is_empty() {
-        parts.push(tn(
-            "cli.vault.sum.verify_unsealed",
-            s.unsealed.len() as u64,
-            &[],
-        ));
-    }
-    if !s.seals_checked {
-        parts.push(t("cli.vault.sum.seals_not_checked", &[]));
-    }
-    let text = parts.join(&t("cli.clause_sep", &[]));
-    report.summary(
-        &Summary::Verify {
-            entries: s.entries,
-            ok: s.ok,
-            problems,
-            pending: s.pending,
-            manifest: s.has_manifest,
-            unsealed: s.unsealed.len(),
-            seals_checked: s.seals_checked,
-        },
-        &text,
-    )?;
+    report.verify_summary(&s)?;
     // No manifest is a problem only where one existed (the trust record knows it, and the
     // index reported it above); entries added without the passphrase have none until a write
     // command with it checks and seals them.
-    Ok(ExitCode::from_failures(problems))
+    Ok(ExitCode::from_failures(s.problems))
 }
 
 fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow::Result<ExitCode> {
@@ -699,80 +417,8 @@ fn repair(report: &mut Report, common: &VaultCommonArgs, root: &Path) -> anyhow:
     let keys = unlock(&vault, common)?;
     let lock = vault.lock(LockMode::Exclusive, |pid| report.busy(pid))?;
     let r = check::repair(&vault, &lock, &keys)?;
-    for id in &r.metas_restored {
-        report.problem(Some(id), None, &worded("cli.vault.meta_restored", &[]))?;
-    }
-    for id in &r.orphans_recovered {
-        report.problem(Some(id), None, &worded("cli.vault.orphan_recovered", &[]))?;
-    }
-    for (id, e) in &r.orphans_unreadable {
-        report.problem(
-            Some(id),
-            None,
-            &worded_with(|l| {
-                get(
-                    l,
-                    "cli.vault.orphan_unreadable",
-                    &[("error", &e.text_in(l))],
-                )
-            }),
-        )?;
-    }
-    for id in &r.missing_objects {
-        report.problem(Some(id), None, &worded("cli.vault.object_missing", &[]))?;
-    }
-    for (id, e) in &r.unreadable_metas {
-        report.problem(
-            Some(id),
-            None,
-            &worded_with(|l| {
-                get(
-                    l,
-                    "cli.vault.meta_unreadable_kept",
-                    &[("error", &e.text_in(l))],
-                )
-            }),
-        )?;
-    }
-    for (id, e) in &r.refused {
-        report.problem(
-            Some(id),
-            None,
-            &worded_with(|l| get(l, "cli.vault.refused", &[("error", &e.text_in(l))])),
-        )?;
-    }
-    for e in &r.lost {
-        report.problem(
-            Some(&e.id),
-            e.original.as_ref().map(|p| p.to_path()).as_deref(),
-            &worded(
-                "cli.vault.lost",
-                &[("generation", &r.last_sealed.to_string())],
-            ),
-        )?;
-    }
-    for p in &r.temp_removed {
-        report.warning(&Warning {
-            path: p.clone(),
-            message: worded("cli.vault.temp_removed", &[]),
-            severity: Severity::Note,
-        })?;
-    }
+    report.repaired(&r)?;
+    report.repair_summary(&r)?;
     let lost = r.unrecoverable();
-    let mut text = tn("cli.vault.sum.rebuilt", r.entries, &[]);
-    if lost > 0 {
-        text += &t("cli.clause_sep", &[]);
-        text += &tn("cli.vault.sum.lost", lost, &[]);
-    }
-    report.summary(
-        &Summary::Repair {
-            entries: r.entries,
-            metas_restored: r.metas_restored.len(),
-            orphans_recovered: r.orphans_recovered.len(),
-            unrecoverable: lost,
-            lost: r.lost.len(),
-        },
-        &text,
-    )?;
     Ok(ExitCode::from_failures(lost))
 }

@@ -24,13 +24,17 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::text;
+use super::text::{self, get, worded, worded_with};
 use super::writer::Writer;
 use super::{human, json};
 use crate::i18n::{Lang, t, tn};
 use crate::scan::{Message, Severity, Warning};
 use crate::ui::color::Palette;
-use crate::vault::{Entry, EntryId, OriginalDone};
+use crate::vault::check::{Finding, RepairReport, VerifySummary};
+use crate::vault::{
+    AddEvent, AddSummary, Entry, EntryId, Error as VaultError, ExtractEvent, ExtractSummary, Index,
+    ItemError, ManifestSeal, OriginalDone,
+};
 
 /// The counts of a `summary` line, one shape per vault command.
 #[derive(Serialize)]
@@ -550,4 +554,391 @@ impl<W: Write> VaultReport<W> {
         }
         self.writer.out.flush()
     }
+}
+
+/// The words of `vault` results that the domain gives as values: one method per kind of
+/// result, each worded from the catalogue and printed through the lines above.
+impl<W: Write> VaultReport<W> {
+    /// A path named to `vault add` that cannot be read.
+    pub fn cannot_add(&mut self, path: &Path, error: &io::Error) -> io::Result<()> {
+        self.failed(
+            path,
+            worded_with(|l| {
+                let error = crate::i18n::os_error(error, l);
+                get(l, "cli.vault.cannot_add", &[("error", &error)])
+            }),
+        )
+    }
+
+    /// One event of [`crate::vault::add_all`].
+    pub fn add_event(&mut self, ev: &AddEvent<'_>) -> io::Result<()> {
+        match ev {
+            AddEvent::Added { path, entry } => self.added(path, entry),
+            AddEvent::AlreadyIn { path, entry } => self.already(path, entry),
+            AddEvent::Failed { path, error } => self.failed(
+                path,
+                worded_with(|l| {
+                    let error = match error {
+                        ItemError::Vault(e) => e.text_in(l),
+                        other => other.text_in(l),
+                    };
+                    get(l, "cli.vault.not_added", &[("error", &error)])
+                }),
+            ),
+            AddEvent::Impostor { path, entry, error } => self.problem(
+                Some(&entry.id),
+                Some(path),
+                &worded_with(|l| get(l, "cli.vault.impostor", &[("error", &error.text_in(l))])),
+            ),
+            AddEvent::Removed { path, how } => self.removed(path, how),
+            AddEvent::Kept { path, error } => self.failed(
+                path,
+                worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.original_kept",
+                        &[("error", &error.text_in(l))],
+                    )
+                }),
+            ),
+        }
+    }
+
+    /// The note of a reading command run without the seal key: entries not yet sealed are
+    /// listed as such, not checked.
+    pub fn seals_not_checked(&mut self, root: &Path) -> io::Result<()> {
+        self.warning(&Warning {
+            path: root.to_path_buf(),
+            message: worded("cli.vault.seals_not_checked", &[]),
+            severity: Severity::Note,
+        })
+    }
+
+    /// What the index says about the vault's state besides its entries: metadata that cannot
+    /// be read (or holds implausible values), the manifest's state, unsealed entries. Returns
+    /// the number of problems reported.
+    pub fn index_state(&mut self, index: &Index) -> io::Result<u64> {
+        let mut problems = 0;
+        for (id, err) in &index.unreadable {
+            problems += 1;
+            self.problem(Some(id), None, &error_problem(err))?;
+        }
+        if let Some(e) = &index.manifest_error {
+            problems += 1;
+            self.problem(None, None, &manifest_unreadable(e))?;
+        }
+        if matches!(index.seal, ManifestSeal::Forged | ManifestSeal::Replaced) {
+            problems += 1;
+            self.problem(None, None, &error_problem(&VaultError::ManifestForged))?;
+        }
+        if let Some((found, pinned)) = index.rollback {
+            problems += 1;
+            self.problem(
+                None,
+                None,
+                &error_problem(&VaultError::RolledBack { found, pinned }),
+            )?;
+        }
+        for id in &index.unsealed {
+            let entry = index.entries.iter().find(|e| &e.id == id);
+            self.unsealed(id, entry)?;
+        }
+        Ok(problems)
+    }
+
+    /// An id or path given to `vault extract` that names no entry.
+    pub fn no_such_entry(&mut self, selector: &Path) -> io::Result<()> {
+        self.failed(selector, worded("cli.vault.no_such_entry", &[]))
+    }
+
+    /// One event of [`crate::vault::extract_all`].
+    pub fn extract_event(&mut self, ev: &ExtractEvent<'_>) -> io::Result<()> {
+        match ev {
+            ExtractEvent::Skipped { entry, kept } => self.skipped(entry, &kept.id),
+            ExtractEvent::Extracted { entry, to, renamed } => self.extracted(entry, to, *renamed),
+            ExtractEvent::Failed { entry, error } => {
+                let id = entry.id.to_string();
+                self.failed(
+                    Path::new(&id),
+                    worded_with(|l| {
+                        get(
+                            l,
+                            "cli.vault.not_extracted",
+                            &[("error", &error.text_in(l))],
+                        )
+                    }),
+                )
+            }
+        }
+    }
+
+    /// A problem [`crate::vault::check::verify`] found.
+    pub fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        match finding {
+            Finding::Bad { entry, error } => self.problem(
+                Some(&entry.id),
+                entry.original.as_ref().map(|p| p.to_path()).as_deref(),
+                &error_problem(error),
+            ),
+            Finding::Orphan { id } => {
+                self.problem(Some(id), None, &worded("cli.vault.orphan", &[]))
+            }
+            Finding::UnreadableMeta { id, error } => self.problem(
+                Some(id),
+                None,
+                &worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.meta_unreadable",
+                        &[("error", &error.text_in(l))],
+                    )
+                }),
+            ),
+            Finding::MissingMeta { id } => {
+                self.problem(Some(id), None, &worded("cli.vault.meta_missing", &[]))
+            }
+            Finding::Stray { path } => {
+                self.problem(None, Some(path), &worded("cli.vault.stray", &[]))
+            }
+            Finding::ManifestUnreadable { error } => {
+                self.problem(None, None, &manifest_unreadable(error))
+            }
+            Finding::ManifestForged => {
+                self.problem(None, None, &error_problem(&VaultError::ManifestForged))
+            }
+            Finding::Rollback { found, pinned } => self.problem(
+                None,
+                None,
+                &error_problem(&VaultError::RolledBack {
+                    found: *found,
+                    pinned: *pinned,
+                }),
+            ),
+        }
+    }
+
+    /// What [`crate::vault::check::repair`] did and could not do, one line each.
+    pub fn repaired(&mut self, r: &RepairReport) -> io::Result<()> {
+        for id in &r.metas_restored {
+            self.problem(Some(id), None, &worded("cli.vault.meta_restored", &[]))?;
+        }
+        for id in &r.orphans_recovered {
+            self.problem(Some(id), None, &worded("cli.vault.orphan_recovered", &[]))?;
+        }
+        for (id, e) in &r.orphans_unreadable {
+            self.problem(
+                Some(id),
+                None,
+                &worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.orphan_unreadable",
+                        &[("error", &e.text_in(l))],
+                    )
+                }),
+            )?;
+        }
+        for id in &r.missing_objects {
+            self.problem(Some(id), None, &worded("cli.vault.object_missing", &[]))?;
+        }
+        for (id, e) in &r.unreadable_metas {
+            self.problem(
+                Some(id),
+                None,
+                &worded_with(|l| {
+                    get(
+                        l,
+                        "cli.vault.meta_unreadable_kept",
+                        &[("error", &e.text_in(l))],
+                    )
+                }),
+            )?;
+        }
+        for (id, e) in &r.refused {
+            self.problem(
+                Some(id),
+                None,
+                &worded_with(|l| get(l, "cli.vault.refused", &[("error", &e.text_in(l))])),
+            )?;
+        }
+        for e in &r.lost {
+            self.problem(
+                Some(&e.id),
+                e.original.as_ref().map(|p| p.to_path()).as_deref(),
+                &worded(
+                    "cli.vault.lost",
+                    &[("generation", &r.last_sealed.to_string())],
+                ),
+            )?;
+        }
+        for p in &r.temp_removed {
+            self.warning(&Warning {
+                path: p.clone(),
+                message: worded("cli.vault.temp_removed", &[]),
+                severity: Severity::Note,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The summary of `vault add`: `remove` when originals were to be removed, `stay_unsealed`
+    /// when the new entries could not be sealed (no passphrase).
+    pub fn add_summary(
+        &mut self,
+        s: &AddSummary,
+        remove: bool,
+        stay_unsealed: bool,
+    ) -> io::Result<()> {
+        let bytes = s.bytes.to_string();
+        let mut parts = vec![tn("cli.vault.sum.added", s.added, &[("bytes", &bytes)])];
+        if s.already > 0 {
+            parts.push(tn("cli.vault.sum.already", s.already, &[]));
+        }
+        if s.failed > 0 {
+            parts.push(tn("cli.vault.sum.failed", s.failed, &[]));
+        }
+        if remove {
+            parts.push(tn("cli.vault.sum.wiped", s.removed, &[]));
+            parts.push(tn("cli.vault.sum.kept", s.kept, &[]));
+        }
+        if s.sealed > 0 {
+            parts.push(tn("cli.vault.sum.sealed", s.sealed, &[]));
+        }
+        if s.not_sealed > 0 {
+            parts.push(tn("cli.vault.sum.not_sealed", s.not_sealed, &[]));
+        }
+        let mut text = parts.join(&t("cli.list_sep", &[]));
+        if stay_unsealed && s.added > 0 {
+            text += &t("cli.clause_sep", &[]);
+            text += &t("cli.vault.sum.stay_unsealed", &[]);
+        }
+        self.summary(
+            &Summary::Add {
+                added: s.added,
+                already: s.already,
+                bytes: s.bytes,
+                failed: s.failed,
+                removed: s.removed,
+                kept: s.kept,
+                sealed: s.sealed,
+            },
+            &text,
+        )
+    }
+
+    /// The summary of `vault list`.
+    pub fn list_summary(&mut self, index: &Index) -> io::Result<()> {
+        let (entries, unsealed) = (index.entries.len(), index.unsealed.len());
+        let mut text = tn("cli.vault.sum.entries", entries as u64, &[]);
+        if unsealed > 0 {
+            text += &t("cli.clause_sep", &[]);
+            text += &tn("cli.vault.sum.list_unsealed", unsealed as u64, &[]);
+        }
+        self.summary(
+            &Summary::List {
+                entries,
+                pending: index.pending.len(),
+                unreadable: index.unreadable.len(),
+                unsealed,
+            },
+            &text,
+        )
+    }
+
+    /// The summary of `vault extract`; `failed` counts every failure of the command (the
+    /// vault's state, unknown names, entries not restored).
+    pub fn extract_summary(&mut self, s: &ExtractSummary, failed: u64) -> io::Result<()> {
+        let mut parts = vec![
+            tn("cli.vault.sum.extracted", s.extracted, &[]),
+            tn("cli.vault.sum.failed", failed, &[]),
+        ];
+        if s.renamed > 0 {
+            parts.push(tn("cli.vault.sum.renamed", s.renamed, &[]));
+        }
+        if s.skipped > 0 {
+            parts.push(tn("cli.vault.sum.skipped", s.skipped, &[]));
+        }
+        let text = parts.join(&t("cli.list_sep", &[]));
+        self.summary(
+            &Summary::Extract {
+                extracted: s.extracted,
+                failed,
+                renamed: s.renamed,
+                skipped: s.skipped,
+            },
+            &text,
+        )
+    }
+
+    /// The summary of `vault verify`.
+    pub fn verify_summary(&mut self, s: &VerifySummary) -> io::Result<()> {
+        let mut parts = vec![format!(
+            "{}{}{}",
+            tn("cli.vault.sum.verified", s.ok, &[]),
+            t("cli.list_sep", &[]),
+            tn("cli.vault.sum.problems", s.problems, &[])
+        )];
+        if !s.has_manifest {
+            parts.push(t("cli.vault.sum.no_manifest", &[]));
+        }
+        if !s.unsealed.is_empty() {
+            parts.push(tn(
+                "cli.vault.sum.verify_unsealed",
+                s.unsealed.len() as u64,
+                &[],
+            ));
+        }
+        if !s.seals_checked {
+            parts.push(t("cli.vault.sum.seals_not_checked", &[]));
+        }
+        let text = parts.join(&t("cli.clause_sep", &[]));
+        self.summary(
+            &Summary::Verify {
+                entries: s.entries,
+                ok: s.ok,
+                problems: s.problems,
+                pending: s.pending,
+                manifest: s.has_manifest,
+                unsealed: s.unsealed.len(),
+                seals_checked: s.seals_checked,
+            },
+            &text,
+        )
+    }
+
+    /// The summary of `vault repair`.
+    pub fn repair_summary(&mut self, r: &RepairReport) -> io::Result<()> {
+        let lost = r.unrecoverable();
+        let mut text = tn("cli.vault.sum.rebuilt", r.entries, &[]);
+        if lost > 0 {
+            text += &t("cli.clause_sep", &[]);
+            text += &tn("cli.vault.sum.lost", lost, &[]);
+        }
+        self.summary(
+            &Summary::Repair {
+                entries: r.entries,
+                metas_restored: r.metas_restored.len(),
+                orphans_recovered: r.orphans_recovered.len(),
+                unrecoverable: lost,
+                lost: r.lost.len(),
+            },
+            &text,
+        )
+    }
+}
+
+/// The problem line for a manifest that cannot be read.
+fn manifest_unreadable(e: &VaultError) -> Message {
+    let key = match e {
+        VaultError::ManifestMissing { .. } | VaultError::ManifestForeign { .. } => {
+            "cli.vault.manifest_gone"
+        }
+        _ => "cli.vault.manifest_unreadable",
+    };
+    worded_with(|l| get(l, key, &[("error", &e.text_in(l))]))
+}
+
+/// A vault error as a problem line.
+fn error_problem(e: &VaultError) -> Message {
+    worded_with(|l| e.text_in(l))
 }

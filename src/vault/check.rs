@@ -574,11 +574,12 @@ fn recover_orphan(vault: &Vault, id: &EntryId, keys: &Keys) -> Result<Entry, Err
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::vault::StoredPath;
 
-    fn entry(id: &str, path: Option<&str>, added: i64) -> Entry {
+    /// An entry whose id repeats `id`, for the original at `path`, added at `added`.
+    pub(in crate::vault) fn entry(id: &str, path: Option<&str>, added: i64) -> Entry {
         Entry {
             id: EntryId::parse(&id.repeat(32 / id.len())).unwrap(),
             added,

@@ -24,6 +24,7 @@
 pub(crate) mod add;
 pub mod check;
 pub(crate) mod crypto;
+mod extraction;
 pub(crate) mod format;
 pub(crate) mod lock;
 pub(crate) mod manifest;
@@ -43,6 +44,7 @@ use secrecy::SecretString;
 
 pub use add::{AddEvent, AddOptions, AddSummary, add_all};
 pub use crypto::{BoxIdentity, Digested, Recipients, load_identity_file, read_recipients_file};
+pub use extraction::{ExtractEvent, ExtractSummary, Extraction, choose_entries, extract_all};
 pub use format::{Config, EntryId, Layout};
 pub use lock::{LockMode, VaultLock};
 pub use manifest::{Detected, DetectedReason, Entry, Manifest, StoredPath, StripLog};
