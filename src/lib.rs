@@ -10,6 +10,7 @@
 //! | strip one file's bytes | [`strip::strip`] | [`strip::StripOptions`] | — | [`strip::Stripped`] |
 //! | strip files on disk | [`strip::run`] | [`strip::Options`] | [`strip::Outcome`] | [`strip::Summary`] |
 //! | store | [`vault::Vault`], [`vault::add_all`] | [`vault::StripPolicy`] | [`vault::AddEvent`] | [`vault::AddSummary`] |
+//! | restore | [`vault::choose_entries`], [`vault::extract_all`] | [`vault::check::Modes`] | [`vault::ExtractEvent`] | [`vault::ExtractSummary`] |
 //! | wipe | [`wipe::plan`], [`wipe::execute_many`] | [`wipe::WipeOptions`] | [`wipe::Outcome`] | [`wipe::Plan`] |
 //! | all of it | [`secure::plan`], [`secure::apply`] | [`secure::Options`] | [`secure::Progress`] | [`secure::ItemOutcome`] |
 //!
