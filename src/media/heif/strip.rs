@@ -1,7 +1,11 @@
-//! HEIF, HEIC and AVIF: removes the Exif, XMP (`mime`) and `uri ` items. Their `infe` entries,
-//! `iloc` locations, `iref` references and `ipma` associations go, their data bytes are
-//! zeroed (in `mdat` or `idat`), and a `free` box after the shrunken `meta` box keeps every later
-//! byte at its offset, so the coded image items' `iloc` offsets stay valid without rewriting.
+//! HEIF, HEIC and AVIF: removes the Exif, XMP (`mime`) and `uri ` items, and the thumbnail
+//! images (items with a `thmb` reference) with what belongs to them alone (a thumbnail grid's
+//! tiles, its alpha plane, metadata about it). Their `infe` entries, `iloc` locations, `iref`
+//! references and `ipma` associations go, their data bytes are zeroed (in `mdat` or `idat`), and
+//! a `free` box after the shrunken `meta` box keeps every later byte at its offset, so the coded
+//! image items' `iloc` offsets stay valid without rewriting. Properties in `ipco` are indexed by
+//! position, so those only a thumbnail used stay, unreferenced (sizes and decoder settings).
+//! A file whose primary image or one of its tiles would go with a thumbnail is refused.
 //!
 //! Orientation lives in `irot`/`imir` properties and colour in `colr`; both are kept as they are.
 //! No crate edits HEIF item tables, hence this module.
@@ -94,15 +98,16 @@ pub(crate) struct Tables<'a> {
     pub(crate) locations: Option<Table<'a, &'a [u8]>>,
     pub(crate) properties: Vec<Table<'a, &'a [u8]>>,
     pub(crate) references: Option<Table<'a, Reference>>,
-    /// The Exif, XMP and other metadata items, which a clean file must not have.
-    metadata: Vec<u32>,
+    /// The Exif, XMP and other metadata items and the thumbnails, which a clean file must not
+    /// have (see [`removed_items`]).
+    removed: Vec<u32>,
 }
 
 impl Tables<'_> {
-    /// The tables a clean copy of this file must have: the same, less the metadata items and
+    /// The tables a clean copy of this file must have: the same, less the removed items and
     /// every reference from them or (leaving a reference with no target) to them.
     pub(crate) fn without_metadata(&self) -> Self {
-        let gone = &self.metadata;
+        let gone = &self.removed;
         Tables {
             primary: self.primary,
             items: self.items.as_ref().map(|t| t.without(gone)),
@@ -115,7 +120,7 @@ impl Tables<'_> {
                     .map(|r| (r.from, r))
                     .collect(),
             }),
-            metadata: Vec::new(),
+            removed: Vec::new(),
         }
     }
 }
@@ -447,19 +452,22 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
 fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
     let (meta_box, meta_base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, meta_base, format)?;
-    let mut gone = Vec::new();
-    for item in &meta.items {
-        if let Some(group) = item.metadata_group() {
-            let data: u64 = meta
-                .locations
-                .iter()
-                .filter(|l| l.id == item.id)
-                .flat_map(|l| l.extents.iter().map(|e| e.1))
-                .sum();
-            log.add(group, item.infe_len + data as usize);
-            gone.push(item.id);
-        }
+    let removed = removed_items(&meta, format)?;
+    for (id, group) in &removed {
+        let entry = meta
+            .items
+            .iter()
+            .find(|i| i.id == *id)
+            .map_or(0, |i| i.infe_len);
+        let data: u64 = meta
+            .locations
+            .iter()
+            .filter(|l| l.id == *id)
+            .flat_map(|l| l.extents.iter().map(|e| e.1))
+            .sum();
+        log.add(group.clone(), entry + data as usize);
     }
+    let gone: Vec<u32> = removed.into_iter().map(|(id, _)| id).collect();
     let named_handler = mp4::children(&meta_box.payload[4..], meta_base + 4, format)?
         .iter()
         .find(|b| &b.kind == b"hdlr")
@@ -475,7 +483,7 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
     if dropped.iter().any(|l| l.extents.iter().any(|e| e.1 == 0)) {
         return Err(StripError::malformed(
             format,
-            "a metadata item has an open-ended extent",
+            "a removed item has an open-ended extent",
         ));
     }
     let corrupt = |what| bad(format, what);
@@ -545,12 +553,78 @@ fn find_meta(input: &[u8], format: FileType) -> Result<(bmff::BoxRef<'_>, usize)
     Ok((meta, meta.offset + meta.header_len))
 }
 
-impl Meta<'_> {
-    /// The Exif, XMP and other metadata items.
-    fn metadata_items(&self) -> Vec<u32> {
-        let items = self.items.iter().filter(|i| i.metadata_group().is_some());
-        items.map(|i| i.id).collect()
+/// The group removed thumbnails, and the items only they use, are logged under.
+const THUMBNAIL: &str = "thumbnail image (HEIF thmb item)";
+
+/// Reference kinds whose targets are the coded inputs of the item they are from: a grid's or
+/// overlay's tiles (`dimg`), a derived image's base (`base`). Removing a target breaks the image.
+const INPUTS: [&[u8; 4]; 2] = [b"dimg", b"base"];
+
+/// The items a clean file must not have, each with the group it is logged under: the Exif, XMP
+/// and other metadata items; every thumbnail (the item a `thmb` reference is from); and, until
+/// none is left, every other item whose references all point to removed items (a thumbnail's
+/// alpha plane or Exif) or that only removed items use as an input (a thumbnail grid's tiles).
+/// Refused when the primary image would go, or when a kept image uses a removed item as input.
+fn removed_items(meta: &Meta<'_>, format: FileType) -> Result<Vec<(u32, String)>, StripError> {
+    let refs = match meta.iref {
+        Some(p) => references(p).ok_or_else(|| bad(format, "iref"))?,
+        None => Vec::new(),
+    };
+    let primary = meta
+        .pitm
+        .and_then(|p| be(p, 4, if p.first() == Some(&0) { 2 } else { 4 }))
+        .map(|v| v as u32);
+    let mut gone: Vec<(u32, String)> = meta
+        .items
+        .iter()
+        .filter_map(|i| Some((i.id, i.metadata_group()?)))
+        .collect();
+    let is_gone = |gone: &[(u32, String)], id: u32| gone.iter().any(|g| g.0 == id);
+    for r in refs.iter().filter(|r| &r.kind == b"thmb") {
+        if !is_gone(&gone, r.from) {
+            gone.push((r.from, THUMBNAIL.into()));
+        }
     }
+    loop {
+        let before = gone.len();
+        for id in meta.items.iter().map(|i| i.id) {
+            if is_gone(&gone, id) {
+                continue;
+            }
+            let from: Vec<&Reference> = refs.iter().filter(|r| r.from == id).collect();
+            let into: Vec<&Reference> = refs.iter().filter(|r| r.to.contains(&id)).collect();
+            let all_from_gone = from.iter().all(|r| r.to.iter().all(|&t| is_gone(&gone, t)));
+            let describes_removed = !from.is_empty() && all_from_gone;
+            let input_of_removed_only = !into.is_empty()
+                && into
+                    .iter()
+                    .all(|r| INPUTS.contains(&&r.kind) && is_gone(&gone, r.from))
+                && all_from_gone;
+            if describes_removed || input_of_removed_only {
+                gone.push((id, THUMBNAIL.into()));
+            }
+        }
+        if gone.len() == before {
+            break;
+        }
+    }
+    let refuse = |why: &str| {
+        Err(StripError::Unsupported {
+            what: format!("{format} {why}"),
+        })
+    };
+    if primary.is_some_and(|p| is_gone(&gone, p)) {
+        return refuse("whose primary image is a thumbnail or metadata item");
+    }
+    let kept_input = refs.iter().any(|r| {
+        INPUTS.contains(&&r.kind)
+            && !is_gone(&gone, r.from)
+            && r.to.iter().any(|&t| is_gone(&gone, t))
+    });
+    if kept_input {
+        return refuse("whose image is built from a thumbnail or metadata item");
+    }
+    Ok(gone)
 }
 
 /// The item tables, for verification.
@@ -602,17 +676,24 @@ pub(crate) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, Strip
         locations,
         properties: properties.collect::<Result<_, StripError>>()?,
         references,
-        metadata: meta.metadata_items(),
+        removed: removed_items(&meta, format)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
     })
 }
 
-/// Every coded (non-metadata) item's bytes and the item properties, for verification.
+/// Every kept (not metadata, not thumbnail) item's bytes and the item properties, for
+/// verification.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
-    let metadata = meta.metadata_items();
+    let removed: Vec<u32> = removed_items(&meta, format)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let mut out = vec![meta.ipco];
-    for l in meta.locations.iter().filter(|l| !metadata.contains(&l.id)) {
+    for l in meta.locations.iter().filter(|l| !removed.contains(&l.id)) {
         let src = if l.method == 1 { meta.idat } else { input };
         for r in ranges(&[l], l.method) {
             out.push(
@@ -699,6 +780,174 @@ mod tests {
         assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
     }
 
+    /// A HEIF file: `items` (id, type, data) in `iinf` and `iloc` with their data in `mdat`,
+    /// `refs` (type, from, to) in `iref`, one property associated with every item, and
+    /// `primary` in `pitm`.
+    fn heif(
+        primary: u16,
+        items: &[(u16, &[u8; 4], &[u8])],
+        refs: &[(&[u8; 4], u16, &[u16])],
+    ) -> Vec<u8> {
+        let build = |mdat_at: u32| {
+            let mut iinf = (items.len() as u16).to_be_bytes().to_vec();
+            let mut iloc = vec![0x44, 0x00];
+            iloc.extend_from_slice(&(items.len() as u16).to_be_bytes());
+            let mut ipma = (items.len() as u32).to_be_bytes().to_vec();
+            let mut mdat = Vec::new();
+            for &(id, kind, data) in items {
+                iinf.extend(infe(id, kind));
+                iloc.extend_from_slice(&id.to_be_bytes());
+                iloc.extend_from_slice(&[0, 0, 0, 1]);
+                iloc.extend_from_slice(&(mdat_at + mdat.len() as u32).to_be_bytes());
+                iloc.extend_from_slice(&(data.len() as u32).to_be_bytes());
+                ipma.extend_from_slice(&id.to_be_bytes());
+                ipma.extend_from_slice(&[1, 0x81]);
+                mdat.extend_from_slice(data);
+            }
+            let mut iref = Vec::new();
+            for &(kind, from, to) in refs {
+                let mut body = from.to_be_bytes().to_vec();
+                body.extend_from_slice(&(to.len() as u16).to_be_bytes());
+                to.iter()
+                    .for_each(|t| body.extend_from_slice(&t.to_be_bytes()));
+                iref.extend(boxed(kind, &body));
+            }
+            let mut iprp = boxed(b"ipco", &full(b"ispe", 0, &[0, 0, 0, 64, 0, 0, 0, 64]));
+            iprp.extend(full(b"ipma", 0, &ipma));
+            let mut meta = full(
+                b"hdlr",
+                0,
+                &[
+                    0, 0, 0, 0, b'p', b'i', b'c', b't', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                ],
+            );
+            meta.extend(full(b"pitm", 0, &primary.to_be_bytes()));
+            meta.extend(full(b"iinf", 0, &iinf));
+            meta.extend(full(b"iloc", 0, &iloc));
+            meta.extend(full(b"iref", 0, &iref));
+            meta.extend(boxed(b"iprp", &iprp));
+            let mut file = boxed(b"ftyp", b"heic\0\0\0\0mif1heic");
+            file.extend(full(b"meta", 0, &meta));
+            file.extend(boxed(b"mdat", &mdat));
+            file
+        };
+        let probe = build(0);
+        let data: usize = items.iter().map(|i| i.2.len()).sum();
+        build((probe.len() - data) as u32)
+    }
+
+    #[test]
+    fn thumbnails_go_with_their_tiles_alpha_and_exif_and_the_primary_stays() {
+        use crate::metadata::{StripOptions, verify};
+        let input = heif(
+            1,
+            &[
+                (1, b"hvc1", b"PRIMARY-IMAGE"),
+                (2, b"Exif", b"Exif\0\0MM*:primary"),
+                (3, b"grid", b"THUMB-GRID"),
+                (4, b"hvc1", b"THUMB-TILE-A"),
+                (5, b"hvc1", b"THUMB-TILE-B"),
+                (6, b"hvc1", b"THUMB-ALPHA"),
+                (7, b"Exif", b"Exif\0\0MM*:thumb"),
+                (8, b"hvc1", b"PRIMARY-ALPHA"),
+                (9, b"jpeg", b"JPEG-THUMB"),
+            ],
+            &[
+                (b"cdsc", 2, &[1]),
+                (b"thmb", 3, &[1]),
+                (b"dimg", 3, &[4, 5]),
+                (b"auxl", 6, &[3]),
+                (b"cdsc", 7, &[3]),
+                (b"auxl", 8, &[1]),
+                (b"thmb", 9, &[1]),
+            ],
+        );
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Heif, &mut log).unwrap();
+        assert_eq!(out.len(), input.len());
+        let removed = log.finish();
+        let groups: Vec<&str> = removed.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["EXIF", THUMBNAIL]);
+        for gone in [
+            &b"THUMB"[..],
+            b"Exif",
+            b"JPEG-THUMB",
+            b"thmb",
+            b"dimg",
+            b"cdsc",
+        ] {
+            assert!(
+                !out.windows(gone.len()).any(|w| w == gone),
+                "{}",
+                String::from_utf8_lossy(gone)
+            );
+        }
+        for kept in [&b"PRIMARY-IMAGE"[..], b"PRIMARY-ALPHA", b"auxl"] {
+            assert!(out.windows(kept.len()).any(|w| w == kept));
+        }
+        let t = tables(&out, FileType::Heif).unwrap();
+        let ids = |e: &Option<Table<'_, &[u8]>>| {
+            e.as_ref()
+                .unwrap()
+                .entries
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&t.items), [1, 8]);
+        assert_eq!(ids(&t.locations), [1, 8]);
+        assert_eq!(
+            t.properties[0]
+                .entries
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>(),
+            [1, 8]
+        );
+        let refs = &t.references.as_ref().unwrap().entries;
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            (refs[0].1.kind, refs[0].1.from, &refs[0].1.to[..]),
+            (*b"auxl", 8, &[1][..])
+        );
+        crate::metadata::verify::assert_clean_output(&input, &out);
+        // Through the front door, verification included.
+        let opts = StripOptions::default();
+        let stripped = crate::metadata::clean(&input, &opts).unwrap();
+        assert_eq!(stripped.data, out);
+        verify::verify(&input, &stripped, &opts).unwrap();
+        // The primary item's bytes are compared: a changed pixel is caught.
+        let mut tampered = stripped.clone();
+        let at = out.windows(13).position(|w| w == b"PRIMARY-IMAGE").unwrap();
+        tampered.data[at] ^= 1;
+        assert!(matches!(
+            verify::verify(&input, &tampered, &opts),
+            Err(StripError::Verify(_))
+        ));
+    }
+
+    #[test]
+    fn a_thumbnail_that_is_the_primary_image_or_a_tile_of_it_is_refused() {
+        // The primary image is itself marked as a thumbnail of item 2.
+        let primary_thumb = heif(
+            1,
+            &[(1, b"hvc1", b"A"), (2, b"hvc1", b"B")],
+            &[(b"thmb", 1, &[2])],
+        );
+        // The primary grid uses the thumbnail as one of its tiles.
+        let shared_tile = heif(
+            1,
+            &[(1, b"grid", b"G"), (2, b"hvc1", b"T1"), (3, b"hvc1", b"T2")],
+            &[(b"dimg", 1, &[2, 3]), (b"thmb", 3, &[1])],
+        );
+        for (input, why) in [(primary_thumb, "primary"), (shared_tile, "built from")] {
+            match clean(&input, FileType::Heif, &mut Log::default()) {
+                Err(StripError::Unsupported { what }) => assert!(what.contains(why), "{what}"),
+                other => panic!("{why}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn image_sequence_movie_and_samsung_trailer_are_cleaned() {
         let probe = heic(0);
@@ -746,14 +995,15 @@ mod tests {
     #[test]
     fn verification_compares_primary_item_associations_and_references() {
         use crate::metadata::{StripOptions, verify};
-        // A thumbnail reference (item 3 is a thumbnail of item 1) that must survive as it is.
-        let thmb = boxed(b"thmb", &[0, 3, 0, 1, 0, 1]);
-        let probe = heic_with(0, &thmb, &[]);
-        let input = heic_with(probe.len() as u32 - 16, &thmb, &[]);
+        // An auxiliary image reference (item 3 is the alpha plane of item 1) that must survive
+        // as it is.
+        let auxl = boxed(b"auxl", &[0, 3, 0, 1, 0, 1]);
+        let probe = heic_with(0, &auxl, &[]);
+        let input = heic_with(probe.len() as u32 - 16, &auxl, &[]);
         let opts = StripOptions::default();
         let stripped = crate::metadata::clean(&input, &opts).unwrap();
         verify::verify(&input, &stripped, &opts).unwrap();
-        assert!(stripped.data.windows(4).any(|w| w == b"thmb"));
+        assert!(stripped.data.windows(4).any(|w| w == b"auxl"));
         for (what, data) in [
             // The primary item becomes item 2.
             ("pitm", patched(&stripped.data, b"pitm", 4, &[0, 2])),
@@ -762,10 +1012,10 @@ mod tests {
                 "ipma",
                 patched(&stripped.data, b"ipma", 4 + 4 + 2 + 1, &[0x01]),
             ),
-            // The thumbnail now describes item 3 itself.
+            // The alpha plane now belongs to item 3 itself.
             (
                 "iref",
-                patched(&stripped.data, b"thmb", 0, &[0, 3, 0, 1, 0, 3]),
+                patched(&stripped.data, b"auxl", 0, &[0, 3, 0, 1, 0, 3]),
             ),
         ] {
             let tampered = Stripped {
