@@ -433,7 +433,11 @@ fn ranges(locations: &[&Location], method: u8) -> Vec<Range<usize>> {
         .collect()
 }
 
-pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+pub(crate) fn clean(whole: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+    // A raw Samsung trailer after the last box is cut off: nothing points into it, so no
+    // offset moves.
+    let (_, end) = mp4::top_boxes(whole, format)?;
+    let input = &whole[..end];
     let mut out = clean_items(input, format, log)?;
     // An image sequence (AVIF `avis`, HEIF `msf1`) has a movie beside its items, with the
     // same dates and names as an MP4's; Samsung phones add a `sefd` trailer box. Nothing moved
@@ -444,6 +448,9 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
     {
         let items_clean = out.clone();
         mp4::clean_movie(&items_clean, &mut out, format, log)?;
+    }
+    if end < whole.len() {
+        log.add(mp4::SAMSUNG_TRAILER, whole.len() - end);
     }
     Ok(out)
 }
@@ -545,9 +552,10 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
     Ok(out)
 }
 
-/// The file's top-level `meta` box and its payload's offset in the file.
+/// The file's top-level `meta` box and its payload's offset in the file (before a raw Samsung
+/// trailer, if there is one).
 fn find_meta(input: &[u8], format: FileType) -> Result<(bmff::BoxRef<'_>, usize), StripError> {
-    let top = mp4::children(input, 0, format)?;
+    let (top, _) = mp4::top_boxes(input, format)?;
     let meta = top.into_iter().find(|b| &b.kind == b"meta");
     let meta = meta.ok_or_else(|| StripError::malformed(format, "no meta box"))?;
     Ok((meta, meta.offset + meta.header_len))
@@ -683,8 +691,10 @@ pub(crate) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, Strip
     })
 }
 
-/// Every kept (not metadata, not thumbnail) item's bytes and the item properties, for
-/// verification.
+/// Every kept (not metadata, not thumbnail) item's bytes and the item properties, then, in an
+/// image sequence, the movie's media ([`mp4::coded_data`]), for verification. A kept item whose
+/// bytes cannot be located (in another item, method 2; or past the end) fails verification, as
+/// an unwalkable track does: its data could not be compared.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
@@ -692,15 +702,34 @@ pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
         .into_iter()
         .map(|(id, _)| id)
         .collect();
+    let unlocated = |id: u32| {
+        StripError::Verify(format!(
+            "the data of item {id} cannot be located, so it cannot be compared"
+        ))
+    };
     let mut out = vec![meta.ipco];
     for l in meta.locations.iter().filter(|l| !removed.contains(&l.id)) {
-        let src = if l.method == 1 { meta.idat } else { input };
-        for r in ranges(&[l], l.method) {
-            out.push(
-                src.get(r)
-                    .ok_or_else(|| StripError::malformed(format, "item data past the end"))?,
-            );
+        let src = match l.method {
+            0 => input,
+            1 => meta.idat,
+            _ => return Err(unlocated(l.id)),
+        };
+        for &(offset, len) in &l.extents {
+            let start = usize::try_from(offset).map_err(|_| unlocated(l.id))?;
+            // A length of 0 is the rest of the file (or of `idat`).
+            let end = match len {
+                0 => src.len(),
+                n => usize::try_from(n)
+                    .ok()
+                    .and_then(|n| start.checked_add(n))
+                    .ok_or_else(|| unlocated(l.id))?,
+            };
+            out.push(src.get(start..end).ok_or_else(|| unlocated(l.id))?);
         }
+    }
+    let (top, _) = mp4::top_boxes(input, format)?;
+    if top.iter().any(|b| &b.kind == b"moov") {
+        out.extend(mp4::coded_data(input, format)?);
     }
     Ok(out)
 }
@@ -982,6 +1011,49 @@ mod tests {
                 .any(|w| w == b"SEFH" || w == [0xDA, 0x7E, 0xDA, 0x7E])
         );
         crate::metadata::verify::assert_clean_output(&input, &out);
+    }
+
+    #[test]
+    fn an_image_sequence_track_or_item_that_cannot_be_located_fails_verification() {
+        use crate::metadata::{StripOptions, verify};
+        let opts = StripOptions::default();
+        let probe = heic(0);
+        let still = heic(probe.len() as u32 - 16);
+        // A sequence track whose sample table has sizes but no chunk offsets.
+        let stbl = boxed(
+            b"stbl",
+            &boxed(b"stsz", &[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1]),
+        );
+        let mut trak = boxed(b"tkhd", &[0u8; 84]);
+        trak.extend(boxed(b"mdia", &boxed(b"minf", &stbl)));
+        let mut sequence = still.clone();
+        sequence.extend(boxed(b"moov", &boxed(b"trak", &trak)));
+        // The image item's data in another item (construction method 2), in an `iloc` of
+        // version 1: two bytes longer per entry, so the file is built for an `mdat` four bytes
+        // further on.
+        let mut in_item = heic(probe.len() as u32 - 16 + 4);
+        let at = in_item.windows(4).position(|w| w == b"iloc").unwrap() + 4;
+        assert_eq!(in_item[at], 0);
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 2];
+        for e in in_item[at + 8..at + 8 + 2 * 14].chunks(14) {
+            iloc.extend_from_slice(&e[..2]);
+            iloc.extend_from_slice(&[0, if e[1] == 1 { 2 } else { 0 }]);
+            iloc.extend_from_slice(&e[2..]);
+        }
+        in_item.splice(at - 8..at + 8 + 2 * 14, boxed(b"iloc", &iloc));
+        let meta = in_item.windows(4).position(|w| w == b"meta").unwrap() - 4;
+        let size = u32::from_be_bytes(in_item[meta..meta + 4].try_into().unwrap()) + 4;
+        in_item[meta..meta + 4].copy_from_slice(&size.to_be_bytes());
+        assert!(in_item.ends_with(b"IMAGE!Exif\0\0MM*!"));
+        let stripped = crate::metadata::clean(&still, &opts).unwrap();
+        verify::verify(&still, &stripped, &opts).unwrap();
+        for (what, input) in [("media track 1", sequence), ("item 1", in_item)] {
+            let stripped = crate::metadata::clean(&input, &opts).unwrap();
+            match verify::verify(&input, &stripped, &opts) {
+                Err(StripError::Verify(why)) => assert!(why.contains(what), "{why}"),
+                other => panic!("{what}: unverified data accepted: {other:?}"),
+            }
+        }
     }
 
     /// `data` with the bytes after the first `at` (a box type) plus `skip` replaced by `to`.
