@@ -375,12 +375,30 @@ fn is_metadata_track(trak: &[u8]) -> bool {
     matches!(track_handler(trak), b"meta" | b"camm")
 }
 
-/// File ranges of a track's samples ([`bmff::samples`]); `None` when the tables are missing,
-/// inconsistent or point past the end of the file.
-fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
+/// A track's samples as (offset, size) ([`bmff::samples`]); `None` when the tables are
+/// missing, inconsistent or longer than the limit.
+fn samples(trak: &[u8]) -> Option<Vec<(u64, u64)>> {
     let stbl = bmff::find_path(trak, &[b"mdia", b"minf", b"stbl"])?.payload;
-    let samples = bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()?;
-    samples
+    bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()
+}
+
+/// The bytes of a track's samples that are in `input`, for verification: a sample that runs
+/// past the end of the file (a recording cut short) is compared as far as it goes. `None` as
+/// for [`samples`].
+fn present_samples<'a>(trak: &[u8], input: &'a [u8]) -> Option<Vec<&'a [u8]>> {
+    let clip = |v: u64| usize::try_from(v).map_or(input.len(), |v| v.min(input.len()));
+    let samples = samples(trak)?.into_iter();
+    Some(
+        samples
+            .map(|(offset, size)| &input[clip(offset)..clip(offset.saturating_add(size))])
+            .collect(),
+    )
+}
+
+/// File ranges of a track's samples; `None` when the tables are missing, inconsistent, longer
+/// than the limit or point past the end of the file.
+fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
+    samples(trak)?
         .into_iter()
         .map(|(offset, size)| {
             let start = usize::try_from(offset).ok()?;
@@ -393,8 +411,9 @@ fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
 /// Media for verification: every media track's sample bytes and sample tables (without the
 /// encoder fields), or the whole `mdat` payloads of fragmented files. In a file that is not
 /// fragmented, a media track whose samples cannot be located (sample tables missing,
-/// inconsistent, too long, or pointing past the end of the file) fails verification: its media
-/// could not be compared. A track with no media box at all has no samples to compare.
+/// inconsistent or longer than the limit) fails verification: its media could not be compared.
+/// A track with no media box at all has no samples to compare; samples past the end of a cut
+/// file are compared as far as they go.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (top, _) = top_boxes(input, format)?;
     let mut out = Vec::new();
@@ -412,8 +431,8 @@ pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, S
             let handler = track_handler(t.payload);
             out.extend(without(stbl.payload, &encoder_holes(stbl.payload, handler)));
         }
-        match sample_ranges(t.payload, input.len()) {
-            Some(samples) => out.extend(samples.into_iter().map(|r| &input[r])),
+        match present_samples(t.payload, input) {
+            Some(samples) => out.extend(samples),
             None if fragmented || bmff::find(t.payload, b"mdia").is_none() => {}
             None => {
                 return Err(StripError::Verify(format!(
@@ -477,13 +496,21 @@ mod tests {
         let opts = StripOptions::default();
         let stripped = crate::metadata::clean(&input, &opts).unwrap();
         verify::verify(&input, &stripped, &opts).unwrap();
-        // The same movie with its one sample past the end of the file, and with its chunk
-        // table gone: its media cannot be compared, so nothing is written.
-        let past_end = movie_with_sample_at(input.len() as u32);
-        let mut no_stco = input.clone();
-        let at = no_stco.windows(4).position(|w| w == b"stco").unwrap();
-        no_stco[at..at + 4].copy_from_slice(b"xxxx");
-        for broken in [past_end, no_stco] {
+        // A cut recording: its one sample runs past the end; the part that is there is compared.
+        let cut = movie_with_sample_at(input.len() as u32 - 4);
+        assert_eq!(
+            coded_data(&cut, FileType::Mov).unwrap().last().unwrap(),
+            b"ples"
+        );
+        // The same movie with its chunk table or its sample-to-chunk table gone: its media
+        // cannot be located, so it cannot be compared and nothing is written.
+        let unwalkable = |table: &[u8; 4]| {
+            let mut d = input.clone();
+            let at = d.windows(4).position(|w| w == table).unwrap();
+            d[at..at + 4].copy_from_slice(b"xxxx");
+            d
+        };
+        for broken in [unwalkable(b"stco"), unwalkable(b"stsc")] {
             let Ok(stripped) = crate::metadata::clean(&broken, &opts) else {
                 panic!("the cleaner itself should still run");
             };
