@@ -10,6 +10,7 @@
 //! Orientation lives in `irot`/`imir` properties and colour in `colr`; both are kept as they are.
 //! No crate edits HEIF item tables, hence this module.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::media::bmff::{self, be, boxed};
@@ -80,7 +81,7 @@ pub(crate) struct Table<'a, E> {
 }
 
 impl<E: Clone> Table<'_, E> {
-    fn without(&self, gone: &[u32]) -> Self {
+    fn without(&self, gone: &HashSet<u32>) -> Self {
         let entries = self.entries.iter().filter(|(id, _)| !gone.contains(id));
         Table {
             header: self.header,
@@ -100,7 +101,7 @@ pub(crate) struct Tables<'a> {
     pub(crate) references: Option<Table<'a, Reference>>,
     /// The Exif, XMP and other metadata items and the thumbnails, which a clean file must not
     /// have (see [`removed_items`]).
-    removed: Vec<u32>,
+    removed: HashSet<u32>,
 }
 
 impl Tables<'_> {
@@ -120,7 +121,7 @@ impl Tables<'_> {
                     .map(|r| (r.from, r))
                     .collect(),
             }),
-            removed: Vec::new(),
+            removed: HashSet::new(),
         }
     }
 }
@@ -276,7 +277,7 @@ fn parse_meta<'a>(meta: &'a [u8], base: usize, format: FileType) -> Result<Meta<
     })
 }
 
-fn rebuild_iinf(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iinf(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut kept = Vec::new();
     let mut n = 0u32;
     for infe in item_entries(p)? {
@@ -307,7 +308,7 @@ fn item_entries(iinf: &[u8]) -> Option<Vec<(Option<u32>, &[u8])>> {
     )
 }
 
-fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let id_size = if *p.first()? < 2 { 2 } else { 4 };
     let kept: Vec<&Location> = locations.iter().filter(|l| !gone.contains(&l.id)).collect();
     let mut out = p.get(..6)?.to_vec();
@@ -343,7 +344,10 @@ fn references(p: &[u8]) -> Option<Vec<Reference>> {
 
 /// The references that stay when the items `gone` go: none from them, none to them, and none
 /// left with no target.
-fn kept_references<'a>(refs: impl Iterator<Item = &'a Reference>, gone: &[u32]) -> Vec<Reference> {
+fn kept_references<'a>(
+    refs: impl Iterator<Item = &'a Reference>,
+    gone: &HashSet<u32>,
+) -> Vec<Reference> {
     refs.filter(|r| !gone.contains(&r.from))
         .map(|r| Reference {
             to: r.to.iter().copied().filter(|t| !gone.contains(t)).collect(),
@@ -353,7 +357,7 @@ fn kept_references<'a>(refs: impl Iterator<Item = &'a Reference>, gone: &[u32]) 
         .collect()
 }
 
-fn rebuild_iref(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iref(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let id_size = if *p.first()? == 0 { 2 } else { 4 };
     let mut out = p.get(..4)?.to_vec();
     for r in kept_references(references(p)?.iter(), gone) {
@@ -384,7 +388,7 @@ fn associations(p: &[u8]) -> Option<Vec<(u32, &[u8])>> {
     Some(out)
 }
 
-fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_ipma(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut kept = Vec::new();
     let mut n = 0u32;
     for (id, entry) in associations(p)? {
@@ -399,7 +403,7 @@ fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     Some(boxed(b"ipma", &out))
 }
 
-fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iprp(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for b in bmff::boxes(p) {
         if &b.kind == b"ipma" {
@@ -411,11 +415,29 @@ fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     Some(boxed(b"iprp", &out))
 }
 
-/// Zeroes `r` in `out` except where it overlaps a kept range.
-fn zero_except(out: &mut [u8], r: Range<usize>, keep: &[Range<usize>]) {
-    for i in r {
-        if !keep.iter().any(|k| k.contains(&i)) {
-            out[i] = 0;
+/// Zeroes each of `ranges` in `out` except where it overlaps a kept range: the kept ranges are
+/// merged once, so the cost grows with the number of ranges and bytes, not their product.
+fn zero_except(out: &mut [u8], ranges: Vec<Range<usize>>, mut keep: Vec<Range<usize>>) {
+    keep.sort_by_key(|k| k.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(keep.len());
+    for k in keep {
+        match merged.last_mut() {
+            Some(last) if k.start <= last.end => last.end = last.end.max(k.end),
+            _ => merged.push(k),
+        }
+    }
+    let len = out.len();
+    for r in ranges.into_iter().filter(|r| r.end <= len) {
+        let mut pos = r.start;
+        let first = merged.partition_point(|k| k.end <= r.start);
+        for k in merged[first..].iter().take_while(|k| k.start < r.end) {
+            if k.start > pos {
+                out[pos..k.start].fill(0);
+            }
+            pos = pos.max(k.end);
+        }
+        if pos < r.end {
+            out[pos..r.end].fill(0);
         }
     }
 }
@@ -474,7 +496,7 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
             .sum();
         log.add(group.clone(), entry + data as usize);
     }
-    let gone: Vec<u32> = removed.into_iter().map(|(id, _)| id).collect();
+    let gone: HashSet<u32> = removed.into_iter().map(|(id, _)| id).collect();
     let named_handler = mp4::children(&meta_box.payload[4..], meta_base + 4, format)?
         .iter()
         .find(|b| &b.kind == b"hdlr")
@@ -519,11 +541,7 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
             }
             b"idat" => {
                 let mut idat = b.payload.to_vec();
-                let keep = ranges(&kept, 1);
-                let len = idat.len();
-                for r in ranges(&dropped, 1).into_iter().filter(|r| r.end <= len) {
-                    zero_except(&mut idat, r, &keep);
-                }
+                zero_except(&mut idat, ranges(&dropped, 1), ranges(&kept, 1));
                 new_meta.extend(boxed(b"idat", &idat));
             }
             _ => new_meta.extend_from_slice(whole),
@@ -542,13 +560,12 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
         out.extend(boxed(b"free", &vec![0; pad - 8]));
     }
     out.extend_from_slice(&input[meta_end..]);
-    let keep = ranges(&kept, 0);
-    for r in ranges(&dropped, 0) {
-        // Data inside the old meta box was rewritten above; elsewhere offsets are unchanged.
-        if r.end <= out.len() && (r.end <= meta_start || r.start >= meta_end) {
-            zero_except(&mut out, r, &keep);
-        }
-    }
+    // Data inside the old meta box was rewritten above; elsewhere offsets are unchanged.
+    let outside = ranges(&dropped, 0)
+        .into_iter()
+        .filter(|r| r.end <= meta_start || r.start >= meta_end)
+        .collect();
+    zero_except(&mut out, outside, ranges(&kept, 0));
     Ok(out)
 }
 
@@ -582,52 +599,82 @@ fn removed_items(meta: &Meta<'_>, format: FileType) -> Result<Vec<(u32, String)>
         .pitm
         .and_then(|p| be(p, 4, if p.first() == Some(&0) { 2 } else { 4 }))
         .map(|v| v as u32);
-    let mut gone: Vec<(u32, String)> = meta
-        .items
-        .iter()
-        .filter_map(|i| Some((i.id, i.metadata_group()?)))
-        .collect();
-    let is_gone = |gone: &[(u32, String)], id: u32| gone.iter().any(|g| g.0 == id);
-    for r in refs.iter().filter(|r| &r.kind == b"thmb") {
-        if !is_gone(&gone, r.from) {
-            gone.push((r.from, THUMBNAIL.into()));
+    let items: HashSet<u32> = meta.items.iter().map(|i| i.id).collect();
+    // Per item, its references' edges out and in, and how many of them still keep it: out, an
+    // edge to a kept item; in, an edge that is not a removed item's input. Each removal
+    // updates the counts of its neighbours only, so the walk is linear in the edges.
+    let mut out: HashMap<u32, Vec<(u32, bool)>> = HashMap::new();
+    let mut into: HashMap<u32, usize> = HashMap::new();
+    let mut out_live: HashMap<u32, usize> = HashMap::new();
+    let mut in_live: HashMap<u32, usize> = HashMap::new();
+    let mut from_edges: HashMap<u32, Vec<u32>> = HashMap::new();
+    for r in &refs {
+        let input = INPUTS.contains(&&r.kind);
+        for &t in &r.to {
+            out.entry(r.from).or_default().push((t, input));
+            from_edges.entry(t).or_default().push(r.from);
+            *out_live.entry(r.from).or_default() += 1;
+            *into.entry(t).or_default() += 1;
+            *in_live.entry(t).or_default() += 1;
         }
     }
-    loop {
-        let before = gone.len();
-        for id in meta.items.iter().map(|i| i.id) {
-            if is_gone(&gone, id) {
+    let mut gone: Vec<(u32, String)> = Vec::new();
+    let mut is_gone: HashSet<u32> = HashSet::new();
+    let mut queue: Vec<u32> = Vec::new();
+    let mut mark = |id: u32, group: String, gone: &mut Vec<(u32, String)>, queue: &mut Vec<u32>| {
+        if is_gone.insert(id) {
+            gone.push((id, group));
+            queue.push(id);
+        }
+    };
+    for i in &meta.items {
+        if let Some(group) = i.metadata_group() {
+            mark(i.id, group, &mut gone, &mut queue);
+        }
+    }
+    for r in refs.iter().filter(|r| &r.kind == b"thmb") {
+        mark(r.from, THUMBNAIL.into(), &mut gone, &mut queue);
+    }
+    let count = |m: &HashMap<u32, usize>, id: u32| m.get(&id).copied().unwrap_or(0);
+    while let Some(g) = queue.pop() {
+        let mut touched = Vec::new();
+        for &(t, input) in out.get(&g).into_iter().flatten() {
+            if input {
+                *in_live.entry(t).or_default() -= 1;
+                touched.push(t);
+            }
+        }
+        for &f in from_edges.get(&g).into_iter().flatten() {
+            *out_live.entry(f).or_default() -= 1;
+            touched.push(f);
+        }
+        for c in touched {
+            if !items.contains(&c) {
                 continue;
             }
-            let from: Vec<&Reference> = refs.iter().filter(|r| r.from == id).collect();
-            let into: Vec<&Reference> = refs.iter().filter(|r| r.to.contains(&id)).collect();
-            let all_from_gone = from.iter().all(|r| r.to.iter().all(|&t| is_gone(&gone, t)));
-            let describes_removed = !from.is_empty() && all_from_gone;
-            let input_of_removed_only = !into.is_empty()
-                && into
-                    .iter()
-                    .all(|r| INPUTS.contains(&&r.kind) && is_gone(&gone, r.from))
-                && all_from_gone;
+            // Every reference from it points to removed items (a thumbnail's alpha or Exif),
+            // or only removed items use it as an input (a thumbnail grid's tiles).
+            let free = count(&out_live, c) == 0;
+            let describes_removed = free && out.contains_key(&c);
+            let input_of_removed_only = free && count(&into, c) > 0 && count(&in_live, c) == 0;
             if describes_removed || input_of_removed_only {
-                gone.push((id, THUMBNAIL.into()));
+                mark(c, THUMBNAIL.into(), &mut gone, &mut queue);
             }
         }
-        if gone.len() == before {
-            break;
-        }
     }
+    let gone_ids: HashSet<u32> = gone.iter().map(|g| g.0).collect();
     let refuse = |why: &str| {
         Err(StripError::Unsupported {
             what: format!("{format} {why}"),
         })
     };
-    if primary.is_some_and(|p| is_gone(&gone, p)) {
+    if primary.is_some_and(|p| gone_ids.contains(&p)) {
         return refuse("whose primary image is a thumbnail or metadata item");
     }
     let kept_input = refs.iter().any(|r| {
         INPUTS.contains(&&r.kind)
-            && !is_gone(&gone, r.from)
-            && r.to.iter().any(|&t| is_gone(&gone, t))
+            && !gone_ids.contains(&r.from)
+            && r.to.iter().any(|t| gone_ids.contains(t))
     });
     if kept_input {
         return refuse("whose image is built from a thumbnail or metadata item");
@@ -698,7 +745,7 @@ pub(crate) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, Strip
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
-    let removed: Vec<u32> = removed_items(&meta, format)?
+    let removed: HashSet<u32> = removed_items(&meta, format)?
         .into_iter()
         .map(|(id, _)| id)
         .collect();
@@ -1126,7 +1173,7 @@ mod tests {
             let err = clean(&input, FileType::Heif, &mut Log::default()).unwrap_err();
             assert!(err.to_string().contains("more than one"), "{err}");
         }
-        assert!(rebuild_iref(&[0, 0], &[2]).is_none());
-        assert!(rebuild_iloc(&[0, 0, 0], &[], &[]).is_none());
+        assert!(rebuild_iref(&[0, 0], &HashSet::from([2])).is_none());
+        assert!(rebuild_iloc(&[0, 0, 0], &[], &HashSet::new()).is_none());
     }
 }
