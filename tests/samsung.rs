@@ -141,3 +141,41 @@ fn a_samsung_recording_decodes_the_same_without_its_trailer() {
     assert_eq!(frames(&p), before, "decoded frames changed");
     assert!(before.lines().filter(|l| !l.starts_with('#')).count() >= 20);
 }
+
+/// The groups a `file` record lists as removed.
+fn groups(record: &serde_json::Value) -> Vec<String> {
+    let removed = record["removed"].as_array().expect("a removed list");
+    removed
+        .iter()
+        .map(|r| r["group"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_raw_samsung_trailer_after_a_heics_last_box_is_removed() {
+    let t = TestDir::new();
+    let photo = t.copy_fixture("metadata/mex__IMG_2927.HEIC", "plain.heic");
+    let heic = fs::read(&photo).unwrap();
+    let mut input = heic.clone();
+    input.extend(samsung_trailer());
+    let p = t.write("20170209_190458.heic", &input);
+    let record = strip_in_place(&p);
+    assert_eq!(record["status"], "stripped", "{record}");
+    let groups = groups(&record);
+    assert!(
+        groups
+            .iter()
+            .any(|g| g == "Samsung trailer (capture time, country code)"),
+        "{groups:?}"
+    );
+    let clean = fs::read(&p).unwrap();
+    for gone in [CAPTURED_MS, MCC, b"SEFH", b"SEFT"] {
+        assert!(!contains(&clean, gone), "{}", String::from_utf8_lossy(gone));
+    }
+    // The same file as the photo without a trailer gives, to the byte.
+    assert_eq!(strip_in_place(&photo)["status"], "stripped");
+    assert_eq!(clean, fs::read(&photo).unwrap());
+    assert_eq!(clean.len(), heic.len());
+    let again = strip_in_place(&p);
+    assert_eq!(again["status"], "unchanged", "{again}");
+}

@@ -1274,6 +1274,81 @@ fn exiftool_finds_no_preview_in_a_stripped_tiff() {
     }
 }
 
+/// `heif-enc`, `heif-info` and `heif-convert`, libheif's tools.
+fn libheif(name: &str) -> Command {
+    tool(name, "libheif-examples")
+}
+
+/// The pixels libheif decodes from a HEIF file's primary image, through a PNG.
+fn heif_pixels(path: &Path) -> Vec<u8> {
+    let png = path.with_extension("decoded.png");
+    let out = libheif("heif-convert")
+        .arg(path)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pixels = image::open(&png).unwrap().into_rgb8().into_raw();
+    fs::remove_file(&png).unwrap();
+    pixels
+}
+
+#[test]
+#[ignore = "needs heif-enc, heif-info, heif-convert (libheif-examples)"]
+fn a_heic_thumbnail_is_removed_and_the_primary_image_decodes_the_same() {
+    let t = TestDir::new();
+    let png = t.path().join("photo.png");
+    let img = image::RgbImage::from_raw(128, 96, rgb_pixels(128, 96, 7)).unwrap();
+    img.save(&png).unwrap();
+    let heic = t.path().join("photo.heic");
+    // libheif writes its thumbnail as a grid item with one tile, tied by `thmb` and `dimg`.
+    let out = libheif("heif-enc")
+        .args(["-q", "60", "-t", "32", "-o"])
+        .arg(&heic)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = |p: &Path| {
+        let out = libheif("heif-info").arg(p).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(info(&heic).contains("thumbnail:"), "{}", info(&heic));
+    let before = heif_pixels(&heic);
+    let input = fs::read(&heic).unwrap();
+    let (s, records) = strip_built(&[("photo.heic", &input)]);
+    let cleaned = s.path().join("photo.heic");
+    let r = &records[&cleaned];
+    assert_eq!(r["status"], "stripped", "{r}");
+    assert!(r["removed"].to_string().contains("thumbnail"), "{r}");
+    let after = info(&cleaned);
+    assert!(!after.contains("thumbnail"), "{after}");
+    assert!(
+        after.contains("128x96") && after.contains("primary"),
+        "{after}"
+    );
+    assert_eq!(
+        heif_pixels(&cleaned),
+        before,
+        "the primary image decodes differently"
+    );
+    let (_, again) = strip_json(&[cleaned.as_os_str()]);
+    assert_eq!(again[&cleaned]["status"], "unchanged");
+}
+
 /// A one-page PDF as a scanner app writes it: an Info dictionary with names, device and dates,
 /// and an XMP metadata stream in the catalog.
 fn scanner_pdf() -> Vec<u8> {

@@ -1,11 +1,16 @@
-//! HEIF, HEIC and AVIF: removes the Exif, XMP (`mime`) and `uri ` items. Their `infe` entries,
-//! `iloc` locations, `iref` references and `ipma` associations go, their data bytes are
-//! zeroed (in `mdat` or `idat`), and a `free` box after the shrunken `meta` box keeps every later
-//! byte at its offset, so the coded image items' `iloc` offsets stay valid without rewriting.
+//! HEIF, HEIC and AVIF: removes the Exif, XMP (`mime`) and `uri ` items, and the thumbnail
+//! images (items with a `thmb` reference) with what belongs to them alone (a thumbnail grid's
+//! tiles, its alpha plane, metadata about it). Their `infe` entries, `iloc` locations, `iref`
+//! references and `ipma` associations go, their data bytes are zeroed (in `mdat` or `idat`), and
+//! a `free` box after the shrunken `meta` box keeps every later byte at its offset, so the coded
+//! image items' `iloc` offsets stay valid without rewriting. Properties in `ipco` are indexed by
+//! position, so those only a thumbnail used stay, unreferenced (sizes and decoder settings).
+//! A file whose primary image or one of its tiles would go with a thumbnail is refused.
 //!
 //! Orientation lives in `irot`/`imir` properties and colour in `colr`; both are kept as they are.
 //! No crate edits HEIF item tables, hence this module.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::media::bmff::{self, be, boxed};
@@ -76,7 +81,7 @@ pub(crate) struct Table<'a, E> {
 }
 
 impl<E: Clone> Table<'_, E> {
-    fn without(&self, gone: &[u32]) -> Self {
+    fn without(&self, gone: &HashSet<u32>) -> Self {
         let entries = self.entries.iter().filter(|(id, _)| !gone.contains(id));
         Table {
             header: self.header,
@@ -94,15 +99,16 @@ pub(crate) struct Tables<'a> {
     pub(crate) locations: Option<Table<'a, &'a [u8]>>,
     pub(crate) properties: Vec<Table<'a, &'a [u8]>>,
     pub(crate) references: Option<Table<'a, Reference>>,
-    /// The Exif, XMP and other metadata items, which a clean file must not have.
-    metadata: Vec<u32>,
+    /// The Exif, XMP and other metadata items and the thumbnails, which a clean file must not
+    /// have (see [`removed_items`]).
+    removed: HashSet<u32>,
 }
 
 impl Tables<'_> {
-    /// The tables a clean copy of this file must have: the same, less the metadata items and
+    /// The tables a clean copy of this file must have: the same, less the removed items and
     /// every reference from them or (leaving a reference with no target) to them.
     pub(crate) fn without_metadata(&self) -> Self {
-        let gone = &self.metadata;
+        let gone = &self.removed;
         Tables {
             primary: self.primary,
             items: self.items.as_ref().map(|t| t.without(gone)),
@@ -115,7 +121,7 @@ impl Tables<'_> {
                     .map(|r| (r.from, r))
                     .collect(),
             }),
-            metadata: Vec::new(),
+            removed: HashSet::new(),
         }
     }
 }
@@ -271,7 +277,7 @@ fn parse_meta<'a>(meta: &'a [u8], base: usize, format: FileType) -> Result<Meta<
     })
 }
 
-fn rebuild_iinf(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iinf(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut kept = Vec::new();
     let mut n = 0u32;
     for infe in item_entries(p)? {
@@ -302,7 +308,7 @@ fn item_entries(iinf: &[u8]) -> Option<Vec<(Option<u32>, &[u8])>> {
     )
 }
 
-fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iloc(p: &[u8], locations: &[Location], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let id_size = if *p.first()? < 2 { 2 } else { 4 };
     let kept: Vec<&Location> = locations.iter().filter(|l| !gone.contains(&l.id)).collect();
     let mut out = p.get(..6)?.to_vec();
@@ -338,7 +344,10 @@ fn references(p: &[u8]) -> Option<Vec<Reference>> {
 
 /// The references that stay when the items `gone` go: none from them, none to them, and none
 /// left with no target.
-fn kept_references<'a>(refs: impl Iterator<Item = &'a Reference>, gone: &[u32]) -> Vec<Reference> {
+fn kept_references<'a>(
+    refs: impl Iterator<Item = &'a Reference>,
+    gone: &HashSet<u32>,
+) -> Vec<Reference> {
     refs.filter(|r| !gone.contains(&r.from))
         .map(|r| Reference {
             to: r.to.iter().copied().filter(|t| !gone.contains(t)).collect(),
@@ -348,7 +357,7 @@ fn kept_references<'a>(refs: impl Iterator<Item = &'a Reference>, gone: &[u32]) 
         .collect()
 }
 
-fn rebuild_iref(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iref(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let id_size = if *p.first()? == 0 { 2 } else { 4 };
     let mut out = p.get(..4)?.to_vec();
     for r in kept_references(references(p)?.iter(), gone) {
@@ -379,7 +388,7 @@ fn associations(p: &[u8]) -> Option<Vec<(u32, &[u8])>> {
     Some(out)
 }
 
-fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_ipma(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut kept = Vec::new();
     let mut n = 0u32;
     for (id, entry) in associations(p)? {
@@ -394,7 +403,7 @@ fn rebuild_ipma(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     Some(boxed(b"ipma", &out))
 }
 
-fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
+fn rebuild_iprp(p: &[u8], gone: &HashSet<u32>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for b in bmff::boxes(p) {
         if &b.kind == b"ipma" {
@@ -406,11 +415,29 @@ fn rebuild_iprp(p: &[u8], gone: &[u32]) -> Option<Vec<u8>> {
     Some(boxed(b"iprp", &out))
 }
 
-/// Zeroes `r` in `out` except where it overlaps a kept range.
-fn zero_except(out: &mut [u8], r: Range<usize>, keep: &[Range<usize>]) {
-    for i in r {
-        if !keep.iter().any(|k| k.contains(&i)) {
-            out[i] = 0;
+/// Zeroes each of `ranges` in `out` except where it overlaps a kept range: the kept ranges are
+/// merged once, so the cost grows with the number of ranges and bytes, not their product.
+fn zero_except(out: &mut [u8], ranges: Vec<Range<usize>>, mut keep: Vec<Range<usize>>) {
+    keep.sort_by_key(|k| k.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(keep.len());
+    for k in keep {
+        match merged.last_mut() {
+            Some(last) if k.start <= last.end => last.end = last.end.max(k.end),
+            _ => merged.push(k),
+        }
+    }
+    let len = out.len();
+    for r in ranges.into_iter().filter(|r| r.end <= len) {
+        let mut pos = r.start;
+        let first = merged.partition_point(|k| k.end <= r.start);
+        for k in merged[first..].iter().take_while(|k| k.start < r.end) {
+            if k.start > pos {
+                out[pos..k.start].fill(0);
+            }
+            pos = pos.max(k.end);
+        }
+        if pos < r.end {
+            out[pos..r.end].fill(0);
         }
     }
 }
@@ -428,7 +455,11 @@ fn ranges(locations: &[&Location], method: u8) -> Vec<Range<usize>> {
         .collect()
 }
 
-pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+pub(crate) fn clean(whole: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
+    // A raw Samsung trailer after the last box is cut off: nothing points into it, so no
+    // offset moves.
+    let (_, end) = mp4::top_boxes(whole, format)?;
+    let input = &whole[..end];
     let mut out = clean_items(input, format, log)?;
     // An image sequence (AVIF `avis`, HEIF `msf1`) has a movie beside its items, with the
     // same dates and names as an MP4's; Samsung phones add a `sefd` trailer box. Nothing moved
@@ -440,6 +471,9 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
         let items_clean = out.clone();
         mp4::clean_movie(&items_clean, &mut out, format, log)?;
     }
+    if end < whole.len() {
+        log.add(mp4::SAMSUNG_TRAILER, whole.len() - end);
+    }
     Ok(out)
 }
 
@@ -447,19 +481,22 @@ pub(crate) fn clean(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec
 fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>, StripError> {
     let (meta_box, meta_base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, meta_base, format)?;
-    let mut gone = Vec::new();
-    for item in &meta.items {
-        if let Some(group) = item.metadata_group() {
-            let data: u64 = meta
-                .locations
-                .iter()
-                .filter(|l| l.id == item.id)
-                .flat_map(|l| l.extents.iter().map(|e| e.1))
-                .sum();
-            log.add(group, item.infe_len + data as usize);
-            gone.push(item.id);
-        }
+    let removed = removed_items(&meta, format)?;
+    for (id, group) in &removed {
+        let entry = meta
+            .items
+            .iter()
+            .find(|i| i.id == *id)
+            .map_or(0, |i| i.infe_len);
+        let data: u64 = meta
+            .locations
+            .iter()
+            .filter(|l| l.id == *id)
+            .flat_map(|l| l.extents.iter().map(|e| e.1))
+            .sum();
+        log.add(group.clone(), entry + data as usize);
     }
+    let gone: HashSet<u32> = removed.into_iter().map(|(id, _)| id).collect();
     let named_handler = mp4::children(&meta_box.payload[4..], meta_base + 4, format)?
         .iter()
         .find(|b| &b.kind == b"hdlr")
@@ -475,7 +512,7 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
     if dropped.iter().any(|l| l.extents.iter().any(|e| e.1 == 0)) {
         return Err(StripError::malformed(
             format,
-            "a metadata item has an open-ended extent",
+            "a removed item has an open-ended extent",
         ));
     }
     let corrupt = |what| bad(format, what);
@@ -504,11 +541,7 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
             }
             b"idat" => {
                 let mut idat = b.payload.to_vec();
-                let keep = ranges(&kept, 1);
-                let len = idat.len();
-                for r in ranges(&dropped, 1).into_iter().filter(|r| r.end <= len) {
-                    zero_except(&mut idat, r, &keep);
-                }
+                zero_except(&mut idat, ranges(&dropped, 1), ranges(&kept, 1));
                 new_meta.extend(boxed(b"idat", &idat));
             }
             _ => new_meta.extend_from_slice(whole),
@@ -527,30 +560,126 @@ fn clean_items(input: &[u8], format: FileType, log: &mut Log) -> Result<Vec<u8>,
         out.extend(boxed(b"free", &vec![0; pad - 8]));
     }
     out.extend_from_slice(&input[meta_end..]);
-    let keep = ranges(&kept, 0);
-    for r in ranges(&dropped, 0) {
-        // Data inside the old meta box was rewritten above; elsewhere offsets are unchanged.
-        if r.end <= out.len() && (r.end <= meta_start || r.start >= meta_end) {
-            zero_except(&mut out, r, &keep);
-        }
-    }
+    // Data inside the old meta box was rewritten above; elsewhere offsets are unchanged.
+    let outside = ranges(&dropped, 0)
+        .into_iter()
+        .filter(|r| r.end <= meta_start || r.start >= meta_end)
+        .collect();
+    zero_except(&mut out, outside, ranges(&kept, 0));
     Ok(out)
 }
 
-/// The file's top-level `meta` box and its payload's offset in the file.
+/// The file's top-level `meta` box and its payload's offset in the file (before a raw Samsung
+/// trailer, if there is one).
 fn find_meta(input: &[u8], format: FileType) -> Result<(bmff::BoxRef<'_>, usize), StripError> {
-    let top = mp4::children(input, 0, format)?;
+    let (top, _) = mp4::top_boxes(input, format)?;
     let meta = top.into_iter().find(|b| &b.kind == b"meta");
     let meta = meta.ok_or_else(|| StripError::malformed(format, "no meta box"))?;
     Ok((meta, meta.offset + meta.header_len))
 }
 
-impl Meta<'_> {
-    /// The Exif, XMP and other metadata items.
-    fn metadata_items(&self) -> Vec<u32> {
-        let items = self.items.iter().filter(|i| i.metadata_group().is_some());
-        items.map(|i| i.id).collect()
+/// The group removed thumbnails, and the items only they use, are logged under.
+const THUMBNAIL: &str = "thumbnail image (HEIF thmb item)";
+
+/// Reference kinds whose targets are the coded inputs of the item they are from: a grid's or
+/// overlay's tiles (`dimg`), a derived image's base (`base`). Removing a target breaks the image.
+const INPUTS: [&[u8; 4]; 2] = [b"dimg", b"base"];
+
+/// The items a clean file must not have, each with the group it is logged under: the Exif, XMP
+/// and other metadata items; every thumbnail (the item a `thmb` reference is from); and, until
+/// none is left, every other item whose references all point to removed items (a thumbnail's
+/// alpha plane or Exif) or that only removed items use as an input (a thumbnail grid's tiles).
+/// Refused when the primary image would go, or when a kept image uses a removed item as input.
+fn removed_items(meta: &Meta<'_>, format: FileType) -> Result<Vec<(u32, String)>, StripError> {
+    let refs = match meta.iref {
+        Some(p) => references(p).ok_or_else(|| bad(format, "iref"))?,
+        None => Vec::new(),
+    };
+    let primary = meta
+        .pitm
+        .and_then(|p| be(p, 4, if p.first() == Some(&0) { 2 } else { 4 }))
+        .map(|v| v as u32);
+    let items: HashSet<u32> = meta.items.iter().map(|i| i.id).collect();
+    // Per item, its references' edges out and in, and how many of them still keep it: out, an
+    // edge to a kept item; in, an edge that is not a removed item's input. Each removal
+    // updates the counts of its neighbours only, so the walk is linear in the edges.
+    let mut out: HashMap<u32, Vec<(u32, bool)>> = HashMap::new();
+    let mut into: HashMap<u32, usize> = HashMap::new();
+    let mut out_live: HashMap<u32, usize> = HashMap::new();
+    let mut in_live: HashMap<u32, usize> = HashMap::new();
+    let mut from_edges: HashMap<u32, Vec<u32>> = HashMap::new();
+    for r in &refs {
+        let input = INPUTS.contains(&&r.kind);
+        for &t in &r.to {
+            out.entry(r.from).or_default().push((t, input));
+            from_edges.entry(t).or_default().push(r.from);
+            *out_live.entry(r.from).or_default() += 1;
+            *into.entry(t).or_default() += 1;
+            *in_live.entry(t).or_default() += 1;
+        }
     }
+    let mut gone: Vec<(u32, String)> = Vec::new();
+    let mut is_gone: HashSet<u32> = HashSet::new();
+    let mut queue: Vec<u32> = Vec::new();
+    let mut mark = |id: u32, group: String, gone: &mut Vec<(u32, String)>, queue: &mut Vec<u32>| {
+        if is_gone.insert(id) {
+            gone.push((id, group));
+            queue.push(id);
+        }
+    };
+    for i in &meta.items {
+        if let Some(group) = i.metadata_group() {
+            mark(i.id, group, &mut gone, &mut queue);
+        }
+    }
+    for r in refs.iter().filter(|r| &r.kind == b"thmb") {
+        mark(r.from, THUMBNAIL.into(), &mut gone, &mut queue);
+    }
+    let count = |m: &HashMap<u32, usize>, id: u32| m.get(&id).copied().unwrap_or(0);
+    while let Some(g) = queue.pop() {
+        let mut touched = Vec::new();
+        for &(t, input) in out.get(&g).into_iter().flatten() {
+            if input {
+                *in_live.entry(t).or_default() -= 1;
+                touched.push(t);
+            }
+        }
+        for &f in from_edges.get(&g).into_iter().flatten() {
+            *out_live.entry(f).or_default() -= 1;
+            touched.push(f);
+        }
+        for c in touched {
+            if !items.contains(&c) {
+                continue;
+            }
+            // Every reference from it points to removed items (a thumbnail's alpha or Exif),
+            // or only removed items use it as an input (a thumbnail grid's tiles).
+            let free = count(&out_live, c) == 0;
+            let describes_removed = free && out.contains_key(&c);
+            let input_of_removed_only = free && count(&into, c) > 0 && count(&in_live, c) == 0;
+            if describes_removed || input_of_removed_only {
+                mark(c, THUMBNAIL.into(), &mut gone, &mut queue);
+            }
+        }
+    }
+    let gone_ids: HashSet<u32> = gone.iter().map(|g| g.0).collect();
+    let refuse = |why: &str| {
+        Err(StripError::Unsupported {
+            what: format!("{format} {why}"),
+        })
+    };
+    if primary.is_some_and(|p| gone_ids.contains(&p)) {
+        return refuse("whose primary image is a thumbnail or metadata item");
+    }
+    let kept_input = refs.iter().any(|r| {
+        INPUTS.contains(&&r.kind)
+            && !gone_ids.contains(&r.from)
+            && r.to.iter().any(|t| gone_ids.contains(t))
+    });
+    if kept_input {
+        return refuse("whose image is built from a thumbnail or metadata item");
+    }
+    Ok(gone)
 }
 
 /// The item tables, for verification.
@@ -602,24 +731,52 @@ pub(crate) fn tables(input: &[u8], format: FileType) -> Result<Tables<'_>, Strip
         locations,
         properties: properties.collect::<Result<_, StripError>>()?,
         references,
-        metadata: meta.metadata_items(),
+        removed: removed_items(&meta, format)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
     })
 }
 
-/// Every coded (non-metadata) item's bytes and the item properties, for verification.
+/// Every kept (not metadata, not thumbnail) item's bytes and the item properties, then, in an
+/// image sequence, the movie's media ([`mp4::coded_data`]), for verification. A kept item whose
+/// bytes cannot be located (in another item, method 2; or past the end) fails verification, as
+/// an unwalkable track does: its data could not be compared.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (meta_box, base) = find_meta(input, format)?;
     let meta = parse_meta(meta_box.payload, base, format)?;
-    let metadata = meta.metadata_items();
+    let removed: HashSet<u32> = removed_items(&meta, format)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let unlocated = |id: u32| {
+        StripError::Verify(format!(
+            "the data of item {id} cannot be located, so it cannot be compared"
+        ))
+    };
     let mut out = vec![meta.ipco];
-    for l in meta.locations.iter().filter(|l| !metadata.contains(&l.id)) {
-        let src = if l.method == 1 { meta.idat } else { input };
-        for r in ranges(&[l], l.method) {
-            out.push(
-                src.get(r)
-                    .ok_or_else(|| StripError::malformed(format, "item data past the end"))?,
-            );
+    for l in meta.locations.iter().filter(|l| !removed.contains(&l.id)) {
+        let src = match l.method {
+            0 => input,
+            1 => meta.idat,
+            _ => return Err(unlocated(l.id)),
+        };
+        for &(offset, len) in &l.extents {
+            let start = usize::try_from(offset).map_err(|_| unlocated(l.id))?;
+            // A length of 0 is the rest of the file (or of `idat`).
+            let end = match len {
+                0 => src.len(),
+                n => usize::try_from(n)
+                    .ok()
+                    .and_then(|n| start.checked_add(n))
+                    .ok_or_else(|| unlocated(l.id))?,
+            };
+            out.push(src.get(start..end).ok_or_else(|| unlocated(l.id))?);
         }
+    }
+    let (top, _) = mp4::top_boxes(input, format)?;
+    if top.iter().any(|b| &b.kind == b"moov") {
+        out.extend(mp4::coded_data(input, format)?);
     }
     Ok(out)
 }
@@ -699,6 +856,174 @@ mod tests {
         assert_eq!(coded_data(&out, FileType::Heif).unwrap()[1], b"IMAGE!");
     }
 
+    /// A HEIF file: `items` (id, type, data) in `iinf` and `iloc` with their data in `mdat`,
+    /// `refs` (type, from, to) in `iref`, one property associated with every item, and
+    /// `primary` in `pitm`.
+    fn heif(
+        primary: u16,
+        items: &[(u16, &[u8; 4], &[u8])],
+        refs: &[(&[u8; 4], u16, &[u16])],
+    ) -> Vec<u8> {
+        let build = |mdat_at: u32| {
+            let mut iinf = (items.len() as u16).to_be_bytes().to_vec();
+            let mut iloc = vec![0x44, 0x00];
+            iloc.extend_from_slice(&(items.len() as u16).to_be_bytes());
+            let mut ipma = (items.len() as u32).to_be_bytes().to_vec();
+            let mut mdat = Vec::new();
+            for &(id, kind, data) in items {
+                iinf.extend(infe(id, kind));
+                iloc.extend_from_slice(&id.to_be_bytes());
+                iloc.extend_from_slice(&[0, 0, 0, 1]);
+                iloc.extend_from_slice(&(mdat_at + mdat.len() as u32).to_be_bytes());
+                iloc.extend_from_slice(&(data.len() as u32).to_be_bytes());
+                ipma.extend_from_slice(&id.to_be_bytes());
+                ipma.extend_from_slice(&[1, 0x81]);
+                mdat.extend_from_slice(data);
+            }
+            let mut iref = Vec::new();
+            for &(kind, from, to) in refs {
+                let mut body = from.to_be_bytes().to_vec();
+                body.extend_from_slice(&(to.len() as u16).to_be_bytes());
+                to.iter()
+                    .for_each(|t| body.extend_from_slice(&t.to_be_bytes()));
+                iref.extend(boxed(kind, &body));
+            }
+            let mut iprp = boxed(b"ipco", &full(b"ispe", 0, &[0, 0, 0, 64, 0, 0, 0, 64]));
+            iprp.extend(full(b"ipma", 0, &ipma));
+            let mut meta = full(
+                b"hdlr",
+                0,
+                &[
+                    0, 0, 0, 0, b'p', b'i', b'c', b't', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                ],
+            );
+            meta.extend(full(b"pitm", 0, &primary.to_be_bytes()));
+            meta.extend(full(b"iinf", 0, &iinf));
+            meta.extend(full(b"iloc", 0, &iloc));
+            meta.extend(full(b"iref", 0, &iref));
+            meta.extend(boxed(b"iprp", &iprp));
+            let mut file = boxed(b"ftyp", b"heic\0\0\0\0mif1heic");
+            file.extend(full(b"meta", 0, &meta));
+            file.extend(boxed(b"mdat", &mdat));
+            file
+        };
+        let probe = build(0);
+        let data: usize = items.iter().map(|i| i.2.len()).sum();
+        build((probe.len() - data) as u32)
+    }
+
+    #[test]
+    fn thumbnails_go_with_their_tiles_alpha_and_exif_and_the_primary_stays() {
+        use crate::metadata::{StripOptions, verify};
+        let input = heif(
+            1,
+            &[
+                (1, b"hvc1", b"PRIMARY-IMAGE"),
+                (2, b"Exif", b"Exif\0\0MM*:primary"),
+                (3, b"grid", b"THUMB-GRID"),
+                (4, b"hvc1", b"THUMB-TILE-A"),
+                (5, b"hvc1", b"THUMB-TILE-B"),
+                (6, b"hvc1", b"THUMB-ALPHA"),
+                (7, b"Exif", b"Exif\0\0MM*:thumb"),
+                (8, b"hvc1", b"PRIMARY-ALPHA"),
+                (9, b"jpeg", b"JPEG-THUMB"),
+            ],
+            &[
+                (b"cdsc", 2, &[1]),
+                (b"thmb", 3, &[1]),
+                (b"dimg", 3, &[4, 5]),
+                (b"auxl", 6, &[3]),
+                (b"cdsc", 7, &[3]),
+                (b"auxl", 8, &[1]),
+                (b"thmb", 9, &[1]),
+            ],
+        );
+        let mut log = Log::default();
+        let out = clean(&input, FileType::Heif, &mut log).unwrap();
+        assert_eq!(out.len(), input.len());
+        let removed = log.finish();
+        let groups: Vec<&str> = removed.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["EXIF", THUMBNAIL]);
+        for gone in [
+            &b"THUMB"[..],
+            b"Exif",
+            b"JPEG-THUMB",
+            b"thmb",
+            b"dimg",
+            b"cdsc",
+        ] {
+            assert!(
+                !out.windows(gone.len()).any(|w| w == gone),
+                "{}",
+                String::from_utf8_lossy(gone)
+            );
+        }
+        for kept in [&b"PRIMARY-IMAGE"[..], b"PRIMARY-ALPHA", b"auxl"] {
+            assert!(out.windows(kept.len()).any(|w| w == kept));
+        }
+        let t = tables(&out, FileType::Heif).unwrap();
+        let ids = |e: &Option<Table<'_, &[u8]>>| {
+            e.as_ref()
+                .unwrap()
+                .entries
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&t.items), [1, 8]);
+        assert_eq!(ids(&t.locations), [1, 8]);
+        assert_eq!(
+            t.properties[0]
+                .entries
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>(),
+            [1, 8]
+        );
+        let refs = &t.references.as_ref().unwrap().entries;
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            (refs[0].1.kind, refs[0].1.from, &refs[0].1.to[..]),
+            (*b"auxl", 8, &[1][..])
+        );
+        crate::metadata::verify::assert_clean_output(&input, &out);
+        // Through the front door, verification included.
+        let opts = StripOptions::default();
+        let stripped = crate::metadata::clean(&input, &opts).unwrap();
+        assert_eq!(stripped.data, out);
+        verify::verify(&input, &stripped, &opts).unwrap();
+        // The primary item's bytes are compared: a changed pixel is caught.
+        let mut tampered = stripped.clone();
+        let at = out.windows(13).position(|w| w == b"PRIMARY-IMAGE").unwrap();
+        tampered.data[at] ^= 1;
+        assert!(matches!(
+            verify::verify(&input, &tampered, &opts),
+            Err(StripError::Verify(_))
+        ));
+    }
+
+    #[test]
+    fn a_thumbnail_that_is_the_primary_image_or_a_tile_of_it_is_refused() {
+        // The primary image is itself marked as a thumbnail of item 2.
+        let primary_thumb = heif(
+            1,
+            &[(1, b"hvc1", b"A"), (2, b"hvc1", b"B")],
+            &[(b"thmb", 1, &[2])],
+        );
+        // The primary grid uses the thumbnail as one of its tiles.
+        let shared_tile = heif(
+            1,
+            &[(1, b"grid", b"G"), (2, b"hvc1", b"T1"), (3, b"hvc1", b"T2")],
+            &[(b"dimg", 1, &[2, 3]), (b"thmb", 3, &[1])],
+        );
+        for (input, why) in [(primary_thumb, "primary"), (shared_tile, "built from")] {
+            match clean(&input, FileType::Heif, &mut Log::default()) {
+                Err(StripError::Unsupported { what }) => assert!(what.contains(why), "{what}"),
+                other => panic!("{why}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn image_sequence_movie_and_samsung_trailer_are_cleaned() {
         let probe = heic(0);
@@ -735,6 +1060,49 @@ mod tests {
         crate::metadata::verify::assert_clean_output(&input, &out);
     }
 
+    #[test]
+    fn an_image_sequence_track_or_item_that_cannot_be_located_fails_verification() {
+        use crate::metadata::{StripOptions, verify};
+        let opts = StripOptions::default();
+        let probe = heic(0);
+        let still = heic(probe.len() as u32 - 16);
+        // A sequence track whose sample table has sizes but no chunk offsets.
+        let stbl = boxed(
+            b"stbl",
+            &boxed(b"stsz", &[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1]),
+        );
+        let mut trak = boxed(b"tkhd", &[0u8; 84]);
+        trak.extend(boxed(b"mdia", &boxed(b"minf", &stbl)));
+        let mut sequence = still.clone();
+        sequence.extend(boxed(b"moov", &boxed(b"trak", &trak)));
+        // The image item's data in another item (construction method 2), in an `iloc` of
+        // version 1: two bytes longer per entry, so the file is built for an `mdat` four bytes
+        // further on.
+        let mut in_item = heic(probe.len() as u32 - 16 + 4);
+        let at = in_item.windows(4).position(|w| w == b"iloc").unwrap() + 4;
+        assert_eq!(in_item[at], 0);
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 2];
+        for e in in_item[at + 8..at + 8 + 2 * 14].chunks(14) {
+            iloc.extend_from_slice(&e[..2]);
+            iloc.extend_from_slice(&[0, if e[1] == 1 { 2 } else { 0 }]);
+            iloc.extend_from_slice(&e[2..]);
+        }
+        in_item.splice(at - 8..at + 8 + 2 * 14, boxed(b"iloc", &iloc));
+        let meta = in_item.windows(4).position(|w| w == b"meta").unwrap() - 4;
+        let size = u32::from_be_bytes(in_item[meta..meta + 4].try_into().unwrap()) + 4;
+        in_item[meta..meta + 4].copy_from_slice(&size.to_be_bytes());
+        assert!(in_item.ends_with(b"IMAGE!Exif\0\0MM*!"));
+        let stripped = crate::metadata::clean(&still, &opts).unwrap();
+        verify::verify(&still, &stripped, &opts).unwrap();
+        for (what, input) in [("media track 1", sequence), ("item 1", in_item)] {
+            let stripped = crate::metadata::clean(&input, &opts).unwrap();
+            match verify::verify(&input, &stripped, &opts) {
+                Err(StripError::Verify(why)) => assert!(why.contains(what), "{why}"),
+                other => panic!("{what}: unverified data accepted: {other:?}"),
+            }
+        }
+    }
+
     /// `data` with the bytes after the first `at` (a box type) plus `skip` replaced by `to`.
     fn patched(data: &[u8], at: &[u8; 4], skip: usize, to: &[u8]) -> Vec<u8> {
         let mut d = data.to_vec();
@@ -746,14 +1114,15 @@ mod tests {
     #[test]
     fn verification_compares_primary_item_associations_and_references() {
         use crate::metadata::{StripOptions, verify};
-        // A thumbnail reference (item 3 is a thumbnail of item 1) that must survive as it is.
-        let thmb = boxed(b"thmb", &[0, 3, 0, 1, 0, 1]);
-        let probe = heic_with(0, &thmb, &[]);
-        let input = heic_with(probe.len() as u32 - 16, &thmb, &[]);
+        // An auxiliary image reference (item 3 is the alpha plane of item 1) that must survive
+        // as it is.
+        let auxl = boxed(b"auxl", &[0, 3, 0, 1, 0, 1]);
+        let probe = heic_with(0, &auxl, &[]);
+        let input = heic_with(probe.len() as u32 - 16, &auxl, &[]);
         let opts = StripOptions::default();
         let stripped = crate::metadata::clean(&input, &opts).unwrap();
         verify::verify(&input, &stripped, &opts).unwrap();
-        assert!(stripped.data.windows(4).any(|w| w == b"thmb"));
+        assert!(stripped.data.windows(4).any(|w| w == b"auxl"));
         for (what, data) in [
             // The primary item becomes item 2.
             ("pitm", patched(&stripped.data, b"pitm", 4, &[0, 2])),
@@ -762,10 +1131,10 @@ mod tests {
                 "ipma",
                 patched(&stripped.data, b"ipma", 4 + 4 + 2 + 1, &[0x01]),
             ),
-            // The thumbnail now describes item 3 itself.
+            // The alpha plane now belongs to item 3 itself.
             (
                 "iref",
-                patched(&stripped.data, b"thmb", 0, &[0, 3, 0, 1, 0, 3]),
+                patched(&stripped.data, b"auxl", 0, &[0, 3, 0, 1, 0, 3]),
             ),
         ] {
             let tampered = Stripped {
@@ -804,7 +1173,7 @@ mod tests {
             let err = clean(&input, FileType::Heif, &mut Log::default()).unwrap_err();
             assert!(err.to_string().contains("more than one"), "{err}");
         }
-        assert!(rebuild_iref(&[0, 0], &[2]).is_none());
-        assert!(rebuild_iloc(&[0, 0, 0], &[], &[]).is_none());
+        assert!(rebuild_iref(&[0, 0], &HashSet::from([2])).is_none());
+        assert!(rebuild_iloc(&[0, 0, 0], &[], &HashSet::new()).is_none());
     }
 }

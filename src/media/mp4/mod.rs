@@ -7,4 +7,6 @@
 pub mod frames;
 pub(crate) mod strip;
 
-pub(crate) use strip::{children, clean, clean_movie, coded_data, handler_name_range};
+pub(crate) use strip::{
+    SAMSUNG_TRAILER, children, clean, clean_movie, coded_data, handler_name_range, top_boxes,
+};

@@ -48,12 +48,15 @@ fn payload_at(b: &BoxRef<'_>, base: usize) -> usize {
 }
 
 /// The group name of Samsung's trailer, boxed (`sefd`) or raw.
-const SAMSUNG_TRAILER: &str = "Samsung trailer (capture time, country code)";
+pub(crate) const SAMSUNG_TRAILER: &str = "Samsung trailer (capture time, country code)";
 
 /// The boxes of a whole movie, and where a raw Samsung trailer after the last of them starts
 /// (`input.len()` when there is none). A file whose boxes fill it has no raw trailer, whatever
 /// its last bytes look like; one whose boxes stop where a trailer starts has one.
-fn top_boxes(input: &[u8], format: FileType) -> Result<(Vec<BoxRef<'_>>, usize), StripError> {
+pub(crate) fn top_boxes(
+    input: &[u8],
+    format: FileType,
+) -> Result<(Vec<BoxRef<'_>>, usize), StripError> {
     match children(input, 0, format) {
         Ok(top) => Ok((top, input.len())),
         Err(e) => {
@@ -372,12 +375,30 @@ fn is_metadata_track(trak: &[u8]) -> bool {
     matches!(track_handler(trak), b"meta" | b"camm")
 }
 
-/// File ranges of a track's samples ([`bmff::samples`]); `None` when the tables are missing,
-/// inconsistent or point past the end of the file.
-fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
+/// A track's samples as (offset, size) ([`bmff::samples`]); `None` when the tables are
+/// missing, inconsistent or longer than the limit.
+fn samples(trak: &[u8]) -> Option<Vec<(u64, u64)>> {
     let stbl = bmff::find_path(trak, &[b"mdia", b"minf", b"stbl"])?.payload;
-    let samples = bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()?;
-    samples
+    bmff::samples(stbl, STRIP_SAMPLES_MAX).ok()
+}
+
+/// The bytes of a track's samples that are in `input`, for verification: a sample that runs
+/// past the end of the file (a recording cut short) is compared as far as it goes. `None` as
+/// for [`samples`].
+fn present_samples<'a>(trak: &[u8], input: &'a [u8]) -> Option<Vec<&'a [u8]>> {
+    let clip = |v: u64| usize::try_from(v).map_or(input.len(), |v| v.min(input.len()));
+    let samples = samples(trak)?.into_iter();
+    Some(
+        samples
+            .map(|(offset, size)| &input[clip(offset)..clip(offset.saturating_add(size))])
+            .collect(),
+    )
+}
+
+/// File ranges of a track's samples; `None` when the tables are missing, inconsistent, longer
+/// than the limit or point past the end of the file.
+fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
+    samples(trak)?
         .into_iter()
         .map(|(offset, size)| {
             let start = usize::try_from(offset).ok()?;
@@ -388,25 +409,38 @@ fn sample_ranges(trak: &[u8], file_len: usize) -> Option<Vec<Range<usize>>> {
 }
 
 /// Media for verification: every media track's sample bytes and sample tables (without the
-/// encoder fields), or the whole `mdat` payloads of fragmented files.
+/// encoder fields), or the whole `mdat` payloads of fragmented files. In a file that is not
+/// fragmented, a media track whose samples cannot be located (sample tables missing,
+/// inconsistent or longer than the limit) fails verification: its media could not be compared.
+/// A track with no media box at all has no samples to compare; samples past the end of a cut
+/// file are compared as far as they go.
 pub(crate) fn coded_data(input: &[u8], format: FileType) -> Result<Vec<&[u8]>, StripError> {
     let (top, _) = top_boxes(input, format)?;
     let mut out = Vec::new();
     let moov = top.iter().find(|b| &b.kind == b"moov");
-    if moov.is_none_or(|m| bmff::find(m.payload, b"mvex").is_some()) {
+    let fragmented = moov.is_none_or(|m| bmff::find(m.payload, b"mvex").is_some());
+    if fragmented {
         out.extend(top.iter().filter(|b| &b.kind == b"mdat").map(|b| b.payload));
     }
     let traks = moov
         .into_iter()
         .flat_map(|m| bmff::boxes(m.payload))
         .filter(|t| &t.kind == b"trak" && !is_metadata_track(t.payload));
-    for t in traks {
+    for (n, t) in traks.enumerate() {
         if let Some(stbl) = bmff::find_path(t.payload, &[b"mdia", b"minf", b"stbl"]) {
             let handler = track_handler(t.payload);
             out.extend(without(stbl.payload, &encoder_holes(stbl.payload, handler)));
         }
-        if let Some(samples) = sample_ranges(t.payload, input.len()) {
-            out.extend(samples.into_iter().map(|r| &input[r]));
+        match present_samples(t.payload, input) {
+            Some(samples) => out.extend(samples),
+            None if fragmented || bmff::find(t.payload, b"mdia").is_none() => {}
+            None => {
+                return Err(StripError::Verify(format!(
+                    "the samples of media track {} cannot be located, so its media cannot be \
+                     compared",
+                    n + 1
+                )));
+            }
         }
     }
     Ok(out)
@@ -417,15 +451,22 @@ mod tests {
     use super::*;
     use crate::media::bmff::boxed;
 
-    fn movie() -> Vec<u8> {
+    /// A QuickTime movie: `mvhd` with times, one track of one 7-byte sample at `sample_at`, a
+    /// GPS `udta`, an XMP `uuid` and the `mdat`.
+    fn movie_with_sample_at(sample_at: u32) -> Vec<u8> {
         let mut mvhd = vec![0u8; 100];
         mvhd[4..12].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         let mut xmp = XMP_UUID.to_vec();
         xmp.extend_from_slice(b"<x:xmpmeta/>");
-        let stbl = boxed(
-            b"stbl",
-            &boxed(b"stco", &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 200]),
-        );
+        let mut stco = vec![0, 0, 0, 0, 0, 0, 0, 1];
+        stco.extend_from_slice(&sample_at.to_be_bytes());
+        let mut tables = boxed(b"stsz", &[0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1]);
+        tables.extend(boxed(b"stco", &stco));
+        tables.extend(boxed(
+            b"stsc",
+            &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+        ));
+        let stbl = boxed(b"stbl", &tables);
         let mdia = boxed(b"mdia", &boxed(b"minf", &stbl));
         let mut trak = boxed(b"tkhd", &[0u8; 84]);
         trak.extend(mdia);
@@ -437,6 +478,47 @@ mod tests {
         file.extend(boxed(b"uuid", &xmp));
         file.extend(boxed(b"mdat", b"samples"));
         file
+    }
+
+    fn movie() -> Vec<u8> {
+        let probe = movie_with_sample_at(0);
+        movie_with_sample_at(probe.len() as u32 - 7)
+    }
+
+    #[test]
+    fn a_media_track_whose_samples_cannot_be_located_fails_verification() {
+        use crate::metadata::{StripOptions, verify};
+        let input = movie();
+        assert_eq!(
+            coded_data(&input, FileType::Mov).unwrap().last().unwrap(),
+            b"samples"
+        );
+        let opts = StripOptions::default();
+        let stripped = crate::metadata::clean(&input, &opts).unwrap();
+        verify::verify(&input, &stripped, &opts).unwrap();
+        // A cut recording: its one sample runs past the end; the part that is there is compared.
+        let cut = movie_with_sample_at(input.len() as u32 - 4);
+        assert_eq!(
+            coded_data(&cut, FileType::Mov).unwrap().last().unwrap(),
+            b"ples"
+        );
+        // The same movie with its chunk table or its sample-to-chunk table gone: its media
+        // cannot be located, so it cannot be compared and nothing is written.
+        let unwalkable = |table: &[u8; 4]| {
+            let mut d = input.clone();
+            let at = d.windows(4).position(|w| w == table).unwrap();
+            d[at..at + 4].copy_from_slice(b"xxxx");
+            d
+        };
+        for broken in [unwalkable(b"stco"), unwalkable(b"stsc")] {
+            let Ok(stripped) = crate::metadata::clean(&broken, &opts) else {
+                panic!("the cleaner itself should still run");
+            };
+            match verify::verify(&broken, &stripped, &opts) {
+                Err(StripError::Verify(why)) => assert!(why.contains("media track 1"), "{why}"),
+                other => panic!("unverified media accepted: {other:?}"),
+            }
+        }
     }
 
     #[test]
