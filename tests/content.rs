@@ -407,7 +407,7 @@ fn small_documents_on_a_sheet_are_read_closer() {
 }
 
 /// A phone photo (1800×1350) of `doc` lying flat on a dark desk beside a few coloured objects,
-/// `doc` 1100 px wide, the whole photo blurred with a gaussian of `sigma` pixels (a retake out
+/// `doc` 1100 px along its long side, the whole photo blurred with a gaussian of `sigma` pixels (a retake out
 /// of focus), saved as a JPEG at `rel`.
 fn blurred_photo_of(t: &TestDir, rel: &str, doc: &image::RgbImage, sigma: f32) {
     use image::{Rgb, RgbImage, imageops};
@@ -419,8 +419,13 @@ fn blurred_photo_of(t: &TestDir, rel: &str, doc: &image::RgbImage, sigma: f32) {
     ] {
         imageops::overlay(&mut photo, &RgbImage::from_pixel(w, h, Rgb(c)), x, y);
     }
-    let h = 1100 * doc.height() / doc.width();
-    let doc = imageops::resize(doc, 1100, h, imageops::FilterType::CatmullRom);
+    // 1100 px along its long side (a photo of a card held upright is taller than wide).
+    let (w, h) = if doc.width() >= doc.height() {
+        (1100, 1100 * doc.height() / doc.width())
+    } else {
+        (1100 * doc.width() / doc.height(), 1100)
+    };
+    let doc = imageops::resize(doc, w, h, imageops::FilterType::CatmullRom);
     imageops::overlay(&mut photo, &doc, 350, i64::from((1350 - h) / 2));
     let photo = imageops::blur(&photo, sigma);
     let mut jpeg = Vec::new();
@@ -465,16 +470,18 @@ fn business_card_with_photo(portrait: &str) -> image::RgbImage {
     card
 }
 
+/// A blurred passport, and hard negatives blurred the same way: a receipt photo, a portrait,
+/// and a business card with its owner's photo (a card outline, a portrait at one end, rows of
+/// print). The look of outline, portrait and rows alone tells documents from such cards no
+/// better than chance (docs/detection.md), so none of the negatives is reported at all, at any
+/// confidence; the passport, soft but legible, is found by what it reads.
 #[test]
-fn blurred_retakes_are_found_by_outline_and_portrait() {
+fn blurred_retakes_are_found_and_their_look_alikes_are_not_reported() {
     let t = TestDir::new();
     let passport = image::open(fixture("detect/positive/pe__100_pass-hrv.jpg"))
         .unwrap()
         .to_rgb8();
-    // 0.6 % of the document's width: the middle of the blur the evaluation set uses.
-    blurred_photo_of(&t, "in/IMG_0001.jpg", &passport, 6.6);
-    // Hard negatives blurred the same way: a receipt photo, a portrait, and a business card
-    // with its owner's photo.
+    blurred_photo_of(&t, "in/IMG_0001.jpg", &passport, 3.0);
     let receipt = image::open(fixture("synth/receipt.jpg")).unwrap().to_rgb8();
     let receipt = image::imageops::blur(&receipt, 5.0);
     let mut jpeg = Vec::new();
@@ -492,47 +499,62 @@ fn blurred_retakes_are_found_by_outline_and_portrait() {
         .unwrap();
     t.write("in/IMG_0003.jpg", &jpeg);
     let card = business_card_with_photo("detect/negative/facerec__biden.jpg");
+    // 0.6 % of the card's width: the middle of the blur the evaluation set uses.
     blurred_photo_of(&t, "in/IMG_0004.jpg", &card, 6.6);
+    blurred_photo_of(&t, "in/IMG_0005.jpg", &card, 3.0);
 
     let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
     let found = findings_by_path(&out, &t.path().join("in"));
     let doc = found
         .get("IMG_0001.jpg")
         .unwrap_or_else(|| panic!("the blurred passport was not found: {found:?}"));
-    let confidence = doc["confidence"].as_f64().unwrap();
-    // Seen, not read, nothing else agreeing: reported for review, below secure's default (the
-    // look alone does not tell a passport from a badge; docs/detection.md).
-    assert!((0.4..0.5).contains(&confidence), "{doc}");
     assert_eq!(doc["kind"], "passport", "{doc}");
-    let outline = doc["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["signal"] == "content.outline")
-        .unwrap_or_else(|| panic!("{doc}"));
-    let detail = outline["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("outline with a portrait in an identity-document layout")
-            && detail.contains("text not legible"),
-        "{detail}"
-    );
-    // The negatives are not even seen as documents by their look.
-    for name in ["IMG_0002.jpg", "IMG_0003.jpg", "IMG_0004.jpg"] {
+    assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{doc}");
+    for name in [
+        "IMG_0002.jpg",
+        "IMG_0003.jpg",
+        "IMG_0004.jpg",
+        "IMG_0005.jpg",
+    ] {
+        assert!(found.get(name).is_none(), "{name}: {:?}", found.get(name));
+    }
+    assert_eq!(summary(&out)["content_analysed"], 5);
+}
+
+/// Retakes out of focus that the guide's users keep: the back of a Chinese card whose title
+/// and validity period stay legible, and its front whose number OCR reads with a `5` taken for
+/// an `S`. Found by what survives the blur, at `secure`'s threshold; a bank card and a
+/// business card blurred the same way are not.
+#[test]
+fn blurred_chinese_cards_are_found_by_what_stays_legible() {
+    let t = TestDir::new();
+    let open = |rel: &str| image::open(fixture(rel)).unwrap().to_rgb8();
+    blurred_photo_of(&t, "in/IMG_0101.jpg", &open("synth/cn_id_back.jpg"), 3.0);
+    blurred_photo_of(&t, "in/IMG_0102.jpg", &open("synth/cn_id_back.jpg"), 4.5);
+    blurred_photo_of(&t, "in/IMG_0103.jpg", &open("synth/cn_id_front.jpg"), 3.0);
+    blurred_photo_of(&t, "in/IMG_0104.jpg", &open("synth/bank_card.jpg"), 3.0);
+    blurred_photo_of(&t, "in/IMG_0105.jpg", &open("synth/business_card.jpg"), 3.0);
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    for name in ["IMG_0101.jpg", "IMG_0102.jpg", "IMG_0103.jpg"] {
+        let f = found
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} was not found: {found:?}"));
+        assert_eq!(f["kind"], "id_card", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.5, "{name}: {f}");
+        assert!(
+            signals(f)
+                .iter()
+                .any(|s| s == "content.partial" || s == "content.cn_id_number"),
+            "{name}: {f}"
+        );
+    }
+    for name in ["IMG_0104.jpg", "IMG_0105.jpg"] {
         if let Some(f) = found.get(name) {
             assert!(f["confidence"].as_f64().unwrap() < 0.5, "{name}: {f}");
-            let signals: Vec<_> = f["reasons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| &r["signal"])
-                .collect();
-            assert!(
-                !signals.iter().any(|s| *s == "content.outline"),
-                "{name}: {f}"
-            );
         }
     }
-    assert_eq!(summary(&out)["content_analysed"], 4);
+    assert_eq!(summary(&out)["content_analysed"], 5);
 }
 
 /// A `size` photo of `doc`, `doc_w` pixels wide, turned by `deg` (clockwise) about `centre`
@@ -610,7 +632,6 @@ fn turned_and_half_frame_documents_are_found() {
     let t = TestDir::new();
     let open = |rel: &str| image::open(fixture(rel)).unwrap().to_rgb8();
     let cn_front = open("synth/cn_id_front.jpg");
-    let passport = open("detect/positive/pe__100_pass-hrv.jpg");
     // A photo of a Chinese ID card's front, turned 75° (not a quarter turn) under glare.
     turned_photo_of(
         &t,
@@ -621,17 +642,6 @@ fn turned_and_half_frame_documents_are_found() {
         (0.5, 0.5),
         [60, 60, 66],
         true,
-    );
-    // A passport page turned 35°, filling about half the frame, partly off its right edge.
-    turned_photo_of(
-        &t,
-        "in/IMG_0003.jpg",
-        &passport,
-        1300,
-        -35.0,
-        (0.62, 0.5),
-        [150, 120, 90],
-        false,
     );
     // Negatives turned and glared the same ways: a portrait, a business card with its owner's
     // photo on a desk of its own colour, a bank card.
@@ -676,18 +686,42 @@ fn turned_and_half_frame_documents_are_found() {
         .get("IMG_0001.jpg")
         .unwrap_or_else(|| panic!("the turned, glared card was not found: {found:?}"));
     assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{doc}");
-    // The half-frame passport is not read (docs/detection.md, Limits): it is seen by its look
-    // alone, which is reported for review but stays below secure's default.
-    let doc = found
-        .get("IMG_0003.jpg")
-        .unwrap_or_else(|| panic!("the half-frame passport was not seen: {found:?}"));
-    let confidence = doc["confidence"].as_f64().unwrap();
-    assert!((0.4..0.5).contains(&confidence), "{doc}");
-    assert_eq!(doc["reasons"][0]["signal"], "content.outline", "{doc}");
     for name in ["IMG_0004.jpg", "IMG_0005.jpg", "IMG_0006.jpg"] {
         if let Some(f) = found.get(name) {
             assert!(f["confidence"].as_f64().unwrap() < 0.5, "{name}: {f}");
         }
+    }
+}
+
+/// Still missed (docs/detection.md, Limits): a passport page turned 35°, filling about half
+/// the frame and partly off its right edge, and one blurred by a gaussian of 0.6 % of its
+/// width. Neither is read; the outline-and-portrait look that saw them is no longer reported
+/// without a zone's band (it saw business cards as often).
+#[test]
+#[ignore = "known misses: a half-frame passport turned 35°, a passport blurred by 0.6 % of its width"]
+fn known_misses_half_frame_and_blurred_passports() {
+    let t = TestDir::new();
+    let passport = image::open(fixture("detect/positive/pe__100_pass-hrv.jpg"))
+        .unwrap()
+        .to_rgb8();
+    turned_photo_of(
+        &t,
+        "in/IMG_0003.jpg",
+        &passport,
+        1300,
+        -35.0,
+        (0.62, 0.5),
+        [150, 120, 90],
+        false,
+    );
+    blurred_photo_of(&t, "in/IMG_0004.jpg", &passport, 6.6);
+    let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &t.path().join("in"));
+    for name in ["IMG_0003.jpg", "IMG_0004.jpg"] {
+        let doc = found
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not found: {found:?}"));
+        assert!(doc["confidence"].as_f64().unwrap() >= 0.5, "{name}: {doc}");
     }
 }
 

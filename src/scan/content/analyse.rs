@@ -108,10 +108,17 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Err(e @ DecodeError::Unsupported(_)) => return not_analysed(ev, e.to_string(), false),
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let outcome = analyse_pixels(&decoded.rgb, cx, ev);
+    let mut read = Vec::new();
+    let outcome = analyse_read(
+        &decoded.rgb,
+        &visual::analyse(&decoded.rgb),
+        cx,
+        ev,
+        &mut read,
+    );
     match outcome {
         Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
-            match look_closer(bytes, t, cx, &decoded.rgb, ev) {
+            match look_closer(bytes, t, cx, &decoded.rgb, &read, ev) {
                 Ok(closer) => Outcome::Analysed {
                     found: closer.found,
                     ocr: ocr || closer.read,
@@ -135,13 +142,15 @@ struct Closer {
 /// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
 /// points at, where it sees text lines, are cut from a decode at twice the resolution and read
 /// on their own, the first one that confirms a document deciding. Then, if none did, a
-/// document too blurred, glared or covered to be read, seen by its outline and portrait.
-/// Errors are the reason for a note.
+/// document too blurred, glared or covered to be read, seen by its outline and portrait, or
+/// by the part of its text that was legible (on a straightened document, or in `read`, the
+/// lines read in the whole working copy). Errors are the reason for a note.
 fn look_closer(
     bytes: &[u8],
     t: FileType,
     cx: &Context,
     small: &RgbImage,
+    read: &[String],
     ev: &mut Evidence,
 ) -> Result<Closer, String> {
     let mut closer = Closer {
@@ -176,11 +185,19 @@ fn look_closer(
             .collect();
         closer.found = look_for_outline(small, &gray, &edges, ev);
     }
-    // What was read of a straightened document in part (a glared number, a piece of its zone).
+    // What was read of a document in part (a glared number, a piece of its zone): on a
+    // straightened document first, then anywhere in the photo.
+    let judge = |texts: &[String], shaped| {
+        partial::judge(
+            &texts.iter().map(String::as_str).collect::<Vec<_>>(),
+            shaped,
+        )
+    };
     if !closer.found
-        && let Some(p) = seen.iter().find_map(|texts: &Vec<String>| {
-            partial::judge(&texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
-        })
+        && let Some(p) = seen
+            .iter()
+            .find_map(|texts| judge(texts, true))
+            .or_else(|| judge(read, false))
     {
         ev.vote(p.kind, p.weight, "content.partial", p.reason);
         closer.found = true;
@@ -228,9 +245,14 @@ fn read_straightened(
         };
         // Print legible in the straightened preview; or, on a quadrilateral in a card's or a
         // page's own proportions, rows of print too soft for that (a blurred document).
+        // Soft print is looked for at two scales: blur joins a line's letters at one and
+        // splits or merges lines at the other (the large title of a card's back).
         let soft_ok = |q: &locate::Quad| {
             (SOFT_ASPECT.0..=SOFT_ASPECT.1).contains(&q.aspect)
-                && visual::analyse_soft(&preview, visual::SIDE).text_lines >= SOFT_ROWS
+                && [visual::SIDE, SOFT_SIDE].into_iter().any(|side| {
+                    let v = visual::analyse_soft(&preview, side);
+                    v.text_lines >= SOFT_ROWS || v.mrz_bands > 0
+                })
         };
         if !visual::analyse(&preview).worth_ocr() && !soft_ok(q) {
             continue;
@@ -276,8 +298,12 @@ fn read_straightened(
 /// these proportions (a passport page's 1.42 and an ID-1 card's 1.59, give or take what a
 /// steep view and a finger over an edge change)...
 const SOFT_ASPECT: (f32, f32) = (1.3, 1.75);
-/// ...and with at least this many rows of print seen at a stretched contrast.
-const SOFT_ROWS: u32 = 4;
+/// ...and with at least this many parallel rows of print seen at a stretched contrast (the
+/// back of a Chinese card, blurred, shows its two lines under the title; business cards and
+/// badges show as many, and are read only to find nothing)...
+const SOFT_ROWS: u32 = 2;
+/// ...at the visual stage's side or this smaller one.
+const SOFT_SIDE: u32 = 240;
 
 /// Said of what was read on a document straightened from the photo.
 const STRAIGHTENED: &str = " (on a document straightened from the photo)";
@@ -349,17 +375,23 @@ fn screen_like(rgb: &RgbImage, cx: &Context) -> bool {
     cx.screenshot || (!cx.camera && tall)
 }
 
-/// Runs the visual, OCR and confirmer stages on a decoded working copy.
-pub(crate) fn analyse_pixels(rgb: &RgbImage, cx: &Context, ev: &mut Evidence) -> Outcome {
-    analyse_seen(rgb, &visual::analyse(rgb), cx, ev)
-}
-
 /// The OCR and confirmer stages on a working copy the visual stage has already seen as `vis`.
 pub(crate) fn analyse_seen(
     rgb: &RgbImage,
     vis: &Visual,
     cx: &Context,
     ev: &mut Evidence,
+) -> Outcome {
+    analyse_read(rgb, vis, cx, ev, &mut Vec::new())
+}
+
+/// [`analyse_seen`], adding the lines read to `read`.
+fn analyse_read(
+    rgb: &RgbImage,
+    vis: &Visual,
+    cx: &Context,
+    ev: &mut Evidence,
+    read: &mut Vec<String>,
 ) -> Outcome {
     let screen_like = screen_like(rgb, cx);
     if !vis.worth_ocr() && !screen_like {
@@ -372,7 +404,10 @@ pub(crate) fn analyse_seen(
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let reading = match read_and_confirm(engine, rgb, vis, screen_like, &mut Vec::new()) {
+    // Text running diagonally is read with the image turned so that it runs across.
+    let slanted = (vis.slant != 0).then(|| visual::turn_by(rgb, vis.slant));
+    let page = slanted.as_ref().unwrap_or(rgb);
+    let reading = match read_and_confirm(engine, page, vis, screen_like, read) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -385,10 +420,20 @@ pub(crate) fn analyse_seen(
         ..
     }) = reading
     {
+        let place = if slanted.is_some() {
+            format!(" (read with the image turned {}°)", vis.slant)
+        } else {
+            String::new()
+        };
         if c.names_a_document() {
-            document = Some((turns, selfie::Region::around(&lines)));
+            // Where the text lies, for the selfie look, in the photo's own orientation only.
+            document = Some(if slanted.is_some() {
+                (0, None)
+            } else {
+                (turns, selfie::Region::around(&lines))
+            });
         }
-        found = c.apply(ev, turns, "");
+        found = c.apply(ev, turns, &place);
     }
     // A screen image is judged by its words; faces on it are the app's, not a held document.
     if !screen_like {

@@ -36,9 +36,36 @@ pub struct CnId {
 /// region and date are valid.
 ///
 /// OCR noise is tolerated: spaces inside the number, full-width digits (NFKC), `O` for `0`,
-/// `I`, `l` for `1` (at most two such letters) and a lowercase or `×` check character `x`.
+/// `I`, `l` for `1`, `S` for `5`, `B` for `8` (at most two such letters) and a lowercase or
+/// `×` check character `x`.
 pub fn find(text: &str) -> Option<CnId> {
     find_before(text, today())
+}
+
+/// An 18-character number whose region and birth date are valid but whose check character is
+/// not: a number OCR misread in one digit (blur, glare), or no identity number at all. Never a
+/// confirmation on its own; [`super::partial`] weighs it as a clue.
+pub fn find_misread(text: &str) -> Option<CnId> {
+    let today = today();
+    runs(text).into_iter().find_map(|run| {
+        windows_18(&run).find_map(|number| {
+            full(&number, today, false).filter(|_| full(&number, today, true).is_none())
+        })
+    })
+}
+
+/// The 18-character windows of a run that stand alone (token boundaries on both sides), with
+/// at most [`MAX_LETTERS`] letters read as digits.
+fn windows_18(run: &[Cell]) -> impl Iterator<Item = String> + '_ {
+    (0..run.len()).filter_map(move |start| {
+        let end = start + 18;
+        let ends_token = end == run.len() || run.get(end).is_some_and(|c| c.token_start);
+        let window = run.get(start..end)?;
+        (run[start].token_start
+            && ends_token
+            && window.iter().filter(|c| c.letter).count() <= MAX_LETTERS)
+            .then(|| window.iter().map(|c| c.ch).collect())
+    })
 }
 
 /// The GB 11643-1999 check character of the first 17 digits of a number: `0`–`9` or `X`.
@@ -80,7 +107,7 @@ fn find_before(text: &str, today: Date) -> Option<CnId> {
                 }
                 let number: String = window.iter().map(|c| c.ch).collect();
                 if len == 18 {
-                    if let Some(id) = full(&number, today) {
+                    if let Some(id) = full(&number, today, true) {
                         return Some(id);
                     }
                 } else if legacy.is_none() {
@@ -121,6 +148,9 @@ fn runs(text: &str) -> Vec<Vec<Cell>> {
             'X' | 'x' | '×' => ('X', false),
             'O' | 'o' => ('0', true),
             'I' | 'l' => ('1', true),
+            // A soft `5` or `8` read as a letter (blur rounds their corners).
+            'S' | 's' => ('5', true),
+            'B' => ('8', true),
             ' ' | '\t' => {
                 space = true;
                 continue;
@@ -146,8 +176,9 @@ fn runs(text: &str) -> Vec<Vec<Cell>> {
     runs
 }
 
-/// An 18-character number, if region, date and check character are valid.
-fn full(number: &str, today: Date) -> Option<CnId> {
+/// An 18-character number, if region, date and (where `check` is set) check character are
+/// valid.
+fn full(number: &str, today: Date, check: bool) -> Option<CnId> {
     let digits = &number[..17];
     if !digits.bytes().all(|b| b.is_ascii_digit()) || !province(&number[..2]) {
         return None;
@@ -156,15 +187,16 @@ fn full(number: &str, today: Date) -> Option<CnId> {
     if date.0 < 1900 || date > today {
         return None;
     }
-    let check = number.chars().nth(17)?;
-    if check_char(digits) != Some(check) {
+    let last = number.chars().nth(17)?;
+    let check_ok = check_char(digits) == Some(last);
+    if check && !check_ok {
         return None;
     }
     Some(CnId {
         masked: mask(number),
         region: number[..2].to_string(),
         birth_year: date.0,
-        check_ok: true,
+        check_ok,
         legacy: false,
     })
 }
@@ -286,6 +318,11 @@ mod tests {
         let n = valid("44030019900307123");
         let with_o = n.replacen('0', "O", 2);
         assert!(find_before(&with_o, TODAY).is_some());
+        // A blurred `5` read as `S`, an `8` as `B`.
+        let n = valid("51010419941117797");
+        assert!(find_before(&format!("S{}", &n[1..]), TODAY).is_some());
+        let n = valid("31010819880101001");
+        assert!(find_before(&n.replacen('8', "B", 1), TODAY).is_some());
         // Three letters are too many.
         let with_o = n.replacen('0', "O", 3);
         assert_eq!(find_before(&with_o, TODAY), None);
@@ -299,8 +336,13 @@ mod tests {
         let bad_date = valid("44030019900230123");
         let before_1900 = valid("44030018991231123");
         let future = valid("44030020301231123");
-        for text in [bad_check, bad_region, bad_date, before_1900, future] {
-            assert_eq!(find_before(&text, TODAY), None, "{text}");
+        for text in [&bad_check, &bad_region, &bad_date, &before_1900, &future] {
+            assert_eq!(find_before(text, TODAY), None, "{text}");
+        }
+        // Only the one whose check character alone is wrong is a misread number.
+        assert!(find_misread(&bad_check).is_some_and(|id| !id.check_ok));
+        for text in [&n, &bad_region, &bad_date, &before_1900] {
+            assert_eq!(find_misread(text), None, "{text}");
         }
         // Glued to other digits: not a number on its own.
         assert_eq!(find_before(&format!("9{n}"), TODAY), None);

@@ -9,15 +9,49 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cnid;
 use super::keywords::{self, Strength};
 use crate::scan::finding::Kind;
 
 /// A word naming a kind of document, or one printed on identity documents of several kinds.
 const W_KEYWORD: f32 = 0.35;
+/// The printed title of a Chinese identity document (`居民身份证`, `台湾居民来往大陆通行证`): a
+/// long name nothing else carries, a little more than a word. With the card's shape it
+/// decides; alone, in a whole photo, it does not (a sign or a notice can carry it)...
+const W_TITLE: f32 = 0.45;
+/// ...or such a title read with a few characters wrong (blur turns `湾` into `鸿`).
+const W_TITLE_IN_PART: f32 = 0.4;
+/// The titles, and the kind each names. The long ones are matched with up to a quarter of
+/// their characters misread; `居民身份证` only whole (five characters leave no room).
+const TITLES: &[(&str, Kind)] = &[
+    ("居民身份证", Kind::IdCard),
+    ("港澳居民来往内地通行证", Kind::TravelPermit),
+    ("台湾居民来往大陆通行证", Kind::TravelPermit),
+    ("往来港澳通行证", Kind::TravelPermit),
+    ("往来台湾通行证", Kind::TravelPermit),
+    ("港澳居民居住证", Kind::ResidencePermit),
+    ("台湾居民居住证", Kind::ResidencePermit),
+    ("机动车驾驶证", Kind::DriverLicence),
+];
 /// Each field label of an identity document, at most two counted.
 const W_LABEL: f32 = 0.15;
 /// The region code and birth date that open a resident identity number.
 const W_ID_START: f32 = 0.4;
+/// A whole 18-character run laid out like a resident identity number (province, a birth year
+/// 19xx or 20xx, then digits), whose date or check character OCR misread in a blurred photo:
+/// a little more than its start, since bank cards (16 or 19 digits in groups) and order
+/// numbers (which open with a year, not a province) do not take this shape.
+const W_ID_SHAPED: f32 = 0.45;
+/// A whole resident identity number, its region and birth date valid, only its check character
+/// wrong: one digit misread. As sure alone as a finding from partial evidence gets to be
+/// decided on: 18 characters in that shape with a real date are rare outside these cards.
+const W_ID_MISREAD: f32 = 0.55;
+/// The two-line title of a resident identity card's back, `中华人民共和国` over `居民身份证`,
+/// each read as a line of its own (a law's name runs them together in one line).
+const W_BACK_TITLE: f32 = 0.5;
+/// A validity period, two dates joined by a dash (`2010.10.16-2020.05.13`, `…-长期`): the
+/// line under `有效期限` on the back of a Chinese card, and on permits.
+const W_VALIDITY: f32 = 0.3;
 /// A line of a machine-readable zone, in part.
 const W_MRZ_PIECE: f32 = 0.4;
 /// The text was read on a card- or page-shaped quadrilateral straightened from the photo.
@@ -43,6 +77,21 @@ static ID_START: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
+/// A run of exactly 18 characters shaped like a resident identity number: a province (11–65,
+/// 71, 81, 82), four more digits, a birth year 19xx or 20xx, then ten digits or misread digits
+/// (the last may be `X`). The month and day are not checked: they are what blur garbles first
+/// (`0` read as `6` or `8`).
+static ID_SHAPED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9])(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])[0-9]{4}(?:19|20)[0-9]{9}[0-9Xx](?:$|[^0-9])")
+        .expect("valid pattern")
+});
+
+/// Two dates joined by a dash, or a date and `长期` (without end): a validity period.
+static VALIDITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:19|20)[0-9]{2}[.\-/年][0-9]{1,2}[.\-/月][0-9]{1,2}日?[-~—–至]+(?:(?:19|20)[0-9]{2}[.\-/年][0-9]{1,2}[.\-/月][0-9]{1,2}|长期)")
+        .expect("valid pattern")
+});
+
 /// Judges the `texts` read from a part of a photo (`shaped`: a document-shaped quadrilateral
 /// straightened from it) for a document seen in part.
 pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
@@ -54,16 +103,30 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
         .iter()
         .find(|d| d.2 != Strength::Weak)
         .map(|&(kind, text, strength)| (kind, text, strength));
-    if let Some((_, text, _)) = word {
+    let compact: Vec<String> = texts
+        .iter()
+        .map(|t| t.chars().filter(|c| !c.is_whitespace()).collect())
+        .collect();
+    let back_title =
+        compact.iter().any(|t| t == "中华人民共和国") && compact.iter().any(|t| t == "居民身份证");
+    let title = title(&compact);
+    if back_title {
+        cues.push((
+            W_BACK_TITLE,
+            "the title of a resident identity card's back (中华人民共和国 / 居民身份证)".into(),
+        ));
+    } else if let Some((text, _, whole)) = title {
+        cues.push(if whole {
+            (W_TITLE, format!("the title {text}"))
+        } else {
+            (W_TITLE_IN_PART, format!("the title {text}, in part"))
+        });
+    } else if let Some((_, text, _)) = word {
         cues.push((W_KEYWORD, format!("the word {text}")));
     }
     for label in hits.field_labels.iter().take(2) {
         cues.push((W_LABEL, format!("the field label {label}")));
     }
-    let compact: Vec<String> = texts
-        .iter()
-        .map(|t| t.chars().filter(|c| !c.is_whitespace()).collect())
-        .collect();
     let id_start = compact.iter().any(|t| {
         ID_START.find(t).is_some_and(|m| {
             m.as_str()
@@ -72,18 +135,42 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
                 >= 12
         })
     });
-    if id_start {
+    let misread = compact.iter().find_map(|t| cnid::find_misread(t));
+    let id_shaped = !id_start && compact.iter().any(|t| ID_SHAPED.is_match(t));
+    if let Some(id) = &misread {
+        cues.push((
+            W_ID_MISREAD,
+            format!(
+                "the resident identity number {} with a valid region and birth date, its check character misread",
+                id.masked
+            ),
+        ));
+    } else if id_start {
         cues.push((
             W_ID_START,
             "the start of a resident identity number (region and birth date)".into(),
         ));
+    } else if id_shaped {
+        cues.push((
+            W_ID_SHAPED,
+            "an 18-character number laid out like a resident identity number (its date or check character misread)".into(),
+        ));
+    }
+    if compact.iter().any(|t| VALIDITY.is_match(t)) {
+        cues.push((W_VALIDITY, "a validity period".into()));
     }
     let piece = compact.iter().find(|t| mrz_piece(t)).map(String::len);
     if piece.is_some() {
         cues.push((W_MRZ_PIECE, "part of a machine-readable line".into()));
     }
     // Shape alone, or labels alone, say nothing: a text cue that points at a document is needed.
-    if word.is_none() && !id_start && piece.is_none() {
+    if word.is_none()
+        && title.is_none()
+        && !id_start
+        && !id_shaped
+        && misread.is_none()
+        && piece.is_none()
+    {
         return None;
     }
     if shaped {
@@ -97,8 +184,9 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
         return None;
     }
     let kind = match (word, id_start, piece) {
+        _ if let Some((_, kind, _)) = title => kind,
         (Some((kind, _, Strength::Strong)), ..) => kind,
-        (_, true, _) => Kind::IdCard,
+        _ if id_start || id_shaped || misread.is_some() => Kind::IdCard,
         (_, _, Some(len)) if len >= 40 => Kind::Passport,
         _ => Kind::IdCard,
     };
@@ -110,6 +198,23 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
             "part of an identity document legible: {} (the rest blurred, glared or covered)",
             seen.join(", ")
         ),
+    })
+}
+
+/// The first of [`TITLES`] in one of the lines `compact` (whitespace removed): the title, the
+/// kind it names, and whether it was read whole.
+fn title(compact: &[String]) -> Option<(&'static str, Kind, bool)> {
+    TITLES.iter().find_map(|&(t, kind)| {
+        let want: Vec<char> = t.chars().collect();
+        let slack = if want.len() >= 6 { want.len() / 4 } else { 0 };
+        compact.iter().find_map(|line| {
+            let have: Vec<char> = line.chars().collect();
+            have.windows(want.len())
+                .map(|w| w.iter().zip(&want).filter(|(a, b)| a != b).count())
+                .min()
+                .filter(|&wrong| wrong <= slack)
+                .map(|wrong| (t, kind, wrong == 0))
+        })
     })
 }
 
@@ -146,5 +251,47 @@ mod tests {
             None
         );
         assert_eq!(judge(&["2024-03-12 14:22", "TOTAL 12.50"], true), None);
+    }
+
+    #[test]
+    fn a_blurred_number_and_a_back_seen_in_part_count() {
+        // Read off a blurred front: `0` taken for `6` and `8` in the month and day.
+        let p = judge(&["88电电区", "376202199416687320"], true).unwrap();
+        assert_eq!(p.kind, Kind::IdCard);
+        assert!(p.weight >= 0.5, "{p:?}");
+        // ...but not from a whole photo with no card in it.
+        assert_eq!(judge(&["376202199416687320"], false), None);
+        // A blurred back: the card's name and its validity period.
+        let p = judge(
+            &["中华人民共和国", "居民身份证", "2010.10.16-2020.05.13"],
+            true,
+        )
+        .unwrap();
+        assert!(p.weight >= 0.5, "{p:?}");
+        // The back's title read line by line, and nothing else: as sure as a partial finding
+        // gets; a law's name in one line is not it.
+        let p = judge(&["中华人民共和国", "居民身份证", "CASSREA"], false).unwrap();
+        assert!(p.weight >= 0.5, "{p:?}");
+        assert_eq!(
+            judge(&["中华人民共和国居民身份证法", "第一章 总则"], false),
+            None
+        );
+        // A whole number with a real birth date whose check character alone is wrong.
+        let p = judge(&["上海##E", "310104196909194194"], false).unwrap();
+        assert!(p.weight >= 0.5 && p.reason.contains("misread"), "{p:?}");
+        // A permit's title, two characters misread, on a straightened card; whole, the same.
+        let p = judge(&["台鸿居民泉往大陆通行证", "42927124"], true).unwrap();
+        assert_eq!(p.kind, Kind::TravelPermit);
+        assert!(p.weight >= 0.5 && p.reason.contains("in part"), "{p:?}");
+        let p = judge(&["居民身份证", "MONXYA小"], true).unwrap();
+        assert!(p.weight >= 0.5, "{p:?}");
+        // Alone in a whole photo, or with three of its characters wrong, a title is not enough.
+        assert_eq!(judge(&["台湾居民来往大陆通行证"], false), None);
+        assert_eq!(judge(&["台鸿居民泉往大陆通证证"], true), None);
+        // A validity period alone names nothing; 19-digit bank card numbers and order
+        // numbers (opening with a year) are not identity numbers.
+        assert_eq!(judge(&["2010.10.16-2020.05.13"], true), None);
+        assert_eq!(judge(&["6222 0212 3456 7890 123"], true), None);
+        assert_eq!(judge(&["订单号 202403121422098765"], true), None);
     }
 }

@@ -2,8 +2,9 @@
 //! of an identity document. A card or page outline filling a good part of the photo, with a
 //! portrait inside it placed as on an identity card or a passport's data page (towards one
 //! end, at a size no business card's or print's photo has beside lines of print), and rows of
-//! print across the rest of it even when they are too soft to read. This never decides with
-//! the confidence of a read document: it says what it saw, at a moderate weight.
+//! print across the rest of it even when they are too soft to read, among them a band like a
+//! machine-readable zone (rows alone are on every badge and business card). This never decides
+//! with the confidence of a read document: it says what it saw, at a moderate weight.
 
 use image::{GrayImage, RgbImage};
 
@@ -37,14 +38,11 @@ const PORTRAIT_ACROSS: f32 = 0.38;
 const MIN_ROWS: u32 = 3;
 /// The smaller of the two scales rows of print are looked for at (long side, pixels).
 const SOFT_SIDE: u32 = 200;
-/// The weight of a document seen only by its outline, portrait and rows: reported (the review
-/// page shows it), but below the 0.5 that `secure` acts on by default unless other evidence
-/// agrees (a name, a metadata cue, a band like a machine-readable zone). Measured on the
-/// rejection-reason sets, this look alone flagged 25 documents and 25 badges, business cards,
-/// prints and portraits at the same 0.55 (docs/detection.md): it tells them apart no better
-/// than chance, so on its own it must not make `secure` act.
-const WEIGHT: f32 = 0.45;
-/// More when the rows include a band like a machine-readable zone.
+/// The weight of a document seen by its outline, portrait and rows of print that include a
+/// band like a machine-readable zone. Without the band the look says nothing: measured on the
+/// rejection-reason sets it flagged 25 documents and 25 badges, business cards, prints and
+/// portraits alike (and four camera and test images of other projects' suites), so it tells
+/// them apart no better than chance and is not reported (docs/detection.md).
 const WEIGHT_WITH_ZONE: f32 = 0.62;
 
 /// Looks for a document by its outline and portrait in `rgb` (a working copy in which nothing
@@ -142,7 +140,8 @@ fn judge(rgb: &RgbImage, o: &Outline) -> Result<Option<Seen>, FaceError> {
         .unwrap_or_default();
     let profile = dark_rows(rgb, o, u);
     let rows = soft.text_lines.max(profile);
-    if rows < MIN_ROWS && soft.mrz_bands == 0 {
+    // Rows alone, without a zone's band, are on every badge and business card.
+    if soft.mrz_bands == 0 {
         return Ok(None);
     }
     let kind = if o.aspect() >= PAGE_ASPECT.1 {
@@ -154,20 +153,11 @@ fn judge(rgb: &RgbImage, o: &Outline) -> Result<Option<Seen>, FaceError> {
         Kind::Passport => ("passport page", "a passport page's 1.42"),
         _ => ("card", "an ID-1 card's 1.59"),
     };
-    let zone = if soft.mrz_bands > 0 {
-        " and a band like a machine-readable zone"
-    } else {
-        ""
-    };
     Ok(Some(Seen {
         kind,
-        weight: if zone.is_empty() {
-            WEIGHT
-        } else {
-            WEIGHT_WITH_ZONE
-        },
+        weight: WEIGHT_WITH_ZONE,
         reason: format!(
-            "{what} outline with a portrait in an identity-document layout, {} rows of print{zone} beside it (text not legible: blurred, glared or covered; aspect {:.2}, near {shape})",
+            "{what} outline with a portrait in an identity-document layout, {} rows of print and a band like a machine-readable zone beside it (text not legible: blurred, glared or covered; aspect {:.2}, near {shape})",
             rows,
             o.aspect()
         ),
