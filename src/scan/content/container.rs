@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use image::{RgbImage, imageops};
 
 use super::analyse::{self, Context, Outcome};
-use super::pdf;
 use super::visual::{self, Visual};
 use crate::media::caps::{Pixels, Recording};
+use crate::media::pdf::pages as pdf;
 use crate::media::video::{self, VideoError};
 use crate::scan::finding::{Evidence, Kind};
 
