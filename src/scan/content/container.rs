@@ -21,7 +21,8 @@ const PDF_BUDGET: Duration = Duration::from_secs(12);
 /// CPU time for reading frames with OCR, per minute of recording: OCR is the expensive stage
 /// (a frame full of app text costs about a second on a slow core), and a document held up
 /// for a check stays in view across many frames. Frames that look like a document are read
-/// first, then the most text-like, until the budget is spent.
+/// first, each of them (within [`MAX_READ_BUDGET`]), then the most text-like, until the
+/// budget is spent.
 const READ_BUDGET_PER_MINUTE: Duration = Duration::from_secs(3);
 /// The reading budget of a recording shorter than 40 seconds: two or three frames.
 const MIN_READ_BUDGET: Duration = Duration::from_secs(2);
@@ -221,13 +222,22 @@ fn recording(
     let mut best: Option<(f32, Evidence, f64)> = None;
     let (mut ocr, mut read) = (false, 0);
     let budget = read_budget(frames.iter().map(|f| f.second).fold(0.0, f64::max));
-    let (cpu_start, wall_end) = (
-        video::thread_cpu(),
-        Instant::now() + budget.saturating_mul(READ_WALL_FACTOR),
-    );
+    let started = Instant::now();
+    let cpu_start = video::thread_cpu();
     for view in &seen {
+        // Every view that looks like a document is read, within the budget of the longest
+        // recording (a short one's budget is one or two readings, and a reading of an app's
+        // screen first can use it up); the others within this recording's own budget. The
+        // views that look like a document come first.
+        let limit = if view.document > 0 {
+            MAX_READ_BUDGET
+        } else {
+            budget
+        };
         let spent = video::thread_cpu().saturating_sub(cpu_start);
-        if read > 0 && (spent >= budget || Instant::now() > wall_end) {
+        if read > 0
+            && (spent >= limit || started.elapsed() > limit.saturating_mul(READ_WALL_FACTOR))
+        {
             break;
         }
         let f = &frames[view.frame];
