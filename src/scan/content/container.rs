@@ -225,19 +225,8 @@ fn recording(
     let started = Instant::now();
     let cpu_start = video::thread_cpu();
     for view in &seen {
-        // Every view that looks like a document is read, within the budget of the longest
-        // recording (a short one's budget is one or two readings, and a reading of an app's
-        // screen first can use it up); the others within this recording's own budget. The
-        // views that look like a document come first.
-        let limit = if view.document > 0 {
-            MAX_READ_BUDGET
-        } else {
-            budget
-        };
         let spent = video::thread_cpu().saturating_sub(cpu_start);
-        if read > 0
-            && (spent >= limit || started.elapsed() > limit.saturating_mul(READ_WALL_FACTOR))
-        {
+        if read > 0 && !may_read(view.document, budget, spent, started.elapsed()) {
             break;
         }
         let f = &frames[view.frame];
@@ -326,6 +315,21 @@ fn outline_part(o: &visual::Outline, w: u32, h: u32) -> visual::Part {
     }
 }
 
+/// Whether one more view (how much it looks like a document: `document`) may be read after
+/// `spent` of CPU time and `elapsed` of wall time reading a recording whose budget is `budget`.
+/// Every view that looks like a document is read, within the budget of the longest recording
+/// (a short one's budget is one or two readings, which a reading of an app's screen first can
+/// use up); the others within this recording's own budget. The views that look like a document
+/// come first.
+fn may_read(document: u32, budget: Duration, spent: Duration, elapsed: Duration) -> bool {
+    let limit = if document > 0 {
+        MAX_READ_BUDGET
+    } else {
+        budget
+    };
+    spent < limit && elapsed <= limit.saturating_mul(READ_WALL_FACTOR)
+}
+
 /// The CPU time frames of a recording whose last frame was decoded at `last_second` may be
 /// read for: [`READ_BUDGET_PER_MINUTE`], within [`MIN_READ_BUDGET`] and [`MAX_READ_BUDGET`].
 fn read_budget(last_second: f64) -> Duration {
@@ -392,6 +396,26 @@ mod tests {
         assert!(v.confidence > 0.95);
         assert_eq!(v.reasons[1].detail, "frame at 1:04: machine-readable zone");
         assert_eq!(clock(64.9), "1:04");
+    }
+
+    #[test]
+    fn every_view_like_a_document_is_read_and_the_others_within_the_budget() {
+        let budget = read_budget(20.0);
+        let spent = budget + Duration::from_millis(500);
+        assert!(may_read(4, budget, spent, spent));
+        assert!(may_read(1, budget, spent, spent));
+        assert!(!may_read(0, budget, spent, spent));
+        assert!(may_read(0, budget, budget / 2, budget / 2));
+        // A wall clock far past the budget stops the others, and the long bound all of them.
+        assert!(!may_read(
+            0,
+            budget,
+            budget / 2,
+            budget * (READ_WALL_FACTOR + 1)
+        ));
+        assert!(!may_read(4, budget, MAX_READ_BUDGET, MAX_READ_BUDGET));
+        let wall = MAX_READ_BUDGET * (READ_WALL_FACTOR + 1);
+        assert!(!may_read(4, budget, budget, wall));
     }
 
     #[test]
