@@ -219,6 +219,7 @@ fn recording(
     // A camera recording that shows a document is that document; a screen recording that shows
     // one is still a screen recording, and says what it showed.
     let retag = (ev.support(Kind::ScreenRecording) > 0.0).then_some(Kind::ScreenRecording);
+    let frame_cx = frame_context(cx, retag.is_some());
     let mut best: Option<(f32, Evidence, f64)> = None;
     let (mut ocr, mut read) = (false, 0);
     let budget = read_budget(frames.iter().map(|f| f.second).fold(0.0, f64::max));
@@ -233,7 +234,7 @@ fn recording(
         let mut part = Evidence::default();
         read += 1;
         if let Outcome::Analysed { found, ocr: o } =
-            analyse::analyse_seen(&f.rgb, &view.vis, cx, &mut part)
+            analyse::analyse_seen(&f.rgb, &view.vis, &frame_cx, &mut part)
         {
             ocr |= o;
             let strongest = part.votes.iter().map(|v| v.weight).fold(0.0, f32::max);
@@ -293,10 +294,45 @@ fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
         mrz |= inside.mrz_bands > 0;
         printed |= inside.worth_ocr();
     }
+    // A document on a plain ground of its own lightness shows no outline, and on a tall
+    // screen its zone is too small for the visual stage's copy of the whole frame: the frame is
+    // looked at again in squares along its long side, each at about its own scale.
+    mrz = mrz || squares(w, h).any(|part| visual::analyse(&part.crop(rgb)).mrz_bands > 0);
     let small = visual::small_documents(&gray)
         .into_iter()
         .any(|part| visual::analyse(&part.crop(rgb)).worth_ocr());
     4 * u32::from(mrz) + 2 * u32::from(outline) + u32::from(printed) + u32::from(small)
+}
+
+/// Squares of the short side's size along the long side of an image `w` × `h`, half a square
+/// apart (the last one at the end), in fractions of the image; none for an image less than
+/// half again as long as it is wide.
+fn squares(w: u32, h: u32) -> impl Iterator<Item = visual::Part> {
+    let (long, short) = (w.max(h) as f32, w.min(h).max(1) as f32);
+    let n = if long < 1.5 * short {
+        0
+    } else {
+        ((long - short) / (short / 2.0)).ceil() as u32 + 1
+    };
+    let side = short / long;
+    (0..n).map(move |i| {
+        let start = (i as f32 * side / 2.0).min(1.0 - side);
+        if w >= h {
+            visual::Part {
+                left: start,
+                top: 0.0,
+                right: start + side,
+                bottom: 1.0,
+            }
+        } else {
+            visual::Part {
+                left: 0.0,
+                top: start,
+                right: 1.0,
+                bottom: start + side,
+            }
+        }
+    })
 }
 
 /// The upright box around an outline in an image `w` × `h`, with a twentieth of its size as a
@@ -312,6 +348,17 @@ fn outline_part(o: &visual::Outline, w: u32, h: u32) -> visual::Part {
         top: (o.centre.1 - half_h).max(0.0),
         right: (o.centre.0 + half_w).min(1.0),
         bottom: (o.centre.1 + half_h).min(1.0),
+    }
+}
+
+/// The context a recording's frames are read in: a screen recording's frames are screenshots
+/// (read by OCR whatever the visual stage saw, as a screenshot file is), a camera video's are
+/// photos. A passport on a screen recording's light ground, read as a photo, was missed in 11
+/// of 13 such frames that the same frames saved as screenshots showed.
+fn frame_context(cx: &Context, screen_recording: bool) -> Context {
+    Context {
+        screenshot: cx.screenshot || screen_recording,
+        ..*cx
     }
 }
 
@@ -396,6 +443,33 @@ mod tests {
         assert!(v.confidence > 0.95);
         assert_eq!(v.reasons[1].detail, "frame at 1:04: machine-readable zone");
         assert_eq!(clock(64.9), "1:04");
+    }
+
+    #[test]
+    fn a_tall_or_wide_frame_is_looked_at_in_squares_that_cover_it() {
+        assert_eq!(squares(1000, 1000).count(), 0);
+        let tall: Vec<visual::Part> = squares(739, 1600).collect();
+        assert_eq!(tall.len(), 4);
+        assert_eq!(tall[0].top, 0.0);
+        assert!((tall[3].bottom - 1.0).abs() < 1e-6);
+        for pair in tall.windows(2) {
+            assert!(pair[1].top <= pair[0].bottom, "a gap between squares");
+        }
+        let wide: Vec<visual::Part> = squares(1600, 900).collect();
+        assert_eq!(wide.len(), 3);
+        assert!(wide.iter().all(|p| p.top == 0.0 && p.bottom == 1.0));
+        assert!((wide[2].right - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_screen_recordings_frames_are_read_as_screenshots() {
+        let cx = Context {
+            camera: true,
+            ..Context::default()
+        };
+        assert!(frame_context(&cx, true).screenshot);
+        assert!(frame_context(&cx, true).camera);
+        assert!(!frame_context(&cx, false).screenshot);
     }
 
     #[test]
