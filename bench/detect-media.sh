@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Documents inside recordings and PDFs: the sets of bench/detect_media_sets.py (recordings of app
-# screens with and without a document shown for a few seconds; PDFs with a document on some page,
-# page-sized or small, DCT or Flate, drawn directly or from a form XObject, and PDFs of receipts,
-# forms and ordinary pictures), scored by bench/detect_eval.py under neutral names; then the scan
-# time of a one-minute 1080x2340 screen recording, with and without a passport in it.
+# screens at phone and desktop sizes, H.264 or HEVC in MP4, MOV or Matroska, with and without a
+# document shown for a few seconds; PDFs of 1-4 pages with a document on some page, page-sized or
+# small, DCT, Flate, or a 1-bit A4 scan in CCITT G4 or JBIG2, drawn directly or from a form
+# XObject, and PDFs of receipts, forms and ordinary pictures), scored by bench/detect_eval.py under
+# neutral names, per group (codec/keyframe or encoding/placement); each PDF's image scored on its
+# own as well; then the scan time of a one-minute 1080x2340 screen recording, with and without a
+# passport in it.
 # With --before BINARY, every figure is measured for that binary too, in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,13 +59,39 @@ if [[ -z $sets ]]; then
   done
 fi
 
+# Each PDF's document image is scored on its own too (its twin, as the photo path reads it), so
+# that the target -- a PDF holding any image the photo path finds is found -- is counted on the
+# PDFs whose twin is found.
+label_of() { if [[ $1 == "$IDVAULT" ]]; then echo "this build"; else echo "before ($1)"; fi; }
 for bin in "${binaries[@]}"; do
-  for set in recordings pdfs; do
+  for set in recordings pdfs pdfs/twins; do
     echo
     work=$(mktemp -d "$TMP/eval.XXXXXX")
     "$PYTHON" bench/detect_eval.py --idvault "$bin" --labels "$sets/$set/labels.csv" --work "$work" \
-      --title "$set-seed$seed $("$bin" --version)"
+      --title "$set-seed$seed $(label_of "$bin")" --dump "$work/dump.jsonl"
+    cp "$work/dump.jsonl" "$TMP/dump-$(basename "$set")-${bin//\//_}.jsonl"
+    rm -rf "$work"
   done
+  "$PYTHON" - "$TMP/dump-pdfs-${bin//\//_}.jsonl" "$TMP/dump-twins-${bin//\//_}.jsonl" "$(label_of "$bin")" <<'PY'
+import json, sys
+SENSITIVE = {"passport", "id_card", "residence_permit", "travel_permit", "visa", "driver_licence", "id_selfie",
+             "kyc_screenshot"}
+def found(path):
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        stem = r["file"].rsplit(".", 1)[0]
+        out[stem] = (r["label"], any(f["kind"] in SENSITIVE and f["confidence"] >= 0.5 for f in r["findings"]))
+    return out
+pdfs, twins = found(sys.argv[1]), found(sys.argv[2])
+pos = [s for s, (label, _) in pdfs.items() if label == "positive"]
+twin_found = [s for s in pos if twins.get(s, ("", False))[1]]
+both = [s for s in twin_found if pdfs[s][1]]
+print(f"\nPDF positives whose image the photo path finds ({sys.argv[3]}): {len(twin_found)} of {len(pos)}; "
+      f"the PDF is found for {len(both)} of them"
+      + (f" (missed: {', '.join(sorted(set(twin_found) - set(both)))})" if len(both) < len(twin_found) else "")
+      + f"; PDFs found whose image alone is not: {', '.join(s for s in pos if pdfs[s][1] and s not in twin_found) or 'none'}")
+PY
 done
 
 # No cache: each run reads the frames again, as a first scan does.

@@ -13,24 +13,28 @@ source bench/lib.sh
 
 usage() {
   cat <<USAGE
-usage: bench/detect-speed.sh --corpus DIR [-n FILES] [--runs R] [--no-peer] [--before BIN]
+usage: bench/detect-speed.sh --corpus DIR [-n FILES] [--runs R] [--no-peer] [--before BIN] [--memory]
   --corpus DIR  the evaluation corpus (the folder holding detect/labels.csv)
   -n FILES   12 MP JPEGs in the speed folder (default 40)
   --runs R   timed runs of (a) and (b), median reported (default 3)
   --no-peer  skip (c), the PassportEye comparison (several minutes)
-  --before BIN  also time BIN (the build before a change) on the camera photos, interleaved
-             with idvault's runs (A B A B …), with both builds' CPU and peak memory
+  --before BIN  also time BIN (the build before a change) on the same folders (photos/s, time
+             against decoding), and on the camera photos interleaved with idvault's runs
+             (A B A B …), with both builds' CPU and peak memory
+  --memory   also measure the peak resident memory of a content scan of the corpus' detect/
+             folder (its labelled images), for idvault and BIN
 environment: IDVAULT=binary (skip the build), CORPUS=dir (as --corpus), PYTHON=python3, TMPDIR
 USAGE
 }
 
-files_wanted=40 runs=3 peer=1 before=""
+files_wanted=40 runs=3 peer=1 before="" memory=0
 while (($#)); do
   case $1 in
     --corpus) CORPUS=${2:?}; shift 2 ;;
     -n) files_wanted=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
     --no-peer) peer=0; shift ;;
+    --memory) memory=1; shift ;;
     --before) before=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
@@ -93,12 +97,26 @@ warm_cache "$photos"
 # --- (a) idvault, (b) pure decode ----------------------------------------------------------------
 # The content cache is kept out of it: every run analyses every photo.
 export IDVAULT_NO_CACHE=1
-repeat "$runs" "$TMP/speed.jsonl" "$IDVAULT" scan --json "$photos"
-t_idv=$WALL c_idv=$CPU
-idv_findings=$(field "$TMP/speed.jsonl" findings) idv_ocr=$(field "$TMP/speed.jsonl" content_ocr)
-repeat "$runs" "$TMP/camera.jsonl" "$IDVAULT" scan --json "$camera_dir"
-t_cam=$WALL c_cam=$CPU
-cam_findings=$(field "$TMP/camera.jsonl" findings) cam_ocr=$(field "$TMP/camera.jsonl" content_ocr)
+# With --before, the two builds' runs alternate (A B A B …), so a change in the machine's load
+# falls on both.
+bins=("$IDVAULT" ${before:+"$before"})
+for ((r = 0; r < runs; r++)); do
+  for b in "${!bins[@]}"; do
+    timed "$TMP/speed-$b.jsonl" "${bins[b]}" scan --json "$photos" >>"$TMP/times-speed-$b"
+    timed "$TMP/camera-$b.jsonl" "${bins[b]}" scan --json "$camera_dir" >>"$TMP/times-camera-$b"
+  done
+done
+med() { cut -d' ' -f"$2" "$1" | median; }
+t_idv=$(med "$TMP/times-speed-0" 1) c_idv=$(med "$TMP/times-speed-0" 2)
+idv_findings=$(field "$TMP/speed-0.jsonl" findings) idv_ocr=$(field "$TMP/speed-0.jsonl" content_ocr)
+t_cam=$(med "$TMP/times-camera-0" 1) c_cam=$(med "$TMP/times-camera-0" 2)
+cam_findings=$(field "$TMP/camera-0.jsonl" findings) cam_ocr=$(field "$TMP/camera-0.jsonl" content_ocr)
+if [[ -n $before ]]; then
+  t_idv_b=$(med "$TMP/times-speed-1" 1) c_idv_b=$(med "$TMP/times-speed-1" 2)
+  idv_findings_b=$(field "$TMP/speed-1.jsonl" findings) idv_ocr_b=$(field "$TMP/speed-1.jsonl" content_ocr)
+  t_cam_b=$(med "$TMP/times-camera-1" 1) c_cam_b=$(med "$TMP/times-camera-1" 2)
+  cam_findings_b=$(field "$TMP/camera-1.jsonl" findings) cam_ocr_b=$(field "$TMP/camera-1.jsonl" content_ocr)
+fi
 
 # Prints "full_wall full_cpu draft_wall draft_cpu decoder": medians over runs, one worker process
 # per core, timed inside Python after the pool has started; CPU is the workers' process time.
@@ -147,6 +165,12 @@ row "(a) idvault scan --json, whole folder" "$files_wanted" "$t_idv" "$c_idv" \
   "($idv_findings findings, $idv_ocr photos read by OCR; median of $runs)"
 row "    idvault scan --json, camera photos only" "$n_camera" "$t_cam" "$c_cam" \
   "($cam_findings findings, $cam_ocr photos read by OCR; median of $runs)"
+if [[ -n $before ]]; then
+  row "    before: whole folder" "$files_wanted" "$t_idv_b" "$c_idv_b" \
+    "($idv_findings_b findings, $idv_ocr_b photos read by OCR; median of $runs)"
+  row "    before: camera photos only" "$n_camera" "$t_cam_b" "$c_cam_b" \
+    "($cam_findings_b findings, $cam_ocr_b photos read by OCR; median of $runs)"
+fi
 row "(b) full decode, whole folder" "$files_wanted" "$t_full" "$c_full" "($decoder, $(nproc) processes)"
 row "    1/8 DCT-scaled decode, whole folder" "$files_wanted" "$t_draft" "$c_draft" ""
 if [[ -n $before ]]; then
@@ -174,6 +198,24 @@ printf 'idvault / full decode, time per photo: whole folder %sx, camera photos o
   "$(per_photo "$t_idv" "$files_wanted")" "$(per_photo "$t_cam" "$n_camera")"
 printf 'idvault photos/s (target >= 20 on 2 cores): whole folder %s, camera photos only %s\n' \
   "$(calc "$files_wanted / $t_idv" %.1f)" "$(calc "$n_camera / $t_cam" %.1f)"
+if [[ -n $before ]]; then
+  printf 'before / full decode, time per photo: whole folder %sx, camera photos only %sx\n' \
+    "$(per_photo "$t_idv_b" "$files_wanted")" "$(per_photo "$t_cam_b" "$n_camera")"
+  printf 'before photos/s: whole folder %s, camera photos only %s\n' \
+    "$(calc "$files_wanted / $t_idv_b" %.1f)" "$(calc "$n_camera / $t_cam_b" %.1f)"
+fi
+
+# --- peak memory of a content scan of the labelled corpus images (one run each, no cache) -------
+if ((memory)); then
+  for bin in "$IDVAULT" ${before:+"$before"}; do
+    /usr/bin/time -f "%M %U %S %e" -o "$TMP/mem" "$bin" scan --json --min-confidence 0.5 "$CORPUS/detect" \
+      >"$TMP/mem.jsonl" || true
+    read -r kib user sys wall <"$TMP/mem"
+    printf 'content scan of %s: peak %.0f MiB resident, %.1f s CPU, %.1f s wall, %s findings (%s)\n' \
+      "$CORPUS/detect" "$(calc "$kib / 1024" %.1f)" "$(calc "$user + $sys" %.2f)" "$wall" \
+      "$(field "$TMP/mem.jsonl" findings)" "$bin"
+  done
+fi
 
 # --- (c) PassportEye beside idvault on the labelled corpus ----------------------------------------
 ((peer)) || exit 0

@@ -1,26 +1,35 @@
 #!/usr/bin/env python3
 """Evaluation sets for documents inside recordings and PDFs, made from the corpus' specimens.
 
-`recordings`: screen recordings of apps (and a few landscape desktop or camera-shaped ones):
-a run of app screens full of text (synthetic list and chat screens, the corpus' app
-screenshots, receipts shown in an app), each held for 1.5-4 s, recorded at 5 fps with a
-keyframe every 1, 2, 5 or 10 s, as H.264 in MP4 (most), HEVC in MOV or H.264 in Matroska.
-A positive shows one corpus document for 2-4 s at a random place in the run, 55-95 % of the
-frame wide, on a dark or light ground, sometimes slightly turned; with sparse keyframes it may
-fall between two of them. Negatives are the same recordings without the document, half of them
-showing a receipt, a business card, a bank card, a face or a scene in its place.
+`recordings`: screen recordings of apps (and some landscape desktop or camera-shaped ones) at
+the sizes phones and desktops record (720x1600, 886x1920, 1080x2340, 1170x2532, 1280x720,
+1920x1080): a run of app screens full of text (synthetic list and chat screens, the corpus' app
+screenshots, receipts shown in an app), each held for 1.5-4 s, recorded at 5 fps with a keyframe
+every 1, 2, 5 or 10 s, in the codecs and containers phones write: H.264 or HEVC in MP4 or MOV,
+and H.264 or HEVC in Matroska (WebM's VP8/VP9/AV1 are not decoded, so WebM is left out). A
+positive shows one corpus document for 2-4 s at a random place in the run, 55-95 % of the frame
+wide, on a dark or light ground, sometimes slightly turned; four in five are held until a
+keyframe shows them (the issue's target: a document on any keyframe is found), the rest may fall
+between two keyframes. One more positive is the issue's own case: an 886x1920 H.264 recording
+whose keyframe shows the specimen passport's data page 820 px wide among app screens. Negatives
+are the same recordings without the document, half of them showing a receipt, a business card, a
+bank card, a face or a scene in its place. The `group` column is `container-codec/keyframe` or
+`container-codec/between`.
 
-`pdfs`: PDFs of one to three pages. A positive holds a corpus document on a random page: as the
-page's scanned image, or drawn small on a form page (long side 240-420 px, as a copy attached to
-an application), stored as DCT (JPEG) or Flate (grey or RGB) and sometimes drawn from inside a
-form XObject, as some PDF writers wrap every image. The other pages carry a receipt's or a
-form's text, or a receipt image. Negatives are the same PDFs with an ordinary picture (receipt,
-business card, bank card, face, scene, camera photo) in the document's place, and invoices
-whose text mentions passport photos.
-
-`minute`: two one-minute 1080x2340 H.264 screen recordings at 30 fps with a keyframe every
-2 s, for timing: twelve app screens of 5 s each (`minute_app.mp4`), and the same with the
-specimen passport of the tests shown from 0:50 to 0:55 (`minute_passport.mp4`).
+`pdfs`: PDFs of one to four pages. A positive holds a corpus document on a random page, stored
+the ways scanner apps and PDF writers store images: DCT (JPEG), Flate (grey or RGB samples), or
+a 1-bit A4 page scanned at 200 or 300 dpi with the document at its real size on it (adaptive
+threshold, as scanner apps binarise) coded as CCITT Group 4 or JBIG2 (a generic region coded
+with MMR). DCT and Flate images are the page's scan or drawn small on a form page (long side
+240-420 px, as a copy attached to an application); any of them is sometimes drawn from inside a
+form XObject, as some PDF writers wrap every image. The other pages carry a receipt's or a form's
+text, or a receipt image. Two more positives are the issue's cases: a 272x185 passport image on a
+one-page PDF, and an ID card on page 2 of 2. Negatives are the same PDFs with an ordinary picture
+(receipt, business card, bank card, face, scene, camera photo) in the document's place, and
+invoices whose text mentions passport photos. The `group` column is `encoding/placement`
+(`dct`, `flate`, `ccitt`, `jbig2`; `page`, `small`, `form`). Beside the set, `twins/` holds each
+PDF's document image as the file the photo path would read (the JPEG as stored, or a PNG of the
+samples), with its own labels.csv, so that a PDF's miss can be told from the photo path's.
 
 Writes the set as a folder with a labels.csv (file,label,kind,source) for detect_eval.py; the
 source column also says how the document was shown (`on_keyframe`, `page=2`, `small`, `form`).
@@ -37,7 +46,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageChops, ImageFile, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "synth"))
 import generate as g  # noqa: E402  (the synthetic generator: app screens, fonts)
@@ -47,7 +56,15 @@ import generate as g  # noqa: E402  (the synthetic generator: app screens, fonts
 ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 FPS = 5
-PORTRAIT, LANDSCAPE = (886, 1920), (1280, 720)
+PORTRAITS = ((720, 1600), (886, 1920), (1080, 2340), (1170, 2532))
+LANDSCAPES = ((1280, 720), (1920, 1080))
+# (codec, container) as phones and desktop recorders write them, by how common they are.
+CODECS = (("h264", "mp4"),) * 3 + (("hevc", "mov"),) * 2 + (("h264", "mov"), ("hevc", "mp4"), ("h264", "mkv"),
+                                                              ("hevc", "mkv"))
+# The specimen passport of the tests (MIT, PassportEye's test data).
+SPECIMEN = Path(__file__).resolve().parent.parent / "tests/data/detect/positive/pe__100_pass-hrv.jpg"
+# Real widths of documents, in mm: an ID-1 card and a passport's data page (ID-3).
+CARD_MM, PAGE_MM = 85.6, 125.0
 # Negative kinds of the corpus shown in a recording's or a PDF's document place.
 DECOYS = ("receipt", "business_card", "bank_card", "bank_card_or_sheet", "face", "scene_text", "camera_photo")
 
@@ -119,7 +136,9 @@ def encode(frames, path, keyframe_secs, codec):
     w, h = frames[0].size
     gop = max(1, round(keyframe_secs * FPS))
     if codec == "hevc":
-        enc = ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
+        # `hvc1`, as Apple's players want it, in MP4 and MOV; Matroska has its own codec id.
+        tag = [] if path.suffix == ".mkv" else ["-tag:v", "hvc1"]
+        enc = ["-c:v", "libx265", "-preset", "ultrafast", *tag,
                "-x265-params", f"log-level=error:keyint={gop}:min-keyint={gop}:scenecut=0"]
     else:
         enc = ["-c:v", "libx264", "-preset", "veryfast", "-g", str(gop), "-keyint_min", str(gop),
@@ -134,30 +153,42 @@ def encode(frames, path, keyframe_secs, codec):
         sys.exit(f"ffmpeg failed on {path}")
 
 
-def recording(rng, out, name, doc, neg):
+def recording(rng, out, name, doc, neg, fixed=None):
     """One recording showing `doc` ((image, kind, source): a document or a decoy) or only app
-    screens (None). Returns the file's name and the label's source note."""
-    size = PORTRAIT if rng.random() < 0.8 else LANDSCAPE
-    keyframe_secs = rng.choice((1, 2, 2, 5, 10))
-    codec, ext = rng.choice((("h264", "mp4"),) * 6 + (("hevc", "mov"), ("h264", "mkv")))
+    screens (None). `fixed` (size, keyframe seconds, codec, container, width share) replaces the
+    random choices. Returns the file's name, the label's source note and its group."""
+    if fixed:
+        size, keyframe_secs, codec, ext, share = fixed
+    else:
+        size = rng.choice(PORTRAITS) if rng.random() < 0.8 else rng.choice(LANDSCAPES)
+        keyframe_secs = rng.choice((1, 2, 2, 5, 10))
+        codec, ext = rng.choice(CODECS)
+        share = rng.uniform(0.55, 0.95) if size[1] > size[0] else rng.uniform(0.35, 0.6)
     views = [(app_view(rng, size, neg), rng.uniform(1.5, 4.0)) for _ in range(rng.randint(4, 9))]
-    note = f"{size[0]}x{size[1]} {codec} keyframe every {keyframe_secs} s"
+    note = f"{size[0]}x{size[1]} {codec} in {ext}, keyframe every {keyframe_secs} s"
+    group = f"{ext}-{codec}/none"
     if doc is not None:
         img, _, source = doc
         ground = rng.choice(((32, 48, 64), (20, 20, 22), (246, 246, 248), (230, 232, 236)))
-        share = rng.uniform(0.55, 0.95) if size == PORTRAIT else rng.uniform(0.35, 0.6)
-        turn = rng.choice((0.0, 0.0, rng.uniform(-6, 6)))
+        turn = 0.0 if fixed else rng.choice((0.0, 0.0, rng.uniform(-6, 6)))
         at = rng.randint(1, len(views) - 1)
-        views.insert(at, (on_ground(img, size, share, ground, rng, turn), rng.uniform(2.0, 4.0)))
-        start = sum(d for _, d in views[:at])
+        shown = on_ground(img, size, share, ground, rng, turn)
         frames_before = sum(round(d * FPS) for _, d in views[:at])
         gop = round(keyframe_secs * FPS)
         first_key = -(-frames_before // gop) * gop
-        on_key = first_key < frames_before + round(views[at][1] * FPS)
-        note += f"; {source} at {start:.1f} s, {share:.0%} wide{', on a keyframe' if on_key else ', between keyframes'}"
+        held = round(rng.uniform(2.0, 4.0) * FPS)
+        if (fixed or rng.random() < 0.8) and first_key >= frames_before + held:
+            # Held until a keyframe shows it, and a second beyond.
+            held = first_key - frames_before + FPS
+        views.insert(at, (shown, held / FPS))
+        start = frames_before / FPS
+        on_key = first_key < frames_before + held
+        note += (f"; {source} at {start:.1f} s for {held / FPS:.1f} s, {shown.width}x{shown.height} frame, "
+                 f"document {share:.0%} wide, {'on a keyframe' if on_key else 'between keyframes'}")
+        group = f"{ext}-{codec}/{'keyframe' if on_key else 'between'}"
     frames = [v for v, d in views for _ in range(max(1, round(d * FPS)))]
     encode(frames, out / f"{name}.{ext}", keyframe_secs, codec)
-    return f"{name}.{ext}", note
+    return f"{name}.{ext}", note, group
 
 
 # --- PDFs -------------------------------------------------------------------------------------
@@ -166,8 +197,9 @@ def recording(rng, out, name, doc, neg):
 class Pdf:
     """A PDF written object by object (no PDF library is packaged for the bench's Python)."""
 
-    def __init__(self):
+    def __init__(self, rng):
         self.objects = []
+        self.rng = rng
 
     def add(self, body):
         self.objects.append(body)
@@ -176,20 +208,31 @@ class Pdf:
     def stream(self, entries, data):
         return self.add(b"<< " + entries + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
 
-    def image(self, img, rng):
-        """An image XObject: DCT (JPEG) or Flate (grey or RGB samples)."""
-        if rng.random() < 0.6:
+    def image(self, img, enc):
+        """An image XObject in encoding `enc`: `dct` (JPEG), `flate grey` or `flate rgb`
+        (samples), `ccitt` or `jbig2` (a 1-bit image, `img` in mode "1"). Returns its object
+        number and the bytes of the file the photo path would read for it (its twin)."""
+        w, h = img.size
+        head = b"/Type /XObject /Subtype /Image /Width %d /Height %d " % (w, h)
+        if enc == "dct":
             buf = io.BytesIO()
-            img.save(buf, "JPEG", quality=rng.randint(75, 95))
-            entries = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB " \
-                      b"/BitsPerComponent 8 /Filter /DCTDecode" % img.size
-            return self.stream(entries, buf.getvalue()), "dct"
-        grey = rng.random() < 0.5
-        pixels = (img.convert("L") if grey else img).tobytes()
-        space = b"/DeviceGray" if grey else b"/DeviceRGB"
-        entries = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s " \
-                  b"/BitsPerComponent 8 /Filter /FlateDecode" % (img.width, img.height, space)
-        return self.stream(entries, zlib.compress(pixels, 6)), "flate " + ("grey" if grey else "rgb")
+            img.save(buf, "JPEG", quality=self.rng.randint(75, 95))
+            entries = head + b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode"
+            return self.stream(entries, buf.getvalue()), (".jpg", buf.getvalue())
+        if enc.startswith("flate"):
+            samples = img.convert("L") if enc == "flate grey" else img.convert("RGB")
+            space = b"/DeviceGray" if samples.mode == "L" else b"/DeviceRGB"
+            entries = head + b"/ColorSpace %s /BitsPerComponent 8 /Filter /FlateDecode" % space
+            return self.stream(entries, zlib.compress(samples.tobytes(), 6)), (".png", png_bytes(samples))
+        g4 = group4(img)
+        if enc == "ccitt":
+            entries = head + (b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode "
+                              b"/DecodeParms << /K -1 /Columns %d /Rows %d >>" % (w, h))
+            data = g4
+        else:
+            entries = head + b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode"
+            data = jbig2_page(w, h, g4)
+        return self.stream(entries, data), (".png", png_bytes(img.convert("L")))
 
     def save(self, path, pages):
         """`pages`: (content ops, resources dict bytes) each, on A4."""
@@ -233,21 +276,78 @@ def text_ops(lines, top=780):
     return ops + b" ET\n"
 
 
-def pdf(rng, out, name, doc, neg):
-    """One PDF showing `doc` ((image, kind, source): a document or a decoy). Returns the file's
-    name and the label's source note."""
-    img, _, source = doc
-    w = Pdf()
+def png_bytes(img):
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def group4(img):
+    """CCITT Group 4 (T.6) data of the 1-bit image `img` (mode "1", white = 1), coded as PDF's
+    default `/BlackIs1 false` reads it: libtiff's encoder through Pillow, the image in one
+    strip. Pillow writes a bilevel TIFF as BlackIsZero and libtiff codes 0 bits as the fax's
+    white runs, so the image goes in negated (checked against poppler's rendering)."""
+    buf = io.BytesIO()
+    ImageOps.invert(img.convert("L")).convert("1").save(buf, "TIFF", compression="group4",
+                                                        tiffinfo={278: img.height})
+    tif = Image.open(io.BytesIO(buf.getvalue()))
+    (offset,), (count,) = tif.tag_v2[273], tif.tag_v2[279]
+    if tif.tag_v2.get(262) != 1:
+        sys.exit("Pillow wrote a Group 4 TIFF that is not BlackIsZero; the bench's coding assumes one")
+    return buf.getvalue()[offset:offset + count]
+
+
+def jbig2_page(w, h, mmr):
+    """A JBIG2 page in PDF's embedded organisation (ITU T.88 annex D.3): a page-information
+    segment, one immediate generic region coded with MMR (whose data is plain T.6), and
+    the end of the page."""
+    def segment(number, kind, data):
+        return number.to_bytes(4, "big") + bytes((kind, 0, 1)) + len(data).to_bytes(4, "big") + data
+    dims = b"".join(v.to_bytes(4, "big") for v in (w, h, 0, 0))
+    return (segment(0, 48, dims + bytes(3)) + segment(1, 38, dims + bytes((0, 1)) + mmr)
+            + segment(2, 49, b""))
+
+
+def scanned_page(img, kind, rng):
+    """`img` at its real size on an A4 page scanned to 1 bit at 200 or 300 dpi, thresholded
+    against its neighbourhood's mean as scanner apps binarise (a mode "1" image)."""
+    dpi = rng.choice((200, 300))
+    px = dpi / 25.4
+    page = Image.new("L", (round(210 * px), round(297 * px)), 250)
+    width_mm = PAGE_MM if kind in ("passport", "visa") and img.width / img.height < 1.55 else CARD_MM
+    shown = img.convert("L").resize((round(width_mm * px), round(width_mm * px * img.height / img.width)),
+                                    Image.LANCZOS)
+    page.paste(shown, (round(20 * px), round(rng.uniform(20, 150) * px)))
+    local = page.filter(ImageFilter.BoxBlur(round(dpi / 15)))
+    ink = ImageChops.subtract(local, page)  # how much darker than around it
+    return ink.point(lambda v: 0 if v > 10 else 255).convert("1")
+
+
+def pdf(rng, out, name, doc, neg, fixed=None):
+    """One PDF showing `doc` ((image, kind, source): a document or a decoy). `fixed` (pages,
+    page, encoding, placement, size) replaces the random choices. Returns the file's name, the
+    label's source note, its group and its twin (extension, bytes)."""
+    img, kind, source = doc
+    w = Pdf(rng)
     font = w.add(FONT)
-    n_pages = rng.choice((1, 2, 2, 3))
-    where = rng.randrange(n_pages)
-    small = rng.random() < 0.5
-    in_form = rng.random() < 0.3
-    if small:
-        shown = fit(img, (rng.randint(240, 420),) * 2)
+    if fixed:
+        n_pages, where, enc, placement, size = fixed
+        in_form = placement == "form"
+    else:
+        n_pages = rng.choice((1, 2, 2, 3, 4))
+        where = rng.randrange(n_pages)
+        enc = rng.choice(("dct", "dct", "dct", "flate grey", "flate rgb", "ccitt", "ccitt", "jbig2"))
+        in_form = rng.random() < 0.3
+        placement = "page" if enc in ("ccitt", "jbig2") or rng.random() < 0.5 else "small"
+        size = None
+    small = placement == "small" or (fixed and size)
+    if enc in ("ccitt", "jbig2"):
+        shown = scanned_page(img, kind, rng)
+    elif small:
+        shown = img.resize(size, Image.LANCZOS) if size else fit(img, (rng.randint(240, 420),) * 2)
     else:
         shown = fit(img, (1240, 1754)) if max(img.size) > 1754 else img
-    image, how = w.image(shown, rng)
+    image, twin = w.image(shown, enc)
     pages = []
     for p in range(n_pages):
         if p == where:
@@ -258,6 +358,8 @@ def pdf(rng, out, name, doc, neg):
                 ops = text_ops(FORM_LINES)
             else:
                 scale = min(515 / shown.width, 760 / shown.height)
+                if enc in ("ccitt", "jbig2"):
+                    scale = 595 / shown.width
                 pw, ph = shown.width * scale, shown.height * scale
                 draw = b"q %.1f 0 0 %.1f %.1f %.1f cm /Im1 Do Q\n" % (pw, ph, (595 - pw) / 2, (842 - ph) / 2)
                 ops = b""
@@ -271,16 +373,18 @@ def pdf(rng, out, name, doc, neg):
                 xobjects = b"/Im1 %d 0 R" % image
             pages.append((ops, b"<< /Font << /F1 %d 0 R >> /XObject << %s >> >>" % (font, xobjects)))
         elif rng.random() < 0.3:
-            receipt, _ = w.image(fit(rgb(rng.choice(neg["receipt"])), (900, 1200)), rng)
+            receipt, _ = w.image(fit(rgb(rng.choice(neg["receipt"])), (900, 1200)), "dct")
             pages.append((b"q 400 0 0 533 97 150 cm /Im2 Do Q\n",
                           b"<< /XObject << /Im2 %d 0 R >> >>" % receipt))
         else:
             lines = rng.choice((RECEIPT_LINES, FORM_LINES, INVOICE_LINES))
             pages.append((text_ops(lines), b"<< /Font << /F1 %d 0 R >> >>" % font))
     w.save(out / f"{name}.pdf", pages)
+    how = "1-bit A4 scan, " + enc if enc in ("ccitt", "jbig2") else enc
     note = f"{source} on page {where + 1} of {n_pages}, {'small ' if small else 'page '}{shown.width}x{shown.height}, " \
            f"{how}{', in a form XObject' if in_form else ''}"
-    return f"{name}.pdf", note
+    group = f"{enc.split()[0]}/{'form' if in_form else 'small' if small else 'page'}"
+    return f"{name}.pdf", note, group, twin
 
 
 def minute(rng, out, neg):
@@ -307,7 +411,24 @@ def minute(rng, out, neg):
             (out / f"{name}_{i:02d}.png").unlink()
         (out / f"{name}.txt").unlink()
         label = ("negative", "app_recording") if doc is None else ("positive", "passport")
-        rows.append((f"{name}.mp4", *label, "one minute, 30 fps, keyframe every 2 s"))
+        rows.append((f"{name}.mp4", *label, "one minute, 30 fps, keyframe every 2 s", ""))
+    return rows
+
+
+def issue_cases(rng, out, pos, neg, make):
+    """The issue's own misses, as one positive each: an 886x1920 H.264 recording whose keyframe
+    shows the specimen passport 820 px wide among app screens; a 272x185 passport image on a
+    one-page PDF; an ID card on page 2 of 2."""
+    if make is recording:
+        doc = (rgb(SPECIMEN), "passport", SPECIMEN.name)
+        return [("pos_issue_820", "passport", *make(rng, out, "pos_issue_820", doc, neg,
+                                                    fixed=((886, 1920), 2, "h264", "mp4", 820 / 886)))]
+    passports = [(p, k) for p, k in pos if k == "passport"]
+    cards = [(p, k) for p, k in pos if k == "id_card"]
+    rows = []
+    for name, (path, kind), fixed in (("pos_issue_272", rng.choice(passports), (1, 0, "dct", "small", (272, 185))),
+                                      ("pos_issue_page2", rng.choice(cards), (2, 1, "dct", "small", None))):
+        rows.append((name, kind, *make(rng, out, name, (rgb(path), kind, path.name), neg, fixed=fixed)))
     return rows
 
 
@@ -320,30 +441,44 @@ def main():
         write_labels(args.out, minute(rng, args.out, neg))
         return
     decoys = [(p, k) for k in DECOYS for p in neg.get(k, [])]
-    rows = []
+    rows, twins = [], []
     make = recording if args.set == "recordings" else pdf
+    twin_dir = args.out / "twins"
+    if make is pdf:
+        twin_dir.mkdir()
+
+    def add(stem, label, kind, made):
+        name, note, group, *twin = made
+        rows.append((name, label, kind, note, group))
+        if twin:
+            ext, data = twin[0]
+            (twin_dir / (stem + ext)).write_bytes(data)
+            twins.append((stem + ext, label, kind, note, group))
+
     docs = rng.sample(pos, min(args.n, len(pos)))
     docs += rng.sample(pos, args.n - len(docs)) if args.n > len(docs) else []
     for i, (path, kind) in enumerate(docs):
-        name, note = make(rng, args.out, f"pos_{i:03d}", (rgb(path), kind, path.name), neg)
-        rows.append((name, "positive", kind, note))
+        add(f"pos_{i:03d}", "positive", kind, make(rng, args.out, f"pos_{i:03d}", (rgb(path), kind, path.name), neg))
+        print(f"{args.set}: {i + 1}/{args.n} positives", file=sys.stderr, end="\r")
+    for stem, kind, *made in issue_cases(rng, args.out, pos, neg, make):
+        add(stem, "positive", kind, made)
     for i in range(args.n):
         if args.set == "recordings" and rng.random() < 0.5:
-            name, note = make(rng, args.out, f"neg_{i:03d}", None, neg)
-            kind = "app_recording"
+            add(f"neg_{i:03d}", "negative", "app_recording", make(rng, args.out, f"neg_{i:03d}", None, neg))
         else:
             path, kind = rng.choice(decoys)
-            name, note = make(rng, args.out, f"neg_{i:03d}", (rgb(path), kind, path.name), neg)
-        rows.append((name, "negative", kind, note))
+            add(f"neg_{i:03d}", "negative", kind, make(rng, args.out, f"neg_{i:03d}", (rgb(path), kind, path.name), neg))
         print(f"{args.set}: {i + 1}/{args.n} negatives", file=sys.stderr, end="\r")
     write_labels(args.out, rows)
+    if twins:
+        write_labels(twin_dir, twins)
     print(f"\n{args.set}: {len(rows)} files in {args.out}", file=sys.stderr)
 
 
 def write_labels(folder, rows):
     with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(("file", "label", "kind", "source"))
+        out.writerow(("file", "label", "kind", "source", "group"))
         out.writerows(rows)
 
 

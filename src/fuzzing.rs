@@ -43,6 +43,14 @@ pub mod media {
             pub use crate::media::heif::avif::*;
         }
     }
+    /// A PDF's pages and their images.
+    #[cfg(feature = "content")]
+    pub mod pdf {
+        /// `crate::media::pdf::pages`.
+        pub mod pages {
+            pub use crate::media::pdf::pages::*;
+        }
+    }
 }
 
 /// The scan's readers.
@@ -63,7 +71,7 @@ pub mod scan {
     /// `crate::scan::content`'s readers and confirmers.
     #[cfg(feature = "content")]
     pub mod content {
-        pub use crate::scan::content::{cnid, keywords, mrz, ocr, pdf, visual};
+        pub use crate::scan::content::{cnid, keywords, mrz, ocr, visual};
     }
 }
 

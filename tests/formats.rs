@@ -17,7 +17,7 @@ use crate::content::{scan, scan_any};
 use crate::util::{TestDir, findings_by_path, json_lines, signals};
 
 /// The specimen passport photo (600×421 JPEG) all the documents here are made from.
-fn passport_jpeg() -> PathBuf {
+pub(crate) fn passport_jpeg() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/detect/positive/pe__100_pass-hrv.jpg")
 }
 
@@ -211,7 +211,7 @@ fn pdf_scans_and_text_layers_are_found_with_their_page() {
 }
 
 /// An image XObject of `w` × `h` pixels behind `filter`, with `parms` as its `/DecodeParms`.
-fn filtered_xobject(
+pub(crate) fn filtered_xobject(
     filter: &str,
     w: u32,
     h: u32,
@@ -241,7 +241,7 @@ fn bilevel_passport() -> (u32, u32, Vec<bool>) {
 }
 
 /// CCITT Group 4 (T.6) coding of a bilevel picture, by the `fax` crate's encoder.
-fn group4(w: u32, pels: &[bool]) -> Vec<u8> {
+pub(crate) fn group4(w: u32, pels: &[bool]) -> Vec<u8> {
     let mut enc = fax::encoder::Encoder::new(fax::VecWriter::new());
     for row in pels.chunks(w as usize) {
         let colours = row.iter().map(|&b| {
@@ -258,7 +258,7 @@ fn group4(w: u32, pels: &[bool]) -> Vec<u8> {
 
 /// A JBIG2 page in PDF's embedded organisation (ITU T.88 annex D.3): a page-information
 /// segment and one immediate generic region coded with MMR, whose data is plain T.6.
-fn jbig2_page(w: u32, h: u32, mmr: &[u8]) -> Vec<u8> {
+pub(crate) fn jbig2_page(w: u32, h: u32, mmr: &[u8]) -> Vec<u8> {
     fn segment(out: &mut Vec<u8>, number: u32, kind: u8, data: &[u8]) {
         out.extend(number.to_be_bytes());
         out.push(kind); // one-byte page association

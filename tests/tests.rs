@@ -11,6 +11,7 @@ mod formats;
 mod hostile;
 mod i18n;
 mod library;
+mod media_detect;
 mod progress;
 mod rescan;
 mod review;

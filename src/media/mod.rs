@@ -2,9 +2,9 @@
 //! ([`sniff`]), what can be done with it ([`caps`]: strip, pixels, frames, pages, header facts,
 //! EXIF), the container readers ([`bmff`] for ISO-BMFF), the parts a metadata strip
 //! removes and keeps ([`jpeg`], [`png`], [`webp`], [`gif`], [`tiff`], [`mp4`], [`heif`]), and
-//! decoding to the scan's working copy ([`decode`], [`heif`]'s HEIC and AVIF decoders, the image
-//! filters inside PDFs in [`pdf`], a recording's keyframes in [`mp4::frames`] and [`matroska`]
-//! through the decoders in [`video`]). A leaf below scan, metadata, vault and review: it imports
+//! decoding to the scan's working copy ([`decode`], [`heif`]'s HEIC and AVIF decoders, the
+//! images and text layer of a PDF's pages with their filters in [`pdf`], a recording's keyframes
+//! in [`mp4::frames`] and [`matroska`] through the decoders in [`video`]). A leaf below scan, metadata, vault and review: it imports
 //! none of them.
 
 pub mod bmff;

@@ -29,11 +29,11 @@ use crate::media::decode;
 #[cfg(feature = "content")]
 use crate::media::heif::{avif, heic};
 use crate::media::limits::ANALYSE_MAX_BYTES;
+#[cfg(feature = "content")]
+use crate::media::pdf::pages::{self as pdf, PdfError};
 use crate::media::sniff::FileType;
 #[cfg(feature = "content")]
 use crate::media::video::VideoError;
-#[cfg(feature = "content")]
-use crate::scan::content::pdf::{self, PdfError};
 use crate::scan::signals::{self, HeaderMeta};
 
 /// Long side of the sharp thumbnail: enough to judge a card, too small to print it.

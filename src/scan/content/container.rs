@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use image::{RgbImage, imageops};
 
 use super::analyse::{self, Context, Outcome};
-use super::pdf;
 use super::visual::{self, Visual};
 use crate::media::caps::{Pixels, Recording};
+use crate::media::pdf::pages as pdf;
 use crate::media::video::{self, VideoError};
 use crate::scan::finding::{Evidence, Kind};
 
@@ -21,7 +21,8 @@ const PDF_BUDGET: Duration = Duration::from_secs(12);
 /// CPU time for reading frames with OCR, per minute of recording: OCR is the expensive stage
 /// (a frame full of app text costs about a second on a slow core), and a document held up
 /// for a check stays in view across many frames. Frames that look like a document are read
-/// first, then the most text-like, until the budget is spent.
+/// first, each of them (within [`MAX_READ_BUDGET`]), then the most text-like, until the
+/// budget is spent.
 const READ_BUDGET_PER_MINUTE: Duration = Duration::from_secs(3);
 /// The reading budget of a recording shorter than 40 seconds: two or three frames.
 const MIN_READ_BUDGET: Duration = Duration::from_secs(2);
@@ -218,23 +219,22 @@ fn recording(
     // A camera recording that shows a document is that document; a screen recording that shows
     // one is still a screen recording, and says what it showed.
     let retag = (ev.support(Kind::ScreenRecording) > 0.0).then_some(Kind::ScreenRecording);
+    let frame_cx = frame_context(cx, retag.is_some());
     let mut best: Option<(f32, Evidence, f64)> = None;
     let (mut ocr, mut read) = (false, 0);
     let budget = read_budget(frames.iter().map(|f| f.second).fold(0.0, f64::max));
-    let (cpu_start, wall_end) = (
-        video::thread_cpu(),
-        Instant::now() + budget.saturating_mul(READ_WALL_FACTOR),
-    );
+    let started = Instant::now();
+    let cpu_start = video::thread_cpu();
     for view in &seen {
         let spent = video::thread_cpu().saturating_sub(cpu_start);
-        if read > 0 && (spent >= budget || Instant::now() > wall_end) {
+        if read > 0 && !may_read(view.document, budget, spent, started.elapsed()) {
             break;
         }
         let f = &frames[view.frame];
         let mut part = Evidence::default();
         read += 1;
         if let Outcome::Analysed { found, ocr: o } =
-            analyse::analyse_seen(&f.rgb, &view.vis, cx, &mut part)
+            analyse::analyse_seen(&f.rgb, &view.vis, &frame_cx, &mut part)
         {
             ocr |= o;
             let strongest = part.votes.iter().map(|v| v.weight).fold(0.0, f32::max);
@@ -294,10 +294,45 @@ fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
         mrz |= inside.mrz_bands > 0;
         printed |= inside.worth_ocr();
     }
+    // A document on a plain ground of its own lightness shows no outline, and on a tall
+    // screen its zone is too small for the visual stage's copy of the whole frame: the frame is
+    // looked at again in squares along its long side, each at about its own scale.
+    mrz = mrz || squares(w, h).any(|part| visual::analyse(&part.crop(rgb)).mrz_bands > 0);
     let small = visual::small_documents(&gray)
         .into_iter()
         .any(|part| visual::analyse(&part.crop(rgb)).worth_ocr());
     4 * u32::from(mrz) + 2 * u32::from(outline) + u32::from(printed) + u32::from(small)
+}
+
+/// Squares of the short side's size along the long side of an image `w` × `h`, half a square
+/// apart (the last one at the end), in fractions of the image; none for an image less than
+/// half again as long as it is wide.
+fn squares(w: u32, h: u32) -> impl Iterator<Item = visual::Part> {
+    let (long, short) = (w.max(h) as f32, w.min(h).max(1) as f32);
+    let n = if long < 1.5 * short {
+        0
+    } else {
+        ((long - short) / (short / 2.0)).ceil() as u32 + 1
+    };
+    let side = short / long;
+    (0..n).map(move |i| {
+        let start = (i as f32 * side / 2.0).min(1.0 - side);
+        if w >= h {
+            visual::Part {
+                left: start,
+                top: 0.0,
+                right: start + side,
+                bottom: 1.0,
+            }
+        } else {
+            visual::Part {
+                left: 0.0,
+                top: start,
+                right: 1.0,
+                bottom: start + side,
+            }
+        }
+    })
 }
 
 /// The upright box around an outline in an image `w` × `h`, with a twentieth of its size as a
@@ -314,6 +349,32 @@ fn outline_part(o: &visual::Outline, w: u32, h: u32) -> visual::Part {
         right: (o.centre.0 + half_w).min(1.0),
         bottom: (o.centre.1 + half_h).min(1.0),
     }
+}
+
+/// The context a recording's frames are read in: a screen recording's frames are screenshots
+/// (read by OCR whatever the visual stage saw, as a screenshot file is), a camera video's are
+/// photos. A passport on a screen recording's light ground, read as a photo, was missed in 11
+/// of 13 such frames that the same frames saved as screenshots showed.
+fn frame_context(cx: &Context, screen_recording: bool) -> Context {
+    Context {
+        screenshot: cx.screenshot || screen_recording,
+        ..*cx
+    }
+}
+
+/// Whether one more view (how much it looks like a document: `document`) may be read after
+/// `spent` of CPU time and `elapsed` of wall time reading a recording whose budget is `budget`.
+/// Every view that looks like a document is read, within the budget of the longest recording
+/// (a short one's budget is one or two readings, which a reading of an app's screen first can
+/// use up); the others within this recording's own budget. The views that look like a document
+/// come first.
+fn may_read(document: u32, budget: Duration, spent: Duration, elapsed: Duration) -> bool {
+    let limit = if document > 0 {
+        MAX_READ_BUDGET
+    } else {
+        budget
+    };
+    spent < limit && elapsed <= limit.saturating_mul(READ_WALL_FACTOR)
 }
 
 /// The CPU time frames of a recording whose last frame was decoded at `last_second` may be
@@ -382,6 +443,53 @@ mod tests {
         assert!(v.confidence > 0.95);
         assert_eq!(v.reasons[1].detail, "frame at 1:04: machine-readable zone");
         assert_eq!(clock(64.9), "1:04");
+    }
+
+    #[test]
+    fn a_tall_or_wide_frame_is_looked_at_in_squares_that_cover_it() {
+        assert_eq!(squares(1000, 1000).count(), 0);
+        let tall: Vec<visual::Part> = squares(739, 1600).collect();
+        assert_eq!(tall.len(), 4);
+        assert_eq!(tall[0].top, 0.0);
+        assert!((tall[3].bottom - 1.0).abs() < 1e-6);
+        for pair in tall.windows(2) {
+            assert!(pair[1].top <= pair[0].bottom, "a gap between squares");
+        }
+        let wide: Vec<visual::Part> = squares(1600, 900).collect();
+        assert_eq!(wide.len(), 3);
+        assert!(wide.iter().all(|p| p.top == 0.0 && p.bottom == 1.0));
+        assert!((wide[2].right - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_screen_recordings_frames_are_read_as_screenshots() {
+        let cx = Context {
+            camera: true,
+            ..Context::default()
+        };
+        assert!(frame_context(&cx, true).screenshot);
+        assert!(frame_context(&cx, true).camera);
+        assert!(!frame_context(&cx, false).screenshot);
+    }
+
+    #[test]
+    fn every_view_like_a_document_is_read_and_the_others_within_the_budget() {
+        let budget = read_budget(20.0);
+        let spent = budget + Duration::from_millis(500);
+        assert!(may_read(4, budget, spent, spent));
+        assert!(may_read(1, budget, spent, spent));
+        assert!(!may_read(0, budget, spent, spent));
+        assert!(may_read(0, budget, budget / 2, budget / 2));
+        // A wall clock far past the budget stops the others, and the long bound all of them.
+        assert!(!may_read(
+            0,
+            budget,
+            budget / 2,
+            budget * (READ_WALL_FACTOR + 1)
+        ));
+        assert!(!may_read(4, budget, MAX_READ_BUDGET, MAX_READ_BUDGET));
+        let wall = MAX_READ_BUDGET * (READ_WALL_FACTOR + 1);
+        assert!(!may_read(4, budget, budget, wall));
     }
 
     #[test]

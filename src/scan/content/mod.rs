@@ -14,7 +14,6 @@ pub mod mask;
 pub mod mrz;
 pub mod ocr;
 pub(crate) mod partial;
-pub mod pdf;
 pub(crate) mod retake;
 pub mod selfie;
 pub mod visual;

@@ -7,7 +7,8 @@
 //! image is judged as it would be on its own, with no size floor of the PDF's own: DCT (JPEG)
 //! as stored; JPEG 2000, CCITT fax and JBIG2 through [`filters`], Flate and other lossless
 //! filters as raw 8-bit grey, RGB or CMYK samples or 1-bit bitmaps, each turned into a grey
-//! PNG. A hostile file costs at most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and
+//! PNG (a 1-bit page softened to grey levels first, as the recognisers read grey photographs).
+//! A hostile file costs at most [`MAX_PAGES`] pages, [`MAX_IMAGES`] images and
 //! [`decode::MAX_PIXELS`] pixels an image, and a decoder that panics on one image loses that
 //! image only.
 
@@ -240,7 +241,8 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
         .to_string());
     }
     let inverted = decode_inverted(img.origin_dict);
-    let gray = match (filters.last().map(String::as_str), filters.len()) {
+    let last = filters.last().map(String::as_str);
+    let mut gray = match (last, filters.len()) {
         (Some("DCTDecode"), 1) => {
             return Ok(PageImage {
                 file_type: FileType::Jpeg,
@@ -275,10 +277,24 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
         }
         _ => raw(img, w, h)?,
     };
+    let bilevel =
+        matches!(last, Some("CCITTFaxDecode" | "JBIG2Decode")) || img.bits_per_component == Some(1);
+    if bilevel {
+        gray = soften(&gray);
+    }
     Ok(PageImage {
         file_type: FileType::Png,
         bytes: png(&gray)?,
     })
+}
+
+/// A 1-bit page's black and white averaged over 3 × 3 pixels (imageproc's box filter), as grey
+/// levels: the text detector and recogniser read grey photographs, and a thresholded page's
+/// jagged strokes, shrunk to the working copy, lose a passport's zone that the same page
+/// softened shows (a 200 dpi black-and-white A4 scan of the specimen passport at its real size:
+/// read and confirmed softened, only outlined as it is).
+fn soften(bilevel: &GrayImage) -> GrayImage {
+    imageproc::filter::box_filter(bilevel, 1, 1)
 }
 
 /// `gray` as a PNG, compressed for speed: it is read once, in memory.
