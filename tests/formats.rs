@@ -111,19 +111,43 @@ fn gradient_xobject() -> Stream {
 }
 
 /// The finding for `name`, which must exist.
-fn finding<'a>(found: &'a std::collections::BTreeMap<String, Value>, name: &str) -> &'a Value {
+pub(crate) fn finding<'a>(
+    found: &'a std::collections::BTreeMap<String, Value>,
+    name: &str,
+) -> &'a Value {
     found
         .get(name)
         .unwrap_or_else(|| panic!("{name} not found; findings: {found:#?}"))
 }
 
-fn details(f: &Value) -> Vec<String> {
+/// What each reason of a finding says.
+pub(crate) fn details(f: &Value) -> Vec<String> {
     f["reasons"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["detail"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Each of `names` in `found` is the test passport (`passport_jpeg`), confirmed by its
+/// machine-readable zone on page 1 of its PDF.
+pub(crate) fn passports_read_on_page_1(
+    found: &std::collections::BTreeMap<String, Value>,
+    names: &[&str],
+) {
+    for name in names {
+        let f = finding(found, name);
+        assert_eq!(f["kind"], "passport", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| d.starts_with("page 1: machine-readable zone")),
+            "{name}: {f}"
+        );
+    }
 }
 
 /// The warnings of a `scan --json` run: (path, message), in output order.
@@ -345,18 +369,7 @@ fn pdf_scans_in_jpeg2000_fax_and_jbig2_are_found() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains(NUMBER), "full number printed: {stdout}");
     let found = findings_by_path(&out, &dir);
-    for name in ["scan-jpx.pdf", "scan-fax.pdf", "scan-jbig2.pdf"] {
-        let f = finding(&found, name);
-        assert_eq!(f["kind"], "passport", "{name}: {f}");
-        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
-        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
-        assert!(
-            details(f)
-                .iter()
-                .any(|d| d.starts_with("page 1: machine-readable zone")),
-            "{name}: {f}"
-        );
-    }
+    passports_read_on_page_1(&found, &["scan-jpx.pdf", "scan-fax.pdf", "scan-jbig2.pdf"]);
     let warnings = warnings(&out);
     for (name, codec) in [
         ("broken-jpx.pdf", "JPEG 2000"),
