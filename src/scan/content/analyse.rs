@@ -404,10 +404,7 @@ fn analyse_read(
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    // Text running diagonally is read with the image turned so that it runs across.
-    let slanted = (vis.slant != 0).then(|| visual::turn_by(rgb, vis.slant));
-    let page = slanted.as_ref().unwrap_or(rgb);
-    let reading = match read_and_confirm(engine, page, vis, screen_like, read) {
+    let reading = match read_and_confirm(engine, rgb, vis, screen_like, read) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -420,20 +417,10 @@ fn analyse_read(
         ..
     }) = reading
     {
-        let place = if slanted.is_some() {
-            format!(" (read with the image turned {}°)", vis.slant)
-        } else {
-            String::new()
-        };
         if c.names_a_document() {
-            // Where the text lies, for the selfie look, in the photo's own orientation only.
-            document = Some(if slanted.is_some() {
-                (0, None)
-            } else {
-                (turns, selfie::Region::around(&lines))
-            });
+            document = Some((turns, selfie::Region::around(&lines)));
         }
-        found = c.apply(ev, turns, &place);
+        found = c.apply(ev, turns, "");
     }
     // A screen image is judged by its words; faces on it are the app's, not a held document.
     if !screen_like {

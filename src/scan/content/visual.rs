@@ -24,9 +24,6 @@ pub struct Visual {
     pub text_area: f32,
     /// The text runs top to bottom: the image is probably turned by 90° one way or the other.
     pub sideways: bool,
-    /// The text runs diagonally (a card photographed turned by 30–60°): the image is read
-    /// turned clockwise by this many degrees (±45; 0 when it is not).
-    pub slant: i16,
 }
 
 impl Visual {
@@ -77,47 +74,13 @@ pub fn analyse(rgb: &RgbImage) -> Visual {
     let turned = analyse_gray(&image::imageops::rotate90(&gray));
     let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
     if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
-        return Visual {
+        Visual {
             sideways: true,
             ..turned
-        };
+        }
+    } else {
+        upright
     }
-    if upright.worth_ocr() || turned.worth_ocr() {
-        return upright;
-    }
-    // Lines tilted by more than MAX_TILT count neither upright nor turned by 90°: a card
-    // turned by 30–60° is looked at turned by 45° either way (two more passes, only on the
-    // images in which nothing else was worth reading).
-    [SLANT, -SLANT]
-        .into_iter()
-        .map(|slant| Visual {
-            slant,
-            ..analyse_gray(&turn_by(&gray, slant))
-        })
-        .find(Visual::worth_ocr)
-        .unwrap_or(upright)
-}
-
-/// The diagonal turn tried when no text runs across or down an image (degrees).
-const SLANT: i16 = 45;
-
-/// `img` turned clockwise by `deg` degrees about its centre onto a canvas that holds all of
-/// it, the corners it leaves filled by repeating its edges (a constant fill would draw a
-/// straight edge; repeated edges draw no strokes).
-pub(crate) fn turn_by<P>(
-    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
-    deg: i16,
-) -> image::ImageBuffer<P, Vec<P::Subpixel>>
-where
-    P: image::Pixel + Send + Sync,
-    P::Subpixel: Send + Sync + Into<f32> + imageproc::definitions::Clamp<f32>,
-{
-    imageproc::geometric_transformations::rotate_about_center_no_crop(
-        img,
-        f32::from(deg).to_radians(),
-        imageproc::geometric_transformations::Interpolation::Bilinear,
-        imageproc::geometric_transformations::Border::Replicate,
-    )
 }
 
 /// A part of an image, in fractions of its width and height (0–1).
@@ -1129,21 +1092,6 @@ mod tests {
             tilted(-15.0)
         );
         assert_eq!(tilted(90.0), 0);
-    }
-
-    #[test]
-    fn text_running_diagonally_is_seen_with_the_image_turned_by_45_degrees() {
-        let page = page(8);
-        let upright = analyse_gray(&page);
-        assert!(upright.worth_ocr(), "{upright:?}");
-        for deg in [45, -45, 50, -40] {
-            // `turn_by` turns clockwise; the image is turned back the other way to be read.
-            let photo = image::DynamicImage::ImageLuma8(turn_by(&page, deg)).to_rgb8();
-            assert!(!analyse_gray(&turn_by(&page, deg)).worth_ocr(), "{deg}°");
-            let seen = analyse(&photo);
-            assert!(seen.worth_ocr(), "{deg}°: {seen:?}");
-            assert_eq!(seen.slant, -deg.signum() * SLANT, "{deg}°: {seen:?}");
-        }
     }
 
     #[test]
