@@ -48,17 +48,15 @@ pub fn find(text: &str) -> Option<CnId> {
 pub fn find_misread(text: &str) -> Option<CnId> {
     let today = today();
     runs(text).into_iter().find_map(|run| {
-        windows_18(&run).find_map(|number| {
-            full(&number, today, false).filter(|_| full(&number, today, true).is_none())
-        })
+        windows(&run, 18).find_map(|number| full(&number, today, false).filter(|id| !id.check_ok))
     })
 }
 
-/// The 18-character windows of a run that stand alone (token boundaries on both sides), with
-/// at most [`MAX_LETTERS`] letters read as digits.
-fn windows_18(run: &[Cell]) -> impl Iterator<Item = String> + '_ {
+/// The windows of `len` characters of a run that stand alone (token boundaries on both sides),
+/// with at most [`MAX_LETTERS`] letters read as digits, in order.
+fn windows(run: &[Cell], len: usize) -> impl Iterator<Item = String> + '_ {
     (0..run.len()).filter_map(move |start| {
-        let end = start + 18;
+        let end = start + len;
         let ends_token = end == run.len() || run.get(end).is_some_and(|c| c.token_start);
         let window = run.get(start..end)?;
         (run[start].token_start
@@ -92,31 +90,13 @@ type Date = (u16, u8, u8);
 const MAX_LETTERS: usize = 2;
 
 fn find_before(text: &str, today: Date) -> Option<CnId> {
-    let mut legacy = None;
-    for run in runs(text) {
-        for start in (0..run.len()).filter(|&i| run[i].token_start) {
-            for len in [18, 15] {
-                let end = start + len;
-                let ends_token = end == run.len() || run.get(end).is_some_and(|c| c.token_start);
-                if end > run.len() || !ends_token {
-                    continue;
-                }
-                let window = &run[start..end];
-                if window.iter().filter(|c| c.letter).count() > MAX_LETTERS {
-                    continue;
-                }
-                let number: String = window.iter().map(|c| c.ch).collect();
-                if len == 18 {
-                    if let Some(id) = full(&number, today, true) {
-                        return Some(id);
-                    }
-                } else if legacy.is_none() {
-                    legacy = short(&number);
-                }
-            }
-        }
-    }
-    legacy
+    let runs = runs(text);
+    runs.iter()
+        .find_map(|run| windows(run, 18).find_map(|n| full(&n, today, true)))
+        .or_else(|| {
+            runs.iter()
+                .find_map(|run| windows(run, 15).find_map(|n| short(&n)))
+        })
 }
 
 /// One character of a run of number-like text.
