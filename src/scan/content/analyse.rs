@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
@@ -109,16 +109,17 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
     let mut read = Vec::new();
+    let gray = visual::gray(&decoded.rgb);
     let outcome = analyse_read(
         &decoded.rgb,
-        &visual::analyse(&decoded.rgb),
+        &visual::analyse_copy(&gray),
         cx,
         ev,
         &mut read,
     );
     match outcome {
         Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
-            match look_closer(bytes, t, cx, &decoded.rgb, &read, ev) {
+            match look_closer(bytes, t, cx, &decoded.rgb, &gray, &read, ev) {
                 Ok(closer) => Outcome::Analysed {
                     found: closer.found,
                     ocr: ocr || closer.read,
@@ -138,7 +139,8 @@ struct Closer {
     found: bool,
 }
 
-/// Documents too small in the frame to be read in the working copy `small` (both sides of an
+/// Documents too small in the frame to be read in the working copy `small` (its
+/// visual stage's grey copy `small_gray`; both sides of an
 /// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
 /// points at, where it sees text lines, are cut from a decode at twice the resolution and read
 /// on their own, the first one that confirms a document deciding. Then, if none did, a
@@ -150,6 +152,7 @@ fn look_closer(
     t: FileType,
     cx: &Context,
     small: &RgbImage,
+    small_gray: &GrayImage,
     read: &[String],
     ev: &mut Evidence,
 ) -> Result<Closer, String> {
@@ -157,7 +160,7 @@ fn look_closer(
         read: false,
         found: false,
     };
-    let gray = visual::outline_gray(small);
+    let gray = visual::outline_of(small_gray);
     // Documents turned, seen at an angle or filling only part of the frame, straightened.
     let quads = locate::find(&gray);
     let mut seen = Vec::new();

@@ -61,17 +61,27 @@ const MRZ_LINE_SPAN: f32 = 0.5;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
+    analyse_copy(&gray(rgb))
+}
+
+/// The grey copy of `rgb` the visual stage works on, [`SIDE`] long (or `rgb`'s size if smaller).
+pub(crate) fn gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         SIDE.min(rgb.width().max(rgb.height())),
     );
-    let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
-    let upright = analyse_gray(&gray);
+    image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h)
+}
+
+/// Runs the visual stage on a [`gray`] copy: upright, and turned a quarter when that shows
+/// clearly more print.
+pub(crate) fn analyse_copy(gray: &GrayImage) -> Visual {
+    let upright = analyse_gray(gray);
     if upright.mrz_bands > 0 {
         return upright;
     }
-    let turned = analyse_gray(&image::imageops::rotate90(&gray));
+    let turned = analyse_gray(&image::imageops::rotate90(gray));
     let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
     if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
         Visual {
@@ -380,12 +390,17 @@ pub(crate) fn card_outlines(gray: &GrayImage) -> Vec<Outline> {
 /// The grey copy outlines are looked for on ([`small_documents`], [`card_outlines`]),
 /// [`OUTLINE_SIDE`] long: made once per picture and shared by both searches.
 pub(crate) fn outline_gray(rgb: &RgbImage) -> GrayImage {
+    outline_of(&gray(rgb))
+}
+
+/// [`outline_gray`] from the visual stage's [`gray`] copy of the picture, already made.
+pub(crate) fn outline_of(gray: &GrayImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
-        rgb.width(),
-        rgb.height(),
-        OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
+        gray.width(),
+        gray.height(),
+        OUTLINE_SIDE.min(gray.width().max(gray.height())),
     );
-    image::imageops::grayscale(&image::imageops::thumbnail(rgb, w, h))
+    image::imageops::thumbnail(gray, w, h)
 }
 
 /// `mask` with every hole (a region outside it that does not reach the image's edge) filled.
@@ -584,26 +599,41 @@ fn rank_filter<F: Fn(u8, u8) -> u8 + Copy>(
     kh: usize,
     pick: F,
 ) -> GrayImage {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    // Columns first, then rows as the columns of the transposed image: one row-wise pass
-    // serves both directions, and its inner loops run along contiguous memory.
-    let columns = running_rows(img.as_raw(), w, kh, pick);
-    let rows = running_rows(&transpose(&columns, w, h), h, kw, pick);
-    GrayImage::from_raw(w as u32, h as u32, transpose(&rows, h, w)).expect("same size")
+    let (w, h) = img.dimensions();
+    let columns = running_rows(img.as_raw(), w as usize, kh, pick);
+    GrayImage::from_raw(w, h, running_columns(&columns, w as usize, kw, pick)).expect("same size")
 }
 
-/// `src` (rows of `w` pixels) with rows and columns swapped.
-fn transpose(src: &[u8], w: usize, h: usize) -> Vec<u8> {
+/// Each pixel replaced by the min or max (`pick`) of the `k` (odd) pixels centred on it in its
+/// row, the image clamped at its left and right edges; `src` holds rows of `w` pixels.
+/// Windows double in length pass by pass (1, 2, 4, …) and two overlapping ones cover `k`: about
+/// log₂ `k` passes along each row's contiguous memory, which the compiler vectorises (a
+/// transpose to reuse [`running_rows`] cost more than the filtering itself).
+fn running_columns<F: Fn(u8, u8) -> u8 + Copy>(src: &[u8], w: usize, k: usize, pick: F) -> Vec<u8> {
+    if w == 0 {
+        return Vec::new();
+    }
+    let r = k / 2;
+    let m = w + 2 * r;
     let mut out = vec![0u8; src.len()];
-    // Tiles keep both the reads and the writes within a few cache lines.
-    const TILE: usize = 32;
-    for y0 in (0..h).step_by(TILE) {
-        for x0 in (0..w).step_by(TILE) {
-            for y in y0..(y0 + TILE).min(h) {
-                for x in x0..(x0 + TILE).min(w) {
-                    out[x * h + y] = src[y * w + x];
-                }
+    // `a[x]` holds the extreme of the `span` padded pixels from `x`.
+    let (mut a, mut b) = (vec![0u8; m], vec![0u8; m]);
+    for (row, o) in src.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
+        a[..r].fill(row[0]);
+        a[r..r + w].copy_from_slice(row);
+        a[r + w..].fill(row[w - 1]);
+        let mut span = 1;
+        while span * 2 <= k {
+            let n = m + 1 - 2 * span;
+            for ((d, &p), &q) in b[..n].iter_mut().zip(&a[..n]).zip(&a[span..span + n]) {
+                *d = pick(p, q);
             }
+            std::mem::swap(&mut a, &mut b);
+            span *= 2;
+        }
+        // The window [x, x + k - 1] of padded pixels is centred on pixel x of the row.
+        for ((d, &p), &q) in o.iter_mut().zip(&a[..w]).zip(&a[k - span..k - span + w]) {
+            *d = pick(p, q);
         }
     }
     out
@@ -710,16 +740,17 @@ struct Component {
     /// Index of its first pixel.
     seed: usize,
     area: u32,
-    sx: f64,
-    sy: f64,
-    sxx: f64,
-    syy: f64,
-    sxy: f64,
+    // Integer sums: exact, and cheaper than floating point in the flood fill's inner loop.
+    sx: u64,
+    sy: u64,
+    sxx: u64,
+    syy: u64,
+    sxy: u64,
 }
 
 impl Component {
-    fn add(&mut self, x: usize, y: usize) {
-        let (x, y) = (x as f64, y as f64);
+    fn add(&mut self, x: u32, y: u32) {
+        let (x, y) = (u64::from(x), u64::from(y));
         self.area += 1;
         self.sx += x;
         self.sy += y;
@@ -735,11 +766,12 @@ impl Component {
             return None;
         }
         let n = f64::from(self.area);
-        let (mx, my) = (self.sx / n, self.sy / n);
+        let mean = |s: u64| s as f64 / n;
+        let (mx, my) = (mean(self.sx), mean(self.sy));
         // Pixels are unit squares: each adds 1/12 to its own variance.
-        let vxx = self.sxx / n - mx * mx + 1.0 / 12.0;
-        let vyy = self.syy / n - my * my + 1.0 / 12.0;
-        let vxy = self.sxy / n - mx * my;
+        let vxx = mean(self.sxx) - mx * mx + 1.0 / 12.0;
+        let vyy = mean(self.syy) - my * my + 1.0 / 12.0;
+        let vxy = mean(self.sxy) - mx * my;
         let half_diff = ((vxx - vyy) / 2.0).hypot(vxy);
         let (major, minor) = ((vxx + vyy) / 2.0 + half_diff, (vxx + vyy) / 2.0 - half_diff);
         // Image y grows downwards: a positive tilt is a line falling to the right.
@@ -759,41 +791,42 @@ impl Component {
 /// Connected components of a mask (4-connectivity, iterative flood fill), and each pixel's
 /// label: 0 outside the mask, else 1 + the index of its component.
 fn components(mask: &[bool], w: u32, h: u32) -> (Vec<Component>, Vec<u32>) {
-    let (wu, hu) = (w as usize, h as usize);
+    let wu = w as usize;
     let mut label = vec![0u32; mask.len()];
     let mut out = Vec::new();
-    let mut stack = Vec::new();
+    // Coordinates ride on the stack: dividing an index back into them cost more than the fill.
+    let mut stack: Vec<(u32, u32)> = Vec::new();
     for start in 0..mask.len() {
         if !mask[start] || label[start] != 0 {
             continue;
         }
         let id = out.len() as u32 + 1;
         label[start] = id;
-        stack.push(start);
+        stack.push(((start % wu) as u32, (start / wu) as u32));
         let mut c = Component {
             seed: start,
             ..Component::default()
         };
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % wu, i / wu);
+        while let Some((x, y)) = stack.pop() {
             c.add(x, y);
-            let mut push = |j: usize| {
+            let mut push = |x: u32, y: u32| {
+                let j = y as usize * wu + x as usize;
                 if mask[j] && label[j] == 0 {
                     label[j] = id;
-                    stack.push(j);
+                    stack.push((x, y));
                 }
             };
             if x > 0 {
-                push(i - 1);
+                push(x - 1, y);
             }
-            if x + 1 < wu {
-                push(i + 1);
+            if x + 1 < w {
+                push(x + 1, y);
             }
             if y > 0 {
-                push(i - wu);
+                push(x, y - 1);
             }
-            if y + 1 < hu {
-                push(i + wu);
+            if y + 1 < h {
+                push(x, y + 1);
             }
         }
         out.push(c);
@@ -1044,7 +1077,7 @@ mod tests {
         let (w, h) = (23usize, 17usize);
         let px: Vec<u8> = (0..w * h).map(|i| (i * 37 % 101) as u8).collect();
         let img = GrayImage::from_raw(w as u32, h as u32, px.clone()).unwrap();
-        for (kw, kh) in [(1, 1), (3, 5), (13, 5), (5, 21)] {
+        for (kw, kh) in [(1, 1), (3, 5), (13, 5), (5, 21), (31, 3), (2 * 23 + 1, 1)] {
             let (max, min) = (max_filter(&img, kw, kh), min_filter(&img, kw, kh));
             for y in 0..h {
                 for x in 0..w {
