@@ -144,6 +144,22 @@ pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     Ok(blocks.map(|b| Part::new(b.bytes, coded(&b.kind))).collect())
 }
 
+/// Verification: whether a block affects rendering — everything but comments, XMP and unknown
+/// extensions: the screen, images, graphic control, plain text, the loop count and (when kept)
+/// the ICC profile.
+pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+    match bytes {
+        [0x21, 0xFF, 11, rest @ ..] => match rest.get(..11) {
+            Some(b"NETSCAPE2.0" | b"ANIMEXTS1.0") => true,
+            Some(b"ICCRGBG1012") => opts.keep_icc,
+            _ => false,
+        },
+        [0x21, 0xF9 | 0x01, ..] => true,
+        [0x21, ..] => false,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,3 +177,16 @@ pub(crate) fn read_uint<const N: usize>(data: &[u8], pos: usize, big_endian: boo
     }
     Some(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_uint_both_orders() {
+        assert_eq!(read_uint::<2>(&[1, 2], 0, true), Some(0x0102));
+        assert_eq!(read_uint::<2>(&[1, 2], 0, false), Some(0x0201));
+        assert_eq!(read_uint::<4>(&[1, 2], 0, true), None);
+        assert_eq!(read_uint::<2>(&[1, 2], usize::MAX, true), None);
+    }
+}

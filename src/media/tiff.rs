@@ -789,6 +789,12 @@ pub(crate) fn orientation(tiff: &[u8]) -> Option<u16> {
     (2..=8).contains(&v).then_some(v)
 }
 
+/// Whether `tiff_bytes` is exactly the minimal EXIF block for the orientation of `from`: the
+/// rewrite the JPEG, PNG and WebP cleaners make of a kept orientation.
+pub(crate) fn is_minimal_exif_of(from: &[u8], tiff_bytes: &[u8]) -> bool {
+    orientation(from).is_some_and(|o| minimal_exif(o) == tiff_bytes)
+}
+
 /// A minimal big-endian EXIF/TIFF block: Orientation plus the four tags the EXIF standard
 /// requires in IFD0 (72 dpi resolution, YCbCr positioning "centred"), nothing identifying.
 pub(crate) fn minimal_exif(orientation: u16) -> Vec<u8> {

@@ -12,7 +12,7 @@ pub mod verify;
 
 use crate::media::caps::Writer;
 use crate::media::heif::strip as heif;
-pub(crate) use crate::media::parts::{Log, Part, label, read_uint};
+pub(crate) use crate::media::parts::{Log, Part, label};
 pub use crate::media::parts::{Removed, StripError, StripOptions, VerifyLevel};
 use crate::media::pdf::strip as pdf;
 use crate::media::sniff::{FileType, sniff};
@@ -141,13 +141,5 @@ mod tests {
             strip(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0", &opts),
             Err(StripError::Unsupported { .. })
         ));
-    }
-
-    #[test]
-    fn read_uint_both_orders() {
-        assert_eq!(read_uint::<2>(&[1, 2], 0, true), Some(0x0102));
-        assert_eq!(read_uint::<2>(&[1, 2], 0, false), Some(0x0201));
-        assert_eq!(read_uint::<4>(&[1, 2], 0, true), None);
-        assert_eq!(read_uint::<2>(&[1, 2], usize::MAX, true), None);
     }
 }
