@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 
+use super::parts::Rules;
 use super::sniff::FileType;
 #[cfg(feature = "content")]
 use super::video::{Frames, VideoError};
@@ -44,6 +45,24 @@ pub enum Writer {
     /// MP4, MOV and 3GP movies ([`crate::media::mp4`]).
     Movie,
     Pdf,
+}
+
+impl Writer {
+    /// The format's verification rules, defined beside its strip, which `metadata::verify`
+    /// applies to every cleaned file before it is written.
+    pub(crate) fn rules(self) -> Rules {
+        use super::{gif, heif, jpeg, mp4, pdf, png, tiff, webp};
+        match self {
+            Writer::Jpeg => jpeg::RULES,
+            Writer::Png => png::RULES,
+            Writer::Webp => webp::RULES,
+            Writer::Gif => gif::RULES,
+            Writer::Tiff => tiff::RULES,
+            Writer::Heif => heif::verify::RULES,
+            Writer::Movie => mp4::verify::RULES,
+            Writer::Pdf => pdf::strip::RULES,
+        }
+    }
 }
 
 /// How the pixels of a type are decoded.

@@ -4,6 +4,7 @@
 //! APP14 Adobe (CMYK/YCCK decoding needs it), the ICC profile when asked, and every coding
 //! segment and all entropy-coded data verbatim.
 
+use super::parts::{BlockRules, Decode, Kept, Rules};
 use super::{Log, Part, StripError, StripOptions, label, read_uint, tiff};
 use crate::media::sniff::FileType;
 
@@ -264,7 +265,7 @@ fn segment_of(bytes: &[u8]) -> (u8, &[u8]) {
 
 /// Verification: whether a segment affects rendering — JFIF (colour space and density), Adobe
 /// (colour transform), ICC and every coding segment.
-pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
     let (marker, p) = segment_of(bytes);
     match marker {
         0xE0 => p.starts_with(b"JFIF\0"),
@@ -277,7 +278,7 @@ pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
 
 /// Verification: the rewrites the cleaner makes — JFIF without its thumbnail (same version,
 /// units and density), or the minimal EXIF of the input EXIF's orientation.
-pub(crate) fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
     let ((im, ip), (om, op)) = (segment_of(ib), segment_of(ob));
     match (im, om) {
         (0xE0, 0xE0) => {
@@ -302,12 +303,28 @@ fn exif_tiff(payload: &[u8]) -> Option<&[u8]> {
 
 /// Verification: the TIFF bytes of the first EXIF segment, the one viewers read the
 /// orientation from.
-pub(crate) fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
     blocks.iter().find_map(|b| match segment_of(b) {
         (0xE1, p) => exif_tiff(p),
         _ => None,
     })
 }
+
+/// How verification checks a cleaned JPEG: its segments, the rules above, and a decode when
+/// stray bytes between segments were dropped.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients: |_| true,
+        exif,
+    }),
+    decode: |input| match has_stray_bytes(input) {
+        true => Decode::Always,
+        false => Decode::AsAsked,
+    },
+};
 
 #[cfg(test)]
 pub(crate) mod tests {

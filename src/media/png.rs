@@ -3,6 +3,7 @@
 //! the public ancillary chunks rendering uses (tRNS, gAMA, cHRM, sRGB, pHYs, APNG frames, …),
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
+use super::parts::{BlockRules, Decode, Kept, Rules};
 use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::media::sniff::FileType;
 
@@ -141,7 +142,7 @@ fn chunk_of(bytes: &[u8]) -> (&[u8], &[u8]) {
 
 /// Verification: whether a chunk affects rendering — critical chunks and every public chunk
 /// that changes how pixels display.
-pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
     match chunk_of(bytes).0 {
         b"iCCP" => opts.keep_icc,
         k => {
@@ -168,7 +169,7 @@ pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
 
 /// Verification: the rewrite the cleaner makes — the minimal eXIf of the input eXIf's
 /// orientation, with a correct CRC.
-pub(crate) fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
     let ((ik, id), (ok, od)) = (chunk_of(ib), chunk_of(ob));
     if !(ik == b"eXIf" && ok == b"eXIf" && tiff::is_minimal_exif_of(id, od)) {
         return false;
@@ -180,12 +181,24 @@ pub(crate) fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
 }
 
 /// Verification: the eXIf chunk's TIFF bytes, the orientation's source.
-pub(crate) fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
     blocks.iter().find_map(|b| match chunk_of(b) {
         (b"eXIf", d) => Some(d),
         _ => None,
     })
 }
+
+/// How verification checks a cleaned PNG: its chunks and the rules above.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients: |_| true,
+        exif,
+    }),
+    decode: |_| Decode::AsAsked,
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! Written by hand rather than with `img-parts`: the RIFF walk is short, and this way the same
 //! code serves verification and reports every chunk it drops.
 
+use super::parts::{BlockRules, Decode, Kept, Rules};
 use super::{Chunk, Log, Part, StripError, StripOptions, label, read_uint, tiff};
 use crate::media::sniff::FileType;
 
@@ -136,7 +137,7 @@ fn chunk_of(bytes: &[u8]) -> (&[u8], &[u8]) {
 const METADATA_FLAGS: u8 = FLAG_ICC | FLAG_EXIF | FLAG_XMP;
 
 /// Verification: whether a chunk affects rendering.
-pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
     match chunk_of(bytes).0 {
         b"VP8X" | b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF" => true,
         b"ICCP" => opts.keep_icc,
@@ -147,7 +148,7 @@ pub(crate) fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
 /// Verification: the rewrites the cleaner makes — VP8X with only the metadata flags changed
 /// (canvas size, alpha and animation flags equal), or the minimal EXIF of the input EXIF's
 /// orientation.
-pub(crate) fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
     let ((ik, id), (ok, od)) = (chunk_of(ib), chunk_of(ob));
     match (ik, ok) {
         (b"VP8X", b"VP8X") => {
@@ -166,8 +167,8 @@ fn exif_tiff(data: &[u8]) -> &[u8] {
 }
 
 /// Verification: the EXIF chunk's TIFF bytes, the orientation's source. Only an extended
-/// (VP8X) file keeps an orientation: see [`keeps_orientation`].
-pub(crate) fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+/// (VP8X) file keeps an orientation: see [`orients`].
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
     blocks.iter().find_map(|b| match chunk_of(b) {
         (b"EXIF", d) => Some(exif_tiff(d)),
         _ => None,
@@ -176,9 +177,21 @@ pub(crate) fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
 
 /// Verification: whether the input's blocks are an extended (VP8X) file, the only kind that
 /// keeps an orientation.
-pub(crate) fn keeps_orientation(blocks: &[&[u8]]) -> bool {
+fn orients(blocks: &[&[u8]]) -> bool {
     blocks.first().is_some_and(|c| c.starts_with(b"VP8X"))
 }
+
+/// How verification checks a cleaned WebP: its chunks and the rules above.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients,
+        exif,
+    }),
+    decode: |_| Decode::AsAsked,
+};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ pub mod verify;
 
 use crate::media::caps::Writer;
 use crate::media::heif::strip as heif;
-pub(crate) use crate::media::parts::{Log, Part, label};
+pub(crate) use crate::media::parts::{Log, label};
 pub use crate::media::parts::{Removed, StripError, StripOptions, VerifyLevel};
 use crate::media::pdf::strip as pdf;
 use crate::media::sniff::{FileType, sniff};

@@ -14,15 +14,13 @@
 //! crate decodes the format. TIFF is always decoded: its rewritten IFD tables are not covered by
 //! the block comparison.
 
-use super::{
-    Part, StripError, StripOptions, Stripped, VerifyLevel, gif, heif, jpeg, mp4, pdf, png,
-    removable, tiff, webp,
-};
-use crate::media::caps::Writer;
-use crate::media::heif::verify as heif_verify;
+use super::{Stripped, VerifyLevel, removable, tiff};
+use crate::media::parts::{BlockRules, Decode, Kept, Part, Rules, StripError, StripOptions};
 use crate::media::sniff::FileType;
 
-/// Checks `stripped` against `input`; an error means the output must be discarded.
+/// Checks `stripped` against `input`; an error means the output must be discarded. The
+/// format's own rules come from the capability table ([`Rules`]); this is the driver that
+/// applies them.
 pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<(), StripError> {
     let out = &stripped.data;
     let format = stripped.format;
@@ -35,52 +33,41 @@ pub fn verify(input: &[u8], stripped: &Stripped, opts: &StripOptions) -> Result<
             groups.join(", ")
         )));
     }
-    let writer = format.caps().strip;
-    if writer == Some(Writer::Pdf) {
-        return pdf::verify(input, out);
-    }
+    let (parts, kept, decode) = match rules(format)? {
+        Rules::Whole(check) => return check(input, out),
+        Rules::Parts {
+            parts,
+            kept,
+            decode,
+        } => (parts, kept, decode),
+    };
     let (a, b) = (parts(input, format)?, parts(out, format)?);
     if !same_bytes(&coded(&a), &coded(&b)) {
         return Err(StripError::Verify(
             "coded image or media data differs from the input".into(),
         ));
     }
-    kept_blocks(input, out, (&a, &b), format, opts).map_err(StripError::Verify)?;
-    if writer == Some(Writer::Tiff) {
-        // The output's coded data is found through its own IFDs; this also proves that every
-        // byte the input's IFDs point a reader to is unchanged where it was.
-        if let Some(r) = tiff::touched(input, out, &tiff::referenced(input, opts)?) {
-            return Err(StripError::Verify(format!(
-                "bytes {}..{}, image data or a kept value, changed",
-                r.start, r.end
-            )));
+    match kept {
+        Kept::Blocks(rules) => {
+            kept_blocks(&all(&a), &all(&b), &rules, opts).map_err(StripError::Verify)?
         }
+        Kept::Structure(check) => check(input, out, format, opts)?,
     }
-    let damaged = writer == Some(Writer::Jpeg) && jpeg::has_stray_bytes(input);
-    if opts.verify == VerifyLevel::Pixels || writer == Some(Writer::Tiff) || damaged {
+    let decode = match decode(input) {
+        Decode::AsAsked => opts.verify == VerifyLevel::Pixels,
+        Decode::Always => true,
+        Decode::Never => false,
+    };
+    if decode {
         pixels(input, out, format)?;
     }
     Ok(())
 }
 
-/// The file's top-level blocks in file order where the format has them (JPEG, PNG, WebP, GIF),
-/// else the byte ranges decoding depends on.
-fn parts(data: &[u8], format: FileType) -> Result<Vec<Part<'_>>, StripError> {
-    fn all_coded(ranges: Vec<&[u8]>) -> Vec<Part<'_>> {
-        let parts = ranges.into_iter();
-        parts.map(|bytes| Part::new(bytes, true)).collect()
-    }
+/// The verification rules of `format`'s writer.
+fn rules(format: FileType) -> Result<Rules, StripError> {
     let unverified = || StripError::Verify(format!("no block verifier for {format}"));
-    match format.caps().strip.ok_or_else(unverified)? {
-        Writer::Jpeg => jpeg::parts(data),
-        Writer::Png => png::parts(data),
-        Writer::Webp => webp::parts(data),
-        Writer::Gif => gif::parts(data),
-        Writer::Tiff => tiff::coded_data(data).map(all_coded),
-        Writer::Heif => heif::coded_data(data, format).map(all_coded),
-        Writer::Movie => mp4::coded_data(data, format).map(all_coded),
-        Writer::Pdf => Err(unverified()),
-    }
+    Ok(format.caps().strip.ok_or_else(unverified)?.rules())
 }
 
 /// The byte ranges decoding depends on, in file order.
@@ -123,38 +110,19 @@ fn same_bytes(a: &[&[u8]], b: &[&[u8]]) -> bool {
     }
 }
 
-/// Compares the blocks the output keeps with the input's, per format: `parts` are the input's
-/// and the output's from [`parts`].
+/// The kept-block policy: every block of the output (`b`) pairs with one of the input (`a`),
+/// in order, by the format's `rules`; then the displayed orientation is the input's.
 fn kept_blocks(
-    input: &[u8],
-    out: &[u8],
-    parts: (&[Part<'_>], &[Part<'_>]),
-    format: FileType,
+    a: &[&[u8]],
+    b: &[&[u8]],
+    rules: &BlockRules,
     opts: &StripOptions,
 ) -> Result<(), String> {
-    let (a, b) = (all(parts.0), all(parts.1));
-    match format.caps().strip {
-        Some(Writer::Jpeg) => {
-            pair(&a, &b, |s| jpeg::renders(s, opts), jpeg::rewrite)?;
-            same_orientation(jpeg::exif(&a), jpeg::exif(&b), opts)
-        }
-        Some(Writer::Png) => {
-            pair(&a, &b, |c| png::renders(c, opts), png::rewrite)?;
-            same_orientation(png::exif(&a), png::exif(&b), opts)
-        }
-        Some(Writer::Webp) => {
-            pair(&a, &b, |c| webp::renders(c, opts), webp::rewrite)?;
-            if webp::keeps_orientation(&a) {
-                same_orientation(webp::exif(&a), webp::exif(&b), opts)?;
-            }
-            Ok(())
-        }
-        Some(Writer::Gif) => pair(&a, &b, |blk| gif::renders(blk, opts), |_, _| false),
-        Some(Writer::Movie) => mp4::verify::movie_headers(input, out),
-        Some(Writer::Heif) => heif_verify::item_tables(input, out, format),
-        // TIFF is decoded instead.
-        _ => Ok(()),
+    pair(a, b, |blk| (rules.renders)(blk, opts), rules.rewrite)?;
+    if (rules.orients)(a) {
+        same_orientation((rules.exif)(a), (rules.exif)(b), opts)?;
     }
+    Ok(())
 }
 
 /// Pairs each output block with an input block, in order: byte-identical, or an allowed
@@ -235,10 +203,6 @@ fn same_orientation(
 
 /// Decodes both and compares pixels, where a decoder is built in and reads the input.
 fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> {
-    // See tiff::tiled_planar: the coded-data checks cover these alone.
-    if format.caps().strip == Some(Writer::Tiff) && tiff::tiled_planar(input) {
-        return Ok(());
-    }
     let Some(f) = format.image_format() else {
         return Ok(());
     };
@@ -268,6 +232,9 @@ fn pixels(input: &[u8], out: &[u8], format: FileType) -> Result<(), StripError> 
 #[cfg(test)]
 pub(crate) fn assert_clean_output(input: &[u8], out: &[u8]) {
     let format = crate::media::sniff::sniff(input).expect("a known format");
+    let Rules::Parts { parts, .. } = rules(format).unwrap() else {
+        panic!("{format} is verified whole");
+    };
     assert!(same_bytes(
         &coded(&parts(input, format).unwrap()),
         &coded(&parts(out, format).unwrap())
@@ -316,6 +283,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::jpeg;
     use crate::metadata::clean;
 
     #[test]
@@ -324,7 +292,7 @@ mod tests {
         let mut exif = b"Exif\0\0".to_vec();
         exif.extend_from_slice(&tiff::minimal_exif(6));
         exif.extend_from_slice(b"GPS 51N 0W, Apple iPhone");
-        let input = jpeg::tests::skeleton(&[(0xE1, &exif), (0xFE, b"a comment")], b"");
+        let input = jpeg::tests::skeleton(&[(0xE1, exif.as_slice()), (0xFE, b"a comment")], b"");
         assert_eq!(
             removable(&input, &opts).unwrap(),
             clean(&input, &opts).unwrap().removed

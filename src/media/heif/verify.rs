@@ -3,7 +3,9 @@
 //! property (orientation, colour, geometry) is in `ipco`, which the coded data holds; the
 //! tables that tie items to it are compared here.
 
-use super::strip::tables;
+use super::strip::{coded_data, tables};
+use crate::media::StripError;
+use crate::media::parts::{Decode, Kept, Rules, all_coded};
 use crate::media::sniff::FileType;
 
 /// HEIF: the output's item tables must be the input's without its metadata items: the same
@@ -11,7 +13,7 @@ use crate::media::sniff::FileType;
 /// the same `ipma` entries byte for byte (which properties, essential or not, each item has),
 /// and the same `iref` references (thumbnails, grid tiles, alpha and depth planes) apart from
 /// those to or from a removed item.
-pub(crate) fn item_tables(input: &[u8], out: &[u8], format: FileType) -> Result<(), String> {
+fn item_tables(input: &[u8], out: &[u8], format: FileType) -> Result<(), String> {
     let (a, b) = (
         tables(input, format).map_err(|e| e.to_string())?,
         tables(out, format).map_err(|e| e.to_string())?,
@@ -33,3 +35,13 @@ pub(crate) fn item_tables(input: &[u8], out: &[u8], format: FileType) -> Result<
     }
     Ok(())
 }
+
+/// How verification checks a cleaned HEIF or AVIF file: its kept items' bytes and properties,
+/// then its item tables.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, format| coded_data(data, format).map(all_coded),
+    kept: Kept::Structure(|input, out, format, _| {
+        item_tables(input, out, format).map_err(StripError::Verify)
+    }),
+    decode: |_| Decode::AsAsked,
+};

@@ -1,12 +1,15 @@
 //! What a cleaned movie must keep beyond its media (which [`super::coded_data`] compares): the
 //! movie and track headers, edit lists and handler types, for `metadata::verify`.
 
+use super::coded_data;
+use crate::media::StripError;
 use crate::media::bmff;
+use crate::media::parts::{Decode, Kept, Rules, all_coded};
 
 /// MP4/MOV: the movie and track headers (timescale, duration, matrix, geometry, volume), edit
 /// lists and handler types of the kept tracks are equal; only the creation and modification
 /// times may differ. Nothing moves in a cleaned movie, so tracks pair up by offset.
-pub(crate) fn movie_headers(input: &[u8], out: &[u8]) -> Result<(), String> {
+fn movie_headers(input: &[u8], out: &[u8]) -> Result<(), String> {
     let moov = |d| {
         bmff::boxes(d)
             .find(|b| &b.kind == b"moov")
@@ -63,6 +66,14 @@ fn same_timed(a: Option<bmff::BoxRef<'_>>, b: Option<bmff::BoxRef<'_>>) -> bool 
 fn handler_type(trak: &[u8]) -> Option<&[u8]> {
     bmff::handler(trak)
 }
+
+/// How verification checks a cleaned movie: its media tracks' samples and tables, then its
+/// headers.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, format| coded_data(data, format).map(all_coded),
+    kept: Kept::Structure(|input, out, _, _| movie_headers(input, out).map_err(StripError::Verify)),
+    decode: |_| Decode::AsAsked,
+};
 
 #[cfg(test)]
 mod tests {

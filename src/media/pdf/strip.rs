@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
+use crate::media::parts::Rules;
 use crate::media::sniff::FileType;
 use crate::media::{Log, StripError};
 
@@ -138,7 +139,7 @@ pub(crate) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> 
 /// (every page's content streams, resources with fonts and images, annotations, outlines,
 /// forms), less the metadata keys, is the input's, compared by digest with objects numbered by
 /// first visit.
-pub(crate) fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
+fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
     let fail = |what: String| StripError::Verify(what);
     let a = load(input)?;
     let b = load(out).map_err(|e| fail(format!("output does not parse: {e}")))?;
@@ -159,6 +160,9 @@ pub(crate) fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
     }
     Ok(())
 }
+
+/// How verification checks a cleaned PDF: whole, by [`verify`].
+pub(crate) const RULES: Rules = Rules::Whole(verify);
 
 /// A digest of everything reachable from the document catalog, every dictionary less
 /// [`METADATA_KEYS`]: the page tree with each page's content streams, resources (fonts, images,
