@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
+use crate::media::limits::PDF_STREAM_MAX_BYTES;
 use crate::media::parts::Rules;
 use crate::media::sniff::FileType;
 use crate::media::{Log, StripError};
@@ -22,13 +23,11 @@ use crate::media::{Log, StripError};
 const FORMAT: FileType = FileType::Pdf;
 /// Dictionary keys that hold metadata wherever they appear.
 const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
-/// Any one stream may inflate to at most this much while the file is loaded.
-const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
 
 /// Loads a PDF, refusing encrypted ones.
 fn load(input: &[u8]) -> Result<Document, StripError> {
     let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        max_decompressed_size: Some(PDF_STREAM_MAX_BYTES),
         ..LoadOptions::default()
     };
     let encrypted = || StripError::Unsupported {
