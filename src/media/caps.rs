@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 
-use super::parts::Rules;
+use super::parts::{Log, Rules, StripError, StripOptions};
 use super::sniff::FileType;
 #[cfg(feature = "content")]
 use super::video::{Frames, VideoError};
@@ -48,6 +48,28 @@ pub enum Writer {
 }
 
 impl Writer {
+    /// Runs the format's cleaner on `input`, a file of `format`, logging each group it removes
+    /// (the `metadata::strip` entry point verifies the result by [`Writer::rules`]).
+    pub(crate) fn clean(
+        self,
+        input: &[u8],
+        format: FileType,
+        opts: &StripOptions,
+        log: &mut Log,
+    ) -> Result<Vec<u8>, StripError> {
+        use super::{gif, heif, jpeg, mp4, pdf, png, tiff, webp};
+        match self {
+            Writer::Jpeg => jpeg::clean(input, opts, log),
+            Writer::Png => png::clean(input, opts, log),
+            Writer::Webp => webp::clean(input, opts, log),
+            Writer::Gif => gif::clean(input, opts, log),
+            Writer::Tiff => tiff::clean(input, opts, log),
+            Writer::Heif => heif::strip::clean(input, format, log),
+            Writer::Movie => mp4::clean(input, format, log),
+            Writer::Pdf => pdf::strip::clean(input, log),
+        }
+    }
+
     /// The format's verification rules, defined beside its strip, which `metadata::verify`
     /// applies to every cleaned file before it is written.
     pub(crate) fn rules(self) -> Rules {

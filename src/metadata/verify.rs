@@ -13,10 +13,16 @@
 //! [`VerifyLevel::Pixels`] also decodes both files and compares the pixels, where the `image`
 //! crate decodes the format. TIFF is always decoded: its rewritten IFD tables are not covered by
 //! the block comparison.
+//!
+//! This is the format-free driver: each format's rules (what its parts are, which blocks render,
+//! which rewrites are allowed, where its orientation is, the structures it compares, when it is
+//! decoded) are defined beside its strip under `media` and handed out by the capability table
+//! (`Rules`, from `Writer::rules`).
 
-use super::{Stripped, VerifyLevel, removable, tiff};
+use super::{Stripped, VerifyLevel, removable};
 use crate::media::parts::{BlockRules, Decode, Kept, Part, Rules, StripError, StripOptions};
 use crate::media::sniff::FileType;
+use crate::media::tiff;
 
 /// Checks `stripped` against `input`; an error means the output must be discarded. The
 /// format's own rules come from the capability table ([`Rules`]); this is the driver that
