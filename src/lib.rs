@@ -55,6 +55,17 @@ pub mod vault;
 pub mod wipe;
 
 pub use cancel::Cancel;
+
+/// AVIF pictures are decoded (by AV1) in a child process, so that a decoder abort costs one
+/// file a note rather than the caller's process: the program the caller names with
+/// [`set_worker`](av1::set_worker), which, given [`WORKER_ARG`](av1::WORKER_ARG) as its first
+/// argument, runs [`serve`](av1::serve) on its stdin and stdout. The `idvault` binary names
+/// itself; a program that names none gets a note for each AVIF file, never a copy of itself
+/// started.
+#[cfg(feature = "content")]
+pub mod av1 {
+    pub use crate::media::heif::avif::{WORKER_ARG, serve, set_worker};
+}
 pub use fsutil::remove_temps_in_flight;
 
 mod dismissed;

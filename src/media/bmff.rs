@@ -149,7 +149,7 @@ pub enum MoovError {
 
 /// The payload of the top-level `moov` box of the movie in `file`, found by seeking from box
 /// header to box header (media data is never read), looking through at most
-/// [`TOP_BOXES_MAX`] boxes and reading at most [`MOOV_MAX_BYTES`].
+/// `limits::TOP_BOXES_MAX` boxes and reading at most `limits::MOOV_MAX_BYTES`.
 pub fn read_moov<R: Read + Seek>(file: &mut R) -> Result<Vec<u8>, MoovError> {
     let len = file.seek(SeekFrom::End(0))?;
     let mut pos = 0u64;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use image::ImageFormat;
 
+use super::parts::{Log, Rules, StripError, StripOptions};
 use super::sniff::FileType;
 #[cfg(feature = "content")]
 use super::video::{Frames, VideoError};
@@ -44,6 +45,46 @@ pub enum Writer {
     /// MP4, MOV and 3GP movies ([`crate::media::mp4`]).
     Movie,
     Pdf,
+}
+
+impl Writer {
+    /// Runs the format's cleaner on `input`, a file of `format`, logging each group it removes
+    /// (the `metadata::strip` entry point verifies the result by [`Writer::rules`]).
+    pub(crate) fn clean(
+        self,
+        input: &[u8],
+        format: FileType,
+        opts: &StripOptions,
+        log: &mut Log,
+    ) -> Result<Vec<u8>, StripError> {
+        use super::{gif, heif, jpeg, mp4, pdf, png, tiff, webp};
+        match self {
+            Writer::Jpeg => jpeg::clean(input, opts, log),
+            Writer::Png => png::clean(input, opts, log),
+            Writer::Webp => webp::clean(input, opts, log),
+            Writer::Gif => gif::clean(input, opts, log),
+            Writer::Tiff => tiff::clean(input, opts, log),
+            Writer::Heif => heif::strip::clean(input, format, log),
+            Writer::Movie => mp4::clean(input, format, log),
+            Writer::Pdf => pdf::strip::clean(input, log),
+        }
+    }
+
+    /// The format's verification rules, defined beside its strip, which `metadata::verify`
+    /// applies to every cleaned file before it is written.
+    pub(crate) fn rules(self) -> Rules {
+        use super::{gif, heif, jpeg, mp4, pdf, png, tiff, webp};
+        match self {
+            Writer::Jpeg => jpeg::RULES,
+            Writer::Png => png::RULES,
+            Writer::Webp => webp::RULES,
+            Writer::Gif => gif::RULES,
+            Writer::Tiff => tiff::RULES,
+            Writer::Heif => heif::verify::RULES,
+            Writer::Movie => mp4::verify::RULES,
+            Writer::Pdf => pdf::strip::RULES,
+        }
+    }
 }
 
 /// How the pixels of a type are decoded.

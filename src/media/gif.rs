@@ -3,6 +3,7 @@
 //! and data after the trailer. Image descriptors, colour tables, graphic control and plain
 //! text extensions and all LZW data are copied verbatim.
 
+use super::parts::{BlockRules, Decode, Kept, Rules};
 use super::{Log, Part, StripError, StripOptions, label};
 use crate::media::sniff::FileType;
 
@@ -143,6 +144,35 @@ pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     let blocks = parse(input)?.0.into_iter();
     Ok(blocks.map(|b| Part::new(b.bytes, coded(&b.kind))).collect())
 }
+
+/// Verification: whether a block affects rendering — everything but comments, XMP and unknown
+/// extensions: the screen, images, graphic control, plain text, the loop count and (when kept)
+/// the ICC profile.
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+    match bytes {
+        [0x21, 0xFF, 11, rest @ ..] => match rest.get(..11) {
+            Some(b"NETSCAPE2.0" | b"ANIMEXTS1.0") => true,
+            Some(b"ICCRGBG1012") => opts.keep_icc,
+            _ => false,
+        },
+        [0x21, 0xF9 | 0x01, ..] => true,
+        [0x21, ..] => false,
+        _ => true,
+    }
+}
+
+/// How verification checks a cleaned GIF: its blocks, kept as they are (no rewrites, no
+/// orientation), and the rule above.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite: |_, _| false,
+        orients: |_| false,
+        exif: |_| None,
+    }),
+    decode: |_| Decode::AsAsked,
+};
 
 #[cfg(test)]
 mod tests {

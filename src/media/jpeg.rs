@@ -4,7 +4,8 @@
 //! APP14 Adobe (CMYK/YCCK decoding needs it), the ICC profile when asked, and every coding
 //! segment and all entropy-coded data verbatim.
 
-use super::{Log, Part, StripError, StripOptions, label, tiff};
+use super::parts::{BlockRules, Decode, Kept, Rules};
+use super::{Log, Part, StripError, StripOptions, label, read_uint, tiff};
 use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Jpeg;
@@ -251,9 +252,84 @@ pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     Ok(segments.map(|s| Part::new(s.bytes, coded(&s))).collect())
 }
 
+/// A segment's marker and payload (after the length field), for verification's kept-block
+/// rules; standalone markers and SOS entropy data give an empty or partial payload, which the
+/// rules do not look at.
+fn segment_of(bytes: &[u8]) -> (u8, &[u8]) {
+    let at = bytes.iter().position(|&b| b != 0xFF).unwrap_or(bytes.len());
+    let marker = bytes.get(at).copied().unwrap_or(0);
+    let len = read_uint::<2>(bytes, at + 1, true).unwrap_or(0) as usize;
+    let payload = bytes.get(at + 3..at + 1 + len.max(2)).unwrap_or(&[]);
+    (marker, payload)
+}
+
+/// Verification: whether a segment affects rendering — JFIF (colour space and density), Adobe
+/// (colour transform), ICC and every coding segment.
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+    let (marker, p) = segment_of(bytes);
+    match marker {
+        0xE0 => p.starts_with(b"JFIF\0"),
+        0xE2 => opts.keep_icc && p.starts_with(ICC),
+        0xEE => p.starts_with(b"Adobe"),
+        0xE1..=0xEF | 0xFE => false,
+        _ => true,
+    }
+}
+
+/// Verification: the rewrites the cleaner makes — JFIF without its thumbnail (same version,
+/// units and density), or the minimal EXIF of the input EXIF's orientation.
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+    let ((im, ip), (om, op)) = (segment_of(ib), segment_of(ob));
+    match (im, om) {
+        (0xE0, 0xE0) => {
+            ip.starts_with(b"JFIF\0")
+                && op.len() == 14
+                && ip.get(..12) == op.get(..12)
+                && op[12..] == [0, 0]
+        }
+        (0xE1, 0xE1) => match (exif_tiff(ip), op.strip_prefix(EXIF)) {
+            (Some(from), Some(to)) => tiff::is_minimal_exif_of(from, to),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn exif_tiff(payload: &[u8]) -> Option<&[u8]> {
+    payload
+        .strip_prefix(EXIF)
+        .or_else(|| payload.strip_prefix(b"Exif\0\xFF"))
+}
+
+/// Verification: the TIFF bytes of the first EXIF segment, the one viewers read the
+/// orientation from.
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+    blocks.iter().find_map(|b| match segment_of(b) {
+        (0xE1, p) => exif_tiff(p),
+        _ => None,
+    })
+}
+
+/// How verification checks a cleaned JPEG: its segments, the rules above, and a decode when
+/// stray bytes between segments were dropped.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients: |_| true,
+        exif,
+    }),
+    decode: |input| match has_stray_bytes(input) {
+        true => Decode::Always,
+        false => Decode::AsAsked,
+    },
+};
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::metadata::verify::testing::{rejected, replace, stripped};
 
     /// A syntactically complete JPEG skeleton with the given extra segments after SOI.
     pub(crate) fn skeleton(extra: &[(u8, &[u8])], trailing: &[u8]) -> Vec<u8> {
@@ -351,5 +427,64 @@ mod tests {
         assert!(clean(&absurd, &StripOptions::default(), &mut Log::default()).is_err());
         let zero = [0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x00];
         assert!(clean(&zero, &StripOptions::default(), &mut Log::default()).is_err());
+    }
+
+    /// A structurally complete JPEG: JFIF, EXIF with Orientation 6 and a GPS-ish payload, an
+    /// ICC profile and a comment.
+    fn photo() -> Vec<u8> {
+        let mut exif = EXIF.to_vec();
+        exif.extend_from_slice(&tiff::minimal_exif(6));
+        exif.extend_from_slice(b"GPS 51N 0W, Apple iPhone");
+        skeleton(
+            &[
+                (0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+                (0xE1, &exif),
+                (0xE2, b"ICC_PROFILE\0\x01\x01profile bytes"),
+                (0xFE, b"a comment"),
+            ],
+            b"",
+        )
+    }
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        push_segment(&mut v, marker, payload);
+        v
+    }
+
+    #[test]
+    fn kept_blocks_must_be_copies() {
+        let opts = StripOptions::default();
+        let input = photo();
+        let s = stripped(&input, &opts);
+        // A changed ICC profile: same length, one byte different.
+        let data = replace(&s.data, b"profile bytes", b"profile bytez");
+        let why = rejected(&input, s.clone(), data, &opts);
+        assert!(why.contains("not a copy"), "{why}");
+        // A dropped ICC profile.
+        let icc = segment(0xE2, b"ICC_PROFILE\0\x01\x01profile bytes");
+        let data = replace(&s.data, &icc, b"");
+        let why = rejected(&input, s.clone(), data, &opts);
+        assert!(why.contains("affects rendering"), "{why}");
+        // A different orientation.
+        let data = replace(&s.data, &tiff::minimal_exif(6), &tiff::minimal_exif(3));
+        rejected(&input, s.clone(), data, &opts);
+        // The orientation dropped although it is kept.
+        let mut exif = EXIF.to_vec();
+        exif.extend_from_slice(&tiff::minimal_exif(6));
+        let data = replace(&s.data, &segment(0xE1, &exif), b"");
+        let why = rejected(&input, s, data, &opts);
+        assert!(why.contains("orientation"), "{why}");
+    }
+
+    #[test]
+    fn without_keeps_verifies() {
+        let opts = StripOptions {
+            keep_orientation: false,
+            keep_icc: false,
+            ..StripOptions::default()
+        };
+        let s = stripped(&photo(), &opts);
+        assert!(!s.data.windows(11).any(|w| w == b"ICC_PROFILE"));
     }
 }

@@ -44,9 +44,9 @@ pub const FRAME_SAMPLES_MAX: usize = 2_200_000;
 /// most [`STRIP_MAX_BYTES`].
 pub const STRIP_SAMPLES_MAX: usize = 1 << 24;
 
-/// Any one PDF stream may inflate to at most this much: an 8-bit RGB image at the pixel limit
-/// of the image decoders fits in 300 MB; text content streams are far smaller.
-#[cfg(feature = "content")]
+/// Any one PDF stream may inflate to at most this much, when the strip loads a PDF and when the
+/// scan reads its pages: an 8-bit RGB image at the pixel limit of the image decoders fits in
+/// 300 MB; text content streams are far smaller.
 pub const PDF_STREAM_MAX_BYTES: usize = 300 << 20;
 
 /// Permission to hold one file larger than [`STRIP_LARGE_BYTES`] in memory. `strip` and the

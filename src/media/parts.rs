@@ -101,6 +101,73 @@ impl<'a> Part<'a> {
     }
 }
 
+/// How `metadata::verify` checks a cleaned file of one format: the format's own rules, which
+/// its module defines beside its strip and the capability table hands out
+/// ([`Writer::rules`](super::caps::Writer::rules)). The driver applies them in order: the coded
+/// parts compared byte for byte, then what the output keeps, then the pixels.
+#[derive(Clone, Copy)]
+pub(crate) enum Rules {
+    /// The format checks input and output itself, whole (PDF: pages and their content).
+    Whole(fn(&[u8], &[u8]) -> Result<(), StripError>),
+    /// The driver compares the parts; the format says what they are and what must hold of
+    /// the rest.
+    Parts {
+        /// The file's parts in file order: its top-level blocks where the format has them
+        /// (JPEG, PNG, WebP, GIF), else the byte ranges decoding depends on.
+        parts: for<'a> fn(&'a [u8], FileType) -> Result<Vec<Part<'a>>, StripError>,
+        /// What must hold of the blocks or structures the output keeps.
+        kept: Kept,
+        /// Whether to decode both files and compare pixels, given the input.
+        decode: fn(&[u8]) -> Decode,
+    },
+}
+
+/// What must hold of what a cleaned file keeps besides its coded data.
+#[derive(Clone, Copy)]
+pub(crate) enum Kept {
+    /// Top-level blocks: each output block is a copy of an input block, in input order, or one
+    /// of the format's rewrites; no input block that renders is dropped; the displayed
+    /// orientation is the input's (kept) or none.
+    Blocks(BlockRules),
+    /// The format compares the structures it keeps (a movie's headers, HEIF's item tables, the
+    /// values TIFF's IFDs point to).
+    Structure(StructureCheck),
+}
+
+/// A format's check of the structures a cleaned file keeps: `(input, output, format, options)`.
+pub(crate) type StructureCheck =
+    fn(&[u8], &[u8], FileType, &StripOptions) -> Result<(), StripError>;
+
+/// A block format's rules for the blocks it keeps (see [`Kept::Blocks`]).
+#[derive(Clone, Copy)]
+pub(crate) struct BlockRules {
+    /// Whether a block affects how the file displays, so it must not be dropped.
+    pub(crate) renders: fn(&[u8], &StripOptions) -> bool,
+    /// Whether an output block is an allowed rewrite of an input block.
+    pub(crate) rewrite: fn(&[u8], &[u8]) -> bool,
+    /// Whether a file with these (input) blocks keeps an orientation in them.
+    pub(crate) orients: fn(&[&[u8]]) -> bool,
+    /// The TIFF bytes of the EXIF block a viewer reads the orientation from.
+    pub(crate) exif: for<'a> fn(&[&'a [u8]]) -> Option<&'a [u8]>,
+}
+
+/// Whether a cleaned file's pixels are decoded and compared with the input's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decode {
+    /// When the caller asks ([`VerifyLevel::Pixels`]).
+    AsAsked,
+    /// Always: the other checks do not cover the whole file (TIFF's rewritten IFDs, a JPEG's
+    /// stray bytes between segments).
+    Always,
+    /// Never: the coded-data checks alone cover it (a tiled TIFF with separate colour planes).
+    Never,
+}
+
+/// The parts of a format verified by its coded data alone: each range is coded.
+pub(crate) fn all_coded(ranges: Vec<&[u8]>) -> Vec<Part<'_>> {
+    ranges.into_iter().map(|b| Part::new(b, true)).collect()
+}
+
 /// Collects removed groups, summing sizes per group and keeping first-seen order.
 #[derive(Default)]
 pub(crate) struct Log {
@@ -176,4 +243,17 @@ pub(crate) fn read_uint<const N: usize>(data: &[u8], pos: usize, big_endian: boo
         v = (v << 8) | u64::from(byte);
     }
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_uint_both_orders() {
+        assert_eq!(read_uint::<2>(&[1, 2], 0, true), Some(0x0102));
+        assert_eq!(read_uint::<2>(&[1, 2], 0, false), Some(0x0201));
+        assert_eq!(read_uint::<4>(&[1, 2], 0, true), None);
+        assert_eq!(read_uint::<2>(&[1, 2], usize::MAX, true), None);
+    }
 }

@@ -3,6 +3,7 @@
 //! the public ancillary chunks rendering uses (tRNS, gAMA, cHRM, sRGB, pHYs, APNG frames, …),
 //! iCCP when asked, and a minimal eXIf holding only Orientation when the original had one.
 
+use super::parts::{BlockRules, Decode, Kept, Rules};
 use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
 use crate::media::sniff::FileType;
 
@@ -132,9 +133,77 @@ pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
+/// A chunk's type and data, for verification's kept-block rules.
+fn chunk_of(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let kind = bytes.get(4..8).unwrap_or(&[]);
+    let data = bytes.get(8..bytes.len().saturating_sub(4)).unwrap_or(&[]);
+    (kind, data)
+}
+
+/// Verification: whether a chunk affects rendering — critical chunks and every public chunk
+/// that changes how pixels display.
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+    match chunk_of(bytes).0 {
+        b"iCCP" => opts.keep_icc,
+        k => {
+            k.first().is_some_and(u8::is_ascii_uppercase)
+                || matches!(
+                    k,
+                    b"tRNS"
+                        | b"gAMA"
+                        | b"cHRM"
+                        | b"sRGB"
+                        | b"sBIT"
+                        | b"cICP"
+                        | b"mDCV"
+                        | b"cLLI"
+                        | b"pHYs"
+                        | b"bKGD"
+                        | b"acTL"
+                        | b"fcTL"
+                        | b"fdAT"
+                )
+        }
+    }
+}
+
+/// Verification: the rewrite the cleaner makes — the minimal eXIf of the input eXIf's
+/// orientation, with a correct CRC.
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+    let ((ik, id), (ok, od)) = (chunk_of(ib), chunk_of(ob));
+    if !(ik == b"eXIf" && ok == b"eXIf" && tiff::is_minimal_exif_of(id, od)) {
+        return false;
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(ok);
+    h.update(od);
+    ob.get(ob.len().saturating_sub(4)..) == Some(&h.finalize().to_be_bytes()[..])
+}
+
+/// Verification: the eXIf chunk's TIFF bytes, the orientation's source.
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+    blocks.iter().find_map(|b| match chunk_of(b) {
+        (b"eXIf", d) => Some(d),
+        _ => None,
+    })
+}
+
+/// How verification checks a cleaned PNG: its chunks and the rules above.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients: |_| true,
+        exif,
+    }),
+    decode: |_| Decode::AsAsked,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::verify::testing::{rejected, replace, stripped};
 
     fn png(extra: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
         let mut out = SIGNATURE.to_vec();
@@ -226,5 +295,23 @@ mod tests {
         let mut absurd = input.clone();
         absurd[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(clean(&absurd, &StripOptions::default(), &mut Log::default()).is_err());
+    }
+
+    #[test]
+    fn rendering_chunks_must_survive() {
+        let opts = StripOptions::default();
+        let chunk = |kind: &[u8; 4], data: &[u8]| {
+            let mut v = Vec::new();
+            push_chunk(&mut v, kind, data);
+            v
+        };
+        let gama = chunk(b"gAMA", &[0, 0, 177, 143]);
+        let input = png(&[(b"gAMA", &[0, 0, 177, 143]), (b"tEXt", b"Author\0me")]);
+        let s = stripped(&input, &opts);
+        let data = replace(&s.data, &gama, b"");
+        let why = rejected(&input, s.clone(), data, &opts);
+        assert!(why.contains("gAMA"), "{why}");
+        let data = replace(&s.data, &gama, &chunk(b"gAMA", &[0, 0, 177, 144]));
+        rejected(&input, s, data, &opts);
     }
 }

@@ -19,6 +19,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use super::parts::{Decode, Kept, Rules, all_coded};
 use super::{Log, StripError, StripOptions, read_uint};
 use crate::media::sniff::FileType;
 
@@ -459,10 +460,7 @@ fn data_ranges(l: Layout, d: &[u8], ifd: &Ifd) -> Vec<Range<usize>> {
 /// data of every image IFD that is kept whole and the out-of-line values of the tags kept (bit
 /// depths, colour maps, DNG matrices, …). IFD tables are not listed: they are rewritten; nor
 /// are SubIFD pointers, which lose the removed previews.
-pub(crate) fn referenced(
-    input: &[u8],
-    opts: &StripOptions,
-) -> Result<Vec<Range<usize>>, StripError> {
+fn referenced(input: &[u8], opts: &StripOptions) -> Result<Vec<Range<usize>>, StripError> {
     let (l, ifds, fates) = planned(input)?;
     let mut out = Vec::new();
     for (ifd, &fate) in ifds.iter().zip(&fates) {
@@ -480,16 +478,37 @@ pub(crate) fn referenced(
 }
 
 /// The first range of `referenced` whose bytes differ between `input` and `out`.
-pub(crate) fn touched(
-    input: &[u8],
-    out: &[u8],
-    referenced: &[Range<usize>],
-) -> Option<Range<usize>> {
+fn touched(input: &[u8], out: &[u8], referenced: &[Range<usize>]) -> Option<Range<usize>> {
     referenced
         .iter()
         .find(|r| input.get((*r).clone()) != out.get((*r).clone()))
         .cloned()
 }
+
+/// Verification: every byte the input's IFDs point a reader to (image data, kept values) is
+/// unchanged where it was. The output's coded data is found through its own IFDs, so this also
+/// ties the rewritten IFDs to the input's data.
+fn kept_values(input: &[u8], out: &[u8], opts: &StripOptions) -> Result<(), StripError> {
+    match touched(input, out, &referenced(input, opts)?) {
+        Some(r) => Err(StripError::Verify(format!(
+            "bytes {}..{}, image data or a kept value, changed",
+            r.start, r.end
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// How verification checks a cleaned TIFF: its image data, the values its IFDs point to, and
+/// always a decode, as the block comparison does not cover the rewritten IFD tables (but never
+/// of a [`tiled_planar`] file, which the decoder cannot be given).
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| coded_data(data).map(all_coded),
+    kept: Kept::Structure(|input, out, _, opts| kept_values(input, out, opts)),
+    decode: |input| match tiled_planar(input) {
+        true => Decode::Never,
+        false => Decode::Always,
+    },
+};
 
 /// Collects, into `zero`, the table and values of a metadata IFD and its nested metadata IFDs.
 /// Nesting deeper than [`MAX_IFD_DEPTH`] is an error: what lies below would stay unzeroed.
@@ -787,6 +806,12 @@ pub(crate) fn orientation(tiff: &[u8]) -> Option<u16> {
         .find(|e| e.tag == ORIENTATION && e.typ == 3)?;
     let v = l.u16(tiff, l.value_field(e))? as u16;
     (2..=8).contains(&v).then_some(v)
+}
+
+/// Whether `tiff_bytes` is exactly the minimal EXIF block for the orientation of `from`: the
+/// rewrite the JPEG, PNG and WebP cleaners make of a kept orientation.
+pub(crate) fn is_minimal_exif_of(from: &[u8], tiff_bytes: &[u8]) -> bool {
+    orientation(from).is_some_and(|o| minimal_exif(o) == tiff_bytes)
 }
 
 /// A minimal big-endian EXIF/TIFF block: Orientation plus the four tags the EXIF standard

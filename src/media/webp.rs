@@ -5,7 +5,8 @@
 //! Written by hand rather than with `img-parts`: the RIFF walk is short, and this way the same
 //! code serves verification and reports every chunk it drops.
 
-use super::{Chunk, Log, Part, StripError, StripOptions, label, tiff};
+use super::parts::{BlockRules, Decode, Kept, Rules};
+use super::{Chunk, Log, Part, StripError, StripOptions, label, read_uint, tiff};
 use crate::media::sniff::FileType;
 
 const FORMAT: FileType = FileType::Webp;
@@ -125,9 +126,77 @@ pub(crate) fn parts(input: &[u8]) -> Result<Vec<Part<'_>>, StripError> {
     Ok(chunks.map(|c| Part::new(c.bytes, coded(&c.kind))).collect())
 }
 
+/// A chunk's type and data (without the padding byte), for verification's kept-block rules.
+fn chunk_of(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let kind = bytes.get(..4).unwrap_or(&[]);
+    let len = read_uint::<4>(bytes, 4, false).unwrap_or(0) as usize;
+    let data = bytes.get(8..8 + len).unwrap_or(&[]);
+    (kind, data)
+}
+
+const METADATA_FLAGS: u8 = FLAG_ICC | FLAG_EXIF | FLAG_XMP;
+
+/// Verification: whether a chunk affects rendering.
+fn renders(bytes: &[u8], opts: &StripOptions) -> bool {
+    match chunk_of(bytes).0 {
+        b"VP8X" | b"VP8 " | b"VP8L" | b"ALPH" | b"ANIM" | b"ANMF" => true,
+        b"ICCP" => opts.keep_icc,
+        _ => false,
+    }
+}
+
+/// Verification: the rewrites the cleaner makes — VP8X with only the metadata flags changed
+/// (canvas size, alpha and animation flags equal), or the minimal EXIF of the input EXIF's
+/// orientation.
+fn rewrite(ib: &[u8], ob: &[u8]) -> bool {
+    let ((ik, id), (ok, od)) = (chunk_of(ib), chunk_of(ob));
+    match (ik, ok) {
+        (b"VP8X", b"VP8X") => {
+            id.len() == od.len()
+                && !id.is_empty()
+                && (id[0] ^ od[0]) & !METADATA_FLAGS == 0
+                && id[1..] == od[1..]
+        }
+        (b"EXIF", b"EXIF") => tiff::is_minimal_exif_of(exif_tiff(id), od),
+        _ => false,
+    }
+}
+
+fn exif_tiff(data: &[u8]) -> &[u8] {
+    data.strip_prefix(b"Exif\0\0").unwrap_or(data)
+}
+
+/// Verification: the EXIF chunk's TIFF bytes, the orientation's source. Only an extended
+/// (VP8X) file keeps an orientation: see [`orients`].
+fn exif<'a>(blocks: &[&'a [u8]]) -> Option<&'a [u8]> {
+    blocks.iter().find_map(|b| match chunk_of(b) {
+        (b"EXIF", d) => Some(exif_tiff(d)),
+        _ => None,
+    })
+}
+
+/// Verification: whether the input's blocks are an extended (VP8X) file, the only kind that
+/// keeps an orientation.
+fn orients(blocks: &[&[u8]]) -> bool {
+    blocks.first().is_some_and(|c| c.starts_with(b"VP8X"))
+}
+
+/// How verification checks a cleaned WebP: its chunks and the rules above.
+pub(crate) const RULES: Rules = Rules::Parts {
+    parts: |data, _| parts(data),
+    kept: Kept::Blocks(BlockRules {
+        renders,
+        rewrite,
+        orients,
+        exif,
+    }),
+    decode: |_| Decode::AsAsked,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::verify::testing::{rejected, replace, stripped};
 
     fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
         let mut v = kind.to_vec();
@@ -184,5 +253,25 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn canvas_must_not_change() {
+        let opts = StripOptions::default();
+        let vp8x = |w: u8| chunk(b"VP8X", &[FLAG_EXIF, 0, 0, 0, w, 0, 0, 0, 0, 0]);
+        let input = webp(&[
+            vp8x(9),
+            chunk(b"VP8L", b"pixels"),
+            chunk(b"EXIF", b"II*\0\x08\0\0\0\0\0"),
+        ]);
+        let s = stripped(&input, &opts);
+        // The cleaner cleared the EXIF flag; a changed canvas width is not allowed.
+        let cleared = chunk(b"VP8X", &[0, 0, 0, 0, 9, 0, 0, 0, 0, 0]);
+        let data = replace(
+            &s.data,
+            &cleared,
+            &chunk(b"VP8X", &[0, 0, 0, 0, 8, 0, 0, 0, 0, 0]),
+        );
+        rejected(&input, s, data, &opts);
     }
 }

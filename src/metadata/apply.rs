@@ -517,11 +517,11 @@ mod tests {
     fn png() -> Vec<u8> {
         let chunk = |kind: &[u8; 4], data: &[u8]| {
             let mut v = Vec::new();
-            crate::metadata::png::push_chunk(&mut v, kind, data);
+            crate::media::png::push_chunk(&mut v, kind, data);
             v
         };
         [
-            super::super::png::SIGNATURE.to_vec(),
+            crate::media::png::SIGNATURE.to_vec(),
             chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]),
             chunk(b"tEXt", b"Author\0someone"),
             chunk(

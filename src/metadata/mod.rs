@@ -1,22 +1,21 @@
-//! Lossless metadata stripping: one module per container, none of which re-encodes pixel or
-//! media data. [`strip`] cleans a file held in memory and verifies the result before returning
-//! it; callers (the `strip` command, the vault) decide where the clean bytes go.
+//! Lossless metadata stripping, none of which re-encodes pixel or media data. [`strip`] cleans
+//! a file held in memory and verifies the result before returning it; callers (the `strip`
+//! command, the vault) decide where the clean bytes go. Each container's cleaner and its
+//! verification rules live in its own module under `media` and are reached through the
+//! capability table (`Writer::clean`, `Writer::rules`); this module and [`verify`] are
+//! format-free.
 //!
 //! Written by hand because no crate writes these containers losslessly: `kamadak-exif` only
 //! reads, `img-parts` covers JPEG/PNG/WebP but not HEIF, TIFF, GIF or MP4, and the MP4 crates
-//! rewrite (and so move) the sample tables. Every module edits containers at the box, chunk or
+//! rewrite (and so move) the sample tables. Every cleaner edits containers at the box, chunk or
 //! segment level and copies everything it keeps byte for byte.
 
 pub mod apply;
 pub mod verify;
 
-use crate::media::caps::Writer;
-use crate::media::heif::strip as heif;
-pub(crate) use crate::media::parts::{Log, Part, label, read_uint};
+pub(crate) use crate::media::parts::{Log, label};
 pub use crate::media::parts::{Removed, StripError, StripOptions, VerifyLevel};
-use crate::media::pdf::strip as pdf;
 use crate::media::sniff::{FileType, sniff};
-use crate::media::{gif, jpeg, mp4, png, tiff, webp};
 
 /// A cleaned file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,16 +88,7 @@ fn run_cleaner(
             what: format!("{format}: no lossless writer"),
         });
     };
-    let data = match writer {
-        Writer::Jpeg => jpeg::clean(input, opts, &mut log)?,
-        Writer::Png => png::clean(input, opts, &mut log)?,
-        Writer::Webp => webp::clean(input, opts, &mut log)?,
-        Writer::Gif => gif::clean(input, opts, &mut log)?,
-        Writer::Tiff => tiff::clean(input, opts, &mut log)?,
-        Writer::Heif => heif::clean(input, format, &mut log)?,
-        Writer::Movie => mp4::clean(input, format, &mut log)?,
-        Writer::Pdf => pdf::clean(input, &mut log)?,
-    };
+    let data = writer.clean(input, format, opts, &mut log)?;
     Ok((format, data, log.finish()))
 }
 
@@ -141,13 +131,5 @@ mod tests {
             strip(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0", &opts),
             Err(StripError::Unsupported { .. })
         ));
-    }
-
-    #[test]
-    fn read_uint_both_orders() {
-        assert_eq!(read_uint::<2>(&[1, 2], 0, true), Some(0x0102));
-        assert_eq!(read_uint::<2>(&[1, 2], 0, false), Some(0x0201));
-        assert_eq!(read_uint::<4>(&[1, 2], 0, true), None);
-        assert_eq!(read_uint::<2>(&[1, 2], usize::MAX, true), None);
     }
 }

@@ -101,8 +101,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// The worker's side of [`decode`]: reads an AVIF file from `input` (which the caller bounds),
-/// decodes it in this process ([`decode_here`]) and writes the answer to `output`.
+/// The worker's side of the scan's AVIF decoding: reads an AVIF file from `input` (which the
+/// caller bounds), decodes it in this process and writes the answer to `output`.
 pub fn serve(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
@@ -170,7 +170,7 @@ fn read_answer(answer: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// [`decode`] in this process: what the worker runs (and the fuzz target, for which an abort
+/// `decode` in this process: what the worker runs (and the fuzz target, for which an abort
 /// inside rav1d is the crash to find).
 pub fn decode_here(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     // A panic in the container parser or in this module becomes an error on the file.

@@ -15,19 +15,19 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
+use crate::media::limits::PDF_STREAM_MAX_BYTES;
+use crate::media::parts::Rules;
 use crate::media::sniff::FileType;
 use crate::media::{Log, StripError};
 
 const FORMAT: FileType = FileType::Pdf;
 /// Dictionary keys that hold metadata wherever they appear.
 const METADATA_KEYS: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
-/// Any one stream may inflate to at most this much while the file is loaded.
-const MAX_STREAM_BYTES: usize = 300 * 1024 * 1024;
 
 /// Loads a PDF, refusing encrypted ones.
 fn load(input: &[u8]) -> Result<Document, StripError> {
     let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        max_decompressed_size: Some(PDF_STREAM_MAX_BYTES),
         ..LoadOptions::default()
     };
     let encrypted = || StripError::Unsupported {
@@ -138,7 +138,7 @@ pub(crate) fn clean(input: &[u8], log: &mut Log) -> Result<Vec<u8>, StripError> 
 /// (every page's content streams, resources with fonts and images, annotations, outlines,
 /// forms), less the metadata keys, is the input's, compared by digest with objects numbered by
 /// first visit.
-pub(crate) fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
+fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
     let fail = |what: String| StripError::Verify(what);
     let a = load(input)?;
     let b = load(out).map_err(|e| fail(format!("output does not parse: {e}")))?;
@@ -159,6 +159,9 @@ pub(crate) fn verify(input: &[u8], out: &[u8]) -> Result<(), StripError> {
     }
     Ok(())
 }
+
+/// How verification checks a cleaned PDF: whole, by [`verify`].
+pub(crate) const RULES: Rules = Rules::Whole(verify);
 
 /// A digest of everything reachable from the document catalog, every dictionary less
 /// [`METADATA_KEYS`]: the page tree with each page's content streams, resources (fonts, images,
