@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use image::{GrayImage, RgbImage};
+use image::RgbImage;
 
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
@@ -109,17 +109,16 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
     let mut read = Vec::new();
-    let gray = visual::gray(&decoded.rgb);
     let outcome = analyse_read(
         &decoded.rgb,
-        &visual::analyse_copy(&gray),
+        &visual::analyse(&decoded.rgb),
         cx,
         ev,
         &mut read,
     );
     match outcome {
         Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
-            match look_closer(bytes, t, cx, &decoded.rgb, &gray, &read, ev) {
+            match look_closer(bytes, t, cx, &decoded.rgb, &read, ev) {
                 Ok(closer) => Outcome::Analysed {
                     found: closer.found,
                     ocr: ocr || closer.read,
@@ -139,8 +138,7 @@ struct Closer {
     found: bool,
 }
 
-/// Documents too small in the frame to be read in the working copy `small` (its
-/// visual stage's grey copy `small_gray`; both sides of an
+/// Documents too small in the frame to be read in the working copy `small` (both sides of an
 /// ID card copied onto an A4 sheet and photographed): the card-shaped parts the visual stage
 /// points at, where it sees text lines, are cut from a decode at twice the resolution and read
 /// on their own, the first one that confirms a document deciding. Then, if none did, a
@@ -152,7 +150,6 @@ fn look_closer(
     t: FileType,
     cx: &Context,
     small: &RgbImage,
-    small_gray: &GrayImage,
     read: &[String],
     ev: &mut Evidence,
 ) -> Result<Closer, String> {
@@ -160,7 +157,7 @@ fn look_closer(
         read: false,
         found: false,
     };
-    let gray = visual::outline_of(small_gray);
+    let gray = visual::outline_gray(small);
     // Documents turned, seen at an angle or filling only part of the frame, straightened.
     let quads = locate::find(&gray);
     let mut seen = Vec::new();
@@ -248,18 +245,13 @@ fn read_straightened(
         };
         // Print legible in the straightened preview; or, on a quadrilateral in a card's or a
         // page's own proportions, rows of print too soft for that (a blurred document).
-        // Soft print is looked for at two scales: blur joins a line's letters at one and
-        // splits or merges lines at the other (the large title of a card's back).
-        let soft_ok = |q: &locate::Quad| {
-            (SOFT_ASPECT.0..=SOFT_ASPECT.1).contains(&q.aspect)
-                && [visual::SIDE, SOFT_SIDE].into_iter().any(|side| {
-                    let v = visual::analyse_soft(&preview, side);
-                    v.text_lines >= SOFT_ROWS || v.mrz_bands > 0
-                })
-        };
-        if !visual::analyse(&preview).worth_ocr() && !soft_ok(q) {
+        let soft = if visual::analyse(&preview).worth_ocr() {
+            None
+        } else if let Some(turned) = soft_rows(q, &preview) {
+            Some(turned)
+        } else {
             continue;
-        }
+        };
         let src = if native < STRAIGHT_FROM_LARGE && t.caps().pixels == Some(Pixels::Still) {
             if large.is_none() {
                 large = Some(
@@ -280,7 +272,10 @@ fn read_straightened(
         let engine = ocr::engine().map_err(|e| e.to_string())?;
         closer.read = true;
         let mut texts = Vec::new();
-        let reading = read_and_confirm(engine, &crop, &visual::analyse(&crop), false, &mut texts)
+        let mut vis = visual::analyse(&crop);
+        // Soft print seen only on the page turned a quarter is read turned first.
+        vis.sideways |= soft == Some(true) && !vis.worth_ocr();
+        let reading = read_and_confirm(engine, &crop, &vis, (false, true), &mut texts)
             .map_err(|e| e.to_string())?;
         if let Some(Reading {
             turns,
@@ -297,10 +292,34 @@ fn read_straightened(
     Ok(())
 }
 
+/// Whether the straightened `preview` of `q` shows rows of print too soft for the visual
+/// stage's legibility gate, on a quadrilateral in a card's or a page's proportions: `Some`
+/// with whether they run across it only when turned a quarter (a page standing on its side),
+/// `None` when it shows none. Soft print is looked for at two scales: blur joins a line's
+/// letters at one and splits or merges lines at the other (the large title of a card's back).
+fn soft_rows(q: &locate::Quad, preview: &RgbImage) -> Option<bool> {
+    if !(SOFT_ASPECT.0..=SOFT_ASPECT.1).contains(&q.aspect) {
+        return None;
+    }
+    let rows = |img: &RgbImage| {
+        [visual::SIDE, SOFT_SIDE].into_iter().any(|side| {
+            let v = visual::analyse_soft(img, side);
+            v.text_lines >= SOFT_ROWS || v.mrz_bands > 0
+        })
+    };
+    if rows(preview) {
+        Some(false)
+    } else {
+        // A card comes out lying on its long side; a page keeps its turn.
+        (preview.height() > preview.width() && rows(&image::imageops::rotate90(preview)))
+            .then_some(true)
+    }
+}
+
 /// A straightened quadrilateral whose print is too soft for the visual stage is read only in
 /// these proportions (a passport page's 1.42 and an ID-1 card's 1.59, give or take what a
 /// steep view and a finger over an edge change)...
-const SOFT_ASPECT: (f32, f32) = (1.3, 1.75);
+const SOFT_ASPECT: (f32, f32) = (1.3, 1.85);
 /// ...and with at least this many parallel rows of print seen at a stretched contrast (the
 /// back of a Chinese card, blurred, shows its two lines under the title; business cards and
 /// badges show as many, and are read only to find nothing)...
@@ -330,7 +349,7 @@ fn read_small_documents(
             continue;
         }
         closer.read = true;
-        let reading = read_and_confirm(engine, &part, &vis, false, &mut Vec::new())
+        let reading = read_and_confirm(engine, &part, &vis, (false, false), &mut Vec::new())
             .map_err(|e| e.to_string())?;
         if let Some(Reading {
             turns,
@@ -407,7 +426,7 @@ fn analyse_read(
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let reading = match read_and_confirm(engine, rgb, vis, screen_like, read) {
+    let reading = match read_and_confirm(engine, rgb, vis, (screen_like, false), read) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -474,12 +493,14 @@ pub(crate) fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Out
 /// OCR at the upright orientation (or turned by 90° where the text runs sideways), then, while
 /// a document is suspected but not confirmed, at the image's own scale and at the other
 /// orientations. Stops at the first decisive reading; otherwise the first reading the
-/// confirmers made anything of counts. Returns that reading, if any.
+/// confirmers made anything of counts. Returns that reading, if any. A document `straightened`
+/// from a photo is suspected from the start: which way up it lies is not known (a card turned
+/// past 45° is straightened onto its long side, its print upright or upside down).
 fn read_and_confirm(
     engine: &ocr::Engine,
     rgb: &RgbImage,
     vis: &Visual,
-    screen_like: bool,
+    (screen_like, straightened): (bool, bool),
     seen: &mut Vec<String>,
 ) -> Result<Option<Reading>, ocr::OcrError> {
     let first_turns = u8::from(vis.sideways);
@@ -487,7 +508,8 @@ fn read_and_confirm(
     let texts = first.texts();
     seen.extend(texts.iter().map(|t| (*t).to_owned()));
     let upside_down = mrz::upside_down(&texts);
-    let suspected = vis.mrz_bands > 0
+    let suspected = straightened
+        || vis.mrz_bands > 0
         || upside_down
         || vis.sideways
         || first.named

@@ -27,7 +27,8 @@ use imageproc::point::Point;
 pub(crate) struct Quad {
     /// Corners in order around the quadrilateral, the first at the end of the side that runs
     /// most nearly left to right along the top (so the straightened crop is turned by at most
-    /// 45° from how the photo shows it).
+    /// 45° from how the photo shows it; a card's crop lies on its long side, see
+    /// [`Quad::straighten`]).
     pub corners: [(f32, f32); 4],
     /// Share of the frame it covers.
     pub share: f32,
@@ -325,23 +326,36 @@ impl Quad {
     /// The nominal aspect the straightened crop gets: a passport page's or A4's 1.41, or an
     /// ID-1 card's 1.59, whichever the measured one is nearer.
     fn nominal_aspect(&self) -> f32 {
-        if self.aspect < 1.5 { 1.42 } else { 1.586 }
+        if self.is_card() { 1.586 } else { 1.42 }
+    }
+
+    /// Nearer an ID-1 card's proportions than a page's.
+    fn is_card(&self) -> bool {
+        self.aspect >= 1.5
     }
 
     /// The quadrilateral of `rgb` warped to an upright rectangle of its nominal aspect, its
-    /// long side `long` pixels, grown by a small margin (the edges found lie just inside).
+    /// long side `long` pixels, grown by a small margin (the edges found lie just inside). A
+    /// card comes out landscape whatever its turn in the photo, as its print runs along its long
+    /// side (upright or upside down, which OCR's angle classifier tells); a page (a passport's
+    /// data page, an A4 sheet standing) keeps the way the photo shows it, turned by at most 45°.
     pub fn straighten(&self, rgb: &RgbImage, long: u32) -> Option<RgbImage> {
         let (w, h) = rgb.dimensions();
         let p = self.corners.map(|(x, y)| (x * w as f32, y * h as f32));
         let (cx, cy) = p
             .iter()
             .fold((0.0, 0.0), |s, c| (s.0 + c.0 / 4.0, s.1 + c.1 / 4.0));
-        let grown = p.map(|(x, y)| (cx + (x - cx) * 1.03, cy + (y - cy) * 1.03));
-        let side = |i: usize| {
-            let (a, b) = (grown[i], grown[(i + 1) % 4]);
+        let mut grown = p.map(|(x, y)| (cx + (x - cx) * 1.03, cy + (y - cy) * 1.03));
+        let side = |g: &[(f32, f32); 4], i: usize| {
+            let (a, b) = (g[i], g[(i + 1) % 4]);
             (a.0 - b.0).hypot(a.1 - b.1)
         };
-        let wide = side(0) + side(2) >= side(1) + side(3);
+        let mut wide = side(&grown, 0) + side(&grown, 2) >= side(&grown, 1) + side(&grown, 3);
+        if !wide && self.is_card() {
+            // The left side, running up, becomes the top.
+            grown.rotate_right(1);
+            wide = true;
+        }
         let aspect = self.nominal_aspect();
         let (ow, oh) = if wide {
             (long, (long as f32 / aspect).round() as u32)
@@ -413,9 +427,9 @@ mod tests {
                 "{deg}°: {q:?}"
             );
             let crop = q.straighten(&img, 480).unwrap();
-            // Upright: wider than high, unless turned past 45°, when it stands on its side.
+            // On its long side, however far it was turned.
             let (cw, ch) = crop.dimensions();
-            assert_eq!(cw > ch, deg.abs() < 45.0, "{deg}°: {cw}×{ch}");
+            assert!(cw > ch, "{deg}°: {cw}×{ch}");
             // Nearly all card: its light ground, not the desk.
             let light = crop.pixels().filter(|p| p.0[1] > 200).count();
             assert!(

@@ -54,6 +54,11 @@ const W_BACK_TITLE: f32 = 0.5;
 const W_VALIDITY: f32 = 0.3;
 /// A line of a machine-readable zone, in part.
 const W_MRZ_PIECE: f32 = 0.4;
+/// Pieces of two different lines of a zone: one of letters (the names) and one mostly of
+/// digits (number, dates, check digits), each with its `<` fillers. Nothing but a zone prints
+/// `<<` runs on two such lines; a passport whose zone runs off the frame or is blurred past its
+/// check digits still shows them.
+const W_MRZ_ROWS: f32 = 0.55;
 /// The text was read on a card- or page-shaped quadrilateral straightened from the photo.
 const W_SHAPE: f32 = 0.2;
 /// A finding from partial evidence is at most this confident: nothing was confirmed.
@@ -159,8 +164,18 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
     if compact.iter().any(|t| VALIDITY.is_match(t)) {
         cues.push((W_VALIDITY, "a validity period".into()));
     }
-    let piece = compact.iter().find(|t| mrz_piece(t)).map(String::len);
-    if piece.is_some() {
+    let pieces: Vec<&String> = compact.iter().filter(|t| mrz_piece(t)).collect();
+    let piece = pieces.first().map(|t| t.len());
+    let share = |t: &str, f: fn(&char) -> bool| {
+        t.chars().filter(f).count() as f32 / t.chars().count().max(1) as f32
+    };
+    let two_rows = pieces.iter().any(|t| share(t, char::is_ascii_digit) >= 0.4)
+        && pieces.iter().any(|t| {
+            share(t, char::is_ascii_digit) <= 0.1 && share(t, char::is_ascii_uppercase) >= 0.3
+        });
+    if two_rows {
+        cues.push((W_MRZ_ROWS, "parts of two machine-readable lines".into()));
+    } else if piece.is_some() {
         cues.push((W_MRZ_PIECE, "part of a machine-readable line".into()));
     }
     // Shape alone, or labels alone, say nothing: a text cue that points at a document is needed.
@@ -242,6 +257,29 @@ mod tests {
         // Part of a passport's zone on a page.
         let p = judge(&["P<UTOERIKSSON<<ANNA", "L898902C"], true).unwrap();
         assert!(p.weight >= 0.5, "{p:?}");
+        // Two lines of a zone run off the frame, read in a whole photo.
+        let p = judge(
+            &[
+                "SDOTTIR<<THURIDUR<OESP<<<<<<<<<<<",
+                "3#1106297121212<1239<<<66",
+                "A2040013",
+            ],
+            false,
+        )
+        .unwrap();
+        assert!(p.weight >= 0.5, "{p:?}");
+        // One of them alone, or the same line read twice, is not.
+        assert_eq!(judge(&["SDOTTIR<<THURIDUR<OESP<<<<<<<<<<<"], false), None);
+        assert_eq!(
+            judge(
+                &[
+                    "SDOTTIR<<THURIDUR<OESP<<<<<<<<<<<",
+                    "ARSDOTTIR<<THURIDUR<OESP<<<<<<<<<<<<"
+                ],
+                false
+            ),
+            None
+        );
         // One word alone, or a card's shape alone, is not enough.
         assert_eq!(judge(&["PASSPORT"], false), None);
         assert_eq!(judge(&["ACME Corp", "Alex Morgan"], true), None);

@@ -65,7 +65,7 @@ pub fn analyse(rgb: &RgbImage) -> Visual {
 }
 
 /// The grey copy of `rgb` the visual stage works on, [`SIDE`] long (or `rgb`'s size if smaller).
-pub(crate) fn gray(rgb: &RgbImage) -> GrayImage {
+fn gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
@@ -76,7 +76,7 @@ pub(crate) fn gray(rgb: &RgbImage) -> GrayImage {
 
 /// Runs the visual stage on a [`gray`] copy: upright, and turned a quarter when that shows
 /// clearly more print.
-pub(crate) fn analyse_copy(gray: &GrayImage) -> Visual {
+fn analyse_copy(gray: &GrayImage) -> Visual {
     let upright = analyse_gray(gray);
     if upright.mrz_bands > 0 {
         return upright;
@@ -390,17 +390,12 @@ pub(crate) fn card_outlines(gray: &GrayImage) -> Vec<Outline> {
 /// The grey copy outlines are looked for on ([`small_documents`], [`card_outlines`]),
 /// [`OUTLINE_SIDE`] long: made once per picture and shared by both searches.
 pub(crate) fn outline_gray(rgb: &RgbImage) -> GrayImage {
-    outline_of(&gray(rgb))
-}
-
-/// [`outline_gray`] from the visual stage's [`gray`] copy of the picture, already made.
-pub(crate) fn outline_of(gray: &GrayImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
-        gray.width(),
-        gray.height(),
-        OUTLINE_SIDE.min(gray.width().max(gray.height())),
+        rgb.width(),
+        rgb.height(),
+        OUTLINE_SIDE.min(rgb.width().max(rgb.height())),
     );
-    image::imageops::thumbnail(gray, w, h)
+    image::imageops::grayscale(&image::imageops::thumbnail(rgb, w, h))
 }
 
 /// `mask` with every hole (a region outside it that does not reach the image's edge) filled.
