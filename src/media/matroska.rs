@@ -161,7 +161,7 @@ struct Fill {
 
 impl Stretch {
     fn new(from: f64, keyframe: Vec<u8>) -> Self {
-        let bytes = keyframe.len();
+        let bytes = keyframe.len() + size_of::<RunSample>();
         Stretch {
             from,
             samples: vec![RunSample {
@@ -177,10 +177,13 @@ impl Stretch {
     /// Keeps one more block; past [`STRETCH_MAX_BYTES`] the rest of the stretch is dropped (the
     /// frames kept so far can still be decoded).
     fn push(&mut self, second: f64, data: Vec<u8>) {
-        if self.bytes + data.len() > STRETCH_MAX_BYTES {
+        // Each block also costs its bookkeeping, so that a hostile file's millions of empty
+        // blocks are bounded too.
+        let cost = data.len() + size_of::<RunSample>();
+        if self.bytes + cost > STRETCH_MAX_BYTES {
             return;
         }
-        self.bytes += data.len();
+        self.bytes += cost;
         self.reordered |= self.samples.last().is_some_and(|s| second < s.second);
         self.samples.push(RunSample {
             data,
@@ -320,7 +323,12 @@ mod tests {
         assert!(s.reordered);
         s.push(0.6, vec![0; STRETCH_MAX_BYTES]);
         assert_eq!(s.samples.len(), 3);
-        assert_eq!(s.bytes, 24);
+        // Empty blocks are bounded by their bookkeeping.
+        for i in 0..STRETCH_MAX_BYTES {
+            s.push(1.0 + i as f64, Vec::new());
+        }
+        assert!(s.samples.len() <= STRETCH_MAX_BYTES / size_of::<RunSample>());
+        assert!(s.bytes <= STRETCH_MAX_BYTES);
     }
 
     #[test]
