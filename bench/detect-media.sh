@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Documents inside recordings and PDFs: the sets of bench/detect_media_sets.py (recordings of app
-# screens at phone and desktop sizes, H.264 or HEVC in MP4, MOV or Matroska, with and without a
-# document shown for a few seconds; PDFs of 1-4 pages with a document on some page, page-sized or
+# Documents inside recordings and PDFs: the sets of bench/detect_media_sets.py (recordings of app,
+# chat and form screens and video calls at phone and desktop sizes, H.264 or HEVC in MP4, MOV or
+# Matroska, VP8 or VP9 in WebM, with and without a document shown plainly, turned, small, in a
+# camera preview or for 1-2 s of a long recording; PDFs of 1-4 pages with a document on some page, page-sized or
 # small, DCT, Flate, or a 1-bit A4 scan in CCITT G4 or JBIG2, drawn directly or from a form
 # XObject, and PDFs of receipts, forms and ordinary pictures), scored by bench/detect_eval.py under
-# neutral names, per group (codec/keyframe or encoding/placement); each PDF's image scored on its
-# own as well; then the scan time of a one-minute 1080x2340 screen recording, with and without a
+# neutral names, per group (container-codec/look/placement or encoding/placement), and for the
+# recordings per part of the group (on a keyframe or between; codec; look); each PDF's image
+# scored on its own as well; then the scan time of a one-minute 1080x2340 screen recording, with and without a
 # passport in it.
 # With --before BINARY, every figure is measured for that binary too, in the same run.
 set -euo pipefail
@@ -91,6 +93,27 @@ print(f"\nPDF positives whose image the photo path finds ({sys.argv[3]}): {len(t
       f"the PDF is found for {len(both)} of them"
       + (f" (missed: {', '.join(sorted(set(twin_found) - set(both)))})" if len(both) < len(twin_found) else "")
       + f"; PDFs found whose image alone is not: {', '.join(s for s in pos if pdfs[s][1] and s not in twin_found) or 'none'}")
+PY
+done
+
+# Recordings' recall by each part of their group: container-codec, look, keyframe or between.
+for bin in "${binaries[@]}"; do
+  "$PYTHON" - "$TMP/dump-recordings-${bin//\//_}.jsonl" "$(label_of "$bin")" <<'PY'
+import collections, json, sys
+sys.path.insert(0, "bench")
+from detect_eval import SENSITIVE, top  # the scoring detect_eval.py applies
+tally = collections.defaultdict(lambda: [0, 0])
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    parts = (r.get("group") or "?/?/?").split("/")
+    hit = top(r["findings"], 0.5, SENSITIVE) is not None
+    for i, part in enumerate(parts):
+        key = (i, part if r["label"] == "positive" else f"{part} (negatives flagged)")
+        tally[key][0] += 1
+        tally[key][1] += hit
+print(f"\nrecordings by part of the group ({sys.argv[2]}):")
+for (i, part), (n, hit) in sorted(tally.items()):
+    print(f"  {('codec', 'look', 'placement')[i] if i < 3 else i:<10} {part:<36} {hit}/{n}")
 PY
 done
 

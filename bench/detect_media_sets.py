@@ -46,7 +46,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageFile, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "synth"))
 import generate as g  # noqa: E402  (the synthetic generator: app screens, fonts)
@@ -59,8 +59,16 @@ FPS = 5
 PORTRAITS = ((720, 1600), (886, 1920), (1080, 2340), (1170, 2532))
 LANDSCAPES = ((1280, 720), (1920, 1080))
 # (codec, container) as phones and desktop recorders write them, by how common they are.
+# Browsers' MediaRecorder writes WebM with VP8 or VP9; OBS writes MKV with H.264.
 CODECS = (("h264", "mp4"),) * 3 + (("hevc", "mov"),) * 2 + (("h264", "mov"), ("hevc", "mp4"), ("h264", "mkv"),
-                                                              ("hevc", "mkv"))
+                                                              ("h264", "mkv"), ("hevc", "mkv"), ("vp8", "webm"),
+                                                              ("vp9", "webm"))
+# How a document (or a decoy in its place) is shown: on a plain ground (`plain`, maybe slightly
+# turned), turned 10-30 degrees (`turned`), small in the frame (`small`), in a phone app's
+# camera preview -- a photographed background, a guide frame, the soft focus and noise of a
+# preview recorded from the screen (`preview`) -- or for only 1-2 s in a recording of 30-90 s
+# (`brief`).
+LOOKS = ("plain", "plain", "turned", "small", "preview", "brief")
 # The specimen passport of the tests (MIT, PassportEye's test data).
 SPECIMEN = Path(__file__).resolve().parent.parent / "tests/data/detect/positive/pe__100_pass-hrv.jpg"
 # Real widths of documents, in mm: an ID-1 card and a passport's data page (ID-3).
@@ -115,11 +123,61 @@ def on_ground(img, size, width_share, ground, rng, turn=0.0):
     return frame
 
 
+CHAT_LINES = ("Are you coming tonight?", "Sure, see you at 8", "Can you send me the form?", "Sent it by email",
+              "The meeting moved to Friday", "OK thanks!", "Did you pay the rent?", "Yes, this morning",
+              "Where are the keys?", "On the table", "Happy birthday!!", "Call me when you land")
+FORM_FIELDS = ("Full name", "Email address", "Phone number", "Street and number", "Postcode", "City",
+               "Country", "Date of birth", "Occupation", "Annual income", "Reason for the account")
+
+
+def chat_screen(rng):
+    """A messenger's conversation: bubbles of text left and right, an input bar."""
+    img, d, s, fg = g.phone_chrome(rng, rng.choice(("Anna", "Max", "Family", "Team", "李雷")))
+    w, h = img.size
+    f = g.font(g.SANS, int(42 * s))
+    y = 340 * s
+    while y < h - 380 * s:
+        text = rng.choice(CHAT_LINES)
+        tw = d.textlength(text, font=f) + 60 * s
+        mine = rng.random() < 0.5
+        x0 = w - 50 * s - tw if mine else 50 * s
+        d.rounded_rectangle([x0, y, x0 + tw, y + 100 * s], int(36 * s),
+                            fill=(0, 132, 255) if mine else (229, 229, 234))
+        d.text((x0 + 30 * s, y + 22 * s), text, font=f, fill=(255, 255, 255) if mine else (20, 20, 25))
+        y += rng.uniform(130, 190) * s
+    d.rounded_rectangle([40 * s, h - 200 * s, w - 40 * s, h - 100 * s], int(50 * s), outline=(190, 190, 195),
+                        width=max(2, int(3 * s)))
+    return img
+
+
+def form_screen(rng):
+    """A sign-up or payment form: labelled fields, some filled in, a button."""
+    img, d, s, fg = g.phone_chrome(rng, rng.choice(("Sign up", "Checkout", "Your details", "Account")))
+    w, h = img.size
+    label, value = g.font(g.SANS, int(34 * s)), g.font(g.SANS, int(44 * s))
+    y = 340 * s
+    for field in rng.sample(FORM_FIELDS, 7):
+        d.text((60 * s, y), field, font=label, fill=(120, 120, 125))
+        d.rounded_rectangle([60 * s, y + 50 * s, w - 60 * s, y + 160 * s], int(18 * s), outline=(190, 190, 195),
+                            width=max(2, int(3 * s)))
+        if rng.random() < 0.6:
+            d.text((90 * s, y + 80 * s), rng.choice(g.APP_ROWS), font=value, fill=fg)
+        y += 230 * s
+        if y > h - 420 * s:
+            break
+    d.rounded_rectangle([60 * s, h - 260 * s, w - 60 * s, h - 140 * s], int(60 * s), fill=(22, 119, 255))
+    return img
+
+
 def app_view(rng, size, neg):
-    """A screen full of text: a synthetic list or chat screen, an app screenshot, a receipt."""
+    """A screen full of text: a synthetic list, chat or form screen, an app screenshot, a receipt."""
     pick = rng.random()
-    if pick < 0.55:
+    if pick < 0.25:
         screen = g.app_screenshot(rng)
+    elif pick < 0.4:
+        screen = chat_screen(rng)
+    elif pick < 0.55:
+        screen = form_screen(rng)
     elif pick < 0.8 and neg.get("app_screenshot"):
         screen = rgb(rng.choice(neg["app_screenshot"]))
     else:
@@ -127,6 +185,57 @@ def app_view(rng, size, neg):
     if size[0] > size[1]:
         return on_ground(screen, size, 0.4, (30, 30, 34), rng)
     frame = ImageOps.fit(screen, size, Image.LANCZOS, centering=(0.5, rng.random()))
+    return frame
+
+
+def camera_preview(rng, img, size, share, neg):
+    """A phone app's camera preview of `img` as a screen recording shows it: a photographed
+    background (a corpus camera photo or a drawn desk), `img` placed `share` of the frame wide
+    with a little turn and perspective, the guide frame apps draw over a darkened surround,
+    soft focus and sensor noise."""
+    w, h = size
+    if neg.get("camera_photo") and rng.random() < 0.5:
+        scene = ImageOps.fit(rgb(rng.choice(neg["camera_photo"])), size, Image.LANCZOS)
+    else:
+        scene = g.background(rng, size)
+    g.place(rng, scene, img, max(0.25, min(0.95, share)), 12, rng.uniform(0.0, 0.08))
+    scene = scene.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 2.2)))
+    noise = Image.frombytes("L", (w // 2, h // 2), rng.randbytes((w // 2) * (h // 2))).resize((w, h), Image.NEAREST)
+    sigma = rng.uniform(3, 9)
+    noise = noise.point(lambda v: max(0, min(255, round(128 + (v - 128) * sigma / 74))))
+    scene = ImageChops.add(scene, Image.merge("RGB", (noise, noise, noise)), 1.0, -128)
+    # The guide: the frame outside a card-shaped window darkened, white corner marks.
+    gw = w * 0.9
+    gh = min(h * 0.8, gw / 1.4)
+    box = [round((w - gw) / 2), round((h - gh) / 2), round((w + gw) / 2), round((h + gh) / 2)]
+    mask = Image.new("L", size, 110)
+    ImageDraw.Draw(mask).rectangle(box, fill=0)
+    scene = Image.composite(Image.new("RGB", size, (0, 0, 0)), scene, mask)
+    d = ImageDraw.Draw(scene)
+    arm, lw = round(gw * 0.08), max(3, w // 150)
+    for (x, y), (dx, dy) in zip(((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3])),
+                                ((1, 1), (-1, 1), (-1, -1), (1, -1))):
+        d.line([(x, y), (x + dx * arm, y)], fill=(255, 255, 255), width=lw)
+        d.line([(x, y), (x, y + dy * arm)], fill=(255, 255, 255), width=lw)
+    return scene
+
+
+def video_call(rng, size, neg):
+    """A video call's screen: a face filling the frame, a small self view, a bar of round
+    buttons -- no document."""
+    w, h = size
+    faces = neg.get("face") or neg.get("camera_photo")
+    frame = ImageOps.fit(rgb(rng.choice(faces)), size, Image.LANCZOS)
+    inset = ImageOps.fit(rgb(rng.choice(faces)), (w // 4, round(w // 4 * (4 / 3 if h > w else 3 / 4))),
+                         Image.LANCZOS)
+    frame.paste(inset, (w - inset.width - w // 30, h // 20))
+    d = ImageDraw.Draw(frame)
+    r = min(w, h) // 14
+    for k, colour in enumerate(((60, 60, 64), (60, 60, 64), (230, 40, 40), (60, 60, 64))):
+        cx = w / 2 + (k - 1.5) * r * 2.6
+        d.ellipse([cx - r, h - 3 * r - r, cx + r, h - 3 * r + r], fill=colour)
+    d.text((w // 20, h // 20), rng.choice(("Anna", "Max Mustermann", "Support", "00:12:41")),
+           font=g.font(g.SANS, max(14, w // 24)), fill=(255, 255, 255))
     return frame
 
 
@@ -140,6 +249,11 @@ def encode(frames, path, keyframe_secs, codec):
         tag = [] if path.suffix == ".mkv" else ["-tag:v", "hvc1"]
         enc = ["-c:v", "libx265", "-preset", "ultrafast", *tag,
                "-x265-params", f"log-level=error:keyint={gop}:min-keyint={gop}:scenecut=0"]
+    elif codec in ("vp8", "vp9"):
+        # As a browser's MediaRecorder writes them: real-time speed, a fixed keyframe interval.
+        lib = ["-c:v", "libvpx"] if codec == "vp8" else ["-c:v", "libvpx-vp9", "-row-mt", "1"]
+        enc = [*lib, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "3M", "-g", str(gop),
+               "-keyint_min", str(gop), "-auto-alt-ref", "0"]
     else:
         enc = ["-c:v", "libx264", "-preset", "veryfast", "-g", str(gop), "-keyint_min", str(gop),
                "-sc_threshold", "0"]
@@ -153,39 +267,65 @@ def encode(frames, path, keyframe_secs, codec):
         sys.exit(f"ffmpeg failed on {path}")
 
 
-def recording(rng, out, name, doc, neg, fixed=None):
+def recording(rng, out, name, doc, neg, fixed=None, call=False):
     """One recording showing `doc` ((image, kind, source): a document or a decoy) or only app
-    screens (None). `fixed` (size, keyframe seconds, codec, container, width share) replaces the
-    random choices. Returns the file's name, the label's source note and its group."""
+    screens (None), or with `call` a video call with no document. `fixed` (size, keyframe
+    seconds, codec, container, width share) replaces the random choices and shows `doc` plainly.
+    Returns the file's name, the label's source note and its group
+    (`container-codec/look/keyframe|between|none`)."""
     if fixed:
         size, keyframe_secs, codec, ext, share = fixed
+        look = "plain"
     else:
-        size = rng.choice(PORTRAITS) if rng.random() < 0.8 else rng.choice(LANDSCAPES)
+        size = rng.choice(PORTRAITS) if rng.random() < 0.7 else rng.choice(LANDSCAPES)
         keyframe_secs = rng.choice((1, 2, 2, 5, 10))
         codec, ext = rng.choice(CODECS)
-        share = rng.uniform(0.55, 0.95) if size[1] > size[0] else rng.uniform(0.35, 0.6)
-    views = [(app_view(rng, size, neg), rng.uniform(1.5, 4.0)) for _ in range(rng.randint(4, 9))]
+        look = rng.choice(LOOKS)
+        portrait = size[1] > size[0]
+        if look == "small":
+            share = rng.uniform(0.25, 0.4) if portrait else rng.uniform(0.15, 0.25)
+        else:
+            share = rng.uniform(0.55, 0.95) if portrait else rng.uniform(0.35, 0.6)
+    long = look == "brief" or (doc is None and not call and rng.random() < 0.3)
+    count = rng.randint(10, 18) if long else rng.randint(4, 9)
+    if call:
+        views = [(video_call(rng, size, neg), rng.uniform(3.0, 8.0)) for _ in range(rng.randint(2, 5))]
+        look = "call"
+    else:
+        views = [(app_view(rng, size, neg), rng.uniform(1.5, 4.0)) for _ in range(count)]
     note = f"{size[0]}x{size[1]} {codec} in {ext}, keyframe every {keyframe_secs} s"
-    group = f"{ext}-{codec}/none"
+    group = f"{ext}-{codec}/{look if doc is not None or call else 'app'}/none"
     if doc is not None:
         img, _, source = doc
         ground = rng.choice(((32, 48, 64), (20, 20, 22), (246, 246, 248), (230, 232, 236)))
-        turn = 0.0 if fixed else rng.choice((0.0, 0.0, rng.uniform(-6, 6)))
+        turn = 0.0
+        if look == "turned":
+            turn = rng.choice((-1, 1)) * rng.uniform(10, 30)
+        elif not fixed and look != "preview":
+            turn = rng.choice((0.0, 0.0, rng.uniform(-6, 6)))
         at = rng.randint(1, len(views) - 1)
-        shown = on_ground(img, size, share, ground, rng, turn)
+        if look == "preview":
+            shown = camera_preview(rng, img, size, share, neg)
+        else:
+            shown = on_ground(img, size, share, ground, rng, turn)
         frames_before = sum(round(d * FPS) for _, d in views[:at])
         gop = round(keyframe_secs * FPS)
         first_key = -(-frames_before // gop) * gop
-        held = round(rng.uniform(2.0, 4.0) * FPS)
-        if (fixed or rng.random() < 0.8) and first_key >= frames_before + held:
-            # Held until a keyframe shows it, and a second beyond.
-            held = first_key - frames_before + FPS
+        if look == "brief":
+            held = round(rng.uniform(1.0, 2.0) * FPS)
+        else:
+            held = round(rng.uniform(2.0, 4.0) * FPS)
+            if (fixed or rng.random() < 0.8) and first_key >= frames_before + held:
+                # Held until a keyframe shows it, and a second beyond.
+                held = first_key - frames_before + FPS
         views.insert(at, (shown, held / FPS))
         start = frames_before / FPS
         on_key = first_key < frames_before + held
-        note += (f"; {source} at {start:.1f} s for {held / FPS:.1f} s, {shown.width}x{shown.height} frame, "
-                 f"document {share:.0%} wide, {'on a keyframe' if on_key else 'between keyframes'}")
-        group = f"{ext}-{codec}/{'keyframe' if on_key else 'between'}"
+        total = sum(round(d * FPS) for _, d in views) / FPS
+        note += (f"; {look}: {source} at {start:.1f} s of {total:.0f} s for {held / FPS:.1f} s, "
+                 f"document {share:.0%} wide{f', turned {turn:.0f} deg' if turn else ''}, "
+                 f"{'on a keyframe' if on_key else 'between keyframes'}")
+        group = f"{ext}-{codec}/{look}/{'keyframe' if on_key else 'between'}"
     frames = [v for v, d in views for _ in range(max(1, round(d * FPS)))]
     encode(frames, out / f"{name}.{ext}", keyframe_secs, codec)
     return f"{name}.{ext}", note, group
@@ -457,21 +597,28 @@ def main():
 
     docs = rng.sample(pos, min(args.n, len(pos)))
     docs += rng.sample(pos, args.n - len(docs)) if args.n > len(docs) else []
-    for i, (path, kind) in enumerate(docs):
-        add(f"pos_{i:03d}", "positive", kind, make(rng, args.out, f"pos_{i:03d}", (rgb(path), kind, path.name), neg))
-        print(f"{args.set}: {i + 1}/{args.n} positives", file=sys.stderr, end="\r")
-    for stem, kind, *made in issue_cases(rng, args.out, pos, neg, make):
-        add(stem, "positive", kind, made)
-    for i in range(args.n):
-        if args.set == "recordings" and rng.random() < 0.5:
+
+    def negative(i):
+        pick = rng.random()
+        if args.set == "recordings" and pick < 0.3:
             add(f"neg_{i:03d}", "negative", "app_recording", make(rng, args.out, f"neg_{i:03d}", None, neg))
+        elif args.set == "recordings" and pick < 0.45:
+            add(f"neg_{i:03d}", "negative", "video_call", make(rng, args.out, f"neg_{i:03d}", None, neg, call=True))
         else:
             path, kind = rng.choice(decoys)
             add(f"neg_{i:03d}", "negative", kind, make(rng, args.out, f"neg_{i:03d}", (rgb(path), kind, path.name), neg))
-        print(f"{args.set}: {i + 1}/{args.n} negatives", file=sys.stderr, end="\r")
-    write_labels(args.out, rows)
-    if twins:
-        write_labels(twin_dir, twins)
+
+    # The issue's cases first, then a positive and a negative in turn, the labels written after
+    # each file: a run cut short (a busy machine) leaves a usable, balanced set.
+    for stem, kind, *made in issue_cases(rng, args.out, pos, neg, make):
+        add(stem, "positive", kind, made)
+    for i, (path, kind) in enumerate(docs):
+        add(f"pos_{i:03d}", "positive", kind, make(rng, args.out, f"pos_{i:03d}", (rgb(path), kind, path.name), neg))
+        negative(i)
+        write_labels(args.out, rows)
+        if twins:
+            write_labels(twin_dir, twins)
+        print(f"{args.set}: {i + 1}/{args.n} positives and negatives", file=sys.stderr, end="\r")
     print(f"\n{args.set}: {len(rows)} files in {args.out}", file=sys.stderr)
 
 

@@ -1,14 +1,19 @@
 //! Documents inside PDFs and recordings as the evaluation sets of `bench/detect-media.sh` show
-//! them (issue 23): each test builds its file in-process and scans it with the real binary.
+//! them (issue 23): each test builds its file (in-process, or by ffmpeg for the oracle tests)
+//! and scans it with the real binary.
+
+use std::fs;
+use std::path::Path;
 
 use image::{GrayImage, Luma, imageops};
 use lopdf::dictionary;
 
 use crate::content::scan;
 use crate::formats::{
-    filtered_xobject, group4, jbig2_page, passport_jpeg, passports_read_on_page_1, pdf,
+    details, filtered_xobject, finding, group4, jbig2_page, passport_jpeg,
+    passports_read_on_page_1, pdf,
 };
-use crate::util::{TestDir, findings_by_path};
+use crate::util::{TestDir, findings_by_path, signals};
 
 /// An A4 page scanned in black and white at 200 dpi (1654 × 2339) with the specimen passport at
 /// its real size (125 mm, 984 px) on it, thresholded against the mean of each pixel's
@@ -47,4 +52,161 @@ fn a_black_and_white_a4_scan_of_a_passport_is_read() {
     let out = scan(&t.path().join("in"), &t.path().join("cache"), &[]);
     let found = findings_by_path(&out, &t.path().join("in"));
     passports_read_on_page_1(&found, &["scan-bw.pdf", "scan-bw-jbig2.pdf"]);
+}
+
+/// Records `out` with ffmpeg at 10 fps and `w` × `h`: `before` seconds of a grey app-coloured
+/// screen, the specimen passport at 90 % of the frame (its width or height) on a light ground for 4 s, then 3 s of the
+/// screen again, with the encoder arguments `codec` (which set the keyframe interval).
+fn record_passport(out: &Path, (w, h): (u32, u32), before: u32, codec: &[&str]) {
+    let jpeg = passport_jpeg();
+    let (doc_w, doc_h) = (w * 9 / 10, h * 9 / 10);
+    let screen = |d: u32, label: &str| {
+        format!("color=c=0xe6e8ec:s={w}x{h}:r=10:d={d},format=yuv420p[{label}];")
+    };
+    let (first, inputs) = match before {
+        0 => (String::new(), "[b][c]concat=n=2"),
+        d => (screen(d, "a"), "[a][b][c]concat=n=3"),
+    };
+    let graph = format!(
+        "{first}{}[0:v]scale={doc_w}:{doc_h}:force_original_aspect_ratio=decrease:\
+         force_divisible_by=2,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=0xf6f6f8,setsar=1,fps=10,\
+         format=yuv420p[b];{inputs}:v=1[v]",
+        screen(3, "c")
+    );
+    let mut args = vec!["-loop", "1", "-t", "4", "-i", jpeg.to_str().unwrap()];
+    args.extend(["-filter_complex", &graph, "-map", "[v]"]);
+    args.extend(codec);
+    args.push(out.to_str().unwrap());
+    let o = crate::util::tool("ffmpeg", "ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(&args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        o.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The finding of `name` reads the passport's zone on a frame and says the recording is one of a
+/// screen, by its size (`meta.screen_video`: the metadata stage reads no Matroska header, the
+/// frames' size says it).
+fn read_as_a_screen_recording(
+    found: &std::collections::BTreeMap<String, serde_json::Value>,
+    name: &str,
+) {
+    let f = finding(found, name);
+    assert_eq!(f["kind"], "screen_recording", "{name}: {f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+    assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+    let signals = signals(f);
+    assert!(signals.contains(&"content.mrz".to_string()), "{name}: {f}");
+    assert!(
+        signals.contains(&"meta.screen_video".to_string()),
+        "{name}: {f}"
+    );
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.starts_with("frame at 0:0") && d.contains("machine-readable zone")),
+        "{name}: {f}"
+    );
+}
+
+/// A desktop recorder's MKV (H.264, 1280×720, a screen size), a browser's WebM in VP8 and in
+/// AV1 at a phone's shape, and AV1 in MP4, each under a neutral name: each is decoded and read,
+/// as a screen recording. Before, the MKV's frames were read as photos (no screen-recording
+/// vote: nothing reads its header) and VP8 and AV1 were not decoded.
+#[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
+fn matroska_vp8_and_av1_recordings_are_read_as_screen_recordings() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    let key2s = ["-g", "20", "-keyint_min", "20"];
+    let h264 = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-sc_threshold",
+        "0",
+    ];
+    record_passport(
+        &dir.join("clip.mkv"),
+        (1280, 720),
+        2,
+        &[&h264[..], &key2s].concat(),
+    );
+    let vp8 = [
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "2M",
+    ];
+    record_passport(
+        &dir.join("clip-vp8.webm"),
+        (720, 1600),
+        2,
+        &[&vp8[..], &key2s].concat(),
+    );
+    let av1 = [
+        "-c:v",
+        "libaom-av1",
+        "-cpu-used",
+        "8",
+        "-usage",
+        "realtime",
+        "-b:v",
+        "2M",
+    ];
+    // On the first keyframe, and smaller: the debug build's AV1 decoder (rav1d with debug
+    // assertions) takes tens of seconds a frame, past the decoding budget after one.
+    let av1 = [&av1[..], &key2s].concat();
+    record_passport(&dir.join("clip-av1.webm"), (540, 1200), 0, &av1);
+    record_passport(&dir.join("clip-av1.mp4"), (540, 1200), 0, &av1);
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &dir);
+    for name in ["clip.mkv", "clip-vp8.webm", "clip-av1.webm", "clip-av1.mp4"] {
+        read_as_a_screen_recording(&found, name);
+    }
+}
+
+/// An H.264 MKV with a single keyframe (as OBS writes with a long keyframe interval), with
+/// B-frames, showing the passport from 0:03 to 0:07: found on a frame decoded between keyframes.
+/// Before, Matroska's sampler decoded keyframes only.
+#[test]
+#[ignore = "needs ffmpeg (ffmpeg)"]
+fn a_document_between_matroska_keyframes_is_found() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    let one_key = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-g",
+        "600",
+        "-sc_threshold",
+        "0",
+    ];
+    record_passport(&dir.join("desk.mkv"), (1280, 720), 3, &one_key);
+
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &dir);
+    read_as_a_screen_recording(&found, "desk.mkv");
+    let f = finding(&found, "desk.mkv");
+    assert!(
+        details(f)
+            .iter()
+            .any(|d| d.contains("1 keyframes and") && d.contains("frames between them decoded")),
+        "{f}"
+    );
 }

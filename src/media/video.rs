@@ -4,7 +4,10 @@
 //!
 //! H.264 keyframes go through Cisco's OpenH264 (BSD-2, built from source by the `openh264`
 //! crate with the C compiler the build already needs); HEVC keyframes (IDR/CRA pictures are
-//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`. Only luma is kept.
+//! intra) through the pure-Rust HEVC intra decoder of `heic-rs`; VP8 keyframes (a browser's
+//! WebM) through `image-webp`'s VP8 decoder (pure Rust, image-rs's: a lossy WebP picture is a VP8
+//! keyframe); AV1 keyframes through the rav1d wrapper AVIF stills use (`idvault-av1`). VP9 is
+//! not decoded: no well-kept pure-Rust decoder exists. Only luma is kept.
 
 use std::time::Duration;
 
@@ -49,8 +52,23 @@ pub struct Frame {
     pub second: f64,
     /// Working copy, long side at most [`decode::MAX_SIDE`].
     pub rgb: RgbImage,
+    /// Width and height of the picture as coded, before the working copy shrank it.
+    pub size: (u32, u32),
     /// Decoded forward from a keyframe rather than on its own.
     pub between: bool,
+}
+
+impl Frame {
+    /// The frame of a decoded picture's luma, shown at `second`.
+    pub(crate) fn new(gray: GrayImage, second: f64, between: bool) -> Self {
+        let size = gray.dimensions();
+        Frame {
+            second,
+            rgb: working_copy(gray),
+            size,
+            between,
+        }
+    }
 }
 
 /// What was decoded from a recording, and whether reading stopped at damage.
@@ -82,7 +100,7 @@ pub(crate) fn thread_cpu() -> Duration {
 }
 
 /// H.264 Annex B bytes: the parameter `sets`, then the NAL units of a length-prefixed sample.
-pub(crate) fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Vec<u8> {
+fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(sample.len() + 64);
     let units = nal_units(sample, length_size);
     for unit in sets.iter().map(Vec::as_slice).chain(units) {
@@ -92,14 +110,86 @@ pub(crate) fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Ve
     out
 }
 
+/// Samples decoded past the last wanted one of a run, for a picture held back by B-frame
+/// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
+const REORDER_SLACK: usize = 16;
+
+/// One sample of an H.264 run decoded forward from a keyframe: its bytes (NAL units with
+/// length prefixes), the second it is shown at, and whether its picture is wanted.
+pub(crate) struct RunSample {
+    pub data: Vec<u8>,
+    pub second: f64,
+    pub wanted: bool,
+}
+
+/// Decodes H.264 forward in decoding order from a keyframe (the first of `samples`, which gets
+/// the parameter `sets`), keeping the pictures of the `wanted` samples, until the last of them
+/// (`wanted` in all) has come out, the samples end (a `None`: one could not be read) or `passed`
+/// says the time is up. With B-frames (`reordered`) pictures come out in display order a few
+/// samples late, so the first picture out at or after a wanted sample is taken; without,
+/// each sample's picture is flushed out at once. A decoding error ends the run with the frames
+/// taken so far.
+pub(crate) fn forward_avc(
+    sets: &[Vec<u8>],
+    length_size: usize,
+    reordered: bool,
+    wanted: usize,
+    samples: impl Iterator<Item = Option<RunSample>>,
+    passed: impl Fn() -> bool,
+) -> Vec<Frame> {
+    use openh264::decoder::{DecoderConfig, Flush};
+    let mut out = Vec::new();
+    // Forcing a picture out breaks B-frames' reordering.
+    let flush = if reordered {
+        Flush::NoFlush
+    } else {
+        Flush::Auto
+    };
+    let config = DecoderConfig::new().flush_after_decode(flush);
+    let api = openh264::OpenH264API::from_source();
+    let Ok(mut dec) = openh264::decoder::Decoder::with_api_config(api, config) else {
+        return out;
+    };
+    let (mut seen, mut pending, mut since) = (0, None::<f64>, 0);
+    let mut first = true;
+    for sample in samples {
+        if passed() || (seen == wanted && pending.is_none()) || since > REORDER_SLACK {
+            break;
+        }
+        let Some(s) = sample else {
+            break;
+        };
+        if s.wanted {
+            seen += 1;
+            since = 0;
+            pending = pending.or(Some(s.second));
+        } else if pending.is_some() {
+            since += 1;
+        }
+        let head: &[Vec<u8>] = if first { sets } else { &[] };
+        first = false;
+        let picture = match dec.decode(&annex_b(head, &s.data, length_size)) {
+            Ok(p) => p,
+            Err(_) => break,
+        };
+        if let Some(second) = pending
+            && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok)
+        {
+            pending = None;
+            out.push(Frame::new(gray, second.max(s.second), true));
+        }
+    }
+    out
+}
+
 /// The luma plane of a picture OpenH264 decoded.
-pub(crate) fn yuv_luma(yuv: &impl openh264::formats::YUVSource) -> Result<GrayImage, String> {
+fn yuv_luma(yuv: &impl openh264::formats::YUVSource) -> Result<GrayImage, String> {
     let (w, h) = yuv.dimensions();
     let stride = yuv.strides().0;
     luma(w, h, |x, y| yuv.y()[y * stride + x])
 }
 
-pub(crate) fn working_copy(gray: GrayImage) -> RgbImage {
+fn working_copy(gray: GrayImage) -> RgbImage {
     let (w, h) = gray.dimensions();
     let gray = if w.max(h) > decode::MAX_SIDE {
         let (tw, th) = decode::fit(w, h, decode::MAX_SIDE);
@@ -120,6 +210,12 @@ pub(crate) enum Codec {
     /// HEVC with its VPS, SPS and PPS NAL units from `hvcC`.
     Hevc {
         sets: Vec<Vec<u8>>,
+    },
+    /// VP8: each keyframe stands alone.
+    Vp8,
+    /// AV1 with the configuration OBUs of its `av1C` (usually the sequence header).
+    Av1 {
+        config: Vec<u8>,
     },
     Other(String),
 }
@@ -169,14 +265,68 @@ pub(crate) fn hevc_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
     Ok((Codec::Hevc { sets }, length_size))
 }
 
-/// Whether a sample (NAL units with `length_size`-byte prefixes) holds an intra picture a
-/// decoder can start from: an H.264 IDR slice, an HEVC IRAP picture.
+/// The configuration OBUs of an `AV1CodecConfigurationRecord` (MP4's `av1C`, Matroska's
+/// `CodecPrivate`): what follows its four bytes of marker, profile, level and sampling.
+pub(crate) fn av1_config(c: &[u8]) -> Result<(Codec, usize), VideoError> {
+    let config = c.get(4..).ok_or(VideoError::Broken("av1C"))?.to_vec();
+    Ok((Codec::Av1 { config }, 0))
+}
+
+/// Whether a sample holds an intra picture a decoder can start from: an H.264 IDR slice, an
+/// HEVC IRAP picture (NAL units with `length_size`-byte prefixes), a VP8 keyframe (the frame
+/// tag's low bit clear, then the keyframe start code), an AV1 temporal unit that carries a
+/// sequence header (MP4's and Matroska's AV1 mappings put one in every keyframe).
 pub(crate) fn is_intra(codec: &Codec, sample: &[u8], length_size: usize) -> bool {
-    nal_units(sample, length_size).any(|u| match (codec, u.first()) {
-        (Codec::Avc { .. }, Some(b)) => b & 0x1F == 5,
-        (Codec::Hevc { .. }, Some(b)) => (16..=23).contains(&((b >> 1) & 0x3F)),
-        _ => false,
-    })
+    match codec {
+        Codec::Vp8 => vp8_keyframe_size(sample).is_some(),
+        Codec::Av1 { .. } => av1_has_sequence_header(sample),
+        _ => nal_units(sample, length_size).any(|u| match (codec, u.first()) {
+            (Codec::Avc { .. }, Some(b)) => b & 0x1F == 5,
+            (Codec::Hevc { .. }, Some(b)) => (16..=23).contains(&((b >> 1) & 0x3F)),
+            _ => false,
+        }),
+    }
+}
+
+/// Whether an AV1 temporal unit (OBUs, each with its size field) holds a sequence header OBU.
+fn av1_has_sequence_header(mut tu: &[u8]) -> bool {
+    while let Some(&head) = tu.first() {
+        let kind = (head >> 3) & 0xF;
+        if kind == 1 {
+            return true;
+        }
+        // Without a size field the OBU runs to the end of the unit.
+        let mut at = 1 + usize::from(head & 4 != 0);
+        if head & 2 == 0 {
+            return false;
+        }
+        let mut size = 0usize;
+        for k in 0..8 {
+            let Some(&b) = tu.get(at) else { return false };
+            at += 1;
+            size |= usize::from(b & 0x7F) << (7 * k);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        match at.checked_add(size).and_then(|end| tu.get(end..)) {
+            Some(rest) => tu = rest,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Width and height of a VP8 keyframe, from its uncompressed header (RFC 6386 9.1: a 3-byte
+/// frame tag whose low bit is 0 for a keyframe, the start code 9d 01 2a, then 14-bit width and
+/// height); `None` for an interframe or a short sample.
+fn vp8_keyframe_size(sample: &[u8]) -> Option<(u32, u32)> {
+    let head = sample.get(..10)?;
+    if head[0] & 1 != 0 || head[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let dim = |at: usize| u32::from(u16::from_le_bytes([head[at], head[at + 1]]) & 0x3FFF);
+    Some((dim(6), dim(8)))
 }
 
 /// A decoder for one track's keyframes.
@@ -187,6 +337,10 @@ pub(crate) enum Decoder<'a> {
     },
     Hevc {
         sets: Vec<&'a [u8]>,
+    },
+    Vp8,
+    Av1 {
+        config: &'a [u8],
     },
 }
 
@@ -204,6 +358,8 @@ impl<'a> Decoder<'a> {
             Codec::Hevc { sets } => Ok(Decoder::Hevc {
                 sets: sets.iter().map(Vec::as_slice).collect(),
             }),
+            Codec::Vp8 => Ok(Decoder::Vp8),
+            Codec::Av1 { config } => Ok(Decoder::Av1 { config }),
             Codec::Other(fourcc) => Err(VideoError::Codec(format!("`{fourcc}`"))),
         }
     }
@@ -218,11 +374,7 @@ impl<'a> Decoder<'a> {
     ) -> Result<Frame, String> {
         let run = || self.decode(sample, length_size);
         match crate::isolate::per_file(run) {
-            Ok(Ok(gray)) => Ok(Frame {
-                second,
-                rgb: working_copy(gray),
-                between: false,
-            }),
+            Ok(Ok(gray)) => Ok(Frame::new(gray, second, false)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err("the decoder failed".into()),
         }
@@ -250,6 +402,31 @@ impl<'a> Decoder<'a> {
                     (f.y[y * stride + x] >> shift).min(255) as u8
                 })
             }
+            Decoder::Vp8 => {
+                // The size is checked from the header first: the decoder allocates its planes
+                // from it, up to 16383 × 16383.
+                let (w, h) = vp8_keyframe_size(sample).ok_or("not a VP8 keyframe")?;
+                if u64::from(w) * u64::from(h) > decode::MAX_PIXELS {
+                    return Err(format!("{w}×{h} frame"));
+                }
+                let f = image_webp::vp8::Vp8Decoder::decode_frame(std::io::Cursor::new(sample))
+                    .map_err(|e| e.to_string())?;
+                // The planes are whole macroblocks wide.
+                let stride = usize::from(f.width).div_ceil(16) * 16;
+                let plane = &f.ybuf;
+                if plane.len() < stride * usize::from(f.height) {
+                    return Err("a VP8 frame's luma plane is short".into());
+                }
+                luma(usize::from(f.width), usize::from(f.height), |x, y| {
+                    plane[y * stride + x]
+                })
+            }
+            Decoder::Av1 { config } => {
+                let l = idvault_av1::decode_luma(config, sample, decode::MAX_PIXELS)
+                    .map_err(|e| e.to_string())?;
+                GrayImage::from_raw(l.width, l.height, l.pixels)
+                    .ok_or_else(|| "an AV1 frame's size does not match its pixels".into())
+            }
         }
     }
 }
@@ -268,6 +445,9 @@ fn luma(w: usize, h: usize, at: impl Fn(usize, usize) -> u8) -> Result<GrayImage
 /// The NAL units of a sample whose units carry `length_size`-byte big-endian length prefixes.
 fn nal_units(mut sample: &[u8], length_size: usize) -> impl Iterator<Item = &[u8]> {
     std::iter::from_fn(move || {
+        if length_size == 0 {
+            return None;
+        }
         let (len, rest) = sample.split_at_checked(length_size)?;
         let n = len.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
         let (unit, rest) = rest.split_at_checked(n)?;
@@ -279,6 +459,31 @@ fn nal_units(mut sample: &[u8], length_size: usize) -> impl Iterator<Item = &[u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vp8_keyframe_is_told_by_its_header() {
+        // Frame tag (keyframe, shown), start code, 640 × 360 with scaling bits set.
+        let key = [0x50, 0x2d, 0x01, 0x9d, 0x01, 0x2a, 0x80, 0x42, 0x68, 0x41];
+        assert_eq!(vp8_keyframe_size(&key), Some((640, 360)));
+        assert!(is_intra(&Codec::Vp8, &key, 0));
+        let mut inter = key;
+        inter[0] |= 1;
+        assert!(!is_intra(&Codec::Vp8, &inter, 0));
+        assert!(!is_intra(&Codec::Vp8, &key[..9], 0));
+    }
+
+    #[test]
+    fn an_av1_keyframe_is_told_by_its_sequence_header() {
+        let av1 = Codec::Av1 { config: Vec::new() };
+        // Temporal delimiter (type 2, size 0), then a sequence header (type 1) of 2 bytes.
+        assert!(is_intra(&av1, &[0x12, 0x00, 0x0A, 0x02, 0xAA, 0xBB], 0));
+        // Temporal delimiter, then a frame OBU (type 6).
+        assert!(!is_intra(&av1, &[0x12, 0x00, 0x32, 0x01, 0xAA], 0));
+        // A size running past the end, a size field that never ends.
+        assert!(!is_intra(&av1, &[0x12, 0x7F], 0));
+        assert!(!is_intra(&av1, &[0x12, 0xFF, 0xFF], 0));
+        assert_eq!(nal_units(&[0, 0, 1], 0).count(), 0);
+    }
 
     #[test]
     fn nal_units_stop_at_a_short_unit() {

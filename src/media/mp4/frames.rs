@@ -14,17 +14,14 @@ use std::time::{Duration, Instant};
 use crate::media::bmff::{self, be32};
 use crate::media::limits::{FRAME_SAMPLES_MAX, KEYFRAME_MAX_BYTES};
 use crate::media::video::{
-    Codec, Decoder, FRAME_GAP_SECS, Frame, VideoError, WALL_FACTOR, annex_b, avc_config,
-    hevc_config, thread_cpu, working_copy, yuv_luma,
+    Codec, Decoder, FRAME_GAP_SECS, Frame, RunSample, VideoError, WALL_FACTOR, av1_config,
+    avc_config, forward_avc, hevc_config, thread_cpu,
 };
 
 /// Sampled keyframes further apart than this have the frames between them decoded too (H.264):
 /// iOS and some Android recorders write a keyframe only every several seconds, and a document
 /// shown for a few seconds between two of them would be missed.
 const FILL_GAP_SECS: f64 = 2.0 * FRAME_GAP_SECS;
-/// Samples decoded past the last target of a stretch, for a picture held back by B-frame
-/// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
-const REORDER_SLACK: usize = 16;
 
 /// Decodes the sampled keyframes of the recording in `file` (`len` bytes), at most `max` of
 /// them, and none started after `budget` of this thread's CPU time has passed. Frames that fail to decode are skipped;
@@ -140,9 +137,8 @@ fn fill(track: &Track, chosen: &[usize], room: usize) -> Vec<(usize, Vec<usize>)
 }
 
 /// Decodes H.264 from the keyframe sample `from` onwards in decoding order, keeping the
-/// pictures of the `targets` samples (ascending), until the last target or the `limit`. With
-/// B-frames pictures come out in display order a few samples late, so the first picture out at
-/// or after a target is taken. A decoding error ends the run with the frames taken so far.
+/// pictures of the `targets` samples (ascending), until the last target or the `limit`
+/// ([`forward_avc`]).
 fn forward(
     file: &mut File,
     len: u64,
@@ -152,52 +148,22 @@ fn forward(
     targets: &[usize],
     limit: &Limit,
 ) -> Vec<Frame> {
-    use openh264::decoder::{DecoderConfig, Flush};
-    let mut out = Vec::new();
-    // With B-frames (composition offsets in `ctts`), no flushing after each sample: forcing a
-    // picture out breaks their reordering. Without, flushing gives each sample's picture at once.
-    let flush = if track.reordered {
-        Flush::NoFlush
-    } else {
-        Flush::Auto
-    };
-    let config = DecoderConfig::new().flush_after_decode(flush);
-    let api = openh264::OpenH264API::from_source();
-    let Ok(mut dec) = openh264::decoder::Decoder::with_api_config(api, config) else {
-        return out;
-    };
-    let mut want = targets.iter().copied().peekable();
-    let mut pending = false;
-    let last = targets.last().copied().unwrap_or(from);
-    // A few samples past the last target let a reordered picture come out.
-    let end = last
-        .saturating_add(REORDER_SLACK)
-        .min(track.samples.len().saturating_sub(1));
-    for i in from..=end {
-        if limit.passed() || (i > last && !pending) {
-            break;
-        }
-        let Ok(data) = read_sample(file, len, track.samples[i]) else {
-            break;
-        };
-        let first: &[Vec<u8>] = if i == from { sets } else { &[] };
-        if want.next_if(|&t| i >= t).is_some() {
-            pending = true;
-        }
-        let picture = match dec.decode(&annex_b(first, &data, track.length_size)) {
-            Ok(p) => p,
-            Err(_) => break,
-        };
-        if pending && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok) {
-            pending = false;
-            out.push(Frame {
-                second: track.second(i),
-                rgb: working_copy(gray),
-                between: true,
-            });
-        }
-    }
-    out
+    let samples = (from..track.samples.len()).map(|i| {
+        let data = read_sample(file, len, track.samples[i]).ok()?;
+        Some(RunSample {
+            data,
+            second: track.second(i),
+            wanted: targets.binary_search(&i).is_ok(),
+        })
+    });
+    forward_avc(
+        sets,
+        track.length_size,
+        track.reordered,
+        targets.len(),
+        samples,
+        || limit.passed(),
+    )
 }
 
 /// When decoding between keyframes stops: at a point in this thread's CPU time, or in wall time.
@@ -320,6 +286,11 @@ fn codec(stbl: &[u8]) -> Result<(Codec, usize), VideoError> {
         b"hvc1" | b"hev1" => hevc_config(
             bmff::find(children, b"hvcC")
                 .ok_or(VideoError::Broken("hvcC"))?
+                .payload,
+        ),
+        b"av01" => av1_config(
+            bmff::find(children, b"av1C")
+                .ok_or(VideoError::Broken("av1C"))?
                 .payload,
         ),
         _ => Ok((Codec::Other(fourcc), 4)),

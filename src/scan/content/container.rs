@@ -14,6 +14,7 @@ use crate::media::caps::{Pixels, Recording};
 use crate::media::pdf::pages as pdf;
 use crate::media::video::{self, VideoError};
 use crate::scan::finding::{Evidence, Kind};
+use crate::scan::signals;
 
 /// A PDF's pages stop being read after this much CPU time: a scan of an identity document is a
 /// page or two, and OCR costs about a second an image on a slow machine.
@@ -189,6 +190,21 @@ fn recording(
         }
         Err(e) => return analyse::not_analysed(ev, format!("recording: {e}"), true),
     };
+    // The metadata stage reads no Matroska or WebM header: the decoded picture's size says
+    // whether the recording has a screen's shape (such a file carries no camera make or GPS).
+    if sampler == Recording::Matroska
+        && !cx.camera
+        && ev.support(Kind::ScreenRecording) == 0.0
+        && let Some(f) = frames.first()
+    {
+        let (w, h) = f.size;
+        signals::screen_video(
+            w,
+            h,
+            "is a Matroska or WebM file, which carries no camera make, model or GPS",
+            ev,
+        );
+    }
     if let Some(why) = damaged {
         let at = frames.last().map_or(0.0, |f| f.second);
         ev.note(

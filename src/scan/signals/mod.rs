@@ -66,23 +66,8 @@ pub fn from_metadata(t: FileType, meta: &HeaderMeta, ev: &mut Evidence) {
         return;
     }
     let screen = screens::is_screen_size(w, h);
-    let tall = f64::from(w.max(h)) / f64::from(w.min(h).max(1)) >= 1.9;
     if t.is_video() {
-        if screen || tall {
-            ev.vote(
-                Kind::ScreenRecording,
-                if tall { 0.45 } else { 0.3 },
-                "meta.screen_video",
-                format!(
-                    "video is {w}×{h}, {} and has no camera make, model or GPS",
-                    if tall {
-                        "a phone-screen shape (camera video is 16:9 or 4:3)"
-                    } else {
-                        "a common screen size"
-                    }
-                ),
-            );
-        }
+        screen_video(w, h, "has no camera make, model or GPS", ev);
     } else if t.screenshot_format() && screen {
         ev.vote(
             Kind::Screenshot,
@@ -91,6 +76,30 @@ pub fn from_metadata(t: FileType, meta: &HeaderMeta, ev: &mut Evidence) {
             format!("PNG of exactly a screen size ({w}×{h}) with no camera make or GPS"),
         );
     }
+}
+
+/// The vote of a video `w` × `h` with no camera behind it (`why`, as the user reads it) for a
+/// screen recording: a phone screen's tall shape, or a common screen's size. The metadata stage
+/// gives it from a movie header; content analysis from the decoded frames of a container whose
+/// header that stage does not read (Matroska, WebM).
+pub fn screen_video(w: u32, h: u32, why: &str, ev: &mut Evidence) {
+    let tall = f64::from(w.max(h)) / f64::from(w.min(h).max(1)) >= 1.9;
+    if !(tall || screens::is_screen_size(w, h)) {
+        return;
+    }
+    ev.vote(
+        Kind::ScreenRecording,
+        if tall { 0.45 } else { 0.3 },
+        "meta.screen_video",
+        format!(
+            "video is {w}×{h}, {} and {why}",
+            if tall {
+                "a phone-screen shape (camera video is 16:9 or 4:3)"
+            } else {
+                "a common screen size"
+            }
+        ),
+    );
 }
 
 /// Software tags of screenshot tools and document-scanner apps.
@@ -133,5 +142,22 @@ fn software_signals(sw: &str, ev: &mut Evidence) {
             "meta.screenshot_software",
             format!("Software tag \"{shown}\" is a screenshot tool"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_video_of_a_screens_size_or_shape_votes_for_a_screen_recording() {
+        let vote = |w, h| {
+            let mut ev = Evidence::default();
+            screen_video(w, h, "test", &mut ev);
+            ev.support(Kind::ScreenRecording)
+        };
+        assert_eq!(vote(720, 1600), 0.45);
+        assert_eq!(vote(1280, 720), 0.3);
+        assert_eq!(vote(1440, 1080), 0.0);
     }
 }
