@@ -32,8 +32,10 @@ Speed: Pillow only (no numpy). The whole-frame kernels of pipeline `b` (defocus,
 a copy reduced until the kernel spans a few pixels and are enlarged back; warps, shadows,
 the thumb and the streak touch only their own box; tables, backgrounds, light and glare are
 drawn small and enlarged; one field of noise is kept and windowed. The full sets (9 reasons ×
-2 pipelines × (50 + 100) = 2,700 images) take about 1 s an image of one core at 12 MP and
-0.4 s at phone size (see docs/detection.md, "Building the reason sets").
+2 pipelines × (50 + 100) = 2,700 images, 7.1 GB) cost 1.2–1.4 s of CPU an image at 12 MP and
+0.4–1.0 s at phone size (2.0 s for an A4 sheet at 12 MP), measured at load 12; they took 73
+minutes with `--jobs 2` under `nice -n 10` on a busy 2-core machine (docs/detection.md,
+"Building the reason sets").
 """
 
 import argparse
