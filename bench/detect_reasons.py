@@ -22,14 +22,31 @@ look shows up as a gap in the other:
 
 Writes a folder with labels.csv (file,label,kind,source,group), group = `<pipeline>/<reason>`,
 for detect_eval.py, which reports recall per group and false positives per group and kind.
-One seeded generator per pipeline and reason: `--seed` reproduces a group byte for byte.
+Positives cycle through the four positive kinds and negatives through the ten negative kinds,
+so every group holds each kind (12–13 positives and 10 negatives of each at 50/100). Photos
+are written as JPEG at quality 87–93 (what phones write), camera-raw looks as TIFF.
+One seeded generator per pipeline and reason: `--seed` reproduces a group byte for byte, with
+any `--jobs` (groups are made one per process, `--jobs` at once).
+
+Speed: Pillow only (no numpy). The whole-frame kernels of pipeline `b` (defocus, shake) run on
+a copy reduced until the kernel spans a few pixels and are enlarged back; warps, shadows,
+the thumb and the streak touch only their own box; tables, backgrounds, light and glare are
+drawn small and enlarged; one field of noise is kept and windowed. The full sets (9 reasons ×
+2 pipelines × (50 + 100) = 2,700 images, 7.1 GB) cost 1.2–1.4 s of CPU an image at 12 MP and
+0.4–1.0 s at phone size (2.0 s for an A4 sheet at 12 MP), measured at load 12; they took 73
+minutes with `--jobs 2` under `nice -n 10` on a busy 2-core machine (docs/detection.md,
+"Building the reason sets").
 """
 
 import argparse
+import contextlib
 import csv
+import functools
 import math
+import multiprocessing
 import random
 import sys
+import time
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFilter, ImageOps
@@ -271,18 +288,7 @@ def paste_quad(scene, obj, quad, rounded, shadow=True):
     """Pastes `obj` into `scene` through the perspective `quad` (corners clockwise from the
     object's top left), with a soft shadow."""
     w, h = scene.size
-    ow, oh = obj.size
-    coeffs = g.perspective_coeffs(quad, [(0, 0), (ow, 0), (ow, oh), (0, oh)])
-    rgba = obj.convert("RGBA")
-    rgba.putalpha(g.rounded_mask(obj.size, int(min(ow, oh) * 0.045)) if rounded else Image.new("L", obj.size, 255))
-    warped = rgba.transform(scene.size, Image.PERSPECTIVE, coeffs, Image.BICUBIC)
-    alpha = warped.getchannel("A")
-    if shadow:
-        soft = alpha.filter(ImageFilter.GaussianBlur(max(4, w // 200))).point(lambda v: v * 0.35)
-        moved = Image.new("L", scene.size, 0)
-        moved.paste(soft, (w // 250, h // 250))
-        scene.paste((0, 0, 0), (0, 0), moved)
-    scene.paste(warped, (0, 0), alpha)
+    g.paste_warped(scene, obj, quad, rounded, max(4, w // 200), 0.35 if shadow else 0, (w // 250, h // 250))
 
 
 def quad_for(rng, size, obj, fill, turn_deg, centre, steep=0.0, jitter=0.04):
@@ -365,8 +371,8 @@ def average_shifted(img, offsets):
     w, h = img.size
     pad = int(max(max(abs(dx), abs(dy)) for dx, dy in offsets)) + 2
     big = ImageOps.expand(img, pad)
-    # Edge pixels repeated, so that the border does not darken.
-    big.paste(img.resize((w + 2 * pad, h + 2 * pad)), (0, 0))
+    # Edge pixels repeated, so that the border does not darken (nearest: only the border shows).
+    big.paste(img.resize((w + 2 * pad, h + 2 * pad), Image.NEAREST), (0, 0))
     big.paste(img, (pad, pad))
     out = None
     for k, (dx, dy) in enumerate(offsets):
@@ -375,16 +381,26 @@ def average_shifted(img, offsets):
     return out
 
 
+def average_shifted_reduced(img, offsets, reach):
+    """`average_shifted` on a copy made smaller so that the kernel reaches about `reach` pixels
+    there, enlarged back. A kernel many pixels wide leaves no detail finer than a few of its
+    pixels, so the small copy loses nothing the kernel keeps; on a 12 MP frame this is most of
+    the generator's time saved (each shift is a blend of the whole frame)."""
+    extent = max(max(abs(dx), abs(dy)) for dx, dy in offsets)
+    k = max(1.0, extent / reach)
+    if k < 1.15:
+        return average_shifted(img, offsets)
+    small = img.resize((round(img.width / k), round(img.height / k)), Image.BILINEAR)
+    out = average_shifted(small, [(dx / k, dy / k) for dx, dy in offsets])
+    return out.resize(img.size, Image.BILINEAR)
+
+
 def defocus(img, r):
     """Lens defocus: a uniform disc kernel of radius `r` (points on rings), not a gaussian."""
     pts = [(0.0, 0.0)]
     for ring, n in ((r / 3, 6), (2 * r / 3, 10), (r, 14)):
         pts += [(ring * math.cos(2 * math.pi * i / n), ring * math.sin(2 * math.pi * i / n)) for i in range(n)]
-    # Work on a half-size copy for large radii (the kernel is wide; detail below it is gone).
-    if r > 12:
-        small = img.resize((img.width // 2, img.height // 2), Image.BILINEAR)
-        return average_shifted(small, [(x / 2, y / 2) for x, y in pts]).resize(img.size, Image.BILINEAR)
-    return average_shifted(img, pts)
+    return average_shifted_reduced(img, pts, 4.5)
 
 
 def shake(rng, img, length):
@@ -397,7 +413,13 @@ def shake(rng, img, length):
         x = (t - 0.5) * length
         y = bend * length * (t - 0.5) ** 2 * 2
         pts.append((x * math.cos(a) - y * math.sin(a), x * math.sin(a) + y * math.cos(a)))
-    return average_shifted(img, pts)
+    return average_shifted_reduced(img, pts, 9)
+
+
+def box_around(size, xs, ys, margin):
+    """The box (left, top, right, bottom) around the points widened by `margin`, within `size`."""
+    return (max(0, math.floor(min(xs) - margin)), max(0, math.floor(min(ys) - margin)),
+            min(size[0], math.ceil(max(xs) + margin)), min(size[1], math.ceil(max(ys) + margin)))
 
 
 def specular(rng, img, quad):
@@ -406,20 +428,28 @@ def specular(rng, img, quad):
     xs, ys = [p[0] for p in quad], [p[1] for p in quad]
     dw = max(xs) - min(xs)
     cx, cy = sum(xs) / 4 + rng.uniform(-0.2, 0.2) * dw, sum(ys) / 4 + rng.uniform(-0.15, 0.15) * dw
-    layer = Image.new("L", (w, h), 0)
-    d = ImageDraw.Draw(layer)
     length, width = dw * rng.uniform(0.5, 0.9), dw * rng.uniform(0.08, 0.16)
     a = rng.uniform(0, math.pi)
+    rings = []
     for scale, level in ((1.8, 90), (1.3, 170), (1.0, 255)):
         pts = []
         for i in range(24):
             t = 2 * math.pi * i / 24
             x, y = length / 2 * scale * math.cos(t), width / 2 * scale * math.sin(t)
             pts.append((cx + x * math.cos(a) - y * math.sin(a), cy + x * math.sin(a) + y * math.cos(a)))
-        d.polygon(pts, fill=level)
-    layer = layer.filter(ImageFilter.GaussianBlur(width * 0.25))
+        rings.append((pts, level))
     veiled = Image.blend(img, Image.new("RGB", (w, h), (255, 255, 255)), rng.uniform(0.1, 0.3))
-    return ImageChops.screen(veiled, Image.merge("RGB", (layer, layer, layer)))
+    # The streak drawn and blurred in its own box only (the veil covers the whole frame).
+    box = box_around((w, h), [x for x, _ in rings[0][0]], [y for _, y in rings[0][0]], width * 0.8 + 4)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return veiled
+    layer = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
+    d = ImageDraw.Draw(layer)
+    for pts, level in rings:
+        d.polygon([(x - box[0], y - box[1]) for x, y in pts], fill=level)
+    layer = layer.filter(ImageFilter.GaussianBlur(width * 0.25))
+    veiled.paste(ImageChops.screen(veiled.crop(box), Image.merge("RGB", (layer, layer, layer))), box[:2])
+    return veiled
 
 
 def thumb(rng, img, quad):
@@ -437,33 +467,46 @@ def thumb(rng, img, quad):
     reach, width = dw * rng.uniform(0.18, 0.3), dw * rng.uniform(0.12, 0.17)
     tipx, tipy = ex + reach * math.cos(into), ey + reach * math.sin(into)
     backx, backy = ex - dw * math.cos(into), ey - dw * math.sin(into)
-    layer = Image.new("L", (w, h), 0)
+    # Drawn in the finger's own box only, not over the whole frame.
+    box = box_around((w, h), (backx, tipx), (backy, tipy), width * 1.5 + 4)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return img
+    bx, by = box[:2]
+    size = (box[2] - bx, box[3] - by)
+    backx, backy, tipx, tipy = backx - bx, backy - by, tipx - bx, tipy - by
+    layer = Image.new("L", size, 0)
     d = ImageDraw.Draw(layer)
     d.line([(backx, backy), (tipx, tipy)], fill=255, width=int(width))
     d.ellipse([tipx - width / 2, tipy - width / 2, tipx + width / 2, tipy + width / 2], fill=255)
     skin = rng.choice(((232, 190, 160), (214, 170, 135), (190, 140, 105), (140, 95, 70)))
-    finger = Image.new("RGB", (w, h), skin)
     # Shading across the finger: darker at its sides.
-    shade = layer.filter(ImageFilter.GaussianBlur(width * 0.3))
-    finger = ImageChops.multiply(finger, Image.merge("RGB", (shade, shade, shade)).point(lambda v: 150 + v * 105 // 255))
+    shade = layer.filter(ImageFilter.GaussianBlur(width * 0.3)).point(lambda v: 150 + v * 105 // 255)
+    finger = Image.merge("RGB", [shade.point(lambda v, c=c: v * c // 255) for c in skin])
     nd = ImageDraw.Draw(finger)
     nx, ny = tipx - width * 0.25 * math.cos(into), tipy - width * 0.25 * math.sin(into)
     nd.ellipse([nx - width * 0.28, ny - width * 0.28, nx + width * 0.28, ny + width * 0.28],
                fill=tuple(min(255, c + 25) for c in skin))
     mask = layer.filter(ImageFilter.GaussianBlur(width * 0.06))
     finger = finger.filter(ImageFilter.GaussianBlur(width * 0.05))
-    return Image.composite(finger, img, mask)
+    img.paste(Image.composite(finger, img.crop(box), mask), (bx, by))
+    return img
 
 
-def table(rng, size):
-    """A plain table top: one colour, a faint grain, light falling off."""
+def table(rng, size, tint=None):
+    """A plain table top: one colour, a faint grain, light falling off; in grey times `tint`
+    when given (a table of the document's own colour). Drawn at a quarter of the size and
+    enlarged: it is smooth."""
     base = rng.choice(((205, 180, 140), (235, 232, 225), (120, 90, 60), (180, 185, 190), (60, 62, 66)))
-    img = Image.new("RGB", size, base)
+    small = (max(1, size[0] // 4), max(1, size[1] // 4))
+    img = Image.new("RGB", small, base)
     d = ImageDraw.Draw(img)
     for y in range(0, size[1], rng.randint(20, 60)):
         shade = tuple(max(0, min(255, c + rng.randint(-6, 6))) for c in base)
-        d.line([(0, y), (size[0], y + rng.randint(-30, 30))], fill=shade, width=rng.randint(6, 20))
-    return img.filter(ImageFilter.GaussianBlur(6))
+        d.line([(0, y / 4), (small[0], (y + rng.randint(-30, 30)) / 4)], fill=shade, width=max(1, rng.randint(6, 20) // 4))
+    img = img.filter(ImageFilter.GaussianBlur(1.5))
+    if tint:
+        img = ImageChops.multiply(img.convert("L").convert("RGB").point(lambda v: 200 + v // 5), Image.new("RGB", small, tint))
+    return img.resize(size, Image.BILINEAR)
 
 
 def real_background(rng, corpus, size):
@@ -478,12 +521,28 @@ def photograph_b(rng, scene):
     # Made small and smoothed before it is enlarged: the gradient's 256 steps would show as rings.
     small = Image.radial_gradient("L").resize((64, 48), Image.LANCZOS).point(lambda v: 255 - int(v * depth))
     vignette = small.filter(ImageFilter.GaussianBlur(2)).resize((w, h), Image.BICUBIC)
-    scene = ImageChops.multiply(scene, Image.merge("RGB", (vignette,) * 3))
     cast = tuple(rng.randint(235, 255) for _ in range(3))
-    scene = ImageChops.multiply(scene, Image.new("RGB", (w, h), cast))
+    scene = ImageChops.multiply(scene, Image.merge("RGB", [vignette.point(lambda v, c=c: v * c // 255) for c in cast]))
     sigma = rng.uniform(4, 12)
-    noise = Image.effect_noise((w // 2, h // 2), sigma).resize((w, h), Image.BILINEAR)
+    # A window of one stored field of unit noise, scaled to sigma: making the field anew for
+    # every photo took a tenth of the time of one.
+    field = noise_field()
+    nw, nh = w // 2, h // 2
+    x, y = rng.randrange(field.width - nw + 1), rng.randrange(field.height - nh + 1)
+    noise = field.crop((x, y, x + nw, y + nh)).point(lambda v: max(0, min(255, round(128 + (v - 128) * sigma / NOISE_SIGMA))))
+    noise = noise.resize((w, h), Image.BILINEAR)
     return ImageChops.add(scene, Image.merge("RGB", (noise,) * 3), 1.0, -128)
+
+
+NOISE_SIGMA = 16
+
+
+@functools.cache
+def noise_field():
+    """Gaussian noise (sigma `NOISE_SIGMA` around 128) wide and tall enough for a window of
+    half a frame in either orientation."""
+    side = max(PHONE_B) // 2 + 256
+    return Image.effect_noise((side, side), NOISE_SIGMA)
 
 
 def make_b(rng, corpus, obj, reason, whole):
@@ -494,9 +553,7 @@ def make_b(rng, corpus, obj, reason, whole):
     else:
         if reason == "same_colour":
             mean = ImageOps.fit(obj, (1, 1)).getpixel((0, 0))
-            scene = table(rng, size)
-            scene = ImageChops.multiply(scene.convert("L").convert("RGB").point(lambda v: 200 + v // 5),
-                                        Image.new("RGB", size, mean))
+            scene = table(rng, size, tint=mean)
         elif reason == "cluttered" or (reason != "a4" and rng.random() < 0.5):
             scene = real_background(rng, corpus, size)
         else:
@@ -517,10 +574,14 @@ def make_b(rng, corpus, obj, reason, whole):
     damage = {"blur": "blur", "motion": "motion", "glare": "glare", "finger": "finger"}.get(reason)
     if damage is None:
         damage = rng.choice(("blur", "motion", "glare", "finger", None, None))
+    # Blur and shake are measured against the document: on an A4 copy that is a card on the
+    # sheet (its width is `CARD_W` of the sheet's), not the sheet, which made them 2.4 times as
+    # strong for the card as in the other groups, smeared past what a person would still read.
+    doc_w = dw * ds.CARD_W / ds.PAGE[0] if reason == "a4" else dw
     if damage == "blur":
-        scene = defocus(scene, dw * rng.uniform(0.005, 0.01))
+        scene = defocus(scene, doc_w * rng.uniform(0.005, 0.01))
     elif damage == "motion":
-        scene = shake(rng, scene, dw * rng.uniform(0.012, 0.025))
+        scene = shake(rng, scene, doc_w * rng.uniform(0.012, 0.025))
     elif damage == "glare":
         scene = specular(rng, scene, quad)
     elif damage == "finger":
@@ -556,6 +617,27 @@ def make_group(corpus, pipeline, reason, n_pos, n_neg, seed):
         yield img, label, kind, rng
 
 
+def write_group(task):
+    """Makes one group's images in `out` and returns its labels rows."""
+    corpus_root, out, pipeline, reason, n_pos, n_neg, seed = task
+    corpus = Corpus(corpus_root)
+    group = f"{pipeline}/{reason}"
+    counts = {"positive": 0, "negative": 0}
+    rows = []
+    for img, label, kind, rng in make_group(corpus, pipeline, reason, n_pos, n_neg, seed):
+        i = counts[label]
+        counts[label] += 1
+        raw = kind == "camera_raw"
+        name = f"{pipeline}_{reason}_{label}_{i:03d}.{'tif' if raw else 'jpg'}"
+        if raw:
+            img.save(out / name, "TIFF")
+        else:
+            # What a phone writes: quality about 90.
+            img.save(out / name, "JPEG", quality=rng.randint(87, 93))
+        rows.append({"file": name, "label": label, "kind": kind, "source": group, "group": group})
+    return group, rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", required=True, type=Path, help="the corpus (the folder holding detect/)")
@@ -565,6 +647,7 @@ def main():
     p.add_argument("--positives", type=int, default=50, help="positives per reason and pipeline")
     p.add_argument("--negatives", type=int, default=100, help="negatives per reason and pipeline")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--jobs", type=int, default=1, help="groups made at once (one process each)")
     args = p.parse_args()
     pipelines = args.pipelines.split(",")
     reasons = args.reasons.split(",")
@@ -576,29 +659,23 @@ def main():
             sys.exit(f"unknown reason {r!r}")
     if args.out.exists():
         sys.exit(f"{args.out} exists")
-    corpus = Corpus(args.corpus)
     args.out.mkdir(parents=True)
-    # Each row is written once its image is saved, so a run stopped early (a busy machine)
-    # still leaves a set detect_eval.py can score: every file listed is whole.
+    tasks = [(args.corpus, args.out, x, r, args.positives, args.negatives, args.seed) for x in pipelines for r in reasons]
+    start = time.monotonic()
+    # Each group's rows are written once its images are saved, so a run stopped early (a busy
+    # machine) still leaves a set detect_eval.py can score: every file listed is whole.
     with open(args.out / "labels.csv", "w", newline="", encoding="utf-8") as f:
         wr = csv.DictWriter(f, fieldnames=("file", "label", "kind", "source", "group"))
         wr.writeheader()
-        for pipeline in pipelines:
-            for reason in reasons:
-                group = f"{pipeline}/{reason}"
-                counts = {"positive": 0, "negative": 0}
-                for img, label, kind, rng in make_group(corpus, pipeline, reason, args.positives, args.negatives, args.seed):
-                    i = counts[label]
-                    counts[label] += 1
-                    raw = kind == "camera_raw"
-                    name = f"{pipeline}_{reason}_{label}_{i:03d}.{'tif' if raw else 'jpg'}"
-                    if raw:
-                        img.save(args.out / name, "TIFF")
-                    else:
-                        img.save(args.out / name, "JPEG", quality=rng.randint(72, 92))
-                    wr.writerow({"file": name, "label": label, "kind": kind, "source": group, "group": group})
-                    f.flush()
-                print(f"{group}: {counts['positive']} positives, {counts['negative']} negatives", file=sys.stderr)
+        with multiprocessing.Pool(args.jobs) if args.jobs > 1 else contextlib.nullcontext() as pool:
+            done = pool.imap_unordered(write_group, tasks) if pool else map(write_group, tasks)
+            for group, rows in done:
+                wr.writerows(rows)
+                f.flush()
+                n_pos = sum(r["label"] == "positive" for r in rows)
+                print(f"{group}: {n_pos} positives, {len(rows) - n_pos} negatives "
+                      f"({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
+
 
 if __name__ == "__main__":
     main()
