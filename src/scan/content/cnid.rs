@@ -48,20 +48,25 @@ pub fn find(text: &str) -> Option<CnId> {
 pub fn find_misread(text: &str) -> Option<CnId> {
     let today = today();
     runs(text).into_iter().find_map(|run| {
-        windows(&run, 18).find_map(|number| full(&number, today, false).filter(|id| !id.check_ok))
+        windows(&run, 18, false)
+            .find_map(|number| full(&number, today, false).filter(|id| !id.check_ok))
     })
 }
 
 /// The windows of `len` characters of a run that stand alone (token boundaries on both sides),
-/// with at most [`MAX_LETTERS`] letters read as digits, in order.
-fn windows(run: &[Cell], len: usize) -> impl Iterator<Item = String> + '_ {
+/// with at most [`MAX_LETTERS`] letters read as digits, in order. A `solid` window is one token
+/// of digits as printed (no space or letter inside).
+fn windows(run: &[Cell], len: usize, solid: bool) -> impl Iterator<Item = String> + '_ {
     (0..run.len()).filter_map(move |start| {
         let end = start + len;
         let ends_token = end == run.len() || run.get(end).is_some_and(|c| c.token_start);
         let window = run.get(start..end)?;
+        let letters = window.iter().filter(|c| c.letter).count();
+        let split = window[1..].iter().any(|c| c.token_start);
         (run[start].token_start
             && ends_token
-            && window.iter().filter(|c| c.letter).count() <= MAX_LETTERS)
+            && letters <= if solid { 0 } else { MAX_LETTERS }
+            && !(solid && split))
             .then(|| window.iter().map(|c| c.ch).collect())
     })
 }
@@ -92,10 +97,12 @@ const MAX_LETTERS: usize = 2;
 fn find_before(text: &str, today: Date) -> Option<CnId> {
     let runs = runs(text);
     runs.iter()
-        .find_map(|run| windows(run, 18).find_map(|n| full(&n, today, true)))
+        .find_map(|run| windows(run, 18, false).find_map(|n| full(&n, today, true)))
         .or_else(|| {
+            // With no check character, only a number printed as one run of digits counts: a
+            // bank card's groups or a misread letter give chance too many ways in.
             runs.iter()
-                .find_map(|run| windows(run, 15).find_map(|n| short(&n)))
+                .find_map(|run| windows(run, 15, true).find_map(|n| short(&n)))
         })
 }
 
@@ -340,6 +347,10 @@ mod tests {
         assert_eq!(id.masked, "***********7123");
         assert_eq!(find_before("440301901307123", TODAY), None); // month 13
         assert_eq!(find_before("990301900307123", TODAY), None); // no such province
+        // Printed in groups (an American Express card's 4-6-5), or with a letter for a digit,
+        // it has no check character to vouch for it.
+        assert_eq!(find_before("4403 019003 07123", TODAY), None);
+        assert_eq!(find_before("44030l900307123", TODAY), None);
         // An 18-digit number wins over a legacy one before it.
         let n = valid("44030019900307123");
         let id = find_before(&format!("440301900307123 {n}"), TODAY).unwrap();
