@@ -17,6 +17,15 @@ pub const STRIP_LARGE_BYTES: u64 = 64 << 20;
 /// is a few MB, a scanned PDF tens of MB; a longer recording is read from its sample tables.
 pub const ANALYSE_MAX_BYTES: u64 = 256 << 20;
 
+/// At most this much of a TIFF is read for its EXIF by the scan's signals (kamadak-exif would
+/// read the whole file).
+pub const TIFF_HEADER_MAX_BYTES: u64 = 1 << 20;
+
+/// Largest XMP packet the scan's signals parse. XMP in a JPEG APP1 segment is at most 64 KiB and
+/// real PNG iTXt packets are a few KiB to a few hundred; 4 MiB leaves room for extended XMP and
+/// bounds the parse.
+pub const XMP_PACKET_MAX_BYTES: usize = 4 << 20;
+
 /// Image decoders may allocate at most this much (the working buffers of a 100 MP RGBA image).
 pub const DECODE_ALLOC_MAX_BYTES: u64 = 512 << 20;
 

@@ -7,10 +7,8 @@ use exif::{In, Tag, Value};
 
 use super::{HeaderMeta, xmp};
 use crate::media::caps::Exif;
+use crate::media::limits::{TIFF_HEADER_MAX_BYTES, XMP_PACKET_MAX_BYTES};
 use crate::media::sniff::FileType;
-
-/// At most this much of a TIFF is read for its EXIF (kamadak-exif would read the whole file).
-const TIFF_HEADER_LIMIT: u64 = 1 << 20;
 
 /// Fills `meta` from an image's headers. `head` holds the first bytes of the file.
 pub fn read<R: Read + Seek>(
@@ -33,7 +31,7 @@ pub fn read<R: Read + Seek>(
         Some(Exif::Tiff) => {
             let mut buf = Vec::new();
             file.seek(SeekFrom::Start(0))?;
-            file.take(TIFF_HEADER_LIMIT).read_to_end(&mut buf)?;
+            file.take(TIFF_HEADER_MAX_BYTES).read_to_end(&mut buf)?;
             Some(buf)
         }
         Some(Exif::Container) => {
@@ -131,7 +129,7 @@ struct PngChunks {
 
 /// Largest metadata chunk read into memory; larger ones are skipped. EXIF is at most 64 KiB in
 /// a JPEG and XMP packets are a few KiB; this matches the XMP packet limit.
-const PNG_CHUNK_LIMIT: u32 = xmp::MAX_PACKET as u32;
+const PNG_CHUNK_LIMIT: u32 = XMP_PACKET_MAX_BYTES as u32;
 
 /// Most chunks walked before giving up: a 1 GB PNG written with 64 KiB IDAT chunks has about
 /// 16,000; a file of millions of empty chunks would otherwise cost two syscalls each.

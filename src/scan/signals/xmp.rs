@@ -8,10 +8,7 @@
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::HeaderMeta;
-
-/// Largest packet parsed. XMP in a JPEG APP1 segment is at most 64 KiB and real PNG iTXt packets
-/// are a few KiB to a few hundred; 4 MiB leaves room for extended XMP and bounds the parse.
-pub const MAX_PACKET: usize = 4 << 20;
+use crate::media::limits::XMP_PACKET_MAX_BYTES;
 
 /// Most XML nodes parsed from one packet: a real packet has tens to a few thousand (Photoshop
 /// history lists); this caps the tree's memory at a few MiB.
@@ -33,7 +30,7 @@ pub struct Xmp {
 
 /// Parses `packet`; `None` when it is too large, not UTF-8 or not well-formed XML.
 pub fn parse(packet: &[u8]) -> Option<Xmp> {
-    if packet.len() > MAX_PACKET {
+    if packet.len() > XMP_PACKET_MAX_BYTES {
         return None;
     }
     let text = std::str::from_utf8(packet).ok()?;
@@ -167,7 +164,7 @@ mod tests {
     fn entity_tricks_are_refused() {
         let laughs = r#"<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>"#;
         assert_eq!(parse(laughs.as_bytes()), None);
-        let too_big = vec![b' '; MAX_PACKET + 1];
+        let too_big = vec![b' '; XMP_PACKET_MAX_BYTES + 1];
         assert_eq!(parse(&too_big), None);
     }
 }
