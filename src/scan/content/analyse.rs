@@ -535,7 +535,9 @@ fn read_and_confirm(
     // so the opposite turn comes next, then upright in case the judgement was wrong.
     let own_side = rgb.width().max(rgb.height()).min(RETRY_SIDE);
     let mut retries: Vec<(u8, u32)> = Vec::new();
-    if own_side.abs_diff(ocr::DET_SIDE) * 5 > ocr::DET_SIDE {
+    // A straightened crop was cut at the size it is read at: not again at its own, where a
+    // detection at 1280 px holds nearly twice the memory of one at the detector's side.
+    if !straightened && own_side.abs_diff(ocr::DET_SIDE) * 5 > ocr::DET_SIDE {
         retries.push((first_turns, own_side));
     }
     let turns: &[u8] = if vis.sideways {
