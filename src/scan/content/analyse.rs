@@ -275,7 +275,7 @@ fn read_straightened(
         let mut vis = visual::analyse(&crop);
         // Soft print seen only on the page turned a quarter is read turned first.
         vis.sideways |= soft == Some(true) && !vis.worth_ocr();
-        let reading = read_and_confirm(engine, &crop, &vis, (false, true), &mut texts)
+        let reading = read_and_confirm(engine, &crop, &vis, Source::Straightened, &mut texts)
             .map_err(|e| e.to_string())?;
         if let Some(Reading {
             turns,
@@ -349,7 +349,7 @@ fn read_small_documents(
             continue;
         }
         closer.read = true;
-        let reading = read_and_confirm(engine, &part, &vis, (false, false), &mut Vec::new())
+        let reading = read_and_confirm(engine, &part, &vis, Source::Part, &mut Vec::new())
             .map_err(|e| e.to_string())?;
         if let Some(Reading {
             turns,
@@ -426,7 +426,7 @@ fn analyse_read(
         Ok(e) => e,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
-    let reading = match read_and_confirm(engine, rgb, vis, (screen_like, false), read) {
+    let reading = match read_and_confirm(engine, rgb, vis, Source::Whole { screen_like }, read) {
         Ok(r) => r,
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
@@ -493,16 +493,16 @@ pub(crate) fn not_analysed(ev: &mut Evidence, reason: String, warn: bool) -> Out
 /// OCR at the upright orientation (or turned by 90° where the text runs sideways), then, while
 /// a document is suspected but not confirmed, at the image's own scale and at the other
 /// orientations. Stops at the first decisive reading; otherwise the first reading the
-/// confirmers made anything of counts. Returns that reading, if any. A document `straightened`
-/// from a photo is suspected from the start: which way up it lies is not known (a card turned
-/// past 45° is straightened onto its long side, its print upright or upside down).
+/// confirmers made anything of counts. Returns that reading, if any.
 fn read_and_confirm(
     engine: &ocr::Engine,
     rgb: &RgbImage,
     vis: &Visual,
-    (screen_like, straightened): (bool, bool),
+    source: Source,
     seen: &mut Vec<String>,
 ) -> Result<Option<Reading>, ocr::OcrError> {
+    let screen_like = source == Source::Whole { screen_like: true };
+    let straightened = source == Source::Straightened;
     let first_turns = u8::from(vis.sideways);
     let first = read_once(engine, rgb, first_turns, ocr::DET_SIDE, screen_like)?;
     let texts = first.texts();
@@ -565,6 +565,19 @@ fn read_and_confirm(
         }
     }
     Ok(best)
+}
+
+/// What an image handed to [`read_and_confirm`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The whole working copy; `screen_like` when it looks like a screenshot.
+    Whole { screen_like: bool },
+    /// A document straightened from a photo: suspected from the start, and not read again at its
+    /// own size (it was cut at the size it is read at). Which way up it lies is not known (a card
+    /// turned past 45° is straightened onto its long side, its print upright or upside down).
+    Straightened,
+    /// A small document cut from a decode at twice the resolution.
+    Part,
 }
 
 /// Largest long side the detector is given when a reading is retried at the image's own scale.

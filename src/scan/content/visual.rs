@@ -61,27 +61,17 @@ const MRZ_LINE_SPAN: f32 = 0.5;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
-    analyse_copy(&gray(rgb))
-}
-
-/// The grey copy of `rgb` the visual stage works on, [`SIDE`] long (or `rgb`'s size if smaller).
-fn gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         SIDE.min(rgb.width().max(rgb.height())),
     );
-    image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h)
-}
-
-/// Runs the visual stage on a [`gray`] copy: upright, and turned a quarter when that shows
-/// clearly more print.
-fn analyse_copy(gray: &GrayImage) -> Visual {
-    let upright = analyse_gray(gray);
+    let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
+    let upright = analyse_gray(&gray);
     if upright.mrz_bands > 0 {
         return upright;
     }
-    let turned = analyse_gray(&image::imageops::rotate90(gray));
+    let turned = analyse_gray(&image::imageops::rotate90(&gray));
     let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
     if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
         Visual {
