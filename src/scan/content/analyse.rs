@@ -169,6 +169,37 @@ fn look_closer(
     if closer.found && confirmed(ev) {
         return Ok(closer);
     }
+    // Print at a slant the visual stage does not see (a card turned by 20–70° that is cut off
+    // by the frame, or lies on a busy background where no outline closes): the photo turned
+    // until it runs level, and read whole.
+    let mut slanted = Vec::new();
+    if !closer.found
+        && let Some(degrees) = visual::slant(small)
+    {
+        let level = locate::level(small, degrees);
+        let vis = visual::analyse(&level);
+        if vis.worth_ocr() {
+            let engine = ocr::engine().map_err(|e| e.to_string())?;
+            closer.read = true;
+            let whole = Source::Whole { screen_like: false };
+            let reading = read_and_confirm(engine, &level, &vis, whole, &mut slanted)
+                .map_err(|e| e.to_string())?;
+            if let Some(Reading {
+                turns,
+                confirmed: Some(c),
+                ..
+            }) = reading
+                && c.names_a_document()
+            {
+                let place =
+                    format!(" (on the photo turned {degrees}° back, where its print runs level)");
+                closer.found = c.apply(ev, turns, &place);
+                if confirmed(ev) {
+                    return Ok(closer);
+                }
+            }
+        }
+    }
     // Only outlines whose print shows as text lines already in the working copy are worth a
     // second decode (the blobs the search finds in ordinary photos hold none).
     let regions: Vec<visual::Part> = visual::small_documents(&gray)
@@ -198,6 +229,7 @@ fn look_closer(
             .iter()
             .find_map(|texts| judge(texts, true))
             .or_else(|| judge(read, false))
+            .or_else(|| judge(&slanted, false))
     {
         ev.vote(p.kind, p.weight, "content.partial", p.reason);
         closer.found = true;
@@ -244,8 +276,12 @@ fn read_straightened(
             continue;
         };
         // Print legible in the straightened preview; or, on a quadrilateral in a card's or a
-        // page's own proportions, rows of print too soft for that (a blurred document).
-        let soft = if visual::analyse(&preview).worth_ocr() {
+        // page's own proportions, a single line of print (a card's back shows its large title,
+        // which the visual stage does not take for lines, and two small ones) or rows of print
+        // too soft for the visual stage (a blurred document).
+        let seen_there = visual::analyse(&preview);
+        let card_like = (SOFT_ASPECT.0..=SOFT_ASPECT.1).contains(&q.aspect);
+        let soft = if seen_there.worth_ocr() || (card_like && seen_there.text_lines >= 1) {
             None
         } else if let Some(turned) = soft_rows(q, &preview) {
             Some(turned)

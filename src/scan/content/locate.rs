@@ -377,6 +377,28 @@ impl Quad {
     }
 }
 
+/// `rgb` turned counter-clockwise by `degrees` onto a canvas large enough to hold all of it
+/// (the corners filled grey): print that ran at that slant, clockwise from level, comes out
+/// level.
+pub(crate) fn level(rgb: &RgbImage, degrees: u32) -> RgbImage {
+    let a = -(degrees as f32).to_radians();
+    let (w, h) = (rgb.width() as f32, rgb.height() as f32);
+    let (c, s) = (a.cos().abs(), a.sin().abs());
+    let (ow, oh) = ((w * c + h * s).ceil(), (w * s + h * c).ceil());
+    let projection = Projection::translate(ow / 2.0, oh / 2.0)
+        * Projection::rotate(a)
+        * Projection::translate(-w / 2.0, -h / 2.0);
+    let mut out = RgbImage::new(ow as u32, oh as u32);
+    warp_into(
+        rgb,
+        projection,
+        Interpolation::Bilinear,
+        Border::Constant(Rgb([128, 128, 128])),
+        &mut out,
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
