@@ -287,11 +287,6 @@ fn read_straightened(
             closer.found = c.apply(ev, turns, STRAIGHTENED);
             return Ok(());
         }
-        if let Ok(dir) = std::env::var("CNCARD_DUMP") {
-            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let _ = crop.save(format!("{dir}/{}_{n}.png", bytes.len()));
-        }
         // Nothing read: a Chinese card may still show its layout and colours.
         if !closer.found
             && let Some(card) = cncard::look(&crop)
