@@ -12,7 +12,7 @@ use image::RgbImage;
 
 use super::ocr::{self, TextLine};
 use super::visual::{self, Visual};
-use super::{cnid, keywords, locate, mrz, partial, retake, selfie};
+use super::{cncard, cnid, keywords, locate, mrz, partial, retake, selfie};
 use crate::media::caps::Pixels;
 use crate::media::decode::{self, DecodeError};
 use crate::media::heif::{avif, heic};
@@ -322,6 +322,18 @@ fn read_straightened(
         {
             closer.found = c.apply(ev, turns, STRAIGHTENED);
             return Ok(());
+        }
+        // Nothing read: a Chinese card may still show its layout and colours.
+        if !closer.found
+            && let Some(card) = cncard::look(&crop)
+        {
+            ev.vote(
+                Kind::IdCard,
+                card.weight,
+                "content.cn_card_layout",
+                card.reason,
+            );
+            closer.found = true;
         }
         seen.push(texts);
     }

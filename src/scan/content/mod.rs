@@ -5,6 +5,7 @@
 
 pub mod analyse;
 pub mod cache;
+pub(crate) mod cncard;
 pub mod cnid;
 pub mod container;
 pub mod face;
