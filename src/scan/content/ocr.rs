@@ -33,6 +33,36 @@ pub const DET_SIDE: u32 = 960;
 /// cores itself.
 static DETECTING: Mutex<()> = Mutex::new(());
 
+/// Most pixels the text detector is given: the long side asked for holds while the image has
+/// no more than this many (a photo of aspect 1.11 or wider read again at 1,280 px); a squarer
+/// image is scaled smaller. A detection holds about 135 bytes per input pixel at its peak
+/// (164 MiB at 1280 × 960, 197 MiB at 1280 × 1152, 219 MiB at 1280 × 1280; counted with a
+/// global allocator). A corpus scan's heap peak was a 1280 × 1152 detection on one worker
+/// beside a recognition of 8 lines padded to 1,600 px on the other (heaptrack). Bounded at
+/// 1280 × 960, that passport (aspect 1.12), detected at 1152 × 1024, lost its zone: passport at
+/// 0.99 became an ID card at 0.6.
+pub const DET_MAX_PIXELS: u32 = 1280 * 1152;
+
+/// The detector's input size for a `w`×`h` image read at long side `side`: both sides a
+/// multiple of 32 (the model's stride), at most [`DET_MAX_PIXELS`] in all.
+fn det_size(w: u32, h: u32, side: u32) -> (u32, u32) {
+    let (wf, hf) = (w.max(1) as f32, h.max(1) as f32);
+    let scale = side as f32 / wf.max(hf);
+    let size = |scale: f32, round: fn(f32) -> f32| {
+        let to32 = |x: f32| (round(x * scale / 32.0) as u32).max(1) * 32;
+        (to32(wf), to32(hf))
+    };
+    let (dw, dh) = size(scale, f32::round);
+    if u64::from(dw) * u64::from(dh) <= u64::from(DET_MAX_PIXELS) {
+        return (dw, dh);
+    }
+    // Rounded down, so that the bound holds.
+    size(
+        scale.min((DET_MAX_PIXELS as f32 / (wf * hf)).sqrt()),
+        f32::floor,
+    )
+}
+
 /// Height of a text line given to the recogniser.
 const REC_HEIGHT: u32 = 48;
 
@@ -132,12 +162,11 @@ impl Engine {
     }
 
     /// Text-line rectangles in `img` coordinates, oriented so that "up" points up, found with
-    /// the image scaled so that its long side is `side` (rounded to a multiple of 32).
+    /// the image scaled so that its long side is `side`, or smaller within [`DET_MAX_PIXELS`]
+    /// (each side rounded to a multiple of 32).
     pub fn detect(&self, img: &RgbImage, side: u32) -> Result<Vec<RotatedRect>, OcrError> {
         let (w, h) = img.dimensions();
-        let scale = side as f32 / w.max(h) as f32;
-        let round32 = |x: u32| ((x as f32 * scale / 32.0).round() as u32).max(1) * 32;
-        let (dw, dh) = (round32(w), round32(h));
+        let (dw, dh) = det_size(w, h, side);
         let input = to_tensor(img, 0, 0, w, h, dw, dh);
         let out = {
             let _one = DETECTING.lock().unwrap_or_else(PoisonError::into_inner);
@@ -211,16 +240,12 @@ impl Engine {
     }
 
     /// Recognises the text inside each of `rects` of `img`. Lines of similar length are run
-    /// as one batch, padded on the right as PaddleOCR does.
+    /// as one batch ([`rec_batches`]), padded on the right as PaddleOCR does.
     pub fn recognise(
         &self,
         img: &RgbImage,
         rects: &[RotatedRect],
     ) -> Result<Vec<String>, OcrError> {
-        /// The input is capped at this width (a 44-character MRZ line needs ~900).
-        const REC_MAX_WIDTH: u32 = 1600;
-        /// Text lines recognised per model run.
-        const REC_BATCH: usize = 8;
         let widths: Vec<u32> = rects
             .iter()
             .map(|r| (strip_width(r).round() as u32).clamp(16, REC_MAX_WIDTH))
@@ -228,7 +253,9 @@ impl Engine {
         let mut order: Vec<usize> = (0..rects.len()).collect();
         order.sort_by_key(|&i| widths[i]);
         let mut texts = vec![String::new(); rects.len()];
-        for batch in order.chunks(REC_BATCH) {
+        let sorted: Vec<u32> = order.iter().map(|&i| widths[i]).collect();
+        for range in rec_batches(&sorted) {
+            let batch = &order[range];
             let max_w = batch.iter().map(|&i| widths[i]).max().unwrap_or(16);
             let mut input = NdTensor::zeros([batch.len(), 3, REC_HEIGHT as usize, max_w as usize]);
             for (b, &i) in batch.iter().enumerate() {
@@ -302,6 +329,35 @@ pub fn turn_180(rects: &[RotatedRect], w: u32, h: u32) -> Vec<RotatedRect> {
             )
         })
         .collect()
+}
+
+/// The recogniser's input is capped at this width (a 44-character MRZ line needs ~900).
+const REC_MAX_WIDTH: u32 = 1600;
+/// Text lines recognised per model run...
+const REC_BATCH: usize = 8;
+/// ...and at most this many columns in one run (lines × the width they are padded to): a run
+/// holds about 14 KiB per column at its peak (179 MiB for 8 lines padded to 1,600 px, 89 MiB
+/// for 8 × 800 or 4 × 1,600; counted with a global allocator). Unbounded, a batch of long
+/// lines on one worker stacked on a detection on the other.
+const REC_BATCH_COLUMNS: u32 = 8 * 800;
+
+/// Consecutive runs of `widths` (sorted ascending, each at most [`REC_MAX_WIDTH`]) recognised
+/// together: at most [`REC_BATCH`] lines and [`REC_BATCH_COLUMNS`] columns padded to the
+/// widest, and never empty.
+fn rec_batches(widths: &[u32]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &w) in widths.iter().enumerate() {
+        let n = (i - start + 1) as u32;
+        if i > start && (i - start == REC_BATCH || n * w > REC_BATCH_COLUMNS) {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    if start < widths.len() {
+        out.push(start..widths.len());
+    }
+    out
 }
 
 /// How many times longer than high a text line is.
@@ -505,6 +561,45 @@ fn mean_inside(prob: NdTensorView<f32, 2>, rect: &RotatedRect) -> f32 {
 mod tests {
     use super::*;
     use crate::scan::content::face::tests::load;
+
+    #[test]
+    fn the_detector_is_given_at_most_its_pixel_bound() {
+        // A 4:3 photo keeps the long side asked for, at the detector's side and the retry's.
+        assert_eq!(det_size(1600, 1200, DET_SIDE), (960, 736));
+        assert_eq!(det_size(1600, 1200, 1280), (1280, 960));
+        assert_eq!(det_size(1504, 1346, 1280), (1280, 1152));
+        assert_eq!(det_size(900, 1600, 1280), (736, 1280));
+        // A squarer image read at 1,280 px is scaled smaller, by no more than it must.
+        for (w, h) in [(1600, 1600), (1400, 1346), (1346, 1400), (1200, 1100)] {
+            let (dw, dh) = det_size(w, h, 1280);
+            assert!(dw * dh <= DET_MAX_PIXELS, "{w}×{h}: {dw}×{dh}");
+            assert!(dw * dh * 5 >= DET_MAX_PIXELS * 4, "{w}×{h}: {dw}×{dh}");
+            assert_eq!((dw % 32, dh % 32), (0, 0));
+            assert_eq!(w > h, dw > dh, "{w}×{h}: {dw}×{dh}");
+        }
+        // A sliver keeps a side of one stride.
+        assert_eq!(det_size(4000, 2, 1280), (1280, 32));
+    }
+
+    #[test]
+    fn a_recogniser_run_holds_a_bounded_number_of_columns() {
+        let widths = [
+            16, 100, 700, 800, 800, 900, 1200, 1600, 1600, 1600, 1600, 1600, 1600, 1600, 1600,
+        ];
+        let batches = rec_batches(&widths);
+        // Every line once, in order.
+        assert_eq!(batches.first().map(|b| b.start), Some(0));
+        assert_eq!(batches.last().map(|b| b.end), Some(widths.len()));
+        assert!(batches.windows(2).all(|p| p[0].end == p[1].start));
+        for b in &batches {
+            let padded = b.len() as u32 * widths[b.end - 1];
+            assert!(!b.is_empty() && b.len() <= REC_BATCH, "{b:?}");
+            assert!(padded <= REC_BATCH_COLUMNS, "{b:?}: {padded} columns");
+        }
+        // Short lines still go a whole batch at a time.
+        assert_eq!(rec_batches(&[50; 20]), vec![0..8, 8..16, 16..20]);
+        assert!(rec_batches(&[]).is_empty());
+    }
 
     #[test]
     fn an_upside_down_page_is_caught_and_its_lines_read_where_they_lie_turned() {
