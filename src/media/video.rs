@@ -312,10 +312,13 @@ fn views(coded: &[Coded]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let (mut start, mut since, mut before) = (0, 0.0, f64::INFINITY);
     let mut key_bytes: Option<f64> = None;
+    // Whether the view changed since the last keyframe: a keyframe after a change is of another
+    // size for that change, already seen.
+    let mut changed = false;
     for (i, c) in coded.iter().enumerate() {
         let bytes = c.bytes as f64;
         let new = match (c.key, key_bytes) {
-            (true, Some(k)) => (bytes - k).abs() > KEY_CHANGE * k,
+            (true, Some(k)) => !changed && (bytes - k).abs() > KEY_CHANGE * k,
             (false, Some(k)) => {
                 since += bytes;
                 let cut = bytes >= CUT_SHARE * k && bytes >= JUMP * before;
@@ -327,11 +330,12 @@ fn views(coded: &[Coded]) -> Vec<(usize, usize)> {
         };
         if c.key {
             key_bytes = Some(bytes.max(1.0));
-            since = 0.0;
+            (since, changed) = (0.0, false);
         }
         if new && i > start {
             out.push((start, i));
             (start, since) = (i, 0.0);
+            changed |= !c.key;
         }
     }
     if start < coded.len() {
@@ -384,9 +388,9 @@ pub(crate) struct Run<I> {
     pub samples: I,
 }
 
-/// Decodes `runs` ([`forward_avc`]) while the `clock` has time left, each run given an even
-/// share of what is left for the runs still to come, so that a long recording's last views are
-/// looked at too; a panic in the decoder ends that run only.
+/// Decodes `runs` ([`forward_avc`]), in the order given (the cheapest first: [`runs_of`]),
+/// while the `clock` has time left; a run cut short by it still gives the pictures it reached,
+/// and a panic in the decoder ends that run only.
 pub(crate) fn decode_runs<I: Iterator<Item = Option<RunSample>>>(
     sets: &[Vec<u8>],
     length_size: usize,
@@ -395,14 +399,11 @@ pub(crate) fn decode_runs<I: Iterator<Item = Option<RunSample>>>(
     clock: &Clock,
 ) -> Vec<Frame> {
     let mut out = Vec::new();
-    let n = runs.len();
-    for (k, run) in runs.into_iter().enumerate() {
-        let left = clock.left();
-        if left.is_zero() {
+    for run in runs {
+        if clock.left().is_zero() {
             break;
         }
-        let until = thread_cpu() + left / (n - k) as u32;
-        let passed = || thread_cpu() > until || clock.left().is_zero();
+        let passed = || clock.left().is_zero();
         let decode = || {
             forward_avc(
                 sets,
@@ -419,7 +420,9 @@ pub(crate) fn decode_runs<I: Iterator<Item = Option<RunSample>>>(
 }
 
 /// The runs that decode the `takes` that are not keyframes: one per keyframe they start from,
-/// as (keyframe index, the indices of the pictures wanted, ascending).
+/// as (keyframe index, the indices of the pictures wanted, ascending), the shortest first:
+/// every picture from the keyframe on is decoded, so a view close after its keyframe is the
+/// cheapest to see.
 pub(crate) fn runs_of(takes: &[Take]) -> Vec<(usize, Vec<usize>)> {
     let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
     for t in takes.iter().filter(|t| t.at != t.from) {
@@ -432,7 +435,7 @@ pub(crate) fn runs_of(takes: &[Take]) -> Vec<(usize, Vec<usize>)> {
         wanted.sort_unstable();
         wanted.dedup();
     }
-    runs.sort_by_key(|r| r.0);
+    runs.sort_by_key(|(from, wanted)| (wanted.last().map_or(0, |w| w - from), *from));
     runs
 }
 
@@ -746,6 +749,11 @@ mod tests {
         assert_eq!(plan(&track(40, 10, &[]), MAX_FRAMES, true), keys);
         // A view shown for less than half a second is passing.
         assert_eq!(plan(&track(40, 10, &[12, 14]), MAX_FRAMES, true), keys);
+        // A view from 5 s on, whose keyframe at 6 s codes to another size for it: that keyframe
+        // shows it.
+        let mut coded = track(40, 10, &[25]);
+        coded[30].bytes = 14_000;
+        assert_eq!(plan(&coded, MAX_FRAMES, true), keys);
     }
 
     #[test]
