@@ -156,8 +156,9 @@ pub(crate) struct RunSample {
 /// the parameter `sets`), keeping the pictures of the `wanted` samples, until the last of them
 /// (`wanted` in all) has come out, the samples end (a `None`: one could not be read) or `passed`
 /// says the time is up. With B-frames (`reordered`) pictures come out in display order a few
-/// samples late, so the first picture out at or after a wanted sample is taken; without,
-/// each sample's picture is flushed out at once. A decoding error ends the run with the frames
+/// samples late, and the first picture out that is shown at or after a wanted sample's time
+/// (`second`: when it is shown, not decoded) is taken; without, each sample's picture is
+/// flushed out at once. A decoding error ends the run with the frames
 /// taken so far.
 pub(crate) fn forward_avc(
     sets: &[Vec<u8>],
@@ -182,6 +183,23 @@ pub(crate) fn forward_avc(
     };
     let (mut seen, mut pending, mut since) = (0, None::<f64>, 0);
     let mut first = true;
+    // Pictures come out in display order, so the n-th picture out is shown at the n-th earliest
+    // time of the samples fed so far; a picture is taken once one shown at or after the wanted
+    // sample's time comes out (with B-frames, the picture out after a wanted sample is often
+    // one shown before it: the keyframe's, not the view that began after it).
+    let (mut shown, mut out_n) = (Vec::<f64>::new(), 0);
+    let mut take =
+        |yuv: &openh264::decoder::DecodedYUV<'_>, shown: &[f64], pending: &mut Option<f64>| {
+            let at = shown.get(out_n).copied();
+            out_n += 1;
+            if let (Some(at), Some(want)) = (at, *pending)
+                && at >= want - 1e-3
+                && let Ok(gray) = yuv_luma(yuv)
+            {
+                *pending = None;
+                out.push(Frame::new(gray, at, true));
+            }
+        };
     for sample in samples {
         if passed() || (seen == wanted && pending.is_none()) || since > REORDER_SLACK {
             break;
@@ -196,29 +214,23 @@ pub(crate) fn forward_avc(
         } else if pending.is_some() {
             since += 1;
         }
+        shown.insert(shown.partition_point(|&x| x <= s.second), s.second);
         let head: &[Vec<u8>] = if first { sets } else { &[] };
         first = false;
-        let picture = match dec.decode(&annex_b(head, &s.data, length_size)) {
-            Ok(p) => p,
+        match dec.decode(&annex_b(head, &s.data, length_size)) {
+            Ok(Some(yuv)) => take(&yuv, &shown, &mut pending),
+            Ok(None) => {}
             Err(_) => break,
-        };
-        if let Some(second) = pending
-            && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok)
-        {
-            pending = None;
-            out.push(Frame::new(gray, second.max(s.second), true));
         }
     }
-    // A picture still held back for reordering when the samples ended comes out now.
-    if let Some(second) = pending
+    // The pictures still held back for reordering when the samples ended come out now.
+    if pending.is_some()
         && !passed()
-        && let Some(gray) = dec
-            .flush_remaining()
-            .ok()
-            .and_then(|p| p.first().map(yuv_luma))
-            .and_then(Result::ok)
+        && let Ok(rest) = dec.flush_remaining()
     {
-        out.push(Frame::new(gray, second, true));
+        for yuv in &rest {
+            take(yuv, &shown, &mut pending);
+        }
     }
     out
 }

@@ -63,7 +63,7 @@ pub fn frames(
                     let data = read_sample(&mut file.borrow_mut(), len, track.samples[i]).ok()?;
                     Some(RunSample {
                         data,
-                        second: track.second(i),
+                        second: track.shown(i),
                         wanted: wanted.binary_search(&i).is_ok(),
                     })
                 });
@@ -115,6 +115,9 @@ struct Track {
     sync: Vec<usize>,
     /// Whether pictures are shown in another order than decoded (B-frames: a `ctts` table).
     reordered: bool,
+    /// How much later than decoded each sample is shown, in `timescale` units (`ctts`; empty
+    /// without one).
+    shift: Vec<i64>,
 }
 
 impl Track {
@@ -131,6 +134,13 @@ impl Track {
                 key: key[i],
             })
             .collect()
+    }
+
+    /// Seconds from the start of the track to when sample `i` is shown.
+    fn shown(&self, i: usize) -> f64 {
+        let shift = self.shift.get(i).copied().unwrap_or(0) as f64;
+        (self.times.get(i).copied().unwrap_or(0) as f64 + shift).max(0.0)
+            / f64::from(self.timescale.max(1))
     }
 
     /// Seconds from the start of the track to sample `i`.
@@ -159,6 +169,7 @@ fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
         let (codec, length_size) = codec(stbl)?;
         let samples = bmff::samples(stbl, FRAME_SAMPLES_MAX).map_err(broken)?;
         let times = stts(stbl, samples.len())?;
+        let shift = ctts(stbl, samples.len());
         let sync = match bmff::find(stbl, b"stss") {
             Some(b) => bmff::table(b.payload, 4, FRAME_SAMPLES_MAX)
                 .ok_or(broken("stss"))?
@@ -175,6 +186,7 @@ fn video_track(moov: &[u8]) -> Result<Track, VideoError> {
             times,
             sync,
             reordered: bmff::find(stbl, b"ctts").is_some(),
+            shift,
         });
     }
     Err(VideoError::NoVideo)
@@ -209,6 +221,24 @@ fn codec(stbl: &[u8]) -> Result<(Codec, usize), VideoError> {
         ),
         _ => Ok((Codec::Other(fourcc), 4)),
     }
+}
+
+/// How much later than decoded each of the first `n` samples is shown, from `ctts` (its offsets
+/// are signed in version 1, and written so by most muxers in version 0 too); empty without one.
+fn ctts(stbl: &[u8], n: usize) -> Vec<i64> {
+    let Some(table) = bmff::find(stbl, b"ctts").and_then(|b| bmff::table(b.payload, 8, n)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(n);
+    for e in table {
+        let (count, offset) = (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0) as i32);
+        let left = n - out.len();
+        out.extend(std::iter::repeat_n(
+            i64::from(offset),
+            (count as usize).min(left),
+        ));
+    }
+    out
 }
 
 /// Decode time of each of the first `n` samples, from `stts`.
@@ -247,6 +277,7 @@ mod tests {
             times: vec![0, 120, 240],
             sync: vec![0, 2],
             reordered: false,
+            shift: vec![0, 240, -120],
         };
         let coded = track.coded();
         let seen: Vec<(f64, u64, bool)> =
