@@ -7,8 +7,9 @@
 # XObject, and PDFs of receipts, forms and ordinary pictures), scored by bench/detect_eval.py under
 # neutral names, per group (container-codec/look/placement or encoding/placement), and for the
 # recordings per part of the group (on a keyframe or between; codec; look); each PDF's image
-# scored on its own as well; then the scan time of a one-minute 1080x2340 screen recording, with and without a
-# passport in it.
+# scored on its own as well, and the CPU time of scanning the recordings per minute of recording;
+# then the scan time of one-minute 1080x2340 screen recordings: app screens with a keyframe every
+# 2 s or 10 s, and with a passport on a keyframe or for 1.4 s between two.
 # With --before BINARY, every figure is measured for that binary too, in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,15 +66,33 @@ fi
 # that the target -- a PDF holding any image the photo path finds is found -- is counted on the
 # PDFs whose twin is found.
 label_of() { if [[ $1 == "$IDVAULT" ]]; then echo "this build"; else echo "before ($1)"; fi; }
+# A set given with --sets may hold only some of the three (say, recordings and minute).
+have() { [[ -f $sets/$1/labels.csv ]]; }
+# Minutes of recording in the recordings set, by ffprobe, for the CPU per minute.
+if have recordings; then
+  minutes=$(for f in "$sets"/recordings/*.*; do
+    [[ $f == *.csv ]] || ffprobe -v error -show_entries format=duration -of csv=p=0 "$f"
+  done | awk '{ s += $1 } END { printf "%.2f", s / 60 }')
+fi
 for bin in "${binaries[@]}"; do
   for set in recordings pdfs pdfs/twins; do
+    have "$set" || continue
     echo
     work=$(mktemp -d "$TMP/eval.XXXXXX")
-    "$PYTHON" bench/detect_eval.py --idvault "$bin" --labels "$sets/$set/labels.csv" --work "$work" \
-      --title "$set-seed$seed $(label_of "$bin")" --dump "$work/dump.jsonl"
+    # The CPU time of the whole set's scan (idvault's, and the scorer's little), for recordings
+    # per minute of recording.
+    timed "$TMP/eval.out" "$PYTHON" bench/detect_eval.py --idvault "$bin" --labels "$sets/$set/labels.csv" \
+      --work "$work" --title "$set-seed$seed $(label_of "$bin")" --dump "$work/dump.jsonl" >"$TMP/eval.times"
+    cat "$TMP/eval.out"
+    read -r wall cpu <"$TMP/eval.times"
+    if [[ $set == recordings ]]; then
+      printf 'recordings, %s: %.1f s CPU for %s minutes of recording = %.2f s per minute (%.0f s wall)\n' \
+        "$(label_of "$bin")" "$cpu" "$minutes" "$(calc "$cpu / $minutes")" "$wall"
+    fi
     cp "$work/dump.jsonl" "$TMP/dump-$(basename "$set")-${bin//\//_}.jsonl"
     rm -rf "$work"
   done
+  have pdfs || continue
   "$PYTHON" - "$TMP/dump-pdfs-${bin//\//_}.jsonl" "$TMP/dump-twins-${bin//\//_}.jsonl" "$(label_of "$bin")" <<'PY'
 import json, sys
 SENSITIVE = {"passport", "id_card", "residence_permit", "travel_permit", "visa", "driver_licence", "id_selfie",
@@ -98,6 +117,7 @@ done
 
 # Recordings' recall by each part of their group: container-codec, look, keyframe or between.
 for bin in "${binaries[@]}"; do
+  have recordings || break
   "$PYTHON" - "$TMP/dump-recordings-${bin//\//_}.jsonl" "$(label_of "$bin")" <<'PY'
 import collections, json, sys
 sys.path.insert(0, "bench")
@@ -120,8 +140,10 @@ done
 # No cache: each run reads the frames again, as a first scan does.
 scan_one() { IDVAULT_NO_CACHE=1 "$1" scan --json "$2"; }
 echo
-echo "one-minute 1080x2340 H.264 recordings, 30 fps, keyframe every 2 s, $runs runs each"
-for name in minute_app minute_passport; do
+echo "one-minute 1080x2340 H.264 recordings, 30 fps, keyframe every 2 s (every 10 s: gop10), $runs runs each"
+have minute || exit 0
+for name in minute_app minute_passport minute_brief minute_app_gop10; do
+  [[ -f $sets/minute/$name.mp4 ]] || continue
   mkdir -p "$TMP/$name"
   cp "$sets/minute/$name.mp4" "$TMP/$name/RPReplay_Final1700000000.mp4"
   warm_cache "$TMP/$name"

@@ -528,30 +528,38 @@ def pdf(rng, out, name, doc, neg, fixed=None):
 
 
 def minute(rng, out, neg):
-    """The two one-minute recordings of the `minute` set; returns their label rows."""
+    """The one-minute recordings of the `minute` set; returns their label rows. App screens held
+    5 s each at 30 fps with a keyframe every 2 s (`minute_app`), the same with the passport from
+    0:50 (`minute_passport`, on a keyframe), with the passport for 1.4 s between the keyframes at
+    0:50 and 0:52 (`minute_brief`), and the app screens with a keyframe every 10 s
+    (`minute_app_gop10`, where most views start between keyframes)."""
     size = (1080, 2340)
     views = [app_view(rng, size, neg) for _ in range(12)]
     passport = rgb(Path(__file__).resolve().parent.parent / "tests/data/detect/positive/pe__100_pass-hrv.jpg")
+    shown_passport = on_ground(passport, size, 0.9, (32, 48, 64), rng)
+    plain = [(v, 5.0) for v in views]
+    brief = plain[:10] + [(views[10], 0.3), (shown_passport, 1.4), (views[10], 3.3), (views[11], 5.0)]
     rows = []
-    for name, doc in (("minute_app", None), ("minute_passport", passport)):
-        shown = list(views)
-        if doc is not None:
-            shown[10] = on_ground(doc, size, 0.9, (32, 48, 64), rng)
+    for name, shown, keyframe_secs, label in (
+            ("minute_app", plain, 2, ("negative", "app_recording")),
+            ("minute_passport", plain[:10] + [(shown_passport, 5.0), plain[11]], 2, ("positive", "passport")),
+            ("minute_brief", brief, 2, ("positive", "passport")),
+            ("minute_app_gop10", plain, 10, ("negative", "app_recording"))):
         listing = ""
-        for i, v in enumerate(shown):
+        for i, (v, secs) in enumerate(shown):
             v.save(out / f"{name}_{i:02d}.png")
-            listing += f"file '{name}_{i:02d}.png'\nduration 5\n"
+            listing += f"file '{name}_{i:02d}.png'\nduration {secs}\n"
         listing += f"file '{name}_{len(shown) - 1:02d}.png'\n"
         (out / f"{name}.txt").write_text(listing)
+        gop = str(30 * keyframe_secs)
         cmd = ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-i", str(out / f"{name}.txt"), "-vf",
-               "fps=30,format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-keyint_min", "60",
+               "fps=30,format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-g", gop, "-keyint_min", gop,
                "-sc_threshold", "0", "-t", "60", str(out / f"{name}.mp4")]
         subprocess.run(cmd, check=True)
         for i in range(len(shown)):
             (out / f"{name}_{i:02d}.png").unlink()
         (out / f"{name}.txt").unlink()
-        label = ("negative", "app_recording") if doc is None else ("positive", "passport")
-        rows.append((f"{name}.mp4", *label, "one minute, 30 fps, keyframe every 2 s", ""))
+        rows.append((f"{name}.mp4", *label, f"one minute, 30 fps, keyframe every {keyframe_secs} s", ""))
     return rows
 
 

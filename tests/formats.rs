@@ -659,7 +659,7 @@ fn heic_photo_is_decoded_and_read() {
 
 /// A phone screen (886×1920) showing `picture` scaled to `width` px wide, centred on `ground`,
 /// its top `top` px down (centred when `None`).
-fn screen(
+pub(crate) fn screen(
     picture: &image::RgbImage,
     width: u32,
     top: Option<i64>,
@@ -675,7 +675,7 @@ fn screen(
     out
 }
 
-fn rgb_fixture(rel: &str) -> image::RgbImage {
+pub(crate) fn rgb_fixture(rel: &str) -> image::RgbImage {
     image::open(crate::util::fixture(rel)).unwrap().into_rgb8()
 }
 

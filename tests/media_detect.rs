@@ -11,7 +11,7 @@ use lopdf::dictionary;
 use crate::content::scan;
 use crate::formats::{
     details, filtered_xobject, finding, group4, jbig2_page, passport_jpeg,
-    passports_read_on_page_1, pdf,
+    passports_read_on_page_1, pdf, rgb_fixture, screen,
 };
 use crate::util::{TestDir, findings_by_path, signals};
 
@@ -209,4 +209,95 @@ fn a_document_between_matroska_keyframes_is_found() {
             .any(|d| d.contains("1 keyframes and") && d.contains("frames between them decoded")),
         "{f}"
     );
+}
+
+/// A phone's screen recording (886×1920, 5 fps, made in-process) of app screens, each held 2 s,
+/// with the specimen passport's data page shown for 1.4 s from `shown` (a frame number) in
+/// place of the app, and a keyframe every `gop` frames; `None` shows the app only.
+fn app_recording(gop: usize, shown: Option<usize>) -> Vec<u8> {
+    let app = rgb_fixture("synth/app_screenshot.png");
+    let receipt = rgb_fixture("synth/receipt.jpg");
+    let light = [245, 245, 247];
+    let views = [
+        screen(&app, 886, Some(0), light),
+        screen(&receipt, 886, None, light),
+        screen(&app, 886, Some(-500), light),
+        screen(&receipt, 700, Some(100), light),
+        screen(&app, 886, Some(-1000), light),
+        screen(&app, 886, Some(-250), light),
+    ];
+    let passport = image::open(passport_jpeg()).unwrap().into_rgb8();
+    let passport = screen(&passport, 820, None, [32, 48, 64]);
+    let frames: Vec<image::RgbImage> = (0..60)
+        .map(|i| match shown {
+            Some(s) if (s..s + 7).contains(&i) => passport.clone(),
+            _ => views[i / 10].clone(),
+        })
+        .collect();
+    let keyframes: Vec<usize> = (0..frames.len()).step_by(gop).collect();
+    crate::util::media::h264_mp4(&frames, 5, &keyframes)
+}
+
+/// A document shown for 1.4 s between two keyframes of an MP4 screen recording — keyframes 2 s
+/// apart (2.4–3.8 s, between 2 and 4), and 10 s apart (4.4–5.8 s) — is found on a frame
+/// decoded between them, where the recording's pictures show the view changing; the same
+/// recordings without it give no document. Before, MP4 frames between keyframes were decoded
+/// only across gaps of more than 4 s, and then every 2 s, so both were missed.
+#[test]
+fn a_document_shown_between_mp4_keyframes_is_found() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("RPReplay_Final1700000010.mp4", 10, Some(12)),
+        ("RPReplay_Final1700000011.mp4", 50, Some(22)),
+        ("RPReplay_Final1700000012.mp4", 10, None),
+        ("RPReplay_Final1700000013.mp4", 50, None),
+    ];
+    for (name, gop, shown) in files {
+        fs::write(dir.join(name), app_recording(gop, shown)).unwrap();
+    }
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &dir);
+    // The seconds the passport is on screen, and only then.
+    for (name, at) in [
+        (
+            "RPReplay_Final1700000010.mp4",
+            ["frame at 0:02", "frame at 0:03"],
+        ),
+        (
+            "RPReplay_Final1700000011.mp4",
+            ["frame at 0:04", "frame at 0:05"],
+        ),
+    ] {
+        let f = finding(&found, name);
+        assert_eq!(f["kind"], "screen_recording", "{name}: {f}");
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
+        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| at.iter().any(|a| d.starts_with(a)) && d.contains("machine-readable zone")),
+            "{name}: {f}"
+        );
+        assert!(
+            details(f)
+                .iter()
+                .any(|d| d.contains("frames between them decoded")),
+            "{name}: {f}"
+        );
+    }
+    for name in [
+        "RPReplay_Final1700000012.mp4",
+        "RPReplay_Final1700000013.mp4",
+    ] {
+        let f = finding(&found, name);
+        assert!(f.get("document").is_none(), "{name}: {f}");
+        assert!(
+            !signals(f)
+                .iter()
+                .any(|s| s == "content.mrz" || s == "content.mrz_shaped"),
+            "{name}: {f}"
+        );
+    }
 }

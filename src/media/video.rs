@@ -8,8 +8,18 @@
 //! WebM) through `image-webp`'s VP8 decoder (pure Rust, image-rs's: a lossy WebP picture is a VP8
 //! keyframe); AV1 keyframes through the rav1d wrapper AVIF stills use (`idvault-av1`). VP9 is
 //! not decoded: no well-kept pure-Rust decoder exists. Only luma is kept.
+//!
+//! Which pictures are decoded is planned here for both containers ([`plan`]) from what their
+//! tables or blocks say of each coded picture — when it is shown, how many bytes it takes,
+//! whether it is a keyframe — before any is decoded: keyframes about [`FRAME_GAP_SECS`] apart,
+//! then one picture of each view no chosen keyframe shows. A coded picture's size says where the
+//! view changes: a picture that re-codes a good part of what a keyframe codes shows something
+//! new (a cut to another screen, a document held up), while a still screen costs a few bytes a
+//! picture. A view that comes and goes between two keyframes (a document shown for a second or
+//! two) is decoded forward from the keyframe before it (H.264), within the time budget
+//! ([`Clock`]), which grows with the length of the recording.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
@@ -17,10 +27,30 @@ use crate::media::bmff::{self, MoovError};
 use crate::media::decode;
 use crate::media::limits::MOOV_MAX_BYTES;
 
-/// Seconds between the frames sampled: a document shown to a camera stays in view for seconds.
+/// Seconds between the keyframes sampled: a document shown to a camera stays in view for seconds.
 pub const FRAME_GAP_SECS: f64 = 2.0;
-/// Frames decoded from one screen recording at most (a minute at one every two seconds).
+/// Keyframes decoded from one screen recording at most (a minute at one every two seconds);
+/// views no chosen keyframe shows add at most half as many frames again.
 pub const MAX_FRAMES: usize = 30;
+/// A picture between keyframes coding at least this fraction of the bytes of the keyframe before
+/// it shows a new view (a cut to another screen codes about as much as a keyframe; a still
+/// screen's pictures a few hundred bytes; a document a fifth of the screen wide, a tenth).
+const CUT_SHARE: f64 = 1.0 / 16.0;
+/// ... and at least this many times the bytes of the picture before it: a camera moving or a
+/// page scrolling codes every picture about alike, and is cut by [`DRIFT_SHARE`] instead.
+const JUMP: f64 = 4.0;
+/// Pictures coding this many keyframes' bytes since a view began show another view by then (a
+/// camera moving, a page scrolled slowly), when the view has lasted [`FRAME_GAP_SECS`].
+const DRIFT_SHARE: f64 = 1.0;
+/// A keyframe whose size differs from the keyframe before by more than this fraction shows
+/// another view (the same still screen codes to the same size, give or take a few per cent).
+const KEY_CHANGE: f64 = 1.0 / 8.0;
+/// Views shorter than this are passing (a scroll, an animation): not decoded on their own.
+const MIN_VIEW_SECS: f64 = 0.5;
+/// A view is decoded this long after it began, once an animation into it has settled.
+const SETTLE_SECS: f64 = 0.2;
+/// Decoding stops after the budget of this many minutes, however long the recording.
+const MAX_BUDGET_MINUTES: f64 = 10.0;
 /// Decoding stops at this many times the decode budget in wall time, however little CPU time it
 /// had: a bound for a machine busy beyond reason.
 pub(crate) const WALL_FACTOR: u32 = 4;
@@ -112,7 +142,7 @@ fn annex_b(sets: &[Vec<u8>], sample: &[u8], length_size: usize) -> Vec<u8> {
 
 /// Samples decoded past the last wanted one of a run, for a picture held back by B-frame
 /// reordering to come out (H.264 allows up to 16 frames of delay; encoders use 2–4).
-const REORDER_SLACK: usize = 16;
+pub(crate) const REORDER_SLACK: usize = 16;
 
 /// One sample of an H.264 run decoded forward from a keyframe: its bytes (NAL units with
 /// length prefixes), the second it is shown at, and whether its picture is wanted.
@@ -126,8 +156,9 @@ pub(crate) struct RunSample {
 /// the parameter `sets`), keeping the pictures of the `wanted` samples, until the last of them
 /// (`wanted` in all) has come out, the samples end (a `None`: one could not be read) or `passed`
 /// says the time is up. With B-frames (`reordered`) pictures come out in display order a few
-/// samples late, so the first picture out at or after a wanted sample is taken; without,
-/// each sample's picture is flushed out at once. A decoding error ends the run with the frames
+/// samples late, and the first picture out that is shown at or after a wanted sample's time
+/// (`second`: when it is shown, not decoded) is taken; without, each sample's picture is
+/// flushed out at once. A decoding error ends the run with the frames
 /// taken so far.
 pub(crate) fn forward_avc(
     sets: &[Vec<u8>],
@@ -152,6 +183,23 @@ pub(crate) fn forward_avc(
     };
     let (mut seen, mut pending, mut since) = (0, None::<f64>, 0);
     let mut first = true;
+    // Pictures come out in display order, so the n-th picture out is shown at the n-th earliest
+    // time of the samples fed so far; a picture is taken once one shown at or after the wanted
+    // sample's time comes out (with B-frames, the picture out after a wanted sample is often
+    // one shown before it: the keyframe's, not the view that began after it).
+    let (mut shown, mut out_n) = (Vec::<f64>::new(), 0);
+    let mut take =
+        |yuv: &openh264::decoder::DecodedYUV<'_>, shown: &[f64], pending: &mut Option<f64>| {
+            let at = shown.get(out_n).copied();
+            out_n += 1;
+            if let (Some(at), Some(want)) = (at, *pending)
+                && at >= want - 1e-3
+                && let Ok(gray) = yuv_luma(yuv)
+            {
+                *pending = None;
+                out.push(Frame::new(gray, at, true));
+            }
+        };
     for sample in samples {
         if passed() || (seen == wanted && pending.is_none()) || since > REORDER_SLACK {
             break;
@@ -166,20 +214,241 @@ pub(crate) fn forward_avc(
         } else if pending.is_some() {
             since += 1;
         }
+        shown.insert(shown.partition_point(|&x| x <= s.second), s.second);
         let head: &[Vec<u8>] = if first { sets } else { &[] };
         first = false;
-        let picture = match dec.decode(&annex_b(head, &s.data, length_size)) {
-            Ok(p) => p,
+        match dec.decode(&annex_b(head, &s.data, length_size)) {
+            Ok(Some(yuv)) => take(&yuv, &shown, &mut pending),
+            Ok(None) => {}
             Err(_) => break,
-        };
-        if let Some(second) = pending
-            && let Some(gray) = picture.map(|yuv| yuv_luma(&yuv)).and_then(Result::ok)
-        {
-            pending = None;
-            out.push(Frame::new(gray, second.max(s.second), true));
+        }
+    }
+    // The pictures still held back for reordering when the samples ended come out now.
+    if pending.is_some()
+        && !passed()
+        && let Ok(rest) = dec.flush_remaining()
+    {
+        for yuv in &rest {
+            take(yuv, &shown, &mut pending);
         }
     }
     out
+}
+
+/// One coded picture of a track, in decoding order: the second it is shown at, its bytes, and
+/// whether a decoder can start from it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Coded {
+    pub second: f64,
+    pub bytes: u64,
+    pub key: bool,
+}
+
+/// A picture to decode: its index in decoding order, and the index of the keyframe its decoding
+/// starts from (its own for a keyframe).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Take {
+    pub from: usize,
+    pub at: usize,
+}
+
+/// Which pictures of a track (`coded`, in decoding order) to decode: the keyframes at least
+/// [`FRAME_GAP_SECS`] apart, thinned evenly to `max`; then, for each view that none of them
+/// shows and that lasts [`MIN_VIEW_SECS`], a keyframe inside it, or (when `between`: the codec is
+/// decoded forward) its picture [`SETTLE_SECS`] after it began, at most `max / 2` of these.
+/// Keyframes come first, then the others in order.
+pub(crate) fn plan(coded: &[Coded], max: usize, between: bool) -> Vec<Take> {
+    let gap_from = |last: Option<usize>, t: f64| {
+        last.is_none_or(|l: usize| t >= coded[l].second + FRAME_GAP_SECS)
+    };
+    let mut keys: Vec<usize> = Vec::new();
+    for (i, c) in coded.iter().enumerate() {
+        if c.key && gap_from(keys.last().copied(), c.second) {
+            keys.push(i);
+        }
+    }
+    if keys.len() > max {
+        let n = keys.len();
+        keys = (0..max).map(|k| keys[k * n / max]).collect();
+    }
+    let mut takes: Vec<Take> = keys.iter().map(|&k| Take { from: k, at: k }).collect();
+    let mut extra = Vec::new();
+    let mut last_key: Option<usize> = None;
+    for (start, end) in views(coded) {
+        let key_in = (start..end).find(|&i| coded[i].key);
+        let view_key = key_in.or(last_key);
+        if let Some(k) = (start..end).rev().find(|&i| coded[i].key) {
+            last_key = Some(k);
+        }
+        let shown = keys.iter().any(|&k| (start..end).contains(&k));
+        let until = coded
+            .get(end)
+            .map_or_else(|| coded[end - 1].second + SETTLE_SECS, |c| c.second);
+        if shown || until - coded[start].second < MIN_VIEW_SECS {
+            continue;
+        }
+        let take = match (key_in, view_key) {
+            (Some(k), _) => Take { from: k, at: k },
+            (None, Some(from)) if between => {
+                // Once an animation into the view has settled: the first quiet picture
+                // [`SETTLE_SECS`] in, or the first picture then.
+                let settled = coded[start].second + SETTLE_SECS;
+                let quiet = CUT_SHARE * coded[from].bytes as f64;
+                let after = (start..end).filter(|&i| coded[i].second >= settled);
+                let at = after
+                    .clone()
+                    .find(|&i| (coded[i].bytes as f64) < quiet)
+                    .or_else(|| after.clone().next())
+                    .unwrap_or(start);
+                Take { from, at }
+            }
+            _ => continue,
+        };
+        extra.push(take);
+    }
+    let room = max / 2;
+    if extra.len() > room {
+        let n = extra.len();
+        extra = (0..room).map(|k| extra[k * n / room]).collect();
+    }
+    takes.extend(extra);
+    takes
+}
+
+/// The views of a track as ranges of picture indices (start inclusive, end exclusive), split
+/// where a picture shows something new: a picture between keyframes coding [`CUT_SHARE`] of
+/// the keyframe before it and [`JUMP`] times the picture before it, pictures coding [`DRIFT_SHARE`] of it since the view began once it
+/// has lasted [`FRAME_GAP_SECS`], a keyframe of another size than the one before
+/// ([`KEY_CHANGE`]).
+fn views(coded: &[Coded]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let (mut start, mut since, mut before) = (0, 0.0, f64::INFINITY);
+    let mut key_bytes: Option<f64> = None;
+    // Whether the view changed since the last keyframe: a keyframe after a change is of another
+    // size for that change, already seen.
+    let mut changed = false;
+    for (i, c) in coded.iter().enumerate() {
+        let bytes = c.bytes as f64;
+        let new = match (c.key, key_bytes) {
+            (true, Some(k)) => !changed && (bytes - k).abs() > KEY_CHANGE * k,
+            (false, Some(k)) => {
+                since += bytes;
+                let cut = bytes >= CUT_SHARE * k && bytes >= JUMP * before;
+                before = bytes;
+                cut || (since >= DRIFT_SHARE * k
+                    && c.second >= coded[start].second + FRAME_GAP_SECS)
+            }
+            (_, None) => false,
+        };
+        if c.key {
+            key_bytes = Some(bytes.max(1.0));
+            (since, changed) = (0.0, false);
+        }
+        if new && i > start {
+            out.push((start, i));
+            (start, since) = (i, 0.0);
+            changed |= !c.key;
+        }
+    }
+    if start < coded.len() {
+        out.push((start, coded.len()));
+    }
+    out
+}
+
+/// The decoding budget of a recording whose pictures run to `last_second`: `per_minute` for
+/// each minute of it (a minute at least, [`MAX_BUDGET_MINUTES`] at most), counted in this
+/// thread's CPU time so that what is seen does not depend on how busy the machine is, with a
+/// wall-clock bound ([`WALL_FACTOR`] times it) for a machine busy beyond reason.
+pub(crate) struct Clock {
+    cpu_start: Duration,
+    budget: Duration,
+    wall_limit: Instant,
+}
+
+impl Clock {
+    pub(crate) fn start(per_minute: Duration) -> Self {
+        Clock {
+            cpu_start: thread_cpu(),
+            budget: per_minute,
+            wall_limit: Instant::now() + per_minute.saturating_mul(WALL_FACTOR),
+        }
+    }
+
+    /// Sets the budget for a recording whose pictures run to `last_second`.
+    pub(crate) fn for_length(&mut self, last_second: f64) {
+        let minutes = (last_second / 60.0).clamp(1.0, MAX_BUDGET_MINUTES);
+        let more = self.budget.mul_f64(minutes) - self.budget;
+        self.budget += more;
+        self.wall_limit += more.saturating_mul(WALL_FACTOR);
+    }
+
+    /// CPU time left of the budget (zero once the wall-clock bound has passed).
+    pub(crate) fn left(&self) -> Duration {
+        if Instant::now() > self.wall_limit {
+            return Duration::ZERO;
+        }
+        self.budget
+            .saturating_sub(thread_cpu().saturating_sub(self.cpu_start))
+    }
+}
+
+/// One run of H.264 pictures decoded forward from a keyframe: how many of its samples are
+/// wanted, and its samples from the keyframe on (a `None`: one could not be read).
+pub(crate) struct Run<I> {
+    pub wanted: usize,
+    pub samples: I,
+}
+
+/// Decodes `runs` ([`forward_avc`]), in the order given (the cheapest first: [`runs_of`]),
+/// while the `clock` has time left; a run cut short by it still gives the pictures it reached,
+/// and a panic in the decoder ends that run only.
+pub(crate) fn decode_runs<I: Iterator<Item = Option<RunSample>>>(
+    sets: &[Vec<u8>],
+    length_size: usize,
+    reordered: bool,
+    runs: Vec<Run<I>>,
+    clock: &Clock,
+) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for run in runs {
+        if clock.left().is_zero() {
+            break;
+        }
+        let passed = || clock.left().is_zero();
+        let decode = || {
+            forward_avc(
+                sets,
+                length_size,
+                reordered,
+                run.wanted,
+                run.samples,
+                passed,
+            )
+        };
+        out.extend(crate::isolate::per_file(decode).unwrap_or_default());
+    }
+    out
+}
+
+/// The runs that decode the `takes` that are not keyframes: one per keyframe they start from,
+/// as (keyframe index, the indices of the pictures wanted, ascending), the shortest first:
+/// every picture from the keyframe on is decoded, so a view close after its keyframe is the
+/// cheapest to see.
+pub(crate) fn runs_of(takes: &[Take]) -> Vec<(usize, Vec<usize>)> {
+    let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
+    for t in takes.iter().filter(|t| t.at != t.from) {
+        match runs.iter_mut().find(|(from, _)| *from == t.from) {
+            Some((_, wanted)) => wanted.push(t.at),
+            None => runs.push((t.from, vec![t.at])),
+        }
+    }
+    for (_, wanted) in &mut runs {
+        wanted.sort_unstable();
+        wanted.dedup();
+    }
+    runs.sort_by_key(|(from, wanted)| (wanted.last().map_or(0, |w| w - from), *from));
+    runs
 }
 
 /// The luma plane of a picture OpenH264 decoded.
@@ -459,6 +728,94 @@ fn nal_units(mut sample: &[u8], length_size: usize) -> impl Iterator<Item = &[u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pictures at 5 fps: a keyframe of 10 kB every `gop` pictures, 100 B for a still screen,
+    /// and a cut of 8 kB at each picture in `cuts`.
+    fn track(n: usize, gop: usize, cuts: &[usize]) -> Vec<Coded> {
+        (0..n)
+            .map(|i| Coded {
+                second: i as f64 / 5.0,
+                bytes: if i % gop == 0 {
+                    10_000
+                } else if cuts.contains(&i) {
+                    8_000
+                } else {
+                    100
+                },
+                key: i % gop == 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_view_between_keyframes_is_decoded_from_the_keyframe_before_it() {
+        // Keyframes every 2 s; a view from 2.4 s to 3.8 s, then the view before it again.
+        let coded = track(40, 10, &[12, 19]);
+        let takes = plan(&coded, MAX_FRAMES, true);
+        let keys: Vec<Take> = [0, 10, 20, 30].map(|k| Take { from: k, at: k }).to_vec();
+        assert_eq!(takes[..4], keys[..]);
+        assert_eq!(takes[4..], [Take { from: 10, at: 13 }]);
+        // Without a forward decoder, keyframes only.
+        assert_eq!(plan(&coded, MAX_FRAMES, false), keys);
+        // A still recording: its keyframes, nothing between them.
+        assert_eq!(plan(&track(40, 10, &[]), MAX_FRAMES, true), keys);
+        // A view shown for less than half a second is passing.
+        assert_eq!(plan(&track(40, 10, &[12, 14]), MAX_FRAMES, true), keys);
+        // A view from 5 s on, whose keyframe at 6 s codes to another size for it: that keyframe
+        // shows it.
+        let mut coded = track(40, 10, &[25]);
+        coded[30].bytes = 14_000;
+        assert_eq!(plan(&coded, MAX_FRAMES, true), keys);
+    }
+
+    #[test]
+    fn long_gaps_between_keyframes_are_cut_into_views_by_picture_size() {
+        // Keyframes 10 s apart: views begin at 3 s, 7 s and 9 s; the first keyframe shows the
+        // first view, the second the last.
+        let coded = track(60, 50, &[15, 35, 45]);
+        let takes = plan(&coded, MAX_FRAMES, true);
+        assert_eq!(
+            takes,
+            [
+                Take { from: 0, at: 0 },
+                Take { from: 50, at: 50 },
+                Take { from: 0, at: 16 },
+                Take { from: 0, at: 36 },
+            ]
+        );
+        assert_eq!(runs_of(&takes), vec![(0, vec![16, 36])]);
+        // A camera moving: pictures of 2 kB, none a jump from the one before, add up to a
+        // keyframe's worth every 5 pictures, and a view is cut every 2 s at the most.
+        let moving: Vec<Coded> = track(60, 50, &[])
+            .into_iter()
+            .map(|c| Coded {
+                bytes: if c.key { c.bytes } else { 2_000 },
+                ..c
+            })
+            .collect();
+        let between: Vec<usize> = plan(&moving, MAX_FRAMES, true)
+            .iter()
+            .filter(|t| t.at != t.from)
+            .map(|t| t.at)
+            .collect();
+        assert_eq!(between, vec![11, 21, 31, 56]);
+    }
+
+    #[test]
+    fn views_are_bounded_and_a_keyframe_inside_one_is_taken_alone() {
+        // Keyframes every second (every other one sampled), a cut onto each unsampled one that
+        // changes its size: the view is shown by that keyframe, decoded on its own.
+        let mut coded = track(40, 5, &[]);
+        coded[15].bytes = 14_000;
+        let takes = plan(&coded, MAX_FRAMES, true);
+        assert!(takes.contains(&Take { from: 15, at: 15 }), "{takes:?}");
+        assert!(!takes.iter().any(|t| t.at == 5 || t.at == 25), "{takes:?}");
+        // A cut every second for ten minutes: at most half as many views as keyframes.
+        let cuts: Vec<usize> = (0..3000).filter(|i| i % 5 == 2).collect();
+        let takes = plan(&track(3000, 3000, &cuts), 30, true);
+        assert_eq!(takes.iter().filter(|t| t.at == t.from).count(), 1);
+        assert_eq!(takes.len(), 1 + 15);
+    }
 
     #[test]
     fn a_vp8_keyframe_is_told_by_its_header() {

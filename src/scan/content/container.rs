@@ -35,9 +35,10 @@ const READ_WALL_FACTOR: u32 = 4;
 /// Keyframes decoded from a camera video (one with a camera make or model): a camera roll holds
 /// many videos and few of them show a document, so each gets a short look.
 const CAMERA_FRAMES: usize = 6;
-/// No keyframe is decoded after this long: a 4K HEVC keyframe costs the pure-Rust intra
-/// decoder a good fraction of a second on a slow core.
-const DECODE_BUDGET: Duration = Duration::from_secs(4);
+/// CPU time for decoding frames, per minute of recording (a minute at least): a 4K HEVC
+/// keyframe costs the pure-Rust intra decoder a good fraction of a second on a slow core, and a
+/// view between keyframes costs the H.264 pictures from the keyframe before it.
+const DECODE_BUDGET_PER_MINUTE: Duration = Duration::from_secs(4);
 /// Frames whose 32×32 thumbnails differ by less than this mean grey level are the same view.
 const SAME_VIEW: u32 = 6;
 /// A text layer with more lines than this on a page is running text, where document words
@@ -183,7 +184,7 @@ fn recording(
     } else {
         video::MAX_FRAMES
     };
-    let (frames, damaged) = match sampler.frames(file, len, max, DECODE_BUDGET) {
+    let (frames, damaged) = match sampler.frames(file, len, max, DECODE_BUDGET_PER_MINUTE) {
         Ok(f) => (f.frames, f.damaged),
         Err(e @ (VideoError::Codec(_) | VideoError::NoVideo)) => {
             return analyse::not_analysed(ev, format!("recording: {e}"), false);
