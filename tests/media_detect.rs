@@ -11,7 +11,7 @@ use lopdf::dictionary;
 use crate::content::scan;
 use crate::formats::{
     details, filtered_xobject, finding, group4, jbig2_page, passport_jpeg,
-    passports_read_on_page_1, pdf, rgb_fixture, screen,
+    passports_read_on_page_1, pdf, recording_shows_the_passport, rgb_fixture, screen,
 };
 use crate::util::{TestDir, findings_by_path, signals};
 
@@ -270,16 +270,7 @@ fn a_document_shown_between_mp4_keyframes_is_found() {
             ["frame at 0:04", "frame at 0:05"],
         ),
     ] {
-        let f = finding(&found, name);
-        assert_eq!(f["kind"], "screen_recording", "{name}: {f}");
-        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{name}: {f}");
-        assert_eq!(f["document"]["number_masked"], "*****7007", "{name}: {f}");
-        assert!(
-            details(f)
-                .iter()
-                .any(|d| at.iter().any(|a| d.starts_with(a)) && d.contains("machine-readable zone")),
-            "{name}: {f}"
-        );
+        let f = recording_shows_the_passport(&found, name, &at);
         assert!(
             details(f)
                 .iter()

@@ -182,15 +182,7 @@ fn look_closer(
             let engine = ocr::engine().map_err(|e| e.to_string())?;
             closer.read = true;
             let whole = Source::Whole { screen_like: false };
-            let reading = read_and_confirm(engine, &level, &vis, whole, &mut slanted)
-                .map_err(|e| e.to_string())?;
-            if let Some(Reading {
-                turns,
-                confirmed: Some(c),
-                ..
-            }) = reading
-                && c.names_a_document()
-            {
+            if let Some((turns, c)) = read_document(engine, &level, &vis, whole, &mut slanted)? {
                 let place =
                     format!(" (on the photo turned {degrees}° back, where its print runs level)");
                 closer.found = c.apply(ev, turns, &place);
@@ -311,15 +303,8 @@ fn read_straightened(
         let mut vis = visual::analyse(&crop);
         // Soft print seen only on the page turned a quarter is read turned first.
         vis.sideways |= soft == Some(true) && !vis.worth_ocr();
-        let reading = read_and_confirm(engine, &crop, &vis, Source::Straightened, &mut texts)
-            .map_err(|e| e.to_string())?;
-        if let Some(Reading {
-            turns,
-            confirmed: Some(c),
-            ..
-        }) = reading
-            && c.names_a_document()
-        {
+        let straightened = Source::Straightened;
+        if let Some((turns, c)) = read_document(engine, &crop, &vis, straightened, &mut texts)? {
             closer.found = c.apply(ev, turns, STRAIGHTENED);
             return Ok(());
         }
@@ -397,14 +382,7 @@ fn read_small_documents(
             continue;
         }
         closer.read = true;
-        let reading = read_and_confirm(engine, &part, &vis, Source::Part, &mut Vec::new())
-            .map_err(|e| e.to_string())?;
-        if let Some(Reading {
-            turns,
-            confirmed: Some(c),
-            ..
-        }) = reading
-            && c.names_a_document()
+        if let Some((turns, c)) = read_document(engine, &part, &vis, Source::Part, &mut Vec::new())?
         {
             closer.found = c.apply(ev, turns, IN_A_PART);
             break;
@@ -613,6 +591,24 @@ fn read_and_confirm(
         }
     }
     Ok(best)
+}
+
+/// [`read_and_confirm`] for a closer look, keeping only a reading that names a document: the
+/// quarter turns it was read at and what confirmed it. Errors are the reason for a note.
+fn read_document(
+    engine: &ocr::Engine,
+    rgb: &RgbImage,
+    vis: &Visual,
+    source: Source,
+    seen: &mut Vec<String>,
+) -> Result<Option<(u8, Confirmed)>, String> {
+    let reading = read_and_confirm(engine, rgb, vis, source, seen).map_err(|e| e.to_string())?;
+    Ok(reading.and_then(|r| {
+        let turns = r.turns;
+        r.confirmed
+            .filter(Confirmed::names_a_document)
+            .map(|c| (turns, c))
+    }))
 }
 
 /// What an image handed to [`read_and_confirm`] is.
