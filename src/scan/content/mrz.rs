@@ -935,6 +935,17 @@ fn trimmed(v: &[u8]) -> String {
         .collect()
 }
 
+/// A document number as printed: fillers only follow it, so a `<` before its last character
+/// is a `0` OCR misread (the two count the same towards the check digit, and no other
+/// character does: the check holds either way, and only a `0` is a character of a number).
+fn document_number(v: &[u8]) -> String {
+    let end = v.iter().rposition(|&c| c != b'<').map_or(0, |i| i + 1);
+    v[..end]
+        .iter()
+        .map(|&c| if c == b'<' { '0' } else { c as char })
+        .collect()
+}
+
 fn describe(
     format: MrzFormat,
     code: &[u8],
@@ -952,7 +963,7 @@ fn describe(
         doc_code,
         issuing_country,
         nationality: trimmed(nationality),
-        number_masked: mask(&trimmed(number)),
+        number_masked: mask(&document_number(number)),
         all_checks_ok: checks.iter().all(|c| c.ok),
         checks,
         corrections,
@@ -1387,6 +1398,16 @@ mod tests {
         assert_eq!(m.kind, Kind::Visa);
         assert_eq!(m.number_masked, "****902C");
         assert!(m.corrections >= 1);
+    }
+
+    #[test]
+    fn a_filler_read_inside_a_number_is_its_zero() {
+        // `007007007` with its first `0` read as `<`: the check digit holds either way.
+        assert_eq!(document_number(b"<07007007"), "007007007");
+        assert_eq!(mask(&document_number(b"<07007007")), "*****7007");
+        // Fillers after the number are not part of it.
+        assert_eq!(document_number(b"L898902C<"), "L898902C");
+        assert_eq!(document_number(b"<<<<<<<<<"), "");
     }
 
     #[test]
