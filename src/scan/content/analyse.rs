@@ -109,16 +109,12 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
         Err(e) => return not_analysed(ev, e.to_string(), true),
     };
     let mut read = Vec::new();
-    let outcome = analyse_read(
-        &decoded.rgb,
-        &visual::analyse(&decoded.rgb),
-        cx,
-        ev,
-        &mut read,
-    );
+    let seen_gray = visual::gray(&decoded.rgb);
+    let vis = visual::analyse_copy(&seen_gray);
+    let outcome = analyse_read(&decoded.rgb, &vis, cx, ev, &mut read);
     match outcome {
         Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
-            match look_closer(bytes, t, cx, &decoded.rgb, &read, ev) {
+            match look_closer(bytes, t, cx, &decoded.rgb, &seen_gray, &read, ev) {
                 Ok(closer) => Outcome::Analysed {
                     found: closer.found,
                     ocr: ocr || closer.read,
@@ -144,12 +140,14 @@ struct Closer {
 /// on their own, the first one that confirms a document deciding. Then, if none did, a
 /// document too blurred, glared or covered to be read, seen by its outline and portrait, or
 /// by the part of its text that was legible (on a straightened document, or in `read`, the
-/// lines read in the whole working copy). Errors are the reason for a note.
+/// lines read in the whole working copy; `seen_gray` is the working copy's [`visual::gray`]).
+/// Errors are the reason for a note.
 fn look_closer(
     bytes: &[u8],
     t: FileType,
     cx: &Context,
     small: &RgbImage,
+    seen_gray: &image::GrayImage,
     read: &[String],
     ev: &mut Evidence,
 ) -> Result<Closer, String> {
@@ -174,7 +172,7 @@ fn look_closer(
     // until it runs level, and read whole.
     let mut slanted = Vec::new();
     if !closer.found
-        && let Some(degrees) = visual::slant(small)
+        && let Some(degrees) = visual::slant(seen_gray)
     {
         let level = locate::level(small, degrees);
         let vis = visual::analyse(&level);

@@ -61,17 +61,28 @@ const MRZ_LINE_SPAN: f32 = 0.5;
 
 /// Runs the visual stage on `rgb`.
 pub fn analyse(rgb: &RgbImage) -> Visual {
+    analyse_copy(&gray(rgb))
+}
+
+/// The grey copy of `rgb` the visual stage works on, [`SIDE`] long (or `rgb`'s size if
+/// smaller): made once per photo and shared by [`analyse_copy`] and [`slant`].
+pub(crate) fn gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
         rgb.width(),
         rgb.height(),
         SIDE.min(rgb.width().max(rgb.height())),
     );
-    let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
-    let upright = analyse_gray(&gray);
+    image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h)
+}
+
+/// Runs the visual stage on a [`gray`] copy: upright, and turned a quarter when that shows
+/// clearly more print.
+pub(crate) fn analyse_copy(gray: &GrayImage) -> Visual {
+    let upright = analyse_gray(gray);
     if upright.mrz_bands > 0 {
         return upright;
     }
-    let turned = analyse_gray(&image::imageops::rotate90(&gray));
+    let turned = analyse_gray(&image::imageops::rotate90(gray));
     let score = |v: &Visual| v.text_lines + 4 * v.mrz_bands;
     if turned.worth_ocr() && score(&turned) > 2 * score(&upright) {
         Visual {
@@ -95,18 +106,12 @@ const SLANT_MIN: u32 = 12;
 /// (buildings, horizons) or every way (foliage).
 const SLANT_PEAK: f32 = 1.6;
 
-/// The angle (degrees, 12–78) by which the print of `rgb` runs at a slant, clockwise from
-/// level, if it does: the strongest direction of its edges, folded into a quarter turn (lines
-/// and the strokes across them are square to each other). A photo in which it finds none
-/// costs a gradient pass over the visual stage's grey copy.
-pub(crate) fn slant(rgb: &RgbImage) -> Option<u32> {
-    let (w, h) = crate::media::decode::fit(
-        rgb.width(),
-        rgb.height(),
-        SIDE.min(rgb.width().max(rgb.height())),
-    );
-    let gray = image::imageops::thumbnail(&image::imageops::grayscale(rgb), w, h);
-    let (w, h) = (w as usize, h as usize);
+/// The angle (degrees, 12–78) by which the print of a photo runs at a slant, clockwise from
+/// level, if it does, judged on its [`gray`] copy: the strongest direction of its edges,
+/// folded into a quarter turn (lines and the strokes across them are square to each other). A
+/// photo in which it finds none costs one gradient pass over that copy.
+pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w < 16 || h < 16 {
         return None;
     }
@@ -1080,20 +1085,18 @@ mod tests {
         assert!(!blank.worth_ocr());
     }
 
-    /// A white page with two rows near the bottom, each of `words` runs of `chars` dense
-    /// "characters" separated by gaps too wide to join a line but narrow enough to join a band.
     #[test]
     fn print_at_a_slant_is_found_and_levelled_and_level_print_is_not() {
         let rgb = |g: &GrayImage| image::DynamicImage::ImageLuma8(g.clone()).to_rgb8();
         let level = rgb(&page(8));
-        assert_eq!(slant(&level), None);
+        assert_eq!(slant(&gray(&level)), None);
         assert!(analyse(&level).worth_ocr());
         // The page turned 35° clockwise on a grey desk, as soft as a photo: the visual stage
         // does not see it...
         let turned = image::imageops::blur(&super::super::locate::level(&level, 360 - 35), 1.5);
         assert!(!analyse(&turned).worth_ocr(), "{:?}", analyse(&turned));
         // ...the slant is found, and turned back, the page reads as print again.
-        let found = slant(&turned).expect("a slant");
+        let found = slant(&gray(&turned)).expect("a slant");
         assert!(found.abs_diff(35) <= 2, "{found}");
         assert!(analyse(&super::super::locate::level(&turned, found)).worth_ocr());
         // A photo of nothing in particular (noise) has no slant.
@@ -1105,9 +1108,11 @@ mod tests {
             x ^= x << 5;
             *p = image::Rgb([(x >> 24) as u8; 3]);
         }
-        assert_eq!(slant(&noise), None);
+        assert_eq!(slant(&gray(&noise)), None);
     }
 
+    /// A white page with two rows near the bottom, each of `words` runs of `chars` dense
+    /// "characters" separated by gaps too wide to join a line but narrow enough to join a band.
     fn bottom_rows(words: u32, chars: u32) -> GrayImage {
         let mut img = GrayImage::from_pixel(600, 400, image::Luma([235]));
         for row in 0..2 {
