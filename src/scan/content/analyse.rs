@@ -168,21 +168,46 @@ fn look_closer(
         return Ok(closer);
     }
     // Print at a slant the visual stage does not see (a card turned by 20–70° that is cut off
-    // by the frame, or lies on a busy background where no outline closes): the photo turned
-    // until it runs level, and read whole.
+    // by the frame, or lies on a busy background where no outline closes): the photo, or the
+    // part of it whose print runs one way, turned until it runs level, and read.
     let mut slanted = Vec::new();
-    if !closer.found
-        && let Some(degrees) = visual::slant(seen_gray)
-    {
-        let level = locate::level(small, degrees);
+    for slant in visual::slants(seen_gray) {
+        if closer.found {
+            break;
+        }
+        let degrees = slant.degrees;
+        let (level, source, place) = match slant.part {
+            None => (
+                locate::level(small, degrees),
+                Source::Whole { screen_like: false },
+                format!(" (on the photo turned {degrees}° back, where its print runs level)"),
+            ),
+            // A part of the photo: cut from a decode at twice the resolution when it shows
+            // print already in the working copy.
+            Some(part) => {
+                let level = locate::level(&part.crop(small), degrees);
+                let vis = visual::analyse(&level);
+                if vis.text_lines < 2 && !vis.worth_ocr() {
+                    continue;
+                }
+                let level = if t.caps().pixels == Some(Pixels::Still) {
+                    let large = decode::decode_large(bytes, t, cx.orientation)
+                        .map_err(|e| e.to_string())?;
+                    locate::level(&part.crop(&large.rgb), degrees)
+                } else {
+                    level
+                };
+                let place = format!(
+                    " (in a part of the photo turned {degrees}° back, where its print runs level)"
+                );
+                (level, Source::Part, place)
+            }
+        };
         let vis = visual::analyse(&level);
         if vis.worth_ocr() {
             let engine = ocr::engine().map_err(|e| e.to_string())?;
             closer.read = true;
-            let whole = Source::Whole { screen_like: false };
-            if let Some((turns, c)) = read_document(engine, &level, &vis, whole, &mut slanted)? {
-                let place =
-                    format!(" (on the photo turned {degrees}° back, where its print runs level)");
+            if let Some((turns, c)) = read_document(engine, &level, &vis, source, &mut slanted)? {
                 closer.found = c.apply(ev, turns, &place);
                 if confirmed(ev) {
                     return Ok(closer);

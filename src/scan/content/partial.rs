@@ -170,10 +170,17 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
     let share = |t: &str, f: fn(&char) -> bool| {
         t.chars().filter(f).count() as f32 / t.chars().count().max(1) as f32
     };
-    let two_rows = pieces.iter().any(|t| share(t, char::is_ascii_digit) >= 0.4)
-        && pieces.iter().any(|t| {
-            share(t, char::is_ascii_digit) <= 0.1 && share(t, char::is_ascii_uppercase) >= 0.3
-        });
+    let names = |t: &&String| {
+        share(t, char::is_ascii_digit) <= 0.1 && share(t, char::is_ascii_uppercase) >= 0.3
+    };
+    // The line of digits may show no filler at all (the optional field is filled, or its
+    // fillers blurred into digits) when the names' line opens as a zone's first line does.
+    let digits = |t: &String| {
+        share(t, char::is_ascii_digit) >= 0.4
+            && (mrz_piece(t)
+                || (pieces.iter().any(|p| names(p) && zone_opening(p)) && digit_row(t)))
+    };
+    let two_rows = pieces.iter().any(names) && compact.iter().any(digits);
     if two_rows {
         cues.push((W_MRZ_ROWS, "parts of two machine-readable lines".into()));
     } else if piece.is_some() {
@@ -204,6 +211,7 @@ pub(crate) fn judge(texts: &[&str], shaped: bool) -> Option<Partial> {
         (Some((kind, _, Strength::Strong)), ..) => kind,
         _ if id_start || id_shaped || misread.is_some() => Kind::IdCard,
         (_, _, Some(len)) if len >= 40 => Kind::Passport,
+        _ if pieces.iter().any(|p| p.starts_with('P') && zone_opening(p)) => Kind::Passport,
         _ => Kind::IdCard,
     };
     let seen: Vec<String> = cues.into_iter().map(|(_, s)| s).collect();
@@ -232,6 +240,27 @@ fn title(compact: &[String]) -> Option<(&'static str, Kind, bool)> {
                 .map(|wrong| (t, kind, wrong == 0))
         })
     })
+}
+
+/// A zone's first line opens with a document code (`P`, `I`, `A`, `C`, `V`), a second letter
+/// or filler, and the issuing state's three letters (`P<FRA`, `IDCHE`).
+fn zone_opening(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 5
+        && b"PIACV".contains(&b[0])
+        && (b[1].is_ascii_uppercase() || b[1] == b'<')
+        && b[2..5].iter().all(u8::is_ascii_uppercase)
+}
+
+/// A long row of a zone's characters, nearly all digits: the second line of a passport's zone
+/// (number, nationality, dates, check digits) read without its fillers.
+fn digit_row(t: &str) -> bool {
+    let n = t.chars().count();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    n >= 20
+        && t.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '<')
+        && digits * 10 >= n * 6
 }
 
 /// A piece of a machine-readable line: at least 12 characters, nearly all `A–Z`, `0–9` and
@@ -269,6 +298,23 @@ mod tests {
         )
         .unwrap();
         assert!(p.weight >= 0.5, "{p:?}");
+        // A zone's first line and its second read without a filler, in a whole photo; the
+        // digits alone, or beside a names' line that does not open like a zone, are not.
+        let p = judge(
+            &["P<FRAULYSSE<CHRISTOPHE<<<<<<", "08005033806004103180605806"],
+            false,
+        )
+        .unwrap();
+        assert!(p.reason.contains("two machine-readable lines"), "{p:?}");
+        assert_eq!(p.kind, Kind::Passport);
+        assert_eq!(
+            judge(
+                &["ULYSSE<CHRISTOPHE<<<<<<", "08005033806004103180605806"],
+                false
+            ),
+            None
+        );
+        assert_eq!(judge(&["08005033806004103180605806"], false), None);
         // One of them alone, or the same line read twice, is not.
         assert_eq!(judge(&["SDOTTIR<<THURIDUR<OESP<<<<<<<<<<<"], false), None);
         assert_eq!(

@@ -65,7 +65,7 @@ pub fn analyse(rgb: &RgbImage) -> Visual {
 }
 
 /// The grey copy of `rgb` the visual stage works on, [`SIDE`] long (or `rgb`'s size if
-/// smaller): made once per photo and shared by [`analyse_copy`] and [`slant`].
+/// smaller): made once per photo and shared by [`analyse_copy`] and [`slants`].
 pub(crate) fn gray(rgb: &RgbImage) -> GrayImage {
     let (w, h) = crate::media::decode::fit(
         rgb.width(),
@@ -106,17 +106,24 @@ const SLANT_MIN: u32 = 12;
 /// (buildings, horizons) or every way (foliage).
 const SLANT_PEAK: f32 = 1.6;
 
-/// The angle (degrees, 12–78) by which the print of a photo runs at a slant, clockwise from
-/// level, if it does, judged on its [`gray`] copy: the strongest direction of its edges,
-/// folded into a quarter turn (lines and the strokes across them are square to each other). A
-/// photo in which it finds none costs one gradient pass over that copy.
-pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
+/// The directions (degrees, 12–78, clockwise from level) at which the print of a photo may
+/// run at a slant, judged on its [`gray`] copy, most likely first: the strongest direction of
+/// all its edges (folded into a quarter turn: lines and the strokes across them are square to
+/// each other), then the strongest direction of one part of it ([`LOCAL_CELLS`] cells square),
+/// where a document lies among a scene whose edges point other ways (a card turned on a
+/// cluttered background, or crossed by a finger), with where that part lies, and then the whole
+/// photo turned that way.
+/// A photo costs one gradient pass over that copy.
+pub(crate) fn slants(gray: &GrayImage) -> Vec<Slant> {
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w < 16 || h < 16 {
-        return None;
+        return Vec::new();
     }
+    // Edge weight by direction, whole and per cell.
+    let cell = (w.min(h) / CELLS_ON_SHORT_SIDE).max(8);
+    let (cols, rows) = (w.div_ceil(cell), h.div_ceil(cell));
+    let mut cells = vec![[0f32; 90]; cols * rows];
     let px = gray.as_raw();
-    let mut hist = [0f32; 90];
     for y in 1..h - 1 {
         for x in 1..w - 1 {
             let at = |x: usize, y: usize| i32::from(px[y * w + x]);
@@ -126,19 +133,141 @@ pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
                 continue;
             }
             let deg = (gy as f32).atan2(gx as f32).to_degrees().rem_euclid(90.0);
-            hist[(deg as usize).min(89)] += (gx as f32).hypot(gy as f32);
+            cells[(y / cell) * cols + x / cell][(deg as usize).min(89)] +=
+                (gx as f32).hypot(gy as f32);
         }
     }
+    let sum = |which: &mut dyn Iterator<Item = &[f32; 90]>| {
+        which.fold([0f32; 90], |mut acc, c| {
+            acc.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+            acc
+        })
+    };
+    let mut found = Vec::new();
+    let whole = sum(&mut cells.iter());
+    if let Some((peak, ratio)) = peak_direction(&whole, SLANT_MIN)
+        && ratio >= SLANT_PEAK
+    {
+        found.push(Slant {
+            degrees: peak,
+            part: None,
+        });
+    }
+    // The part whose edges point one way most clearly, among parts with at least the photo's
+    // average edge weight (a plain wall's few edges point anywhere).
+    let n = LOCAL_CELLS.min(cols).min(rows);
+    let total: f32 = whole.iter().sum();
+    let per_cell = total / (cols * rows) as f32;
+    let mut best: Option<(u32, f32, usize, usize)> = None;
+    for r in 0..=rows - n {
+        for c in 0..=cols - n {
+            let part = sum(&mut (0..n * n).map(|i| &cells[(r + i / n) * cols + c + i % n]));
+            if part.iter().sum::<f32>() < per_cell * (n * n) as f32 {
+                continue;
+            }
+            if let Some((peak, ratio)) = peak_direction(&part, SLANT_MIN)
+                && ratio >= LOCAL_PEAK
+                && best.is_none_or(|b| ratio > b.1)
+            {
+                best = Some((peak, ratio, r, c));
+            }
+        }
+    }
+    let Some((peak, _, r0, c0)) = best else {
+        return found;
+    };
+    // The part grown over the cells around it whose edges point the same way: the document's
+    // print, whatever its size.
+    let apart = |a: u32, b: u32| a.abs_diff(b).min(90 - a.abs_diff(b));
+    let same = |i: usize| {
+        cells[i].iter().sum::<f32>() >= per_cell / 2.0
+            && peak_direction(&cells[i], 0).is_some_and(|(p, _)| apart(p, peak) <= LOCAL_SAME)
+    };
+    let mut inside = vec![false; cols * rows];
+    let mut todo: Vec<usize> = (0..n * n)
+        .map(|i| (r0 + i / n) * cols + c0 + i % n)
+        .collect();
+    for &i in &todo {
+        inside[i] = true;
+    }
+    while let Some(i) = todo.pop() {
+        let (r, c) = (i / cols, i % cols);
+        let near = [
+            (r > 0).then(|| i - cols),
+            (r + 1 < rows).then(|| i + cols),
+            (c > 0).then(|| i - 1),
+            (c + 1 < cols).then(|| i + 1),
+        ];
+        for j in near.into_iter().flatten() {
+            if !inside[j] && same(j) {
+                inside[j] = true;
+                todo.push(j);
+            }
+        }
+    }
+    let (mut r_min, mut r_max, mut c_min, mut c_max) = (rows, 0, cols, 0);
+    for i in (0..cols * rows).filter(|&i| inside[i]) {
+        let (r, c) = (i / cols, i % cols);
+        (r_min, r_max, c_min, c_max) = (r_min.min(r), r_max.max(r), c_min.min(c), c_max.max(c));
+    }
+    // A cell's margin: the document's edge and the ends of its lines.
+    let part = Part {
+        left: (c_min.saturating_sub(1) * cell) as f32 / w as f32,
+        top: (r_min.saturating_sub(1) * cell) as f32 / h as f32,
+        right: (((c_max + 2) * cell) as f32 / w as f32).min(1.0),
+        bottom: (((r_max + 2) * cell) as f32 / h as f32).min(1.0),
+    };
+    let tried = found.iter().any(|s| apart(s.degrees, peak) < LOCAL_SAME);
+    found.push(Slant {
+        degrees: peak,
+        part: Some(part),
+    });
+    // And the whole photo turned that way, in case the part missed the document's print.
+    if !tried {
+        found.push(Slant {
+            degrees: peak,
+            part: None,
+        });
+    }
+    found
+}
+
+/// A direction at which print may run at a slant, from [`slants`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Slant {
+    /// Clockwise from level.
+    pub degrees: u32,
+    /// Where in the photo, when it was seen in one part of it.
+    pub part: Option<Part>,
+}
+
+/// The copy is cut into cells this many to its short side for [`slants`]' parts...
+const CELLS_ON_SHORT_SIDE: usize = 8;
+/// ...and a part is this many cells square (a quarter of the short side across: the print of
+/// a card that fills a third of it)...
+const LOCAL_CELLS: usize = 2;
+/// ...whose edges point one way this many times more than the average direction: more than
+/// the whole photo's [`SLANT_PEAK`], since a small part of a scene points one way more often.
+const LOCAL_PEAK: f32 = 2.2;
+/// The part grows over the cells around it whose own strongest direction lies this close to
+/// its direction (degrees).
+const LOCAL_SAME: u32 = 6;
+
+/// The strongest direction (smoothed over 5°, wrapping round the quarter turn) of the edge
+/// weights `hist` (one bin a degree), if it lies `min` to 90 − `min` degrees from level, with
+/// how many times the average direction it weighs.
+fn peak_direction(hist: &[f32; 90], min: u32) -> Option<(u32, f32)> {
     let mean = hist.iter().sum::<f32>() / 90.0;
     if mean <= 0.0 {
         return None;
     }
-    // Smoothed over 5°, wrapping round the quarter turn.
     let smooth = |k: usize| (0..5).map(|d| hist[(k + 90 + d - 2) % 90]).sum::<f32>() / 5.0;
     let (peak, weight) = (0..90)
         .map(|k| (k as u32, smooth(k)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    ((SLANT_MIN..=90 - SLANT_MIN).contains(&peak) && weight >= SLANT_PEAK * mean).then_some(peak)
+    (min..=90 - min)
+        .contains(&peak)
+        .then_some((peak, weight / mean))
 }
 
 /// A part of an image, in fractions of its width and height (0–1).
@@ -1089,14 +1218,17 @@ mod tests {
     fn print_at_a_slant_is_found_and_levelled_and_level_print_is_not() {
         let rgb = |g: &GrayImage| image::DynamicImage::ImageLuma8(g.clone()).to_rgb8();
         let level = rgb(&page(8));
-        assert_eq!(slant(&gray(&level)), None);
+        assert_eq!(slants(&gray(&level)).first().map(|s| s.degrees), None);
         assert!(analyse(&level).worth_ocr());
         // The page turned 35° clockwise on a grey desk, as soft as a photo: the visual stage
         // does not see it...
         let turned = image::imageops::blur(&super::super::locate::level(&level, 360 - 35), 1.5);
         assert!(!analyse(&turned).worth_ocr(), "{:?}", analyse(&turned));
         // ...the slant is found, and turned back, the page reads as print again.
-        let found = slant(&gray(&turned)).expect("a slant");
+        let found = slants(&gray(&turned))
+            .first()
+            .map(|s| s.degrees)
+            .expect("a slant");
         assert!(found.abs_diff(35) <= 2, "{found}");
         assert!(analyse(&super::super::locate::level(&turned, found)).worth_ocr());
         // A photo of nothing in particular (noise) has no slant.
@@ -1108,7 +1240,44 @@ mod tests {
             x ^= x << 5;
             *p = image::Rgb([(x >> 24) as u8; 3]);
         }
-        assert_eq!(slant(&gray(&noise)), None);
+        assert_eq!(slants(&gray(&noise)).first().map(|s| s.degrees), None);
+    }
+
+    #[test]
+    fn print_at_a_slant_in_one_part_of_a_busy_photo_is_found_there() {
+        // A facade of blocks fills the photo (its edges along the axes, outweighing any
+        // other direction); a page turned 35° lies in its lower right.
+        let mut photo = RgbImage::from_fn(640, 480, |x, y| {
+            image::Rgb([if (x / 23 + y / 31) % 2 == 0 { 70 } else { 180 }; 3])
+        });
+        let page = image::DynamicImage::ImageLuma8(page(8)).to_rgb8();
+        let page = image::imageops::thumbnail(&page, 300, 200);
+        let turned = super::super::locate::level(&page, 360 - 35);
+        let (x0, y0) = (300, 150);
+        for (x, y, p) in turned.enumerate_pixels() {
+            // The canvas's grey corners are not the page's.
+            if p.0 != [128; 3] && x0 + x < 640 && y0 + y < 480 {
+                photo.put_pixel(x0 + x, y0 + y, *p);
+            }
+        }
+        let photo = image::imageops::blur(&photo, 1.0);
+        let found = slants(&gray(&photo));
+        // The photo as a whole points along the axes; the page's part points its own way...
+        let first = found.first().expect("a slant");
+        let part = first.part.expect("seen in a part");
+        assert!(first.degrees.abs_diff(35) <= 3, "{found:?}");
+        // ...and the part holds the page's middle.
+        let (cx, cy) = (
+            (x0 + turned.width() / 2) as f32 / 640.0,
+            (y0 + turned.height() / 2) as f32 / 480.0,
+        );
+        assert!(
+            (part.left..part.right).contains(&cx) && (part.top..part.bottom).contains(&cy),
+            "{part:?} misses ({cx}, {cy})"
+        );
+        // Turned back, it shows its print to the visual stage.
+        let level = super::super::locate::level(&part.crop(&photo), first.degrees);
+        assert!(analyse(&level).text_lines >= 2, "{:?}", analyse(&level));
     }
 
     /// A white page with two rows near the bottom, each of `words` runs of `chars` dense
