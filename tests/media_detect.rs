@@ -292,3 +292,54 @@ fn a_document_shown_between_mp4_keyframes_is_found() {
         );
     }
 }
+
+/// A `w` × `h` frame showing the document `fixture` (under `tests/data/`) `width` px wide,
+/// turned `degrees` counter-clockwise, in its middle, on a dark ground.
+fn turned_document(fixture: &str, (w, h): (u32, u32), width: u32, degrees: f32) -> image::RgbImage {
+    use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
+    let ground = image::Rgb([32, 48, 64]);
+    let doc = rgb_fixture(fixture);
+    let height = doc.height() * width / doc.width();
+    let doc = imageops::resize(&doc, width, height, imageops::FilterType::Lanczos3);
+    let mut frame = image::RgbImage::from_pixel(w, h, ground);
+    imageops::overlay(
+        &mut frame,
+        &doc,
+        i64::from((w - width) / 2),
+        i64::from((h - height) / 2),
+    );
+    rotate_about_center(
+        &frame,
+        -degrees.to_radians(),
+        Interpolation::Bilinear,
+        Border::Constant(ground),
+    )
+}
+
+/// An ID card turned 24° on a desktop screen recording's keyframe (a photo of it shown on
+/// screen, 44 % of a 1280×720 frame wide) is found: the frame looks like a document, reading it
+/// whole confirms nothing, and it is looked at closer as a photo is — the card straightened and
+/// its zone read. Before, a screen recording's frames were only read whole, and nothing was
+/// found.
+#[test]
+fn a_turned_card_on_a_recordings_keyframe_is_straightened_and_read() {
+    let t = TestDir::new();
+    let dir = t.path().join("in");
+    fs::create_dir_all(&dir).unwrap();
+    let screen = image::RgbImage::from_pixel(1280, 720, image::Rgb([230, 232, 236]));
+    let card = turned_document("detect/positive/pe__100_id-che.jpg", (1280, 720), 560, 24.0);
+    let frames = [screen.clone(), screen.clone(), card.clone(), card, screen];
+    let mp4 = crate::util::media::h264_mp4(&frames, 1, &[0, 2, 4]);
+    fs::write(dir.join("screen-2024-03-12.mp4"), mp4).unwrap();
+    let out = scan(&dir, &t.path().join("cache"), &[]);
+    let found = findings_by_path(&out, &dir);
+    let f = finding(&found, "screen-2024-03-12.mp4");
+    assert_eq!(f["kind"], "screen_recording", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+    assert!(
+        details(f).iter().any(|d| d.starts_with("frame at 0:0")
+            && d.contains("machine-readable zone")
+            && d.contains("straightened")),
+        "{f}"
+    );
+}

@@ -284,7 +284,7 @@ fn image(doc: &Document, img: &PdfImage<'_>) -> Result<PageImage, String> {
     }
     Ok(PageImage {
         file_type: FileType::Png,
-        bytes: png(&gray)?,
+        bytes: gray_png(&gray)?,
     })
 }
 
@@ -297,8 +297,9 @@ fn soften(bilevel: &GrayImage) -> GrayImage {
     imageproc::filter::box_filter(bilevel, 1, 1)
 }
 
-/// `gray` as a PNG, compressed for speed: it is read once, in memory.
-fn png(gray: &GrayImage) -> Result<Vec<u8>, String> {
+/// `gray` as a PNG, compressed for speed: it is read once, in memory (a page's image, a
+/// recording's frame looked at closer).
+pub(crate) fn gray_png(gray: &GrayImage) -> Result<Vec<u8>, String> {
     use image::ImageEncoder;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let mut out = Vec::new();

@@ -94,6 +94,18 @@ pub(crate) fn read_all(file: &mut File, len: u64, ev: &mut Evidence) -> Result<V
 
 /// Runs the content stages on a file's `bytes`, adding votes and notes to `ev`.
 pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+    analyse_picture(bytes, cx, false, ev)
+}
+
+/// [`analyse`] for a recording's frame that looks like a document (a still picture's `bytes`):
+/// when reading it whole confirms no document, it gets the closer look a photo gets
+/// (straightened, levelled, small parts read larger), though a screen recording's frame is a
+/// screen's picture.
+pub(crate) fn analyse_frame(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
+    analyse_picture(bytes, cx, true, ev)
+}
+
+fn analyse_picture(bytes: &[u8], cx: &Context, frame: bool, ev: &mut Evidence) -> Outcome {
     let Some(t) = cx.file_type else {
         return not_analysed(ev, "not an image".into(), false);
     };
@@ -113,12 +125,17 @@ pub fn analyse(bytes: &[u8], cx: &Context, ev: &mut Evidence) -> Outcome {
     let vis = visual::analyse_copy(&seen_gray);
     let outcome = analyse_read(&decoded.rgb, &vis, cx, ev, &mut read);
     match outcome {
-        Outcome::Analysed { found: false, ocr } if still && !screen_like(&decoded.rgb, cx) => {
+        // A frame that looks like a document is looked at closer unless its reading confirmed
+        // one: a zone's shape read across the whole frame is not its number.
+        Outcome::Analysed { found, ocr }
+            if still && (frame && !confirmed(ev) || !found && !screen_like(&decoded.rgb, cx)) =>
+        {
             match look_closer(bytes, t, cx, &decoded.rgb, &seen_gray, &read, ev) {
                 Ok(closer) => Outcome::Analysed {
-                    found: closer.found,
+                    found: found || closer.found,
                     ocr: ocr || closer.read,
                 },
+                Err(_) if found => outcome,
                 Err(e) => not_analysed(ev, e, true),
             }
         }

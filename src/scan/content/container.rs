@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use image::{RgbImage, imageops};
 
 use super::analyse::{self, Context, Outcome};
+use super::face;
 use super::visual::{self, Visual};
 use crate::media::caps::{Pixels, Recording};
 use crate::media::pdf::pages as pdf;
+use crate::media::sniff::FileType;
 use crate::media::video::{self, VideoError};
 use crate::scan::finding::{Evidence, Kind};
 use crate::scan::signals;
@@ -250,9 +252,7 @@ fn recording(
         let f = &frames[view.frame];
         let mut part = Evidence::default();
         read += 1;
-        if let Outcome::Analysed { found, ocr: o } =
-            analyse::analyse_seen(&f.rgb, &view.vis, &frame_cx, &mut part)
-        {
+        if let Outcome::Analysed { found, ocr: o } = read_view(f, view, &frame_cx, &mut part) {
             ocr |= o;
             let strongest = part.votes.iter().map(|v| v.weight).fold(0.0, f32::max);
             if found && best.as_ref().is_none_or(|b| strongest > b.0) {
@@ -286,6 +286,29 @@ fn recording(
     Outcome::Analysed { found, ocr }
 }
 
+/// Reads the frame of one view: read whole, and when it looks like a document and nothing was
+/// read in it, looked at closer as a photo is (the document straightened, its print levelled,
+/// small parts read larger): a card turned 24° in a frame, or one in an app's camera preview,
+/// whose print OCR does not read across the whole frame.
+fn read_view(f: &video::Frame, view: &View, cx: &Context, ev: &mut Evidence) -> Outcome {
+    if view.document == 0 {
+        return analyse::analyse_seen(&f.rgb, &view.vis, cx, ev);
+    }
+    // The closer look decodes its picture again (larger where a part is small): the frame is
+    // handed over as the grey PNG a still of it would be.
+    match pdf::gray_png(&imageops::grayscale(&f.rgb)) {
+        Ok(png) => {
+            let cx = Context {
+                file_type: Some(FileType::Png),
+                orientation: None,
+                ..*cx
+            };
+            analyse::analyse_frame(&png, &cx, ev)
+        }
+        Err(_) => analyse::analyse_seen(&f.rgb, &view.vis, cx, ev),
+    }
+}
+
 /// One distinct view of a recording: its frame, what the visual stage saw, its thumbnail for
 /// telling views apart, and how much it looks like a document.
 struct View {
@@ -298,18 +321,22 @@ struct View {
 /// How much a frame looks like a document, 0 when not at all: a machine-readable-zone band
 /// counts most, in the frame or inside the outline of a card or a page filling part of it
 /// (where the band is seen at the scale of the document, not of the whole screen around it),
-/// then such an outline, more with rows of print inside, then a small card-shaped object on a
-/// plain surface with print on it. Text alone does not count: an app's screen carries more of
+/// then such an outline, more with a portrait inside and with rows of print inside, then a
+/// small card-shaped object on a plain surface with print on it, or, where none of these shows,
+/// a face of an ID photo's size. Text alone does not count: an app's screen carries more of
 /// it than a passport page.
 fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
     let gray = visual::outline_gray(rgb);
     let (w, h) = rgb.dimensions();
-    let (mut mrz, mut outline, mut printed) = (vis.mrz_bands > 0, false, false);
+    let (mut mrz, mut outline, mut printed, mut portrait) =
+        (vis.mrz_bands > 0, false, false, false);
     for o in visual::card_outlines(&gray) {
         outline = true;
-        let inside = visual::analyse(&outline_part(&o, w, h).crop(rgb));
+        let part = outline_part(&o, w, h);
+        let inside = visual::analyse(&part.crop(rgb));
         mrz |= inside.mrz_bands > 0;
         printed |= inside.worth_ocr();
+        portrait = portrait || has_portrait(rgb, &o, &part);
     }
     // A document on a plain ground of its own lightness shows no outline, and on a tall
     // screen its zone is too small for the visual stage's copy of the whole frame: the frame is
@@ -318,7 +345,64 @@ fn document_likeness(rgb: &RgbImage, vis: &Visual) -> u32 {
     let small = visual::small_documents(&gray)
         .into_iter()
         .any(|part| visual::analyse(&part.crop(rgb)).worth_ocr());
-    4 * u32::from(mrz) + 2 * u32::from(outline) + u32::from(printed) + u32::from(small)
+    let score = 4 * u32::from(mrz)
+        + 2 * u32::from(outline)
+        + 2 * u32::from(portrait)
+        + u32::from(printed)
+        + u32::from(small);
+    if score == 0 && shows_portrait(rgb) {
+        return 1;
+    }
+    score
+}
+
+/// Whether the card or page outlined by `o` (inside `part` of `rgb`) holds a portrait: a face
+/// of the height an ID photo has on its document, a sixth to two thirds of the document's
+/// short side.
+fn has_portrait(rgb: &RgbImage, o: &visual::Outline, part: &visual::Part) -> bool {
+    let short = o.thickness * rgb.width().max(rgb.height()) as f32;
+    face_in(rgb, part, short / 6.0, short * 2.0 / 3.0)
+}
+
+/// Whether a frame with no outline shows a portrait the size an ID photo has on a document
+/// filling a good part of the frame (a page whose own outline does not close, against a ground
+/// of its lightness or with more printed around it): a face a twelfth to a quarter of the
+/// frame's short side high, looked for in squares along a tall or wide frame (at a scale where
+/// such a face reaches the detector's window). The detector's bounds are loose: a video call's
+/// face filling the frame's width can count too, and such a frame is then read closer.
+fn shows_portrait(rgb: &RgbImage) -> bool {
+    let (w, h) = rgb.dimensions();
+    let short = w.min(h) as f32;
+    let whole = visual::Part {
+        left: 0.0,
+        top: 0.0,
+        right: 1.0,
+        bottom: 1.0,
+    };
+    let mut parts = squares(w, h).peekable();
+    let parts: Vec<visual::Part> = if parts.peek().is_some() {
+        parts.collect()
+    } else {
+        vec![whole]
+    };
+    parts
+        .iter()
+        .any(|part| face_in(rgb, part, short / 12.0, short / 4.0))
+}
+
+/// Whether `part` of `rgb` holds a face `min` to `max` pixels high. A detector that cannot run
+/// leaves the cue out (reading the frame says why, where it matters).
+fn face_in(rgb: &RgbImage, part: &visual::Part, min: f32, max: f32) -> bool {
+    let (w, h) = rgb.dimensions();
+    let px = |f: f32, side: u32| (f * side as f32).round() as u32;
+    let area = face::Area {
+        x: px(part.left, w),
+        y: px(part.top, h),
+        width: px(part.right - part.left, w),
+        height: px(part.bottom - part.top, h),
+    };
+    face::detect_in(rgb, area, (min as u32).max(1), (max as u32).max(1))
+        .is_ok_and(|faces| !faces.is_empty())
 }
 
 /// Squares of the short side's size along the long side of an image `w` × `h`, half a square
@@ -507,6 +591,45 @@ mod tests {
         assert!(!may_read(4, budget, MAX_READ_BUDGET, MAX_READ_BUDGET));
         let wall = MAX_READ_BUDGET * (READ_WALL_FACTOR + 1);
         assert!(!may_read(4, budget, budget, wall));
+    }
+
+    /// An 886×1920 frame: a light card 700 × 440 px on a dark ground, with a portrait (a face
+    /// from the test data) or a grey box of the same size where an ID photo goes.
+    fn card_frame(portrait: bool) -> RgbImage {
+        let mut frame = RgbImage::from_pixel(886, 1920, image::Rgb([30, 40, 50]));
+        let card = RgbImage::from_pixel(700, 440, image::Rgb([236, 232, 224]));
+        imageops::overlay(&mut frame, &card, 93, 740);
+        let photo = if portrait {
+            face(200, 250)
+        } else {
+            RgbImage::from_pixel(200, 250, image::Rgb([120, 120, 120]))
+        };
+        imageops::overlay(&mut frame, &photo, 133, 830);
+        frame
+    }
+
+    fn face(w: u32, h: u32) -> RgbImage {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/detect/negative/facerec__obama.jpg"
+        );
+        let face = image::open(path).unwrap().into_rgb8();
+        imageops::resize(&face, w, h, imageops::FilterType::Triangle)
+    }
+
+    #[test]
+    fn a_portrait_in_a_card_makes_a_frame_more_like_a_document() {
+        let score = |f: &RgbImage| document_likeness(f, &visual::analyse(f));
+        let (with, without) = (score(&card_frame(true)), score(&card_frame(false)));
+        assert!(without >= 2, "the card's outline is seen: {without}");
+        assert_eq!(with, without + 2);
+        // With no outline, a face of an ID photo's size counts a little; a frame without a
+        // face does not.
+        let ground = image::Rgb([236, 232, 224]);
+        let mut id_photo = RgbImage::from_pixel(886, 1920, ground);
+        assert_eq!(score(&id_photo), 0);
+        imageops::overlay(&mut id_photo, &face(200, 250), 133, 830);
+        assert_eq!(score(&id_photo), 1);
     }
 
     #[test]
