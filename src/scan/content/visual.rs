@@ -116,6 +116,7 @@ pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
         return None;
     }
     let px = gray.as_raw();
+    let bins = slant_bins();
     let mut hist = [0f32; 90];
     for y in 1..h - 1 {
         for x in 1..w - 1 {
@@ -125,8 +126,7 @@ pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
             if gx.abs().max(gy.abs()) < SLANT_EDGE {
                 continue;
             }
-            let deg = (gy as f32).atan2(gx as f32).to_degrees().rem_euclid(90.0);
-            hist[(deg as usize).min(89)] += (gx as f32).hypot(gy as f32);
+            hist[usize::from(bins[gradient_index(gx, gy)])] += (gx as f32).hypot(gy as f32);
         }
     }
     let mean = hist.iter().sum::<f32>() / 90.0;
@@ -139,6 +139,31 @@ pub(crate) fn slant(gray: &GrayImage) -> Option<u32> {
         .map(|k| (k as u32, smooth(k)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     ((SLANT_MIN..=90 - SLANT_MIN).contains(&peak) && weight >= SLANT_PEAK * mean).then_some(peak)
+}
+
+/// The whole degree (0–89) of every gradient a grey copy can hold (central differences,
+/// −255–255 each way), folded into a quarter turn: indexed by [`gradient_index`], computed once
+/// per process. An `atan2` per edge pixel of every photo was most of [`slant`]'s cost.
+fn slant_bins() -> &'static [u8] {
+    static BINS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BINS.get_or_init(|| {
+        let mut bins = vec![0u8; GRADIENT_SPAN * GRADIENT_SPAN];
+        for gy in -255..=255 {
+            for gx in -255..=255 {
+                let deg = (gy as f32).atan2(gx as f32).to_degrees().rem_euclid(90.0);
+                bins[gradient_index(gx, gy)] = (deg as u8).min(89);
+            }
+        }
+        bins
+    })
+}
+
+/// Gradients per axis a grey copy can hold.
+const GRADIENT_SPAN: usize = 511;
+
+/// Where the gradient (`gx`, `gy`), each −255–255, sits in [`slant_bins`].
+fn gradient_index(gx: i32, gy: i32) -> usize {
+    (gy + 255) as usize * GRADIENT_SPAN + (gx + 255) as usize
 }
 
 /// A part of an image, in fractions of its width and height (0–1).
