@@ -2,8 +2,7 @@
 //! orientation applied, decompression bombs refused before any pixel buffer is allocated.
 //!
 //! JPEG goes through `jpeg-decoder`, whose IDCT scaling (1/2, 1/4, 1/8) decodes a 12 MP photo
-//! straight to ~1000 px several times faster than a full decode, each decode kept on one thread
-//! ([`on_one_thread`]); PNG, WebP, GIF (first frame),
+//! straight to ~1000 px several times faster than a full decode; PNG, WebP, GIF (first frame),
 //! TIFF and BMP go through the `image` crate with allocation limits. Third-party decoders run
 //! inside `catch_unwind` as a last line of defence: a panic on hostile input becomes an error.
 
@@ -172,7 +171,7 @@ fn decode_jpeg_data(bytes: &[u8], min_side: u32) -> Result<Raw, DecodeError> {
         (fw, fh)
     };
     let (w, h) = dec.scale(rw as u16, rh as u16).map_err(corrupt)?;
-    let data = on_one_thread(|| dec.decode()).map_err(corrupt)?;
+    let data = dec.decode().map_err(corrupt)?;
     let info = dec
         .info()
         .ok_or_else(|| DecodeError::Corrupt("no frame header".into()))?;
@@ -200,33 +199,6 @@ fn decode_jpeg_data(bytes: &[u8], min_side: u32) -> Result<Raw, DecodeError> {
     let img = RgbImage::from_raw(w, h, rgb)
         .ok_or_else(|| DecodeError::Corrupt("pixel buffer size mismatch".into()))?;
     Ok((DynamicImage::ImageRgb8(img), fw, fh))
-}
-
-/// Runs one decode's work on one thread: the caller's rayon pool if it is in one, else a
-/// single-thread pool of the calling thread's own.
-///
-/// `jpeg-decoder` splits a decode across threads: without its `rayon` feature it starts a thread
-/// per colour component for every image and hands each row of coefficients over a channel, and
-/// with it the work goes to the global rayon pool. A scan already decodes one file per worker on
-/// every core, so either only adds hand-overs and threads waiting for each other: on a 12 MP
-/// camera photo the per-component threads cost about a quarter of the decode's CPU (61 against
-/// 48 ms measured with the same crate and files). In a pool of one thread the same code runs its
-/// parts one after the other; the pixels are the same.
-fn on_one_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    thread_local! {
-        static POOL: Option<rayon::ThreadPool> = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .thread_name(|_| "idvault-decode".into())
-            .build()
-            .ok();
-    }
-    if rayon::current_thread_index().is_some() {
-        return work();
-    }
-    POOL.with(|pool| match pool {
-        Some(pool) => pool.install(work),
-        None => work(),
-    })
 }
 
 fn decode_other(bytes: &[u8], format: ImageFormat) -> Result<Raw, DecodeError> {

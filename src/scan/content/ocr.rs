@@ -27,22 +27,11 @@ static CLS_MODEL: &[u8] = include_bytes!("../../../models/ch_ppocr_mobile_v2.0_c
 /// Long side of the image given to the text detector. Measured on the corpus with the same
 /// models: 1280 px gave the same decisions more slowly, and 2000 px did not help.
 pub const DET_SIDE: u32 = 960;
-/// Held while any of the three models runs: one model run at a time in the process. A model
-/// run's tensors are the largest allocations a scan makes (326 of a 407 MiB heap peak on 17
-/// corpus images were two detections at once, one per worker; heaptrack). With detections
-/// alone held one at a time, a detection on one worker still met a recogniser batch on the
-/// other (up to 197 and 89 MiB), and a corpus scan's peak swung by 100 MiB between runs with
-/// which runs overlapped. rten spreads one run over the cores itself, so a worker waiting here
-/// leaves no core idle that the run in progress would not use.
-static MODEL_RUN: Mutex<()> = Mutex::new(());
-
-/// `model` run on `input` while holding [`MODEL_RUN`].
-fn run_alone(model: &Model, input: rten::ValueOrView) -> Result<rten::Value, OcrError> {
-    let _alone = MODEL_RUN.lock().unwrap_or_else(PoisonError::into_inner);
-    #[cfg(test)]
-    let _counted = tests::Running::enter();
-    model.run_one(input, None).map_err(infer)
-}
+/// Held while the text detector runs: one detection at a time in the process. Its tensors are
+/// the largest allocation a scan makes (326 of a 407 MiB heap peak on 17 corpus images were
+/// two detections at once, one per worker; heaptrack), and rten spreads one run over the
+/// cores itself.
+static DETECTING: Mutex<()> = Mutex::new(());
 
 /// Most pixels the text detector is given: the long side asked for holds while the image has
 /// no more than this many (a photo of aspect 1.11 or wider read again at 1,280 px); a squarer
@@ -179,7 +168,11 @@ impl Engine {
         let (w, h) = img.dimensions();
         let (dw, dh) = det_size(w, h, side);
         let input = to_tensor(img, 0, 0, w, h, dw, dh);
-        let out = run_alone(&self.det, input.view().into())?;
+        let out = {
+            let _one = DETECTING.lock().unwrap_or_else(PoisonError::into_inner);
+            self.det.run_one(input.view().into(), None)
+        }
+        .map_err(infer)?;
         let prob: NdTensor<f32, 4> = out.try_into().map_err(infer)?;
         let prob = prob.slice((0, 0));
         let rects = boxes_from_map(prob);
@@ -229,7 +222,7 @@ impl Engine {
                 b,
             );
         }
-        let out = run_alone(&self.cls, input.view().into())?;
+        let out = self.cls.run_one(input.view().into(), None).map_err(infer)?;
         let probs: NdTensor<f32, 2> = out.try_into().map_err(infer)?;
         let (mut upright, mut flipped) = (0, 0);
         for b in 0..rects.len() {
@@ -268,7 +261,7 @@ impl Engine {
             for (b, &i) in batch.iter().enumerate() {
                 crop_strip(img, &rects[i], widths[i], &mut input, b);
             }
-            let out = run_alone(&self.rec, input.view().into())?;
+            let out = self.rec.run_one(input.view().into(), None).map_err(infer)?;
             let probs: NdTensor<f32, 3> = out.try_into().map_err(infer)?;
             for (b, &i) in batch.iter().enumerate() {
                 texts[i] = self.ctc_greedy(probs.slice(b));
@@ -565,56 +558,9 @@ fn mean_inside(prob: NdTensorView<f32, 2>, rect: &RotatedRect) -> f32 {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
     use crate::scan::content::face::tests::load;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// Model runs in progress, and the most seen at once.
-    static RUNNING: AtomicUsize = AtomicUsize::new(0);
-    static MOST: AtomicUsize = AtomicUsize::new(0);
-
-    /// Counts one model run in progress while it lives.
-    pub(super) struct Running;
-
-    impl Running {
-        pub(super) fn enter() -> Running {
-            let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
-            MOST.fetch_max(now, Ordering::SeqCst);
-            Running
-        }
-    }
-
-    impl Drop for Running {
-        fn drop(&mut self) {
-            RUNNING.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn two_workers_never_run_models_at_once() {
-        let engine = engine().unwrap();
-        let page = load("detect/positive/pe__100_pass-hrv.jpg");
-        let mut rects = engine.detect(&page, DET_SIDE).unwrap();
-        sort_longest_first(&mut rects);
-        rects.truncate(REC_BATCH);
-        // One worker detects while the other recognises and judges which way up the lines are,
-        // as two scan workers reading two photos do.
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                for _ in 0..2 {
-                    engine.detect(&page, DET_SIDE).unwrap();
-                }
-            });
-            s.spawn(|| {
-                for _ in 0..4 {
-                    engine.recognise(&page, &rects).unwrap();
-                    engine.facing(&page, &rects).unwrap();
-                }
-            });
-        });
-        assert_eq!(MOST.load(Ordering::SeqCst), 1);
-    }
 
     #[test]
     fn the_detector_is_given_at_most_its_pixel_bound() {
