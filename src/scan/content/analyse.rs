@@ -204,7 +204,7 @@ fn look_closer(
             Some(part) => {
                 let level = locate::level(&part.crop(small), degrees);
                 let vis = visual::analyse(&level);
-                if vis.text_lines < 2 && !vis.worth_ocr() {
+                if vis.text_lines < PART_ROWS && !vis.worth_ocr() {
                     continue;
                 }
                 let level = if t.caps().pixels == Some(Pixels::Still) {
@@ -399,6 +399,11 @@ const SOFT_ASPECT: (f32, f32) = (1.3, 1.85);
 const SOFT_ROWS: u32 = 2;
 /// ...at the visual stage's side or this smaller one.
 const SOFT_SIDE: u32 = 240;
+
+/// A part of the photo whose print runs at a slant is decoded again and read when, turned
+/// level in the working copy, it shows at least this many lines of print (a card's lines are
+/// too small there for the visual stage's three).
+const PART_ROWS: u32 = 2;
 
 /// Said of what was read on a document straightened from the photo.
 const STRAIGHTENED: &str = " (on a document straightened from the photo)";
