@@ -172,12 +172,18 @@ fn look_closer(
         read: false,
         found: false,
     };
+    let mut large = Large {
+        bytes,
+        t,
+        orientation: cx.orientation,
+        rgb: None,
+    };
     let gray = visual::outline_gray(small);
     // Documents turned, seen at an angle or filling only part of the frame, straightened.
     let quads = locate::find(&gray);
     let mut seen = Vec::new();
     if !quads.is_empty() {
-        read_straightened(bytes, t, cx, small, &quads, &mut closer, &mut seen, ev)?;
+        read_straightened(&mut large, small, &quads, &mut closer, &mut seen, ev)?;
     }
     // A straightened document that confirmed itself ends the look; a weaker reading (a zone's
     // shape without its check digits) still lets the small-document search read it closer.
@@ -207,13 +213,7 @@ fn look_closer(
                 if vis.text_lines < PART_ROWS && !vis.worth_ocr() {
                     continue;
                 }
-                let level = if t.caps().pixels == Some(Pixels::Still) {
-                    let large = decode::decode_large(bytes, t, cx.orientation)
-                        .map_err(|e| e.to_string())?;
-                    locate::level(&part.crop(&large.rgb), degrees)
-                } else {
-                    level
-                };
+                let level = locate::level(&part.crop(large.get()?), degrees);
                 let place = format!(
                     " (in a part of the photo turned {degrees}° back, where its print runs level)"
                 );
@@ -239,7 +239,7 @@ fn look_closer(
         .filter(|part| visual::analyse(&part.crop(small)).worth_ocr())
         .collect();
     if !regions.is_empty() {
-        read_small_documents(bytes, t, cx, &regions, &mut closer, ev)?;
+        read_small_documents(large.get()?, &regions, &mut closer, ev)?;
     }
     if !closer.found {
         let edges: Vec<visual::Outline> = quads
@@ -277,6 +277,30 @@ fn confirmed(ev: &Evidence) -> bool {
         .any(|v| v.kind.is_document() && v.weight >= 0.9)
 }
 
+/// The photo decoded at twice the working copy's resolution, made on first need and shared by
+/// the closer look's stages (straightened small documents, a slanted part, small documents).
+struct Large<'a> {
+    bytes: &'a [u8],
+    t: FileType,
+    orientation: Option<u16>,
+    rgb: Option<RgbImage>,
+}
+
+impl Large<'_> {
+    /// The decode; errors are the reason for a note.
+    fn get(&mut self) -> Result<&RgbImage, String> {
+        let rgb = match self.rgb.take() {
+            Some(rgb) => rgb,
+            None => {
+                decode::decode_large(self.bytes, self.t, self.orientation)
+                    .map_err(|e| e.to_string())?
+                    .rgb
+            }
+        };
+        Ok(self.rgb.insert(rgb))
+    }
+}
+
 /// The straightened crop of a quadrilateral is read at most this long (the detector's own
 /// size and the retry's).
 const STRAIGHT_SIDE: u32 = 1280;
@@ -289,18 +313,14 @@ const STRAIGHT_FROM_LARGE: f32 = 720.0;
 /// stopping at the first that confirms a document. A crop is read only when the visual stage
 /// sees rows of print on it (at a soft contrast: a blurred document's rows still show). The
 /// texts of the crops read and confirming nothing are added to `seen`, one list per crop.
-#[allow(clippy::too_many_arguments)]
 fn read_straightened(
-    bytes: &[u8],
-    t: FileType,
-    cx: &Context,
+    large: &mut Large,
     small: &RgbImage,
     quads: &[locate::Quad],
     closer: &mut Closer,
     seen: &mut Vec<Vec<String>>,
     ev: &mut Evidence,
 ) -> Result<(), String> {
-    let mut large: Option<RgbImage> = None;
     for q in quads {
         let native = q.long_side(small.width(), small.height());
         let Some(preview) = q.straighten(small, (native.round() as u32).clamp(64, visual::SIDE))
@@ -320,15 +340,8 @@ fn read_straightened(
         } else {
             continue;
         };
-        let src = if native < STRAIGHT_FROM_LARGE && t.caps().pixels == Some(Pixels::Still) {
-            if large.is_none() {
-                large = Some(
-                    decode::decode_large(bytes, t, cx.orientation)
-                        .map_err(|e| e.to_string())?
-                        .rgb,
-                );
-            }
-            large.as_ref().unwrap_or(small)
+        let src = if native < STRAIGHT_FROM_LARGE {
+            large.get()?
         } else {
             small
         };
@@ -411,17 +424,14 @@ const STRAIGHTENED: &str = " (on a document straightened from the photo)";
 /// Reads the small documents at `regions` from a decode at twice the resolution, stopping at
 /// the first that confirms a document.
 fn read_small_documents(
-    bytes: &[u8],
-    t: FileType,
-    cx: &Context,
+    large: &RgbImage,
     regions: &[visual::Part],
     closer: &mut Closer,
     ev: &mut Evidence,
 ) -> Result<(), String> {
-    let large = decode::decode_large(bytes, t, cx.orientation).map_err(|e| e.to_string())?;
     let engine = ocr::engine().map_err(|e| e.to_string())?;
     for region in regions {
-        let part = region.crop(&large.rgb);
+        let part = region.crop(large);
         let vis = visual::analyse(&part);
         if !vis.worth_ocr() {
             continue;
